@@ -1,0 +1,141 @@
+// Command kvm-manager serves a web UI and a JSON API for the QEMU/KVM VMs of
+// one or more libvirt hosts.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/kvm-manager/kvm-manager/internal/api"
+	"github.com/kvm-manager/kvm-manager/internal/auth"
+	"github.com/kvm-manager/kvm-manager/internal/config"
+	"github.com/kvm-manager/kvm-manager/internal/event"
+	"github.com/kvm-manager/kvm-manager/internal/host"
+	"github.com/kvm-manager/kvm-manager/internal/inventory"
+	"github.com/kvm-manager/kvm-manager/internal/lifecycle"
+	"github.com/kvm-manager/kvm-manager/internal/operation"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "kvm-manager:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	cfg, err := config.Parse(args, stderr)
+	if err != nil {
+		return err
+	}
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("create data dir: %w", err)
+	}
+	token, generated := os.Getenv("KVM_MANAGER_TOKEN"), false
+	if token == "" {
+		token, generated = auth.RandomToken(), true
+	}
+	authMgr, err := auth.New(auth.Options{Token: token})
+	if err != nil {
+		return err
+	}
+
+	bus := event.New()
+	ops := operation.New(operation.Options{Publisher: bus, Logger: log})
+	inv := inventory.New(inventory.Options{Publisher: bus, Logger: log, Interval: cfg.StatsInterval.Duration})
+	var hosts []*host.Host
+	for _, hc := range cfg.Hosts {
+		h, err := host.New(host.Options{
+			Name: hc.Name, URI: hc.URI, Logger: log,
+			Observers: []host.Observer{inv, host.StatePublisher{Publisher: bus}},
+		})
+		if err != nil {
+			return err
+		}
+		inv.AddHost(hc.Name)
+		hosts = append(hosts, h)
+	}
+	set, err := host.NewSet(hosts...)
+	if err != nil {
+		return err
+	}
+	life := lifecycle.New(lifecycle.Options{Hosts: set, Inventory: inv, Operations: ops})
+	srv := api.New(api.Options{
+		Hosts: set, Inventory: inv, Lifecycle: life, Operations: ops, Auth: authMgr, Bus: bus,
+		Logger: log, Version: version,
+	})
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	base := "http://" + ln.Addr().String()
+	fmt.Fprintf(stdout, "KVM Manager %s is serving on %s\n", version, base)
+	if generated {
+		fmt.Fprintf(stdout, "Open this URL to log in (it holds a one-time-shown token; keep it private):\n  %s/login?token=%s\n", base, token)
+	} else {
+		fmt.Fprintf(stdout, "Log in at %s/login with the token from KVM_MANAGER_TOKEN\n", base)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	// Requests inherit reqCtx, which ends at shutdown so that event streams
+	// (which never finish on their own) let the server stop promptly.
+	reqCtx, endRequests := context.WithCancel(context.Background())
+	defer endRequests()
+	httpSrv := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		BaseContext:       func(net.Listener) context.Context { return reqCtx },
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+
+	hostCtx, stopHosts := context.WithCancel(context.Background())
+	hostsDone := make(chan struct{})
+	go func() { set.Run(hostCtx); close(hostsDone) }()
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- httpSrv.Serve(ln) }()
+
+	select {
+	case err := <-serveErr:
+		stopHosts()
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	endRequests()
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = httpSrv.Shutdown(shutdownCtx)
+	if err := ops.Shutdown(shutdownCtx); err != nil {
+		log.Warn("operations did not finish in time", "err", err)
+	}
+	stopHosts()
+	select {
+	case <-hostsDone:
+	case <-shutdownCtx.Done():
+	}
+	return nil
+}

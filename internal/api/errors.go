@@ -1,0 +1,70 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/kvm-manager/kvm-manager/internal/problem"
+)
+
+// statusOf is the one mapping from problem kinds to HTTP statuses.
+var statusOf = map[problem.Kind]int{
+	problem.Internal:         http.StatusInternalServerError,
+	problem.Invalid:          http.StatusBadRequest,
+	problem.NotFound:         http.StatusNotFound,
+	problem.Conflict:         http.StatusConflict,
+	problem.Unauthorized:     http.StatusUnauthorized,
+	problem.Forbidden:        http.StatusForbidden,
+	problem.Unsupported:      http.StatusUnprocessableEntity,
+	problem.Unavailable:      http.StatusServiceUnavailable,
+	problem.TooLarge:         http.StatusRequestEntityTooLarge,
+	problem.Canceled:         499, // client closed request, as nginx names it
+	problem.Timeout:          http.StatusGatewayTimeout,
+	problem.Upstream:         http.StatusBadGateway,
+	problem.MethodNotAllowed: http.StatusMethodNotAllowed,
+}
+
+// errorBody is the JSON shape of every error response.
+type errorBody struct {
+	Error errorInfo `json:"error"`
+}
+
+type errorInfo struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Hint    string `json:"hint,omitempty"`
+}
+
+// writeError sends err as {"error":{...}}. Problems show their message and
+// hint; anything else becomes a generic 500 whose details are only logged.
+func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	p, ok := problem.As(err)
+	switch {
+	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
+		p = problem.Wrap(err, problem.Canceled, "canceled", "the request was canceled", "")
+	case !ok || p.Kind == problem.Internal:
+		log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		p = problem.Wrap(err, problem.Internal, "internal", "something went wrong inside KVM Manager", "the server log has the details; try again")
+	case p.Err != nil && p.Kind != problem.Invalid && p.Kind != problem.NotFound:
+		log.Warn("request refused", "method", r.Method, "path", r.URL.Path, "code", p.Code, "err", p.Err)
+	}
+	status, ok := statusOf[p.Kind]
+	if !ok {
+		status = http.StatusInternalServerError
+	}
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="kvm-manager"`)
+	}
+	writeJSON(w, status, errorBody{Error: errorInfo{Code: p.Code, Message: p.Message, Hint: p.Hint}})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	_ = enc.Encode(v)
+}

@@ -1,0 +1,93 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/kvm-manager/kvm-manager/internal/problem"
+)
+
+func TestWriteErrorStatusAndBody(t *testing.T) {
+	tests := []struct {
+		name       string
+		err        error
+		wantStatus int
+		wantCode   string
+		wantMsg    string
+	}{
+		{"invalid", problem.New(problem.Invalid, "bad", "bad input", "fix it"), 400, "bad", "bad input"},
+		{"not found", problem.New(problem.NotFound, "vm_not_found", "no VM", ""), 404, "vm_not_found", "no VM"},
+		{"conflict", problem.New(problem.Conflict, "vm_already_running", "running", "stop"), 409, "vm_already_running", "running"},
+		{"unauthorized", problem.New(problem.Unauthorized, "unauthenticated", "log in", ""), 401, "unauthenticated", "log in"},
+		{"forbidden", problem.New(problem.Forbidden, "csrf_failed", "csrf", ""), 403, "csrf_failed", "csrf"},
+		{"unsupported", problem.New(problem.Unsupported, "u", "cannot", ""), 422, "u", "cannot"},
+		{"unavailable", problem.New(problem.Unavailable, "host_unavailable", "down", ""), 503, "host_unavailable", "down"},
+		{"too large", problem.New(problem.TooLarge, "body_too_large", "big", ""), 413, "body_too_large", "big"},
+		{"timeout", problem.New(problem.Timeout, "t", "slow", ""), 504, "t", "slow"},
+		{"upstream", problem.Wrap(errors.New("libvirt said no"), problem.Upstream, "libvirt_error", "could not start: no", ""), 502, "libvirt_error", "could not start: no"},
+		{"plain error hides details", errors.New("secret path /etc/x"), 500, "internal", "something went wrong inside KVM Manager"},
+		{"internal problem hides message", problem.New(problem.Internal, "x", "secret", ""), 500, "internal", "something went wrong inside KVM Manager"},
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := httptest.NewRecorder()
+			writeError(w, httptest.NewRequest("GET", "/x", nil), log, tt.err)
+			if w.Code != tt.wantStatus {
+				t.Errorf("status = %d, want %d", w.Code, tt.wantStatus)
+			}
+			var body errorBody
+			if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil {
+				t.Fatalf("body is not JSON: %q", w.Body.String())
+			}
+			if body.Error.Code != tt.wantCode || body.Error.Message != tt.wantMsg {
+				t.Errorf("body = %+v, want code %q message %q", body.Error, tt.wantCode, tt.wantMsg)
+			}
+			if strings.Contains(w.Body.String(), "secret") {
+				t.Errorf("internal details leaked: %s", w.Body.String())
+			}
+		})
+	}
+}
+
+func TestEveryKindHasAStatus(t *testing.T) {
+	for k := problem.Internal; k <= problem.MethodNotAllowed; k++ {
+		if _, ok := statusOf[k]; !ok {
+			t.Errorf("kind %s has no HTTP status", k)
+		}
+	}
+}
+
+func TestSafeNext(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                 "/",
+		"/vms/x":           "/vms/x",
+		"//evil.example":   "/",
+		"/\\evil.example":  "/",
+		"https://evil.com": "/",
+		"relative":         "/",
+	} {
+		if got := safeNext(in); got != want {
+			t.Errorf("safeNext(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestMethodNotAllowedIsJSON(t *testing.T) {
+	s := New(Options{})
+	w := httptest.NewRecorder()
+	s.ServeHTTP(w, httptest.NewRequest(http.MethodDelete, "/healthz", nil))
+	if w.Code != http.StatusMethodNotAllowed {
+		t.Fatalf("status = %d, want 405", w.Code)
+	}
+	var body errorBody
+	if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil || body.Error.Code != "method_not_allowed" {
+		t.Fatalf("body = %q, want a JSON method_not_allowed error", w.Body.String())
+	}
+}

@@ -1,0 +1,108 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/kvm-manager/kvm-manager/internal/event"
+	"github.com/kvm-manager/kvm-manager/internal/problem"
+)
+
+var eventTypes = map[string]bool{
+	event.TypeVM: true, event.TypeVMRemoved: true, event.TypeStats: true,
+	event.TypeOperation: true, event.TypeHost: true, event.TypeSnapshot: true,
+}
+
+// events streams bus events as Server-Sent Events. ?types=vm,host limits
+// the stream. A client that falls too far behind gets a "resync" event and
+// the stream ends; it should reconnect and refetch.
+func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
+	var types []string
+	if t := r.URL.Query().Get("types"); t != "" {
+		for _, typ := range strings.Split(t, ",") {
+			if !eventTypes[typ] {
+				return problem.New(problem.Invalid, "unknown_event_type",
+					fmt.Sprintf("%q is not an event type", clip(typ)), "use vm, vm-removed, stats, operation, host or snapshot")
+			}
+			types = append(types, typ)
+		}
+	}
+	rc := http.NewResponseController(w)
+	sub := s.opts.Bus.Subscribe(1024, types...)
+	defer sub.Close()
+
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	_ = rc.SetWriteDeadline(time.Time{})
+
+	// The current host states first, so a client knows at once whether what
+	// it shows is live.
+	fmt.Fprint(w, "retry: 2000\n\n")
+	if len(types) == 0 || slices.Contains(types, event.TypeHost) {
+		for _, st := range s.opts.Hosts.Statuses() {
+			writeSSE(w, 0, event.TypeHost, mustJSON(st))
+		}
+	}
+	if err := rc.Flush(); err != nil {
+		return nil
+	}
+	ping := time.NewTicker(s.opts.Heartbeat)
+	defer ping.Stop()
+	for {
+		select {
+		case <-r.Context().Done():
+			return nil
+		case ev, ok := <-sub.C:
+			if !ok {
+				if sub.Dropped() {
+					writeSSE(w, 0, "resync", []byte(`{"reason":"client too slow"}`))
+					_ = rc.Flush()
+				}
+				return nil
+			}
+			writeSSE(w, ev.ID, ev.Type, ev.Data)
+			// Drain what is already queued before flushing, so a burst
+			// costs one write.
+			for drained := false; !drained; {
+				select {
+				case ev, ok := <-sub.C:
+					if !ok {
+						drained = true
+						break
+					}
+					writeSSE(w, ev.ID, ev.Type, ev.Data)
+				default:
+					drained = true
+				}
+			}
+			if err := rc.Flush(); err != nil {
+				return nil
+			}
+		case <-ping.C:
+			fmt.Fprint(w, ": ping\n\n")
+			if err := rc.Flush(); err != nil {
+				return nil
+			}
+		}
+	}
+}
+
+func writeSSE(w http.ResponseWriter, id uint64, typ string, data []byte) {
+	if id > 0 {
+		fmt.Fprintf(w, "id: %d\n", id)
+	}
+	fmt.Fprintf(w, "event: %s\ndata: %s\n\n", typ, data)
+}
+
+func clip(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "…"
+	}
+	return s
+}

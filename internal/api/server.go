@@ -1,0 +1,157 @@
+// Package api is KVM Manager's HTTP surface: the JSON API under /api/v1, the
+// Server-Sent Events stream, the login flow and the embedded web UI.
+// Handlers decode, call one service, and encode; errors are mapped to HTTP
+// statuses in one place (errors.go).
+package api
+
+import (
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/kvm-manager/kvm-manager/internal/auth"
+	"github.com/kvm-manager/kvm-manager/internal/event"
+	"github.com/kvm-manager/kvm-manager/internal/host"
+	"github.com/kvm-manager/kvm-manager/internal/inventory"
+	"github.com/kvm-manager/kvm-manager/internal/lifecycle"
+	"github.com/kvm-manager/kvm-manager/internal/operation"
+	"github.com/kvm-manager/kvm-manager/internal/problem"
+)
+
+// Options holds the services the API serves.
+type Options struct {
+	Hosts      *host.Set
+	Inventory  *inventory.Inventory
+	Lifecycle  *lifecycle.Service
+	Operations *operation.Manager
+	Auth       *auth.Manager
+	Bus        *event.Bus
+	// UI is the web front end's file tree (index.html at its root); nil
+	// serves a notice instead.
+	UI     fs.FS
+	Logger *slog.Logger
+	// Heartbeat is the SSE keep-alive interval (default 15 s).
+	Heartbeat time.Duration
+	// Version is reported by /healthz.
+	Version string
+}
+
+// Server is the HTTP handler of KVM Manager.
+type Server struct {
+	opts Options
+	log  *slog.Logger
+	mux  *http.ServeMux
+}
+
+// handlerFunc is a handler that returns its error for the router to map.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// access says who may call a route.
+type access int
+
+const (
+	public  access = iota // no credentials: health, login, static files
+	session               // a bearer token or a session (with CSRF on writes)
+)
+
+// Route is one entry of the API's route table. The table is the single
+// source for the router and for the test that checks api/openapi.yaml.
+type Route struct {
+	Method  string
+	Pattern string
+	access  access
+	handle  handlerFunc
+}
+
+// New builds the server and its routes.
+func New(opts Options) *Server {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Heartbeat == 0 {
+		opts.Heartbeat = 15 * time.Second
+	}
+	s := &Server{opts: opts, log: opts.Logger, mux: http.NewServeMux()}
+	for _, rt := range s.routes() {
+		s.mux.Handle(rt.Method+" "+rt.Pattern, s.wrap(rt))
+	}
+	// Unknown API paths answer JSON, after authentication so that they tell
+	// an anonymous caller nothing.
+	s.mux.Handle("/api/", s.wrap(Route{access: session, handle: func(w http.ResponseWriter, r *http.Request) error {
+		return s.noRoute(w, r)
+	}}))
+	s.mux.Handle("/", s.ui())
+	return s
+}
+
+// Routes returns the API's route table (method and pattern of each route).
+func (s *Server) Routes() []Route { return s.routes() }
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
+	setSecurityHeaders(w.Header())
+	s.mux.ServeHTTP(rec, r)
+	// The path only: query strings may carry tokens or console tickets.
+	s.log.Debug("http", "method", r.Method, "path", r.URL.Path, "status", rec.status, "dur", time.Since(start))
+}
+
+func setSecurityHeaders(h http.Header) {
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Frame-Options", "DENY")
+}
+
+// wrap applies authentication and error mapping to one route.
+func (s *Server) wrap(rt Route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if rt.access == session {
+			p, err := s.opts.Auth.Authorize(r)
+			if err != nil {
+				writeError(w, r, s.log, err)
+				return
+			}
+			r = r.WithContext(auth.WithPrincipal(r.Context(), p))
+		}
+		if err := rt.handle(w, r); err != nil {
+			writeError(w, r, s.log, err)
+		}
+	})
+}
+
+// noRoute answers a request no route took: 405 with Allow when the path
+// exists for other methods, else 404. (The catch-all handlers match every
+// method, so the mux never answers 405 by itself.)
+func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) error {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete} {
+		r2 := r.Clone(r.Context())
+		r2.Method = m
+		if _, pattern := s.mux.Handler(r2); pattern != "/" && pattern != "/api/" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) == 0 {
+		return errNoRoute
+	}
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	return problem.New(problem.MethodNotAllowed, "method_not_allowed",
+		r.Method+" is not allowed on "+clip(r.URL.Path), "use "+strings.Join(allow, " or "))
+}
+
+// recorder remembers the status for the access log.
+type recorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *recorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach Flush and deadlines.
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }

@@ -1,0 +1,180 @@
+package api
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/kvm-manager/kvm-manager/internal/host"
+	"github.com/kvm-manager/kvm-manager/internal/inventory"
+	"github.com/kvm-manager/kvm-manager/internal/lifecycle"
+	"github.com/kvm-manager/kvm-manager/internal/operation"
+	"github.com/kvm-manager/kvm-manager/internal/problem"
+)
+
+// vmView is a VM as the API returns it: the inventory's record plus the
+// actions its state allows, so that clients need not duplicate the rules.
+type vmView struct {
+	inventory.VM
+	Actions []string `json:"actions"`
+}
+
+func view(vm inventory.VM) vmView {
+	a := lifecycle.AllowedActions(vm.State)
+	if a == nil {
+		a = []string{}
+	}
+	return vmView{VM: vm, Actions: a}
+}
+
+func (s *Server) listHosts(w http.ResponseWriter, r *http.Request) error {
+	writeJSON(w, http.StatusOK, map[string]any{"hosts": s.opts.Hosts.Statuses()})
+	return nil
+}
+
+func (s *Server) listVMs(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	hostFilter, stateFilter := q.Get("host"), q.Get("state")
+	if hostFilter != "" {
+		if _, err := s.opts.Hosts.Get(hostFilter); err != nil {
+			return err
+		}
+	}
+	all := s.opts.Inventory.List()
+	out := make([]vmView, 0, len(all))
+	for _, vm := range all {
+		if (hostFilter == "" || vm.Host == hostFilter) && (stateFilter == "" || vm.State == stateFilter) {
+			out = append(out, view(vm))
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"vms": out})
+	return nil
+}
+
+// vmRef checks the host and UUID path values and returns them normalised.
+func (s *Server) vmRef(r *http.Request) (string, string, error) {
+	hostName, uuid := r.PathValue("host"), strings.ToLower(r.PathValue("uuid"))
+	if _, err := s.opts.Hosts.Get(hostName); err != nil {
+		return "", "", err
+	}
+	u, err := host.ParseUUID(uuid)
+	if err != nil {
+		return "", "", err
+	}
+	return hostName, host.FormatUUID(u), nil
+}
+
+func (s *Server) getVM(w http.ResponseWriter, r *http.Request) error {
+	h, uuid, err := s.vmRef(r)
+	if err != nil {
+		return err
+	}
+	vm, err := s.opts.Inventory.Get(h, uuid)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, view(vm))
+	return nil
+}
+
+func (s *Server) vmStats(w http.ResponseWriter, r *http.Request) error {
+	h, uuid, err := s.vmRef(r)
+	if err != nil {
+		return err
+	}
+	hist, err := s.opts.Inventory.History(h, uuid)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"samples": hist})
+	return nil
+}
+
+func (s *Server) vmAction(w http.ResponseWriter, r *http.Request) error {
+	h, uuid, err := s.vmRef(r)
+	if err != nil {
+		return err
+	}
+	var req lifecycle.Request
+	if err := decodeJSON(w, r, &req, true); err != nil {
+		return err
+	}
+	res, err := s.opts.Lifecycle.Do(r.Context(), h, uuid, r.PathValue("action"), req)
+	if err != nil {
+		return err
+	}
+	if res.Operation != nil {
+		writeAccepted(w, *res.Operation)
+		return nil
+	}
+	writeJSON(w, http.StatusOK, view(*res.VM))
+	return nil
+}
+
+func writeAccepted(w http.ResponseWriter, op operation.Op) {
+	w.Header().Set("Location", "/api/v1/operations/"+op.ID)
+	writeJSON(w, http.StatusAccepted, op)
+}
+
+type autostartRequest struct {
+	Enabled *bool `json:"enabled"`
+}
+
+func (s *Server) setAutostart(w http.ResponseWriter, r *http.Request) error {
+	h, uuid, err := s.vmRef(r)
+	if err != nil {
+		return err
+	}
+	var req autostartRequest
+	if err := decodeJSON(w, r, &req, false); err != nil {
+		return err
+	}
+	if req.Enabled == nil {
+		return problem.New(problem.Invalid, "missing_field", `the body needs "enabled": true or false`, "")
+	}
+	vm, err := s.opts.Lifecycle.SetAutostart(h, uuid, *req.Enabled)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, view(vm))
+	return nil
+}
+
+func (s *Server) deleteVM(w http.ResponseWriter, r *http.Request) error {
+	h, uuid, err := s.vmRef(r)
+	if err != nil {
+		return err
+	}
+	var req lifecycle.DeleteRequest
+	if err := decodeJSON(w, r, &req, true); err != nil {
+		return err
+	}
+	op, err := s.opts.Lifecycle.Delete(h, uuid, req)
+	if err != nil {
+		return err
+	}
+	writeAccepted(w, op)
+	return nil
+}
+
+func (s *Server) listOperations(w http.ResponseWriter, r *http.Request) error {
+	writeJSON(w, http.StatusOK, map[string]any{"operations": s.opts.Operations.List()})
+	return nil
+}
+
+func (s *Server) getOperation(w http.ResponseWriter, r *http.Request) error {
+	op, err := s.opts.Operations.Get(r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, op)
+	return nil
+}
+
+func (s *Server) cancelOperation(w http.ResponseWriter, r *http.Request) error {
+	op, err := s.opts.Operations.Cancel(r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, op)
+	return nil
+}

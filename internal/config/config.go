@@ -1,0 +1,198 @@
+// Package config reads KVM Manager's settings from an optional JSON file and
+// command-line flags (flags win), and checks them before anything starts.
+package config
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Host is one libvirt host to manage.
+type Host struct {
+	Name string `json:"name"`
+	URI  string `json:"uri"`
+}
+
+// Config is the complete configuration. JSON keys match the flag names.
+type Config struct {
+	Listen        string   `json:"listen"`
+	Connect       string   `json:"connect"`
+	Hosts         []Host   `json:"hosts"`
+	DataDir       string   `json:"data-dir"`
+	StatsInterval Duration `json:"stats-interval"`
+	LogLevel      string   `json:"log-level"`
+	InsecureHTTP  bool     `json:"insecure-http"`
+}
+
+// Duration is a time.Duration that reads "2s" from JSON.
+type Duration struct{ time.Duration }
+
+// UnmarshalJSON parses a Go duration string.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("a duration must be a string such as \"2s\"")
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("%q is not a duration such as \"2s\"", s)
+	}
+	d.Duration = v
+	return nil
+}
+
+// MarshalJSON writes the duration as a string.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
+
+// Defaults returns the configuration used when nothing is given.
+func Defaults() Config {
+	return Config{
+		Listen:        "127.0.0.1:8080",
+		Connect:       "qemu:///system",
+		DataDir:       defaultDataDir(),
+		StatsInterval: Duration{2 * time.Second},
+		LogLevel:      "info",
+	}
+}
+
+func defaultDataDir() string {
+	if os.Geteuid() == 0 {
+		return "/var/lib/kvm-manager"
+	}
+	if d, err := os.UserConfigDir(); err == nil {
+		return filepath.Join(d, "kvm-manager")
+	}
+	return ".kvm-manager"
+}
+
+// hostFlags collects repeated --host NAME=URI flags.
+type hostFlags []Host
+
+func (h *hostFlags) String() string { return fmt.Sprint(*h) }
+func (h *hostFlags) Set(v string) error {
+	name, uri, ok := strings.Cut(v, "=")
+	if !ok || name == "" || uri == "" {
+		return errors.New("want NAME=URI, e.g. local=qemu:///system")
+	}
+	*h = append(*h, Host{Name: name, URI: uri})
+	return nil
+}
+
+// Parse reads args (without the program name): first the file named by
+// --config, if any, then the flags given. out receives usage and errors.
+func Parse(args []string, out io.Writer) (Config, error) {
+	cfg := Defaults()
+	fs := flag.NewFlagSet("kvm-manager", flag.ContinueOnError)
+	fs.SetOutput(out)
+	configPath := fs.String("config", "", "JSON configuration file (keys as the flags)")
+	listen := fs.String("listen", cfg.Listen, "address to serve on")
+	connect := fs.String("connect", cfg.Connect, "libvirt URI of the one host to manage (named \"local\")")
+	var hosts hostFlags
+	fs.Var(&hosts, "host", "a host to manage as NAME=URI; repeat for several (replaces --connect)")
+	dataDir := fs.String("data-dir", cfg.DataDir, "directory for KVM Manager's own files")
+	interval := fs.Duration("stats-interval", cfg.StatsInterval.Duration, "time between stats samples")
+	logLevel := fs.String("log-level", cfg.LogLevel, "debug, info, warn or error")
+	insecure := fs.Bool("insecure-http", false, "allow plain HTTP on a non-loopback address (dangerous)")
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if *configPath != "" {
+		if err := loadFile(*configPath, &cfg); err != nil {
+			return cfg, err
+		}
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if set["listen"] {
+		cfg.Listen = *listen
+	}
+	if set["connect"] {
+		cfg.Connect = *connect
+		cfg.Hosts = nil
+	}
+	if set["host"] {
+		cfg.Hosts = hosts
+	}
+	if set["data-dir"] {
+		cfg.DataDir = *dataDir
+	}
+	if set["stats-interval"] {
+		cfg.StatsInterval.Duration = *interval
+	}
+	if set["log-level"] {
+		cfg.LogLevel = *logLevel
+	}
+	if set["insecure-http"] {
+		cfg.InsecureHTTP = *insecure
+	}
+	if len(cfg.Hosts) == 0 {
+		cfg.Hosts = []Host{{Name: "local", URI: cfg.Connect}}
+	}
+	return cfg, cfg.Validate()
+}
+
+func loadFile(path string, cfg *Config) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("read config file: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(cfg); err != nil {
+		return fmt.Errorf("config file %s: %w", path, err)
+	}
+	return nil
+}
+
+// Validate checks the configuration and says what is wrong.
+func (c Config) Validate() error {
+	hostPart, _, err := net.SplitHostPort(c.Listen)
+	if err != nil {
+		return fmt.Errorf("--listen %q: want HOST:PORT, e.g. 127.0.0.1:8080", c.Listen)
+	}
+	if !IsLoopback(hostPart) && !c.InsecureHTTP {
+		return fmt.Errorf("--listen %q is reachable from other machines, and TLS is not configured: "+
+			"listen on 127.0.0.1 (and use an SSH tunnel or a TLS reverse proxy), or pass --insecure-http if you accept the risk", c.Listen)
+	}
+	if c.StatsInterval.Duration < 200*time.Millisecond || c.StatsInterval.Duration > time.Hour {
+		return fmt.Errorf("--stats-interval %s: use 200ms to 1h", c.StatsInterval)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("--log-level %q: use debug, info, warn or error", c.LogLevel)
+	}
+	if c.DataDir == "" {
+		return errors.New("--data-dir must not be empty")
+	}
+	seen := map[string]bool{}
+	for _, h := range c.Hosts {
+		if seen[h.Name] {
+			return fmt.Errorf("host %q is configured twice", h.Name)
+		}
+		seen[h.Name] = true
+	}
+	return nil
+}
+
+// IsLoopback reports whether a listen host only accepts local connections.
+func IsLoopback(h string) bool {
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+

@@ -1,0 +1,464 @@
+// Package host keeps one live link to one libvirt daemon: it dials, watches
+// the link with its own heartbeat (go-libvirt does not answer libvirt's
+// keepalives), force-closes and redials a link that stops answering,
+// subscribes to domain lifecycle events once per link and fans them out to
+// observers, and reports its connection state.
+//
+// It is the only package that knows go-libvirt's socket details.
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/digitalocean/go-libvirt"
+	"github.com/digitalocean/go-libvirt/socket/dialers"
+
+	"github.com/kvm-manager/kvm-manager/internal/problem"
+)
+
+// State is the connection state of a host.
+type State string
+
+// Connection states.
+const (
+	Connecting   State = "connecting"   // first attempt, never connected yet
+	Connected    State = "connected"    // link up and answering
+	Reconnecting State = "reconnecting" // link lost or a dial failed; retrying
+	Failed       State = "failed"       // several attempts in a row failed; still retrying, slower
+)
+
+// Status is a host's state as shown to users.
+type Status struct {
+	Name           string     `json:"name"`
+	URI            string     `json:"uri"`
+	State          State      `json:"state"`
+	Error          string     `json:"error,omitempty"`
+	Since          time.Time  `json:"since"`
+	NextRetry      *time.Time `json:"nextRetry,omitempty"`
+	Hostname       string     `json:"hostname,omitempty"`
+	LibvirtVersion string     `json:"libvirtVersion,omitempty"`
+	Local          bool       `json:"local"`
+}
+
+// LifecycleEvent is a libvirt domain lifecycle event of one host.
+type LifecycleEvent struct {
+	Host   string
+	UUID   string
+	Name   string
+	Event  int32 // libvirt.DomainEventType
+	Detail int32
+}
+
+// Observer is told about a host's links and events. Methods are called from
+// the host's own goroutines and must not block for long.
+type Observer interface {
+	// Connected is called once per new link, in its own goroutine; ctx ends
+	// when the link goes away.
+	Connected(ctx context.Context, h *Host, l *libvirt.Libvirt)
+	// Lifecycle is called for every domain lifecycle event, in order.
+	Lifecycle(h *Host, ev LifecycleEvent)
+	// StateChanged is called whenever Status changes.
+	StateChanged(h *Host, s Status)
+}
+
+// Options configures a Host.
+type Options struct {
+	Name string
+	URI  string
+	// Heartbeat is the interval between liveness checks (default 5 s).
+	Heartbeat time.Duration
+	// CallTimeout bounds a heartbeat call and a dial (default 5 s).
+	CallTimeout time.Duration
+	// MinBackoff and MaxBackoff bound redial delays (defaults 250 ms, 10 s).
+	MinBackoff, MaxBackoff time.Duration
+	// FailAfter is how many failed dials in a row turn "reconnecting" into
+	// "failed" (default 5).
+	FailAfter int
+	Observers []Observer
+	Logger    *slog.Logger
+}
+
+// Host is one libvirt daemon and the link to it.
+type Host struct {
+	opts Options
+	uri  URI
+	log  *slog.Logger
+
+	mu     sync.Mutex
+	status Status
+	link   *libvirt.Libvirt
+	conn   net.Conn // the raw socket under link, closed to force a disconnect
+}
+
+// New validates the options and returns a Host that is not yet connected;
+// call Run to connect.
+func New(opts Options) (*Host, error) {
+	if !validHostName(opts.Name) {
+		return nil, problem.New(problem.Invalid, "invalid_host_name",
+			fmt.Sprintf("host name %q is not valid", truncate(opts.Name, 80)),
+			"use 1 to 63 letters, digits, '-', '_' or '.', starting with a letter or digit")
+	}
+	u, err := ParseURI(opts.URI)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Heartbeat == 0 {
+		opts.Heartbeat = 5 * time.Second
+	}
+	if opts.CallTimeout == 0 {
+		opts.CallTimeout = 5 * time.Second
+	}
+	if opts.MinBackoff == 0 {
+		opts.MinBackoff = 250 * time.Millisecond
+	}
+	if opts.MaxBackoff == 0 {
+		opts.MaxBackoff = 10 * time.Second
+	}
+	if opts.FailAfter == 0 {
+		opts.FailAfter = 5
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	h := &Host{opts: opts, uri: u, log: opts.Logger.With("host", opts.Name)}
+	h.status = Status{Name: opts.Name, URI: opts.URI, State: Connecting, Since: time.Now(), Local: u.Local()}
+	return h, nil
+}
+
+func validHostName(s string) bool {
+	if len(s) == 0 || len(s) > 63 {
+		return false
+	}
+	for i, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+		case i > 0 && (r == '-' || r == '_' || r == '.'):
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// Name returns the host's configured name.
+func (h *Host) Name() string { return h.opts.Name }
+
+// URI returns the parsed connection URI.
+func (h *Host) URI() URI { return h.uri }
+
+// Status returns the current connection state.
+func (h *Host) Status() Status {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.status
+}
+
+// Client returns the live link, or an Unavailable problem when there is none.
+// Callers must not keep it beyond one piece of work: it is replaced on
+// reconnect.
+func (h *Host) Client() (*libvirt.Libvirt, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.link == nil {
+		return nil, problem.New(problem.Unavailable, "host_unavailable",
+			fmt.Sprintf("host %q is not connected (%s)", h.opts.Name, h.status.State),
+			"KVM Manager reconnects by itself; check that libvirtd is running on the host")
+	}
+	return h.link, nil
+}
+
+// Dial opens an extra, independent link to the same daemon, for work that
+// must not share the main link (streams: a slow stream reader stalls every
+// call on its link). The caller must Disconnect it.
+func (h *Host) Dial() (*libvirt.Libvirt, error) {
+	l, _, err := h.dial()
+	return l, err
+}
+
+// Run keeps the host connected until ctx ends.
+func (h *Host) Run(ctx context.Context) {
+	backoff := h.opts.MinBackoff
+	failures := 0
+	everConnected := false
+	for ctx.Err() == nil {
+		l, conn, err := h.dial()
+		if err != nil {
+			failures++
+			state := Reconnecting
+			if !everConnected && failures == 1 {
+				state = Connecting
+			}
+			if failures >= h.opts.FailAfter {
+				state = Failed
+			}
+			next := time.Now().Add(backoff)
+			h.setStatus(func(s *Status) {
+				s.State = state
+				s.Error = describeDialError(h.uri, err)
+				s.NextRetry = &next
+			})
+			h.log.Warn("cannot connect to libvirt", "err", err, "retry_in", backoff)
+			if !sleep(ctx, backoff) {
+				break
+			}
+			backoff = min(backoff*2, h.opts.MaxBackoff)
+			continue
+		}
+		failures, backoff, everConnected = 0, h.opts.MinBackoff, true
+		why := h.serve(ctx, l, conn)
+		if ctx.Err() != nil {
+			break
+		}
+		h.log.Warn("libvirt link lost", "reason", why)
+		h.setStatus(func(s *Status) {
+			s.State = Reconnecting
+			s.Error = "connection to libvirtd lost: " + why
+			s.NextRetry = nil
+		})
+		// A short pause so that a daemon that is restarting is not hammered.
+		if !sleep(ctx, h.opts.MinBackoff) {
+			break
+		}
+	}
+	h.mu.Lock()
+	h.link, h.conn = nil, nil
+	h.mu.Unlock()
+}
+
+// serve runs one link until it fails or ctx ends, and returns why it ended.
+func (h *Host) serve(ctx context.Context, l *libvirt.Libvirt, conn net.Conn) string {
+	linkCtx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer func() {
+		cancel()
+		_ = conn.Close() // force: Disconnect would send a request that may hang
+		wg.Wait()
+	}()
+
+	hostname, _ := l.ConnectGetHostname()
+	version := ""
+	if v, err := l.ConnectGetLibVersion(); err == nil {
+		version = fmt.Sprintf("%d.%d.%d", v/1000000, (v/1000)%1000, v%1000)
+	}
+
+	events, err := l.LifecycleEvents(linkCtx)
+	if err != nil {
+		return "subscribing to lifecycle events failed: " + err.Error()
+	}
+
+	h.mu.Lock()
+	h.link, h.conn = l, conn
+	h.mu.Unlock()
+	h.setStatus(func(s *Status) {
+		s.State = Connected
+		s.Error = ""
+		s.NextRetry = nil
+		s.Hostname = hostname
+		s.LibvirtVersion = version
+	})
+	h.log.Info("connected to libvirt", "uri", h.opts.URI, "libvirt", version)
+	defer func() {
+		h.mu.Lock()
+		h.link, h.conn = nil, nil
+		h.mu.Unlock()
+	}()
+
+	for _, o := range h.opts.Observers {
+		wg.Add(1)
+		go func() { defer wg.Done(); o.Connected(linkCtx, h, l) }()
+	}
+
+	beat := time.NewTicker(h.opts.Heartbeat)
+	defer beat.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return "shutting down"
+		case <-l.Disconnected():
+			return "the daemon closed the connection"
+		case ev, ok := <-events:
+			if !ok {
+				return "the event stream ended"
+			}
+			le := LifecycleEvent{Host: h.opts.Name, UUID: FormatUUID(ev.Dom.UUID), Name: ev.Dom.Name, Event: ev.Event, Detail: ev.Detail}
+			for _, o := range h.opts.Observers {
+				o.Lifecycle(h, le)
+			}
+		case <-beat.C:
+			if err := h.heartbeat(l); err != nil {
+				return err.Error()
+			}
+		}
+	}
+}
+
+// heartbeat makes one cheap call and fails if it does not answer in time.
+func (h *Host) heartbeat(l *libvirt.Libvirt) error {
+	done := make(chan error, 1)
+	go func() { _, err := l.ConnectGetLibVersion(); done <- err }()
+	t := time.NewTimer(h.opts.CallTimeout)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("heartbeat failed: %w", err)
+		}
+		return nil
+	case <-t.C:
+		return fmt.Errorf("heartbeat got no answer within %s", h.opts.CallTimeout)
+	}
+}
+
+// dial opens a new link and returns it with its raw socket.
+func (h *Host) dial() (*libvirt.Libvirt, net.Conn, error) {
+	if h.uri.Transport != TransportUnix {
+		return nil, nil, problem.New(problem.Unsupported, "transport_unsupported",
+			fmt.Sprintf("connecting over %s is not supported yet", h.uri.Transport),
+			"run KVM Manager on the host and use qemu:///system")
+	}
+	d := &trackingDialer{inner: dialers.NewLocal(dialers.WithSocket(h.uri.Socket), dialers.WithLocalTimeout(h.opts.CallTimeout))}
+	l := libvirt.NewWithDialer(d)
+	done := make(chan error, 1)
+	go func() { done <- l.ConnectToURI(libvirt.ConnectURI(h.uri.Remote())) }()
+	t := time.NewTimer(h.opts.CallTimeout)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			d.close()
+			return nil, nil, err
+		}
+		return l, d.get(), nil
+	case <-t.C:
+		d.close()
+		return nil, nil, errors.New("the daemon accepted the connection but did not answer")
+	}
+}
+
+func (h *Host) setStatus(change func(*Status)) {
+	h.mu.Lock()
+	old := h.status
+	change(&h.status)
+	if h.status.State != old.State {
+		h.status.Since = time.Now()
+	}
+	s := h.status
+	h.mu.Unlock()
+	if s.State == old.State && s.Error == old.Error {
+		return
+	}
+	for _, o := range h.opts.Observers {
+		o.StateChanged(h, s)
+	}
+}
+
+func describeDialError(u URI, err error) string {
+	if p, ok := problem.As(err); ok {
+		return p.Message
+	}
+	return fmt.Sprintf("cannot reach libvirtd at %s: %v", u.Socket, err)
+}
+
+// trackingDialer remembers the connection it made so that it can be closed
+// from outside go-libvirt, which is the only way to abandon a hung link.
+type trackingDialer struct {
+	inner *dialers.Local
+	mu    sync.Mutex
+	conn  net.Conn
+}
+
+func (d *trackingDialer) Dial() (net.Conn, error) {
+	c, err := d.inner.Dial()
+	if err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	d.conn = c
+	d.mu.Unlock()
+	return c, nil
+}
+
+func (d *trackingDialer) get() net.Conn {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.conn
+}
+
+func (d *trackingDialer) close() {
+	if c := d.get(); c != nil {
+		_ = c.Close()
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// FormatUUID renders a libvirt UUID in its canonical text form.
+func FormatUUID(u libvirt.UUID) string {
+	const hexdig = "0123456789abcdef"
+	b := make([]byte, 0, 36)
+	for i, c := range u {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			b = append(b, '-')
+		}
+		b = append(b, hexdig[c>>4], hexdig[c&15])
+	}
+	return string(b)
+}
+
+// ParseUUID parses a UUID in canonical form (8-4-4-4-12 hex digits) or as 32
+// bare hex digits.
+func ParseUUID(s string) (libvirt.UUID, error) {
+	var u libvirt.UUID
+	bad := problem.New(problem.Invalid, "invalid_uuid",
+		fmt.Sprintf("%q is not a VM UUID", truncate(s, 80)),
+		"VMs are addressed by their UUID, e.g. 4b1e2c3d-0000-4000-8000-1234567890ab")
+	switch len(s) {
+	case 36:
+		if s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
+			return u, bad
+		}
+		s = s[:8] + s[9:13] + s[14:18] + s[19:23] + s[24:]
+	case 32:
+	default:
+		return u, bad
+	}
+	for i := 0; i < 32; i++ {
+		v, ok := unhex(s[i])
+		if !ok {
+			return u, bad
+		}
+		if i%2 == 0 {
+			u[i/2] = v << 4
+		} else {
+			u[i/2] |= v
+		}
+	}
+	return u, nil
+}
+
+func unhex(c byte) (byte, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10, true
+	case c >= 'A' && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}

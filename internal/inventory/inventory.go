@@ -1,0 +1,465 @@
+// Package inventory is the live model of every VM of every host. It is filled
+// by one full listing per libvirt link, kept current by lifecycle events (a
+// changed VM is re-read on its own), and sampled for stats with ONE
+// ConnectGetAllDomainStats call per host per tick. Requests read the cache;
+// they never list domains from libvirt.
+package inventory
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/digitalocean/go-libvirt"
+
+	"github.com/kvm-manager/kvm-manager/internal/event"
+	"github.com/kvm-manager/kvm-manager/internal/host"
+	"github.com/kvm-manager/kvm-manager/internal/problem"
+)
+
+// Publisher is where VM and stats changes are announced.
+type Publisher interface {
+	Publish(typ string, data any)
+}
+
+// Options configures an Inventory.
+type Options struct {
+	Publisher Publisher
+	Logger    *slog.Logger
+	// Interval between stats ticks (default 2 s).
+	Interval time.Duration
+	// History is how many samples are kept per VM (default 150: 5 minutes at 2 s).
+	History int
+}
+
+// Inventory holds the VMs of all hosts. It implements host.Observer.
+type Inventory struct {
+	opts Options
+	log  *slog.Logger
+
+	mu    sync.RWMutex
+	hosts map[string]*hostVMs
+}
+
+type hostVMs struct {
+	name    string
+	vms     map[string]*entry // by UUID
+	synced  bool
+	refresh chan string // UUIDs to re-read; drained by the link's worker
+	pendMu  sync.Mutex
+	pending map[string]bool
+}
+
+type entry struct {
+	vm      VM
+	last    *counters
+	history []Sample // ring, oldest first after unwrap
+	next    int
+}
+
+// New returns an empty inventory.
+func New(opts Options) *Inventory {
+	if opts.Interval == 0 {
+		opts.Interval = 2 * time.Second
+	}
+	if opts.History == 0 {
+		opts.History = 150
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	return &Inventory{opts: opts, log: opts.Logger, hosts: make(map[string]*hostVMs)}
+}
+
+// AddHost registers a host name so that lookups of it succeed before its
+// first connection.
+func (inv *Inventory) AddHost(name string) {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	inv.hostLocked(name)
+}
+
+func (inv *Inventory) hostLocked(name string) *hostVMs {
+	h, ok := inv.hosts[name]
+	if !ok {
+		h = &hostVMs{name: name, vms: make(map[string]*entry), refresh: make(chan string, 1), pending: make(map[string]bool)}
+		inv.hosts[name] = h
+	}
+	return h
+}
+
+// List returns every VM of every host, sorted by host then name.
+func (inv *Inventory) List() []VM {
+	inv.mu.RLock()
+	n := 0
+	for _, h := range inv.hosts {
+		n += len(h.vms)
+	}
+	out := make([]VM, 0, n)
+	for _, h := range inv.hosts {
+		for _, e := range h.vms {
+			out = append(out, e.vm)
+		}
+	}
+	inv.mu.RUnlock()
+	slices.SortFunc(out, func(a, b VM) int {
+		if c := strings.Compare(a.Host, b.Host); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.Name, b.Name); c != 0 {
+			return c
+		}
+		return strings.Compare(a.UUID, b.UUID)
+	})
+	return out
+}
+
+// Get returns one VM. Unknown hosts and VMs are NotFound problems.
+func (inv *Inventory) Get(hostName, uuid string) (VM, error) {
+	inv.mu.RLock()
+	defer inv.mu.RUnlock()
+	h, ok := inv.hosts[hostName]
+	if !ok {
+		return VM{}, ErrHostNotFound(hostName)
+	}
+	e, ok := h.vms[strings.ToLower(uuid)]
+	if !ok {
+		return VM{}, problem.New(problem.NotFound, "vm_not_found",
+			fmt.Sprintf("no VM with UUID %s on host %q", clip(uuid), hostName),
+			"it may have been deleted; reload the VM list")
+	}
+	return e.vm, nil
+}
+
+// History returns the stats samples of a VM, oldest first.
+func (inv *Inventory) History(hostName, uuid string) ([]Sample, error) {
+	if _, err := inv.Get(hostName, uuid); err != nil {
+		return nil, err
+	}
+	inv.mu.RLock()
+	defer inv.mu.RUnlock()
+	e := inv.hosts[hostName].vms[strings.ToLower(uuid)]
+	if e == nil {
+		return []Sample{}, nil
+	}
+	out := make([]Sample, 0, len(e.history))
+	if len(e.history) == inv.opts.History {
+		out = append(out, e.history[e.next:]...)
+		out = append(out, e.history[:e.next]...)
+	} else {
+		out = append(out, e.history...)
+	}
+	return out, nil
+}
+
+// ErrHostNotFound is the problem for an unknown host name.
+func ErrHostNotFound(name string) error {
+	return problem.New(problem.NotFound, "host_not_found",
+		fmt.Sprintf("no host named %q", clip(name)), "GET /api/v1/hosts lists the configured hosts")
+}
+
+// Synced reports whether the host's VM list has been read at least once
+// since its current link came up.
+func (inv *Inventory) Synced(hostName string) bool {
+	inv.mu.RLock()
+	defer inv.mu.RUnlock()
+	h, ok := inv.hosts[hostName]
+	return ok && h.synced
+}
+
+// Refresh re-reads one VM from libvirt now and publishes the change. Services
+// call it after they change a VM so that the answer they return is current.
+func (inv *Inventory) Refresh(l *libvirt.Libvirt, hostName, uuid string) (VM, error) {
+	u, err := host.ParseUUID(uuid)
+	if err != nil {
+		return VM{}, err
+	}
+	dom, err := l.DomainLookupByUUID(u)
+	if err != nil {
+		if isNoDomain(err) {
+			inv.remove(hostName, strings.ToLower(uuid))
+			return VM{}, problem.Wrap(err, problem.NotFound, "vm_not_found", "the VM no longer exists", "reload the VM list")
+		}
+		return VM{}, fmt.Errorf("look up domain %s: %w", uuid, err)
+	}
+	vm, err := readVM(l, hostName, dom)
+	if err != nil {
+		if isNoDomain(err) {
+			inv.remove(hostName, strings.ToLower(uuid))
+			return VM{}, problem.Wrap(err, problem.NotFound, "vm_not_found", "the VM no longer exists", "reload the VM list")
+		}
+		return VM{}, err
+	}
+	return inv.store(vm), nil
+}
+
+// store saves a freshly read VM, keeping its stats, and publishes it when
+// anything but its timestamps changed.
+func (inv *Inventory) store(vm VM) VM {
+	inv.mu.Lock()
+	h := inv.hostLocked(vm.Host)
+	e, ok := h.vms[vm.UUID]
+	changed := true
+	if ok {
+		vm.Stats = e.vm.Stats
+		if !Active(vm.State) {
+			vm.Stats = nil
+			e.last = nil
+		}
+		a, b := e.vm, vm
+		a.Updated, b.Updated = time.Time{}, time.Time{}
+		changed = !reflect.DeepEqual(a, b)
+		e.vm = vm
+	} else {
+		h.vms[vm.UUID] = &entry{vm: vm}
+	}
+	inv.mu.Unlock()
+	if changed {
+		inv.publish(event.TypeVM, vm)
+	}
+	return vm
+}
+
+func (inv *Inventory) remove(hostName, uuid string) {
+	inv.mu.Lock()
+	h := inv.hostLocked(hostName)
+	e, ok := h.vms[uuid]
+	delete(h.vms, uuid)
+	inv.mu.Unlock()
+	if ok {
+		inv.publish(event.TypeVMRemoved, Removed{Host: hostName, UUID: uuid, Name: e.vm.Name})
+	}
+}
+
+func (inv *Inventory) publish(typ string, v any) {
+	if inv.opts.Publisher != nil {
+		inv.opts.Publisher.Publish(typ, v)
+	}
+}
+
+// readVM reads everything about one domain. It makes a handful of calls; the
+// domain XML is the live one when the VM runs (ports, devices as they are).
+func readVM(l *libvirt.Libvirt, hostName string, dom libvirt.Domain) (VM, error) {
+	vm := VM{Host: hostName, UUID: host.FormatUUID(dom.UUID), Name: dom.Name, ID: dom.ID, Updated: time.Now()}
+	state, reason, err := l.DomainGetState(dom, 0)
+	if err != nil {
+		return vm, fmt.Errorf("get state of %s: %w", dom.Name, err)
+	}
+	vm.State, vm.Reason = StateName(state), ReasonName(state, reason)
+	doc, err := l.DomainGetXMLDesc(dom, 0)
+	if err != nil {
+		return vm, fmt.Errorf("get XML of %s: %w", dom.Name, err)
+	}
+	if err := applyXML(&vm, doc); err != nil {
+		return vm, err
+	}
+	if !Active(vm.State) {
+		vm.ID = 0
+	}
+	if a, err := l.DomainGetAutostart(dom); err == nil {
+		vm.Autostart = a == 1
+	}
+	if p, err := l.DomainIsPersistent(dom); err == nil {
+		vm.Persistent = p == 1
+	}
+	if n, err := l.DomainSnapshotNum(dom, 0); err == nil {
+		vm.SnapshotCount = int(n)
+	}
+	for i := range vm.Disks {
+		d := &vm.Disks[i]
+		if d.Source == "" || d.Target == "" || d.Type == "network" {
+			continue
+		}
+		if alloc, capacity, _, err := l.DomainGetBlockInfo(dom, d.Target, 0); err == nil {
+			d.Allocation, d.Capacity = &alloc, &capacity
+		}
+	}
+	return vm, nil
+}
+
+// Connected implements host.Observer: it lists the host's VMs and then keeps
+// them current until the link goes away.
+func (inv *Inventory) Connected(ctx context.Context, h *host.Host, l *libvirt.Libvirt) {
+	name := h.Name()
+	inv.mu.Lock()
+	hv := inv.hostLocked(name)
+	hv.synced = false
+	inv.mu.Unlock()
+
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); inv.refreshWorker(ctx, l, hv) }()
+	go func() { defer wg.Done(); inv.statsLoop(ctx, l, name) }()
+
+	if err := inv.fullSync(l, name); err != nil && ctx.Err() == nil {
+		inv.log.Warn("listing VMs failed", "host", name, "err", err)
+	}
+	wg.Wait()
+}
+
+// fullSync lists every domain and replaces the host's cache with what it finds.
+func (inv *Inventory) fullSync(l *libvirt.Libvirt, name string) error {
+	doms, _, err := l.ConnectListAllDomains(1, 0)
+	if err != nil {
+		return fmt.Errorf("list domains: %w", err)
+	}
+	seen := make(map[string]bool, len(doms))
+	for _, d := range doms {
+		vm, err := readVM(l, name, d)
+		if err != nil {
+			if isNoDomain(err) {
+				continue // undefined while we listed
+			}
+			return err
+		}
+		seen[vm.UUID] = true
+		inv.store(vm)
+	}
+	inv.mu.Lock()
+	hv := inv.hostLocked(name)
+	var gone []string
+	for uuid := range hv.vms {
+		if !seen[uuid] {
+			gone = append(gone, uuid)
+		}
+	}
+	hv.synced = true
+	inv.mu.Unlock()
+	for _, uuid := range gone {
+		inv.remove(name, uuid)
+	}
+	inv.log.Info("VM list read", "host", name, "vms", len(doms))
+	return nil
+}
+
+// Lifecycle implements host.Observer: the VM is queued to be re-read. Reading
+// it (rather than interpreting the event) keeps the cache right whatever
+// order events arrive in.
+func (inv *Inventory) Lifecycle(h *host.Host, ev host.LifecycleEvent) {
+	inv.mu.Lock()
+	hv := inv.hostLocked(h.Name())
+	inv.mu.Unlock()
+	hv.enqueue(ev.UUID)
+}
+
+// StateChanged implements host.Observer.
+func (inv *Inventory) StateChanged(h *host.Host, s host.Status) {
+	if s.State != host.Connected {
+		inv.mu.Lock()
+		inv.hostLocked(h.Name()).synced = false
+		inv.mu.Unlock()
+	}
+}
+
+func (hv *hostVMs) enqueue(uuid string) {
+	hv.pendMu.Lock()
+	hv.pending[uuid] = true
+	hv.pendMu.Unlock()
+	select {
+	case hv.refresh <- uuid:
+	default: // a wake-up is already queued; the pending set holds the UUID
+	}
+}
+
+func (hv *hostVMs) take() []string {
+	hv.pendMu.Lock()
+	defer hv.pendMu.Unlock()
+	out := make([]string, 0, len(hv.pending))
+	for u := range hv.pending {
+		out = append(out, u)
+	}
+	clear(hv.pending)
+	return out
+}
+
+func (inv *Inventory) refreshWorker(ctx context.Context, l *libvirt.Libvirt, hv *hostVMs) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hv.refresh:
+			for _, uuid := range hv.take() {
+				if _, err := inv.Refresh(l, hv.name, uuid); err != nil && problem.KindOf(err) != problem.NotFound && ctx.Err() == nil {
+					inv.log.Warn("re-reading VM failed", "host", hv.name, "uuid", uuid, "err", err)
+				}
+			}
+		}
+	}
+}
+
+const statsTypes = libvirt.DomainStatsState | libvirt.DomainStatsCPUTotal | libvirt.DomainStatsBalloon |
+	libvirt.DomainStatsVCPU | libvirt.DomainStatsInterface | libvirt.DomainStatsBlock
+
+func (inv *Inventory) statsLoop(ctx context.Context, l *libvirt.Libvirt, name string) {
+	t := time.NewTicker(inv.opts.Interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			recs, err := l.ConnectGetAllDomainStats(nil, uint32(statsTypes), uint32(libvirt.ConnectGetAllDomainsStatsActive))
+			if err != nil {
+				if ctx.Err() == nil {
+					inv.log.Warn("stats call failed", "host", name, "err", err)
+				}
+				continue
+			}
+			inv.applyStats(name, recs, time.Now())
+		}
+	}
+}
+
+// applyStats records one tick and publishes it as one event.
+func (inv *Inventory) applyStats(name string, recs []libvirt.DomainStatsRecord, now time.Time) {
+	out := HostSamples{Host: name, Time: now, Samples: make([]UUIDedSample, 0, len(recs))}
+	var stale []string
+	inv.mu.Lock()
+	hv := inv.hostLocked(name)
+	for _, r := range recs {
+		uuid := host.FormatUUID(r.Dom.UUID)
+		e, ok := hv.vms[uuid]
+		cur := parseRecord(r.Params, now)
+		if !ok {
+			stale = append(stale, uuid) // a VM we missed an event for
+			continue
+		}
+		if cur.state >= 0 && StateName(cur.state) != e.vm.State {
+			stale = append(stale, uuid)
+		}
+		s := sample(e.last, cur)
+		e.last = &cur
+		e.vm.Stats = &s
+		if len(e.history) < inv.opts.History {
+			e.history = append(e.history, s)
+		} else {
+			e.history[e.next] = s
+			e.next = (e.next + 1) % inv.opts.History
+		}
+		out.Samples = append(out.Samples, UUIDedSample{UUID: uuid, Sample: s})
+	}
+	inv.mu.Unlock()
+	for _, uuid := range stale {
+		hv.enqueue(uuid)
+	}
+	inv.publish(event.TypeStats, out)
+}
+
+// isNoDomain reports whether err is libvirt's "domain not found".
+func isNoDomain(err error) bool {
+	var le libvirt.Error
+	return errors.As(err, &le) && le.Code == uint32(libvirt.ErrNoDomain)
+}
+
+func clip(s string) string {
+	if len(s) > 80 {
+		return s[:80] + "…"
+	}
+	return s
+}

@@ -1,0 +1,107 @@
+package inventory
+
+import (
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/digitalocean/go-libvirt"
+)
+
+func TestApplyXML(t *testing.T) {
+	doc, err := os.ReadFile("testdata/full.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vm VM
+	if err := applyXML(&vm, string(doc)); err != nil {
+		t.Fatal(err)
+	}
+	if vm.Name != "web-1" || vm.Title != "Web server" || vm.DomainType != "kvm" || vm.VCPUs != 2 ||
+		vm.MemoryMaxKiB != 2097152 || vm.MemoryKiB != 1048576 || vm.Firmware != "efi" || vm.Arch != "x86_64" || !vm.SerialConsole {
+		t.Errorf("config = %+v", vm)
+	}
+	if len(vm.Disks) != 3 {
+		t.Fatalf("disks = %+v", vm.Disks)
+	}
+	if d := vm.Disks[0]; d.Target != "vda" || d.Source != "/var/lib/libvirt/images/web-1.qcow2" || d.Format != "qcow2" || d.Type != "file" || d.Device != "disk" {
+		t.Errorf("disk 0 = %+v", d)
+	}
+	if d := vm.Disks[1]; d.Type != "block" || d.Source != "/dev/vg/data" || !d.Shareable {
+		t.Errorf("disk 1 = %+v", d)
+	}
+	if d := vm.Disks[2]; d.Device != "cdrom" || !d.ReadOnly || d.Source != "" {
+		t.Errorf("disk 2 = %+v", d)
+	}
+	if len(vm.NICs) != 2 || vm.NICs[0].Type != "network" || vm.NICs[0].Source != "default" || vm.NICs[0].Target != "vnet3" ||
+		vm.NICs[1].Type != "bridge" || vm.NICs[1].Source != "br0" || vm.NICs[1].Model != "e1000" {
+		t.Errorf("nics = %+v", vm.NICs)
+	}
+	if len(vm.Graphics) != 2 || vm.Graphics[0].Type != "vnc" || vm.Graphics[0].Port != 5901 || vm.Graphics[0].Listen != "127.0.0.1" ||
+		!vm.Graphics[0].Password || vm.Graphics[1].Type != "spice" || vm.Graphics[1].Listen != "0.0.0.0" {
+		t.Errorf("graphics = %+v", vm.Graphics)
+	}
+	b, _ := json.Marshal(vm)
+	if strings.Contains(string(b), "s3cret") {
+		t.Error("the VNC password leaked into the VM's JSON")
+	}
+}
+
+func TestApplyXMLRejectsGarbage(t *testing.T) {
+	var vm VM
+	if err := applyXML(&vm, "<domain><name>x</name"); err == nil {
+		t.Fatal("broken XML accepted")
+	}
+}
+
+func param(field string, v any) libvirt.TypedParam {
+	return libvirt.TypedParam{Field: field, Value: libvirt.TypedParamValue{I: v}}
+}
+
+func TestSampleRates(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	prev := parseRecord([]libvirt.TypedParam{
+		param("state.state", int32(1)), param("cpu.time", uint64(1e9)), param("vcpu.current", uint32(2)),
+		param("block.0.rd.bytes", uint64(1000)), param("block.0.wr.bytes", uint64(0)), param("block.1.rd.bytes", uint64(0)),
+		param("net.0.rx.bytes", uint64(0)), param("net.0.tx.bytes", uint64(0)), param("balloon.rss", uint64(50000)),
+	}, t0)
+	cur := parseRecord([]libvirt.TypedParam{
+		param("state.state", int32(1)), param("cpu.time", uint64(3e9)), param("vcpu.current", uint32(2)),
+		param("block.0.rd.bytes", uint64(3000)), param("block.0.wr.bytes", uint64(4096)), param("block.1.rd.bytes", uint64(1000)),
+		param("net.0.rx.bytes", uint64(2048)), param("net.0.tx.bytes", uint64(1024)),
+		param("balloon.available", uint64(200000)), param("balloon.unused", uint64(150000)), param("balloon.rss", uint64(60000)),
+	}, t0.Add(2*time.Second))
+	if first := sample(nil, prev); first.CPUPercent != nil || first.MemoryUsedKiB != 50000 || first.MemorySource != "host" {
+		t.Errorf("first sample = %+v", first)
+	}
+	s := sample(&prev, cur)
+	// 2 s of CPU time over 2 s wall on 2 vCPUs = 50 %.
+	if s.CPUPercent == nil || *s.CPUPercent != 50 {
+		t.Errorf("cpu = %v", s.CPUPercent)
+	}
+	if *s.DiskReadBps != 1500 || *s.DiskWriteBps != 2048 || *s.NetRxBps != 1024 || *s.NetTxBps != 512 {
+		t.Errorf("rates = rd %v wr %v rx %v tx %v", *s.DiskReadBps, *s.DiskWriteBps, *s.NetRxBps, *s.NetTxBps)
+	}
+	if s.MemoryUsedKiB != 50000 || s.MemorySource != "guest" {
+		t.Errorf("memory = %d (%s)", s.MemoryUsedKiB, s.MemorySource)
+	}
+	// A restarted VM's counters go back to zero: no negative rates.
+	restarted := parseRecord([]libvirt.TypedParam{param("cpu.time", uint64(1)), param("block.0.rd.bytes", uint64(1)), param("block.0.wr.bytes", uint64(1))}, t0.Add(4*time.Second))
+	if r := sample(&cur, restarted); r.CPUPercent != nil || r.DiskReadBps != nil {
+		t.Errorf("rates across a restart = %+v", r)
+	}
+}
+
+func TestStateNames(t *testing.T) {
+	if StateName(1) != "running" || StateName(5) != "shutoff" || StateName(99) != "unknown" || StateName(-1) != "unknown" {
+		t.Error("state names")
+	}
+	if ReasonName(5, 2) != "destroyed" || ReasonName(1, 1) != "booted" || ReasonName(5, 99) != "" || ReasonName(5, 0) != "" {
+		t.Error("reason names")
+	}
+	if !Active("paused") || Active("shutoff") || Active("crashed") {
+		t.Error("Active")
+	}
+}

@@ -1,0 +1,126 @@
+package inventory
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/digitalocean/go-libvirt"
+)
+
+// counters are the cumulative values of one VM at one tick, kept to turn the
+// next tick's values into rates.
+type counters struct {
+	time                         time.Time
+	cpuNs                        uint64
+	diskRd, diskWr, netRx, netTx uint64
+	vcpus                        int
+	state                        int32
+	hasCPU, hasDisk, hasNet      bool
+	memUsed                      uint64
+	memSource                    string
+}
+
+// parseRecord reads the typed parameters of one domain's stats record.
+func parseRecord(params []libvirt.TypedParam, now time.Time) counters {
+	c := counters{time: now, state: -1}
+	var balloonAvail, balloonUnused, balloonRSS uint64
+	var hasAvail, hasUnused bool
+	for _, p := range params {
+		f := p.Field
+		switch {
+		case f == "state.state":
+			c.state = int32(asUint(p.Value))
+		case f == "cpu.time":
+			c.cpuNs, c.hasCPU = asUint(p.Value), true
+		case f == "vcpu.current":
+			c.vcpus = int(asUint(p.Value))
+		case f == "balloon.available":
+			balloonAvail, hasAvail = asUint(p.Value), true
+		case f == "balloon.unused":
+			balloonUnused, hasUnused = asUint(p.Value), true
+		case f == "balloon.rss":
+			balloonRSS = asUint(p.Value)
+		case strings.HasPrefix(f, "block."):
+			if strings.HasSuffix(f, ".rd.bytes") {
+				c.diskRd += asUint(p.Value)
+				c.hasDisk = true
+			} else if strings.HasSuffix(f, ".wr.bytes") {
+				c.diskWr += asUint(p.Value)
+				c.hasDisk = true
+			}
+		case strings.HasPrefix(f, "net."):
+			if strings.HasSuffix(f, ".rx.bytes") {
+				c.netRx += asUint(p.Value)
+				c.hasNet = true
+			} else if strings.HasSuffix(f, ".tx.bytes") {
+				c.netTx += asUint(p.Value)
+				c.hasNet = true
+			}
+		}
+	}
+	// Guest-reported figures need a balloon driver with stats in the guest;
+	// without them QEMU's resident size is the best honest figure.
+	if hasAvail && hasUnused && balloonAvail >= balloonUnused {
+		c.memUsed, c.memSource = balloonAvail-balloonUnused, "guest"
+	} else if balloonRSS > 0 {
+		c.memUsed, c.memSource = balloonRSS, "host"
+	}
+	return c
+}
+
+// sample turns two consecutive counter sets into a Sample. prev may be nil.
+func sample(prev *counters, cur counters) Sample {
+	s := Sample{Time: cur.time, MemoryUsedKiB: cur.memUsed, MemorySource: cur.memSource}
+	if prev == nil {
+		return s
+	}
+	dt := cur.time.Sub(prev.time).Seconds()
+	if dt <= 0 {
+		return s
+	}
+	rate := func(a, b uint64) *float64 {
+		if b < a { // counter reset: the VM restarted
+			return nil
+		}
+		v := float64(b-a) / dt
+		return &v
+	}
+	if cur.hasCPU && prev.hasCPU && cur.cpuNs >= prev.cpuNs {
+		n := cur.vcpus
+		if n <= 0 {
+			n = 1
+		}
+		v := float64(cur.cpuNs-prev.cpuNs) / (dt * 1e9 * float64(n)) * 100
+		v = min(v, 100)
+		s.CPUPercent = &v
+	}
+	if cur.hasDisk && prev.hasDisk {
+		s.DiskReadBps = rate(prev.diskRd, cur.diskRd)
+		s.DiskWriteBps = rate(prev.diskWr, cur.diskWr)
+	}
+	if cur.hasNet && prev.hasNet {
+		s.NetRxBps = rate(prev.netRx, cur.netRx)
+		s.NetTxBps = rate(prev.netTx, cur.netTx)
+	}
+	return s
+}
+
+func asUint(v libvirt.TypedParamValue) uint64 {
+	switch x := v.I.(type) {
+	case int32:
+		return uint64(x)
+	case uint32:
+		return uint64(x)
+	case int64:
+		return uint64(x)
+	case uint64:
+		return x
+	case float64:
+		return uint64(x)
+	case string:
+		n, _ := strconv.ParseUint(x, 10, 64)
+		return n
+	}
+	return 0
+}

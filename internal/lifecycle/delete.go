@@ -1,0 +1,210 @@
+package lifecycle
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"slices"
+
+	"github.com/digitalocean/go-libvirt"
+
+	"github.com/kvm-manager/kvm-manager/internal/host"
+	"github.com/kvm-manager/kvm-manager/internal/inventory"
+	"github.com/kvm-manager/kvm-manager/internal/operation"
+	"github.com/kvm-manager/kvm-manager/internal/problem"
+)
+
+// DeleteRequest says exactly what deleting a VM may remove. Nothing that is
+// not named here is touched.
+type DeleteRequest struct {
+	// Snapshots must be "delete" when the VM has snapshots: they are deleted
+	// (with the data they hold inside the disks) before the VM is undefined.
+	// Empty means "the VM has none"; anything else is refused.
+	Snapshots string `json:"snapshots,omitempty"`
+	// Disks lists the targets (e.g. "vda") whose image files are removed
+	// after the VM is undefined. Disks not listed are kept.
+	Disks []string `json:"disks,omitempty"`
+	// Force stops a running VM first; without it a running VM is refused.
+	Force bool `json:"force,omitempty"`
+	// RemoveNVRAM also removes a UEFI VM's variable store; it is kept otherwise.
+	RemoveNVRAM bool `json:"removeNvram,omitempty"`
+}
+
+// DeleteResult is what a finished delete removed and kept.
+type DeleteResult struct {
+	Name             string   `json:"name"`
+	SnapshotsDeleted int      `json:"snapshotsDeleted"`
+	RemovedDisks     []string `json:"removedDisks"`
+	KeptDisks        []string `json:"keptDisks"`
+}
+
+// Delete validates the request and starts an operation that undefines the VM
+// and removes what the request names. Validation failures change nothing.
+func (s *Service) Delete(hostName, uuid string, req DeleteRequest) (operation.Op, error) {
+	vm, err := s.opts.Inventory.Get(hostName, uuid)
+	if err != nil {
+		return operation.Op{}, err
+	}
+	if req.Snapshots != "" && req.Snapshots != "delete" {
+		return operation.Op{}, problem.New(problem.Invalid, "invalid_snapshots_choice",
+			fmt.Sprintf("snapshots: %q is not a choice", clip(req.Snapshots)), `use "delete" to delete the VM's snapshots with it`)
+	}
+	if vm.SnapshotCount > 0 && req.Snapshots != "delete" {
+		return operation.Op{}, problem.New(problem.Conflict, "vm_has_snapshots",
+			fmt.Sprintf("VM %q has %d snapshot(s); deleting it would orphan them", vm.Name, vm.SnapshotCount),
+			`send "snapshots": "delete" to delete them with the VM, or delete them first`)
+	}
+	if inventory.Active(vm.State) && !req.Force {
+		return operation.Op{}, problem.New(problem.Conflict, "vm_running",
+			fmt.Sprintf("VM %q is %s", vm.Name, vm.State), `shut it down first, or send "force": true to power it off and delete it`)
+	}
+	h, err := s.opts.Hosts.Get(hostName)
+	if err != nil {
+		return operation.Op{}, err
+	}
+	var remove, keep []inventory.Disk
+	seen := map[string]bool{}
+	for _, t := range req.Disks {
+		if seen[t] {
+			return operation.Op{}, problem.New(problem.Invalid, "duplicate_disk", fmt.Sprintf("disk %q is listed twice", clip(t)), "list each disk once")
+		}
+		seen[t] = true
+		i := slices.IndexFunc(vm.Disks, func(d inventory.Disk) bool { return d.Target == t })
+		if i < 0 {
+			return operation.Op{}, problem.New(problem.Invalid, "unknown_disk",
+				fmt.Sprintf("VM %q has no disk %q", vm.Name, clip(t)), "name disks by their target, as the VM's details list them")
+		}
+		d := vm.Disks[i]
+		if d.Type != "file" || d.Source == "" {
+			return operation.Op{}, problem.New(problem.Unsupported, "disk_not_removable",
+				fmt.Sprintf("disk %s is a %s disk; only file-backed disk images can be removed here", t, d.Type), "remove it with the tools of its storage")
+		}
+		if other := s.otherUser(vm, d.Source); other != "" {
+			return operation.Op{}, problem.New(problem.Conflict, "disk_in_use",
+				fmt.Sprintf("disk image %s is also used by VM %q", d.Source, other), "keep this disk, or detach it from the other VM first")
+		}
+		if !h.URI().Local() {
+			return operation.Op{}, problem.New(problem.Unsupported, "remote_disk_removal",
+				"removing disk images of remote hosts is not supported yet", "keep the disks and remove them on the host")
+		}
+		remove = append(remove, d)
+	}
+	for _, d := range vm.Disks {
+		if !seen[d.Target] && d.Source != "" {
+			keep = append(keep, d)
+		}
+	}
+	target := operation.Target{Host: vm.Host, UUID: vm.UUID, Name: vm.Name}
+	return s.opts.Operations.Start("delete", target, false, func(ctx context.Context, r operation.Reporter) error {
+		res, err := s.runDelete(vm, req, remove, keep, r)
+		r.SetResult(res)
+		return err
+	})
+}
+
+// otherUser returns the name of another VM that uses the same image.
+func (s *Service) otherUser(vm inventory.VM, source string) string {
+	for _, o := range s.opts.Inventory.List() {
+		if o.Host != vm.Host || o.UUID == vm.UUID {
+			continue
+		}
+		for _, d := range o.Disks {
+			if d.Source == source {
+				return o.Name
+			}
+		}
+	}
+	return ""
+}
+
+func (s *Service) runDelete(vm inventory.VM, req DeleteRequest, remove, keep []inventory.Disk, r operation.Reporter) (DeleteResult, error) {
+	res := DeleteResult{Name: vm.Name, RemovedDisks: []string{}, KeptDisks: []string{}}
+	for _, d := range keep {
+		res.KeptDisks = append(res.KeptDisks, d.Source)
+	}
+	l, err := s.opts.Hosts.Client(vm.Host)
+	if err != nil {
+		return res, err
+	}
+	dom := libvirt.Domain{Name: vm.Name}
+	dom.UUID, _ = host.ParseUUID(vm.UUID)
+	if dom, err = l.DomainLookupByUUID(dom.UUID); err != nil {
+		return res, host.Problem(err, "find the VM")
+	}
+	if state, _, err := l.DomainGetState(dom, 0); err == nil && inventory.Active(inventory.StateName(state)) {
+		r.Progress("powering off", 5)
+		if err := l.DomainDestroyFlags(dom, 0); err != nil {
+			return res, host.Problem(err, "power off the VM before deleting it")
+		}
+	}
+	if req.Snapshots == "delete" {
+		r.Progress("deleting snapshots", 20)
+		n, err := deleteAllSnapshots(l, dom)
+		res.SnapshotsDeleted = n
+		if err != nil {
+			return res, host.Problem(err, "delete the VM's snapshots")
+		}
+	}
+	r.Progress("removing the VM definition", 60)
+	flags := libvirt.DomainUndefineManagedSave | libvirt.DomainUndefineKeepNvram
+	if req.RemoveNVRAM {
+		flags = libvirt.DomainUndefineManagedSave | libvirt.DomainUndefineNvram
+	}
+	if persistent, err := l.DomainIsPersistent(dom); err == nil && persistent == 1 {
+		if err := l.DomainUndefineFlags(dom, flags); err != nil {
+			return res, host.Problem(err, "undefine the VM")
+		}
+	}
+	_, _ = s.opts.Inventory.Refresh(l, vm.Host, vm.UUID)
+	var errs []error
+	for i, d := range remove {
+		r.Progress("removing disk image "+d.Source, 70+25*i/max(1, len(remove)))
+		if err := removeImage(l, d.Source); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", d.Source, err))
+			res.KeptDisks = append(res.KeptDisks, d.Source)
+			continue
+		}
+		res.RemovedDisks = append(res.RemovedDisks, d.Source)
+	}
+	if len(errs) > 0 {
+		return res, problem.Wrap(errors.Join(errs...), problem.Upstream, "disk_removal_failed",
+			fmt.Sprintf("VM %q was deleted, but %d disk image(s) could not be removed", vm.Name, len(errs)),
+			"the operation result lists what was kept; remove those files by hand")
+	}
+	return res, nil
+}
+
+// deleteAllSnapshots deletes every snapshot of a domain, each root with its
+// descendants, and returns how many were deleted.
+func deleteAllSnapshots(l *libvirt.Libvirt, dom libvirt.Domain) (int, error) {
+	total, err := l.DomainSnapshotNum(dom, 0)
+	if err != nil {
+		return 0, err
+	}
+	roots, _, err := l.DomainListAllSnapshots(dom, -1, uint32(libvirt.DomainSnapshotListRoots))
+	if err != nil {
+		return 0, err
+	}
+	for _, snap := range roots {
+		if err := l.DomainSnapshotDelete(snap, libvirt.DomainSnapshotDeleteChildren); err != nil {
+			left, _ := l.DomainSnapshotNum(dom, 0)
+			return int(total - left), err
+		}
+	}
+	return int(total), nil
+}
+
+// removeImage deletes a disk image: through libvirt's storage pool when the
+// file belongs to one (so the pool stays consistent), else from the local
+// file system.
+func removeImage(l *libvirt.Libvirt, path string) error {
+	if vol, err := l.StorageVolLookupByPath(path); err == nil {
+		return l.StorageVolDelete(vol, 0)
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}

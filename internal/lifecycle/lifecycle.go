@@ -1,0 +1,295 @@
+// Package lifecycle changes VMs' power state (start, shutdown, reboot, force
+// off, reset, pause, resume), their autostart flag, and deletes them. Every
+// request is checked against the VM's state first, so that an action that
+// cannot apply is refused with a hint and changes nothing.
+package lifecycle
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/digitalocean/go-libvirt"
+
+	"github.com/kvm-manager/kvm-manager/internal/host"
+	"github.com/kvm-manager/kvm-manager/internal/inventory"
+	"github.com/kvm-manager/kvm-manager/internal/operation"
+	"github.com/kvm-manager/kvm-manager/internal/problem"
+)
+
+// Clients gives the live libvirt link of a host.
+type Clients interface {
+	Client(host string) (*libvirt.Libvirt, error)
+	Get(name string) (*host.Host, error)
+}
+
+// VMs is the part of the inventory this service needs.
+type VMs interface {
+	Get(host, uuid string) (inventory.VM, error)
+	List() []inventory.VM
+	Refresh(l *libvirt.Libvirt, host, uuid string) (inventory.VM, error)
+}
+
+// Operations starts background work.
+type Operations interface {
+	Start(kind string, target operation.Target, mayCancel bool, fn operation.Func) (operation.Op, error)
+}
+
+// Options configures a Service.
+type Options struct {
+	Hosts      Clients
+	Inventory  VMs
+	Operations Operations
+	// ShutdownTimeout is how long an ACPI shutdown may take before the
+	// operation fails (default 90 s); a request may ask for another.
+	ShutdownTimeout time.Duration
+	// PollInterval is how often a shutdown checks the VM's state (default 250 ms).
+	PollInterval time.Duration
+}
+
+// Service performs power actions.
+type Service struct {
+	opts Options
+}
+
+// New returns a Service.
+func New(opts Options) *Service {
+	if opts.ShutdownTimeout == 0 {
+		opts.ShutdownTimeout = 90 * time.Second
+	}
+	if opts.PollInterval == 0 {
+		opts.PollInterval = 250 * time.Millisecond
+	}
+	return &Service{opts: opts}
+}
+
+// Action names accepted by Do.
+const (
+	Start    = "start"
+	Shutdown = "shutdown"
+	Reboot   = "reboot"
+	ForceOff = "force-off"
+	Reset    = "reset"
+	Pause    = "pause"
+	Resume   = "resume"
+)
+
+// Actions lists every power action, in the order a menu shows them.
+var Actions = []string{Start, Shutdown, Reboot, ForceOff, Reset, Pause, Resume}
+
+// allowedFrom lists the states each action applies to.
+var allowedFrom = map[string][]string{
+	Start:    {"shutoff", "crashed"},
+	Shutdown: {"running", "blocked"},
+	Reboot:   {"running", "blocked"},
+	ForceOff: {"running", "blocked", "paused", "shutting-down", "crashed", "pmsuspended"},
+	Reset:    {"running", "blocked", "paused"},
+	Pause:    {"running", "blocked"},
+	Resume:   {"paused"},
+}
+
+// Allowed reports whether action applies to a VM in state.
+func Allowed(action, state string) bool {
+	return slices.Contains(allowedFrom[action], state)
+}
+
+// AllowedActions returns the actions that apply in state.
+func AllowedActions(state string) []string {
+	var out []string
+	for _, a := range Actions {
+		if Allowed(a, state) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// Request carries an action's options. Only shutdown takes any.
+type Request struct {
+	// TimeoutSeconds bounds an ACPI shutdown (1 to 3600; 0 means the default).
+	TimeoutSeconds int `json:"timeoutSeconds,omitempty"`
+}
+
+// Result is either the VM after a quick action, or the operation that is
+// carrying out a long one.
+type Result struct {
+	VM        *inventory.VM
+	Operation *operation.Op
+}
+
+// Do performs a power action on a VM.
+func (s *Service) Do(ctx context.Context, hostName, uuid, action string, req Request) (Result, error) {
+	if _, ok := allowedFrom[action]; !ok {
+		return Result{}, problem.New(problem.NotFound, "unknown_action",
+			fmt.Sprintf("%q is not a VM action", clip(action)),
+			"use one of: start, shutdown, reboot, force-off, reset, pause, resume")
+	}
+	if action != Shutdown && req.TimeoutSeconds != 0 {
+		return Result{}, problem.New(problem.Invalid, "invalid_field", "timeoutSeconds applies only to shutdown", "leave it out")
+	}
+	if req.TimeoutSeconds < 0 || req.TimeoutSeconds > 3600 {
+		return Result{}, problem.New(problem.Invalid, "invalid_timeout",
+			fmt.Sprintf("timeoutSeconds %d is out of range", req.TimeoutSeconds), "use 1 to 3600 seconds, or leave it out for the default")
+	}
+	vm, err := s.opts.Inventory.Get(hostName, uuid)
+	if err != nil {
+		return Result{}, err
+	}
+	if err := checkState(action, vm); err != nil {
+		return Result{}, err
+	}
+	l, err := s.opts.Hosts.Client(hostName)
+	if err != nil {
+		return Result{}, err
+	}
+	dom := libvirt.Domain{Name: vm.Name, ID: vm.ID}
+	if dom.UUID, err = host.ParseUUID(vm.UUID); err != nil {
+		return Result{}, err
+	}
+	if action == Shutdown {
+		op, err := s.shutdown(l, vm, dom, req)
+		return Result{Operation: &op}, err
+	}
+	switch action {
+	case Start:
+		err = l.DomainCreate(dom)
+	case Reboot:
+		err = l.DomainReboot(dom, 0)
+	case ForceOff:
+		err = l.DomainDestroyFlags(dom, 0)
+	case Reset:
+		err = l.DomainReset(dom, 0)
+	case Pause:
+		err = l.DomainSuspend(dom)
+	case Resume:
+		err = l.DomainResume(dom)
+	}
+	if err != nil {
+		return Result{}, host.Problem(err, verb(action)+" the VM")
+	}
+	fresh, err := s.opts.Inventory.Refresh(l, hostName, vm.UUID)
+	if err != nil {
+		return Result{}, host.Problem(err, "read the VM after the change")
+	}
+	return Result{VM: &fresh}, nil
+}
+
+func verb(action string) string {
+	switch action {
+	case ForceOff:
+		return "force off"
+	case Shutdown:
+		return "shut down"
+	}
+	return action
+}
+
+// checkState refuses an action that does not apply, with a hint that says
+// what would.
+func checkState(action string, vm inventory.VM) error {
+	if Allowed(action, vm.State) {
+		return nil
+	}
+	var code, msg, hint string
+	switch {
+	case action == Start && inventory.Active(vm.State):
+		code, msg, hint = "vm_already_running", fmt.Sprintf("VM %q is already running", vm.Name), "open its console, or shut it down first"
+		if vm.State == "paused" {
+			code, msg, hint = "vm_paused", fmt.Sprintf("VM %q is paused, not stopped", vm.Name), "resume it instead"
+		}
+	case action == Resume:
+		code, msg, hint = "vm_not_paused", fmt.Sprintf("VM %q is not paused (it is %s)", vm.Name, vm.State), "only a paused VM can be resumed"
+	case vm.State == "paused" && (action == Shutdown || action == Reboot || action == Pause):
+		code, msg, hint = "vm_paused", fmt.Sprintf("VM %q is paused", vm.Name), "resume it first, or force it off"
+	case !inventory.Active(vm.State):
+		code, msg, hint = "vm_not_running", fmt.Sprintf("VM %q is not running (it is %s)", vm.Name, vm.State), "start it first"
+	default:
+		code, msg, hint = "vm_state_conflict", fmt.Sprintf("cannot %s VM %q while it is %s", verb(action), vm.Name, vm.State), "wait until the current change finishes"
+	}
+	return problem.New(problem.Conflict, code, msg, hint)
+}
+
+// shutdown asks the guest to power off (ACPI) and returns an operation that
+// ends when the VM is really off, or fails when the guest ignores the request.
+func (s *Service) shutdown(l *libvirt.Libvirt, vm inventory.VM, dom libvirt.Domain, req Request) (operation.Op, error) {
+	timeout := s.opts.ShutdownTimeout
+	if req.TimeoutSeconds > 0 {
+		timeout = time.Duration(req.TimeoutSeconds) * time.Second
+	}
+	if err := l.DomainShutdown(dom); err != nil {
+		return operation.Op{}, host.Problem(err, "shut down the VM")
+	}
+	target := operation.Target{Host: vm.Host, UUID: vm.UUID, Name: vm.Name}
+	return s.opts.Operations.Start("shutdown", target, true, func(ctx context.Context, r operation.Reporter) error {
+		start := time.Now()
+		deadline := start.Add(timeout)
+		tick := time.NewTicker(s.opts.PollInterval)
+		defer tick.Stop()
+		lastReport := -1
+		for {
+			// A fresh link each round: the one we started with may have been
+			// replaced by a reconnect.
+			cur, err := s.opts.Hosts.Client(vm.Host)
+			if err == nil {
+				state, _, err := cur.DomainGetState(dom, 0)
+				if err != nil && host.IsCode(err, libvirt.ErrNoDomain) {
+					return nil // a transient VM disappears when it powers off
+				}
+				if err == nil && inventory.StateName(state) == "shutoff" {
+					_, _ = s.opts.Inventory.Refresh(cur, vm.Host, vm.UUID)
+					return nil
+				}
+			}
+			elapsed := int(time.Since(start).Seconds())
+			if elapsed != lastReport {
+				lastReport = elapsed
+				r.Progress(fmt.Sprintf("waiting for the guest to power off (%d s of %d s)", elapsed, int(timeout.Seconds())),
+					min(99, int(100*time.Since(start)/timeout)))
+			}
+			if time.Now().After(deadline) {
+				return problem.New(problem.Timeout, "shutdown_timeout",
+					fmt.Sprintf("VM %q did not power off within %d s after the ACPI shutdown request", vm.Name, int(timeout.Seconds())),
+					"the guest may ignore ACPI power button events (no acpid, or it is still booting); use Force off, or retry once it has booted")
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-tick.C:
+			}
+		}
+	})
+}
+
+// SetAutostart turns starting the VM with the host on or off.
+func (s *Service) SetAutostart(hostName, uuid string, enabled bool) (inventory.VM, error) {
+	vm, err := s.opts.Inventory.Get(hostName, uuid)
+	if err != nil {
+		return vm, err
+	}
+	if !vm.Persistent {
+		return vm, problem.New(problem.Conflict, "vm_transient",
+			fmt.Sprintf("VM %q is transient: it has no definition to start at boot", vm.Name), "define it persistently first")
+	}
+	l, err := s.opts.Hosts.Client(hostName)
+	if err != nil {
+		return vm, err
+	}
+	dom := libvirt.Domain{Name: vm.Name, ID: vm.ID}
+	dom.UUID, _ = host.ParseUUID(vm.UUID)
+	v := int32(0)
+	if enabled {
+		v = 1
+	}
+	if err := l.DomainSetAutostart(dom, v); err != nil {
+		return vm, host.Problem(err, "change autostart")
+	}
+	return s.opts.Inventory.Refresh(l, hostName, vm.UUID)
+}
+
+func clip(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "…"
+	}
+	return s
+}

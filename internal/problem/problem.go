@@ -1,0 +1,115 @@
+// Package problem defines the one error type that services return when a
+// failure has something to tell the user: a kind that decides the HTTP status,
+// a stable code for programs, and a message and hint that are safe to show.
+// The wrapped cause is only ever logged.
+package problem
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Kind classifies an error; internal/api maps each kind to one HTTP status.
+type Kind int
+
+// The kinds of problem a service can report.
+const (
+	// Internal is an unexpected failure; its details are logged, not shown.
+	Internal Kind = iota
+	// Invalid means the request itself is wrong (bad JSON, bad name, bad value).
+	Invalid
+	// NotFound means the host, VM, operation or route does not exist.
+	NotFound
+	// Conflict means the request is valid but not in the VM's current state.
+	Conflict
+	// Unauthorized means no valid credentials were presented.
+	Unauthorized
+	// Forbidden means the credentials do not allow this request.
+	Forbidden
+	// Unsupported means the host or VM cannot do this at all.
+	Unsupported
+	// Unavailable means a dependency (libvirtd) cannot be reached right now.
+	Unavailable
+	// TooLarge means the request body exceeds the limit.
+	TooLarge
+	// Canceled means the client or the operation was canceled.
+	Canceled
+	// Timeout means the work did not finish in the time allowed.
+	Timeout
+	// Upstream means libvirt refused; its message is shown to the user.
+	Upstream
+	// MethodNotAllowed means the path exists but not for this HTTP method.
+	MethodNotAllowed
+)
+
+var kindNames = [...]string{
+	Internal:         "internal",
+	Invalid:          "invalid",
+	NotFound:         "not_found",
+	Conflict:         "conflict",
+	Unauthorized:     "unauthorized",
+	Forbidden:        "forbidden",
+	Unsupported:      "unsupported",
+	Unavailable:      "unavailable",
+	TooLarge:         "too_large",
+	Canceled:         "canceled",
+	Timeout:          "timeout",
+	Upstream:         "upstream",
+	MethodNotAllowed: "method_not_allowed",
+}
+
+// String returns the kind's name as used in logs.
+func (k Kind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("kind(%d)", int(k))
+}
+
+// Error is a failure with a user-facing message. Message and Hint must be
+// safe to show to any authenticated user; Err is for logs only.
+type Error struct {
+	Kind    Kind
+	Code    string // stable machine-readable code, e.g. "vm_not_running"
+	Message string // what happened
+	Hint    string // what to do next; may be empty
+	Err     error  // underlying cause; never sent to clients
+}
+
+// Error returns the message followed by the cause, for logs.
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return e.Message + ": " + e.Err.Error()
+	}
+	return e.Message
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// New returns a problem without an underlying cause.
+func New(kind Kind, code, message, hint string) *Error {
+	return &Error{Kind: kind, Code: code, Message: message, Hint: hint}
+}
+
+// Wrap returns a problem that keeps err as its (logged, not shown) cause.
+func Wrap(err error, kind Kind, code, message, hint string) *Error {
+	return &Error{Kind: kind, Code: code, Message: message, Hint: hint, Err: err}
+}
+
+// As reports whether err holds a *Error and returns it.
+func As(err error) (*Error, bool) {
+	var p *Error
+	if errors.As(err, &p) {
+		return p, true
+	}
+	return nil, false
+}
+
+// KindOf returns the kind of the first *Error in err's chain, or Internal.
+func KindOf(err error) Kind {
+	if p, ok := As(err); ok {
+		return p.Kind
+	}
+	return Internal
+}

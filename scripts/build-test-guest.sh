@@ -1,0 +1,330 @@
+#!/usr/bin/env bash
+# Builds the tiny KVM Manager test guest: a Debian cloud kernel (vmlinuz) plus a
+# busybox initramfs, booted by libvirt with direct kernel boot (see the Go
+# package internal/testguest, which defines the domains).
+#
+# Usage: scripts/build-test-guest.sh [OUTPUT_DIR]
+#   OUTPUT_DIR defaults to $GUEST_DIR, then /var/lib/libvirt/images/kvm-manager-test.
+#   KERNEL_PACKAGE=linux-image-...-cloud-amd64 pins the kernel package (default:
+#   the newest linux-image-<version>-cloud-amd64 that apt-cache can install).
+#   FORCE=1 rebuilds even when the outputs are up to date.
+#
+# Everything comes from Debian packages: the kernel .deb is fetched with
+# `apt-get download` and unpacked with `dpkg-deb -x` into a temporary directory
+# (it is never installed); busybox comes from busybox-static. The .deb is kept in
+# OUTPUT_DIR/cache so a rebuild takes a few seconds. Idempotent: when the stamp
+# file says the outputs were built from the same kernel, busybox and script,
+# nothing is rebuilt.
+#
+# Outputs (0644 files, 0755 dirs, readable by the libvirt-qemu user):
+#   OUTPUT_DIR/vmlinuz        the kernel
+#   OUTPUT_DIR/initramfs.gz   newc cpio, gzip
+#   OUTPUT_DIR/build.stamp    what they were built from
+# Nothing per VM is created here: the data disk and ttyS1 log of each VM live in
+# OUTPUT_DIR/vms/<name>/ and are made by internal/testguest.
+#
+# What the guest does (see /init and /etc/inittab below):
+#   * mounts proc, sys, devtmpfs, devpts; loads the few modules it needs;
+#     hostname kvmtest;
+#   * busybox acpid: an ACPI power-button press (virsh shutdown) runs
+#     `poweroff -f`, so the domain shuts off within a second or two;
+#   * respawns a root shell (busybox ash, job control, PS1 'kvmtest# ') on tty1
+#     (VGA, visible over VNC) and on ttyS0 (the libvirt <console>);
+#   * once both shells run, prints `KVMTEST-READY boot=<boot id>` on ttyS0 and
+#     ttyS1. The boot id is the kernel's random per-boot UUID.
+#   * ttyS1 is output-only: the host logs it to a file (vms/<name>/ttyS1.log), and
+#     it is the tests' reliable window into the guest. Tests type commands on the
+#     ttyS0 console and redirect their output there, e.g.
+#         echo "RESULT $((6*7))" > /dev/ttyS1
+#     then look for the line in the log file.
+#   * the virtio data disk (/dev/vda, the qcow2 data disk) is left alone; tests
+#     may dd to it.
+set -euo pipefail
+
+log() { printf 'build-test-guest: %s\n' "$*" >&2; }
+die() { log "$*"; exit 1; }
+
+OUT="${1:-${GUEST_DIR:-/var/lib/libvirt/images/kvm-manager-test}}"
+CACHE="$OUT/cache"
+BUSYBOX=/bin/busybox
+# Modules the guest wants, in load order. Built-in ones are skipped; modules
+# are added with their dependencies. virtio_blk: the data disk; button + evdev:
+# the ACPI power button as an input device that acpid watches. The rest are
+# normally built into the cloud kernel and listed so a kernel that has them as
+# modules still works.
+WANT_MODULES="${GUEST_MODULES:-virtio_pci virtio_blk virtio_console 8250 i8042 atkbd evdev button}"
+
+[ "$(id -u)" -eq 0 ] || die "must run as root (apt-get, device nodes)"
+umask 022
+export DEBIAN_FRONTEND=noninteractive
+
+# --- busybox-static -----------------------------------------------------------
+if ! dpkg -s busybox-static >/dev/null 2>&1 || [ ! -x "$BUSYBOX" ]; then
+  log "installing busybox-static"
+  apt-get install -y -qq --no-install-recommends busybox-static >/dev/null ||
+    { apt-get update -qq && apt-get install -y -qq --no-install-recommends busybox-static >/dev/null; }
+fi
+BB_VERSION=$(dpkg-query -W -f='${Version}' busybox-static)
+
+# --- which kernel ---------------------------------------------------------------
+# Prints "package version" for every installable linux-image-<ver>-cloud-amd64.
+list_kernels() {
+  local names
+  names=$(apt-cache pkgnames linux-image- 2>/dev/null | grep -E '^linux-image-[0-9][^ ]*-cloud-amd64$' || true)
+  [ -n "$names" ] || return 0
+  # shellcheck disable=SC2086
+  apt-cache policy $names 2>/dev/null | awk '
+    /^[^ ]/ { pkg = $1; sub(/:$/, "", pkg) }
+    /^  Candidate:/ { if ($2 != "(none)") print pkg, $2 }'
+}
+
+newest_kernel() {
+  local best_pkg="" best_ver="" pkg ver
+  while read -r pkg ver; do
+    if [ -z "$best_ver" ] || dpkg --compare-versions "$ver" gt "$best_ver"; then
+      best_pkg=$pkg; best_ver=$ver
+    fi
+  done
+  [ -n "$best_pkg" ] && printf '%s %s\n' "$best_pkg" "$best_ver"
+}
+
+if [ -n "${KERNEL_PACKAGE:-}" ]; then
+  KPKG=$KERNEL_PACKAGE
+  KVER=$(apt-cache policy "$KPKG" 2>/dev/null | awk '/^  Candidate:/ {print $2}')
+  if [ -z "$KVER" ] || [ "$KVER" = "(none)" ]; then
+    apt-get update -qq
+    KVER=$(apt-cache policy "$KPKG" 2>/dev/null | awk '/^  Candidate:/ {print $2}')
+  fi
+  [ -n "$KVER" ] && [ "$KVER" != "(none)" ] || die "no installable candidate for $KPKG"
+else
+  pick=$(list_kernels | newest_kernel || true)
+  if [ -z "$pick" ]; then
+    log "apt-cache knows no cloud kernel; running apt-get update"
+    apt-get update -qq
+    pick=$(list_kernels | newest_kernel || true)
+  fi
+  [ -n "$pick" ] || die "no linux-image-*-cloud-amd64 package available"
+  read -r KPKG KVER <<<"$pick"
+fi
+
+SCRIPT_SUM=$(sha256sum "${BASH_SOURCE[0]}" | cut -d' ' -f1)
+STAMP="kernel=$KPKG $KVER
+busybox=$BB_VERSION
+modules=$WANT_MODULES
+script=$SCRIPT_SUM"
+
+print_outputs() {
+  printf '%s\n' "$OUT/vmlinuz" "$OUT/initramfs.gz" "$OUT/build.stamp"
+}
+
+install -d -m 0755 "$OUT"
+# One build at a time per output dir (parallel test runs may all call this).
+exec 9>"$OUT/.build.lock"
+flock 9
+
+if [ -z "${FORCE:-}" ] && [ -s "$OUT/vmlinuz" ] && [ -s "$OUT/initramfs.gz" ] &&
+  [ "$(cat "$OUT/build.stamp" 2>/dev/null)" = "$STAMP" ]; then
+  log "up to date ($KPKG $KVER)"
+  print_outputs
+  exit 0
+fi
+
+install -d -m 0755 "$CACHE"
+
+# --- fetch the kernel .deb (cached) ---------------------------------------------
+DEB=""
+for f in "$CACHE/${KPKG}_"*.deb; do
+  [ -e "$f" ] || continue
+  v=$(dpkg-deb -f "$f" Version 2>/dev/null || true)
+  if [ "$v" = "$KVER" ]; then DEB=$f; break; fi
+done
+if [ -z "$DEB" ]; then
+  log "downloading $KPKG $KVER"
+  (cd "$CACHE" && apt-get download -qq -o APT::Sandbox::User=root "$KPKG=$KVER")
+  for f in "$CACHE/${KPKG}_"*.deb; do
+    [ -e "$f" ] || continue
+    [ "$(dpkg-deb -f "$f" Version)" = "$KVER" ] && DEB=$f
+  done
+  [ -n "$DEB" ] || die "apt-get download did not leave a .deb for $KPKG in $CACHE"
+fi
+# Keep only the .deb in use.
+for f in "$CACHE"/*.deb; do
+  [ "$f" = "$DEB" ] || rm -f "$f"
+done
+chmod 0644 "$DEB"
+
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+log "unpacking $(basename "$DEB")"
+dpkg-deb -x "$DEB" "$TMP/kernel"
+
+MODDIR=$(find "$TMP/kernel/lib/modules" "$TMP/kernel/usr/lib/modules" -mindepth 1 -maxdepth 1 -type d 2>/dev/null | head -n1 || true)
+[ -n "$MODDIR" ] || die "no lib/modules/<version> in $DEB"
+UNAME_R=$(basename "$MODDIR")
+VMLINUZ="$TMP/kernel/boot/vmlinuz-$UNAME_R"
+[ -f "$VMLINUZ" ] || die "no boot/vmlinuz-$UNAME_R in $DEB"
+
+# --- initramfs tree -------------------------------------------------------------
+ROOT="$TMP/root"
+mkdir -p "$ROOT"/{bin,sbin,usr/bin,usr/sbin,etc/acpi/PWRF,proc,sys,dev,tmp,root,lib/modules,run}
+chmod 1777 "$ROOT/tmp"
+cp "$BUSYBOX" "$ROOT/bin/busybox"
+# Applet symlinks (bin/sh, sbin/init, ...), made by one perl-base process
+# rather than hundreds of ln runs.
+"$BUSYBOX" --list-full | (cd "$ROOT" && perl -ne '
+  chomp; next if $_ eq "" || $_ eq "bin/busybox";
+  if (m{^(.*)/[^/]+$} && !-d $1) { system("mkdir", "-p", $1) == 0 or die "mkdir $1\n" }
+  unlink $_; symlink("/bin/busybox", $_) or die "symlink $_: $!\n";')
+mknod -m 0600 "$ROOT/dev/console" c 5 1
+mknod -m 0666 "$ROOT/dev/null" c 1 3
+
+# Modules: resolve each wanted one (skip built-ins), then its dependencies
+# (read from the module's own .modinfo "depends=" field, since the package has
+# no modules.dep), dependencies first. Compressed modules are decompressed on
+# the host so busybox insmod can load them whatever the kernel supports.
+declare -A MOD_DONE=()
+MOD_ORDER=()
+mod_path() { # name -> relative path from modules.order (e.g. kernel/drivers/x.ko)
+  local n="${1//-/_}"
+  awk -v n="$n" '{ b = $0; sub(/.*\//, "", b); sub(/\.ko(\.[a-z]+)?$/, "", b); gsub(/-/, "_", b);
+                   if (b == n) { print; exit } }' "$MODDIR/modules.order"
+}
+mod_builtin() {
+  local n="${1//-/_}"
+  awk -v n="$n" '{ b = $0; sub(/.*\//, "", b); sub(/\.ko$/, "", b); gsub(/-/, "_", b);
+                   if (b == n) { f = 1; exit } } END { exit !f }' "$MODDIR/modules.builtin"
+}
+mod_file() { # relative path as listed -> actual file (maybe compressed)
+  local p="$MODDIR/$1" ext
+  for ext in "" .xz .zst .gz; do
+    [ -f "$p$ext" ] && { printf '%s\n' "$p$ext"; return 0; }
+  done
+  return 1
+}
+decompress_to() { # src dst
+  case "$1" in
+    *.xz) xz -dc "$1" >"$2" ;;
+    *.zst) zstd -qdc "$1" >"$2" ;;
+    *.gz) gzip -dc "$1" >"$2" ;;
+    *) cp "$1" "$2" ;;
+  esac
+}
+add_module() {
+  local name="${1//-/_}" rel file ko deps d
+  [ -n "${MOD_DONE[$name]:-}" ] && return 0
+  MOD_DONE[$name]=1
+  if mod_builtin "$name"; then
+    log "module $name: built-in"
+    return 0
+  fi
+  rel=$(mod_path "$name")
+  if [ -z "$rel" ] || ! file=$(mod_file "$rel"); then
+    log "module $name: neither built-in nor a module in $UNAME_R; skipped"
+    return 0
+  fi
+  ko="$TMP/mods/$name.ko"
+  mkdir -p "$TMP/mods"
+  decompress_to "$file" "$ko"
+  deps=$(tr '\0' '\n' <"$ko" | sed -n 's/^depends=//p' | head -n1)
+  for d in ${deps//,/ }; do
+    add_module "$d"
+  done
+  install -D -m 0644 "$ko" "$ROOT/lib/modules/$name.ko"
+  MOD_ORDER+=("$name")
+  log "module $name: module${deps:+ (depends on $deps)}"
+}
+for m in $WANT_MODULES; do
+  add_module "$m"
+done
+printf '%s\n' "${MOD_ORDER[@]}" >"$ROOT/etc/modules"
+
+cat >"$ROOT/init" <<'EOF'
+#!/bin/sh
+# KVM Manager test guest: PID 1 sets the machine up, then becomes busybox init.
+export PATH=/sbin:/bin:/usr/sbin:/usr/bin
+mount -t devtmpfs devtmpfs /dev
+exec </dev/console >/dev/console 2>&1
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mkdir -p /dev/pts /dev/shm
+mount -t devpts -o gid=5,mode=620 devpts /dev/pts
+mount -t tmpfs -o mode=1777 tmpfs /tmp
+echo 1 >/proc/sys/kernel/printk 2>/dev/null  # keep the consoles quiet
+
+# Modules, dependencies first (see /etc/modules).
+while read -r m; do
+  [ -n "$m" ] || continue
+  insmod "/lib/modules/$m.ko" || echo "init: insmod $m failed"
+done </etc/modules
+
+hostname kvmtest
+
+# acpid reads /dev/input/event*, found once at start: wait for the power button
+# (ACPI "button" module) to appear as an input device first.
+for _ in $(seq 1 100); do
+  grep -qs 'Power Button' /sys/class/input/*/name && ls /dev/input/event* >/dev/null 2>&1 && break
+  usleep 20000
+done
+acpid -c /etc/acpi -l /tmp/acpid.log
+
+exec /sbin/init
+EOF
+
+cat >"$ROOT/etc/inittab" <<'EOF'
+# busybox init: root shells on the VGA console and the first serial port.
+tty1::respawn:-/bin/sh
+ttyS0::respawn:-/bin/sh
+::once:/etc/ready
+::ctrlaltdel:/sbin/poweroff -f
+EOF
+
+cat >"$ROOT/etc/ready" <<'EOF'
+#!/bin/sh
+# Prints the readiness line once a shell runs on tty1 and on ttyS0.
+for _ in $(seq 1 250); do
+  have=""
+  for p in /proc/[0-9]*; do
+    [ "$(cat "$p/comm" 2>/dev/null)" = sh ] || continue
+    case "$(readlink "$p/fd/0" 2>/dev/null)" in
+      /dev/tty1) have="$have tty1" ;;
+      /dev/ttyS0) have="$have ttyS0" ;;
+    esac
+  done
+  case "$have" in *tty1*) case "$have" in *ttyS0*) break ;; esac ;; esac
+  usleep 20000
+done
+line="KVMTEST-READY boot=$(cat /proc/sys/kernel/random/boot_id)"
+echo "$line" >/dev/ttyS1
+echo "$line" >/dev/ttyS0
+EOF
+
+cat >"$ROOT/etc/acpi/PWRF/00000080" <<'EOF'
+#!/bin/sh
+# ACPI power button (virsh shutdown): power off at once.
+echo "KVMTEST-POWEROFF acpi" >/dev/ttyS1
+poweroff -f
+EOF
+
+cat >"$ROOT/etc/profile" <<'EOF'
+export PATH=/sbin:/bin:/usr/sbin:/usr/bin
+export HOME=/root
+export PS1='kvmtest# '
+cd /root
+EOF
+printf 'root:x:0:0:root:/root:/bin/sh\n' >"$ROOT/etc/passwd"
+printf 'root:x:0:\ntty:x:5:\n' >"$ROOT/etc/group"
+printf 'kvmtest\n' >"$ROOT/etc/hostname"
+chmod 0755 "$ROOT/init" "$ROOT/etc/ready" "$ROOT/etc/acpi/PWRF/00000080"
+
+# --- write the outputs ----------------------------------------------------------
+(cd "$ROOT" && find . | LC_ALL=C sort | "$BUSYBOX" cpio -o -H newc -R 0:0 2>/dev/null) |
+  gzip -6n >"$TMP/initramfs.gz"
+install -m 0644 "$VMLINUZ" "$OUT/vmlinuz.new"
+install -m 0644 "$TMP/initramfs.gz" "$OUT/initramfs.gz.new"
+mv -f "$OUT/vmlinuz.new" "$OUT/vmlinuz"
+mv -f "$OUT/initramfs.gz.new" "$OUT/initramfs.gz"
+printf '%s\n' "$STAMP" >"$OUT/build.stamp"
+chmod 0644 "$OUT/build.stamp"
+chmod 0755 "$OUT" "$CACHE"
+log "built from $KPKG $KVER (kernel $UNAME_R), modules: ${MOD_ORDER[*]:-none}"
+print_outputs

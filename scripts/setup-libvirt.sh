@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Installs (when missing) and starts libvirt and QEMU on a Debian 12 host without systemd.
+# Idempotent: safe to run again and again; it only does what is not done yet.
+# Prints the libvirt version once `virsh -c qemu:///system version` answers.
+set -euo pipefail
+
+log() { printf 'setup-libvirt: %s\n' "$*" >&2; }
+
+if [ "$(id -u)" -ne 0 ]; then
+  log "must run as root (it installs packages and starts libvirtd)"; exit 1
+fi
+
+need=()
+command -v libvirtd >/dev/null 2>&1 || need+=(libvirt-daemon-system)
+command -v virsh >/dev/null 2>&1 || need+=(libvirt-clients)
+command -v qemu-system-x86_64 >/dev/null 2>&1 || need+=(qemu-system-x86)
+command -v qemu-img >/dev/null 2>&1 || need+=(qemu-utils)
+dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
+if [ "${#need[@]}" -gt 0 ]; then
+  log "installing ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+# /dev/kvm is root-only here; udev would normally make it group kvm, mode 0660.
+if [ -e /dev/kvm ]; then
+  getent group kvm >/dev/null || groupadd -r kvm
+  chgrp kvm /dev/kvm && chmod 0660 /dev/kvm || log "could not change /dev/kvm permissions; TCG will be used"
+  id -nG libvirt-qemu 2>/dev/null | grep -qw kvm || usermod -aG kvm libvirt-qemu 2>/dev/null || true
+fi
+
+mkdir -p /run/libvirt /var/log/libvirt /var/lib/libvirt/images
+if ! pgrep -x virtlogd >/dev/null; then
+  log "starting virtlogd"; virtlogd -d
+fi
+if ! pgrep -x libvirtd >/dev/null; then
+  log "starting libvirtd"
+  # A stale pid file from a killed daemon makes libvirtd refuse to start.
+  rm -f /run/libvirtd.pid
+  libvirtd -d
+fi
+
+for _ in $(seq 1 100); do
+  if v=$(virsh -c qemu:///system version 2>/dev/null); then
+    log "libvirt is answering"
+    printf '%s\n' "$v" | grep -i 'running hypervisor' || true
+    exit 0
+  fi
+  sleep 0.2
+done
+log "libvirtd did not answer within 20 s; see /var/log/libvirt/libvirtd.log"
+exit 1
