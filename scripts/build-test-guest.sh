@@ -37,8 +37,8 @@
 #     ttyS0 console and redirect their output there, e.g.
 #         echo "RESULT $((6*7))" > /dev/ttyS1
 #     then look for the line in the log file.
-#   * the virtio data disk (/dev/vda, the qcow2 data disk) is left alone; tests
-#     may dd to it.
+#   * the qcow2 data disk (libvirt target vdb on virtio; the guest kernel calls
+#     it /dev/vda, being the only virtio disk) is left alone; tests may dd to it.
 set -euo pipefail
 
 log() { printf 'build-test-guest: %s\n' "$*" >&2; }
@@ -140,7 +140,14 @@ for f in "$CACHE/${KPKG}_"*.deb; do
 done
 if [ -z "$DEB" ]; then
   log "downloading $KPKG $KVER"
-  (cd "$CACHE" && apt-get download -qq -o APT::Sandbox::User=root "$KPKG=$KVER")
+  if ! (cd "$CACHE" && apt-get download -qq -o APT::Sandbox::User=root "$KPKG=$KVER"); then
+    if [ -s "$OUT/vmlinuz" ] && [ -s "$OUT/initramfs.gz" ]; then
+      log "WARNING: could not download $KPKG $KVER; keeping the guest built before"
+      print_outputs
+      exit 0
+    fi
+    die "could not download $KPKG $KVER"
+  fi
   for f in "$CACHE/${KPKG}_"*.deb; do
     [ -e "$f" ] || continue
     [ "$(dpkg-deb -f "$f" Version)" = "$KVER" ] && DEB=$f
@@ -225,7 +232,8 @@ add_module() {
   ko="$TMP/mods/$name.ko"
   mkdir -p "$TMP/mods"
   decompress_to "$file" "$ko"
-  deps=$(tr '\0' '\n' <"$ko" | sed -n 's/^depends=//p' | head -n1)
+  deps=$(tr '\0' '\n' <"$ko" | sed -n 's/^depends=//p')
+  deps=${deps%%$'\n'*}
   for d in ${deps//,/ }; do
     add_module "$d"
   done
@@ -265,7 +273,13 @@ for _ in $(seq 1 100); do
   grep -qs 'Power Button' /sys/class/input/*/name && ls /dev/input/event* >/dev/null 2>&1 && break
   usleep 20000
 done
-acpid -c /etc/acpi -l /tmp/acpid.log
+# kvmtest.noacpi on the kernel command line makes a guest that ignores ACPI
+# power-button requests, for testing what happens when a guest does that.
+if grep -qw kvmtest.noacpi /proc/cmdline; then
+  echo "init: kvmtest.noacpi: not starting acpid" >/dev/ttyS1
+else
+  acpid -c /etc/acpi -l /tmp/acpid.log
+fi
 
 exec /sbin/init
 EOF
@@ -281,6 +295,9 @@ EOF
 cat >"$ROOT/etc/ready" <<'EOF'
 #!/bin/sh
 # Prints the readiness line once a shell runs on tty1 and on ttyS0.
+# ttyS1 is output-only (the host logs it to a file): tests type commands on the
+# ttyS0 console and redirect what they want to read back there, e.g.
+#   echo "RESULT $((6*7))" >/dev/ttyS1
 for _ in $(seq 1 250); do
   have=""
   for p in /proc/[0-9]*; do

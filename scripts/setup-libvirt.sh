@@ -31,23 +31,26 @@ if [ -e /dev/kvm ]; then
 fi
 
 mkdir -p /run/libvirt /var/log/libvirt /var/lib/libvirt/images
-if ! pgrep -x virtlogd >/dev/null; then
-  log "starting virtlogd"; virtlogd -d
-fi
-if ! pgrep -x libvirtd >/dev/null; then
-  log "starting libvirtd"
-  # A stale pid file from a killed daemon makes libvirtd refuse to start.
-  rm -f /run/libvirtd.pid
-  libvirtd -d
-fi
 
-for _ in $(seq 1 100); do
+# running NAME: a live (not zombie, not exiting) process of that name exists.
+running() { ps -C "$1" -o stat= 2>/dev/null | grep -qv '^Z'; }
+
+# Loop rather than check once: a daemon killed a moment ago may still be
+# exiting when we look, and must then be started on the next round.
+for _ in $(seq 1 150); do
   if v=$(virsh -c qemu:///system version 2>/dev/null); then
     log "libvirt is answering"
     printf '%s\n' "$v" | grep -i 'running hypervisor' || true
     exit 0
   fi
+  if ! running virtlogd; then
+    log "starting virtlogd"; rm -f /run/virtlogd.pid; virtlogd -d
+  fi
+  if ! running libvirtd; then
+    # A stale pid file from a killed daemon makes libvirtd refuse to start.
+    log "starting libvirtd"; rm -f /run/libvirtd.pid; libvirtd -d
+  fi
   sleep 0.2
 done
-log "libvirtd did not answer within 20 s; see /var/log/libvirt/libvirtd.log"
+log "libvirtd did not answer within 30 s; see /var/log/libvirt/libvirtd.log"
 exit 1

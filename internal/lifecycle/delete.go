@@ -51,9 +51,21 @@ func (s *Service) Delete(hostName, uuid string, req DeleteRequest) (operation.Op
 		return operation.Op{}, problem.New(problem.Invalid, "invalid_snapshots_choice",
 			fmt.Sprintf("snapshots: %q is not a choice", clip(req.Snapshots)), `use "delete" to delete the VM's snapshots with it`)
 	}
-	if vm.SnapshotCount > 0 && req.Snapshots != "delete" {
+	// libvirt raises no event when snapshots change, so the count is read
+	// live: a snapshot taken a moment ago with virsh must still protect the VM.
+	l, err := s.opts.Hosts.Client(hostName)
+	if err != nil {
+		return operation.Op{}, err
+	}
+	dom := libvirt.Domain{Name: vm.Name}
+	dom.UUID, _ = host.ParseUUID(vm.UUID)
+	nsnap, err := l.DomainSnapshotNum(dom, 0)
+	if err != nil {
+		return operation.Op{}, host.Problem(err, "count the VM's snapshots")
+	}
+	if nsnap > 0 && req.Snapshots != "delete" {
 		return operation.Op{}, problem.New(problem.Conflict, "vm_has_snapshots",
-			fmt.Sprintf("VM %q has %d snapshot(s); deleting it would orphan them", vm.Name, vm.SnapshotCount),
+			fmt.Sprintf("VM %q has %d snapshot(s); deleting it would orphan them", vm.Name, nsnap),
 			`send "snapshots": "delete" to delete them with the VM, or delete them first`)
 	}
 	if inventory.Active(vm.State) && !req.Force {

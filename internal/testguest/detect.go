@@ -18,6 +18,9 @@ import (
 // DetectTimeout is how long DetectDomainType waits for a KVM guest to boot.
 const DetectTimeout = 20 * time.Second
 
+// qemuLogDir is where libvirtd (qemu:///system) keeps each domain's QEMU log.
+const qemuLogDir = "/var/log/libvirt/qemu"
+
 // domainTypeFile caches DetectDomainType's answer inside the guest dir.
 const domainTypeFile = "domain-type"
 
@@ -145,7 +148,11 @@ func probeDomainType(l *libvirt.Libvirt, dir string) (string, string, error) {
 	if err != nil {
 		return "", "", err
 	}
-	defer Remove(l, name, dir)
+	defer func() {
+		Remove(l, name, dir)
+		// Nobody reads the throwaway guest's QEMU log after this.
+		os.Remove(filepath.Join(qemuLogDir, name+".log"))
+	}()
 
 	logPath := SerialLogPath(dir, name)
 	start := time.Now()
@@ -193,7 +200,7 @@ func probeDomainType(l *libvirt.Libvirt, dir string) (string, string, error) {
 // qemuLogHint returns ": <lines>" with the (at most two) lines of libvirt's
 // QEMU log of the throwaway guest that tell why KVM failed, if there are any.
 func qemuLogHint(name string) string {
-	data, err := os.ReadFile(filepath.Join("/var/log/libvirt/qemu", name+".log"))
+	data, err := os.ReadFile(filepath.Join(qemuLogDir, name+".log"))
 	if err != nil {
 		return ""
 	}

@@ -1,0 +1,375 @@
+//go:build integration
+
+// Package integration runs the real kvm-manager binary against the real
+// libvirtd of this machine and real test guests (scripts/build-test-guest.sh),
+// and checks what a user or libvirt itself would see. Nothing is mocked.
+package integration
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/digitalocean/go-libvirt"
+	"github.com/digitalocean/go-libvirt/socket/dialers"
+
+	"github.com/kvm-manager/kvm-manager/internal/testguest"
+)
+
+const token = "integration-test-token-0123456789"
+
+var (
+	baseURL    string
+	guestDir   string
+	domainType string
+	server     *exec.Cmd
+	serverLog  *lockedBuffer
+	binPath    string
+	dataDir    string
+)
+
+func TestMain(m *testing.M) {
+	code, err := setup()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "integration setup failed:", err)
+		os.Exit(1)
+	}
+	if code == 0 {
+		code = m.Run()
+	}
+	if err := stopServer(); err != nil {
+		fmt.Fprintln(os.Stderr, "server shutdown:", err)
+		code = 1
+	}
+	if code != 0 && serverLog != nil {
+		fmt.Fprintln(os.Stderr, "--- kvm-manager log ---")
+		fmt.Fprintln(os.Stderr, serverLog.String())
+	}
+	os.Exit(code)
+}
+
+func setup() (int, error) {
+	guestDir = os.Getenv("KVM_TEST_GUEST_DIR")
+	if guestDir == "" {
+		guestDir = testguest.DefaultDir
+	}
+	if err := testguest.CheckBuilt(guestDir); err != nil {
+		return 1, fmt.Errorf("%w (run scripts/build-test-guest.sh, or make test)", err)
+	}
+	l, err := dial()
+	if err != nil {
+		return 1, fmt.Errorf("libvirtd is not answering (run scripts/setup-libvirt.sh): %w", err)
+	}
+	dt, reason, err := testguest.DetectDomainType(l, guestDir)
+	_ = l.Disconnect()
+	if err != nil {
+		return 1, fmt.Errorf("detecting KVM or TCG: %w", err)
+	}
+	domainType = dt
+	fmt.Printf("integration: test guests use domain type %q (%s)\n", dt, reason)
+
+	tmp, err := os.MkdirTemp("", "kvm-manager-it-")
+	if err != nil {
+		return 1, err
+	}
+	binPath = filepath.Join(tmp, "kvm-manager")
+	dataDir = filepath.Join(tmp, "data")
+	build := exec.Command("go", "build", "-o", binPath, "github.com/kvm-manager/kvm-manager/cmd/kvm-manager")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		return 1, fmt.Errorf("building kvm-manager: %w", err)
+	}
+	return 0, startServer()
+}
+
+// startServer runs the binary on a free loopback port and waits for the
+// address it prints.
+func startServer() error {
+	serverLog = &lockedBuffer{}
+	server = exec.Command(binPath, "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--stats-interval", "500ms", "--log-level", "debug")
+	server.Env = append(os.Environ(), "KVM_MANAGER_TOKEN="+token)
+	server.Stderr = serverLog
+	out, err := server.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	if err := server.Start(); err != nil {
+		return err
+	}
+	addr := make(chan string, 1)
+	go func() {
+		re := regexp.MustCompile(`serving on (http://\S+)`)
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			serverLog.Write([]byte(sc.Text() + "\n"))
+			if m := re.FindStringSubmatch(sc.Text()); m != nil {
+				addr <- m[1]
+			}
+		}
+	}()
+	select {
+	case baseURL = <-addr:
+	case <-time.After(20 * time.Second):
+		return fmt.Errorf("kvm-manager did not print its address; log:\n%s", serverLog.String())
+	}
+	// Wait until the host is connected and its VM list read.
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		var hosts struct {
+			Hosts []struct{ State string } `json:"hosts"`
+		}
+		if st, _ := apiJSON("GET", "/api/v1/hosts", nil, &hosts); st == 200 && len(hosts.Hosts) == 1 && hosts.Hosts[0].State == "connected" {
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("the host never became connected; log:\n%s", serverLog.String())
+}
+
+// stopServer sends SIGTERM and requires a prompt, clean exit.
+func stopServer() error {
+	if server == nil || server.Process == nil {
+		return nil
+	}
+	_ = server.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- server.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("kvm-manager exited with %v after SIGTERM", err)
+		}
+		return nil
+	case <-time.After(10 * time.Second):
+		_ = server.Process.Kill()
+		return fmt.Errorf("kvm-manager did not exit within 10 s of SIGTERM")
+	}
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// dial opens a go-libvirt link for the test's own ground truth and setup.
+func dial() (*libvirt.Libvirt, error) {
+	l := libvirt.NewWithDialer(dialers.NewLocal())
+	if err := l.ConnectToURI(libvirt.QEMUSystem); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+func lv(t *testing.T) *libvirt.Libvirt {
+	t.Helper()
+	var l *libvirt.Libvirt
+	var err error
+	for i := 0; i < 50; i++ { // libvirtd may be restarting after the reconnect test
+		if l, err = dial(); err == nil {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("connect to libvirtd: %v", err)
+	}
+	t.Cleanup(func() { _ = l.Disconnect() })
+	return l
+}
+
+// guest is one test VM.
+type guest struct {
+	Name, UUID, Log string
+	Dom             libvirt.Domain
+}
+
+// newGuest defines a uniquely named test guest and removes it (and all its
+// files and snapshots) when the test ends, pass or fail.
+func newGuest(t *testing.T, l *libvirt.Libvirt, extraCmdline string) guest {
+	t.Helper()
+	name := testguest.UniqueName("kmtest-")
+	dom, err := testguest.Create(l, testguest.Options{Name: name, Dir: guestDir, DomainType: domainType, ExtraCmdline: extraCmdline})
+	if err != nil {
+		t.Fatalf("create guest: %v", err)
+	}
+	t.Cleanup(func() {
+		cl, err := dial()
+		if err != nil {
+			t.Errorf("cleanup of %s: %v", name, err)
+			return
+		}
+		defer cl.Disconnect()
+		if err := testguest.Remove(cl, name, guestDir); err != nil {
+			t.Errorf("cleanup of %s: %v", name, err)
+		}
+	})
+	g := guest{Name: name, UUID: formatUUID(dom.UUID), Log: testguest.SerialLogPath(guestDir, name), Dom: dom}
+	waitFor(t, 10*time.Second, "the API to list "+name, func() bool {
+		st, _ := apiJSON("GET", "/api/v1/hosts/local/vms/"+g.UUID, nil, nil)
+		return st == 200
+	})
+	return g
+}
+
+func formatUUID(u libvirt.UUID) string {
+	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16])
+}
+
+// startGuest starts g with virsh-independent go-libvirt and waits until the
+// guest's shells are up.
+func bootAndWait(t *testing.T, g guest, start func()) string {
+	t.Helper()
+	since := testguest.LogSize(g.Log)
+	start()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	id, err := testguest.WaitReady(ctx, g.Log, since)
+	if err != nil {
+		t.Fatalf("guest %s did not boot: %v", g.Name, err)
+	}
+	return id
+}
+
+func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", d, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// api sends a request with the bearer token and returns status and body.
+func api(method, path string, body any) (int, []byte) {
+	var rd io.Reader
+	if body != nil {
+		switch b := body.(type) {
+		case string:
+			rd = strings.NewReader(b)
+		case []byte:
+			rd = bytes.NewReader(b)
+		default:
+			j, _ := json.Marshal(b)
+			rd = bytes.NewReader(j)
+		}
+	}
+	req, _ := http.NewRequest(method, baseURL+path, rd)
+	req.Header.Set("Authorization", "Bearer "+token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, []byte(err.Error())
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, b
+}
+
+func apiJSON(method, path string, body, out any) (int, []byte) {
+	st, b := api(method, path, body)
+	if out != nil && len(b) > 0 {
+		_ = json.Unmarshal(b, out)
+	}
+	return st, b
+}
+
+// virsh runs virsh against the system daemon: the ground truth the API is
+// compared with.
+func virsh(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := exec.Command("virsh", append([]string{"-c", "qemu:///system"}, args...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("virsh %s: %v: %s", strings.Join(args, " "), err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// virshState returns the state as the API names it.
+func virshState(t *testing.T, name string) string {
+	t.Helper()
+	s := virsh(t, "domstate", name)
+	switch s {
+	case "shut off":
+		return "shutoff"
+	case "in shutdown":
+		return "shutting-down"
+	case "pmsuspended":
+		return "pmsuspended"
+	}
+	return s
+}
+
+type vmJSON struct {
+	Host, UUID, Name, State, Reason string
+	SnapshotCount                   int      `json:"snapshotCount"`
+	Actions                         []string `json:"actions"`
+	Disks                           []struct {
+		Target, Source, Format string
+		Capacity               *uint64 `json:"capacityBytes"`
+	} `json:"disks"`
+	Graphics []struct {
+		Type string
+		Port int
+	} `json:"graphics"`
+	VCPUs        int    `json:"vcpus"`
+	MemoryMaxKiB uint64 `json:"memoryMaxKiB"`
+	DomainType   string `json:"domainType"`
+	Stats        *struct {
+		CPUPercent *float64 `json:"cpuPercent"`
+	} `json:"stats"`
+}
+
+func getVM(t *testing.T, uuid string) vmJSON {
+	t.Helper()
+	var vm vmJSON
+	st, b := apiJSON("GET", "/api/v1/hosts/local/vms/"+uuid, nil, &vm)
+	if st != 200 {
+		t.Fatalf("GET vm %s: %d %s", uuid, st, b)
+	}
+	return vm
+}
+
+type opJSON struct {
+	ID, Kind, State string
+	Error           *struct{ Code, Message, Hint string }
+	Result          json.RawMessage
+}
+
+func waitOp(t *testing.T, id string, d time.Duration) opJSON {
+	t.Helper()
+	var op opJSON
+	waitFor(t, d, "operation "+id, func() bool {
+		apiJSON("GET", "/api/v1/operations/"+id, nil, &op)
+		return op.State != "" && op.State != "running"
+	})
+	return op
+}
