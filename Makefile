@@ -4,7 +4,7 @@ GO ?= go
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: build test unit lint integration bench demo run fuzz guest libvirt clean
+.PHONY: build test unit lint integration bench demo demo-clean run fuzz guest libvirt clean
 
 build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/kvm-manager ./cmd/kvm-manager
@@ -33,10 +33,13 @@ bench:
 	scripts/bench.sh
 
 demo:
-	scripts/demo.sh
+	scripts/demo.sh $(ARGS)
+
+demo-clean:
+	scripts/demo-clean.sh
 
 run:
-	scripts/run.sh
+	scripts/run.sh $(ARGS)
 
 # Short coverage-guided runs of every fuzz target (FUZZTIME each).
 FUZZTIME ?= 15s

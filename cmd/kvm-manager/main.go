@@ -91,7 +91,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	base := "http://" + ln.Addr().String()
 	fmt.Fprintf(stdout, "KVM Manager %s is serving on %s\n", version, base)
 	if generated {
-		fmt.Fprintf(stdout, "Open this URL to log in (it holds a one-time-shown token; keep it private):\n  %s/login?token=%s\n", base, token)
+		fmt.Fprintf(stdout, "Open this URL to log in (it contains the access token: keep it private):\n  %s/login?token=%s\n", base, token)
 	} else {
 		fmt.Fprintf(stdout, "Log in at %s/login with the token from KVM_MANAGER_TOKEN\n", base)
 	}

@@ -195,4 +195,3 @@ func IsLoopback(h string) bool {
 	ip := net.ParseIP(h)
 	return ip != nil && ip.IsLoopback()
 }
-

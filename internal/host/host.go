@@ -188,6 +188,13 @@ func (h *Host) Run(ctx context.Context) {
 	everConnected := false
 	for ctx.Err() == nil {
 		l, conn, err := h.dial()
+		if err != nil && problem.KindOf(err) == problem.Unsupported {
+			// Retrying cannot help; say so and wait for a restart.
+			h.setStatus(func(s *Status) { s.State, s.Error, s.NextRetry = Failed, describeDialError(h.uri, err), nil })
+			h.log.Error("cannot connect to libvirt", "err", err)
+			<-ctx.Done()
+			break
+		}
 		if err != nil {
 			failures++
 			state := Reconnecting

@@ -54,6 +54,10 @@ type hostVMs struct {
 	refresh chan string // UUIDs to re-read; drained by the link's worker
 	pendMu  sync.Mutex
 	pending map[string]bool
+	// readMu serialises read-then-store of VMs, so that a slow read can
+	// never overwrite a newer one (a request's refresh racing the event
+	// worker's).
+	readMu sync.Mutex
 }
 
 type entry struct {
@@ -180,6 +184,11 @@ func (inv *Inventory) Refresh(l *libvirt.Libvirt, hostName, uuid string) (VM, er
 	if err != nil {
 		return VM{}, err
 	}
+	inv.mu.Lock()
+	hv := inv.hostLocked(hostName)
+	inv.mu.Unlock()
+	hv.readMu.Lock()
+	defer hv.readMu.Unlock()
 	dom, err := l.DomainLookupByUUID(u)
 	if err != nil {
 		if isNoDomain(err) {
@@ -305,13 +314,22 @@ func (inv *Inventory) Connected(ctx context.Context, h *host.Host, l *libvirt.Li
 
 // fullSync lists every domain and replaces the host's cache with what it finds.
 func (inv *Inventory) fullSync(l *libvirt.Libvirt, name string) error {
+	started := time.Now()
 	doms, _, err := l.ConnectListAllDomains(1, 0)
 	if err != nil {
 		return fmt.Errorf("list domains: %w", err)
 	}
+	inv.mu.Lock()
+	hv := inv.hostLocked(name)
+	inv.mu.Unlock()
 	seen := make(map[string]bool, len(doms))
 	for _, d := range doms {
+		hv.readMu.Lock()
 		vm, err := readVM(l, name, d)
+		if err == nil {
+			inv.store(vm)
+		}
+		hv.readMu.Unlock()
 		if err != nil {
 			if isNoDomain(err) {
 				continue // undefined while we listed
@@ -319,13 +337,13 @@ func (inv *Inventory) fullSync(l *libvirt.Libvirt, name string) error {
 			return err
 		}
 		seen[vm.UUID] = true
-		inv.store(vm)
 	}
 	inv.mu.Lock()
-	hv := inv.hostLocked(name)
 	var gone []string
-	for uuid := range hv.vms {
-		if !seen[uuid] {
+	for uuid, e := range hv.vms {
+		// A VM read after the listing began (defined meanwhile, and read by
+		// the event worker) is current even though the listing missed it.
+		if !seen[uuid] && e.vm.Updated.Before(started) {
 			gone = append(gone, uuid)
 		}
 	}

@@ -1,0 +1,120 @@
+package host
+
+import (
+	"context"
+	"net"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/digitalocean/go-libvirt"
+)
+
+// stateRecorder is an Observer that keeps every state it is told.
+type stateRecorder struct {
+	mu     sync.Mutex
+	states []Status
+}
+
+func (r *stateRecorder) Connected(context.Context, *Host, *libvirt.Libvirt) {}
+func (r *stateRecorder) Lifecycle(*Host, LifecycleEvent)                    {}
+func (r *stateRecorder) StateChanged(_ *Host, s Status) {
+	r.mu.Lock()
+	r.states = append(r.states, s)
+	r.mu.Unlock()
+}
+
+func (r *stateRecorder) wait(t *testing.T, state State) Status {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		r.mu.Lock()
+		for _, s := range r.states {
+			if s.State == state {
+				r.mu.Unlock()
+				return s
+			}
+		}
+		r.mu.Unlock()
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("state %s never reported; got %+v", state, r.states)
+	return Status{}
+}
+
+func run(t *testing.T, opts Options) *stateRecorder {
+	t.Helper()
+	rec := &stateRecorder{}
+	opts.Observers = []Observer{rec}
+	opts.Name = "t"
+	h, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { h.Run(ctx); close(done) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Error("Run did not return after cancel")
+		}
+	})
+	return rec
+}
+
+// A socket nobody listens on: the state goes to failed after FailAfter
+// attempts, with a reason naming the socket.
+func TestNoDaemonFails(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "none.sock")
+	rec := run(t, Options{URI: "qemu:///system?socket=" + sock, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, FailAfter: 3})
+	s := rec.wait(t, Failed)
+	if !strings.Contains(s.Error, sock) || s.NextRetry == nil {
+		t.Fatalf("failed status = %+v", s)
+	}
+}
+
+// A daemon that accepts but never answers must not hang the host: the dial
+// times out and is retried.
+func TestSilentDaemonTimesOut(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "silent.sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	rec := run(t, Options{URI: "qemu:///system?socket=" + sock, CallTimeout: 100 * time.Millisecond, MinBackoff: time.Millisecond, FailAfter: 2})
+	s := rec.wait(t, Failed)
+	if !strings.Contains(s.Error, "did not answer") {
+		t.Fatalf("status = %+v", s)
+	}
+}
+
+// Remote transports are not dialed yet: the host says so once and does not
+// spin retrying.
+func TestUnsupportedTransportFailsOnce(t *testing.T) {
+	rec := run(t, Options{URI: "qemu+ssh://root@example.invalid/system", MinBackoff: time.Millisecond})
+	s := rec.wait(t, Failed)
+	if !strings.Contains(s.Error, "not supported yet") {
+		t.Fatalf("status = %+v", s)
+	}
+	time.Sleep(50 * time.Millisecond)
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.states) != 1 {
+		t.Fatalf("%d state changes for a permanent failure: %+v", len(rec.states), rec.states)
+	}
+}

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# make demo: installs what is missing, starts libvirt, creates three small
+# demo VMs (the test guest: a busybox shell on VGA and on the serial port),
+# builds KVM Manager and runs it in the foreground. It prints the login URL.
+# Ctrl-C stops KVM Manager; the demo VMs stay (remove them: make demo-clean).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PATH:/usr/local/go/bin"
+
+scripts/setup-libvirt.sh
+scripts/build-test-guest.sh >/dev/null
+make --no-print-directory build
+
+# Which accelerator the demo VMs get: KVM when a guest really boots under
+# it, TCG (software emulation) otherwise.
+type=$(bin/testguest detect 2>/tmp/kvm-manager-detect.txt)
+echo "demo VMs use domain type '$type' ($(head -1 /tmp/kvm-manager-detect.txt))"
+
+for vm in demo-web demo-db demo-build; do
+  if virsh -c qemu:///system dominfo "$vm" >/dev/null 2>&1; then
+    continue
+  fi
+  bin/testguest create --name "$vm" --type "$type" >/dev/null
+  echo "created VM $vm"
+done
+# Two of them running, one stopped, so every state and action can be tried.
+for vm in demo-web demo-db; do
+  if [ "$(virsh -c qemu:///system domstate "$vm")" = "shut off" ]; then
+    virsh -c qemu:///system start "$vm" >/dev/null && echo "started VM $vm"
+  fi
+done
+
+echo
+exec bin/kvm-manager "$@"
