@@ -4,9 +4,19 @@ GO ?= go
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: build test unit lint integration bench demo demo-clean run fuzz guest libvirt clean
 
-build:
+.PHONY: build web build-api e2e test unit lint integration bench demo demo-clean run fuzz guest libvirt clean
+
+# The web UI is built first and embedded (tag builtinassets).
+build: web
+	$(GO) build -trimpath -tags builtinassets -ldflags "$(LDFLAGS)" -o bin/kvm-manager ./cmd/kvm-manager
+	$(GO) build -trimpath -o bin/testguest ./cmd/testguest
+
+web:
+	scripts/web-build.sh
+
+# The backend alone, without the web UI (no Node needed).
+build-api:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/kvm-manager ./cmd/kvm-manager
 	$(GO) build -trimpath -o bin/testguest ./cmd/testguest
 
@@ -48,3 +58,6 @@ fuzz:
 
 clean:
 	rm -rf bin
+
+e2e: build
+	scripts/e2e.sh

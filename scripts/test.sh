@@ -1,17 +1,23 @@
 #!/usr/bin/env bash
-# The whole test suite, as CI runs it: lint, unit tests (with the fuzz seed
-# corpora), then integration tests against a real libvirtd and real guests.
-# It installs and starts what it needs (libvirt, QEMU, the test guest).
+# The whole test suite, as CI runs it: lint, unit tests (Go with the fuzz seed
+# corpora, and the web UI's Vitest), then integration tests and end-to-end
+# browser tests against a real libvirtd and real guests. It installs and
+# starts what it needs (libvirt, QEMU, Chromium, Node packages, the guest).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/local/go/bin"
 
 step() { printf '\n=== %s\n' "$*"; }
 
-step "lint"
+step "web UI: dependencies, lint, types, unit tests, build"
+scripts/node-deps.sh web
+(cd web && npm run --silent lint && npm run --silent typecheck && npm run --silent test)
+scripts/web-build.sh
+
+step "Go lint"
 scripts/lint.sh
 
-step "unit tests"
+step "Go unit tests"
 go test -race -count=1 ./...
 
 step "libvirt"
@@ -24,4 +30,7 @@ step "build"
 make --no-print-directory build
 
 step "integration tests (real libvirtd, real guests)"
-go test -tags integration -count=1 -p 1 -timeout 25m ./... 2>&1 | tee /tmp/kvm-manager-integration.log
+go test -tags integration -count=1 -p 1 -timeout 25m ./...
+
+step "end-to-end tests (real binary, libvirtd, guests and Chromium)"
+scripts/e2e.sh

@@ -24,6 +24,7 @@ import (
 	"github.com/kvm-manager/kvm-manager/internal/inventory"
 	"github.com/kvm-manager/kvm-manager/internal/lifecycle"
 	"github.com/kvm-manager/kvm-manager/internal/operation"
+	"github.com/kvm-manager/kvm-manager/web"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -79,10 +80,20 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	life := lifecycle.New(lifecycle.Options{Hosts: set, Inventory: inv, Operations: ops})
-	srv := api.New(api.Options{
+	ui, err := web.Assets()
+	if errors.Is(err, web.ErrNoUI) {
+		log.Warn("serving without the web UI", "reason", err)
+		ui = nil
+	} else if err != nil {
+		return err
+	}
+	srv, err := api.New(api.Options{
 		Hosts: set, Inventory: inv, Lifecycle: life, Operations: ops, Auth: authMgr, Bus: bus,
-		Logger: log, Version: version,
+		UI: ui, Logger: log, Version: version,
 	})
+	if err != nil {
+		return err
+	}
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {

@@ -80,7 +80,10 @@ func TestSafeNext(t *testing.T) {
 }
 
 func TestMethodNotAllowedIsJSON(t *testing.T) {
-	s := New(Options{})
+	s, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	w := httptest.NewRecorder()
 	s.ServeHTTP(w, httptest.NewRequest(http.MethodDelete, "/healthz", nil))
 	if w.Code != http.StatusMethodNotAllowed {

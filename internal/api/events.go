@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -25,7 +26,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 		for _, typ := range strings.Split(t, ",") {
 			if !eventTypes[typ] {
 				return problem.New(problem.Invalid, "unknown_event_type",
-					fmt.Sprintf("%q is not an event type", clip(typ)), "use vm, vm-removed, stats, operation, host or snapshot")
+					fmt.Sprintf("%q is not an event type", problem.Clip(typ)), "use vm, vm-removed, stats, operation, host or snapshot")
 			}
 			types = append(types, typ)
 		}
@@ -100,9 +101,10 @@ func writeSSE(w http.ResponseWriter, id uint64, typ string, data []byte) {
 	fmt.Fprintf(w, "event: %s\ndata: %s\n\n", typ, data)
 }
 
-func clip(s string) string {
-	if len(s) > 64 {
-		return s[:64] + "…"
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
 	}
-	return s
+	return b
 }

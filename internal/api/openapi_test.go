@@ -32,7 +32,11 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		}
 	}
 	served := map[string]bool{}
-	for _, rt := range New(Options{}).Routes() {
+	srv, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rt := range srv.Routes() {
 		served[rt.Method+" "+rt.Pattern] = true
 	}
 	var missing, extra []string

@@ -5,6 +5,7 @@
 package api
 
 import (
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -29,7 +30,7 @@ type Options struct {
 	Auth       *auth.Manager
 	Bus        *event.Bus
 	// UI is the web front end's file tree (index.html at its root); nil
-	// serves a notice instead.
+	// serves a notice page instead.
 	UI     fs.FS
 	Logger *slog.Logger
 	// Heartbeat is the SSE keep-alive interval (default 15 s).
@@ -40,9 +41,10 @@ type Options struct {
 
 // Server is the HTTP handler of KVM Manager.
 type Server struct {
-	opts Options
-	log  *slog.Logger
-	mux  *http.ServeMux
+	opts   Options
+	log    *slog.Logger
+	mux    *http.ServeMux
+	assets *assets
 }
 
 // handlerFunc is a handler that returns its error for the router to map.
@@ -65,15 +67,20 @@ type Route struct {
 	handle  handlerFunc
 }
 
-// New builds the server and its routes.
-func New(opts Options) *Server {
+// New builds the server and its routes. It fails only when the UI file tree
+// cannot be read.
+func New(opts Options) (*Server, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
 	if opts.Heartbeat == 0 {
 		opts.Heartbeat = 15 * time.Second
 	}
-	s := &Server{opts: opts, log: opts.Logger, mux: http.NewServeMux()}
+	a, err := loadAssets(opts.UI)
+	if err != nil {
+		return nil, fmt.Errorf("load web UI: %w", err)
+	}
+	s := &Server{opts: opts, log: opts.Logger, mux: http.NewServeMux(), assets: a}
 	for _, rt := range s.routes() {
 		s.mux.Handle(rt.Method+" "+rt.Pattern, s.wrap(rt))
 	}
@@ -83,7 +90,7 @@ func New(opts Options) *Server {
 		return s.noRoute(w, r)
 	}}))
 	s.mux.Handle("/", s.ui())
-	return s
+	return s, nil
 }
 
 // Routes returns the API's route table (method and pattern of each route).
@@ -139,7 +146,7 @@ func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.Header().Set("Allow", strings.Join(allow, ", "))
 	return problem.New(problem.MethodNotAllowed, "method_not_allowed",
-		r.Method+" is not allowed on "+clip(r.URL.Path), "use "+strings.Join(allow, " or "))
+		r.Method+" is not allowed on "+problem.Clip(r.URL.Path), "use "+strings.Join(allow, " or "))
 }
 
 // recorder remembers the status for the access log.

@@ -50,25 +50,31 @@ func (s *Server) sessionInfo(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// loginPage serves the login form. With ?token= (the URL printed at start)
-// it logs the browser in and redirects, so the token leaves the address bar.
+// loginPage serves the login route. With ?token= (the URL printed at start)
+// it logs the browser in and redirects, so the token leaves the address bar;
+// a wrong token redirects to /login?error=invalid_token. Otherwise the web
+// UI renders its login page.
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Content-Security-Policy", contentSecurityPolicy)
 	if tok := r.URL.Query().Get("token"); tok != "" {
 		sess, err := s.opts.Auth.Login(tok)
-		if err == nil {
-			s.opts.Auth.SetCookie(w, sess)
-			http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
+		if err != nil {
+			if s.assets == nil {
+				s.noUIPage(w, http.StatusUnauthorized, "That token is not valid. Use the login URL KVM Manager printed, or the value of KVM_MANAGER_TOKEN.")
+				return nil
+			}
+			http.Redirect(w, r, "/login?error=invalid_token", http.StatusSeeOther)
 			return nil
 		}
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Header().Set("Cache-Control", "no-store")
-		w.WriteHeader(http.StatusUnauthorized)
-		_, _ = w.Write(loginHTML(err.Error()))
+		s.opts.Auth.SetCookie(w, sess)
+		http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
 		return nil
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	_, _ = w.Write(loginHTML(""))
+	if s.assets == nil {
+		s.noUIPage(w, http.StatusOK, "")
+		return nil
+	}
+	s.assets.index.serve(w, r, "no-cache")
 	return nil
 }
 

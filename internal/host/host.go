@@ -101,7 +101,7 @@ type Host struct {
 func New(opts Options) (*Host, error) {
 	if !validHostName(opts.Name) {
 		return nil, problem.New(problem.Invalid, "invalid_host_name",
-			fmt.Sprintf("host name %q is not valid", truncate(opts.Name, 80)),
+			fmt.Sprintf("host name %q is not valid", problem.Clip(opts.Name)),
 			"use 1 to 63 letters, digits, '-', '_' or '.', starting with a letter or digit")
 	}
 	u, err := ParseURI(opts.URI)
@@ -432,7 +432,7 @@ func FormatUUID(u libvirt.UUID) string {
 func ParseUUID(s string) (libvirt.UUID, error) {
 	var u libvirt.UUID
 	bad := problem.New(problem.Invalid, "invalid_uuid",
-		fmt.Sprintf("%q is not a VM UUID", truncate(s, 80)),
+		fmt.Sprintf("%q is not a VM UUID", problem.Clip(s)),
 		"VMs are addressed by their UUID, e.g. 4b1e2c3d-0000-4000-8000-1234567890ab")
 	switch len(s) {
 	case 36:

@@ -37,7 +37,7 @@ func (s *Set) Get(name string) (*Host, error) {
 	h, ok := s.byName[name]
 	if !ok {
 		return nil, problem.New(problem.NotFound, "host_not_found",
-			fmt.Sprintf("no host named %q", truncate(name, 80)), "GET /api/v1/hosts lists the configured hosts")
+			fmt.Sprintf("no host named %q", problem.Clip(name)), "GET /api/v1/hosts lists the configured hosts")
 	}
 	return h, nil
 }

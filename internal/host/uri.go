@@ -41,7 +41,7 @@ const DefaultSocket = "/var/run/libvirt/libvirt-sock"
 func ParseURI(s string) (URI, error) {
 	bad := func(why string) (URI, error) {
 		return URI{}, problem.New(problem.Invalid, "invalid_uri",
-			fmt.Sprintf("libvirt URI %q is not usable: %s", truncate(s, 200), why),
+			fmt.Sprintf("libvirt URI %q is not usable: %s", problem.Clip(s), why),
 			"use qemu:///system, qemu+ssh://user@host/system or qemu+tls://host/system")
 	}
 	if s == "" {
@@ -115,11 +115,4 @@ func (u URI) Remote() string {
 		return n
 	}
 	return u.Driver + "://" + u.Path
-}
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "…"
-	}
-	return s
 }

@@ -135,7 +135,7 @@ func (inv *Inventory) Get(hostName, uuid string) (VM, error) {
 	e, ok := h.vms[strings.ToLower(uuid)]
 	if !ok {
 		return VM{}, problem.New(problem.NotFound, "vm_not_found",
-			fmt.Sprintf("no VM with UUID %s on host %q", clip(uuid), hostName),
+			fmt.Sprintf("no VM with UUID %s on host %q", problem.Clip(uuid), hostName),
 			"it may have been deleted; reload the VM list")
 	}
 	return e.vm, nil
@@ -165,7 +165,7 @@ func (inv *Inventory) History(hostName, uuid string) ([]Sample, error) {
 // ErrHostNotFound is the problem for an unknown host name.
 func ErrHostNotFound(name string) error {
 	return problem.New(problem.NotFound, "host_not_found",
-		fmt.Sprintf("no host named %q", clip(name)), "GET /api/v1/hosts lists the configured hosts")
+		fmt.Sprintf("no host named %q", problem.Clip(name)), "GET /api/v1/hosts lists the configured hosts")
 }
 
 // Synced reports whether the host's VM list has been read at least once
@@ -473,11 +473,4 @@ func (inv *Inventory) applyStats(name string, recs []libvirt.DomainStatsRecord, 
 func isNoDomain(err error) bool {
 	var le libvirt.Error
 	return errors.As(err, &le) && le.Code == uint32(libvirt.ErrNoDomain)
-}
-
-func clip(s string) string {
-	if len(s) > 80 {
-		return s[:80] + "…"
-	}
-	return s
 }

@@ -49,7 +49,7 @@ func (s *Service) Delete(hostName, uuid string, req DeleteRequest) (operation.Op
 	}
 	if req.Snapshots != "" && req.Snapshots != "delete" {
 		return operation.Op{}, problem.New(problem.Invalid, "invalid_snapshots_choice",
-			fmt.Sprintf("snapshots: %q is not a choice", clip(req.Snapshots)), `use "delete" to delete the VM's snapshots with it`)
+			fmt.Sprintf("snapshots: %q is not a choice", problem.Clip(req.Snapshots)), `use "delete" to delete the VM's snapshots with it`)
 	}
 	// libvirt raises no event when snapshots change, so the count is read
 	// live: a snapshot taken a moment ago with virsh must still protect the VM.
@@ -80,13 +80,13 @@ func (s *Service) Delete(hostName, uuid string, req DeleteRequest) (operation.Op
 	seen := map[string]bool{}
 	for _, t := range req.Disks {
 		if seen[t] {
-			return operation.Op{}, problem.New(problem.Invalid, "duplicate_disk", fmt.Sprintf("disk %q is listed twice", clip(t)), "list each disk once")
+			return operation.Op{}, problem.New(problem.Invalid, "duplicate_disk", fmt.Sprintf("disk %q is listed twice", problem.Clip(t)), "list each disk once")
 		}
 		seen[t] = true
 		i := slices.IndexFunc(vm.Disks, func(d inventory.Disk) bool { return d.Target == t })
 		if i < 0 {
 			return operation.Op{}, problem.New(problem.Invalid, "unknown_disk",
-				fmt.Sprintf("VM %q has no disk %q", vm.Name, clip(t)), "name disks by their target, as the VM's details list them")
+				fmt.Sprintf("VM %q has no disk %q", vm.Name, problem.Clip(t)), "name disks by their target, as the VM's details list them")
 		}
 		d := vm.Disks[i]
 		if d.Type != "file" || d.Source == "" {

@@ -122,7 +122,7 @@ type Result struct {
 func (s *Service) Do(ctx context.Context, hostName, uuid, action string, req Request) (Result, error) {
 	if _, ok := allowedFrom[action]; !ok {
 		return Result{}, problem.New(problem.NotFound, "unknown_action",
-			fmt.Sprintf("%q is not a VM action", clip(action)),
+			fmt.Sprintf("%q is not a VM action", problem.Clip(action)),
 			"use one of: start, shutdown, reboot, force-off, reset, pause, resume")
 	}
 	if action != Shutdown && req.TimeoutSeconds != 0 {
@@ -285,11 +285,4 @@ func (s *Service) SetAutostart(hostName, uuid string, enabled bool) (inventory.V
 		return vm, host.Problem(err, "change autostart")
 	}
 	return s.opts.Inventory.Refresh(l, hostName, vm.UUID)
-}
-
-func clip(s string) string {
-	if len(s) > 64 {
-		return s[:64] + "…"
-	}
-	return s
 }

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"log/slog"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 
@@ -204,7 +205,7 @@ func (m *Manager) Get(id string) (Op, error) {
 	e, ok := m.ops[id]
 	if !ok {
 		return Op{}, problem.New(problem.NotFound, "operation_not_found",
-			"no operation with id "+quote(id), "finished operations are kept for a limited time")
+			"no operation with id "+strconv.Quote(problem.Clip(id)), "finished operations are kept for a limited time")
 	}
 	return e.op, nil
 }
@@ -227,7 +228,7 @@ func (m *Manager) Cancel(id string) (Op, error) {
 	e, ok := m.ops[id]
 	m.mu.Unlock()
 	if !ok {
-		return Op{}, problem.New(problem.NotFound, "operation_not_found", "no operation with id "+quote(id), "")
+		return Op{}, problem.New(problem.NotFound, "operation_not_found", "no operation with id "+strconv.Quote(problem.Clip(id)), "")
 	}
 	if !e.op.MayCancel {
 		return e.op, problem.New(problem.Conflict, "operation_not_cancelable",
@@ -243,7 +244,7 @@ func (m *Manager) Wait(ctx context.Context, id string) (Op, error) {
 	e, ok := m.ops[id]
 	m.mu.Unlock()
 	if !ok {
-		return Op{}, problem.New(problem.NotFound, "operation_not_found", "no operation with id "+quote(id), "")
+		return Op{}, problem.New(problem.NotFound, "operation_not_found", "no operation with id "+strconv.Quote(problem.Clip(id)), "")
 	}
 	select {
 	case <-e.done:
@@ -329,11 +330,4 @@ func newID() string {
 	var b [12]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
-}
-
-func quote(s string) string {
-	if len(s) > 64 {
-		s = s[:64] + "…"
-	}
-	return "\"" + s + "\""
 }

@@ -7,6 +7,7 @@ package problem
 import (
 	"errors"
 	"fmt"
+	"unicode/utf8"
 )
 
 // Kind classifies an error; internal/api maps each kind to one HTTP status.
@@ -112,4 +113,19 @@ func KindOf(err error) Kind {
 		return p.Kind
 	}
 	return Internal
+}
+
+// Clip shortens user input that is echoed in a message, so that a huge or
+// hostile value cannot flood a response or a log line.
+func Clip(s string) string {
+	const limit = 64
+	if len(s) <= limit {
+		return s
+	}
+	// Cut on a rune boundary so the result stays valid UTF-8.
+	cut := limit
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }

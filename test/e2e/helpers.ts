@@ -1,0 +1,56 @@
+import { expect, type Page } from '@playwright/test';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { root, state } from './env.ts';
+
+const guestDir = process.env.KVM_TEST_GUEST_DIR ?? '/var/lib/libvirt/images/kvm-manager-test';
+
+/** Logs the page in through the form, as a user pasting the token would. */
+export async function login(page: Page): Promise<void> {
+  const s = state();
+  await page.goto(`${s.baseURL}/login`);
+  await page.getByLabel('Access token').fill(s.token);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+}
+
+/** The card (cards view) of a VM on the dashboard. */
+export function card(page: Page, name: string) {
+  return page.getByRole('article', { name });
+}
+
+/** The VM's state as its card shows it. */
+export function cardState(page: Page, name: string) {
+  return card(page, name).getByTestId('vm-state');
+}
+
+export function vm(i: number) {
+  return state().vms[i];
+}
+
+/** Offset of the guest's ttyS1 log, to wait for a boot after it. */
+export function logSize(name: string): number {
+  const p = join(guestDir, 'vms', name, 'ttyS1.log');
+  return existsSync(p) ? statSync(p).size : 0;
+}
+
+/** Waits until the guest printed its ready line after offset since. */
+export async function waitGuestReady(name: string, since: number): Promise<void> {
+  const p = join(guestDir, 'vms', name, 'ttyS1.log');
+  await expect
+    .poll(() => (existsSync(p) ? readFileSync(p).subarray(since).toString().includes('KVMTEST-READY boot=') : false), {
+      timeout: 90_000,
+      message: `guest ${name} did not boot`,
+    })
+    .toBe(true);
+}
+
+/** Saves a screenshot where the user guide uses it (docs/images) and as a test artifact. */
+export async function shot(page: Page, name: string): Promise<void> {
+  const docs = join(root, 'docs', 'images');
+  const artifacts = join(root, 'test-results', 'screenshots');
+  mkdirSync(docs, { recursive: true });
+  mkdirSync(artifacts, { recursive: true });
+  await page.screenshot({ path: join(docs, `${name}.png`) });
+  await page.screenshot({ path: join(artifacts, `${name}.png`) });
+}
