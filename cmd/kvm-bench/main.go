@@ -1,0 +1,991 @@
+// Command kvm-bench measures how a kvm-manager binary copes with many VMs on
+// the real libvirtd of this machine, and prints the figures. It asserts
+// nothing: docs/benchmarks.md says what the figures mean and records them.
+//
+// It defines N shut-off filler domains (kmbench-0000, kmbench-0001, ...) and
+// starts one real test guest (kmbench-guest-<random>), runs the server against
+// them and measures:
+//
+//   - the initial sync: from starting the server until GET /api/v1/vms lists
+//     all N+1 bench VMs;
+//   - GET /api/v1/vms latency over one keep-alive connection;
+//   - the delay from a libvirt suspend/resume call to the matching "vm"
+//     Server-Sent Event at a client (and, for reference, to libvirt's own
+//     lifecycle event at the bench's connection);
+//   - the server's resident memory after an idle spell;
+//   - how long the server takes to exit on SIGTERM.
+//
+// Every kmbench-* domain is removed at the end, also on error or Ctrl-C, and
+// leftovers of an interrupted run are removed before it starts. Run it with
+// `make bench`, which prepares libvirt, the test guest and the binary.
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	libvirt "github.com/digitalocean/go-libvirt"
+	"github.com/digitalocean/go-libvirt/socket/dialers"
+	"libvirt.org/go/libvirtxml"
+
+	"github.com/kvm-manager/kvm-manager/internal/auth"
+	"github.com/kvm-manager/kvm-manager/internal/testguest"
+)
+
+// Every domain the bench makes starts with benchPrefix, so that cleanup (and
+// the removal of leftovers) can find them all by name.
+const (
+	benchPrefix = "kmbench-"
+	guestPrefix = benchPrefix + "guest-"
+)
+
+// Targets the figures are compared with (see docs/benchmarks.md).
+const (
+	targetListP50  = 30 * time.Millisecond
+	targetEventP50 = 50 * time.Millisecond
+	targetRSSMiB   = 40.0
+)
+
+// Timeouts for things that normally take seconds; they only stop a run that
+// hangs.
+const (
+	bootTimeout  = 3 * time.Minute
+	syncTimeout  = 5 * time.Minute
+	eventTimeout = 5 * time.Second
+	stopTimeout  = 15 * time.Second
+)
+
+// options are the command-line flags.
+type options struct {
+	server   string
+	n        int
+	guestDir string
+	workers  int
+	warmup   int
+	requests int
+	flips    int
+	pause    time.Duration
+	idle     time.Duration
+}
+
+func parseFlags() options {
+	var o options
+	guestDir := os.Getenv("KVM_TEST_GUEST_DIR")
+	if guestDir == "" {
+		guestDir = testguest.DefaultDir
+	}
+	flag.StringVar(&o.server, "server", "", "path of the kvm-manager binary to measure (required)")
+	flag.IntVar(&o.n, "n", 500, "number of shut-off filler domains to define")
+	flag.StringVar(&o.guestDir, "guest-dir", guestDir, "test guest build directory (scripts/build-test-guest.sh)")
+	flag.IntVar(&o.workers, "workers", 8, "concurrent libvirt calls when defining and removing domains")
+	flag.IntVar(&o.warmup, "warmup", 20, "GET /api/v1/vms requests before measuring")
+	flag.IntVar(&o.requests, "requests", 300, "measured GET /api/v1/vms requests")
+	flag.IntVar(&o.flips, "flips", 50, "suspend/resume calls whose events are timed")
+	flag.DurationVar(&o.pause, "pause", 100*time.Millisecond, "pause between suspend/resume calls")
+	flag.DurationVar(&o.idle, "idle", 10*time.Second, "idle time before reading the server's memory")
+	flag.Parse()
+	return o
+}
+
+func main() {
+	o := parseFlags()
+	if o.server == "" || o.n < 0 || o.workers < 1 || o.requests < 1 || o.flips < 1 {
+		fmt.Fprintln(os.Stderr, "kvm-bench: --server is required; -n must be >= 0 and --workers, --requests, --flips >= 1")
+		os.Exit(2)
+	}
+	// The first Ctrl-C cancels ctx; the signal stays caught until run has
+	// returned, so a second Ctrl-C cannot cut the cleanup short.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, o, os.Stdout)
+	interrupted := ctx.Err() != nil
+	stop()
+	if interrupted {
+		fmt.Fprintln(os.Stderr, "kvm-bench: interrupted; bench domains removed")
+		os.Exit(130)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "kvm-bench:", err)
+		os.Exit(1)
+	}
+}
+
+// run does the whole benchmark. Whatever happens after the leftovers are
+// gone, the deferred cleanup removes every kmbench-* domain again.
+func run(ctx context.Context, o options, out io.Writer) (err error) {
+	unlock, err := lockBench()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if err := testguest.CheckBuilt(o.guestDir); err != nil {
+		return err
+	}
+	l, err := dial()
+	if err != nil {
+		return fmt.Errorf("connect to libvirtd (run scripts/setup-libvirt.sh): %w", err)
+	}
+	defer l.Disconnect()
+
+	env, err := readEnv(l, o.guestDir)
+	if err != nil {
+		return err
+	}
+	env.print(out)
+	if err := removeBenchDomains(l, o, out, "leftover"); err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil && closed(l.Disconnected()) {
+			err = fmt.Errorf("%w (the bench's libvirt link dropped: was libvirtd restarted?)", err)
+		}
+		err = errors.Join(err, cleanup(l, o, out))
+	}()
+
+	g, err := startGuest(l, o, env.domainType)
+	if err != nil {
+		return err
+	}
+	if err := defineFillers(ctx, l, o, env.domainType, out); err != nil {
+		return err
+	}
+	if err := g.waitReady(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "guest %s is up\n", g.name)
+	return measure(ctx, l, o, g, out)
+}
+
+// measure starts the server and takes every figure, in an order where each
+// step leaves the server as the next one expects it.
+func measure(ctx context.Context, l *libvirt.Libvirt, o options, g *guest, out io.Writer) error {
+	srv, err := startServer(o.server)
+	if err != nil {
+		return err
+	}
+	defer srv.close(out)
+	res := &results{n: o.n}
+	fmt.Fprintf(out, "server %s started (%s)\n", srv.version(ctx), srv.base)
+	if res.sync, err = srv.waitSynced(ctx, o.n+1); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "initial sync of %d VMs done after %s\n", o.n+1, ms(res.sync))
+	if err := measureList(ctx, srv, o, res); err != nil {
+		return err
+	}
+	if err := measureEvents(ctx, l, srv, g, o, res); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "idle for %s\n", o.idle)
+	if err := measureIdle(ctx, srv, o, res); err != nil {
+		return err
+	}
+	res.stop, res.exit = srv.stop()
+	res.print(out)
+	return nil
+}
+
+// lockBench keeps two runs apart: each removes the other's kmbench-* domains.
+func lockBench() (unlock func(), err error) {
+	f, err := os.OpenFile(filepath.Join(os.TempDir(), "kvm-bench.lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("another kvm-bench is running (%s is locked)", f.Name())
+	}
+	return func() { f.Close() }, nil
+}
+
+// dial opens the bench's own go-libvirt link, independent of the server's.
+func dial() (*libvirt.Libvirt, error) {
+	l := libvirt.NewWithDialer(dialers.NewLocal())
+	if err := l.ConnectToURI(libvirt.QEMUSystem); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// ---- environment -----------------------------------------------------------
+
+// environment is what the figures depend on besides the server.
+type environment struct {
+	domainType, typeReason string
+	cpu                    string
+	nproc                  int
+	memTotal               string
+	kernel                 string
+	libvirt, qemu          string
+	others, othersActive   int // domains on this host that are not the bench's
+}
+
+func readEnv(l *libvirt.Libvirt, guestDir string) (environment, error) {
+	e := environment{nproc: runtime.NumCPU(), cpu: procField("/proc/cpuinfo", "model name"),
+		memTotal: procField("/proc/meminfo", "MemTotal")}
+	var err error
+	if e.domainType, e.typeReason, err = testguest.DetectDomainType(l, guestDir); err != nil {
+		return e, fmt.Errorf("detect kvm or qemu: %w", err)
+	}
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		e.kernel = strings.TrimSpace(string(b))
+	}
+	if v, err := l.ConnectGetLibVersion(); err == nil {
+		e.libvirt = dottedVersion(v)
+	}
+	if v, err := l.ConnectGetVersion(); err == nil {
+		e.qemu = dottedVersion(v)
+	}
+	doms, _, err := l.ConnectListAllDomains(1, 0)
+	if err != nil {
+		return e, fmt.Errorf("list domains: %w", err)
+	}
+	for _, d := range doms {
+		if !strings.HasPrefix(d.Name, benchPrefix) {
+			e.others++
+			if d.ID > 0 {
+				e.othersActive++
+			}
+		}
+	}
+	return e, nil
+}
+
+func (e environment) print(out io.Writer) {
+	fmt.Fprintln(out, "environment:")
+	fmt.Fprintf(out, "  domain type  %s (%s)\n", e.domainType, e.typeReason)
+	fmt.Fprintf(out, "  CPU          %s, nproc %d\n", e.cpu, e.nproc)
+	fmt.Fprintf(out, "  memory       %s\n", e.memTotal)
+	fmt.Fprintf(out, "  kernel       %s\n", e.kernel)
+	fmt.Fprintf(out, "  libvirt      %s, QEMU %s\n", e.libvirt, e.qemu)
+	fmt.Fprintf(out, "  bench Go     %s\n", runtime.Version())
+	fmt.Fprintf(out, "  other VMs    %d defined, %d running (they load the host and the server too)\n", e.others, e.othersActive)
+}
+
+// procField returns the value of the first "key: value" line of a /proc file.
+func procField(path, key string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "unknown"
+	}
+	for line := range strings.Lines(string(b)) {
+		k, v, ok := strings.Cut(line, ":")
+		if ok && strings.TrimSpace(k) == key {
+			return strings.Join(strings.Fields(v), " ")
+		}
+	}
+	return "unknown"
+}
+
+func dottedVersion(v uint64) string {
+	return fmt.Sprintf("%d.%d.%d", v/1000000, (v/1000)%1000, v%1000)
+}
+
+// ---- domains ---------------------------------------------------------------
+
+// parallel calls fn(0) ... fn(n-1) on up to workers goroutines and joins
+// their errors. Once ctx ends it starts no more calls.
+func parallel(ctx context.Context, n, workers int, fn func(i int) error) error {
+	var (
+		next atomic.Int64
+		mu   sync.Mutex
+		errs []error
+		wg   sync.WaitGroup
+	)
+	for range min(workers, n) {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				if err := fn(i); err != nil {
+					mu.Lock()
+					errs = append(errs, err)
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(append(errs, ctx.Err())...)
+}
+
+// cleanup removes every bench domain, over a new link if libvirtd dropped
+// the bench's one (something may restart libvirtd meanwhile, as the
+// integration tests do): domains are never left behind because of that.
+func cleanup(l *libvirt.Libvirt, o options, out io.Writer) error {
+	if closed(l.Disconnected()) {
+		fmt.Fprintln(out, "the libvirt link dropped; reconnecting to clean up")
+		var err error
+		if l, err = redial(30 * time.Second); err != nil {
+			return fmt.Errorf("cannot remove the kmbench-* domains (remove them with virsh): %w", err)
+		}
+		defer l.Disconnect()
+	}
+	return removeBenchDomains(l, o, out, "bench")
+}
+
+// redial dials until libvirtd answers or d has passed.
+func redial(d time.Duration) (*libvirt.Libvirt, error) {
+	deadline := time.Now().Add(d)
+	for {
+		l, err := dial()
+		if err == nil || time.Now().After(deadline) {
+			return l, err
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+func closed(c <-chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
+}
+
+// removeBenchDomains removes every domain named kmbench-*, running or not,
+// with the per-VM directory of the guest. It takes no context: it is the
+// cleanup and must run to the end even after Ctrl-C.
+func removeBenchDomains(l *libvirt.Libvirt, o options, out io.Writer, what string) error {
+	doms, _, err := l.ConnectListAllDomains(1, 0)
+	if err != nil {
+		return fmt.Errorf("list domains: %w", err)
+	}
+	doms = slices.DeleteFunc(doms, func(d libvirt.Domain) bool { return !strings.HasPrefix(d.Name, benchPrefix) })
+	if len(doms) == 0 {
+		return nil
+	}
+	start := time.Now()
+	err = parallel(context.Background(), len(doms), o.workers, func(i int) error {
+		return testguest.Remove(l, doms[i].Name, o.guestDir)
+	})
+	fmt.Fprintf(out, "removed %d %s domains in %s\n", len(doms), what, ms(time.Since(start)))
+	return err
+}
+
+// fillerName is the name of filler domain i; four digits keep them sorted.
+func fillerName(i int) string { return fmt.Sprintf("%s%04d", benchPrefix, i) }
+
+// fillerXML is a minimal shut-off VM that still looks like a real one to the
+// server: memory, a vCPU and a VNC display, but no disks, so it costs only a
+// config file in libvirt.
+func fillerXML(name, domainType string) (string, error) {
+	dom := &libvirtxml.Domain{
+		Type:        domainType,
+		Name:        name,
+		Description: "kvm-bench filler domain (cmd/kvm-bench); safe to delete",
+		Memory:      &libvirtxml.DomainMemory{Value: 64, Unit: "MiB"},
+		VCPU:        &libvirtxml.DomainVCPU{Value: 1},
+		OS:          &libvirtxml.DomainOS{Type: &libvirtxml.DomainOSType{Arch: "x86_64", Type: "hvm"}},
+		Devices: &libvirtxml.DomainDeviceList{
+			Graphics: []libvirtxml.DomainGraphic{{VNC: &libvirtxml.DomainGraphicVNC{
+				Port: -1, AutoPort: "yes",
+				Listeners: []libvirtxml.DomainGraphicListener{{
+					Address: &libvirtxml.DomainGraphicListenerAddress{Address: "127.0.0.1"},
+				}},
+			}}},
+		},
+	}
+	return dom.Marshal()
+}
+
+func defineFillers(ctx context.Context, l *libvirt.Libvirt, o options, domainType string, out io.Writer) error {
+	start := time.Now()
+	err := parallel(ctx, o.n, o.workers, func(i int) error {
+		xml, err := fillerXML(fillerName(i), domainType)
+		if err != nil {
+			return err
+		}
+		if _, err := l.DomainDefineXMLFlags(xml, 0); err != nil {
+			return fmt.Errorf("define %s: %w", fillerName(i), err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "defined %d filler domains in %s\n", o.n, ms(time.Since(start)))
+	return nil
+}
+
+// guest is the one running test guest whose state changes are timed.
+type guest struct {
+	name, uuid string
+	dom        libvirt.Domain
+	log        string
+	since      int64
+}
+
+// startGuest defines and starts the test guest without waiting for it, so
+// that it boots while the fillers are defined.
+func startGuest(l *libvirt.Libvirt, o options, domainType string) (*guest, error) {
+	name := testguest.UniqueName(guestPrefix)
+	dom, err := testguest.Create(l, testguest.Options{Name: name, Dir: o.guestDir, DomainType: domainType})
+	if err != nil {
+		return nil, err
+	}
+	g := &guest{name: name, uuid: formatUUID(dom.UUID), dom: dom, log: testguest.SerialLogPath(o.guestDir, name)}
+	g.since = testguest.LogSize(g.log)
+	if err := l.DomainCreate(dom); err != nil {
+		return nil, fmt.Errorf("start %s: %w", name, err)
+	}
+	return g, nil
+}
+
+func (g *guest) waitReady(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, bootTimeout)
+	defer cancel()
+	_, err := testguest.WaitReady(ctx, g.log, g.since)
+	return err
+}
+
+func formatUUID(u libvirt.UUID) string {
+	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16])
+}
+
+// ---- server ----------------------------------------------------------------
+
+// server is one running kvm-manager process with a private data dir.
+type server struct {
+	cmd     *exec.Cmd
+	dir     string
+	logPath string
+	token   string
+	base    string
+	started time.Time
+	client  *http.Client // for setup calls; measurements use their own
+	waited  chan struct{}
+	waitErr error
+}
+
+// startServer runs the binary on a free loopback port. GODEBUG=gctrace=1
+// makes the Go runtime log every GC with the live heap size, which is the
+// only cheap look at the heap of an unmodified binary (heapAfterLastGC).
+// The server gets its own process group so that a Ctrl-C at the terminal
+// reaches only the bench, which then stops the server itself.
+func startServer(bin string) (*server, error) {
+	dir, err := os.MkdirTemp("", "kvm-bench-")
+	if err != nil {
+		return nil, err
+	}
+	s := &server{dir: dir, logPath: filepath.Join(dir, "server.log"), token: auth.RandomToken(),
+		client: &http.Client{Timeout: 30 * time.Second}, waited: make(chan struct{})}
+	logFile, err := os.Create(s.logPath)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	defer logFile.Close() // the child has its own copy
+	found := make(chan string, 1)
+	s.cmd = exec.Command(bin, "--listen", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data"), "--stats-interval", "2s")
+	s.cmd.Env = append(os.Environ(), "KVM_MANAGER_TOKEN="+s.token, "GODEBUG=gctrace=1")
+	s.cmd.Stdout = &urlWriter{re: regexp.MustCompile(`serving on (http://\S+)\s`), found: found}
+	s.cmd.Stderr = logFile
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
+	s.started = time.Now()
+	if err := s.cmd.Start(); err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("start %s: %w", bin, err)
+	}
+	go func() { s.waitErr = s.cmd.Wait(); close(s.waited) }()
+	select {
+	case s.base = <-found:
+		return s, nil
+	case <-s.waited:
+		err = fmt.Errorf("kvm-manager exited at once (%v); log:\n%s", s.waitErr, s.logTail())
+	case <-time.After(20 * time.Second):
+		err = fmt.Errorf("kvm-manager did not print its address; log:\n%s", s.logTail())
+	}
+	s.close(io.Discard)
+	return nil, err
+}
+
+// urlWriter is the server's stdout: it hands over the base URL as soon as the
+// "serving on" line is complete. exec calls Write from one goroutine only.
+type urlWriter struct {
+	re    *regexp.Regexp
+	buf   []byte
+	found chan<- string
+	done  bool
+}
+
+func (w *urlWriter) Write(p []byte) (int, error) {
+	if !w.done {
+		w.buf = append(w.buf, p...)
+		if m := w.re.FindSubmatch(w.buf); m != nil {
+			w.found <- string(m[1])
+			w.done, w.buf = true, nil
+		}
+	}
+	return len(p), nil
+}
+
+// stop sends SIGTERM and returns how long the server took to exit and how it
+// exited.
+func (s *server) stop() (time.Duration, string) {
+	start := time.Now()
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		return 0, "signal failed: " + err.Error()
+	}
+	select {
+	case <-s.waited:
+	case <-time.After(stopTimeout):
+		_ = s.cmd.Process.Kill()
+		<-s.waited
+		return time.Since(start), fmt.Sprintf("killed after %s", stopTimeout)
+	}
+	d := time.Since(start)
+	if s.waitErr != nil {
+		return d, s.waitErr.Error()
+	}
+	return d, "exit 0"
+}
+
+// close stops the server if it still runs and removes its data dir. It is
+// deferred, so it is what stops the server after an error or Ctrl-C; the
+// server's log tail is shown then because it usually says what went wrong.
+func (s *server) close(out io.Writer) {
+	select {
+	case <-s.waited:
+	default:
+		s.stop()
+		fmt.Fprintf(out, "server stopped early; last lines of its log:\n%s\n", s.logTail())
+	}
+	os.RemoveAll(s.dir)
+}
+
+func (s *server) logTail() string {
+	b, _ := os.ReadFile(s.logPath)
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	lines = slices.DeleteFunc(lines, func(l string) bool { return strings.HasPrefix(l, "gc ") })
+	return strings.Join(lines[max(0, len(lines)-20):], "\n")
+}
+
+// get sends an authenticated GET with client c and reads the whole body.
+func (s *server) get(ctx context.Context, c *http.Client, path string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, "GET", s.base+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+s.token)
+	res, err := c.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err == nil && res.StatusCode != http.StatusOK {
+		err = fmt.Errorf("GET %s: %s: %s", path, res.Status, clip(body))
+	}
+	return body, err
+}
+
+func (s *server) version(ctx context.Context) string {
+	var h struct{ Version string }
+	if b, err := s.get(ctx, s.client, "/healthz"); err == nil && json.Unmarshal(b, &h) == nil {
+		return h.Version
+	}
+	return "(version unknown)"
+}
+
+// waitSynced polls the VM list until it holds want bench VMs, and returns the
+// time since the process was started. Counting only kmbench-* VMs keeps other
+// VMs on this host from fooling it. The 20 ms polls bound its resolution.
+func (s *server) waitSynced(ctx context.Context, want int) (time.Duration, error) {
+	ctx, cancel := context.WithTimeout(ctx, syncTimeout)
+	defer cancel()
+	have := -1
+	for {
+		if b, err := s.get(ctx, s.client, "/api/v1/vms"); err == nil {
+			have = countBenchVMs(b)
+			if have == want {
+				return time.Since(s.started), nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return 0, fmt.Errorf("the server lists %d of %d bench VMs: %w", have, want, ctx.Err())
+		case <-s.waited:
+			return 0, fmt.Errorf("kvm-manager exited (%v)", s.waitErr)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+func countBenchVMs(body []byte) int {
+	var list struct{ VMs []struct{ Name string } }
+	if json.Unmarshal(body, &list) != nil {
+		return -1
+	}
+	n := 0
+	for _, vm := range list.VMs {
+		if strings.HasPrefix(vm.Name, benchPrefix) {
+			n++
+		}
+	}
+	return n
+}
+
+func clip(b []byte) string {
+	if len(b) > 200 {
+		return string(b[:200]) + "…"
+	}
+	return string(b)
+}
+
+// ---- measurements ----------------------------------------------------------
+
+// results holds every figure; durations are zero when not measured.
+type results struct {
+	n                       int
+	sync                    time.Duration
+	list                    []time.Duration
+	listBytes               int
+	listConns               int64
+	events, libvirtEv, call []time.Duration
+	rssKiB, hwmKiB          int64
+	heapMB, gcs             int
+	stop                    time.Duration
+	exit                    string
+}
+
+// measureList times GET /api/v1/vms as a client that keeps its connection:
+// from sending the request until the last body byte is read. The response is
+// not decoded, so client-side JSON work is not counted.
+func measureList(ctx context.Context, s *server, o options, res *results) error {
+	var dials atomic.Int64
+	d := &net.Dialer{}
+	c := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+		MaxIdleConnsPerHost: 1,
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			dials.Add(1)
+			return d.DialContext(ctx, network, addr)
+		},
+	}}
+	defer c.CloseIdleConnections()
+	for range o.warmup {
+		if _, err := s.get(ctx, c, "/api/v1/vms"); err != nil {
+			return err
+		}
+	}
+	for range o.requests {
+		start := time.Now()
+		b, err := s.get(ctx, c, "/api/v1/vms")
+		if err != nil {
+			return err
+		}
+		res.list = append(res.list, time.Since(start))
+		res.listBytes = len(b)
+	}
+	res.listConns = dials.Load()
+	return nil
+}
+
+// stamped is a state change seen by the bench, with the time it arrived.
+type stamped struct {
+	uuid, state string
+	at          time.Time
+}
+
+// measureEvents suspends and resumes the guest through the bench's own
+// libvirt link and times, for each call, the arrival of the "vm" event with
+// the new state at an SSE client. Libvirt's lifecycle event at the bench's
+// link is timed too: it is the floor that the server's path cannot beat.
+func measureEvents(ctx context.Context, l *libvirt.Libvirt, s *server, g *guest, o options, res *results) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // ends the SSE stream and the libvirt subscription
+	if err := ensureRunning(l, g); err != nil {
+		return err
+	}
+	sse, err := openVMEvents(ctx, s)
+	if err != nil {
+		return err
+	}
+	lv, err := libvirtEvents(ctx, l)
+	if err != nil {
+		return err
+	}
+	for i := range o.flips {
+		if err := flip(ctx, l, g, i%2 == 0, sse, lv, res); err != nil {
+			return fmt.Errorf("state change %d: %w", i+1, err)
+		}
+		if err := sleep(ctx, o.pause); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func ensureRunning(l *libvirt.Libvirt, g *guest) error {
+	state, _, err := l.DomainGetState(g.dom, 0)
+	if err != nil {
+		return err
+	}
+	if libvirt.DomainState(state) == libvirt.DomainPaused {
+		return l.DomainResume(g.dom)
+	}
+	return nil
+}
+
+// flip makes one suspend (or resume) call and records its three times.
+func flip(ctx context.Context, l *libvirt.Libvirt, g *guest, suspend bool, sse, lv <-chan stamped, res *results) error {
+	call, want := l.DomainResume, "running"
+	if suspend {
+		call, want = l.DomainSuspend, "paused"
+	}
+	start := time.Now()
+	if err := call(g.dom); err != nil {
+		return err
+	}
+	res.call = append(res.call, time.Since(start))
+	at, err := waitStamped(ctx, sse, g.uuid, want, start)
+	if err != nil {
+		return fmt.Errorf("SSE: %w", err)
+	}
+	res.events = append(res.events, at.Sub(start))
+	at, err = waitStamped(ctx, lv, g.uuid, want, start)
+	if err != nil {
+		return fmt.Errorf("libvirt event: %w", err)
+	}
+	res.libvirtEv = append(res.libvirtEv, at.Sub(start))
+	return nil
+}
+
+// waitStamped returns the arrival time of the first change of uuid to state
+// that arrived after start. Earlier ones are stale: a late event of an
+// earlier call, or a re-read that still saw the old state.
+func waitStamped(ctx context.Context, ch <-chan stamped, uuid, state string, start time.Time) (time.Time, error) {
+	timeout := time.NewTimer(eventTimeout)
+	defer timeout.Stop()
+	for {
+		select {
+		case ev, ok := <-ch:
+			if !ok {
+				return time.Time{}, errors.New("event stream ended")
+			}
+			if ev.uuid == uuid && ev.state == state && !ev.at.Before(start) {
+				return ev.at, nil
+			}
+		case <-timeout.C:
+			return time.Time{}, fmt.Errorf("no %q event within %s", state, eventTimeout)
+		case <-ctx.Done():
+			return time.Time{}, ctx.Err()
+		}
+	}
+}
+
+// openVMEvents subscribes to the server's "vm" events. The server subscribes
+// before it sends the response headers, so no event is missed once this
+// returns. Arrival is stamped as soon as the blank line that ends an event
+// has been read.
+func openVMEvents(ctx context.Context, s *server) (<-chan stamped, error) {
+	req, err := http.NewRequestWithContext(ctx, "GET", s.base+"/api/v1/events?types=vm", nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+s.token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if res.StatusCode != http.StatusOK {
+		res.Body.Close()
+		return nil, fmt.Errorf("GET /api/v1/events: %s", res.Status)
+	}
+	ch := make(chan stamped, 1024)
+	go readSSE(res.Body, ch)
+	return ch, nil
+}
+
+func readSSE(body io.ReadCloser, ch chan<- stamped) {
+	defer close(ch)
+	defer body.Close()
+	sc := bufio.NewScanner(body)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	var typ, data string
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case line == "":
+			if typ == "vm" {
+				at := time.Now()
+				var vm struct{ UUID, State string }
+				if json.Unmarshal([]byte(data), &vm) == nil {
+					select {
+					case ch <- stamped{uuid: vm.UUID, state: vm.State, at: at}:
+					default: // nobody is reading any more; keep draining the stream
+					}
+				}
+			}
+			typ, data = "", ""
+		case strings.HasPrefix(line, "event: "):
+			typ = line[len("event: "):]
+		case strings.HasPrefix(line, "data: "):
+			data = line[len("data: "):]
+		}
+	}
+}
+
+// libvirtEvents relays suspend and resume lifecycle events of the bench's own
+// link, stamped on arrival, named as the API names the resulting states.
+func libvirtEvents(ctx context.Context, l *libvirt.Libvirt) (<-chan stamped, error) {
+	events, err := l.LifecycleEvents(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("subscribe to lifecycle events: %w", err)
+	}
+	ch := make(chan stamped, 1024)
+	go func() {
+		defer close(ch)
+		for ev := range events {
+			at := time.Now()
+			state := ""
+			switch libvirt.DomainEventType(ev.Event) {
+			case libvirt.DomainEventSuspended:
+				state = "paused"
+			case libvirt.DomainEventResumed:
+				state = "running"
+			default:
+				continue
+			}
+			select {
+			case ch <- stamped{uuid: formatUUID(ev.Dom.UUID), state: state, at: at}:
+			default: // nobody is waiting for so many; drop rather than block go-libvirt
+			}
+		}
+	}()
+	return ch, nil
+}
+
+// measureIdle waits, then reads the server's resident memory from /proc and
+// its heap from the last gctrace line.
+func measureIdle(ctx context.Context, s *server, o options, res *results) error {
+	if err := sleep(ctx, o.idle); err != nil {
+		return err
+	}
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+	if err != nil {
+		return fmt.Errorf("read server memory: %w", err)
+	}
+	res.rssKiB = kibField(string(status), "VmRSS")
+	res.hwmKiB = kibField(string(status), "VmHWM")
+	res.heapMB, res.gcs = heapAfterLastGC(s.logPath)
+	return nil
+}
+
+// kibField reads a "Key:   1234 kB" line of /proc/<pid>/status.
+func kibField(status, key string) int64 {
+	for line := range strings.Lines(status) {
+		if rest, ok := strings.CutPrefix(line, key+":"); ok {
+			f := strings.Fields(rest)
+			if len(f) > 0 {
+				v, _ := strconv.ParseInt(f[0], 10, 64)
+				return v
+			}
+		}
+	}
+	return -1
+}
+
+// heapAfterLastGC returns the live heap (MB) that the last GC of the server
+// left, from its gctrace lines ("gc 7 @1.2s 0%: ..., 4->5->2 MB, 5 MB goal,
+// ..."), and how many GCs it ran; -1 when there is none.
+func heapAfterLastGC(logPath string) (mb, gcs int) {
+	b, err := os.ReadFile(logPath)
+	if err != nil {
+		return -1, 0
+	}
+	re := regexp.MustCompile(`(?m)^gc \d+ @.* \d+->\d+->(\d+) MB`)
+	all := re.FindAllStringSubmatch(string(b), -1)
+	if len(all) == 0 {
+		return -1, 0
+	}
+	mb, _ = strconv.Atoi(all[len(all)-1][1])
+	return mb, len(all)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// ---- report ----------------------------------------------------------------
+
+// percentile is the nearest-rank p-th percentile (0 < p <= 100).
+func percentile(ds []time.Duration, p float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	i := int(math.Ceil(float64(len(s))*p/100)) - 1
+	return s[min(max(i, 0), len(s)-1)]
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
+
+func met(ok bool) string {
+	if ok {
+		return "yes"
+	}
+	return "NO"
+}
+
+func (r *results) print(out io.Writer) {
+	listP50, eventP50 := percentile(r.list, 50), percentile(r.events, 50)
+	rssMiB := float64(r.rssKiB) / 1024
+	heap := "not available"
+	switch {
+	case r.heapMB == 0: // gctrace rounds down to whole MB
+		heap = fmt.Sprintf("< 1 MB (last of %d GCs)", r.gcs)
+	case r.heapMB > 0:
+		heap = fmt.Sprintf("%d MB (last of %d GCs)", r.heapMB, r.gcs)
+	}
+	fmt.Fprintln(out)
+	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "metric\tvalue\ttarget\tmet")
+	fmt.Fprintf(w, "initial sync of %d VMs (from exec)\t%s\t-\t-\n", r.n+1, ms(r.sync))
+	fmt.Fprintf(w, "GET /api/v1/vms p50\t%s\t<= %s\t%s\n", ms(listP50), ms(targetListP50), met(listP50 <= targetListP50))
+	fmt.Fprintf(w, "GET /api/v1/vms p95 / p99 / max\t%s / %s / %s\t-\t-\n",
+		ms(percentile(r.list, 95)), ms(percentile(r.list, 99)), ms(percentile(r.list, 100)))
+	fmt.Fprintf(w, "GET /api/v1/vms response size\t%d bytes (%d requests, %d connection(s) in all)\t-\t-\n", r.listBytes, len(r.list), r.listConns)
+	fmt.Fprintf(w, "libvirt call -> SSE vm event p50\t%s\t<= %s\t%s\n", ms(eventP50), ms(targetEventP50), met(eventP50 <= targetEventP50))
+	fmt.Fprintf(w, "libvirt call -> SSE vm event p95 / max\t%s / %s\t-\t-\n", ms(percentile(r.events, 95)), ms(percentile(r.events, 100)))
+	fmt.Fprintf(w, "  reference: call -> libvirt event at bench p50 / max\t%s / %s\t-\t-\n", ms(percentile(r.libvirtEv, 50)), ms(percentile(r.libvirtEv, 100)))
+	fmt.Fprintf(w, "  reference: suspend/resume call itself p50\t%s\t-\t-\n", ms(percentile(r.call, 50)))
+	fmt.Fprintf(w, "server RSS after idle\t%.1f MiB\t<= %.0f MiB\t%s\n", rssMiB, targetRSSMiB, met(r.rssKiB > 0 && rssMiB <= targetRSSMiB))
+	fmt.Fprintf(w, "server peak RSS (VmHWM)\t%.1f MiB\t-\t-\n", float64(r.hwmKiB)/1024)
+	fmt.Fprintf(w, "server Go heap live after last GC\t%s\t-\t-\n", heap)
+	fmt.Fprintf(w, "exit after SIGTERM\t%s (%s)\t-\t-\n", ms(r.stop), r.exit)
+	w.Flush()
+}
