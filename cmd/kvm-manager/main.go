@@ -19,6 +19,7 @@ import (
 	"github.com/kvm-manager/kvm-manager/internal/api"
 	"github.com/kvm-manager/kvm-manager/internal/auth"
 	"github.com/kvm-manager/kvm-manager/internal/config"
+	"github.com/kvm-manager/kvm-manager/internal/console"
 	"github.com/kvm-manager/kvm-manager/internal/event"
 	"github.com/kvm-manager/kvm-manager/internal/host"
 	"github.com/kvm-manager/kvm-manager/internal/inventory"
@@ -87,9 +88,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 	} else if err != nil {
 		return err
 	}
+	tickets := console.NewTickets(nil)
+	// -- feature services are built here --
 	srv, err := api.New(api.Options{
 		Hosts: set, Inventory: inv, Lifecycle: life, Operations: ops, Auth: authMgr, Bus: bus,
-		UI: ui, Logger: log, Version: version,
+		UI: ui, Logger: log, Version: version, Tickets: tickets,
+		// -- feature services are passed here --
 	})
 	if err != nil {
 		return err

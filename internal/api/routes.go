@@ -9,7 +9,7 @@ import (
 var errNoRoute = problem.New(problem.NotFound, "no_such_route", "there is no such API route", "see api/openapi.yaml for the routes")
 
 func (s *Server) routes() []Route {
-	return []Route{
+	rs := []Route{
 		{"GET", "/healthz", public, s.healthz},
 		{"GET", "/login", public, s.loginPage},
 		{"POST", "/api/v1/login", public, s.login},
@@ -27,6 +27,11 @@ func (s *Server) routes() []Route {
 		{"DELETE", "/api/v1/operations/{id}", session, s.cancelOperation},
 		{"GET", "/api/v1/events", session, s.events},
 	}
+	// Each feature keeps its routes beside its handlers.
+	rs = append(rs, s.consoleRoutes()...)
+	rs = append(rs, s.serialRoutes()...)
+	rs = append(rs, s.snapshotRoutes()...)
+	return rs
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {

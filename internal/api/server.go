@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/kvm-manager/kvm-manager/internal/auth"
+	"github.com/kvm-manager/kvm-manager/internal/console"
 	"github.com/kvm-manager/kvm-manager/internal/event"
 	"github.com/kvm-manager/kvm-manager/internal/host"
 	"github.com/kvm-manager/kvm-manager/internal/inventory"
@@ -37,6 +38,8 @@ type Options struct {
 	Heartbeat time.Duration
 	// Version is reported by /healthz.
 	Version string
+	// Tickets authorise console WebSockets (graphical and serial).
+	Tickets *console.Tickets
 }
 
 // Server is the HTTP handler of KVM Manager.

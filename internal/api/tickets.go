@@ -1,0 +1,70 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/kvm-manager/kvm-manager/internal/auth"
+	"github.com/kvm-manager/kvm-manager/internal/console"
+)
+
+// ticketResponse is the answer to a console ticket request: the WebSocket
+// URL (path and query, relative to the server) that the ticket opens.
+type ticketResponse struct {
+	Ticket           string `json:"ticket"`
+	URL              string `json:"url"`
+	ExpiresInSeconds int    `json:"expiresInSeconds"`
+}
+
+// sessionKey is what a ticket is bound to: the browser session, or the
+// token for bearer clients.
+func sessionKey(p auth.Principal) string {
+	if p.Session != nil {
+		return p.Session.ID
+	}
+	return "token"
+}
+
+// mintTicket answers a console ticket request for the VM in the path. wsPath
+// is the WebSocket path the ticket is for; check may refuse first (VM not
+// running, no such console) with a problem that says what to do.
+func (s *Server) mintTicket(w http.ResponseWriter, r *http.Request, kind, wsPath string, force bool, check func(host, uuid string) error) error {
+	h, uuid, err := s.vmRef(r)
+	if err != nil {
+		return err
+	}
+	if _, err := s.opts.Inventory.Get(h, uuid); err != nil {
+		return err
+	}
+	if check != nil {
+		if err := check(h, uuid); err != nil {
+			return err
+		}
+	}
+	p, _ := auth.FromContext(r.Context())
+	tok := s.opts.Tickets.Mint(console.Grant{Kind: kind, Host: h, UUID: uuid, Session: sessionKey(p), User: p.User, Force: force})
+	writeJSON(w, http.StatusOK, ticketResponse{
+		Ticket:           tok,
+		URL:              wsPath + "?ticket=" + tok,
+		ExpiresInSeconds: int(console.TicketTTL.Seconds()),
+	})
+	return nil
+}
+
+// redeemTicket authorises a console WebSocket upgrade: the caller must be
+// the session the ticket was minted for, a browser must come from our own
+// origin, and the ticket must be unused and for this console of this VM.
+func (s *Server) redeemTicket(r *http.Request, kind string) (console.Grant, error) {
+	h, uuid, err := s.vmRef(r)
+	if err != nil {
+		return console.Grant{}, err
+	}
+	p, _ := auth.FromContext(r.Context())
+	if p.Session != nil {
+		// Browsers always send Origin on WebSocket upgrades; a missing or
+		// foreign one is a cross-site attempt to ride the cookie.
+		if o := r.Header.Get("Origin"); o == "" || !auth.SameOrigin(r, o) {
+			return console.Grant{}, auth.ErrOrigin
+		}
+	}
+	return s.opts.Tickets.Redeem(r.URL.Query().Get("ticket"), kind, h, uuid, sessionKey(p))
+}
