@@ -28,11 +28,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"regexp"
@@ -47,11 +45,10 @@ import (
 	"time"
 
 	libvirt "github.com/digitalocean/go-libvirt"
-	"github.com/digitalocean/go-libvirt/socket/dialers"
 	"libvirt.org/go/libvirtxml"
 
-	"github.com/kvm-manager/kvm-manager/internal/auth"
 	"github.com/kvm-manager/kvm-manager/internal/testguest"
+	"github.com/kvm-manager/kvm-manager/internal/testrig"
 )
 
 // Every domain the bench makes starts with benchPrefix, so that cleanup (and
@@ -142,7 +139,7 @@ func run(ctx context.Context, o options, out io.Writer) (err error) {
 	if err := testguest.CheckBuilt(o.guestDir); err != nil {
 		return err
 	}
-	l, err := dial()
+	l, err := testrig.Dial()
 	if err != nil {
 		return fmt.Errorf("connect to libvirtd (run scripts/setup-libvirt.sh): %w", err)
 	}
@@ -186,11 +183,11 @@ func measure(ctx context.Context, l *libvirt.Libvirt, o options, g *guest, out i
 	}
 	defer srv.close(out)
 	res := &results{n: o.n}
-	fmt.Fprintf(out, "server %s started (%s)\n", srv.version(ctx), srv.base)
+	fmt.Fprintf(out, "server %s started (%s)\n", srv.version(ctx), srv.URL)
 	if res.sync, err = srv.waitSynced(ctx, o.n+1); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "initial sync of %d VMs done after %s\n", o.n+1, ms(res.sync))
+	fmt.Fprintf(out, "initial sync of %d VMs done after %s\n", o.n+1, testrig.Ms(res.sync))
 	if err := measureList(ctx, srv, o, res); err != nil {
 		return err
 	}
@@ -217,15 +214,6 @@ func lockBench() (unlock func(), err error) {
 		return nil, fmt.Errorf("another kvm-bench is running (%s is locked)", f.Name())
 	}
 	return func() { f.Close() }, nil
-}
-
-// dial opens the bench's own go-libvirt link, independent of the server's.
-func dial() (*libvirt.Libvirt, error) {
-	l := libvirt.NewWithDialer(dialers.NewLocal())
-	if err := l.ConnectToURI(libvirt.QEMUSystem); err != nil {
-		return nil, err
-	}
-	return l, nil
 }
 
 // ---- environment -----------------------------------------------------------
@@ -351,7 +339,7 @@ func cleanup(l *libvirt.Libvirt, o options, out io.Writer) error {
 func redial(d time.Duration) (*libvirt.Libvirt, error) {
 	deadline := time.Now().Add(d)
 	for {
-		l, err := dial()
+		l, err := testrig.Dial()
 		if err == nil || time.Now().After(deadline) {
 			return l, err
 		}
@@ -384,7 +372,7 @@ func removeBenchDomains(l *libvirt.Libvirt, o options, out io.Writer, what strin
 	err = parallel(context.Background(), len(doms), o.workers, func(i int) error {
 		return testguest.Remove(l, doms[i].Name, o.guestDir)
 	})
-	fmt.Fprintf(out, "removed %d %s domains in %s\n", len(doms), what, ms(time.Since(start)))
+	fmt.Fprintf(out, "removed %d %s domains in %s\n", len(doms), what, testrig.Ms(time.Since(start)))
 	return err
 }
 
@@ -429,7 +417,7 @@ func defineFillers(ctx context.Context, l *libvirt.Libvirt, o options, domainTyp
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "defined %d filler domains in %s\n", o.n, ms(time.Since(start)))
+	fmt.Fprintf(out, "defined %d filler domains in %s\n", o.n, testrig.Ms(time.Since(start)))
 	return nil
 }
 
@@ -449,7 +437,7 @@ func startGuest(l *libvirt.Libvirt, o options, domainType string) (*guest, error
 	if err != nil {
 		return nil, err
 	}
-	g := &guest{name: name, uuid: formatUUID(dom.UUID), dom: dom, log: testguest.SerialLogPath(o.guestDir, name)}
+	g := &guest{name: name, uuid: testrig.FormatUUID(dom.UUID), dom: dom, log: testguest.SerialLogPath(o.guestDir, name)}
 	g.since = testguest.LogSize(g.log)
 	if err := l.DomainCreate(dom); err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
@@ -464,104 +452,31 @@ func (g *guest) waitReady(ctx context.Context) error {
 	return err
 }
 
-func formatUUID(u libvirt.UUID) string {
-	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16])
-}
-
 // ---- server ----------------------------------------------------------------
 
 // server is one running kvm-manager process with a private data dir.
+// server is the kvm-manager process under measurement.
 type server struct {
-	cmd     *exec.Cmd
-	dir     string
-	logPath string
-	token   string
-	base    string
-	started time.Time
-	client  *http.Client // for setup calls; measurements use their own
-	waited  chan struct{}
-	waitErr error
+	*testrig.Server
 }
 
 // startServer runs the binary on a free loopback port. GODEBUG=gctrace=1
 // makes the Go runtime log every GC with the live heap size, which is the
 // only cheap look at the heap of an unmodified binary (heapAfterLastGC).
-// The server gets its own process group so that a Ctrl-C at the terminal
-// reaches only the bench, which then stops the server itself.
 func startServer(bin string) (*server, error) {
-	dir, err := os.MkdirTemp("", "kvm-bench-")
+	s, err := testrig.Start(bin, []string{"--stats-interval", "2s"}, "GODEBUG=gctrace=1")
 	if err != nil {
 		return nil, err
 	}
-	s := &server{dir: dir, logPath: filepath.Join(dir, "server.log"), token: auth.RandomToken(),
-		client: &http.Client{Timeout: 30 * time.Second}, waited: make(chan struct{})}
-	logFile, err := os.Create(s.logPath)
-	if err != nil {
-		os.RemoveAll(dir)
-		return nil, err
-	}
-	defer logFile.Close() // the child has its own copy
-	found := make(chan string, 1)
-	s.cmd = exec.Command(bin, "--listen", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data"), "--stats-interval", "2s")
-	s.cmd.Env = append(os.Environ(), "KVM_MANAGER_TOKEN="+s.token, "GODEBUG=gctrace=1")
-	s.cmd.Stdout = &urlWriter{re: regexp.MustCompile(`serving on (http://\S+)\s`), found: found}
-	s.cmd.Stderr = logFile
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
-	s.started = time.Now()
-	if err := s.cmd.Start(); err != nil {
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("start %s: %w", bin, err)
-	}
-	go func() { s.waitErr = s.cmd.Wait(); close(s.waited) }()
-	select {
-	case s.base = <-found:
-		return s, nil
-	case <-s.waited:
-		err = fmt.Errorf("kvm-manager exited at once (%v); log:\n%s", s.waitErr, s.logTail())
-	case <-time.After(20 * time.Second):
-		err = fmt.Errorf("kvm-manager did not print its address; log:\n%s", s.logTail())
-	}
-	s.close(io.Discard)
-	return nil, err
-}
-
-// urlWriter is the server's stdout: it hands over the base URL as soon as the
-// "serving on" line is complete. exec calls Write from one goroutine only.
-type urlWriter struct {
-	re    *regexp.Regexp
-	buf   []byte
-	found chan<- string
-	done  bool
-}
-
-func (w *urlWriter) Write(p []byte) (int, error) {
-	if !w.done {
-		w.buf = append(w.buf, p...)
-		if m := w.re.FindSubmatch(w.buf); m != nil {
-			w.found <- string(m[1])
-			w.done, w.buf = true, nil
-		}
-	}
-	return len(p), nil
+	return &server{s}, nil
 }
 
 // stop sends SIGTERM and returns how long the server took to exit and how it
 // exited.
 func (s *server) stop() (time.Duration, string) {
-	start := time.Now()
-	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		return 0, "signal failed: " + err.Error()
-	}
-	select {
-	case <-s.waited:
-	case <-time.After(stopTimeout):
-		_ = s.cmd.Process.Kill()
-		<-s.waited
-		return time.Since(start), fmt.Sprintf("killed after %s", stopTimeout)
-	}
-	d := time.Since(start)
-	if s.waitErr != nil {
-		return d, s.waitErr.Error()
+	d, err := s.Stop()
+	if err != nil {
+		return d, err.Error()
 	}
 	return d, "exit 0"
 }
@@ -571,28 +486,21 @@ func (s *server) stop() (time.Duration, string) {
 // server's log tail is shown then because it usually says what went wrong.
 func (s *server) close(out io.Writer) {
 	select {
-	case <-s.waited:
+	case <-s.Exited():
 	default:
 		s.stop()
-		fmt.Fprintf(out, "server stopped early; last lines of its log:\n%s\n", s.logTail())
+		fmt.Fprintf(out, "server stopped early; last lines of its log:\n%s\n", s.LogTail(20))
 	}
-	os.RemoveAll(s.dir)
-}
-
-func (s *server) logTail() string {
-	b, _ := os.ReadFile(s.logPath)
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	lines = slices.DeleteFunc(lines, func(l string) bool { return strings.HasPrefix(l, "gc ") })
-	return strings.Join(lines[max(0, len(lines)-20):], "\n")
+	s.Close()
 }
 
 // get sends an authenticated GET with client c and reads the whole body.
 func (s *server) get(ctx context.Context, c *http.Client, path string) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, "GET", s.base+path, nil)
+	req, err := http.NewRequestWithContext(ctx, "GET", s.URL+path, nil)
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Authorization", "Bearer "+s.token)
+	req.Header.Set("Authorization", "Bearer "+s.Token)
 	res, err := c.Do(req)
 	if err != nil {
 		return nil, err
@@ -607,7 +515,7 @@ func (s *server) get(ctx context.Context, c *http.Client, path string) ([]byte, 
 
 func (s *server) version(ctx context.Context) string {
 	var h struct{ Version string }
-	if b, err := s.get(ctx, s.client, "/healthz"); err == nil && json.Unmarshal(b, &h) == nil {
+	if b, err := s.get(ctx, s.Client, "/healthz"); err == nil && json.Unmarshal(b, &h) == nil {
 		return h.Version
 	}
 	return "(version unknown)"
@@ -621,17 +529,17 @@ func (s *server) waitSynced(ctx context.Context, want int) (time.Duration, error
 	defer cancel()
 	have := -1
 	for {
-		if b, err := s.get(ctx, s.client, "/api/v1/vms"); err == nil {
+		if b, err := s.get(ctx, s.Client, "/api/v1/vms"); err == nil {
 			have = countBenchVMs(b)
 			if have == want {
-				return time.Since(s.started), nil
+				return time.Since(s.Started), nil
 			}
 		}
 		select {
 		case <-ctx.Done():
 			return 0, fmt.Errorf("the server lists %d of %d bench VMs: %w", have, want, ctx.Err())
-		case <-s.waited:
-			return 0, fmt.Errorf("kvm-manager exited (%v)", s.waitErr)
+		case <-s.Exited():
+			return 0, fmt.Errorf("kvm-manager exited; log:\n%s", s.LogTail(20))
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
@@ -804,11 +712,11 @@ func waitStamped(ctx context.Context, ch <-chan stamped, uuid, state string, sta
 // returns. Arrival is stamped as soon as the blank line that ends an event
 // has been read.
 func openVMEvents(ctx context.Context, s *server) (<-chan stamped, error) {
-	req, err := http.NewRequestWithContext(ctx, "GET", s.base+"/api/v1/events?types=vm", nil)
+	req, err := http.NewRequestWithContext(ctx, "GET", s.URL+"/api/v1/events?types=vm", nil)
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Authorization", "Bearer "+s.token)
+	req.Header.Set("Authorization", "Bearer "+s.Token)
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return nil, err
@@ -873,7 +781,7 @@ func libvirtEvents(ctx context.Context, l *libvirt.Libvirt) (<-chan stamped, err
 				continue
 			}
 			select {
-			case ch <- stamped{uuid: formatUUID(ev.Dom.UUID), state: state, at: at}:
+			case ch <- stamped{uuid: testrig.FormatUUID(ev.Dom.UUID), state: state, at: at}:
 			default: // nobody is waiting for so many; drop rather than block go-libvirt
 			}
 		}
@@ -887,13 +795,13 @@ func measureIdle(ctx context.Context, s *server, o options, res *results) error 
 	if err := sleep(ctx, o.idle); err != nil {
 		return err
 	}
-	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.PID()))
 	if err != nil {
 		return fmt.Errorf("read server memory: %w", err)
 	}
 	res.rssKiB = kibField(string(status), "VmRSS")
 	res.hwmKiB = kibField(string(status), "VmHWM")
-	res.heapMB, res.gcs = heapAfterLastGC(s.logPath)
+	res.heapMB, res.gcs = heapAfterLastGC(s.LogPath())
 	return nil
 }
 
@@ -941,19 +849,6 @@ func sleep(ctx context.Context, d time.Duration) error {
 
 // ---- report ----------------------------------------------------------------
 
-// percentile is the nearest-rank p-th percentile (0 < p <= 100).
-func percentile(ds []time.Duration, p float64) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	i := int(math.Ceil(float64(len(s))*p/100)) - 1
-	return s[min(max(i, 0), len(s)-1)]
-}
-
-func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
-
 func met(ok bool) string {
 	if ok {
 		return "yes"
@@ -962,7 +857,7 @@ func met(ok bool) string {
 }
 
 func (r *results) print(out io.Writer) {
-	listP50, eventP50 := percentile(r.list, 50), percentile(r.events, 50)
+	listP50, eventP50 := testrig.Percentile(r.list, 50), testrig.Percentile(r.events, 50)
 	rssMiB := float64(r.rssKiB) / 1024
 	heap := "not available"
 	switch {
@@ -974,18 +869,18 @@ func (r *results) print(out io.Writer) {
 	fmt.Fprintln(out)
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(w, "metric\tvalue\ttarget\tmet")
-	fmt.Fprintf(w, "initial sync of %d VMs (from exec)\t%s\t-\t-\n", r.n+1, ms(r.sync))
-	fmt.Fprintf(w, "GET /api/v1/vms p50\t%s\t<= %s\t%s\n", ms(listP50), ms(targetListP50), met(listP50 <= targetListP50))
+	fmt.Fprintf(w, "initial sync of %d VMs (from exec)\t%s\t-\t-\n", r.n+1, testrig.Ms(r.sync))
+	fmt.Fprintf(w, "GET /api/v1/vms p50\t%s\t<= %s\t%s\n", testrig.Ms(listP50), testrig.Ms(targetListP50), met(listP50 <= targetListP50))
 	fmt.Fprintf(w, "GET /api/v1/vms p95 / p99 / max\t%s / %s / %s\t-\t-\n",
-		ms(percentile(r.list, 95)), ms(percentile(r.list, 99)), ms(percentile(r.list, 100)))
+		testrig.Ms(testrig.Percentile(r.list, 95)), testrig.Ms(testrig.Percentile(r.list, 99)), testrig.Ms(testrig.Percentile(r.list, 100)))
 	fmt.Fprintf(w, "GET /api/v1/vms response size\t%d bytes (%d requests, %d connection(s) in all)\t-\t-\n", r.listBytes, len(r.list), r.listConns)
-	fmt.Fprintf(w, "libvirt call -> SSE vm event p50\t%s\t<= %s\t%s\n", ms(eventP50), ms(targetEventP50), met(eventP50 <= targetEventP50))
-	fmt.Fprintf(w, "libvirt call -> SSE vm event p95 / max\t%s / %s\t-\t-\n", ms(percentile(r.events, 95)), ms(percentile(r.events, 100)))
-	fmt.Fprintf(w, "  reference: call -> libvirt event at bench p50 / max\t%s / %s\t-\t-\n", ms(percentile(r.libvirtEv, 50)), ms(percentile(r.libvirtEv, 100)))
-	fmt.Fprintf(w, "  reference: suspend/resume call itself p50\t%s\t-\t-\n", ms(percentile(r.call, 50)))
+	fmt.Fprintf(w, "libvirt call -> SSE vm event p50\t%s\t<= %s\t%s\n", testrig.Ms(eventP50), testrig.Ms(targetEventP50), met(eventP50 <= targetEventP50))
+	fmt.Fprintf(w, "libvirt call -> SSE vm event p95 / max\t%s / %s\t-\t-\n", testrig.Ms(testrig.Percentile(r.events, 95)), testrig.Ms(testrig.Percentile(r.events, 100)))
+	fmt.Fprintf(w, "  reference: call -> libvirt event at bench p50 / max\t%s / %s\t-\t-\n", testrig.Ms(testrig.Percentile(r.libvirtEv, 50)), testrig.Ms(testrig.Percentile(r.libvirtEv, 100)))
+	fmt.Fprintf(w, "  reference: suspend/resume call itself p50\t%s\t-\t-\n", testrig.Ms(testrig.Percentile(r.call, 50)))
 	fmt.Fprintf(w, "server RSS after idle\t%.1f MiB\t<= %.0f MiB\t%s\n", rssMiB, targetRSSMiB, met(r.rssKiB > 0 && rssMiB <= targetRSSMiB))
 	fmt.Fprintf(w, "server peak RSS (VmHWM)\t%.1f MiB\t-\t-\n", float64(r.hwmKiB)/1024)
 	fmt.Fprintf(w, "server Go heap live after last GC\t%s\t-\t-\n", heap)
-	fmt.Fprintf(w, "exit after SIGTERM\t%s (%s)\t-\t-\n", ms(r.stop), r.exit)
+	fmt.Fprintf(w, "exit after SIGTERM\t%s (%s)\t-\t-\n", testrig.Ms(r.stop), r.exit)
 	w.Flush()
 }

@@ -6,39 +6,27 @@
 package integration
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"regexp"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/digitalocean/go-libvirt"
-	"github.com/digitalocean/go-libvirt/socket/dialers"
 
 	"github.com/kvm-manager/kvm-manager/internal/testguest"
+	"github.com/kvm-manager/kvm-manager/internal/testrig"
 )
 
-const token = "integration-test-token-0123456789"
-
 var (
+	srv        *testrig.Server
 	baseURL    string
+	token      string
 	guestDir   string
 	domainType string
-	server     *exec.Cmd
-	serverLog  *lockedBuffer
-	binPath    string
-	dataDir    string
 )
 
 func TestMain(m *testing.M) {
@@ -50,14 +38,16 @@ func TestMain(m *testing.M) {
 	if code == 0 {
 		code = m.Run()
 	}
-	if err := stopServer(); err != nil {
+	// A clean, prompt exit on SIGTERM is part of what is tested.
+	if _, err := srv.Stop(); err != nil {
 		fmt.Fprintln(os.Stderr, "server shutdown:", err)
 		code = 1
 	}
-	if code != 0 && serverLog != nil {
+	if code != 0 {
 		fmt.Fprintln(os.Stderr, "--- kvm-manager log ---")
-		fmt.Fprintln(os.Stderr, serverLog.String())
+		fmt.Fprintln(os.Stderr, srv.Log())
 	}
+	srv.Close()
 	os.Exit(code)
 }
 
@@ -85,105 +75,22 @@ func setup() (int, error) {
 	if err != nil {
 		return 1, err
 	}
-	binPath = filepath.Join(tmp, "kvm-manager")
-	dataDir = filepath.Join(tmp, "data")
-	build := exec.Command("go", "build", "-o", binPath, "github.com/kvm-manager/kvm-manager/cmd/kvm-manager")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		return 1, fmt.Errorf("building kvm-manager: %w", err)
-	}
-	return 0, startServer()
-}
-
-// startServer runs the binary on a free loopback port and waits for the
-// address it prints.
-func startServer() error {
-	serverLog = &lockedBuffer{}
-	server = exec.Command(binPath, "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--stats-interval", "500ms", "--log-level", "debug")
-	server.Env = append(os.Environ(), "KVM_MANAGER_TOKEN="+token)
-	server.Stderr = serverLog
-	out, err := server.StdoutPipe()
+	bin, err := testrig.Build(tmp)
 	if err != nil {
-		return err
+		return 1, err
 	}
-	if err := server.Start(); err != nil {
-		return err
+	srv, err = testrig.Start(bin, []string{"--stats-interval", "500ms", "--log-level", "debug"})
+	if err != nil {
+		return 1, err
 	}
-	addr := make(chan string, 1)
-	go func() {
-		re := regexp.MustCompile(`serving on (http://\S+)`)
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			serverLog.Write([]byte(sc.Text() + "\n"))
-			if m := re.FindStringSubmatch(sc.Text()); m != nil {
-				addr <- m[1]
-			}
-		}
-	}()
-	select {
-	case baseURL = <-addr:
-	case <-time.After(20 * time.Second):
-		return fmt.Errorf("kvm-manager did not print its address; log:\n%s", serverLog.String())
-	}
-	// Wait until the host is connected and its VM list read.
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		var hosts struct {
-			Hosts []struct{ State string } `json:"hosts"`
-		}
-		if st, _ := apiJSON("GET", "/api/v1/hosts", nil, &hosts); st == 200 && len(hosts.Hosts) == 1 && hosts.Hosts[0].State == "connected" {
-			return nil
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return fmt.Errorf("the host never became connected; log:\n%s", serverLog.String())
-}
-
-// stopServer sends SIGTERM and requires a prompt, clean exit.
-func stopServer() error {
-	if server == nil || server.Process == nil {
-		return nil
-	}
-	_ = server.Process.Signal(syscall.SIGTERM)
-	done := make(chan error, 1)
-	go func() { done <- server.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			return fmt.Errorf("kvm-manager exited with %v after SIGTERM", err)
-		}
-		return nil
-	case <-time.After(10 * time.Second):
-		_ = server.Process.Kill()
-		return fmt.Errorf("kvm-manager did not exit within 10 s of SIGTERM")
-	}
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+	baseURL, token = srv.URL, srv.Token
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	return 0, srv.WaitConnected(ctx)
 }
 
 // dial opens a go-libvirt link for the test's own ground truth and setup.
-func dial() (*libvirt.Libvirt, error) {
-	l := libvirt.NewWithDialer(dialers.NewLocal())
-	if err := l.ConnectToURI(libvirt.QEMUSystem); err != nil {
-		return nil, err
-	}
-	return l, nil
-}
+func dial() (*libvirt.Libvirt, error) { return testrig.Dial() }
 
 func lv(t *testing.T) *libvirt.Libvirt {
 	t.Helper()
@@ -236,9 +143,7 @@ func newGuest(t *testing.T, l *libvirt.Libvirt, extraCmdline string) guest {
 	return g
 }
 
-func formatUUID(u libvirt.UUID) string {
-	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16])
-}
+func formatUUID(u libvirt.UUID) string { return testrig.FormatUUID(u) }
 
 // startGuest starts g with virsh-independent go-libvirt and waits until the
 // guest's shells are up.
@@ -268,30 +173,11 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 
 // api sends a request with the bearer token and returns status and body.
 func api(method, path string, body any) (int, []byte) {
-	var rd io.Reader
-	if body != nil {
-		switch b := body.(type) {
-		case string:
-			rd = strings.NewReader(b)
-		case []byte:
-			rd = bytes.NewReader(b)
-		default:
-			j, _ := json.Marshal(b)
-			rd = bytes.NewReader(j)
-		}
-	}
-	req, _ := http.NewRequest(method, baseURL+path, rd)
-	req.Header.Set("Authorization", "Bearer "+token)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	res, err := http.DefaultClient.Do(req)
+	st, b, err := srv.Do(context.Background(), method, path, body)
 	if err != nil {
 		return 0, []byte(err.Error())
 	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, b
+	return st, b
 }
 
 func apiJSON(method, path string, body, out any) (int, []byte) {
