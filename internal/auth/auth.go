@@ -37,6 +37,10 @@ type Options struct {
 	SecureCookies bool
 	// Now is the clock; tests may replace it.
 	Now func() time.Time
+	// StorePath, when set, is a file where sessions are kept so that a
+	// restart does not log browsers out. Only hashes of session ids are
+	// written, and the sessions are dropped when the token changes.
+	StorePath string
 }
 
 // Session is one browser login.
@@ -60,7 +64,9 @@ type Manager struct {
 	opts      Options
 	tokenHash [32]byte
 	mu        sync.Mutex
-	sessions  map[string]*Session
+	sessions  map[[32]byte]*Session // by hash of the session id
+	savedAt   time.Time
+	dirty     bool
 }
 
 // New returns a Manager, or an error when the token is too weak.
@@ -78,8 +84,14 @@ func New(opts Options) (*Manager, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Manager{opts: opts, tokenHash: sha256.Sum256([]byte(opts.Token)), sessions: make(map[string]*Session)}, nil
+	m := &Manager{opts: opts, tokenHash: sha256.Sum256([]byte(opts.Token)), sessions: make(map[[32]byte]*Session)}
+	if err := m.load(); err != nil {
+		return nil, err
+	}
+	return m, nil
 }
+
+func sessionKey(id string) [32]byte { return sha256.Sum256([]byte(id)) }
 
 // RandomToken returns a new random token suitable as an API token.
 func RandomToken() string { return randomString(32) }
@@ -119,17 +131,23 @@ func (m *Manager) Login(token string) (*Session, error) {
 	now := m.opts.Now()
 	s := &Session{ID: randomString(32), CSRF: randomString(32), User: "admin", Created: now, LastSeen: now}
 	m.mu.Lock()
+	defer m.mu.Unlock()
 	m.gcLocked(now)
-	m.sessions[s.ID] = s
-	m.mu.Unlock()
+	stored := *s
+	stored.ID = "" // only the hash is kept
+	m.sessions[sessionKey(s.ID)] = &stored
+	// If the store cannot be written (disk full), the session still works;
+	// it just does not survive a restart.
+	_ = m.saveLocked(now)
 	return s, nil
 }
 
 // Logout ends the session with the given id.
 func (m *Manager) Logout(id string) {
 	m.mu.Lock()
-	delete(m.sessions, id)
-	m.mu.Unlock()
+	defer m.mu.Unlock()
+	delete(m.sessions, sessionKey(id))
+	_ = m.saveLocked(m.opts.Now()) // a failed save leaves the session only in the file, and it expires there
 }
 
 // Authenticate returns the caller of r: a bearer token, or a live session
@@ -147,15 +165,21 @@ func (m *Manager) Authenticate(r *http.Request) (Principal, error) {
 		return Principal{}, ErrUnauthenticated
 	}
 	now := m.opts.Now()
+	key := sessionKey(c.Value)
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	s, ok := m.sessions[c.Value]
+	s, ok := m.sessions[key]
 	if !ok || m.expiredLocked(s, now) {
-		delete(m.sessions, c.Value)
+		delete(m.sessions, key)
 		return Principal{}, ErrUnauthenticated
 	}
 	s.LastSeen = now
+	m.dirty = true
+	if now.Sub(m.savedAt) > time.Minute {
+		_ = m.saveLocked(now) // idle times are approximate to a minute across restarts
+	}
 	cp := *s
+	cp.ID = c.Value
 	return Principal{User: s.User, Session: &cp}, nil
 }
 
@@ -195,6 +219,16 @@ func safeMethod(m string) bool {
 
 func (m *Manager) expiredLocked(s *Session, now time.Time) bool {
 	return now.Sub(s.Created) > m.opts.SessionTTL || now.Sub(s.LastSeen) > m.opts.IdleTimeout
+}
+
+// Flush writes pending session changes (last-seen times) to the store.
+func (m *Manager) Flush() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.dirty {
+		return nil
+	}
+	return m.saveLocked(m.opts.Now())
 }
 
 func (m *Manager) gcLocked(now time.Time) {

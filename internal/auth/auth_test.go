@@ -3,6 +3,8 @@ package auth
 import (
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -107,5 +109,51 @@ func TestSessionCSRFOriginAndExpiry(t *testing.T) {
 	r.AddCookie(&http.Cookie{Name: CookieName, Value: s2.ID})
 	if _, err := m.Authorize(r); code(err) != "unauthenticated" {
 		t.Fatalf("session valid after logout: %v", err)
+	}
+}
+
+func TestSessionsSurviveRestartButNotATokenChange(t *testing.T) {
+	now := time.Now()
+	store := t.TempDir() + "/sessions.json"
+	m1, err := New(Options{Token: tok, StorePath: store, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := m1.Login(tok)
+	gone, _ := m1.Login(tok)
+	m1.Logout(gone.ID)
+
+	data, _ := os.ReadFile(store)
+	if strings.Contains(string(data), s.ID) || strings.Contains(string(data), tok) {
+		t.Fatal("the store holds a raw session id or the token")
+	}
+	req := func(m *Manager, id string) error {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.AddCookie(&http.Cookie{Name: CookieName, Value: id})
+		_, err := m.Authorize(r)
+		return err
+	}
+	m2, err := New(Options{Token: tok, StorePath: store, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := req(m2, s.ID); err != nil {
+		t.Fatalf("session lost across a restart: %v", err)
+	}
+	if err := req(m2, gone.ID); code(err) != "unauthenticated" {
+		t.Fatalf("a logged-out session came back: %v", err)
+	}
+	m3, err := New(Options{Token: tok + "-new", StorePath: store, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := req(m3, s.ID); code(err) != "unauthenticated" {
+		t.Fatalf("a session survived a token change: %v", err)
+	}
+	if err := os.WriteFile(store, []byte("{garbage"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(Options{Token: tok, StorePath: store}); err != nil {
+		t.Fatalf("a damaged store stops the server: %v", err)
 	}
 }
