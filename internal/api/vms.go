@@ -11,21 +11,6 @@ import (
 	"github.com/kvm-manager/kvm-manager/internal/problem"
 )
 
-// vmView is a VM as the API returns it: the inventory's record plus the
-// actions its state allows, so that clients need not duplicate the rules.
-type vmView struct {
-	inventory.VM
-	Actions []string `json:"actions"`
-}
-
-func view(vm inventory.VM) vmView {
-	a := lifecycle.AllowedActions(vm.State)
-	if a == nil {
-		a = []string{}
-	}
-	return vmView{VM: vm, Actions: a}
-}
-
 func (s *Server) listHosts(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, map[string]any{"hosts": s.opts.Hosts.Statuses()})
 	return nil
@@ -40,10 +25,10 @@ func (s *Server) listVMs(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	all := s.opts.Inventory.List()
-	out := make([]vmView, 0, len(all))
+	out := make([]inventory.VM, 0, len(all))
 	for _, vm := range all {
 		if (hostFilter == "" || vm.Host == hostFilter) && (stateFilter == "" || vm.State == stateFilter) {
-			out = append(out, view(vm))
+			out = append(out, vm)
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"vms": out})
@@ -72,7 +57,7 @@ func (s *Server) getVM(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, view(vm))
+	writeJSON(w, http.StatusOK, vm)
 	return nil
 }
 
@@ -106,7 +91,7 @@ func (s *Server) vmAction(w http.ResponseWriter, r *http.Request) error {
 		writeAccepted(w, *res.Operation)
 		return nil
 	}
-	writeJSON(w, http.StatusOK, view(*res.VM))
+	writeJSON(w, http.StatusOK, *res.VM)
 	return nil
 }
 
@@ -135,7 +120,7 @@ func (s *Server) setAutostart(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, view(vm))
+	writeJSON(w, http.StatusOK, vm)
 	return nil
 }
 
@@ -178,3 +163,9 @@ func (s *Server) cancelOperation(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, op)
 	return nil
 }
+
+// vmView is a VM as the API returns it: the inventory's record, which
+// carries the actions its state allows.
+type vmView = inventory.VM
+
+func view(vm inventory.VM) vmView { return vm }

@@ -261,6 +261,7 @@ func readVM(l *libvirt.Libvirt, hostName string, dom libvirt.Domain) (VM, error)
 		return vm, fmt.Errorf("get state of %s: %w", dom.Name, err)
 	}
 	vm.State, vm.Reason = StateName(state), ReasonName(state, reason)
+	vm.Actions = AllowedActions(vm.State)
 	doc, err := l.DomainGetXMLDesc(dom, 0)
 	if err != nil {
 		return vm, fmt.Errorf("get XML of %s: %w", dom.Name, err)

@@ -26,6 +26,7 @@ type VM struct {
 	Autostart     bool       `json:"autostart"`
 	Persistent    bool       `json:"persistent"`
 	SnapshotCount int        `json:"snapshotCount"`
+	Actions       []string   `json:"actions"` // power actions the state allows
 	Stats         *Sample    `json:"stats,omitempty"`
 	Updated       time.Time  `json:"updated"`
 }

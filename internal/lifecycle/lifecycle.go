@@ -7,7 +7,6 @@ package lifecycle
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/digitalocean/go-libvirt"
@@ -64,46 +63,16 @@ func New(opts Options) *Service {
 	return &Service{opts: opts}
 }
 
-// Action names accepted by Do.
+// Action names accepted by Do (see inventory.Actions).
 const (
-	Start    = "start"
-	Shutdown = "shutdown"
-	Reboot   = "reboot"
-	ForceOff = "force-off"
-	Reset    = "reset"
-	Pause    = "pause"
-	Resume   = "resume"
+	Start    = inventory.ActionStart
+	Shutdown = inventory.ActionShutdown
+	Reboot   = inventory.ActionReboot
+	ForceOff = inventory.ActionForceOff
+	Reset    = inventory.ActionReset
+	Pause    = inventory.ActionPause
+	Resume   = inventory.ActionResume
 )
-
-// Actions lists every power action, in the order a menu shows them.
-var Actions = []string{Start, Shutdown, Reboot, ForceOff, Reset, Pause, Resume}
-
-// allowedFrom lists the states each action applies to.
-var allowedFrom = map[string][]string{
-	Start:    {"shutoff", "crashed"},
-	Shutdown: {"running", "blocked"},
-	Reboot:   {"running", "blocked"},
-	ForceOff: {"running", "blocked", "paused", "shutting-down", "crashed", "pmsuspended"},
-	Reset:    {"running", "blocked", "paused"},
-	Pause:    {"running", "blocked"},
-	Resume:   {"paused"},
-}
-
-// Allowed reports whether action applies to a VM in state.
-func Allowed(action, state string) bool {
-	return slices.Contains(allowedFrom[action], state)
-}
-
-// AllowedActions returns the actions that apply in state.
-func AllowedActions(state string) []string {
-	var out []string
-	for _, a := range Actions {
-		if Allowed(a, state) {
-			out = append(out, a)
-		}
-	}
-	return out
-}
 
 // Request carries an action's options. Only shutdown takes any.
 type Request struct {
@@ -120,7 +89,7 @@ type Result struct {
 
 // Do performs a power action on a VM.
 func (s *Service) Do(ctx context.Context, hostName, uuid, action string, req Request) (Result, error) {
-	if _, ok := allowedFrom[action]; !ok {
+	if !inventory.IsAction(action) {
 		return Result{}, problem.New(problem.NotFound, "unknown_action",
 			fmt.Sprintf("%q is not a VM action", problem.Clip(action)),
 			"use one of: start, shutdown, reboot, force-off, reset, pause, resume")
@@ -188,7 +157,7 @@ func verb(action string) string {
 // checkState refuses an action that does not apply, with a hint that says
 // what would.
 func checkState(action string, vm inventory.VM) error {
-	if Allowed(action, vm.State) {
+	if inventory.Allowed(action, vm.State) {
 		return nil
 	}
 	var code, msg, hint string

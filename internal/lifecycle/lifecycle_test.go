@@ -16,7 +16,7 @@ func TestAllowedActions(t *testing.T) {
 		"crashed": {Start, ForceOff},
 	}
 	for state, want := range tests {
-		if got := AllowedActions(state); !slices.Equal(got, want) {
+		if got := inventory.AllowedActions(state); !slices.Equal(got, want) {
 			t.Errorf("AllowedActions(%s) = %v, want %v", state, got, want)
 		}
 	}

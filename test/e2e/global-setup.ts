@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -25,27 +25,23 @@ export default async function globalSetup(): Promise<void> {
 
   const token = randomBytes(24).toString('hex');
   const dataDir = mkdtempSync(join(tmpdir(), 'kvm-manager-e2e-'));
-  const log = openSync(join(root, 'test-results', 'e2e-server.log'), 'w');
+  // Both streams go to a file: a pipe closed after start-up would kill the
+  // server (SIGPIPE) the next time it prints.
+  const logPath = join(root, 'test-results', 'e2e-server.log');
+  const log = openSync(logPath, 'w');
   const server = spawn(join(root, 'bin', 'kvm-manager'), ['--listen', '127.0.0.1:0', '--data-dir', dataDir, '--stats-interval', '1s'], {
     env: { ...process.env, KVM_MANAGER_TOKEN: token },
-    stdio: ['ignore', 'pipe', log],
+    stdio: ['ignore', log, log],
     detached: true,
   });
-  const baseURL = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('kvm-manager did not print its address')), 20_000);
-    let out = '';
-    server.stdout.on('data', (b: Buffer) => {
-      out += b.toString();
-      const m = /serving on (http:\/\/\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    });
-    server.on('exit', (code) => reject(new Error(`kvm-manager exited with ${code}`)));
-  });
   server.unref();
-  server.stdout.destroy();
+  let baseURL = '';
+  for (let i = 0; i < 200 && !baseURL; i++) {
+    const m = /serving on (http:\/\/\S+)/.exec(readFileSync(logPath, 'utf8'));
+    if (m) baseURL = m[1];
+    else await new Promise((r) => setTimeout(r, 100));
+  }
+  if (!baseURL) throw new Error(`kvm-manager did not print its address; see ${logPath}`);
 
   const state: E2EState = {
     baseURL,

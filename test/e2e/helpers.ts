@@ -51,6 +51,6 @@ export async function shot(page: Page, name: string): Promise<void> {
   const artifacts = join(root, 'test-results', 'screenshots');
   mkdirSync(docs, { recursive: true });
   mkdirSync(artifacts, { recursive: true });
-  await page.screenshot({ path: join(docs, `${name}.png`) });
-  await page.screenshot({ path: join(artifacts, `${name}.png`) });
+  await page.screenshot({ path: join(docs, `${name}.png`), animations: 'disabled' });
+  await page.screenshot({ path: join(artifacts, `${name}.png`), animations: 'disabled' });
 }

@@ -1,0 +1,179 @@
+// The app: providers, the login route, and the signed-in shell (header,
+// connection banner, pages, status bar). Details and settings are split
+// into their own chunks so that the first page stays small.
+
+import { QueryClientProvider, useQueryClient, type QueryClient } from '@tanstack/react-query';
+import { Tooltip } from 'radix-ui';
+import { lazy, Suspense, useEffect, type ReactNode } from 'react';
+import { Toaster } from 'sonner';
+import { Redirect, Route, Switch, useLocation, useSearch } from 'wouter';
+import { setUnauthorizedHandler } from './api/client';
+import { qk } from './api/cache';
+import { EventStream } from './api/events';
+import { useSession } from './api/queries';
+import { statsStore } from './api/stats';
+import type { Session } from './api/types';
+import { ConfirmProvider } from './components/ConfirmProvider';
+import { ErrorBoundary } from './components/ErrorBoundary';
+import { ErrorNote } from './components/ErrorNote';
+import Dashboard from './features/dashboard/Dashboard';
+import { Header } from './features/layout/Header';
+import LoginPage from './features/login/LoginPage';
+import { startOperationToasts } from './features/operations/operations';
+import { loadSettingsFor, settingsStore } from './features/settings/settings';
+import { ShortcutOverlay } from './features/shortcuts/ShortcutOverlay';
+import { ShortcutsProvider, useShortcuts } from './features/shortcuts/ShortcutsProvider';
+import { ConnectionBanner } from './features/status/ConnectionBanner';
+import { StatusBar } from './features/status/StatusBar';
+import { useStore } from './lib/store';
+
+const VMDetailsPage = lazy(() => import('./features/details/VMDetailsPage'));
+const SettingsPage = lazy(() => import('./features/settings/SettingsPage'));
+
+function PageFallback() {
+  return (
+    <div className="page-scroll">
+      <div className="page muted" role="status">
+        Loading…
+      </div>
+    </div>
+  );
+}
+
+function NotFound() {
+  return (
+    <div className="page-scroll">
+      <div className="page">
+        <h1>Page not found</h1>
+        <p>
+          <a href="/">Back to the dashboard</a>
+        </p>
+      </div>
+    </div>
+  );
+}
+
+/** Why the user was sent to the login page, for its message. */
+let sessionEnded = false;
+
+/** Starts the event stream for a signed-in session, and handles its end. */
+function useLive(session: Session, qc: QueryClient) {
+  useEffect(() => {
+    loadSettingsFor(session.user);
+    const stopToasts = startOperationToasts();
+    const ended = () => {
+      sessionEnded = true;
+      qc.setQueryData(qk.session, null);
+    };
+    setUnauthorizedHandler(ended);
+    const stream = new EventStream({ qc, stats: statsStore, onUnauthorized: ended });
+    stream.start();
+    return () => {
+      stream.stop();
+      stopToasts();
+      setUnauthorizedHandler(null);
+    };
+  }, [session.user, qc]);
+}
+
+function Shell({ session }: { session: Session }) {
+  const qc = useQueryClient();
+  const [location, navigate] = useLocation();
+  useLive(session, qc);
+  useShortcuts({
+    'g d': () => navigate('/'),
+    'g s': () => navigate('/settings'),
+  });
+  return (
+    <div className="app">
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <Header user={session.user} />
+      <ConnectionBanner />
+      <main id="main" className="main" tabIndex={-1}>
+        {/* A new boundary per page (a VM's tabs are one page), so an error does not stick across pages. */}
+        <ErrorBoundary key={location.replace(/^(\/vms\/[^/]+\/[^/]+)\/.*$/, '$1')}>
+          <Suspense fallback={<PageFallback />}>
+            <Switch>
+              <Route path="/">
+                <Dashboard />
+              </Route>
+              <Route path="/settings">
+                <SettingsPage />
+              </Route>
+              <Route path="/vms/:host/:uuid/:tab?">
+                {(p) => <VMDetailsPage host={p.host} uuid={p.uuid} tab={p.tab} />}
+              </Route>
+              <Route>
+                <NotFound />
+              </Route>
+            </Switch>
+          </Suspense>
+        </ErrorBoundary>
+      </main>
+      <StatusBar />
+      <ShortcutOverlay />
+    </div>
+  );
+}
+
+function Splash({ children }: { children: ReactNode }) {
+  return <div className="splash">{children}</div>;
+}
+
+function AuthGate() {
+  const session = useSession();
+  const [location] = useLocation();
+  const search = useSearch();
+  if (session.isPending) {
+    return (
+      <Splash>
+        <span className="muted" role="status">
+          Loading KVM Manager…
+        </span>
+      </Splash>
+    );
+  }
+  if (session.data) return <Shell session={session.data} />;
+  if (session.isError) {
+    return (
+      <Splash>
+        <ErrorNote error={session.error} title="KVM Manager cannot start" />
+      </Splash>
+    );
+  }
+  const here = location + (search ? `?${search}` : '');
+  const params = new URLSearchParams();
+  if (here !== '/') params.set('next', here);
+  if (sessionEnded) params.set('error', 'expired');
+  const q = params.toString();
+  return <Redirect to={`/login${q ? `?${q}` : ''}`} replace />;
+}
+
+function ThemedToaster() {
+  const theme = useStore(settingsStore, (s) => s.theme);
+  return <Toaster theme={theme} position="bottom-right" offset={{ bottom: 44, right: 16 }} closeButton richColors={false} visibleToasts={5} />;
+}
+
+export function App({ queryClient }: { queryClient: QueryClient }) {
+  return (
+    <QueryClientProvider client={queryClient}>
+      <Tooltip.Provider delayDuration={350} skipDelayDuration={200}>
+        <ConfirmProvider>
+          <ShortcutsProvider>
+            <Switch>
+              <Route path="/login">
+                <LoginPage />
+              </Route>
+              <Route>
+                <AuthGate />
+              </Route>
+            </Switch>
+            <ThemedToaster />
+          </ShortcutsProvider>
+        </ConfirmProvider>
+      </Tooltip.Provider>
+    </QueryClientProvider>
+  );
+}

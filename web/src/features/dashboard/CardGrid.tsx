@@ -1,0 +1,130 @@
+// The virtualised grid of VM cards: only the rows on screen (plus a few)
+// are in the DOM, so 500 VMs scroll as smoothly as 5.
+
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { forwardRef, useImperativeHandle, useLayoutEffect, useMemo, useState } from 'react';
+import type { HostGroup } from '../../lib/vm';
+import { HostHeader } from './HostHeader';
+import { buildRows, columnsFor, isDown, revealRange, rowIndexByVM, type GridRow } from './rows';
+import { VMCard } from './VMCard';
+
+export interface ViewHandle {
+  /** Scrolls a VM (by host/uuid key) into view. */
+  scrollToVM(key: string): void;
+}
+
+export const CARD_MIN_WIDTH = 288;
+export const CARD_HEIGHT = 204;
+const GAP = 14;
+const GROUP_HEIGHT = 52;
+/** A host that is not connected also shows why, on a second line. */
+const GROUP_DOWN_HEIGHT = 74;
+const EMPTY_HEIGHT = 56;
+const PADDING_START = 8;
+
+function rowHeight(r: GridRow | undefined): number {
+  switch (r?.kind) {
+    case 'group':
+      return isDown(r.group) ? GROUP_DOWN_HEIGHT : GROUP_HEIGHT;
+    case 'empty':
+      return EMPTY_HEIGHT;
+    default:
+      return CARD_HEIGHT + GAP;
+  }
+}
+
+/**
+ * Tracks an element's content width. The element comes as a value (from a
+ * callback ref held in state), not a ref object: a child's layout effect
+ * runs before its parent's ref is attached.
+ */
+export function useWidth(el: HTMLElement | null): number {
+  const [width, setWidth] = useState(0);
+  useLayoutEffect(() => {
+    if (!el) return;
+    const measure = () => setWidth(el.clientWidth);
+    measure();
+    const ro = new ResizeObserver(measure);
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, [el]);
+  return width;
+}
+
+interface Props {
+  groups: HostGroup[];
+  filtered: boolean;
+  scrollEl: HTMLDivElement | null;
+}
+
+export const CardGrid = forwardRef<ViewHandle, Props>(function CardGrid({ groups, filtered, scrollEl }, ref) {
+  const width = useWidth(scrollEl);
+  // 2 × 20 px of padding around the grid.
+  const columns = columnsFor(Math.max(0, width - 40), CARD_MIN_WIDTH, GAP);
+  const rows = useMemo(() => buildRows(groups, columns), [groups, columns]);
+  const index = useMemo(() => rowIndexByVM(rows), [rows]);
+
+  // eslint-disable-next-line react-hooks/incompatible-library -- TanStack Virtual is used as documented
+  const virtualizer = useVirtualizer({
+    count: rows.length,
+    getScrollElement: () => scrollEl,
+    estimateSize: (i) => rowHeight(rows[i]),
+    getItemKey: (i) => rows[i]?.key ?? i,
+    overscan: 3,
+    paddingStart: PADDING_START,
+    paddingEnd: 16,
+  });
+
+  useImperativeHandle(
+    ref,
+    () => ({
+      scrollToVM(key) {
+        // Rows have fixed heights, so their offsets are known without measuring.
+        const i = index.get(key);
+        if (i === undefined || !scrollEl) return;
+        let start = PADDING_START;
+        for (let r = 0; r < i; r++) start += rowHeight(rows[r]);
+        revealRange(scrollEl, start, start + rowHeight(rows[i]), GROUP_HEIGHT);
+      },
+    }),
+    [index, rows, scrollEl],
+  );
+
+  return (
+    <div className="vm-grid" style={{ height: virtualizer.getTotalSize() }}>
+      {virtualizer.getVirtualItems().map((item) => {
+        const row = rows[item.index];
+        if (!row) return null;
+        const style = { transform: `translateY(${item.start}px)`, height: item.size };
+        switch (row.kind) {
+          case 'group':
+            return (
+              <div key={item.key} className="grid-row grid-row-group" style={style}>
+                <HostHeader group={row.group} filtered={filtered} />
+              </div>
+            );
+          case 'empty':
+            return (
+              <div key={item.key} className="grid-row grid-row-empty muted" style={style}>
+                {row.group.total === 0 ? 'No VMs on this host.' : 'No VMs of this host match the filters.'}
+              </div>
+            );
+          case 'cards': {
+            const down = isDown(row.group);
+            return (
+              <div
+                key={item.key}
+                className="grid-row grid-row-cards"
+                style={{ ...style, gridTemplateColumns: `repeat(${columns}, minmax(0, 1fr))` }}
+              >
+                {row.vms.map((vm) => (
+                  <VMCard key={vm.uuid} vm={vm} hostDown={down} />
+                ))}
+              </div>
+            );
+          }
+        }
+      })}
+    </div>
+  );
+});

@@ -1,0 +1,109 @@
+// One VM on the dashboard: state, size, live CPU and memory sparklines, IP
+// when known, a running operation's progress, and quick actions.
+
+import { Camera, Cpu, MemoryStick } from 'lucide-react';
+import { memo } from 'react';
+import { Link } from 'wouter';
+import type { VM } from '../../api/types';
+import { Sparkline } from '../../components/Sparkline';
+import { StateBadge } from '../../components/StateBadge';
+import { Tip } from '../../components/IconButton';
+import { formatKiB, formatPercent, formatVCPUs, plural } from '../../lib/format';
+import { useStore } from '../../lib/store';
+import { isActive, vmHref, vmKey } from '../../lib/vm';
+import { describeOperation, describeProgress } from '../operations/operations';
+import { settingsStore } from '../settings/settings';
+import { QuickActions } from '../vms/QuickActions';
+import { useHistory, useSeries } from '../vms/useSeries';
+import { useRunningOperation } from '../vms/useRunningOperation';
+
+const selectWindow = (s: { graphWindowMinutes: number }) => s.graphWindowMinutes * 60_000;
+
+export function useVMLive(vm: VM) {
+  const key = vmKey(vm.host, vm.uuid);
+  const active = isActive(vm.state);
+  const series = useSeries(key);
+  const windowMs = useStore(settingsStore, selectWindow);
+  useHistory(vm.host, vm.uuid, active);
+  const last = series[series.length - 1];
+  const cpu = active ? (last?.cpu ?? vm.stats?.cpuPercent) : undefined;
+  const mem = active ? (last?.mem ?? vm.stats?.memoryUsedKiB) : undefined;
+  return { series, windowMs, cpu, mem, active };
+}
+
+export const VMCard = memo(function VMCard({ vm, hostDown }: { vm: VM; hostDown: boolean }) {
+  const { series, windowMs, cpu, mem, active } = useVMLive(vm);
+  const op = useRunningOperation(vm.host, vm.uuid);
+  // QEMU's resident size can exceed the guest's memory: let the graph grow.
+  const memMax = Math.max(vm.memoryKiB || vm.memoryMaxKiB, mem ?? 0);
+  return (
+    <article className={`vm-card${hostDown ? ' is-stale' : ''}`} aria-label={vm.name} data-vm-key={vmKey(vm.host, vm.uuid)}>
+      {op && (
+        <div
+          className="card-progress"
+          role="progressbar"
+          aria-label={describeOperation(op)}
+          aria-valuenow={op.progress.percent}
+          aria-valuemin={0}
+          aria-valuemax={100}
+        >
+          <span style={{ width: `${op.progress.percent ?? 5}%` }} />
+        </div>
+      )}
+      <header className="vm-card-head">
+        <Link href={vmHref(vm.host, vm.uuid)} className="vm-name" title={vm.title ?? vm.name}>
+          {vm.name}
+        </Link>
+        {vm.snapshotCount > 0 && (
+          <Tip text={plural(vm.snapshotCount, 'snapshot')}>
+            <span className="badge" aria-label={plural(vm.snapshotCount, 'snapshot')}>
+              <Camera size={12} aria-hidden /> {vm.snapshotCount}
+            </span>
+          </Tip>
+        )}
+      </header>
+      <div className="vm-card-meta">
+        <StateBadge state={vm.state} reason={vm.reason} />
+        <span className="muted">
+          {formatVCPUs(vm.vcpus)} · {formatKiB(vm.memoryMaxKiB)}
+          {vm.domainType === 'qemu' ? ' · TCG' : ''}
+        </span>
+      </div>
+      {active ? (
+        <div className="vm-card-graphs">
+          <div className="metric">
+            <Cpu size={13} aria-hidden className="metric-icon" />
+            <Sparkline points={series} field="cpu" max={100} windowMs={windowMs} label={`CPU of ${vm.name}`} />
+            <span className="metric-value" aria-label="CPU usage">
+              {formatPercent(cpu)}
+            </span>
+          </div>
+          <div className="metric">
+            <MemoryStick size={13} aria-hidden className="metric-icon" />
+            <Sparkline points={series} field="mem" max={memMax} windowMs={windowMs} label={`Memory of ${vm.name}`} />
+            <span className="metric-value" aria-label="Memory used">
+              {formatKiB(mem)}
+            </span>
+          </div>
+        </div>
+      ) : (
+        <div className="vm-card-graphs vm-card-idle muted">Not running</div>
+      )}
+      <div className="vm-card-foot muted">
+        {op ? (
+          <span className="op-line" aria-live="polite">
+            {describeOperation(op)} · {describeProgress(op)}
+          </span>
+        ) : vm.addresses && vm.addresses.length > 0 ? (
+          <span className="mono" title={vm.addresses.join(', ')}>
+            {vm.addresses[0]}
+            {vm.addresses.length > 1 ? ` +${vm.addresses.length - 1}` : ''}
+          </span>
+        ) : (
+          <span>{hostDown ? 'Host unavailable' : ' '}</span>
+        )}
+      </div>
+      <QuickActions vm={vm} disabled={hostDown} />
+    </article>
+  );
+});

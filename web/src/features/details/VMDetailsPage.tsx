@@ -1,0 +1,227 @@
+// A VM's own page (/vms/:host/:uuid[/tab]): header with power actions, and
+// the Overview, Console, Serial and Snapshots tabs.
+
+import { ArrowLeft, Monitor, SquareTerminal, Camera, Trash2, LoaderCircle } from 'lucide-react';
+import { Tabs } from 'radix-ui';
+import { useState } from 'react';
+import { Link, useLocation } from 'wouter';
+import { useHosts, useVMs } from '../../api/queries';
+import type { PowerAction, VM } from '../../api/types';
+import { ErrorNote } from '../../components/ErrorNote';
+import { StateBadge } from '../../components/StateBadge';
+import { Tip } from '../../components/IconButton';
+import { useTitle } from '../../components/useTitle';
+import { formatVCPUs, formatKiB, plural } from '../../lib/format';
+import { ACTION_INFO, DETAILS_TABS, vmHref, type DetailsTab } from '../../lib/vm';
+import { describeOperation, describeProgress } from '../operations/operations';
+import { useShortcuts } from '../shortcuts/ShortcutsProvider';
+import { ACTION_ICONS, SHORTCUT_HINT } from '../vms/QuickActions';
+import { useRunningOperation } from '../vms/useRunningOperation';
+import { useVMAction } from '../vms/useVMAction';
+import { DeleteVMDialog } from './DeleteVMDialog';
+import { Overview } from './Overview';
+import './details.css';
+
+const ORDER: readonly PowerAction[] = ['start', 'resume', 'shutdown', 'reboot', 'pause', 'force-off', 'reset'];
+
+function PowerButtons({ vm, disabled }: { vm: VM; disabled: boolean }) {
+  const { run, pending } = useVMAction(vm);
+  const op = useRunningOperation(vm.host, vm.uuid);
+  const allowed = vm.actions ?? [];
+  return (
+    <>
+      {ORDER.filter((a) => allowed.includes(a)).map((a) => {
+        const Icon = ACTION_ICONS[a];
+        const danger = a === 'force-off' || a === 'reset';
+        const hint = a === 'reset' ? 'Shift+X' : SHORTCUT_HINT[a];
+        return (
+          <Tip key={a} text={hint ? `${ACTION_INFO[a].label} (${hint})` : ACTION_INFO[a].label}>
+            <button
+              type="button"
+              className={`btn${danger ? ' btn-danger-outline' : ''}`}
+              aria-label={ACTION_INFO[a].label}
+              disabled={disabled || pending !== undefined || (a === 'shutdown' && op?.kind === 'shutdown')}
+              onClick={() => void run(a)}
+            >
+              {pending === a ? <LoaderCircle size={16} className="spin" aria-hidden /> : <Icon size={16} aria-hidden />}
+              {ACTION_INFO[a].label}
+            </button>
+          </Tip>
+        );
+      })}
+    </>
+  );
+}
+
+function Placeholder({ icon, title, children }: { icon: React.ReactNode; title: string; children: React.ReactNode }) {
+  return (
+    <div className="placeholder-panel">
+      {icon}
+      <h2>{title}</h2>
+      {children}
+    </div>
+  );
+}
+
+function isTab(t: string | undefined): t is DetailsTab {
+  return t !== undefined && (DETAILS_TABS as readonly string[]).includes(t);
+}
+
+export default function VMDetailsPage({ host, uuid, tab }: { host: string; uuid: string; tab?: string | undefined }) {
+  const vmsQ = useVMs();
+  const hosts = useHosts().data;
+  const [, navigate] = useLocation();
+  const [deleting, setDeleting] = useState(false);
+  const current: DetailsTab = isTab(tab) ? tab : 'overview';
+  const vm = vmsQ.data?.find((v) => v.host === host && v.uuid === uuid.toLowerCase());
+  const hostInfo = hosts?.find((h) => h.name === host);
+  const op = useRunningOperation(host, uuid);
+  useTitle(vm?.name ?? 'VM');
+
+  useShortcuts({
+    '1': () => navigate(vmHref(host, uuid, 'overview')),
+    '2': () => navigate(vmHref(host, uuid, 'console')),
+    '3': () => navigate(vmHref(host, uuid, 'serial')),
+    '4': () => navigate(vmHref(host, uuid, 'snapshots')),
+    Backspace: () => navigate('/'),
+  });
+
+  if (vmsQ.isPending) {
+    return (
+      <div className="page-scroll">
+        <div className="page muted" role="status">
+          Loading…
+        </div>
+      </div>
+    );
+  }
+  if (!vm) {
+    return (
+      <div className="page-scroll">
+        <div className="page">
+          <Link href="/" className="back-link">
+            <ArrowLeft size={16} aria-hidden /> All VMs
+          </Link>
+          <h1>VM not found</h1>
+          {vmsQ.isError ? (
+            <ErrorNote error={vmsQ.error} />
+          ) : (
+            <p>
+              Host “{host}” has no VM with UUID <span className="mono">{uuid}</span>. It may have been deleted
+              {hostInfo && hostInfo.state !== 'connected' ? `, or host ${host} is not connected (${hostInfo.state})` : ''}.
+            </p>
+          )}
+        </div>
+      </div>
+    );
+  }
+
+  const hostDown = hostInfo !== undefined && hostInfo.state !== 'connected';
+  const snapshotsLabel = vm.snapshotCount > 0 ? plural(vm.snapshotCount, 'snapshot') : null;
+
+  return (
+    <div className="page-scroll">
+      <div className="page details" data-vm-scope data-vm-name={vm.name}>
+        <Link href="/" className="back-link">
+          <ArrowLeft size={16} aria-hidden /> All VMs
+        </Link>
+        <div className="details-head">
+          <div className="details-title">
+            <h1>{vm.name}</h1>
+            <StateBadge state={vm.state} reason={vm.reason} />
+            <span className="muted">
+              {formatVCPUs(vm.vcpus)} · {formatKiB(vm.memoryMaxKiB)} · on {vm.host}
+            </span>
+          </div>
+          <div className="details-actions" role="group" aria-label="Power actions">
+            <PowerButtons vm={vm} disabled={hostDown} />
+            <Tip text="Delete (Delete)">
+              <button type="button" className="btn btn-danger-outline" data-action="Delete" onClick={() => setDeleting(true)} disabled={hostDown}>
+                <Trash2 size={16} aria-hidden />
+                Delete
+              </button>
+            </Tip>
+          </div>
+        </div>
+        {vm.title && <p className="details-subtitle">{vm.title}</p>}
+        {hostDown && (
+          <div className="banner banner-warn" role="status">
+            Host {host} is {hostInfo.state}
+            {hostInfo.error ? `: ${hostInfo.error}` : ''}. What is shown may be out of date, and actions wait until it is back.
+          </div>
+        )}
+        {op && (
+          <div className="op-banner" role="status">
+            <LoaderCircle size={16} className="spin" aria-hidden />
+            <span>
+              {describeOperation(op)} · {describeProgress(op)}
+            </span>
+            <span className="mini-progress" aria-hidden>
+              <span style={{ width: `${op.progress.percent ?? 5}%` }} />
+            </span>
+          </div>
+        )}
+
+        <Tabs.Root value={current} onValueChange={(t) => navigate(vmHref(host, uuid, t as DetailsTab))} className="tabs" activationMode="manual">
+          <Tabs.List className="tab-list" aria-label="VM sections">
+            <Tabs.Trigger value="overview" className="tab">
+              Overview
+            </Tabs.Trigger>
+            <Tabs.Trigger value="console" className="tab">
+              Console
+            </Tabs.Trigger>
+            <Tabs.Trigger value="serial" className="tab">
+              Serial
+            </Tabs.Trigger>
+            <Tabs.Trigger value="snapshots" className="tab">
+              Snapshots
+              {vm.snapshotCount > 0 && (
+                <span className="badge" aria-hidden="true">
+                  {vm.snapshotCount}
+                </span>
+              )}
+            </Tabs.Trigger>
+          </Tabs.List>
+          <Tabs.Content value="overview" className="tab-panel">
+            <Overview vm={vm} host={hostInfo} />
+          </Tabs.Content>
+          <Tabs.Content value="console" className="tab-panel">
+            <Placeholder icon={<Monitor size={32} aria-hidden />} title="Graphical console">
+              <p>The graphical console arrives in a later release of KVM Manager.</p>
+              {(vm.graphics ?? []).length > 0 ? (
+                <p className="muted">
+                  This VM has a {(vm.graphics ?? []).map((g) => g.type.toUpperCase()).join(' and ')} display
+                  {(vm.graphics ?? []).some((g) => g.port && g.port > 0)
+                    ? ` (${(vm.graphics ?? [])
+                        .filter((g) => g.port && g.port > 0)
+                        .map((g) => `${g.listen ?? ''}:${g.port ?? ''}`)
+                        .join(', ')})`
+                    : ''}
+                  ; until then, a VNC viewer through an SSH tunnel reaches it.
+                </p>
+              ) : (
+                <p className="muted">This VM has no graphical display configured.</p>
+              )}
+            </Placeholder>
+          </Tabs.Content>
+          <Tabs.Content value="serial" className="tab-panel">
+            <Placeholder icon={<SquareTerminal size={32} aria-hidden />} title="Serial console">
+              <p>The serial console arrives in a later release of KVM Manager.</p>
+              <p className="muted">
+                {vm.serialConsole ? 'This VM has a serial console; until then, use virsh console on the host.' : 'This VM has no serial console configured.'}
+              </p>
+            </Placeholder>
+          </Tabs.Content>
+          <Tabs.Content value="snapshots" className="tab-panel">
+            <Placeholder icon={<Camera size={32} aria-hidden />} title="Snapshots">
+              <p>Taking, reverting and deleting snapshots arrive in a later release of KVM Manager.</p>
+              <p className="muted">{snapshotsLabel ? `This VM has ${snapshotsLabel}.` : 'This VM has no snapshots.'}</p>
+            </Placeholder>
+          </Tabs.Content>
+        </Tabs.Root>
+
+        <DeleteVMDialog vm={vm} open={deleting} onOpenChange={setDeleting} localHost={hostInfo?.local ?? true} />
+      </div>
+    </div>
+  );
+}

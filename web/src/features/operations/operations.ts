@@ -1,0 +1,90 @@
+// Operations started from this page get a toast that follows their
+// progress and ends with the result; all operations show in the status bar.
+
+import type { QueryClient } from '@tanstack/react-query';
+import { toast } from 'sonner';
+import { qk, upsertOperation } from '../../api/cache';
+import { onOperation } from '../../api/events';
+import type { DeleteResult, Operation } from '../../api/types';
+import { plural } from '../../lib/format';
+
+/** Says what an operation does: "Shutting down web". */
+export function describeOperation(op: Pick<Operation, 'kind' | 'target'>): string {
+  const name = op.target.name ?? op.target.uuid ?? '';
+  const verb: Record<string, string> = {
+    shutdown: 'Shutting down',
+    delete: 'Deleting',
+    'snapshot-create': 'Taking a snapshot of',
+    'snapshot-revert': 'Reverting',
+    'snapshot-delete': 'Deleting a snapshot of',
+  };
+  const v = verb[op.kind] ?? op.kind.replace(/[-_]/g, ' ').replace(/^./, (c) => c.toUpperCase());
+  return name ? `${v} ${name}` : v;
+}
+
+/** Says how an operation ended: "web is shut down". */
+export function describeResult(op: Operation): string {
+  const name = op.target.name ?? 'The VM';
+  switch (op.state) {
+    case 'running':
+      return `${describeOperation(op)}…`;
+    case 'canceled':
+      return `${describeOperation(op)}: canceled`;
+    case 'failed':
+      return op.error?.message ?? `${describeOperation(op)} failed`;
+    case 'succeeded':
+      break;
+  }
+  switch (op.kind) {
+    case 'shutdown':
+      return `${name} is shut down`;
+    case 'delete': {
+      const r = (op.result ?? {}) as DeleteResult;
+      const parts = [`${name} was deleted`];
+      if (r.removedDisks?.length) parts.push(`${plural(r.removedDisks.length, 'disk image')} removed`);
+      if (r.keptDisks?.length) parts.push(`${plural(r.keptDisks.length, 'disk image')} kept`);
+      if (r.snapshotsDeleted) parts.push(`${plural(r.snapshotsDeleted, 'snapshot')} deleted`);
+      return parts.join('; ');
+    }
+    default:
+      return `${describeOperation(op)}: done`;
+  }
+}
+
+/** "40% · waiting for the guest to power off" */
+export function describeProgress(op: Operation): string {
+  const p = op.progress.percent;
+  return [p !== undefined ? `${p}%` : '', op.progress.stage].filter(Boolean).join(' · ');
+}
+
+const followed = new Set<string>();
+
+function showToast(op: Operation): void {
+  if (op.state === 'running') {
+    toast.loading(describeOperation(op), { id: op.id, description: describeProgress(op) });
+    return;
+  }
+  followed.delete(op.id);
+  if (op.state === 'succeeded') toast.success(describeResult(op), { id: op.id, description: undefined });
+  else if (op.state === 'canceled') toast.info(describeResult(op), { id: op.id, description: undefined });
+  else toast.error(describeResult(op), { id: op.id, description: op.error?.hint });
+}
+
+/**
+ * Follows an operation this page started: stores it, and shows a toast
+ * with its progress and result (even if its last event came before the
+ * answer that named it).
+ */
+export function followOperation(qc: QueryClient, op: Operation): void {
+  qc.setQueryData<Operation[]>(qk.operations, (list) => upsertOperation(list, op));
+  const current = qc.getQueryData<Operation[]>(qk.operations)?.find((o) => o.id === op.id) ?? op;
+  followed.add(op.id);
+  showToast(current);
+}
+
+/** Starts updating the toasts of followed operations from events. Returns a stop function. */
+export function startOperationToasts(): () => void {
+  return onOperation((op) => {
+    if (followed.has(op.id)) showToast(op);
+  });
+}

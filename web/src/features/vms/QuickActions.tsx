@@ -1,0 +1,73 @@
+// The quick actions of a VM card or table row: the power actions its state
+// allows, then Open console and Take snapshot (which open those tabs).
+
+import { Camera, LoaderCircle, Monitor, Pause, Play, Power, PowerOff, RotateCw, type LucideIcon } from 'lucide-react';
+import { memo } from 'react';
+import { useLocation } from 'wouter';
+import type { PowerAction, VM } from '../../api/types';
+import { IconButton } from '../../components/IconButton';
+import { ACTION_INFO, vmHref } from '../../lib/vm';
+import { useRunningOperation } from './useRunningOperation';
+import { useVMAction } from './useVMAction';
+
+export const ACTION_ICONS: Record<PowerAction, LucideIcon> = {
+  start: Play,
+  shutdown: Power,
+  reboot: RotateCw,
+  'force-off': PowerOff,
+  reset: RotateCw,
+  pause: Pause,
+  resume: Play,
+};
+
+/** The power actions a card offers, in order (reset lives on the details page). */
+const QUICK: readonly PowerAction[] = ['start', 'resume', 'shutdown', 'reboot', 'pause', 'force-off'];
+
+export const SHORTCUT_HINT: Partial<Record<PowerAction, string>> = {
+  start: 's',
+  shutdown: 'Shift+S',
+  reboot: 'Shift+R',
+  pause: 'p',
+  resume: 'p',
+  'force-off': 'Shift+F',
+};
+
+export const QuickActions = memo(function QuickActions({ vm, disabled }: { vm: VM; disabled?: boolean | undefined }) {
+  const { run, pending } = useVMAction(vm);
+  const op = useRunningOperation(vm.host, vm.uuid);
+  const [, navigate] = useLocation();
+  const allowed = vm.actions ?? [];
+  return (
+    <div className="quick-actions" role="group" aria-label={`Actions for ${vm.name}`}>
+      <div className="quick-power">
+        {QUICK.filter((a) => allowed.includes(a)).map((a) => {
+          const Icon = ACTION_ICONS[a];
+          const info = ACTION_INFO[a];
+          const blocked = disabled === true || pending !== undefined || (a === 'shutdown' && op?.kind === 'shutdown');
+          const key = SHORTCUT_HINT[a];
+          return (
+            <IconButton
+              key={a}
+              label={info.label}
+              tip={key ? `${info.label} (${key})` : info.label}
+              tone={a === 'force-off' ? 'danger' : 'default'}
+              disabled={blocked}
+              aria-busy={pending === a || undefined}
+              onClick={() => void run(a)}
+            >
+              {pending === a ? <LoaderCircle className="spin" size={16} aria-hidden /> : <Icon size={16} aria-hidden />}
+            </IconButton>
+          );
+        })}
+      </div>
+      <div className="quick-nav">
+        <IconButton label="Open console" tip="Open console (c)" onClick={() => navigate(vmHref(vm.host, vm.uuid, 'console'))}>
+          <Monitor size={16} aria-hidden />
+        </IconButton>
+        <IconButton label="Take snapshot" onClick={() => navigate(vmHref(vm.host, vm.uuid, 'snapshots'))}>
+          <Camera size={16} aria-hidden />
+        </IconButton>
+      </div>
+    </div>
+  );
+});

@@ -1,0 +1,64 @@
+// Running a power action on a VM: confirmation where data can be lost,
+// the request, then a toast with the new state (or the operation's
+// progress for shutdown), and the server's message and hint on failure.
+
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useCallback } from 'react';
+import { toast } from 'sonner';
+import { api, ApiError, vmPath } from '../../api/client';
+import { qk, upsertVM } from '../../api/cache';
+import { isOperation, type Operation, type PowerAction, type VM } from '../../api/types';
+import { useConfirm } from '../../components/ConfirmProvider';
+import { ACTION_INFO, stateLabel } from '../../lib/vm';
+import { followOperation } from '../operations/operations';
+
+export function toastError(err: unknown, fallback = 'Something went wrong'): void {
+  if (err instanceof ApiError) toast.error(err.message, { description: err.hint });
+  else toast.error(fallback, { description: err instanceof Error ? err.message : undefined });
+}
+
+export interface VMActionState {
+  /** Runs an action, asking first where data can be lost. */
+  run: (action: PowerAction) => Promise<void>;
+  /** The action in flight, if any. */
+  pending: PowerAction | undefined;
+}
+
+export function useVMAction(vm: Pick<VM, 'host' | 'uuid' | 'name'>): VMActionState {
+  const qc = useQueryClient();
+  const confirm = useConfirm();
+  const { host, uuid, name } = vm;
+  const mutation = useMutation({
+    mutationKey: ['vm-action', host, uuid],
+    mutationFn: (action: PowerAction) => api<VM | Operation>(`${vmPath(host, uuid)}/${action}`, { method: 'POST' }),
+    onSuccess(result, action) {
+      if (isOperation(result)) {
+        followOperation(qc, result);
+        return;
+      }
+      qc.setQueryData<VM[]>(qk.vms, (list) => (list ? upsertVM(list, result) : list));
+      toast.success(`${name} ${ACTION_INFO[action].done}`, { description: `Now: ${stateLabel(result.state)}` });
+    },
+    onError: (err) => toastError(err),
+  });
+  const { mutate } = mutation;
+
+  const run = useCallback(
+    async (action: PowerAction) => {
+      const info = ACTION_INFO[action];
+      if (info.confirm) {
+        const ok = await confirm({
+          title: `${info.confirm.title} “${name}”?`,
+          body: info.confirm.body,
+          confirmLabel: info.label,
+          danger: true,
+        });
+        if (!ok) return;
+      }
+      mutate(action);
+    },
+    [confirm, mutate, name],
+  );
+
+  return { run, pending: mutation.isPending ? mutation.variables : undefined };
+}
