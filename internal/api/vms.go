@@ -1,8 +1,10 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/kvm-manager/kvm-manager/internal/host"
 	"github.com/kvm-manager/kvm-manager/internal/inventory"
@@ -22,6 +24,11 @@ func (s *Server) listVMs(w http.ResponseWriter, r *http.Request) error {
 	if hostFilter != "" {
 		if _, err := s.opts.Hosts.Get(hostFilter); err != nil {
 			return err
+		}
+	}
+	for _, st := range s.opts.Hosts.Statuses() {
+		if hostFilter == "" || st.Name == hostFilter {
+			s.waitSynced(r.Context(), st)
 		}
 	}
 	all := s.opts.Inventory.List()
@@ -52,6 +59,9 @@ func (s *Server) getVM(w http.ResponseWriter, r *http.Request) error {
 	h, uuid, err := s.vmRef(r)
 	if err != nil {
 		return err
+	}
+	if hh, err := s.opts.Hosts.Get(h); err == nil {
+		s.waitSynced(r.Context(), hh.Status())
 	}
 	vm, err := s.opts.Inventory.Get(h, uuid)
 	if err != nil {
@@ -169,3 +179,18 @@ func (s *Server) cancelOperation(w http.ResponseWriter, r *http.Request) error {
 type vmView = inventory.VM
 
 func view(vm inventory.VM) vmView { return vm }
+
+// syncWait bounds how long a read waits for a host's first VM listing.
+const syncWait = 10 * time.Second
+
+// waitSynced holds a read while a connected host's VM list is still being
+// read after a (re)connect, so that clients never mistake a half-read list
+// for the truth. A host that is not connected is served from the cache as is.
+func (s *Server) waitSynced(ctx context.Context, st host.Status) {
+	if st.State != host.Connected {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, syncWait)
+	defer cancel()
+	s.opts.Inventory.WaitSynced(ctx, st.Name)
+}

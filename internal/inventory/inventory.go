@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"reflect"
 	"slices"
@@ -48,16 +49,26 @@ type Inventory struct {
 }
 
 type hostVMs struct {
-	name    string
-	vms     map[string]*entry // by UUID
-	synced  bool
+	name string
+	vms  map[string]*entry // by UUID
+	// synced is closed once the VM list of the current link has been read.
+	synced  chan struct{}
 	refresh chan string // UUIDs to re-read; drained by the link's worker
 	pendMu  sync.Mutex
 	pending map[string]bool
-	// readMu serialises read-then-store of VMs, so that a slow read can
-	// never overwrite a newer one (a request's refresh racing the event
-	// worker's).
-	readMu sync.Mutex
+	// vmLocks serialise read-then-store per VM (striped by UUID), so that a
+	// slow read can never overwrite a newer one, while different VMs are
+	// read in parallel.
+	vmLocks [64]sync.Mutex
+}
+
+// lockVM locks the stripe of uuid and returns its unlock.
+func (hv *hostVMs) lockVM(uuid string) func() {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(uuid))
+	m := &hv.vmLocks[h.Sum32()%uint32(len(hv.vmLocks))]
+	m.Lock()
+	return m.Unlock
 }
 
 type entry struct {
@@ -92,7 +103,7 @@ func (inv *Inventory) AddHost(name string) {
 func (inv *Inventory) hostLocked(name string) *hostVMs {
 	h, ok := inv.hosts[name]
 	if !ok {
-		h = &hostVMs{name: name, vms: make(map[string]*entry), refresh: make(chan string, 1), pending: make(map[string]bool)}
+		h = &hostVMs{name: name, vms: make(map[string]*entry), refresh: make(chan string, 1), pending: make(map[string]bool), synced: make(chan struct{})}
 		inv.hosts[name] = h
 	}
 	return h
@@ -172,9 +183,60 @@ func ErrHostNotFound(name string) error {
 // since its current link came up.
 func (inv *Inventory) Synced(hostName string) bool {
 	inv.mu.RLock()
-	defer inv.mu.RUnlock()
 	h, ok := inv.hosts[hostName]
-	return ok && h.synced
+	inv.mu.RUnlock()
+	if !ok {
+		return false
+	}
+	select {
+	case <-h.syncedChan():
+		return true
+	default:
+		return false
+	}
+}
+
+// WaitSynced waits until the host's VM list has been read since its link
+// came up, or ctx ends, so that a list served right after a (re)connect is
+// complete rather than empty.
+func (inv *Inventory) WaitSynced(ctx context.Context, hostName string) {
+	inv.mu.RLock()
+	h, ok := inv.hosts[hostName]
+	inv.mu.RUnlock()
+	if !ok {
+		return
+	}
+	select {
+	case <-h.syncedChan():
+	case <-ctx.Done():
+	}
+}
+
+func (hv *hostVMs) syncedChan() chan struct{} {
+	hv.pendMu.Lock()
+	defer hv.pendMu.Unlock()
+	return hv.synced
+}
+
+// resetSynced marks the list as unread (a new link is reading it).
+func (hv *hostVMs) resetSynced() {
+	hv.pendMu.Lock()
+	defer hv.pendMu.Unlock()
+	select {
+	case <-hv.synced:
+		hv.synced = make(chan struct{})
+	default:
+	}
+}
+
+func (hv *hostVMs) markSynced() {
+	hv.pendMu.Lock()
+	defer hv.pendMu.Unlock()
+	select {
+	case <-hv.synced:
+	default:
+		close(hv.synced)
+	}
 }
 
 // Refresh re-reads one VM from libvirt now and publishes the change. Services
@@ -187,8 +249,7 @@ func (inv *Inventory) Refresh(l *libvirt.Libvirt, hostName, uuid string) (VM, er
 	inv.mu.Lock()
 	hv := inv.hostLocked(hostName)
 	inv.mu.Unlock()
-	hv.readMu.Lock()
-	defer hv.readMu.Unlock()
+	defer hv.lockVM(strings.ToLower(uuid))()
 	dom, err := l.DomainLookupByUUID(u)
 	if err != nil {
 		if isNoDomain(err) {
@@ -281,13 +342,13 @@ func readVM(l *libvirt.Libvirt, hostName string, dom libvirt.Domain) (VM, error)
 	if n, err := l.DomainSnapshotNum(dom, 0); err == nil {
 		vm.SnapshotCount = int(n)
 	}
-	for i := range vm.Disks {
-		d := &vm.Disks[i]
-		if d.Source == "" || d.Target == "" || d.Type == "network" {
-			continue
-		}
-		if alloc, capacity, _, err := l.DomainGetBlockInfo(dom, d.Target, 0); err == nil {
-			d.Allocation, d.Capacity = &alloc, &capacity
+	if len(vm.Disks) > 0 {
+		// One stats call for all disks, with NOWAIT: per-disk block info
+		// would wait behind a running job (a long snapshot, a migration)
+		// and stall the whole inventory with it.
+		recs, err := l.ConnectGetAllDomainStats([]libvirt.Domain{dom}, uint32(libvirt.DomainStatsBlock), uint32(libvirt.ConnectGetAllDomainsStatsNowait))
+		if err == nil && len(recs) == 1 {
+			applyBlockSizes(vm.Disks, recs[0].Params)
 		}
 	}
 	return vm, nil
@@ -299,8 +360,8 @@ func (inv *Inventory) Connected(ctx context.Context, h *host.Host, l *libvirt.Li
 	name := h.Name()
 	inv.mu.Lock()
 	hv := inv.hostLocked(name)
-	hv.synced = false
 	inv.mu.Unlock()
+	hv.resetSynced()
 
 	var wg sync.WaitGroup
 	wg.Add(2)
@@ -323,21 +384,46 @@ func (inv *Inventory) fullSync(l *libvirt.Libvirt, name string) error {
 	inv.mu.Lock()
 	hv := inv.hostLocked(name)
 	inv.mu.Unlock()
+	// Read VMs in parallel: each read is a handful of calls, and one VM
+	// that answers slowly must not hold up the others.
 	seen := make(map[string]bool, len(doms))
-	for _, d := range doms {
-		hv.readMu.Lock()
-		vm, err := readVM(l, name, d)
-		if err == nil {
-			inv.store(vm)
-		}
-		hv.readMu.Unlock()
-		if err != nil {
-			if isNoDomain(err) {
-				continue // undefined while we listed
+	var (
+		mu       sync.Mutex
+		firstErr error
+		wg       sync.WaitGroup
+		work     = make(chan libvirt.Domain)
+	)
+	for range min(syncWorkers, len(doms)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for d := range work {
+				uuid := host.FormatUUID(d.UUID)
+				unlock := hv.lockVM(uuid)
+				vm, err := readVM(l, name, d)
+				if err == nil {
+					inv.store(vm)
+				}
+				unlock()
+				mu.Lock()
+				switch {
+				case err == nil:
+					seen[uuid] = true
+				case isNoDomain(err): // undefined while we listed
+				case firstErr == nil:
+					firstErr = err
+				}
+				mu.Unlock()
 			}
-			return err
-		}
-		seen[vm.UUID] = true
+		}()
+	}
+	for _, d := range doms {
+		work <- d
+	}
+	close(work)
+	wg.Wait()
+	if firstErr != nil {
+		return firstErr
 	}
 	inv.mu.Lock()
 	var gone []string
@@ -348,8 +434,8 @@ func (inv *Inventory) fullSync(l *libvirt.Libvirt, name string) error {
 			gone = append(gone, uuid)
 		}
 	}
-	hv.synced = true
 	inv.mu.Unlock()
+	hv.markSynced()
 	for _, uuid := range gone {
 		inv.remove(name, uuid)
 	}
@@ -371,8 +457,9 @@ func (inv *Inventory) Lifecycle(h *host.Host, ev host.LifecycleEvent) {
 func (inv *Inventory) StateChanged(h *host.Host, s host.Status) {
 	if s.State != host.Connected {
 		inv.mu.Lock()
-		inv.hostLocked(h.Name()).synced = false
+		hv := inv.hostLocked(h.Name())
 		inv.mu.Unlock()
+		hv.resetSynced()
 	}
 }
 
@@ -411,6 +498,9 @@ func (inv *Inventory) refreshWorker(ctx context.Context, l *libvirt.Libvirt, hv 
 		}
 	}
 }
+
+// syncWorkers is how many VMs a full listing reads at once.
+const syncWorkers = 8
 
 const statsTypes = libvirt.DomainStatsState | libvirt.DomainStatsCPUTotal | libvirt.DomainStatsBalloon |
 	libvirt.DomainStatsVCPU | libvirt.DomainStatsInterface | libvirt.DomainStatsBlock

@@ -105,3 +105,22 @@ func TestStateNames(t *testing.T) {
 		t.Error("Active")
 	}
 }
+
+func TestApplyBlockSizes(t *testing.T) {
+	disks := []Disk{{Target: "vda"}, {Target: "vdb"}, {Target: "sda"}}
+	applyBlockSizes(disks, []libvirt.TypedParam{
+		param("block.count", uint32(2)),
+		param("block.0.name", "vdb"), param("block.0.capacity", uint64(64<<20)), param("block.0.physical", uint64(196608)),
+		param("block.0.allocation", uint64(1<<20)),
+		param("block.1.name", "vda"), param("block.1.capacity", uint64(10<<30)),
+	})
+	if disks[1].Capacity == nil || *disks[1].Capacity != 64<<20 || disks[1].Allocation == nil || *disks[1].Allocation != 196608 {
+		t.Errorf("vdb = %+v", disks[1])
+	}
+	if disks[0].Capacity == nil || *disks[0].Capacity != 10<<30 || disks[0].Allocation != nil {
+		t.Errorf("vda = %+v", disks[0])
+	}
+	if disks[2].Capacity != nil {
+		t.Errorf("sda got sizes: %+v", disks[2])
+	}
+}

@@ -124,3 +124,45 @@ func asUint(v libvirt.TypedParamValue) uint64 {
 	}
 	return 0
 }
+
+// applyBlockSizes fills the disks' sizes from a "block" stats group:
+// capacity is the virtual size, physical what the image takes on the host.
+func applyBlockSizes(disks []Disk, params []libvirt.TypedParam) {
+	type sizes struct{ capacity, physical *uint64 }
+	byIndex := map[string]*sizes{}
+	names := map[string]string{} // index -> target
+	for _, p := range params {
+		rest, ok := strings.CutPrefix(p.Field, "block.")
+		if !ok {
+			continue
+		}
+		idx, field, ok := strings.Cut(rest, ".")
+		if !ok {
+			continue
+		}
+		sz := byIndex[idx]
+		if sz == nil {
+			sz = &sizes{}
+			byIndex[idx] = sz
+		}
+		switch field {
+		case "name":
+			if v, ok := p.Value.I.(string); ok {
+				names[idx] = v
+			}
+		case "capacity":
+			v := asUint(p.Value)
+			sz.capacity = &v
+		case "physical":
+			v := asUint(p.Value)
+			sz.physical = &v
+		}
+	}
+	for idx, target := range names {
+		for i := range disks {
+			if disks[i].Target == target {
+				disks[i].Capacity, disks[i].Allocation = byIndex[idx].capacity, byIndex[idx].physical
+			}
+		}
+	}
+}
