@@ -1,5 +1,5 @@
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { openSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -12,7 +12,35 @@ export interface E2EState {
   baseURL: string;
   token: string;
   serverPid: number;
+  dataDir: string;
   vms: { name: string; uuid: string }[];
+}
+
+export function saveState(s: E2EState): void {
+  writeFileSync(stateFile, JSON.stringify(s, null, 2));
+}
+
+/**
+ * Starts bin/kvm-manager on listen (host:port; port 0 picks a free one) and
+ * returns its base URL and pid. Both output streams go to a file: a pipe
+ * closed after start-up would kill the server (SIGPIPE) when it next prints.
+ */
+export async function startServer(listen: string, token: string, dataDir: string): Promise<{ baseURL: string; pid: number }> {
+  const logPath = join(root, 'test-results', 'e2e-server.log');
+  const log = openSync(logPath, 'a');
+  const start = readFileSync(logPath, 'utf8').length;
+  const server = spawn(join(root, 'bin', 'kvm-manager'), ['--listen', listen, '--data-dir', dataDir, '--stats-interval', '1s'], {
+    env: { ...process.env, KVM_MANAGER_TOKEN: token },
+    stdio: ['ignore', log, log],
+    detached: true,
+  });
+  server.unref();
+  for (let i = 0; i < 200; i++) {
+    const m = /serving on (http:\/\/\S+)/.exec(readFileSync(logPath, 'utf8').slice(start));
+    if (m) return { baseURL: m[1], pid: server.pid ?? 0 };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`kvm-manager did not print its address; see ${logPath}`);
 }
 
 export function state(): E2EState {
