@@ -31,6 +31,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"regexp"
@@ -85,6 +86,7 @@ type options struct {
 	flips    int
 	pause    time.Duration
 	idle     time.Duration
+	after    string
 }
 
 func parseFlags() options {
@@ -102,6 +104,7 @@ func parseFlags() options {
 	flag.IntVar(&o.flips, "flips", 50, "suspend/resume calls whose events are timed")
 	flag.DurationVar(&o.pause, "pause", 100*time.Millisecond, "pause between suspend/resume calls")
 	flag.DurationVar(&o.idle, "idle", 10*time.Second, "idle time before reading the server's memory")
+	flag.StringVar(&o.after, "after", "", "a command to run against the loaded server before it stops (it gets KVM_BENCH_URL, KVM_BENCH_TOKEN and KVM_BENCH_VMS), e.g. the web UI benchmark")
 	flag.Parse()
 	return o
 }
@@ -198,8 +201,27 @@ func measure(ctx context.Context, l *libvirt.Libvirt, o options, g *guest, out i
 	if err := measureIdle(ctx, srv, o, res); err != nil {
 		return err
 	}
-	res.stop, res.exit = srv.stop()
 	res.print(out)
+	if o.after != "" {
+		if err := runAfter(ctx, o.after, srv, o.n+1, out); err != nil {
+			return err
+		}
+	}
+	res.stop, res.exit = srv.stop()
+	fmt.Fprintf(out, "exit after SIGTERM: %s (%s)\n", testrig.Ms(res.stop), res.exit)
+	return nil
+}
+
+// runAfter runs another benchmark against the server while it holds all
+// the bench VMs, so that it needs no setup of its own.
+func runAfter(ctx context.Context, command string, srv *server, vms int, out io.Writer) error {
+	fmt.Fprintf(out, "\n--- %s\n", command)
+	cmd := exec.CommandContext(ctx, "sh", "-c", command)
+	cmd.Env = append(os.Environ(), "KVM_BENCH_URL="+srv.URL, "KVM_BENCH_TOKEN="+srv.Token, fmt.Sprintf("KVM_BENCH_VMS=%d", vms))
+	cmd.Stdout, cmd.Stderr = out, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("%s: %w", command, err)
+	}
 	return nil
 }
 
@@ -881,6 +903,5 @@ func (r *results) print(out io.Writer) {
 	fmt.Fprintf(w, "server RSS after idle\t%.1f MiB\t<= %.0f MiB\t%s\n", rssMiB, targetRSSMiB, met(r.rssKiB > 0 && rssMiB <= targetRSSMiB))
 	fmt.Fprintf(w, "server peak RSS (VmHWM)\t%.1f MiB\t-\t-\n", float64(r.hwmKiB)/1024)
 	fmt.Fprintf(w, "server Go heap live after last GC\t%s\t-\t-\n", heap)
-	fmt.Fprintf(w, "exit after SIGTERM\t%s (%s)\t-\t-\n", testrig.Ms(r.stop), r.exit)
 	w.Flush()
 }
