@@ -29,6 +29,8 @@ import { useStore } from './lib/store';
 
 const VMDetailsPage = lazy(() => import('./features/details/VMDetailsPage'));
 const SettingsPage = lazy(() => import('./features/settings/SettingsPage'));
+const ConsoleWindow = lazy(() => import('./features/console/ConsoleWindow'));
+const SerialWindow = lazy(() => import('./features/serial/SerialWindow'));
 
 function PageFallback() {
   return (
@@ -84,6 +86,28 @@ function Shell({ session }: { session: Session }) {
     'g d': () => navigate('/'),
     'g s': () => navigate('/settings'),
   });
+  if (location.startsWith('/popout/')) {
+    // A console in a window of its own: no header or status bar, all the
+    // room for the screen.
+    return (
+      <div className="app popout">
+        <main id="main" className="main" tabIndex={-1}>
+          <ErrorBoundary key={location}>
+            <Suspense fallback={<PageFallback />}>
+              <Switch>
+                <Route path="/popout/console/:host/:uuid">{(p) => <ConsoleWindow host={p.host} uuid={p.uuid} />}</Route>
+                <Route path="/popout/serial/:host/:uuid">{(p) => <SerialWindow host={p.host} uuid={p.uuid} />}</Route>
+                <Route>
+                  <NotFound />
+                </Route>
+              </Switch>
+            </Suspense>
+          </ErrorBoundary>
+        </main>
+        <ShortcutOverlay />
+      </div>
+    );
+  }
   return (
     <div className="app">
       <a className="skip-link" href="#main">

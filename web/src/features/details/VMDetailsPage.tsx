@@ -1,9 +1,9 @@
 // A VM's own page (/vms/:host/:uuid[/tab]): header with power actions, and
 // the Overview, Console, Serial and Snapshots tabs.
 
-import { ArrowLeft, Monitor, SquareTerminal, Camera, Trash2, LoaderCircle } from 'lucide-react';
+import { ArrowLeft, Trash2, LoaderCircle } from 'lucide-react';
 import { Tabs } from 'radix-ui';
-import { useState } from 'react';
+import { lazy, Suspense, useState } from 'react';
 import { Link, useLocation } from 'wouter';
 import { useHosts, useVMs } from '../../api/queries';
 import type { PowerAction, VM } from '../../api/types';
@@ -11,7 +11,7 @@ import { ErrorNote } from '../../components/ErrorNote';
 import { StateBadge } from '../../components/StateBadge';
 import { Tip } from '../../components/IconButton';
 import { useTitle } from '../../components/useTitle';
-import { formatVCPUs, formatKiB, plural } from '../../lib/format';
+import { formatVCPUs, formatKiB } from '../../lib/format';
 import { ACTION_INFO, DETAILS_TABS, vmHref, type DetailsTab } from '../../lib/vm';
 import { describeOperation, describeProgress } from '../operations/operations';
 import { useShortcuts } from '../shortcuts/ShortcutsProvider';
@@ -53,13 +53,15 @@ function PowerButtons({ vm, disabled }: { vm: VM; disabled: boolean }) {
   );
 }
 
-function Placeholder({ icon, title, children }: { icon: React.ReactNode; title: string; children: React.ReactNode }) {
+const ConsoleTab = lazy(() => import('../console/ConsoleTab'));
+const SerialTab = lazy(() => import('../serial/SerialTab'));
+const SnapshotsTab = lazy(() => import('../snapshots/SnapshotsTab'));
+
+function TabFallback() {
   return (
-    <div className="placeholder-panel">
-      {icon}
-      <h2>{title}</h2>
-      {children}
-    </div>
+    <p className="muted" role="status">
+      Loading…
+    </p>
   );
 }
 
@@ -117,7 +119,6 @@ export default function VMDetailsPage({ host, uuid, tab }: { host: string; uuid:
   }
 
   const hostDown = hostInfo !== undefined && hostInfo.state !== 'connected';
-  const snapshotsLabel = vm.snapshotCount > 0 ? plural(vm.snapshotCount, 'snapshot') : null;
 
   return (
     <div className="page-scroll">
@@ -185,39 +186,18 @@ export default function VMDetailsPage({ host, uuid, tab }: { host: string; uuid:
           <Tabs.Content value="overview" className="tab-panel">
             <Overview vm={vm} host={hostInfo} />
           </Tabs.Content>
-          <Tabs.Content value="console" className="tab-panel">
-            <Placeholder icon={<Monitor size={32} aria-hidden />} title="Graphical console">
-              <p>The graphical console arrives in a later release of KVM Manager.</p>
-              {(vm.graphics ?? []).length > 0 ? (
-                <p className="muted">
-                  This VM has a {(vm.graphics ?? []).map((g) => g.type.toUpperCase()).join(' and ')} display
-                  {(vm.graphics ?? []).some((g) => g.port && g.port > 0)
-                    ? ` (${(vm.graphics ?? [])
-                        .filter((g) => g.port && g.port > 0)
-                        .map((g) => `${g.listen ?? ''}:${g.port ?? ''}`)
-                        .join(', ')})`
-                    : ''}
-                  ; until then, a VNC viewer through an SSH tunnel reaches it.
-                </p>
-              ) : (
-                <p className="muted">This VM has no graphical display configured.</p>
-              )}
-            </Placeholder>
-          </Tabs.Content>
-          <Tabs.Content value="serial" className="tab-panel">
-            <Placeholder icon={<SquareTerminal size={32} aria-hidden />} title="Serial console">
-              <p>The serial console arrives in a later release of KVM Manager.</p>
-              <p className="muted">
-                {vm.serialConsole ? 'This VM has a serial console; until then, use virsh console on the host.' : 'This VM has no serial console configured.'}
-              </p>
-            </Placeholder>
-          </Tabs.Content>
-          <Tabs.Content value="snapshots" className="tab-panel">
-            <Placeholder icon={<Camera size={32} aria-hidden />} title="Snapshots">
-              <p>Taking, reverting and deleting snapshots arrive in a later release of KVM Manager.</p>
-              <p className="muted">{snapshotsLabel ? `This VM has ${snapshotsLabel}.` : 'This VM has no snapshots.'}</p>
-            </Placeholder>
-          </Tabs.Content>
+          {/* Each feature's tab is its own chunk: noVNC and xterm.js load only when opened. */}
+          <Suspense fallback={<TabFallback />}>
+            <Tabs.Content value="console" className="tab-panel">
+              {current === 'console' && <ConsoleTab vm={vm} />}
+            </Tabs.Content>
+            <Tabs.Content value="serial" className="tab-panel">
+              {current === 'serial' && <SerialTab vm={vm} />}
+            </Tabs.Content>
+            <Tabs.Content value="snapshots" className="tab-panel">
+              {current === 'snapshots' && <SnapshotsTab vm={vm} />}
+            </Tabs.Content>
+          </Suspense>
         </Tabs.Root>
 
         <DeleteVMDialog vm={vm} open={deleting} onOpenChange={setDeleting} localHost={hostInfo?.local ?? true} />
