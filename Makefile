@@ -25,13 +25,13 @@ test:
 	scripts/test.sh
 
 unit:
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 $$(scripts/go-packages.sh)
 
 lint:
 	scripts/lint.sh
 
 integration: build libvirt guest
-	$(GO) test -tags integration -count=1 -p 1 -timeout 20m ./...
+	$(GO) test -tags integration -count=1 -p 1 -timeout 25m $$(scripts/go-packages.sh)
 
 libvirt:
 	scripts/setup-libvirt.sh

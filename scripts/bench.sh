@@ -14,3 +14,6 @@ echo "=== web UI: JS+CSS of the first page"
 
 echo "=== 500 VMs: API latency, state change -> SSE, memory; then the dashboard in Chromium"
 go run ./cmd/kvm-bench --server bin/kvm-manager --after "node test/e2e/bench-ui.mjs" "$@"
+go run ./cmd/bench-serial --server bin/kvm-manager
+go run ./cmd/bench-snapshot --server bin/kvm-manager
+go run ./cmd/bench-console --server bin/kvm-manager

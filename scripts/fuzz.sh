@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 t=${1:-15s}
-for pkg in $(go list ./...); do
+for pkg in $(scripts/go-packages.sh); do
   for f in $(go test -list '^Fuzz' "$pkg" 2>/dev/null | grep '^Fuzz' || true); do
     echo "== $pkg $f ($t)"
     go test -run '^$' -fuzz "^$f\$" -fuzztime "$t" "$pkg"

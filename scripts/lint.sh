@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# gofmt, go vet and staticcheck over the whole module; fails on any finding.
+# gofmt, go vet and staticcheck over the module's own packages; fails on any
+# finding.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './web/*'))
+unformatted=$(gofmt -l $(git ls-files --cached --others --exclude-standard '*.go'))
 if [ -n "$unformatted" ]; then
   echo "gofmt: these files need formatting:"; echo "$unformatted"; exit 1
 fi
-go vet ./...
-go vet -tags integration ./...
-go tool staticcheck ./...
-go tool staticcheck -tags integration ./...
+pkgs=$(scripts/go-packages.sh)
+go vet $pkgs
+go vet -tags integration $pkgs
+go tool staticcheck $pkgs
+go tool staticcheck -tags integration $pkgs
 echo "lint: clean"

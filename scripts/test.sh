@@ -18,7 +18,7 @@ step "Go lint"
 scripts/lint.sh
 
 step "Go unit tests"
-go test -race -count=1 ./...
+go test -race -count=1 $(scripts/go-packages.sh)
 
 step "libvirt"
 scripts/setup-libvirt.sh
@@ -30,7 +30,7 @@ step "build"
 make --no-print-directory build
 
 step "integration tests (real libvirtd, real guests)"
-go test -tags integration -count=1 -p 1 -timeout 25m ./...
+go test -tags integration -count=1 -p 1 -timeout 25m $(scripts/go-packages.sh)
 
 step "end-to-end tests (real binary, libvirtd, guests and Chromium)"
 scripts/e2e.sh

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -25,6 +26,7 @@ import (
 	"github.com/kvm-manager/kvm-manager/internal/inventory"
 	"github.com/kvm-manager/kvm-manager/internal/lifecycle"
 	"github.com/kvm-manager/kvm-manager/internal/operation"
+	"github.com/kvm-manager/kvm-manager/internal/snapshot"
 	"github.com/kvm-manager/kvm-manager/web"
 )
 
@@ -56,7 +58,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if token == "" {
 		token, generated = auth.RandomToken(), true
 	}
-	authMgr, err := auth.New(auth.Options{Token: token})
+	authMgr, err := auth.New(auth.Options{Token: token, StorePath: filepath.Join(cfg.DataDir, "sessions.json")})
 	if err != nil {
 		return err
 	}
@@ -90,10 +92,30 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	tickets := console.NewTickets(nil)
 	// -- feature services are built here --
+	vnc := console.NewVNC(console.VNCOptions{Hosts: set, Inventory: inv, Logger: log})
+	screenshots := console.NewScreenshots(console.ScreenshotOptions{Hosts: set, Inventory: inv, Dir: cfg.ScreenshotsDir, Logger: log})
+	serialConsoles := console.NewSerial(console.SerialOptions{
+		Hosts: set, Inventory: inv, Bus: bus, Logger: log, Scrollback: cfg.SerialScrollback << 10,
+	})
+	// Each snapshot of a running VM is stored with a console screenshot.
+	snaps := snapshot.New(snapshot.Options{
+		Hosts: set, Inventory: inv, Operations: ops, Bus: bus, DataDir: cfg.DataDir, Logger: log,
+		Screens: snapshot.ScreensFunc(func(ctx context.Context, hostName, uuid string) ([]byte, error) {
+			shot, err := screenshots.Capture(ctx, hostName, uuid)
+			return shot.PNG, err
+		}),
+	})
+	snapCtx, stopSnaps := context.WithCancel(context.Background())
+	defer stopSnaps()
+	go snaps.Run(snapCtx)
 	srv, err := api.New(api.Options{
 		Hosts: set, Inventory: inv, Lifecycle: life, Operations: ops, Auth: authMgr, Bus: bus,
 		UI: ui, Logger: log, Version: version, Tickets: tickets,
 		// -- feature services are passed here --
+		Snapshots: snaps,
+
+		VNC: vnc, Screenshots: screenshots,
+		Serial: serialConsoles,
 	})
 	if err != nil {
 		return err
@@ -140,12 +162,20 @@ func run(args []string, stdout, stderr io.Writer) error {
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
+	// Graphical consoles are hijacked connections the HTTP server does not
+	// track: close them (browsers get a close frame saying why).
+	vnc.Close()
+	// Serial console viewers get a close frame before requests are ended.
+	serialConsoles.Close()
 	endRequests()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = httpSrv.Shutdown(shutdownCtx)
 	if err := ops.Shutdown(shutdownCtx); err != nil {
 		log.Warn("operations did not finish in time", "err", err)
+	}
+	if err := authMgr.Flush(); err != nil {
+		log.Warn("saving sessions failed", "err", err)
 	}
 	stopHosts()
 	select {

@@ -1,5 +1,226 @@
 package api
 
-// consoleRoutes are the graphical console's routes (VNC over WebSocket,
-// screenshots). They arrive with the graphical console feature.
-func (s *Server) consoleRoutes() []Route { return nil }
+import (
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/coder/websocket"
+
+	"github.com/kvm-manager/kvm-manager/internal/console"
+	"github.com/kvm-manager/kvm-manager/internal/problem"
+)
+
+// consoleRoutes are the graphical console's routes: VNC over WebSocket,
+// screenshots and thumbnails, and the fixes its errors offer (add VNC
+// graphics, a .vv file for SPICE).
+func (s *Server) consoleRoutes() []Route {
+	const vm = "/api/v1/hosts/{host}/vms/{uuid}"
+	return []Route{
+		{"POST", vm + "/console", session, s.consoleTicket},
+		{"GET", vm + "/console/ws", session, s.consoleSocket},
+		{"GET", vm + "/console.vv", session, s.consoleVV},
+		{"POST", vm + "/graphics/vnc", session, s.addVNCGraphics},
+		{"GET", vm + "/screenshot", session, s.screenshot},
+		{"POST", vm + "/screenshot", session, s.saveScreenshot},
+		{"GET", vm + "/thumbnail", session, s.thumbnail},
+	}
+}
+
+// consoleTicket answers a ticket for the VM's graphical console, after
+// checking in the VM's live XML that there is a VNC display to connect to.
+func (s *Server) consoleTicket(w http.ResponseWriter, r *http.Request) error {
+	if s.opts.VNC == nil {
+		return errConsoleOff
+	}
+	h, uuid, err := s.vmRef(r)
+	if err != nil {
+		return err
+	}
+	var none struct{}
+	if err := decodeJSON(w, r, &none, true); err != nil {
+		return err
+	}
+	wsPath := "/api/v1/hosts/" + h + "/vms/" + uuid + "/console/ws"
+	return s.mintTicket(w, r, console.KindVNC, wsPath, false, func(h, uuid string) error {
+		_, err := s.opts.VNC.Target(h, uuid)
+		return err
+	})
+}
+
+// errConsoleOff answers the console's routes when the server runs without
+// the graphical console services.
+var errConsoleOff = problem.New(problem.Unavailable, "console_unavailable",
+	"the graphical console is not available on this server", "")
+
+var errNotWebSocket = problem.New(problem.Invalid, "websocket_required",
+	"this is a WebSocket endpoint", "connect with a WebSocket client to the URL that POST .../console returned")
+
+// consoleSocket is the console WebSocket: binary RFB, security type None
+// (the ticket authorised it), relayed to the VM's own VNC server. Only the
+// ticket in the query string is read; no parameter names a target.
+func (s *Server) consoleSocket(w http.ResponseWriter, r *http.Request) error {
+	if s.opts.VNC == nil {
+		return errConsoleOff
+	}
+	if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		return errNotWebSocket
+	}
+	g, err := s.redeemTicket(r, console.KindVNC)
+	if err != nil {
+		return err
+	}
+	return s.opts.VNC.Serve(r.Context(), g.Host, g.UUID, func() (*websocket.Conn, error) {
+		return websocket.Accept(w, r, &websocket.AcceptOptions{
+			// noVNC asks for no subprotocol; older clients ask for "binary".
+			Subprotocols:    []string{"binary"},
+			CompressionMode: websocket.CompressionDisabled,
+		})
+	})
+}
+
+// consoleVV answers a remote-viewer file for a VM whose graphics are SPICE.
+func (s *Server) consoleVV(w http.ResponseWriter, r *http.Request) error {
+	if s.opts.VNC == nil {
+		return errConsoleOff
+	}
+	h, uuid, err := s.vmRef(r)
+	if err != nil {
+		return err
+	}
+	b, name, err := s.opts.VNC.VirtViewerFile(h, uuid, requestHost(r))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/x-virt-viewer")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+safeFileName(name)+`.vv"`)
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	_, _ = w.Write(b)
+	return nil
+}
+
+// requestHost is the host name the client reached the server at.
+func requestHost(r *http.Request) string {
+	if h, _, err := net.SplitHostPort(r.Host); err == nil {
+		return h
+	}
+	return strings.Trim(r.Host, "[]")
+}
+
+// safeFileName keeps a name usable in a Content-Disposition header.
+func safeFileName(name string) string {
+	out := strings.Map(func(r rune) rune {
+		if r < 0x20 || r == '"' || r == '\\' || r == '/' || r > 0x7e {
+			return '_'
+		}
+		return r
+	}, name)
+	if out == "" {
+		return "vm"
+	}
+	return out
+}
+
+// addVNCGraphics adds VNC graphics to the VM's definition: the fix the
+// no_vnc_graphics and spice_only errors offer.
+func (s *Server) addVNCGraphics(w http.ResponseWriter, r *http.Request) error {
+	if s.opts.VNC == nil {
+		return errConsoleOff
+	}
+	h, uuid, err := s.vmRef(r)
+	if err != nil {
+		return err
+	}
+	var none struct{}
+	if err := decodeJSON(w, r, &none, true); err != nil {
+		return err
+	}
+	res, err := s.opts.VNC.AddVNC(h, uuid)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, struct {
+		console.VNCAdded
+		VM vmView `json:"vm"`
+	}{res, view(res.VM)})
+	return nil
+}
+
+// screenshot answers a fresh server-side capture of the VM's screen.
+func (s *Server) screenshot(w http.ResponseWriter, r *http.Request) error {
+	if s.opts.Screenshots == nil {
+		return errConsoleOff
+	}
+	h, uuid, err := s.vmRef(r)
+	if err != nil {
+		return err
+	}
+	shot, err := s.opts.Screenshots.Capture(r.Context(), h, uuid)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Disposition", `inline; filename="`+safeFileName(shot.FileName)+`"`)
+	writePNG(w, shot.PNG, "no-store")
+	return nil
+}
+
+// saveScreenshot captures the VM's screen and saves it in the screenshots
+// folder on the server; the answer says where, for the UI's toast.
+func (s *Server) saveScreenshot(w http.ResponseWriter, r *http.Request) error {
+	if s.opts.Screenshots == nil {
+		return errConsoleOff
+	}
+	h, uuid, err := s.vmRef(r)
+	if err != nil {
+		return err
+	}
+	var none struct{}
+	if err := decodeJSON(w, r, &none, true); err != nil {
+		return err
+	}
+	saved, err := s.opts.Screenshots.Save(r.Context(), h, uuid)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, saved)
+	return nil
+}
+
+// thumbnail answers a small cached screenshot for a VM card. The ETag names
+// the capture, so a card that polls with If-None-Match gets 304 until there
+// is a new one.
+func (s *Server) thumbnail(w http.ResponseWriter, r *http.Request) error {
+	if s.opts.Screenshots == nil {
+		return errConsoleOff
+	}
+	h, uuid, err := s.vmRef(r)
+	if err != nil {
+		return err
+	}
+	t, err := s.opts.Screenshots.Thumbnail(r.Context(), h, uuid)
+	if err != nil {
+		if p, ok := problem.As(err); ok && p.Code == "thumbnail_busy" {
+			w.Header().Set("Retry-After", "2")
+		}
+		return err
+	}
+	w.Header().Set("ETag", t.ETag)
+	w.Header().Set("Last-Modified", t.Taken.UTC().Format(http.TimeFormat))
+	if r.Header.Get("If-None-Match") == t.ETag {
+		w.Header().Set("Cache-Control", "private, no-cache")
+		w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+	writePNG(w, t.PNG, "private, no-cache")
+	return nil
+}
+
+func writePNG(w http.ResponseWriter, b []byte, cacheControl string) {
+	w.Header().Set("Content-Type", "image/png")
+	w.Header().Set("Cache-Control", cacheControl)
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(b)
+}

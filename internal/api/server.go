@@ -20,6 +20,7 @@ import (
 	"github.com/kvm-manager/kvm-manager/internal/lifecycle"
 	"github.com/kvm-manager/kvm-manager/internal/operation"
 	"github.com/kvm-manager/kvm-manager/internal/problem"
+	"github.com/kvm-manager/kvm-manager/internal/snapshot"
 )
 
 // Options holds the services the API serves.
@@ -40,6 +41,14 @@ type Options struct {
 	Version string
 	// Tickets authorise console WebSockets (graphical and serial).
 	Tickets *console.Tickets
+	// Snapshots is the snapshot manager; nil answers its routes with 503.
+	Snapshots *snapshot.Service
+	// VNC is the graphical console proxy; Screenshots captures VM screens.
+	// Nil answers their routes with 503.
+	VNC         *console.VNC
+	Screenshots *console.Screenshots
+	// Serial serves the VMs' serial consoles; nil answers its routes with 503.
+	Serial *console.Serial
 }
 
 // Server is the HTTP handler of KVM Manager.

@@ -31,6 +31,12 @@ type Config struct {
 	StatsInterval Duration `json:"stats-interval"`
 	LogLevel      string   `json:"log-level"`
 	InsecureHTTP  bool     `json:"insecure-http"`
+	// ScreenshotsDir is the folder server-side screenshots are saved in; it
+	// is created when the first one is saved.
+	ScreenshotsDir string `json:"screenshots-dir"`
+	// SerialScrollback is how many KiB of output each serial console keeps
+	// for viewers who join later.
+	SerialScrollback int `json:"serial-scrollback"`
 }
 
 // Duration is a time.Duration that reads "2s" from JSON.
@@ -61,7 +67,19 @@ func Defaults() Config {
 		DataDir:       defaultDataDir(),
 		StatsInterval: Duration{2 * time.Second},
 		LogLevel:      "info",
+		// Empty when there is no home folder: Parse then uses the data dir.
+		ScreenshotsDir: defaultScreenshotsDir(),
+
+		SerialScrollback: 256,
 	}
+}
+
+// defaultScreenshotsDir is "Pictures/KVM Manager" in the home folder.
+func defaultScreenshotsDir() string {
+	if h, err := os.UserHomeDir(); err == nil && h != "" {
+		return filepath.Join(h, "Pictures", "KVM Manager")
+	}
+	return ""
 }
 
 func defaultDataDir() string {
@@ -102,6 +120,8 @@ func Parse(args []string, out io.Writer) (Config, error) {
 	interval := fs.Duration("stats-interval", cfg.StatsInterval.Duration, "time between stats samples")
 	logLevel := fs.String("log-level", cfg.LogLevel, "debug, info, warn or error")
 	insecure := fs.Bool("insecure-http", false, "allow plain HTTP on a non-loopback address (dangerous)")
+	screenshotsDir := fs.String("screenshots-dir", cfg.ScreenshotsDir, "folder for screenshots saved on the server (created when needed)")
+	serialScrollback := fs.Int("serial-scrollback", cfg.SerialScrollback, "KiB of output each serial console keeps for late viewers (4 to 65536)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -136,6 +156,13 @@ func Parse(args []string, out io.Writer) (Config, error) {
 	}
 	if set["insecure-http"] {
 		cfg.InsecureHTTP = *insecure
+	}
+	if set["screenshots-dir"] {
+		cfg.ScreenshotsDir = *screenshotsDir
+	}
+	cfg.ScreenshotsDir = screenshotsDirOrDefault(cfg.ScreenshotsDir, cfg.DataDir)
+	if set["serial-scrollback"] {
+		cfg.SerialScrollback = *serialScrollback
 	}
 	if len(cfg.Hosts) == 0 {
 		cfg.Hosts = []Host{{Name: "local", URI: cfg.Connect}}
@@ -177,6 +204,12 @@ func (c Config) Validate() error {
 	if c.DataDir == "" {
 		return errors.New("--data-dir must not be empty")
 	}
+	if c.ScreenshotsDir == "" {
+		return errors.New("--screenshots-dir must not be empty")
+	}
+	if c.SerialScrollback < 4 || c.SerialScrollback > 65536 {
+		return fmt.Errorf("--serial-scrollback %d: use 4 to 65536 (KiB of output kept per serial console)", c.SerialScrollback)
+	}
 	seen := map[string]bool{}
 	for _, h := range c.Hosts {
 		if seen[h.Name] {
@@ -194,4 +227,26 @@ func IsLoopback(h string) bool {
 	}
 	ip := net.ParseIP(h)
 	return ip != nil && ip.IsLoopback()
+}
+
+// screenshotsDirOrDefault expands a leading "~/" (config files are not
+// expanded by a shell), falls back to <data dir>/screenshots when there is
+// no home folder to default to, and makes the path absolute, because the
+// saved path is shown to users.
+func screenshotsDirOrDefault(dir, dataDir string) string {
+	if rest, ok := strings.CutPrefix(dir, "~/"); ok {
+		if h, err := os.UserHomeDir(); err == nil && h != "" {
+			dir = filepath.Join(h, rest)
+		}
+	}
+	if dir == "" {
+		if dataDir == "" {
+			return ""
+		}
+		dir = filepath.Join(dataDir, "screenshots")
+	}
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	return dir
 }

@@ -59,3 +59,85 @@ func TestValidateRefuses(t *testing.T) {
 		t.Errorf("--insecure-http did not allow a public address: %v", err)
 	}
 }
+
+func TestSerialScrollback(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		want    int
+		wantErr bool
+	}{
+		{name: "default", args: nil, want: 256},
+		{name: "flag", args: []string{"--serial-scrollback", "1024"}, want: 1024},
+		{name: "smallest", args: []string{"--serial-scrollback", "4"}, want: 4},
+		{name: "largest", args: []string{"--serial-scrollback", "65536"}, want: 65536},
+		{name: "too small", args: []string{"--serial-scrollback", "3"}, wantErr: true},
+		{name: "zero", args: []string{"--serial-scrollback", "0"}, wantErr: true},
+		{name: "negative", args: []string{"--serial-scrollback", "-1"}, wantErr: true},
+		{name: "too large", args: []string{"--serial-scrollback", "65537"}, wantErr: true},
+		{name: "not a number", args: []string{"--serial-scrollback", "lots"}, wantErr: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := Parse(tc.args, io.Discard)
+			if tc.wantErr {
+				if err == nil {
+					t.Fatalf("Parse(%v) accepted %d", tc.args, cfg.SerialScrollback)
+				}
+				return
+			}
+			if err != nil || cfg.SerialScrollback != tc.want {
+				t.Fatalf("Parse(%v) = %d, %v; want %d", tc.args, cfg.SerialScrollback, err, tc.want)
+			}
+		})
+	}
+	p := filepath.Join(t.TempDir(), "c.json")
+	_ = os.WriteFile(p, []byte(`{"serial-scrollback":512}`), 0o600)
+	if cfg, err := Parse([]string{"--config", p}, io.Discard); err != nil || cfg.SerialScrollback != 512 {
+		t.Fatalf("config file: %d, %v", cfg.SerialScrollback, err)
+	}
+}
+
+func TestScreenshotsDir(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	cwd, _ := os.Getwd()
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		file    string // config file contents, if any
+		want    string
+		wantErr bool
+	}{
+		{name: "default in the home folder", want: filepath.Join(home, "Pictures", "KVM Manager")},
+		{name: "flag", args: []string{"--screenshots-dir", "/srv/shots"}, want: "/srv/shots"},
+		{name: "relative flag made absolute", args: []string{"--screenshots-dir", "shots"}, want: filepath.Join(cwd, "shots")},
+		{name: "config file with ~", file: `{"screenshots-dir":"~/Bilder"}`, want: filepath.Join(home, "Bilder")},
+		{name: "flag beats file", file: `{"screenshots-dir":"/a"}`, args: []string{"--screenshots-dir", "/b"}, want: "/b"},
+		{name: "empty flag falls back to the data dir", args: []string{"--screenshots-dir", "", "--data-dir", "/var/lib/x"}, want: "/var/lib/x/screenshots"},
+		{name: "empty everything refused", args: []string{"--screenshots-dir", "", "--data-dir", ""}, wantErr: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := tc.args
+			if tc.file != "" {
+				p := filepath.Join(t.TempDir(), "c.json")
+				if err := os.WriteFile(p, []byte(tc.file), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				args = append([]string{"--config", p}, args...)
+			}
+			cfg, err := Parse(args, io.Discard)
+			if tc.wantErr {
+				if err == nil {
+					t.Fatalf("Parse(%v) accepted: %q", args, cfg.ScreenshotsDir)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.ScreenshotsDir != tc.want {
+				t.Errorf("ScreenshotsDir = %q, want %q", cfg.ScreenshotsDir, tc.want)
+			}
+		})
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/kvm-manager/kvm-manager/internal/inventory"
 	"github.com/kvm-manager/kvm-manager/internal/operation"
 	"github.com/kvm-manager/kvm-manager/internal/problem"
+	"github.com/kvm-manager/kvm-manager/internal/snapshot"
 )
 
 // DeleteRequest says exactly what deleting a VM may remove. Nothing that is
@@ -153,7 +154,7 @@ func (s *Service) runDelete(vm inventory.VM, req DeleteRequest, remove, keep []i
 	}
 	if req.Snapshots == "delete" {
 		r.Progress("deleting snapshots", 20)
-		n, err := deleteAllSnapshots(l, dom)
+		n, err := snapshot.DeleteAll(l, dom)
 		res.SnapshotsDeleted = n
 		if err != nil {
 			return res, host.Problem(err, "delete the VM's snapshots")
@@ -186,26 +187,6 @@ func (s *Service) runDelete(vm inventory.VM, req DeleteRequest, remove, keep []i
 			"the operation result lists what was kept; remove those files by hand")
 	}
 	return res, nil
-}
-
-// deleteAllSnapshots deletes every snapshot of a domain, each root with its
-// descendants, and returns how many were deleted.
-func deleteAllSnapshots(l *libvirt.Libvirt, dom libvirt.Domain) (int, error) {
-	total, err := l.DomainSnapshotNum(dom, 0)
-	if err != nil {
-		return 0, err
-	}
-	roots, _, err := l.DomainListAllSnapshots(dom, -1, uint32(libvirt.DomainSnapshotListRoots))
-	if err != nil {
-		return 0, err
-	}
-	for _, snap := range roots {
-		if err := l.DomainSnapshotDelete(snap, libvirt.DomainSnapshotDeleteChildren); err != nil {
-			left, _ := l.DomainSnapshotNum(dom, 0)
-			return int(total - left), err
-		}
-	}
-	return int(total), nil
 }
 
 // removeImage deletes a disk image: through libvirt's storage pool when the

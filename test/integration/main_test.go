@@ -79,7 +79,7 @@ func setup() (int, error) {
 	if err != nil {
 		return 1, err
 	}
-	srv, err = testrig.Start(bin, []string{"--stats-interval", "500ms", "--log-level", "debug"})
+	srv, err = testrig.Start(bin, []string{"--stats-interval", "500ms", "--log-level", "debug", "--screenshots-dir", tmp + "/screenshots"})
 	if err != nil {
 		return 1, err
 	}

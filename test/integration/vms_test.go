@@ -334,8 +334,12 @@ func TestBadInputChangesNothing(t *testing.T) {
 func TestDeleteVM(t *testing.T) {
 	l := lv(t)
 	g := newGuest(t, l, "")
+	// A branched tree: snap1 with children snap2 and snap3. Deleting such a
+	// tree with libvirt's "delete children" flag crashes libvirtd 9.0.
 	virsh(t, "snapshot-create-as", g.Name, "snap1")
 	virsh(t, "snapshot-create-as", g.Name, "snap2")
+	virsh(t, "snapshot-revert", g.Name, "snap1")
+	virsh(t, "snapshot-create-as", g.Name, "snap3")
 	disk := testguest.DataDiskPath(guestDir, g.Name)
 	path := "/api/v1/hosts/local/vms/" + g.UUID
 	var e struct{ Error struct{ Code, Hint string } }
@@ -362,7 +366,7 @@ func TestDeleteVM(t *testing.T) {
 		RemovedDisks     []string `json:"removedDisks"`
 	}
 	_ = json.Unmarshal(done.Result, &res)
-	if res.SnapshotsDeleted != 2 || !slices.Equal(res.RemovedDisks, []string{disk}) {
+	if res.SnapshotsDeleted != 3 || !slices.Equal(res.RemovedDisks, []string{disk}) {
 		t.Errorf("result = %s", done.Result)
 	}
 	if _, err := l.DomainLookupByUUID(g.Dom.UUID); !libvirt.IsNotFound(err) {

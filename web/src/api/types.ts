@@ -158,3 +158,31 @@ export interface DeleteResult {
 export function isOperation(v: unknown): v is Operation {
   return typeof v === 'object' && v !== null && 'id' in v && 'kind' in v && 'state' in v && 'progress' in v;
 }
+
+// ---- serial console (POST …/serial, …/serial/ws, POST …/serial/device) ----
+
+/** A single-use ticket for the serial console's WebSocket (valid 30 s). */
+export interface SerialTicket {
+  ticket: string;
+  /** Path and query of the WebSocket, relative to the server. */
+  url: string;
+  expiresInSeconds: number;
+}
+
+/** The answer to adding a serial console to a VM. */
+export interface SerialDeviceAdded {
+  message: string;
+  /** The VM runs: the console appears when it next starts. */
+  nextStart: boolean;
+  vm: VM;
+}
+
+/** The serial console's states, as `{"type":"status","state":…}` messages carry them. */
+export type SerialState = 'connecting' | 'connected' | 'reopened' | 'vm-stopped' | 'held-by-other' | 'no-serial-console' | 'unavailable';
+
+/** A JSON (text) message from the serial console's WebSocket. */
+export type SerialServerMessage =
+  | { type: 'scrollback-start'; bytes: number; truncated: boolean }
+  | { type: 'scrollback-end' }
+  | { type: 'status'; state: SerialState; message?: string; hint?: string }
+  | { type: 'error'; code: string; message: string };

@@ -1,0 +1,698 @@
+// Command bench-console measures KVM Manager's graphical console proxy
+// against talking to the VNC server directly, and prints the figures side
+// by side. It asserts nothing: docs/benchmarks.md records what they mean.
+//
+// It speaks RFB itself (internal/console's test client), once through the
+// proxy (POST .../console for a ticket, then the WebSocket) and once
+// straight to the VNC server, and measures:
+//
+//   - connection setup: from dialling (TCP, or the WebSocket) to ServerInit,
+//     against a real guest's QEMU VNC server;
+//   - a round trip QEMU answers at once: SetEncodings with the
+//     ExtendedKeyEvent pseudo-encoding, which QEMU acknowledges with a
+//     FramebufferUpdate straight away;
+//   - path capacity: full-screen raw framebuffer updates per second against
+//     a synthetic VNC server that answers every FramebufferUpdateRequest at
+//     once (QEMU paces updates at 30 ms, so it cannot show what the path
+//     carries), with one and with several consoles at once;
+//   - the proxy's CPU per console during the capacity run, from
+//     /proc/<server pid>/stat.
+//
+// How the proxy reaches the synthetic server without a test seam: a second
+// domain gets VNC on a unix socket (<listen type='socket'/>) and is started
+// paused; the bench then replaces the socket file that QEMU created with its
+// own listener at the same path. The proxy reads the path from the live XML
+// and dials it exactly as in production.
+//
+// Every domain it makes is named kmvncbench-* and removed at the end, also
+// on error or Ctrl-C.
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/coder/websocket"
+	libvirt "github.com/digitalocean/go-libvirt"
+	"libvirt.org/go/libvirtxml"
+
+	"github.com/kvm-manager/kvm-manager/internal/console"
+	"github.com/kvm-manager/kvm-manager/internal/testguest"
+	"github.com/kvm-manager/kvm-manager/internal/testrig"
+)
+
+const prefix = "kmvncbench-"
+
+// Targets from the issue: proxy/direct ratios.
+const (
+	targetSetup     = 1.5
+	targetRoundTrip = 1.5
+	targetCapacity  = 0.8
+)
+
+type options struct {
+	server     string
+	guestDir   string
+	setups     int
+	roundTrips int
+	capacity   time.Duration
+	consoles   int
+	width      int
+	height     int
+}
+
+func main() {
+	var o options
+	guestDir := os.Getenv("KVM_TEST_GUEST_DIR")
+	if guestDir == "" {
+		guestDir = testguest.DefaultDir
+	}
+	flag.StringVar(&o.server, "server", "", "path of the kvm-manager binary to measure (required)")
+	flag.StringVar(&o.guestDir, "guest-dir", guestDir, "test guest build directory (scripts/build-test-guest.sh)")
+	flag.IntVar(&o.setups, "setups", 100, "connection setups measured per path")
+	flag.IntVar(&o.roundTrips, "round-trips", 2000, "round trips measured per path")
+	flag.DurationVar(&o.capacity, "capacity", 5*time.Second, "length of each capacity run")
+	flag.IntVar(&o.consoles, "consoles", 4, "consoles at once in the second capacity run")
+	flag.IntVar(&o.width, "width", 1024, "synthetic screen width")
+	flag.IntVar(&o.height, "height", 768, "synthetic screen height")
+	flag.Parse()
+	if o.server == "" || o.setups < 1 || o.roundTrips < 1 || o.consoles < 1 || o.width < 1 || o.height < 1 {
+		fmt.Fprintln(os.Stderr, "bench-console: --server is required; counts and sizes must be positive")
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, o, os.Stdout)
+	interrupted := ctx.Err() != nil
+	stop()
+	if interrupted {
+		fmt.Fprintln(os.Stderr, "bench-console: interrupted; bench domains removed")
+		os.Exit(130)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench-console:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, o options, out io.Writer) (err error) {
+	if err := testguest.CheckBuilt(o.guestDir); err != nil {
+		return err
+	}
+	l, err := testrig.Dial()
+	if err != nil {
+		return fmt.Errorf("connect to libvirtd (run scripts/setup-libvirt.sh): %w", err)
+	}
+	defer l.Disconnect()
+	removeLeftovers(l, o.guestDir)
+	defer removeLeftovers(l, o.guestDir)
+	domType, _, err := testguest.DetectDomainType(l, o.guestDir)
+	if err != nil {
+		return err
+	}
+
+	// The QEMU guest, booted so that its screen is settled.
+	qemu, err := defineGuest(l, o.guestDir, domType, nil)
+	if err != nil {
+		return err
+	}
+	since := testguest.LogSize(testguest.SerialLogPath(o.guestDir, qemu.Name))
+	if err := l.DomainCreate(qemu); err != nil {
+		return fmt.Errorf("start %s: %w", qemu.Name, err)
+	}
+	bootCtx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	_, err = testguest.WaitReady(bootCtx, testguest.SerialLogPath(o.guestDir, qemu.Name), since)
+	cancel()
+	if err != nil {
+		return err
+	}
+	qemuAddr, _, err := vncOf(l, qemu)
+	if err != nil {
+		return err
+	}
+
+	// The synthetic server's domain: VNC on a socket, started paused.
+	synthDom, err := defineGuest(l, o.guestDir, domType, func(d *libvirtxml.Domain) {
+		d.Devices.Graphics = []libvirtxml.DomainGraphic{{VNC: &libvirtxml.DomainGraphicVNC{
+			Listeners: []libvirtxml.DomainGraphicListener{{Socket: &libvirtxml.DomainGraphicListenerSocket{}}},
+		}}}
+	})
+	if err != nil {
+		return err
+	}
+	if _, err := l.DomainCreateWithFlags(synthDom, uint32(libvirt.DomainStartPaused)); err != nil {
+		return fmt.Errorf("start %s paused: %w", synthDom.Name, err)
+	}
+	_, sock, err := vncOf(l, synthDom)
+	if err != nil {
+		return err
+	}
+	synth, err := startSynthetic(sock, o.width, o.height)
+	if err != nil {
+		return err
+	}
+	defer synth.Close()
+
+	srv, err := testrig.Start(o.server, nil)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	if err := srv.WaitConnected(ctx); err != nil {
+		return err
+	}
+	b := &bench{o: o, srv: srv, out: out}
+	for _, d := range []libvirt.Domain{qemu, synthDom} {
+		if err := b.waitListed(ctx, d); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(out, "bench-console: QEMU guest %s (VNC %s), synthetic server %dx%d on %s; server pid %d; %d CPUs\n",
+		qemu.Name, qemuAddr, o.width, o.height, sock, srv.PID(), runtime.NumCPU())
+	return b.measure(ctx, qemu, qemuAddr, synthDom, sock, synth.tcp.Addr().String())
+}
+
+// defineGuest defines a test guest named kmvncbench-*, optionally editing
+// its definition.
+func defineGuest(l *libvirt.Libvirt, dir, domType string, edit func(*libvirtxml.Domain)) (libvirt.Domain, error) {
+	name := testguest.UniqueName(prefix)
+	dom, err := testguest.Create(l, testguest.Options{Name: name, Dir: dir, DomainType: domType})
+	if err != nil || edit == nil {
+		return dom, err
+	}
+	doc, err := l.DomainGetXMLDesc(dom, libvirt.DomainXMLInactive|libvirt.DomainXMLSecure)
+	if err != nil {
+		return dom, err
+	}
+	var d libvirtxml.Domain
+	if err := d.Unmarshal(doc); err != nil {
+		return dom, err
+	}
+	edit(&d)
+	x, err := d.Marshal()
+	if err != nil {
+		return dom, err
+	}
+	return l.DomainDefineXML(x)
+}
+
+func removeLeftovers(l *libvirt.Libvirt, dir string) {
+	doms, _, err := l.ConnectListAllDomains(1, 0)
+	if err != nil {
+		return
+	}
+	for _, d := range doms {
+		if strings.HasPrefix(d.Name, prefix) {
+			_ = testguest.Remove(l, d.Name, dir)
+		}
+	}
+}
+
+// vncOf reads a running domain's VNC address (tcp) or socket path.
+func vncOf(l *libvirt.Libvirt, dom libvirt.Domain) (addr, sock string, err error) {
+	doc, err := l.DomainGetXMLDesc(dom, 0)
+	if err != nil {
+		return "", "", err
+	}
+	var d libvirtxml.Domain
+	if err := d.Unmarshal(doc); err != nil {
+		return "", "", err
+	}
+	v := d.Devices.Graphics[0].VNC
+	for _, li := range v.Listeners {
+		if li.Socket != nil && li.Socket.Socket != "" {
+			return "", li.Socket.Socket, nil
+		}
+	}
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(v.Port)), "", nil
+}
+
+type bench struct {
+	o   options
+	srv *testrig.Server
+	out io.Writer
+}
+
+func (b *bench) waitListed(ctx context.Context, d libvirt.Domain) error {
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if st, _, err := b.srv.Do(ctx, "GET", vmPath(d, ""), nil); err == nil && st == 200 {
+			return nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("the server does not list %s", d.Name)
+}
+
+func vmPath(d libvirt.Domain, rest string) string {
+	return "/api/v1/hosts/local/vms/" + testrig.FormatUUID(d.UUID) + rest
+}
+
+// proxyDial gets a ticket (timed separately) and returns a dial function
+// that opens the console WebSocket.
+func (b *bench) ticket(ctx context.Context, d libvirt.Domain) (string, time.Duration, error) {
+	start := time.Now()
+	st, body, err := b.srv.Do(ctx, "POST", vmPath(d, "/console"), nil)
+	took := time.Since(start)
+	if err != nil {
+		return "", 0, err
+	}
+	var tk struct{ URL string }
+	if st != 200 || json.Unmarshal(body, &tk) != nil {
+		return "", 0, fmt.Errorf("console ticket: %d %s", st, body)
+	}
+	return "ws" + strings.TrimPrefix(b.srv.URL, "http") + tk.URL, took, nil
+}
+
+// conn is one RFB connection of either path.
+type conn struct {
+	rfb   *console.RFBClient
+	close func()
+}
+
+// dialer opens an RFB connection over one path and returns how long it took
+// from the dial to ServerInit.
+type dialer func(ctx context.Context) (conn, time.Duration, error)
+
+var wsClient = &http.Client{Transport: &http.Transport{DisableCompression: true}}
+
+func (b *bench) viaProxy(d libvirt.Domain, tickets *[]time.Duration) dialer {
+	return func(ctx context.Context) (conn, time.Duration, error) {
+		url, took, err := b.ticket(ctx, d)
+		if err != nil {
+			return conn{}, 0, err
+		}
+		if tickets != nil {
+			*tickets = append(*tickets, took)
+		}
+		h := http.Header{"Authorization": {"Bearer " + b.srv.Token}}
+		start := time.Now()
+		ws, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{HTTPHeader: h, HTTPClient: wsClient})
+		if err != nil {
+			return conn{}, 0, err
+		}
+		c, err := console.RFBHandshake(console.WebSocketStream(ws), "")
+		took = time.Since(start)
+		if err != nil {
+			ws.CloseNow()
+			return conn{}, 0, err
+		}
+		return conn{rfb: c, close: func() { _ = ws.Close(websocket.StatusNormalClosure, "") }}, took, nil
+	}
+}
+
+func direct(network, addr string) dialer {
+	return func(ctx context.Context) (conn, time.Duration, error) {
+		start := time.Now()
+		var d net.Dialer
+		nc, err := d.DialContext(ctx, network, addr)
+		if err != nil {
+			return conn{}, 0, err
+		}
+		c, err := console.RFBHandshake(nc, "")
+		took := time.Since(start)
+		if err != nil {
+			nc.Close()
+			return conn{}, 0, err
+		}
+		return conn{rfb: c, close: func() { nc.Close() }}, took, nil
+	}
+}
+
+type pathResult struct {
+	setupP50, setupP95 time.Duration
+	rtP50, rtP95       time.Duration
+	capacity           capacity
+	capacityN          capacity
+	cpu                float64 // server CPU seconds per second during the 1-console run
+	cpuN               float64
+}
+
+func (b *bench) measure(ctx context.Context, qemu libvirt.Domain, qemuAddr string, synth libvirt.Domain, sock, synthTCP string) error {
+	var tickets []time.Duration
+	paths := []struct {
+		name         string
+		qemu, synthD dialer
+	}{
+		{"direct", direct("tcp", qemuAddr), direct("tcp", synthTCP)},
+		{"proxy", b.viaProxy(qemu, &tickets), b.viaProxy(synth, nil)},
+	}
+	res := make([]pathResult, len(paths))
+
+	// Setup: alternate the paths so that load changes hit both alike.
+	setups := make([][]time.Duration, len(paths))
+	for i := 0; i < b.o.setups; i++ {
+		for p := range paths {
+			c, took, err := paths[p].qemu(ctx)
+			if err != nil {
+				return fmt.Errorf("%s setup: %w", paths[p].name, err)
+			}
+			c.close()
+			setups[p] = append(setups[p], took)
+			time.Sleep(10 * time.Millisecond) // let QEMU drop the client
+		}
+	}
+	for p := range paths {
+		res[p].setupP50, res[p].setupP95 = testrig.Percentile(setups[p], 50), testrig.Percentile(setups[p], 95)
+	}
+	fmt.Fprintln(b.out, "setup done")
+
+	// Round trips: SetEncodings(ExtendedKeyEvent), acknowledged at once.
+	for p := range paths {
+		c, _, err := paths[p].qemu(ctx)
+		if err != nil {
+			return err
+		}
+		rts, err := roundTrips(c.rfb, b.o.roundTrips)
+		c.close()
+		if err != nil {
+			return fmt.Errorf("%s round trips: %w", paths[p].name, err)
+		}
+		res[p].rtP50, res[p].rtP95 = testrig.Percentile(rts, 50), testrig.Percentile(rts, 95)
+	}
+	fmt.Fprintln(b.out, "round trips done")
+
+	// Capacity against the synthetic server, with the server's CPU.
+	for p := range paths {
+		for _, n := range []int{1, b.o.consoles} {
+			cpu0 := cpuSeconds(b.srv.PID())
+			cp, err := b.capacity(ctx, paths[p].synthD, n)
+			cpu := (cpuSeconds(b.srv.PID()) - cpu0) / cp.wall.Seconds()
+			if err != nil {
+				return fmt.Errorf("%s capacity: %w", paths[p].name, err)
+			}
+			if n == 1 {
+				res[p].capacity, res[p].cpu = cp, cpu
+			} else {
+				res[p].capacityN, res[p].cpuN = cp, cpu
+			}
+		}
+	}
+	unix, err := b.capacity(ctx, direct("unix", sock), 1)
+	if err != nil {
+		return fmt.Errorf("direct unix capacity: %w", err)
+	}
+	b.report(res, tickets, unix)
+	return nil
+}
+
+func roundTrips(c *console.RFBClient, n int) ([]time.Duration, error) {
+	out := make([]time.Duration, 0, n)
+	for i := 0; i < n+n/10; i++ { // the first tenth warms up
+		start := time.Now()
+		if err := c.SetEncodings(console.RFBEncodingExtendedKeyEvent); err != nil {
+			return nil, err
+		}
+		rects, err := c.ReadUpdate(false)
+		if err != nil {
+			return nil, err
+		}
+		took := time.Since(start)
+		if len(rects) != 1 || rects[0].Encoding != console.RFBEncodingExtendedKeyEvent {
+			return nil, fmt.Errorf("unexpected answer %+v", rects)
+		}
+		if i >= n/10 {
+			out = append(out, took)
+		}
+	}
+	return out, nil
+}
+
+type capacity struct {
+	updates int
+	bytes   int64
+	wall    time.Duration
+}
+
+func (c capacity) perSecond() float64 { return float64(c.updates) / c.wall.Seconds() }
+func (c capacity) mbps() float64      { return float64(c.bytes) / c.wall.Seconds() / 1e6 }
+
+// capacity runs n consoles that each request the whole screen again as soon
+// as the previous update is in, for the configured time.
+func (b *bench) capacity(ctx context.Context, dial dialer, n int) (capacity, error) {
+	conns := make([]conn, n)
+	for i := range conns {
+		c, _, err := dial(ctx)
+		if err != nil {
+			return capacity{}, err
+		}
+		defer c.close()
+		if err := c.rfb.SetEncodings(console.RFBEncodingRaw); err != nil {
+			return capacity{}, err
+		}
+		conns[i] = c
+	}
+	var mu sync.Mutex
+	var total capacity
+	var errs []error
+	start := time.Now()
+	deadline := start.Add(b.o.capacity)
+	var wg sync.WaitGroup
+	for _, c := range conns {
+		wg.Go(func() {
+			updates, bytes := 0, int64(0)
+			var err error
+			for time.Now().Before(deadline) && ctx.Err() == nil {
+				if err = c.rfb.RequestUpdate(false); err != nil {
+					break
+				}
+				var rects []console.Rect
+				if rects, err = c.rfb.ReadUpdate(false); err != nil {
+					break
+				}
+				updates++
+				for _, r := range rects {
+					bytes += int64(16 + r.W*r.H*c.rfb.BytesPerPixel)
+				}
+			}
+			mu.Lock()
+			total.updates += updates
+			total.bytes += bytes
+			if err != nil {
+				errs = append(errs, err)
+			}
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	total.wall = time.Since(start)
+	return total, errors.Join(errs...)
+}
+
+// cpuSeconds is the user+system CPU time of a process so far.
+func cpuSeconds(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command (which may hold spaces) start after ')'.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseFloat(f[11], 64)
+	st, _ := strconv.ParseFloat(f[12], 64)
+	return (ut + st) / 100 // USER_HZ is 100 on Linux
+}
+
+func (b *bench) report(res []pathResult, tickets []time.Duration, unix capacity) {
+	d, p := res[0], res[1]
+	ratio := func(a, b float64) string { return fmt.Sprintf("%.2f×", a/b) }
+	met := func(ok bool) string {
+		if ok {
+			return "yes"
+		}
+		return "NO"
+	}
+	w := tabwriter.NewWriter(b.out, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "\nFigure\tDirect\tProxy\tProxy/direct\tTarget\tMet")
+	su := float64(p.setupP50) / float64(d.setupP50)
+	fmt.Fprintf(w, "Setup (dial to ServerInit) p50\t%s\t%s\t%s\t≤ %.1f×\t%s\n", testrig.Ms(d.setupP50), testrig.Ms(p.setupP50), ratio(float64(p.setupP50), float64(d.setupP50)), targetSetup, met(su <= targetSetup))
+	fmt.Fprintf(w, "Setup p95\t%s\t%s\t%s\t\t\n", testrig.Ms(d.setupP95), testrig.Ms(p.setupP95), ratio(float64(p.setupP95), float64(d.setupP95)))
+	fmt.Fprintf(w, "  ticket POST before it, p50 / p95\t\t%s / %s\t\t\t\n", testrig.Ms(testrig.Percentile(tickets, 50)), testrig.Ms(testrig.Percentile(tickets, 95)))
+	rt := float64(p.rtP50) / float64(d.rtP50)
+	fmt.Fprintf(w, "Round trip (SetEncodings → ack) p50\t%s\t%s\t%s\t≤ %.1f×\t%s\n", us(d.rtP50), us(p.rtP50), ratio(float64(p.rtP50), float64(d.rtP50)), targetRoundTrip, met(rt <= targetRoundTrip))
+	fmt.Fprintf(w, "Round trip p95\t%s\t%s\t%s\t\t\n", us(d.rtP95), us(p.rtP95), ratio(float64(p.rtP95), float64(d.rtP95)))
+	cp := p.capacity.perSecond() / d.capacity.perSecond()
+	fmt.Fprintf(w, "Capacity, 1 console (%dx%d raw updates)\t%.0f/s (%.0f MB/s)\t%.0f/s (%.0f MB/s)\t%.2f×\t≥ %.1f×\t%s\n", b.o.width, b.o.height,
+		d.capacity.perSecond(), d.capacity.mbps(), p.capacity.perSecond(), p.capacity.mbps(), cp, targetCapacity, met(cp >= targetCapacity))
+	fmt.Fprintf(w, "  direct over the unix socket the proxy dials\t%.0f/s (%.0f MB/s)\t\t%.2f×\t\t\n", unix.perSecond(), unix.mbps(), p.capacity.perSecond()/unix.perSecond())
+	fmt.Fprintf(w, "Capacity, %d consoles together\t%.0f/s (%.0f MB/s)\t%.0f/s (%.0f MB/s)\t%.2f×\t\t\n", b.o.consoles,
+		d.capacityN.perSecond(), d.capacityN.mbps(), p.capacityN.perSecond(), p.capacityN.mbps(), p.capacityN.perSecond()/d.capacityN.perSecond())
+	fmt.Fprintf(w, "Server CPU, 1 console at capacity\t%.0f%%\t%.0f%%\t\t\t\n", 100*d.cpu, 100*p.cpu)
+	fmt.Fprintf(w, "Server CPU per MB relayed\t\t%.2f ms\t\t\t\n", 1000*p.cpu/p.capacity.mbps())
+	fmt.Fprintf(w, "Server CPU, %d consoles at capacity\t%.0f%%\t%.0f%% (%.0f%% per console)\t\t\t\n", b.o.consoles, 100*d.cpuN, 100*p.cpuN, 100*p.cpuN/float64(b.o.consoles))
+	_ = w.Flush()
+}
+
+func us(d time.Duration) string { return fmt.Sprintf("%.1f µs", float64(d)/float64(time.Microsecond)) }
+
+// synthetic is a VNC server that answers every FramebufferUpdateRequest at
+// once with one raw rectangle of the whole screen.
+type synthetic struct {
+	ln     net.Listener
+	tcp    net.Listener // the same server on loopback TCP, for the direct path
+	update []byte
+	w, h   int
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	conns  map[net.Conn]struct{}
+}
+
+// startSynthetic replaces the socket file at path (QEMU's) with its own.
+func startSynthetic(path string, w, h int) (*synthetic, error) {
+	if err := os.Remove(path); err != nil {
+		return nil, fmt.Errorf("take over the VNC socket %s: %w", path, err)
+	}
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, err
+	}
+	tcp, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	s := &synthetic{ln: ln, tcp: tcp, w: w, h: h, conns: map[net.Conn]struct{}{}}
+	s.update = make([]byte, 16+w*h*4)
+	binary.BigEndian.PutUint16(s.update[2:4], 1)
+	binary.BigEndian.PutUint16(s.update[8:10], uint16(w))
+	binary.BigEndian.PutUint16(s.update[10:12], uint16(h))
+	for i := 16; i < len(s.update); i++ {
+		s.update[i] = byte(i * 7)
+	}
+	s.wg.Go(func() { s.accept(s.ln) })
+	s.wg.Go(func() { s.accept(s.tcp) })
+	return s, nil
+}
+
+func (s *synthetic) Close() {
+	s.ln.Close()
+	s.tcp.Close()
+	s.mu.Lock()
+	for c := range s.conns {
+		c.Close()
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+}
+
+func (s *synthetic) accept(ln net.Listener) {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		s.mu.Lock()
+		s.conns[c] = struct{}{}
+		s.mu.Unlock()
+		s.wg.Go(func() {
+			defer func() {
+				c.Close()
+				s.mu.Lock()
+				delete(s.conns, c)
+				s.mu.Unlock()
+			}()
+			_ = s.serve(c)
+		})
+	}
+}
+
+func (s *synthetic) serve(c net.Conn) error {
+	buf := make([]byte, 64<<10)
+	if _, err := io.WriteString(c, "RFB 003.008\n"); err != nil {
+		return err
+	}
+	if _, err := io.ReadFull(c, buf[:12]); err != nil {
+		return err
+	}
+	if _, err := c.Write([]byte{1, 1}); err != nil { // security: None
+		return err
+	}
+	if _, err := io.ReadFull(c, buf[:1]); err != nil {
+		return err
+	}
+	if _, err := c.Write([]byte{0, 0, 0, 0}); err != nil {
+		return err
+	}
+	if _, err := io.ReadFull(c, buf[:1]); err != nil { // ClientInit
+		return err
+	}
+	name := "synthetic"
+	si := make([]byte, 24+len(name))
+	binary.BigEndian.PutUint16(si[0:2], uint16(s.w))
+	binary.BigEndian.PutUint16(si[2:4], uint16(s.h))
+	copy(si[4:20], []byte{32, 24, 0, 1, 0, 255, 0, 255, 0, 255, 16, 8, 0, 0, 0, 0})
+	binary.BigEndian.PutUint32(si[20:24], uint32(len(name)))
+	copy(si[24:], name)
+	if _, err := c.Write(si); err != nil {
+		return err
+	}
+	// Client messages: answer FramebufferUpdateRequests, skip the rest.
+	var pending []byte
+	for {
+		n, err := c.Read(buf)
+		if err != nil {
+			return err
+		}
+		pending = append(pending, buf[:n]...)
+		for {
+			size := clientMessageSize(pending)
+			if size == 0 || len(pending) < size {
+				break
+			}
+			if pending[0] == 3 {
+				if _, err := c.Write(s.update); err != nil {
+					return err
+				}
+			}
+			pending = pending[size:]
+		}
+		pending = append(buf[:0:0], pending...)
+	}
+}
+
+// clientMessageSize is the size of the client message at the start of p,
+// or 0 when p does not hold enough to tell.
+func clientMessageSize(p []byte) int {
+	if len(p) == 0 {
+		return 0
+	}
+	switch p[0] {
+	case 0:
+		return 20 // SetPixelFormat
+	case 2:
+		if len(p) < 4 {
+			return 0
+		}
+		return 4 + 4*int(binary.BigEndian.Uint16(p[2:4])) // SetEncodings
+	case 3:
+		return 10 // FramebufferUpdateRequest
+	case 4:
+		return 8 // KeyEvent
+	case 5:
+		return 6 // PointerEvent
+	case 6:
+		if len(p) < 8 {
+			return 0
+		}
+		return 8 + int(binary.BigEndian.Uint32(p[4:8])) // ClientCutText
+	}
+	return len(p) // unknown: drop it
+}

@@ -1,0 +1,333 @@
+package console
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/digitalocean/go-libvirt"
+
+	"github.com/kvm-manager/kvm-manager/internal/event"
+	"github.com/kvm-manager/kvm-manager/internal/host"
+	"github.com/kvm-manager/kvm-manager/internal/inventory"
+	"github.com/kvm-manager/kvm-manager/internal/problem"
+)
+
+// Serial console service.
+//
+// One Serial serves every VM's serial console. The console of a VM is a
+// session, opened when its first viewer arrives and shared by all viewers
+// (browser tabs) after that: they all see the guest's output and may all
+// type. The session keeps the last Scrollback bytes of output, which a new
+// viewer receives first, so a reload or a late viewer sees recent output.
+//
+// Lifetime policy. Each open console costs a libvirt connection of its own,
+// so consoles are not opened for every running VM, only for VMs someone has
+// watched: a session stays after its last viewer leaves, for Linger (1 h by
+// default), and while it stays, it follows its VM: when the VM stops, the
+// session waits; when the VM starts again, the session reopens the console at
+// once, so the boot output lands in the scrollback even if nobody is
+// watching. The VM's start and stop are learnt from the inventory's events
+// on the event bus, not by polling. A deleted VM ends its session.
+//
+// libvirt lets one client at a time hold a VM's console. If another client
+// (virsh console, say) holds it, the session says so and waits for a viewer
+// to ask to take it over (libvirt's force flag); if another client takes it
+// over from us, the session does not fight back.
+
+// Defaults of SerialOptions.
+const (
+	DefaultSerialScrollback = 256 << 10
+	DefaultSerialLinger     = time.Hour
+)
+
+// SerialOptions configures a Serial.
+type SerialOptions struct {
+	// Hosts gives the libvirt links: an extra link per open console (a slow
+	// stream reader stalls every call on its link), and the main link for
+	// changing a VM's definition.
+	Hosts SerialHosts
+	// Inventory says whether a VM runs and has a serial console.
+	Inventory SerialVMs
+	// Bus carries the inventory's "vm", "vm-removed" and "host" events,
+	// which tell sessions when to reopen.
+	Bus SerialEvents
+	// Scrollback is how many bytes of output each console keeps (default
+	// DefaultSerialScrollback).
+	Scrollback int
+	// Linger is how long a console stays open without viewers (default
+	// DefaultSerialLinger).
+	Linger time.Duration
+	Logger *slog.Logger
+}
+
+// SerialHosts is what the serial console needs of the configured hosts.
+type SerialHosts interface {
+	Get(name string) (*host.Host, error)
+}
+
+// SerialVMs is what the serial console needs of the inventory.
+type SerialVMs interface {
+	Get(hostName, uuid string) (inventory.VM, error)
+	Refresh(l *libvirt.Libvirt, hostName, uuid string) (inventory.VM, error)
+}
+
+// SerialEvents is the event bus, seen from a consumer.
+type SerialEvents interface {
+	Subscribe(buf int, types ...string) *event.Subscription
+}
+
+// Serial is the serial console service: one per server.
+type Serial struct {
+	opts   SerialOptions
+	log    *slog.Logger
+	opener serialOpener
+	now    func() time.Time
+
+	ctx    context.Context // ends at Close
+	cancel context.CancelFunc
+
+	mu       sync.Mutex
+	sessions map[serialKey]*serialSession
+	closed   bool
+	wg       sync.WaitGroup // session goroutines and viewers
+}
+
+type serialKey struct{ host, uuid string }
+
+// NewSerial returns the service and starts following VM events. Call Close
+// to end every console.
+func NewSerial(opts SerialOptions) *Serial {
+	return newSerial(opts, serialLibvirtOpener{hosts: opts.Hosts}).start()
+}
+
+// start follows the bus, if there is one.
+func (s *Serial) start() *Serial {
+	if s.opts.Bus != nil {
+		s.wg.Add(1)
+		go func() { defer s.wg.Done(); s.follow() }()
+	}
+	return s
+}
+
+func newSerial(opts SerialOptions, o serialOpener) *Serial {
+	if opts.Scrollback <= 0 {
+		opts.Scrollback = DefaultSerialScrollback
+	}
+	if opts.Linger <= 0 {
+		opts.Linger = DefaultSerialLinger
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Serial{
+		opts: opts, log: opts.Logger.With("component", "serial"), opener: o, now: time.Now,
+		ctx: ctx, cancel: cancel, sessions: make(map[serialKey]*serialSession),
+	}
+}
+
+// ErrSerialNotRunning is the answer to a console request for a VM that is not
+// running.
+var ErrSerialNotRunning = problem.New(problem.Conflict, "vm_not_running",
+	"the VM is not running, so its serial console is not available",
+	"start the VM; its serial console connects as soon as it runs")
+
+// Check says whether the VM's serial console can be opened now, with a
+// problem that says what to do if not: the VM must run and have a serial
+// console.
+func (s *Serial) Check(hostName, uuid string) error {
+	vm, err := s.opts.Inventory.Get(hostName, uuid)
+	if err != nil {
+		return err
+	}
+	if !inventory.Active(vm.State) {
+		return ErrSerialNotRunning
+	}
+	if !vm.SerialConsole {
+		return s.noConsole(hostName, uuid)
+	}
+	return nil
+}
+
+// Close ends every console: viewers get a WebSocket close frame saying that
+// the server is going away, and every libvirt stream is closed. It returns
+// when all is done, or after a few seconds.
+func (s *Serial) Close() {
+	s.mu.Lock()
+	s.closed = true
+	all := make([]*serialSession, 0, len(s.sessions))
+	for _, ss := range s.sessions {
+		all = append(all, ss)
+	}
+	s.mu.Unlock()
+	for _, ss := range all {
+		ss.end(serialEndShutdown)
+	}
+	s.cancel()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(serialCloseTimeout):
+		s.log.Warn("serial consoles did not close in time")
+	}
+}
+
+// serialCloseTimeout bounds Close.
+const serialCloseTimeout = 4 * time.Second
+
+// attach adds a viewer to the VM's session, creating the session if there is
+// none. force asks to take the console over from another client.
+func (s *Serial) attach(g Grant) (*serialSession, *serialViewer, error) {
+	key := serialKey{g.Host, g.UUID}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil, nil, errSerialShuttingDown
+	}
+	v := newSerialViewer(g.User)
+	ss, ok := s.sessions[key]
+	if ok && !ss.attach(v, g.Force) {
+		ok = false // it ended just now; start afresh
+	}
+	if !ok {
+		ss = newSerialSession(s, key)
+		s.sessions[key] = ss
+		ss.attach(v, g.Force)
+		s.wg.Add(1)
+		go func() { defer s.wg.Done(); ss.run(g.Force) }()
+	}
+	s.wg.Add(1) // the viewer, until Serve returns
+	s.mu.Unlock()
+	s.log.Info("serial console viewer joined", "host", g.Host, "uuid", g.UUID, "user", g.User, "new_session", !ok)
+	return ss, v, nil
+}
+
+var errSerialShuttingDown = errors.New("the server is shutting down")
+
+// forget removes an ended session from the table.
+func (s *Serial) forget(ss *serialSession) {
+	s.mu.Lock()
+	if s.sessions[ss.key] == ss {
+		delete(s.sessions, ss.key)
+	}
+	s.mu.Unlock()
+}
+
+// lookup returns the session of a VM, if there is one.
+func (s *Serial) lookup(hostName, uuid string) *serialSession {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sessions[serialKey{hostName, uuid}]
+}
+
+// each calls f for every session.
+func (s *Serial) each(f func(*serialSession)) {
+	s.mu.Lock()
+	all := make([]*serialSession, 0, len(s.sessions))
+	for _, ss := range s.sessions {
+		all = append(all, ss)
+	}
+	s.mu.Unlock()
+	for _, ss := range all {
+		f(ss)
+	}
+}
+
+// follow turns the inventory's events into wake-ups of the sessions: a VM
+// that starts reopens its console, a deleted VM ends it, a host that
+// reconnects retries the consoles that failed.
+func (s *Serial) follow() {
+	for s.ctx.Err() == nil {
+		sub := s.opts.Bus.Subscribe(256, event.TypeVM, event.TypeVMRemoved, event.TypeHost)
+		s.consume(sub)
+		sub.Close()
+		if s.ctx.Err() != nil {
+			return
+		}
+		// The bus dropped us (we fell behind), so events were lost: let
+		// every waiting session check for itself.
+		s.log.Warn("serial console fell behind the event bus; resynchronising")
+		s.each(func(ss *serialSession) { ss.wake(wakeVMActive | wakeHostUp) })
+	}
+}
+
+func (s *Serial) consume(sub *event.Subscription) {
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case ev, ok := <-sub.C:
+			if !ok {
+				return
+			}
+			s.apply(ev)
+		}
+	}
+}
+
+// apply handles one bus event.
+func (s *Serial) apply(ev event.Event) {
+	switch ev.Type {
+	case event.TypeVM:
+		var vm struct {
+			Host  string `json:"host"`
+			UUID  string `json:"uuid"`
+			State string `json:"state"`
+		}
+		if json.Unmarshal(ev.Data, &vm) != nil {
+			return
+		}
+		if ss := s.lookup(vm.Host, vm.UUID); ss != nil {
+			if inventory.Active(vm.State) {
+				ss.wake(wakeVMActive)
+			} else {
+				ss.wake(wakeVMInactive)
+			}
+		}
+	case event.TypeVMRemoved:
+		var vm struct {
+			Host string `json:"host"`
+			UUID string `json:"uuid"`
+		}
+		if json.Unmarshal(ev.Data, &vm) != nil {
+			return
+		}
+		if ss := s.lookup(vm.Host, vm.UUID); ss != nil {
+			ss.end(serialEndVMRemoved)
+		}
+	case event.TypeHost:
+		var st struct {
+			Name  string     `json:"name"`
+			State host.State `json:"state"`
+		}
+		if json.Unmarshal(ev.Data, &st) != nil || st.State != host.Connected {
+			return
+		}
+		s.each(func(ss *serialSession) {
+			if ss.key.host == st.Name {
+				ss.wake(wakeHostUp)
+			}
+		})
+	}
+}
+
+// SerialSessionInfo describes one open serial console, for diagnostics.
+type SerialSessionInfo struct {
+	Host            string `json:"host"`
+	UUID            string `json:"uuid"`
+	State           string `json:"state"`
+	Viewers         int    `json:"viewers"`
+	ScrollbackBytes int    `json:"scrollbackBytes"`
+}
+
+// Sessions lists the consoles the service holds.
+func (s *Serial) Sessions() []SerialSessionInfo {
+	var out []SerialSessionInfo
+	s.each(func(ss *serialSession) { out = append(out, ss.info()) })
+	return out
+}

@@ -1,0 +1,532 @@
+package console
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/kvm-manager/kvm-manager/internal/inventory"
+	"github.com/kvm-manager/kvm-manager/internal/problem"
+)
+
+const testVMUUID = "3ebff392-0803-4fe8-8612-5bed46ecf81f"
+
+// fakeQEMU is a VNC server on loopback that does QEMU's handshake (with a
+// password) and then either echoes what it gets or answers requests.
+type fakeQEMU struct {
+	t        *testing.T
+	ln       net.Listener
+	password string
+	echo     bool // echo every byte after ClientInit
+	mu       sync.Mutex
+	inits    [][]byte // ClientInit bytes seen, one per connection
+	received bytes.Buffer
+	conns    []net.Conn
+	closed   chan struct{} // gets a value when a connection ends
+}
+
+func newFakeQEMU(t *testing.T, password string, echo bool) *fakeQEMU {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fakeQEMU{t: t, ln: ln, password: password, echo: echo, closed: make(chan struct{}, 16)}
+	t.Cleanup(func() {
+		ln.Close()
+		f.mu.Lock()
+		for _, c := range f.conns {
+			c.Close()
+		}
+		f.mu.Unlock()
+	})
+	go f.accept()
+	return f
+}
+
+func (f *fakeQEMU) accept() {
+	for {
+		c, err := f.ln.Accept()
+		if err != nil {
+			return
+		}
+		f.mu.Lock()
+		f.conns = append(f.conns, c)
+		f.mu.Unlock()
+		go f.serve(c)
+	}
+}
+
+func (f *fakeQEMU) serve(c net.Conn) {
+	defer func() { c.Close(); f.closed <- struct{}{} }()
+	types := []byte{rfbSecNone}
+	if f.password != "" {
+		types = []byte{rfbSecVNCAuth}
+	}
+	hs := &fakeVNCServer{version: rfbVersion38, types: types, password: f.password}
+	if err := hs.serve(c); err != nil {
+		return
+	}
+	f.mu.Lock()
+	f.inits = append(f.inits, hs.clientInit)
+	f.mu.Unlock()
+	buf := make([]byte, 64<<10)
+	var pending []byte // client messages not yet complete
+	for {
+		n, err := c.Read(buf)
+		if n > 0 && f.echo {
+			if _, err := c.Write(buf[:n]); err != nil {
+				return
+			}
+		} else if n > 0 {
+			f.mu.Lock()
+			f.received.Write(buf[:n])
+			f.mu.Unlock()
+			pending = append(pending, buf[:n]...)
+			// Answer each complete FramebufferUpdateRequest with a 2x1 raw
+			// rectangle; KeyEvents (8 bytes) are only recorded.
+			for len(pending) > 0 {
+				size := map[byte]int{3: 10, 4: 8}[pending[0]]
+				if size == 0 || len(pending) < size {
+					break
+				}
+				if pending[0] == 3 {
+					_, _ = c.Write([]byte{0, 0, 0, 1, 0, 0, 0, 0, 0, 2, 0, 1, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8})
+				}
+				pending = pending[size:]
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+func (f *fakeQEMU) target() VNCTarget {
+	return VNCTarget{VMName: "fake", Network: "tcp", Address: f.ln.Addr().String(), password: f.password}
+}
+
+// proxyRig serves one VNC proxy over httptest, reaching the target given.
+type proxyRig struct {
+	v        *VNC
+	srv      *httptest.Server
+	accepted atomic.Int32
+	serveErr chan error
+}
+
+func newProxyRig(t *testing.T, opts VNCOptions, resolve func(host, uuid string) (VNCTarget, error)) *proxyRig {
+	t.Helper()
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Inventory == nil {
+		opts.Inventory = fakeVMs{testVMUUID: {UUID: testVMUUID, Name: "fake", State: "running", Graphics: []inventory.Graphics{{Type: "vnc"}}}}
+	}
+	rig := &proxyRig{v: NewVNC(opts), serveErr: make(chan error, 16)}
+	rig.v.resolve = resolve
+	rig.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		err := rig.v.Serve(r.Context(), "local", testVMUUID, func() (*websocket.Conn, error) {
+			rig.accepted.Add(1)
+			return websocket.Accept(w, r, nil)
+		})
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusConflict)
+		}
+		rig.serveErr <- err
+	}))
+	t.Cleanup(rig.srv.Close)
+	return rig
+}
+
+func (rig *proxyRig) dial(t *testing.T) *websocket.Conn {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(rig.srv.URL, "http"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.CloseNow() })
+	return c
+}
+
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestProxyHandshakeKeepsPasswordAndShares(t *testing.T) {
+	q := newFakeQEMU(t, "s3cretpw", false)
+	rig := newProxyRig(t, VNCOptions{}, func(string, string) (VNCTarget, error) { return q.target(), nil })
+	ws := rig.dial(t)
+	rw := WebSocketStream(ws)
+
+	// The browser's side, by hand: it must be offered None only, and must
+	// never see anything of the password.
+	var seen bytes.Buffer
+	read := func(n int) []byte {
+		b := make([]byte, n)
+		if _, err := io.ReadFull(rw, b); err != nil {
+			t.Fatalf("read: %v", err)
+		}
+		seen.Write(b)
+		return b
+	}
+	if v := read(12); string(v) != rfbVersion38 {
+		t.Fatalf("version %q", v)
+	}
+	_, _ = io.WriteString(rw, rfbVersion38)
+	if types := read(2); !bytes.Equal(types, []byte{1, rfbSecNone}) {
+		t.Fatalf("security types %v, want [None]", types)
+	}
+	_, _ = rw.Write([]byte{rfbSecNone})
+	if res := read(4); !bytes.Equal(res, []byte{0, 0, 0, 0}) {
+		t.Fatalf("security result %v", res)
+	}
+	_, _ = rw.Write([]byte{0}) // ClientInit asking for an exclusive session
+	cl, err := ReadServerInit(rw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cl.Width != 720 || cl.Height != 400 || cl.Name != "QEMU (fake)" {
+		t.Fatalf("ServerInit %+v", cl)
+	}
+	if bytes.Contains(seen.Bytes(), []byte("s3cretpw")) {
+		t.Fatal("the password reached the browser")
+	}
+
+	// Input reaches the VM's VNC server byte for byte, and pixels come back.
+	if err := cl.KeyEvent(true, 0xff0d); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.RequestUpdate(false); err != nil {
+		t.Fatal(err)
+	}
+	rects, err := cl.ReadUpdate(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rects) != 1 || !bytes.Equal(rects[0].Pixels, []byte{1, 2, 3, 4, 5, 6, 7, 8}) {
+		t.Fatalf("update %+v", rects)
+	}
+	q.mu.Lock()
+	got, inits := q.received.Bytes(), q.inits
+	q.mu.Unlock()
+	want := []byte{4, 1, 0, 0, 0, 0, 0xff, 0x0d, 3, 0, 0, 0, 0, 0, 2, 0xd0, 1, 0x90}
+	if !bytes.Equal(got, want) {
+		t.Errorf("VNC server received % x, want % x", got, want)
+	}
+	if len(inits) != 1 || inits[0][0] != 1 {
+		t.Errorf("ClientInit at the VNC server = %v, want shared (1)", inits)
+	}
+	if rig.v.Sessions() != 1 {
+		t.Errorf("Sessions() = %d, want 1", rig.v.Sessions())
+	}
+}
+
+func TestProxyClosesTheOtherSide(t *testing.T) {
+	q := newFakeQEMU(t, "", true)
+	rig := newProxyRig(t, VNCOptions{}, func(string, string) (VNCTarget, error) { return q.target(), nil })
+
+	// The browser leaves: the VNC connection closes.
+	ws := rig.dial(t)
+	if _, err := RFBHandshake(WebSocketStream(ws), ""); err != nil {
+		t.Fatal(err)
+	}
+	_ = ws.Close(websocket.StatusNormalClosure, "")
+	select {
+	case <-q.closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the VNC connection stayed open after the browser left")
+	}
+	waitUntil(t, "the session to end", func() bool { return rig.v.Sessions() == 0 })
+
+	// The VM's display goes away: the browser is told so.
+	ws = rig.dial(t)
+	if _, err := RFBHandshake(WebSocketStream(ws), ""); err != nil {
+		t.Fatal(err)
+	}
+	q.mu.Lock()
+	_ = q.conns[len(q.conns)-1].Close()
+	q.mu.Unlock()
+	_, _, err := ws.Read(context.Background())
+	var ce websocket.CloseError
+	if !errors.As(err, &ce) || ce.Code != websocket.StatusNormalClosure || !strings.Contains(ce.Reason, "display closed") {
+		t.Fatalf("browser read %v, want a normal close saying the display closed", err)
+	}
+}
+
+func TestProxyDropsUnresponsiveBrowser(t *testing.T) {
+	q := newFakeQEMU(t, "", true)
+	rig := newProxyRig(t, VNCOptions{PingInterval: 30 * time.Millisecond}, func(string, string) (VNCTarget, error) { return q.target(), nil })
+	ws := rig.dial(t)
+	if _, err := RFBHandshake(WebSocketStream(ws), ""); err != nil {
+		t.Fatal(err)
+	}
+	// The client stops reading, so it answers no pings: a half-open peer.
+	select {
+	case <-q.closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("an unresponsive browser kept its console open")
+	}
+	waitUntil(t, "the session to end", func() bool { return rig.v.Sessions() == 0 })
+}
+
+func TestProxyKeepsAnsweringBrowser(t *testing.T) {
+	q := newFakeQEMU(t, "", true)
+	rig := newProxyRig(t, VNCOptions{PingInterval: 20 * time.Millisecond}, func(string, string) (VNCTarget, error) { return q.target(), nil })
+	ws := rig.dial(t)
+	rw := WebSocketStream(ws)
+	if _, err := RFBHandshake(rw, ""); err != nil {
+		t.Fatal(err)
+	}
+	// A reading client answers pings and stays connected for many intervals.
+	go func() { _, _ = io.Copy(io.Discard, rw) }()
+	time.Sleep(300 * time.Millisecond)
+	if rig.v.Sessions() != 1 {
+		t.Fatal("a browser that answers pings was dropped")
+	}
+}
+
+func TestProxyTellsWhyTheVMIsUnreachable(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	rig := newProxyRig(t, VNCOptions{}, func(string, string) (VNCTarget, error) {
+		return VNCTarget{VMName: "gone", Network: "tcp", Address: addr}, nil
+	})
+	ws := rig.dial(t)
+	_, err = RFBHandshake(WebSocketStream(ws), "")
+	var re *RFBError
+	if !errors.As(err, &re) || !strings.Contains(re.Msg, `cannot connect to the VNC server of VM "gone"`) {
+		t.Fatalf("handshake err = %v, want the reason in the security result", err)
+	}
+}
+
+func TestProxyRefusesBeforeUpgrade(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		vm   inventory.VM
+		code string
+	}{
+		{name: "spice only", vm: inventory.VM{State: "running", Graphics: []inventory.Graphics{{Type: "spice"}}}, code: "spice_only"},
+		{name: "no graphics", vm: inventory.VM{State: "running"}, code: "no_vnc_graphics"},
+		{name: "not running", vm: inventory.VM{State: "shutoff", Graphics: []inventory.Graphics{{Type: "vnc"}}}, code: "vm_not_running"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resolved := false
+			rig := newProxyRig(t, VNCOptions{Inventory: fakeVMs{testVMUUID: tc.vm}}, func(string, string) (VNCTarget, error) {
+				resolved = true
+				return VNCTarget{}, errors.New("not to be called")
+			})
+			res, err := http.Get(rig.srv.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if p, ok := problem.As(<-rig.serveErr); !ok || p.Code != tc.code {
+				t.Fatalf("Serve = %v, want %s", p, tc.code)
+			}
+			if rig.accepted.Load() != 0 || resolved {
+				t.Fatal("the WebSocket was accepted, or a target dialled, despite the problem")
+			}
+		})
+	}
+}
+
+// The inventory may lag behind the VM: the live XML has the last word, and
+// the browser learns why in RFB.
+func TestProxyLiveXMLWins(t *testing.T) {
+	rig := newProxyRig(t, VNCOptions{}, func(string, string) (VNCTarget, error) {
+		return VNCTarget{}, errGraphicsNotRunning("fake")
+	})
+	ws := rig.dial(t)
+	_, err := RFBHandshake(WebSocketStream(ws), "")
+	if err == nil || !strings.Contains(err.Error(), `VM "fake" is not running`) {
+		t.Fatalf("handshake = %v, want the live XML's verdict", err)
+	}
+}
+
+func TestCloseEndsConsolesAndRefusesNew(t *testing.T) {
+	q := newFakeQEMU(t, "", true)
+	rig := newProxyRig(t, VNCOptions{}, func(string, string) (VNCTarget, error) { return q.target(), nil })
+	var wss []*websocket.Conn
+	for range 2 {
+		ws := rig.dial(t)
+		if _, err := RFBHandshake(WebSocketStream(ws), ""); err != nil {
+			t.Fatal(err)
+		}
+		wss = append(wss, ws)
+	}
+	waitUntil(t, "two sessions", func() bool { return rig.v.Sessions() == 2 })
+	rig.v.Close()
+	for _, ws := range wss {
+		_, _, err := ws.Read(context.Background())
+		if websocket.CloseStatus(err) != websocket.StatusGoingAway {
+			t.Errorf("read after Close = %v, want going away", err)
+		}
+	}
+	res, err := http.Get(rig.srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if err := <-rig.serveErr; err != nil {
+		// the two earlier Serve calls returned nil; drain to the new one
+		t.Fatalf("earlier Serve = %v", err)
+	}
+	var last error
+	for len(rig.serveErr) > 0 || last == nil {
+		last = <-rig.serveErr
+	}
+	if p, ok := problem.As(last); !ok || p.Code != "shutting_down" {
+		t.Fatalf("Serve after Close = %v", last)
+	}
+}
+
+// TestRelayDoesNotAllocate checks the hot path: once a console is open,
+// relaying messages in both directions allocates nothing per message.
+func TestRelayDoesNotAllocate(t *testing.T) {
+	q := newFakeQEMU(t, "", true)
+	rig := newProxyRig(t, VNCOptions{PingInterval: time.Hour}, func(string, string) (VNCTarget, error) { return q.target(), nil })
+	ws := rig.dial(t)
+	rw := WebSocketStream(ws)
+	if _, err := RFBHandshake(rw, ""); err != nil {
+		t.Fatal(err)
+	}
+	msg := []byte{4, 1, 0, 0, 0, 0, 0, 0x61}
+	back := make([]byte, len(msg))
+	roundTrip := func() {
+		if _, err := rw.Write(msg); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadFull(rw, back); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 100 { // warm up pools and buffers
+		roundTrip()
+	}
+	// The count includes the test's own client and fake server, which do
+	// not allocate either; a little slack covers the runtime's own.
+	if a := testing.AllocsPerRun(2000, roundTrip); a > 0.05 {
+		t.Errorf("%.2f allocations per round trip, want 0", a)
+	}
+}
+
+func TestDialsToOneVMAreSerialised(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var pending, maxPending atomic.Int32
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				// Count connections that were accepted but not yet greeted,
+				// as QEMU's one-slot backlog would see them.
+				n := pending.Add(1)
+				for {
+					m := maxPending.Load()
+					if n <= m || maxPending.CompareAndSwap(m, n) {
+						break
+					}
+				}
+				time.Sleep(20 * time.Millisecond)
+				pending.Add(-1)
+				_ = (&fakeVNCServer{version: rfbVersion38, types: []byte{rfbSecNone}}).serve(c)
+			}()
+		}
+	}()
+	v := NewVNC(VNCOptions{Logger: slog.New(slog.DiscardHandler)})
+	tg := VNCTarget{VMName: "x", Network: "tcp", Address: ln.Addr().String()}
+	var wg sync.WaitGroup
+	for range 5 {
+		wg.Go(func() {
+			c, err := v.connect(context.Background(), "local/"+testVMUUID, tg)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			c.Close()
+		})
+	}
+	wg.Wait()
+	if maxPending.Load() != 1 {
+		t.Errorf("%d connections to one VM were waiting at once, want 1", maxPending.Load())
+	}
+	if len(v.dialLocks.m) != 0 {
+		t.Errorf("dial locks left behind: %d", len(v.dialLocks.m))
+	}
+}
+
+func TestKeyedMutex(t *testing.T) {
+	var k vncKeyedMutex
+	ctx := context.Background()
+	if err := k.lock(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.lock(ctx, "b"); err != nil { // another key does not wait
+		t.Fatal(err)
+	}
+	short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel()
+	if err := k.lock(short, "a"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("second lock of a = %v, want to wait until the deadline", err)
+	}
+	got := make(chan struct{})
+	go func() { _ = k.lock(ctx, "a"); close(got) }()
+	time.Sleep(10 * time.Millisecond)
+	k.unlock("a")
+	select {
+	case <-got:
+	case <-time.After(time.Second):
+		t.Fatal("unlock did not let the waiter in")
+	}
+	k.unlock("a")
+	k.unlock("b")
+	if len(k.m) != 0 {
+		t.Errorf("keys left: %v", k.m)
+	}
+}
+
+func TestReadServerInitRejectsHugeName(t *testing.T) {
+	var b bytes.Buffer
+	b.Write(make([]byte, 20))
+	_ = binary.Write(&b, binary.BigEndian, uint32(1<<30))
+	rw := struct {
+		io.Reader
+		io.Writer
+	}{&b, io.Discard}
+	if _, err := ReadServerInit(rw); err == nil {
+		t.Fatal("a 1 GiB desktop name was accepted")
+	}
+}

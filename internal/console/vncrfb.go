@@ -1,0 +1,313 @@
+package console
+
+import (
+	"crypto/des"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math/bits"
+	"slices"
+	"strings"
+)
+
+// The RFB (VNC) protocol as far as the proxy speaks it: the version and
+// security handshake on both sides. Everything after ClientInit is relayed
+// untouched. RFC 6143 describes the protocol.
+
+// RFB security types the proxy knows by name.
+const (
+	rfbSecInvalid  = 0
+	rfbSecNone     = 1
+	rfbSecVNCAuth  = 2
+	rfbSecTight    = 16
+	rfbSecVeNCrypt = 19
+	rfbSecSASL     = 20
+)
+
+// rfbVersion38 is the version the proxy announces to browsers and answers
+// servers with.
+const rfbVersion38 = "RFB 003.008\n"
+
+// rfbMaxReason bounds a failure reason string read from a VNC server, so that a
+// broken server cannot make the proxy allocate much.
+const rfbMaxReason = 4096
+
+// RFBError is a failure of the RFB handshake with the VM's VNC server. Its
+// message is safe to show: it never contains the password.
+type RFBError struct {
+	Msg string
+}
+
+func (e *RFBError) Error() string { return e.Msg }
+
+// parseRFBVersion reads a 12-byte ProtocolVersion message ("RFB 003.008\n")
+// and returns the minor version the proxy will speak: 3, 7 or 8. Following
+// RFC 6143, unknown minor versions below 7 are treated as 3.3 and anything
+// above 8 as 3.8.
+func parseRFBVersion(b []byte) (int, error) {
+	if len(b) != 12 || string(b[:4]) != "RFB " || b[7] != '.' || b[11] != '\n' {
+		return 0, fmt.Errorf("not an RFB protocol version: %q", b)
+	}
+	major, ok1 := rfbDigits3(b[4:7])
+	minor, ok2 := rfbDigits3(b[8:11])
+	if !ok1 || !ok2 {
+		return 0, fmt.Errorf("not an RFB protocol version: %q", b)
+	}
+	switch {
+	case major != 3:
+		return 0, fmt.Errorf("unsupported RFB major version %d", major)
+	case minor >= 8:
+		return 8, nil
+	case minor == 7:
+		return 7, nil
+	default:
+		return 3, nil
+	}
+}
+
+func rfbDigits3(b []byte) (int, bool) {
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
+func rfbVersionString(minor int) string {
+	return fmt.Sprintf("RFB 003.%03d\n", minor)
+}
+
+// rfbSecName names a security type for messages.
+func rfbSecName(t byte) string {
+	switch t {
+	case rfbSecInvalid:
+		return "Invalid"
+	case rfbSecNone:
+		return "None"
+	case rfbSecVNCAuth:
+		return "VNC Authentication"
+	case rfbSecTight:
+		return "Tight"
+	case rfbSecVeNCrypt:
+		return "VeNCrypt (TLS)"
+	case rfbSecSASL:
+		return "SASL"
+	}
+	return fmt.Sprintf("type %d", t)
+}
+
+// rfbReadReason reads a u32-length-prefixed failure reason.
+func rfbReadReason(r io.Reader) string {
+	var l [4]byte
+	if _, err := io.ReadFull(r, l[:]); err != nil {
+		return ""
+	}
+	n := binary.BigEndian.Uint32(l[:])
+	if n > rfbMaxReason {
+		return ""
+	}
+	b := make([]byte, n)
+	if _, err := io.ReadFull(r, b); err != nil {
+		return ""
+	}
+	return strings.ToValidUTF8(string(b), "?")
+}
+
+// rfbClientHandshake runs the client side of the RFB handshake with a VM's VNC
+// server up to (not including) ClientInit: it agrees on a version and
+// completes the security handshake, using password for VNC Authentication.
+// It returns an *RFBError when the server refuses or asks for something the
+// proxy cannot do, and a plain error when the connection fails.
+func rfbClientHandshake(c io.ReadWriter, password string) error {
+	var buf [16]byte
+	if _, err := io.ReadFull(c, buf[:12]); err != nil {
+		return fmt.Errorf("read the server's RFB version: %w", err)
+	}
+	minor, err := parseRFBVersion(buf[:12])
+	if err != nil {
+		return &RFBError{Msg: "the VM's VNC server does not speak RFB 3.x: " + err.Error()}
+	}
+	if _, err := io.WriteString(c, rfbVersionString(minor)); err != nil {
+		return fmt.Errorf("send RFB version: %w", err)
+	}
+	var sec byte
+	if minor >= 7 {
+		if _, err := io.ReadFull(c, buf[:1]); err != nil {
+			return fmt.Errorf("read security types: %w", err)
+		}
+		n := int(buf[0])
+		if n == 0 {
+			return &RFBError{Msg: "the VM's VNC server refused the connection: " + rfbReadReason(c)}
+		}
+		types := make([]byte, n)
+		if _, err := io.ReadFull(c, types); err != nil {
+			return fmt.Errorf("read security types: %w", err)
+		}
+		if sec, err = rfbChooseSecurity(types, password); err != nil {
+			return err
+		}
+		if _, err := c.Write([]byte{sec}); err != nil {
+			return fmt.Errorf("send security type: %w", err)
+		}
+	} else {
+		if _, err := io.ReadFull(c, buf[:4]); err != nil {
+			return fmt.Errorf("read security type: %w", err)
+		}
+		t := binary.BigEndian.Uint32(buf[:4])
+		if t == rfbSecInvalid {
+			return &RFBError{Msg: "the VM's VNC server refused the connection: " + rfbReadReason(c)}
+		}
+		if t > 255 {
+			return &RFBError{Msg: fmt.Sprintf("the VM's VNC server asks for unknown security type %d", t)}
+		}
+		if sec, err = rfbChooseSecurity([]byte{byte(t)}, password); err != nil {
+			return err
+		}
+	}
+	if sec == rfbSecVNCAuth {
+		if _, err := io.ReadFull(c, buf[:16]); err != nil {
+			return fmt.Errorf("read VNC authentication challenge: %w", err)
+		}
+		resp := vncAuthResponse(password, buf[:16])
+		if _, err := c.Write(resp[:]); err != nil {
+			return fmt.Errorf("send VNC authentication response: %w", err)
+		}
+	}
+	// RFB 3.8 always sends SecurityResult; 3.3 and 3.7 only after
+	// authentication.
+	if minor < 8 && sec == rfbSecNone {
+		return nil
+	}
+	if _, err := io.ReadFull(c, buf[:4]); err != nil {
+		return fmt.Errorf("read security result: %w", err)
+	}
+	if binary.BigEndian.Uint32(buf[:4]) != 0 {
+		reason := "authentication failed"
+		if minor >= 8 {
+			if r := rfbReadReason(c); r != "" {
+				reason = r
+			}
+		}
+		if sec == rfbSecVNCAuth {
+			return &RFBError{Msg: "the VM's VNC server refused the VNC password from the VM's definition (" + reason + ")"}
+		}
+		return &RFBError{Msg: "the VM's VNC server refused the connection (" + reason + ")"}
+	}
+	return nil
+}
+
+// rfbChooseSecurity picks None when offered, else VNC Authentication when the
+// proxy has a password, and otherwise says why it cannot connect.
+func rfbChooseSecurity(types []byte, password string) (byte, error) {
+	if slices.Contains(types, rfbSecNone) {
+		return rfbSecNone, nil
+	}
+	if slices.Contains(types, rfbSecVNCAuth) {
+		if password == "" {
+			return 0, &RFBError{Msg: "the VM's VNC server asks for a password, but the VM's definition has none"}
+		}
+		return rfbSecVNCAuth, nil
+	}
+	names := make([]string, len(types))
+	for i, t := range types {
+		names[i] = rfbSecName(t)
+	}
+	return 0, &RFBError{Msg: "the VM's VNC server only offers " + strings.Join(names, ", ") +
+		"; KVM Manager's console supports no security or VNC password authentication (turn off vnc_tls and vnc_sasl in the host's qemu.conf for consoles through KVM Manager)"}
+}
+
+// vncAuthResponse answers a VNC Authentication challenge: the challenge
+// DES-encrypted with the password (truncated or zero-padded to 8 bytes) as
+// the key, each key byte bit-reversed as RFB requires.
+func vncAuthResponse(password string, challenge []byte) [16]byte {
+	var key [8]byte
+	copy(key[:], password)
+	for i, b := range key {
+		key[i] = bits.Reverse8(b)
+	}
+	var out [16]byte
+	c, err := des.NewCipher(key[:])
+	if err != nil { // cannot happen: the key is always 8 bytes
+		panic(err)
+	}
+	c.Encrypt(out[:8], challenge[:8])
+	c.Encrypt(out[8:], challenge[8:16])
+	return out
+}
+
+// errRFBClientSecurity is returned when the browser picks a security type the
+// proxy did not offer.
+var errRFBClientSecurity = errors.New("the client chose a security type that was not offered")
+
+// rfbServerHandshake runs the server side of the RFB handshake with the
+// browser: it announces RFB 3.8, offers only security type None (the
+// WebSocket itself is authenticated) and reads the client's security choice.
+// It returns the minor version agreed, for rfbFinishHandshake.
+func rfbServerHandshake(r io.Reader, w io.Writer) (int, error) {
+	if _, err := io.WriteString(w, rfbVersion38); err != nil {
+		return 0, fmt.Errorf("send RFB version: %w", err)
+	}
+	var buf [12]byte
+	if _, err := io.ReadFull(r, buf[:12]); err != nil {
+		return 0, fmt.Errorf("read the client's RFB version: %w", err)
+	}
+	minor, err := parseRFBVersion(buf[:12])
+	if err != nil {
+		return 0, err
+	}
+	if minor < 7 {
+		// RFB 3.3: the server decides.
+		if _, err := w.Write([]byte{0, 0, 0, rfbSecNone}); err != nil {
+			return 0, fmt.Errorf("send security type: %w", err)
+		}
+		return minor, nil
+	}
+	if _, err := w.Write([]byte{1, rfbSecNone}); err != nil {
+		return 0, fmt.Errorf("send security types: %w", err)
+	}
+	if _, err := io.ReadFull(r, buf[:1]); err != nil {
+		return 0, fmt.Errorf("read the client's security type: %w", err)
+	}
+	if buf[0] != rfbSecNone {
+		if minor >= 8 {
+			_ = rfbFailSecurity(w, "only security type None is offered")
+		}
+		return 0, errRFBClientSecurity
+	}
+	return minor, nil
+}
+
+// rfbFinishHandshake sends the browser a successful SecurityResult where the
+// agreed version has one, and then reads its ClientInit. The shared flag is
+// ignored: the proxy always asks the VNC server for a shared session, so that
+// one console never disconnects another.
+func rfbFinishHandshake(r io.Reader, w io.Writer, minor int) error {
+	if minor >= 8 {
+		if _, err := w.Write([]byte{0, 0, 0, 0}); err != nil {
+			return fmt.Errorf("send security result: %w", err)
+		}
+	}
+	var b [1]byte
+	if _, err := io.ReadFull(r, b[:]); err != nil {
+		return fmt.Errorf("read ClientInit: %w", err)
+	}
+	return nil
+}
+
+// rfbFailSecurity sends a failed SecurityResult with a reason (RFB 3.8 only),
+// which VNC clients such as noVNC show to the user.
+func rfbFailSecurity(w io.Writer, reason string) error {
+	if len(reason) > 512 {
+		reason = reason[:512]
+	}
+	b := make([]byte, 8+len(reason))
+	binary.BigEndian.PutUint32(b[0:4], 1)
+	binary.BigEndian.PutUint32(b[4:8], uint32(len(reason)))
+	copy(b[8:], reason)
+	_, err := w.Write(b)
+	return err
+}

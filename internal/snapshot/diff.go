@@ -1,0 +1,377 @@
+package snapshot
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"libvirt.org/go/libvirtxml"
+)
+
+// maxDiffCells bounds the line diff's table (lines of a × lines of b).
+const maxDiffCells = 16 << 20
+
+// unifiedDiff returns a unified diff of two texts with three lines of
+// context, or "" when they are equal.
+func unifiedDiff(aName, bName, a, b string) string {
+	if a == b {
+		return ""
+	}
+	al, bl := splitLines(a), splitLines(b)
+	ops := diffLines(al, bl)
+	const context = 3
+	var out strings.Builder
+	fmt.Fprintf(&out, "--- %s\n+++ %s\n", aName, bName)
+	// Group the edit script into hunks of changes plus context.
+	for i := 0; i < len(ops); {
+		if ops[i].kind == ' ' {
+			i++
+			continue
+		}
+		start := max(0, i-context)
+		end := i
+		for end < len(ops) {
+			if ops[end].kind != ' ' {
+				end++
+				continue
+			}
+			run := end
+			for run < len(ops) && ops[run].kind == ' ' {
+				run++
+			}
+			if run == len(ops) || run-end > 2*context {
+				end = min(end+context, len(ops))
+				break
+			}
+			end = run
+		}
+		aStart, bStart := ops[start].a, ops[start].b
+		aCount, bCount := 0, 0
+		for _, op := range ops[start:end] {
+			if op.kind != '+' {
+				aCount++
+			}
+			if op.kind != '-' {
+				bCount++
+			}
+		}
+		fmt.Fprintf(&out, "@@ -%s +%s @@\n", hunkRange(aStart, aCount), hunkRange(bStart, bCount))
+		for _, op := range ops[start:end] {
+			out.WriteByte(op.kind)
+			out.WriteString(op.text)
+			out.WriteByte('\n')
+		}
+		i = end
+	}
+	return out.String()
+}
+
+func hunkRange(start, count int) string {
+	if count == 0 {
+		return fmt.Sprintf("%d,0", start)
+	}
+	if count == 1 {
+		return fmt.Sprintf("%d", start+1)
+	}
+	return fmt.Sprintf("%d,%d", start+1, count)
+}
+
+func splitLines(s string) []string {
+	s = strings.TrimSuffix(s, "\n")
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, "\n")
+}
+
+// diffOp is one line of an edit script: ' ' kept, '-' only in a, '+' only
+// in b; a and b are the 0-based line numbers before it in each text.
+type diffOp struct {
+	kind byte
+	text string
+	a, b int
+}
+
+// diffLines computes a shortest edit script by longest common subsequence.
+// Inputs too large for the table degrade to "all removed, all added".
+func diffLines(a, b []string) []diffOp {
+	// Common prefix and suffix cost nothing and shrink the table.
+	pre := 0
+	for pre < len(a) && pre < len(b) && a[pre] == b[pre] {
+		pre++
+	}
+	suf := 0
+	for suf < len(a)-pre && suf < len(b)-pre && a[len(a)-1-suf] == b[len(b)-1-suf] {
+		suf++
+	}
+	ops := make([]diffOp, 0, len(a)+len(b))
+	for i := 0; i < pre; i++ {
+		ops = append(ops, diffOp{' ', a[i], i, i})
+	}
+	am, bm := a[pre:len(a)-suf], b[pre:len(b)-suf]
+	n, m := len(am), len(bm)
+	if n*m > maxDiffCells {
+		for i, l := range am {
+			ops = append(ops, diffOp{'-', l, pre + i, pre})
+		}
+		for j, l := range bm {
+			ops = append(ops, diffOp{'+', l, pre + n, pre + j})
+		}
+	} else {
+		// lcs[i][j] is the LCS length of am[i:] and bm[j:].
+		lcs := make([][]int32, n+1)
+		for i := range lcs {
+			lcs[i] = make([]int32, m+1)
+		}
+		for i := n - 1; i >= 0; i-- {
+			for j := m - 1; j >= 0; j-- {
+				if am[i] == bm[j] {
+					lcs[i][j] = lcs[i+1][j+1] + 1
+				} else {
+					lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
+				}
+			}
+		}
+		i, j := 0, 0
+		for i < n || j < m {
+			switch {
+			case i < n && j < m && am[i] == bm[j]:
+				ops = append(ops, diffOp{' ', am[i], pre + i, pre + j})
+				i++
+				j++
+			case i < n && (j == m || lcs[i+1][j] >= lcs[i][j+1]):
+				// Removals first, as diff(1) shows them.
+				ops = append(ops, diffOp{'-', am[i], pre + i, pre + j})
+				i++
+			default:
+				ops = append(ops, diffOp{'+', bm[j], pre + i, pre + j})
+				j++
+			}
+		}
+	}
+	for k := 0; k < suf; k++ {
+		ia, ib := len(a)-suf+k, len(b)-suf+k
+		ops = append(ops, diffOp{' ', a[ia], ia, ib})
+	}
+	return ops
+}
+
+// configSummary lists the notable differences between a snapshot's domain
+// configuration (then) and today's (now), in words.
+func configSummary(then, now *libvirtxml.Domain) []string {
+	out := []string{}
+	add := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
+	if then.Name != now.Name {
+		add("name: %s → %s", then.Name, now.Name)
+	}
+	if a, b := memKiB(then), memKiB(now); a != b {
+		add("memory: %s → %s", fmtKiB(a), fmtKiB(b))
+	}
+	if a, b := vcpus(then), vcpus(now); a != b {
+		add("vCPUs: %d → %d", a, b)
+	}
+	if a, b := machine(then), machine(now); a != b {
+		add("machine type: %s → %s", orNone(a), orNone(b))
+	}
+	if a, b := firmware(then), firmware(now); a != b {
+		add("firmware: %s → %s", a, b)
+	}
+	thenDisks, nowDisks := diskMap(then), diskMap(now)
+	for _, t := range sortedKeys(thenDisks) {
+		d, ok := nowDisks[t]
+		switch {
+		case !ok:
+			add("disk %s removed (was %s)", t, thenDisks[t])
+		case d != thenDisks[t]:
+			add("disk %s: %s → %s", t, thenDisks[t], d)
+		}
+	}
+	for _, t := range sortedKeys(nowDisks) {
+		if _, ok := thenDisks[t]; !ok {
+			add("disk %s added (%s)", t, nowDisks[t])
+		}
+	}
+	thenNICs, nowNICs := nicMap(then), nicMap(now)
+	for _, mac := range sortedKeys(thenNICs) {
+		n, ok := nowNICs[mac]
+		switch {
+		case !ok:
+			add("network interface %s removed (was %s)", mac, thenNICs[mac])
+		case n != thenNICs[mac]:
+			add("network interface %s: %s → %s", mac, thenNICs[mac], n)
+		}
+	}
+	for _, mac := range sortedKeys(nowNICs) {
+		if _, ok := thenNICs[mac]; !ok {
+			add("network interface %s added (%s)", mac, nowNICs[mac])
+		}
+	}
+	if a, b := graphics(then), graphics(now); a != b {
+		add("graphics: %s → %s", orNone(a), orNone(b))
+	}
+	return out
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+func memKiB(d *libvirtxml.Domain) uint64 {
+	if d.Memory == nil {
+		return 0
+	}
+	return toKiB(d.Memory.Value, d.Memory.Unit)
+}
+
+// toKiB converts a libvirt memory figure to KiB.
+func toKiB(v uint, unit string) uint64 {
+	n := uint64(v)
+	switch strings.ToLower(unit) {
+	case "b", "bytes":
+		return n / 1024
+	case "", "k", "kib":
+		return n
+	case "kb":
+		return n * 1000 / 1024
+	case "m", "mib":
+		return n << 10
+	case "mb":
+		return n * 1000 * 1000 / 1024
+	case "g", "gib":
+		return n << 20
+	case "gb":
+		return n * 1000 * 1000 * 1000 / 1024
+	case "t", "tib":
+		return n << 30
+	}
+	return n
+}
+
+func fmtKiB(k uint64) string {
+	switch {
+	case k >= 1<<20 && k%(1<<20) == 0:
+		return fmt.Sprintf("%d GiB", k>>20)
+	case k >= 1<<10 && k%(1<<10) == 0:
+		return fmt.Sprintf("%d MiB", k>>10)
+	}
+	return fmt.Sprintf("%d KiB", k)
+}
+
+func vcpus(d *libvirtxml.Domain) uint {
+	if d.VCPU == nil {
+		return 0
+	}
+	if d.VCPU.Current != 0 {
+		return d.VCPU.Current
+	}
+	return d.VCPU.Value
+}
+
+func machine(d *libvirtxml.Domain) string {
+	if d.OS == nil || d.OS.Type == nil {
+		return ""
+	}
+	return d.OS.Type.Machine
+}
+
+func firmware(d *libvirtxml.Domain) string {
+	switch {
+	case d.OS == nil:
+		return "bios"
+	case d.OS.Firmware == "efi" || (d.OS.Loader != nil && d.OS.Loader.Type == "pflash"):
+		return "efi"
+	case d.OS.Kernel != "":
+		return "direct kernel " + d.OS.Kernel
+	}
+	return "bios"
+}
+
+func diskMap(d *libvirtxml.Domain) map[string]string {
+	out := map[string]string{}
+	for _, x := range domainDisks(d) {
+		desc := x.Device
+		if desc == "" {
+			desc = "disk"
+		}
+		if x.Driver != nil && x.Driver.Type != "" {
+			desc += " " + x.Driver.Type
+		}
+		if x.Source != nil {
+			switch {
+			case x.Source.File != nil:
+				desc += " " + x.Source.File.File
+			case x.Source.Block != nil:
+				desc += " " + x.Source.Block.Dev
+			case x.Source.Network != nil:
+				desc += " " + x.Source.Network.Protocol + ":" + x.Source.Network.Name
+			case x.Source.Volume != nil:
+				desc += " " + x.Source.Volume.Pool + "/" + x.Source.Volume.Volume
+			}
+		}
+		out[diskTarget(x)] = desc
+	}
+	return out
+}
+
+func nicMap(d *libvirtxml.Domain) map[string]string {
+	out := map[string]string{}
+	if d.Devices == nil {
+		return out
+	}
+	for i, x := range d.Devices.Interfaces {
+		key := fmt.Sprintf("#%d", i+1)
+		if x.MAC != nil && x.MAC.Address != "" {
+			key = x.MAC.Address
+		}
+		desc := "interface"
+		if x.Source != nil {
+			switch {
+			case x.Source.Network != nil:
+				desc = "network " + x.Source.Network.Network
+			case x.Source.Bridge != nil:
+				desc = "bridge " + x.Source.Bridge.Bridge
+			case x.Source.User != nil:
+				desc = "user networking"
+			case x.Source.Direct != nil:
+				desc = "direct " + x.Source.Direct.Dev
+			}
+		}
+		if x.Model != nil && x.Model.Type != "" {
+			desc += ", model " + x.Model.Type
+		}
+		out[key] = desc
+	}
+	return out
+}
+
+func graphics(d *libvirtxml.Domain) string {
+	if d.Devices == nil {
+		return ""
+	}
+	var types []string
+	for _, g := range d.Devices.Graphics {
+		switch {
+		case g.VNC != nil:
+			types = append(types, "vnc")
+		case g.Spice != nil:
+			types = append(types, "spice")
+		case g.SDL != nil:
+			types = append(types, "sdl")
+		default:
+			types = append(types, "other")
+		}
+	}
+	return strings.Join(types, ", ")
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

@@ -1,0 +1,182 @@
+package snapshot
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/digitalocean/go-libvirt"
+
+	"github.com/kvm-manager/kvm-manager/internal/host"
+	"github.com/kvm-manager/kvm-manager/internal/inventory"
+	"github.com/kvm-manager/kvm-manager/internal/operation"
+	"github.com/kvm-manager/kvm-manager/internal/problem"
+)
+
+// timeFormat is how times appear in messages.
+const timeFormat = "2006-01-02 15:04:05 UTC"
+
+// revertImpact describes what reverting a VM throws away: everything since
+// the state of its current snapshot (or everything, without one).
+func revertImpact(vmName string, active bool, cur *Snapshot) Impact {
+	what := "its disks"
+	if active {
+		what = "its memory and disks"
+	}
+	if cur == nil {
+		return Impact{Message: fmt.Sprintf("the current state of VM %q (%s) will be lost; it has no current snapshot, so none of it is kept in a snapshot", vmName, what)}
+	}
+	since := cur.CreationTime
+	return Impact{Since: &since, Message: fmt.Sprintf("the current state of VM %q (%s) since %s will be lost: every change made after the state of snapshot %q, unless another snapshot holds it",
+		vmName, what, since.Format(timeFormat), cur.Name)}
+}
+
+// revertCheck says whether a revert to snap is possible at all.
+func revertCheck(snap *Snapshot, v Version) Capability {
+	c := newCap("")
+	if snap.Location == "external" && v < minExternalRevert {
+		c.refuse(fmt.Sprintf("snapshot %q is external, and libvirt %s cannot revert to external snapshots (%s or newer can)", snap.Name, v, minExternalRevert),
+			fmt.Sprintf("upgrade libvirt on the host to %s or newer", minExternalRevert))
+	}
+	if snap.State == "disk-snapshot" {
+		c.note("a disk-only snapshot of a running VM holds no memory: the VM starts from its disks as after a power cut, unless you choose paused")
+	}
+	return c
+}
+
+func revertFlags(after string, force bool) (uint32, error) {
+	var flags libvirt.DomainSnapshotRevertFlags
+	switch after {
+	case "", AfterSnapshot:
+	case AfterRunning:
+		flags |= libvirt.DomainSnapshotRevertRunning
+	case AfterPaused:
+		flags |= libvirt.DomainSnapshotRevertPaused
+	default:
+		return 0, problem.New(problem.Invalid, "invalid_after",
+			fmt.Sprintf("after: %q is not a choice", problem.Clip(after)),
+			`use "snapshot" (the state the snapshot recorded), "running" or "paused"`)
+	}
+	if force {
+		flags |= libvirt.DomainSnapshotRevertForce
+	}
+	return uint32(flags), nil
+}
+
+// Revert checks a revert request and starts an operation that carries it
+// out. An active VM loses its current state, so the request must confirm
+// it; the refusal says what would be lost.
+func (s *Service) Revert(hostName, uuid, name string, req RevertRequest) (operation.Op, error) {
+	flags, err := revertFlags(req.After, req.Force)
+	if err != nil {
+		return operation.Op{}, err
+	}
+	if err := checkRef(name); err != nil {
+		return operation.Op{}, err
+	}
+	t, err := s.target(hostName, uuid)
+	if err != nil {
+		return operation.Op{}, err
+	}
+	release, err := s.busy.acquire(t.key, t.vm.Name, Busy{Kind: "revert", Snapshot: name, Since: time.Now()})
+	if err != nil {
+		return operation.Op{}, err
+	}
+	op, err := s.startRevert(t, name, req, flags, release)
+	if err != nil {
+		release()
+	}
+	return op, err
+}
+
+func (s *Service) startRevert(t target, name string, req RevertRequest, flags uint32, release func()) (operation.Op, error) {
+	snap, err := s.lookup(t, name)
+	if err != nil {
+		return operation.Op{}, err
+	}
+	sum, err := s.summary(t, snap)
+	if err != nil {
+		return operation.Op{}, err
+	}
+	v, err := t.l.ConnectGetLibVersion()
+	if err != nil {
+		return operation.Op{}, host.Problem(err, "read the libvirt version")
+	}
+	if c := revertCheck(&sum, Version(v)); !c.Possible {
+		msg, hint := refusal(c)
+		return operation.Op{}, problem.New(problem.Unsupported, "revert_unsupported", "cannot revert: "+msg, hint)
+	}
+	state, _, err := t.l.DomainGetState(t.dom, 0)
+	if err != nil {
+		return operation.Op{}, host.Problem(err, "read the VM's state")
+	}
+	active := inventory.Active(inventory.StateName(state))
+	var cur *Snapshot
+	if cname, err := currentName(t); err != nil {
+		return operation.Op{}, err
+	} else if cname != "" {
+		c, err := s.summary(t, libvirt.DomainSnapshot{Name: cname, Dom: t.dom})
+		if err != nil && problem.KindOf(err) != problem.NotFound {
+			return operation.Op{}, err
+		}
+		if err == nil {
+			cur = &c
+		}
+	}
+	impact := revertImpact(t.vm.Name, active, cur)
+	if active && !req.Confirm {
+		return operation.Op{}, problem.New(problem.Conflict, "confirm_required",
+			fmt.Sprintf("reverting running VM %q to %q needs confirmation: %s", t.vm.Name, name, impact.Message),
+			`send "confirm": true to revert anyway`)
+	}
+	op, err := s.opts.Operations.Start("snapshot-revert", t.opTarget(), false, func(ctx context.Context, r operation.Reporter) error {
+		defer release()
+		res, err := s.runRevert(t, snap, flags, impact, req.Force, r)
+		if err == nil {
+			r.SetResult(res)
+		}
+		return err
+	})
+	if err == nil {
+		s.busy.setOperation(t.key, op.ID)
+	}
+	return op, err
+}
+
+func (s *Service) runRevert(t target, snap libvirt.DomainSnapshot, flags uint32, impact Impact, forced bool, r operation.Reporter) (RevertResult, error) {
+	if err := s.relink(&t); err != nil {
+		return RevertResult{}, err
+	}
+	snap.Dom = t.dom
+	s.waitScreenshot(t.key)
+	stop := s.watchJob(t, r, "reverting to "+snap.Name)
+	err := t.l.DomainRevertToSnapshot(snap, flags)
+	stop()
+	if err != nil {
+		if host.IsCode(err, libvirt.ErrSnapshotRevertRisky) {
+			// libvirt's own warning says what the risk is; only the user
+			// can accept it.
+			return RevertResult{}, problem.Wrap(err, problem.Conflict, "revert_risky",
+				"libvirt refuses this revert without force: "+libvirtMessage(err),
+				`if you accept that risk, repeat the revert with "force": true`)
+		}
+		s.changed(t, "reverted", []string{snap.Name}) // a failed revert may still have changed the VM
+		return RevertResult{}, libvirtProblem(err, t.vm.Name, snap.Name, "revert to the snapshot")
+	}
+	r.Progress("reading the VM's state", 95)
+	s.changed(t, "reverted", []string{snap.Name})
+	res := RevertResult{Snapshot: snap.Name, Lost: impact, Forced: forced}
+	if state, _, err := t.l.DomainGetState(t.dom, 0); err == nil {
+		res.VMState = inventory.StateName(state)
+	}
+	return res, nil
+}
+
+// libvirtMessage is libvirt's own message in err, or err's text.
+func libvirtMessage(err error) string {
+	var le libvirt.Error
+	if ok := asLibvirt(err, &le); ok {
+		return le.Message
+	}
+	return err.Error()
+}

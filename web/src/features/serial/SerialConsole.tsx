@@ -1,0 +1,579 @@
+// A VM's serial console: toolbar, status line, search bar and the terminal,
+// shared by the Serial tab and the pop-out window. fill: "page" sizes the
+// terminal to the rest of the window below it (the tab), "parent" fills the
+// parent element (the pop-out window).
+
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import {
+  AArrowDown,
+  AArrowUp,
+  ChevronDown,
+  ChevronUp,
+  ClipboardPaste,
+  Copy,
+  Eraser,
+  ExternalLink,
+  LoaderCircle,
+  Play,
+  Plus,
+  RefreshCw,
+  Search,
+  SquareTerminal,
+  X,
+} from 'lucide-react';
+import { Popover } from 'radix-ui';
+import { useCallback, useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent as ReactKeyboardEvent } from 'react';
+import { toast } from 'sonner';
+import { api, ApiError, vmPath } from '../../api/client';
+import { qk, upsertVM } from '../../api/cache';
+import type { SerialDeviceAdded, VM } from '../../api/types';
+import { IconButton, Tip } from '../../components/IconButton';
+import { useNow } from '../../components/useNow';
+import { useStore } from '../../lib/store';
+import { isActive, normalizeVM } from '../../lib/vm';
+import { toastError, useVMAction } from '../vms/useVMAction';
+import { copyText, readText } from './clipboard';
+import type { SerialView } from './connection';
+import { MAX_PASTE_BYTES, sttyCommand } from './protocol';
+import { serialSettingsStore, stepFontSize, updateSerialSettings } from './serialSettings';
+import { searchDecorations } from './theme';
+import { useDocumentTheme, useSerialTerminal } from './useSerialTerminal';
+import './serial.css';
+
+/** The pop-out window's address for a VM. */
+export function popoutHref(host: string, uuid: string): string {
+  return `/popout/serial/${encodeURIComponent(host)}/${encodeURIComponent(uuid)}`;
+}
+
+/** Opens (or brings forward) the VM's serial console window. */
+export function openPopout(host: string, uuid: string): void {
+  const w = window.open(popoutHref(host, uuid), `kvmm-serial-${host}-${uuid}`, 'popup=yes,width=980,height=660');
+  w?.focus();
+}
+
+/** The short label of the console's phase, for the toolbar. */
+export function phaseLabel(v: SerialView, now: number): string {
+  switch (v.phase) {
+    case 'connecting':
+      return v.takingOver ? 'Taking over…' : 'Connecting…';
+    case 'connected':
+      return 'Connected';
+    case 'vm-stopped':
+      return 'VM stopped';
+    case 'held':
+      return v.takingOver ? 'Taking over…' : 'Held by another client';
+    case 'no-console':
+      return 'No serial console';
+    case 'unavailable':
+      return 'Unavailable, retrying';
+    case 'reconnecting': {
+      const s = Math.max(0, Math.ceil(((v.retryAt ?? now) - now) / 1000));
+      return s > 0 ? `Reconnecting in ${s} s` : 'Reconnecting…';
+    }
+    case 'ended':
+      return 'Closed';
+  }
+}
+
+const TONE: Record<SerialView['phase'], 'ok' | 'warn' | 'off' | 'bad' | 'busy'> = {
+  connecting: 'busy',
+  connected: 'ok',
+  'vm-stopped': 'off',
+  held: 'warn',
+  'no-console': 'off',
+  unavailable: 'bad',
+  reconnecting: 'warn',
+  ended: 'off',
+};
+
+/** Fits el's height to the rest of its scrolling page (down to the bottom margin). */
+function useFillPage(el: React.RefObject<HTMLElement | null>, enabled: boolean) {
+  useLayoutEffect(() => {
+    const node = el.current;
+    if (!node || !enabled) return;
+    const scroller = node.closest<HTMLElement>('.page-scroll');
+    const page = node.closest<HTMLElement>('.page');
+    if (!scroller) return;
+    const bottom = page ? parseFloat(getComputedStyle(page).paddingBottom) || 0 : 0;
+    const update = () => {
+      const top = node.getBoundingClientRect().top - scroller.getBoundingClientRect().top + scroller.scrollTop;
+      const h = Math.max(280, Math.floor(scroller.clientHeight - top - Math.min(bottom, 20)));
+      node.style.height = `${h}px`;
+    };
+    update();
+    // Anything above that changes height (banners) moves the console: a new
+    // height for the same top is the same, so this settles at once.
+    const ro = new ResizeObserver(update);
+    ro.observe(scroller);
+    if (page) ro.observe(page);
+    window.addEventListener('resize', update);
+    return () => {
+      ro.disconnect();
+      window.removeEventListener('resize', update);
+    };
+  }, [el, enabled]);
+}
+
+function StatusPill({ view }: { view: SerialView }) {
+  const now = useNow(view.phase === 'reconnecting' ? 500 : 0);
+  const busy = view.phase === 'connecting' || (view.phase === 'held' && view.takingOver);
+  return (
+    <span className={`serial-pill state state-${TONE[view.phase]}`} data-testid="serial-state" data-phase={view.phase}>
+      {busy ? <LoaderCircle size={13} className="spin" aria-hidden /> : <span className="state-dot" aria-hidden="true" />}
+      {phaseLabel(view, now)}
+    </span>
+  );
+}
+
+/** The line under the toolbar that says what is wrong and offers the way out. */
+function StatusLine({ vm, view, onReconnect, onTakeOver }: { vm: VM; view: SerialView; onReconnect: () => void; onTakeOver: () => void }) {
+  const { run, pending } = useVMAction(vm);
+  const now = useNow(view.phase === 'reconnecting' ? 500 : 0);
+  let body: React.ReactNode = null;
+  let tone = 'info';
+  switch (view.phase) {
+    case 'vm-stopped':
+      body = (
+        <>
+          <span>
+            <strong>VM stopped.</strong> The console reconnects by itself when the VM starts, and shows its boot output.
+          </span>
+          {(vm.actions ?? []).includes('start') && (
+            <button type="button" className="btn btn-small btn-primary" onClick={() => void run('start')} disabled={pending !== undefined}>
+              {pending === 'start' ? <LoaderCircle size={14} className="spin" aria-hidden /> : <Play size={14} aria-hidden />}
+              Start VM
+            </button>
+          )}
+        </>
+      );
+      break;
+    case 'held':
+      tone = 'warn';
+      body = (
+        <>
+          <span>
+            <strong>Held by another client.</strong> {view.message ? sentence(view.message) : 'Another client has this console open.'} libvirt allows
+            one client at a time; taking it over disconnects the other one.
+          </span>
+          <button type="button" className="btn btn-small btn-primary" onClick={onTakeOver} disabled={view.takingOver}>
+            {view.takingOver ? <LoaderCircle size={14} className="spin" aria-hidden /> : null}
+            Take over
+          </button>
+        </>
+      );
+      break;
+    case 'unavailable':
+      tone = 'bad';
+      body = (
+        <span>
+          <strong>Console unavailable.</strong> {view.message ? sentence(view.message) : ''} KVM Manager retries by itself.
+        </span>
+      );
+      break;
+    case 'reconnecting': {
+      tone = 'warn';
+      const s = Math.max(0, Math.ceil(((view.retryAt ?? now) - now) / 1000));
+      body = (
+        <>
+          <span>
+            <strong>Disconnected</strong>
+            {view.message ? `: ${view.message}` : ''}. {s > 0 ? `Reconnecting in ${s} s.` : 'Reconnecting…'}
+          </span>
+          <button type="button" className="btn btn-small" onClick={onReconnect}>
+            <RefreshCw size={14} aria-hidden />
+            Reconnect
+          </button>
+        </>
+      );
+      break;
+    }
+    case 'ended':
+      tone = 'bad';
+      body = (
+        <span>
+          <strong>{view.message ?? 'The console closed.'}</strong> {view.hint ? sentence(view.hint) : ''}
+        </span>
+      );
+      break;
+    case 'connected':
+      if (view.reopened) {
+        body = <span>The console reopened after the VM started; what follows is new output.</span>;
+      }
+      break;
+    default:
+      break;
+  }
+  return (
+    <div className={`serial-status${body ? ` serial-status-${tone}` : ' serial-status-empty'}`} role="status" aria-live="polite">
+      {body}
+    </div>
+  );
+}
+
+/** Makes a server message read as a sentence: capital first letter, final full stop. */
+function sentence(s: string): string {
+  const t = s.trim();
+  if (!t) return t;
+  const first = t.charAt(0).toUpperCase() + t.slice(1);
+  return /[.!?…]$/.test(first) ? first : `${first}.`;
+}
+
+/** The VM has no serial console: say so, and offer to add one. */
+function NoConsolePanel({ vm, view }: { vm: VM; view: SerialView | null }) {
+  const qc = useQueryClient();
+  const [added, setAdded] = useState<SerialDeviceAdded | null>(null);
+  const add = useMutation({
+    mutationFn: () => api<SerialDeviceAdded>(`${vmPath(vm.host, vm.uuid)}/serial/device`, { method: 'POST' }),
+    onSuccess(res) {
+      setAdded(res);
+      qc.setQueryData<VM[]>(qk.vms, (list) => (list ? upsertVM(list, normalizeVM(res.vm)) : list));
+      toast.success(`Serial console added to ${vm.name}`, { description: res.nextStart ? 'It takes effect when the VM next starts.' : undefined });
+    },
+    onError: (err) => {
+      if (!(err instanceof ApiError && err.code === 'serial_console_exists')) toastError(err);
+    },
+  });
+  const running = isActive(vm.state);
+  // The server's hint says when one was added already and waits for the next start.
+  const pendingHint = view?.hint !== undefined && /was added/i.test(view.hint);
+  const exists = add.error instanceof ApiError && add.error.code === 'serial_console_exists' ? add.error : null;
+  return (
+    <div className="serial-empty" role="region" aria-label={`Serial console of ${vm.name}`}>
+      <SquareTerminal size={32} aria-hidden />
+      <h2>This VM has no serial console</h2>
+      {added || exists || pendingHint ? (
+        <>
+          <p>{added ? added.message : exists ? sentence(exists.message) : sentence(view?.hint ?? '')}</p>
+          {exists?.hint && <p className="muted">{sentence(exists.hint)}</p>}
+          {running && <p className="muted">Shut the VM down and start it again; a reboot from inside the guest is not enough.</p>}
+        </>
+      ) : (
+        <>
+          <p>
+            A serial console is a text terminal on the VM’s first serial port: boot messages, a login prompt, a rescue shell — even when the network is
+            down.
+          </p>
+          <p className="muted">
+            Adding one changes the VM’s configuration; {running ? 'it takes effect when the VM next starts (shut down, then start)' : 'the VM gets it when it starts'}
+            . The guest must use it too (on Linux, <code>console=ttyS0</code> on the kernel command line).
+          </p>
+          <button type="button" className="btn btn-primary" onClick={() => add.mutate()} disabled={add.isPending}>
+            {add.isPending ? <LoaderCircle size={16} className="spin" aria-hidden /> : <Plus size={16} aria-hidden />}
+            Add serial console
+          </button>
+        </>
+      )}
+    </div>
+  );
+}
+
+function SizeItem({ cols, rows, onType }: { cols: number; rows: number; onType: (cmd: string) => void }) {
+  const cmd = sttyCommand(cols, rows);
+  return (
+    <Popover.Root>
+      <Tip text="Terminal size: tell the guest">
+        <Popover.Trigger className="btn btn-small btn-ghost serial-size" aria-label={`Terminal size ${cols} columns by ${rows} rows`}>
+          {cols}×{rows}
+        </Popover.Trigger>
+      </Tip>
+      <Popover.Portal>
+        <Popover.Content className="popover serial-size-pop" side="bottom" align="end" sideOffset={6} collisionPadding={8}>
+          <h3 className="popover-title">Terminal size</h3>
+          <p>
+            This terminal is {cols} columns by {rows} rows. A serial line cannot tell the guest, so full-screen programs (editors, <code>top</code>)
+            assume 80×24 until you set it:
+          </p>
+          <pre className="serial-cmd">{cmd}</pre>
+          <div className="serial-size-actions">
+            <button
+              type="button"
+              className="btn btn-small"
+              onClick={() => void copyText(cmd).then((ok) => (ok ? toast.success('Command copied') : toast.error('The browser did not allow copying')))}
+            >
+              <Copy size={14} aria-hidden /> Copy command
+            </button>
+            <Popover.Close className="btn btn-small" onClick={() => onType(cmd)}>
+              <SquareTerminal size={14} aria-hidden /> Type it in the console
+            </Popover.Close>
+          </div>
+          <p className="muted small">Typing leaves it on the command line: check it, then press Enter.</p>
+          <Popover.Arrow className="popover-arrow" />
+        </Popover.Content>
+      </Popover.Portal>
+    </Popover.Root>
+  );
+}
+
+/** The paste box, for browsers that do not let the page read the clipboard. */
+function PasteBox({ onSend, onClose }: { onSend: (text: string) => void; onClose: () => void }) {
+  const [text, setText] = useState('');
+  return (
+    <div className="serial-bar" role="group" aria-label="Paste into the console">
+      <label htmlFor="serial-paste" className="muted small">
+        The browser does not let this page read the clipboard: paste here (Ctrl+V), then send.
+      </label>
+      <textarea
+        id="serial-paste"
+        className="serial-paste"
+        rows={2}
+        value={text}
+        autoFocus
+        onChange={(e) => setText(e.target.value)}
+        onKeyDown={(e) => {
+          if (e.key === 'Escape') onClose();
+        }}
+      />
+      <button type="button" className="btn btn-small btn-primary" disabled={!text} onClick={() => onSend(text)}>
+        Send
+      </button>
+      <IconButton label="Close paste box" onClick={onClose}>
+        <X size={16} aria-hidden />
+      </IconButton>
+    </div>
+  );
+}
+
+function SearchBar({
+  search,
+  onClose,
+}: {
+  search: NonNullable<ReturnType<typeof useSerialTerminal>['search']>;
+  onClose: () => void;
+}) {
+  const [q, setQ] = useState('');
+  const [caseSensitive, setCaseSensitive] = useState(false);
+  const [result, setResult] = useState<{ index: number; count: number } | null>(null);
+  const theme = useDocumentTheme();
+  const input = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    input.current?.focus();
+    input.current?.select();
+  }, []);
+  useEffect(() => {
+    const sub = search.onDidChangeResults((r) => setResult({ index: r.resultIndex, count: r.resultCount }));
+    return () => {
+      sub.dispose();
+      search.clearDecorations();
+    };
+  }, [search]);
+  const opts = { caseSensitive, decorations: searchDecorations(theme === 'dark') };
+  const find = (dir: 1 | -1, term = q, incremental = false) => {
+    if (!term) {
+      search.clearDecorations();
+      setResult(null);
+      return;
+    }
+    const found = dir > 0 ? search.findNext(term, { ...opts, incremental }) : search.findPrevious(term, opts);
+    if (!found) setResult({ index: -1, count: 0 });
+  };
+  const onKey = (e: ReactKeyboardEvent<HTMLInputElement>) => {
+    if (e.key === 'Enter') {
+      e.preventDefault();
+      find(e.shiftKey ? -1 : 1);
+    } else if (e.key === 'Escape') {
+      e.preventDefault();
+      onClose();
+    }
+  };
+  let summary = '';
+  if (q && result) summary = result.count === 0 ? 'No matches' : result.index >= 0 ? `${result.index + 1} of ${result.count}` : `${result.count}+ matches`;
+  return (
+    <div className="serial-bar" role="search" aria-label="Find in scrollback">
+      <Search size={15} aria-hidden className="muted" />
+      <input
+        ref={input}
+        type="search"
+        aria-label="Find in scrollback"
+        placeholder="Find in scrollback"
+        value={q}
+        onChange={(e) => {
+          setQ(e.target.value);
+          find(1, e.target.value, true);
+        }}
+        onKeyDown={onKey}
+      />
+      <span className="serial-matches small muted" aria-live="polite">
+        {summary}
+      </span>
+      <label className="serial-check small">
+        <input
+          type="checkbox"
+          checked={caseSensitive}
+          onChange={(e) => {
+            setCaseSensitive(e.target.checked);
+          }}
+        />
+        Match case
+      </label>
+      <IconButton label="Previous match" tip="Previous match (Shift+Enter)" onClick={() => find(-1)} disabled={!q}>
+        <ChevronUp size={16} aria-hidden />
+      </IconButton>
+      <IconButton label="Next match" tip="Next match (Enter)" onClick={() => find(1)} disabled={!q}>
+        <ChevronDown size={16} aria-hidden />
+      </IconButton>
+      <IconButton label="Close search" tip="Close search (Escape)" onClick={onClose}>
+        <X size={16} aria-hidden />
+      </IconButton>
+    </div>
+  );
+}
+
+export function SerialConsole({ vm, fill }: { vm: VM; fill: 'page' | 'parent' }) {
+  const box = useRef<HTMLDivElement>(null);
+  const screen = useRef<HTMLDivElement>(null);
+  const tools = useRef<HTMLDivElement>(null);
+  const [searching, setSearching] = useState(false);
+  const [pasting, setPasting] = useState(false);
+  const fontSize = useStore(serialSettingsStore, (s) => s.fontSize);
+  const running = isActive(vm.state);
+  // A VM that is off and has no console: nothing to connect to until one is added.
+  const offline = !running && !vm.serialConsole;
+  useFillPage(box, fill === 'page');
+
+  const copySelection = useRef<() => void>(() => undefined);
+  const t = useSerialTerminal(screen, {
+    host: vm.host,
+    uuid: vm.uuid,
+    running,
+    enabled: !offline,
+    label: `Serial console of ${vm.name}: input`,
+    keys: {
+      onFind: () => setSearching(true),
+      onCopy: () => copySelection.current(),
+      onLeave: () => tools.current?.querySelector<HTMLButtonElement>('button:not(:disabled)')?.focus(),
+      onSendProblem: (r, n) => {
+        if (r === 'too-large') {
+          toast.error('Too much to paste into a serial console at once', {
+            description: `That is about ${Math.ceil(n / 1024)} KiB; up to ${MAX_PASTE_BYTES / 1024} KiB go at once. Transfer files another way (scp, a shared disk).`,
+          });
+        }
+      },
+    },
+  });
+  const { term, conn, view } = t;
+  const noConsole = offline || view.phase === 'no-console';
+
+  const focusTerm = useCallback(() => term?.focus(), [term]);
+  copySelection.current = () => {
+    const sel = term?.getSelection() ?? '';
+    if (!sel) {
+      toast.info('Select text in the console first', { description: 'Drag with the mouse; double-click selects a word.' });
+      return;
+    }
+    void copyText(sel).then((ok) => (ok ? toast.success('Copied') : toast.error('The browser did not allow copying', { description: 'Use Ctrl+C in the browser menu, or right-click → Copy.' })));
+    focusTerm();
+  };
+  const paste = async () => {
+    const text = await readText();
+    if (text === null) {
+      setPasting(true);
+      return;
+    }
+    if (text) term?.paste(text);
+    focusTerm();
+  };
+
+  // Focus the terminal when it appears, so that typing goes to the guest at once.
+  useEffect(() => {
+    if (term) term.focus();
+  }, [term]);
+
+  // Ctrl+Shift+F anywhere in the console (toolbar, status line) opens the search too.
+  const onKeyDown = (e: ReactKeyboardEvent) => {
+    if (e.ctrlKey && e.shiftKey && !e.altKey && e.code === 'KeyF') {
+      e.preventDefault();
+      setSearching(true);
+    }
+  };
+
+  const disabled = !term;
+  // Without a console, the panel covers the terminal, which stays laid out
+  // (xterm measures its cells once) but out of reach (inert).
+  return (
+    <div ref={box} className={`serial serial-fill-${fill}`} onKeyDown={onKeyDown}>
+      {noConsole && <NoConsolePanel vm={vm} view={offline ? null : view} />}
+      <div className="serial-console" inert={noConsole}>
+      <div className="serial-toolbar" ref={tools} role="group" aria-label="Serial console tools">
+        <StatusPill view={view} />
+        {view.truncated && (
+          <Tip text="The server keeps the last 256 KiB of output; older output was dropped.">
+            <span className="muted small serial-note" tabIndex={0}>
+              older output dropped
+            </span>
+          </Tip>
+        )}
+        <span className="serial-spacer" />
+        <IconButton label="Find in scrollback" tip="Find in scrollback (Ctrl+Shift+F)" onClick={() => setSearching(true)} disabled={disabled} aria-pressed={searching}>
+          <Search size={16} aria-hidden />
+        </IconButton>
+        <IconButton label="Copy selection" tip="Copy selection (Ctrl+Shift+C)" onClick={() => copySelection.current()} disabled={disabled}>
+          <Copy size={16} aria-hidden />
+        </IconButton>
+        <IconButton label="Paste" tip="Paste (Ctrl+Shift+V)" onClick={() => void paste()} disabled={disabled || !view.live}>
+          <ClipboardPaste size={16} aria-hidden />
+        </IconButton>
+        <IconButton
+          label="Clear screen"
+          tip="Clear and reset this terminal (here only: the guest and other viewers are not affected)"
+          onClick={() => {
+            term?.reset();
+            focusTerm();
+          }}
+          disabled={disabled}
+        >
+          <Eraser size={16} aria-hidden />
+        </IconButton>
+        <span className="serial-sep" aria-hidden />
+        <IconButton label="Smaller text" tip={`Smaller text (now ${fontSize} px)`} onClick={() => updateSerialSettings({ fontSize: stepFontSize(fontSize, -1) })} disabled={fontSize <= 10}>
+          <AArrowDown size={16} aria-hidden />
+        </IconButton>
+        <IconButton label="Larger text" tip={`Larger text (now ${fontSize} px)`} onClick={() => updateSerialSettings({ fontSize: stepFontSize(fontSize, 1) })} disabled={fontSize >= 24}>
+          <AArrowUp size={16} aria-hidden />
+        </IconButton>
+        <SizeItem
+          cols={t.cols}
+          rows={t.rows}
+          onType={(cmd) => {
+            conn?.send(cmd);
+            focusTerm();
+          }}
+        />
+        {fill === 'page' && (
+          <IconButton label="Open in a new window" tip="Open in a new window" onClick={() => openPopout(vm.host, vm.uuid)}>
+            <ExternalLink size={16} aria-hidden />
+          </IconButton>
+        )}
+      </div>
+      <StatusLine vm={vm} view={view} onReconnect={() => conn?.connect()} onTakeOver={() => conn?.takeOver()} />
+      {searching && t.search && (
+        <SearchBar
+          search={t.search}
+          onClose={() => {
+            setSearching(false);
+            focusTerm();
+          }}
+        />
+      )}
+      {pasting && (
+        <PasteBox
+          onClose={() => {
+            setPasting(false);
+            focusTerm();
+          }}
+          onSend={(text) => {
+            term?.paste(text);
+            setPasting(false);
+            focusTerm();
+          }}
+        />
+      )}
+      <div className="serial-frame" role="region" aria-label={`Serial console of ${vm.name}`} data-phase={view.phase}>
+        <div className="serial-screen" ref={screen} />
+      </div>
+      <p className="serial-help muted small">
+        <kbd>Ctrl+Shift+F</kbd> find · <kbd>Ctrl+Shift+C</kbd> / <kbd>Ctrl+Shift+V</kbd> copy / paste · <kbd>Ctrl+]</kbd> leave the terminal
+      </p>
+      </div>
+    </div>
+  );
+}
