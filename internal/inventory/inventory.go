@@ -323,7 +323,9 @@ func readVM(l *libvirt.Libvirt, hostName string, dom libvirt.Domain) (VM, error)
 	}
 	vm.State, vm.Reason = StateName(state), ReasonName(state, reason)
 	vm.Actions = AllowedActions(vm.State)
-	doc, err := l.DomainGetXMLDesc(dom, 0)
+	// The secure flag makes libvirt include passwords, so that "has a
+	// password" is known; only that boolean leaves this function.
+	doc, err := l.DomainGetXMLDesc(dom, libvirt.DomainXMLSecure)
 	if err != nil {
 		return vm, fmt.Errorf("get XML of %s: %w", dom.Name, err)
 	}
