@@ -10,7 +10,7 @@
 // Common flags: --dir (guest build dir, default
 // /var/lib/libvirt/images/kvm-manager-test), --type (kvm or qemu; default:
 // detected, see `testguest detect`), --socket (libvirt socket), and for create
-// and xml --memory, --disk, --no-vnc.
+// and xml --memory, --disk, --no-vnc, --no-serial.
 //
 // create prints the ttyS1 log path on stdout, and with --wait the boot id the
 // guest reported. detect prints "kvm" or "qemu" on stdout and the reason on
@@ -37,7 +37,7 @@ const usage = `usage:
   testguest remove --name N [--dir D] [--socket S]
   testguest detect [--force] [--dir D] [--socket S]
   testguest xml --name N [common flags]
-common flags: --dir D --type kvm|qemu --memory MiB --disk MiB --no-vnc --socket S
+common flags: --dir D --type kvm|qemu --memory MiB --disk MiB --no-vnc --no-serial --socket S
 `
 
 func main() {
@@ -84,6 +84,7 @@ type common struct {
 	memory int
 	disk   int
 	noVNC  bool
+	noSer  bool
 }
 
 func newFlags(cmd string, withName, withVM bool) *common {
@@ -98,6 +99,7 @@ func newFlags(cmd string, withName, withVM bool) *common {
 		c.fs.IntVar(&c.memory, "memory", testguest.DefaultMemoryMiB, "guest memory in `MiB`")
 		c.fs.IntVar(&c.disk, "disk", testguest.DefaultDataDiskMiB, "data disk size in `MiB`")
 		c.fs.BoolVar(&c.noVNC, "no-vnc", false, "no VNC display")
+		c.fs.BoolVar(&c.noSer, "no-serial", false, "no serial ports and no console (so no ttyS1 log to --wait on)")
 	}
 	return c
 }
@@ -140,6 +142,7 @@ func (c *common) options(l *libvirt.Libvirt) (testguest.Options, error) {
 		MemoryMiB:   c.memory,
 		DataDiskMiB: c.disk,
 		NoVNC:       c.noVNC,
+		NoSerial:    c.noSer,
 	}, nil
 }
 
@@ -153,6 +156,9 @@ func runCreate(args []string) error {
 	}
 	if *wait && !*start {
 		return errors.New("--wait needs --start")
+	}
+	if *wait && c.noSer {
+		return errors.New("--wait needs the ttyS1 log, which --no-serial leaves out")
 	}
 	l, err := c.connect()
 	if err != nil {

@@ -39,6 +39,7 @@ type RFBError struct {
 	Msg string
 }
 
+// Error returns the message.
 func (e *RFBError) Error() string { return e.Msg }
 
 // parseRFBVersion reads a 12-byte ProtocolVersion message ("RFB 003.008\n")

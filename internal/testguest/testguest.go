@@ -73,6 +73,10 @@ type Options struct {
 	NoVNC bool
 	// ExtraCmdline is appended to the kernel command line.
 	ExtraCmdline string
+	// NoSerial leaves out both serial ports and the console: a VM without a
+	// serial console, as some real VMs are (the guest still boots; with no
+	// ttyS1 there is no log to wait on). Tests of adding a console use it.
+	NoSerial bool
 }
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
@@ -224,6 +228,9 @@ func DomainXML(opts Options) (string, error) {
 				Model: libvirtxml.DomainVideoModel{Type: "vga", Heads: 1, Primary: "yes"},
 			}},
 		},
+	}
+	if o.NoSerial {
+		dom.Devices.Serials, dom.Devices.Consoles = nil, nil
 	}
 	if !o.NoVNC {
 		dom.Devices.Graphics = []libvirtxml.DomainGraphic{{

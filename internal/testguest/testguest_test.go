@@ -140,6 +140,27 @@ func TestDomainXMLOptions(t *testing.T) {
 	}
 }
 
+func TestDomainXMLNoSerial(t *testing.T) {
+	for _, tc := range []struct {
+		noSerial          bool
+		serials, consoles int
+	}{
+		{noSerial: false, serials: 2, consoles: 1},
+		{noSerial: true, serials: 0, consoles: 0},
+	} {
+		dom := parseXML(t, Options{Name: "kmtest-serial", Dir: "/g", NoSerial: tc.noSerial})
+		if got := len(dom.Devices.Serials); got != tc.serials {
+			t.Errorf("NoSerial=%v: %d serial ports, want %d", tc.noSerial, got, tc.serials)
+		}
+		if got := len(dom.Devices.Consoles); got != tc.consoles {
+			t.Errorf("NoSerial=%v: %d consoles, want %d", tc.noSerial, got, tc.consoles)
+		}
+		if len(dom.Devices.Disks) != 1 || len(dom.Devices.Graphics) != 1 {
+			t.Errorf("NoSerial=%v changed other devices: %+v", tc.noSerial, dom.Devices)
+		}
+	}
+}
+
 func TestDomainXMLRelativeDir(t *testing.T) {
 	dom := parseXML(t, Options{Name: "kmtest-rel", Dir: "guest"})
 	if !filepath.IsAbs(dom.OS.Kernel) || !filepath.IsAbs(dom.Devices.Disks[0].Source.File.File) {

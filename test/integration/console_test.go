@@ -429,6 +429,15 @@ func TestConsoleTicketRules(t *testing.T) {
 		}
 		ws.CloseNow()
 		gcRefused(t, "second use", tk.URL, gcBearer(), 403, "invalid_ticket")
+		// Neither the used nor the refused request logged the ticket (the
+		// server logs every request at debug level here).
+		waitFor(t, 5*time.Second, "the requests to be logged", func() bool {
+			return strings.Count(srv.Log(), "path="+gcPath(a.UUID, "/console/ws")) >= 2
+		})
+		time.Sleep(500 * time.Millisecond) // the closed console's line comes last
+		if strings.Contains(srv.Log(), tk.Ticket) {
+			t.Error("the server log contains a console ticket")
+		}
 	})
 	t.Run("wrong VM", func(t *testing.T) {
 		t.Parallel()

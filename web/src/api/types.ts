@@ -186,3 +186,214 @@ export type SerialServerMessage =
   | { type: 'scrollback-end' }
   | { type: 'status'; state: SerialState; message?: string; hint?: string }
   | { type: 'error'; code: string; message: string };
+
+// ---- snapshots (…/snapshots; see the snapshot paths in api/openapi.yaml) ----
+
+/** The VM's state when a snapshot was taken; disk-snapshot is a disk-only snapshot of a running VM. */
+export type SnapshotState = 'running' | 'paused' | 'shutoff' | 'disk-snapshot' | (string & {});
+
+/** One snapshot as lists show it. */
+export interface Snapshot {
+  name: string;
+  description: string;
+  creationTime: string;
+  state: SnapshotState;
+  /** Absent for a root. */
+  parent?: string;
+  /** Direct children, oldest first. */
+  children: string[] | null;
+  descendants: number;
+  current: boolean;
+  location: 'internal' | 'external' | (string & {});
+  /** Holds the VM's memory state. */
+  memory: boolean;
+  /** A console screenshot is stored with it. */
+  screenshot: boolean;
+  /** Only with ?sizes=true. */
+  memoryStateBytes?: number;
+}
+
+/** One node of the snapshot tree (names only; the flat list has the rest). */
+export interface SnapshotTreeNode {
+  name: string;
+  children: SnapshotTreeNode[] | null;
+}
+
+/** Whether something is possible now, and if not why and what would fix it. */
+export interface SnapshotCapability {
+  possible: boolean;
+  location?: 'internal' | 'external' | (string & {});
+  reasons: string[] | null;
+  fixes: string[] | null;
+  /** Caveats that hold even when possible. */
+  notes: string[] | null;
+}
+
+/** The pre-flight for a new snapshot. */
+export interface SnapshotCapabilities {
+  vmState: string;
+  libvirtVersion: string;
+  /** The kind a create without "memory" takes. */
+  default: 'memory' | 'disk-only';
+  memory: SnapshotCapability;
+  'disk-only': SnapshotCapability;
+  quiesce: SnapshotCapability;
+  revertExternal: SnapshotCapability;
+  guestAgent: 'connected' | 'disconnected' | 'none' | 'unknown' | (string & {});
+}
+
+/** The snapshot operation running on a VM. */
+export interface SnapshotBusy {
+  /** Operation id; empty for a quick change. */
+  operation: string;
+  kind: 'create' | 'revert' | 'delete' | 'edit' | (string & {});
+  snapshot: string;
+  since: string;
+}
+
+/** GET …/snapshots */
+export interface SnapshotList {
+  host: string;
+  uuid: string;
+  vm: string;
+  vmState: string;
+  count: number;
+  /** Absent when there is no current snapshot. */
+  current?: string;
+  /** Parents before children, siblings oldest first. */
+  snapshots: Snapshot[] | null;
+  /** The roots, oldest first. */
+  tree: SnapshotTreeNode[] | null;
+  capabilities: SnapshotCapabilities;
+  busy?: SnapshotBusy;
+  /** Whether the server stores a screenshot with new snapshots. */
+  screenshots: boolean;
+  sizesError?: string;
+}
+
+/** POST …/snapshots */
+export interface SnapshotCreateRequest {
+  name: string;
+  description?: string;
+  memory?: boolean;
+  quiesce?: boolean;
+}
+
+/** The result of a finished snapshot-create operation. */
+export interface SnapshotCreateResult {
+  snapshot: Snapshot;
+  quiesced: boolean;
+  screenshotPending: boolean;
+}
+
+export type RevertAfter = 'snapshot' | 'running' | 'paused';
+
+/** POST …/snapshots/{name}/revert */
+export interface SnapshotRevertRequest {
+  after?: RevertAfter;
+  confirm?: boolean;
+  /** Only after a revert failed with revert_risky and the user accepted the risk. */
+  force?: boolean;
+}
+
+/** What a revert throws away. */
+export interface RevertImpact {
+  /** When the state that would be lost began; absent without a current snapshot. */
+  since?: string;
+  message: string;
+}
+
+/** The result of a finished snapshot-revert operation. */
+export interface SnapshotRevertResult {
+  snapshot: string;
+  vmState: string;
+  lost: RevertImpact;
+  forced: boolean;
+}
+
+export type SnapshotDeleteScope = 'one' | 'subtree' | 'children';
+
+/** The result of a finished snapshot-delete operation. */
+export interface SnapshotDeleteResult {
+  deleted: string[] | null;
+  current?: string;
+}
+
+/** A figure read from QEMU or the file system, or why it cannot be known. */
+export interface SnapshotSize {
+  bytes: number | null;
+  source?: string;
+  unknown?: string;
+}
+
+/** One disk of a snapshot. */
+export interface SnapshotDisk {
+  name: string;
+  location: 'internal' | 'external' | 'no' | (string & {});
+  image?: string;
+  overlay?: string;
+  usage: SnapshotSize;
+  imageAllocation: SnapshotSize;
+}
+
+/** GET …/snapshots/{name} */
+export interface SnapshotDetails extends Snapshot {
+  vmState: string;
+  disks: SnapshotDisk[] | null;
+  /** Absent when the snapshot has no memory. */
+  memoryState?: SnapshotSize;
+  /** The domain configuration captured with the snapshot. */
+  domainXML: string;
+  revert: SnapshotCapability & { needsConfirm: boolean; impact: RevertImpact };
+  delete: Record<SnapshotDeleteScope, SnapshotCapability>;
+}
+
+/** GET …/snapshots/{name}/diff */
+export interface SnapshotDiff {
+  snapshot: string;
+  identical: boolean;
+  summary: string[] | null;
+  /** Unified diff: "---" the snapshot, "+++" today. */
+  unified: string;
+}
+
+/** Payload of a `snapshot` event. */
+export interface SnapshotEvent {
+  host: string;
+  uuid: string;
+  vm: string;
+  change: 'created' | 'reverted' | 'deleted' | 'edited' | 'screenshot' | 'external' | (string & {});
+  names: string[] | null;
+  count: number;
+  current?: string;
+}
+
+// ---- graphical console (POST …/console, …/console/ws, …/graphics/vnc, …/screenshot, …/thumbnail) ----
+
+/** A single-use ticket for the graphical console's WebSocket (valid 30 s). */
+export interface ConsoleTicket {
+  ticket: string;
+  /** Path and query of the WebSocket, relative to the server. */
+  url: string;
+  expiresInSeconds: number;
+}
+
+/** The answer to POST …/graphics/vnc. */
+export interface VNCAdded {
+  /** False when the definition already had VNC graphics. */
+  added: boolean;
+  /** The VM runs: the display appears after it is shut down and started again. */
+  effectiveAtNextStart: boolean;
+  message: string;
+  vm: VM;
+}
+
+/** The answer to POST …/screenshot: where the server saved it. */
+export interface SavedScreenshot {
+  /** Absolute path on the server. */
+  path: string;
+  name: string;
+  bytes: number;
+  width: number;
+  height: number;
+}

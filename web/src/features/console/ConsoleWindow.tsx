@@ -1,14 +1,46 @@
-// The graphical console in a window of its own (/popout/console/:host/:uuid).
+// The graphical console in a window of its own (/popout/console/:host/:uuid):
+// the VM's name and state, and the console filling the rest.
 
-import { Placeholder } from '../../components/Placeholder';
-import { Monitor } from 'lucide-react';
+import { useVMs } from '../../api/queries';
+import { ErrorNote } from '../../components/ErrorNote';
+import { StateBadge } from '../../components/StateBadge';
+import { useTitle } from '../../components/useTitle';
+import { VncConsole } from './VncConsole';
+import './console.css';
 
 export default function ConsoleWindow({ host, uuid }: { host: string; uuid: string }) {
+  const vms = useVMs();
+  const vm = vms.data?.find((v) => v.host === host && v.uuid === uuid.toLowerCase());
+  useTitle(vm ? `${vm.name} · Console` : 'Console');
+  if (vms.isPending) {
+    return (
+      <div className="vnc-window muted" role="status">
+        Loading…
+      </div>
+    );
+  }
+  if (!vm) {
+    return (
+      <div className="vnc-window">
+        <h1>VM not found</h1>
+        {vms.isError ? (
+          <ErrorNote error={vms.error} />
+        ) : (
+          <p>
+            Host “{host}” has no VM with UUID <span className="mono">{uuid}</span>. It may have been deleted.
+          </p>
+        )}
+      </div>
+    );
+  }
   return (
-    <Placeholder icon={<Monitor size={32} aria-hidden />} title="Graphical console">
-      <p>
-        The graphical console of {host}/{uuid} arrives in a later release of KVM Manager.
-      </p>
-    </Placeholder>
+    <div className="vnc-window">
+      <div className="vnc-window-head">
+        <h1>{vm.name}</h1>
+        <StateBadge state={vm.state} reason={vm.reason} />
+        <span className="muted small">graphical console · on {vm.host}</span>
+      </div>
+      <VncConsole vm={vm} fill="parent" />
+    </div>
   );
 }

@@ -16,6 +16,7 @@ import { settingsStore } from '../settings/settings';
 import { QuickActions } from '../vms/QuickActions';
 import { useHistory, useSeries } from '../vms/useSeries';
 import { useRunningOperation } from '../vms/useRunningOperation';
+import { VMThumbnail } from '../console/VMThumbnail';
 
 const selectWindow = (s: { graphWindowMinutes: number }) => s.graphWindowMinutes * 60_000;
 
@@ -70,21 +71,24 @@ export const VMCard = memo(function VMCard({ vm, hostDown }: { vm: VM; hostDown:
         </span>
       </div>
       {active ? (
-        <div className="vm-card-graphs">
-          <div className="metric">
-            <Cpu size={13} aria-hidden className="metric-icon" />
-            <Sparkline points={series} field="cpu" max={100} windowMs={windowMs} label={`CPU of ${vm.name}`} />
-            <span className="metric-value" aria-label="CPU usage">
-              {formatPercent(cpu)}
-            </span>
+        <div className="vm-card-live">
+          <div className="vm-card-graphs">
+            <div className="metric">
+              <Cpu size={13} aria-hidden className="metric-icon" />
+              <Sparkline points={series} field="cpu" max={100} windowMs={windowMs} label={`CPU of ${vm.name}`} />
+              <span className="metric-value" aria-label="CPU usage">
+                {formatPercent(cpu)}
+              </span>
+            </div>
+            <div className="metric">
+              <MemoryStick size={13} aria-hidden className="metric-icon" />
+              <Sparkline points={series} field="mem" max={memMax} windowMs={windowMs} label={`Memory of ${vm.name}`} />
+              <span className="metric-value" aria-label="Memory used">
+                {formatKiB(mem)}
+              </span>
+            </div>
           </div>
-          <div className="metric">
-            <MemoryStick size={13} aria-hidden className="metric-icon" />
-            <Sparkline points={series} field="mem" max={memMax} windowMs={windowMs} label={`Memory of ${vm.name}`} />
-            <span className="metric-value" aria-label="Memory used">
-              {formatKiB(mem)}
-            </span>
-          </div>
+          {(vm.graphics?.length ?? 0) > 0 && <VMThumbnail host={vm.host} uuid={vm.uuid} name={vm.name} />}
         </div>
       ) : (
         <div className="vm-card-graphs vm-card-idle muted">Not running</div>

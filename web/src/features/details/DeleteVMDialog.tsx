@@ -159,7 +159,8 @@ export function DeleteVMDialog({ vm, open, onOpenChange, localHost }: { vm: VM; 
                 <legend>Snapshots</legend>
                 <p>
                   This VM has {plural(vm.snapshotCount, 'snapshot')}
-                  {snapNames.length > 0 ? `: ${snapNames.join(', ')}` : ''}. A VM with snapshots can only be deleted together with them.
+                  {snapNames.length > 0 ? `: ${snapNames.slice(0, 12).join(', ')}${snapNames.length > 12 ? ` and ${snapNames.length - 12} more` : ''}` : ''}. A VM
+                  with snapshots can only be deleted together with them.
                 </p>
                 <div className="check-row">
                   <input id="del-snaps" type="checkbox" checked={snapshots} onChange={(e) => setSnapshots(e.target.checked)} />

@@ -1,7 +1,7 @@
 // A VM's own page (/vms/:host/:uuid[/tab]): header with power actions, and
 // the Overview, Console, Serial and Snapshots tabs.
 
-import { ArrowLeft, Trash2, LoaderCircle } from 'lucide-react';
+import { ArrowLeft, Camera, Trash2, LoaderCircle } from 'lucide-react';
 import { Tabs } from 'radix-ui';
 import { lazy, Suspense, useState } from 'react';
 import { Link, useLocation } from 'wouter';
@@ -15,6 +15,7 @@ import { formatVCPUs, formatKiB } from '../../lib/format';
 import { ACTION_INFO, DETAILS_TABS, vmHref, type DetailsTab } from '../../lib/vm';
 import { describeOperation, describeProgress } from '../operations/operations';
 import { useShortcuts } from '../shortcuts/ShortcutsProvider';
+import { requestCreate } from '../snapshots/createRequest';
 import { ACTION_ICONS, SHORTCUT_HINT } from '../vms/QuickActions';
 import { useRunningOperation } from '../vms/useRunningOperation';
 import { useVMAction } from '../vms/useVMAction';
@@ -136,6 +137,21 @@ export default function VMDetailsPage({ host, uuid, tab }: { host: string; uuid:
           </div>
           <div className="details-actions" role="group" aria-label="Power actions">
             <PowerButtons vm={vm} disabled={hostDown} />
+            <Tip text="Take snapshot (t)">
+              <button
+                type="button"
+                className="btn"
+                aria-label="Take snapshot"
+                disabled={hostDown || op?.kind.startsWith('snapshot-') === true}
+                onClick={() => {
+                  requestCreate(host, uuid);
+                  navigate(vmHref(host, uuid, 'snapshots'));
+                }}
+              >
+                <Camera size={16} aria-hidden />
+                Take snapshot
+              </button>
+            </Tip>
             <Tip text="Delete (Delete)">
               <button type="button" className="btn btn-danger-outline" data-action="Delete" onClick={() => setDeleting(true)} disabled={hostDown}>
                 <Trash2 size={16} aria-hidden />

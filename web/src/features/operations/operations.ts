@@ -5,8 +5,9 @@ import type { QueryClient } from '@tanstack/react-query';
 import { toast } from 'sonner';
 import { qk, upsertOperation } from '../../api/cache';
 import { onOperation } from '../../api/events';
-import type { DeleteResult, Operation } from '../../api/types';
+import type { DeleteResult, Operation, SnapshotCreateResult, SnapshotDeleteResult, SnapshotRevertResult } from '../../api/types';
 import { plural } from '../../lib/format';
+import { stateLabel } from '../../lib/vm';
 
 /** Says what an operation does: "Shutting down web". */
 export function describeOperation(op: Pick<Operation, 'kind' | 'target'>): string {
@@ -45,6 +46,19 @@ export function describeResult(op: Operation): string {
       if (r.keptDisks?.length) parts.push(`${plural(r.keptDisks.length, 'disk image')} kept`);
       if (r.snapshotsDeleted) parts.push(`${plural(r.snapshotsDeleted, 'snapshot')} deleted`);
       return parts.join('; ');
+    }
+    case 'snapshot-create': {
+      const r = op.result as Partial<SnapshotCreateResult> | undefined;
+      return r?.snapshot ? `Snapshot “${r.snapshot.name}” of ${name} taken${r.quiesced ? ' (quiesced)' : ''}` : `${describeOperation(op)}: done`;
+    }
+    case 'snapshot-revert': {
+      const r = op.result as Partial<SnapshotRevertResult> | undefined;
+      return r?.snapshot ? `${name} reverted to “${r.snapshot}”${r.vmState ? `; now ${stateLabel(r.vmState).toLowerCase()}` : ''}` : `${describeOperation(op)}: done`;
+    }
+    case 'snapshot-delete': {
+      const deleted = (op.result as Partial<SnapshotDeleteResult> | undefined)?.deleted ?? [];
+      if (deleted.length === 0) return `${describeOperation(op)}: done`;
+      return deleted.length === 1 ? `Snapshot “${deleted[0] ?? ''}” of ${name} deleted` : `${plural(deleted.length, 'snapshot')} of ${name} deleted`;
     }
     default:
       return `${describeOperation(op)}: done`;

@@ -22,7 +22,7 @@ import {
   X,
 } from 'lucide-react';
 import { Popover } from 'radix-ui';
-import { useCallback, useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent as ReactKeyboardEvent } from 'react';
+import { useCallback, useEffect, useRef, useState, type KeyboardEvent as ReactKeyboardEvent } from 'react';
 import { toast } from 'sonner';
 import { api, ApiError, vmPath } from '../../api/client';
 import { qk, upsertVM } from '../../api/cache';
@@ -86,32 +86,30 @@ const TONE: Record<SerialView['phase'], 'ok' | 'warn' | 'off' | 'bad' | 'busy'> 
   ended: 'off',
 };
 
-/** Fits el's height to the rest of its scrolling page (down to the bottom margin). */
-function useFillPage(el: React.RefObject<HTMLElement | null>, enabled: boolean) {
-  useLayoutEffect(() => {
+/**
+ * The height that fills the rest of the scrolling page below el (the tab):
+ * measured when the page or the window changes size. A new height for the
+ * same top is the same height, so this settles at once.
+ */
+function useFillPage(el: React.RefObject<HTMLElement | null>, enabled: boolean): number | undefined {
+  const [height, setHeight] = useState<number>();
+  useEffect(() => {
     const node = el.current;
-    if (!node || !enabled) return;
-    const scroller = node.closest<HTMLElement>('.page-scroll');
+    const scroller = node?.closest<HTMLElement>('.page-scroll');
+    if (!node || !scroller || !enabled) return;
     const page = node.closest<HTMLElement>('.page');
-    if (!scroller) return;
-    const bottom = page ? parseFloat(getComputedStyle(page).paddingBottom) || 0 : 0;
     const update = () => {
+      const bottom = page ? parseFloat(getComputedStyle(page).paddingBottom) || 0 : 0;
       const top = node.getBoundingClientRect().top - scroller.getBoundingClientRect().top + scroller.scrollTop;
-      const h = Math.max(280, Math.floor(scroller.clientHeight - top - Math.min(bottom, 20)));
-      node.style.height = `${h}px`;
+      setHeight(Math.max(280, Math.floor(scroller.clientHeight - top - Math.min(bottom, 20))));
     };
-    update();
-    // Anything above that changes height (banners) moves the console: a new
-    // height for the same top is the same, so this settles at once.
+    // Observing fires once at the start, too.
     const ro = new ResizeObserver(update);
     ro.observe(scroller);
     if (page) ro.observe(page);
-    window.addEventListener('resize', update);
-    return () => {
-      ro.disconnect();
-      window.removeEventListener('resize', update);
-    };
+    return () => ro.disconnect();
   }, [el, enabled]);
+  return height;
 }
 
 function StatusPill({ view }: { view: SerialView }) {
@@ -129,6 +127,7 @@ function StatusPill({ view }: { view: SerialView }) {
 function StatusLine({ vm, view, onReconnect, onTakeOver }: { vm: VM; view: SerialView; onReconnect: () => void; onTakeOver: () => void }) {
   const { run, pending } = useVMAction(vm);
   const now = useNow(view.phase === 'reconnecting' ? 500 : 0);
+  const fresh = useFresh(view.phase === 'connected' && (view.reopened === true || view.tookOver === true) ? view : null, 10_000);
   let body: React.ReactNode = null;
   let tone = 'info';
   switch (view.phase) {
@@ -196,8 +195,12 @@ function StatusLine({ vm, view, onReconnect, onTakeOver }: { vm: VM; view: Seria
       );
       break;
     case 'connected':
-      if (view.reopened) {
-        body = <span>The console reopened after the VM started; what follows is new output.</span>;
+      if (view.tookOver && fresh) {
+        body = <span>You have the console now; the other client was disconnected.</span>;
+      } else if (view.reopened && fresh) {
+        body = <span>The console reopened (the VM started again, or the connection to libvirt came back): what follows is new output.</span>;
+      } else if (view.quiet) {
+        body = <span>Connected. Nothing from the guest yet: a shell prints its prompt when you press Enter.</span>;
       }
       break;
     default:
@@ -208,6 +211,17 @@ function StatusLine({ vm, view, onReconnect, onTakeOver }: { vm: VM; view: Seria
       {body}
     </div>
   );
+}
+
+/** Whether key changed (to non-null) less than ms ago: for notes that go away by themselves. */
+function useFresh(key: object | null, ms: number): boolean {
+  const [expired, setExpired] = useState<object | null>(null);
+  useEffect(() => {
+    if (!key) return;
+    const t = setTimeout(() => setExpired(key), ms);
+    return () => clearTimeout(t);
+  }, [key, ms]);
+  return key !== null && expired !== key;
 }
 
 /** Makes a server message read as a sentence: capital first letter, final full stop. */
@@ -245,7 +259,6 @@ function NoConsolePanel({ vm, view }: { vm: VM; view: SerialView | null }) {
         <>
           <p>{added ? added.message : exists ? sentence(exists.message) : sentence(view?.hint ?? '')}</p>
           {exists?.hint && <p className="muted">{sentence(exists.hint)}</p>}
-          {running && <p className="muted">Shut the VM down and start it again; a reboot from inside the guest is not enough.</p>}
         </>
       ) : (
         <>
@@ -272,7 +285,8 @@ function SizeItem({ cols, rows, onType }: { cols: number; rows: number; onType: 
   return (
     <Popover.Root>
       <Tip text="Terminal size: tell the guest">
-        <Popover.Trigger className="btn btn-small btn-ghost serial-size" aria-label={`Terminal size ${cols} columns by ${rows} rows`}>
+        <Popover.Trigger className="btn btn-small btn-ghost serial-size">
+          <span className="sr-only">Terminal size </span>
           {cols}×{rows}
         </Popover.Trigger>
       </Tip>
@@ -335,9 +349,11 @@ function PasteBox({ onSend, onClose }: { onSend: (text: string) => void; onClose
 
 function SearchBar({
   search,
+  focusSignal,
   onClose,
 }: {
   search: NonNullable<ReturnType<typeof useSerialTerminal>['search']>;
+  focusSignal: number;
   onClose: () => void;
 }) {
   const [q, setQ] = useState('');
@@ -348,7 +364,7 @@ function SearchBar({
   useEffect(() => {
     input.current?.focus();
     input.current?.select();
-  }, []);
+  }, [focusSignal]);
   useEffect(() => {
     const sub = search.onDidChangeResults((r) => setResult({ index: r.resultIndex, count: r.resultCount }));
     return () => {
@@ -356,13 +372,13 @@ function SearchBar({
       search.clearDecorations();
     };
   }, [search]);
-  const opts = { caseSensitive, decorations: searchDecorations(theme === 'dark') };
-  const find = (dir: 1 | -1, term = q, incremental = false) => {
+  const find = (dir: 1 | -1, term = q, incremental = false, cs = caseSensitive) => {
     if (!term) {
       search.clearDecorations();
       setResult(null);
       return;
     }
+    const opts = { caseSensitive: cs, decorations: searchDecorations(theme === 'dark') };
     const found = dir > 0 ? search.findNext(term, { ...opts, incremental }) : search.findPrevious(term, opts);
     if (!found) setResult({ index: -1, count: 0 });
   };
@@ -401,6 +417,7 @@ function SearchBar({
           checked={caseSensitive}
           onChange={(e) => {
             setCaseSensitive(e.target.checked);
+            find(1, q, true, e.target.checked);
           }}
         />
         Match case
@@ -423,14 +440,20 @@ export function SerialConsole({ vm, fill }: { vm: VM; fill: 'page' | 'parent' })
   const screen = useRef<HTMLDivElement>(null);
   const tools = useRef<HTMLDivElement>(null);
   const [searching, setSearching] = useState(false);
+  // Bumped by every "find" (button, Ctrl+Shift+F): focuses the search box, also when it is open.
+  const [findSignal, setFindSignal] = useState(0);
+  const openSearch = () => {
+    setSearching(true);
+    setFindSignal((n) => n + 1);
+  };
   const [pasting, setPasting] = useState(false);
   const fontSize = useStore(serialSettingsStore, (s) => s.fontSize);
   const running = isActive(vm.state);
   // A VM that is off and has no console: nothing to connect to until one is added.
   const offline = !running && !vm.serialConsole;
-  useFillPage(box, fill === 'page');
+  const height = useFillPage(box, fill === 'page');
 
-  const copySelection = useRef<() => void>(() => undefined);
+  const copyRef = useRef<() => void>(() => undefined);
   const t = useSerialTerminal(screen, {
     host: vm.host,
     uuid: vm.uuid,
@@ -438,8 +461,8 @@ export function SerialConsole({ vm, fill }: { vm: VM; fill: 'page' | 'parent' })
     enabled: !offline,
     label: `Serial console of ${vm.name}: input`,
     keys: {
-      onFind: () => setSearching(true),
-      onCopy: () => copySelection.current(),
+      onFind: openSearch,
+      onCopy: () => copyRef.current(),
       onLeave: () => tools.current?.querySelector<HTMLButtonElement>('button:not(:disabled)')?.focus(),
       onSendProblem: (r, n) => {
         if (r === 'too-large') {
@@ -454,15 +477,18 @@ export function SerialConsole({ vm, fill }: { vm: VM; fill: 'page' | 'parent' })
   const noConsole = offline || view.phase === 'no-console';
 
   const focusTerm = useCallback(() => term?.focus(), [term]);
-  copySelection.current = () => {
+  const copySelection = () => {
     const sel = term?.getSelection() ?? '';
     if (!sel) {
       toast.info('Select text in the console first', { description: 'Drag with the mouse; double-click selects a word.' });
       return;
     }
-    void copyText(sel).then((ok) => (ok ? toast.success('Copied') : toast.error('The browser did not allow copying', { description: 'Use Ctrl+C in the browser menu, or right-click → Copy.' })));
+    void copyText(sel).then((ok) => (ok ? toast.success('Copied') : toast.error('The browser did not allow copying', { description: 'Right-click the selection and choose Copy.' })));
     focusTerm();
   };
+  useEffect(() => {
+    copyRef.current = copySelection;
+  });
   const paste = async () => {
     const text = await readText();
     if (text === null) {
@@ -482,7 +508,7 @@ export function SerialConsole({ vm, fill }: { vm: VM; fill: 'page' | 'parent' })
   const onKeyDown = (e: ReactKeyboardEvent) => {
     if (e.ctrlKey && e.shiftKey && !e.altKey && e.code === 'KeyF') {
       e.preventDefault();
-      setSearching(true);
+      openSearch();
     }
   };
 
@@ -490,89 +516,90 @@ export function SerialConsole({ vm, fill }: { vm: VM; fill: 'page' | 'parent' })
   // Without a console, the panel covers the terminal, which stays laid out
   // (xterm measures its cells once) but out of reach (inert).
   return (
-    <div ref={box} className={`serial serial-fill-${fill}`} onKeyDown={onKeyDown}>
+    <div ref={box} className={`serial serial-fill-${fill}`} style={height ? { height } : undefined} onKeyDown={onKeyDown}>
       {noConsole && <NoConsolePanel vm={vm} view={offline ? null : view} />}
       <div className="serial-console" inert={noConsole}>
-      <div className="serial-toolbar" ref={tools} role="group" aria-label="Serial console tools">
-        <StatusPill view={view} />
-        {view.truncated && (
-          <Tip text="The server keeps the last 256 KiB of output; older output was dropped.">
-            <span className="muted small serial-note" tabIndex={0}>
-              older output dropped
-            </span>
-          </Tip>
-        )}
-        <span className="serial-spacer" />
-        <IconButton label="Find in scrollback" tip="Find in scrollback (Ctrl+Shift+F)" onClick={() => setSearching(true)} disabled={disabled} aria-pressed={searching}>
-          <Search size={16} aria-hidden />
-        </IconButton>
-        <IconButton label="Copy selection" tip="Copy selection (Ctrl+Shift+C)" onClick={() => copySelection.current()} disabled={disabled}>
-          <Copy size={16} aria-hidden />
-        </IconButton>
-        <IconButton label="Paste" tip="Paste (Ctrl+Shift+V)" onClick={() => void paste()} disabled={disabled || !view.live}>
-          <ClipboardPaste size={16} aria-hidden />
-        </IconButton>
-        <IconButton
-          label="Clear screen"
-          tip="Clear and reset this terminal (here only: the guest and other viewers are not affected)"
-          onClick={() => {
-            term?.reset();
-            focusTerm();
-          }}
-          disabled={disabled}
-        >
-          <Eraser size={16} aria-hidden />
-        </IconButton>
-        <span className="serial-sep" aria-hidden />
-        <IconButton label="Smaller text" tip={`Smaller text (now ${fontSize} px)`} onClick={() => updateSerialSettings({ fontSize: stepFontSize(fontSize, -1) })} disabled={fontSize <= 10}>
-          <AArrowDown size={16} aria-hidden />
-        </IconButton>
-        <IconButton label="Larger text" tip={`Larger text (now ${fontSize} px)`} onClick={() => updateSerialSettings({ fontSize: stepFontSize(fontSize, 1) })} disabled={fontSize >= 24}>
-          <AArrowUp size={16} aria-hidden />
-        </IconButton>
-        <SizeItem
-          cols={t.cols}
-          rows={t.rows}
-          onType={(cmd) => {
-            conn?.send(cmd);
-            focusTerm();
-          }}
-        />
-        {fill === 'page' && (
-          <IconButton label="Open in a new window" tip="Open in a new window" onClick={() => openPopout(vm.host, vm.uuid)}>
-            <ExternalLink size={16} aria-hidden />
+        <div className="serial-toolbar" ref={tools} role="group" aria-label="Serial console tools">
+          <StatusPill view={view} />
+          {view.truncated && (
+            <Tip text="The server keeps the recent output of a console (256 KiB by default); older output was dropped.">
+              <span className="muted small serial-note" tabIndex={0}>
+                older output dropped
+              </span>
+            </Tip>
+          )}
+          <span className="serial-spacer" />
+          <IconButton label="Find in scrollback" tip="Find in scrollback (Ctrl+Shift+F)" onClick={openSearch} disabled={disabled} aria-pressed={searching}>
+            <Search size={16} aria-hidden />
           </IconButton>
+          <IconButton label="Copy selection" tip="Copy selection (Ctrl+Shift+C)" onClick={copySelection} disabled={disabled}>
+            <Copy size={16} aria-hidden />
+          </IconButton>
+          <IconButton label="Paste" tip="Paste (Ctrl+Shift+V)" onClick={() => void paste()} disabled={disabled || !view.live}>
+            <ClipboardPaste size={16} aria-hidden />
+          </IconButton>
+          <IconButton
+            label="Clear screen"
+            tip="Clear and reset this terminal (here only: the guest and other viewers are not affected)"
+            onClick={() => {
+              term?.reset();
+              focusTerm();
+            }}
+            disabled={disabled}
+          >
+            <Eraser size={16} aria-hidden />
+          </IconButton>
+          <span className="serial-sep" aria-hidden />
+          <IconButton label="Smaller text" tip={`Smaller text (now ${fontSize} px)`} onClick={() => updateSerialSettings({ fontSize: stepFontSize(fontSize, -1) })} disabled={fontSize <= 10}>
+            <AArrowDown size={16} aria-hidden />
+          </IconButton>
+          <IconButton label="Larger text" tip={`Larger text (now ${fontSize} px)`} onClick={() => updateSerialSettings({ fontSize: stepFontSize(fontSize, 1) })} disabled={fontSize >= 24}>
+            <AArrowUp size={16} aria-hidden />
+          </IconButton>
+          <SizeItem
+            cols={t.cols}
+            rows={t.rows}
+            onType={(cmd) => {
+              conn?.send(cmd);
+              focusTerm();
+            }}
+          />
+          {fill === 'page' && (
+            <IconButton label="Open in a new window" tip="Open in a new window" onClick={() => openPopout(vm.host, vm.uuid)}>
+              <ExternalLink size={16} aria-hidden />
+            </IconButton>
+          )}
+        </div>
+        <StatusLine vm={vm} view={view} onReconnect={() => conn?.connect()} onTakeOver={() => conn?.takeOver()} />
+        {searching && t.search && (
+          <SearchBar
+            search={t.search}
+            focusSignal={findSignal}
+            onClose={() => {
+              setSearching(false);
+              focusTerm();
+            }}
+          />
         )}
-      </div>
-      <StatusLine vm={vm} view={view} onReconnect={() => conn?.connect()} onTakeOver={() => conn?.takeOver()} />
-      {searching && t.search && (
-        <SearchBar
-          search={t.search}
-          onClose={() => {
-            setSearching(false);
-            focusTerm();
-          }}
-        />
-      )}
-      {pasting && (
-        <PasteBox
-          onClose={() => {
-            setPasting(false);
-            focusTerm();
-          }}
-          onSend={(text) => {
-            term?.paste(text);
-            setPasting(false);
-            focusTerm();
-          }}
-        />
-      )}
-      <div className="serial-frame" role="region" aria-label={`Serial console of ${vm.name}`} data-phase={view.phase}>
-        <div className="serial-screen" ref={screen} />
-      </div>
-      <p className="serial-help muted small">
-        <kbd>Ctrl+Shift+F</kbd> find · <kbd>Ctrl+Shift+C</kbd> / <kbd>Ctrl+Shift+V</kbd> copy / paste · <kbd>Ctrl+]</kbd> leave the terminal
-      </p>
+        {pasting && (
+          <PasteBox
+            onClose={() => {
+              setPasting(false);
+              focusTerm();
+            }}
+            onSend={(text) => {
+              term?.paste(text);
+              setPasting(false);
+              focusTerm();
+            }}
+          />
+        )}
+        <div className="serial-frame" role="region" aria-label={`Serial console of ${vm.name}`} data-phase={view.phase}>
+          <div className="serial-screen" ref={screen} />
+        </div>
+        <p className="serial-help muted small">
+          <kbd>Ctrl+Shift+F</kbd> find · <kbd>Ctrl+Shift+C</kbd> / <kbd>Ctrl+Shift+V</kbd> copy / paste · <kbd>Ctrl+]</kbd> leave the terminal
+        </p>
       </div>
     </div>
   );

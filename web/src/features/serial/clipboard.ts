@@ -4,10 +4,16 @@
 // to a box the user pastes into with the keyboard.
 
 /** Copies text; false when the browser refused. */
+/** The Clipboard API, which insecure contexts lack (the DOM types say it is always there). */
+function clipboard(): Clipboard | undefined {
+  return (navigator as { clipboard?: Clipboard }).clipboard;
+}
+
 export async function copyText(text: string): Promise<boolean> {
   try {
-    if (typeof navigator.clipboard?.writeText === 'function') {
-      await navigator.clipboard.writeText(text);
+    const cb = clipboard();
+    if (cb) {
+      await cb.writeText(text);
       return true;
     }
   } catch {
@@ -21,9 +27,10 @@ export async function copyText(text: string): Promise<boolean> {
   const focused = document.activeElement instanceof HTMLElement ? document.activeElement : null;
   document.body.appendChild(ta);
   ta.select();
-  let ok = false;
+  let ok: boolean;
   try {
-    // Deprecated but the only way without the Clipboard API.
+    // Deprecated, but the only way to copy without the Clipboard API.
+    // eslint-disable-next-line @typescript-eslint/no-deprecated
     ok = document.execCommand('copy');
   } catch {
     ok = false;
@@ -36,7 +43,8 @@ export async function copyText(text: string): Promise<boolean> {
 /** Reads the clipboard's text; null when the browser does not allow it (offer a paste box). */
 export async function readText(): Promise<string | null> {
   try {
-    if (typeof navigator.clipboard?.readText === 'function') return await navigator.clipboard.readText();
+    const cb = clipboard();
+    if (cb) return await cb.readText();
   } catch {
     // permission denied or unavailable
   }

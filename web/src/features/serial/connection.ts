@@ -41,8 +41,10 @@ export interface SerialView {
   /** The server's (or our) words for the phase, and what to do next. */
   message?: string | undefined;
   hint?: string | undefined;
-  /** connected: the console was reopened after the VM (re)started. */
+  /** connected: the console was reopened after the VM (re)started or libvirt came back. */
   reopened?: boolean;
+  /** connected: this window took the console over from another client. */
+  tookOver?: boolean;
   /** reconnecting: when the next attempt starts (ms since the epoch). */
   retryAt?: number;
   /** held: a take-over was asked for and is under way. */
@@ -51,6 +53,8 @@ export interface SerialView {
   live: boolean;
   /** The server's scrollback had been cut (older output is lost). */
   truncated?: boolean;
+  /** Nothing has come from the guest yet (an empty scrollback, no output since). */
+  quiet?: boolean;
 }
 
 /** The terminal, as the connection sees it. */
@@ -115,6 +119,10 @@ export class SerialConnection {
   private attachedAt = 0;
   /** The scrollback is being replayed: the terminal's answers to old queries must not reach the guest. */
   private replaying = false;
+  /** The socket has had a status: later ones are changes seen live (the first is the state at joining). */
+  private statusSeen = false;
+  /** A scrollback has been received (on any socket so far). */
+  private everAttached = false;
   private vmRunning = true;
   private disposed = false;
 
@@ -191,7 +199,7 @@ export class SerialConnection {
   /** Takes the console over from the client that holds it (libvirt's force flag). */
   takeOver(): void {
     if (this.disposed) return;
-    if (this.socket && this.socket.readyState === OPEN && this.state.phase === 'held') {
+    if (this.socket?.readyState === OPEN && this.state.phase === 'held') {
       this.socket.send(JSON.stringify({ type: 'take-over' }));
       this.set({ ...this.state, takingOver: true });
       return;
@@ -218,7 +226,7 @@ export class SerialConnection {
     const total = frames.reduce((n, f) => n + f.length, 0);
     if (total > MAX_PASTE_BYTES) return 'too-large';
     const s = this.socket;
-    if (!s || s.readyState !== OPEN || this.replaying) return 'dropped';
+    if (s?.readyState !== OPEN || this.replaying) return 'dropped';
     for (const f of frames) s.send(f as Uint8Array<ArrayBuffer>);
     return 'sent';
   }
@@ -287,6 +295,7 @@ export class SerialConnection {
       return;
     }
     this.socket = s;
+    this.statusSeen = false;
     s.binaryType = 'arraybuffer';
     s.onopen = () => {
       if (gen === this.gen) this.set({ ...this.state, live: true });
@@ -303,6 +312,7 @@ export class SerialConnection {
   private message(gen: number, data: unknown): void {
     if (data instanceof ArrayBuffer) {
       this.sink.write(new Uint8Array(data));
+      if (this.state.quiet && data.byteLength > 0) this.set({ ...this.state, quiet: false });
       return;
     }
     if (typeof data !== 'string') return;
@@ -310,9 +320,12 @@ export class SerialConnection {
     if (!m) return;
     switch (m.type) {
       case 'scrollback-start':
-        this.sink.reset();
+        // The scrollback replaces what the terminal shows; an empty one
+        // (a restarted server has none) leaves what this window already has.
+        if (m.bytes > 0 || !this.everAttached) this.sink.reset();
+        this.everAttached = true;
         this.replaying = true;
-        if (m.truncated !== (this.state.truncated ?? false)) this.set({ ...this.state, truncated: m.truncated });
+        this.set({ ...this.state, truncated: m.truncated, quiet: m.bytes === 0 });
         return;
       case 'scrollback-end':
         this.attachedAt = this.deps.now();
@@ -327,14 +340,17 @@ export class SerialConnection {
         console.warn('serial console:', m.code, m.message);
         return;
       case 'status': {
-        const base = { live: true, truncated: this.state.truncated, message: m.message, hint: m.hint };
+        const live = this.statusSeen;
+        this.statusSeen = true;
+        const base = { live: true, truncated: this.state.truncated, quiet: this.state.quiet, message: m.message, hint: m.hint };
         switch (m.state) {
           case 'connecting':
             this.set({ ...base, phase: 'connecting' });
             return;
           case 'connected':
           case 'reopened':
-            this.set({ ...base, phase: 'connected', reopened: m.state === 'reopened' });
+            // "reopened" on joining only says that the console was open before.
+            this.set({ ...base, phase: 'connected', reopened: live && m.state === 'reopened', tookOver: (live && this.state.phase === 'held') || undefined });
             return;
           case 'vm-stopped':
             this.set({ ...base, phase: 'vm-stopped' });
@@ -369,7 +385,7 @@ export class SerialConnection {
   private retryLater(reason: string, hint: string | undefined, now: boolean): void {
     this.cancelTimer();
     // "now" only once in a row: a viewer that keeps falling behind backs off too.
-    const delay = now && this.attempt === 0 ? 0 : retryDelay(this.attempt, this.deps.random);
+    const delay = now && this.attempt === 0 ? 0 : retryDelay(this.attempt, () => this.deps.random());
     this.attempt++;
     const gen = ++this.gen;
     this.set({ phase: 'reconnecting', live: false, message: reason, hint, retryAt: this.deps.now() + delay, truncated: this.state.truncated });

@@ -50,8 +50,6 @@ export function updateSerialSettings(patch: Partial<SerialSettings>): void {
 
 /** The next font size up (+1) or down (-1), staying within FONT_SIZES. */
 export function stepFontSize(current: number, dir: 1 | -1): number {
-  const i = FONT_SIZES.findIndex((f) => f >= current);
-  const at = i < 0 ? FONT_SIZES.length - 1 : i;
-  const next = Math.min(FONT_SIZES.length - 1, Math.max(0, FONT_SIZES[at] === current ? at + dir : dir > 0 ? at : at - 1));
-  return FONT_SIZES[next] ?? current;
+  if (dir > 0) return FONT_SIZES.find((f) => f > current) ?? FONT_SIZES[FONT_SIZES.length - 1] ?? current;
+  return [...FONT_SIZES].reverse().find((f) => f < current) ?? FONT_SIZES[0];
 }

@@ -1,5 +1,7 @@
 // The terminal (xterm.js with the fit and search addons) and its
-// connection, bound to a React component's lifetime.
+// connection, bound to a React component's lifetime. A small controller
+// owns them and publishes a snapshot that components read with
+// useSyncExternalStore.
 
 import { FitAddon } from '@xterm/addon-fit';
 import { SearchAddon } from '@xterm/addon-search';
@@ -10,10 +12,10 @@ import { api, vmPath } from '../../api/client';
 import type { SerialTicket } from '../../api/types';
 import { useStore } from '../../lib/store';
 import { browserDeps, SerialConnection, type SendResult, type SerialView } from './connection';
-import { serialSettingsStore } from './serialSettings';
+import { serialSettingsStore, type SerialSettings } from './serialSettings';
 import { DARK_THEME, documentTheme, LIGHT_THEME } from './theme';
 
-/** Keys the terminal leaves to the page while it has focus. */
+/** Keys the terminal leaves to the page while it has focus, and input problems. */
 export interface TerminalKeys {
   /** Ctrl+Shift+F: find in scrollback. */
   onFind: () => void;
@@ -32,14 +34,11 @@ export interface SerialTerminal {
   view: SerialView;
   cols: number;
   rows: number;
-  /** Refits the terminal to its element (after a layout change). */
-  fit: () => void;
 }
 
 const MONO = "ui-monospace, 'SFMono-Regular', 'DejaVu Sans Mono', Menlo, Consolas, 'Liberation Mono', monospace";
 
-const idle: SerialView = { phase: 'connecting', live: false };
-const noop = () => () => undefined;
+const initial: SerialTerminal = { term: null, search: null, conn: null, view: { phase: 'connecting', live: false }, cols: 80, rows: 24 };
 
 /** Follows the app's theme (settings and the system's preference set data-theme on <html>). */
 export function useDocumentTheme(): 'light' | 'dark' {
@@ -52,150 +51,182 @@ export function useDocumentTheme(): 'light' | 'dark' {
   return theme;
 }
 
-/**
- * Creates the terminal in el and connects it to the VM's serial console.
- * running says whether the VM runs (from the event stream); label names the
- * terminal's input for assistive technology.
- */
-export function useSerialTerminal(
-  el: RefObject<HTMLDivElement | null>,
-  opts: { host: string; uuid: string; running: boolean; enabled: boolean; label: string; keys: TerminalKeys },
-): SerialTerminal {
-  const { host, uuid, enabled } = opts;
-  const settings = useStore(serialSettingsStore);
-  const theme = useDocumentTheme();
-  const [parts, setParts] = useState<{ term: Terminal; fit: FitAddon; search: SearchAddon; conn: SerialConnection } | null>(null);
-  const [size, setSize] = useState({ cols: 80, rows: 24 });
-  const keys = useRef(opts.keys);
-  const running = useRef(opts.running);
-  const label = useRef(opts.label);
-  useEffect(() => {
-    keys.current = opts.keys;
-    label.current = opts.label;
-  });
+const themeFor = (t: 'light' | 'dark') => (t === 'dark' ? DARK_THEME : LIGHT_THEME);
 
-  // The terminal and its connection live as long as the component (and the VM).
-  useEffect(() => {
-    const node = el.current;
-    if (!node || !enabled) return;
+interface AttachOptions {
+  host: string;
+  uuid: string;
+  running: boolean;
+  label: string;
+  keys: RefObject<TerminalKeys>;
+}
+
+/** Owns one terminal and its connection while attached to an element. */
+class TerminalController {
+  private snap: SerialTerminal = initial;
+  private readonly listeners = new Set<() => void>();
+  private fitAddon: FitAddon | null = null;
+  private node: HTMLElement | null = null;
+
+  subscribe = (fn: () => void): (() => void) => {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  };
+
+  getSnapshot = (): SerialTerminal => this.snap;
+
+  private publish(patch: Partial<SerialTerminal>): void {
+    this.snap = { ...this.snap, ...patch };
+    for (const l of [...this.listeners]) l();
+  }
+
+  /** Creates the terminal in node and connects it; the returned function undoes it all. */
+  attach(node: HTMLElement, o: AttachOptions): () => void {
     const s = serialSettingsStore.get();
     const term = new Terminal({
       fontFamily: MONO,
       fontSize: s.fontSize,
       scrollback: s.scrollback,
-      theme: documentTheme() === 'dark' ? DARK_THEME : LIGHT_THEME,
+      theme: themeFor(documentTheme()),
       // Guest colours on our background stay readable (WCAG AA).
       minimumContrastRatio: 4.5,
       cursorBlink: true,
       cursorInactiveStyle: 'outline',
-      allowProposedApi: false,
       scrollOnUserInput: true,
+      // The search addon highlights matches with decorations, which xterm 6 counts as proposed API.
+      allowProposedApi: true,
       macOptionIsMeta: true,
     });
     const fit = new FitAddon();
     const search = new SearchAddon({ highlightLimit: 2000 });
     term.loadAddon(fit);
     term.loadAddon(search);
-    term.attachCustomKeyEventHandler((e) => {
-      if (e.type !== 'keydown') return true;
-      const ctrlShift = e.ctrlKey && e.shiftKey && !e.altKey && !e.metaKey;
-      if (ctrlShift && e.code === 'KeyF') {
-        e.preventDefault();
-        keys.current.onFind();
-        return false;
-      }
-      if (ctrlShift && e.code === 'KeyC') {
-        e.preventDefault();
-        keys.current.onCopy();
-        return false;
-      }
-      // Ctrl+Shift+V: let the browser paste (a paste event the terminal sends on) instead of typing ^V.
-      if (ctrlShift && e.code === 'KeyV') return false;
-      if (e.ctrlKey && !e.shiftKey && !e.altKey && !e.metaKey && e.code === 'BracketRight') {
-        e.preventDefault();
-        keys.current.onLeave();
-        return false;
-      }
-      return true;
-    });
+    term.attachCustomKeyEventHandler((e) => handleKey(e, o.keys.current));
     term.open(node);
-    term.textarea?.setAttribute('aria-label', label.current);
+    term.textarea?.setAttribute('aria-label', o.label);
+    this.fitAddon = fit;
+    this.node = node;
 
     const conn = new SerialConnection(
       {
         write: (data, done) => term.write(data, done),
         reset: () => term.reset(),
       },
-      browserDeps((force) => api<SerialTicket>(`${vmPath(host, uuid)}/serial`, { method: 'POST', body: force ? { force: true } : {} })),
+      browserDeps((force) => api<SerialTicket>(`${vmPath(o.host, o.uuid)}/serial`, { method: 'POST', body: force ? { force: true } : {} })),
     );
     const report = (r: SendResult, bytes: number) => {
-      if (r !== 'sent') keys.current.onSendProblem(r, bytes);
+      if (r !== 'sent') o.keys.current.onSendProblem(r, bytes);
     };
-    const onData = term.onData((d) => report(conn.send(d), d.length));
-    const onBinary = term.onBinary((d) => report(conn.sendBinary(d), d.length));
-    const onResize = term.onResize(({ cols, rows }) => setSize({ cols, rows }));
+    const subs = [
+      term.onData((d) => report(conn.send(d), new TextEncoder().encode(d).length)),
+      term.onBinary((d) => report(conn.sendBinary(d), d.length)),
+      term.onResize(({ cols, rows }) => this.publish({ cols, rows })),
+    ];
+    const unsubscribe = conn.subscribe(() => this.publish({ view: conn.view }));
 
     // Fit to the element whenever it changes size (window, font, layout).
     let frame = 0;
-    const refit = () => {
+    const ro = new ResizeObserver(() => {
       cancelAnimationFrame(frame);
-      frame = requestAnimationFrame(() => {
-        if (node.clientWidth > 0 && node.clientHeight > 0) fit.fit();
-      });
-    };
-    const ro = new ResizeObserver(refit);
+      frame = requestAnimationFrame(() => this.fit());
+    });
     ro.observe(node);
-    if (node.clientWidth > 0 && node.clientHeight > 0) fit.fit();
-    setSize({ cols: term.cols, rows: term.rows });
-
-    setParts({ term, fit, search, conn });
-    conn.start(running.current);
+    this.fit();
+    this.publish({ term, search, conn, view: conn.view, cols: term.cols, rows: term.rows });
+    conn.start(o.running);
     return () => {
       cancelAnimationFrame(frame);
       ro.disconnect();
-      onData.dispose();
-      onBinary.dispose();
-      onResize.dispose();
+      for (const d of subs) d.dispose();
+      unsubscribe();
       conn.dispose();
       term.dispose();
-      setParts(null);
+      this.fitAddon = null;
+      this.node = null;
+      this.publish(initial);
     };
-  }, [el, host, uuid, enabled]);
+  }
+
+  /** Fits the terminal to its element, unless the element is not laid out (hidden). */
+  fit(): void {
+    if (this.fitAddon && this.node && this.node.clientWidth > 0 && this.node.clientHeight > 0) this.fitAddon.fit();
+  }
+
+  apply(settings: SerialSettings, theme: 'light' | 'dark'): void {
+    const term = this.snap.term;
+    if (!term) return;
+    term.options.fontSize = settings.fontSize;
+    term.options.scrollback = settings.scrollback;
+    term.options.theme = themeFor(theme);
+    this.fit();
+  }
+}
+
+/** The terminal's own key bindings (false: xterm leaves the key alone). */
+function handleKey(e: KeyboardEvent, keys: TerminalKeys): boolean {
+  if (e.type !== 'keydown') return true;
+  const ctrlShift = e.ctrlKey && e.shiftKey && !e.altKey && !e.metaKey;
+  if (ctrlShift && e.code === 'KeyF') {
+    e.preventDefault();
+    keys.onFind();
+    return false;
+  }
+  if (ctrlShift && e.code === 'KeyC') {
+    e.preventDefault();
+    keys.onCopy();
+    return false;
+  }
+  // Ctrl+Shift+V: the browser pastes (a paste event that the terminal sends on) instead of typing ^V.
+  if (ctrlShift && e.code === 'KeyV') return false;
+  if (e.ctrlKey && !e.shiftKey && !e.altKey && !e.metaKey && e.code === 'BracketRight') {
+    e.preventDefault();
+    keys.onLeave();
+    return false;
+  }
+  return true;
+}
+
+/**
+ * Creates the terminal in el and connects it to the VM's serial console
+ * while enabled. running says whether the VM runs (from the event stream);
+ * label names the terminal's input for assistive technology.
+ */
+export function useSerialTerminal(
+  el: RefObject<HTMLDivElement | null>,
+  opts: { host: string; uuid: string; running: boolean; enabled: boolean; label: string; keys: TerminalKeys },
+): SerialTerminal {
+  const { host, uuid, enabled, running, label } = opts;
+  const [ctl] = useState(() => new TerminalController());
+  const settings = useStore(serialSettingsStore);
+  const theme = useDocumentTheme();
+  const keys = useRef(opts.keys);
+  const runningRef = useRef(running);
+  const labelRef = useRef(label);
+  useEffect(() => {
+    keys.current = opts.keys;
+    runningRef.current = running;
+    labelRef.current = label;
+  });
+
+  useEffect(() => {
+    const node = el.current;
+    if (!node || !enabled) return;
+    return ctl.attach(node, { host, uuid, running: runningRef.current, label: labelRef.current, keys });
+  }, [ctl, el, host, uuid, enabled]);
+
+  const snap = useSyncExternalStore(ctl.subscribe, ctl.getSnapshot);
 
   // The VM's state, from the event stream.
   useEffect(() => {
-    running.current = opts.running;
-    parts?.conn.setVMRunning(opts.running);
-  }, [parts, opts.running]);
-
+    snap.conn?.setVMRunning(running);
+  }, [snap.conn, running]);
   useEffect(() => {
-    parts?.term.textarea?.setAttribute('aria-label', opts.label);
-  }, [parts, opts.label]);
-
+    snap.term?.textarea?.setAttribute('aria-label', label);
+  }, [snap.term, label]);
   // Settings and theme apply at once.
   useEffect(() => {
-    if (!parts) return;
-    parts.term.options.fontSize = settings.fontSize;
-    parts.term.options.scrollback = settings.scrollback;
-    const node = el.current;
-    if (node && node.clientWidth > 0 && node.clientHeight > 0) parts.fit.fit();
-  }, [parts, settings.fontSize, settings.scrollback, el]);
-  useEffect(() => {
-    if (parts) parts.term.options.theme = theme === 'dark' ? DARK_THEME : LIGHT_THEME;
-  }, [parts, theme]);
+    if (snap.term) ctl.apply(settings, theme);
+  }, [ctl, snap.term, settings, theme]);
 
-  const view = useSyncExternalStore(parts?.conn.subscribe ?? noop, parts?.conn.getView ?? (() => idle));
-
-  return {
-    term: parts?.term ?? null,
-    search: parts?.search ?? null,
-    conn: parts?.conn ?? null,
-    view,
-    cols: size.cols,
-    rows: size.rows,
-    fit: () => {
-      const node = el.current;
-      if (parts && node && node.clientWidth > 0 && node.clientHeight > 0) parts.fit.fit();
-    },
-  };
+  return snap;
 }

@@ -6,6 +6,8 @@ import type { ReactNode } from 'react';
 import { useTitle } from '../../components/useTitle';
 import { useStore } from '../../lib/store';
 import { GRAPH_WINDOWS, settingsStore, updateSettings, type Settings } from './settings';
+import { SerialSettingsFields } from '../serial/SerialSettingsFields';
+import { ConsoleSettingsFields } from '../console/ConsoleSettingsFields';
 import './settings.css';
 
 function Choice<T extends string>({
@@ -109,8 +111,12 @@ export default function SettingsPage() {
           />
         </Section>
 
-        <Section title="Console">
-          <p className="muted">The console settings (scaling, keyboard layout, clipboard) arrive with the graphical console in a later release.</p>
+        <Section title="Console" description="The graphical console on a VM's Console tab and in its own window. Saved in this browser.">
+          <ConsoleSettingsFields />
+        </Section>
+
+        <Section title="Serial console" description="The text console on a VM's Serial tab and in its own window.">
+          <SerialSettingsFields />
         </Section>
       </div>
     </div>

@@ -54,6 +54,38 @@ export const SHORTCUT_GROUPS: ShortcutGroup[] = [
       { keys: 'Backspace', description: 'Back to the dashboard' },
     ],
   },
+  {
+    title: 'Snapshots tab',
+    items: [
+      { keys: 'n', description: 'New snapshot (t works too)' },
+      { keys: 'r', description: 'Revert to the selected snapshot (asks first)' },
+      { keys: 'Shift+D', description: 'Delete the selected snapshot (asks first)' },
+      { keys: 'e', description: 'Edit the selected snapshot’s description' },
+      { keys: '↑ ↓ ← →', description: 'In the tree: move, collapse, expand' },
+      { keys: 'Home End', description: 'In the tree: first, last node' },
+      { keys: '*', description: 'In the tree: expand all siblings' },
+      { keys: 'Delete', description: 'In the tree: delete the focused snapshot (asks first)' },
+      { keys: 'Enter', description: 'In the tree: go to the details' },
+      { keys: 'Shift+F10', description: 'In the tree: the node’s menu (or the Menu key)' },
+    ],
+  },
+  {
+    title: 'Serial console (while the terminal has focus, other keys go to the VM)',
+    items: [
+      { keys: 'Ctrl+Shift+F', description: 'Find in scrollback' },
+      { keys: 'Ctrl+Shift+C', description: 'Copy the selection' },
+      { keys: 'Ctrl+Shift+V', description: 'Paste' },
+      { keys: 'Ctrl+]', description: 'Leave the terminal (to its toolbar)' },
+    ],
+  },
+  {
+    title: 'Graphical console (click the screen: then every key goes to the VM)',
+    items: [
+      { keys: 'F11', description: 'Full screen on and off (can be given to the VM in Settings)' },
+      { keys: 'Esc', description: 'In full screen: a short press goes to the VM; hold it to leave full screen (Chrome, Edge)' },
+      { keys: 'F1 / ?', description: 'Console help, when the screen does not have focus' },
+    ],
+  },
 ];
 
 /** Browser-reserved combinations we deliberately leave alone, listed in the overlay. */

@@ -1,15 +1,337 @@
-// The VM's Snapshots tab: the snapshot tree, details and actions.
+// The VM's Snapshots tab: toolbar, pre-flight, the snapshot tree with
+// "You are here", the details of the selection, and the dialogs that
+// create, revert, delete and describe snapshots. The list is read once and
+// re-read on `snapshot` events (api/events.ts) and when a snapshot
+// operation of this VM starts or ends.
 
-import { Camera } from 'lucide-react';
-import type { VM } from '../../api/types';
-import { Placeholder } from '../../components/Placeholder';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { ChevronsDownUp, ChevronsUpDown, Pencil, Plus, RefreshCw, RotateCcw, Trash2, TriangleAlert } from 'lucide-react';
+import { ContextMenu } from 'radix-ui';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { toast } from 'sonner';
+import { qk } from '../../api/cache';
+import { onOperation } from '../../api/events';
+import { useOperations } from '../../api/queries';
+import type { Operation, SnapshotDeleteScope, VM } from '../../api/types';
+import { ErrorNote } from '../../components/ErrorNote';
+import { IconButton, Tip } from '../../components/IconButton';
 import { plural } from '../../lib/format';
+import { useStore } from '../../lib/store';
+import { vmKey } from '../../lib/vm';
+import { describeOperation, describeProgress } from '../operations/operations';
+import { useShortcuts } from '../shortcuts/ShortcutsProvider';
+import { CreateSnapshotDialog } from './CreateSnapshotDialog';
+import { clearCreateRequest, createRequestStore } from './createRequest';
+import { DeleteSnapshotDialog } from './DeleteSnapshotDialog';
+import { EditDescriptionDialog } from './EditDescriptionDialog';
+import { ancestorsOf, branchIds, buildForest, buildRows, LIVE_ID, revealIn } from './model';
+import { anyPossible, PreflightLine, Reasons } from './parts';
+import { busyStillHolds, listQuery, runningSnapshotOp } from './queries';
+import { RevertDialog } from './RevertDialog';
+import { SnapshotPanel, type PanelActions } from './SnapshotPanel';
+import { SnapshotTree } from './SnapshotTree';
+import './snapshots.css';
+
+type DialogState =
+  | { kind: 'create' }
+  | { kind: 'revert'; name: string }
+  | { kind: 'delete'; name: string; scope: SnapshotDeleteScope }
+  | { kind: 'edit'; name: string }
+  | null;
+
+/** Waits a little before following a fast-moving value (arrowing through the tree reads no details on the way). */
+function useSettled<T>(value: T, ms: number): T {
+  const [settled, setSettled] = useState(value);
+  useEffect(() => {
+    const t = setTimeout(() => setSettled(value), ms);
+    return () => clearTimeout(t);
+  }, [value, ms]);
+  return settled;
+}
+
+function TreeSkeleton() {
+  return (
+    <div className="snap-skeleton" aria-hidden="true">
+      {[0, 1, 2, 3, 4].map((i) => (
+        <div key={i} className="snap-skeleton-row" style={{ marginLeft: `${Math.min(i, 2) * 16}px` }}>
+          <span className="snap-skeleton-dot" />
+          <span className="snap-skeleton-bar" style={{ width: `${60 - i * 6}%` }} />
+        </div>
+      ))}
+    </div>
+  );
+}
+
+function isSnapshotOpOf(op: Operation, host: string, uuid: string): boolean {
+  return op.kind.startsWith('snapshot-') && op.target.host === host && op.target.uuid === uuid;
+}
 
 export default function SnapshotsTab({ vm }: { vm: VM }) {
+  const { host, uuid } = vm;
+  const qc = useQueryClient();
+  const listQ = useQuery(listQuery(host, uuid));
+  const list = listQ.data;
+  const [picked, setPicked] = useState<string | null>(null);
+  const [collapsed, setCollapsed] = useState<ReadonlySet<string>>(() => new Set());
+  const [dialog, setDialog] = useState<DialogState>(null);
+  const panelTitle = useRef<HTMLHeadingElement>(null);
+
+  // "Take snapshot" elsewhere (dashboard card, details toolbar, `t`) opens the create dialog here.
+  const requested = useStore(createRequestStore) === vmKey(host, uuid);
+  const creating = dialog?.kind === 'create' || requested;
+
+  const running = useOperations(useCallback((ops: Operation[]) => runningSnapshotOp(ops, host, uuid), [host, uuid])).data;
+  const listBusy = list?.busy;
+  const holdsIn = useCallback((ops: Operation[] | undefined) => busyStillHolds(listBusy, ops), [listBusy]);
+  const holds = useOperations(holdsIn).data ?? holdsIn(undefined);
+  const busy = running !== undefined || holds;
+
+  // The list is re-read when a snapshot operation of this VM starts (for
+  // `busy`, which names its snapshot) and ends (a failed one publishes no
+  // snapshot event), and when the VM's state changes (the pre-flight and
+  // what a revert needs depend on it).
+  useEffect(
+    () =>
+      onOperation((op) => {
+        if (isSnapshotOpOf(op, host, uuid)) void qc.invalidateQueries({ queryKey: qk.snapshots(host, uuid) });
+      }),
+    [qc, host, uuid],
+  );
+  const stateSeen = useRef(vm.state);
+  useEffect(() => {
+    if (stateSeen.current === vm.state) return;
+    stateSeen.current = vm.state;
+    void qc.invalidateQueries({ queryKey: qk.snapshots(host, uuid) });
+  }, [qc, host, uuid, vm.state]);
+
+  const forest = useMemo(() => buildForest(list?.snapshots ?? [], list?.current), [list]);
+  const rows = useMemo(() => buildRows(forest, collapsed), [forest, collapsed]);
+
+  // The selection: what the user picked while it exists, else the current snapshot, else the live state.
+  const selected = picked !== null && (picked === LIVE_ID || forest.byName.has(picked)) ? picked : (list?.current ?? LIVE_ID);
+  // A selection hidden by a collapse shows its nearest visible ancestor as selected.
+  const visible = useMemo(() => new Set(rows.map((r) => r.id)), [rows]);
+  const visibleSelected = visible.has(selected) ? selected : (ancestorsOf(forest, selected).find((a) => visible.has(a)) ?? rows[0]?.id ?? LIVE_ID);
+  // The details follow the user's moves after a pause; the first selection at once.
+  const settled = useSettled(visibleSelected, 150);
+  const detailsFor = picked === null ? visibleSelected : settled;
+  const selectedName = visibleSelected === LIVE_ID ? undefined : visibleSelected;
+  const panelName = detailsFor === LIVE_ID ? undefined : detailsFor;
+
+  const busyId = useMemo(() => {
+    if (!busy) return undefined;
+    if (running?.kind === 'snapshot-create') return LIVE_ID;
+    return list?.busy?.snapshot;
+  }, [busy, running, list]);
+
+  const openCreate = useCallback(() => setDialog({ kind: 'create' }), []);
+  const openRevert = useCallback((name: string) => setDialog({ kind: 'revert', name }), []);
+  const openDelete = useCallback((name: string, scope: SnapshotDeleteScope = 'one') => setDialog({ kind: 'delete', name, scope }), []);
+  const openEdit = useCallback((name: string) => setDialog({ kind: 'edit', name }), []);
+
+  const needSnapshot = (what: string) => toast.info(`Select a snapshot to ${what} first`, { description: 'Use the arrow keys in the tree, or click one.' });
+  const whileBusy = () => toast.info('A snapshot operation is running on this VM', { description: 'Wait for it to finish.' });
+  useShortcuts({
+    n: () => (busy ? whileBusy() : openCreate()),
+    r: () => (busy ? whileBusy() : selectedName ? openRevert(selectedName) : needSnapshot('revert to')),
+    'Shift+D': () => (busy ? whileBusy() : selectedName ? openDelete(selectedName) : needSnapshot('delete')),
+    e: () => (selectedName ? openEdit(selectedName) : needSnapshot('describe')),
+  });
+
+  const actions: PanelActions = useMemo(
+    () => ({
+      onRevert: openRevert,
+      onDelete: (name) => openDelete(name),
+      onEdit: openEdit,
+      onCreate: openCreate,
+      onSelect: (name) => {
+        setPicked(name);
+        setCollapsed((c) => revealIn(c, forest, name));
+      },
+    }),
+    [openRevert, openDelete, openEdit, openCreate, forest],
+  );
+
+  const toggle = useCallback((id: string, expand: boolean) => {
+    setCollapsed((c) => {
+      const next = new Set(c);
+      if (expand) next.delete(id);
+      else next.add(id);
+      return next;
+    });
+  }, []);
+
+  const menu = (id: string) => {
+    if (id === LIVE_ID) {
+      return (
+        <ContextMenu.Item className="snap-menu-item" disabled={busy} onSelect={openCreate}>
+          Take a snapshot here… <kbd>n</kbd>
+        </ContextMenu.Item>
+      );
+    }
+    const s = forest.byName.get(id);
+    const kids = (s?.descendants ?? 0) > 0;
+    return (
+      <>
+        <ContextMenu.Label className="snap-menu-label">{id}</ContextMenu.Label>
+        <ContextMenu.Item className="snap-menu-item" disabled={busy} onSelect={() => openRevert(id)}>
+          Revert to this snapshot… <kbd>r</kbd>
+        </ContextMenu.Item>
+        <ContextMenu.Separator className="snap-menu-sep" />
+        <ContextMenu.Item className="snap-menu-item" disabled={busy} onSelect={() => openDelete(id, 'one')}>
+          Delete… <kbd>Shift+D</kbd>
+        </ContextMenu.Item>
+        <ContextMenu.Item className="snap-menu-item" disabled={busy || !kids} onSelect={() => openDelete(id, 'subtree')}>
+          Delete with children…
+        </ContextMenu.Item>
+        <ContextMenu.Item className="snap-menu-item" disabled={busy || !kids} onSelect={() => openDelete(id, 'children')}>
+          Delete children only…
+        </ContextMenu.Item>
+        <ContextMenu.Separator className="snap-menu-sep" />
+        <ContextMenu.Item className="snap-menu-item" onSelect={() => openEdit(id)}>
+          Edit description… <kbd>e</kbd>
+        </ContextMenu.Item>
+        <ContextMenu.Item className="snap-menu-item" onSelect={() => panelTitle.current?.focus()}>
+          Details
+        </ContextMenu.Item>
+      </>
+    );
+  };
+
+  const caps = list?.capabilities;
+  const canCreate = list === undefined || anyPossible(caps);
+  const status = running
+    ? `${describeOperation(running)}${list?.busy?.snapshot ? ` (“${list.busy.snapshot}”)` : ''} · ${describeProgress(running)}`
+    : holds && list?.busy
+      ? `Busy: ${list.busy.kind} of “${list.busy.snapshot}”`
+      : null;
+  // A dialog closes itself when its operation ends, which may be after the
+  // user closed it and opened another: close only the dialog of that kind.
+  const closer = (kind: NonNullable<DialogState>['kind']) => (open: boolean) => {
+    if (open) return;
+    setDialog((d) => (d?.kind === kind ? null : d));
+    if (kind === 'create') clearCreateRequest();
+  };
+
   return (
-    <Placeholder icon={<Camera size={32} aria-hidden />} title="Snapshots">
-      <p>Taking, reverting and deleting snapshots arrive in a later release of KVM Manager.</p>
-      <p className="muted">{vm.snapshotCount > 0 ? `This VM has ${plural(vm.snapshotCount, 'snapshot')}.` : 'This VM has no snapshots.'}</p>
-    </Placeholder>
+    <div className="snapshots">
+      <div className="snap-toolbar" role="group" aria-label="Snapshot toolbar">
+        <Tip text={canCreate ? 'New snapshot (n)' : 'This VM cannot take a snapshot now (see why below)'}>
+          <button type="button" className="btn btn-primary" disabled={busy || !canCreate} onClick={openCreate} aria-keyshortcuts="n">
+            <Plus size={16} aria-hidden /> New snapshot
+          </button>
+        </Tip>
+        <Tip text="Revert to the selected snapshot (r)">
+          <button type="button" className="btn" disabled={busy || !selectedName} onClick={() => selectedName && openRevert(selectedName)} aria-keyshortcuts="r">
+            <RotateCcw size={16} aria-hidden /> Revert to selected
+          </button>
+        </Tip>
+        <Tip text="Delete the selected snapshot (Shift+D, or Delete in the tree)">
+          <button
+            type="button"
+            className="btn btn-danger-outline"
+            disabled={busy || !selectedName}
+            onClick={() => selectedName && openDelete(selectedName)}
+            aria-keyshortcuts="Shift+D"
+          >
+            <Trash2 size={16} aria-hidden /> Delete selected
+          </button>
+        </Tip>
+        <IconButton label="Edit description" tip="Edit the selected snapshot’s description (e)" disabled={!selectedName} onClick={() => selectedName && openEdit(selectedName)}>
+          <Pencil size={16} aria-hidden />
+        </IconButton>
+        <span className="snap-toolbar-sep" aria-hidden="true" />
+        <IconButton label="Expand all" tip="Expand all (* expands siblings in the tree)" disabled={collapsed.size === 0} onClick={() => setCollapsed(new Set())}>
+          <ChevronsUpDown size={16} aria-hidden />
+        </IconButton>
+        <IconButton label="Collapse all" onClick={() => setCollapsed(new Set(branchIds(forest)))}>
+          <ChevronsDownUp size={16} aria-hidden />
+        </IconButton>
+        <IconButton label="Reload the snapshot list" disabled={listQ.isFetching} onClick={() => void listQ.refetch()}>
+          <RefreshCw size={16} aria-hidden className={listQ.isFetching ? 'spin' : undefined} />
+        </IconButton>
+        <span className="snap-status" role="status">
+          {status ?? (list ? plural(list.count, 'snapshot') : '')}
+        </span>
+      </div>
+
+      {caps && <PreflightLine caps={caps} />}
+      {caps && !anyPossible(caps) && (
+        <div className="snap-warn" role="note">
+          <TriangleAlert size={16} aria-hidden />
+          <div>
+            <strong>{vm.name} cannot take a snapshot now</strong>
+            <Reasons cap={{ ...caps['disk-only'], reasons: [...new Set([...(caps.memory.reasons ?? []), ...(caps['disk-only'].reasons ?? [])])], fixes: [...new Set([...(caps.memory.fixes ?? []), ...(caps['disk-only'].fixes ?? [])])] }} />
+          </div>
+        </div>
+      )}
+      {list?.sizesError && <p className="muted small sentence">{list.sizesError}</p>}
+
+      <div className="snap-cols">
+        <section className="panel snap-tree-panel" aria-labelledby="snap-tree-title">
+          <h2 id="snap-tree-title" className="panel-title">
+            Snapshot tree
+          </h2>
+          {listQ.isPending ? (
+            <>
+              <p className="sr-only" role="status">
+                Loading snapshots…
+              </p>
+              <TreeSkeleton />
+            </>
+          ) : listQ.isError && !list ? (
+            <ErrorNote error={listQ.error} title="The snapshots cannot be read" onRetry={() => void listQ.refetch()} />
+          ) : (
+            <>
+              {list?.count === 0 && (
+                <p className="muted small">
+                  No snapshots yet. A snapshot keeps the VM’s disks (and its memory, while it runs) as they are now, so that you can return to this moment
+                  later.
+                </p>
+              )}
+              <SnapshotTree
+                rows={rows}
+                selected={visibleSelected}
+                busyId={busyId}
+                vmState={vm.state}
+                label={`Snapshots of ${vm.name}`}
+                menu={menu}
+                onSelect={setPicked}
+                onToggle={toggle}
+                onExpandMany={(ids) => setCollapsed((c) => new Set([...c].filter((x) => !ids.includes(x))))}
+                onActivate={() => panelTitle.current?.focus()}
+                onDeleteKey={(id) => (busy ? whileBusy() : openDelete(id))}
+              />
+              <p className="muted small snap-keys">
+                Arrow keys move and expand, <kbd>Enter</kbd> goes to the details, the <kbd>Menu</kbd> key or <kbd>Shift+F10</kbd> opens the node’s menu.
+              </p>
+            </>
+          )}
+        </section>
+        <SnapshotPanel ref={panelTitle} vm={vm} list={list} name={panelName} entry={panelName ? forest.byName.get(panelName) : undefined} busy={busy} actions={actions} />
+      </div>
+
+      <CreateSnapshotDialog
+        vm={vm}
+        list={list}
+        open={creating}
+        busy={busy}
+        onOpenChange={closer('create')}
+        onCreated={(name) => {
+          setPicked(name);
+          setCollapsed((c) => revealIn(c, forest, LIVE_ID));
+        }}
+      />
+      <RevertDialog vm={vm} name={dialog?.kind === 'revert' ? dialog.name : ''} open={dialog?.kind === 'revert'} onOpenChange={closer('revert')} />
+      <DeleteSnapshotDialog
+        vm={vm}
+        forest={forest}
+        name={dialog?.kind === 'delete' ? dialog.name : ''}
+        scope={dialog?.kind === 'delete' ? dialog.scope : 'one'}
+        open={dialog?.kind === 'delete'}
+        onOpenChange={closer('delete')}
+      />
+      <EditDescriptionDialog vm={vm} snapshot={dialog?.kind === 'edit' ? forest.byName.get(dialog.name) : undefined} open={dialog?.kind === 'edit'} onOpenChange={closer('edit')} />
+    </div>
   );
 }

@@ -1,5 +1,6 @@
 // The quick actions of a VM card or table row: the power actions its state
-// allows, then Open console and Take snapshot (which open those tabs).
+// allows, then Open console and Take snapshot (which open those tabs; Take
+// snapshot opens the create dialog there).
 
 import { Camera, LoaderCircle, Monitor, Pause, Play, Power, PowerOff, RotateCw, type LucideIcon } from 'lucide-react';
 import { memo } from 'react';
@@ -7,6 +8,7 @@ import { useLocation } from 'wouter';
 import type { PowerAction, VM } from '../../api/types';
 import { IconButton } from '../../components/IconButton';
 import { ACTION_INFO, vmHref } from '../../lib/vm';
+import { requestCreate } from '../snapshots/createRequest';
 import { useRunningOperation } from './useRunningOperation';
 import { useVMAction } from './useVMAction';
 
@@ -64,7 +66,14 @@ export const QuickActions = memo(function QuickActions({ vm, disabled }: { vm: V
         <IconButton label="Open console" tip="Open console (c)" onClick={() => navigate(vmHref(vm.host, vm.uuid, 'console'))}>
           <Monitor size={16} aria-hidden />
         </IconButton>
-        <IconButton label="Take snapshot" onClick={() => navigate(vmHref(vm.host, vm.uuid, 'snapshots'))}>
+        <IconButton
+          label="Take snapshot"
+          tip="Take snapshot (t)"
+          onClick={() => {
+            requestCreate(vm.host, vm.uuid);
+            navigate(vmHref(vm.host, vm.uuid, 'snapshots'));
+          }}
+        >
           <Camera size={16} aria-hidden />
         </IconButton>
       </div>

@@ -1,0 +1,105 @@
+// The graphical console's settings on the Settings page (no noVNC here).
+
+import { useStore } from '../../lib/store';
+import { consoleSettingsStore, SCALINGS, updateConsoleSettings, type Scaling } from './consoleSettings';
+import './settingsFields.css';
+
+const LEVELS = Array.from({ length: 10 }, (_, i) => i);
+
+function Check({ id, checked, onChange, label, hint }: { id: string; checked: boolean; onChange: (v: boolean) => void; label: string; hint: string }) {
+  return (
+    <div className="console-check">
+      <input id={id} type="checkbox" checked={checked} onChange={(e) => onChange(e.target.checked)} aria-describedby={`${id}-hint`} />
+      <label htmlFor={id}>{label}</label>
+      <p id={`${id}-hint`} className="muted small">
+        {hint}
+      </p>
+    </div>
+  );
+}
+
+export function ConsoleSettingsFields() {
+  const s = useStore(consoleSettingsStore);
+  return (
+    <>
+      <label className="field-label" htmlFor="console-scaling">
+        Scaling when a console opens
+      </label>
+      <select id="console-scaling" value={s.scaling} onChange={(e) => updateConsoleSettings({ scaling: e.target.value as Scaling })}>
+        {SCALINGS.map((o) => (
+          <option key={o.value} value={o.value}>
+            {o.label} — {o.hint}
+          </option>
+        ))}
+      </select>
+
+      <label className="field-label" htmlFor="console-quality">
+        Picture quality
+      </label>
+      <select id="console-quality" value={s.quality} onChange={(e) => updateConsoleSettings({ quality: Number(e.target.value) })}>
+        {LEVELS.map((n) => (
+          <option key={n} value={n}>
+            {n}
+            {n === 0 ? ' (lowest, least data)' : n === 9 ? ' (best)' : n === 6 ? ' (default)' : ''}
+          </option>
+        ))}
+      </select>
+      <label className="field-label" htmlFor="console-compression">
+        Compression
+      </label>
+      <select id="console-compression" value={s.compression} onChange={(e) => updateConsoleSettings({ compression: Number(e.target.value) })}>
+        {LEVELS.map((n) => (
+          <option key={n} value={n}>
+            {n}
+            {n === 0 ? ' (none)' : n === 9 ? ' (most, slowest)' : n === 2 ? ' (default)' : ''}
+          </option>
+        ))}
+      </select>
+      <p className="muted small">
+        Quality is the JPEG quality the VNC server uses for photo-like areas; compression trades the server’s CPU for less data. Lower both over
+        slow links. They apply to open consoles at once.
+      </p>
+
+      <h3 className="field-label">Keyboard and mouse</h3>
+      <Check
+        id="console-view-only"
+        checked={s.viewOnly}
+        onChange={(viewOnly) => updateConsoleSettings({ viewOnly })}
+        label="Open consoles view-only"
+        hint="Watch without sending keys or mouse; the toolbar’s eye button switches it per console."
+      />
+      <Check
+        id="console-passthrough"
+        checked={s.passthrough}
+        onChange={(passthrough) => updateConsoleSettings({ passthrough })}
+        label="In full screen, send browser shortcuts to the VM"
+        hint="Locks the keyboard in full screen (Chrome and Edge), so that Ctrl+W, Ctrl+T, Alt+Tab and a short Esc reach the VM. Hold Esc to leave full screen. Other browsers keep their shortcuts; use Send keys."
+      />
+      <Check
+        id="console-f11"
+        checked={s.f11Fullscreen}
+        onChange={(f11Fullscreen) => updateConsoleSettings({ f11Fullscreen })}
+        label="F11 switches full screen"
+        hint="Off: F11 goes to the VM (some firmware boot menus use it); use the toolbar’s button for full screen."
+      />
+      <Check
+        id="console-dot"
+        checked={s.dotCursor}
+        onChange={(dotCursor) => updateConsoleSettings({ dotCursor })}
+        label="Show a dot where the pointer is when the VM hides its cursor"
+        hint="The mouse is not captured: the pointer moves freely in and out of the screen and its position is sent as is, which suits guests with a tablet or USB pointer (the default for new VMs)."
+      />
+
+      <label className="field-label" htmlFor="console-layout">
+        Keyboard layout
+      </label>
+      <select id="console-layout" value={s.typeLayout} disabled aria-describedby="console-layout-hint">
+        <option value="us">The guest’s own layout (keys are sent as physical positions)</option>
+      </select>
+      <p id="console-layout-hint" className="muted small">
+        The console sends where a key is, not which character it makes (QEMU’s scancode key events): the VM’s own keyboard layout decides the
+        characters, so set the guest’s layout to match your keyboard. “Type text” types as on a US keyboard and needs a guest with a US layout.
+      </p>
+    </>
+  );
+}

@@ -1,0 +1,389 @@
+// The console toolbar's buttons and menus. Their popups render inside the
+// console element (PortalRoot), so that they show in full screen too, where
+// only the full-screen element is drawn.
+
+import type RFB from '@novnc/novnc';
+import { Check, ClipboardCopy, ClipboardPaste, Download, HardDriveDownload, Image, Keyboard, Maximize, Minimize, ScanSearch, Type, X } from 'lucide-react';
+import { Dialog, DropdownMenu, Popover, Tooltip } from 'radix-ui';
+import { createContext, forwardRef, useContext, useEffect, useRef, useState, type ButtonHTMLAttributes, type ReactNode } from 'react';
+import { toast } from 'sonner';
+import { api, vmPath } from '../../api/client';
+import type { SavedScreenshot } from '../../api/types';
+import { toastError } from '../vms/useVMAction';
+import { SCALINGS, type Scaling } from './consoleSettings';
+import { COMBO_GROUPS, comboEvents, planTyping, type Combo } from './keys';
+import { MAX_TYPE_CHARS, sendPaced } from './typing';
+
+/** Where the console's popups render: the console element, which may be full screen. */
+export const PortalRoot = createContext<HTMLElement | null>(null);
+
+function usePortal(): HTMLElement | undefined {
+  return useContext(PortalRoot) ?? undefined;
+}
+
+interface ToolButtonProps extends Omit<ButtonHTMLAttributes<HTMLButtonElement>, 'aria-label'> {
+  label: string;
+  tip?: ReactNode;
+  children: ReactNode;
+}
+
+/** An icon button with a tooltip that shows in full screen too. */
+export const ToolButton = forwardRef<HTMLButtonElement, ToolButtonProps>(function ToolButton({ label, tip, children, className, type = 'button', ...rest }, ref) {
+  const container = usePortal();
+  return (
+    <Tooltip.Root>
+      <Tooltip.Trigger asChild>
+        <button ref={ref} type={type} aria-label={label} className={`icon-btn${className ? ` ${className}` : ''}`} {...rest}>
+          {children}
+        </button>
+      </Tooltip.Trigger>
+      <Tooltip.Portal container={container}>
+        <Tooltip.Content className="tooltip" sideOffset={6}>
+          {tip ?? label}
+        </Tooltip.Content>
+      </Tooltip.Portal>
+    </Tooltip.Root>
+  );
+});
+
+/** Sends a combination: every key down, then up in reverse. */
+export function sendCombo(rfb: RFB, c: Combo): void {
+  for (const e of comboEvents(c.keys)) rfb.sendKey(e.keysym, e.code, e.down);
+}
+
+export function SendKeysMenu({ rfb, disabled }: { rfb: RFB | null; disabled: boolean }) {
+  const container = usePortal();
+  return (
+    <DropdownMenu.Root>
+      <Tooltip.Root>
+        <Tooltip.Trigger asChild>
+          <DropdownMenu.Trigger className="btn btn-small btn-ghost vnc-menu-btn" disabled={disabled}>
+            <Keyboard size={16} aria-hidden />
+            Send keys
+          </DropdownMenu.Trigger>
+        </Tooltip.Trigger>
+        <Tooltip.Portal container={container}>
+          <Tooltip.Content className="tooltip" sideOffset={6}>
+            Key combinations the browser or your system would keep for itself
+          </Tooltip.Content>
+        </Tooltip.Portal>
+      </Tooltip.Root>
+      <DropdownMenu.Portal container={container}>
+        <DropdownMenu.Content className="menu vnc-keys-menu" align="start" sideOffset={4} collisionPadding={8}>
+          {COMBO_GROUPS.map((g, i) => (
+            <DropdownMenu.Group key={g.title}>
+              {i > 0 && <DropdownMenu.Separator className="menu-sep" />}
+              <DropdownMenu.Label className="menu-label">{g.title}</DropdownMenu.Label>
+              {g.combos.map((c) => (
+                <DropdownMenu.Item
+                  key={c.id}
+                  className="menu-item"
+                  onSelect={() => {
+                    if (!rfb) return;
+                    sendCombo(rfb, c);
+                    // Back to the screen, so that typing goes on there.
+                    window.setTimeout(() => rfb.focus({ preventScroll: true }), 0);
+                  }}
+                >
+                  <span>{c.label}</span>
+                  {c.hint && <span className="menu-hint">{c.hint}</span>}
+                </DropdownMenu.Item>
+              ))}
+            </DropdownMenu.Group>
+          ))}
+        </DropdownMenu.Content>
+      </DropdownMenu.Portal>
+    </DropdownMenu.Root>
+  );
+}
+
+export function ScalingMenu({ value, onChange }: { value: Scaling; onChange: (s: Scaling) => void }) {
+  const container = usePortal();
+  const current = SCALINGS.find((s) => s.value === value) ?? SCALINGS[0];
+  return (
+    <DropdownMenu.Root>
+      <Tooltip.Root>
+        <Tooltip.Trigger asChild>
+          <DropdownMenu.Trigger className="btn btn-small btn-ghost vnc-menu-btn" aria-label={`Scaling: ${current?.label ?? ''}`}>
+            <ScanSearch size={16} aria-hidden />
+            <span className="vnc-menu-value">{current?.label}</span>
+          </DropdownMenu.Trigger>
+        </Tooltip.Trigger>
+        <Tooltip.Portal container={container}>
+          <Tooltip.Content className="tooltip" sideOffset={6}>
+            Scaling
+          </Tooltip.Content>
+        </Tooltip.Portal>
+      </Tooltip.Root>
+      <DropdownMenu.Portal container={container}>
+        <DropdownMenu.Content className="menu" align="end" sideOffset={4} collisionPadding={8}>
+          <DropdownMenu.Label className="menu-label">Scaling</DropdownMenu.Label>
+          <DropdownMenu.RadioGroup value={value} onValueChange={(v) => onChange(v as Scaling)}>
+            {SCALINGS.map((s) => (
+              <DropdownMenu.RadioItem key={s.value} value={s.value} className="menu-item menu-radio">
+                <DropdownMenu.ItemIndicator className="menu-check">
+                  <Check size={14} aria-hidden />
+                </DropdownMenu.ItemIndicator>
+                <span>{s.label}</span>
+                <span className="menu-hint">{s.hint}</span>
+              </DropdownMenu.RadioItem>
+            ))}
+          </DropdownMenu.RadioGroup>
+        </DropdownMenu.Content>
+      </DropdownMenu.Portal>
+    </DropdownMenu.Root>
+  );
+}
+
+/** A file name for a screenshot: the VM's name and the local time. */
+export function screenshotFileName(vmName: string, d: Date): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  const safe = vmName.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\.+/, '') || 'vm';
+  return `${safe}-${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}.png`;
+}
+
+function download(blob: Blob, name: string): void {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  window.setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+export function ScreenshotMenu({ rfb, host, uuid, vmName, running }: { rfb: RFB | null; host: string; uuid: string; vmName: string; running: boolean }) {
+  const container = usePortal();
+  const [saving, setSaving] = useState(false);
+  const saveOnServer = async () => {
+    setSaving(true);
+    try {
+      const saved = await api<SavedScreenshot>(`${vmPath(host, uuid)}/screenshot`, { method: 'POST' });
+      toast.success('Screenshot saved on the server', { description: `${saved.path} (${saved.width}×${saved.height})`, duration: 10_000 });
+    } catch (err) {
+      toastError(err, 'The screenshot was not saved');
+    } finally {
+      setSaving(false);
+    }
+  };
+  const downloadView = () => {
+    if (!rfb) return;
+    rfb.toBlob((blob) => {
+      if (blob) download(blob, screenshotFileName(vmName, new Date()));
+      else toast.error('The console has no picture to save yet');
+    }, 'image/png');
+  };
+  return (
+    <DropdownMenu.Root>
+      <Tooltip.Root>
+        <Tooltip.Trigger asChild>
+          <DropdownMenu.Trigger className="icon-btn" aria-label="Screenshot" disabled={!running && !rfb}>
+            <Image size={16} aria-hidden />
+          </DropdownMenu.Trigger>
+        </Tooltip.Trigger>
+        <Tooltip.Portal container={container}>
+          <Tooltip.Content className="tooltip" sideOffset={6}>
+            Screenshot
+          </Tooltip.Content>
+        </Tooltip.Portal>
+      </Tooltip.Root>
+      <DropdownMenu.Portal container={container}>
+        <DropdownMenu.Content className="menu" align="end" sideOffset={4} collisionPadding={8}>
+          <DropdownMenu.Item className="menu-item" disabled={!rfb} onSelect={downloadView}>
+            <Download size={15} aria-hidden />
+            <span>Download PNG</span>
+            <span className="menu-hint">What the console shows, to this computer</span>
+          </DropdownMenu.Item>
+          <DropdownMenu.Item className="menu-item" disabled={!running || saving} onSelect={() => void saveOnServer()}>
+            <HardDriveDownload size={15} aria-hidden />
+            <span>Save on the server</span>
+            <span className="menu-hint">Captured by libvirt, saved in the server’s screenshots folder</span>
+          </DropdownMenu.Item>
+        </DropdownMenu.Content>
+      </DropdownMenu.Portal>
+    </DropdownMenu.Root>
+  );
+}
+
+/** "Type text": text typed into the guest as key presses (US layout). */
+export function TypeTextDialog({ rfb, open, onOpenChange, initial = '' }: { rfb: RFB | null; open: boolean; onOpenChange: (o: boolean) => void; initial?: string }) {
+  const container = usePortal();
+  return (
+    <Dialog.Root open={open} onOpenChange={onOpenChange}>
+      <Dialog.Portal container={container}>
+        <Dialog.Overlay className="dialog-overlay" />
+        <Dialog.Content className="dialog dialog-wide">
+          <TypeTextBody rfb={rfb} initial={initial} onDone={() => onOpenChange(false)} />
+        </Dialog.Content>
+      </Dialog.Portal>
+    </Dialog.Root>
+  );
+}
+
+/** The dialog's content: mounted when it opens, so that it starts from initial. */
+function TypeTextBody({ rfb, initial, onDone }: { rfb: RFB | null; initial: string; onDone: () => void }) {
+  const [text, setText] = useState(initial);
+  const [progress, setProgress] = useState<number | null>(null);
+  const abort = useRef<AbortController | null>(null);
+  // Closing the dialog (Stop, Esc) stops typing, never leaving a key down.
+  useEffect(() => () => abort.current?.abort(), []);
+  const plan = planTyping(text);
+  const tooLong = plan.chars > MAX_TYPE_CHARS;
+  const type = async () => {
+    if (!rfb || !text || tooLong) return;
+    const ac = new AbortController();
+    abort.current = ac;
+    setProgress(0);
+    const done = await sendPaced(rfb, plan.events, (d, total) => setProgress(d / total), ac.signal);
+    abort.current = null;
+    setProgress(null);
+    if (done) {
+      onDone();
+      window.setTimeout(() => rfb.focus({ preventScroll: true }), 0);
+    }
+  };
+  return (
+    <>
+          <div className="dialog-head">
+            <Dialog.Title className="dialog-title">Type text into the VM</Dialog.Title>
+            <Dialog.Close className="icon-btn" aria-label="Close">
+              <X size={16} aria-hidden />
+            </Dialog.Close>
+          </div>
+          <Dialog.Description className="muted">
+            The text is typed as key presses, as if on a US keyboard: it works where the clipboard does not (a login prompt, a BIOS, a text
+            console). The guest should use a US keyboard layout.
+          </Dialog.Description>
+          <label className="field-label" htmlFor="vnc-type-text">
+            Text to type
+          </label>
+          <textarea
+            id="vnc-type-text"
+            className="vnc-type-text"
+            rows={5}
+            value={text}
+            autoFocus
+            onChange={(e) => setText(e.target.value)}
+            onKeyDown={(e) => {
+              if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
+                e.preventDefault();
+                void type();
+              }
+            }}
+          />
+          <p className="muted small">
+            {plan.chars.toLocaleString('en')} characters; line breaks press Enter. Ctrl+Enter types.
+            {plan.untypable.length > 0 && (
+              <>
+                {' '}
+                <strong>
+                  Not on a US keyboard: {plan.untypable.slice(0, 8).join(' ')}
+                  {plan.untypable.length > 8 ? ' …' : ''}
+                </strong>{' '}
+                — sent as symbols, which the guest may not receive.
+              </>
+            )}
+            {tooLong && <strong> At most {MAX_TYPE_CHARS.toLocaleString('en')} characters at once.</strong>}
+          </p>
+          {progress !== null && <progress className="vnc-type-progress" value={progress} max={1} aria-label="Typing" />}
+          <div className="dialog-actions">
+            <Dialog.Close className="btn">{progress !== null ? 'Stop' : 'Cancel'}</Dialog.Close>
+            <button type="button" className="btn btn-primary" disabled={!rfb || !text || tooLong || progress !== null} onClick={() => void type()}>
+              <Type size={16} aria-hidden />
+              Type it
+            </button>
+          </div>
+    </>
+  );
+}
+
+/** The clipboard both ways (where the guest supports it), and a way to type instead. */
+export function ClipboardPopover({
+  rfb,
+  guest,
+  onType,
+}: {
+  rfb: RFB | null;
+  guest: { text: string; at: number } | null;
+  onType: (text: string) => void;
+}) {
+  const container = usePortal();
+  const [text, setText] = useState('');
+  const [seen, setSeen] = useState(0);
+  const fresh = guest !== null && guest.at > seen;
+  return (
+    <Popover.Root
+      onOpenChange={(o) => {
+        if (o && guest) setSeen(guest.at);
+      }}
+    >
+      <Tooltip.Root>
+        <Tooltip.Trigger asChild>
+          <Popover.Trigger className={`icon-btn${fresh ? ' vnc-has-news' : ''}`} aria-label={fresh ? 'Clipboard (new text from the VM)' : 'Clipboard'} disabled={!rfb}>
+            <ClipboardPaste size={16} aria-hidden />
+          </Popover.Trigger>
+        </Tooltip.Trigger>
+        <Tooltip.Portal container={container}>
+          <Tooltip.Content className="tooltip" sideOffset={6}>
+            Clipboard
+          </Tooltip.Content>
+        </Tooltip.Portal>
+      </Tooltip.Root>
+      <Popover.Portal container={container}>
+        <Popover.Content className="popover vnc-clip" side="bottom" align="end" sideOffset={6} collisionPadding={8}>
+          <h3 className="popover-title">Clipboard</h3>
+          <label className="field-label" htmlFor="vnc-clip-out">
+            Text for the VM
+          </label>
+          <textarea id="vnc-clip-out" rows={3} value={text} onChange={(e) => setText(e.target.value)} placeholder="Paste here (Ctrl+V)" />
+          <div className="vnc-clip-actions">
+            <Popover.Close className="btn btn-small btn-primary" disabled={!text || !rfb} onClick={() => onType(text)}>
+              <Type size={14} aria-hidden /> Type it
+            </Popover.Close>
+            <button
+              type="button"
+              className="btn btn-small"
+              disabled={!text || !rfb}
+              onClick={() => {
+                rfb?.clipboardPasteFrom(text);
+                toast.success('Sent to the VM’s clipboard', { description: 'Paste it in the guest. This needs clipboard support in the VM (an agent).' });
+              }}
+            >
+              <ClipboardPaste size={14} aria-hidden /> Send to clipboard
+            </button>
+          </div>
+          <h4 className="field-label">From the VM</h4>
+          {guest ? (
+            <>
+              <pre className="vnc-clip-in">{guest.text}</pre>
+              <button
+                type="button"
+                className="btn btn-small"
+                onClick={() =>
+                  void navigator.clipboard.writeText(guest.text).then(
+                    () => toast.success('Copied'),
+                    () => toast.error('The browser did not allow copying', { description: 'Select the text above and press Ctrl+C.' }),
+                  )
+                }
+              >
+                <ClipboardCopy size={14} aria-hidden /> Copy to this computer
+              </button>
+            </>
+          ) : (
+            <p className="muted small">Nothing yet. Text the VM copies shows here, where the guest shares its clipboard (QEMU’s vdagent and an agent in the guest).</p>
+          )}
+          <Popover.Arrow className="popover-arrow" />
+        </Popover.Content>
+      </Popover.Portal>
+    </Popover.Root>
+  );
+}
+
+export function FullscreenButton({ on, onToggle }: { on: boolean; onToggle: () => void }) {
+  return (
+    <ToolButton label={on ? 'Exit full screen' : 'Full screen'} tip={on ? 'Exit full screen (F11)' : 'Full screen (F11)'} onClick={onToggle} aria-pressed={on}>
+      {on ? <Minimize size={16} aria-hidden /> : <Maximize size={16} aria-hidden />}
+    </ToolButton>
+  );
+}

@@ -1,0 +1,104 @@
+// A running VM's screen, small, on its dashboard card: asked for only while
+// the card is on screen and the page visible, refreshed every ~10 s (a 304
+// when nothing changed), and a link to the console.
+
+import { Monitor } from 'lucide-react';
+import { memo, useEffect, useRef, useState } from 'react';
+import { Link } from 'wouter';
+import { vmHref, vmKey } from '../../lib/vm';
+import { fetchThumbnail, nextDelay, ThumbnailCache } from './thumbnails';
+import './thumbnail.css';
+
+/** Object URLs of the cached thumbnails, revoked when the cache drops them. */
+const urls = new Map<Blob, string>();
+const cache = new ThumbnailCache(200, (e) => {
+  const u = urls.get(e.blob);
+  if (u) {
+    urls.delete(e.blob);
+    URL.revokeObjectURL(u);
+  }
+});
+
+function urlFor(blob: Blob): string {
+  let u = urls.get(blob);
+  if (!u) {
+    u = URL.createObjectURL(blob);
+    urls.set(blob, u);
+  }
+  return u;
+}
+
+/** Whether el is on screen, and the page visible. */
+function useOnScreen(el: HTMLElement | null): boolean {
+  const [intersecting, setIntersecting] = useState(false);
+  const [visible, setVisible] = useState(() => document.visibilityState !== 'hidden');
+  useEffect(() => {
+    if (!el || typeof IntersectionObserver === 'undefined') return;
+    const io = new IntersectionObserver((entries) => {
+      const last = entries[entries.length - 1];
+      if (last) setIntersecting(last.isIntersecting);
+    });
+    io.observe(el);
+    return () => io.disconnect();
+  }, [el]);
+  useEffect(() => {
+    const onChange = () => setVisible(document.visibilityState !== 'hidden');
+    document.addEventListener('visibilitychange', onChange);
+    return () => document.removeEventListener('visibilitychange', onChange);
+  }, []);
+  return intersecting && visible;
+}
+
+export const VMThumbnail = memo(function VMThumbnail({ host, uuid, name }: { host: string; uuid: string; name: string }) {
+  const key = vmKey(host, uuid);
+  const [el, setEl] = useState<HTMLAnchorElement | null>(null);
+  const onScreen = useOnScreen(el);
+  const [entry, setEntry] = useState(() => cache.get(key));
+  const [stopped, setStopped] = useState(false);
+  const etag = useRef(entry?.etag);
+
+  useEffect(() => {
+    if (!onScreen || stopped) return;
+    const ac = new AbortController();
+    let timer: number | undefined;
+    const run = async () => {
+      try {
+        const o = await fetchThumbnail(host, uuid, etag.current, ac.signal);
+        if (ac.signal.aborted) return;
+        if (o.kind === 'new') {
+          cache.set(key, o.entry);
+          etag.current = o.entry.etag;
+          setEntry(o.entry);
+        }
+        if (o.kind === 'stopped') {
+          cache.delete(key);
+          setStopped(true);
+        }
+        const d = nextDelay(o, Math.random());
+        if (d !== null) timer = window.setTimeout(() => void run(), d);
+      } catch {
+        // aborted: the card left the screen
+      }
+    };
+    void run();
+    return () => {
+      ac.abort();
+      window.clearTimeout(timer);
+    };
+  }, [onScreen, stopped, host, uuid, key]);
+
+  const url = entry ? urlFor(entry.blob) : undefined;
+  const taken = entry?.taken ? new Date(entry.taken).toLocaleTimeString() : undefined;
+  return (
+    <Link
+      ref={setEl}
+      href={vmHref(host, uuid, 'console')}
+      className="vm-thumb"
+      title={taken ? `Screen of ${name} at ${taken}: open the console` : `Open the console of ${name}`}
+      aria-label={url ? undefined : `Open the console of ${name}`}
+      data-testid="vm-thumbnail"
+    >
+      {url ? <img src={url} alt={`Screen of ${name}`} loading="lazy" decoding="async" /> : <Monitor size={18} aria-hidden />}
+    </Link>
+  );
+});

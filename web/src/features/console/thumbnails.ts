@@ -1,0 +1,127 @@
+// Console thumbnails for the dashboard's VM cards: a small screenshot the
+// server captures (rate-limited and cached there), asked for only while a
+// card is on screen, refreshed every ~10 s with If-None-Match so that an
+// unchanged screen costs a 304. No noVNC here: this is in the first page.
+
+import { vmPath } from '../../api/client';
+
+/** How often a visible card asks for a newer thumbnail. */
+export const THUMB_REFRESH_MS = 10_000;
+/** After an error other than "busy": try again after this long. */
+export const THUMB_ERROR_MS = 30_000;
+
+/** A thumbnail held in this page. */
+export interface ThumbEntry {
+  etag: string;
+  blob: Blob;
+  /** When the server captured it (ms since the epoch), if it said. */
+  taken?: number | undefined;
+}
+
+/**
+ * The last thumbnail of each VM, so that a card scrolled back into view
+ * shows its picture at once and asks with its ETag. Bounded: the least
+ * recently used entries go first.
+ */
+export class ThumbnailCache {
+  private readonly map = new Map<string, ThumbEntry>();
+
+  /** onDrop is called with every entry the cache lets go of (replaced, evicted or deleted). */
+  constructor(
+    private readonly max = 200,
+    private readonly onDrop: (e: ThumbEntry) => void = () => undefined,
+  ) {}
+
+  get(key: string): ThumbEntry | undefined {
+    const e = this.map.get(key);
+    if (e) {
+      this.map.delete(key);
+      this.map.set(key, e);
+    }
+    return e;
+  }
+
+  set(key: string, e: ThumbEntry): void {
+    const old = this.map.get(key);
+    this.map.delete(key);
+    this.map.set(key, e);
+    if (old && old !== e) this.onDrop(old);
+    while (this.map.size > this.max) {
+      const oldest = this.map.keys().next().value;
+      if (oldest === undefined) break;
+      this.delete(oldest);
+    }
+  }
+
+  delete(key: string): void {
+    const old = this.map.get(key);
+    if (!old) return;
+    this.map.delete(key);
+    this.onDrop(old);
+  }
+
+  get size(): number {
+    return this.map.size;
+  }
+}
+
+export type ThumbOutcome =
+  /** A newer thumbnail. */
+  | { kind: 'new'; entry: ThumbEntry }
+  /** 304: the one held is current. */
+  | { kind: 'same' }
+  /** 503 thumbnail_busy: ask again after retryMs. */
+  | { kind: 'busy'; retryMs: number }
+  /** 409/404: the VM does not run (or is gone): stop asking. */
+  | { kind: 'stopped' }
+  /** Anything else: try again later. */
+  | { kind: 'error'; status: number };
+
+type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
+
+/** Reads Retry-After (seconds) as ms, between 1 s and 60 s; 2 s when missing. */
+export function retryAfterMs(header: string | null): number {
+  const s = header ? Number(header) : NaN;
+  if (!Number.isFinite(s)) return 2000;
+  return Math.min(60_000, Math.max(1000, Math.round(s * 1000)));
+}
+
+/** Asks the server for a VM's thumbnail, with the ETag of the one held. */
+export async function fetchThumbnail(host: string, uuid: string, etag: string | undefined, signal: AbortSignal, fetchFn: FetchLike = fetch): Promise<ThumbOutcome> {
+  const headers: Record<string, string> = { Accept: 'image/png' };
+  if (etag) headers['If-None-Match'] = etag;
+  let res: Response;
+  try {
+    // no-store: the browser's cache would turn a 304 into a 200 we cannot tell apart.
+    res = await fetchFn(`${vmPath(host, uuid)}/thumbnail`, { headers, credentials: 'same-origin', cache: 'no-store', signal });
+  } catch (err) {
+    if (err instanceof DOMException && err.name === 'AbortError') throw err;
+    return { kind: 'error', status: 0 };
+  }
+  if (res.status === 304) return { kind: 'same' };
+  if (res.ok) {
+    const blob = await res.blob();
+    const lm = res.headers.get('Last-Modified');
+    const taken = lm ? Date.parse(lm) : NaN;
+    return { kind: 'new', entry: { etag: res.headers.get('ETag') ?? '', blob, taken: Number.isFinite(taken) ? taken : undefined } };
+  }
+  if (res.status === 503) return { kind: 'busy', retryMs: retryAfterMs(res.headers.get('Retry-After')) };
+  if (res.status === 409 || res.status === 404) return { kind: 'stopped' };
+  return { kind: 'error', status: res.status };
+}
+
+/** How long to wait before asking again after an outcome (null: stop). */
+export function nextDelay(o: ThumbOutcome, jitter: number): number | null {
+  switch (o.kind) {
+    case 'new':
+    case 'same':
+      // ±1 s so that the cards on screen do not all ask in the same instant.
+      return THUMB_REFRESH_MS + Math.round((jitter - 0.5) * 2000);
+    case 'busy':
+      return o.retryMs;
+    case 'stopped':
+      return null;
+    case 'error':
+      return THUMB_ERROR_MS;
+  }
+}

@@ -1,0 +1,123 @@
+import { QueryClient } from '@tanstack/react-query';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ApiError } from '../../api/client';
+import { qk, upsertOperation } from '../../api/cache';
+import type { Operation } from '../../api/types';
+import { describeResult } from '../operations/operations';
+import { createRequest } from './CreateSnapshotDialog';
+import { clearCreateRequest, CREATE_REQUEST_TTL_MS, createRequestStore, requestCreate } from './createRequest';
+import { busyStillHolds, operationError, runOperation, runningSnapshotOp, waitOperation } from './queries';
+
+function op(over: Partial<Operation> = {}): Operation {
+  return {
+    id: 'op1',
+    kind: 'snapshot-create',
+    target: { host: 'local', uuid: 'u1', name: 'web' },
+    state: 'running',
+    progress: { stage: 'starting' },
+    started: '2026-11-26T10:00:00Z',
+    mayCancel: false,
+    ...over,
+  };
+}
+
+const applyEvent = (qc: QueryClient, o: Operation) => qc.setQueryData<Operation[]>(qk.operations, (l) => upsertOperation(l, o));
+
+describe('waitOperation', () => {
+  it('resolves at once when the operation ended before its answer was read', async () => {
+    const qc = new QueryClient();
+    applyEvent(qc, op({ state: 'succeeded' }));
+    await expect(waitOperation(qc, 'op1')).resolves.toMatchObject({ state: 'succeeded' });
+  });
+
+  it('waits for the event that ends it, ignoring other operations', async () => {
+    const qc = new QueryClient();
+    applyEvent(qc, op());
+    let done: Operation | undefined;
+    void waitOperation(qc, 'op1').then((o) => (done = o));
+    applyEvent(qc, op({ id: 'op2', state: 'failed' }));
+    applyEvent(qc, op({ progress: { stage: 'saving memory and disks', percent: 50 } }));
+    await Promise.resolve();
+    expect(done).toBeUndefined();
+    applyEvent(qc, op({ state: 'failed', error: { code: 'quiesce_failed', message: 'the guest agent could not freeze', hint: 'check qemu-guest-agent' } }));
+    await vi.waitFor(() => expect(done?.state).toBe('failed'));
+  });
+});
+
+describe('runOperation', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('resolves with the result of a successful operation', async () => {
+    const qc = new QueryClient();
+    const started = vi.fn();
+    const p = runOperation<{ x: number }>(qc, () => Promise.resolve(op()), started);
+    await vi.waitFor(() => expect(started).toHaveBeenCalled());
+    applyEvent(qc, op({ state: 'succeeded', result: { x: 1 } }));
+    await expect(p).resolves.toEqual({ x: 1 });
+  });
+
+  it('rejects with the server’s message and hint when the operation fails', async () => {
+    const qc = new QueryClient();
+    const p = runOperation(qc, () => Promise.resolve(op()));
+    applyEvent(qc, op({ state: 'failed', error: { code: 'revert_risky', message: 'libvirt refuses', hint: 'force it' } }));
+    const err = await p.catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err).toMatchObject({ code: 'revert_risky', message: 'libvirt refuses', hint: 'force it' });
+  });
+});
+
+it('operationError names a canceled operation', () => {
+  expect(operationError(op({ state: 'canceled' })).code).toBe('canceled');
+});
+
+describe('busy', () => {
+  const busy = { operation: 'op1', kind: 'revert', snapshot: 'a', since: '' };
+  it('holds while the operation runs or is unknown, not once it ended', () => {
+    expect(busyStillHolds(undefined, [])).toBe(false);
+    expect(busyStillHolds(busy, undefined)).toBe(true);
+    expect(busyStillHolds(busy, [op()])).toBe(true);
+    expect(busyStillHolds(busy, [op({ state: 'failed' })])).toBe(false);
+    expect(busyStillHolds({ ...busy, operation: '' }, [])).toBe(true);
+  });
+  it('finds the running snapshot operation of a VM only', () => {
+    const ops = [op({ id: 'a', kind: 'shutdown' }), op({ id: 'b', target: { host: 'local', uuid: 'u2' } }), op({ id: 'c', kind: 'snapshot-delete' })];
+    expect(runningSnapshotOp(ops, 'local', 'u1')?.id).toBe('c');
+  });
+});
+
+describe('createRequest (the body)', () => {
+  it('asks for exactly what was chosen', () => {
+    expect(createRequest('s', '', 'memory', true, true)).toEqual({ name: 's', memory: true });
+    expect(createRequest('s', 'why', 'disk-only', true, true)).toEqual({ name: 's', description: 'why', memory: false, quiesce: true });
+    // A stopped VM's disk-only snapshot: quiescing does not apply.
+    expect(createRequest('s', '  ', 'disk-only', false, false)).toEqual({ name: 's', memory: false });
+  });
+});
+
+describe('create requests from elsewhere', () => {
+  afterEach(() => {
+    clearCreateRequest();
+    vi.useRealTimers();
+  });
+  it('name the VM and expire when nobody answers', () => {
+    vi.useFakeTimers();
+    requestCreate('local', 'u1');
+    expect(createRequestStore.get()).toBe('local/u1');
+    vi.advanceTimersByTime(CREATE_REQUEST_TTL_MS + 1);
+    expect(createRequestStore.get()).toBeNull();
+  });
+});
+
+describe('toasts of finished snapshot operations', () => {
+  it('say what was done', () => {
+    expect(describeResult(op({ state: 'succeeded', result: { snapshot: { name: 'before-upgrade' }, quiesced: true } }))).toBe(
+      'Snapshot “before-upgrade” of web taken (quiesced)',
+    );
+    expect(describeResult(op({ kind: 'snapshot-revert', state: 'succeeded', result: { snapshot: 'a', vmState: 'paused' } }))).toBe(
+      'web reverted to “a”; now paused',
+    );
+    expect(describeResult(op({ kind: 'snapshot-delete', state: 'succeeded', result: { deleted: ['a', 'b'] } }))).toBe('2 snapshots of web deleted');
+    expect(describeResult(op({ kind: 'snapshot-delete', state: 'succeeded', result: { deleted: ['a'] } }))).toBe('Snapshot “a” of web deleted');
+    expect(describeResult(op({ state: 'failed', error: { code: 'x', message: 'no disk' } }))).toBe('no disk');
+  });
+});
