@@ -130,13 +130,18 @@ test('another client holding the console is named, and Take over works', async (
   const term = await openSerialTab(page, name, uuid);
   const { proc: other, output } = virshConsole(name);
   try {
-    await expect(page.getByTestId('serial-state'), `virsh console printed: ${output()}`).toHaveText('Held by another client', { timeout: 30_000 });
+    await expect(page.getByTestId('serial-state'))
+      .toHaveText('Held by another client', { timeout: 30_000 })
+      .catch((e: unknown) => {
+        throw new Error(`${String(e)}\nvirsh console: exit ${other.exitCode}, printed ${JSON.stringify(output())}`);
+      });
     await expect(page.getByRole('status').filter({ hasText: 'Held by another client' })).toContainText('virsh console');
     await shot(page, 'serial-held');
     expect(await seriousViolations(page), 'held').toEqual([]);
 
     await page.getByRole('button', { name: 'Take over' }).click();
     await expect(page.getByTestId('serial-state')).toHaveText('Connected', { timeout: 30_000 });
+    await expect(page.getByRole('status').filter({ hasText: 'You have the console now' })).toBeVisible();
     await expect.poll(() => exited(other), { timeout: 20_000, message: 'virsh console kept the console' }).toBe(true);
     const since = logSize(name);
     await typeLine(page, term, 'echo T=$((40+2)) >/dev/ttyS1');
@@ -254,8 +259,9 @@ test.describe('a VM without a serial console', () => {
     await shot(page, 'serial-no-console');
     expect(await seriousViolations(page), 'no console').toEqual([]);
 
-    await page.getByRole('button', { name: 'Add serial console' }).click();
-    await expect(page.getByText(/takes effect when the VM next starts/)).toBeVisible();
+    const panel = page.getByRole('heading', { name: 'This VM has no serial console' }).locator('..');
+    await panel.getByRole('button', { name: 'Add serial console' }).click();
+    await expect(panel).toContainText(/takes effect when the VM next starts/);
     // The stored configuration has it; the running VM does not, yet.
     expect(virsh('dumpxml', '--inactive', name)).toContain("<serial type='pty'>");
     expect(virsh('dumpxml', name)).not.toContain('<serial');

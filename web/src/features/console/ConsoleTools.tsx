@@ -97,14 +97,14 @@ export function SendKeysMenu({ rfb, disabled }: { rfb: RFB | null; disabled: boo
   );
 }
 
-export function ScalingMenu({ value, onChange }: { value: Scaling; onChange: (s: Scaling) => void }) {
+export function ScalingMenu({ value, onChange, disabled = false }: { value: Scaling; onChange: (s: Scaling) => void; disabled?: boolean }) {
   const container = usePortal();
   const current = SCALINGS.find((s) => s.value === value) ?? SCALINGS[0];
   return (
     <DropdownMenu.Root>
       <Tooltip.Root>
         <Tooltip.Trigger asChild>
-          <DropdownMenu.Trigger className="btn btn-small btn-ghost vnc-menu-btn" aria-label={`Scaling: ${current?.label ?? ''}`}>
+          <DropdownMenu.Trigger className="btn btn-small btn-ghost vnc-menu-btn" aria-label={`Scaling: ${current?.label ?? ''}`} disabled={disabled}>
             <ScanSearch size={16} aria-hidden />
             <span className="vnc-menu-value">{current?.label}</span>
           </DropdownMenu.Trigger>
@@ -160,7 +160,7 @@ export function ScreenshotMenu({ rfb, host, uuid, vmName, running }: { rfb: RFB 
     setSaving(true);
     try {
       const saved = await api<SavedScreenshot>(`${vmPath(host, uuid)}/screenshot`, { method: 'POST' });
-      toast.success('Screenshot saved on the server', { description: `${saved.path} (${saved.width}×${saved.height})`, duration: 10_000 });
+      toast.success('Screenshot saved on the server', { description: `Saved as ${saved.path} (${saved.width}×${saved.height})`, duration: 10_000 });
     } catch (err) {
       toastError(err, 'The screenshot was not saved');
     } finally {
@@ -380,9 +380,9 @@ export function ClipboardPopover({
   );
 }
 
-export function FullscreenButton({ on, onToggle }: { on: boolean; onToggle: () => void }) {
+export function FullscreenButton({ on, onToggle, disabled = false }: { on: boolean; onToggle: () => void; disabled?: boolean }) {
   return (
-    <ToolButton label={on ? 'Exit full screen' : 'Full screen'} tip={on ? 'Exit full screen (F11)' : 'Full screen (F11)'} onClick={onToggle} aria-pressed={on}>
+    <ToolButton label={on ? 'Exit full screen' : 'Full screen'} tip={on ? 'Exit full screen (F11)' : 'Full screen (F11)'} onClick={onToggle} aria-pressed={on} disabled={disabled}>
       {on ? <Minimize size={16} aria-hidden /> : <Maximize size={16} aria-hidden />}
     </ToolButton>
   );

@@ -119,6 +119,8 @@ function useFullscreen(el: HTMLElement | null, lockKeys: boolean) {
     }
     el.requestFullscreen({ navigationUI: 'hide' }).then(
       () => {
+        // Keys go to the VM from here on; the toolbar may hide.
+        el.querySelector('canvas')?.focus({ preventScroll: true });
         const kb = keyboardAPI();
         if (lockKeys && kb?.lock) {
           kb.lock().then(
@@ -355,6 +357,8 @@ export function VncConsole({ vm, fill }: { vm: VM; fill: 'page' | 'parent' }) {
   });
 
   const live = view.phase === 'connected' && rfb !== null;
+  // Nothing to scale or show full screen until the VM has a display to connect to.
+  const noScreen = view.phase === 'no-vnc' || view.phase === 'spice-only' || view.phase === 'not-listening' || view.phase === 'failed';
   const waiting = view.phase === 'connecting' || view.phase === 'reconnecting';
   const now = useNow(view.phase === 'reconnecting' ? 500 : 0);
   const focusScreen = () => window.setTimeout(() => rfb?.focus({ preventScroll: true }), 0);
@@ -379,6 +383,7 @@ export function VncConsole({ vm, fill }: { vm: VM; fill: 'page' | 'parent' }) {
             <ScreenshotMenu rfb={rfb} host={vm.host} uuid={vm.uuid} vmName={vm.name} running={running} />
             <span className="vnc-sep" aria-hidden />
             <ScalingMenu
+              disabled={noScreen}
               value={scaling}
               onChange={(s) => {
                 setScaling(s);
@@ -389,11 +394,12 @@ export function VncConsole({ vm, fill }: { vm: VM; fill: 'page' | 'parent' }) {
               label="View only"
               tip={viewOnly ? 'View only: keyboard and mouse do not reach the VM. Click to control it.' : 'View only: watch without sending keys or mouse'}
               aria-pressed={viewOnly}
+              disabled={noScreen}
               onClick={() => setViewOnly((v) => !v)}
             >
               {viewOnly ? <EyeOff size={16} aria-hidden /> : <Eye size={16} aria-hidden />}
             </ToolButton>
-            <FullscreenButton on={fs.on} onToggle={fs.toggle} />
+            <FullscreenButton on={fs.on} onToggle={fs.toggle} disabled={noScreen && !fs.on} />
             <span className="vnc-spacer" />
             {view.phase === 'connected' || waiting ? (
               <ToolButton label="Disconnect" tip="Close this console (the VM keeps running)" onClick={() => conn?.disconnect()}>

@@ -72,13 +72,16 @@ describe('ConsoleConnection', () => {
     expect(r.conn.getView()).toMatchObject({ phase: 'connected', everConnected: true });
   });
 
-  it('does not connect to a VM that does not run, and connects when it starts', async () => {
+  it('asks about a VM that does not run once, waits for it, and connects when it starts', async () => {
     const r = rig();
     r.conn.start(false);
-    expect(r.conn.getView().phase).toBe('vm-stopped');
-    expect(r.tickets).toHaveLength(0);
-    r.conn.setVMRunning(true);
+    // The server says what the definition lacks first; here, only that the VM is off.
     expect(r.tickets).toHaveLength(1);
+    await r.refuse(apiErr(409, 'vm_not_running'));
+    expect(r.conn.getView().phase).toBe('vm-stopped');
+    expect(r.timers).toHaveLength(0);
+    r.conn.setVMRunning(true);
+    expect(r.tickets).toHaveLength(2);
     await r.grant();
     r.sessions[0]?.events.connected();
     expect(r.conn.getView().phase).toBe('connected');
@@ -116,6 +119,7 @@ describe('ConsoleConnection', () => {
     r.conn.setVMRunning(true); // no change: nothing happens
     expect(r.tickets).toHaveLength(1);
     r.conn.setVMRunning(false);
+    expect(r.conn.getView().phase).toBe('no-vnc');
     r.conn.setVMRunning(true);
     expect(r.tickets).toHaveLength(2);
     expect(r.conn.getView().phase).toBe('connecting');
@@ -258,5 +262,18 @@ describe('retryDelay and closeReason', () => {
     expect(closeReason({ clean: false })).toBe('the connection was lost');
     expect(closeReason({ clean: true })).toBe('the connection closed');
     expect(closeReason({ clean: false, code: 4000 })).toBe('the connection was lost (code 4000)');
+  });
+});
+
+describe('a VM that is off', () => {
+  it('shows what its definition lacks rather than "not running"', async () => {
+    const r = rig();
+    r.conn.start(false);
+    r.conn.setVMRunning(false); // the same state again: no change
+    expect(r.conn.getView().phase).toBe('connecting');
+    await r.refuse(apiErr(422, 'no_vnc_graphics'));
+    expect(r.conn.getView().phase).toBe('no-vnc');
+    r.conn.setVMRunning(true);
+    expect(r.tickets).toHaveLength(2);
   });
 });

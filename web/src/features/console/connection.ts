@@ -153,13 +153,14 @@ export class ConsoleConnection {
     for (const l of [...this.listeners]) l();
   }
 
-  /** Connects for the first time; running says whether the VM runs (from the app's events). */
+  /**
+   * Connects for the first time; running says whether the VM runs (from the
+   * app's events). A ticket is asked for even when it does not: the server
+   * says first what the VM's definition lacks (no VNC graphics), and only
+   * then that it is not running.
+   */
   start(running: boolean): void {
     this.vmRunning = running;
-    if (!running) {
-      this.set({ phase: 'vm-stopped' });
-      return;
-    }
     this.connect();
   }
 
@@ -173,6 +174,7 @@ export class ConsoleConnection {
   setVMRunning(running: boolean): void {
     const was = this.vmRunning;
     this.vmRunning = running;
+    if (was === running) return;
     if (this.disposed || this.session || this.state.phase === 'failed' || this.state.phase === 'disconnected') return;
     if (!running) {
       if (this.state.phase === 'reconnecting' || this.state.phase === 'connecting') {
@@ -182,7 +184,7 @@ export class ConsoleConnection {
       }
       return;
     }
-    if (!was && WAITS_FOR_START.has(this.state.phase)) {
+    if (WAITS_FOR_START.has(this.state.phase)) {
       this.attempt = 0;
       this.connect();
     }

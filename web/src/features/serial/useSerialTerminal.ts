@@ -114,12 +114,12 @@ class TerminalController {
       },
       browserDeps((force) => api<SerialTicket>(`${vmPath(o.host, o.uuid)}/serial`, { method: 'POST', body: force ? { force: true } : {} })),
     );
-    const report = (r: SendResult, bytes: number) => {
-      if (r !== 'sent') o.keys.current.onSendProblem(r, bytes);
+    const report = (r: SendResult, bytes: () => number) => {
+      if (r !== 'sent') o.keys.current.onSendProblem(r, bytes());
     };
     const subs = [
-      term.onData((d) => report(conn.send(d), new TextEncoder().encode(d).length)),
-      term.onBinary((d) => report(conn.sendBinary(d), d.length)),
+      term.onData((d) => report(conn.send(d), () => new TextEncoder().encode(d).length)),
+      term.onBinary((d) => report(conn.sendBinary(d), () => d.length)),
       term.onResize(({ cols, rows }) => this.publish({ cols, rows })),
     ];
     const unsubscribe = conn.subscribe(() => this.publish({ view: conn.view }));

@@ -249,7 +249,7 @@ describe('revert wording', () => {
     const lead = revertLead('web', true, off, 'snapshot');
     expect(lead).toMatch(/^This will stop web and restore its disks as they were on .*2026.*; the VM stays shut off\.$/);
     expect(revertLead('web', true, running, 'snapshot')).toMatch(/replace the running state of web with the state saved on .*memory included: the VM then runs from that moment/);
-    expect(revertLead('web', false, running, 'paused')).toMatch(/^This will restore web .* the VM is then paused\.$/);
+    expect(revertLead('web', false, running, 'paused')).toMatch(/^This will restore web to the state saved on .*, memory included: the VM is then paused\.$/);
   });
 });
 

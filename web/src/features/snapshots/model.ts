@@ -301,8 +301,8 @@ export function revertLead(vmName: string, vmActive: boolean, s: Snapshot, after
   const end = stateAfterRevert(s, after);
   const then = end === 'running' ? 'then runs' : end === 'paused' ? 'is then paused' : 'stays shut off';
   if (s.memory) {
-    const how = vmActive ? `This will replace the running state of ${vmName}` : `This will restore ${vmName}`;
-    return `${how} with the state saved on ${when}, memory included: the VM ${then}${end === 'running' && s.state === 'running' ? ' from that moment' : ''}.`;
+    const how = vmActive ? `This will replace the running state of ${vmName} with` : `This will restore ${vmName} to`;
+    return `${how} the state saved on ${when}, memory included: the VM ${then}${end === 'running' && s.state === 'running' ? ' from that moment' : ''}.`;
   }
   const stop = vmActive ? `This will stop ${vmName} and restore its disks` : `This will restore the disks of ${vmName}`;
   const boot = end === 'running' ? 'the VM then starts from them, as after a power cut' : end === 'paused' ? 'the VM is then started paused' : 'the VM stays shut off';
