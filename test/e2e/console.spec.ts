@@ -9,7 +9,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { state, testguest, virsh } from './env.ts';
+import { saveState, startServer, state, testguest, virsh } from './env.ts';
 import { card, login, logSize, shot, waitGuestReady } from './helpers.ts';
 
 const guestDir = process.env.KVM_TEST_GUEST_DIR ?? '/var/lib/libvirt/images/kvm-manager-test';
@@ -47,8 +47,9 @@ function ttyS1(name: string, offset: number): string {
   return existsSync(p) ? readFileSync(p).subarray(offset).toString() : '';
 }
 
-async function openConsole(page: Page, name: string) {
-  await page.goto(`${state().baseURL}/vms/local/${uuids[name]}/console`);
+async function openConsole(page: Page, name: string, popout = false) {
+  const path = popout ? `/popout/console/local/${uuids[name]}` : `/vms/local/${uuids[name]}/console`;
+  await page.goto(`${state().baseURL}${path}`);
   await expect(page.getByRole('heading', { level: 1, name })).toBeVisible();
   await expect(page.getByTestId('console-state')).toHaveText('Connected', { timeout: 45_000 });
   return page.getByRole('application', { name: `Screen of ${name}` });
@@ -197,12 +198,13 @@ test('the console reconnects by itself after the VM was killed and started again
   await runInGuest(page, A, 'echo BACK$((40+2)) > /dev/ttyS1', 'BACK42');
 });
 
-test('two consoles of two VMs at once', async ({ page, context }) => {
+test('two consoles of two VMs at once (a tab and a pop-out window)', async ({ page, context }) => {
   test.setTimeout(180_000);
   await login(page);
   const screenA = await openConsole(page, A);
   const other = await context.newPage();
-  const screenB = await openConsole(other, B);
+  const screenB = await openConsole(other, B, true);
+  await expect(other.getByRole('button', { name: 'Open in a new window' })).toHaveCount(0);
   await screenA.click();
   await runInGuest(page, A, 'echo AAA$((1+2)) > /dev/ttyS1', 'AAA3');
   await screenB.click();
@@ -210,6 +212,23 @@ test('two consoles of two VMs at once', async ({ page, context }) => {
   await expect(page.getByTestId('console-state')).toHaveText('Connected');
   await expect(other.getByTestId('console-state')).toHaveText('Connected');
   await other.close();
+});
+
+test('after a server restart the console reconnects with backoff and a countdown', async ({ page }) => {
+  test.setTimeout(180_000);
+  await login(page);
+  const screen = await openConsole(page, B);
+  const s = state();
+  process.kill(s.serverPid, 'SIGTERM');
+  await expect(page.getByTestId('console-state')).toHaveText(/^Disconnected · retry in \d+ s$/, { timeout: 30_000 });
+  await expect(page.getByRole('alert').filter({ hasText: /Reconnecting in \d+ s/ })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Reconnect now' })).toBeVisible();
+  // Same address, token and data dir: the session survives, and the console comes back by itself.
+  const { pid } = await startServer(new URL(s.baseURL).host, s.token, s.dataDir);
+  saveState({ ...s, serverPid: pid });
+  await expect(page.getByTestId('console-state')).toHaveText('Connected', { timeout: 60_000 });
+  await screen.click();
+  await runInGuest(page, B, 'echo AGAIN$((3*3)) > /dev/ttyS1', 'AGAIN9');
 });
 
 test('Ctrl+Alt+Del from the menu reaches the guest', async ({ page }) => {
@@ -280,4 +299,12 @@ test('console settings on the Settings page', async ({ page }) => {
   await expect(page.getByRole('button', { name: 'Scaling: 1:1' })).toBeVisible();
   await expect(page.getByRole('button', { name: 'View only' })).toHaveAttribute('aria-pressed', 'true');
   await expect(page.getByTestId('console-status')).toContainText('view only');
+  // F1 with the screen not focused: the shortcut overlay, with the console's keys.
+  await page.getByRole('heading', { level: 1 }).click();
+  await page.keyboard.press('F1');
+  const overlay = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
+  await expect(overlay).toBeVisible();
+  await expect(overlay.getByText(/Graphical console/)).toBeVisible();
+  await page.keyboard.press('Escape');
+  await expect(overlay).toHaveCount(0);
 });
