@@ -9,6 +9,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/kvm-manager/kvm-manager/internal/console"
+	"github.com/kvm-manager/kvm-manager/internal/inventory"
 	"github.com/kvm-manager/kvm-manager/internal/problem"
 )
 
@@ -143,8 +144,8 @@ func (s *Server) addVNCGraphics(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, struct {
 		console.VNCAdded
-		VM vmView `json:"vm"`
-	}{res, view(res.VM)})
+		VM inventory.VM `json:"vm"`
+	}{res, res.VM})
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/kvm-manager/kvm-manager/internal/console"
+	"github.com/kvm-manager/kvm-manager/internal/inventory"
 	"github.com/kvm-manager/kvm-manager/internal/problem"
 )
 
@@ -63,8 +64,8 @@ func (s *Server) serialSocket(w http.ResponseWriter, r *http.Request) error {
 type serialDeviceResponse struct {
 	Message string `json:"message"`
 	// NextStart says the VM runs and gets the console at its next start.
-	NextStart bool   `json:"nextStart"`
-	VM        vmView `json:"vm"`
+	NextStart bool         `json:"nextStart"`
+	VM        inventory.VM `json:"vm"`
 }
 
 // addSerialDevice answers POST .../serial/device: it adds a serial console
@@ -85,6 +86,6 @@ func (s *Server) addSerialDevice(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, serialDeviceResponse{Message: res.Message, NextStart: res.NextStart, VM: view(res.VM)})
+	writeJSON(w, http.StatusOK, serialDeviceResponse{Message: res.Message, NextStart: res.NextStart, VM: res.VM})
 	return nil
 }

@@ -174,12 +174,6 @@ func (s *Server) cancelOperation(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// vmView is a VM as the API returns it: the inventory's record, which
-// carries the actions its state allows.
-type vmView = inventory.VM
-
-func view(vm inventory.VM) vmView { return vm }
-
 // syncWait bounds how long a read waits for a host's first VM listing.
 const syncWait = 10 * time.Second
 
