@@ -9,7 +9,7 @@ if [ -n "$unformatted" ]; then
 fi
 pkgs=$(scripts/go-packages.sh)
 go vet $pkgs
-go vet -tags integration $pkgs
+go vet -tags integration $(scripts/go-packages.sh -tags integration)
 go tool staticcheck $pkgs
-go tool staticcheck -tags integration $pkgs
+go tool staticcheck -tags integration $(scripts/go-packages.sh -tags integration)
 echo "lint: clean"

@@ -30,7 +30,7 @@ step "build"
 make --no-print-directory build
 
 step "integration tests (real libvirtd, real guests)"
-go test -tags integration -count=1 -p 1 -timeout 25m $(scripts/go-packages.sh)
+go test -tags integration -count=1 -p 1 -timeout 25m $(scripts/go-packages.sh -tags integration)
 
 step "end-to-end tests (real binary, libvirtd, guests and Chromium)"
 scripts/e2e.sh
