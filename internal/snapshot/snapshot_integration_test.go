@@ -14,11 +14,11 @@ import (
 // children that has an older sibling), and deletes it all with DeleteAll.
 func TestDeleteAllBranchedTree(t *testing.T) {
 	if err := testguest.CheckBuilt(""); err != nil {
-		t.Skip(err)
+		t.Fatalf("%v (run scripts/build-test-guest.sh)", err)
 	}
 	l, err := testrig.Dial()
 	if err != nil {
-		t.Skipf("libvirtd is not answering: %v", err)
+		t.Fatalf("libvirtd is not answering (run scripts/setup-libvirt.sh): %v", err)
 	}
 	defer l.Disconnect()
 	name := testguest.UniqueName("kmsnap-")
