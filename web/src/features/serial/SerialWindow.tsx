@@ -1,46 +1,13 @@
-// The serial console in a window of its own (/popout/serial/:host/:uuid):
-// the VM's name and state, and the console filling the rest.
+// The serial console in a window of its own (/popout/serial/:host/:uuid).
 
-import { useVMs } from '../../api/queries';
-import { ErrorNote } from '../../components/ErrorNote';
-import { StateBadge } from '../../components/StateBadge';
-import { useTitle } from '../../components/useTitle';
+import { PopoutWindow } from '../../components/PopoutWindow';
 import { SerialConsole } from './SerialConsole';
 import './serial.css';
 
 export default function SerialWindow({ host, uuid }: { host: string; uuid: string }) {
-  const vms = useVMs();
-  const vm = vms.data?.find((v) => v.host === host && v.uuid === uuid.toLowerCase());
-  useTitle(vm ? `${vm.name} · Serial console` : 'Serial console');
-  if (vms.isPending) {
-    return (
-      <div className="serial-window muted" role="status">
-        Loading…
-      </div>
-    );
-  }
-  if (!vm) {
-    return (
-      <div className="serial-window">
-        <h1>VM not found</h1>
-        {vms.isError ? (
-          <ErrorNote error={vms.error} />
-        ) : (
-          <p>
-            Host “{host}” has no VM with UUID <span className="mono">{uuid}</span>. It may have been deleted.
-          </p>
-        )}
-      </div>
-    );
-  }
   return (
-    <div className="serial-window">
-      <div className="serial-window-head">
-        <h1>{vm.name}</h1>
-        <StateBadge state={vm.state} reason={vm.reason} />
-        <span className="muted small">serial console · on {vm.host}</span>
-      </div>
-      <SerialConsole vm={vm} fill="parent" />
-    </div>
+    <PopoutWindow host={host} uuid={uuid} title="Serial console" kind="serial console">
+      {(vm) => <SerialConsole vm={vm} fill="parent" />}
+    </PopoutWindow>
   );
 }
