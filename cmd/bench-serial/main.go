@@ -29,11 +29,8 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/signal"
-	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -76,12 +73,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench-serial: -n and -lines must be positive")
 		os.Exit(2)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, o); err != nil {
-		fmt.Fprintln(os.Stderr, "bench-serial:", err)
-		os.Exit(1)
-	}
+	testrig.Main("bench-serial", func(ctx context.Context) error { return run(ctx, o) })
 }
 
 // result is what one path measured.
@@ -99,7 +91,7 @@ func run(ctx context.Context, o options) error {
 	if err := testguest.CheckBuilt(o.guests); err != nil {
 		return err
 	}
-	unlock, err := lockBench()
+	unlock, err := testrig.Lock("bench-serial")
 	if err != nil {
 		return err
 	}
@@ -522,20 +514,6 @@ func measure(ctx context.Context, t *terminal, o options, pid int) (result, erro
 	r.took = end.Sub(start)
 	r.firstBytes = first.Sub(start)
 	return r, nil
-}
-
-// lockBench makes sure one bench-serial runs at a time, so that removing
-// leftovers never removes the guest of a run in progress.
-func lockBench() (unlock func(), err error) {
-	f, err := os.OpenFile(filepath.Join(os.TempDir(), "kvm-bench-serial.lock"), os.O_CREATE|os.O_RDWR, 0o600)
-	if err != nil {
-		return nil, err
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("another bench-serial is running (%s is locked)", f.Name())
-	}
-	return func() { f.Close() }, nil
 }
 
 // removeLeftovers removes guests of an interrupted earlier run.

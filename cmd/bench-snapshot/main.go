@@ -37,10 +37,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"os/signal"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -89,22 +86,11 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench-snapshot: --server is required; --snapshots, --chain, --requests and --rounds must be >= 1")
 		os.Exit(2)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, o, os.Stdout)
-	interrupted := ctx.Err() != nil
-	stop()
-	if interrupted {
-		fmt.Fprintln(os.Stderr, "bench-snapshot: interrupted; bench domains removed")
-		os.Exit(130)
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "bench-snapshot:", err)
-		os.Exit(1)
-	}
+	testrig.Main("bench-snapshot", func(ctx context.Context) error { return run(ctx, o, os.Stdout) })
 }
 
 func run(ctx context.Context, o options, out io.Writer) (err error) {
-	unlock, err := lock()
+	unlock, err := testrig.Lock("bench-snapshot")
 	if err != nil {
 		return err
 	}
@@ -195,19 +181,6 @@ func run(ctx context.Context, o options, out io.Writer) (err error) {
 	}
 	printResults(out, o, lr, ops)
 	return nil
-}
-
-// lock keeps two runs apart: each removes the other's domains.
-func lock() (func(), error) {
-	f, err := os.OpenFile(filepath.Join(os.TempDir(), "bench-snapshot.lock"), os.O_CREATE|os.O_RDWR, 0o600)
-	if err != nil {
-		return nil, err
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("another bench-snapshot is running (%s is locked)", f.Name())
-	}
-	return func() { f.Close() }, nil
 }
 
 func dotted(v uint64) string { return fmt.Sprintf("%d.%d.%d", v/1000000, (v/1000)%1000, v%1000) }

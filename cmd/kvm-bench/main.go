@@ -32,8 +32,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"os/signal"
-	"path/filepath"
 	"regexp"
 	"runtime"
 	"slices"
@@ -41,7 +39,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -115,26 +112,13 @@ func main() {
 		fmt.Fprintln(os.Stderr, "kvm-bench: --server is required; -n must be >= 0 and --workers, --requests, --flips >= 1")
 		os.Exit(2)
 	}
-	// The first Ctrl-C cancels ctx; the signal stays caught until run has
-	// returned, so a second Ctrl-C cannot cut the cleanup short.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, o, os.Stdout)
-	interrupted := ctx.Err() != nil
-	stop()
-	if interrupted {
-		fmt.Fprintln(os.Stderr, "kvm-bench: interrupted; bench domains removed")
-		os.Exit(130)
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "kvm-bench:", err)
-		os.Exit(1)
-	}
+	testrig.Main("kvm-bench", func(ctx context.Context) error { return run(ctx, o, os.Stdout) })
 }
 
 // run does the whole benchmark. Whatever happens after the leftovers are
 // gone, the deferred cleanup removes every kmbench-* domain again.
 func run(ctx context.Context, o options, out io.Writer) (err error) {
-	unlock, err := lockBench()
+	unlock, err := testrig.Lock("kvm-bench")
 	if err != nil {
 		return err
 	}
@@ -223,19 +207,6 @@ func runAfter(ctx context.Context, command string, srv *server, vms int, out io.
 		return fmt.Errorf("%s: %w", command, err)
 	}
 	return nil
-}
-
-// lockBench keeps two runs apart: each removes the other's kmbench-* domains.
-func lockBench() (unlock func(), err error) {
-	f, err := os.OpenFile(filepath.Join(os.TempDir(), "kvm-bench.lock"), os.O_CREATE|os.O_RDWR, 0o600)
-	if err != nil {
-		return nil, err
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("another kvm-bench is running (%s is locked)", f.Name())
-	}
-	return func() { f.Close() }, nil
 }
 
 // ---- environment -----------------------------------------------------------
