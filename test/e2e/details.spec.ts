@@ -42,6 +42,10 @@ test('the delete dialog lists the disks unchecked and says what is removed', asy
 
 test('the shortcut overlay opens with ?', async ({ page }) => {
   await login(page);
+  // Wait until the dashboard has rendered (and its shortcuts are bound)
+  // before pressing the key: a key pressed while the page is still
+  // switching from the login form can land nowhere.
+  await expect(card(page, vm(0).name)).toBeVisible();
   await page.keyboard.press('?');
   await expect(page.getByRole('dialog')).toBeVisible();
   await shot(page, 'shortcuts');
