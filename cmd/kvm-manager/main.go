@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -18,7 +19,9 @@ import (
 	"time"
 
 	"github.com/kvm-manager/kvm-manager/internal/api"
+	"github.com/kvm-manager/kvm-manager/internal/audit"
 	"github.com/kvm-manager/kvm-manager/internal/auth"
+	"github.com/kvm-manager/kvm-manager/internal/certs"
 	"github.com/kvm-manager/kvm-manager/internal/config"
 	"github.com/kvm-manager/kvm-manager/internal/console"
 	"github.com/kvm-manager/kvm-manager/internal/event"
@@ -34,7 +37,13 @@ import (
 var version = "dev"
 
 func main() {
-	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+	var err error
+	if len(os.Args) > 1 && os.Args[1] == "hash-password" {
+		err = hashPassword(os.Stdin, os.Stdout, os.Stderr)
+	} else {
+		err = run(os.Args[1:], os.Stdout, os.Stderr)
+	}
+	if err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(os.Stderr, "kvm-manager:", err)
 		}
@@ -58,7 +67,27 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if token == "" {
 		token, generated = auth.RandomToken(), true
 	}
-	authMgr, err := auth.New(auth.Options{Token: token, StorePath: filepath.Join(cfg.DataDir, "sessions.json")})
+	var users []auth.User
+	for _, u := range cfg.Users {
+		role, err := auth.ParseRole(u.Role)
+		if err != nil {
+			return fmt.Errorf("user %q: %w", u.Name, err)
+		}
+		users = append(users, auth.User{Name: u.Name, PasswordHash: u.PasswordHash, Role: role})
+	}
+	authMgr, err := auth.New(auth.Options{
+		Token: token, Users: users, StorePath: filepath.Join(cfg.DataDir, "sessions.json"),
+		SessionTTL: cfg.SessionTTL.Duration, IdleTimeout: cfg.SessionIdle.Duration, SecureCookies: cfg.TLS(),
+	})
+	if err != nil {
+		return err
+	}
+	auditLog, err := audit.Open(audit.Options{Path: filepath.Join(cfg.DataDir, "audit.log"), Logger: log})
+	if err != nil {
+		return err
+	}
+	defer auditLog.Close()
+	proxies, err := cfg.ProxyPrefixes()
 	if err != nil {
 		return err
 	}
@@ -111,6 +140,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	srv, err := api.New(api.Options{
 		Hosts: set, Inventory: inv, Lifecycle: life, Operations: ops, Auth: authMgr, Bus: bus,
 		UI: ui, Logger: log, Version: version, Tickets: tickets,
+		Audit: auditLog, TrustedProxies: proxies, HSTS: cfg.TLSCert != "", Started: time.Now(),
 		// -- feature services are passed here --
 		Snapshots: snaps,
 
@@ -121,11 +151,22 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
+	tlsConf, err := serverTLS(cfg, stdout)
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
 	base := "http://" + ln.Addr().String()
+	if tlsConf != nil {
+		ln = tls.NewListener(ln, tlsConf)
+		base = "https://" + ln.Addr().String()
+	}
+	if hostPart, _, _ := net.SplitHostPort(cfg.Listen); !config.IsLoopback(hostPart) && tlsConf == nil {
+		log.Warn("serving plain HTTP to the network (--insecure-http): passwords, session cookies and consoles cross it unencrypted")
+	}
 	fmt.Fprintf(stdout, "KVM Manager %s is serving on %s\n", version, base)
 	if generated {
 		fmt.Fprintf(stdout, "Open this URL to log in (it contains the access token: keep it private):\n  %s/login?token=%s\n", base, token)
@@ -183,4 +224,37 @@ func run(args []string, stdout, stderr io.Writer) error {
 	case <-shutdownCtx.Done():
 	}
 	return nil
+}
+
+// serverTLS returns the TLS configuration, or nil for plain HTTP. A
+// self-signed certificate's fingerprint is printed so that users can check
+// what their browser shows on the first visit.
+func serverTLS(cfg config.Config, stdout io.Writer) (*tls.Config, error) {
+	now := time.Now()
+	switch {
+	case cfg.TLSCert != "":
+		c, err := certs.Load(cfg.TLSCert, cfg.TLSKey, now)
+		if err != nil {
+			return nil, err
+		}
+		return certs.ServerConfig(c), nil
+	case cfg.TLSSelfSigned:
+		hostPart, _, _ := net.SplitHostPort(cfg.Listen)
+		names := []string{hostPart}
+		if hn, err := os.Hostname(); err == nil {
+			names = append(names, hn)
+		}
+		dir := filepath.Join(cfg.DataDir, "tls")
+		c, created, err := certs.SelfSigned(dir, names, now)
+		if err != nil {
+			return nil, err
+		}
+		verb := "Using the"
+		if created {
+			verb = "Made a new"
+		}
+		fmt.Fprintf(stdout, "%s self-signed certificate in %s; its SHA-256 fingerprint is\n  %s\n", verb, dir, certs.Fingerprint(c))
+		return certs.ServerConfig(c), nil
+	}
+	return nil, nil
 }

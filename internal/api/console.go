@@ -19,13 +19,13 @@ import (
 func (s *Server) consoleRoutes() []Route {
 	const vm = "/api/v1/hosts/{host}/vms/{uuid}"
 	return []Route{
-		{"POST", vm + "/console", session, s.consoleTicket},
-		{"GET", vm + "/console/ws", session, s.consoleSocket},
-		{"GET", vm + "/console.vv", session, s.consoleVV},
-		{"POST", vm + "/graphics/vnc", session, s.addVNCGraphics},
-		{"GET", vm + "/screenshot", session, s.screenshot},
-		{"POST", vm + "/screenshot", session, s.saveScreenshot},
-		{"GET", vm + "/thumbnail", session, s.thumbnail},
+		{"POST", vm + "/console", operator, "", s.consoleTicket},
+		{"GET", vm + "/console/ws", operator, "console.open", s.consoleSocket},
+		{"GET", vm + "/console.vv", operator, "", s.consoleVV},
+		{"POST", vm + "/graphics/vnc", admin, "vm.graphics.add", s.addVNCGraphics},
+		{"GET", vm + "/screenshot", operator, "", s.screenshot},
+		{"POST", vm + "/screenshot", operator, "screenshot.save", s.saveScreenshot},
+		{"GET", vm + "/thumbnail", operator, "", s.thumbnail},
 	}
 }
 

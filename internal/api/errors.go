@@ -6,7 +6,9 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 
+	"github.com/kvm-manager/kvm-manager/internal/auth"
 	"github.com/kvm-manager/kvm-manager/internal/problem"
 )
 
@@ -25,6 +27,8 @@ var statusOf = map[problem.Kind]int{
 	problem.Timeout:          http.StatusGatewayTimeout,
 	problem.Upstream:         http.StatusBadGateway,
 	problem.MethodNotAllowed: http.StatusMethodNotAllowed,
+	problem.TooMany:          http.StatusTooManyRequests,
+	problem.NoSpace:          http.StatusInsufficientStorage,
 }
 
 // errorBody is the JSON shape of every error response.
@@ -54,6 +58,10 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	status, ok := statusOf[p.Kind]
 	if !ok {
 		status = http.StatusInternalServerError
+	}
+	var th *auth.Throttled
+	if errors.As(err, &th) {
+		w.Header().Set("Retry-After", strconv.Itoa(max(int(th.RetryAfter.Seconds()+0.999), 1)))
 	}
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="kvm-manager"`)

@@ -23,11 +23,16 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		t.Fatalf("api/openapi.yaml does not parse: %v", err)
 	}
 	documented := map[string]bool{}
+	roles := map[string]string{}
 	for path, ops := range doc.Paths {
-		for method := range ops {
+		for method, op := range ops {
 			switch method {
 			case "get", "put", "post", "delete", "patch", "head", "options":
-				documented[strings.ToUpper(method)+" "+path] = true
+				key := strings.ToUpper(method) + " " + path
+				documented[key] = true
+				if m, ok := op.(map[string]any); ok {
+					roles[key], _ = m["x-role"].(string)
+				}
 			}
 		}
 	}
@@ -37,7 +42,15 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, rt := range srv.Routes() {
-		served[rt.Method+" "+rt.Pattern] = true
+		key := rt.Method + " " + rt.Pattern
+		served[key] = true
+		want := rt.Role.String()
+		if rt.Role == public {
+			want = "public"
+		}
+		if documented[key] && roles[key] != want {
+			t.Errorf("%s: api/openapi.yaml says x-role %q, the server requires %q", key, roles[key], want)
+		}
 	}
 	var missing, extra []string
 	for r := range served {

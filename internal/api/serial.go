@@ -14,9 +14,9 @@ import (
 // opens, and adding a serial console to a VM that has none.
 func (s *Server) serialRoutes() []Route {
 	return []Route{
-		{"POST", "/api/v1/hosts/{host}/vms/{uuid}/serial", session, s.serialTicket},
-		{"GET", "/api/v1/hosts/{host}/vms/{uuid}/serial/ws", session, s.serialSocket},
-		{"POST", "/api/v1/hosts/{host}/vms/{uuid}/serial/device", session, s.addSerialDevice},
+		{"POST", "/api/v1/hosts/{host}/vms/{uuid}/serial", operator, "", s.serialTicket},
+		{"GET", "/api/v1/hosts/{host}/vms/{uuid}/serial/ws", operator, "serial.open", s.serialSocket},
+		{"POST", "/api/v1/hosts/{host}/vms/{uuid}/serial/device", admin, "vm.serial.add", s.addSerialDevice},
 	}
 }
 

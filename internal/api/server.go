@@ -5,13 +5,16 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
+	"github.com/kvm-manager/kvm-manager/internal/audit"
 	"github.com/kvm-manager/kvm-manager/internal/auth"
 	"github.com/kvm-manager/kvm-manager/internal/console"
 	"github.com/kvm-manager/kvm-manager/internal/event"
@@ -49,6 +52,16 @@ type Options struct {
 	Screenshots *console.Screenshots
 	// Serial serves the VMs' serial consoles; nil answers its routes with 503.
 	Serial *console.Serial
+	// Audit records state-changing actions and console sessions; nil
+	// records nothing.
+	Audit *audit.Log
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
+	// believed for the client address (throttling, audit, sessions).
+	TrustedProxies []netip.Prefix
+	// HSTS adds Strict-Transport-Security (TLS with a real certificate).
+	HSTS bool
+	// Started is when the server started, for /api/v1/server.
+	Started time.Time
 }
 
 // Server is the HTTP handler of KVM Manager.
@@ -62,21 +75,27 @@ type Server struct {
 // handlerFunc is a handler that returns its error for the router to map.
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
-// access says who may call a route.
-type access int
-
+// The roles a route may need; public needs no credentials (health, login,
+// static files).
 const (
-	public  access = iota // no credentials: health, login, static files
-	session               // a bearer token or a session (with CSRF on writes)
+	public   auth.Role = 0
+	viewer             = auth.Viewer
+	operator           = auth.Operator
+	admin              = auth.Admin
 )
 
 // Route is one entry of the API's route table. The table is the single
-// source for the router and for the test that checks api/openapi.yaml.
+// source for the router, the role checks and the test that checks
+// api/openapi.yaml (whose x-role says the same).
 type Route struct {
 	Method  string
 	Pattern string
-	access  access
-	handle  handlerFunc
+	// Role is the weakest role that may call the route.
+	Role auth.Role
+	// action names the route in the audit log ("" = not audited: reads);
+	// "{x}" is replaced by the path value x.
+	action string
+	handle handlerFunc
 }
 
 // New builds the server and its routes. It fails only when the UI file tree
@@ -98,7 +117,7 @@ func New(opts Options) (*Server, error) {
 	}
 	// Unknown API paths answer JSON, after authentication so that they tell
 	// an anonymous caller nothing.
-	s.mux.Handle("/api/", s.wrap(Route{access: session, handle: func(w http.ResponseWriter, r *http.Request) error {
+	s.mux.Handle("/api/", s.wrap(Route{Role: viewer, handle: func(w http.ResponseWriter, r *http.Request) error {
 		return s.noRoute(w, r)
 	}}))
 	s.mux.Handle("/", s.ui())
@@ -113,6 +132,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
 	setSecurityHeaders(w.Header())
+	if s.opts.HSTS {
+		w.Header().Set("Strict-Transport-Security", "max-age=31536000")
+	}
 	s.mux.ServeHTTP(rec, r)
 	// The path only: query strings may carry tokens or console tickets.
 	s.log.Debug("http", "method", r.Method, "path", r.URL.Path, "status", rec.status, "dur", time.Since(start))
@@ -124,21 +146,51 @@ func setSecurityHeaders(h http.Header) {
 	h.Set("X-Frame-Options", "DENY")
 }
 
-// wrap applies authentication and error mapping to one route.
+// wrap applies authentication, the route's role, the session's lifetime,
+// error mapping and the audit log to one route.
 func (s *Server) wrap(rt Route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if rt.access == session {
-			p, err := s.opts.Auth.Authorize(r)
+		start := time.Now()
+		note := &auditNote{}
+		r = r.WithContext(context.WithValue(r.Context(), auditNoteKey{}, note))
+		var p auth.Principal
+		if rt.Role != public {
+			var err error
+			p, err = s.opts.Auth.Authorize(r)
+			if err == nil && p.Role < rt.Role {
+				err = auth.RoleError(p.Role, rt.Role)
+			}
 			if err != nil {
 				writeError(w, r, s.log, err)
+				// Refusals of a known caller are worth an admin's attention
+				// (a role probed, a CSRF or Origin failure); anonymous
+				// refusals are noise and tell nothing about who.
+				if p.User != "" && (rt.action != "" || !safeMethod(r.Method)) {
+					s.audit(r, rt, p, note, start, http.StatusForbidden, "", err)
+				}
 				return
 			}
-			r = r.WithContext(auth.WithPrincipal(r.Context(), p))
+			// Consoles and event streams end with the session.
+			ctx, cancel := p.Bind(auth.WithPrincipal(r.Context(), p))
+			defer cancel()
+			r = r.WithContext(ctx)
 		}
-		if err := rt.handle(w, r); err != nil {
+		err := rt.handle(w, r)
+		if err != nil {
 			writeError(w, r, s.log, err)
 		}
+		if rt.action != "" || note.action != "" {
+			status := http.StatusOK
+			if rec, ok := w.(*recorder); ok {
+				status = rec.status
+			}
+			s.audit(r, rt, p, note, start, status, w.Header().Get("Location"), err)
+		}
 	})
+}
+
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
 }
 
 // noRoute answers a request no route took: 405 with Allow when the path

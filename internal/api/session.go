@@ -3,17 +3,55 @@ package api
 import (
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/kvm-manager/kvm-manager/internal/auth"
+	"github.com/kvm-manager/kvm-manager/internal/problem"
 )
 
+// loginRequest is a password login ({username, password}) or a token
+// login ({token}).
 type loginRequest struct {
-	Token string `json:"token"`
+	Username string `json:"username"`
+	Password string `json:"password"`
+	Token    string `json:"token"`
 }
 
 type sessionResponse struct {
-	User      string `json:"user"`
-	CSRFToken string `json:"csrfToken"`
+	User        string    `json:"user"`
+	Role        auth.Role `json:"role"`
+	CSRFToken   string    `json:"csrfToken"`
+	ExpiresAt   time.Time `json:"expiresAt,omitzero"`
+	Permissions []string  `json:"permissions"`
+}
+
+func (s *Server) sessionResponse(p auth.Principal) sessionResponse {
+	resp := sessionResponse{User: p.User, Role: p.Role, Permissions: p.Role.Permissions()}
+	if p.Session != nil {
+		resp.CSRFToken = p.Session.CSRF
+		resp.ExpiresAt = s.opts.Auth.ExpiresAt(p.Session)
+	}
+	return resp
+}
+
+// startSession checks credentials, sets the cookie and notes the user for
+// the audit log (also when the login fails: failed logins are what an
+// admin looks for).
+func (s *Server) startSession(w http.ResponseWriter, r *http.Request, c auth.Credentials) (*auth.Session, error) {
+	note := noteOf(r)
+	note.action = "login"
+	note.user = c.Username
+	if c.Username == "" {
+		note.user = auth.TokenUser
+	}
+	note.user = problem.Clip(note.user)
+	sess, err := s.opts.Auth.Login(c, s.clientAddr(r), r.UserAgent())
+	if err != nil {
+		return nil, err
+	}
+	note.role = sess.Role
+	s.opts.Auth.SetCookie(w, sess)
+	return sess, nil
 }
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
@@ -21,12 +59,14 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &req, false); err != nil {
 		return err
 	}
-	sess, err := s.opts.Auth.Login(req.Token)
+	if req.Token == "" && req.Username == "" {
+		return problem.New(problem.Invalid, "missing_credentials", "give a user name and password, or an API token", "")
+	}
+	sess, err := s.startSession(w, r, auth.Credentials{Token: req.Token, Username: req.Username, Password: req.Password})
 	if err != nil {
 		return err
 	}
-	s.opts.Auth.SetCookie(w, sess)
-	writeJSON(w, http.StatusOK, sessionResponse{User: sess.User, CSRFToken: sess.CSRF})
+	writeJSON(w, http.StatusOK, s.sessionResponse(auth.Principal{User: sess.User, Role: sess.Role, Session: sess}))
 	return nil
 }
 
@@ -39,14 +79,28 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// sessionInfo lets a reloaded page learn its CSRF token again.
+// sessionInfo lets a reloaded page learn its CSRF token and role again.
 func (s *Server) sessionInfo(w http.ResponseWriter, r *http.Request) error {
 	p, _ := auth.FromContext(r.Context())
-	resp := sessionResponse{User: p.User}
-	if p.Session != nil {
-		resp.CSRFToken = p.Session.CSRF
+	writeJSON(w, http.StatusOK, s.sessionResponse(p))
+	return nil
+}
+
+func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) error {
+	p, _ := auth.FromContext(r.Context())
+	writeJSON(w, http.StatusOK, map[string]any{"sessions": s.opts.Auth.Sessions(p)})
+	return nil
+}
+
+// revokeSession ends a session; its consoles and event streams close.
+func (s *Server) revokeSession(w http.ResponseWriter, r *http.Request) error {
+	p, _ := auth.FromContext(r.Context())
+	ended, err := s.opts.Auth.Revoke(p, r.PathValue("id"))
+	if err != nil {
+		return err
 	}
-	writeJSON(w, http.StatusOK, resp)
+	noteOf(r).detail = "session of " + ended.User + " from " + ended.Client
+	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 
@@ -57,16 +111,16 @@ func (s *Server) sessionInfo(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Security-Policy", contentSecurityPolicy)
 	if tok := r.URL.Query().Get("token"); tok != "" {
-		sess, err := s.opts.Auth.Login(tok)
-		if err != nil {
+		if _, err := s.startSession(w, r, auth.Credentials{Token: tok}); err != nil {
+			noteOf(r).err = err
+			p, _ := problem.As(err)
 			if s.assets == nil {
-				s.noUIPage(w, http.StatusUnauthorized, "That token is not valid. Use the login URL KVM Manager printed, or the value of KVM_MANAGER_TOKEN.")
+				s.noUIPage(w, http.StatusUnauthorized, p.Message+". "+p.Hint)
 				return nil
 			}
-			http.Redirect(w, r, "/login?error=invalid_token", http.StatusSeeOther)
+			http.Redirect(w, r, "/login?error="+p.Code, http.StatusSeeOther)
 			return nil
 		}
-		s.opts.Auth.SetCookie(w, sess)
 		http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
 		return nil
 	}

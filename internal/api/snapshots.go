@@ -12,14 +12,14 @@ import (
 func (s *Server) snapshotRoutes() []Route {
 	const base = "/api/v1/hosts/{host}/vms/{uuid}/snapshots"
 	return []Route{
-		{"GET", base, session, s.listSnapshots},
-		{"POST", base, session, s.createSnapshot},
-		{"GET", base + "/{name}", session, s.getSnapshot},
-		{"PATCH", base + "/{name}", session, s.editSnapshot},
-		{"DELETE", base + "/{name}", session, s.deleteSnapshot},
-		{"POST", base + "/{name}/revert", session, s.revertSnapshot},
-		{"GET", base + "/{name}/diff", session, s.snapshotDiff},
-		{"GET", base + "/{name}/screenshot", session, s.snapshotScreenshot},
+		{"GET", base, viewer, "", s.listSnapshots},
+		{"POST", base, operator, "snapshot.create", s.createSnapshot},
+		{"GET", base + "/{name}", viewer, "", s.getSnapshot},
+		{"PATCH", base + "/{name}", operator, "snapshot.edit", s.editSnapshot},
+		{"DELETE", base + "/{name}", operator, "snapshot.delete", s.deleteSnapshot},
+		{"POST", base + "/{name}/revert", operator, "snapshot.revert", s.revertSnapshot},
+		{"GET", base + "/{name}/diff", viewer, "", s.snapshotDiff},
+		{"GET", base + "/{name}/screenshot", operator, "", s.snapshotScreenshot},
 	}
 }
 
@@ -63,6 +63,7 @@ func (s *Server) createSnapshot(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &req, false); err != nil {
 		return err
 	}
+	noteOf(r).detail = problem.Clip(req.Name)
 	op, err := svc.Create(h, uuid, req)
 	if err != nil {
 		return err

@@ -1,7 +1,9 @@
-// Package auth decides who is calling: API clients present the API token as
-// a bearer token; browsers exchange the token once for a session cookie
-// (HttpOnly, SameSite=Strict) and send the session's CSRF token with every
-// state-changing request.
+// Package auth decides who is calling and what they may do. Users log in
+// with a name and password from the configuration (argon2id or bcrypt
+// hashes) and get a role; the API token remains an admin credential for
+// scripts (as a bearer token) and for the printed login URL. Browsers hold
+// a session cookie (HttpOnly, SameSite=Strict, Secure under TLS) and send
+// the session's CSRF token with every state-changing request.
 package auth
 
 import (
@@ -10,8 +12,11 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/hex"
+	"fmt"
 	"net/http"
 	"net/url"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -25,10 +30,22 @@ const CookieName = "kvmm_session"
 // CSRFHeader carries the session's CSRF token on state-changing requests.
 const CSRFHeader = "X-CSRF-Token"
 
+// TokenUser is the user name of callers who present the API token.
+const TokenUser = "token"
+
+// User is one configured account.
+type User struct {
+	Name         string
+	PasswordHash string
+	Role         Role
+}
+
 // Options configures a Manager.
 type Options struct {
 	// Token is the API token; it must be at least 16 characters.
 	Token string
+	// Users may log in with a password.
+	Users []User
 	// SessionTTL is the longest a session lives (default 12 h).
 	SessionTTL time.Duration
 	// IdleTimeout ends a session unused for this long (default 2 h).
@@ -39,37 +56,69 @@ type Options struct {
 	Now func() time.Time
 	// StorePath, when set, is a file where sessions are kept so that a
 	// restart does not log browsers out. Only hashes of session ids are
-	// written, and the sessions are dropped when the token changes.
+	// written; a session ends when its user's password or the token changes.
 	StorePath string
 }
 
 // Session is one browser login.
 type Session struct {
-	ID       string
-	CSRF     string
-	User     string
-	Created  time.Time
-	LastSeen time.Time
+	// ID is the cookie value. It is known only in memory, to the request
+	// that presents it; the store holds its hash.
+	ID        string
+	CSRF      string
+	User      string
+	Role      Role
+	Client    string
+	UserAgent string
+	Created   time.Time
+	LastSeen  time.Time
+
+	key    [32]byte
+	cred   string // which credential made the session: see credentialID
+	ctx    context.Context
+	cancel context.CancelFunc
 }
+
+// PublicID names the session in lists and revocations without giving away
+// the cookie (a prefix of the hash the store keeps).
+func (s *Session) PublicID() string { return hex.EncodeToString(s.key[:8]) }
 
 // Principal is the authenticated caller of a request.
 type Principal struct {
 	User    string
+	Role    Role
 	Session *Session // nil for bearer-token callers
 }
 
-// Manager checks credentials and keeps sessions in memory: a restart logs
-// every browser out, which is the safe direction to fail in.
+// Bind returns a context that also ends when the caller's session ends
+// (logout, revocation, its lifetime): long requests such as consoles and
+// event streams use it so that a revoked session loses them at once.
+func (p Principal) Bind(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctx)
+	if p.Session == nil || p.Session.ctx == nil {
+		return ctx, cancel
+	}
+	stop := context.AfterFunc(p.Session.ctx, cancel)
+	return ctx, func() { stop(); cancel() }
+}
+
+// Manager checks credentials and keeps sessions.
 type Manager struct {
 	opts      Options
 	tokenHash [32]byte
-	mu        sync.Mutex
-	sessions  map[[32]byte]*Session // by hash of the session id
-	savedAt   time.Time
-	dirty     bool
+	users     map[string]User
+	dummyHash string        // verified for unknown users, so timing does not tell who exists
+	hashing   chan struct{} // bounds concurrent password hashing (64 MiB each)
+	limit     *limiter
+
+	mu       sync.Mutex
+	sessions map[[32]byte]*Session // by hash of the session id
+	savedAt  time.Time
+	dirty    bool
 }
 
-// New returns a Manager, or an error when the token is too weak.
+// New returns a Manager, or an error when the token is too weak or a user
+// is configured wrongly.
 func New(opts Options) (*Manager, error) {
 	if len(opts.Token) < 16 {
 		return nil, problem.New(problem.Invalid, "weak_token", "the API token must be at least 16 characters",
@@ -84,11 +133,55 @@ func New(opts Options) (*Manager, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	m := &Manager{opts: opts, tokenHash: sha256.Sum256([]byte(opts.Token)), sessions: make(map[[32]byte]*Session)}
+	m := &Manager{
+		opts: opts, tokenHash: sha256.Sum256([]byte(opts.Token)), users: make(map[string]User),
+		hashing: make(chan struct{}, 2), limit: newLimiter(), sessions: make(map[[32]byte]*Session),
+	}
+	for _, u := range opts.Users {
+		if err := ValidUserName(u.Name); err != nil {
+			return nil, err
+		}
+		if _, dup := m.users[u.Name]; dup {
+			return nil, fmt.Errorf("user %q is configured twice", u.Name)
+		}
+		if err := CheckHash(u.PasswordHash); err != nil {
+			return nil, fmt.Errorf("user %q: %w", u.Name, err)
+		}
+		if u.Role < Viewer || u.Role > Admin {
+			return nil, fmt.Errorf("user %q has no role: use viewer, operator or admin", u.Name)
+		}
+		m.users[u.Name] = u
+	}
+	if len(m.users) > 0 {
+		h, err := HashPassword(randomString(16))
+		if err != nil {
+			return nil, err
+		}
+		m.dummyHash = h
+	}
 	if err := m.load(); err != nil {
 		return nil, err
 	}
 	return m, nil
+}
+
+// ValidUserName checks a configured user name: 1 to 64 of a-z, 0-9, '.',
+// '_', '-', starting with a letter or digit; "token" is reserved for the
+// API token.
+func ValidUserName(name string) error {
+	if name == TokenUser {
+		return fmt.Errorf("the user name %q is reserved for the API token", name)
+	}
+	if len(name) == 0 || len(name) > 64 {
+		return fmt.Errorf("user name %q: use 1 to 64 characters", problem.Clip(name))
+	}
+	for i, c := range name {
+		ok := c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || i > 0 && (c == '.' || c == '_' || c == '-')
+		if !ok {
+			return fmt.Errorf("user name %q: use lower-case letters, digits, '.', '_' and '-', starting with a letter or digit", problem.Clip(name))
+		}
+	}
+	return nil
 }
 
 func sessionKey(id string) [32]byte { return sha256.Sum256([]byte(id)) }
@@ -104,11 +197,16 @@ func randomString(n int) string {
 
 // ErrUnauthenticated is returned when a request carries no valid credentials.
 var ErrUnauthenticated = problem.New(problem.Unauthorized, "unauthenticated",
-	"you are not logged in, or your session has expired", "log in again with the token printed when KVM Manager started")
+	"you are not logged in, or your session has ended", "log in again")
 
 // ErrBadToken is returned for a wrong token.
 var ErrBadToken = problem.New(problem.Unauthorized, "invalid_token",
 	"that token is not valid", "use the token from the login URL that KVM Manager printed, or the value of KVM_MANAGER_TOKEN")
+
+// ErrBadCredentials is returned for a wrong user name or password; it does
+// not say which, so that it does not tell who has an account.
+var ErrBadCredentials = problem.New(problem.Unauthorized, "invalid_credentials",
+	"the user name or password is wrong", "check both and try again; an admin can set a new password with kvm-manager hash-password")
 
 // ErrCSRF is returned when a session request lacks the CSRF token.
 var ErrCSRF = problem.New(problem.Forbidden, "csrf_failed",
@@ -118,36 +216,218 @@ var ErrCSRF = problem.New(problem.Forbidden, "csrf_failed",
 var ErrOrigin = problem.New(problem.Forbidden, "origin_mismatch",
 	"the request comes from another web origin", "open KVM Manager at its own address")
 
+// ErrNoSession is returned when a session to revoke does not exist.
+var ErrNoSession = problem.New(problem.NotFound, "no_such_session",
+	"there is no such session (it may have ended already)", "reload the list of sessions")
+
+// RoleError says that the caller's role does not allow what they asked.
+func RoleError(have, need Role) error {
+	return problem.New(problem.Forbidden, "forbidden_role",
+		fmt.Sprintf("this needs the %s role, and you are logged in as %s", need, have),
+		"ask an admin to give your user the "+need.String()+" role")
+}
+
+// Throttled is returned when a client has failed to log in too often. The
+// API turns RetryAfter into a Retry-After header.
+type Throttled struct {
+	RetryAfter time.Duration
+}
+
+func (t *Throttled) Error() string { return t.problem().Error() }
+
+func (t *Throttled) problem() *problem.Error {
+	secs := int(t.RetryAfter.Round(time.Second).Seconds())
+	return problem.New(problem.TooMany, "too_many_attempts",
+		fmt.Sprintf("too many failed logins from your address: wait %d seconds before trying again", max(secs, 1)),
+		"check the user name and password; an admin can reset a password with kvm-manager hash-password")
+}
+
+// Unwrap lets problem.As find the user-facing error.
+func (t *Throttled) Unwrap() error { return t.problem() }
+
 func (m *Manager) tokenOK(t string) bool {
 	h := sha256.Sum256([]byte(t))
 	return subtle.ConstantTimeCompare(h[:], m.tokenHash[:]) == 1
 }
 
-// Login exchanges the API token for a new session.
-func (m *Manager) Login(token string) (*Session, error) {
-	if !m.tokenOK(token) {
-		return nil, ErrBadToken
+// credentialID fingerprints the credential a session was made with, so a
+// stored session ends when that credential changes (a new token, a new
+// password hash in the config).
+func (m *Manager) credentialID(user string) (string, bool) {
+	var h [32]byte
+	if user == TokenUser {
+		h = sha256.Sum256(append([]byte("kvm-manager token\x00"), m.tokenHash[:]...))
+	} else {
+		u, ok := m.users[user]
+		if !ok {
+			return "", false
+		}
+		h = sha256.Sum256([]byte("kvm-manager password\x00" + u.PasswordHash))
 	}
+	return hex.EncodeToString(h[:16]), true
+}
+
+// Credentials are what a login presents: a token, or a user and password.
+type Credentials struct {
+	Token    string
+	Username string
+	Password string
+}
+
+// Login checks the credentials and starts a session for client (its
+// address, for throttling and the session list).
+func (m *Manager) Login(c Credentials, client, userAgent string) (*Session, error) {
 	now := m.opts.Now()
-	s := &Session{ID: randomString(32), CSRF: randomString(32), User: "admin", Created: now, LastSeen: now}
+	if d := m.limit.wait(client, now); d > 0 {
+		return nil, &Throttled{RetryAfter: d}
+	}
+	user, role, err := m.check(c)
+	if err != nil {
+		m.limit.fail(client, now)
+		return nil, err
+	}
+	m.limit.succeed(client)
+	cred, _ := m.credentialID(user)
+	s := &Session{
+		ID: randomString(32), CSRF: randomString(32), User: user, Role: role,
+		Client: client, UserAgent: clipUA(userAgent), Created: now, LastSeen: now, cred: cred,
+	}
+	s.key = sessionKey(s.ID)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.gcLocked(now)
 	stored := *s
 	stored.ID = "" // only the hash is kept
-	m.sessions[sessionKey(s.ID)] = &stored
+	m.startLocked(&stored)
+	m.sessions[s.key] = &stored
+	s.ctx = stored.ctx
 	// If the store cannot be written (disk full), the session still works;
 	// it just does not survive a restart.
 	_ = m.saveLocked(now)
 	return s, nil
 }
 
+func clipUA(ua string) string {
+	if len(ua) > 200 {
+		return ua[:200]
+	}
+	return ua
+}
+
+// check returns who the credentials belong to.
+func (m *Manager) check(c Credentials) (string, Role, error) {
+	if c.Username == "" && c.Password == "" {
+		if !m.tokenOK(c.Token) {
+			return "", 0, ErrBadToken
+		}
+		return TokenUser, Admin, nil
+	}
+	if c.Token != "" {
+		return "", 0, ErrBadCredentials
+	}
+	u, ok := m.users[c.Username]
+	hash := u.PasswordHash
+	if !ok {
+		hash = m.dummyHash
+	}
+	if hash == "" { // no users configured at all
+		return "", 0, ErrBadCredentials
+	}
+	m.hashing <- struct{}{}
+	match := VerifyPassword(hash, c.Password)
+	<-m.hashing
+	if !ok || !match {
+		return "", 0, ErrBadCredentials
+	}
+	return u.Name, u.Role, nil
+}
+
+// startLocked gives a session its lifetime context, which ends at its
+// absolute expiry or when it is removed.
+func (m *Manager) startLocked(s *Session) {
+	s.ctx, s.cancel = context.WithDeadline(context.Background(), s.Created.Add(m.opts.SessionTTL))
+}
+
+func (m *Manager) removeLocked(key [32]byte) {
+	if s, ok := m.sessions[key]; ok {
+		s.cancel()
+		delete(m.sessions, key)
+	}
+}
+
 // Logout ends the session with the given id.
 func (m *Manager) Logout(id string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	delete(m.sessions, sessionKey(id))
+	m.removeLocked(sessionKey(id))
 	_ = m.saveLocked(m.opts.Now()) // a failed save leaves the session only in the file, and it expires there
+}
+
+// SessionInfo describes a session in the session list.
+type SessionInfo struct {
+	ID        string    `json:"id"`
+	User      string    `json:"user"`
+	Role      Role      `json:"role"`
+	Client    string    `json:"client"`
+	UserAgent string    `json:"userAgent"`
+	Created   time.Time `json:"created"`
+	LastSeen  time.Time `json:"lastSeen"`
+	ExpiresAt time.Time `json:"expiresAt"`
+	Current   bool      `json:"current"`
+}
+
+// ExpiresAt is when s ends unless used again before: its idle deadline or
+// its absolute one, whichever is earlier.
+func (m *Manager) ExpiresAt(s *Session) time.Time {
+	idle := s.LastSeen.Add(m.opts.IdleTimeout)
+	abs := s.Created.Add(m.opts.SessionTTL)
+	if idle.Before(abs) {
+		return idle
+	}
+	return abs
+}
+
+// Sessions lists the live sessions p may see: its own user's, or all for
+// an admin. Newest first.
+func (m *Manager) Sessions(p Principal) []SessionInfo {
+	now := m.opts.Now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.gcLocked(now)
+	out := []SessionInfo{}
+	for k, s := range m.sessions {
+		if p.Role < Admin && s.User != p.User {
+			continue
+		}
+		out = append(out, SessionInfo{
+			ID: s.PublicID(), User: s.User, Role: s.Role, Client: s.Client, UserAgent: s.UserAgent,
+			Created: s.Created, LastSeen: s.LastSeen, ExpiresAt: m.ExpiresAt(s),
+			Current: p.Session != nil && p.Session.key == k,
+		})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Created.After(out[j].Created) })
+	return out
+}
+
+// Revoke ends the session with the given public id. Anyone may end their
+// own user's sessions; other users' need an admin. It returns the session
+// that ended, for the audit log.
+func (m *Manager) Revoke(p Principal, id string) (SessionInfo, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for k, s := range m.sessions {
+		if s.PublicID() != id {
+			continue
+		}
+		if s.User != p.User && p.Role < Admin {
+			return SessionInfo{}, RoleError(p.Role, Admin)
+		}
+		info := SessionInfo{ID: id, User: s.User, Role: s.Role, Client: s.Client}
+		m.removeLocked(k)
+		_ = m.saveLocked(m.opts.Now())
+		return info, nil
+	}
+	return SessionInfo{}, ErrNoSession
 }
 
 // Authenticate returns the caller of r: a bearer token, or a live session
@@ -158,7 +438,7 @@ func (m *Manager) Authenticate(r *http.Request) (Principal, error) {
 		if !ok || !strings.EqualFold(scheme, "Bearer") || !m.tokenOK(strings.TrimSpace(tok)) {
 			return Principal{}, ErrBadToken
 		}
-		return Principal{User: "token"}, nil
+		return Principal{User: TokenUser, Role: Admin}, nil
 	}
 	c, err := r.Cookie(CookieName)
 	if err != nil || c.Value == "" {
@@ -170,7 +450,7 @@ func (m *Manager) Authenticate(r *http.Request) (Principal, error) {
 	defer m.mu.Unlock()
 	s, ok := m.sessions[key]
 	if !ok || m.expiredLocked(s, now) {
-		delete(m.sessions, key)
+		m.removeLocked(key)
 		return Principal{}, ErrUnauthenticated
 	}
 	s.LastSeen = now
@@ -180,7 +460,7 @@ func (m *Manager) Authenticate(r *http.Request) (Principal, error) {
 	}
 	cp := *s
 	cp.ID = c.Value
-	return Principal{User: s.User, Session: &cp}, nil
+	return Principal{User: s.User, Role: s.Role, Session: &cp}, nil
 }
 
 // Authorize authenticates r and, for cookie sessions, checks that
@@ -232,9 +512,9 @@ func (m *Manager) Flush() error {
 }
 
 func (m *Manager) gcLocked(now time.Time) {
-	for id, s := range m.sessions {
+	for k, s := range m.sessions {
 		if m.expiredLocked(s, now) {
-			delete(m.sessions, id)
+			m.removeLocked(k)
 		}
 	}
 }

@@ -60,10 +60,10 @@ func TestBearer(t *testing.T) {
 func TestSessionCSRFOriginAndExpiry(t *testing.T) {
 	now := time.Now()
 	m := newMgr(t, &now)
-	if _, err := m.Login("nope-nope-nope-nope"); code(err) != "invalid_token" {
+	if _, err := m.Login(Credentials{Token: "nope-nope-nope-nope"}, "c", ""); code(err) != "invalid_token" {
 		t.Fatalf("login with wrong token: %v", err)
 	}
-	s, err := m.Login(tok)
+	s, err := m.Login(Credentials{Token: tok}, "c", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +103,7 @@ func TestSessionCSRFOriginAndExpiry(t *testing.T) {
 	if _, err := m.Authorize(req("GET", "", "")); code(err) != "unauthenticated" {
 		t.Fatalf("idle session still valid: %v", err)
 	}
-	s2, _ := m.Login(tok)
+	s2, _ := m.Login(Credentials{Token: tok}, "c", "")
 	m.Logout(s2.ID)
 	r := httptest.NewRequest("GET", "/", nil)
 	r.AddCookie(&http.Cookie{Name: CookieName, Value: s2.ID})
@@ -119,8 +119,8 @@ func TestSessionsSurviveRestartButNotATokenChange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, _ := m1.Login(tok)
-	gone, _ := m1.Login(tok)
+	s, _ := m1.Login(Credentials{Token: tok}, "c", "")
+	gone, _ := m1.Login(Credentials{Token: tok}, "c", "")
 	m1.Logout(gone.ID)
 
 	data, _ := os.ReadFile(store)

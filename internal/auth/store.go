@@ -1,7 +1,7 @@
 package auth
 
 import (
-	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -13,29 +13,29 @@ import (
 )
 
 // storeFile is the on-disk form of the sessions. Keys are hashes of session
-// ids, so the file cannot be used to log in. TokenID ties the sessions to
-// the token they were made with: a new token ends them all.
+// ids, so the file cannot be used to log in. Each session names the
+// credential it was made with: a new token or password ends it.
 type storeFile struct {
-	TokenID  string          `json:"tokenId"`
+	Version  int             `json:"version"`
 	Sessions []storedSession `json:"sessions"`
 }
 
 type storedSession struct {
-	Key      string    `json:"key"`
-	CSRF     string    `json:"csrf"`
-	User     string    `json:"user"`
-	Created  time.Time `json:"created"`
-	LastSeen time.Time `json:"lastSeen"`
+	Key       string    `json:"key"`
+	CSRF      string    `json:"csrf"`
+	User      string    `json:"user"`
+	Cred      string    `json:"cred"`
+	Client    string    `json:"client,omitempty"`
+	UserAgent string    `json:"userAgent,omitempty"`
+	Created   time.Time `json:"created"`
+	LastSeen  time.Time `json:"lastSeen"`
 }
 
-// tokenID identifies the token without revealing it (a domain-separated
-// hash; the token itself has 256 bits of entropy when generated).
-func (m *Manager) tokenID() string {
-	h := sha256.Sum256(append([]byte("kvm-manager sessions\x00"), m.tokenHash[:]...))
-	return hex.EncodeToString(h[:])
-}
+const storeVersion = 2
 
-// load reads the store; a missing file is an empty store.
+// load reads the store; a missing file is an empty store. Sessions whose
+// user is gone, or whose credential changed, are dropped; the role is the
+// user's current one.
 func (m *Manager) load() error {
 	if m.opts.StorePath == "" {
 		return nil
@@ -48,11 +48,8 @@ func (m *Manager) load() error {
 		return fmt.Errorf("read sessions: %w", err)
 	}
 	var f storeFile
-	if err := json.Unmarshal(data, &f); err != nil {
-		// A damaged store costs users a login, not the server its start.
-		return nil
-	}
-	if f.TokenID != m.tokenID() {
+	if err := json.Unmarshal(data, &f); err != nil || f.Version != storeVersion {
+		// A damaged or old store costs users a login, not the server its start.
 		return nil
 	}
 	now := m.opts.Now()
@@ -61,11 +58,23 @@ func (m *Manager) load() error {
 		if err != nil || len(raw) != 32 {
 			continue
 		}
-		sess := &Session{CSRF: s.CSRF, User: s.User, Created: s.Created, LastSeen: s.LastSeen}
+		cred, ok := m.credentialID(s.User)
+		if !ok || subtle.ConstantTimeCompare([]byte(cred), []byte(s.Cred)) != 1 {
+			continue
+		}
+		role := Admin
+		if s.User != TokenUser {
+			role = m.users[s.User].Role
+		}
+		sess := &Session{
+			CSRF: s.CSRF, User: s.User, Role: role, Client: s.Client, UserAgent: s.UserAgent,
+			Created: s.Created, LastSeen: s.LastSeen, key: [32]byte(raw), cred: s.Cred,
+		}
 		if m.expiredLocked(sess, now) {
 			continue
 		}
-		m.sessions[[32]byte(raw)] = sess
+		m.startLocked(sess)
+		m.sessions[sess.key] = sess
 	}
 	return nil
 }
@@ -76,9 +85,12 @@ func (m *Manager) saveLocked(now time.Time) error {
 	if m.opts.StorePath == "" {
 		return nil
 	}
-	f := storeFile{TokenID: m.tokenID(), Sessions: []storedSession{}}
+	f := storeFile{Version: storeVersion, Sessions: []storedSession{}}
 	for k, s := range m.sessions {
-		f.Sessions = append(f.Sessions, storedSession{Key: hex.EncodeToString(k[:]), CSRF: s.CSRF, User: s.User, Created: s.Created, LastSeen: s.LastSeen})
+		f.Sessions = append(f.Sessions, storedSession{
+			Key: hex.EncodeToString(k[:]), CSRF: s.CSRF, User: s.User, Cred: s.cred,
+			Client: s.Client, UserAgent: s.UserAgent, Created: s.Created, LastSeen: s.LastSeen,
+		})
 	}
 	data, err := json.Marshal(f)
 	if err != nil {

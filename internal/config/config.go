@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -37,7 +38,33 @@ type Config struct {
 	// SerialScrollback is how many KiB of output each serial console keeps
 	// for viewers who join later.
 	SerialScrollback int `json:"serial-scrollback"`
+	// Users may log in with a password (config file only: hashes do not
+	// belong on a command line).
+	Users []User `json:"users"`
+	// TLSCert and TLSKey are PEM files to serve HTTPS with.
+	TLSCert string `json:"tls-cert"`
+	TLSKey  string `json:"tls-key"`
+	// TLSSelfSigned serves HTTPS with a certificate generated once into
+	// <data-dir>/tls.
+	TLSSelfSigned bool `json:"tls-self-signed"`
+	// SessionTTL is the longest a browser session lives; SessionIdle ends
+	// one unused for that long.
+	SessionTTL  Duration `json:"session-ttl"`
+	SessionIdle Duration `json:"session-idle"`
+	// TrustedProxies are reverse proxies (CIDRs) whose X-Forwarded-For
+	// header names the client.
+	TrustedProxies []string `json:"trusted-proxies"`
 }
+
+// User is one account from the config file.
+type User struct {
+	Name         string `json:"name"`
+	PasswordHash string `json:"password-hash"`
+	Role         string `json:"role"`
+}
+
+// TLS reports whether the server serves HTTPS.
+func (c Config) TLS() bool { return c.TLSCert != "" || c.TLSSelfSigned }
 
 // Duration is a time.Duration that reads "2s" from JSON.
 type Duration struct{ time.Duration }
@@ -71,6 +98,8 @@ func Defaults() Config {
 		ScreenshotsDir: defaultScreenshotsDir(),
 
 		SerialScrollback: 256,
+		SessionTTL:       Duration{12 * time.Hour},
+		SessionIdle:      Duration{2 * time.Hour},
 	}
 }
 
@@ -122,6 +151,13 @@ func Parse(args []string, out io.Writer) (Config, error) {
 	insecure := fs.Bool("insecure-http", false, "allow plain HTTP on a non-loopback address (dangerous)")
 	screenshotsDir := fs.String("screenshots-dir", cfg.ScreenshotsDir, "folder for screenshots saved on the server (created when needed)")
 	serialScrollback := fs.Int("serial-scrollback", cfg.SerialScrollback, "KiB of output each serial console keeps for late viewers (4 to 65536)")
+	tlsCert := fs.String("tls-cert", "", "PEM certificate (chain) to serve HTTPS with; needs --tls-key")
+	tlsKey := fs.String("tls-key", "", "PEM private key of --tls-cert")
+	tlsSelf := fs.Bool("tls-self-signed", false, "serve HTTPS with a self-signed certificate generated once into <data-dir>/tls")
+	sessionTTL := fs.Duration("session-ttl", cfg.SessionTTL.Duration, "longest a browser session lives")
+	sessionIdle := fs.Duration("session-idle", cfg.SessionIdle.Duration, "a browser session unused this long ends")
+	var proxies listFlag
+	fs.Var(&proxies, "trusted-proxy", "a reverse proxy address or CIDR whose X-Forwarded-For is believed; repeat for several")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -164,6 +200,24 @@ func Parse(args []string, out io.Writer) (Config, error) {
 	if set["serial-scrollback"] {
 		cfg.SerialScrollback = *serialScrollback
 	}
+	if set["tls-cert"] {
+		cfg.TLSCert = *tlsCert
+	}
+	if set["tls-key"] {
+		cfg.TLSKey = *tlsKey
+	}
+	if set["tls-self-signed"] {
+		cfg.TLSSelfSigned = *tlsSelf
+	}
+	if set["session-ttl"] {
+		cfg.SessionTTL.Duration = *sessionTTL
+	}
+	if set["session-idle"] {
+		cfg.SessionIdle.Duration = *sessionIdle
+	}
+	if set["trusted-proxy"] {
+		cfg.TrustedProxies = proxies
+	}
 	if len(cfg.Hosts) == 0 {
 		cfg.Hosts = []Host{{Name: "local", URI: cfg.Connect}}
 	}
@@ -189,9 +243,40 @@ func (c Config) Validate() error {
 	if err != nil {
 		return fmt.Errorf("--listen %q: want HOST:PORT, e.g. 127.0.0.1:8080", c.Listen)
 	}
-	if !IsLoopback(hostPart) && !c.InsecureHTTP {
+	if !IsLoopback(hostPart) && !c.TLS() && !c.InsecureHTTP {
 		return fmt.Errorf("--listen %q is reachable from other machines, and TLS is not configured: "+
-			"listen on 127.0.0.1 (and use an SSH tunnel or a TLS reverse proxy), or pass --insecure-http if you accept the risk", c.Listen)
+			"give --tls-cert and --tls-key (or --tls-self-signed), listen on 127.0.0.1 behind a TLS reverse proxy, "+
+			"or pass --insecure-http if you accept that passwords and consoles cross the network in clear text", c.Listen)
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return errors.New("--tls-cert and --tls-key go together: give both")
+	}
+	if c.TLSCert != "" && c.TLSSelfSigned {
+		return errors.New("--tls-self-signed and --tls-cert exclude each other: choose one")
+	}
+	if c.SessionTTL.Duration < time.Minute || c.SessionTTL.Duration > 30*24*time.Hour {
+		return fmt.Errorf("--session-ttl %s: use 1m to 720h", c.SessionTTL)
+	}
+	if c.SessionIdle.Duration < time.Minute || c.SessionIdle.Duration > c.SessionTTL.Duration {
+		return fmt.Errorf("--session-idle %s: use 1m up to --session-ttl (%s)", c.SessionIdle, c.SessionTTL)
+	}
+	if _, err := c.ProxyPrefixes(); err != nil {
+		return err
+	}
+	users := map[string]bool{}
+	for _, u := range c.Users {
+		if users[u.Name] {
+			return fmt.Errorf("user %q is configured twice", u.Name)
+		}
+		users[u.Name] = true
+		switch u.Role {
+		case "viewer", "operator", "admin":
+		default:
+			return fmt.Errorf("user %q: role %q: use viewer, operator or admin", u.Name, u.Role)
+		}
+		if u.PasswordHash == "" {
+			return fmt.Errorf("user %q has no password-hash: make one with kvm-manager hash-password", u.Name)
+		}
 	}
 	if c.StatsInterval.Duration < 200*time.Millisecond || c.StatsInterval.Duration > time.Hour {
 		return fmt.Errorf("--stats-interval %s: use 200ms to 1h", c.StatsInterval)
@@ -217,6 +302,34 @@ func (c Config) Validate() error {
 		}
 		seen[h.Name] = true
 	}
+	return nil
+}
+
+// ProxyPrefixes parses TrustedProxies (addresses or CIDRs).
+func (c Config) ProxyPrefixes() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, p := range c.TrustedProxies {
+		if pr, err := netip.ParsePrefix(p); err == nil {
+			out = append(out, pr.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(p)
+		if err != nil {
+			return nil, fmt.Errorf("--trusted-proxy %q: want an address or CIDR such as 10.0.0.5 or 10.0.0.0/24", p)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
+}
+
+// listFlag collects a repeated string flag.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+// Set appends one value.
+func (l *listFlag) Set(v string) error {
+	*l = append(*l, v)
 	return nil
 }
 

@@ -41,6 +41,10 @@ const (
 	Upstream
 	// MethodNotAllowed means the path exists but not for this HTTP method.
 	MethodNotAllowed
+	// TooMany means the caller must wait before trying again.
+	TooMany
+	// NoSpace means a disk the server writes to is full.
+	NoSpace
 )
 
 var kindNames = [...]string{
@@ -57,6 +61,8 @@ var kindNames = [...]string{
 	Timeout:          "timeout",
 	Upstream:         "upstream",
 	MethodNotAllowed: "method_not_allowed",
+	TooMany:          "too_many",
+	NoSpace:          "no_space",
 }
 
 // String returns the kind's name as used in logs.

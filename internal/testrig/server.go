@@ -98,7 +98,7 @@ func Start(bin string, args []string, env ...string) (*Server, error) {
 	all := append([]string{"--listen", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data")}, args...)
 	s.cmd = exec.Command(bin, all...)
 	s.cmd.Env = append(append(os.Environ(), "KVM_MANAGER_TOKEN="+s.Token), env...)
-	s.cmd.Stdout = &urlWriter{re: regexp.MustCompile(`serving on (http://\S+)\s`), found: found, log: logFile}
+	s.cmd.Stdout = &urlWriter{re: regexp.MustCompile(`serving on (https?://\S+)\s`), found: found, log: logFile}
 	s.cmd.Stderr = logFile
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
 	s.Started = time.Now()
@@ -143,6 +143,9 @@ func (w *urlWriter) Write(p []byte) (int, error) {
 
 // PID is the server's process id.
 func (s *Server) PID() int { return s.cmd.Process.Pid }
+
+// DataDir is the server's --data-dir.
+func (s *Server) DataDir() string { return filepath.Join(s.dir, "data") }
 
 // LogPath is the file holding the server's output.
 func (s *Server) LogPath() string { return s.logPath }

@@ -27,6 +27,9 @@ var (
 	token      string
 	guestDir   string
 	domainType string
+	// serverBin is the kvm-manager binary under test, for tests that need
+	// a server of their own (other flags, users, TLS, faults).
+	serverBin string
 )
 
 func TestMain(m *testing.M) {
@@ -79,6 +82,7 @@ func setup() (int, error) {
 	if err != nil {
 		return 1, err
 	}
+	serverBin = bin
 	srv, err = testrig.Start(bin, []string{"--stats-interval", "500ms", "--log-level", "debug", "--screenshots-dir", tmp + "/screenshots"})
 	if err != nil {
 		return 1, err
