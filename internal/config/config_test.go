@@ -4,6 +4,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -139,5 +140,53 @@ func TestScreenshotsDir(t *testing.T) {
 				t.Errorf("ScreenshotsDir = %q, want %q", cfg.ScreenshotsDir, tc.want)
 			}
 		})
+	}
+}
+
+func TestSecuritySettings(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "c.json")
+	_ = os.WriteFile(p, []byte(`{"users":[{"name":"ada","password-hash":"$argon2id$x","role":"admin"}],
+		"trusted-proxies":["10.0.0.0/24","::1"],"session-ttl":"8h","session-idle":"30m"}`), 0o600)
+	cfg, err := Parse([]string{"--config", p, "--tls-self-signed", "--listen", "0.0.0.0:8443"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.TLS() || len(cfg.Users) != 1 || cfg.Users[0].Role != "admin" || cfg.SessionTTL.Duration != 8*time.Hour || cfg.SessionIdle.Duration != 30*time.Minute {
+		t.Fatalf("cfg = %+v", cfg)
+	}
+	pr, err := cfg.ProxyPrefixes()
+	if err != nil || len(pr) != 2 || pr[1].Bits() != 128 {
+		t.Fatalf("proxies %v %v", pr, err)
+	}
+	refused := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--listen", "0.0.0.0:8080"}, "TLS is not configured"},
+		{[]string{"--listen", "192.0.2.1:8080", "--tls-cert", "c.pem"}, "go together"},
+		{[]string{"--tls-cert", "c.pem", "--tls-key", "k.pem", "--tls-self-signed"}, "exclude each other"},
+		{[]string{"--session-ttl", "10s"}, "--session-ttl"},
+		{[]string{"--session-idle", "24h"}, "--session-idle"},
+		{[]string{"--trusted-proxy", "proxy.example"}, "--trusted-proxy"},
+	}
+	for _, c := range refused {
+		_, err := Parse(c.args, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: got %v, want an error about %q", c.args, err, c.want)
+		}
+	}
+	// Plain HTTP beyond loopback only when asked for explicitly.
+	if _, err := Parse([]string{"--listen", "0.0.0.0:8080", "--insecure-http"}, io.Discard); err != nil {
+		t.Errorf("--insecure-http: %v", err)
+	}
+	for _, body := range []string{
+		`{"users":[{"name":"a","password-hash":"$argon2id$x","role":"root"}]}`,
+		`{"users":[{"name":"a","role":"viewer"}]}`,
+		`{"users":[{"name":"a","password-hash":"h","role":"viewer"},{"name":"a","password-hash":"h","role":"admin"}]}`,
+	} {
+		_ = os.WriteFile(p, []byte(body), 0o600)
+		if _, err := Parse([]string{"--config", p}, io.Discard); err == nil {
+			t.Errorf("accepted %s", body)
+		}
 	}
 }
