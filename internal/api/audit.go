@@ -161,6 +161,17 @@ func (s *Server) clientAddr(r *http.Request) string {
 	return peer
 }
 
+// forwardedHTTPS reports whether a trusted reverse proxy says the browser
+// reached it over HTTPS (X-Forwarded-Proto), so cookies must be Secure.
+func (s *Server) forwardedHTTPS(r *http.Request) bool {
+	peer, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return false
+	}
+	a, err := netip.ParseAddr(peer)
+	return err == nil && s.trusted(a) && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
+}
+
 func (s *Server) trusted(a netip.Addr) bool {
 	a = a.Unmap()
 	for _, p := range s.opts.TrustedProxies {

@@ -101,3 +101,24 @@ func TestExpandAction(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+func TestForwardedHTTPS(t *testing.T) {
+	s := &Server{opts: Options{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}}
+	cases := []struct {
+		remote, proto string
+		want          bool
+	}{
+		{"127.0.0.1:5000", "https", true},
+		{"127.0.0.1:5000", "http", false},
+		{"192.0.2.1:5000", "https", false}, // not a trusted proxy
+		{"127.0.0.1:5000", "", false},
+	}
+	for _, c := range cases {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = c.remote
+		r.Header.Set("X-Forwarded-Proto", c.proto)
+		if got := s.forwardedHTTPS(r); got != c.want {
+			t.Errorf("%+v: got %v", c, got)
+		}
+	}
+}

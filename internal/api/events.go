@@ -58,7 +58,21 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 	for {
 		select {
 		case <-r.Context().Done():
-			return nil
+			// At shutdown the last events (operations canceled or finished
+			// on the way down) are already queued: send them, so that
+			// clients know how their work ended.
+			for {
+				select {
+				case ev, ok := <-sub.C:
+					if ok {
+						writeSSE(w, ev.ID, ev.Type, ev.Data)
+						continue
+					}
+				default:
+				}
+				_ = rc.Flush()
+				return nil
+			}
 		case ev, ok := <-sub.C:
 			if !ok {
 				if sub.Dropped() {

@@ -50,7 +50,7 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, c auth.Cre
 		return nil, err
 	}
 	note.role = sess.Role
-	s.opts.Auth.SetCookie(w, sess)
+	s.opts.Auth.SetCookie(w, sess, s.forwardedHTTPS(r))
 	return sess, nil
 }
 
@@ -74,7 +74,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 	if p, ok := auth.FromContext(r.Context()); ok && p.Session != nil {
 		s.opts.Auth.Logout(p.Session.ID)
 	}
-	s.opts.Auth.ClearCookie(w)
+	s.opts.Auth.ClearCookie(w, s.forwardedHTTPS(r))
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

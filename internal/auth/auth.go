@@ -519,18 +519,19 @@ func (m *Manager) gcLocked(now time.Time) {
 	}
 }
 
-// SetCookie writes the session cookie.
-func (m *Manager) SetCookie(w http.ResponseWriter, s *Session) {
+// SetCookie writes the session cookie. secure marks it Secure also when
+// the server itself speaks plain HTTP behind a TLS reverse proxy.
+func (m *Manager) SetCookie(w http.ResponseWriter, s *Session, secure bool) {
 	http.SetCookie(w, &http.Cookie{
-		Name: CookieName, Value: s.ID, Path: "/", HttpOnly: true, Secure: m.opts.SecureCookies,
+		Name: CookieName, Value: s.ID, Path: "/", HttpOnly: true, Secure: m.opts.SecureCookies || secure,
 		SameSite: http.SameSiteStrictMode, MaxAge: int(m.opts.SessionTTL.Seconds()),
 	})
 }
 
 // ClearCookie removes the session cookie from the browser.
-func (m *Manager) ClearCookie(w http.ResponseWriter) {
+func (m *Manager) ClearCookie(w http.ResponseWriter, secure bool) {
 	http.SetCookie(w, &http.Cookie{
-		Name: CookieName, Value: "", Path: "/", HttpOnly: true, Secure: m.opts.SecureCookies,
+		Name: CookieName, Value: "", Path: "/", HttpOnly: true, Secure: m.opts.SecureCookies || secure,
 		SameSite: http.SameSiteStrictMode, MaxAge: -1,
 	})
 }

@@ -68,7 +68,7 @@ func TestSessionCSRFOriginAndExpiry(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := httptest.NewRecorder()
-	m.SetCookie(w, s)
+	m.SetCookie(w, s, false)
 	c := w.Result().Cookies()[0]
 	if !c.HttpOnly || c.SameSite != http.SameSiteStrictMode {
 		t.Fatalf("cookie flags: %+v", c)
