@@ -30,5 +30,25 @@ for vm in demo-web demo-db; do
   fi
 done
 
+# Three demo users, one per role, with random passwords made once and kept
+# (root-only) in the data dir, so each role can be tried in the browser.
+data=/var/lib/kvm-manager
+mkdir -p "$data" && chmod 700 "$data"
+if [ ! -s "$data/demo-config.json" ] || [ ! -s "$data/demo-users.txt" ]; then
+  umask 077
+  users=""
+  : >"$data/demo-users.txt"
+  for pair in viewer:viewer operator:operator admin:admin; do
+    name=${pair%%:*} role=${pair##*:}
+    pw=$(head -c 12 /dev/urandom | base64 | tr -d '/+=')
+    hash=$(printf '%s\n' "$pw" | bin/kvm-manager hash-password)
+    users="$users${users:+,}{\"name\":\"$name\",\"password-hash\":\"$hash\",\"role\":\"$role\"}"
+    echo "  $name / $pw   ($role)" >>"$data/demo-users.txt"
+  done
+  echo "{\"users\":[$users]}" >"$data/demo-config.json"
+fi
 echo
-exec bin/kvm-manager "$@"
+echo "Demo users (user / password), from $data/demo-users.txt:"
+cat "$data/demo-users.txt"
+echo
+exec bin/kvm-manager --data-dir "$data" --config "$data/demo-config.json" "$@"
