@@ -45,13 +45,21 @@ func (s *Server) listVMs(w http.ResponseWriter, r *http.Request) error {
 // vmRef checks the host and UUID path values and returns them normalised.
 func (s *Server) vmRef(r *http.Request) (string, string, error) {
 	hostName, uuid := r.PathValue("host"), strings.ToLower(r.PathValue("uuid"))
-	if _, err := s.opts.Hosts.Get(hostName); err != nil {
+	h, err := s.opts.Hosts.Get(hostName)
+	if err != nil {
 		return "", "", err
 	}
 	u, err := host.ParseUUID(uuid)
 	if err != nil {
 		return "", "", err
 	}
+	// Right after a (re)connect the cache may not hold the VM yet: a
+	// console or action asked for then must not answer "no such VM".
+	st := h.Status()
+	if st.State == host.Connecting {
+		st.State = host.Connected // just started: wait for the first listing too
+	}
+	s.waitSynced(r.Context(), st)
 	return hostName, host.FormatUUID(u), nil
 }
 
