@@ -208,13 +208,18 @@ func run(args []string, stdout, stderr io.Writer) error {
 	vnc.Close()
 	// Serial console viewers get a close frame before requests are ended.
 	serialConsoles.Close()
+	// Operations end while event streams are still open, so that clients
+	// see each one canceled or finished; one stuck in libvirt is named in
+	// the log after 3 s.
+	opsCtx, cancelOps := context.WithTimeout(context.Background(), 3*time.Second)
+	if err := ops.Shutdown(opsCtx); err != nil {
+		log.Warn("operations did not finish in time", "err", err)
+	}
+	cancelOps()
 	endRequests()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = httpSrv.Shutdown(shutdownCtx)
-	if err := ops.Shutdown(shutdownCtx); err != nil {
-		log.Warn("operations did not finish in time", "err", err)
-	}
 	if err := authMgr.Flush(); err != nil {
 		log.Warn("saving sessions failed", "err", err)
 	}

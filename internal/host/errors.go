@@ -73,6 +73,14 @@ func Problem(err error, what string) error {
 		"libvirt refused; the message above is libvirt's own, and the host's libvirtd log has details")
 }
 
+// IsLinkLost reports whether err from a libvirt call means that the link
+// to libvirtd broke (the daemon died or the socket closed) rather than that
+// libvirtd answered with an error: what the call did is then unknown.
+func IsLinkLost(err error) bool {
+	var le libvirt.Error
+	return err != nil && !errors.As(err, &le) && isLinkError(err)
+}
+
 func isLinkError(err error) bool {
 	var ne net.Error
 	return errors.Is(err, libvirt.ErrInterrupted) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) ||

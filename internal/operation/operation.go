@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"sync"
@@ -156,15 +157,18 @@ func (m *Manager) Start(kind string, target Target, mayCancel bool, fn Func) (Op
 		defer m.wg.Done()
 		defer close(e.done)
 		defer cancel()
-		err := runSafely(ctx, fn, &reporter{m: m, e: e})
+		err := runSafely(ctx, fn, &reporter{m: m, e: e}, m.opts.Logger.With("id", op.ID, "kind", op.Kind))
 		m.finish(e, err)
 	}()
 	return op, nil
 }
 
-func runSafely(ctx context.Context, fn Func, r Reporter) (err error) {
+// runSafely runs fn and turns a panic into a failure; the panic and its
+// stack go to the log, which is the only place that can tell what broke.
+func runSafely(ctx context.Context, fn Func, r Reporter, log *slog.Logger) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
+			log.Error("operation panicked", "panic", p, "stack", string(debug.Stack()))
 			err = problem.New(problem.Internal, "internal", "the operation crashed", "see the server log")
 		}
 	}()
@@ -184,6 +188,9 @@ func (m *Manager) finish(e *entry, err error) {
 	case errors.Is(err, context.Canceled) || problem.KindOf(err) == problem.Canceled:
 		e.op.State = Canceled
 		e.op.Error = &ErrorInfo{Code: "canceled", Message: "the operation was canceled"}
+		if m.closed {
+			e.op.Error.Message = "the operation was canceled because the server shut down"
+		}
 	default:
 		e.op.State = Failed
 		if p, ok := problem.As(err); ok && p.Kind != problem.Internal {
@@ -192,6 +199,13 @@ func (m *Manager) finish(e *entry, err error) {
 			e.op.Error = &ErrorInfo{Code: "internal", Message: "the operation failed unexpectedly", Hint: "see the server log for details"}
 		}
 		m.opts.Logger.Warn("operation failed", "id", e.op.ID, "kind", e.op.Kind, "host", e.op.Target.Host, "vm", e.op.Target.Name, "err", err)
+	}
+	if e.op.State != Failed {
+		// Every end is logged: after a restart the log is the only record
+		// of operations (they are kept in memory), e.g. of those that
+		// ended at shutdown.
+		m.opts.Logger.Info("operation ended", "id", e.op.ID, "kind", e.op.Kind, "host", e.op.Target.Host, "vm", e.op.Target.Name,
+			"state", e.op.State, "took", now.Sub(e.op.Started).Round(time.Millisecond))
 	}
 	op := e.op
 	m.mu.Unlock()
@@ -269,8 +283,18 @@ func (m *Manager) Shutdown(ctx context.Context) error {
 	case <-done:
 		return nil
 	case <-ctx.Done():
-		return ctx.Err()
 	}
+	// What is still running ends with the process: libvirt may still
+	// finish it, but nobody will hear how. Say which they were.
+	m.mu.Lock()
+	for _, e := range m.ops {
+		if e.op.Finished == nil {
+			m.opts.Logger.Warn("operation still running at shutdown; its outcome will not be known here (libvirt may still complete it)",
+				"id", e.op.ID, "kind", e.op.Kind, "host", e.op.Target.Host, "vm", e.op.Target.Name, "stage", e.op.Progress.Stage)
+		}
+	}
+	m.mu.Unlock()
+	return ctx.Err()
 }
 
 // gcLocked forgets finished operations that are too old or too many.

@@ -172,7 +172,11 @@ func (s *Service) runCreate(ctx context.Context, t target, p createPlan, r opera
 				"the guest agent could not freeze the guest's file systems: "+problemMessage(host.Problem(err, "quiesce")),
 				`check qemu-guest-agent in the guest, or send "quiesce": false`)
 		}
-		return res, host.Problem(err, "create the snapshot")
+		// The link or the VM may have gone away mid-call: find out what
+		// libvirt really did.
+		if snap, err = s.recoverCreate(ctx, &t, p, r, err); err != nil {
+			return res, err
+		}
 	}
 	r.Progress("reading the new snapshot", 95)
 	sum, err := s.summary(t, snap)

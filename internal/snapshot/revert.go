@@ -131,7 +131,7 @@ func (s *Service) startRevert(t target, name string, req RevertRequest, flags ui
 	}
 	op, err := s.opts.Operations.Start("snapshot-revert", t.opTarget(), false, func(ctx context.Context, r operation.Reporter) error {
 		defer release()
-		res, err := s.runRevert(t, snap, flags, impact, req.Force, r)
+		res, err := s.runRevert(t, snap, flags, impact, req.Force, active, r)
 		if err == nil {
 			r.SetResult(res)
 		}
@@ -143,7 +143,7 @@ func (s *Service) startRevert(t target, name string, req RevertRequest, flags ui
 	return op, err
 }
 
-func (s *Service) runRevert(t target, snap libvirt.DomainSnapshot, flags uint32, impact Impact, forced bool, r operation.Reporter) (RevertResult, error) {
+func (s *Service) runRevert(t target, snap libvirt.DomainSnapshot, flags uint32, impact Impact, forced, active bool, r operation.Reporter) (RevertResult, error) {
 	if err := s.relink(&t); err != nil {
 		return RevertResult{}, err
 	}
@@ -161,6 +161,13 @@ func (s *Service) runRevert(t target, snap libvirt.DomainSnapshot, flags uint32,
 				`if you accept that risk, repeat the revert with "force": true`)
 		}
 		s.changed(t, "reverted", []string{snap.Name}) // a failed revert may still have changed the VM
+		if active && !host.IsLinkLost(err) {
+			// libvirt reverts a running VM by starting a new QEMU that loads
+			// the snapshot; if that or the old one dies, the VM is off.
+			if state, _, serr := t.l.DomainGetState(t.dom, 0); serr == nil && !inventory.Active(inventory.StateName(state)) {
+				return RevertResult{}, stoppedDuring(t.vm.Name, fmt.Sprintf("during the revert to %q and is shut off now", snap.Name), err)
+			}
+		}
 		return RevertResult{}, libvirtProblem(err, t.vm.Name, snap.Name, "revert to the snapshot")
 	}
 	r.Progress("reading the VM's state", 95)
