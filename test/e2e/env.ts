@@ -20,16 +20,25 @@ export function saveState(s: E2EState): void {
   writeFileSync(stateFile, JSON.stringify(s, null, 2));
 }
 
+/** More for a server that a spec starts for itself. */
+export interface ServerOptions {
+  /** Extra command-line arguments, e.g. ['--config', file]. */
+  args?: string[];
+  /** Its log's file name in test-results (default e2e-server.log, the global server's). */
+  log?: string;
+}
+
 /**
  * Starts bin/kvm-manager on listen (host:port; port 0 picks a free one) and
  * returns its base URL and pid. Both output streams go to a file: a pipe
  * closed after start-up would kill the server (SIGPIPE) when it next prints.
  */
-export async function startServer(listen: string, token: string, dataDir: string): Promise<{ baseURL: string; pid: number }> {
-  const logPath = join(root, 'test-results', 'e2e-server.log');
+export async function startServer(listen: string, token: string, dataDir: string, opts: ServerOptions = {}): Promise<{ baseURL: string; pid: number }> {
+  const logPath = join(root, 'test-results', opts.log ?? 'e2e-server.log');
   const log = openSync(logPath, 'a');
   const start = readFileSync(logPath, 'utf8').length;
-  const server = spawn(join(root, 'bin', 'kvm-manager'), ['--listen', listen, '--data-dir', dataDir, '--stats-interval', '1s'], {
+  const args = ['--listen', listen, '--data-dir', dataDir, '--stats-interval', '1s', ...(opts.args ?? [])];
+  const server = spawn(join(root, 'bin', 'kvm-manager'), args, {
     env: { ...process.env, KVM_MANAGER_TOKEN: token },
     stdio: ['ignore', log, log],
     detached: true,

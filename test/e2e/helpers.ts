@@ -5,11 +5,30 @@ import { root, state } from './env.ts';
 
 const guestDir = process.env.KVM_TEST_GUEST_DIR ?? '/var/lib/libvirt/images/kvm-manager-test';
 
-/** Logs the page in through the form, as a user pasting the token would. */
+/** Shows the login page's token field (the form starts with username and password unless the token was used last). */
+export async function showTokenField(page: Page): Promise<void> {
+  const token = page.getByLabel('Access token');
+  const username = page.getByLabel('Username');
+  await expect(token.or(username)).toBeVisible();
+  if (!(await token.isVisible())) await page.getByRole('button', { name: 'Use an API token' }).click();
+  await expect(token).toBeVisible();
+}
+
+/** Logs the page in through the form, as a user pasting the token would (the token is an admin credential). */
 export async function login(page: Page): Promise<void> {
   const s = state();
   await page.goto(`${s.baseURL}/login`);
+  await showTokenField(page);
   await page.getByLabel('Access token').fill(s.token);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+}
+
+/** Logs the page in at baseURL with a username and password. */
+export async function loginAs(page: Page, baseURL: string, username: string, password: string): Promise<void> {
+  await page.goto(`${baseURL}/login`);
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Log in' }).click();
   await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
 }

@@ -1,9 +1,10 @@
 import { expect, test } from '@playwright/test';
 import { state } from './env.ts';
-import { card, login, shot, vm } from './helpers.ts';
+import { card, login, shot, showTokenField, vm } from './helpers.ts';
 
 test('a wrong token is refused with the server message', async ({ page }) => {
   await page.goto(`${state().baseURL}/login`);
+  await showTokenField(page);
   await page.getByLabel('Access token').fill('not-the-token-not-the-token');
   await page.getByRole('button', { name: 'Log in' }).click();
   await expect(page.getByRole('alert')).toContainText('not valid');
@@ -34,7 +35,7 @@ test('a deep link to a VM opens that VM after login', async ({ page }) => {
   const s = state();
   const target = vm(1);
   await page.goto(`${s.baseURL}/vms/local/${target.uuid}`);
-  await expect(page.getByLabel('Access token')).toBeVisible();
+  await showTokenField(page);
   await page.getByLabel('Access token').fill(s.token);
   await page.getByRole('button', { name: 'Log in' }).click();
   await expect(page.getByRole('heading', { level: 1, name: target.name })).toBeVisible();

@@ -5,9 +5,9 @@
 import { QueryClientProvider, useQueryClient, type QueryClient } from '@tanstack/react-query';
 import { Tooltip } from 'radix-ui';
 import { lazy, Suspense, useEffect, type ReactNode } from 'react';
-import { Toaster } from 'sonner';
+import { toast, Toaster } from 'sonner';
 import { Redirect, Route, Switch, useLocation, useSearch } from 'wouter';
-import { setUnauthorizedHandler } from './api/client';
+import { setForbiddenHandler, setUnauthorizedHandler } from './api/client';
 import { qk } from './api/cache';
 import { EventStream } from './api/events';
 import { useSession } from './api/queries';
@@ -20,17 +20,22 @@ import Dashboard from './features/dashboard/Dashboard';
 import { Header } from './features/layout/Header';
 import LoginPage from './features/login/LoginPage';
 import { startOperationToasts } from './features/operations/operations';
+import { RoleNote } from './features/security/RoleNote';
+import { useAccess } from './features/security/useAccess';
 import { loadSettingsFor, settingsStore } from './features/settings/settings';
 import { ShortcutOverlay } from './features/shortcuts/ShortcutOverlay';
 import { ShortcutsProvider, useShortcuts } from './features/shortcuts/ShortcutsProvider';
 import { ConnectionBanner } from './features/status/ConnectionBanner';
 import { StatusBar } from './features/status/StatusBar';
+import { sentence } from './lib/format';
 import { useStore } from './lib/store';
 
 const VMDetailsPage = lazy(() => import('./features/details/VMDetailsPage'));
 const SettingsPage = lazy(() => import('./features/settings/SettingsPage'));
 const ConsoleWindow = lazy(() => import('./features/console/ConsoleWindow'));
 const SerialWindow = lazy(() => import('./features/serial/SerialWindow'));
+const SessionsPage = lazy(() => import('./features/security/SessionsPage'));
+const AuditPage = lazy(() => import('./features/security/AuditPage'));
 
 function PageFallback() {
   return (
@@ -55,12 +60,13 @@ function NotFound() {
   );
 }
 
-/** Why the user was sent to the login page, for its message. */
+/** Why the user was sent to the login page, for its message: the session ended under them (revoked, expired). */
 let sessionEnded = false;
 
 /** Starts the event stream for a signed-in session, and handles its end. */
 function useLive(session: Session, qc: QueryClient) {
   useEffect(() => {
+    sessionEnded = false;
     loadSettingsFor(session.user);
     const stopToasts = startOperationToasts();
     const ended = () => {
@@ -68,23 +74,39 @@ function useLive(session: Session, qc: QueryClient) {
       qc.setQueryData(qk.session, null);
     };
     setUnauthorizedHandler(ended);
+    // Refused for the role: say so with the server's words, and read the
+    // session again (the user's role may have changed on the server).
+    setForbiddenHandler((err) => {
+      toast.error(sentence(err.message), { id: 'forbidden-role', description: err.hint ? sentence(err.hint) : undefined });
+      void qc.invalidateQueries({ queryKey: qk.session });
+    });
     const stream = new EventStream({ qc, stats: statsStore, onUnauthorized: ended });
     stream.start();
     return () => {
       stream.stop();
       stopToasts();
       setUnauthorizedHandler(null);
+      setForbiddenHandler(null);
     };
   }, [session.user, qc]);
+}
+
+/** A console window's page, or why this role gets none. */
+function PopoutGate({ children }: { children: ReactNode }) {
+  const { can } = useAccess();
+  if (!can('vm.console')) return <RoleNote permission="vm.console" title="Consoles are not available to you" />;
+  return children;
 }
 
 function Shell({ session }: { session: Session }) {
   const qc = useQueryClient();
   const [location, navigate] = useLocation();
+  const { can } = useAccess();
   useLive(session, qc);
   useShortcuts({
     'g d': () => navigate('/'),
     'g s': () => navigate('/settings'),
+    'g a': () => (can('audit.read') ? navigate('/audit') : false),
   });
   if (location.startsWith('/popout/')) {
     // A console in a window of its own: no header or status bar, all the
@@ -95,8 +117,20 @@ function Shell({ session }: { session: Session }) {
           <ErrorBoundary key={location}>
             <Suspense fallback={<PageFallback />}>
               <Switch>
-                <Route path="/popout/console/:host/:uuid">{(p) => <ConsoleWindow host={p.host} uuid={p.uuid} />}</Route>
-                <Route path="/popout/serial/:host/:uuid">{(p) => <SerialWindow host={p.host} uuid={p.uuid} />}</Route>
+                <Route path="/popout/console/:host/:uuid">
+                  {(p) => (
+                    <PopoutGate>
+                      <ConsoleWindow host={p.host} uuid={p.uuid} />
+                    </PopoutGate>
+                  )}
+                </Route>
+                <Route path="/popout/serial/:host/:uuid">
+                  {(p) => (
+                    <PopoutGate>
+                      <SerialWindow host={p.host} uuid={p.uuid} />
+                    </PopoutGate>
+                  )}
+                </Route>
                 <Route>
                   <NotFound />
                 </Route>
@@ -113,7 +147,7 @@ function Shell({ session }: { session: Session }) {
       <a className="skip-link" href="#main">
         Skip to content
       </a>
-      <Header user={session.user} />
+      <Header />
       <ConnectionBanner />
       <main id="main" className="main" tabIndex={-1}>
         {/* A new boundary per page (a VM's tabs are one page), so an error does not stick across pages. */}
@@ -125,6 +159,12 @@ function Shell({ session }: { session: Session }) {
               </Route>
               <Route path="/settings">
                 <SettingsPage />
+              </Route>
+              <Route path="/sessions">
+                <SessionsPage />
+              </Route>
+              <Route path="/audit">
+                <AuditPage />
               </Route>
               <Route path="/vms/:host/:uuid/:tab?">
                 {(p) => <VMDetailsPage host={p.host} uuid={p.uuid} tab={p.tab} />}

@@ -11,6 +11,8 @@ export const qk = {
   vms: ['vms'] as const,
   operations: ['operations'] as const,
   snapshots: (host: string, uuid: string) => ['snapshots', host, uuid] as const,
+  sessions: ['sessions'] as const,
+  audit: ['audit'] as const,
 };
 
 const sameVM = (a: VM, host: string, uuid: string) => a.host === host && a.uuid === uuid;

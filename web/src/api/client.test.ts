@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { api, ApiError, setCsrfToken, setUnauthorizedHandler, vmPath } from './client';
+import { api, ApiError, parseRetryAfter, setCsrfToken, setForbiddenHandler, setUnauthorizedHandler, vmPath } from './client';
 
 function mockFetch(status: number, body: unknown, contentType = 'application/json') {
   const fn = vi.fn(() =>
@@ -14,6 +14,7 @@ describe('api', () => {
     vi.unstubAllGlobals();
     setCsrfToken(null);
     setUnauthorizedHandler(null);
+    setForbiddenHandler(null);
   });
 
   it('sends the CSRF token on changes only', async () => {
@@ -65,6 +66,48 @@ describe('api', () => {
   it('returns undefined for 204', async () => {
     vi.stubGlobal('fetch', vi.fn(() => Promise.resolve(new Response(null, { status: 204 }))));
     expect(await api('/api/v1/logout', { method: 'POST' })).toBeUndefined();
+  });
+
+  it('tells the app about a refusal for the role, and only that 403', async () => {
+    const handler = vi.fn();
+    setForbiddenHandler(handler);
+    mockFetch(403, { error: { code: 'forbidden_role', message: 'viewers cannot start VMs', hint: 'ask an admin for the operator role' } });
+    const err = (await api('/api/v1/x', { method: 'POST' }).catch((e: unknown) => e)) as ApiError;
+    expect(err.forbiddenRole).toBe(true);
+    expect(handler).toHaveBeenCalledWith(err);
+    mockFetch(403, { error: { code: 'csrf', message: 'missing CSRF token' } });
+    const other = (await api('/api/v1/x', { method: 'POST' }).catch((e: unknown) => e)) as ApiError;
+    expect(other.forbiddenRole).toBe(false);
+    expect(handler).toHaveBeenCalledTimes(1);
+  });
+
+  it('reads Retry-After into the error', async () => {
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(() =>
+        Promise.resolve(
+          new Response('{"error":{"code":"too_many_attempts","message":"try again in 30 s"}}', {
+            status: 429,
+            headers: { 'Content-Type': 'application/json', 'Retry-After': '30' },
+          }),
+        ),
+      ),
+    );
+    const err = (await api('/api/v1/login', { method: 'POST', quiet401: true }).catch((e: unknown) => e)) as ApiError;
+    expect(err).toMatchObject({ status: 429, code: 'too_many_attempts', retryAfter: 30 });
+  });
+
+  it.each([
+    [null, undefined],
+    ['', undefined],
+    ['42', 42],
+    [' 7 ', 7],
+    ['-3', undefined],
+    ['soon', undefined],
+    ['Thu, 01 Jan 2026 00:01:00 GMT', 60],
+    ['Thu, 01 Jan 2026 00:00:00 GMT', 0],
+  ])('parseRetryAfter(%j) = %j', (value, want) => {
+    expect(parseRetryAfter(value, Date.UTC(2026, 0, 1, 0, 0, 0))).toBe(want);
   });
 
   it('encodes VM paths', () => {

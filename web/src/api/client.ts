@@ -1,5 +1,6 @@
 // The one fetch wrapper of the app: JSON in and out, the CSRF header on
-// every change, 401 → back to the login page, and the server's error
+// every change, 401 → back to the login page, 403 forbidden_role → told to
+// the app (a toast; the role may have changed), and the server's error
 // envelope turned into a typed ApiError.
 
 import type { ErrorBody } from './types';
@@ -9,13 +10,21 @@ export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
   readonly hint: string | undefined;
+  /** Seconds to wait before trying again (the Retry-After header of a 429 or 503), when the server said. */
+  readonly retryAfter: number | undefined;
 
-  constructor(status: number, body: ErrorBody) {
+  constructor(status: number, body: ErrorBody, retryAfter?: number) {
     super(body.message);
     this.name = 'ApiError';
     this.status = status;
     this.code = body.code;
     this.hint = body.hint;
+    this.retryAfter = retryAfter;
+  }
+
+  /** Whether the caller's role may not do this (the server's 403 forbidden_role). */
+  get forbiddenRole(): boolean {
+    return this.status === 403 && this.code === 'forbidden_role';
   }
 
   /** Whether the server could not be reached at all. */
@@ -26,6 +35,7 @@ export class ApiError extends Error {
 
 let csrfToken: string | null = null;
 let onUnauthorized: (() => void) | null = null;
+let onForbidden: ((err: ApiError) => void) | null = null;
 
 /** Sets the CSRF token sent on every non-GET request (null after logout). */
 export function setCsrfToken(token: string | null): void {
@@ -35,6 +45,26 @@ export function setCsrfToken(token: string | null): void {
 /** Sets what happens when a request answers 401 (the session ended). */
 export function setUnauthorizedHandler(fn: (() => void) | null): void {
   onUnauthorized = fn;
+}
+
+/** Sets what happens when a request is refused for the caller's role (403 forbidden_role). */
+export function setForbiddenHandler(fn: ((err: ApiError) => void) | null): void {
+  onForbidden = fn;
+}
+
+/**
+ * Reads a Retry-After header: delay-seconds, or an HTTP date (relative to
+ * now). Undefined when absent or unreadable.
+ */
+export function parseRetryAfter(value: string | null, now: number = Date.now()): number | undefined {
+  if (value === null) return undefined;
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Number(v);
+  // An HTTP date names its day and month ("Thu, 01 Jan 2026 …"); Date.parse would take "-3" for a year.
+  if (!/^[A-Za-z]{3}, /.test(v)) return undefined;
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) return undefined;
+  return Math.max(0, Math.ceil((t - now) / 1000));
 }
 
 export interface RequestOptions {
@@ -77,7 +107,7 @@ export async function errorFromResponse(res: Response): Promise<ApiError> {
     }
     body = { code: `http_${res.status}`, message: `The server answered ${res.status} ${res.statusText}`.trim() };
   }
-  return new ApiError(res.status, body);
+  return new ApiError(res.status, body, parseRetryAfter(res.headers.get('Retry-After')));
 }
 
 /** Performs an API request and returns the decoded JSON (undefined for 204). */
@@ -102,6 +132,7 @@ export async function api<T>(path: string, opts: RequestOptions = {}): Promise<T
   if (!res.ok) {
     const err = await errorFromResponse(res);
     if (res.status === 401 && !opts.quiet401) onUnauthorized?.();
+    if (err.forbiddenRole) onForbidden?.(err);
     throw err;
   }
   if (res.status === 204) return undefined as T;

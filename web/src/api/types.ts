@@ -14,9 +14,20 @@ export type VMState =
 
 export type PowerAction = 'start' | 'shutdown' | 'reboot' | 'force-off' | 'reset' | 'pause' | 'resume';
 
+/** The roles, weakest first: each includes the ones before it. */
+export type Role = 'viewer' | 'operator' | 'admin';
+
+/** What a role may do, as GET /api/v1/session lists it. */
+export type Permission = 'vm.read' | 'vm.power' | 'vm.console' | 'vm.snapshot' | 'vm.delete' | 'vm.edit' | 'audit.read' | 'sessions.manage';
+
 export interface Session {
   user: string;
   csrfToken: string;
+  /** Absent from servers before roles existed (issue 7), where every session could do everything. */
+  role?: Role;
+  /** What this role may do; absent from servers before roles existed. */
+  permissions?: Permission[];
+  expiresAt?: string;
 }
 
 export type HostState = 'connecting' | 'connected' | 'reconnecting' | 'failed';
@@ -396,4 +407,53 @@ export interface SavedScreenshot {
   bytes: number;
   width: number;
   height: number;
+}
+
+// ---- users, sessions and the audit log (issue 7: /session, /sessions, /audit) ----
+
+/** One browser session, as GET /api/v1/sessions lists it. */
+export interface SessionInfo {
+  /** An identifier for revoking (not the cookie). */
+  id: string;
+  user: string;
+  role: Role;
+  client: string;
+  userAgent: string;
+  created: string;
+  lastSeen: string;
+  expiresAt: string;
+  /** The session making this request. */
+  current: boolean;
+}
+
+export type AuditResult = 'ok' | 'error' | 'denied';
+
+/** One line of the audit log. */
+export interface AuditEntry {
+  time: string;
+  user: string;
+  role?: Role | (string & {});
+  client: string;
+  action: string;
+  host?: string;
+  uuid?: string;
+  vm?: string;
+  result: AuditResult | (string & {});
+  status?: number;
+  error?: { code: string; message: string };
+  durationMs?: number;
+  /** The operation's id, when the action ran as one (its result and duration are then the operation's). */
+  operation?: string;
+  detail?: string;
+}
+
+/** GET /api/v1/audit: newest first. */
+export interface AuditPage {
+  entries: AuditEntry[] | null;
+  /** Older entries exist (ask with before = the last entry's time). */
+  more: boolean;
+  /** The log file on the server. */
+  file?: string;
+  /** Why the log cannot be written now, when it cannot. */
+  writeError?: string;
 }

@@ -109,3 +109,11 @@ export function formatVCPUs(n: number): string {
 export function plural(n: number, word: string, pluralWord = `${word}s`): string {
   return `${n} ${n === 1 ? word : pluralWord}`;
 }
+
+/** Makes a server message read as a sentence: capital first letter, final full stop. */
+export function sentence(s: string | undefined): string {
+  const t = (s ?? '').trim();
+  if (!t) return t;
+  const first = t.charAt(0).toUpperCase() + t.slice(1);
+  return /[.!?…)]$/.test(first) ? first : `${first}.`;
+}

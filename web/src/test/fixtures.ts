@@ -1,6 +1,6 @@
 // Test data shared by the Vitest suites.
 
-import type { VM } from '../api/types';
+import type { Permission, Role, Session, VM } from '../api/types';
 
 /** A VM with sensible defaults. */
 export function makeVM(over: Partial<VM> = {}): VM {
@@ -24,4 +24,14 @@ export function makeVM(over: Partial<VM> = {}): VM {
     updated: '2026-01-01T00:00:00Z',
     ...over,
   };
+}
+
+/** A signed-in session of a role (admin by default), as GET /api/v1/session answers. */
+export function makeSession(role: Role = 'admin', user: string = role === 'admin' ? 'ada' : role === 'operator' ? 'otto' : 'vera'): Session {
+  const permissions: Record<Role, Permission[]> = {
+    viewer: ['vm.read'],
+    operator: ['vm.read', 'vm.power', 'vm.console', 'vm.snapshot'],
+    admin: ['vm.read', 'vm.power', 'vm.console', 'vm.snapshot', 'vm.delete', 'vm.edit', 'audit.read', 'sessions.manage'],
+  };
+  return { user, role, csrfToken: 'csrf', permissions: permissions[role], expiresAt: '2026-01-01T12:00:00Z' };
 }

@@ -1,5 +1,6 @@
 // What the console shows instead of a screen when it cannot connect, with
-// the fix: start the VM, add VNC graphics, download a .vv file for SPICE.
+// the fix: start the VM, add VNC graphics (admins: it changes the VM's
+// definition), download a .vv file for SPICE.
 
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { Download, LoaderCircle, MonitorOff, Play, Plus, Power, RefreshCw } from 'lucide-react';
@@ -8,21 +9,17 @@ import { toast } from 'sonner';
 import { api, vmPath } from '../../api/client';
 import { qk, upsertVM } from '../../api/cache';
 import type { VM, VNCAdded } from '../../api/types';
+import { sentence } from '../../lib/format';
 import { isActive, normalizeVM } from '../../lib/vm';
+import { useAccess } from '../security/useAccess';
 import { toastError, useVMAction } from '../vms/useVMAction';
 import type { ConsoleView } from './connection';
 
-/** Makes a server message read as a sentence: capital first letter, final full stop. */
-export function sentence(s: string | undefined): string {
-  const t = (s ?? '').trim();
-  if (!t) return t;
-  const first = t.charAt(0).toUpperCase() + t.slice(1);
-  return /[.!?…)]$/.test(first) ? first : `${first}.`;
-}
 
 function StartButton({ vm, label = 'Start VM' }: { vm: VM; label?: string }) {
   const { run, pending } = useVMAction(vm);
-  if (!(vm.actions ?? []).includes('start')) return null;
+  const { can } = useAccess();
+  if (!can('vm.power') || !(vm.actions ?? []).includes('start')) return null;
   return (
     <button type="button" className="btn btn-primary" onClick={() => void run('start')} disabled={pending !== undefined}>
       {pending === 'start' ? <LoaderCircle size={16} className="spin" aria-hidden /> : <Play size={16} aria-hidden />}
@@ -33,7 +30,8 @@ function StartButton({ vm, label = 'Start VM' }: { vm: VM; label?: string }) {
 
 function ShutDownButton({ vm }: { vm: VM }) {
   const { run, pending } = useVMAction(vm);
-  if (!(vm.actions ?? []).includes('shutdown')) return null;
+  const { can } = useAccess();
+  if (!can('vm.power') || !(vm.actions ?? []).includes('shutdown')) return null;
   return (
     <button type="button" className="btn" onClick={() => void run('shutdown')} disabled={pending !== undefined}>
       {pending === 'shutdown' ? <LoaderCircle size={16} className="spin" aria-hidden /> : <Power size={16} aria-hidden />}
@@ -42,8 +40,21 @@ function ShutDownButton({ vm }: { vm: VM }) {
   );
 }
 
-/** Adds VNC graphics to the VM's definition, and says when they take effect. */
+/** Adds VNC graphics to the VM's definition, and says when they take effect; says who can, for other roles. */
 function AddVNC({ vm }: { vm: VM }) {
+  const { can, role } = useAccess();
+  if (!can('vm.edit')) {
+    return (
+      <p className="muted" data-testid="role-hint">
+        Adding a VNC display changes the VM’s configuration, which only an admin can do{role ? ` (your role: ${role})` : ''}. Ask an admin to add one
+        from this tab.
+      </p>
+    );
+  }
+  return <AddVNCButton vm={vm} />;
+}
+
+function AddVNCButton({ vm }: { vm: VM }) {
   const qc = useQueryClient();
   const [done, setDone] = useState<VNCAdded | null>(null);
   const add = useMutation({

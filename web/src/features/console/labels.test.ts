@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sentence } from './ConsoleFix';
+import { sentence } from '../../lib/format';
 import { screenshotFileName } from './ConsoleTools';
 import { phaseLabel, popoutHref } from './VncConsole';
 

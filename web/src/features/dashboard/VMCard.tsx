@@ -17,6 +17,7 @@ import { QuickActions } from '../vms/QuickActions';
 import { useHistory, useSeries } from '../vms/useSeries';
 import { useRunningOperation } from '../vms/useRunningOperation';
 import { VMThumbnail } from '../console/VMThumbnail';
+import { useAccess } from '../security/useAccess';
 
 const selectWindow = (s: { graphWindowMinutes: number }) => s.graphWindowMinutes * 60_000;
 
@@ -35,6 +36,8 @@ export function useVMLive(vm: VM) {
 export const VMCard = memo(function VMCard({ vm, hostDown }: { vm: VM; hostDown: boolean }) {
   const { series, windowMs, cpu, mem, active } = useVMLive(vm);
   const op = useRunningOperation(vm.host, vm.uuid);
+  // Thumbnails are screenshots: only for roles that may see the console.
+  const thumbnails = useAccess().can('vm.console');
   // QEMU's resident size can exceed the guest's memory: let the graph grow.
   const memMax = Math.max(vm.memoryKiB || vm.memoryMaxKiB, mem ?? 0);
   return (
@@ -88,7 +91,7 @@ export const VMCard = memo(function VMCard({ vm, hostDown }: { vm: VM; hostDown:
               </span>
             </div>
           </div>
-          {(vm.graphics?.length ?? 0) > 0 && <VMThumbnail host={vm.host} uuid={vm.uuid} name={vm.name} />}
+          {thumbnails && (vm.graphics?.length ?? 0) > 0 && <VMThumbnail host={vm.host} uuid={vm.uuid} name={vm.name} />}
         </div>
       ) : (
         <div className="vm-card-graphs vm-card-idle muted">Not running</div>

@@ -8,6 +8,7 @@ import { qk, upsertVM } from '../../api/cache';
 import type { Host, VM } from '../../api/types';
 import { formatBytes, formatDateTime, formatKiB, formatVCPUs } from '../../lib/format';
 import { stateLabel } from '../../lib/vm';
+import { useAccess } from '../security/useAccess';
 import { toastError } from '../vms/useVMAction';
 import { LiveGraphs } from './LiveGraphs';
 
@@ -49,6 +50,8 @@ export function Overview({ vm, host }: { vm: VM; host: Host | undefined }) {
   const disks = vm.disks ?? [];
   const nics = vm.nics ?? [];
   const graphics = vm.graphics ?? [];
+  // Autostart is part of the VM's definition: admins only.
+  const canEdit = useAccess().can('vm.edit');
   return (
     <div className="overview">
       <section className="panel" aria-labelledby="ov-graphs">
@@ -87,7 +90,14 @@ export function Overview({ vm, host }: { vm: VM; host: Host | undefined }) {
             </dd>
             <dt>Autostart</dt>
             <dd>
-              <AutostartSwitch vm={vm} disabled={hostDown} />
+              {canEdit ? (
+                <AutostartSwitch vm={vm} disabled={hostDown} />
+              ) : (
+                <>
+                  {vm.autostart ? 'Yes' : 'No'}
+                  {vm.persistent && <span className="muted small"> (an admin can change this)</span>}
+                </>
+              )}
               {!vm.persistent && <span className="muted small"> (a transient VM cannot autostart)</span>}
             </dd>
             <dt>Persistent</dt>

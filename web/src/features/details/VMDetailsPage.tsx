@@ -1,5 +1,7 @@
 // A VM's own page (/vms/:host/:uuid[/tab]): header with power actions, and
-// the Overview, Console, Serial and Snapshots tabs.
+// the Overview, Console, Serial and Snapshots tabs. What the user's role may
+// not do is not offered: no power buttons for a viewer (and a note instead
+// of the consoles), no Delete for an operator.
 
 import { ArrowLeft, Camera, Trash2, LoaderCircle } from 'lucide-react';
 import { Tabs } from 'radix-ui';
@@ -15,6 +17,8 @@ import { formatVCPUs, formatKiB } from '../../lib/format';
 import { ACTION_INFO, DETAILS_TABS, vmHref, type DetailsTab } from '../../lib/vm';
 import { describeOperation, describeProgress } from '../operations/operations';
 import { useShortcuts } from '../shortcuts/ShortcutsProvider';
+import { RoleNote } from '../security/RoleNote';
+import { useAccess } from '../security/useAccess';
 import { requestCreate } from '../snapshots/createRequest';
 import { ACTION_ICONS, SHORTCUT_HINT } from '../vms/QuickActions';
 import { useRunningOperation } from '../vms/useRunningOperation';
@@ -75,6 +79,7 @@ export default function VMDetailsPage({ host, uuid, tab }: { host: string; uuid:
   const hosts = useHosts().data;
   const [, navigate] = useLocation();
   const [deleting, setDeleting] = useState(false);
+  const { can } = useAccess();
   const current: DetailsTab = isTab(tab) ? tab : 'overview';
   const vm = vmsQ.data?.find((v) => v.host === host && v.uuid === uuid.toLowerCase());
   const hostInfo = hosts?.find((h) => h.name === host);
@@ -135,30 +140,36 @@ export default function VMDetailsPage({ host, uuid, tab }: { host: string; uuid:
               {formatVCPUs(vm.vcpus)} · {formatKiB(vm.memoryMaxKiB)} · on {vm.host}
             </span>
           </div>
-          <div className="details-actions" role="group" aria-label="Power actions">
-            <PowerButtons vm={vm} disabled={hostDown} />
-            <Tip text="Take snapshot (t)">
-              <button
-                type="button"
-                className="btn"
-                aria-label="Take snapshot"
-                disabled={hostDown || op?.kind.startsWith('snapshot-') === true}
-                onClick={() => {
-                  requestCreate(host, uuid);
-                  navigate(vmHref(host, uuid, 'snapshots'));
-                }}
-              >
-                <Camera size={16} aria-hidden />
-                Take snapshot
-              </button>
-            </Tip>
-            <Tip text="Delete (Delete)">
-              <button type="button" className="btn btn-danger-outline" data-action="Delete" onClick={() => setDeleting(true)} disabled={hostDown}>
-                <Trash2 size={16} aria-hidden />
-                Delete
-              </button>
-            </Tip>
-          </div>
+          {(can('vm.power') || can('vm.snapshot') || can('vm.delete')) && (
+            <div className="details-actions" role="group" aria-label="Power actions">
+              {can('vm.power') && <PowerButtons vm={vm} disabled={hostDown} />}
+              {can('vm.snapshot') && (
+                <Tip text="Take snapshot (t)">
+                  <button
+                    type="button"
+                    className="btn"
+                    aria-label="Take snapshot"
+                    disabled={hostDown || op?.kind.startsWith('snapshot-') === true}
+                    onClick={() => {
+                      requestCreate(host, uuid);
+                      navigate(vmHref(host, uuid, 'snapshots'));
+                    }}
+                  >
+                    <Camera size={16} aria-hidden />
+                    Take snapshot
+                  </button>
+                </Tip>
+              )}
+              {can('vm.delete') && (
+                <Tip text="Delete (Delete)">
+                  <button type="button" className="btn btn-danger-outline" data-action="Delete" onClick={() => setDeleting(true)} disabled={hostDown}>
+                    <Trash2 size={16} aria-hidden />
+                    Delete
+                  </button>
+                </Tip>
+              )}
+            </div>
+          )}
         </div>
         {vm.title && <p className="details-subtitle">{vm.title}</p>}
         {hostDown && (
@@ -205,10 +216,12 @@ export default function VMDetailsPage({ host, uuid, tab }: { host: string; uuid:
           {/* Each feature's tab is its own chunk: noVNC and xterm.js load only when opened. */}
           <Suspense fallback={<TabFallback />}>
             <Tabs.Content value="console" className="tab-panel">
-              {current === 'console' && <ConsoleTab vm={vm} />}
+              {current === 'console' &&
+                (can('vm.console') ? <ConsoleTab vm={vm} /> : <RoleNote permission="vm.console" title="The console is not available to you" />)}
             </Tabs.Content>
             <Tabs.Content value="serial" className="tab-panel">
-              {current === 'serial' && <SerialTab vm={vm} />}
+              {current === 'serial' &&
+                (can('vm.console') ? <SerialTab vm={vm} /> : <RoleNote permission="vm.console" title="The serial console is not available to you" />)}
             </Tabs.Content>
             <Tabs.Content value="snapshots" className="tab-panel">
               {current === 'snapshots' && <SnapshotsTab vm={vm} />}
@@ -216,7 +229,7 @@ export default function VMDetailsPage({ host, uuid, tab }: { host: string; uuid:
           </Suspense>
         </Tabs.Root>
 
-        <DeleteVMDialog vm={vm} open={deleting} onOpenChange={setDeleting} localHost={hostInfo?.local ?? true} />
+        {can('vm.delete') && <DeleteVMDialog vm={vm} open={deleting} onOpenChange={setDeleting} localHost={hostInfo?.local ?? true} />}
       </div>
     </div>
   );

@@ -1,33 +1,61 @@
-// The header: the app's name, navigation, the shortcut list, the user, and
-// Log out.
+// The header: the app's name, navigation (the audit log for admins only),
+// the shortcut list, and the user menu (who is signed in with which role,
+// their sessions, Log out).
 
-import { useQueryClient } from '@tanstack/react-query';
-import { Keyboard, LayoutGrid, LogOut, Settings } from 'lucide-react';
-import { toast } from 'sonner';
+import { CircleUser, Keyboard, LayoutGrid, LogOut, MonitorSmartphone, ScrollText, Settings } from 'lucide-react';
+import { DropdownMenu } from 'radix-ui';
 import { Link, useLocation } from 'wouter';
-import { api, setCsrfToken } from '../../api/client';
-import { qk } from '../../api/cache';
-import { statsStore } from '../../api/stats';
 import { IconButton } from '../../components/IconButton';
+import { RoleBadge } from '../security/RoleBadge';
+import { useAccess } from '../security/useAccess';
+import { useLogout } from '../security/useLogout';
 import { overlayStore } from '../shortcuts/ShortcutsProvider';
+import '../security/security.css';
 
-export function Header({ user }: { user: string }) {
-  const qc = useQueryClient();
-  const [location, navigate] = useLocation();
+function UserMenu() {
+  const { user, role, can } = useAccess();
+  const [, navigate] = useLocation();
+  const logout = useLogout();
+  return (
+    <DropdownMenu.Root modal={false}>
+      <DropdownMenu.Trigger className="btn btn-ghost user-menu-trigger">
+        <CircleUser size={18} aria-hidden />
+        <span className="sr-only">User menu:</span> <span className="user">{user}</span> <RoleBadge role={role} />
+      </DropdownMenu.Trigger>
+      <DropdownMenu.Portal>
+        <DropdownMenu.Content className="user-menu" align="end" sideOffset={6} collisionPadding={8}>
+          <DropdownMenu.Label className="user-menu-label">
+            Signed in as <strong>{user}</strong>
+            {role ? ` (${role})` : ''}
+          </DropdownMenu.Label>
+          <DropdownMenu.Item className="user-menu-item" onSelect={() => navigate('/sessions')}>
+            <MonitorSmartphone size={16} aria-hidden />
+            <span>{can('sessions.manage') ? 'Sessions (all users)' : 'My sessions'}</span>
+          </DropdownMenu.Item>
+          {can('audit.read') && (
+            <DropdownMenu.Item className="user-menu-item" onSelect={() => navigate('/audit')}>
+              <ScrollText size={16} aria-hidden />
+              <span>Audit log</span>
+            </DropdownMenu.Item>
+          )}
+          <DropdownMenu.Item className="user-menu-item" onSelect={() => navigate('/settings')}>
+            <Settings size={16} aria-hidden />
+            <span>Settings</span>
+          </DropdownMenu.Item>
+          <DropdownMenu.Separator className="user-menu-sep" />
+          <DropdownMenu.Item className="user-menu-item" onSelect={() => void logout()}>
+            <LogOut size={16} aria-hidden />
+            <span>Log out</span>
+          </DropdownMenu.Item>
+        </DropdownMenu.Content>
+      </DropdownMenu.Portal>
+    </DropdownMenu.Root>
+  );
+}
 
-  const logout = async () => {
-    try {
-      await api('/api/v1/logout', { method: 'POST', quiet401: true });
-    } catch {
-      // Logged out already, or the server is away: forget the session here anyway.
-    }
-    setCsrfToken(null);
-    statsStore.clear();
-    qc.clear();
-    qc.setQueryData(qk.session, null);
-    navigate('/login', { replace: true });
-    toast.success('Logged out');
-  };
+export function Header() {
+  const [location] = useLocation();
+  const { can } = useAccess();
 
   const nav = (href: string, label: string, Icon: typeof LayoutGrid, active: boolean) => (
     <Link href={href} className={`nav-link${active ? ' active' : ''}`} aria-current={active ? 'page' : undefined}>
@@ -44,19 +72,14 @@ export function Header({ user }: { user: string }) {
       </Link>
       <nav aria-label="Main" className="nav">
         {nav('/', 'Dashboard', LayoutGrid, location === '/' || location.startsWith('/vms/'))}
+        {can('audit.read') && nav('/audit', 'Audit log', ScrollText, location === '/audit')}
         {nav('/settings', 'Settings', Settings, location === '/settings')}
       </nav>
       <div className="header-end">
         <IconButton label="Keyboard shortcuts" tip="Keyboard shortcuts (?)" onClick={() => overlayStore.set(true)}>
           <Keyboard size={18} aria-hidden />
         </IconButton>
-        <span className="user" title="Logged in as">
-          {user}
-        </span>
-        <button type="button" className="btn btn-ghost" onClick={() => void logout()}>
-          <LogOut size={16} aria-hidden />
-          Log out
-        </button>
+        <UserMenu />
       </div>
     </header>
   );

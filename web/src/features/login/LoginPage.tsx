@@ -1,17 +1,21 @@
-// The login page: paste the access token, or open the login URL that
-// KVM Manager printed when it started (the server logs the browser in and
-// comes back here with ?error=invalid_token when the token was wrong).
+// The login page: username and password (the users of the server's config
+// file), or the API token instead (KVM_MANAGER_TOKEN, an admin credential).
+// The login URL that KVM Manager prints at start still works: the server
+// logs the browser in and comes back here with ?error=invalid_token when
+// the token was wrong. Too many failed logins from one client are refused
+// for a while (429): the page says until when, and waits.
 
 import { useQueryClient } from '@tanstack/react-query';
-import { KeyRound, LoaderCircle } from 'lucide-react';
-import { useState, type SyntheticEvent } from 'react';
+import { KeyRound, LoaderCircle, Lock, User } from 'lucide-react';
+import { useEffect, useRef, useState, type SyntheticEvent } from 'react';
 import { Redirect, useLocation, useSearch } from 'wouter';
-import { api, ApiError, setCsrfToken } from '../../api/client';
+import { api, setCsrfToken } from '../../api/client';
 import { qk } from '../../api/cache';
 import { useSession } from '../../api/queries';
 import type { Session } from '../../api/types';
 import { useTitle } from '../../components/useTitle';
 import { loadSettingsFor } from '../settings/settings';
+import { formatWait, lastMethod, LINK_ERRORS, loginProblem, rememberMethod, TOKEN_LINK_ERRORS, type LoginMethod, type LoginProblem } from './loginError';
 import './login.css';
 
 /** Only same-site paths may follow a login (no open redirects). */
@@ -20,10 +24,23 @@ export function safeNext(next: string | null): string {
   return next;
 }
 
-const LINK_ERRORS: Record<string, string> = {
-  invalid_token: 'The token in that login link is not valid. It may be from an earlier start of KVM Manager: paste the current token, or open the link it printed last.',
-  expired: 'Your session has ended. Log in again.',
-};
+/** Counts down to retryAt once a second; 0 once it has passed. */
+function useRemaining(retryAt: number | undefined): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    if (retryAt === undefined) return;
+    let t: number | undefined;
+    const tick = () => {
+      const n = Date.now();
+      setNow(n);
+      // The next whole second of the wait.
+      if (n < retryAt) t = window.setTimeout(tick, ((retryAt - n) % 1000) + 5);
+    };
+    t = window.setTimeout(tick, 0);
+    return () => window.clearTimeout(t);
+  }, [retryAt]);
+  return retryAt === undefined ? 0 : Math.max(0, retryAt - now);
+}
 
 export default function LoginPage() {
   const params = new URLSearchParams(useSearch());
@@ -32,82 +49,185 @@ export default function LoginPage() {
   const session = useSession();
   const qc = useQueryClient();
   const [, navigate] = useLocation();
+  // A wrong login link is about the token: show the token field.
+  const [method, setMethod] = useState<LoginMethod>(() => (linkError !== null && TOKEN_LINK_ERRORS.has(linkError) ? 'token' : lastMethod()));
+  const [username, setUsername] = useState('');
+  const [password, setPassword] = useState('');
   const [token, setToken] = useState('');
-  const [error, setError] = useState<{ message: string; hint?: string | undefined } | null>(
-    linkError ? { message: LINK_ERRORS[linkError] ?? 'The login did not succeed. Paste the access token.' } : null,
+  const [problem, setProblem] = useState<LoginProblem | null>(
+    linkError ? { message: LINK_ERRORS[linkError] ?? 'The login did not succeed. Log in again.' } : null,
   );
   const [busy, setBusy] = useState(false);
+  const remaining = useRemaining(problem?.retryAt);
+  const waiting = remaining > 0;
+  const usernameRef = useRef<HTMLInputElement>(null);
+  const passwordRef = useRef<HTMLInputElement>(null);
+  const tokenRef = useRef<HTMLInputElement>(null);
   useTitle('Log in');
 
   if (session.data) return <Redirect to={next} replace />;
 
+  const switchTo = (m: LoginMethod) => {
+    setMethod(m);
+    setProblem(null);
+    // After the switch has rendered the other field.
+    requestAnimationFrame(() => (m === 'token' ? tokenRef.current : usernameRef.current)?.focus());
+  };
+
   const submit = async (e: SyntheticEvent) => {
     e.preventDefault();
-    const t = token.trim();
-    if (!t) {
-      setError({ message: 'Paste the access token first.' });
-      return;
+    if (busy || waiting) return;
+    let body: { username: string; password: string } | { token: string };
+    if (method === 'token') {
+      const t = token.trim();
+      if (!t) {
+        setProblem({ message: 'Paste the access token first.', badInput: true });
+        tokenRef.current?.focus();
+        return;
+      }
+      body = { token: t };
+    } else {
+      const u = username.trim();
+      if (!u || !password) {
+        setProblem({ message: 'Enter your username and password.', badInput: true });
+        (u ? passwordRef : usernameRef).current?.focus();
+        return;
+      }
+      body = { username: u, password };
     }
     setBusy(true);
-    setError(null);
+    setProblem(null);
     try {
-      const s = await api<Session>('/api/v1/login', { method: 'POST', body: { token: t }, quiet401: true });
+      const s = await api<Session>('/api/v1/login', { method: 'POST', body, quiet401: true });
       setCsrfToken(s.csrfToken);
       loadSettingsFor(s.user);
+      rememberMethod(method);
       qc.setQueryData(qk.session, s);
       navigate(next, { replace: true });
     } catch (err) {
-      if (err instanceof ApiError) setError({ message: err.message, hint: err.hint });
-      else setError({ message: 'Logging in failed.' });
+      setProblem(loginProblem(err));
       setBusy(false);
+      if (method === 'password') {
+        setPassword('');
+        passwordRef.current?.focus();
+      } else tokenRef.current?.select();
     }
   };
 
+  const describedBy = problem ? 'login-error' : undefined;
+  const invalid = problem?.badInput === true ? true : undefined;
+
   return (
     <main className="login">
-      <form className="login-card" onSubmit={(e) => void submit(e)} noValidate>
+      <form className="login-card" onSubmit={(e) => void submit(e)} noValidate aria-labelledby="login-title">
         <div className="login-brand">
           <img src="/favicon.svg" alt="" width={36} height={36} />
-          <h1>KVM Manager</h1>
+          <h1 id="login-title">KVM Manager</h1>
         </div>
-        <p className="muted">
-          Paste the access token, or open the login URL that KVM Manager printed when it started (it contains the token).
-        </p>
-        <label htmlFor="token" className="field-label">
-          Access token
-        </label>
-        <div className="input-with-icon">
-          <KeyRound size={16} aria-hidden />
-          <input
-            id="token"
-            name="token"
-            type="password"
-            autoComplete="current-password"
-            autoFocus
-            value={token}
-            onChange={(e) => setToken(e.target.value)}
-            aria-invalid={error ? true : undefined}
-            aria-describedby={error ? 'login-error' : undefined}
-          />
-        </div>
-        {error && (
+        {method === 'password' ? (
+          <>
+            <p className="muted">Log in with your KVM Manager user.</p>
+            <label htmlFor="username" className="field-label">
+              Username
+            </label>
+            <div className="input-with-icon">
+              <User size={16} aria-hidden />
+              <input
+                id="username"
+                ref={usernameRef}
+                name="username"
+                type="text"
+                autoComplete="username"
+                autoCapitalize="none"
+                spellCheck={false}
+                autoFocus
+                value={username}
+                onChange={(e) => setUsername(e.target.value)}
+                aria-invalid={invalid}
+                aria-describedby={describedBy}
+              />
+            </div>
+            <label htmlFor="password" className="field-label">
+              Password
+            </label>
+            <div className="input-with-icon">
+              <Lock size={16} aria-hidden />
+              <input
+                id="password"
+                ref={passwordRef}
+                name="password"
+                type="password"
+                autoComplete="current-password"
+                value={password}
+                onChange={(e) => setPassword(e.target.value)}
+                aria-invalid={invalid}
+                aria-describedby={describedBy}
+              />
+            </div>
+          </>
+        ) : (
+          <>
+            <p className="muted">
+              Paste the API token (<code>KVM_MANAGER_TOKEN</code>), or open the login URL that KVM Manager printed when it started. The token has the
+              <strong>admin</strong> role.
+            </p>
+            <label htmlFor="token" className="field-label">
+              Access token
+            </label>
+            <div className="input-with-icon">
+              <KeyRound size={16} aria-hidden />
+              <input
+                id="token"
+                ref={tokenRef}
+                name="token"
+                type="password"
+                autoComplete="off"
+                spellCheck={false}
+                autoFocus
+                value={token}
+                onChange={(e) => setToken(e.target.value)}
+                aria-invalid={invalid}
+                aria-describedby={describedBy}
+              />
+            </div>
+          </>
+        )}
+        {problem && (
           <div id="login-error" className="login-error" role="alert">
-            <p>{error.message}</p>
-            {error.hint && <p className="muted">{error.hint}</p>}
+            <p>{problem.message}</p>
+            {problem.hint && <p className="muted">{problem.hint}</p>}
           </div>
+        )}
+        {waiting && (
+          <p className="muted small login-wait" data-testid="login-wait">
+            Logging in is possible again in {formatWait(remaining)}.
+          </p>
         )}
         {session.isError && (
           <p className="login-error" role="status">
             The server cannot be reached; logging in will work once it is back.
           </p>
         )}
-        <button type="submit" className="btn btn-primary btn-block" disabled={busy}>
+        <button type="submit" className="btn btn-primary btn-block" disabled={busy || waiting}>
           {busy && <LoaderCircle size={16} className="spin" aria-hidden />}
           Log in
         </button>
-        <p className="login-foot muted">
-          Without <code>KVM_MANAGER_TOKEN</code> set, a new token is made at every start of the server.
-        </p>
+        <div className="login-switch">
+          {method === 'password' ? (
+            <button type="button" className="link-btn" onClick={() => switchTo('token')}>
+              <KeyRound size={14} aria-hidden /> Use an API token
+            </button>
+          ) : (
+            <button type="button" className="link-btn" onClick={() => switchTo('password')}>
+              <User size={14} aria-hidden /> Use username and password
+            </button>
+          )}
+        </div>
+        {method === 'token' && (
+          <p className="login-foot muted">
+            Without <code>KVM_MANAGER_TOKEN</code> set, a new token is made at every start of the server.
+          </p>
+        )}
       </form>
     </main>
   );

@@ -29,8 +29,10 @@ import { qk, upsertVM } from '../../api/cache';
 import type { SerialDeviceAdded, VM } from '../../api/types';
 import { IconButton, Tip } from '../../components/IconButton';
 import { useNow } from '../../components/useNow';
+import { sentence } from '../../lib/format';
 import { useStore } from '../../lib/store';
 import { isActive, normalizeVM } from '../../lib/vm';
+import { useAccess } from '../security/useAccess';
 import { toastError, useVMAction } from '../vms/useVMAction';
 import { copyText, readText } from './clipboard';
 import type { SerialView } from './connection';
@@ -224,13 +226,6 @@ function useFresh(key: object | null, ms: number): boolean {
   return key !== null && expired !== key;
 }
 
-/** Makes a server message read as a sentence: capital first letter, final full stop. */
-function sentence(s: string): string {
-  const t = s.trim();
-  if (!t) return t;
-  const first = t.charAt(0).toUpperCase() + t.slice(1);
-  return /[.!?…]$/.test(first) ? first : `${first}.`;
-}
 
 /** The VM has no serial console: say so, and offer to add one. */
 function NoConsolePanel({ vm, view }: { vm: VM; view: SerialView | null }) {
@@ -251,6 +246,8 @@ function NoConsolePanel({ vm, view }: { vm: VM; view: SerialView | null }) {
   // The server's hint says when one was added already and waits for the next start.
   const pendingHint = view?.hint !== undefined && /was added/i.test(view.hint);
   const exists = add.error instanceof ApiError && add.error.code === 'serial_console_exists' ? add.error : null;
+  // Adding a device changes the VM's definition: admins only.
+  const { can, role } = useAccess();
   return (
     <div className="serial-empty" role="region" aria-label={`Serial console of ${vm.name}`}>
       <SquareTerminal size={32} aria-hidden />
@@ -270,10 +267,16 @@ function NoConsolePanel({ vm, view }: { vm: VM; view: SerialView | null }) {
             Adding one changes the VM’s configuration; {running ? 'it takes effect when the VM next starts (shut down, then start)' : 'the VM gets it when it starts'}
             . The guest must use it too (on Linux, <code>console=ttyS0</code> on the kernel command line).
           </p>
-          <button type="button" className="btn btn-primary" onClick={() => add.mutate()} disabled={add.isPending}>
-            {add.isPending ? <LoaderCircle size={16} className="spin" aria-hidden /> : <Plus size={16} aria-hidden />}
-            Add serial console
-          </button>
+          {can('vm.edit') ? (
+            <button type="button" className="btn btn-primary" onClick={() => add.mutate()} disabled={add.isPending}>
+              {add.isPending ? <LoaderCircle size={16} className="spin" aria-hidden /> : <Plus size={16} aria-hidden />}
+              Add serial console
+            </button>
+          ) : (
+            <p className="muted" data-testid="role-hint">
+              Only an admin can add one{role ? ` (your role: ${role})` : ''}: ask an admin to add a serial console from this tab.
+            </p>
+          )}
         </>
       )}
     </div>

@@ -6,6 +6,8 @@ import { createContext, useContext, useEffect, useMemo, useRef, type ReactNode }
 import { toast } from 'sonner';
 import { isTypingTarget, keyName, SequenceMatcher } from '../../lib/keys';
 import { createStore } from '../../lib/store';
+import { SHORTCUT_PERMISSION, type Access } from '../security/access';
+import { useAccess } from '../security/useAccess';
 import { VM_ACTION_KEYS } from './shortcuts';
 
 export type ShortcutHandler = (e: KeyboardEvent) => unknown;
@@ -48,12 +50,17 @@ export function currentVMScope(): HTMLElement | null {
   return focused ?? document.querySelector<HTMLElement>('[data-vm-scope]');
 }
 
-/** Presses a VM's button for a shortcut; says why when it cannot. */
-function pressVMButton(binding: string, names: readonly string[]): boolean {
+/** Presses a VM's button for a shortcut; says why when it cannot (the state, or the user's role). */
+function pressVMButton(binding: string, names: readonly string[], access: Access): boolean {
   const scope = currentVMScope();
   if (!scope) return false;
   // Reset and Delete are offered on the details page only.
   if (DETAILS_ONLY.has(binding) && !scope.hasAttribute('data-vm-scope')) return false;
+  const needs = SHORTCUT_PERMISSION[binding];
+  if (needs && !access.can(needs)) {
+    toast.info(access.denied(needs));
+    return true;
+  }
   const vmName = scope.getAttribute('aria-label') ?? scope.dataset.vmName ?? 'This VM';
   for (const name of names) {
     const btn = scope.querySelector<HTMLButtonElement>(`button[aria-label="${name}"], button[data-action="${name}"]`);
@@ -71,6 +78,11 @@ const DETAILS_ONLY = new Set(['Shift+X', 'Delete']);
 
 export function ShortcutsProvider({ children }: { children: ReactNode }) {
   const registry = useMemo<Registry>(() => new Map(), []);
+  const access = useAccess();
+  const accessRef = useRef(access);
+  useEffect(() => {
+    accessRef.current = access;
+  });
 
   useEffect(() => {
     const matcher = new SequenceMatcher([]);
@@ -95,7 +107,7 @@ export function ShortcutsProvider({ children }: { children: ReactNode }) {
         return;
       }
       const names = VM_ACTION_KEYS[hit];
-      if (names && pressVMButton(hit, names)) e.preventDefault();
+      if (names && pressVMButton(hit, names, accessRef.current)) e.preventDefault();
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);

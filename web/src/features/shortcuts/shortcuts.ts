@@ -20,6 +20,7 @@ export const SHORTCUT_GROUPS: ShortcutGroup[] = [
       { keys: 'g d', description: 'Go to the dashboard' },
       { keys: 'g s', description: 'Go to settings' },
       { keys: 'g o', description: 'Show operations (status bar)' },
+      { keys: 'g a', description: 'Go to the audit log (admins)' },
       { keys: 'Escape', description: 'Close a dialog or menu; leave the search box' },
       { keys: 'Tab / Shift+Tab', description: 'Move between controls' },
     ],

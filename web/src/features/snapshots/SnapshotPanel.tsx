@@ -12,6 +12,7 @@ import { Tip } from '../../components/IconButton';
 import { useNow } from '../../components/useNow';
 import { formatAgo, formatDateTime, plural } from '../../lib/format';
 import { stateLabel } from '../../lib/vm';
+import { useAccess } from '../security/useAccess';
 import { diffLines, kindLabel, snapshotStateLabel } from './model';
 import { Reasons, SizeValue } from './parts';
 import { detailsQuery, diffQuery, screenshotURL } from './queries';
@@ -63,19 +64,23 @@ function SnapshotBody({ vm, name, entry, busy, actions }: { vm: VM; name: string
   const d = q.data;
   const s = d ?? entry;
   const children = s.children ?? [];
+  // Changing snapshots and seeing their screenshots need the operator role.
+  const mayChange = useAccess().can('vm.snapshot');
   return (
     <>
-      <div className="snap-panel-actions" role="group" aria-label={`Actions for “${s.name}”`}>
-        <button type="button" className="btn btn-small" disabled={busy} onClick={() => actions.onRevert(s.name)}>
-          <RotateCcw size={14} aria-hidden /> Revert…
-        </button>
-        <button type="button" className="btn btn-small btn-danger-outline" disabled={busy} onClick={() => actions.onDelete(s.name)}>
-          <Trash2 size={14} aria-hidden /> Delete…
-        </button>
-        <button type="button" className="btn btn-small" disabled={busy} onClick={() => actions.onEdit(s.name)}>
-          <Pencil size={14} aria-hidden /> Edit description…
-        </button>
-      </div>
+      {mayChange && (
+        <div className="snap-panel-actions" role="group" aria-label={`Actions for “${s.name}”`}>
+          <button type="button" className="btn btn-small" disabled={busy} onClick={() => actions.onRevert(s.name)}>
+            <RotateCcw size={14} aria-hidden /> Revert…
+          </button>
+          <button type="button" className="btn btn-small btn-danger-outline" disabled={busy} onClick={() => actions.onDelete(s.name)}>
+            <Trash2 size={14} aria-hidden /> Delete…
+          </button>
+          <button type="button" className="btn btn-small" disabled={busy} onClick={() => actions.onEdit(s.name)}>
+            <Pencil size={14} aria-hidden /> Edit description…
+          </button>
+        </div>
+      )}
 
       <dl className="kv kv-wide snap-kv">
         <dt>Taken</dt>
@@ -175,7 +180,8 @@ function SnapshotBody({ vm, name, entry, busy, actions }: { vm: VM; name: string
             ))
           )}
 
-          {d.screenshot && (
+          {d.screenshot && !mayChange && <p className="muted small">A console screenshot is stored with this snapshot; operators and admins can see it.</p>}
+          {d.screenshot && mayChange && (
             <>
               <h3 className="snap-h3">Screen at snapshot time</h3>
               <img
@@ -207,6 +213,7 @@ function SnapshotBody({ vm, name, entry, busy, actions }: { vm: VM; name: string
 
 function LiveBody({ vm, list, busy, actions }: { vm: VM; list: SnapshotList | undefined; busy: boolean; actions: PanelActions }) {
   const current = list?.current;
+  const mayChange = useAccess().can('vm.snapshot');
   return (
     <>
       <p>
@@ -225,11 +232,13 @@ function LiveBody({ vm, list, busy, actions }: { vm: VM; list: SnapshotList | un
           'It has no snapshots yet.'
         )}
       </p>
-      <div className="snap-panel-actions">
-        <button type="button" className="btn btn-small btn-primary" disabled={busy} onClick={actions.onCreate}>
-          <Camera size={14} aria-hidden /> Take a snapshot here…
-        </button>
-      </div>
+      {mayChange && (
+        <div className="snap-panel-actions">
+          <button type="button" className="btn btn-small btn-primary" disabled={busy} onClick={actions.onCreate}>
+            <Camera size={14} aria-hidden /> Take a snapshot here…
+          </button>
+        </div>
+      )}
       {list && (
         <>
           <h3 className="snap-h3">What a new snapshot can be</h3>

@@ -3,8 +3,9 @@ import { act, cleanup, fireEvent, render, screen, waitFor, within } from '@testi
 import { Tooltip } from 'radix-ui';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { qk } from '../../api/cache';
-import type { Operation, Snapshot, SnapshotCapability, SnapshotList } from '../../api/types';
-import { makeVM } from '../../test/fixtures';
+import type { Operation, Role, Snapshot, SnapshotCapability, SnapshotList } from '../../api/types';
+import { makeSession, makeVM } from '../../test/fixtures';
+import { ShortcutsProvider } from '../shortcuts/ShortcutsProvider';
 import { clearCreateRequest, requestCreate } from './createRequest';
 import SnapshotsTab from './SnapshotsTab';
 
@@ -87,11 +88,14 @@ function mockFetch(list: SnapshotList, extra?: Handler) {
   return fn;
 }
 
-function renderTab(qc = new QueryClient({ defaultOptions: { queries: { retry: false, staleTime: Infinity } } })) {
+function renderTab(qc = new QueryClient({ defaultOptions: { queries: { retry: false, staleTime: Infinity } } }), role: Role = 'operator') {
+  qc.setQueryData(qk.session, makeSession(role));
   render(
     <QueryClientProvider client={qc}>
       <Tooltip.Provider>
-        <SnapshotsTab vm={vm} />
+        <ShortcutsProvider>
+          <SnapshotsTab vm={vm} />
+        </ShortcutsProvider>
       </Tooltip.Provider>
     </QueryClientProvider>,
   );
@@ -287,5 +291,31 @@ describe('SnapshotsTab', () => {
     expect(screen.getByRole<HTMLButtonElement>('button', { name: /Delete selected/ }).disabled).toBe(true);
     expect(screen.getByText(/Reverting web \(“a”\) · 50% · reverting to a/)).toBeDefined();
     expect(item(/^a /).getAttribute('aria-busy')).toBe('true');
+  });
+
+  it('shows a viewer the tree and the details but nothing that changes snapshots', async () => {
+    mockFetch(makeList({ snapshots: [snap('a', { children: ['b'], descendants: 1 }), snap('b', { parent: 'a', current: true, screenshot: true })] }));
+    renderTab(undefined, 'viewer');
+    await screen.findByRole('tree', { name: 'Snapshots of web' });
+    expect(await screen.findByRole('heading', { level: 2, name: /^b/ })).toBeDefined();
+    for (const name of [/New snapshot/, /Revert/, /Delete/, /Edit description/, /Take a snapshot/]) {
+      expect(screen.queryByRole('button', { name })).toBeNull();
+    }
+    expect(screen.getByTestId('role-hint').textContent).toBe('Your role (viewer) cannot take, revert, change or delete snapshots; ask an admin for the operator role.');
+    // The stored screenshot is an operator's to see: said, not fetched.
+    expect(await screen.findByText(/A console screenshot is stored with this snapshot/)).toBeDefined();
+    expect(screen.queryByRole('img', { name: /when snapshot b was taken/ })).toBeNull();
+    // The shortcuts open no dialog.
+    fireEvent.keyDown(window, { key: 'n' });
+    fireEvent.keyDown(window, { key: 'r' });
+    expect(screen.queryByRole('dialog')).toBeNull();
+  });
+
+  it('opens the create dialog with n for an operator', async () => {
+    mockFetch(makeList());
+    renderTab(undefined, 'operator');
+    await screen.findByRole('tree');
+    fireEvent.keyDown(window, { key: 'n' });
+    expect(await screen.findByRole('dialog')).toBeDefined();
   });
 });

@@ -2,7 +2,8 @@
 // "You are here", the details of the selection, and the dialogs that
 // create, revert, delete and describe snapshots. The list is read once and
 // re-read on `snapshot` events (api/events.ts) and when a snapshot
-// operation of this VM starts or ends.
+// operation of this VM starts or ends. A viewer sees the tree and the
+// details but no action that changes snapshots.
 
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { ChevronsDownUp, ChevronsUpDown, Pencil, Plus, RefreshCw, RotateCcw, Trash2, TriangleAlert } from 'lucide-react';
@@ -19,6 +20,8 @@ import { plural } from '../../lib/format';
 import { useStore } from '../../lib/store';
 import { vmKey } from '../../lib/vm';
 import { describeOperation, describeProgress } from '../operations/operations';
+import { RoleHint } from '../security/RoleNote';
+import { useAccess } from '../security/useAccess';
 import { useShortcuts } from '../shortcuts/ShortcutsProvider';
 import { CreateSnapshotDialog } from './CreateSnapshotDialog';
 import { clearCreateRequest, createRequestStore } from './createRequest';
@@ -75,10 +78,12 @@ export default function SnapshotsTab({ vm }: { vm: VM }) {
   const [collapsed, setCollapsed] = useState<ReadonlySet<string>>(() => new Set());
   const [dialog, setDialog] = useState<DialogState>(null);
   const panelTitle = useRef<HTMLHeadingElement>(null);
+  const access = useAccess();
+  const mayChange = access.can('vm.snapshot');
 
   // "Take snapshot" elsewhere (dashboard card, details toolbar, `t`) opens the create dialog here.
   const requested = useStore(createRequestStore) === vmKey(host, uuid);
-  const creating = dialog?.kind === 'create' || requested;
+  const creating = mayChange && (dialog?.kind === 'create' || requested);
 
   const running = useOperations(useCallback((ops: Operation[]) => runningSnapshotOp(ops, host, uuid), [host, uuid])).data;
   const listBusy = list?.busy;
@@ -131,11 +136,12 @@ export default function SnapshotsTab({ vm }: { vm: VM }) {
 
   const needSnapshot = (what: string) => toast.info(`Select a snapshot to ${what} first`, { description: 'Use the arrow keys in the tree, or click one.' });
   const whileBusy = () => toast.info('A snapshot operation is running on this VM', { description: 'Wait for it to finish.' });
+  const notAllowed = () => toast.info(access.denied('vm.snapshot'));
   useShortcuts({
-    n: () => (busy ? whileBusy() : openCreate()),
-    r: () => (busy ? whileBusy() : selectedName ? openRevert(selectedName) : needSnapshot('revert to')),
-    'Shift+D': () => (busy ? whileBusy() : selectedName ? openDelete(selectedName) : needSnapshot('delete')),
-    e: () => (selectedName ? openEdit(selectedName) : needSnapshot('describe')),
+    n: () => (!mayChange ? notAllowed() : busy ? whileBusy() : openCreate()),
+    r: () => (!mayChange ? notAllowed() : busy ? whileBusy() : selectedName ? openRevert(selectedName) : needSnapshot('revert to')),
+    'Shift+D': () => (!mayChange ? notAllowed() : busy ? whileBusy() : selectedName ? openDelete(selectedName) : needSnapshot('delete')),
+    e: () => (!mayChange ? notAllowed() : selectedName ? openEdit(selectedName) : needSnapshot('describe')),
   });
 
   const actions: PanelActions = useMemo(
@@ -162,6 +168,16 @@ export default function SnapshotsTab({ vm }: { vm: VM }) {
   }, []);
 
   const menu = (id: string) => {
+    if (!mayChange) {
+      return (
+        <>
+          <ContextMenu.Label className="snap-menu-label">{id === LIVE_ID ? 'You are here' : id}</ContextMenu.Label>
+          <ContextMenu.Item className="snap-menu-item" onSelect={() => panelTitle.current?.focus()}>
+            Details
+          </ContextMenu.Item>
+        </>
+      );
+    }
     if (id === LIVE_ID) {
       return (
         <ContextMenu.Item className="snap-menu-item" disabled={busy} onSelect={openCreate}>
@@ -216,30 +232,36 @@ export default function SnapshotsTab({ vm }: { vm: VM }) {
   return (
     <div className="snapshots">
       <div className="snap-toolbar" role="group" aria-label="Snapshot toolbar">
-        <Tip text={canCreate ? 'New snapshot (n)' : 'This VM cannot take a snapshot now (see why below)'}>
-          <button type="button" className="btn btn-primary" disabled={busy || !canCreate} onClick={openCreate} aria-keyshortcuts="n">
-            <Plus size={16} aria-hidden /> New snapshot
-          </button>
-        </Tip>
-        <Tip text="Revert to the selected snapshot (r)">
-          <button type="button" className="btn" disabled={busy || !selectedName} onClick={() => selectedName && openRevert(selectedName)} aria-keyshortcuts="r">
-            <RotateCcw size={16} aria-hidden /> Revert to selected
-          </button>
-        </Tip>
-        <Tip text="Delete the selected snapshot (Shift+D, or Delete in the tree)">
-          <button
-            type="button"
-            className="btn btn-danger-outline"
-            disabled={busy || !selectedName}
-            onClick={() => selectedName && openDelete(selectedName)}
-            aria-keyshortcuts="Shift+D"
-          >
-            <Trash2 size={16} aria-hidden /> Delete selected
-          </button>
-        </Tip>
-        <IconButton label="Edit description" tip="Edit the selected snapshot’s description (e)" disabled={!selectedName} onClick={() => selectedName && openEdit(selectedName)}>
-          <Pencil size={16} aria-hidden />
-        </IconButton>
+        {mayChange ? (
+          <>
+            <Tip text={canCreate ? 'New snapshot (n)' : 'This VM cannot take a snapshot now (see why below)'}>
+              <button type="button" className="btn btn-primary" disabled={busy || !canCreate} onClick={openCreate} aria-keyshortcuts="n">
+                <Plus size={16} aria-hidden /> New snapshot
+              </button>
+            </Tip>
+            <Tip text="Revert to the selected snapshot (r)">
+              <button type="button" className="btn" disabled={busy || !selectedName} onClick={() => selectedName && openRevert(selectedName)} aria-keyshortcuts="r">
+                <RotateCcw size={16} aria-hidden /> Revert to selected
+              </button>
+            </Tip>
+            <Tip text="Delete the selected snapshot (Shift+D, or Delete in the tree)">
+              <button
+                type="button"
+                className="btn btn-danger-outline"
+                disabled={busy || !selectedName}
+                onClick={() => selectedName && openDelete(selectedName)}
+                aria-keyshortcuts="Shift+D"
+              >
+                <Trash2 size={16} aria-hidden /> Delete selected
+              </button>
+            </Tip>
+            <IconButton label="Edit description" tip="Edit the selected snapshot’s description (e)" disabled={!selectedName} onClick={() => selectedName && openEdit(selectedName)}>
+              <Pencil size={16} aria-hidden />
+            </IconButton>
+          </>
+        ) : (
+          <RoleHint permission="vm.snapshot" />
+        )}
         <span className="snap-toolbar-sep" aria-hidden="true" />
         <IconButton label="Expand all" tip="Expand all (* expands siblings in the tree)" disabled={collapsed.size === 0} onClick={() => setCollapsed(new Set())}>
           <ChevronsUpDown size={16} aria-hidden />
@@ -300,7 +322,7 @@ export default function SnapshotsTab({ vm }: { vm: VM }) {
                 onToggle={toggle}
                 onExpandMany={(ids) => setCollapsed((c) => new Set([...c].filter((x) => !ids.includes(x))))}
                 onActivate={() => panelTitle.current?.focus()}
-                onDeleteKey={(id) => (busy ? whileBusy() : openDelete(id))}
+                onDeleteKey={(id) => (!mayChange ? notAllowed() : busy ? whileBusy() : openDelete(id))}
               />
               <p className="muted small snap-keys">
                 Arrow keys move and expand, <kbd>Enter</kbd> goes to the details, the <kbd>Menu</kbd> key or <kbd>Shift+F10</kbd> opens the node’s menu.
@@ -311,27 +333,31 @@ export default function SnapshotsTab({ vm }: { vm: VM }) {
         <SnapshotPanel ref={panelTitle} vm={vm} list={list} name={panelName} entry={panelName ? forest.byName.get(panelName) : undefined} busy={busy} actions={actions} />
       </div>
 
-      <CreateSnapshotDialog
-        vm={vm}
-        list={list}
-        open={creating}
-        busy={busy}
-        onOpenChange={closer('create')}
-        onCreated={(name) => {
-          setPicked(name);
-          setCollapsed((c) => revealIn(c, forest, LIVE_ID));
-        }}
-      />
-      <RevertDialog vm={vm} name={dialog?.kind === 'revert' ? dialog.name : ''} open={dialog?.kind === 'revert'} onOpenChange={closer('revert')} />
-      <DeleteSnapshotDialog
-        vm={vm}
-        forest={forest}
-        name={dialog?.kind === 'delete' ? dialog.name : ''}
-        scope={dialog?.kind === 'delete' ? dialog.scope : 'one'}
-        open={dialog?.kind === 'delete'}
-        onOpenChange={closer('delete')}
-      />
-      <EditDescriptionDialog vm={vm} snapshot={dialog?.kind === 'edit' ? forest.byName.get(dialog.name) : undefined} open={dialog?.kind === 'edit'} onOpenChange={closer('edit')} />
+      {mayChange && (
+        <>
+          <CreateSnapshotDialog
+            vm={vm}
+            list={list}
+            open={creating}
+            busy={busy}
+            onOpenChange={closer('create')}
+            onCreated={(name) => {
+              setPicked(name);
+              setCollapsed((c) => revealIn(c, forest, LIVE_ID));
+            }}
+          />
+          <RevertDialog vm={vm} name={dialog?.kind === 'revert' ? dialog.name : ''} open={dialog?.kind === 'revert'} onOpenChange={closer('revert')} />
+          <DeleteSnapshotDialog
+            vm={vm}
+            forest={forest}
+            name={dialog?.kind === 'delete' ? dialog.name : ''}
+            scope={dialog?.kind === 'delete' ? dialog.scope : 'one'}
+            open={dialog?.kind === 'delete'}
+            onOpenChange={closer('delete')}
+          />
+          <EditDescriptionDialog vm={vm} snapshot={dialog?.kind === 'edit' ? forest.byName.get(dialog.name) : undefined} open={dialog?.kind === 'edit'} onOpenChange={closer('edit')} />
+        </>
+      )}
     </div>
   );
 }

@@ -16,6 +16,7 @@ import { formatAgo, formatDateTime, formatDuration, formatIn } from '../../lib/f
 import { createStore, useStore } from '../../lib/store';
 import { vmHref } from '../../lib/vm';
 import { describeOperation, describeProgress, describeResult } from '../operations/operations';
+import { useAccess } from '../security/useAccess';
 import { useShortcuts } from '../shortcuts/ShortcutsProvider';
 import { toastError } from '../vms/useVMAction';
 import './status.css';
@@ -95,6 +96,8 @@ function OpIcon({ op }: { op: Operation }) {
 
 function OperationDetails({ op, now }: { op: Operation; now: number }) {
   const qc = useQueryClient();
+  // Cancelling is an operator's right, like starting the work was.
+  const mayCancel = useAccess().can('vm.power');
   const cancel = useMutation({
     mutationFn: () => api<Operation>(`/api/v1/operations/${encodeURIComponent(op.id)}`, { method: 'DELETE' }),
     onSuccess: (o) => qc.setQueryData<Operation[]>(qk.operations, (l) => upsertOperation(l, o)),
@@ -140,7 +143,7 @@ function OperationDetails({ op, now }: { op: Operation; now: number }) {
             </>
           )}
         </dl>
-        {op.state === 'running' && op.mayCancel && (
+        {op.state === 'running' && op.mayCancel && mayCancel && (
           <button type="button" className="btn btn-small" disabled={cancel.isPending} onClick={() => cancel.mutate()}>
             Cancel operation
           </button>

@@ -1,6 +1,7 @@
 // The quick actions of a VM card or table row: the power actions its state
 // allows, then Open console and Take snapshot (which open those tabs; Take
-// snapshot opens the create dialog there).
+// snapshot opens the create dialog there) — each only when the user's role
+// may use it (a viewer gets none).
 
 import { Camera, LoaderCircle, Monitor, Pause, Play, Power, PowerOff, RotateCw, type LucideIcon } from 'lucide-react';
 import { memo } from 'react';
@@ -8,6 +9,7 @@ import { useLocation } from 'wouter';
 import type { PowerAction, VM } from '../../api/types';
 import { IconButton } from '../../components/IconButton';
 import { ACTION_INFO, vmHref } from '../../lib/vm';
+import { useAccess } from '../security/useAccess';
 import { requestCreate } from '../snapshots/createRequest';
 import { useRunningOperation } from './useRunningOperation';
 import { useVMAction } from './useVMAction';
@@ -38,7 +40,9 @@ export const QuickActions = memo(function QuickActions({ vm, disabled }: { vm: V
   const { run, pending } = useVMAction(vm);
   const op = useRunningOperation(vm.host, vm.uuid);
   const [, navigate] = useLocation();
-  const allowed = vm.actions ?? [];
+  const { can } = useAccess();
+  const allowed = can('vm.power') ? (vm.actions ?? []) : [];
+  if (!can('vm.power') && !can('vm.console') && !can('vm.snapshot')) return null;
   return (
     <div className="quick-actions" role="group" aria-label={`Actions for ${vm.name}`}>
       <div className="quick-power">
@@ -63,19 +67,23 @@ export const QuickActions = memo(function QuickActions({ vm, disabled }: { vm: V
         })}
       </div>
       <div className="quick-nav">
-        <IconButton label="Open console" tip="Open console (c)" onClick={() => navigate(vmHref(vm.host, vm.uuid, 'console'))}>
-          <Monitor size={16} aria-hidden />
-        </IconButton>
-        <IconButton
-          label="Take snapshot"
-          tip="Take snapshot (t)"
-          onClick={() => {
-            requestCreate(vm.host, vm.uuid);
-            navigate(vmHref(vm.host, vm.uuid, 'snapshots'));
-          }}
-        >
-          <Camera size={16} aria-hidden />
-        </IconButton>
+        {can('vm.console') && (
+          <IconButton label="Open console" tip="Open console (c)" onClick={() => navigate(vmHref(vm.host, vm.uuid, 'console'))}>
+            <Monitor size={16} aria-hidden />
+          </IconButton>
+        )}
+        {can('vm.snapshot') && (
+          <IconButton
+            label="Take snapshot"
+            tip="Take snapshot (t)"
+            onClick={() => {
+              requestCreate(vm.host, vm.uuid);
+              navigate(vmHref(vm.host, vm.uuid, 'snapshots'));
+            }}
+          >
+            <Camera size={16} aria-hidden />
+          </IconButton>
+        )}
       </div>
     </div>
   );

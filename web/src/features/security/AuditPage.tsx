@@ -1,0 +1,325 @@
+// The audit log (/audit, admins): who did what to which VM, from where, and
+// how it ended, newest first. Filters live in the address (shareable), older
+// entries load on demand (the `before` cursor), and the list is read again
+// when an operation ends or on Refresh. A banner says when the server cannot
+// write the log.
+
+import { useInfiniteQuery, useQueryClient } from '@tanstack/react-query';
+import { CircleCheck, CircleX, RefreshCw, ShieldX, TriangleAlert, X } from 'lucide-react';
+import { useCallback, useEffect, useState } from 'react';
+import { Link, useLocation, useSearch } from 'wouter';
+import { api } from '../../api/client';
+import { qk } from '../../api/cache';
+import { onOperation } from '../../api/events';
+import type { AuditEntry, AuditPage as AuditPageData } from '../../api/types';
+import { ErrorNote } from '../../components/ErrorNote';
+import { IconButton } from '../../components/IconButton';
+import { useNow } from '../../components/useNow';
+import { useTitle } from '../../components/useTitle';
+import { formatDateTime, plural } from '../../lib/format';
+import { vmHref } from '../../lib/vm';
+import {
+  actionLabel,
+  AUDIT_ACTIONS,
+  auditDuration,
+  auditQuery,
+  auditTime,
+  currentWriteError,
+  entryKey,
+  entryMessage,
+  filtersFromSearch,
+  filtersToSearch,
+  hasFilters,
+  mergePages,
+  nextCursor,
+  NO_FILTERS,
+  resultOf,
+  sameFilters,
+  type AuditFilters,
+} from './audit';
+import { RoleBadge } from './RoleBadge';
+import { RoleNote } from './RoleNote';
+import { useAccess } from './useAccess';
+import './pages.css';
+
+const RESULT_ICONS = { ok: CircleCheck, error: CircleX, denied: ShieldX } as const;
+
+function Result({ e }: { e: AuditEntry }) {
+  const r = resultOf(e);
+  const Icon = RESULT_ICONS[r.tone];
+  return (
+    <>
+      <span className={`audit-result audit-result-${r.tone}`}>
+        <Icon size={12} aria-hidden />
+        {r.text}
+      </span>
+      {e.status !== undefined && e.status > 0 && (
+        <>
+          {' '}
+          <span className="audit-status muted" title="HTTP status">
+            {e.status}
+          </span>
+        </>
+      )}
+    </>
+  );
+}
+
+function Row({ e, now }: { e: AuditEntry; now: number }) {
+  const message = entryMessage(e);
+  return (
+    <tr data-action={e.action} data-result={e.result}>
+      <td className="audit-time">
+        <time dateTime={e.time} title={formatDateTime(e.time)}>
+          {auditTime(e.time, now)}
+        </time>
+      </td>
+      <td>{e.user || <span className="muted">—</span>}</td>
+      <td>{e.role ? <RoleBadge role={e.role} /> : <span className="muted">—</span>}</td>
+      <td className="mono">{e.client}</td>
+      <td>
+        {actionLabel(e.action)}
+        <span className="audit-action-code">{e.action}</span>
+      </td>
+      <td>
+        {e.host && e.uuid ? (
+          <Link href={vmHref(e.host, e.uuid)} title={`${e.uuid} on ${e.host}`}>
+            {e.vm ?? e.uuid}
+          </Link>
+        ) : (
+          (e.vm ?? <span className="muted">—</span>)
+        )}
+      </td>
+      <td>
+        <Result e={e} />
+      </td>
+      <td className="num">{auditDuration(e.durationMs)}</td>
+      <td className="audit-message">
+        {message}
+        {e.operation && <span className="audit-action-code">operation {e.operation.slice(0, 8)}</span>}
+      </td>
+    </tr>
+  );
+}
+
+/** The filter form: text fields apply after a pause in typing, the action at once. */
+function Filters({ value, onChange }: { value: AuditFilters; onChange: (f: AuditFilters) => void }) {
+  const [draft, setDraft] = useState(value);
+  // Follow the address (back/forward, Clear).
+  const [seen, setSeen] = useState(value);
+  if (!sameFilters(seen, value)) {
+    setSeen(value);
+    setDraft(value);
+  }
+  useEffect(() => {
+    if (sameFilters(draft, value)) return;
+    const t = setTimeout(() => onChange(draft), 400);
+    return () => clearTimeout(t);
+  }, [draft, value, onChange]);
+  return (
+    <form
+      className="audit-filters"
+      role="search"
+      aria-label="Filter the audit log"
+      onSubmit={(e) => {
+        e.preventDefault();
+        onChange(draft);
+      }}
+    >
+      <div className="audit-filter">
+        <label htmlFor="audit-user">User</label>
+        <input id="audit-user" type="search" value={draft.user} onChange={(e) => setDraft({ ...draft, user: e.target.value })} autoComplete="off" spellCheck={false} />
+      </div>
+      <div className="audit-filter">
+        <label htmlFor="audit-vm">VM</label>
+        <input id="audit-vm" type="search" value={draft.vm} onChange={(e) => setDraft({ ...draft, vm: e.target.value })} autoComplete="off" spellCheck={false} />
+      </div>
+      <div className="audit-filter">
+        <label htmlFor="audit-action">Action</label>
+        <select
+          id="audit-action"
+          value={draft.action}
+          onChange={(e) => {
+            const next = { ...draft, action: e.target.value };
+            setDraft(next);
+            onChange(next);
+          }}
+        >
+          <option value="">All actions</option>
+          {AUDIT_ACTIONS.map((g) => (
+            <optgroup key={g.label} label={g.label}>
+              {g.actions.map((a) => (
+                <option key={a.value} value={a.value}>
+                  {a.label} ({a.value.includes('.') || g.label !== 'Kinds' ? a.value : `${a.value}.*`})
+                </option>
+              ))}
+            </optgroup>
+          ))}
+        </select>
+      </div>
+      {/* Enter in a field applies at once; the button is for pointer users and screen readers. */}
+      <button type="submit" className="btn">
+        Apply
+      </button>
+      {hasFilters(value) && (
+        <button type="button" className="btn btn-ghost" onClick={() => onChange(NO_FILTERS)}>
+          <X size={14} aria-hidden /> Clear filters
+        </button>
+      )}
+    </form>
+  );
+}
+
+function AuditLog() {
+  const qc = useQueryClient();
+  const search = useSearch();
+  const [, navigate] = useLocation();
+  const filters = filtersFromSearch(search);
+  const now = useNow(30_000);
+  const setFilters = useCallback(
+    (f: AuditFilters) => {
+      const q = filtersToSearch(f);
+      navigate(`/audit${q ? `?${q}` : ''}`, { replace: true });
+    },
+    [navigate],
+  );
+  const q = useInfiniteQuery({
+    queryKey: [...qk.audit, filters],
+    queryFn: ({ pageParam, signal }) => api<AuditPageData>(`/api/v1/audit?${auditQuery(filters, pageParam)}`, { signal }),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: nextCursor,
+    staleTime: 0,
+    refetchOnWindowFocus: true,
+  });
+
+  // An operation that ends writes its entry: read the log again (once for a burst).
+  useEffect(() => {
+    let t: ReturnType<typeof setTimeout> | undefined;
+    const off = onOperation((op) => {
+      if (op.state === 'running') return;
+      clearTimeout(t);
+      t = setTimeout(() => void qc.invalidateQueries({ queryKey: qk.audit }), 500);
+    });
+    return () => {
+      off();
+      clearTimeout(t);
+    };
+  }, [qc]);
+
+  const pages = q.data?.pages ?? [];
+  const entries = mergePages(pages);
+  const writeError = currentWriteError(pages);
+  const file = pages[0]?.file;
+  const filtered = hasFilters(filters);
+
+  return (
+    <>
+      {writeError && (
+        <div className="banner banner-bad audit-banner" role="alert">
+          <TriangleAlert size={18} aria-hidden />
+          <div>
+            <strong>The server cannot write the audit log.</strong> {writeError.replace(/[.\s]+$/, '')}. Actions taken now may be missing from it until this is fixed on the
+            server (see its log; check the disk and the permissions of the data directory).
+          </div>
+        </div>
+      )}
+      <Filters value={filters} onChange={setFilters} />
+      {q.isPending ? (
+        <p className="muted" role="status">
+          Reading the audit log…
+        </p>
+      ) : q.isError && entries.length === 0 ? (
+        <ErrorNote error={q.error} title="The audit log cannot be read" onRetry={() => void q.refetch()} />
+      ) : (
+        <section className="sec-panel" aria-labelledby="audit-title">
+          <div className="sec-head">
+            <h2 id="audit-title" className="sec-panel-title">
+              {entries.length === 0 ? 'No entries' : `${filtered ? 'Matching entries' : 'Entries'}, newest first`}
+            </h2>
+            <span className="muted small audit-count" role="status">
+              {q.isFetching && !q.isFetchingNextPage ? 'Refreshing…' : `${plural(entries.length, 'entry', 'entries')} shown${q.hasNextPage ? ' (more below)' : ''}`}
+            </span>
+          </div>
+          {q.isError && <ErrorNote error={q.error} title="The audit log could not be read again" />}
+          {entries.length === 0 ? (
+            <p className="muted">{filtered ? 'No entries match these filters.' : 'Nothing has been recorded yet.'}</p>
+          ) : (
+            <div className="table-wrap" role="region" aria-label="Audit log entries" tabIndex={0}>
+              <table className="data-table audit-table">
+                <thead>
+                  <tr>
+                    <th scope="col">Time</th>
+                    <th scope="col">User</th>
+                    <th scope="col">Role</th>
+                    <th scope="col">Client</th>
+                    <th scope="col">Action</th>
+                    <th scope="col">VM</th>
+                    <th scope="col">Result</th>
+                    <th scope="col" className="num">
+                      Duration
+                    </th>
+                    <th scope="col">Details</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {entries.map((e) => (
+                    <Row key={entryKey(e)} e={e} now={now} />
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+          {file && (
+            <p className="muted small">
+              Kept on the server in <span className="mono">{file}</span> (JSON lines; rotated to <span className="mono">{file}.1</span> at 16 MiB).
+            </p>
+          )}
+          {q.hasNextPage && (
+            <div className="audit-more">
+              <button type="button" className="btn" disabled={q.isFetchingNextPage} onClick={() => void q.fetchNextPage()}>
+                {q.isFetchingNextPage ? 'Loading…' : 'Load more'}
+              </button>
+            </div>
+          )}
+        </section>
+      )}
+    </>
+  );
+}
+
+export default function AuditPage() {
+  useTitle('Audit log');
+  const { can } = useAccess();
+  const qc = useQueryClient();
+  const [refreshing, setRefreshing] = useState(false);
+  if (!can('audit.read')) {
+    return (
+      <div className="page-scroll">
+        <div className="page">
+          <RoleNote permission="audit.read" title="The audit log is not available to you" />
+        </div>
+      </div>
+    );
+  }
+  const refresh = async () => {
+    setRefreshing(true);
+    await qc.refetchQueries({ queryKey: qk.audit, type: 'active' });
+    setRefreshing(false);
+  };
+  return (
+    <div className="page-scroll">
+      <div className="page sec-page">
+        <div className="sec-head">
+          <div>
+            <h1>Audit log</h1>
+            <p className="muted">Logins, power actions, consoles, snapshots and configuration changes, with who did them, from where, and how they ended.</p>
+          </div>
+          <IconButton label="Refresh the audit log" disabled={refreshing} onClick={() => void refresh()}>
+            <RefreshCw size={16} aria-hidden className={refreshing ? 'spin' : undefined} />
+          </IconButton>
+        </div>
+        <AuditLog />
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,167 @@
+// The Sessions page (/sessions): the user's browser sessions (an admin's:
+// everyone's) with where and when they were used, and Revoke. Revoking the
+// session in use logs out here; revoking another ends it at once on the
+// server (that browser lands on its login page).
+
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { LogOut, RefreshCw } from 'lucide-react';
+import { toast } from 'sonner';
+import { api, ApiError } from '../../api/client';
+import { qk } from '../../api/cache';
+import type { SessionInfo } from '../../api/types';
+import { useConfirm } from '../../components/ConfirmProvider';
+import { ErrorNote } from '../../components/ErrorNote';
+import { IconButton } from '../../components/IconButton';
+import { useNow } from '../../components/useNow';
+import { useTitle } from '../../components/useTitle';
+import { formatAgo, formatDateTime, formatIn, plural } from '../../lib/format';
+import { toastError } from '../vms/useVMAction';
+import { RoleBadge } from './RoleBadge';
+import { describeUserAgent, revokeQuestion, sortSessions } from './sessions';
+import { useAccess } from './useAccess';
+import { useLogout } from './useLogout';
+import './pages.css';
+
+function When({ time, now, future = false }: { time: string; now: number; future?: boolean }) {
+  return (
+    <time dateTime={time} title={formatDateTime(time)}>
+      {future ? formatIn(time, now) : formatAgo(time, now)}
+    </time>
+  );
+}
+
+export default function SessionsPage() {
+  useTitle('Sessions');
+  const qc = useQueryClient();
+  const { user, can } = useAccess();
+  const all = can('sessions.manage');
+  const confirm = useConfirm();
+  const logout = useLogout();
+  const now = useNow(15_000);
+  const q = useQuery({
+    queryKey: qk.sessions,
+    queryFn: async ({ signal }) => (await api<{ sessions: SessionInfo[] | null }>('/api/v1/sessions', { signal })).sessions ?? [],
+    staleTime: 0,
+    refetchInterval: 30_000,
+  });
+  const revoke = useMutation({
+    mutationFn: (s: SessionInfo) => api(`/api/v1/sessions/${encodeURIComponent(s.id)}`, { method: 'DELETE' }),
+    onSuccess: (_, s) => {
+      if (s.current) {
+        void logout(false, 'This session was revoked: you are logged out');
+        return;
+      }
+      toast.success(s.user === user ? 'Your other session was revoked' : `${s.user}’s session was revoked`);
+      void qc.invalidateQueries({ queryKey: qk.sessions });
+    },
+    onError: (err, s) => {
+      if (err instanceof ApiError && err.status === 404) {
+        toast.info('That session has ended already');
+        void qc.invalidateQueries({ queryKey: qk.sessions });
+        return;
+      }
+      // Revoking one's own session can end it before the answer: a 401 then means done.
+      if (s.current && err instanceof ApiError && err.status === 401) {
+        void logout(false, 'This session was revoked: you are logged out');
+        return;
+      }
+      toastError(err, 'The session was not revoked');
+    },
+  });
+
+  const ask = async (s: SessionInfo) => {
+    const question = revokeQuestion(s, user);
+    const ok = await confirm({ ...question, danger: true });
+    if (ok) revoke.mutate(s);
+  };
+
+  const list = q.data ? sortSessions(q.data) : [];
+
+  return (
+    <div className="page-scroll">
+      <div className="page sec-page">
+        <div className="sec-head">
+          <div>
+            <h1>Sessions</h1>
+            <p className="muted">
+              {all ? 'Every browser session of every user (you are an admin).' : 'Where you are logged in.'} Revoking a session logs that browser out
+              at once and closes its consoles.
+            </p>
+          </div>
+          <IconButton label="Reload the sessions" disabled={q.isFetching} onClick={() => void q.refetch()}>
+            <RefreshCw size={16} aria-hidden className={q.isFetching ? 'spin' : undefined} />
+          </IconButton>
+        </div>
+
+        {q.isPending ? (
+          <p className="muted" role="status">
+            Loading sessions…
+          </p>
+        ) : q.isError ? (
+          <ErrorNote error={q.error} title="The sessions cannot be read" onRetry={() => void q.refetch()} />
+        ) : (
+          <section className="sec-panel" aria-labelledby="sessions-title">
+            <h2 id="sessions-title" className="sec-panel-title">
+              {plural(list.length, all ? 'session' : 'session of yours', all ? 'sessions' : 'sessions of yours')}
+            </h2>
+            <div className="table-wrap" role="region" aria-labelledby="sessions-title" tabIndex={0}>
+              <table className="data-table sec-table">
+                <thead>
+                  <tr>
+                    <th scope="col">User</th>
+                    <th scope="col">Client</th>
+                    <th scope="col">Browser</th>
+                    <th scope="col">Started</th>
+                    <th scope="col">Last seen</th>
+                    <th scope="col">Expires</th>
+                    <th scope="col">
+                      <span className="sr-only">Actions</span>
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {list.map((s) => (
+                    <tr key={s.id} className={s.current ? 'is-current' : undefined} data-session-user={s.user}>
+                      <td>
+                        <span className="sec-user">{s.user}</span> <RoleBadge role={s.role} />
+                        {s.current && (
+                          <>
+                            {' '}
+                            <span className="badge this-session">this session</span>
+                          </>
+                        )}
+                      </td>
+                      <td className="mono">{s.client}</td>
+                      <td title={s.userAgent}>{describeUserAgent(s.userAgent)}</td>
+                      <td>
+                        <When time={s.created} now={now} />
+                      </td>
+                      <td>
+                        <When time={s.lastSeen} now={now} />
+                      </td>
+                      <td>
+                        <When time={s.expiresAt} now={now} future />
+                      </td>
+                      <td className="sec-actions">
+                        <button
+                          type="button"
+                          className="btn btn-small btn-danger-outline"
+                          disabled={revoke.isPending}
+                          onClick={() => void ask(s)}
+                          aria-label={s.current ? 'Revoke this session (log out)' : `Revoke ${s.user}’s session from ${s.client}`}
+                        >
+                          <LogOut size={14} aria-hidden />
+                          Revoke
+                        </button>
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          </section>
+        )}
+      </div>
+    </div>
+  );
+}

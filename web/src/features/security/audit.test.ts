@@ -1,0 +1,154 @@
+import { describe, expect, it } from 'vitest';
+import type { AuditEntry, AuditPage } from '../../api/types';
+import { formatDateTime, formatTime } from '../../lib/format';
+import {
+  actionLabel,
+  AUDIT_ACTIONS,
+  auditDuration,
+  auditQuery,
+  auditTime,
+  currentWriteError,
+  entryMessage,
+  filtersFromSearch,
+  filtersToSearch,
+  hasFilters,
+  mergePages,
+  nextCursor,
+  NO_FILTERS,
+  resultOf,
+  sameFilters,
+} from './audit';
+
+function entry(over: Partial<AuditEntry> = {}): AuditEntry {
+  return { time: '2026-01-01T10:00:00.000000001Z', user: 'otto', role: 'operator', client: '127.0.0.1', action: 'vm.start', result: 'ok', ...over };
+}
+
+describe('filters', () => {
+  it('round-trip through the address, in a fixed order, without empty ones', () => {
+    const f = { user: 'otto', vm: '', action: 'vm.start' };
+    expect(filtersToSearch(f)).toBe('user=otto&action=vm.start');
+    expect(filtersFromSearch('action=vm.start&user=otto')).toEqual(f);
+    expect(filtersToSearch(NO_FILTERS)).toBe('');
+    expect(filtersFromSearch('')).toEqual(NO_FILTERS);
+  });
+
+  it('trim what was typed and encode what needs it', () => {
+    expect(filtersFromSearch('user=%20otto%20&vm=web%20server')).toEqual({ user: 'otto', vm: 'web server', action: '' });
+    expect(filtersToSearch({ user: ' a&b ', vm: 'x y', action: '' })).toBe('user=a%26b&vm=x+y');
+    expect(sameFilters({ user: 'otto ', vm: '', action: '' }, { user: 'otto', vm: '', action: '' })).toBe(true);
+    expect(hasFilters({ user: '  ', vm: '', action: '' })).toBe(false);
+    expect(hasFilters({ user: '', vm: 'web', action: '' })).toBe(true);
+  });
+});
+
+describe('auditQuery', () => {
+  it('asks for a page with the limit, the cursor and the filters', () => {
+    expect(auditQuery(NO_FILTERS)).toBe('limit=200');
+    expect(auditQuery({ user: 'otto', vm: 'web', action: 'vm.start' }, '2026-01-01T10:00:00.5Z', 50)).toBe(
+      'limit=50&before=2026-01-01T10%3A00%3A00.5Z&user=otto&vm=web&action=vm.start',
+    );
+  });
+});
+
+describe('paging', () => {
+  it('continues from the oldest entry while the server has more', () => {
+    const page: AuditPage = { entries: [entry({ time: 't3' }), entry({ time: 't2' })], more: true };
+    expect(nextCursor(page)).toBe('t2');
+    expect(nextCursor({ ...page, more: false })).toBeUndefined();
+    expect(nextCursor({ entries: null, more: true })).toBeUndefined();
+    expect(nextCursor({ entries: [], more: true })).toBeUndefined();
+  });
+
+  it('merges pages newest first, dropping an entry two pages both hold', () => {
+    const a = entry({ time: 't3' });
+    const b = entry({ time: 't2', action: 'vm.shutdown' });
+    const c = entry({ time: 't2', action: 'vm.start' }); // same time as b, a different entry
+    const d = entry({ time: 't1' });
+    const pages: AuditPage[] = [
+      { entries: [a, b, c], more: true },
+      { entries: [c, d], more: false },
+    ];
+    expect(mergePages(pages)).toEqual([a, b, c, d]);
+    expect(mergePages([{ entries: null, more: false }])).toEqual([]);
+  });
+
+  it('reports the newest page’s write error only', () => {
+    expect(currentWriteError([{ entries: [], more: false, writeError: ' disk full ' }])).toBe('disk full');
+    expect(currentWriteError([{ entries: [], more: true }, { entries: [], more: false, writeError: 'old' }])).toBeUndefined();
+    expect(currentWriteError([{ entries: [], more: false, writeError: '' }])).toBeUndefined();
+    expect(currentWriteError([])).toBeUndefined();
+  });
+});
+
+describe('formatting', () => {
+  it('names every action of the contract, and shows unknown ones as sent', () => {
+    const all = AUDIT_ACTIONS.flatMap((g) => g.actions.map((a) => a.value));
+    expect(all).toEqual(
+      expect.arrayContaining([
+        'login',
+        'logout',
+        'session.revoke',
+        'vm.start',
+        'vm.shutdown',
+        'vm.reboot',
+        'vm.force-off',
+        'vm.reset',
+        'vm.pause',
+        'vm.resume',
+        'vm.autostart',
+        'vm.delete',
+        'vm.graphics.add',
+        'vm.serial.add',
+        'operation.cancel',
+        'console.open',
+        'serial.open',
+        'screenshot.save',
+        'snapshot.create',
+        'snapshot.edit',
+        'snapshot.delete',
+        'snapshot.revert',
+      ]),
+    );
+    expect(new Set(all).size).toBe(all.length);
+    expect(actionLabel('vm.force-off')).toBe('Force off');
+    expect(actionLabel('console.open')).toBe('Graphical console session');
+    expect(actionLabel('vm.migrate')).toBe('vm.migrate');
+  });
+
+  it.each([
+    ['ok', 'OK', 'ok'],
+    ['error', 'Failed', 'error'],
+    ['denied', 'Denied', 'denied'],
+    ['odd', 'odd', 'error'],
+    ['', 'Unknown', 'error'],
+  ])('result %s → %s (%s)', (result, text, tone) => {
+    expect(resultOf({ result })).toEqual({ text, tone });
+  });
+
+  it.each([
+    [undefined, ''],
+    [-1, ''],
+    [Number.NaN, ''],
+    [0, '0 ms'],
+    [123, '123 ms'],
+    [65_000, '1 min 5 s'],
+  ])('duration %s → %j', (ms, want) => {
+    expect(auditDuration(ms)).toBe(want);
+  });
+
+  it('shows the clock for today and the date for other days', () => {
+    const now = new Date(2026, 0, 2, 15, 0, 0).getTime();
+    const today = new Date(2026, 0, 2, 9, 30, 5).toISOString();
+    const yesterday = new Date(2026, 0, 1, 9, 30, 5).toISOString();
+    expect(auditTime(today, now)).toBe(formatTime(today));
+    expect(auditTime(yesterday, now)).toBe(formatDateTime(yesterday));
+    expect(auditTime('not a time', now)).toBe('—');
+  });
+
+  it('says the detail and the error', () => {
+    expect(entryMessage({})).toBe('');
+    expect(entryMessage({ detail: 'before-upgrade' })).toBe('before-upgrade');
+    expect(entryMessage({ error: { code: 'forbidden_role', message: 'viewers cannot start VMs' } })).toBe('viewers cannot start VMs');
+    expect(entryMessage({ detail: 'x', error: { code: 'e', message: 'failed' } })).toBe('x — failed');
+  });
+});

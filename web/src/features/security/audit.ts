@@ -1,0 +1,196 @@
+// The audit log page's logic, kept pure for tests: filters ⇄ the page's
+// address and the API's query, the paging cursor, merging pages, and the
+// words and tones for actions and results.
+
+import type { AuditEntry, AuditPage } from '../../api/types';
+import { formatDateTime, formatDuration, formatTime } from '../../lib/format';
+
+/** Entries per request (the server's default too). */
+export const AUDIT_PAGE_SIZE = 200;
+
+export interface AuditFilters {
+  user: string;
+  vm: string;
+  action: string;
+}
+
+export const NO_FILTERS: AuditFilters = { user: '', vm: '', action: '' };
+
+const FILTER_KEYS = ['user', 'vm', 'action'] as const;
+
+/** The filters in the page's address (/audit?user=otto&action=vm.start). */
+export function filtersFromSearch(search: string): AuditFilters {
+  const p = new URLSearchParams(search);
+  return { user: (p.get('user') ?? '').trim(), vm: (p.get('vm') ?? '').trim(), action: (p.get('action') ?? '').trim() };
+}
+
+/** The page's query string for filters ('' without any), in a fixed order. */
+export function filtersToSearch(f: AuditFilters): string {
+  const p = new URLSearchParams();
+  for (const k of FILTER_KEYS) {
+    const v = f[k].trim();
+    if (v) p.set(k, v);
+  }
+  return p.toString();
+}
+
+export function hasFilters(f: AuditFilters): boolean {
+  return FILTER_KEYS.some((k) => f[k].trim() !== '');
+}
+
+export function sameFilters(a: AuditFilters, b: AuditFilters): boolean {
+  return FILTER_KEYS.every((k) => a[k].trim() === b[k].trim());
+}
+
+/** The API's query for one page: filters, then the cursor (entries older than before). */
+export function auditQuery(f: AuditFilters, before?: string, limit: number = AUDIT_PAGE_SIZE): string {
+  const p = new URLSearchParams();
+  p.set('limit', String(limit));
+  if (before) p.set('before', before);
+  for (const k of FILTER_KEYS) {
+    const v = f[k].trim();
+    if (v) p.set(k, v);
+  }
+  return p.toString();
+}
+
+/** The cursor for the next (older) page: the oldest entry's time, while the server says there is more. */
+export function nextCursor(page: AuditPage): string | undefined {
+  const entries = page.entries ?? [];
+  if (!page.more || entries.length === 0) return undefined;
+  return entries[entries.length - 1]?.time;
+}
+
+/** An entry's identity, to drop one that two pages both hold (a cursor on a shared timestamp). */
+export function entryKey(e: AuditEntry): string {
+  return [e.time, e.user, e.client, e.action, e.host ?? '', e.uuid ?? '', e.operation ?? '', e.result].join('\u0000');
+}
+
+/** All pages' entries, newest first as the server sent them, each once. */
+export function mergePages(pages: readonly AuditPage[]): AuditEntry[] {
+  const seen = new Set<string>();
+  const out: AuditEntry[] = [];
+  for (const page of pages) {
+    for (const e of page.entries ?? []) {
+      const k = entryKey(e);
+      if (seen.has(k)) continue;
+      seen.add(k);
+      out.push(e);
+    }
+  }
+  return out;
+}
+
+/** The newest page's write error: what the server says now. */
+export function currentWriteError(pages: readonly AuditPage[]): string | undefined {
+  const w = pages[0]?.writeError?.trim();
+  if (!w) return undefined;
+  return w;
+}
+
+export interface ActionGroup {
+  label: string;
+  actions: readonly { value: string; label: string }[];
+}
+
+/** The actions the server records, grouped for the filter. The server matches an action or, given a prefix, every action under it. */
+export const AUDIT_ACTIONS: readonly ActionGroup[] = [
+  {
+    label: 'Kinds',
+    actions: [
+      { value: 'vm', label: 'Any VM action' },
+      { value: 'snapshot', label: 'Any snapshot action' },
+    ],
+  },
+  {
+    label: 'Sign-in',
+    actions: [
+      { value: 'login', label: 'Log in' },
+      { value: 'logout', label: 'Log out' },
+      { value: 'session.revoke', label: 'Revoke a session' },
+    ],
+  },
+  {
+    label: 'Power',
+    actions: [
+      { value: 'vm.start', label: 'Start' },
+      { value: 'vm.shutdown', label: 'Shut down' },
+      { value: 'vm.reboot', label: 'Reboot' },
+      { value: 'vm.force-off', label: 'Force off' },
+      { value: 'vm.reset', label: 'Reset' },
+      { value: 'vm.pause', label: 'Pause' },
+      { value: 'vm.resume', label: 'Resume' },
+      { value: 'operation.cancel', label: 'Cancel an operation' },
+    ],
+  },
+  {
+    label: 'Configuration',
+    actions: [
+      { value: 'vm.autostart', label: 'Change autostart' },
+      { value: 'vm.delete', label: 'Delete a VM' },
+      { value: 'vm.graphics.add', label: 'Add VNC graphics' },
+      { value: 'vm.serial.add', label: 'Add a serial console' },
+    ],
+  },
+  {
+    label: 'Consoles',
+    actions: [
+      { value: 'console.open', label: 'Graphical console session' },
+      { value: 'serial.open', label: 'Serial console session' },
+      { value: 'screenshot.save', label: 'Save a screenshot' },
+    ],
+  },
+  {
+    label: 'Snapshots',
+    actions: [
+      { value: 'snapshot.create', label: 'Take a snapshot' },
+      { value: 'snapshot.edit', label: 'Edit a snapshot' },
+      { value: 'snapshot.delete', label: 'Delete a snapshot' },
+      { value: 'snapshot.revert', label: 'Revert to a snapshot' },
+    ],
+  },
+];
+
+const ACTION_LABELS = new Map(AUDIT_ACTIONS.flatMap((g) => g.actions.map((a) => [a.value, a.label] as const)));
+
+/** An action in words: "vm.force-off" → "Force off"; unknown actions as sent. */
+export function actionLabel(action: string): string {
+  return ACTION_LABELS.get(action) ?? action;
+}
+
+export type ResultTone = 'ok' | 'error' | 'denied';
+
+/** An entry's result as text and tone (colour is never the only cue). */
+export function resultOf(e: Pick<AuditEntry, 'result' | 'status'>): { text: string; tone: ResultTone } {
+  switch (e.result) {
+    case 'ok':
+      return { text: 'OK', tone: 'ok' };
+    case 'denied':
+      return { text: 'Denied', tone: 'denied' };
+    case 'error':
+      return { text: 'Failed', tone: 'error' };
+    default:
+      return { text: e.result || 'Unknown', tone: 'error' };
+  }
+}
+
+/** How long an action took (a console session: how long it was open); '' when not recorded. */
+export function auditDuration(ms: number | undefined): string {
+  if (ms === undefined || !Number.isFinite(ms) || ms < 0) return '';
+  return formatDuration(ms);
+}
+
+/** The time of an entry: the clock alone for today, with the date otherwise. */
+export function auditTime(time: string, now: number = Date.now()): string {
+  const d = new Date(time);
+  if (Number.isNaN(d.getTime())) return '—';
+  return d.toDateString() === new Date(now).toDateString() ? formatTime(d) : formatDateTime(d);
+}
+
+/** What an entry says beyond its columns: the error, else the detail (a snapshot's name…). */
+export function entryMessage(e: Pick<AuditEntry, 'error' | 'detail'>): string {
+  const parts: string[] = [];
+  if (e.detail) parts.push(e.detail);
+  if (e.error?.message) parts.push(e.error.message);
+  return parts.join(' — ');
+}
