@@ -21,6 +21,9 @@ export async function login(page: Page): Promise<void> {
   await showTokenField(page);
   await page.getByLabel('Access token').fill(s.token);
   await page.getByRole('button', { name: 'Log in' }).click();
+  // The login page has a heading of its own: wait until it is gone, or a
+  // navigation right after this could abort the login request.
+  await expect(page).not.toHaveURL(/\/login/);
   await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
 }
 
@@ -30,6 +33,9 @@ export async function loginAs(page: Page, baseURL: string, username: string, pas
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Log in' }).click();
+  // The login page has a heading of its own: wait until it is gone, or a
+  // navigation right after this could abort the login request.
+  await expect(page).not.toHaveURL(/\/login/);
   await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
 }
 
