@@ -39,23 +39,8 @@ func gcPath(uuid, rest string) string { return "/api/v1/hosts/local/vms/" + uuid
 // optional edit of its definition before it is first started.
 func gcGuest(t *testing.T, l *libvirt.Libvirt, opts testguest.Options, edit func(*libvirtxml.Domain)) guest {
 	t.Helper()
-	opts.Name = testguest.UniqueName("kmvnc-")
-	opts.Dir, opts.DomainType = guestDir, domainType
-	dom, err := testguest.Create(l, opts)
-	if err != nil {
-		t.Fatalf("create guest: %v", err)
-	}
-	t.Cleanup(func() {
-		cl, err := dial()
-		if err != nil {
-			t.Errorf("cleanup of %s: %v", opts.Name, err)
-			return
-		}
-		defer cl.Disconnect()
-		if err := testguest.Remove(cl, opts.Name, guestDir); err != nil {
-			t.Errorf("cleanup of %s: %v", opts.Name, err)
-		}
-	})
+	g := defineGuest(t, l, "kmvnc-", opts)
+	dom := g.Dom
 	if edit != nil {
 		doc, err := l.DomainGetXMLDesc(dom, libvirt.DomainXMLInactive|libvirt.DomainXMLSecure)
 		if err != nil {
@@ -71,10 +56,10 @@ func gcGuest(t *testing.T, l *libvirt.Libvirt, opts testguest.Options, edit func
 			t.Fatal(err)
 		}
 		if dom, err = l.DomainDefineXML(out); err != nil {
-			t.Fatalf("redefine %s: %v", opts.Name, err)
+			t.Fatalf("redefine %s: %v", g.Name, err)
 		}
+		g.Dom = dom
 	}
-	g := guest{Name: opts.Name, UUID: formatUUID(dom.UUID), Log: testguest.SerialLogPath(guestDir, opts.Name), Dom: dom}
 	waitFor(t, 10*time.Second, "the API to list "+g.Name, func() bool {
 		st, _ := apiJSON("GET", gcPath(g.UUID, ""), nil, nil)
 		return st == 200

@@ -3,7 +3,6 @@
 package integration
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -39,32 +38,7 @@ import (
 // ends. When s is not nil it waits until s lists the guest.
 func fltGuest(t *testing.T, l *libvirt.Libvirt, opts testguest.Options, s *testrig.Server) guest {
 	t.Helper()
-	opts.Name = testguest.UniqueName("flt-")
-	opts.Dir, opts.DomainType = guestDir, domainType
-	dom, err := testguest.Create(l, opts)
-	if err != nil {
-		t.Fatalf("create guest: %v", err)
-	}
-	t.Cleanup(func() {
-		var cl *libvirt.Libvirt
-		var err error
-		// libvirtd may be restarting after a fault test.
-		for range 100 {
-			if cl, err = dial(); err == nil {
-				break
-			}
-			time.Sleep(300 * time.Millisecond)
-		}
-		if err != nil {
-			t.Errorf("cleanup of %s: %v", opts.Name, err)
-			return
-		}
-		defer cl.Disconnect()
-		if err := testguest.Remove(cl, opts.Name, guestDir); err != nil {
-			t.Errorf("cleanup of %s: %v", opts.Name, err)
-		}
-	})
-	g := guest{Name: opts.Name, UUID: formatUUID(dom.UUID), Log: testguest.SerialLogPath(guestDir, opts.Name), Dom: dom}
+	g := defineGuest(t, l, "flt-", opts)
 	if s != nil {
 		waitFor(t, 30*time.Second, "the API to list "+g.Name, func() bool {
 			st, _ := fltDo(s, "GET", "/api/v1/hosts/local/vms/"+g.UUID, nil, nil)
@@ -401,31 +375,7 @@ func fltEvents(t *testing.T, s *testrig.Server) fltStream {
 	if err != nil || res.StatusCode != 200 {
 		t.Fatalf("open events: %v %v", err, res)
 	}
-	ch := make(chan sseEvent, 10000)
-	end := make(chan error, 1)
-	go func() {
-		defer res.Body.Close()
-		defer close(ch)
-		sc := bufio.NewScanner(res.Body)
-		sc.Buffer(make([]byte, 1<<20), 16<<20)
-		var ev sseEvent
-		for sc.Scan() {
-			line := sc.Text()
-			switch {
-			case line == "":
-				if ev.Type != "" {
-					ev.At = time.Now()
-					ch <- ev
-				}
-				ev = sseEvent{}
-			case strings.HasPrefix(line, "event: "):
-				ev.Type = line[len("event: "):]
-			case strings.HasPrefix(line, "data: "):
-				ev.Data = json.RawMessage(line[len("data: "):])
-			}
-		}
-		end <- sc.Err()
-	}()
+	ch, end := readSSE(res.Body)
 	return fltStream{C: ch, End: end}
 }
 

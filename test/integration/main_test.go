@@ -123,28 +123,45 @@ type guest struct {
 // files and snapshots) when the test ends, pass or fail.
 func newGuest(t *testing.T, l *libvirt.Libvirt, extraCmdline string) guest {
 	t.Helper()
-	name := testguest.UniqueName("kmtest-")
-	dom, err := testguest.Create(l, testguest.Options{Name: name, Dir: guestDir, DomainType: domainType, ExtraCmdline: extraCmdline})
-	if err != nil {
-		t.Fatalf("create guest: %v", err)
-	}
-	t.Cleanup(func() {
-		cl, err := dial()
-		if err != nil {
-			t.Errorf("cleanup of %s: %v", name, err)
-			return
-		}
-		defer cl.Disconnect()
-		if err := testguest.Remove(cl, name, guestDir); err != nil {
-			t.Errorf("cleanup of %s: %v", name, err)
-		}
-	})
-	g := guest{Name: name, UUID: formatUUID(dom.UUID), Log: testguest.SerialLogPath(guestDir, name), Dom: dom}
-	waitFor(t, 10*time.Second, "the API to list "+name, func() bool {
+	g := defineGuest(t, l, "kmtest-", testguest.Options{ExtraCmdline: extraCmdline})
+	waitFor(t, 10*time.Second, "the API to list "+g.Name, func() bool {
 		st, _ := apiJSON("GET", "/api/v1/hosts/local/vms/"+g.UUID, nil, nil)
 		return st == 200
 	})
 	return g
+}
+
+// defineGuest defines a test guest named prefix+random with opts (name,
+// folder and domain type filled in), and removes it with its files and
+// snapshots when the test ends, pass or fail, also after a test that
+// restarted libvirtd.
+func defineGuest(t *testing.T, l *libvirt.Libvirt, prefix string, opts testguest.Options) guest {
+	t.Helper()
+	opts.Name = testguest.UniqueName(prefix)
+	opts.Dir, opts.DomainType = guestDir, domainType
+	dom, err := testguest.Create(l, opts)
+	if err != nil {
+		t.Fatalf("create guest: %v", err)
+	}
+	t.Cleanup(func() {
+		var cl *libvirt.Libvirt
+		var err error
+		for range 100 { // libvirtd may be restarting after a fault test
+			if cl, err = dial(); err == nil {
+				break
+			}
+			time.Sleep(300 * time.Millisecond)
+		}
+		if err != nil {
+			t.Errorf("cleanup of %s: %v", opts.Name, err)
+			return
+		}
+		defer cl.Disconnect()
+		if err := testguest.Remove(cl, opts.Name, guestDir); err != nil {
+			t.Errorf("cleanup of %s: %v", opts.Name, err)
+		}
+	})
+	return guest{Name: opts.Name, UUID: formatUUID(dom.UUID), Log: testguest.SerialLogPath(guestDir, opts.Name), Dom: dom}
 }
 
 func formatUUID(u libvirt.UUID) string { return testrig.FormatUUID(u) }

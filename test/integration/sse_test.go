@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -37,11 +38,19 @@ func openEvents(t *testing.T, types string) <-chan sseEvent {
 	if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/event-stream") {
 		t.Fatalf("events: status %d, content type %q", res.StatusCode, res.Header.Get("Content-Type"))
 	}
+	ch, _ := readSSE(res.Body)
+	return ch
+}
+
+// readSSE parses an event stream until it ends. end receives how: nil for
+// a clean end of the response, otherwise the read error.
+func readSSE(body io.ReadCloser) (<-chan sseEvent, <-chan error) {
 	ch := make(chan sseEvent, 10000)
+	end := make(chan error, 1)
 	go func() {
-		defer res.Body.Close()
+		defer body.Close()
 		defer close(ch)
-		sc := bufio.NewScanner(res.Body)
+		sc := bufio.NewScanner(body)
 		sc.Buffer(make([]byte, 1<<20), 16<<20)
 		var ev sseEvent
 		for sc.Scan() {
@@ -59,8 +68,9 @@ func openEvents(t *testing.T, types string) <-chan sseEvent {
 				ev.Data = json.RawMessage(line[len("data: "):])
 			}
 		}
+		end <- sc.Err()
 	}()
-	return ch
+	return ch, end
 }
 
 // waitEvent returns the first event for which match is true.
