@@ -1,9 +1,7 @@
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { state, testguest, virsh, type E2EState } from './env.ts';
-import { card, cardState, logSize, shot, showTokenField, waitGuestReady } from './helpers.ts';
+import { card, cardState, guestOutput, logSize, shot, showTokenField, typeInGuest, waitGuestReady } from './helpers.ts';
 
 // The browser closes in the middle of an operation: the operation goes on
 // on the server, and the next visit (a new browser context, a new login)
@@ -12,7 +10,6 @@ import { card, cardState, logSize, shot, showTokenField, waitGuestReady } from '
 // The guest is this spec's own.
 
 const NAME = `flt-e2e-${randomBytes(3).toString('hex')}`;
-const guestDir = process.env.KVM_TEST_GUEST_DIR ?? '/var/lib/libvirt/images/kvm-manager-test';
 let uuid = '';
 // The run's server, read once: the state file is shared by every e2e run
 // in this tree, and a run started meanwhile would replace it.
@@ -34,27 +31,6 @@ test.afterAll(() => {
   testguest('remove', '--name', NAME);
 });
 
-const PLAIN: Record<string, string> = { ' ': 'SPACE', '/': 'SLASH', '.': 'DOT', '-': 'MINUS', ';': 'SEMICOLON', '\n': 'ENTER' };
-const SHIFTED: Record<string, string> = { '>': 'DOT' };
-
-/** Types on the guest's VGA console (tty1, a root shell), one key at a time through libvirt. */
-function typeInGuest(text: string): void {
-  for (const c of text) {
-    let keys: string[];
-    if (/[a-z]/.test(c)) keys = [`KEY_${c.toUpperCase()}`];
-    else if (/[A-Z]/.test(c)) keys = ['KEY_LEFTSHIFT', `KEY_${c}`];
-    else if (/[0-9]/.test(c)) keys = [`KEY_${c}`];
-    else if (c in PLAIN) keys = [`KEY_${PLAIN[c]}`];
-    else if (c in SHIFTED) keys = ['KEY_LEFTSHIFT', `KEY_${SHIFTED[c]}`];
-    else throw new Error(`cannot type ${JSON.stringify(c)}`);
-    virsh('send-key', NAME, ...keys);
-  }
-}
-
-function guestOutput(since: number): string {
-  const p = join(guestDir, 'vms', NAME, 'ttyS1.log');
-  return existsSync(p) ? readFileSync(p).subarray(since).toString() : '';
-}
 
 interface Op {
   id: string;
@@ -104,8 +80,8 @@ test('an ACPI shutdown started in a browser that then closed finishes, and the n
   // The guest ignores the ACPI request until the test lets it power off:
   // its acpid is stopped, so the operation runs as long as we need.
   const since = logSize(NAME);
-  typeInGuest('killall acpid; echo ACPID-GONE >/dev/ttyS1\n');
-  await expect.poll(() => guestOutput(since), { timeout: 30_000, message: 'acpid stopped in the guest' }).toContain('ACPID-GONE');
+  typeInGuest(NAME, 'killall acpid; echo ACPID-GONE >/dev/ttyS1\n');
+  await expect.poll(() => guestOutput(NAME, since), { timeout: 30_000, message: 'acpid stopped in the guest' }).toContain('ACPID-GONE');
 
   const page = await visit(browser);
   await expect(cardState(page, NAME)).toHaveText('Running', { timeout: 30_000 });
@@ -119,7 +95,7 @@ test('an ACPI shutdown started in a browser that then closed finishes, and the n
   await new Promise((r) => setTimeout(r, 2000));
   expect((await getOp(op.id)).state).toBe('running');
   // The guest powers off now, by itself.
-  typeInGuest('poweroff -f\n');
+  typeInGuest(NAME, 'poweroff -f\n');
   await expect.poll(async () => (await getOp(op.id)).state, { timeout: 60_000, message: 'the shutdown operation' }).toBe('succeeded');
   expect(virsh('domstate', NAME)).toBe('shut off');
 

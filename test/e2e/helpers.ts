@@ -1,7 +1,7 @@
 import { expect, type Page } from '@playwright/test';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { root, state } from './env.ts';
+import { root, state, virsh } from './env.ts';
 
 const guestDir = process.env.KVM_TEST_GUEST_DIR ?? '/var/lib/libvirt/images/kvm-manager-test';
 
@@ -78,4 +78,27 @@ export async function shot(page: Page, name: string): Promise<void> {
   mkdirSync(artifacts, { recursive: true });
   await page.screenshot({ path: join(docs, `${name}.png`), animations: 'disabled' });
   await page.screenshot({ path: join(artifacts, `${name}.png`), animations: 'disabled' });
+}
+
+const PLAIN_KEYS: Record<string, string> = { ' ': 'SPACE', '/': 'SLASH', '.': 'DOT', '-': 'MINUS', '=': 'EQUAL', ';': 'SEMICOLON', '\n': 'ENTER' };
+const SHIFTED_KEYS: Record<string, string> = { $: '4', '(': '9', ')': '0', '>': 'DOT', '*': '8' };
+
+/** Types on a guest's VGA console (tty1, a root shell), one key at a time through libvirt. */
+export function typeInGuest(name: string, text: string): void {
+  for (const c of text) {
+    let keys: string[];
+    if (/[a-z]/.test(c)) keys = [`KEY_${c.toUpperCase()}`];
+    else if (/[A-Z]/.test(c)) keys = ['KEY_LEFTSHIFT', `KEY_${c}`];
+    else if (/[0-9]/.test(c)) keys = [`KEY_${c}`];
+    else if (c in PLAIN_KEYS) keys = [`KEY_${PLAIN_KEYS[c]}`];
+    else if (c in SHIFTED_KEYS) keys = ['KEY_LEFTSHIFT', `KEY_${SHIFTED_KEYS[c]}`];
+    else throw new Error(`cannot type ${JSON.stringify(c)}`);
+    virsh('send-key', name, ...keys);
+  }
+}
+
+/** What a guest wrote to its ttyS1 log after offset since. */
+export function guestOutput(name: string, since: number): string {
+  const p = join(guestDir, 'vms', name, 'ttyS1.log');
+  return existsSync(p) ? readFileSync(p).subarray(since).toString() : '';
 }

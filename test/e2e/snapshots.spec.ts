@@ -1,10 +1,8 @@
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { state, testguest, virsh } from './env.ts';
-import { card, login, logSize, shot } from './helpers.ts';
+import { card, guestOutput, login, logSize, shot, typeInGuest } from './helpers.ts';
 
 // The snapshot manager against a guest of its own: created from the
 // dashboard's quick action, listed in the tree and counted on the card,
@@ -13,7 +11,6 @@ import { card, login, logSize, shot } from './helpers.ts';
 // libvirt (virsh) and the guest's own output are the ground truth.
 
 const NAME = `snapui-e2e-${randomBytes(3).toString('hex')}`;
-const guestDir = process.env.KVM_TEST_GUEST_DIR ?? '/var/lib/libvirt/images/kvm-manager-test';
 let uuid = '';
 
 test.describe.configure({ mode: 'serial' });
@@ -31,34 +28,12 @@ test.afterAll(() => {
   testguest('remove', '--name', NAME);
 });
 
-const SHIFTED: Record<string, string> = { $: '4', '(': '9', ')': '0', '>': 'DOT', '*': '8', '=': 'EQUAL' };
-const PLAIN: Record<string, string> = { ' ': 'SPACE', '/': 'SLASH', '.': 'DOT', '-': 'MINUS', '=': 'EQUAL', '\n': 'ENTER' };
-
-/** Types on the guest's VGA console (tty1, a root shell), one key at a time through libvirt. */
-function typeInGuest(text: string): void {
-  for (const c of text) {
-    let keys: string[];
-    if (/[a-z]/.test(c)) keys = [`KEY_${c.toUpperCase()}`];
-    else if (/[A-Z]/.test(c)) keys = ['KEY_LEFTSHIFT', `KEY_${c}`];
-    else if (/[0-9]/.test(c)) keys = [`KEY_${c}`];
-    else if (c in PLAIN) keys = [`KEY_${PLAIN[c]}`];
-    else if (c in SHIFTED) keys = ['KEY_LEFTSHIFT', `KEY_${SHIFTED[c]}`];
-    else throw new Error(`cannot type ${JSON.stringify(c)}`);
-    virsh('send-key', NAME, ...keys);
-  }
-}
-
-/** What the guest wrote to its ttyS1 log after offset since. */
-function guestOutput(since: number): string {
-  const p = join(guestDir, 'vms', NAME, 'ttyS1.log');
-  return existsSync(p) ? readFileSync(p).subarray(since).toString() : '';
-}
 
 /** The guest's answer to a command whose output goes to ttyS1. */
 async function askGuest(command: string, expected: RegExp): Promise<void> {
   const since = logSize(NAME);
-  typeInGuest(`${command} >/dev/ttyS1\n`);
-  await expect.poll(() => guestOutput(since), { timeout: 30_000, message: `guest output of ${command}` }).toMatch(expected);
+  typeInGuest(NAME, `${command} >/dev/ttyS1\n`);
+  await expect.poll(() => guestOutput(NAME, since), { timeout: 30_000, message: `guest output of ${command}` }).toMatch(expected);
 }
 
 function snapshotNames(): string[] {
@@ -86,7 +61,7 @@ const node = (page: Page, name: string) => page.getByRole('treeitem', { name: ne
 test('take a snapshot from the dashboard card; it is current in the tree and counted on the card', async ({ page }) => {
   test.setTimeout(180_000);
   // A state of the guest's memory that the snapshot keeps.
-  typeInGuest('echo v1 >/tmp/ver\n');
+  typeInGuest(NAME, 'echo v1 >/tmp/ver\n');
   await login(page);
   const c = card(page, NAME);
   await expect(c).toBeVisible({ timeout: 30_000 });
@@ -122,7 +97,7 @@ test('take a snapshot from the dashboard card; it is current in the tree and cou
 
 test('a second snapshot with the n shortcut becomes the child of the first', async ({ page }) => {
   test.setTimeout(180_000);
-  typeInGuest('echo v2 >/tmp/ver\n');
+  typeInGuest(NAME, 'echo v2 >/tmp/ver\n');
   await login(page);
   await openTab(page);
   // The shortcuts are listed in the overlay.
