@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/coder/websocket"
-
 	"github.com/kvm-manager/kvm-manager/internal/console"
 	"github.com/kvm-manager/kvm-manager/internal/inventory"
 	"github.com/kvm-manager/kvm-manager/internal/problem"
@@ -72,13 +70,8 @@ func (s *Server) consoleSocket(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.opts.VNC.Serve(r.Context(), g.Host, g.UUID, func() (*websocket.Conn, error) {
-		return websocket.Accept(w, r, &websocket.AcceptOptions{
-			// noVNC asks for no subprotocol; older clients ask for "binary".
-			Subprotocols:    []string{"binary"},
-			CompressionMode: websocket.CompressionDisabled,
-		})
-	})
+	// The proxy answers the upgrade itself (binary only, no compression).
+	return s.opts.VNC.Serve(r.Context(), g.Host, g.UUID, w, r)
 }
 
 // consoleVV answers a remote-viewer file for a VM whose graphics are SPICE.

@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"sync"
 	"time"
 
-	"github.com/coder/websocket"
 	"github.com/digitalocean/go-libvirt"
 
 	"github.com/kvm-manager/kvm-manager/internal/host"
@@ -55,14 +55,28 @@ type VNCOptions struct {
 type VNC struct {
 	opts VNCOptions
 	log  *slog.Logger
-	// resolve is Target; unit tests replace it to reach a fake VNC server.
+	// resolve reads the target from the live XML, and liveID the running
+	// domain's libvirt id; unit tests replace them to reach a fake VNC
+	// server.
 	resolve func(host, uuid string) (VNCTarget, error)
+	liveID  func(host, uuid string) (int32, error)
 
 	dialLocks vncKeyedMutex
+
+	tmu     sync.Mutex
+	targets map[string]vncKnownTarget // by host/uuid: read when a ticket was minted
 
 	mu       sync.Mutex
 	closed   bool
 	sessions map[*vncSession]struct{}
+}
+
+// vncKnownTarget is a target read from a domain's live XML, with the libvirt
+// id of the domain's run it belongs to.
+type vncKnownTarget struct {
+	t  VNCTarget
+	id int32
+	at time.Time
 }
 
 // NewVNC returns a proxy with no consoles open.
@@ -82,8 +96,9 @@ func NewVNC(opts VNCOptions) *VNC {
 	if opts.ReadLimit == 0 {
 		opts.ReadLimit = 4 << 20
 	}
-	v := &VNC{opts: opts, log: opts.Logger, sessions: make(map[*vncSession]struct{})}
-	v.resolve = v.Target
+	v := &VNC{opts: opts, log: opts.Logger, sessions: make(map[*vncSession]struct{}), targets: make(map[string]vncKnownTarget)}
+	v.resolve = v.readTarget
+	v.liveID = v.domainID
 	return v
 }
 
@@ -93,13 +108,75 @@ var errVNCShuttingDown = problem.New(problem.Unavailable, "shutting_down",
 
 // Target reads the VM's graphics from its live XML and returns where its
 // VNC server listens. It fails with a problem that says what to do when the
-// VM is not running, has no VNC graphics, or has only SPICE.
+// VM is not running, has no VNC graphics, or has only SPICE. The console
+// ticket request calls it; the console WebSocket that follows within the
+// ticket's lifetime dials the target read here, once libvirt confirmed
+// that the domain still runs the same QEMU (see Serve), instead of reading
+// the live XML a second time.
 func (v *VNC) Target(hostName, uuid string) (VNCTarget, error) {
+	// The id is read before the XML: should the VM restart in between,
+	// the id names an older run than the XML and the WebSocket reads the
+	// live XML again, rather than the other way round.
+	vm, err := v.opts.Inventory.Get(hostName, uuid)
+	if err != nil {
+		return VNCTarget{}, err
+	}
+	t, err := v.resolve(hostName, uuid)
+	if err == nil && vm.ID > 0 {
+		v.remember(hostName+"/"+uuid, vncKnownTarget{t: t, id: vm.ID, at: time.Now()})
+	}
+	return t, err
+}
+
+func (v *VNC) readTarget(hostName, uuid string) (VNCTarget, error) {
 	ld, err := v.live(hostName, uuid)
 	if err != nil {
 		return VNCTarget{}, err
 	}
 	return ld.vncTarget()
+}
+
+// remember keeps a target for the WebSocket that follows a ticket, and
+// forgets those older than a ticket lives.
+func (v *VNC) remember(key string, kt vncKnownTarget) {
+	v.tmu.Lock()
+	defer v.tmu.Unlock()
+	for k, old := range v.targets {
+		if kt.at.Sub(old.at) > TicketTTL {
+			delete(v.targets, k)
+		}
+	}
+	v.targets[key] = kt
+}
+
+// known returns the target remembered for key if it is younger than a
+// ticket and belongs to the domain run with libvirt id id.
+func (v *VNC) known(key string, id int32) (vncKnownTarget, bool) {
+	v.tmu.Lock()
+	defer v.tmu.Unlock()
+	kt, ok := v.targets[key]
+	if !ok || id <= 0 || kt.id != id || time.Since(kt.at) > TicketTTL {
+		return vncKnownTarget{}, false
+	}
+	return kt, true
+}
+
+// domainID asks libvirt for the running domain's id: one small call, which
+// tells whether the QEMU that a remembered target belongs to still runs.
+func (v *VNC) domainID(hostName, uuid string) (int32, error) {
+	u, err := host.ParseUUID(uuid)
+	if err != nil {
+		return 0, err
+	}
+	l, err := v.opts.Hosts.Client(hostName)
+	if err != nil {
+		return 0, err
+	}
+	d, err := l.DomainLookupByUUID(u)
+	if err != nil {
+		return 0, host.Problem(err, "look up the VM")
+	}
+	return d.ID, nil
 }
 
 // vncLiveDomain reads a domain's live XML, with secure information (the VNC
@@ -136,17 +213,17 @@ func (v *VNC) Sessions() int {
 	return len(v.sessions)
 }
 
-// Serve runs one console of the VM hostName/uuid. It checks the VM in the
-// inventory first (kept current from libvirt's events): a VM that does not
-// run, has no VNC graphics or only SPICE is refused before accept is called,
-// so the caller can answer with a clear error. Then, at the same time, it
-// reads the VM's graphics from its live XML and connects to the VNC server
-// named there, and calls accept to upgrade the request to a WebSocket; it
-// runs the console until either side ends. Once accept was called, Serve
-// returns nil: later failures (also a live XML that disagrees with the
-// inventory) are told to the browser in RFB or in the WebSocket close
+// Serve runs one console of the VM hostName/uuid on the WebSocket request
+// r. It checks the VM in the inventory first (kept current from libvirt's
+// events): a VM that does not run, has no VNC graphics or only SPICE is
+// refused before the upgrade, with the problem returned for the caller to
+// answer. Then, at the same time, it connects to the VM's VNC server and
+// answers the upgrade; it runs the console until either side ends. Once
+// the upgrade was answered (or refused as invalid, with an HTTP error),
+// Serve returns nil: later failures (also a live XML that disagrees with
+// the inventory) are told to the browser in RFB or in the WebSocket close
 // reason, and logged.
-func (v *VNC) Serve(ctx context.Context, hostName, uuid string, accept func() (*websocket.Conn, error)) error {
+func (v *VNC) Serve(ctx context.Context, hostName, uuid string, w http.ResponseWriter, r *http.Request) error {
 	if v.isClosed() {
 		return errVNCShuttingDown
 	}
@@ -157,43 +234,42 @@ func (v *VNC) Serve(ctx context.Context, hostName, uuid string, accept func() (*
 	if err := precheckVNC(vm); err != nil {
 		return err
 	}
-	upc := make(chan vncUpstream, 1)
 	dialCtx, cancelDial := context.WithTimeout(ctx, v.opts.DialTimeout+v.opts.HandshakeTimeout)
 	defer cancelDial()
+	// The browser's side (the upgrade and its RFB handshake) runs beside
+	// the connection to the VNC server, which usually takes longer and so
+	// is made on this goroutine, without waiting to be scheduled.
+	bc := make(chan vncBrowserSide, 1)
 	go func() {
-		// The live XML, not the inventory, names the target: a cached
-		// port may already belong to another VM.
-		t, err := v.resolve(hostName, uuid)
-		var c net.Conn
-		if err == nil {
-			c, err = v.connect(dialCtx, hostName+"/"+uuid, t)
+		b := v.browserSide(ctx, w, r, hostName, uuid, vm.Name)
+		if b.err != nil {
+			cancelDial() // nobody will use the VNC connection
 		}
-		upc <- vncUpstream{c, err}
+		bc <- b
 	}()
-	abandon := func() {
-		cancelDial()
-		if r := <-upc; r.conn != nil {
-			_ = r.conn.Close()
+	up, si, uerr := v.upstream(dialCtx, hostName, uuid, vm.ID)
+	b := <-bc
+	if b.s == nil {
+		if up != nil {
+			_ = up.Close()
 		}
-	}
-	ws, err := accept()
-	if err != nil {
-		abandon()
-		v.log.Debug("console websocket not accepted", "host", hostName, "uuid", uuid, "err", err)
+		v.log.Debug("console websocket not accepted", "host", hostName, "uuid", uuid, "err", b.err)
 		return nil
 	}
-	s := newVNCSession(v, ws, hostName, uuid, vm.Name)
-	if !v.add(s) {
-		abandon()
-		_ = ws.Close(websocket.StatusGoingAway, "KVM Manager is shutting down")
-		return nil
-	}
+	s := b.s
 	defer v.remove(s)
-	// The request context ends at server shutdown.
-	stop := context.AfterFunc(ctx, func() { s.close(websocket.StatusGoingAway, "KVM Manager is shutting down") })
-	defer stop()
-	up, err := s.handshake(upc, abandon)
-	if err != nil {
+	defer b.stop()
+	if b.err != nil {
+		if up != nil {
+			_ = up.Close()
+		}
+		s.close(wsStatusProtocolError, "RFB handshake failed", b.err)
+		s.drain()
+		s.logEnd(b.err)
+		return nil
+	}
+	if err := s.start(up, si, uerr, b.minor); err != nil {
+		s.drain()
 		s.logEnd(err)
 		return nil
 	}
@@ -201,19 +277,114 @@ func (v *VNC) Serve(ctx context.Context, hostName, uuid string, accept func() (*
 	return nil
 }
 
-type vncUpstream struct {
-	conn net.Conn
-	err  error
+// vncBrowserSide is the browser's side of a console after its RFB handshake
+// up to the security choice: the session (nil when the upgrade failed, err
+// says why), the RFB minor version agreed, and stop, which ends watching
+// the request's context.
+type vncBrowserSide struct {
+	s     *vncSession
+	minor int
+	stop  func() bool
+	err   error
 }
 
-// connect dials the VM's VNC server and completes the RFB handshake with it
-// up to ClientInit, which it sends at once (shared), so that the server's
-// ServerInit is on its way while the browser finishes its own handshake.
+// browserSide answers the upgrade, registers the console and runs the
+// browser's side of the RFB handshake up to its security choice.
+func (v *VNC) browserSide(ctx context.Context, w http.ResponseWriter, r *http.Request, hostName, uuid, vmName string) vncBrowserSide {
+	ws, err := acceptWebSocket(w, r, vncUpBufSize)
+	if err != nil {
+		return vncBrowserSide{err: err}
+	}
+	s := newVNCSession(v, ws, hostName, uuid, vmName)
+	b := vncBrowserSide{s: s, stop: func() bool { return false }}
+	if !v.add(s) {
+		s.close(wsStatusGoingAway, "KVM Manager is shutting down", errVNCShuttingDown)
+		b.err = errVNCShuttingDown
+		return b
+	}
+	// The request context ends when the login session ends, and at
+	// server shutdown.
+	b.stop = context.AfterFunc(ctx, func() {
+		reason := "your login session ended; log in again to reopen the console"
+		if v.isClosed() {
+			reason = "KVM Manager is shutting down"
+		}
+		s.close(wsStatusGoingAway, reason, context.Cause(ctx))
+	})
+	timer := time.AfterFunc(v.opts.HandshakeTimeout, func() {
+		s.abort(errors.New("the browser did not complete the RFB handshake in time"))
+	})
+	defer timer.Stop()
+	b.minor, b.err = rfbServerHandshake(ws, ws)
+	return b
+}
+
+// errVNCTargetStale says that a remembered target belongs to an earlier run
+// of the domain.
+var errVNCTargetStale = errors.New("the VM was restarted since its console ticket was made")
+
+// upstream connects to the VM's VNC server. The live XML, not the
+// inventory, names the target: a cached port may already belong to another
+// VM. When the ticket request has just read it (Target) for the domain run
+// whose libvirt id the inventory shows now (runID), the remembered target
+// is dialled at once, while libvirt confirms in parallel that that run
+// still goes on; nothing reaches the browser before it has. Otherwise, or
+// if the remembered target fails, the live XML is read first.
+func (v *VNC) upstream(ctx context.Context, hostName, uuid string, runID int32) (net.Conn, []byte, error) {
+	key := hostName + "/" + uuid
+	if kt, ok := v.known(key, runID); ok {
+		c, si, err := v.connectKnown(ctx, key, hostName, uuid, kt)
+		var re *RFBError
+		if err == nil || !(errors.Is(err, errVNCTargetStale) || errors.As(err, &re)) {
+			return c, si, err
+		}
+		// A new run, or a new VNC password: read the live XML.
+		v.log.Debug("console target changed since the ticket; reading the live XML", "host", hostName, "uuid", uuid, "err", err)
+	}
+	t, err := v.resolve(hostName, uuid)
+	if err != nil {
+		return nil, nil, err
+	}
+	return v.connect(ctx, key, t, nil)
+}
+
+// connectKnown connects to a remembered target while libvirt confirms that
+// it is still current.
+func (v *VNC) connectKnown(ctx context.Context, key, hostName, uuid string, kt vncKnownTarget) (net.Conn, []byte, error) {
+	var check chan error
+	// The check starts once the dial is done, while the VNC server takes
+	// its time to greet: started before, it competed with the dial for
+	// the CPU.
+	c, si, err := v.connect(ctx, key, kt.t, func() {
+		check = make(chan error, 1)
+		go func() {
+			id, err := v.liveID(hostName, uuid)
+			if err == nil && id != kt.id {
+				err = errVNCTargetStale
+			}
+			check <- err
+		}()
+	})
+	if check == nil { // the dial failed
+		return nil, nil, err
+	}
+	if cerr := <-check; cerr != nil {
+		if c != nil {
+			_ = c.Close()
+		}
+		return nil, nil, cerr
+	}
+	return c, si, err
+}
+
+// connect dials the VM's VNC server and completes the RFB handshake with it,
+// asking for a shared session, up to its ServerInit, which it returns for
+// the browser. dialed, if not nil, is called once the dial succeeded.
 // Dials to one VM are serialised: QEMU's VNC listen backlog is 1, and a
 // second connect in the same instant may be refused.
-func (v *VNC) connect(ctx context.Context, key string, t VNCTarget) (net.Conn, error) {
+func (v *VNC) connect(ctx context.Context, key string, t VNCTarget, dialed func()) (net.Conn, []byte, error) {
 	if err := v.dialLocks.lock(ctx, key); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	locked := true
 	unlock := func() {
@@ -223,33 +394,46 @@ func (v *VNC) connect(ctx context.Context, key string, t VNCTarget) (net.Conn, e
 		}
 	}
 	defer unlock()
+	// Not DialContext(ctx): for a context that can be cancelled, the
+	// dial starts a goroutine to watch it and waits for that goroutine to
+	// end, a handoff that cost tens of microseconds on the setup path
+	// here. The dial is local and bounded by DialTimeout; ctx is checked
+	// after it, and watched for the handshake below.
 	d := net.Dialer{Timeout: v.opts.DialTimeout}
-	c, err := d.DialContext(ctx, t.Network, t.Address)
+	c, err := d.Dial(t.Network, t.Address)
+	if err == nil && ctx.Err() != nil {
+		_ = c.Close()
+		err = ctx.Err()
+	}
 	if err != nil {
-		return nil, problem.Wrap(err, problem.Upstream, "vnc_unreachable",
+		return nil, nil, problem.Wrap(err, problem.Upstream, "vnc_unreachable",
 			fmt.Sprintf("cannot connect to the VNC server of VM %q", problem.Clip(t.VMName)),
 			"the VM may be stopping; check its state and try again")
+	}
+	if dialed != nil {
+		dialed()
 	}
 	_ = c.SetDeadline(time.Now().Add(v.opts.HandshakeTimeout))
 	// Stop waiting when ctx ends (the browser gave up, or shutdown).
 	stop := context.AfterFunc(ctx, func() { _ = c.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
-	err = rfbClientHandshake(&vncUnlockOnRead{Conn: c, unlock: unlock}, t.password)
+	var si []byte
+	err = rfbClientHandshake(&vncUnlockOnRead{Conn: c, unlock: unlock}, t.password, true)
 	if err == nil {
-		_, err = c.Write([]byte{1}) // ClientInit: shared
+		si, err = rfbReadServerInit(c)
 	}
 	if err != nil {
 		_ = c.Close()
 		var re *RFBError
 		if errors.As(err, &re) {
-			return nil, problem.Wrap(err, problem.Upstream, "vnc_handshake_refused", re.Msg, "")
+			return nil, nil, problem.Wrap(err, problem.Upstream, "vnc_handshake_refused", re.Msg, "")
 		}
-		return nil, problem.Wrap(err, problem.Upstream, "vnc_handshake_failed",
+		return nil, nil, problem.Wrap(err, problem.Upstream, "vnc_handshake_failed",
 			fmt.Sprintf("the VNC server of VM %q did not complete the connection", problem.Clip(t.VMName)),
 			"try again; if it persists, restart the VM")
 	}
 	_ = c.SetDeadline(time.Time{})
-	return c, nil
+	return c, si, nil
 }
 
 // vncUnlockOnRead releases the per-VM dial lock as soon as the VNC server has
@@ -290,8 +474,9 @@ func (v *VNC) remove(s *vncSession) {
 }
 
 // Close ends every open console (telling browsers that the server is going
-// away) and refuses new ones. Call it on shutdown: the HTTP server does not
-// track WebSockets.
+// away, and waiting up to a second for those close frames to be sent) and
+// refuses new ones. Call it on shutdown: the HTTP server does not track
+// WebSockets.
 func (v *VNC) Close() {
 	v.mu.Lock()
 	v.closed = true
@@ -301,7 +486,17 @@ func (v *VNC) Close() {
 	}
 	v.mu.Unlock()
 	for _, s := range all {
-		s.close(websocket.StatusGoingAway, "KVM Manager is shutting down")
+		s.close(wsStatusGoingAway, "KVM Manager is shutting down", errVNCShuttingDown)
+	}
+	// Let the close frames go out before the process goes on to exit.
+	deadline := time.NewTimer(time.Second)
+	defer deadline.Stop()
+	for _, s := range all {
+		select {
+		case <-s.closeSent:
+		case <-deadline.C:
+			return
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/binary"
@@ -138,10 +139,7 @@ func newProxyRig(t *testing.T, opts VNCOptions, resolve func(host, uuid string) 
 	rig := &proxyRig{v: NewVNC(opts), serveErr: make(chan error, 16)}
 	rig.v.resolve = resolve
 	rig.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		err := rig.v.Serve(r.Context(), "local", testVMUUID, func() (*websocket.Conn, error) {
-			rig.accepted.Add(1)
-			return websocket.Accept(w, r, nil)
-		})
+		err := rig.v.Serve(r.Context(), "local", testVMUUID, &hijackCounter{ResponseWriter: w, n: &rig.accepted}, r)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusConflict)
 		}
@@ -150,6 +148,19 @@ func newProxyRig(t *testing.T, opts VNCOptions, resolve func(host, uuid string) 
 	t.Cleanup(rig.srv.Close)
 	return rig
 }
+
+// hijackCounter counts the connections taken over: the upgrades answered.
+type hijackCounter struct {
+	http.ResponseWriter
+	n *atomic.Int32
+}
+
+func (h *hijackCounter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	h.n.Add(1)
+	return http.NewResponseController(h.ResponseWriter).Hijack()
+}
+
+func (h *hijackCounter) Unwrap() http.ResponseWriter { return h.ResponseWriter }
 
 func (rig *proxyRig) dial(t *testing.T) *websocket.Conn {
 	t.Helper()
@@ -393,16 +404,25 @@ func TestCloseEndsConsolesAndRefusesNew(t *testing.T) {
 		t.Fatal(err)
 	}
 	res.Body.Close()
-	if err := <-rig.serveErr; err != nil {
-		// the two earlier Serve calls returned nil; drain to the new one
-		t.Fatalf("earlier Serve = %v", err)
+	// Three Serve calls ended, in no fixed order: the two consoles closed
+	// by Close (nil) and the one refused after it (shutting_down).
+	var nils, refused int
+	for range 3 {
+		select {
+		case err := <-rig.serveErr:
+			if err == nil {
+				nils++
+			} else if p, ok := problem.As(err); ok && p.Code == "shutting_down" {
+				refused++
+			} else {
+				t.Fatalf("Serve = %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("only %d of 3 Serve calls ended", nils+refused)
+		}
 	}
-	var last error
-	for len(rig.serveErr) > 0 || last == nil {
-		last = <-rig.serveErr
-	}
-	if p, ok := problem.As(last); !ok || p.Code != "shutting_down" {
-		t.Fatalf("Serve after Close = %v", last)
+	if nils != 2 || refused != 1 {
+		t.Fatalf("Serve results: %d nil, %d shutting_down; want 2 and 1", nils, refused)
 	}
 }
 
@@ -471,7 +491,7 @@ func TestDialsToOneVMAreSerialised(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 5 {
 		wg.Go(func() {
-			c, err := v.connect(context.Background(), "local/"+testVMUUID, tg)
+			c, _, err := v.connect(context.Background(), "local/"+testVMUUID, tg, nil)
 			if err != nil {
 				t.Error(err)
 				return
@@ -529,4 +549,150 @@ func TestReadServerInitRejectsHugeName(t *testing.T) {
 	if _, err := ReadServerInit(rw); err == nil {
 		t.Fatal("a 1 GiB desktop name was accepted")
 	}
+}
+
+// The ticket request reads the live XML (Target); the WebSocket that
+// follows dials that target at once while libvirt confirms that the VM
+// still runs the same QEMU, and reads the live XML only when it does not,
+// or when the remembered password is refused.
+func TestProxyUsesTheTicketsTarget(t *testing.T) {
+	for _, tc := range []struct {
+		name           string
+		liveID         int32  // what libvirt says at the WebSocket
+		ticketPassword string // in the target read for the ticket
+		wantResolves   int32  // live XML reads, the ticket's included
+		wantConns      int    // connections the VNC server saw
+	}{
+		{name: "same run", liveID: 7, ticketPassword: "s3cretpw", wantResolves: 1, wantConns: 1},
+		{name: "restarted since the ticket", liveID: 8, ticketPassword: "s3cretpw", wantResolves: 2, wantConns: 2},
+		{name: "password changed since the ticket", liveID: 7, ticketPassword: "0ldpass", wantResolves: 2, wantConns: 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			q := newFakeQEMU(t, "s3cretpw", false)
+			var resolves, idChecks atomic.Int32
+			inv := fakeVMs{testVMUUID: {UUID: testVMUUID, Name: "fake", State: "running", ID: 7, Graphics: []inventory.Graphics{{Type: "vnc"}}}}
+			rig := newProxyRig(t, VNCOptions{Inventory: inv}, func(string, string) (VNCTarget, error) {
+				tg := q.target()
+				if resolves.Add(1) == 1 {
+					tg.password = tc.ticketPassword
+				}
+				return tg, nil
+			})
+			rig.v.liveID = func(string, string) (int32, error) { idChecks.Add(1); return tc.liveID, nil }
+			if _, err := rig.v.Target("local", testVMUUID); err != nil {
+				t.Fatal(err)
+			}
+			cl, err := RFBHandshake(WebSocketStream(rig.dial(t)), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cl.Name != "QEMU (fake)" {
+				t.Fatalf("ServerInit %+v", cl)
+			}
+			if resolves.Load() != tc.wantResolves || idChecks.Load() != 1 {
+				t.Errorf("%d live XML reads and %d id checks, want %d and 1", resolves.Load(), idChecks.Load(), tc.wantResolves)
+			}
+			waitUntil(t, "the VNC server to see the connections", func() bool {
+				q.mu.Lock()
+				defer q.mu.Unlock()
+				return len(q.conns) >= tc.wantConns
+			})
+			q.mu.Lock()
+			conns := len(q.conns)
+			q.mu.Unlock()
+			if conns != tc.wantConns {
+				t.Errorf("the VNC server saw %d connections, want %d", conns, tc.wantConns)
+			}
+		})
+	}
+}
+
+func TestKnownTargetsExpire(t *testing.T) {
+	v := NewVNC(VNCOptions{Logger: slog.New(slog.DiscardHandler)})
+	now := time.Now()
+	v.remember("h/old", vncKnownTarget{id: 3, at: now.Add(-TicketTTL - time.Second)})
+	v.remember("h/a", vncKnownTarget{id: 3, at: now})
+	if _, ok := v.targets["h/old"]; ok {
+		t.Error("a target older than a ticket was kept")
+	}
+	for _, tc := range []struct {
+		key  string
+		id   int32
+		want bool
+	}{
+		{"h/a", 3, true},
+		{"h/a", 4, false}, // another run of the VM
+		{"h/a", 0, false}, // not running
+		{"h/b", 3, false},
+		{"h/old", 3, false},
+	} {
+		if _, ok := v.known(tc.key, tc.id); ok != tc.want {
+			t.Errorf("known(%s, %d) = %v, want %v", tc.key, tc.id, ok, tc.want)
+		}
+	}
+}
+
+// The console works with this package's own client as the browser, and a
+// round trip allocates nothing on either end.
+func TestProxyWithOwnClientDoesNotAllocate(t *testing.T) {
+	q := newFakeQEMU(t, "", true)
+	rig := newProxyRig(t, VNCOptions{PingInterval: time.Hour}, func(string, string) (VNCTarget, error) { return q.target(), nil })
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := DialWebSocket(ctx, "ws"+strings.TrimPrefix(rig.srv.URL, "http"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	if _, err := RFBHandshake(c, ""); err != nil {
+		t.Fatal(err)
+	}
+	msg := []byte{4, 1, 0, 0, 0, 0, 0, 0x61}
+	back := make([]byte, len(msg))
+	roundTrip := func() {
+		if _, err := c.Write(msg); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadFull(c, back); err != nil || !bytes.Equal(back, msg) {
+			t.Fatalf("echo %v %v", back, err)
+		}
+	}
+	for range 100 {
+		roundTrip()
+	}
+	if a := testing.AllocsPerRun(2000, roundTrip); a > 0.05 {
+		t.Errorf("%.2f allocations per round trip, want 0", a)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-q.closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the VNC connection stayed open after the client closed")
+	}
+}
+
+// A text message breaks the console's protocol: the browser gets close
+// 1003, and the VNC connection is closed.
+func TestProxyClosesOnTextMessage(t *testing.T) {
+	q := newFakeQEMU(t, "", true)
+	rig := newProxyRig(t, VNCOptions{}, func(string, string) (VNCTarget, error) { return q.target(), nil })
+	ws := rig.dial(t)
+	if _, err := RFBHandshake(WebSocketStream(ws), ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := ws.Write(context.Background(), websocket.MessageText, []byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := ws.Read(context.Background())
+	if websocket.CloseStatus(err) != websocket.StatusUnsupportedData {
+		t.Fatalf("read after a text message: %v, want close 1003", err)
+	}
+	select {
+	case <-q.closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the VNC connection stayed open")
+	}
+	waitUntil(t, "the session to end", func() bool { return rig.v.Sessions() == 0 })
 }

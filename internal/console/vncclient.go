@@ -1,17 +1,28 @@
 package console
 
 import (
+	"bufio"
+	"bytes"
+	"context"
+	cryptorand "crypto/rand"
+	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
 
 	"github.com/coder/websocket"
 )
 
-// A minimal RFB client, for the integration tests and the console benchmark
-// (cmd/bench-console): they talk to the proxy and, for comparison, straight
-// to QEMU, with the same code. The server does not use it.
+// A minimal RFB client and the client end of the console's WebSocket, for
+// the integration tests and the console benchmark (cmd/bench-console): they
+// talk to the proxy and, for comparison, straight to QEMU, with the same
+// code. The server does not use them.
 
 // RFB encodings and message types the client knows.
 const (
@@ -38,7 +49,7 @@ type RFBClient struct {
 // security (None, or VNC Authentication with password), ClientInit (shared)
 // and ServerInit.
 func RFBHandshake(rw io.ReadWriter, password string) (*RFBClient, error) {
-	if err := rfbClientHandshake(rw, password); err != nil {
+	if err := rfbClientHandshake(rw, password, false); err != nil {
 		return nil, err
 	}
 	if _, err := rw.Write([]byte{1}); err != nil {
@@ -204,13 +215,153 @@ func (c *RFBClient) skip(n int) error {
 	return nil
 }
 
-// WebSocketStream reads a WebSocket's binary messages as one byte stream and
-// sends each write as one binary message, with no allocation per message.
-// It lifts the connection's read limit: a server's messages carry screens.
+// WebSocketStream reads a coder/websocket connection's binary messages as
+// one byte stream and sends each write as one binary message, with no
+// allocation per message. It lifts the connection's read limit: a server's
+// messages carry screens. Tests use it to drive the console with a
+// WebSocket implementation other than the server's own.
 func WebSocketStream(c *websocket.Conn) io.ReadWriter {
 	c.SetReadLimit(-1)
 	return &struct {
-		vncWSReader
-		vncWSWriter
-	}{vncWSReader{c: c}, vncWSWriter{c: c}}
+		coderWSReader
+		coderWSWriter
+	}{coderWSReader{c: c}, coderWSWriter{c: c}}
+}
+
+// coderWSReader reads a WebSocket's binary messages as one byte stream.
+type coderWSReader struct {
+	c *websocket.Conn
+	r io.Reader
+}
+
+func (w *coderWSReader) Read(p []byte) (int, error) {
+	for {
+		if w.r == nil {
+			// Background: a cancellable context would cost an allocation
+			// per message; closing the connection ends the read instead.
+			typ, r, err := w.c.Reader(context.Background())
+			if err != nil {
+				return 0, err
+			}
+			if typ != websocket.MessageBinary {
+				_ = w.c.Close(websocket.StatusUnsupportedData, "binary messages only")
+				return 0, errors.New("a text message arrived; RFB is binary")
+			}
+			w.r = r
+		}
+		n, err := w.r.Read(p)
+		if err == io.EOF {
+			w.r = nil
+			if n > 0 {
+				return n, nil
+			}
+			continue
+		}
+		return n, err
+	}
+}
+
+// coderWSWriter sends each Write as one binary message.
+type coderWSWriter struct {
+	c *websocket.Conn
+}
+
+func (w *coderWSWriter) Write(p []byte) (int, error) {
+	if err := w.c.Write(context.Background(), websocket.MessageBinary, p); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// DialWebSocket opens the client end of a WebSocket to a ws:// URL as a
+// browser's WebSocket does for the console (binary messages, no
+// extensions), with header added to the upgrade request, and with as
+// little work as the direct path to a VNC server: one TCP connection, the
+// upgrade request written and its answer parsed here, and frames read and
+// written on the connection itself. cmd/bench-console uses it, so that the
+// proxy path is not measured with a heavier client than the direct one;
+// tests use it as a second client implementation. ctx bounds the opening
+// handshake only.
+func DialWebSocket(ctx context.Context, rawURL string, header http.Header) (*WSConn, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("websocket URL: %w", err)
+	}
+	if u.Scheme != "ws" {
+		return nil, fmt.Errorf("websocket URL %q: only ws:// is supported", rawURL)
+	}
+	addr := u.Host
+	if u.Port() == "" {
+		addr = net.JoinHostPort(u.Hostname(), "80")
+	}
+	var d net.Dialer
+	nc, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	stop := context.AfterFunc(ctx, func() { _ = nc.SetDeadline(time.Unix(1, 0)) })
+	c, err := wsClientHandshake(nc, u, header)
+	if !stop() || err != nil {
+		_ = nc.Close()
+		if err == nil {
+			err = ctx.Err()
+		}
+		return nil, err
+	}
+	_ = nc.SetDeadline(time.Time{})
+	return c, nil
+}
+
+// wsClientHandshake sends the opening handshake request on nc and checks
+// the answer.
+func wsClientHandshake(nc net.Conn, u *url.URL, header http.Header) (*WSConn, error) {
+	var k [16]byte
+	_, _ = cryptorand.Read(k[:])
+	key := base64.StdEncoding.EncodeToString(k[:])
+	var b strings.Builder
+	fmt.Fprintf(&b, "GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
+		"Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n", u.RequestURI(), u.Host, key)
+	if err := header.Write(&b); err != nil {
+		return nil, err
+	}
+	b.WriteString("\r\n")
+	if _, err := io.WriteString(nc, b.String()); err != nil {
+		return nil, fmt.Errorf("send the websocket upgrade: %w", err)
+	}
+	br := bufio.NewReaderSize(nc, 4096)
+	res, err := http.ReadResponse(br, &http.Request{Method: http.MethodGet})
+	if err != nil {
+		return nil, fmt.Errorf("read the websocket upgrade answer: %w", err)
+	}
+	if res.StatusCode != http.StatusSwitchingProtocols {
+		body, _ := io.ReadAll(io.LimitReader(res.Body, 4096))
+		return nil, &WSUpgradeError{Status: res.StatusCode, Body: body}
+	}
+	switch {
+	case !wsHeaderHasToken(res.Header, "Upgrade", "websocket"), !wsHeaderHasToken(res.Header, "Connection", "Upgrade"):
+		return nil, errors.New("websocket upgrade answer without Upgrade: websocket")
+	case res.Header.Get("Sec-WebSocket-Accept") != wsAcceptKey(key):
+		return nil, errors.New("websocket upgrade answer with a wrong Sec-WebSocket-Accept")
+	case res.Header.Get("Sec-WebSocket-Extensions") != "":
+		return nil, errors.New("websocket upgrade answer with an extension that was not asked for")
+	}
+	var early []byte // frames that came with the answer
+	if n := br.Buffered(); n > 0 {
+		early, _ = br.Peek(n)
+	}
+	// A small buffer: a large payload goes straight into the reader's
+	// buffer, and only what came with the frame header is copied.
+	return newWSConn(nc, true, 4<<10, early), nil
+}
+
+// WSUpgradeError is a refused WebSocket upgrade: the HTTP status and the
+// start of the body.
+type WSUpgradeError struct {
+	Status int
+	Body   []byte
+}
+
+// Error says how the upgrade was refused.
+func (e *WSUpgradeError) Error() string {
+	return fmt.Sprintf("websocket upgrade refused: %d %s", e.Status, bytes.TrimSpace(e.Body))
 }

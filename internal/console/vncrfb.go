@@ -119,11 +119,27 @@ func rfbReadReason(r io.Reader) string {
 }
 
 // rfbClientHandshake runs the client side of the RFB handshake with a VM's VNC
-// server up to (not including) ClientInit: it agrees on a version and
-// completes the security handshake, using password for VNC Authentication.
-// It returns an *RFBError when the server refuses or asks for something the
-// proxy cannot do, and a plain error when the connection fails.
-func rfbClientHandshake(c io.ReadWriter, password string) error {
+// server: it agrees on a version and completes the security handshake,
+// using password for VNC Authentication. It returns an *RFBError when the
+// server refuses or asks for something the proxy cannot do, and a plain
+// error when the connection fails.
+//
+// With earlyInit it also sends ClientInit (shared), in the same write as
+// its last security message instead of after the SecurityResult: a server
+// reads its input in order, so it takes the ClientInit once the security
+// handshake succeeded (and never, if it failed), and one round trip is
+// saved; without a password, the choice of None goes with the version too
+// (see below), saving a second one. The proxy does this with QEMU; the RFB
+// client of the tests and the benchmark does not (earlyInit false: it
+// stops before ClientInit), as VNC clients do not.
+func rfbClientHandshake(c io.ReadWriter, password string, earlyInit bool) error {
+	// last appends ClientInit to the last message when asked to.
+	last := func(b []byte) []byte {
+		if earlyInit {
+			return append(b, 1)
+		}
+		return b
+	}
 	var buf [16]byte
 	if _, err := io.ReadFull(c, buf[:12]); err != nil {
 		return fmt.Errorf("read the server's RFB version: %w", err)
@@ -132,7 +148,17 @@ func rfbClientHandshake(c io.ReadWriter, password string) error {
 	if err != nil {
 		return &RFBError{Msg: "the VM's VNC server does not speak RFB 3.x: " + err.Error()}
 	}
-	if _, err := io.WriteString(c, rfbVersionString(minor)); err != nil {
+	hello := []byte(rfbVersionString(minor))
+	// Without a password the only type the proxy can choose is None: with
+	// earlyInit it sends that choice and ClientInit with its version,
+	// before the server lists its types, saving another round trip. A
+	// server that does not offer None refuses the choice, and the types
+	// read below say why.
+	speculate := earlyInit && minor >= 7 && password == ""
+	if speculate {
+		hello = append(hello, rfbSecNone, 1)
+	}
+	if _, err := c.Write(hello); err != nil {
 		return fmt.Errorf("send RFB version: %w", err)
 	}
 	var sec byte
@@ -151,8 +177,14 @@ func rfbClientHandshake(c io.ReadWriter, password string) error {
 		if sec, err = rfbChooseSecurity(types, password); err != nil {
 			return err
 		}
-		if _, err := c.Write([]byte{sec}); err != nil {
-			return fmt.Errorf("send security type: %w", err)
+		choice := []byte{sec}
+		if sec == rfbSecNone {
+			choice = last(choice)
+		}
+		if !speculate {
+			if _, err := c.Write(choice); err != nil {
+				return fmt.Errorf("send security type: %w", err)
+			}
 		}
 	} else {
 		if _, err := io.ReadFull(c, buf[:4]); err != nil {
@@ -168,13 +200,18 @@ func rfbClientHandshake(c io.ReadWriter, password string) error {
 		if sec, err = rfbChooseSecurity([]byte{byte(t)}, password); err != nil {
 			return err
 		}
+		if sec == rfbSecNone && earlyInit {
+			if _, err := c.Write([]byte{1}); err != nil {
+				return fmt.Errorf("send ClientInit: %w", err)
+			}
+		}
 	}
 	if sec == rfbSecVNCAuth {
 		if _, err := io.ReadFull(c, buf[:16]); err != nil {
 			return fmt.Errorf("read VNC authentication challenge: %w", err)
 		}
 		resp := vncAuthResponse(password, buf[:16])
-		if _, err := c.Write(resp[:]); err != nil {
+		if _, err := c.Write(last(resp[:])); err != nil {
 			return fmt.Errorf("send VNC authentication response: %w", err)
 		}
 	}
@@ -282,21 +319,35 @@ func rfbServerHandshake(r io.Reader, w io.Writer) (int, error) {
 	return minor, nil
 }
 
-// rfbFinishHandshake sends the browser a successful SecurityResult where the
-// agreed version has one, and then reads its ClientInit. The shared flag is
-// ignored: the proxy always asks the VNC server for a shared session, so that
-// one console never disconnects another.
-func rfbFinishHandshake(r io.Reader, w io.Writer, minor int) error {
-	if minor >= 8 {
-		if _, err := w.Write([]byte{0, 0, 0, 0}); err != nil {
-			return fmt.Errorf("send security result: %w", err)
-		}
+// rfbServerInitMessage is what the browser gets once the VNC server's side
+// is ready: a successful SecurityResult where the agreed version has one,
+// and the VNC server's ServerInit right behind it. The browser sends its
+// ClientInit in between, but reads ServerInit only after that, so sending
+// both at once saves it a round trip; the relay drops the ClientInit (the
+// proxy always asks the VNC server for a shared session, so that one
+// console never disconnects another).
+func rfbServerInitMessage(minor int, serverInit []byte) []byte {
+	if minor < 8 {
+		return serverInit
 	}
-	var b [1]byte
-	if _, err := io.ReadFull(r, b[:]); err != nil {
-		return fmt.Errorf("read ClientInit: %w", err)
+	return append([]byte{0, 0, 0, 0}, serverInit...)
+}
+
+// rfbReadServerInit reads a VNC server's ServerInit as it came, to pass on.
+func rfbReadServerInit(r io.Reader) ([]byte, error) {
+	b := make([]byte, 24, 64)
+	if _, err := io.ReadFull(r, b); err != nil {
+		return nil, fmt.Errorf("read ServerInit: %w", err)
 	}
-	return nil
+	n := binary.BigEndian.Uint32(b[20:24])
+	if n > rfbMaxReason {
+		return nil, fmt.Errorf("ServerInit with a desktop name of %d bytes", n)
+	}
+	b = append(b, make([]byte, n)...)
+	if _, err := io.ReadFull(r, b[24:]); err != nil {
+		return nil, fmt.Errorf("read ServerInit: %w", err)
+	}
+	return b, nil
 }
 
 // rfbFailSecurity sends a failed SecurityResult with a reason (RFB 3.8 only),

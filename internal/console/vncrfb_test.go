@@ -131,6 +131,13 @@ func (f *fakeVNCServer) serve(c io.ReadWriter) error {
 			return err
 		}
 		sec = buf[0]
+		if !bytes.Contains(f.types, []byte{sec}) { // as QEMU: refuse
+			_, _ = c.Write([]byte{0, 0, 0, 1})
+			if minor >= 8 {
+				_ = writeReason(c, "Unsupported authentication type")
+			}
+			return errors.New("client chose a type not offered")
+		}
 	} else {
 		sec = f.types[0]
 		_ = binary.Write(c, binary.BigEndian, uint32(sec))
@@ -209,7 +216,7 @@ func TestClientHandshake(t *testing.T) {
 			srv := tc.srv
 			done := make(chan error, 1)
 			go func() { done <- srv.serve(b); b.Close() }()
-			err := rfbClientHandshake(a, tc.password)
+			err := rfbClientHandshake(a, tc.password, false)
 			if tc.errLike != "" {
 				var re *RFBError
 				if !errors.As(err, &re) || !strings.Contains(err.Error(), tc.errLike) {
@@ -264,10 +271,12 @@ func TestServerHandshake(t *testing.T) {
 				err   error
 			}
 			res := make(chan result, 1)
+			var si bytes.Buffer
+			_ = writeServerInit(&si, 720, 400, "QEMU (fake)")
 			go func() {
 				minor, err := rfbServerHandshake(b, b)
 				if err == nil {
-					err = rfbFinishHandshake(b, b, minor)
+					_, err = b.Write(rfbServerInitMessage(minor, si.Bytes()))
 				}
 				res <- result{minor, err}
 				if err != nil {
@@ -316,11 +325,112 @@ func TestServerHandshake(t *testing.T) {
 					t.Fatalf("security result %x, %v; want OK", buf[:4], err)
 				}
 			}
-			_, _ = a.Write([]byte{0}) // ClientInit, exclusive: the proxy shares anyway
+			// ServerInit follows at once: the browser's ClientInit need not
+			// be waited for (the relay drops it).
+			cl, err := ReadServerInit(a)
+			if err != nil || cl.Name != "QEMU (fake)" || cl.Width != 720 {
+				t.Fatalf("ServerInit %+v, %v", cl, err)
+			}
 			r := <-res
 			if r.err != nil || r.minor != minor {
 				t.Fatalf("handshake = %d, %v; want %d", r.minor, r.err, minor)
 			}
 		})
+	}
+}
+
+// With earlyInit the ClientInit goes out with the last security message;
+// a server that reads in order takes it once security succeeded, and
+// never when it failed.
+func TestClientHandshakeEarlyInit(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		srv      fakeVNCServer
+		password string
+		errLike  string
+	}{
+		{name: "3.8 none", srv: fakeVNCServer{version: "RFB 003.008\n", types: []byte{rfbSecNone}}},
+		{name: "3.8 vnc auth", srv: fakeVNCServer{version: "RFB 003.008\n", types: []byte{rfbSecVNCAuth}, password: "pw"}, password: "pw"},
+		{name: "3.8 wrong password", srv: fakeVNCServer{version: "RFB 003.008\n", types: []byte{rfbSecVNCAuth}, password: "pw"}, password: "nope", errLike: "refused the VNC password"},
+		{name: "3.7 none", srv: fakeVNCServer{version: "RFB 003.007\n", types: []byte{rfbSecNone}}},
+		{name: "3.3 none", srv: fakeVNCServer{version: "RFB 003.003\n", types: []byte{rfbSecNone}}},
+		{name: "3.3 vnc auth", srv: fakeVNCServer{version: "RFB 003.003\n", types: []byte{rfbSecVNCAuth}, password: "pw"}, password: "pw"},
+		// Without a password None is sent before the types arrive; a
+		// server without None refuses it, and the error says what it
+		// offered.
+		{name: "3.8 password wanted, none known", srv: fakeVNCServer{version: "RFB 003.008\n", types: []byte{rfbSecVNCAuth}, password: "pw"},
+			errLike: "asks for a password"},
+		{name: "3.8 TLS only", srv: fakeVNCServer{version: "RFB 003.008\n", types: []byte{rfbSecVeNCrypt}}, errLike: "VeNCrypt"},
+		{name: "3.7 TLS only", srv: fakeVNCServer{version: "RFB 003.007\n", types: []byte{rfbSecVeNCrypt}}, errLike: "VeNCrypt"},
+		{name: "refused", srv: fakeVNCServer{version: "RFB 003.008\n", refuse: "too many clients"}, errLike: "too many clients"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ln.Close()
+			srv := tc.srv
+			done := make(chan error, 1)
+			go func() {
+				c, err := ln.Accept()
+				if err != nil {
+					done <- err
+					return
+				}
+				defer c.Close()
+				done <- srv.serve(c)
+			}()
+			c, err := net.Dial("tcp", ln.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+			err = rfbClientHandshake(c, tc.password, true)
+			if tc.errLike != "" {
+				var re *RFBError
+				if !errors.As(err, &re) || !strings.Contains(re.Msg, tc.errLike) {
+					t.Fatalf("err = %v, want an RFBError like %q", err, tc.errLike)
+				}
+				<-done
+				if srv.clientInit != nil {
+					t.Error("the server took a ClientInit after failed authentication")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			si, err := rfbReadServerInit(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cl, err := ReadServerInit(struct {
+				io.Reader
+				io.Writer
+			}{bytes.NewReader(si), io.Discard})
+			if err != nil || cl.Name != "QEMU (fake)" {
+				t.Fatalf("ServerInit %+v %v", cl, err)
+			}
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(srv.clientInit, []byte{1}) {
+				t.Errorf("ClientInit %v, want shared", srv.clientInit)
+			}
+		})
+	}
+}
+
+func TestReadServerInitBounded(t *testing.T) {
+	var b bytes.Buffer
+	b.Write(make([]byte, 20))
+	_ = binary.Write(&b, binary.BigEndian, uint32(1<<30))
+	if _, err := rfbReadServerInit(&b); err == nil {
+		t.Fatal("a 1 GiB desktop name was accepted")
+	}
+	if _, err := rfbReadServerInit(bytes.NewReader(make([]byte, 10))); err == nil {
+		t.Fatal("a short ServerInit was accepted")
 	}
 }
