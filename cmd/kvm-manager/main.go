@@ -67,16 +67,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if token == "" {
 		token, generated = auth.RandomToken(), true
 	}
-	var users []auth.User
-	for _, u := range cfg.Users {
-		role, err := auth.ParseRole(u.Role)
-		if err != nil {
-			return fmt.Errorf("user %q: %w", u.Name, err)
-		}
-		users = append(users, auth.User{Name: u.Name, PasswordHash: u.PasswordHash, Role: role})
-	}
 	authMgr, err := auth.New(auth.Options{
-		Token: token, Users: users, StorePath: filepath.Join(cfg.DataDir, "sessions.json"),
+		Token: token, Users: cfg.Users, StorePath: filepath.Join(cfg.DataDir, "sessions.json"),
 		SessionTTL: cfg.SessionTTL.Duration, IdleTimeout: cfg.SessionIdle.Duration, SecureCookies: cfg.TLS(),
 	})
 	if err != nil {

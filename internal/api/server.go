@@ -165,7 +165,7 @@ func (s *Server) wrap(rt Route) http.Handler {
 				// Refusals of a known caller are worth an admin's attention
 				// (a role probed, a CSRF or Origin failure); anonymous
 				// refusals are noise and tell nothing about who.
-				if p.User != "" && (rt.action != "" || !safeMethod(r.Method)) {
+				if p.User != "" && (rt.action != "" || !auth.SafeMethod(r.Method)) {
 					s.audit(r, rt, p, note, start, http.StatusForbidden, "", err)
 				}
 				return
@@ -187,10 +187,6 @@ func (s *Server) wrap(rt Route) http.Handler {
 			s.audit(r, rt, p, note, start, status, w.Header().Get("Location"), err)
 		}
 	})
-}
-
-func safeMethod(m string) bool {
-	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
 }
 
 // noRoute answers a request no route took: 405 with Allow when the path

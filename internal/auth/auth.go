@@ -33,11 +33,11 @@ const CSRFHeader = "X-CSRF-Token"
 // TokenUser is the user name of callers who present the API token.
 const TokenUser = "token"
 
-// User is one configured account.
+// User is one configured account, as the config file holds it.
 type User struct {
-	Name         string
-	PasswordHash string
-	Role         Role
+	Name         string `json:"name"`
+	PasswordHash string `json:"password-hash"`
+	Role         Role   `json:"role"`
 }
 
 // Options configures a Manager.
@@ -470,7 +470,7 @@ func (m *Manager) Authorize(r *http.Request) (Principal, error) {
 	if err != nil {
 		return p, err
 	}
-	if p.Session == nil || safeMethod(r.Method) {
+	if p.Session == nil || SafeMethod(r.Method) {
 		return p, nil
 	}
 	if o := r.Header.Get("Origin"); o != "" && !SameOrigin(r, o) {
@@ -493,7 +493,9 @@ func SameOrigin(r *http.Request, origin string) bool {
 	return strings.EqualFold(u.Host, r.Host)
 }
 
-func safeMethod(m string) bool {
+// SafeMethod reports whether an HTTP method only reads: such requests need
+// no CSRF token and change nothing worth auditing.
+func SafeMethod(m string) bool {
 	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
 }
 

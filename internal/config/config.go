@@ -15,6 +15,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/kvm-manager/kvm-manager/internal/auth"
 )
 
 // Host is one libvirt host to manage.
@@ -39,8 +41,8 @@ type Config struct {
 	// for viewers who join later.
 	SerialScrollback int `json:"serial-scrollback"`
 	// Users may log in with a password (config file only: hashes do not
-	// belong on a command line).
-	Users []User `json:"users"`
+	// belong on a command line). Roles are checked as the file is read.
+	Users []auth.User `json:"users"`
 	// TLSCert and TLSKey are PEM files to serve HTTPS with.
 	TLSCert string `json:"tls-cert"`
 	TLSKey  string `json:"tls-key"`
@@ -54,13 +56,6 @@ type Config struct {
 	// TrustedProxies are reverse proxies (CIDRs) whose X-Forwarded-For
 	// header names the client.
 	TrustedProxies []string `json:"trusted-proxies"`
-}
-
-// User is one account from the config file.
-type User struct {
-	Name         string `json:"name"`
-	PasswordHash string `json:"password-hash"`
-	Role         string `json:"role"`
 }
 
 // TLS reports whether the server serves HTTPS.
@@ -269,10 +264,8 @@ func (c Config) Validate() error {
 			return fmt.Errorf("user %q is configured twice", u.Name)
 		}
 		users[u.Name] = true
-		switch u.Role {
-		case "viewer", "operator", "admin":
-		default:
-			return fmt.Errorf("user %q: role %q: use viewer, operator or admin", u.Name, u.Role)
+		if u.Role == 0 {
+			return fmt.Errorf("user %q has no role: use viewer, operator or admin", u.Name)
 		}
 		if u.PasswordHash == "" {
 			return fmt.Errorf("user %q has no password-hash: make one with kvm-manager hash-password", u.Name)

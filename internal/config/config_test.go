@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kvm-manager/kvm-manager/internal/auth"
 )
 
 func TestParseDefaultsAndFlags(t *testing.T) {
@@ -151,7 +153,7 @@ func TestSecuritySettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !cfg.TLS() || len(cfg.Users) != 1 || cfg.Users[0].Role != "admin" || cfg.SessionTTL.Duration != 8*time.Hour || cfg.SessionIdle.Duration != 30*time.Minute {
+	if !cfg.TLS() || len(cfg.Users) != 1 || cfg.Users[0].Role != auth.Admin || cfg.SessionTTL.Duration != 8*time.Hour || cfg.SessionIdle.Duration != 30*time.Minute {
 		t.Fatalf("cfg = %+v", cfg)
 	}
 	pr, err := cfg.ProxyPrefixes()
