@@ -137,15 +137,8 @@ func expandAction(a string, r *http.Request) string {
 // clientAddr is the caller's address: the peer, or the address a trusted
 // reverse proxy says it forwarded for (the rightmost untrusted hop).
 func (s *Server) clientAddr(r *http.Request) string {
-	peer, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		peer = r.RemoteAddr
-	}
-	if len(s.opts.TrustedProxies) == 0 {
-		return peer
-	}
-	addr, err := netip.ParseAddr(peer)
-	if err != nil || !s.trusted(addr) {
+	peer, viaProxy := s.peer(r)
+	if !viaProxy {
 		return peer
 	}
 	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
@@ -164,12 +157,22 @@ func (s *Server) clientAddr(r *http.Request) string {
 // forwardedHTTPS reports whether a trusted reverse proxy says the browser
 // reached it over HTTPS (X-Forwarded-Proto), so cookies must be Secure.
 func (s *Server) forwardedHTTPS(r *http.Request) bool {
+	_, viaProxy := s.peer(r)
+	return viaProxy && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
+}
+
+// peer is the address of the TCP peer, and whether it is one of the
+// trusted reverse proxies (whose forwarding headers are believed).
+func (s *Server) peer(r *http.Request) (string, bool) {
 	peer, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return false
+		peer = r.RemoteAddr
+	}
+	if len(s.opts.TrustedProxies) == 0 {
+		return peer, false
 	}
 	a, err := netip.ParseAddr(peer)
-	return err == nil && s.trusted(a) && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
+	return peer, err == nil && s.trusted(a)
 }
 
 func (s *Server) trusted(a netip.Addr) bool {
