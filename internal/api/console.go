@@ -33,16 +33,11 @@ func (s *Server) consoleTicket(w http.ResponseWriter, r *http.Request) error {
 	if s.opts.VNC == nil {
 		return errConsoleOff
 	}
-	h, uuid, err := s.vmRef(r)
-	if err != nil {
-		return err
-	}
 	var none struct{}
 	if err := decodeJSON(w, r, &none, true); err != nil {
 		return err
 	}
-	wsPath := "/api/v1/hosts/" + h + "/vms/" + uuid + "/console/ws"
-	return s.mintTicket(w, r, console.KindVNC, wsPath, false, func(h, uuid string) error {
+	return s.mintTicket(w, r, console.KindVNC, "console/ws", false, func(h, uuid string) error {
 		_, err := s.opts.VNC.Target(h, uuid)
 		return err
 	})
@@ -123,12 +118,8 @@ func (s *Server) addVNCGraphics(w http.ResponseWriter, r *http.Request) error {
 	if s.opts.VNC == nil {
 		return errConsoleOff
 	}
-	h, uuid, err := s.vmRef(r)
+	h, uuid, err := s.vmRefNoBody(w, r)
 	if err != nil {
-		return err
-	}
-	var none struct{}
-	if err := decodeJSON(w, r, &none, true); err != nil {
 		return err
 	}
 	res, err := s.opts.VNC.AddVNC(h, uuid)
@@ -166,12 +157,8 @@ func (s *Server) saveScreenshot(w http.ResponseWriter, r *http.Request) error {
 	if s.opts.Screenshots == nil {
 		return errConsoleOff
 	}
-	h, uuid, err := s.vmRef(r)
+	h, uuid, err := s.vmRefNoBody(w, r)
 	if err != nil {
-		return err
-	}
-	var none struct{}
-	if err := decodeJSON(w, r, &none, true); err != nil {
 		return err
 	}
 	saved, err := s.opts.Screenshots.Save(r.Context(), h, uuid)

@@ -38,7 +38,7 @@ func (s *Server) serialTicket(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &req, true); err != nil {
 		return err
 	}
-	return s.mintTicket(w, r, console.KindSerial, r.URL.Path+"/ws", req.Force, s.opts.Serial.Check)
+	return s.mintTicket(w, r, console.KindSerial, "serial/ws", req.Force, s.opts.Serial.Check)
 }
 
 // serialSocket upgrades GET .../serial/ws?ticket=... to the console's
@@ -74,12 +74,8 @@ func (s *Server) addSerialDevice(w http.ResponseWriter, r *http.Request) error {
 	if s.opts.Serial == nil {
 		return errNoSerialService
 	}
-	h, uuid, err := s.vmRef(r)
+	h, uuid, err := s.vmRefNoBody(w, r)
 	if err != nil {
-		return err
-	}
-	var none struct{}
-	if err := decodeJSON(w, r, &none, true); err != nil {
 		return err
 	}
 	res, err := s.opts.Serial.AddConsole(h, uuid)

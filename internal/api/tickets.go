@@ -24,10 +24,11 @@ func sessionKey(p auth.Principal) string {
 	return "token"
 }
 
-// mintTicket answers a console ticket request for the VM in the path. wsPath
-// is the WebSocket path the ticket is for; check may refuse first (VM not
-// running, no such console) with a problem that says what to do.
-func (s *Server) mintTicket(w http.ResponseWriter, r *http.Request, kind, wsPath string, force bool, check func(host, uuid string) error) error {
+// mintTicket answers a console ticket request for the VM in the path.
+// wsRoute is the WebSocket route below the VM ("console/ws") the ticket is
+// for; check may refuse first (VM not running, no such console) with a
+// problem that says what to do.
+func (s *Server) mintTicket(w http.ResponseWriter, r *http.Request, kind, wsRoute string, force bool, check func(host, uuid string) error) error {
 	h, uuid, err := s.vmRef(r)
 	if err != nil {
 		return err
@@ -44,7 +45,7 @@ func (s *Server) mintTicket(w http.ResponseWriter, r *http.Request, kind, wsPath
 	tok := s.opts.Tickets.Mint(console.Grant{Kind: kind, Host: h, UUID: uuid, Session: sessionKey(p), User: p.User, Force: force})
 	writeJSON(w, http.StatusOK, ticketResponse{
 		Ticket:           tok,
-		URL:              wsPath + "?ticket=" + tok,
+		URL:              "/api/v1/hosts/" + h + "/vms/" + uuid + "/" + wsRoute + "?ticket=" + tok,
 		ExpiresInSeconds: int(console.TicketTTL.Seconds()),
 	})
 	return nil

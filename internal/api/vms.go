@@ -63,6 +63,20 @@ func (s *Server) vmRef(r *http.Request) (string, string, error) {
 	return hostName, host.FormatUUID(u), nil
 }
 
+// vmRefNoBody is vmRef for actions that take no parameters: a body, when
+// one is sent, must be an empty JSON object.
+func (s *Server) vmRefNoBody(w http.ResponseWriter, r *http.Request) (string, string, error) {
+	h, uuid, err := s.vmRef(r)
+	if err != nil {
+		return "", "", err
+	}
+	var none struct{}
+	if err := decodeJSON(w, r, &none, true); err != nil {
+		return "", "", err
+	}
+	return h, uuid, nil
+}
+
 func (s *Server) getVM(w http.ResponseWriter, r *http.Request) error {
 	h, uuid, err := s.vmRef(r)
 	if err != nil {
