@@ -202,6 +202,12 @@ func (s *Server) LogTail(n int) string {
 // Do sends an authenticated request; body may be nil, a string, []byte or
 // a value to encode as JSON. It returns the status and the whole body.
 func (s *Server) Do(ctx context.Context, method, path string, body any) (int, []byte, error) {
+	return s.DoWith(ctx, s.Client, method, path, body)
+}
+
+// DoWith is Do through another HTTP client (its own connections), for
+// tests that play several clients at once.
+func (s *Server) DoWith(ctx context.Context, client *http.Client, method, path string, body any) (int, []byte, error) {
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -224,7 +230,7 @@ func (s *Server) Do(ctx context.Context, method, path string, body any) (int, []
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	res, err := s.Client.Do(req)
+	res, err := client.Do(req)
 	if err != nil {
 		return 0, nil, err
 	}
