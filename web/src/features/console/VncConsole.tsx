@@ -7,6 +7,7 @@ import { CircleHelp, ExternalLink, Eye, EyeOff, LoaderCircle, RefreshCw, Signal,
 import { Popover, Tooltip } from 'radix-ui';
 import { useCallback, useContext, useEffect, useRef, useState } from 'react';
 import type { VM } from '../../api/types';
+import { useFillPage } from '../../components/useFillPage';
 import { useNow } from '../../components/useNow';
 import { sentence } from '../../lib/format';
 import { useStore } from '../../lib/store';
@@ -68,27 +69,6 @@ const TONE: Record<ConsoleView['phase'], 'ok' | 'warn' | 'off' | 'bad' | 'busy'>
   failed: 'bad',
   disconnected: 'off',
 };
-
-/** The height that fills the rest of the scrolling page below el (the tab). */
-function useFillPage(el: React.RefObject<HTMLElement | null>, enabled: boolean): number | undefined {
-  const [height, setHeight] = useState<number>();
-  useEffect(() => {
-    const node = el.current;
-    const scroller = node?.closest<HTMLElement>('.page-scroll');
-    if (!node || !scroller || !enabled) return;
-    const page = node.closest<HTMLElement>('.page');
-    const update = () => {
-      const bottom = page ? parseFloat(getComputedStyle(page).paddingBottom) || 0 : 0;
-      const top = node.getBoundingClientRect().top - scroller.getBoundingClientRect().top + scroller.scrollTop;
-      setHeight(Math.max(360, Math.floor(scroller.clientHeight - top - Math.min(bottom, 20))));
-    };
-    const ro = new ResizeObserver(update);
-    ro.observe(scroller);
-    if (page) ro.observe(page);
-    return () => ro.disconnect();
-  }, [el, enabled]);
-  return height;
-}
 
 interface KeyboardLock {
   lock?: (codes?: string[]) => Promise<void>;
@@ -312,7 +292,7 @@ export function VncConsole({ vm, fill }: { vm: VM; fill: 'page' | 'parent' }) {
   const [typing, setTyping] = useState<{ open: boolean; text: string }>({ open: false, text: '' });
   const [help, setHelp] = useState(false);
   const running = isActive(vm.state);
-  const height = useFillPage(box, fill === 'page');
+  const height = useFillPage(box, fill === 'page', 360);
   const fs = useFullscreen(rootEl, settings.passthrough);
   const chromeShown = useAutoHide(rootEl, fs.on);
 

@@ -28,6 +28,7 @@ import { api, ApiError, vmPath } from '../../api/client';
 import { qk, upsertVM } from '../../api/cache';
 import type { SerialDeviceAdded, VM } from '../../api/types';
 import { IconButton, Tip } from '../../components/IconButton';
+import { useFillPage } from '../../components/useFillPage';
 import { useNow } from '../../components/useNow';
 import { sentence } from '../../lib/format';
 import { useStore } from '../../lib/store';
@@ -87,32 +88,6 @@ const TONE: Record<SerialView['phase'], 'ok' | 'warn' | 'off' | 'bad' | 'busy'> 
   reconnecting: 'warn',
   ended: 'off',
 };
-
-/**
- * The height that fills the rest of the scrolling page below el (the tab):
- * measured when the page or the window changes size. A new height for the
- * same top is the same height, so this settles at once.
- */
-function useFillPage(el: React.RefObject<HTMLElement | null>, enabled: boolean): number | undefined {
-  const [height, setHeight] = useState<number>();
-  useEffect(() => {
-    const node = el.current;
-    const scroller = node?.closest<HTMLElement>('.page-scroll');
-    if (!node || !scroller || !enabled) return;
-    const page = node.closest<HTMLElement>('.page');
-    const update = () => {
-      const bottom = page ? parseFloat(getComputedStyle(page).paddingBottom) || 0 : 0;
-      const top = node.getBoundingClientRect().top - scroller.getBoundingClientRect().top + scroller.scrollTop;
-      setHeight(Math.max(280, Math.floor(scroller.clientHeight - top - Math.min(bottom, 20))));
-    };
-    // Observing fires once at the start, too.
-    const ro = new ResizeObserver(update);
-    ro.observe(scroller);
-    if (page) ro.observe(page);
-    return () => ro.disconnect();
-  }, [el, enabled]);
-  return height;
-}
 
 function StatusPill({ view }: { view: SerialView }) {
   const now = useNow(view.phase === 'reconnecting' ? 500 : 0);
@@ -454,7 +429,7 @@ export function SerialConsole({ vm, fill }: { vm: VM; fill: 'page' | 'parent' })
   const running = isActive(vm.state);
   // A VM that is off and has no console: nothing to connect to until one is added.
   const offline = !running && !vm.serialConsole;
-  const height = useFillPage(box, fill === 'page');
+  const height = useFillPage(box, fill === 'page', 280);
 
   const copyRef = useRef<() => void>(() => undefined);
   const t = useSerialTerminal(screen, {
