@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kvm-manager/kvm-manager/internal/auth"
 	"github.com/kvm-manager/kvm-manager/internal/problem"
 )
 
@@ -57,7 +58,7 @@ func TestWriteErrorStatusAndBody(t *testing.T) {
 }
 
 func TestEveryKindHasAStatus(t *testing.T) {
-	for k := problem.Internal; k <= problem.MethodNotAllowed; k++ {
+	for _, k := range problem.Kinds() {
 		if _, ok := statusOf[k]; !ok {
 			t.Errorf("kind %s has no HTTP status", k)
 		}
@@ -92,5 +93,29 @@ func TestMethodNotAllowedIsJSON(t *testing.T) {
 	var body errorBody
 	if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil || body.Error.Code != "method_not_allowed" {
 		t.Fatalf("body = %q, want a JSON method_not_allowed error", w.Body.String())
+	}
+}
+
+// A 405 lists every method the path takes, PATCH included (the probe once
+// tried only GET, POST, PUT and DELETE).
+func TestMethodNotAllowedListsEveryMethod(t *testing.T) {
+	const token = "0123456789abcdef-allow"
+	am, err := auth.New(auth.Options{Token: token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(Options{Auth: am})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := httptest.NewRecorder()
+	r := httptest.NewRequest(http.MethodPut, "/api/v1/hosts/h/vms/5a4d6c1e-4f6a-4d0e-9a57-2c4f5f0b8e11/snapshots/x", nil)
+	r.Header.Set("Authorization", "Bearer "+token)
+	s.ServeHTTP(w, r)
+	if w.Code != http.StatusMethodNotAllowed {
+		t.Fatalf("status = %d, want 405; body %s", w.Code, w.Body)
+	}
+	if got, want := w.Header().Get("Allow"), "DELETE, GET, PATCH"; got != want {
+		t.Fatalf("Allow = %q, want %q", got, want)
 	}
 }

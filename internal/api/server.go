@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -70,6 +71,9 @@ type Server struct {
 	log    *slog.Logger
 	mux    *http.ServeMux
 	assets *assets
+	// methods are the HTTP methods the route table uses, in a fixed order,
+	// for the Allow header of a 405.
+	methods []string
 }
 
 // handlerFunc is a handler that returns its error for the router to map.
@@ -114,7 +118,11 @@ func New(opts Options) (*Server, error) {
 	s := &Server{opts: opts, log: opts.Logger, mux: http.NewServeMux(), assets: a}
 	for _, rt := range s.routes() {
 		s.mux.Handle(rt.Method+" "+rt.Pattern, s.wrap(rt))
+		if !slices.Contains(s.methods, rt.Method) {
+			s.methods = append(s.methods, rt.Method)
+		}
 	}
+	slices.Sort(s.methods)
 	// Unknown API paths answer JSON, after authentication so that they tell
 	// an anonymous caller nothing.
 	s.mux.Handle("/api/", s.wrap(Route{Role: viewer, handle: func(w http.ResponseWriter, r *http.Request) error {
@@ -194,7 +202,7 @@ func (s *Server) wrap(rt Route) http.Handler {
 // method, so the mux never answers 405 by itself.)
 func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) error {
 	var allow []string
-	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete} {
+	for _, m := range s.methods {
 		r2 := r.Clone(r.Context())
 		r2.Method = m
 		if _, pattern := s.mux.Handler(r2); pattern != "/" && pattern != "/api/" {

@@ -101,6 +101,11 @@ func (s *Service) Do(ctx context.Context, hostName, uuid, action string, req Req
 		return Result{}, problem.New(problem.Invalid, "invalid_timeout",
 			fmt.Sprintf("timeoutSeconds %d is out of range", req.TimeoutSeconds), "use 1 to 3600 seconds, or leave it out for the default")
 	}
+	// A request already gone (the client left, the server is stopping)
+	// must not go on to change the VM.
+	if err := ctx.Err(); err != nil {
+		return Result{}, err
+	}
 	vm, err := s.opts.Inventory.Get(hostName, uuid)
 	if err != nil {
 		return Result{}, err
@@ -114,6 +119,10 @@ func (s *Service) Do(ctx context.Context, hostName, uuid, action string, req Req
 	}
 	dom := libvirt.Domain{Name: vm.Name, ID: vm.ID}
 	if dom.UUID, err = host.ParseUUID(vm.UUID); err != nil {
+		return Result{}, err
+	}
+	// go-libvirt's calls take no context: the last chance to stop is here.
+	if err := ctx.Err(); err != nil {
 		return Result{}, err
 	}
 	if action == Shutdown {

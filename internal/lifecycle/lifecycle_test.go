@@ -1,26 +1,13 @@
 package lifecycle
 
 import (
-	"slices"
+	"context"
+	"errors"
 	"testing"
 
 	"github.com/kvm-manager/kvm-manager/internal/inventory"
 	"github.com/kvm-manager/kvm-manager/internal/problem"
 )
-
-func TestAllowedActions(t *testing.T) {
-	tests := map[string][]string{
-		"shutoff": {Start},
-		"running": {Shutdown, Reboot, ForceOff, Reset, Pause},
-		"paused":  {ForceOff, Reset, Resume},
-		"crashed": {Start, ForceOff},
-	}
-	for state, want := range tests {
-		if got := inventory.AllowedActions(state); !slices.Equal(got, want) {
-			t.Errorf("AllowedActions(%s) = %v, want %v", state, got, want)
-		}
-	}
-}
 
 func TestCheckStateExplains(t *testing.T) {
 	tests := []struct {
@@ -43,5 +30,17 @@ func TestCheckStateExplains(t *testing.T) {
 	}
 	if err := checkState(Start, inventory.VM{State: "shutoff"}); err != nil {
 		t.Errorf("start on shutoff refused: %v", err)
+	}
+}
+
+// Do with a context that has ended changes nothing and says so (it once
+// ignored its context). The service has no inventory or hosts here: reaching
+// them would panic, so the test also proves nothing was looked up.
+func TestDoStopsOnEndedContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := New(Options{}).Do(ctx, "local", "5a4d6c1e-4f6a-4d0e-9a57-2c4f5f0b8e11", Start, Request{})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Do = %v, want context.Canceled", err)
 	}
 }

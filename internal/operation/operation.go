@@ -240,12 +240,17 @@ func (m *Manager) List() []Op {
 func (m *Manager) Cancel(id string) (Op, error) {
 	m.mu.Lock()
 	e, ok := m.ops[id]
+	var op Op
+	if ok {
+		// A copy under the lock: the work's reporter writes e.op meanwhile.
+		op = e.op
+	}
 	m.mu.Unlock()
 	if !ok {
 		return Op{}, problem.New(problem.NotFound, "operation_not_found", "no operation with id "+strconv.Quote(problem.Clip(id)), "")
 	}
-	if !e.op.MayCancel {
-		return e.op, problem.New(problem.Conflict, "operation_not_cancelable",
+	if !op.MayCancel {
+		return op, problem.New(problem.Conflict, "operation_not_cancelable",
 			"this operation cannot be canceled once started", "wait for it to finish")
 	}
 	e.cancel()

@@ -109,3 +109,37 @@ func TestFinishedOperationsExpire(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Cancel of an operation that cannot be canceled answers with its state
+// while the work reports progress: run with -race, the old code read the
+// state without the lock.
+func TestCancelNotCancelableWhileReporting(t *testing.T) {
+	m := New(Options{})
+	stop := make(chan struct{})
+	op, err := m.Start("test", Target{}, false, func(ctx context.Context, r Reporter) error {
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return nil
+			default:
+				r.Progress("working", i%100)
+			}
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 20000 {
+		got, err := m.Cancel(op.ID)
+		if p, ok := problem.As(err); !ok || p.Code != "operation_not_cancelable" {
+			t.Fatalf("Cancel = %v, want operation_not_cancelable", err)
+		}
+		if got.ID != op.ID {
+			t.Fatalf("Cancel returned operation %q, want %q", got.ID, op.ID)
+		}
+	}
+	close(stop)
+	if _, err := m.Wait(context.Background(), op.ID); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -65,6 +65,16 @@ var kindNames = [...]string{
 	NoSpace:          "no_space",
 }
 
+// Kinds lists every kind, for tables that must cover them all (the HTTP
+// status map and its test).
+func Kinds() []Kind {
+	ks := make([]Kind, len(kindNames))
+	for i := range ks {
+		ks[i] = Kind(i)
+	}
+	return ks
+}
+
 // String returns the kind's name as used in logs.
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
