@@ -43,11 +43,27 @@ type DeleteResult struct {
 
 // Delete validates the request and starts an operation that undefines the VM
 // and removes what the request names. Validation failures change nothing.
+// The VM is held from the checks to the end (operation.Claim): a delete is
+// refused while a snapshot operation runs on the VM, and the reverse.
 func (s *Service) Delete(hostName, uuid string, req DeleteRequest) (operation.Op, error) {
 	vm, err := s.opts.Inventory.Get(hostName, uuid)
 	if err != nil {
 		return operation.Op{}, err
 	}
+	target := operation.Target{Host: vm.Host, UUID: vm.UUID, Name: vm.Name}
+	claim, err := s.opts.Operations.Claim(target, "vm-delete", "")
+	if err != nil {
+		return operation.Op{}, err
+	}
+	op, err := s.startDelete(vm, req, claim)
+	if err != nil {
+		claim.Release()
+	}
+	return op, err
+}
+
+func (s *Service) startDelete(vm inventory.VM, req DeleteRequest, claim *operation.Claim) (operation.Op, error) {
+	hostName := vm.Host
 	if req.Snapshots != "" && req.Snapshots != "delete" {
 		return operation.Op{}, problem.New(problem.Invalid, "invalid_snapshots_choice",
 			fmt.Sprintf("snapshots: %q is not a choice", problem.Clip(req.Snapshots)), `use "delete" to delete the VM's snapshots with it`)
@@ -109,8 +125,7 @@ func (s *Service) Delete(hostName, uuid string, req DeleteRequest) (operation.Op
 			keep = append(keep, d)
 		}
 	}
-	target := operation.Target{Host: vm.Host, UUID: vm.UUID, Name: vm.Name}
-	return s.opts.Operations.Start("delete", target, false, func(ctx context.Context, r operation.Reporter) error {
+	return claim.Start("delete", false, func(ctx context.Context, r operation.Reporter) error {
 		res, err := s.runDelete(vm, req, remove, keep, r)
 		r.SetResult(res)
 		return err

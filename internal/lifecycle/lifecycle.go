@@ -30,9 +30,11 @@ type VMs interface {
 	Refresh(l *libvirt.Libvirt, host, uuid string) (inventory.VM, error)
 }
 
-// Operations starts background work.
+// Operations starts background work, and holds VMs for exclusive work
+// (operation.Manager).
 type Operations interface {
 	Start(kind string, target operation.Target, mayCancel bool, fn operation.Func) (operation.Op, error)
+	Claim(t operation.Target, kind, subject string) (*operation.Claim, error)
 }
 
 // Options configures a Service.

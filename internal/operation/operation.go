@@ -98,6 +98,8 @@ type Manager struct {
 	ops    map[string]*entry
 	wg     sync.WaitGroup
 	closed bool
+	// holds are the VMs busy with exclusive work (Claim).
+	holds holds
 }
 
 type entry struct {

@@ -109,19 +109,19 @@ func (s *Service) Create(hostName, uuid string, req CreateRequest) (operation.Op
 	if err != nil {
 		return operation.Op{}, err
 	}
-	release, err := s.busy.acquire(t.key, t.vm.Name, Busy{Kind: "create", Snapshot: req.Name, Since: time.Now()})
+	claim, err := s.opts.Operations.Claim(t.opTarget(), "snapshot-create", req.Name)
 	if err != nil {
 		return operation.Op{}, err
 	}
-	op, err := s.startCreate(t, req, release)
+	op, err := s.startCreate(t, req, claim)
 	if err != nil {
-		release()
+		claim.Release()
 		return operation.Op{}, err
 	}
 	return op, nil
 }
 
-func (s *Service) startCreate(t target, req CreateRequest, release func()) (operation.Op, error) {
+func (s *Service) startCreate(t target, req CreateRequest, claim *operation.Claim) (operation.Op, error) {
 	f, err := s.facts(t)
 	if err != nil {
 		return operation.Op{}, err
@@ -136,18 +136,13 @@ func (s *Service) startCreate(t target, req CreateRequest, release func()) (oper
 	} else if !host.IsCode(err, libvirt.ErrNoDomainSnapshot) {
 		return operation.Op{}, host.Problem(err, "check the snapshot name")
 	}
-	op, err := s.opts.Operations.Start("snapshot-create", t.opTarget(), false, func(ctx context.Context, r operation.Reporter) error {
-		defer release()
+	return claim.Start("snapshot-create", false, func(ctx context.Context, r operation.Reporter) error {
 		res, err := s.runCreate(ctx, t, p, r)
 		if err == nil {
 			r.SetResult(res)
 		}
 		return err
 	})
-	if err == nil {
-		s.busy.setOperation(t.key, op.ID)
-	}
-	return op, err
 }
 
 func (s *Service) runCreate(ctx context.Context, t target, p createPlan, r operation.Reporter) (CreateResult, error) {

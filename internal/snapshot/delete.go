@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"time"
 
 	"github.com/digitalocean/go-libvirt"
 
@@ -116,13 +115,13 @@ func (s *Service) Delete(hostName, uuid, name, scope string) (operation.Op, erro
 	if err != nil {
 		return operation.Op{}, err
 	}
-	release, err := s.busy.acquire(t.key, t.vm.Name, Busy{Kind: "delete", Snapshot: name, Since: time.Now()})
+	claim, err := s.opts.Operations.Claim(t.opTarget(), "snapshot-delete", name)
 	if err != nil {
 		return operation.Op{}, err
 	}
-	op, err := s.startDelete(t, name, scope, release)
+	op, err := s.startDelete(t, name, scope, claim)
 	if err != nil {
-		release()
+		claim.Release()
 	}
 	return op, err
 }
@@ -180,7 +179,7 @@ func (s *Service) readDeleteFacts(t target, name string) (deleteFacts, libvirt.D
 	return d, snap, nil
 }
 
-func (s *Service) startDelete(t target, name, scope string, release func()) (operation.Op, error) {
+func (s *Service) startDelete(t target, name, scope string, claim *operation.Claim) (operation.Op, error) {
 	d, snap, err := s.readDeleteFacts(t, name)
 	if err != nil {
 		return operation.Op{}, err
@@ -205,16 +204,11 @@ func (s *Service) startDelete(t target, name, scope string, release func()) (ope
 	case ScopeChildren:
 		total = len(d.descendants)
 	}
-	op, err := s.opts.Operations.Start("snapshot-delete", t.opTarget(), false, func(ctx context.Context, r operation.Reporter) error {
-		defer release()
+	return claim.Start("snapshot-delete", false, func(ctx context.Context, r operation.Reporter) error {
 		res, err := s.runDelete(t, snap, scope, total, r)
 		r.SetResult(res)
 		return err
 	})
-	if err == nil {
-		s.busy.setOperation(t.key, op.ID)
-	}
-	return op, err
 }
 
 // runDelete deletes what the scope names. Descendants are deleted leaves

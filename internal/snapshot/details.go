@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"time"
 
 	"github.com/digitalocean/go-libvirt"
 	"libvirt.org/go/libvirtxml"
@@ -262,11 +261,11 @@ func (s *Service) Edit(hostName, uuid, name string, req EditRequest) (Snapshot, 
 	if err != nil {
 		return Snapshot{}, err
 	}
-	release, err := s.busy.acquire(t.key, t.vm.Name, Busy{Kind: "edit", Snapshot: name, Since: time.Now()})
+	claim, err := s.opts.Operations.Claim(t.opTarget(), "snapshot-edit", name)
 	if err != nil {
 		return Snapshot{}, err
 	}
-	defer release()
+	defer claim.Release()
 	snap, err := s.lookup(t, name)
 	if err != nil {
 		return Snapshot{}, err

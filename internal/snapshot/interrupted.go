@@ -51,7 +51,7 @@ func (s *Service) recoverCreate(ctx context.Context, t *target, p createPlan, r 
 	if lost {
 		after := vmUntouched
 		if p.active {
-			after = s.afterInterruption(t, p.memory)
+			after = s.settleAfterInterruption(ctx, t, p.memory)
 		}
 		return none, interruptedCreate(t.vm.Name, p.name, after, callErr)
 	}
@@ -122,6 +122,31 @@ const (
 	vmStopped                        // shut off (libvirtd may kill a VM it cannot reconnect to)
 	vmStoppedByDaemon                // shut off by libvirtd when it restarted
 )
+
+// settleWait bounds how long an interrupted snapshot waits for the VM to
+// settle. After its restart libvirtd reconnects to QEMU, which may still be
+// writing the snapshot; when QEMU does not answer in time libvirtd stops it
+// (measured on a loaded 2-core host: 2 s after the link came back, while the
+// VM's job could not be read). Until then the VM is paused and busy, and
+// reporting "maybe paused" would be wrong a moment later.
+const settleWait = 20 * time.Second
+
+// settleAfterInterruption asks afterInterruption until the VM is in a state
+// that will last (running, resumed, shut off), or settleWait has passed.
+func (s *Service) settleAfterInterruption(ctx context.Context, t *target, memory bool) vmAfter {
+	deadline := time.Now().Add(settleWait)
+	for {
+		after := s.afterInterruption(t, memory)
+		if after != vmMaybePaused || time.Now().After(deadline) {
+			return after
+		}
+		select {
+		case <-ctx.Done():
+			return after
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
 
 // afterInterruption finds out what became of the VM, and resumes it if
 // the interrupted snapshot (with memory) left it paused.

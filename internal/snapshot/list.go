@@ -123,7 +123,7 @@ func (s *Service) List(ctx context.Context, hostName, uuid string, o ListOptions
 	if ferr != nil {
 		return List{}, ferr
 	}
-	busy := s.busy.get(t.key)
+	busy := busyOf(s.opts.Operations.Holding(t.opTarget()))
 	s.noticeOutside(t, fp, len(f.order), gen, busy != nil)
 
 	out := List{

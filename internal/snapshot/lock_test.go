@@ -2,61 +2,25 @@ package snapshot
 
 import (
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/kvm-manager/kvm-manager/internal/problem"
+	"github.com/kvm-manager/kvm-manager/internal/operation"
 )
 
-func TestBusyMap(t *testing.T) {
-	b := newBusyMap()
-	release, err := b.acquire("h/1", "vm1", Busy{Kind: "create", Snapshot: "s1", Since: time.Now()})
-	if err != nil {
-		t.Fatal(err)
+func TestBusyOf(t *testing.T) {
+	if busyOf(nil) != nil {
+		t.Fatal("a free VM shows as busy")
 	}
-	b.setOperation("h/1", "op42")
-	_, err = b.acquire("h/1", "vm1", Busy{Kind: "revert", Snapshot: "s0", Since: time.Now()})
-	p, ok := problem.As(err)
-	if !ok || p.Kind != problem.Conflict || p.Code != "snapshot_busy" || !strings.Contains(p.Message, `create of snapshot "s1"`) || !strings.Contains(p.Hint, "op42") {
-		t.Fatalf("second acquire = %v", err)
+	since := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	got := busyOf(&operation.Hold{Operation: "op1", Kind: "snapshot-revert", Subject: "s1", Since: since})
+	want := Busy{Operation: "op1", Kind: "revert", Snapshot: "s1", Since: since}
+	if got == nil || *got != want {
+		t.Fatalf("busyOf = %+v, want %+v", got, want)
 	}
-	// Another VM is not affected.
-	r2, err := b.acquire("h/2", "vm2", Busy{Kind: "delete"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r2()
-	if got := b.get("h/1"); got == nil || got.Operation != "op42" {
-		t.Fatalf("get = %+v", got)
-	}
-	release()
-	release() // twice is harmless
-	if b.get("h/1") != nil {
-		t.Fatal("still busy after release")
-	}
-	if _, err := b.acquire("h/1", "vm1", Busy{Kind: "edit"}); err != nil {
-		t.Fatalf("acquire after release: %v", err)
-	}
-}
-
-func TestBusyMapConcurrent(t *testing.T) {
-	b := newBusyMap()
-	var wins atomic.Int32
-	var wg sync.WaitGroup
-	for i := 0; i < 50; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if _, err := b.acquire("h/1", "vm1", Busy{Kind: "create"}); err == nil {
-				wins.Add(1)
-			}
-		}()
-	}
-	wg.Wait()
-	if wins.Load() != 1 {
-		t.Fatalf("%d of 50 concurrent acquires won, want exactly 1", wins.Load())
+	if got := busyOf(&operation.Hold{Kind: "vm-delete"}); got == nil || !strings.HasPrefix(got.Kind, "vm-") {
+		t.Fatalf("busyOf(vm-delete) = %+v", got)
 	}
 }
 

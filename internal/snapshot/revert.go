@@ -3,7 +3,6 @@ package snapshot
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/digitalocean/go-libvirt"
 
@@ -78,18 +77,18 @@ func (s *Service) Revert(hostName, uuid, name string, req RevertRequest) (operat
 	if err != nil {
 		return operation.Op{}, err
 	}
-	release, err := s.busy.acquire(t.key, t.vm.Name, Busy{Kind: "revert", Snapshot: name, Since: time.Now()})
+	claim, err := s.opts.Operations.Claim(t.opTarget(), "snapshot-revert", name)
 	if err != nil {
 		return operation.Op{}, err
 	}
-	op, err := s.startRevert(t, name, req, flags, release)
+	op, err := s.startRevert(t, name, req, flags, claim)
 	if err != nil {
-		release()
+		claim.Release()
 	}
 	return op, err
 }
 
-func (s *Service) startRevert(t target, name string, req RevertRequest, flags uint32, release func()) (operation.Op, error) {
+func (s *Service) startRevert(t target, name string, req RevertRequest, flags uint32, claim *operation.Claim) (operation.Op, error) {
 	snap, err := s.lookup(t, name)
 	if err != nil {
 		return operation.Op{}, err
@@ -129,18 +128,13 @@ func (s *Service) startRevert(t target, name string, req RevertRequest, flags ui
 			fmt.Sprintf("reverting running VM %q to %q needs confirmation: %s", t.vm.Name, name, impact.Message),
 			`send "confirm": true to revert anyway`)
 	}
-	op, err := s.opts.Operations.Start("snapshot-revert", t.opTarget(), false, func(ctx context.Context, r operation.Reporter) error {
-		defer release()
+	return claim.Start("snapshot-revert", false, func(ctx context.Context, r operation.Reporter) error {
 		res, err := s.runRevert(t, snap, flags, impact, req.Force, active, r)
 		if err == nil {
 			r.SetResult(res)
 		}
 		return err
 	})
-	if err == nil {
-		s.busy.setOperation(t.key, op.ID)
-	}
-	return op, err
 }
 
 func (s *Service) runRevert(t target, snap libvirt.DomainSnapshot, flags uint32, impact Impact, forced, active bool, r operation.Reporter) (RevertResult, error) {

@@ -45,9 +45,11 @@ type VMs interface {
 	Refresh(l *libvirt.Libvirt, host, uuid string) (inventory.VM, error)
 }
 
-// Operations starts background work.
+// Operations holds VMs for exclusive work and runs that work in the
+// background (operation.Manager).
 type Operations interface {
-	Start(kind string, target operation.Target, mayCancel bool, fn operation.Func) (operation.Op, error)
+	Claim(t operation.Target, kind, subject string) (*operation.Claim, error)
+	Holding(t operation.Target) *operation.Hold
 }
 
 // Bus is where snapshot events are published and VM events are watched.
@@ -82,7 +84,6 @@ type Options struct {
 type Service struct {
 	opts  Options
 	log   *slog.Logger
-	busy  *busyMap
 	cache *summaryCache
 	shots shotStore
 
@@ -109,7 +110,7 @@ func New(opts Options) *Service {
 	if opts.ProgressInterval == 0 {
 		opts.ProgressInterval = time.Second
 	}
-	s := &Service{opts: opts, log: opts.Logger, busy: newBusyMap(), cache: newSummaryCache(),
+	s := &Service{opts: opts, log: opts.Logger, cache: newSummaryCache(),
 		counts: map[string]int{}, prints: map[string]uint64{}, gens: map[string]uint64{}, shooting: map[string]chan struct{}{}}
 	if opts.DataDir != "" && opts.Screens != nil {
 		s.shots.dir = filepath.Join(opts.DataDir, "snapshots")

@@ -9,6 +9,7 @@ import (
 
 	"github.com/kvm-manager/kvm-manager/internal/event"
 	"github.com/kvm-manager/kvm-manager/internal/host"
+	"github.com/kvm-manager/kvm-manager/internal/operation"
 )
 
 // vmEvent is the part of a "vm" or "vm-removed" event the watcher reads.
@@ -78,7 +79,9 @@ func (s *Service) watch(ctx context.Context, sub *event.Subscription) {
 // noticeCount compares a VM's snapshot count with the last one seen.
 func (s *Service) noticeCount(v vmEvent, n int) {
 	key := vmKey(v.Host, v.UUID)
-	busy := s.busy.get(key) != nil
+	// Work of ours on the VM (a snapshot operation, the VM being deleted)
+	// changes the count; only changes while it is free came from outside.
+	busy := s.opts.Operations.Holding(operation.Target{Host: v.Host, UUID: v.UUID}) != nil
 	s.mu.Lock()
 	old, known := s.counts[key]
 	if !busy {

@@ -665,7 +665,23 @@ func TestSnapshotConcurrentOperations(t *testing.T) {
 	if l := snapList(t, g.UUID); l.Busy != nil && l.Busy.Operation != op.ID {
 		t.Errorf("busy = %+v, want operation %s", l.Busy, op.ID)
 	}
-	waitOp(t, op.ID, 120*time.Second)
+	// Deleting the VM is refused while the snapshot runs (one per-VM hold
+	// for all long work), and the VM and the snapshot come through whole.
+	st, b := api("DELETE", "/api/v1/hosts/local/vms/"+g.UUID, map[string]any{"snapshots": "delete", "force": true})
+	var e snapErrJSON
+	if st != 409 || json.Unmarshal(b, &e) != nil || e.Error.Code != "snapshot_busy" || !strings.Contains(e.Error.Hint, op.ID) {
+		t.Errorf("delete during a snapshot: %d %s, want 409 snapshot_busy naming %s", st, b, op.ID)
+	}
+	var during opJSON
+	if st, b := apiJSON("GET", "/api/v1/operations/"+op.ID, nil, &during); st != 200 || during.State != "running" {
+		t.Errorf("the snapshot had ended before the delete was tried (%d %s): the refusal proves nothing", st, b)
+	}
+	if done := waitOp(t, op.ID, 120*time.Second); done.State != "succeeded" {
+		t.Fatalf("snapshot four: %+v", done.Error)
+	}
+	if st, _ := api("GET", "/api/v1/hosts/local/vms/"+g.UUID, nil); st != 200 {
+		t.Fatalf("VM gone after a refused delete: %d", st)
+	}
 
 	virsh(t, "destroy", g.Name)
 	out, err := exec.Command("qemu-img", "check", testguest.DataDiskPath(guestDir, g.Name)).CombinedOutput()
