@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/bcrypt"
@@ -130,4 +131,78 @@ func VerifyPassword(hash, password string) bool {
 	}
 	key := argon2.IDKey([]byte(password), a.salt, a.time, a.memory, a.threads, uint32(len(a.key)))
 	return subtle.ConstantTimeCompare(key, a.key) == 1
+}
+
+// hashCost names a hash's algorithm and work parameters: two hashes of
+// equal cost take the same time to verify whatever the password.
+func hashCost(h string) string {
+	if strings.HasPrefix(h, "$2") {
+		c, _ := bcrypt.Cost([]byte(h))
+		return "bcrypt:" + strconv.Itoa(c)
+	}
+	a, err := parseArgon(h)
+	if err != nil {
+		return ""
+	}
+	return fmt.Sprintf("argon2id:%d,%d,%d,%d", a.memory, a.time, a.threads, len(a.key))
+}
+
+// hashLike returns a hash of a random password made with the same
+// algorithm and parameters as h, so that verifying against it costs what
+// verifying against h does.
+func hashLike(h string) (string, error) {
+	pw := []byte(randomString(16))
+	if strings.HasPrefix(h, "$2") {
+		c, err := bcrypt.Cost([]byte(h))
+		if err != nil {
+			return "", err
+		}
+		d, err := bcrypt.GenerateFromPassword(pw, c)
+		return string(d), err
+	}
+	a, err := parseArgon(h)
+	if err != nil {
+		return "", err
+	}
+	salt := make([]byte, len(a.salt))
+	if _, err := rand.Read(salt); err != nil {
+		return "", fmt.Errorf("read random salt: %w", err)
+	}
+	key := argon2.IDKey(pw, salt, a.time, a.memory, a.threads, uint32(len(a.key)))
+	enc := base64.RawStdEncoding
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
+		argon2.Version, a.memory, a.time, a.threads, enc.EncodeToString(salt), enc.EncodeToString(key)), nil
+}
+
+// slowestDummy returns a hash as expensive to verify as the slowest of
+// hashes, for unknown user names: a login with a name that does not exist
+// then takes as long as a wrong password for the slowest user, so timing
+// does not tell which names exist. Costs of different algorithms cannot be
+// compared on paper, so when hashes differ in cost each kind is timed once
+// (a few hundred milliseconds at start).
+func slowestDummy(hashes []string) (string, error) {
+	var kinds []string
+	seen := map[string]bool{}
+	for _, h := range hashes {
+		if k := hashCost(h); k != "" && !seen[k] {
+			seen[k] = true
+			kinds = append(kinds, h)
+		}
+	}
+	best, bestTime := "", time.Duration(-1)
+	for _, h := range kinds {
+		d, err := hashLike(h)
+		if err != nil {
+			return "", err
+		}
+		if len(kinds) == 1 {
+			return d, nil
+		}
+		start := time.Now()
+		VerifyPassword(d, "x")
+		if took := time.Since(start); took > bestTime {
+			best, bestTime = d, took
+		}
+	}
+	return best, nil
 }
