@@ -70,6 +70,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	authMgr, err := auth.New(auth.Options{
 		Token: token, Users: cfg.Users, StorePath: filepath.Join(cfg.DataDir, "sessions.json"),
 		SessionTTL: cfg.SessionTTL.Duration, IdleTimeout: cfg.SessionIdle.Duration, SecureCookies: cfg.TLS(),
+		MaxSessionsPerUser: cfg.MaxSessionsPerUser,
 	})
 	if err != nil {
 		return err
