@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -132,10 +133,24 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// safeNext keeps redirects on this site: only absolute paths, no scheme or
-// protocol-relative URLs.
+// safeNext keeps redirects on this site: next must be a path on this
+// origin. Browsers forgive a lot in a Location header (they drop tabs and
+// newlines, read a backslash as a slash), so anything unusual falls back to
+// "/": characters other than printable ASCII (controls, spaces, anything
+// non-ASCII must come percent-encoded), backslashes anywhere, a second
+// leading slash, and anything that parses with a scheme or a host.
 func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	if next == "" || len(next) > 2048 || next[0] != '/' || strings.HasPrefix(next, "//") {
+		return "/"
+	}
+	for i := 0; i < len(next); i++ {
+		if c := next[i]; c <= ' ' || c >= 0x7f || c == '\\' {
+			return "/"
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || !strings.HasPrefix(u.Path, "/") ||
+		strings.HasPrefix(u.Path, "//") {
 		return "/"
 	}
 	return next
