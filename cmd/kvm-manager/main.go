@@ -75,6 +75,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if len(cfg.Users) > 0 {
+		// Unknown names cost the slowest configured hash: this says which.
+		log.Info("password users", "count", len(cfg.Users), "unknownNamesCheckedAs", authMgr.UnknownUserCost())
+	}
 	auditLog, err := audit.Open(audit.Options{Path: filepath.Join(cfg.DataDir, "audit.log"), Logger: log})
 	if err != nil {
 		return err

@@ -202,6 +202,11 @@ func New(opts Options) (*Manager, error) {
 	return m, nil
 }
 
+// UnknownUserCost names the algorithm and parameters of the hash that
+// unknown user names are checked against ("bcrypt:12",
+// "argon2id:65536,3,2,32"), or "" without users: the start log shows it.
+func (m *Manager) UnknownUserCost() string { return hashCost(m.dummyHash) }
+
 // ValidUserName checks a configured user name: 1 to 64 of a-z, 0-9, '.',
 // '_', '-', starting with a letter or digit; "token" is reserved for the
 // API token.
