@@ -309,15 +309,17 @@ func TestAttackAuthOpenRedirect(t *testing.T) {
 		"//evil.example", "/%09%09/evil.example/x?y", "https://evil.example/", "/%20/evil.example", "/%C2%A0/evil.example",
 		"/\\evil.example", "/.%09/evil.example", "%09//evil.example",
 	} {
-		c := fromAddr(t, "127.0.0.6")
-		res, err := c.Get(s.URL + "/login?token=" + url.QueryEscape(s.Token) + "&next=" + next)
+		// The transport itself: http.Client refuses to parse a Location
+		// with control characters, and a browser would not.
+		req, _ := http.NewRequest("GET", s.URL+"/login?token="+url.QueryEscape(s.Token)+"&next="+next, nil)
+		res, err := fromAddr(t, "127.0.0.6").Transport.RoundTrip(req)
 		if err != nil {
 			t.Fatal(err)
 		}
 		res.Body.Close()
 		loc := res.Header.Get("Location")
 		if res.StatusCode != 303 || !sameOriginAfterBrowser(base, loc) || strings.ContainsFunc(loc, func(r rune) bool { return r <= ' ' || r > '~' }) {
-			t.Errorf("next=%s: %d Location %q leads off-site", next, res.StatusCode, loc)
+			t.Errorf("next=%s: %d Location %q is not a plain same-origin path (a browser may leave the site)", next, res.StatusCode, loc)
 		}
 	}
 	// A real path is kept.
