@@ -1,8 +1,10 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -116,7 +118,13 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) error {
 			noteOf(r).err = err
 			p, _ := problem.As(err)
 			if s.assets == nil {
-				s.noUIPage(w, http.StatusUnauthorized, p.Message+". "+p.Hint)
+				status := http.StatusUnauthorized
+				var th *auth.Throttled
+				if errors.As(err, &th) {
+					status = http.StatusTooManyRequests
+					w.Header().Set("Retry-After", strconv.Itoa(max(int(th.RetryAfter.Seconds()+0.999), 1)))
+				}
+				s.noUIPage(w, status, p.Message+". "+p.Hint)
 				return nil
 			}
 			http.Redirect(w, r, "/login?error="+p.Code, http.StatusSeeOther)
