@@ -70,9 +70,14 @@ func run(args []string, stdout, stderr io.Writer) error {
 	authMgr, err := auth.New(auth.Options{
 		Token: token, Users: cfg.Users, StorePath: filepath.Join(cfg.DataDir, "sessions.json"),
 		SessionTTL: cfg.SessionTTL.Duration, IdleTimeout: cfg.SessionIdle.Duration, SecureCookies: cfg.TLS(),
+		MaxSessionsPerUser: cfg.MaxSessionsPerUser,
 	})
 	if err != nil {
 		return err
+	}
+	if len(cfg.Users) > 0 {
+		// Unknown names cost the slowest configured hash: this says which.
+		log.Info("password users", "count", len(cfg.Users), "unknownNamesCheckedAs", authMgr.UnknownUserCost())
 	}
 	auditLog, err := audit.Open(audit.Options{Path: filepath.Join(cfg.DataDir, "audit.log"), Logger: log})
 	if err != nil {

@@ -164,7 +164,7 @@ func (s *Server) wrap(rt Route) http.Handler {
 		var p auth.Principal
 		if rt.Role != public {
 			var err error
-			p, err = s.opts.Auth.Authorize(r)
+			p, err = s.opts.Auth.Authorize(r, s.clientAddr(r))
 			if err == nil && p.Role < rt.Role {
 				err = auth.RoleError(p.Role, rt.Role)
 			}

@@ -1,7 +1,10 @@
 package api
 
 import (
+	"errors"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -115,7 +118,13 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) error {
 			noteOf(r).err = err
 			p, _ := problem.As(err)
 			if s.assets == nil {
-				s.noUIPage(w, http.StatusUnauthorized, p.Message+". "+p.Hint)
+				status := http.StatusUnauthorized
+				var th *auth.Throttled
+				if errors.As(err, &th) {
+					status = http.StatusTooManyRequests
+					w.Header().Set("Retry-After", strconv.Itoa(max(int(th.RetryAfter.Seconds()+0.999), 1)))
+				}
+				s.noUIPage(w, status, p.Message+". "+p.Hint)
 				return nil
 			}
 			http.Redirect(w, r, "/login?error="+p.Code, http.StatusSeeOther)
@@ -132,10 +141,24 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// safeNext keeps redirects on this site: only absolute paths, no scheme or
-// protocol-relative URLs.
+// safeNext keeps redirects on this site: next must be a path on this
+// origin. Browsers forgive a lot in a Location header (they drop tabs and
+// newlines, read a backslash as a slash), so anything unusual falls back to
+// "/": characters other than printable ASCII (controls, spaces, anything
+// non-ASCII must come percent-encoded), backslashes anywhere, a second
+// leading slash, and anything that parses with a scheme or a host.
 func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	if next == "" || len(next) > 2048 || next[0] != '/' || strings.HasPrefix(next, "//") {
+		return "/"
+	}
+	for i := 0; i < len(next); i++ {
+		if c := next[i]; c <= ' ' || c >= 0x7f || c == '\\' {
+			return "/"
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || !strings.HasPrefix(u.Path, "/") ||
+		strings.HasPrefix(u.Path, "//") {
 		return "/"
 	}
 	return next

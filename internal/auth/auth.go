@@ -58,7 +58,15 @@ type Options struct {
 	// restart does not log browsers out. Only hashes of session ids are
 	// written; a session ends when its user's password or the token changes.
 	StorePath string
+	// MaxSessionsPerUser caps each user's sessions (default
+	// DefaultMaxSessionsPerUser); a login beyond it ends the user's oldest.
+	MaxSessionsPerUser int
 }
+
+// DefaultMaxSessionsPerUser is how many sessions a user may have unless
+// configured otherwise: enough for every browser and device of a person,
+// few enough that the session store stays small.
+const DefaultMaxSessionsPerUser = 20
 
 // Session is one browser login.
 type Session struct {
@@ -113,9 +121,27 @@ type Manager struct {
 
 	mu       sync.Mutex
 	sessions map[[32]byte]*Session // by hash of the session id
-	savedAt  time.Time
-	dirty    bool
+	// ended remembers sessions ended by the cap on sessions per user, until
+	// they would have expired, so that their next request can say why.
+	ended   map[[32]byte]endedSession
+	savedAt time.Time
+	changes uint64 // counts changes to sessions; see persist
+
+	saveMu  sync.Mutex // one store write at a time
+	written uint64     // changes that the store holds (under saveMu)
+	// write replaces the store file with data; tests may slow it down.
+	write func(path string, data []byte) error
 }
+
+// endedSession is a session the cap ended.
+type endedSession struct {
+	user    string
+	expires time.Time
+}
+
+// maxEnded bounds the memory of sessions ended by the cap. Forgetting one
+// costs only the reason in its error message.
+const maxEnded = 4096
 
 // New returns a Manager, or an error when the token is too weak or a user
 // is configured wrongly.
@@ -133,9 +159,16 @@ func New(opts Options) (*Manager, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.MaxSessionsPerUser == 0 {
+		opts.MaxSessionsPerUser = DefaultMaxSessionsPerUser
+	}
+	if opts.MaxSessionsPerUser < 1 {
+		return nil, fmt.Errorf("at most %d sessions per user: allow at least one", opts.MaxSessionsPerUser)
+	}
 	m := &Manager{
 		opts: opts, tokenHash: sha256.Sum256([]byte(opts.Token)), users: make(map[string]User),
 		hashing: make(chan struct{}, 2), limit: newLimiter(), sessions: make(map[[32]byte]*Session),
+		ended: make(map[[32]byte]endedSession), write: writeFileAtomic,
 	}
 	for _, u := range opts.Users {
 		if err := ValidUserName(u.Name); err != nil {
@@ -153,7 +186,11 @@ func New(opts Options) (*Manager, error) {
 		m.users[u.Name] = u
 	}
 	if len(m.users) > 0 {
-		h, err := HashPassword(randomString(16))
+		hashes := make([]string, 0, len(m.users))
+		for _, u := range opts.Users {
+			hashes = append(hashes, u.PasswordHash)
+		}
+		h, err := slowestDummy(hashes)
 		if err != nil {
 			return nil, err
 		}
@@ -164,6 +201,11 @@ func New(opts Options) (*Manager, error) {
 	}
 	return m, nil
 }
+
+// UnknownUserCost names the algorithm and parameters of the hash that
+// unknown user names are checked against ("bcrypt:12",
+// "argon2id:65536,3,2,32"), or "" without users: the start log shows it.
+func (m *Manager) UnknownUserCost() string { return hashCost(m.dummyHash) }
 
 // ValidUserName checks a configured user name: 1 to 64 of a-z, 0-9, '.',
 // '_', '-', starting with a letter or digit; "token" is reserved for the
@@ -216,6 +258,14 @@ var ErrCSRF = problem.New(problem.Forbidden, "csrf_failed",
 var ErrOrigin = problem.New(problem.Forbidden, "origin_mismatch",
 	"the request comes from another web origin", "open KVM Manager at its own address")
 
+// SessionLimitError is returned for a session that was ended because its
+// user started more sessions than allowed: the web UI shows why.
+func SessionLimitError(user string, limit int) error {
+	return problem.New(problem.Unauthorized, "session_limit",
+		fmt.Sprintf("this session was ended because %s started more than %d sessions (the oldest end first)", user, limit),
+		"log in again; end sessions you no longer use under Sessions, or log out when done")
+}
+
 // ErrNoSession is returned when a session to revoke does not exist.
 var ErrNoSession = problem.New(problem.NotFound, "no_such_session",
 	"there is no such session (it may have ended already)", "reload the list of sessions")
@@ -227,18 +277,26 @@ func RoleError(have, need Role) error {
 		"ask an admin to give your user the "+need.String()+" role")
 }
 
-// Throttled is returned when a client has failed to log in too often. The
-// API turns RetryAfter into a Retry-After header.
+// Throttled is returned when a client has failed to log in, or presented a
+// wrong API token, too often. The API turns RetryAfter into a Retry-After
+// header.
 type Throttled struct {
 	RetryAfter time.Duration
+	// Token says that the refused credential is the API token.
+	Token bool
 }
 
 func (t *Throttled) Error() string { return t.problem().Error() }
 
 func (t *Throttled) problem() *problem.Error {
-	secs := int(t.RetryAfter.Round(time.Second).Seconds())
+	secs := max(int(t.RetryAfter.Round(time.Second).Seconds()), 1)
+	if t.Token {
+		return problem.New(problem.TooMany, "too_many_attempts",
+			fmt.Sprintf("too many wrong API tokens or failed logins from your address: wait %d seconds before trying again", secs),
+			"use the token from the login URL that KVM Manager printed, or the value of KVM_MANAGER_TOKEN")
+	}
 	return problem.New(problem.TooMany, "too_many_attempts",
-		fmt.Sprintf("too many failed logins from your address: wait %d seconds before trying again", max(secs, 1)),
+		fmt.Sprintf("too many failed logins from your address: wait %d seconds before trying again", secs),
 		"check the user name and password; an admin can reset a password with kvm-manager hash-password")
 }
 
@@ -275,18 +333,14 @@ type Credentials struct {
 }
 
 // Login checks the credentials and starts a session for client (its
-// address, for throttling and the session list).
+// address, for throttling and the session list). When the user already has
+// as many sessions as allowed, the oldest ends.
 func (m *Manager) Login(c Credentials, client, userAgent string) (*Session, error) {
-	now := m.opts.Now()
-	if d := m.limit.wait(client, now); d > 0 {
-		return nil, &Throttled{RetryAfter: d}
-	}
-	user, role, err := m.check(c)
+	user, role, err := m.checkThrottled(c, client)
 	if err != nil {
-		m.limit.fail(client, now)
 		return nil, err
 	}
-	m.limit.succeed(client)
+	now := m.opts.Now()
 	cred, _ := m.credentialID(user)
 	s := &Session{
 		ID: randomString(32), CSRF: randomString(32), User: user, Role: role,
@@ -294,17 +348,79 @@ func (m *Manager) Login(c Credentials, client, userAgent string) (*Session, erro
 	}
 	s.key = sessionKey(s.ID)
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	m.gcLocked(now)
+	m.capLocked(user, m.opts.MaxSessionsPerUser-1, now)
 	stored := *s
 	stored.ID = "" // only the hash is kept
 	m.startLocked(&stored)
 	m.sessions[s.key] = &stored
 	s.ctx = stored.ctx
+	m.changes++
+	m.mu.Unlock()
 	// If the store cannot be written (disk full), the session still works;
 	// it just does not survive a restart.
-	_ = m.saveLocked(now)
+	_ = m.persist()
 	return s, nil
+}
+
+// checkThrottled checks the credentials within the throttle: password
+// checks reserve an attempt first, so concurrent guesses cannot exceed it.
+func (m *Manager) checkThrottled(c Credentials, client string) (string, Role, error) {
+	if c.Username == "" && c.Password == "" {
+		ok := m.tokenOK(c.Token)
+		if d := m.limit.check(TokenUser, client, ok, m.opts.Now()); d > 0 {
+			return "", 0, &Throttled{RetryAfter: d, Token: true}
+		}
+		if !ok {
+			return "", 0, ErrBadToken
+		}
+		return TokenUser, Admin, nil
+	}
+	a, d := m.limit.begin(c.Username, client, m.opts.Now())
+	if d > 0 {
+		return "", 0, &Throttled{RetryAfter: d}
+	}
+	user, role, err := m.check(c)
+	a.done(err == nil, m.opts.Now())
+	return user, role, err
+}
+
+// capLocked ends user's oldest sessions until at most keep are left, and
+// remembers them so that their next request can say why.
+func (m *Manager) capLocked(user string, keep int, now time.Time) {
+	var mine []*Session
+	for _, s := range m.sessions {
+		if s.User == user {
+			mine = append(mine, s)
+		}
+	}
+	if len(mine) <= keep {
+		return
+	}
+	sort.Slice(mine, func(i, j int) bool { return mine[i].Created.Before(mine[j].Created) })
+	for _, s := range mine[:len(mine)-keep] {
+		m.removeLocked(s.key)
+		m.noteEndedLocked(s, now)
+	}
+}
+
+// noteEndedLocked remembers a session the cap ended, within maxEnded:
+// expired entries go first, then any.
+func (m *Manager) noteEndedLocked(s *Session, now time.Time) {
+	if len(m.ended) >= maxEnded {
+		for k, e := range m.ended {
+			if !now.Before(e.expires) {
+				delete(m.ended, k)
+			}
+		}
+		for k := range m.ended {
+			if len(m.ended) < maxEnded {
+				break
+			}
+			delete(m.ended, k)
+		}
+	}
+	m.ended[s.key] = endedSession{user: s.User, expires: m.ExpiresAt(s)}
 }
 
 func clipUA(ua string) string {
@@ -314,14 +430,8 @@ func clipUA(ua string) string {
 	return ua
 }
 
-// check returns who the credentials belong to.
+// check returns who a user name and password belong to.
 func (m *Manager) check(c Credentials) (string, Role, error) {
-	if c.Username == "" && c.Password == "" {
-		if !m.tokenOK(c.Token) {
-			return "", 0, ErrBadToken
-		}
-		return TokenUser, Admin, nil
-	}
 	if c.Token != "" {
 		return "", 0, ErrBadCredentials
 	}
@@ -358,9 +468,10 @@ func (m *Manager) removeLocked(key [32]byte) {
 // Logout ends the session with the given id.
 func (m *Manager) Logout(id string) {
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	m.removeLocked(sessionKey(id))
-	_ = m.saveLocked(m.opts.Now()) // a failed save leaves the session only in the file, and it expires there
+	m.changes++
+	m.mu.Unlock()
+	_ = m.persist() // a failed save leaves the session only in the file, and it expires there
 }
 
 // SessionInfo describes a session in the session list.
@@ -414,28 +525,38 @@ func (m *Manager) Sessions(p Principal) []SessionInfo {
 // that ended, for the audit log.
 func (m *Manager) Revoke(p Principal, id string) (SessionInfo, error) {
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	for k, s := range m.sessions {
 		if s.PublicID() != id {
 			continue
 		}
 		if s.User != p.User && p.Role < Admin {
+			m.mu.Unlock()
 			return SessionInfo{}, RoleError(p.Role, Admin)
 		}
 		info := SessionInfo{ID: id, User: s.User, Role: s.Role, Client: s.Client}
 		m.removeLocked(k)
-		_ = m.saveLocked(m.opts.Now())
+		m.changes++
+		m.mu.Unlock()
+		_ = m.persist()
 		return info, nil
 	}
+	m.mu.Unlock()
 	return SessionInfo{}, ErrNoSession
 }
 
-// Authenticate returns the caller of r: a bearer token, or a live session
-// cookie. It does not check CSRF; see Authorize.
-func (m *Manager) Authenticate(r *http.Request) (Principal, error) {
+// Authenticate returns the caller of r, which comes from client (its
+// address): a bearer token, or a live session cookie. Wrong bearer tokens
+// are throttled per address like failed logins; while an address is locked
+// out, no token from it is looked at, valid or not. It does not check
+// CSRF; see Authorize.
+func (m *Manager) Authenticate(r *http.Request, client string) (Principal, error) {
 	if h := r.Header.Get("Authorization"); h != "" {
 		scheme, tok, ok := strings.Cut(h, " ")
-		if !ok || !strings.EqualFold(scheme, "Bearer") || !m.tokenOK(strings.TrimSpace(tok)) {
+		good := ok && strings.EqualFold(scheme, "Bearer") && m.tokenOK(strings.TrimSpace(tok))
+		if d := m.limit.check(TokenUser, client, good, m.opts.Now()); d > 0 {
+			return Principal{}, &Throttled{RetryAfter: d, Token: true}
+		}
+		if !good {
 			return Principal{}, ErrBadToken
 		}
 		return Principal{User: TokenUser, Role: Admin}, nil
@@ -447,26 +568,36 @@ func (m *Manager) Authenticate(r *http.Request) (Principal, error) {
 	now := m.opts.Now()
 	key := sessionKey(c.Value)
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	s, ok := m.sessions[key]
 	if !ok || m.expiredLocked(s, now) {
 		m.removeLocked(key)
+		e, capped := m.ended[key]
+		m.mu.Unlock()
+		if capped && now.Before(e.expires) {
+			return Principal{}, SessionLimitError(e.user, m.opts.MaxSessionsPerUser)
+		}
 		return Principal{}, ErrUnauthenticated
 	}
 	s.LastSeen = now
-	m.dirty = true
-	if now.Sub(m.savedAt) > time.Minute {
-		_ = m.saveLocked(now) // idle times are approximate to a minute across restarts
+	m.changes++
+	save := now.Sub(m.savedAt) > time.Minute
+	if save {
+		m.savedAt = now // one request a minute writes
 	}
 	cp := *s
+	m.mu.Unlock()
+	if save {
+		_ = m.persist() // idle times are approximate to a minute across restarts
+	}
 	cp.ID = c.Value
-	return Principal{User: s.User, Role: s.Role, Session: &cp}, nil
+	return Principal{User: cp.User, Role: cp.Role, Session: &cp}, nil
 }
 
-// Authorize authenticates r and, for cookie sessions, checks that
-// state-changing requests come from our own origin with the CSRF token.
-func (m *Manager) Authorize(r *http.Request) (Principal, error) {
-	p, err := m.Authenticate(r)
+// Authorize authenticates r (from client, its address) and, for cookie
+// sessions, checks that state-changing requests come from our own origin
+// with the CSRF token.
+func (m *Manager) Authorize(r *http.Request, client string) (Principal, error) {
+	p, err := m.Authenticate(r, client)
 	if err != nil {
 		return p, err
 	}
@@ -504,14 +635,7 @@ func (m *Manager) expiredLocked(s *Session, now time.Time) bool {
 }
 
 // Flush writes pending session changes (last-seen times) to the store.
-func (m *Manager) Flush() error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if !m.dirty {
-		return nil
-	}
-	return m.saveLocked(m.opts.Now())
-}
+func (m *Manager) Flush() error { return m.persist() }
 
 func (m *Manager) gcLocked(now time.Time) {
 	for k, s := range m.sessions {

@@ -40,19 +40,19 @@ func TestBearer(t *testing.T) {
 	m := newMgr(t, &now)
 	r := httptest.NewRequest("POST", "/api/v1/vms", nil)
 	r.Header.Set("Authorization", "Bearer "+tok)
-	if p, err := m.Authorize(r); err != nil || p.Session != nil {
+	if p, err := m.Authorize(r, "c"); err != nil || p.Session != nil {
 		t.Fatalf("bearer: %+v %v", p, err)
 	}
 	r.Header.Set("Authorization", "Bearer "+tok+"x")
-	if _, err := m.Authorize(r); code(err) != "invalid_token" {
+	if _, err := m.Authorize(r, "c"); code(err) != "invalid_token" {
 		t.Fatalf("wrong bearer: %v", err)
 	}
 	r.Header.Set("Authorization", "Basic "+tok)
-	if _, err := m.Authorize(r); code(err) != "invalid_token" {
+	if _, err := m.Authorize(r, "c"); code(err) != "invalid_token" {
 		t.Fatalf("basic scheme: %v", err)
 	}
 	r.Header.Del("Authorization")
-	if _, err := m.Authorize(r); code(err) != "unauthenticated" {
+	if _, err := m.Authorize(r, "c"); code(err) != "unauthenticated" {
 		t.Fatalf("no credentials: %v", err)
 	}
 }
@@ -84,30 +84,30 @@ func TestSessionCSRFOriginAndExpiry(t *testing.T) {
 		}
 		return r
 	}
-	if _, err := m.Authorize(req("GET", "", "")); err != nil {
+	if _, err := m.Authorize(req("GET", "", ""), "c"); err != nil {
 		t.Fatalf("GET with session: %v", err)
 	}
-	if _, err := m.Authorize(req("POST", "", "")); code(err) != "csrf_failed" {
+	if _, err := m.Authorize(req("POST", "", ""), "c"); code(err) != "csrf_failed" {
 		t.Fatalf("POST without CSRF: %v", err)
 	}
-	if _, err := m.Authorize(req("POST", "wrong", "")); code(err) != "csrf_failed" {
+	if _, err := m.Authorize(req("POST", "wrong", ""), "c"); code(err) != "csrf_failed" {
 		t.Fatalf("POST with wrong CSRF: %v", err)
 	}
-	if _, err := m.Authorize(req("POST", s.CSRF, "http://evil.example")); code(err) != "origin_mismatch" {
+	if _, err := m.Authorize(req("POST", s.CSRF, "http://evil.example"), "c"); code(err) != "origin_mismatch" {
 		t.Fatalf("POST from foreign origin: %v", err)
 	}
-	if _, err := m.Authorize(req("POST", s.CSRF, "http://127.0.0.1:8080")); err != nil {
+	if _, err := m.Authorize(req("POST", s.CSRF, "http://127.0.0.1:8080"), "c"); err != nil {
 		t.Fatalf("POST with CSRF from own origin: %v", err)
 	}
 	now = now.Add(3 * time.Hour) // beyond the idle timeout
-	if _, err := m.Authorize(req("GET", "", "")); code(err) != "unauthenticated" {
+	if _, err := m.Authorize(req("GET", "", ""), "c"); code(err) != "unauthenticated" {
 		t.Fatalf("idle session still valid: %v", err)
 	}
 	s2, _ := m.Login(Credentials{Token: tok}, "c", "")
 	m.Logout(s2.ID)
 	r := httptest.NewRequest("GET", "/", nil)
 	r.AddCookie(&http.Cookie{Name: CookieName, Value: s2.ID})
-	if _, err := m.Authorize(r); code(err) != "unauthenticated" {
+	if _, err := m.Authorize(r, "c"); code(err) != "unauthenticated" {
 		t.Fatalf("session valid after logout: %v", err)
 	}
 }
@@ -130,7 +130,7 @@ func TestSessionsSurviveRestartButNotATokenChange(t *testing.T) {
 	req := func(m *Manager, id string) error {
 		r := httptest.NewRequest("GET", "/", nil)
 		r.AddCookie(&http.Cookie{Name: CookieName, Value: id})
-		_, err := m.Authorize(r)
+		_, err := m.Authorize(r, "c")
 		return err
 	}
 	m2, err := New(Options{Token: tok, StorePath: store, Now: func() time.Time { return now }})

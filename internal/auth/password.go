@@ -6,8 +6,10 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/bcrypt"
@@ -130,4 +132,94 @@ func VerifyPassword(hash, password string) bool {
 	}
 	key := argon2.IDKey([]byte(password), a.salt, a.time, a.memory, a.threads, uint32(len(a.key)))
 	return subtle.ConstantTimeCompare(key, a.key) == 1
+}
+
+// hashCost names a hash's algorithm and work parameters: two hashes of
+// equal cost take the same time to verify whatever the password.
+func hashCost(h string) string {
+	if strings.HasPrefix(h, "$2") {
+		c, _ := bcrypt.Cost([]byte(h))
+		return "bcrypt:" + strconv.Itoa(c)
+	}
+	a, err := parseArgon(h)
+	if err != nil {
+		return ""
+	}
+	return fmt.Sprintf("argon2id:%d,%d,%d,%d", a.memory, a.time, a.threads, len(a.key))
+}
+
+// hashLike returns a hash of a random password made with the same
+// algorithm and parameters as h, so that verifying against it costs what
+// verifying against h does.
+func hashLike(h string) (string, error) {
+	pw := []byte(randomString(16))
+	if strings.HasPrefix(h, "$2") {
+		c, err := bcrypt.Cost([]byte(h))
+		if err != nil {
+			return "", err
+		}
+		d, err := bcrypt.GenerateFromPassword(pw, c)
+		return string(d), err
+	}
+	a, err := parseArgon(h)
+	if err != nil {
+		return "", err
+	}
+	salt := make([]byte, len(a.salt))
+	if _, err := rand.Read(salt); err != nil {
+		return "", fmt.Errorf("read random salt: %w", err)
+	}
+	key := argon2.IDKey(pw, salt, a.time, a.memory, a.threads, uint32(len(a.key)))
+	enc := base64.RawStdEncoding
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
+		argon2.Version, a.memory, a.time, a.threads, enc.EncodeToString(salt), enc.EncodeToString(key)), nil
+}
+
+// slowestDummy returns a hash as expensive to verify as the slowest of
+// hashes, for unknown user names: a login with a name that does not exist
+// then takes as long as a wrong password for the slowest user, so timing
+// does not tell which names exist. Costs of different algorithms cannot be
+// compared on paper, so when hashes differ in cost each kind is timed
+// (twice each: about a second at start with bcrypt cost 12).
+func slowestDummy(hashes []string) (string, error) {
+	var kinds []string
+	seen := map[string]bool{}
+	for _, h := range hashes {
+		if k := hashCost(h); k != "" && !seen[k] {
+			seen[k] = true
+			kinds = append(kinds, h)
+		}
+	}
+	dummies := make([]string, len(kinds))
+	for i, h := range kinds {
+		d, err := hashLike(h)
+		if err != nil {
+			return "", err
+		}
+		dummies[i] = d
+	}
+	if len(dummies) == 1 {
+		return dummies[0], nil
+	}
+	// The fastest of two rounds, taken in turns: the first run may pay for
+	// page faults of fresh memory (argon2id's 64 MiB) that later logins do
+	// not, and other work on the machine only ever adds time.
+	took := make([]time.Duration, len(dummies))
+	for i := range took {
+		took[i] = time.Duration(math.MaxInt64)
+	}
+	for range 2 {
+		for i, d := range dummies {
+			start := time.Now()
+			VerifyPassword(d, "x")
+			took[i] = min(took[i], time.Since(start))
+		}
+	}
+	best := 0
+	for i := range took {
+		if took[i] > took[best] {
+			best = i
+		}
+	}
+	return dummies[best], nil
 }

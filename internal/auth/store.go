@@ -76,40 +76,67 @@ func (m *Manager) load() error {
 		m.startLocked(sess)
 		m.sessions[sess.key] = sess
 	}
+	// A cap lowered since the store was written: the newest sessions stay.
+	users := map[string]bool{}
+	for _, s := range m.sessions {
+		users[s.User] = true
+	}
+	for u := range users {
+		m.capLocked(u, m.opts.MaxSessionsPerUser, now)
+	}
 	return nil
 }
 
-// saveLocked writes the store atomically (temp file, then rename).
-func (m *Manager) saveLocked(now time.Time) error {
-	m.savedAt, m.dirty = now, false
+// persist writes the sessions to the store unless it already holds every
+// change made so far. The lock on the sessions is held only to copy them;
+// encoding and writing happen outside it, one writer at a time. A writer
+// takes the newest copy when its turn comes, so concurrent logins share
+// one write and the newest state always wins.
+func (m *Manager) persist() error {
 	if m.opts.StorePath == "" {
 		return nil
 	}
-	f := storeFile{Version: storeVersion, Sessions: []storedSession{}}
+	m.saveMu.Lock()
+	defer m.saveMu.Unlock()
+	m.mu.Lock()
+	changes := m.changes
+	if changes == m.written {
+		m.mu.Unlock()
+		return nil
+	}
+	f := storeFile{Version: storeVersion, Sessions: make([]storedSession, 0, len(m.sessions))}
 	for k, s := range m.sessions {
 		f.Sessions = append(f.Sessions, storedSession{
 			Key: hex.EncodeToString(k[:]), CSRF: s.CSRF, User: s.User, Cred: s.cred,
 			Client: s.Client, UserAgent: s.UserAgent, Created: s.Created, LastSeen: s.LastSeen,
 		})
 	}
+	m.savedAt = m.opts.Now()
+	m.mu.Unlock()
 	data, err := json.Marshal(f)
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(m.opts.StorePath), ".sessions-*")
-	if err != nil {
+	if err := m.write(m.opts.StorePath, data); err != nil {
 		return fmt.Errorf("save sessions: %w", err)
+	}
+	m.written = changes
+	return nil
+}
+
+// writeFileAtomic replaces path with data: a temporary file, then a rename.
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".sessions-*")
+	if err != nil {
+		return err
 	}
 	defer os.Remove(tmp.Name())
 	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
-		return fmt.Errorf("save sessions: %w", err)
+		return err
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("save sessions: %w", err)
+		return err
 	}
-	if err := os.Rename(tmp.Name(), m.opts.StorePath); err != nil {
-		return fmt.Errorf("save sessions: %w", err)
-	}
-	return nil
+	return os.Rename(tmp.Name(), path)
 }

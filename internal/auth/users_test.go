@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -60,7 +61,7 @@ func TestPasswordLoginGivesTheUsersRole(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", c.user, err)
 		}
-		p, err := m.Authenticate(cookieReq(s))
+		p, err := m.Authenticate(cookieReq(s), "c")
 		if err != nil || p.User != c.user || p.Role != c.role {
 			t.Fatalf("%s: principal %+v, %v", c.user, p, err)
 		}
@@ -117,8 +118,8 @@ func TestLoginThrottledPerClient(t *testing.T) {
 			t.Fatalf("attempt %d: %v", i, err)
 		}
 	}
-	// The sixth failure locks the client out; even the right password waits.
-	_, _ = m.Login(wrong, "1.2.3.4", "")
+	// The free attempts are used up: the client is locked out, and even
+	// the right password waits.
 	_, err := m.Login(Credentials{Username: "vera", Password: pw["vera"]}, "1.2.3.4", "")
 	var th *Throttled
 	if !errors.As(err, &th) || code(err) != "too_many_attempts" || th.RetryAfter <= 0 || th.RetryAfter > baseLockout {
@@ -131,13 +132,16 @@ func TestLoginThrottledPerClient(t *testing.T) {
 	if _, err := m.Login(Credentials{Username: "vera", Password: pw["vera"]}, "5.6.7.8", ""); err != nil {
 		t.Fatalf("other client: %v", err)
 	}
-	// After the lockout the client may try again; the next failure doubles it.
+	// After the lockout the client may try once again; the next failure
+	// doubles the lockout.
 	now = now.Add(baseLockout + time.Second)
-	_, _ = m.Login(wrong, "1.2.3.4", "")
-	if _, err := m.Login(wrong, "1.2.3.4", ""); !errors.As(err, &th) || th.RetryAfter <= baseLockout {
-		t.Fatalf("second lockout not longer: %v", err)
+	if _, err := m.Login(wrong, "1.2.3.4", ""); code(err) != "invalid_credentials" {
+		t.Fatalf("after the lockout: %v", err)
 	}
-	// A success forgives.
+	if _, err := m.Login(wrong, "1.2.3.4", ""); !errors.As(err, &th) || th.RetryAfter <= baseLockout || th.RetryAfter > 2*baseLockout {
+		t.Fatalf("second lockout not twice as long: %v", err)
+	}
+	// A success forgives this name at this address.
 	now = now.Add(maxLockout)
 	if _, err := m.Login(Credentials{Username: "vera", Password: pw["vera"]}, "1.2.3.4", ""); err != nil {
 		t.Fatal(err)
@@ -150,11 +154,23 @@ func TestLoginThrottledPerClient(t *testing.T) {
 func TestLimiterStaysBounded(t *testing.T) {
 	l := newLimiter()
 	now := time.Now()
-	for i := 0; i < maxClients+500; i++ {
-		l.fail(strings.Repeat("x", i%7)+time.Duration(i).String(), now)
+	// One locked-out client, then a flood of others failing once each.
+	for i := 0; i < freeAttempts; i++ {
+		a, _ := l.begin("ada", "10.9.9.9", now)
+		a.done(false, now)
 	}
-	if len(l.clients) > maxClients {
-		t.Fatalf("%d records kept", len(l.clients))
+	for i := 0; i < maxRecords+500; i++ {
+		a, d := l.begin("x", fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255), now.Add(time.Duration(i)))
+		if d > 0 {
+			t.Fatalf("client %d waits %v", i, d)
+		}
+		a.done(false, now.Add(time.Duration(i)))
+	}
+	if len(l.user.recs) > maxRecords || len(l.addr.recs) > maxRecords {
+		t.Fatalf("%d+%d records kept", len(l.user.recs), len(l.addr.recs))
+	}
+	if _, d := l.begin("ada", "10.9.9.9", now.Add(time.Second)); d == 0 {
+		t.Fatal("the flood evicted a lockout")
 	}
 }
 
@@ -166,7 +182,7 @@ func TestSessionsListAndRevoke(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := m.Authenticate(cookieReq(s))
+		p, err := m.Authenticate(cookieReq(s), "c")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -202,7 +218,7 @@ func TestSessionsListAndRevoke(t *testing.T) {
 	case <-time.After(time.Second):
 		t.Fatal("a revoked session's request context did not end")
 	}
-	if _, err := m.Authenticate(cookieReq(os)); code(err) != "unauthenticated" {
+	if _, err := m.Authenticate(cookieReq(os), "c"); code(err) != "unauthenticated" {
 		t.Fatalf("revoked session still works: %v", err)
 	}
 	if _, err := m.Revoke(ada, otto.Session.PublicID()); code(err) != "no_such_session" {
@@ -212,7 +228,7 @@ func TestSessionsListAndRevoke(t *testing.T) {
 	if _, err := m.Revoke(vera, vera.Session.PublicID()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.Authenticate(cookieReq(vs)); err == nil {
+	if _, err := m.Authenticate(cookieReq(vs), "c"); err == nil {
 		t.Fatal("self-revoked session still works")
 	}
 }
@@ -226,7 +242,7 @@ func TestSessionContextEndsAtItsLifetime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := m.Authenticate(cookieReq(s))
+	p, err := m.Authenticate(cookieReq(s), "c")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,7 +268,7 @@ func TestStoredSessionsEndWithTheirCredential(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p, err := m2.Authenticate(cookieReq(s)); err != nil || p.Role != Viewer {
+	if p, err := m2.Authenticate(cookieReq(s), "c"); err != nil || p.Role != Viewer {
 		t.Fatalf("after restart: %+v %v", p, err)
 	}
 	// vera gets a new password (and a new role): her old session ends.
@@ -263,7 +279,7 @@ func TestStoredSessionsEndWithTheirCredential(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m3.Authenticate(cookieReq(s)); code(err) != "unauthenticated" {
+	if _, err := m3.Authenticate(cookieReq(s), "c"); code(err) != "unauthenticated" {
 		t.Fatalf("session survived a password change: %v", err)
 	}
 	// vera removed from the config: same.
@@ -273,7 +289,7 @@ func TestStoredSessionsEndWithTheirCredential(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m4.Authenticate(cookieReq(s)); code(err) != "unauthenticated" {
+	if _, err := m4.Authenticate(cookieReq(s), "c"); code(err) != "unauthenticated" {
 		t.Fatalf("session survived the user's removal: %v", err)
 	}
 }

@@ -53,6 +53,9 @@ type Config struct {
 	// one unused for that long.
 	SessionTTL  Duration `json:"session-ttl"`
 	SessionIdle Duration `json:"session-idle"`
+	// MaxSessionsPerUser caps each user's browser sessions; a login beyond
+	// it ends that user's oldest session.
+	MaxSessionsPerUser int `json:"max-sessions-per-user"`
 	// TrustedProxies are reverse proxies (CIDRs) whose X-Forwarded-For
 	// header names the client.
 	TrustedProxies []string `json:"trusted-proxies"`
@@ -95,6 +98,8 @@ func Defaults() Config {
 		SerialScrollback: 256,
 		SessionTTL:       Duration{12 * time.Hour},
 		SessionIdle:      Duration{2 * time.Hour},
+
+		MaxSessionsPerUser: auth.DefaultMaxSessionsPerUser,
 	}
 }
 
@@ -151,6 +156,7 @@ func Parse(args []string, out io.Writer) (Config, error) {
 	tlsSelf := fs.Bool("tls-self-signed", false, "serve HTTPS with a self-signed certificate generated once into <data-dir>/tls")
 	sessionTTL := fs.Duration("session-ttl", cfg.SessionTTL.Duration, "longest a browser session lives")
 	sessionIdle := fs.Duration("session-idle", cfg.SessionIdle.Duration, "a browser session unused this long ends")
+	maxSessions := fs.Int("max-sessions-per-user", cfg.MaxSessionsPerUser, "browser sessions each user may have; a login beyond it ends the user's oldest (1 to 1000)")
 	var proxies listFlag
 	fs.Var(&proxies, "trusted-proxy", "a reverse proxy address or CIDR whose X-Forwarded-For is believed; repeat for several")
 	if err := fs.Parse(args); err != nil {
@@ -210,6 +216,9 @@ func Parse(args []string, out io.Writer) (Config, error) {
 	if set["session-idle"] {
 		cfg.SessionIdle.Duration = *sessionIdle
 	}
+	if set["max-sessions-per-user"] {
+		cfg.MaxSessionsPerUser = *maxSessions
+	}
 	if set["trusted-proxy"] {
 		cfg.TrustedProxies = proxies
 	}
@@ -254,6 +263,9 @@ func (c Config) Validate() error {
 	}
 	if c.SessionIdle.Duration < time.Minute || c.SessionIdle.Duration > c.SessionTTL.Duration {
 		return fmt.Errorf("--session-idle %s: use 1m up to --session-ttl (%s)", c.SessionIdle, c.SessionTTL)
+	}
+	if c.MaxSessionsPerUser < 1 || c.MaxSessionsPerUser > 1000 {
+		return fmt.Errorf("--max-sessions-per-user %d: use 1 to 1000", c.MaxSessionsPerUser)
 	}
 	if _, err := c.ProxyPrefixes(); err != nil {
 		return err

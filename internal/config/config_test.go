@@ -170,6 +170,7 @@ func TestSecuritySettings(t *testing.T) {
 		{[]string{"--session-ttl", "10s"}, "--session-ttl"},
 		{[]string{"--session-idle", "24h"}, "--session-idle"},
 		{[]string{"--trusted-proxy", "proxy.example"}, "--trusted-proxy"},
+		{[]string{"--max-sessions-per-user", "0"}, "--max-sessions-per-user"},
 	}
 	for _, c := range refused {
 		_, err := Parse(c.args, io.Discard)

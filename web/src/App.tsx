@@ -7,7 +7,7 @@ import { Tooltip } from 'radix-ui';
 import { lazy, Suspense, useEffect, type ReactNode } from 'react';
 import { toast, Toaster } from 'sonner';
 import { Redirect, Route, Switch, useLocation, useSearch } from 'wouter';
-import { setForbiddenHandler, setUnauthorizedHandler } from './api/client';
+import { setForbiddenHandler, setUnauthorizedHandler, type ApiError } from './api/client';
 import { qk } from './api/cache';
 import { EventStream } from './api/events';
 import { useSession } from './api/queries';
@@ -60,17 +60,17 @@ function NotFound() {
   );
 }
 
-/** Why the user was sent to the login page, for its message: the session ended under them (revoked, expired). */
-let sessionEnded = false;
+/** Why the user was sent to the login page, for its message (?error=): the session ended under them (revoked, expired, or ended by the cap on sessions per user). */
+let sessionEnded: string | null = null;
 
 /** Starts the event stream for a signed-in session, and handles its end. */
 function useLive(session: Session, qc: QueryClient) {
   useEffect(() => {
-    sessionEnded = false;
+    sessionEnded = null;
     loadSettingsFor(session.user);
     const stopToasts = startOperationToasts();
-    const ended = () => {
-      sessionEnded = true;
+    const ended = (err?: ApiError) => {
+      sessionEnded = err?.code === 'session_limit' ? 'session_limit' : 'expired';
       qc.setQueryData(qk.session, null);
     };
     setUnauthorizedHandler(ended);
@@ -210,7 +210,7 @@ function AuthGate() {
   const here = location + (search ? `?${search}` : '');
   const params = new URLSearchParams();
   if (here !== '/') params.set('next', here);
-  if (sessionEnded) params.set('error', 'expired');
+  if (sessionEnded) params.set('error', sessionEnded);
   const q = params.toString();
   return <Redirect to={`/login${q ? `?${q}` : ''}`} replace />;
 }

@@ -51,6 +51,8 @@ describe('api', () => {
     mockFetch(401, { error: { code: 'unauthorized', message: 'log in first' } });
     await api('/api/v1/vms').catch(() => undefined);
     expect(handler).toHaveBeenCalledTimes(1);
+    // With the server's reason, e.g. a session ended by the cap on sessions per user.
+    expect((handler.mock.calls[0]?.[0] as ApiError).code).toBe('unauthorized');
     await api('/api/v1/session', { quiet401: true }).catch(() => undefined);
     expect(handler).toHaveBeenCalledTimes(1);
   });

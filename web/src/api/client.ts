@@ -34,7 +34,7 @@ export class ApiError extends Error {
 }
 
 let csrfToken: string | null = null;
-let onUnauthorized: (() => void) | null = null;
+let onUnauthorized: ((err: ApiError) => void) | null = null;
 let onForbidden: ((err: ApiError) => void) | null = null;
 
 /** Sets the CSRF token sent on every non-GET request (null after logout). */
@@ -42,8 +42,8 @@ export function setCsrfToken(token: string | null): void {
   csrfToken = token;
 }
 
-/** Sets what happens when a request answers 401 (the session ended). */
-export function setUnauthorizedHandler(fn: (() => void) | null): void {
+/** Sets what happens when a request answers 401 (the session ended); the error says why. */
+export function setUnauthorizedHandler(fn: ((err: ApiError) => void) | null): void {
   onUnauthorized = fn;
 }
 
@@ -131,7 +131,7 @@ export async function api<T>(path: string, opts: RequestOptions = {}): Promise<T
   }
   if (!res.ok) {
     const err = await errorFromResponse(res);
-    if (res.status === 401 && !opts.quiet401) onUnauthorized?.();
+    if (res.status === 401 && !opts.quiet401) onUnauthorized?.(err);
     if (err.forbiddenRole) onForbidden?.(err);
     throw err;
   }

@@ -155,11 +155,12 @@ describe('EventStream', () => {
   });
 
   it('gives up and says so when the session is gone', async () => {
-    const { es, onUnauthorized } = start(() => Promise.reject(new ApiError(401, { code: 'unauthorized', message: 'log in' })));
+    const { es, onUnauthorized } = start(() => Promise.reject(new ApiError(401, { code: 'session_limit', message: 'ended' })));
     es().readyState = 2;
     es().onerror?.();
     await vi.advanceTimersByTimeAsync(20_000);
     expect(onUnauthorized).toHaveBeenCalledTimes(1);
+    expect((onUnauthorized.mock.calls[0]?.[0] as ApiError).code).toBe('session_limit');
     expect(FakeEventSource.instances).toHaveLength(1);
   });
 

@@ -96,8 +96,8 @@ export interface EventStreamOptions {
   url?: string;
   qc: QueryClient;
   stats: StatsStore;
-  /** Called when the session is gone (the stream answers 401). */
-  onUnauthorized: () => void;
+  /** Called when the session is gone (the stream answers 401), with the server's reason. */
+  onUnauthorized: (err?: ApiError) => void;
   /** For tests. */
   EventSource?: typeof EventSource;
   checkSession?: () => Promise<unknown>;
@@ -193,7 +193,7 @@ export class EventStream {
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) {
         this.stop();
-        this.opts.onUnauthorized();
+        this.opts.onUnauthorized(err);
         return;
       }
     }

@@ -18,9 +18,13 @@ import { loadSettingsFor } from '../settings/settings';
 import { formatWait, lastMethod, LINK_ERRORS, loginProblem, rememberMethod, TOKEN_LINK_ERRORS, type LoginMethod, type LoginProblem } from './loginError';
 import './login.css';
 
-/** Only same-site paths may follow a login (no open redirects). */
+/**
+ * Only same-site paths may follow a login (no open redirects): printable
+ * ASCII only (browsers drop tabs and newlines, so "/\t/evil.example" would
+ * become "//evil.example"), no backslashes, no second leading slash.
+ */
 export function safeNext(next: string | null): string {
-  if (!next || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\') || next.startsWith('/login')) return '/';
+  if (!next || !next.startsWith('/') || next.startsWith('//') || next.includes('\\') || !/^[\x21-\x7e]*$/.test(next) || next.startsWith('/login')) return '/';
   return next;
 }
 

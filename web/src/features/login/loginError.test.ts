@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../api/client';
-import { formatWait, loginProblem } from './loginError';
+import { formatWait, LINK_ERRORS, loginProblem } from './loginError';
 
 describe('loginProblem', () => {
   it('shows the server’s words for wrong credentials and marks the fields', () => {
@@ -40,5 +40,12 @@ describe('formatWait', () => {
     [125_000, '2 min 5 s'],
   ])('%i ms → %s', (ms, want) => {
     expect(formatWait(ms)).toBe(want);
+  });
+});
+
+describe('LINK_ERRORS', () => {
+  it('says when a session was ended by the cap on sessions per user', () => {
+    expect(LINK_ERRORS.session_limit).toMatch(/more sessions than allowed/);
+    expect(LINK_ERRORS.session_limit).not.toBe(LINK_ERRORS.expired);
   });
 });

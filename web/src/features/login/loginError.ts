@@ -18,6 +18,8 @@ export const LINK_ERRORS: Readonly<Record<string, string>> = {
   invalid_token:
     'The token in that login link is not valid. It may be from an earlier start of KVM Manager: paste the current token, or open the link it printed last.',
   expired: 'Your session ended: it expired, you logged out in another tab, or an admin ended it. Log in again.',
+  session_limit:
+    'Your session was ended because your user started more sessions than allowed (the oldest end first). Log in again, and log out of browsers you no longer use.',
   too_many_attempts: 'Too many failed logins from your address. Wait a few minutes, then try again.',
 };
 
