@@ -12,6 +12,11 @@
 // raise it to the overall cap there, and let the proxy limit its clients.
 // IPv6 peers are counted by their /64, which one host usually owns whole.
 //
+// The last tenth of the overall cap is kept for addresses that hold few
+// connections (the fair share, [Options.FairShare]): attackers spread over
+// a few addresses fill the server only up to there, and browsers still get
+// in.
+//
 // The package also keeps what goes with the caps: raising the process's
 // file limit ([RaiseFileLimit]), deriving caps that fit below it
 // ([Resolve]), and a hook for when a burst of connections has ended
@@ -39,6 +44,12 @@ type Options struct {
 	// PerAddr is the most connections one client address may hold open at
 	// once; 0 means no cap.
 	PerAddr int
+	// FairShare is what one address may hold once the server is nearly
+	// full (the last tenth of Total): a few addresses with many connections
+	// each cannot then take the last places from everyone else. Default 8:
+	// a browser uses up to six connections to a server, plus an event
+	// stream and a console or two.
+	FairShare int
 	// Logger receives a warning when a cap refuses a connection: at most
 	// one line per client address (and one for the overall cap) per
 	// LogEvery, each counting the refusals it stood for. Nil logs nothing.
@@ -64,6 +75,9 @@ type Options struct {
 func (o Options) withDefaults() Options {
 	if o.LogEvery <= 0 {
 		o.LogEvery = time.Minute
+	}
+	if o.FairShare <= 0 {
+		o.FairShare = 8
 	}
 	if o.BurstSize <= 0 {
 		o.BurstSize = 256
@@ -95,7 +109,7 @@ type Listener struct {
 	peak         int
 	drainPending bool
 	closed       bool
-	logs         map[netip.Addr]*logState // refusals by the per-address cap
+	logs         map[netip.Addr]*logState // refusals by the per-address caps
 	totalLog     logState                 // refusals by the overall cap
 	overflow     logState                 // refusals of addresses past maxLogStates
 
@@ -145,13 +159,13 @@ func (l *Listener) Accept() (net.Conn, error) {
 			return nil, err
 		}
 		key := addrKey(c.RemoteAddr())
-		total, perAddr, ok := l.admit(key)
-		if ok {
+		why := l.admit(key)
+		if why == admitted {
 			return &conn{Conn: c, l: l, key: key}, nil
 		}
 		refuse(c)
 		l.refused.Add(1)
-		l.logRefusal(key, total, perAddr)
+		l.logRefusal(key, why)
 	}
 }
 
@@ -164,21 +178,34 @@ func (l *Listener) Close() error {
 	return l.Listener.Close()
 }
 
-// admit takes a place for a connection from key, or reports which cap is
-// full: total is true for the overall cap, perAddr for the address's.
-func (l *Listener) admit(key netip.Addr) (total, perAddr, ok bool) {
+// reason says why a connection was refused, or that it was not.
+type reason int
+
+const (
+	admitted  reason = iota
+	overTotal        // the overall cap
+	overAddr         // the per-address cap
+	overShare        // the fair share of a nearly full server
+)
+
+// admit takes a place for a connection from key, or says which cap is
+// full.
+func (l *Listener) admit(key netip.Addr) reason {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.opts.Total > 0 && l.open >= l.opts.Total {
-		return true, false, false
-	}
-	if l.opts.PerAddr > 0 && l.perAddr[key] >= l.opts.PerAddr {
-		return false, true, false
+	held := l.perAddr[key]
+	switch {
+	case l.opts.Total > 0 && l.open >= l.opts.Total:
+		return overTotal
+	case l.opts.PerAddr > 0 && held >= l.opts.PerAddr:
+		return overAddr
+	case l.opts.Total > 0 && l.opts.Total-l.open <= l.opts.Total/10 && held >= l.opts.FairShare:
+		return overShare
 	}
 	l.open++
 	l.perAddr[key]++
 	l.peak = max(l.peak, l.open)
-	return false, false, true
+	return admitted
 }
 
 // release gives back the place of a closed connection from key.
@@ -213,14 +240,14 @@ func (l *Listener) checkDrained() {
 
 // logRefusal writes the refusal line for key unless one was written less
 // than LogEvery ago; then it only counts the refusal for the next line.
-func (l *Listener) logRefusal(key netip.Addr, total, perAddr bool) {
+func (l *Listener) logRefusal(key netip.Addr, why reason) {
 	if l.opts.Logger == nil {
 		return
 	}
 	now := l.opts.Now()
 	l.mu.Lock()
 	st := &l.totalLog
-	if perAddr {
+	if why != overTotal {
 		st = l.addrLog(key, now)
 	}
 	if !st.last.IsZero() && now.Sub(st.last) < l.opts.LogEvery {
@@ -237,15 +264,20 @@ func (l *Listener) logRefusal(key netip.Addr, total, perAddr bool) {
 	if !key.IsValid() {
 		client = "unknown"
 	}
-	if total {
+	switch why {
+	case overTotal:
 		l.opts.Logger.Warn("connection refused: the server holds as many connections as it may (overall cap)",
 			"client", client, "open", open, "limit", l.opts.Total,
 			"suppressed", suppressed, "every", l.opts.LogEvery)
-		return
+	case overAddr:
+		l.opts.Logger.Warn("connection refused: this client address holds as many connections as it may (per-address cap)",
+			"client", client, "open", fromAddr, "limit", l.opts.PerAddr,
+			"suppressed", suppressed, "every", l.opts.LogEvery)
+	case overShare:
+		l.opts.Logger.Warn("connection refused: the server is nearly full and this client address holds more than its share (fair-share cap)",
+			"client", client, "open", fromAddr, "limit", l.opts.FairShare, "server-open", open, "server-limit", l.opts.Total,
+			"suppressed", suppressed, "every", l.opts.LogEvery)
 	}
-	l.opts.Logger.Warn("connection refused: this client address holds as many connections as it may (per-address cap)",
-		"client", client, "open", fromAddr, "limit", l.opts.PerAddr,
-		"suppressed", suppressed, "every", l.opts.LogEvery)
 }
 
 // addrLog returns the log state of key, made when needed. Called with l.mu

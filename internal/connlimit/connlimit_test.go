@@ -110,6 +110,26 @@ func TestPerAddressCap(t *testing.T) {
 	}
 }
 
+func TestFairShareWhenNearlyFull(t *testing.T) {
+	// The last tenth of 10 places is 1: it goes to an address holding
+	// fewer than 2, not to the one holding 9.
+	r := newRig(t, Options{Total: 10, PerAddr: 10, FairShare: 2})
+	for i := range 9 {
+		if _, ok := r.dial(t, "127.0.0.2"); !ok {
+			t.Fatalf("connection %d refused with 9 of 10 places free", i+1)
+		}
+	}
+	if _, ok := r.dial(t, "127.0.0.2"); ok {
+		t.Fatal("the heavy address took the last place")
+	}
+	if _, ok := r.dial(t, "127.0.0.3"); !ok {
+		t.Fatal("a light address was refused the last place")
+	}
+	if _, ok := r.dial(t, "127.0.0.4"); ok {
+		t.Fatal("accepted over the overall cap")
+	}
+}
+
 func TestTotalCap(t *testing.T) {
 	r := newRig(t, Options{Total: 3})
 	for _, a := range []string{"127.0.0.1", "127.0.0.2", "127.0.0.3"} {
@@ -162,9 +182,9 @@ func TestRefusalLogIsRateLimited(t *testing.T) {
 	b := netip.MustParseAddr("127.0.0.3")
 
 	for range 5 {
-		l.logRefusal(a, false, true)
+		l.logRefusal(a, overAddr)
 	}
-	l.logRefusal(b, false, true)
+	l.logRefusal(b, overAddr)
 	if h.len() != 2 {
 		t.Fatalf("%d lines for 5 refusals of one address and 1 of another within a minute, want 2", h.len())
 	}
@@ -172,13 +192,13 @@ func TestRefusalLogIsRateLimited(t *testing.T) {
 		t.Fatalf("first line = %v", m)
 	}
 	now.Add(int64(61 * time.Second))
-	l.logRefusal(a, false, true)
+	l.logRefusal(a, overAddr)
 	if m := h.attrs(2); m["client"] != "127.0.0.2" || m["suppressed"] != "4" {
 		t.Fatalf("line after a minute = %v, want the 4 refusals it did not log", m)
 	}
 	// The overall cap has a line of its own, rate-limited the same way.
-	l.logRefusal(a, true, false)
-	l.logRefusal(b, true, false)
+	l.logRefusal(a, overTotal)
+	l.logRefusal(b, overTotal)
 	if h.len() != 4 {
 		t.Fatalf("%d lines, want one more for the overall cap", h.len())
 	}
@@ -194,7 +214,7 @@ func TestRefusalLogTableIsBounded(t *testing.T) {
 	for i := range maxLogStates + 100 {
 		ip := base
 		ip[2], ip[3] = byte(i>>8), byte(i)
-		l.logRefusal(netip.AddrFrom4(ip), false, true)
+		l.logRefusal(netip.AddrFrom4(ip), overAddr)
 	}
 	if len(l.logs) > maxLogStates {
 		t.Fatalf("%d addresses remembered, want at most %d", len(l.logs), maxLogStates)

@@ -21,24 +21,84 @@ import (
 	"github.com/kvm-manager/kvm-manager/internal/testrig"
 )
 
+// The attacks below run against a server limited to 1024 open files,
+// which derives its caps from that: 384 connections overall, 256 per
+// address, the last tenth of the overall cap kept for addresses holding
+// fewer than 8. The server's default body timeout is 20 s.
+const (
+	attackFileLimit   = 1024
+	attackBodyTimeout = 20 * time.Second
+	attackAnswerIn    = time.Second
+)
+
 // TestAttackSlowBodyFlood is issue 11, item 1: an anonymous client opens
 // thousands of `POST /api/v1/login` connections that announce a 60,000-byte
-// body and send one byte of it every 2 s. Against a server limited to 1024
-// open files, another client (another address) must still get /healthz and
-// a logged-in /api/v1/vms within 1 s on new connections all along; the
-// server must cut every slow body off at its body timeout, refuse what is
-// over the per-address cap, say so in its log, and answer at once when the
-// attacker is gone.
+// body and send one byte of it every 2 s. Another client (another address)
+// must still get /healthz and a logged-in /api/v1/vms within 1 s on new
+// connections all along; the server must cut every slow body off at its
+// body timeout, refuse what is over the per-address cap, say so in its log
+// (once a minute), and answer at once when the attacker is gone.
 func TestAttackSlowBodyFlood(t *testing.T) {
-	const (
-		fileLimit   = 1024
-		attackers   = 3000
-		attackFor   = 28 * time.Second
-		bodyTimeout = 20 * time.Second // the server's default --body-timeout
-		answerIn    = time.Second
-		attackFrom  = "127.0.0.2"
-	)
-	bin, err := testrig.WithFileLimit(serverBin, fileLimit)
+	const attackFrom = "127.0.0.2"
+	s := attackServer(t)
+	f := attackAndProbe(t, s, []string{attackFrom}, 3000, 28*time.Second)
+
+	// The attack was real: the server held slow bodies until their timeout,
+	// and refused the rest at once.
+	if f.maxHeld.Load() < 100 {
+		t.Errorf("the server held at most %d slow connections: the attack did not take hold", f.maxHeld.Load())
+	}
+	if f.refused.Load() == 0 {
+		t.Error("no connection of the attacker was refused")
+	}
+	if l := f.longestHeld(); l > attackBodyTimeout+5*time.Second {
+		t.Errorf("a slow body was held open for %s; the body timeout is %s", l.Round(time.Millisecond), attackBodyTimeout)
+	}
+	if f.cut.Load() == 0 {
+		t.Error("the server never cut off a slow body")
+	}
+	// The refusals are in the log, rate-limited.
+	capLine := regexp.MustCompile(`(?m)^.*level=WARN.*per-address cap.*client=` + regexp.QuoteMeta(attackFrom) + ` .*$`)
+	lines := capLine.FindAllString(s.Log(), -1)
+	if len(lines) == 0 {
+		t.Errorf("no per-address cap line for %s in the server's log", attackFrom)
+	} else if len(lines) > 1 {
+		t.Errorf("%d per-address cap lines within a minute for one address, want one:\n%s", len(lines), strings.Join(lines, "\n"))
+	} else {
+		t.Logf("log: %s", lines[0])
+	}
+}
+
+// TestAttackSlowBodyFloodManyAddresses spreads the same attack over eight
+// addresses, so that no per-address cap stops it before the server is
+// full: the overall cap holds, and the places kept for light clients let
+// the other client in.
+func TestAttackSlowBodyFloodManyAddresses(t *testing.T) {
+	var from []string
+	for i := 2; i < 10; i++ {
+		from = append(from, fmt.Sprintf("127.0.0.%d", i))
+	}
+	s := attackServer(t)
+	f := attackAndProbe(t, s, from, 3200, 12*time.Second)
+	if f.maxHeld.Load() < 300 {
+		t.Errorf("the server held at most %d slow connections: the attack did not fill it", f.maxHeld.Load())
+	}
+	if f.refused.Load() == 0 {
+		t.Error("no connection of the attacker was refused")
+	}
+	capLine := regexp.MustCompile(`(?m)^.*level=WARN.*(fair-share|overall) cap.*client=127\.0\.0\.[2-9] .*$`)
+	if lines := capLine.FindAllString(s.Log(), -1); len(lines) == 0 {
+		t.Error("no fair-share or overall cap line in the server's log")
+	} else {
+		t.Logf("log: %s (and %d more)", lines[0], len(lines)-1)
+	}
+}
+
+// attackServer starts a server of its own, limited to attackFileLimit open
+// files.
+func attackServer(t *testing.T) *testrig.Server {
+	t.Helper()
+	bin, err := testrig.WithFileLimit(serverBin, attackFileLimit)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,14 +112,23 @@ func TestAttackSlowBodyFlood(t *testing.T) {
 		}
 		s.Close()
 	})
-	if n, err := testrig.FileLimit(s.PID()); err != nil || n != fileLimit {
-		t.Fatalf("server's open-file limit = %d (%v), want %d: the attack would not reach it", n, err, fileLimit)
+	if n, err := testrig.FileLimit(s.PID()); err != nil || n != attackFileLimit {
+		t.Fatalf("server's open-file limit = %d (%v), want %d: the attack would not reach it", n, err, attackFileLimit)
 	}
+	return s
+}
+
+// attackAndProbe floods s with n slow connections from the addresses from
+// for the time given, while another client on 127.0.0.1 asks for /healthz
+// and /api/v1/vms (with the API token) twice a second; it fails the test
+// if any of those answers fails or takes over attackAnswerIn, during the
+// attack or right after it. It returns the attacker's counts.
+func attackAndProbe(t *testing.T, s *testrig.Server, from []string, n int, attackFor time.Duration) *flood {
+	t.Helper()
 	u, err := url.Parse(s.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
-
 	// The victim opens a new connection for every request, as a browser
 	// arriving during the attack would: a kept-alive connection made before
 	// it would prove nothing about accepting new ones.
@@ -71,7 +140,6 @@ func TestAttackSlowBodyFlood(t *testing.T) {
 		at   time.Duration
 		path string
 		took time.Duration
-		code int
 		err  error
 	}
 	start := time.Now()
@@ -80,7 +148,7 @@ func TestAttackSlowBodyFlood(t *testing.T) {
 		defer cancel()
 		t0 := time.Now()
 		code, body, err := s.DoWith(ctx, victim, "GET", path, nil)
-		p := probe{at: t0.Sub(start).Round(time.Millisecond), path: path, took: time.Since(t0), code: code, err: err}
+		p := probe{at: t0.Sub(start).Round(time.Millisecond), path: path, took: time.Since(t0), err: err}
 		if err == nil && code != http.StatusOK {
 			p.err = fmt.Errorf("status %d: %s", code, body)
 		}
@@ -94,8 +162,11 @@ func TestAttackSlowBodyFlood(t *testing.T) {
 
 	ctx, stop := context.WithTimeout(context.Background(), attackFor)
 	defer stop()
-	f := &flood{addr: u.Host, from: net.ParseIP(attackFrom)}
-	attackDone := f.run(ctx, attackers)
+	f := &flood{addr: u.Host}
+	for _, a := range from {
+		f.from = append(f.from, net.ParseIP(a))
+	}
+	attackDone := f.run(ctx, n)
 
 	// Let the flood build up, then keep asking.
 	select {
@@ -111,13 +182,12 @@ func TestAttackSlowBodyFlood(t *testing.T) {
 		}
 	}
 	attackDone()
-	attackEnded := time.Now()
 	var after []probe
 	for _, path := range []string{"/healthz", "/api/v1/vms"} {
 		after = append(after, probeOnce(path))
 	}
 	t.Logf("attack from %s: %d connections made, at most %d held at once, %d refused at once, %d cut off by the server after being held, longest held %s",
-		attackFrom, f.dials.Load(), f.maxHeld.Load(), f.refused.Load(), f.cut.Load(), f.longestHeld().Round(time.Millisecond))
+		strings.Join(from, " "), f.dials.Load(), f.maxHeld.Load(), f.refused.Load(), f.cut.Load(), f.longestHeld().Round(time.Millisecond))
 	var slowest probe
 	for _, p := range probes {
 		if p.took > slowest.took {
@@ -128,54 +198,30 @@ func TestAttackSlowBodyFlood(t *testing.T) {
 		slowest.took.Round(time.Millisecond), slowest.path, slowest.at,
 		after[0].path, after[0].took.Round(time.Millisecond), after[1].path, after[1].took.Round(time.Millisecond))
 
-	// Another client is served within a second all along.
+	// Another client is served within a second all along...
 	var bad []string
 	for _, p := range probes {
-		if p.err != nil || p.took > answerIn {
+		if p.err != nil || p.took > attackAnswerIn {
 			bad = append(bad, fmt.Sprintf("at %s GET %s took %s: %v", p.at, p.path, p.took.Round(time.Millisecond), p.err))
 		}
 	}
-	if len(probes) < 20 {
-		t.Errorf("only %d probes during the attack", len(probes))
+	if want := int(attackFor/time.Second) * 2; len(probes) < want {
+		t.Errorf("only %d probes during the attack, want at least %d", len(probes), want)
 	}
 	if len(bad) > 0 {
 		t.Errorf("%d of %d requests of another client failed or took over %s during the attack, e.g.:\n  %s",
-			len(bad), len(probes), answerIn, strings.Join(bad[:min(len(bad), 8)], "\n  "))
+			len(bad), len(probes), attackAnswerIn, strings.Join(bad[:min(len(bad), 8)], "\n  "))
 	}
 	// ... and at once when the attacker has gone.
 	for _, p := range after {
-		if p.err != nil || p.took > answerIn {
-			t.Errorf("right after the attack (%s after it ended) GET %s took %s: %v", p.at-attackEnded.Sub(start), p.path, p.took, p.err)
+		if p.err != nil || p.took > attackAnswerIn {
+			t.Errorf("right after the attack GET %s took %s: %v", p.path, p.took, p.err)
 		}
 	}
-	// The attack was real: the server held slow bodies until their timeout,
-	// and refused the rest at once.
-	if f.maxHeld.Load() < 100 {
-		t.Errorf("the server held at most %d slow connections: the attack did not take hold", f.maxHeld.Load())
-	}
-	if f.refused.Load() == 0 {
-		t.Error("no connection of the attacker was refused")
-	}
-	if l := f.longestHeld(); l > bodyTimeout+5*time.Second {
-		t.Errorf("a slow body was held open for %s; the body timeout is %s", l.Round(time.Millisecond), bodyTimeout)
-	}
-	if f.cut.Load() == 0 {
-		t.Error("the server never cut off a slow body")
-	}
-	// The refusals are in the log, rate-limited.
-	log := s.Log()
-	capLine := regexp.MustCompile(`(?m)^.*level=WARN.*per-address cap.*client=` + regexp.QuoteMeta(attackFrom) + ` .*$`)
-	lines := capLine.FindAllString(log, -1)
-	if len(lines) == 0 {
-		t.Errorf("no per-address cap line for %s in the server's log", attackFrom)
-	} else if len(lines) > 2 {
-		t.Errorf("%d per-address cap lines in %s for one address; want at most one a minute:\n%s", len(lines), attackFor, strings.Join(lines, "\n"))
-	} else {
-		t.Logf("log: %s", lines[0])
-	}
-	if strings.Contains(log, "too many open files") {
+	if strings.Contains(s.Log(), "too many open files") {
 		t.Error("the server ran out of open files")
 	}
+	return f
 }
 
 // flood is the attacker: connections from one address that each send a
@@ -183,7 +229,7 @@ func TestAttackSlowBodyFlood(t *testing.T) {
 // back about a second after the server ends them.
 type flood struct {
 	addr string
-	from net.IP
+	from []net.IP // goroutine i attacks from from[i%len(from)]
 
 	dials   atomic.Int64
 	held    atomic.Int64 // connections alive for 2 s or more now
@@ -201,10 +247,11 @@ const floodHeader = "POST /api/v1/login HTTP/1.1\r\nHost: %s\r\nContent-Type: ap
 // returned function waits for them to have closed every connection.
 func (f *flood) run(ctx context.Context, n int) (wait func()) {
 	var wg sync.WaitGroup
-	for range n {
+	for i := range n {
+		from := f.from[i%len(f.from)]
 		wg.Go(func() {
 			for ctx.Err() == nil {
-				f.once(ctx)
+				f.once(ctx, from)
 				select {
 				case <-time.After(time.Second + rand.N(500*time.Millisecond)):
 				case <-ctx.Done():
@@ -217,8 +264,8 @@ func (f *flood) run(ctx context.Context, n int) (wait func()) {
 
 // once makes one slow connection and holds it until the server ends it or
 // ctx ends.
-func (f *flood) once(ctx context.Context) {
-	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: f.from}, Timeout: 5 * time.Second}
+func (f *flood) once(ctx context.Context, from net.IP) {
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: from}, Timeout: 5 * time.Second}
 	c, err := d.DialContext(ctx, "tcp", f.addr)
 	if err != nil {
 		return
