@@ -17,3 +17,6 @@ go run ./cmd/kvm-bench --server bin/kvm-manager --after "node test/e2e/bench-ui.
 go run ./cmd/bench-serial --server bin/kvm-manager
 go run ./cmd/bench-snapshot --server bin/kvm-manager
 go run ./cmd/bench-console --server bin/kvm-manager
+
+echo "=== 5,000 slow connections: /healthz latency and the server's memory during and after"
+go run ./cmd/bench-conn --server bin/kvm-manager

@@ -15,6 +15,8 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -23,6 +25,7 @@ import (
 	"github.com/kvm-manager/kvm-manager/internal/auth"
 	"github.com/kvm-manager/kvm-manager/internal/certs"
 	"github.com/kvm-manager/kvm-manager/internal/config"
+	"github.com/kvm-manager/kvm-manager/internal/connlimit"
 	"github.com/kvm-manager/kvm-manager/internal/console"
 	"github.com/kvm-manager/kvm-manager/internal/event"
 	"github.com/kvm-manager/kvm-manager/internal/host"
@@ -59,6 +62,18 @@ func run(args []string, stdout, stderr io.Writer) error {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(cfg.LogLevel))
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	// Every connection, console and libvirt link is a file: use all the
+	// process may have, then cap connections below it (see listen).
+	files, hardFiles, err := connlimit.RaiseFileLimit()
+	if err != nil {
+		log.Warn("could not raise the open-file limit to its hard limit", "limit", files, "hard", hardFiles, "err", err)
+		if files == 0 {
+			files = 1024 // unknown: assume the usual soft limit
+		}
+	} else {
+		log.Info("open-file limit", "limit", files, "hard", hardFiles)
+	}
 
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("create data dir: %w", err)
@@ -139,7 +154,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		UI: ui, Logger: log, Version: version, Tickets: tickets,
 		Audit: auditLog, TrustedProxies: proxies, HSTS: cfg.TLSCert != "", Started: time.Now(),
 		// -- feature services are passed here --
-		Snapshots: snaps,
+		Snapshots:   snaps,
+		BodyTimeout: cfg.BodyTimeout.Duration,
 
 		VNC: vnc, Screenshots: screenshots,
 		Serial: serialConsoles,
@@ -152,9 +168,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", cfg.Listen)
+	ln, err := listen(cfg, files, log)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+		return err
 	}
 	base := "http://" + ln.Addr().String()
 	if tlsConf != nil {
@@ -181,6 +197,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	httpSrv := &http.Server{
 		Handler:           srv,
 		ReadHeaderTimeout: 10 * time.Second,
+		MaxHeaderBytes:    api.MaxHeaderBytes,
 		IdleTimeout:       2 * time.Minute,
 		BaseContext:       func(net.Listener) context.Context { return reqCtx },
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
@@ -226,6 +243,39 @@ func run(args []string, stdout, stderr io.Writer) error {
 	case <-shutdownCtx.Done():
 	}
 	return nil
+}
+
+// listen opens the server's socket with the connection caps in front of
+// everything else, TLS included, so that a refused connection costs one
+// accept and one close. The overall cap stays below the open-file limit.
+func listen(cfg config.Config, fileLimit uint64, log *slog.Logger) (net.Listener, error) {
+	inner, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	total, perAddr, lowered := connlimit.Resolve(fileLimit, cfg.MaxConnections, cfg.MaxConnectionsPerAddress)
+	if lowered {
+		log.Warn("--max-connections lowered to fit the open-file limit (raise the limit, e.g. LimitNOFILE= in the service unit, to allow more)",
+			"configured", cfg.MaxConnections, "used", total, "open-file limit", fileLimit)
+	}
+	log.Info("connection limits", "max-connections", total, "max-connections-per-address", perAddr, "body-timeout", cfg.BodyTimeout)
+	return connlimit.New(inner, connlimit.Options{
+		Total: total, PerAddr: perAddr, Logger: log,
+		// Go hands freed memory back to the system over minutes; after a
+		// burst of connections (a flood, or many event streams ending at
+		// once) do it now. It runs at most once per halving of a peak of
+		// 256 or more connections, and takes milliseconds.
+		Drained: func() {
+			start := time.Now()
+			// Two collections: the first only moves sync.Pool contents
+			// (net/http's 4 KiB read and write buffers of every
+			// connection) to the pools' victim caches, the second frees
+			// them, and FreeOSMemory returns the pages.
+			runtime.GC()
+			debug.FreeOSMemory()
+			log.Debug("returned free memory to the system after a burst of connections", "took", time.Since(start))
+		},
+	}), nil
 }
 
 // serverTLS returns the TLS configuration, or nil for plain HTTP. A

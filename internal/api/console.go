@@ -65,7 +65,9 @@ func (s *Server) consoleSocket(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	// The proxy answers the upgrade itself (binary only, no compression).
+	// The proxy answers the upgrade itself (binary only, no compression);
+	// the hijacked connection must not inherit a read deadline.
+	clearReadDeadline(w)
 	return s.opts.VNC.Serve(r.Context(), g.Host, g.UUID, w, r)
 }
 

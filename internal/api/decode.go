@@ -24,6 +24,10 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any, optional bool) er
 	data, err := io.ReadAll(body)
 	if err != nil {
 		var mbe *http.MaxBytesError
+		var pe *problem.Error
+		if errors.As(err, &pe) {
+			return pe // the body's own account, such as body_timeout
+		}
 		if errors.As(err, &mbe) {
 			return problem.New(problem.TooLarge, "body_too_large",
 				fmt.Sprintf("the request body is larger than %d KiB", maxBody>>10), "send a smaller body")

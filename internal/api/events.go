@@ -41,6 +41,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
 	_ = rc.SetWriteDeadline(time.Time{})
+	clearReadDeadline(w)
 
 	// The current host states first, so a client knows at once whether what
 	// it shows is live.

@@ -52,7 +52,9 @@ func (s *Server) serialSocket(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	// Accept checks Origin against Host once more; redeemTicket already
-	// required a same-origin browser.
+	// required a same-origin browser. The hijacked connection must not
+	// inherit a read deadline.
+	clearReadDeadline(w)
 	c, err := websocket.Accept(w, r, nil)
 	if err != nil {
 		return nil // Accept has answered the request

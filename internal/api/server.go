@@ -63,6 +63,9 @@ type Options struct {
 	HSTS bool
 	// Started is when the server started, for /api/v1/server.
 	Started time.Time
+	// BodyTimeout is the longest a client may take to send a request body
+	// (default DefaultBodyTimeout); see limitBody.
+	BodyTimeout time.Duration
 }
 
 // Server is the HTTP handler of KVM Manager.
@@ -111,6 +114,9 @@ func New(opts Options) (*Server, error) {
 	if opts.Heartbeat == 0 {
 		opts.Heartbeat = 15 * time.Second
 	}
+	if opts.BodyTimeout <= 0 {
+		opts.BodyTimeout = DefaultBodyTimeout
+	}
 	a, err := loadAssets(opts.UI)
 	if err != nil {
 		return nil, fmt.Errorf("load web UI: %w", err)
@@ -143,7 +149,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.opts.HSTS {
 		w.Header().Set("Strict-Transport-Security", "max-age=31536000")
 	}
-	s.mux.ServeHTTP(rec, r)
+	if s.limitBody(rec, r) {
+		s.mux.ServeHTTP(rec, r)
+	}
 	// The path only: query strings may carry tokens or console tickets.
 	s.log.Debug("http", "method", r.Method, "path", r.URL.Path, "status", rec.status, "dur", time.Since(start))
 }

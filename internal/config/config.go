@@ -59,6 +59,14 @@ type Config struct {
 	// TrustedProxies are reverse proxies (CIDRs) whose X-Forwarded-For
 	// header names the client.
 	TrustedProxies []string `json:"trusted-proxies"`
+	// MaxConnections caps the client connections open at once; 0 derives
+	// it from the file limit (at most 4096). MaxConnectionsPerAddress caps
+	// those of one client address, the TCP peer (0: 256). See
+	// docs/security.md, "Connection limits".
+	MaxConnections           int `json:"max-connections"`
+	MaxConnectionsPerAddress int `json:"max-connections-per-address"`
+	// BodyTimeout is the longest a client may take to send a request body.
+	BodyTimeout Duration `json:"body-timeout"`
 }
 
 // TLS reports whether the server serves HTTPS.
@@ -98,6 +106,7 @@ func Defaults() Config {
 		SerialScrollback: 256,
 		SessionTTL:       Duration{12 * time.Hour},
 		SessionIdle:      Duration{2 * time.Hour},
+		BodyTimeout:      Duration{20 * time.Second},
 
 		MaxSessionsPerUser: auth.DefaultMaxSessionsPerUser,
 	}
@@ -159,6 +168,9 @@ func Parse(args []string, out io.Writer) (Config, error) {
 	maxSessions := fs.Int("max-sessions-per-user", cfg.MaxSessionsPerUser, "browser sessions each user may have; a login beyond it ends the user's oldest (1 to 1000)")
 	var proxies listFlag
 	fs.Var(&proxies, "trusted-proxy", "a reverse proxy address or CIDR whose X-Forwarded-For is believed; repeat for several")
+	maxConns := fs.Int("max-connections", 0, "most client connections open at once (0: 4096, or less as the open-file limit requires)")
+	maxConnsPerAddr := fs.Int("max-connections-per-address", 0, "most connections one client address (the TCP peer: behind a proxy, the proxy) holds open (0: 256)")
+	bodyTimeout := fs.Duration("body-timeout", cfg.BodyTimeout.Duration, "longest a client may take to send a request body")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -221,6 +233,15 @@ func Parse(args []string, out io.Writer) (Config, error) {
 	}
 	if set["trusted-proxy"] {
 		cfg.TrustedProxies = proxies
+	}
+	if set["max-connections"] {
+		cfg.MaxConnections = *maxConns
+	}
+	if set["max-connections-per-address"] {
+		cfg.MaxConnectionsPerAddress = *maxConnsPerAddr
+	}
+	if set["body-timeout"] {
+		cfg.BodyTimeout.Duration = *bodyTimeout
 	}
 	if len(cfg.Hosts) == 0 {
 		cfg.Hosts = []Host{{Name: "local", URI: cfg.Connect}}
@@ -299,6 +320,13 @@ func (c Config) Validate() error {
 	}
 	if c.SerialScrollback < 4 || c.SerialScrollback > 65536 {
 		return fmt.Errorf("--serial-scrollback %d: use 4 to 65536 (KiB of output kept per serial console)", c.SerialScrollback)
+	}
+	if c.MaxConnections < 0 || c.MaxConnectionsPerAddress < 0 {
+		return fmt.Errorf("--max-connections %d, --max-connections-per-address %d: use 0 (the default) or a positive number",
+			c.MaxConnections, c.MaxConnectionsPerAddress)
+	}
+	if c.BodyTimeout.Duration < time.Second || c.BodyTimeout.Duration > 10*time.Minute {
+		return fmt.Errorf("--body-timeout %s: use 1s to 10m", c.BodyTimeout)
 	}
 	seen := map[string]bool{}
 	for _, h := range c.Hosts {
