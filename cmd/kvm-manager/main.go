@@ -60,8 +60,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	_ = level.UnmarshalText([]byte(cfg.LogLevel))
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return fmt.Errorf("create data dir: %w", err)
+	if err := privateDataDir(cfg.DataDir, log); err != nil {
+		return err
 	}
 	token, generated := os.Getenv("KVM_MANAGER_TOKEN"), false
 	if token == "" {
@@ -74,7 +74,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	auditLog, err := audit.Open(audit.Options{Path: filepath.Join(cfg.DataDir, "audit.log"), Logger: log})
+	auditLog, err := audit.Open(audit.Options{
+		Path: filepath.Join(cfg.DataDir, "audit.log"), Logger: log,
+		MaxSize: int64(cfg.AuditMaxSize) << 20, MaxAge: cfg.AuditMaxAge.Duration, Keep: cfg.AuditKeep,
+	})
 	if err != nil {
 		return err
 	}
@@ -133,6 +136,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 		Hosts: set, Inventory: inv, Lifecycle: life, Operations: ops, Auth: authMgr, Bus: bus,
 		UI: ui, Logger: log, Version: version, Tickets: tickets,
 		Audit: auditLog, TrustedProxies: proxies, HSTS: cfg.TLSCert != "", Started: time.Now(),
+		Limits: api.StreamLimits{
+			EventsPerSession: cfg.EventStreamsPerSession, EventsPerClient: cfg.EventStreamsPerClient,
+			ConsolesPerSession: cfg.ConsolesPerSession, ConsolesPerClient: cfg.ConsolesPerClient,
+		},
 		// -- feature services are passed here --
 		Snapshots: snaps,
 

@@ -62,6 +62,8 @@ type Options struct {
 	HSTS bool
 	// Started is when the server started, for /api/v1/server.
 	Started time.Time
+	// Limits cap open event streams and consoles (limits.go).
+	Limits StreamLimits
 }
 
 // Server is the HTTP handler of KVM Manager.
@@ -70,6 +72,8 @@ type Server struct {
 	log    *slog.Logger
 	mux    *http.ServeMux
 	assets *assets
+	// streams counts open event streams and consoles against Limits.
+	streams *streamSlots
 }
 
 // handlerFunc is a handler that returns its error for the router to map.
@@ -111,7 +115,8 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load web UI: %w", err)
 	}
-	s := &Server{opts: opts, log: opts.Logger, mux: http.NewServeMux(), assets: a}
+	s := &Server{opts: opts, log: opts.Logger, mux: http.NewServeMux(), assets: a,
+		streams: newStreamSlots(opts.Limits, opts.Logger)}
 	for _, rt := range s.routes() {
 		s.mux.Handle(rt.Method+" "+rt.Pattern, s.wrap(rt))
 	}
@@ -134,6 +139,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	setSecurityHeaders(w.Header())
 	if s.opts.HSTS {
 		w.Header().Set("Strict-Transport-Security", "max-age=31536000")
+	}
+	if s.forwardedHTTPS(r) {
+		// The Origin checks compare the scheme too: here it is the proxy's.
+		r = r.WithContext(auth.WithForwardedHTTPS(r.Context()))
 	}
 	s.mux.ServeHTTP(rec, r)
 	// The path only: query strings may carry tokens or console tickets.

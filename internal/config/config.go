@@ -56,6 +56,8 @@ type Config struct {
 	// TrustedProxies are reverse proxies (CIDRs) whose X-Forwarded-For
 	// header names the client.
 	TrustedProxies []string `json:"trusted-proxies"`
+	// Limits are the audit log's retention and the stream caps (limits.go).
+	Limits
 }
 
 // TLS reports whether the server serves HTTPS.
@@ -95,6 +97,7 @@ func Defaults() Config {
 		SerialScrollback: 256,
 		SessionTTL:       Duration{12 * time.Hour},
 		SessionIdle:      Duration{2 * time.Hour},
+		Limits:           DefaultLimits(),
 	}
 }
 
@@ -153,6 +156,7 @@ func Parse(args []string, out io.Writer) (Config, error) {
 	sessionIdle := fs.Duration("session-idle", cfg.SessionIdle.Duration, "a browser session unused this long ends")
 	var proxies listFlag
 	fs.Var(&proxies, "trusted-proxy", "a reverse proxy address or CIDR whose X-Forwarded-For is believed; repeat for several")
+	applyLimits := limitFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -213,6 +217,7 @@ func Parse(args []string, out io.Writer) (Config, error) {
 	if set["trusted-proxy"] {
 		cfg.TrustedProxies = proxies
 	}
+	applyLimits(&cfg, set)
 	if len(cfg.Hosts) == 0 {
 		cfg.Hosts = []Host{{Name: "local", URI: cfg.Connect}}
 	}
@@ -256,6 +261,9 @@ func (c Config) Validate() error {
 		return fmt.Errorf("--session-idle %s: use 1m up to --session-ttl (%s)", c.SessionIdle, c.SessionTTL)
 	}
 	if _, err := c.ProxyPrefixes(); err != nil {
+		return err
+	}
+	if err := c.Limits.validate(); err != nil {
 		return err
 	}
 	users := map[string]bool{}
