@@ -211,7 +211,7 @@ func TestRefusedLoginsAreSummed(t *testing.T) {
 		refuse("10.0.0.1", "admin", time.Duration(i)*time.Millisecond)
 	}
 	for i := 0; i < 10; i++ {
-		refuse("10.0.0.2", fmt.Sprintf("name-%d-%s", i, strings.Repeat("x", 50)), time.Second)
+		refuse("10.0.0.2", fmt.Sprintf("name-%d-%s", i, strings.Repeat("x", 100)), time.Second)
 	}
 	got, _, err := l.Query(Filter{Action: "login"})
 	if err != nil || len(got) != 2 {

@@ -16,8 +16,9 @@ const (
 	summaryClients = 1000
 	// summaryNames is how many distinct user names a summary lists.
 	summaryNames = 5
-	// summaryNameLen clips each listed name (bytes).
-	summaryNameLen = 32
+	// summaryNameLen clips each listed name (bytes), as the API clips a
+	// name it notes (problem.Clip), so that filtering by it finds it.
+	summaryNameLen = 64
 )
 
 // otherClients is the client of the summary that sums up the addresses
