@@ -246,7 +246,9 @@ func hrdRefused(t *testing.T, what string, res *http.Response, code, inMessage s
 		t.Fatalf("%s: 200, want 429 %s", what, code)
 	}
 	body, _ := io.ReadAll(io.LimitReader(res.Body, 64<<10))
-	var e struct{ Error struct{ Code, Message, Hint string } }
+	var e struct {
+		Error struct{ Code, Message, Hint string }
+	}
 	_ = json.Unmarshal(body, &e)
 	if res.StatusCode != 429 || e.Error.Code != code || !strings.Contains(e.Error.Hint, "close other KVM Manager") ||
 		!strings.Contains(e.Error.Message, inMessage) {
