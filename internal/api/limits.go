@@ -21,7 +21,7 @@ type StreamLimits struct {
 	EventsPerSession, EventsPerClient int
 	// ConsolesPerSession and ConsolesPerClient cap open consoles,
 	// graphical and serial together, the same ways. A session may also
-	// hold at most ConsolesPerSession unused tickets.
+	// hold at most 4 × ConsolesPerSession unused tickets.
 	ConsolesPerSession, ConsolesPerClient int
 }
 

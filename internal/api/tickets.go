@@ -48,7 +48,7 @@ func (s *Server) mintTicket(w http.ResponseWriter, r *http.Request, kind, wsRout
 	if err := s.streams.consoles.full(owner(p), s.clientAddr(r)); err != nil {
 		return err
 	}
-	if s.opts.Tickets.Pending(sessionKey(p)) >= s.streams.limits.ConsolesPerSession {
+	if s.opts.Tickets.Pending(sessionKey(p)) >= pendingTicketsPerConsole*s.streams.limits.ConsolesPerSession {
 		return errTooManyTickets
 	}
 	tok := s.opts.Tickets.Mint(console.Grant{Kind: kind, Host: h, UUID: uuid, Session: sessionKey(p), User: p.User, Force: force})
@@ -59,6 +59,11 @@ func (s *Server) mintTicket(w http.ResponseWriter, r *http.Request, kind, wsRout
 	})
 	return nil
 }
+
+// pendingTicketsPerConsole bounds the unused tickets of a session, as a
+// multiple of its console cap: tickets are cheap and a page may ask for a
+// few before it connects, but a session must not pile them up without end.
+const pendingTicketsPerConsole = 4
 
 var errTooManyTickets = problem.New(problem.TooMany, "too_many_consoles",
 	"this session has asked for many consoles that it has not opened yet",
