@@ -14,7 +14,7 @@ import (
 // StreamLimits cap the long-lived requests each caller may hold open:
 // each costs memory and a goroutine (an event stream) or a libvirt
 // connection (a console) for as long as it lasts. Zero fields take the
-// defaults (DefaultStreamLimits).
+// defaults (defaultStreamLimits).
 type StreamLimits struct {
 	// EventsPerSession and EventsPerClient cap open /api/v1/events streams
 	// per session (or API-token user) and per client address.
@@ -25,13 +25,15 @@ type StreamLimits struct {
 	ConsolesPerSession, ConsolesPerClient int
 }
 
-// DefaultStreamLimits: a browser tab holds one event stream and the
+// defaultStreamLimits: a browser tab holds one event stream and the
 // consoles it shows; 16 tabs and 8 consoles per browser are more than a
 // person uses, and four such browsers may share one address (NAT).
-var DefaultStreamLimits = StreamLimits{EventsPerSession: 16, EventsPerClient: 64, ConsolesPerSession: 8, ConsolesPerClient: 32}
+func defaultStreamLimits() StreamLimits {
+	return StreamLimits{EventsPerSession: 16, EventsPerClient: 64, ConsolesPerSession: 8, ConsolesPerClient: 32}
+}
 
 func (l StreamLimits) withDefaults() StreamLimits {
-	d := DefaultStreamLimits
+	d := defaultStreamLimits()
 	for _, f := range []struct{ v, d *int }{
 		{&l.EventsPerSession, &d.EventsPerSession}, {&l.EventsPerClient, &d.EventsPerClient},
 		{&l.ConsolesPerSession, &d.ConsolesPerSession}, {&l.ConsolesPerClient, &d.ConsolesPerClient},
@@ -46,7 +48,7 @@ func (l StreamLimits) withDefaults() StreamLimits {
 // slots counts one kind of long-lived request per owner (session or
 // API-token user) and per client address.
 type slots struct {
-	kind                string // for the log: "event stream" or "console"
+	kind                string // for messages: "live event stream" or "console"
 	code, hint          string
 	maxOwner, maxClient int
 	log                 *slog.Logger

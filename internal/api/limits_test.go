@@ -49,7 +49,7 @@ func TestSlots(t *testing.T) {
 
 func TestStreamLimitsDefaults(t *testing.T) {
 	got := StreamLimits{ConsolesPerSession: 3}.withDefaults()
-	want := DefaultStreamLimits
+	want := defaultStreamLimits()
 	want.ConsolesPerSession = 3
 	if got != want {
 		t.Fatalf("got %+v, want %+v", got, want)
