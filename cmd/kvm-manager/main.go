@@ -75,8 +75,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		log.Info("open-file limit", "limit", files, "hard", hardFiles)
 	}
 
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return fmt.Errorf("create data dir: %w", err)
+	if err := privateDataDir(cfg.DataDir, log); err != nil {
+		return err
 	}
 	token, generated := os.Getenv("KVM_MANAGER_TOKEN"), false
 	if token == "" {
@@ -94,7 +94,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 		// Unknown names cost the slowest configured hash: this says which.
 		log.Info("password users", "count", len(cfg.Users), "unknownNamesCheckedAs", authMgr.UnknownUserCost())
 	}
-	auditLog, err := audit.Open(audit.Options{Path: filepath.Join(cfg.DataDir, "audit.log"), Logger: log})
+	auditLog, err := audit.Open(audit.Options{
+		Path: filepath.Join(cfg.DataDir, "audit.log"), Logger: log,
+		MaxSize: int64(cfg.AuditMaxSize) << 20, MaxAge: cfg.AuditMaxAge.Duration, Keep: cfg.AuditKeep,
+	})
 	if err != nil {
 		return err
 	}
@@ -153,6 +156,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 		Hosts: set, Inventory: inv, Lifecycle: life, Operations: ops, Auth: authMgr, Bus: bus,
 		UI: ui, Logger: log, Version: version, Tickets: tickets,
 		Audit: auditLog, TrustedProxies: proxies, HSTS: cfg.TLSCert != "", Started: time.Now(),
+		Limits: api.StreamLimits{
+			EventsPerSession: cfg.EventStreamsPerSession, EventsPerClient: cfg.EventStreamsPerClient,
+			ConsolesPerSession: cfg.ConsolesPerSession, ConsolesPerClient: cfg.ConsolesPerClient,
+		},
 		// -- feature services are passed here --
 		Snapshots:   snaps,
 		BodyTimeout: cfg.BodyTimeout.Duration,

@@ -84,6 +84,12 @@ func (s *Server) audit(r *http.Request, rt Route, p auth.Principal, note *auditN
 		return
 	}
 	e.DurationMs = time.Since(start).Milliseconds()
+	if action == "login" && e.Result != audit.ResultOK {
+		// Anyone who can reach the port can fail a login: these go apart
+		// from what users did, and the refused ones only as a count.
+		_ = s.opts.Audit.FailedLogin(e, status == http.StatusTooManyRequests)
+		return
+	}
 	_ = s.opts.Audit.Write(e) // failures are logged and shown on the audit page
 }
 

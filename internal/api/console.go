@@ -59,12 +59,14 @@ func (s *Server) consoleSocket(w http.ResponseWriter, r *http.Request) error {
 		return errConsoleOff
 	}
 	if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		s.opts.Tickets.Burn(r.URL.Query().Get("ticket"))
 		return errNotWebSocket
 	}
-	g, err := s.redeemTicket(r, console.KindVNC)
+	g, release, err := s.redeemTicket(r, console.KindVNC)
 	if err != nil {
 		return err
 	}
+	defer release()
 	// The proxy answers the upgrade itself (binary only, no compression);
 	// the hijacked connection must not inherit a read deadline.
 	clearReadDeadline(w)

@@ -31,6 +31,11 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 			types = append(types, typ)
 		}
 	}
+	release, err := s.acquireStream(s.streams.events, r)
+	if err != nil {
+		return err
+	}
+	defer release()
 	rc := http.NewResponseController(w)
 	sub := s.opts.Bus.Subscribe(1024, types...)
 	defer sub.Close()

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -50,7 +51,7 @@ func (f *flushSignal) body() string {
 func TestEventsSentBeforeTheStreamEnds(t *testing.T) {
 	for round := range 30 {
 		bus := event.New()
-		s := &Server{opts: Options{Bus: bus, Heartbeat: time.Hour}}
+		s := &Server{opts: Options{Bus: bus, Heartbeat: time.Hour}, streams: newStreamSlots(StreamLimits{}, slog.Default())}
 		ctx, cancel := context.WithCancel(context.Background())
 		w := &flushSignal{ResponseRecorder: httptest.NewRecorder(), flushed: make(chan struct{}), goOn: make(chan struct{})}
 		r := httptest.NewRequestWithContext(ctx, "GET", "/api/v1/events?types=operation", nil)

@@ -47,10 +47,11 @@ func (s *Server) serialSocket(w http.ResponseWriter, r *http.Request) error {
 	if s.opts.Serial == nil {
 		return errNoSerialService
 	}
-	g, err := s.redeemTicket(r, console.KindSerial)
+	g, release, err := s.redeemTicket(r, console.KindSerial)
 	if err != nil {
 		return err
 	}
+	defer release()
 	// Accept checks Origin against Host once more; redeemTicket already
 	// required a same-origin browser. The hijacked connection must not
 	// inherit a read deadline.

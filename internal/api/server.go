@@ -66,6 +66,8 @@ type Options struct {
 	// BodyTimeout is the longest a client may take to send a request body
 	// (default DefaultBodyTimeout); see limitBody.
 	BodyTimeout time.Duration
+	// Limits cap open event streams and consoles (limits.go).
+	Limits StreamLimits
 }
 
 // Server is the HTTP handler of KVM Manager.
@@ -77,6 +79,8 @@ type Server struct {
 	// methods are the HTTP methods the route table uses, in a fixed order,
 	// for the Allow header of a 405.
 	methods []string
+	// streams counts open event streams and consoles against Limits.
+	streams *streamSlots
 }
 
 // handlerFunc is a handler that returns its error for the router to map.
@@ -121,7 +125,8 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load web UI: %w", err)
 	}
-	s := &Server{opts: opts, log: opts.Logger, mux: http.NewServeMux(), assets: a}
+	s := &Server{opts: opts, log: opts.Logger, mux: http.NewServeMux(), assets: a,
+		streams: newStreamSlots(opts.Limits, opts.Logger)}
 	for _, rt := range s.routes() {
 		s.mux.Handle(rt.Method+" "+rt.Pattern, s.wrap(rt))
 		if !slices.Contains(s.methods, rt.Method) {
@@ -148,6 +153,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	setSecurityHeaders(w.Header())
 	if s.opts.HSTS {
 		w.Header().Set("Strict-Transport-Security", "max-age=31536000")
+	}
+	if s.forwardedHTTPS(r) {
+		// The Origin checks compare the scheme too: here it is the proxy's.
+		r = r.WithContext(auth.WithForwardedHTTPS(r.Context()))
 	}
 	if s.limitBody(rec, r) {
 		s.mux.ServeHTTP(rec, r)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/kvm-manager/kvm-manager/internal/auth"
 	"github.com/kvm-manager/kvm-manager/internal/console"
+	"github.com/kvm-manager/kvm-manager/internal/problem"
 )
 
 // ticketResponse is the answer to a console ticket request: the WebSocket
@@ -42,6 +43,14 @@ func (s *Server) mintTicket(w http.ResponseWriter, r *http.Request, kind, wsRout
 		}
 	}
 	p, _ := auth.FromContext(r.Context())
+	// A ticket is a console about to open: refuse it while the caller has
+	// no console slot left, and bound the unused ones a session may hold.
+	if err := s.streams.consoles.full(owner(p), s.clientAddr(r)); err != nil {
+		return err
+	}
+	if s.opts.Tickets.Pending(sessionKey(p)) >= pendingTicketsPerConsole*s.streams.limits.ConsolesPerSession {
+		return errTooManyTickets
+	}
 	tok := s.opts.Tickets.Mint(console.Grant{Kind: kind, Host: h, UUID: uuid, Session: sessionKey(p), User: p.User, Force: force})
 	writeJSON(w, http.StatusOK, ticketResponse{
 		Ticket:           tok,
@@ -51,21 +60,43 @@ func (s *Server) mintTicket(w http.ResponseWriter, r *http.Request, kind, wsRout
 	return nil
 }
 
+// pendingTicketsPerConsole bounds the unused tickets of a session, as a
+// multiple of its console cap: tickets are cheap and a page may ask for a
+// few before it connects, but a session must not pile them up without end.
+const pendingTicketsPerConsole = 4
+
+var errTooManyTickets = problem.New(problem.TooMany, "too_many_consoles",
+	"this session has asked for many consoles that it has not opened yet",
+	"close other KVM Manager consoles or tabs, wait half a minute, then open this console again")
+
 // redeemTicket authorises a console WebSocket upgrade: the caller must be
 // the session the ticket was minted for, a browser must come from our own
 // origin, and the ticket must be unused and for this console of this VM.
-func (s *Server) redeemTicket(r *http.Request, kind string) (console.Grant, error) {
+// Any attempt uses the ticket up, also one refused before the ticket is
+// looked at. It then takes one of the caller's console slots: release
+// gives it back when the console ends.
+func (s *Server) redeemTicket(r *http.Request, kind string) (g console.Grant, release func(), err error) {
+	tok := r.URL.Query().Get("ticket")
 	h, uuid, err := s.vmRef(r)
 	if err != nil {
-		return console.Grant{}, err
+		s.opts.Tickets.Burn(tok)
+		return console.Grant{}, nil, err
 	}
 	p, _ := auth.FromContext(r.Context())
+	g, err = s.opts.Tickets.Redeem(tok, kind, h, uuid, sessionKey(p))
 	if p.Session != nil {
 		// Browsers always send Origin on WebSocket upgrades; a missing or
 		// foreign one is a cross-site attempt to ride the cookie.
 		if o := r.Header.Get("Origin"); o == "" || !auth.SameOrigin(r, o) {
-			return console.Grant{}, auth.ErrOrigin
+			return console.Grant{}, nil, auth.ErrOrigin
 		}
 	}
-	return s.opts.Tickets.Redeem(r.URL.Query().Get("ticket"), kind, h, uuid, sessionKey(p))
+	if err != nil {
+		return console.Grant{}, nil, err
+	}
+	release, err = s.acquireStream(s.streams.consoles, r)
+	if err != nil {
+		return console.Grant{}, nil, err
+	}
+	return g, release, nil
 }

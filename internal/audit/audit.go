@@ -12,6 +12,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -46,119 +48,157 @@ type Entry struct {
 	DurationMs int64      `json:"durationMs"`
 	Operation  string     `json:"operation,omitempty"`
 	Detail     string     `json:"detail,omitempty"`
+	// Count is how many attempts a summary of refused logins stands for,
+	// and Names the user names they tried (a bounded list).
+	Count int      `json:"count,omitempty"`
+	Names []string `json:"names,omitempty"`
 }
 
 // Options configures a Log.
 type Options struct {
-	// Path is the log file; it is created (0600) when missing.
+	// Path is the file for the actions of authenticated callers; it is
+	// created (0600) when missing.
 	Path string
-	// MaxSize rotates the file to Path+".1" beyond this many bytes
-	// (default 16 MiB), so that the log is bounded to twice that.
+	// AnonymousPath is the file for failed logins, which anyone who can
+	// reach the port can cause (default: audit-anonymous.log beside Path).
+	// Keeping them apart means that no flood of them can rotate away what
+	// users did.
+	AnonymousPath string
+	// MaxSize rotates a file before it grows beyond this many bytes
+	// (default 16 MiB).
 	MaxSize int64
+	// MaxAge rotates a file at the first write after its first line
+	// turned this old (default 7 days; negative: never by age).
+	MaxAge time.Duration
+	// Keep is how many rotated files of Path are kept (default 4: with the
+	// defaults at least four weeks, at most 80 MiB). Failed logins keep
+	// one rotated file.
+	Keep int
+	// SummaryInterval is how often refused (throttled) failed logins are
+	// written, as one summary line per client address (default 1 min).
+	SummaryInterval time.Duration
 	// Logger receives write failures (the audit log itself cannot).
 	Logger *slog.Logger
+	// Now is the clock; tests may replace it.
+	Now func() time.Time
 }
 
-// Log appends entries to the audit file. A failed write (disk full) does
+// Log appends entries to the audit files. A failed write (disk full) does
 // not stop the action being audited: the server must keep working, so the
 // failure is logged, remembered and shown to admins until a write succeeds.
 type Log struct {
 	opts Options
 
 	mu      sync.Mutex
-	f       *os.File
-	size    int64
+	users   file // actions of authenticated callers
+	anon    file // failed logins
+	pending map[string]*loginSummary
+	timer   *time.Timer
 	lastErr error
 }
 
 // Open opens (or creates) the audit log.
 func Open(opts Options) (*Log, error) {
-	if opts.MaxSize == 0 {
+	if opts.MaxSize <= 0 {
 		opts.MaxSize = 16 << 20
+	}
+	if opts.MaxAge == 0 {
+		opts.MaxAge = 7 * 24 * time.Hour
+	}
+	if opts.Keep <= 0 {
+		opts.Keep = 4
+	}
+	if opts.SummaryInterval <= 0 {
+		opts.SummaryInterval = time.Minute
+	}
+	if opts.AnonymousPath == "" {
+		opts.AnonymousPath = filepath.Join(filepath.Dir(opts.Path), "audit-anonymous.log")
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	l := &Log{opts: opts}
-	if err := l.openLocked(); err != nil {
-		return nil, err
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	l := &Log{opts: opts, pending: make(map[string]*loginSummary)}
+	l.users = file{path: opts.Path, maxSize: opts.MaxSize, maxAge: opts.MaxAge, keep: opts.Keep, log: opts.Logger}
+	l.anon = file{path: opts.AnonymousPath, maxSize: opts.MaxSize, maxAge: opts.MaxAge, keep: 1, log: opts.Logger}
+	for _, fl := range []*file{&l.users, &l.anon} {
+		if err := fl.open(); err != nil {
+			l.users.close()
+			return nil, err
+		}
+		fl.removeStale()
 	}
 	return l, nil
 }
 
-func (l *Log) openLocked() error {
-	f, err := os.OpenFile(l.opts.Path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-	if err != nil {
-		return fmt.Errorf("open audit log: %w", err)
+// Path is the audit log's file (of authenticated callers' actions).
+func (l *Log) Path() string { return l.opts.Path }
+
+// Write appends e, an action of an authenticated caller. Its error is
+// also kept for WriteError.
+func (l *Log) Write(e Entry) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.writeLocked(&l.users, e)
+}
+
+// FailedLogin records a failed login. Failed logins are anonymous (anyone
+// can cause them), so they go to a file of their own. A refused attempt
+// (throttled: the client is locked out) is not written on its own line but
+// counted into one summary per client address and SummaryInterval.
+func (l *Log) FailedLogin(e Entry, throttled bool) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !throttled {
+		return l.writeLocked(&l.anon, e)
 	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return fmt.Errorf("open audit log: %w", err)
+	if e.Time.IsZero() {
+		e.Time = l.opts.Now()
 	}
-	l.f, l.size = f, st.Size()
+	l.countLocked(e)
+	if l.timer == nil {
+		l.timer = time.AfterFunc(l.opts.SummaryInterval, l.flushSummaries)
+	}
 	return nil
 }
 
-// Path is the audit log's file.
-func (l *Log) Path() string { return l.opts.Path }
+// flushSummaries writes the pending summaries of refused logins.
+func (l *Log) flushSummaries() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.flushLocked()
+}
 
-// Write appends e. Its error is also kept for WriteError.
-func (l *Log) Write(e Entry) error {
+func (l *Log) flushLocked() {
+	if l.timer != nil {
+		l.timer.Stop()
+		l.timer = nil
+	}
+	for _, e := range l.summariesLocked() {
+		_ = l.writeLocked(&l.anon, e) // failures are logged and shown like any other
+	}
+	clear(l.pending)
+}
+
+func (l *Log) writeLocked(fl *file, e Entry) error {
 	if e.Time.IsZero() {
-		e.Time = time.Now()
+		e.Time = l.opts.Now()
 	}
 	line, err := json.Marshal(e)
 	if err != nil {
 		return fmt.Errorf("encode audit entry: %w", err)
 	}
 	line = append(line, '\n')
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	err = l.writeLocked(line)
+	err = fl.write(line, l.opts.Now())
 	if err != nil && l.lastErr == nil {
-		l.opts.Logger.Error("audit log write failed: actions go on, but are not recorded", "path", l.opts.Path, "err", err)
+		l.opts.Logger.Error("audit log write failed: actions go on, but are not recorded", "path", fl.path, "err", err)
 	} else if err == nil && l.lastErr != nil {
-		l.opts.Logger.Info("audit log writes work again", "path", l.opts.Path)
+		l.opts.Logger.Info("audit log writes work again", "path", fl.path)
 	}
 	l.lastErr = err
 	return err
-}
-
-func (l *Log) writeLocked(line []byte) error {
-	if l.f == nil {
-		if err := l.openLocked(); err != nil {
-			return err
-		}
-	}
-	if l.size+int64(len(line)) > l.opts.MaxSize {
-		if err := l.rotateLocked(); err != nil {
-			return err
-		}
-	}
-	n, err := l.f.Write(line)
-	l.size += int64(n)
-	if err != nil {
-		if n > 0 {
-			// Never leave half a line: the next entry would be glued to it.
-			// If the truncate fails too, the reader skips the broken line.
-			_ = l.f.Truncate(l.size - int64(n))
-			l.size -= int64(n)
-		}
-		return fmt.Errorf("write audit log: %w", err)
-	}
-	return nil
-}
-
-func (l *Log) rotateLocked() error {
-	if err := l.f.Close(); err != nil {
-		l.opts.Logger.Warn("closing the audit log before rotation failed", "err", err)
-	}
-	l.f = nil
-	if err := os.Rename(l.opts.Path, l.opts.Path+".1"); err != nil {
-		return fmt.Errorf("rotate audit log: %w", err)
-	}
-	return l.openLocked()
 }
 
 // WriteError says why the last write failed, or "" when it succeeded.
@@ -171,16 +211,12 @@ func (l *Log) WriteError() string {
 	return l.lastErr.Error()
 }
 
-// Close closes the file.
+// Close writes the pending summaries and closes the files.
 func (l *Log) Close() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.f == nil {
-		return nil
-	}
-	err := l.f.Close()
-	l.f = nil
-	return err
+	l.flushLocked()
+	return errors.Join(l.users.close(), l.anon.close())
 }
 
 // Filter selects entries for Query.
@@ -188,34 +224,52 @@ type Filter struct {
 	// Before, when set, returns only entries older than it (the paging
 	// cursor: the time of the last entry already shown).
 	Before time.Time
-	// User, VM and Action match exactly when set; VM matches a name or UUID.
+	// User, VM and Action match exactly when set; VM matches a name or
+	// UUID, User also a name a summary of refused logins lists, and Action
+	// also every action below it ("vm" matches "vm.start").
 	User, VM, Action string
 	// Limit is the most entries returned (default 200, at most 1000).
 	Limit int
 }
 
 // Query returns the newest entries that match f, newest first, and
-// whether there are more.
+// whether there are more. Both files are read (users' actions and failed
+// logins), each from its newest generation back until it has given
+// enough; summaries of refused logins not yet written are included.
 func (l *Log) Query(f Filter) ([]Entry, bool, error) {
 	if f.Limit <= 0 {
 		f.Limit = 200
 	}
 	f.Limit = min(f.Limit, 1000)
 	var all []Entry
-	// The rotated file holds the older half.
-	for _, p := range []string{l.opts.Path + ".1", l.opts.Path} {
-		es, err := readFile(p, f)
-		if err != nil {
-			return nil, false, err
+	for _, fl := range []*file{&l.users, &l.anon} {
+		var got []Entry
+		for _, p := range fl.files() {
+			es, err := readFile(p, f)
+			if err != nil {
+				return nil, false, err
+			}
+			got = append(got, es...)
+			if len(got) > f.Limit {
+				break // older generations cannot make this page
+			}
 		}
-		all = append(all, es...)
+		all = append(all, got...)
 	}
-	// Files are in time order; answer newest first.
-	out := make([]Entry, 0, min(len(all), f.Limit))
-	for i := len(all) - 1; i >= 0 && len(out) < f.Limit; i-- {
-		out = append(out, all[i])
+	l.mu.Lock()
+	for _, e := range l.summariesLocked() {
+		if f.match(e) {
+			all = append(all, e)
+		}
 	}
-	return out, len(all) > len(out), nil
+	l.mu.Unlock()
+	// Lines are written in about time order (an operation's line comes
+	// when it ends, with its start time): answer strictly newest first.
+	slices.SortStableFunc(all, func(a, b Entry) int { return b.Time.Compare(a.Time) })
+	if len(all) > f.Limit {
+		return all[:f.Limit], true, nil
+	}
+	return all, false, nil
 }
 
 func readFile(path string, f Filter) ([]Entry, error) {
@@ -252,7 +306,7 @@ func (f Filter) match(e Entry) bool {
 	if !f.Before.IsZero() && !e.Time.Before(f.Before) {
 		return false
 	}
-	if f.User != "" && e.User != f.User {
+	if f.User != "" && e.User != f.User && !slices.Contains(e.Names, f.User) {
 		return false
 	}
 	if f.Action != "" && e.Action != f.Action && !strings.HasPrefix(e.Action, f.Action+".") {

@@ -15,7 +15,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
-	"net/url"
 	"sort"
 	"strings"
 	"sync"
@@ -256,7 +255,8 @@ var ErrCSRF = problem.New(problem.Forbidden, "csrf_failed",
 
 // ErrOrigin is returned when a session request comes from another origin.
 var ErrOrigin = problem.New(problem.Forbidden, "origin_mismatch",
-	"the request comes from another web origin", "open KVM Manager at its own address")
+	"the request comes from another web origin", "open KVM Manager at its own address; behind a TLS reverse proxy, "+
+		"start it with --trusted-proxy and have the proxy send X-Forwarded-Proto: https and the Host unchanged")
 
 // SessionLimitError is returned for a session that was ended because its
 // user started more sessions than allowed: the web UI shows why.
@@ -612,16 +612,6 @@ func (m *Manager) Authorize(r *http.Request, client string) (Principal, error) {
 		return p, ErrCSRF
 	}
 	return p, nil
-}
-
-// SameOrigin reports whether origin names the host the request was sent to.
-// WebSocket upgrades and cookie-authenticated writes must pass it.
-func SameOrigin(r *http.Request, origin string) bool {
-	u, err := url.Parse(origin)
-	if err != nil || u.Host == "" {
-		return false
-	}
-	return strings.EqualFold(u.Host, r.Host)
 }
 
 // SafeMethod reports whether an HTTP method only reads: such requests need

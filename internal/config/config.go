@@ -67,6 +67,8 @@ type Config struct {
 	MaxConnectionsPerAddress int `json:"max-connections-per-address"`
 	// BodyTimeout is the longest a client may take to send a request body.
 	BodyTimeout Duration `json:"body-timeout"`
+	// Limits are the audit log's retention and the stream caps (limits.go).
+	Limits
 }
 
 // TLS reports whether the server serves HTTPS.
@@ -107,6 +109,8 @@ func Defaults() Config {
 		SessionTTL:       Duration{12 * time.Hour},
 		SessionIdle:      Duration{2 * time.Hour},
 		BodyTimeout:      Duration{20 * time.Second},
+
+		Limits: DefaultLimits(),
 
 		MaxSessionsPerUser: auth.DefaultMaxSessionsPerUser,
 	}
@@ -171,6 +175,7 @@ func Parse(args []string, out io.Writer) (Config, error) {
 	maxConns := fs.Int("max-connections", 0, "most client connections open at once (0: 4096, or less as the open-file limit requires)")
 	maxConnsPerAddr := fs.Int("max-connections-per-address", 0, "most connections one client address (the TCP peer: behind a proxy, the proxy) holds open (0: 256)")
 	bodyTimeout := fs.Duration("body-timeout", cfg.BodyTimeout.Duration, "longest a client may take to send a request body")
+	applyLimits := limitFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -243,6 +248,7 @@ func Parse(args []string, out io.Writer) (Config, error) {
 	if set["body-timeout"] {
 		cfg.BodyTimeout.Duration = *bodyTimeout
 	}
+	applyLimits(&cfg, set)
 	if len(cfg.Hosts) == 0 {
 		cfg.Hosts = []Host{{Name: "local", URI: cfg.Connect}}
 	}
@@ -289,6 +295,9 @@ func (c Config) Validate() error {
 		return fmt.Errorf("--max-sessions-per-user %d: use 1 to 1000", c.MaxSessionsPerUser)
 	}
 	if _, err := c.ProxyPrefixes(); err != nil {
+		return err
+	}
+	if err := c.Limits.validate(); err != nil {
 		return err
 	}
 	users := map[string]bool{}

@@ -193,3 +193,32 @@ func TestSecuritySettings(t *testing.T) {
 		}
 	}
 }
+
+func TestLimits(t *testing.T) {
+	cfg, err := Parse(nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Limits != DefaultLimits() || cfg.EventStreamsPerSession != 16 || cfg.AuditMaxSize != 16 {
+		t.Fatalf("default limits %+v", cfg.Limits)
+	}
+	p := filepath.Join(t.TempDir(), "c.json")
+	_ = os.WriteFile(p, []byte(`{"audit-max-age":"24h","audit-keep":2,"max-consoles-per-session":3,"max-event-streams-per-client":9}`), 0o600)
+	cfg, err = Parse([]string{"--config", p, "--max-consoles-per-session", "4", "--audit-max-size", "1"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := DefaultLimits()
+	want.AuditMaxAge.Duration, want.AuditKeep, want.ConsolesPerSession, want.EventStreamsPerClient, want.AuditMaxSize = 24*time.Hour, 2, 4, 9, 1
+	if cfg.Limits != want {
+		t.Fatalf("limits from file and flags: %+v, want %+v", cfg.Limits, want)
+	}
+	for _, args := range [][]string{
+		{"--audit-max-size", "0"}, {"--audit-max-age", "1m"}, {"--audit-keep", "0"},
+		{"--max-event-streams-per-session", "0"}, {"--max-consoles-per-client", "-1"},
+	} {
+		if _, err := Parse(args, io.Discard); err == nil || !strings.Contains(err.Error(), args[0]) {
+			t.Errorf("Parse(%v): %v", args, err)
+		}
+	}
+}

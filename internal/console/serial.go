@@ -271,7 +271,7 @@ func (s *Serial) consume(sub *event.Subscription) {
 }
 
 // apply handles one bus event.
-func (s *Serial) apply(ev event.Event) {
+func (s *Serial) apply(ev *event.Event) {
 	switch ev.Type {
 	case event.TypeVM:
 		var vm struct {

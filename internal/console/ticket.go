@@ -98,3 +98,31 @@ func (t *Tickets) Redeem(tok, kind, host, uuid, session string) (Grant, error) {
 	}
 	return g, nil
 }
+
+// Burn makes a ticket unusable without redeeming it: for an attempt
+// refused before its ticket is checked (a foreign Origin, a malformed
+// path), since any attempt must use the ticket up.
+func (t *Tickets) Burn(tok string) {
+	if len(tok) == 0 || len(tok) > 128 {
+		return
+	}
+	key := sha256.Sum256([]byte(tok))
+	t.mu.Lock()
+	delete(t.pending, key)
+	t.mu.Unlock()
+}
+
+// Pending returns how many unexpired tickets session holds, so that a
+// session cannot pile up tickets without bound.
+func (t *Tickets) Pending(session string) int {
+	now := t.now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n := 0
+	for _, v := range t.pending {
+		if v.grant.Session == session && !now.After(v.expires) {
+			n++
+		}
+	}
+	return n
+}

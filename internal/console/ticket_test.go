@@ -62,3 +62,30 @@ func FuzzRedeem(f *testing.F) {
 		}
 	})
 }
+
+func TestTicketsBurnAndPending(t *testing.T) {
+	now := time.Unix(1000, 0)
+	ts := NewTickets(func() time.Time { return now })
+	g := Grant{Kind: KindVNC, Host: "local", UUID: "u1", Session: "s1"}
+	a, b := ts.Mint(g), ts.Mint(g)
+	ts.Mint(Grant{Kind: KindSerial, Host: "local", UUID: "u1", Session: "s2"})
+	if n := ts.Pending("s1"); n != 2 {
+		t.Fatalf("pending for s1: %d", n)
+	}
+	ts.Burn(a)
+	ts.Burn("")
+	ts.Burn(strings.Repeat("x", 500))
+	if _, err := ts.Redeem(a, KindVNC, "local", "u1", "s1"); err != ErrTicket {
+		t.Fatalf("a burnt ticket was redeemed: %v", err)
+	}
+	if n := ts.Pending("s1"); n != 1 {
+		t.Fatalf("pending after a burn: %d", n)
+	}
+	now = now.Add(TicketTTL + time.Second)
+	if n := ts.Pending("s1"); n != 0 {
+		t.Fatalf("expired tickets counted: %d", n)
+	}
+	if _, err := ts.Redeem(b, KindVNC, "local", "u1", "s1"); err != ErrTicket {
+		t.Fatalf("expired ticket: %v", err)
+	}
+}

@@ -1,0 +1,91 @@
+package config
+
+import (
+	"flag"
+	"fmt"
+	"time"
+)
+
+// Limits are the audit log's retention and the caps on long-lived
+// requests (event streams and consoles). They are kept together, beside
+// Config, so that each can be found with the other limits in
+// docs/security.md ("Audit log retention", "Stream limits").
+type Limits struct {
+	// AuditMaxSize is the size in MiB at which an audit file is rotated.
+	AuditMaxSize int `json:"audit-max-size"`
+	// AuditMaxAge rotates an audit file whose first line is this old.
+	AuditMaxAge Duration `json:"audit-max-age"`
+	// AuditKeep is how many rotated files of users' actions are kept.
+	AuditKeep int `json:"audit-keep"`
+	// EventStreamsPerSession and EventStreamsPerClient cap open
+	// /api/v1/events streams per session (or per API-token user) and per
+	// client address.
+	EventStreamsPerSession int `json:"max-event-streams-per-session"`
+	EventStreamsPerClient  int `json:"max-event-streams-per-client"`
+	// ConsolesPerSession and ConsolesPerClient cap open consoles
+	// (graphical and serial) per session and per client address.
+	ConsolesPerSession int `json:"max-consoles-per-session"`
+	ConsolesPerClient  int `json:"max-consoles-per-client"`
+}
+
+// DefaultLimits are the limits used when none are given.
+func DefaultLimits() Limits {
+	return Limits{
+		AuditMaxSize: 16, AuditMaxAge: Duration{7 * 24 * time.Hour}, AuditKeep: 4,
+		EventStreamsPerSession: 16, EventStreamsPerClient: 64,
+		ConsolesPerSession: 8, ConsolesPerClient: 32,
+	}
+}
+
+// limitFlags registers the limits' flags on fs and returns a function
+// that copies the flags that were set (by name in set) into cfg.
+func limitFlags(fs *flag.FlagSet) func(cfg *Config, set map[string]bool) {
+	d := DefaultLimits()
+	auditSize := fs.Int("audit-max-size", d.AuditMaxSize, "MiB at which an audit log file is rotated")
+	auditAge := fs.Duration("audit-max-age", d.AuditMaxAge.Duration, "an audit log file whose first line is this old is rotated")
+	auditKeep := fs.Int("audit-keep", d.AuditKeep, "rotated audit log files of users' actions to keep")
+	evSession := fs.Int("max-event-streams-per-session", d.EventStreamsPerSession, "open event streams allowed per session (or API token)")
+	evClient := fs.Int("max-event-streams-per-client", d.EventStreamsPerClient, "open event streams allowed per client address")
+	conSession := fs.Int("max-consoles-per-session", d.ConsolesPerSession, "open consoles (graphical and serial) allowed per session (or API token)")
+	conClient := fs.Int("max-consoles-per-client", d.ConsolesPerClient, "open consoles (graphical and serial) allowed per client address")
+	return func(cfg *Config, set map[string]bool) {
+		for name, apply := range map[string]func(){
+			"audit-max-size":                func() { cfg.AuditMaxSize = *auditSize },
+			"audit-max-age":                 func() { cfg.AuditMaxAge.Duration = *auditAge },
+			"audit-keep":                    func() { cfg.AuditKeep = *auditKeep },
+			"max-event-streams-per-session": func() { cfg.EventStreamsPerSession = *evSession },
+			"max-event-streams-per-client":  func() { cfg.EventStreamsPerClient = *evClient },
+			"max-consoles-per-session":      func() { cfg.ConsolesPerSession = *conSession },
+			"max-consoles-per-client":       func() { cfg.ConsolesPerClient = *conClient },
+		} {
+			if set[name] {
+				apply()
+			}
+		}
+	}
+}
+
+// validate checks the limits and says what is wrong.
+func (l Limits) validate() error {
+	if l.AuditMaxSize < 1 || l.AuditMaxSize > 4096 {
+		return fmt.Errorf("--audit-max-size %d: use 1 to 4096 (MiB)", l.AuditMaxSize)
+	}
+	if l.AuditMaxAge.Duration < time.Hour || l.AuditMaxAge.Duration > 366*24*time.Hour {
+		return fmt.Errorf("--audit-max-age %s: use 1h to 8784h", l.AuditMaxAge)
+	}
+	if l.AuditKeep < 1 || l.AuditKeep > 100 {
+		return fmt.Errorf("--audit-keep %d: use 1 to 100", l.AuditKeep)
+	}
+	for _, c := range []struct {
+		name string
+		v    int
+	}{
+		{"max-event-streams-per-session", l.EventStreamsPerSession}, {"max-event-streams-per-client", l.EventStreamsPerClient},
+		{"max-consoles-per-session", l.ConsolesPerSession}, {"max-consoles-per-client", l.ConsolesPerClient},
+	} {
+		if c.v < 1 || c.v > 100000 {
+			return fmt.Errorf("--%s %d: use 1 to 100000", c.name, c.v)
+		}
+	}
+	return nil
+}
