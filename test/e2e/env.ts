@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { openSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -63,4 +63,17 @@ export function virsh(...args: string[]): string {
 
 export function testguest(...args: string[]): string {
   return execFileSync(join(root, 'bin', 'testguest'), args, { encoding: 'utf8' }).trim();
+}
+
+/**
+ * The release of the test guest's kernel (what `uname -r` prints in the
+ * guest), as scripts/build-test-guest.sh recorded it when it built the guest
+ * in guestDir: the one source of that version, which Debian moves on.
+ */
+export function guestKernelRelease(guestDir: string): string {
+  const p = join(guestDir, 'kernel.release');
+  if (!existsSync(p)) throw new Error(`${p} is missing: build the test guest with scripts/build-test-guest.sh`);
+  const release = readFileSync(p, 'utf8').trim();
+  if (!/^\S+$/.test(release)) throw new Error(`${p} holds ${JSON.stringify(release)}, not a kernel release: rebuild with FORCE=1 scripts/build-test-guest.sh`);
+  return release;
 }
