@@ -56,7 +56,9 @@ func TestScreenshotQuota(t *testing.T) {
 		}
 	}
 	st, b := save()
-	var e struct{ Error struct{ Code, Message, Hint string } }
+	var e struct {
+		Error struct{ Code, Message, Hint string }
+	}
 	_ = json.Unmarshal(b, &e)
 	if st != 507 || e.Error.Code != "screenshot_quota" || !strings.Contains(e.Error.Message, g.Name) ||
 		!strings.Contains(e.Error.Message, dir) || !strings.Contains(e.Error.Hint, "--screenshots-per-vm") {
