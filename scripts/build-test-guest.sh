@@ -20,6 +20,8 @@
 #   OUTPUT_DIR/vmlinuz        the kernel
 #   OUTPUT_DIR/initramfs.gz   newc cpio, gzip
 #   OUTPUT_DIR/build.stamp    what they were built from
+#   OUTPUT_DIR/kernel.release the kernel's release (what `uname -r` prints in
+#                             the guest), read by tests instead of a pinned version
 # Nothing per VM is created here: the data disk and ttyS1 log of each VM live in
 # OUTPUT_DIR/vms/<name>/ and are made by internal/testguest.
 #
@@ -114,7 +116,7 @@ modules=$WANT_MODULES
 script=$SCRIPT_SUM"
 
 print_outputs() {
-  printf '%s\n' "$OUT/vmlinuz" "$OUT/initramfs.gz" "$OUT/build.stamp"
+  printf '%s\n' "$OUT/vmlinuz" "$OUT/initramfs.gz" "$OUT/build.stamp" "$OUT/kernel.release"
 }
 
 install -d -m 0755 "$OUT"
@@ -122,7 +124,7 @@ install -d -m 0755 "$OUT"
 exec 9>"$OUT/.build.lock"
 flock 9
 
-if [ -z "${FORCE:-}" ] && [ -s "$OUT/vmlinuz" ] && [ -s "$OUT/initramfs.gz" ] &&
+if [ -z "${FORCE:-}" ] && [ -s "$OUT/vmlinuz" ] && [ -s "$OUT/initramfs.gz" ] && [ -s "$OUT/kernel.release" ] &&
   [ "$(cat "$OUT/build.stamp" 2>/dev/null)" = "$STAMP" ]; then
   log "up to date ($KPKG $KVER)"
   print_outputs
@@ -141,7 +143,7 @@ done
 if [ -z "$DEB" ]; then
   log "downloading $KPKG $KVER"
   if ! (cd "$CACHE" && apt-get download -qq -o APT::Sandbox::User=root "$KPKG=$KVER"); then
-    if [ -s "$OUT/vmlinuz" ] && [ -s "$OUT/initramfs.gz" ]; then
+    if [ -s "$OUT/vmlinuz" ] && [ -s "$OUT/initramfs.gz" ] && [ -s "$OUT/kernel.release" ]; then
       log "WARNING: could not download $KPKG $KVER; keeping the guest built before"
       print_outputs
       exit 0
@@ -340,6 +342,12 @@ install -m 0644 "$VMLINUZ" "$OUT/vmlinuz.new"
 install -m 0644 "$TMP/initramfs.gz" "$OUT/initramfs.gz.new"
 mv -f "$OUT/vmlinuz.new" "$OUT/vmlinuz"
 mv -f "$OUT/initramfs.gz.new" "$OUT/initramfs.gz"
+# The release comes from the package's own lib/modules/<release> folder, the
+# one the guest kernel reports: tests compare with this file, never with a
+# version written into them (Debian moves the cloud kernel on).
+printf '%s\n' "$UNAME_R" >"$OUT/kernel.release.new"
+chmod 0644 "$OUT/kernel.release.new"
+mv -f "$OUT/kernel.release.new" "$OUT/kernel.release"
 printf '%s\n' "$STAMP" >"$OUT/build.stamp"
 chmod 0644 "$OUT/build.stamp"
 chmod 0755 "$OUT" "$CACHE"

@@ -237,7 +237,7 @@ func removeLeftovers(l *libvirt.Libvirt, dir string) {
 		return
 	}
 	for _, d := range doms {
-		if strings.HasPrefix(d.Name, prefix) {
+		if strings.HasPrefix(d.Name, prefix) && testguest.IsName(d.Name) {
 			_ = testguest.Remove(l, d.Name, dir)
 		}
 	}

@@ -523,7 +523,7 @@ func removeLeftovers(l *libvirt.Libvirt, dir string) {
 		return
 	}
 	for _, d := range doms {
-		if strings.HasPrefix(d.Name, guestPrefix) {
+		if strings.HasPrefix(d.Name, guestPrefix) && testguest.IsName(d.Name) {
 			if err := testguest.Remove(l, d.Name, dir); err != nil {
 				fmt.Fprintln(os.Stderr, "bench-serial: removing leftover", d.Name+":", err)
 			}

@@ -208,7 +208,7 @@ func removeBenchDomains(l *libvirt.Libvirt, dir string) {
 		return
 	}
 	for _, d := range doms {
-		if strings.HasPrefix(d.Name, benchPrefix) {
+		if strings.HasPrefix(d.Name, benchPrefix) && testguest.IsName(d.Name) {
 			_ = testguest.Remove(l, d.Name, dir)
 		}
 	}

@@ -243,7 +243,7 @@ func readEnv(l *libvirt.Libvirt, guestDir string) (environment, error) {
 		return e, fmt.Errorf("list domains: %w", err)
 	}
 	for _, d := range doms {
-		if !strings.HasPrefix(d.Name, benchPrefix) {
+		if !isBenchName(d.Name) {
 			e.others++
 			if d.ID > 0 {
 				e.othersActive++
@@ -357,7 +357,7 @@ func removeBenchDomains(l *libvirt.Libvirt, o options, out io.Writer, what strin
 	if err != nil {
 		return fmt.Errorf("list domains: %w", err)
 	}
-	doms = slices.DeleteFunc(doms, func(d libvirt.Domain) bool { return !strings.HasPrefix(d.Name, benchPrefix) })
+	doms = slices.DeleteFunc(doms, func(d libvirt.Domain) bool { return !isBenchName(d.Name) })
 	if len(doms) == 0 {
 		return nil
 	}
@@ -370,6 +370,14 @@ func removeBenchDomains(l *libvirt.Libvirt, o options, out io.Writer, what strin
 }
 
 // fillerName is the name of filler domain i; four digits keep them sorted.
+// isBenchName reports whether a domain is one of the bench's: named with
+// benchPrefix, and a name the bench could have made. Other VMs on the host
+// may have any legal name, also one with the same prefix and spaces or
+// markup after it; those are not the bench's to count or remove.
+func isBenchName(name string) bool {
+	return strings.HasPrefix(name, benchPrefix) && testguest.IsName(name)
+}
+
 func fillerName(i int) string { return fmt.Sprintf("%s%04d", benchPrefix, i) }
 
 // fillerXML is a minimal shut-off VM that still looks like a real one to the
@@ -545,7 +553,7 @@ func countBenchVMs(body []byte) int {
 	}
 	n := 0
 	for _, vm := range list.VMs {
-		if strings.HasPrefix(vm.Name, benchPrefix) {
+		if isBenchName(vm.Name) {
 			n++
 		}
 	}

@@ -137,7 +137,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 	tickets := console.NewTickets(nil)
 	// -- feature services are built here --
 	vnc := console.NewVNC(console.VNCOptions{Hosts: set, Inventory: inv, Logger: log})
-	screenshots := console.NewScreenshots(console.ScreenshotOptions{Hosts: set, Inventory: inv, Dir: cfg.ScreenshotsDir, Logger: log})
+	screenshots := console.NewScreenshots(console.ScreenshotOptions{
+		Hosts: set, Inventory: inv, Dir: cfg.ScreenshotsDir, Logger: log,
+		MaxPerVM: cfg.ScreenshotsPerVM, MaxBytesPerVM: int64(cfg.ScreenshotsMiBPerVM) << 20,
+	})
 	serialConsoles := console.NewSerial(console.SerialOptions{
 		Hosts: set, Inventory: inv, Bus: bus, Logger: log, Scrollback: cfg.SerialScrollback << 10,
 	})

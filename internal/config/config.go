@@ -37,6 +37,11 @@ type Config struct {
 	// ScreenshotsDir is the folder server-side screenshots are saved in; it
 	// is created when the first one is saved.
 	ScreenshotsDir string `json:"screenshots-dir"`
+	// ScreenshotsPerVM and ScreenshotsMiBPerVM cap how many screenshots of
+	// one VM, and how many MiB of them, the screenshots folder may hold;
+	// saving more is refused. 0 means no limit.
+	ScreenshotsPerVM    int `json:"screenshots-per-vm"`
+	ScreenshotsMiBPerVM int `json:"screenshots-mib-per-vm"`
 	// SerialScrollback is how many KiB of output each serial console keeps
 	// for viewers who join later.
 	SerialScrollback int `json:"serial-scrollback"`
@@ -103,7 +108,9 @@ func Defaults() Config {
 		StatsInterval: Duration{2 * time.Second},
 		LogLevel:      "info",
 		// Empty when there is no home folder: Parse then uses the data dir.
-		ScreenshotsDir: defaultScreenshotsDir(),
+		ScreenshotsDir:      defaultScreenshotsDir(),
+		ScreenshotsPerVM:    100,
+		ScreenshotsMiBPerVM: 256,
 
 		SerialScrollback: 256,
 		SessionTTL:       Duration{12 * time.Hour},
@@ -163,6 +170,8 @@ func Parse(args []string, out io.Writer) (Config, error) {
 	logLevel := fs.String("log-level", cfg.LogLevel, "debug, info, warn or error")
 	insecure := fs.Bool("insecure-http", false, "allow plain HTTP on a non-loopback address (dangerous)")
 	screenshotsDir := fs.String("screenshots-dir", cfg.ScreenshotsDir, "folder for screenshots saved on the server (created when needed)")
+	shotsPerVM := fs.Int("screenshots-per-vm", cfg.ScreenshotsPerVM, "most screenshots of one VM kept in --screenshots-dir; saving more is refused (0: no limit)")
+	shotsMiBPerVM := fs.Int("screenshots-mib-per-vm", cfg.ScreenshotsMiBPerVM, "most MiB of one VM's screenshots kept in --screenshots-dir (0: no limit)")
 	serialScrollback := fs.Int("serial-scrollback", cfg.SerialScrollback, "KiB of output each serial console keeps for late viewers (4 to 65536)")
 	tlsCert := fs.String("tls-cert", "", "PEM certificate (chain) to serve HTTPS with; needs --tls-key")
 	tlsKey := fs.String("tls-key", "", "PEM private key of --tls-cert")
@@ -215,6 +224,12 @@ func Parse(args []string, out io.Writer) (Config, error) {
 		cfg.ScreenshotsDir = *screenshotsDir
 	}
 	cfg.ScreenshotsDir = screenshotsDirOrDefault(cfg.ScreenshotsDir, cfg.DataDir)
+	if set["screenshots-per-vm"] {
+		cfg.ScreenshotsPerVM = *shotsPerVM
+	}
+	if set["screenshots-mib-per-vm"] {
+		cfg.ScreenshotsMiBPerVM = *shotsMiBPerVM
+	}
 	if set["serial-scrollback"] {
 		cfg.SerialScrollback = *serialScrollback
 	}
@@ -326,6 +341,12 @@ func (c Config) Validate() error {
 	}
 	if c.ScreenshotsDir == "" {
 		return errors.New("--screenshots-dir must not be empty")
+	}
+	if c.ScreenshotsPerVM < 0 || c.ScreenshotsPerVM > 1_000_000 {
+		return fmt.Errorf("--screenshots-per-vm %d: use 0 (no limit) to 1000000", c.ScreenshotsPerVM)
+	}
+	if c.ScreenshotsMiBPerVM < 0 || c.ScreenshotsMiBPerVM > 1<<30 {
+		return fmt.Errorf("--screenshots-mib-per-vm %d: use 0 (no limit) to %d", c.ScreenshotsMiBPerVM, 1<<30)
 	}
 	if c.SerialScrollback < 4 || c.SerialScrollback > 65536 {
 		return fmt.Errorf("--serial-scrollback %d: use 4 to 65536 (KiB of output kept per serial console)", c.SerialScrollback)

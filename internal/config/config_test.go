@@ -222,3 +222,45 @@ func TestLimits(t *testing.T) {
 		}
 	}
 }
+
+func TestScreenshotQuota(t *testing.T) {
+	for _, tc := range []struct {
+		name            string
+		args            []string
+		file            string
+		perVM, mibPerVM int
+		wantErr         bool
+	}{
+		{name: "defaults", perVM: 100, mibPerVM: 256},
+		{name: "flags", args: []string{"--screenshots-per-vm", "5", "--screenshots-mib-per-vm", "10"}, perVM: 5, mibPerVM: 10},
+		{name: "0 is no limit", args: []string{"--screenshots-per-vm", "0", "--screenshots-mib-per-vm", "0"}},
+		{name: "config file", file: `{"screenshots-per-vm":7,"screenshots-mib-per-vm":3}`, perVM: 7, mibPerVM: 3},
+		{name: "flag beats file", file: `{"screenshots-per-vm":7}`, args: []string{"--screenshots-per-vm", "8"}, perVM: 8, mibPerVM: 256},
+		{name: "negative count refused", args: []string{"--screenshots-per-vm", "-1"}, wantErr: true},
+		{name: "negative size refused", args: []string{"--screenshots-mib-per-vm", "-1"}, wantErr: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"--data-dir", t.TempDir()}, tc.args...)
+			if tc.file != "" {
+				p := filepath.Join(t.TempDir(), "c.json")
+				if err := os.WriteFile(p, []byte(tc.file), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				args = append([]string{"--config", p}, args...)
+			}
+			cfg, err := Parse(args, io.Discard)
+			if tc.wantErr {
+				if err == nil || !strings.Contains(err.Error(), "screenshots-") {
+					t.Fatalf("Parse(%v) = %v, want a refusal naming the flag", args, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.ScreenshotsPerVM != tc.perVM || cfg.ScreenshotsMiBPerVM != tc.mibPerVM {
+				t.Errorf("per VM: %d screenshots, %d MiB; want %d, %d", cfg.ScreenshotsPerVM, cfg.ScreenshotsMiBPerVM, tc.perVM, tc.mibPerVM)
+			}
+		})
+	}
+}

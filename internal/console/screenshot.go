@@ -9,11 +9,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/sync/singleflight"
+	"golang.org/x/time/rate"
 
 	"github.com/kvm-manager/kvm-manager/internal/host"
 	"github.com/kvm-manager/kvm-manager/internal/inventory"
@@ -50,6 +54,19 @@ type ScreenshotOptions struct {
 	// ThumbnailMaxWait bounds that wait (default 5 s); past it the request
 	// is refused as busy.
 	ThumbnailMaxWait time.Duration
+	// ThumbnailTimeout bounds one thumbnail capture, from its rate-limit
+	// turn to the scaled image (default ThumbnailMaxWait + CaptureTimeout).
+	// The capture runs on a context of its own, not on the context of the
+	// request that started it, so this is what stops it.
+	ThumbnailTimeout time.Duration
+	// MaxPerVM caps how many saved screenshots of one VM the folder may
+	// hold; a Save beyond it is refused (problem kind NoSpace, code
+	// screenshot_quota). 0 means no cap. The config's default is 100.
+	MaxPerVM int
+	// MaxBytesPerVM caps the total size of one VM's saved screenshots in
+	// the folder, refused the same way. 0 means no cap. The config's
+	// default is 256 MiB.
+	MaxBytesPerVM int64
 	// MaxConcurrent bounds the captures running at once (default 2): each
 	// makes QEMU encode the screen in its main loop.
 	MaxConcurrent int
@@ -69,9 +86,18 @@ type Screenshots struct {
 	slots   chan struct{}
 	capture func(ctx context.Context, hostName string, vm inventory.VM) ([]byte, error)
 
+	// flights shares one thumbnail capture of a VM among all requests that
+	// ask while it runs (keyed host/uuid).
+	flights singleflight.Group
+	// limiter spreads the thumbnail captures of all VMs: ThumbnailRate a
+	// second, one at a time (burst 1). Turns are taken at opts.Now.
+	limiter *rate.Limiter
+	// saveMu makes a save's quota check and its write one step, so that
+	// concurrent saves cannot together go past the quota.
+	saveMu sync.Mutex
+
 	mu        sync.Mutex
 	thumbs    map[string]*thumbEntry
-	nextSlot  time.Time // rate limiter: when the next thumbnail capture may start
 	lastSweep time.Time
 	seq       uint64
 }
@@ -108,15 +134,8 @@ type Saved struct {
 }
 
 type thumbEntry struct {
-	thumb    *Thumbnail
-	asked    time.Time
-	inflight *thumbCapture
-}
-
-type thumbCapture struct {
-	done  chan struct{}
-	thumb Thumbnail
-	err   error
+	thumb *Thumbnail
+	asked time.Time
 }
 
 // Cached thumbnails nobody asked for in thumbForget are dropped.
@@ -148,10 +167,16 @@ func NewScreenshots(opts ScreenshotOptions) *Screenshots {
 	if opts.CaptureTimeout == 0 {
 		opts.CaptureTimeout = 30 * time.Second
 	}
+	if opts.ThumbnailTimeout == 0 {
+		opts.ThumbnailTimeout = opts.ThumbnailMaxWait + opts.CaptureTimeout
+	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	s := &Screenshots{opts: opts, log: opts.Logger, slots: make(chan struct{}, opts.MaxConcurrent), thumbs: make(map[string]*thumbEntry)}
+	s := &Screenshots{
+		opts: opts, log: opts.Logger, slots: make(chan struct{}, opts.MaxConcurrent), thumbs: make(map[string]*thumbEntry),
+		limiter: rate.NewLimiter(rate.Limit(opts.ThumbnailRate), 1),
+	}
 	s.capture = s.virshCapture
 	return s
 }
@@ -279,9 +304,23 @@ func virshProblem(err error, out []byte, vmName string) error {
 
 // Save takes a screenshot and saves it as a PNG file in the screenshots
 // folder, named after the VM and the time, never overwriting a file.
+// Past the quota (MaxPerVM, MaxBytesPerVM) it refuses before capturing.
 func (s *Screenshots) Save(ctx context.Context, hostName, uuid string) (Saved, error) {
+	vm, err := s.runningVM(hostName, uuid)
+	if err != nil {
+		return Saved{}, err
+	}
+	// Refuse early, before QEMU encodes a screen that would not be kept.
+	if err := s.checkQuota(vm.Name, 0); err != nil {
+		return Saved{}, err
+	}
 	shot, err := s.Capture(ctx, hostName, uuid)
 	if err != nil {
+		return Saved{}, err
+	}
+	s.saveMu.Lock()
+	defer s.saveMu.Unlock()
+	if err := s.checkQuota(shot.VMName, int64(len(shot.PNG))); err != nil {
 		return Saved{}, err
 	}
 	path, err := saveScreenshot(s.opts.Dir, shot.VMName, shot.Taken, shot.PNG)
@@ -292,10 +331,76 @@ func (s *Screenshots) Save(ctx context.Context, hostName, uuid string) (Saved, e
 	return Saved{Path: path, Name: filepath.Base(path), Bytes: len(shot.PNG), Width: shot.Width, Height: shot.Height}, nil
 }
 
+// checkQuota refuses a new screenshot of vmName of size bytes when the
+// folder already holds MaxPerVM of that VM's screenshots, or when it would
+// take their total size past MaxBytesPerVM.
+func (s *Screenshots) checkQuota(vmName string, size int64) error {
+	if s.opts.MaxPerVM <= 0 && s.opts.MaxBytesPerVM <= 0 {
+		return nil
+	}
+	n, total, err := countScreenshots(s.opts.Dir, vmName)
+	if err != nil {
+		return saveProblem(s.opts.Dir, err)
+	}
+	const hint = "delete or move some of them from that folder on the server, or raise the limit " +
+		"(--screenshots-per-vm and --screenshots-mib-per-vm, or the config keys of the same names; 0 means no limit)"
+	refuse := func(limit string) {
+		s.log.Warn("screenshot not saved: quota reached", "vm", vmName, "dir", s.opts.Dir, "limit", limit,
+			"screenshots", n, "bytes", total, "max_per_vm", s.opts.MaxPerVM, "max_bytes_per_vm", s.opts.MaxBytesPerVM)
+	}
+	if s.opts.MaxPerVM > 0 && n >= s.opts.MaxPerVM {
+		refuse("count")
+		return problem.New(problem.NoSpace, "screenshot_quota",
+			fmt.Sprintf("the screenshot was not saved: %s already holds %d screenshots of VM %q, the most this server keeps per VM",
+				s.opts.Dir, n, problem.Clip(vmName)), hint)
+	}
+	if s.opts.MaxBytesPerVM > 0 && total+size > s.opts.MaxBytesPerVM {
+		refuse("bytes")
+		return problem.New(problem.NoSpace, "screenshot_quota",
+			fmt.Sprintf("the screenshot was not saved: the screenshots of VM %q in %s take %s, and this server keeps at most %s per VM",
+				problem.Clip(vmName), s.opts.Dir, mib(total), mib(s.opts.MaxBytesPerVM)), hint)
+	}
+	return nil
+}
+
+func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
+
+// countScreenshots counts the screenshots of vmName in dir (files named as
+// saveScreenshot names them) and adds up their sizes. A missing folder
+// holds none.
+func countScreenshots(dir, vmName string) (n int, total int64, err error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, 0, nil
+	}
+	if err != nil {
+		return 0, 0, err
+	}
+	re := regexp.MustCompile(`^` + regexp.QuoteMeta(screenshotPrefix(vmName)) + `-[0-9]{8}-[0-9]{6}(-[0-9]+)?\.png$`)
+	for _, e := range entries {
+		if !e.Type().IsRegular() || !re.MatchString(e.Name()) {
+			continue
+		}
+		fi, err := e.Info()
+		if err != nil {
+			continue // removed meanwhile
+		}
+		n++
+		total += fi.Size()
+	}
+	return n, total, nil
+}
+
 // screenshotName is the file name (without suffix and extension) of a
-// screenshot of vmName taken at t: the name reduced to letters, digits, '.',
-// '_' and '-' (never starting with '.'), and the local time.
+// screenshot of vmName taken at t: screenshotPrefix and the local time.
 func screenshotName(vmName string, t time.Time) string {
+	return screenshotPrefix(vmName) + "-" + t.Format("20060102-150405")
+}
+
+// screenshotPrefix is how the file names of vmName's screenshots start: the
+// name reduced to letters, digits, '.', '_' and '-' (never starting with
+// '.'). VMs whose names reduce alike share a prefix, and so a quota.
+func screenshotPrefix(vmName string) string {
 	var b strings.Builder
 	for _, r := range vmName {
 		switch {
@@ -312,7 +417,7 @@ func screenshotName(vmName string, t time.Time) string {
 	if name == "" {
 		name = "vm"
 	}
-	return name + "-" + t.Format("20060102-150405")
+	return name
 }
 
 // maxNameTries bounds the -2, -3, ... suffixes tried for a free file name.
@@ -372,7 +477,9 @@ func saveProblem(dir string, err error) error {
 // Thumbnail returns a small screenshot of a running VM, captured at most
 // once per ThumbnailMaxAge however many ask: concurrent requests for one VM
 // share one capture, captures of all VMs together are rate-limited, and
-// nothing is captured for a VM nobody asks about.
+// nothing is captured for a VM nobody asks about. A caller that gives up
+// (ctx done) gets ctx's error at once, but the capture it started goes on
+// for the others waiting and for the cache.
 func (s *Screenshots) Thumbnail(ctx context.Context, hostName, uuid string) (Thumbnail, error) {
 	key := hostName + "/" + uuid
 	vm, err := s.runningVM(hostName, uuid)
@@ -396,52 +503,62 @@ func (s *Screenshots) Thumbnail(ctx context.Context, hostName, uuid string) (Thu
 		s.mu.Unlock()
 		return t, nil
 	}
-	if c := e.inflight; c != nil {
-		s.mu.Unlock()
-		return c.wait(ctx)
+	s.mu.Unlock()
+
+	// The capture runs on a context of its own (values kept, cancellation
+	// not): if it ran on the first caller's, that caller leaving (a card
+	// scrolled away, a page closed) would fail every request sharing it.
+	detached := context.WithoutCancel(ctx)
+	ch := s.flights.DoChan(key, func() (any, error) { return s.thumbnailFlight(detached, key, hostName, vm) })
+	select {
+	case r := <-ch:
+		if r.Err != nil {
+			return Thumbnail{}, r.Err
+		}
+		return r.Val.(Thumbnail), nil
+	case <-ctx.Done():
+		return Thumbnail{}, ctx.Err()
 	}
-	wait, ok := s.reserveLocked(now)
-	if !ok {
-		stale := e.thumb
-		s.mu.Unlock()
+}
+
+// thumbnailFlight is the one capture of key's thumbnail that the requests
+// asking meanwhile share. It takes a rate-limit turn, and rather than wait
+// for one it serves the older thumbnail when there is one; past
+// ThumbnailMaxWait without one it refuses as busy. The new thumbnail is
+// cached, also when every request that wanted it has gone.
+func (s *Screenshots) thumbnailFlight(ctx context.Context, key, hostName string, vm inventory.VM) (Thumbnail, error) {
+	now := s.opts.Now()
+	var stale *Thumbnail
+	s.mu.Lock()
+	if e := s.thumbs[key]; e != nil && e.thumb != nil {
+		stale = e.thumb
+	}
+	s.mu.Unlock()
+	if stale != nil && now.Sub(stale.Taken) < s.opts.ThumbnailMaxAge {
+		return *stale, nil // a flight that ended just before this one began took it
+	}
+	turn := s.limiter.ReserveN(now, 1)
+	wait := turn.DelayFrom(now)
+	if !turn.OK() || wait > s.opts.ThumbnailMaxWait || (wait > 0 && stale != nil) {
+		turn.CancelAt(now)
 		if stale != nil {
 			return *stale, nil
 		}
 		return Thumbnail{}, problem.New(problem.Unavailable, "thumbnail_busy",
 			"too many thumbnails are being captured right now", "try again in a few seconds")
 	}
-	if wait > 0 && e.thumb != nil {
-		// Serve the older one rather than queue for a turn.
-		t := *e.thumb
-		s.unreserveLocked()
-		s.mu.Unlock()
-		return t, nil
+	ctx, cancel := context.WithTimeout(ctx, s.opts.ThumbnailTimeout)
+	defer cancel()
+	t, err := s.makeThumbnail(ctx, hostName, vm, wait)
+	if err != nil {
+		return Thumbnail{}, err
 	}
-	c := &thumbCapture{done: make(chan struct{})}
-	e.inflight = c
-	s.mu.Unlock()
-
-	c.thumb, c.err = s.makeThumbnail(ctx, hostName, vm, wait)
 	s.mu.Lock()
-	if e.inflight == c {
-		e.inflight = nil
-	}
-	if c.err == nil {
-		t := c.thumb
+	if e := s.thumbs[key]; e != nil { // gone when the VM stopped meanwhile
 		e.thumb = &t
 	}
 	s.mu.Unlock()
-	close(c.done)
-	return c.thumb, c.err
-}
-
-func (c *thumbCapture) wait(ctx context.Context) (Thumbnail, error) {
-	select {
-	case <-c.done:
-		return c.thumb, c.err
-	case <-ctx.Done():
-		return Thumbnail{}, ctx.Err()
-	}
+	return t, nil
 }
 
 // makeThumbnail waits for its rate-limit turn, captures and scales down.
@@ -477,28 +594,6 @@ func (s *Screenshots) makeThumbnail(ctx context.Context, hostName string, vm inv
 	return Thumbnail{PNG: data, ETag: etag, Taken: s.opts.Now(), Width: b.Dx(), Height: b.Dy()}, nil
 }
 
-// reserveLocked takes the next thumbnail capture turn of the rate limiter
-// and returns how long to wait for it; it refuses a turn further away than
-// ThumbnailMaxWait.
-func (s *Screenshots) reserveLocked(now time.Time) (time.Duration, bool) {
-	interval := time.Duration(float64(time.Second) / s.opts.ThumbnailRate)
-	start := s.nextSlot
-	if start.Before(now) {
-		start = now
-	}
-	wait := start.Sub(now)
-	if wait > s.opts.ThumbnailMaxWait {
-		return 0, false
-	}
-	s.nextSlot = start.Add(interval)
-	return wait, true
-}
-
-// unreserveLocked gives back the turn reserveLocked just took.
-func (s *Screenshots) unreserveLocked() {
-	s.nextSlot = s.nextSlot.Add(-time.Duration(float64(time.Second) / s.opts.ThumbnailRate))
-}
-
 // sweepLocked drops thumbnails nobody asked for lately, at most every 10 s.
 func (s *Screenshots) sweepLocked(now time.Time) {
 	if now.Sub(s.lastSweep) < 10*time.Second {
@@ -506,7 +601,7 @@ func (s *Screenshots) sweepLocked(now time.Time) {
 	}
 	s.lastSweep = now
 	for k, e := range s.thumbs {
-		if e.inflight == nil && now.Sub(e.asked) > thumbForget {
+		if now.Sub(e.asked) > thumbForget {
 			delete(s.thumbs, k)
 		}
 	}

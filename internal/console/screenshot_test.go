@@ -3,6 +3,7 @@ package console
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
@@ -486,5 +487,201 @@ func TestVirshCapture(t *testing.T) {
 	s := NewScreenshots(ScreenshotOptions{Hosts: set, Virsh: filepath.Join(t.TempDir(), "no-virsh")})
 	if _, err := s.virshCapture(context.Background(), "local", vm); problem.KindOf(err) != problem.Unsupported {
 		t.Errorf("missing virsh: %v, want virsh_missing", err)
+	}
+}
+
+// captureOnRelease makes rig's captures behave as virsh does under
+// exec.CommandContext: they end with the capture context's error when it is
+// done before the screen is released. started receives one value per capture
+// begun; ctxErr, when set, records the capture context's error at release.
+func (rig *shotRig) captureOnRelease(t *testing.T, started chan<- struct{}, ctxErr *atomic.Value) {
+	t.Helper()
+	png := testPNG(t, 720, 400)
+	rig.release = make(chan struct{})
+	rig.s.capture = func(ctx context.Context, _ string, _ inventory.VM) ([]byte, error) {
+		rig.captures.Add(1)
+		started <- struct{}{}
+		select {
+		case <-rig.release:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if ctxErr != nil {
+			ctxErr.Store(fmt.Sprint(ctx.Err()))
+		}
+		return png, nil
+	}
+}
+
+// TestThumbnailFirstCallerCancels: the request that started a capture goes
+// away (a card scrolled off, a page closed); another request waiting for the
+// same capture still gets the image, and so does the first caller's retry,
+// from the cache, without a second capture.
+func TestThumbnailFirstCallerCancels(t *testing.T) {
+	rig := newShotRig(t, ScreenshotOptions{})
+	started := make(chan struct{}, 4)
+	var ctxErr atomic.Value
+	rig.captureOnRelease(t, started, &ctxErr)
+
+	firstCtx, cancelFirst := context.WithCancel(context.Background())
+	firstErr := make(chan error, 1)
+	go func() {
+		_, err := rig.s.Thumbnail(firstCtx, "local", "u1")
+		firstErr <- err
+	}()
+	<-started // the first caller's capture runs
+	type result struct {
+		th  Thumbnail
+		err error
+	}
+	second := make(chan result, 1)
+	go func() {
+		th, err := rig.s.Thumbnail(context.Background(), "local", "u1")
+		second <- result{th, err}
+	}()
+	// Give the second caller time to join the capture (it must not start
+	// another: that would show as a second value on started).
+	time.Sleep(100 * time.Millisecond)
+	cancelFirst()
+	select {
+	case err := <-firstErr:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("the first caller, canceled, got %v; want context.Canceled", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the canceled caller did not return")
+	}
+	close(rig.release)
+	var r result
+	select {
+	case r = <-second:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the second caller did not return")
+	}
+	if r.err != nil {
+		t.Fatalf("the second caller got %v after the first one canceled; want the image", r.err)
+	}
+	if cfg, err := png.DecodeConfig(bytes.NewReader(r.th.PNG)); err != nil || cfg.Width != 320 {
+		t.Fatalf("second caller's thumbnail: %+v, %v", cfg, err)
+	}
+	if got := ctxErr.Load(); got != "<nil>" {
+		t.Errorf("the capture's context was %v when the screen arrived; want it untouched by the caller's cancel", got)
+	}
+	// The first caller asks again: the cached image, no new capture.
+	again, err := rig.s.Thumbnail(context.Background(), "local", "u1")
+	if err != nil || again.ETag != r.th.ETag {
+		t.Fatalf("retry: %v, etag %q want %q", err, again.ETag, r.th.ETag)
+	}
+	if n := rig.captures.Load(); n != 1 {
+		t.Errorf("%d captures, want 1", n)
+	}
+}
+
+// TestThumbnailCaptureOutlivesItsOnlyCaller: nobody waits any more, yet the
+// capture finishes and is cached for the next request.
+func TestThumbnailCaptureOutlivesItsOnlyCaller(t *testing.T) {
+	rig := newShotRig(t, ScreenshotOptions{})
+	started := make(chan struct{}, 4)
+	rig.captureOnRelease(t, started, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := rig.s.Thumbnail(ctx, "local", "u1")
+		done <- err
+	}()
+	<-started
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("canceled caller got %v", err)
+	}
+	close(rig.release)
+	// The next request joins the capture if it still runs, or finds it
+	// cached: either way no second capture, and an image.
+	th, err := rig.s.Thumbnail(context.Background(), "local", "u1")
+	if err != nil || len(th.PNG) == 0 {
+		t.Fatalf("next request: %d bytes, %v", len(th.PNG), err)
+	}
+	if n := rig.captures.Load(); n != 1 {
+		t.Errorf("%d captures, want 1", n)
+	}
+}
+
+// TestThumbnailCaptureHasItsOwnTimeout: a capture nobody cancels still ends
+// after ThumbnailTimeout.
+func TestThumbnailCaptureHasItsOwnTimeout(t *testing.T) {
+	rig := newShotRig(t, ScreenshotOptions{ThumbnailTimeout: 200 * time.Millisecond})
+	started := make(chan struct{}, 4)
+	rig.captureOnRelease(t, started, nil)
+	defer close(rig.release)
+	done := make(chan error, 1)
+	go func() {
+		_, err := rig.s.Thumbnail(context.Background(), "local", "u1")
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("got %v, want the capture's own deadline", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("a capture that never ends was not stopped by ThumbnailTimeout")
+	}
+}
+
+func TestSaveQuota(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		perVM         int
+		bytesPerVM    int64
+		others        []string // files already in the folder that are not web-1's
+		saves, refuse int      // refuse: the save (1-based) first refused; 0: none
+	}{
+		{name: "count", perVM: 2, saves: 3, refuse: 3},
+		{name: "no cap", saves: 4},
+		{name: "other VMs' files do not count", perVM: 2, saves: 2,
+			others: []string{"web-10-20260101-120000.png", "web-1x-20260101-120000.png", "web-20260101-120000.png", "web-1-notes.txt"}},
+		// Each save is one 720x400 PNG; the cap lets exactly one fit.
+		{name: "bytes", bytesPerVM: -1, saves: 2, refuse: 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := ScreenshotOptions{MaxPerVM: tc.perVM, MaxBytesPerVM: tc.bytesPerVM}
+			rig := newShotRig(t, opts)
+			rig.s.opts.Inventory = fakeVMs{"u1": {UUID: "u1", Name: "web-1", State: "running"}}
+			if tc.bytesPerVM < 0 {
+				rig.s.opts.MaxBytesPerVM = int64(len(testPNG(t, 720, 400)))*3/2 + 1
+			}
+			for _, f := range tc.others {
+				if err := os.WriteFile(filepath.Join(rig.s.Dir(), f), make([]byte, 1<<20), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for i := 1; i <= tc.saves; i++ {
+				before := rig.captures.Load()
+				_, err := rig.s.Save(context.Background(), "local", "u1")
+				rig.advance(time.Second)
+				if i != tc.refuse {
+					if err != nil {
+						t.Fatalf("save %d: %v", i, err)
+					}
+					continue
+				}
+				p, ok := problem.As(err)
+				if !ok || p.Kind != problem.NoSpace || p.Code != "screenshot_quota" || !strings.Contains(p.Message, `"web-1"`) ||
+					!strings.Contains(p.Message, rig.s.Dir()) || !strings.Contains(p.Hint, "--screenshots-per-vm") {
+					t.Fatalf("save %d: %v, want a screenshot_quota refusal naming the VM, the folder and the flag", i, err)
+				}
+				if tc.perVM > 0 && rig.captures.Load() != before {
+					t.Error("a save refused for the count still captured the screen")
+				}
+			}
+			n, _, err := countScreenshots(rig.s.Dir(), "web-1")
+			want := tc.saves
+			if tc.refuse > 0 {
+				want = tc.refuse - 1
+			}
+			if err != nil || n != want {
+				t.Errorf("%d screenshots of web-1 in the folder (%v), want %d", n, err, want)
+			}
+		})
 	}
 }

@@ -81,6 +81,13 @@ type Options struct {
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
 
+// IsName reports whether name is one a test guest may have (letters,
+// digits, '.', '_', '-', at most 63). Code that removes its leftover guests
+// by prefix checks this too: other VMs on the host may have any legal name,
+// spaces and markup included, also one that starts with the same prefix,
+// and those are not its to remove.
+func IsName(name string) bool { return nameRE.MatchString(name) }
+
 func validName(name string) error {
 	if !nameRE.MatchString(name) {
 		return fmt.Errorf("testguest: invalid VM name %q (want letters, digits, '.', '_', '-', at most 63)", name)

@@ -304,3 +304,28 @@ func TestUniqueName(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestIsName: cleanup code removes leftover guests by prefix only when the
+// whole name is one a test guest may have; other VMs' names (spaces, markup,
+// the same prefix) are not.
+func TestIsName(t *testing.T) {
+	for name, want := range map[string]bool{
+		UniqueName("kmbench-guest-"):           true,
+		"e2e-0a1b2c-alpha":                     true,
+		"kmbench-0001":                         true,
+		"kmbench-<img src=x onerror=alert(1)>": false,
+		"sec-<img src=x onerror=alert(1)>":     false,
+		"e2e-x shut off":                       false,
+		" e2e-x":                               false,
+		"e2e-x\n":                              false,
+		"":                                     false,
+		"-leading-dash":                        false,
+		strings.Repeat("a", 64):                false,
+		"kmtest-" + strings.Repeat("0", 56):    true,
+		"../escape":                            false,
+	} {
+		if got := IsName(name); got != want {
+			t.Errorf("IsName(%q) = %v, want %v", name, got, want)
+		}
+	}
+}

@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { openSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -63,4 +63,45 @@ export function virsh(...args: string[]): string {
 
 export function testguest(...args: string[]): string {
   return execFileSync(join(root, 'bin', 'testguest'), args, { encoding: 'utf8' }).trim();
+}
+
+/**
+ * The release of the test guest's kernel (what `uname -r` prints in the
+ * guest), as scripts/build-test-guest.sh recorded it when it built the guest
+ * in guestDir: the one source of that version, which Debian moves on.
+ */
+export function guestKernelRelease(guestDir: string): string {
+  const p = join(guestDir, 'kernel.release');
+  if (!existsSync(p)) throw new Error(`${p} is missing: build the test guest with scripts/build-test-guest.sh`);
+  const release = readFileSync(p, 'utf8').trim();
+  if (!/^\S+$/.test(release)) throw new Error(`${p} holds ${JSON.stringify(release)}, not a kernel release: rebuild with FORCE=1 scripts/build-test-guest.sh`);
+  return release;
+}
+
+/** The names of every domain libvirt has, exactly as they are (no trimming): listed by UUID, so that no name is parsed out of a table. */
+export function domainNames(): string[] {
+  const names: string[] = [];
+  for (const uuid of virsh('list', '--all', '--uuid').split('\n')) {
+    if (!uuid.trim()) continue;
+    try {
+      // virsh ends the name with blank lines; a name cannot hold a newline.
+      names.push(execFileSync('virsh', ['-c', 'qemu:///system', 'domname', uuid.trim()], { encoding: 'utf8' }).replace(/\n+$/, ''));
+    } catch {
+      // removed meanwhile
+    }
+  }
+  return names;
+}
+
+/**
+ * Removes the test guests an earlier run left behind (killed before its
+ * teardown): every domain named prefix and then only what a test guest name
+ * may hold (letters, digits, '.', '_', '-'). Other VMs on the host may have
+ * any legal name, spaces and markup included, even one starting with
+ * prefix: those are not ours, and are left alone.
+ */
+export function removeLeftoverGuests(prefix: string): void {
+  for (const name of domainNames()) {
+    if (name.startsWith(prefix) && /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(name)) testguest('remove', '--name', name);
+  }
 }

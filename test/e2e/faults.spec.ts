@@ -1,6 +1,6 @@
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import { randomBytes } from 'node:crypto';
-import { state, testguest, virsh, type E2EState } from './env.ts';
+import { removeLeftoverGuests, state, testguest, virsh, type E2EState } from './env.ts';
 import { card, cardState, guestOutput, logSize, shot, showTokenField, typeInGuest, waitGuestReady } from './helpers.ts';
 
 // The browser closes in the middle of an operation: the operation goes on
@@ -20,9 +20,7 @@ test.describe.configure({ mode: 'serial' });
 test.beforeAll(() => {
   run = state();
   // Guests of an earlier run that was killed before its afterAll.
-  for (const n of virsh('list', '--all', '--name').split('\n')) {
-    if (n.trim().startsWith('flt-e2e-')) testguest('remove', '--name', n.trim());
-  }
+  removeLeftoverGuests('flt-e2e-');
   testguest('create', '--name', NAME, '--start', '--wait');
   uuid = virsh('domuuid', NAME);
 });

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { root, saveState, startServer, testguest, virsh } from './env.ts';
+import { removeLeftoverGuests, root, saveState, startServer, testguest, virsh } from './env.ts';
 
 /**
  * Creates three uniquely named test guests (one running) and starts the real
@@ -11,9 +11,7 @@ import { root, saveState, startServer, testguest, virsh } from './env.ts';
 export default async function globalSetup(): Promise<void> {
   mkdirSync(join(root, 'test-results'), { recursive: true });
   // Guests left by an earlier run that was killed before its teardown.
-  for (const name of virsh('list', '--all', '--name').split('\n')) {
-    if (name.startsWith('e2e-')) testguest('remove', '--name', name.trim());
-  }
+  removeLeftoverGuests('e2e-');
   const run = randomBytes(3).toString('hex');
   const vms = ['alpha', 'bravo', 'charlie'].map((n) => `e2e-${run}-${n}`);
   for (const name of vms) {

@@ -1,7 +1,7 @@
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
 import { randomBytes } from 'node:crypto';
-import { state, testguest, virsh } from './env.ts';
+import { removeLeftoverGuests, state, testguest, virsh } from './env.ts';
 import { card, guestOutput, login, logSize, shot, typeInGuest } from './helpers.ts';
 
 // The snapshot manager against a guest of its own: created from the
@@ -17,9 +17,7 @@ test.describe.configure({ mode: 'serial' });
 
 test.beforeAll(() => {
   // Guests of an earlier run that was killed before its afterAll.
-  for (const n of virsh('list', '--all', '--name').split('\n')) {
-    if (n.trim().startsWith('snapui-e2e-')) testguest('remove', '--name', n.trim());
-  }
+  removeLeftoverGuests('snapui-e2e-');
   testguest('create', '--name', NAME, '--start', '--wait');
   uuid = virsh('domuuid', NAME);
 });

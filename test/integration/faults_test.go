@@ -208,31 +208,34 @@ func fltWatchPaused(l *libvirt.Libvirt, dom libvirt.Domain, d time.Duration, sto
 
 // ---- what the API shows against what libvirt holds ----
 
-// fltVirshStates returns every domain's state as `virsh list --all` shows
-// it, in the API's words.
+// fltVirshStates returns every domain's state as virsh shows it, in the
+// API's words, by UUID. Other VMs on the host may have any legal name
+// (spaces, markup, words like "shut off"), so no name is parsed out of
+// `virsh list`'s table: the UUIDs are listed, and each one's state asked.
 func fltVirshStates(t *testing.T) map[string]string {
 	t.Helper()
 	words := map[string]string{
 		"running": "running", "idle": "blocked", "paused": "paused", "in shutdown": "shutting-down",
 		"shut off": "shutoff", "crashed": "crashed", "pmsuspended": "pmsuspended", "no state": "nostate",
 	}
-	out := virsh(t, "list", "--all")
 	states := map[string]string{}
-	for _, line := range strings.Split(out, "\n") {
-		f := strings.Fields(line)
-		if len(f) < 3 || f[0] == "Id" || strings.HasPrefix(f[0], "---") {
+	for _, u := range strings.Split(virsh(t, "list", "--all", "--uuid"), "\n") {
+		if u = strings.TrimSpace(u); u == "" {
 			continue
 		}
-		st := strings.Join(f[2:], " ")
+		st, err := execVirsh("domstate", u)
+		if err != nil {
+			continue // removed meanwhile (other tests' VMs come and go)
+		}
 		if w, ok := words[st]; ok {
 			st = w
 		}
-		states[f[1]] = st
+		states[u] = st
 	}
 	return states
 }
 
-// fltAPIStates returns every VM's state as s lists it.
+// fltAPIStates returns every VM's state as s lists it, by UUID.
 func fltAPIStates(t *testing.T, s *testrig.Server) map[string]string {
 	t.Helper()
 	var list struct{ VMs []vmJSON }
@@ -241,7 +244,7 @@ func fltAPIStates(t *testing.T, s *testrig.Server) map[string]string {
 	}
 	states := map[string]string{}
 	for _, vm := range list.VMs {
-		states[vm.Name] = vm.State
+		states[vm.UUID] = vm.State
 	}
 	return states
 }
@@ -256,14 +259,14 @@ func fltStatesMatch(t *testing.T, s *testrig.Server, d time.Duration) {
 	for {
 		v, a := fltVirshStates(t), fltAPIStates(t, s)
 		diff = diff[:0]
-		for name, st := range v {
-			if a[name] != st {
-				diff = append(diff, fmt.Sprintf("%s: virsh %q, API %q", name, st, a[name]))
+		for uuid, st := range v {
+			if a[uuid] != st {
+				diff = append(diff, fmt.Sprintf("%s: virsh %q, API %q", uuid, st, a[uuid]))
 			}
 		}
-		for name, st := range a {
-			if _, ok := v[name]; !ok {
-				diff = append(diff, fmt.Sprintf("%s: API %q, unknown to virsh", name, st))
+		for uuid, st := range a {
+			if _, ok := v[uuid]; !ok {
+				diff = append(diff, fmt.Sprintf("%s: API %q, unknown to virsh", uuid, st))
 			}
 		}
 		if len(diff) == 0 {

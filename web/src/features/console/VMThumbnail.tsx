@@ -6,7 +6,7 @@ import { Monitor } from 'lucide-react';
 import { memo, useEffect, useRef, useState } from 'react';
 import { Link } from 'wouter';
 import { vmHref, vmKey } from '../../lib/vm';
-import { fetchThumbnail, nextDelay, ThumbnailCache } from './thumbnails';
+import { pollThumbnail, ThumbnailCache } from './thumbnails';
 import './thumbnail.css';
 
 /** Object URLs of the cached thumbnails, revoked when the cache drops them. */
@@ -59,32 +59,17 @@ export const VMThumbnail = memo(function VMThumbnail({ host, uuid, name }: { hos
 
   useEffect(() => {
     if (!onScreen || stopped) return;
-    const ac = new AbortController();
-    let timer: number | undefined;
-    const run = async () => {
-      try {
-        const o = await fetchThumbnail(host, uuid, etag.current, ac.signal);
-        if (ac.signal.aborted) return;
-        if (o.kind === 'new') {
-          cache.set(key, o.entry);
-          etag.current = o.entry.etag;
-          setEntry(o.entry);
-        }
-        if (o.kind === 'stopped') {
-          cache.delete(key);
-          setStopped(true);
-        }
-        const d = nextDelay(o, Math.random());
-        if (d !== null) timer = window.setTimeout(() => void run(), d);
-      } catch {
-        // aborted: the card left the screen
-      }
-    };
-    void run();
-    return () => {
-      ac.abort();
-      window.clearTimeout(timer);
-    };
+    return pollThumbnail(host, uuid, () => etag.current, {
+      onNew(e) {
+        cache.set(key, e);
+        etag.current = e.etag;
+        setEntry(e);
+      },
+      onStopped() {
+        cache.delete(key);
+        setStopped(true);
+      },
+    });
   }, [onScreen, stopped, host, uuid, key]);
 
   const url = entry ? urlFor(entry.blob) : undefined;

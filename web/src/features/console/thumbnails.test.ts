@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fetchThumbnail, nextDelay, retryAfterMs, THUMB_ERROR_MS, THUMB_REFRESH_MS, ThumbnailCache } from './thumbnails';
+import { fetchThumbnail, nextDelay, pollThumbnail, retryAfterMs, THUMB_ERROR_MS, THUMB_REFRESH_MS, THUMB_RETRY_MS, ThumbnailCache, type ThumbEntry } from './thumbnails';
 
 function fakeFetch(status: number, headers: Record<string, string> = {}, body = 'png') {
   const calls: { url: string; init: RequestInit }[] = [];
@@ -41,9 +41,21 @@ describe('fetchThumbnail', () => {
     expect(await fetchThumbnail('h', 'u', undefined, signal, failing)).toEqual({ kind: 'error', status: 0 });
   });
 
-  it('passes an abort on', async () => {
+  it('passes its own abort on', async () => {
+    const ac = new AbortController();
+    ac.abort();
     const aborting = () => Promise.reject(new DOMException('aborted', 'AbortError'));
-    await expect(fetchThumbnail('h', 'u', undefined, signal, aborting)).rejects.toThrow('aborted');
+    await expect(fetchThumbnail('h', 'u', undefined, ac.signal, aborting)).rejects.toThrow('aborted');
+  });
+
+  it('takes an abort it did not ask for (the browser cut the request) as an error to retry', async () => {
+    const aborting = () => Promise.reject(new DOMException('aborted', 'AbortError'));
+    expect(await fetchThumbnail('h', 'u', undefined, signal, aborting)).toEqual({ kind: 'error', status: 0 });
+  });
+
+  it('takes a body cut off as an error to retry', async () => {
+    const cut = () => Promise.resolve({ ok: true, status: 200, headers: new Headers(), blob: () => Promise.reject(new TypeError('network')) } as unknown as Response);
+    expect(await fetchThumbnail('h', 'u', undefined, signal, cut)).toEqual({ kind: 'error', status: 0 });
   });
 });
 
@@ -53,11 +65,131 @@ describe('pacing', () => {
     expect(nextDelay({ kind: 'same' }, 0)).toBe(THUMB_REFRESH_MS - 1000);
     expect(nextDelay({ kind: 'busy', retryMs: 2000 }, 0.5)).toBe(2000);
     expect(nextDelay({ kind: 'stopped' }, 0.5)).toBeNull();
-    expect(nextDelay({ kind: 'error', status: 500 }, 0.5)).toBe(THUMB_ERROR_MS);
+    // Errors: a quick first retry, doubling while they go on, at most THUMB_ERROR_MS.
+    expect(nextDelay({ kind: 'error', status: 500 }, 0.5)).toBe(THUMB_RETRY_MS);
+    expect(nextDelay({ kind: 'error', status: 500 }, 0.5, 1)).toBe(1000);
+    expect(nextDelay({ kind: 'error', status: 0 }, 0.5, 2)).toBe(2000);
+    expect(nextDelay({ kind: 'error', status: 0 }, 0.5, 4)).toBe(8000);
+    expect(nextDelay({ kind: 'error', status: 0 }, 0.5, 6)).toBe(THUMB_ERROR_MS);
+    expect(nextDelay({ kind: 'error', status: 0 }, 0.5, 1000)).toBe(THUMB_ERROR_MS);
     expect(retryAfterMs(null)).toBe(2000);
     expect(retryAfterMs('0')).toBe(1000);
     expect(retryAfterMs('999')).toBe(60_000);
     expect(retryAfterMs('soon')).toBe(2000);
+  });
+});
+
+/** A poller's world: requests answered in order by answers, timers run by hand. */
+function pollRig(answers: (() => Promise<Response>)[]) {
+  const calls: { etag: string | undefined; signal: AbortSignal }[] = [];
+  const timers: { fn: () => void; ms: number; cleared: boolean }[] = [];
+  const got: string[] = [];
+  let stopped = 0;
+  let etag: string | undefined;
+  const stop = pollThumbnail(
+    'local',
+    'u-1',
+    () => etag,
+    {
+      onNew(e: ThumbEntry) {
+        etag = e.etag;
+        got.push(e.etag);
+      },
+      onStopped() {
+        stopped++;
+      },
+    },
+    {
+      fetchFn: (_url, init) => {
+        const headers = init.headers as Record<string, string>;
+        calls.push({ etag: headers['If-None-Match'], signal: init.signal as AbortSignal });
+        const answer = answers.shift();
+        if (!answer) return new Promise<Response>(() => undefined); // never answers
+        return answer();
+      },
+      random: () => 0.5,
+      setTimer: (fn, ms) => {
+        const t = { fn, ms, cleared: false };
+        timers.push(t);
+        return t;
+      },
+      clearTimer: (t) => {
+        if (t) (t as { cleared: boolean }).cleared = true;
+      },
+    },
+  );
+  /** Lets pending promises settle. */
+  const settle = () => new Promise((r) => setTimeout(r, 0));
+  /** Runs the one pending timer, checking its delay. */
+  const fire = async (ms: number) => {
+    await settle();
+    const t = timers.at(-1);
+    expect(t?.ms, 'delay of the next request').toBe(ms);
+    expect(t?.cleared).toBe(false);
+    t?.fn();
+    await settle();
+  };
+  return { calls, timers, got, stop, fire, settle, stoppedCount: () => stopped };
+}
+
+const png = (etag: string) => () => Promise.resolve(new Response('png', { status: 200, headers: { ETag: etag } }));
+
+describe('pollThumbnail', () => {
+  it('asks again within a second after a request failed, and gets the picture', async () => {
+    // What the e2e test saw: the first answer was an error (the server's
+    // shared capture had been canceled by a request that left); the card
+    // must ask again soon, not after 30 s.
+    const rig = pollRig([() => Promise.resolve(new Response('{}', { status: 500 })), png('"t1"')]);
+    await rig.fire(THUMB_RETRY_MS);
+    expect(rig.calls).toHaveLength(2);
+    expect(rig.got).toEqual(['"t1"']);
+    // Then the normal refresh, with the ETag of the one shown.
+    await rig.fire(THUMB_REFRESH_MS);
+    expect(rig.calls[2]?.etag).toBe('"t1"');
+    rig.stop();
+  });
+
+  it('asks again after a request the browser cut (an AbortError it did not ask for) or a network error', async () => {
+    const rig = pollRig([
+      () => Promise.reject(new DOMException('The user aborted a request.', 'AbortError')),
+      () => Promise.reject(new TypeError('Failed to fetch')),
+      png('"t2"'),
+    ]);
+    await rig.fire(THUMB_RETRY_MS);
+    await rig.fire(2 * THUMB_RETRY_MS); // the second error in a row waits longer
+    expect(rig.got).toEqual(['"t2"']);
+    rig.stop();
+  });
+
+  it('backs off while errors go on, and starts over after a success', async () => {
+    const err = () => Promise.resolve(new Response('', { status: 502 }));
+    const rig = pollRig([err, err, err, png('"t3"'), err]);
+    await rig.fire(1000);
+    await rig.fire(2000);
+    await rig.fire(4000);
+    expect(rig.got).toEqual(['"t3"']);
+    await rig.fire(THUMB_REFRESH_MS);
+    await rig.fire(1000);
+    rig.stop();
+  });
+
+  it('stops for a VM that does not run, and when stopped', async () => {
+    const rig = pollRig([() => Promise.resolve(new Response('{}', { status: 409 }))]);
+    await rig.settle();
+    expect(rig.stoppedCount()).toBe(1);
+    expect(rig.timers).toHaveLength(0);
+
+    const rig2 = pollRig([png('"t4"')]);
+    await rig2.settle();
+    rig2.stop();
+    expect(rig2.timers.at(-1)?.cleared).toBe(true);
+    // A request under way when stopped is aborted, and nothing follows it.
+    const rig3 = pollRig([]);
+    await rig3.settle();
+    rig3.stop();
+    expect(rig3.calls[0]?.signal.aborted).toBe(true);
+    await rig3.settle();
+    expect(rig3.timers).toHaveLength(0);
   });
 });
 

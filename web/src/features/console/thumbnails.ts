@@ -7,7 +7,13 @@ import { vmPath } from '../../api/client';
 
 /** How often a visible card asks for a newer thumbnail. */
 export const THUMB_REFRESH_MS = 10_000;
-/** After an error other than "busy": try again after this long. */
+/**
+ * After an error other than "busy" (a failed or cut request, a 5xx): ask
+ * again after THUMB_RETRY_MS, doubling with each error in a row up to
+ * THUMB_ERROR_MS. The first retry is quick: a request that failed once (the
+ * server's capture canceled, a connection dropped) usually works at once.
+ */
+export const THUMB_RETRY_MS = 1_000;
 export const THUMB_ERROR_MS = 30_000;
 
 /** A thumbnail held in this page. */
@@ -95,12 +101,20 @@ export async function fetchThumbnail(host: string, uuid: string, etag: string | 
     // no-store: the browser's cache would turn a 304 into a 200 we cannot tell apart.
     res = await fetchFn(`${vmPath(host, uuid)}/thumbnail`, { headers, credentials: 'same-origin', cache: 'no-store', signal });
   } catch (err) {
-    if (err instanceof DOMException && err.name === 'AbortError') throw err;
+    // Only our own abort ends the asking; any other failure (also an
+    // AbortError the browser raised itself) is an error to retry.
+    if (signal.aborted) throw err;
     return { kind: 'error', status: 0 };
   }
   if (res.status === 304) return { kind: 'same' };
   if (res.ok) {
-    const blob = await res.blob();
+    let blob: Blob;
+    try {
+      blob = await res.blob();
+    } catch (err) {
+      if (signal.aborted) throw err;
+      return { kind: 'error', status: 0 }; // the body was cut off
+    }
     const lm = res.headers.get('Last-Modified');
     const taken = lm ? Date.parse(lm) : NaN;
     return { kind: 'new', entry: { etag: res.headers.get('ETag') ?? '', blob, taken: Number.isFinite(taken) ? taken : undefined } };
@@ -110,8 +124,11 @@ export async function fetchThumbnail(host: string, uuid: string, etag: string | 
   return { kind: 'error', status: res.status };
 }
 
-/** How long to wait before asking again after an outcome (null: stop). */
-export function nextDelay(o: ThumbOutcome, jitter: number): number | null {
+/**
+ * How long to wait before asking again after an outcome (null: stop).
+ * errors is how many errors in a row there were, this one included.
+ */
+export function nextDelay(o: ThumbOutcome, jitter: number, errors = 1): number | null {
   switch (o.kind) {
     case 'new':
     case 'same':
@@ -122,6 +139,59 @@ export function nextDelay(o: ThumbOutcome, jitter: number): number | null {
     case 'stopped':
       return null;
     case 'error':
-      return THUMB_ERROR_MS;
+      return Math.min(THUMB_ERROR_MS, THUMB_RETRY_MS * 2 ** Math.min(15, Math.max(0, errors - 1)));
   }
+}
+
+/** What a card does with what pollThumbnail learns. */
+export interface ThumbListener {
+  /** A newer thumbnail arrived. */
+  onNew(entry: ThumbEntry): void;
+  /** The VM does not run (or is gone): the poller has stopped. */
+  onStopped(): void;
+}
+
+/** What pollThumbnail uses from its surroundings (tests pass their own). */
+export interface ThumbPollDeps {
+  fetchFn?: FetchLike;
+  random?: () => number;
+  setTimer?: (fn: () => void, ms: number) => unknown;
+  clearTimer?: (t: unknown) => void;
+}
+
+/**
+ * Asks for a VM's thumbnail now and then again as nextDelay paces it, with
+ * the ETag that etag() returns, until the returned function is called (the
+ * card left the screen) or the VM stops. Whatever goes wrong with one
+ * request (cut, refused, failed), another follows: only the stop function
+ * and a VM that does not run end the asking.
+ */
+export function pollThumbnail(host: string, uuid: string, etag: () => string | undefined, on: ThumbListener, deps: ThumbPollDeps = {}): () => void {
+  const fetchFn = deps.fetchFn ?? ((input: string, init: RequestInit) => fetch(input, init));
+  const random = deps.random ?? Math.random;
+  const setTimer = deps.setTimer ?? ((fn: () => void, ms: number) => window.setTimeout(fn, ms));
+  const clearTimer = deps.clearTimer ?? ((t: unknown) => window.clearTimeout(t as number));
+  const ac = new AbortController();
+  let timer: unknown;
+  let errors = 0;
+  const run = async () => {
+    let o: ThumbOutcome;
+    try {
+      o = await fetchThumbnail(host, uuid, etag(), ac.signal, fetchFn);
+    } catch {
+      if (ac.signal.aborted) return; // stopped
+      o = { kind: 'error', status: 0 };
+    }
+    if (ac.signal.aborted) return;
+    errors = o.kind === 'error' ? errors + 1 : 0;
+    if (o.kind === 'new') on.onNew(o.entry);
+    if (o.kind === 'stopped') on.onStopped();
+    const d = nextDelay(o, random(), errors);
+    if (d !== null) timer = setTimer(() => void run(), d);
+  };
+  void run();
+  return () => {
+    ac.abort();
+    clearTimer(timer);
+  };
 }
