@@ -11,8 +11,6 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -195,22 +193,11 @@ func TestAttackAuthWrongBearerTokens(t *testing.T) {
 // authServer starts a server whose users have the given password hashes.
 func authServer(t *testing.T, users map[string]string, extra ...string) *testrig.Server {
 	t.Helper()
-	type cfgUser struct {
-		Name string `json:"name"`
-		Hash string `json:"password-hash"`
-		Role string `json:"role"`
-	}
-	var cfg struct {
-		Users []cfgUser `json:"users"`
-	}
+	var us []auth.User
 	for name, hash := range users {
-		cfg.Users = append(cfg.Users, cfgUser{name, hash, "viewer"})
+		us = append(us, auth.User{Name: name, PasswordHash: hash, Role: auth.Viewer})
 	}
-	path := filepath.Join(t.TempDir(), "config.json")
-	data, _ := json.Marshal(cfg)
-	if err := os.WriteFile(path, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	path := usersConfig(t, us)
 	s, err := testrig.Start(serverBin, append([]string{"--config", path}, extra...))
 	if err != nil {
 		t.Fatal(err)

@@ -37,6 +37,20 @@ type secUser struct {
 	csrf                 string
 }
 
+// usersConfig writes a config file with users and returns its path.
+func usersConfig(t *testing.T, users []auth.User) string {
+	t.Helper()
+	data, err := json.Marshal(map[string]any{"users": users})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "config.json")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 // secServer starts a server of its own with three users (vera viewer,
 // otto operator, ada admin) from a config file, and logs each in.
 func secServer(t *testing.T, extra ...string) (*testrig.Server, map[string]*secUser) {
@@ -46,26 +60,19 @@ func secServer(t *testing.T, extra ...string) (*testrig.Server, map[string]*secU
 		"otto": {name: "otto", role: "operator", password: "otto-secret-1"},
 		"ada":  {name: "ada", role: "admin", password: "ada-secret-1"},
 	}
-	type cfgUser struct {
-		Name string `json:"name"`
-		Hash string `json:"password-hash"`
-		Role string `json:"role"`
-	}
-	var cfg struct {
-		Users []cfgUser `json:"users"`
-	}
+	var us []auth.User
 	for _, u := range users {
 		h, err := auth.HashPassword(u.password)
 		if err != nil {
 			t.Fatal(err)
 		}
-		cfg.Users = append(cfg.Users, cfgUser{u.name, h, u.role})
+		role, err := auth.ParseRole(u.role)
+		if err != nil {
+			t.Fatal(err)
+		}
+		us = append(us, auth.User{Name: u.name, PasswordHash: h, Role: role})
 	}
-	path := filepath.Join(t.TempDir(), "config.json")
-	data, _ := json.Marshal(cfg)
-	if err := os.WriteFile(path, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	path := usersConfig(t, us)
 	s, err := testrig.Start(serverBin, append([]string{"--config", path, "--stats-interval", "1s"}, extra...))
 	if err != nil {
 		t.Fatal(err)
