@@ -46,7 +46,9 @@ test.beforeAll(async () => {
   }));
   for (const u of users) expect(u['password-hash']).toMatch(/^\$(argon2id|2[aby])\$/);
   const config = join(dir, 'config.json');
-  writeFileSync(config, JSON.stringify({ users }, null, 2));
+  // Three sessions per user: enough for every test here (each keeps its
+  // newest), and few enough to pass in the session-cap test.
+  writeFileSync(config, JSON.stringify({ users, 'max-sessions-per-user': 3 }, null, 2));
   testguest('create', '--name', GUEST);
   uuid = virsh('domuuid', GUEST);
   const srv = await startServer('127.0.0.1:0', randomBytes(24).toString('hex'), join(dir, 'data'), {
@@ -251,6 +253,25 @@ test('the admin revokes the operator’s session and the operator lands on the l
   // The revocation is in the audit log.
   await p.goto(`${baseURL}/audit?action=session.revoke`);
   await expect(p.getByRole('region', { name: 'Audit log entries' }).locator('tr[data-action="session.revoke"]').first()).toContainText('ada');
+});
+
+test('logging in more often than allowed ends the oldest session, and its page says why', async ({ browser, playwright }) => {
+  const vera = await signIn(browser, 'vera');
+  await vera.goto(`${baseURL}/`);
+  await expect(card(vera, GUEST)).toBeVisible();
+  // Three more logins of vera elsewhere (a script, other browsers): the
+  // page's session is now the oldest of four, one over the cap of three.
+  for (let i = 0; i < 3; i++) {
+    const api = await playwright.request.newContext({ baseURL });
+    const res = await api.post('/api/v1/login', { data: { username: 'vera', password: USERS.vera.password } });
+    expect(res.status()).toBe(200);
+    await api.dispose();
+  }
+  await expect(vera.getByLabel('Username')).toBeVisible({ timeout: 30_000 });
+  await expect(vera.getByRole('alert')).toContainText('more sessions than allowed');
+  const res = await vera.request.get(`${baseURL}/api/v1/vms`);
+  expect(res.status()).toBe(401);
+  expect(((await res.json()) as { error: { code: string } }).error.code).toBe('session_limit');
 });
 
 test('too many wrong passwords are refused for a while, with the time to wait', async ({ page }) => {
