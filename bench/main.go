@@ -23,6 +23,34 @@ func main() {
 	// The console benchmark starts this program again as its minimal relay.
 	console.RunRelayIfAsked()
 	benchkit.Main("kvm-bench", os.Args[1:], []benchkit.Command{
-		vms.Command, serial.Command, snapshot.Command, console.Command, conn.Command,
+		{
+			Name:    "vms",
+			Summary: "500 VMs: initial sync, GET /api/v1/vms latency, state change -> SSE event, memory, exit",
+			Guest:   true,
+			New:     vms.New,
+		},
+		{
+			Name:    "serial",
+			Summary: "serial console: keystroke echo and cat throughput, direct go-libvirt against the server's WebSocket",
+			Guest:   true,
+			New:     serial.New,
+		},
+		{
+			Name:    "snapshot",
+			Summary: "snapshots: list of a 200-snapshot tree; create, revert, delete against virsh and libvirt",
+			Guest:   true,
+			New:     snapshot.New,
+		},
+		{
+			Name:    "console",
+			Summary: "graphical console: setup, round trip and capacity through the proxy against direct VNC and a minimal relay",
+			Guest:   true,
+			New:     console.New,
+		},
+		{
+			Name:    "conn",
+			Summary: "5,000 slow connections: /healthz latency and the server's memory during and after",
+			New:     conn.New,
+		},
 	})
 }

@@ -27,10 +27,9 @@ type Command struct {
 	// Guest says the subcommand needs the test guest: it gets --guest-dir,
 	// and the guest's build is checked before it runs.
 	Guest bool
-	// Flags registers the subcommand's own flags on fs (--server and, with
-	// Guest, --guest-dir are already there, filled into c) and returns its
-	// body, which runs once fs has been parsed.
-	Flags func(fs *flag.FlagSet, c *Common) Body
+	// New returns the subcommand's flags and body; c holds the flags every
+	// subcommand has, filled in once the command line is parsed.
+	New func(c *Common) Subcommand
 }
 
 // Common holds the flags every subcommand has.
@@ -41,12 +40,23 @@ type Common struct {
 	GuestDir string
 }
 
-// Body is what a subcommand does once its flags are parsed.
-type Body struct {
-	// Check, if set, validates the flags; its error is a usage error (exit 2).
-	Check func() error
+// Subcommand is one area's benchmark: its own flags and what it does.
+type Subcommand interface {
+	// Flags registers its own flags on fs.
+	Flags(fs *flag.FlagSet)
+	// Check says what is wrong with the parsed flags, if anything: a usage
+	// error (exit 2).
+	Check() error
 	// Run measures and prints the figures to out.
-	Run func(ctx context.Context, out io.Writer) error
+	Run(ctx context.Context, out io.Writer) error
+}
+
+// Require is Check's helper: an error saying usage when ok is false.
+func Require(ok bool, usage string) error {
+	if ok {
+		return nil
+	}
+	return errors.New(usage)
 }
 
 // Main runs the subcommand that args (os.Args[1:]) name and exits: 2 on a
@@ -90,10 +100,10 @@ func Main(prog string, args []string, cmds []Command) {
 		}
 		fs.StringVar(&c.GuestDir, "guest-dir", dir, "test guest build directory (scripts/build-test-guest.sh)")
 	}
-	body := cmd.Flags(fs, &c)
+	sub := cmd.New(&c)
+	sub.Flags(fs)
 	_ = fs.Parse(args[1:]) // ExitOnError: it exits itself
-	err := body.check(c)
-	if err != nil {
+	if err := errors.Join(Require(c.Server != "", "--server is required"), sub.Check()); err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
 		os.Exit(2)
 	}
@@ -108,17 +118,6 @@ func Main(prog string, args []string, cmds []Command) {
 				return err
 			}
 		}
-		return body.Run(ctx, os.Stdout)
+		return sub.Run(ctx, os.Stdout)
 	})
-}
-
-func (b Body) check(c Common) error {
-	var err error
-	if c.Server == "" {
-		err = errors.New("--server is required")
-	}
-	if b.Check != nil {
-		err = errors.Join(err, b.Check())
-	}
-	return err
 }

@@ -35,7 +35,7 @@ import (
 )
 
 type options struct {
-	benchkit.Common
+	*benchkit.Common
 	serverArgs string
 	n          int
 	addrs      int
@@ -44,33 +44,27 @@ type options struct {
 	keepLog    bool
 }
 
-// Command is the subcommand.
-var Command = benchkit.Command{
-	Name:    "conn",
-	Summary: "5,000 slow connections: /healthz latency and the server's memory during and after",
-	Flags: func(fs *flag.FlagSet, c *benchkit.Common) benchkit.Body {
-		o := &options{}
-		fs.StringVar(&o.serverArgs, "server-args", "--max-connections 6000",
-			"extra server arguments, split at spaces (the default lets the server hold all -n connections)")
-		fs.IntVar(&o.n, "n", 5000, "slow connections to hold")
-		fs.IntVar(&o.addrs, "addrs", 20, "loopback addresses the slow connections come from (127.0.0.2 upwards)")
-		fs.IntVar(&o.probes, "probes", 200, "GET /healthz requests per measurement")
-		fs.DurationVar(&o.idle, "idle", 10*time.Second, "time after the burst before reading the idle memory")
-		fs.BoolVar(&o.keepLog, "server-log", false, "print the server's log at the end")
-		return benchkit.Body{
-			Check: func() error {
-				if o.n < 1 || o.addrs < 1 || o.addrs > 250 || o.probes < 1 {
-					return errors.New("-n and -probes must be positive, -addrs 1 to 250")
-				}
-				return nil
-			},
-			Run: func(ctx context.Context, out io.Writer) error {
-				o.Common = *c
-				return run(ctx, *o, out)
-			},
-		}
-	},
+// New returns the subcommand, for bench/main.go's table.
+func New(c *benchkit.Common) benchkit.Subcommand { return &options{Common: c} }
+
+// Flags registers the subcommand's own flags.
+func (o *options) Flags(fs *flag.FlagSet) {
+	fs.StringVar(&o.serverArgs, "server-args", "--max-connections 6000",
+		"extra server arguments, split at spaces (the default lets the server hold all -n connections)")
+	fs.IntVar(&o.n, "n", 5000, "slow connections to hold")
+	fs.IntVar(&o.addrs, "addrs", 20, "loopback addresses the slow connections come from (127.0.0.2 upwards)")
+	fs.IntVar(&o.probes, "probes", 200, "GET /healthz requests per measurement")
+	fs.DurationVar(&o.idle, "idle", 10*time.Second, "time after the burst before reading the idle memory")
+	fs.BoolVar(&o.keepLog, "server-log", false, "print the server's log at the end")
 }
+
+// Check says what is wrong with the flags.
+func (o *options) Check() error {
+	return benchkit.Require(o.n >= 1 && o.addrs >= 1 && o.addrs <= 250 && o.probes >= 1, "-n and -probes must be positive, -addrs 1 to 250")
+}
+
+// Run measures and prints the figures.
+func (o *options) Run(ctx context.Context, out io.Writer) error { return run(ctx, *o, out) }
 
 // figures is what one run measured.
 type figures struct {

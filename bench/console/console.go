@@ -83,7 +83,7 @@ const (
 )
 
 type options struct {
-	benchkit.Common
+	*benchkit.Common
 	client     string
 	setups     int
 	roundTrips int
@@ -93,34 +93,28 @@ type options struct {
 	height     int
 }
 
-// Command is the subcommand.
-var Command = benchkit.Command{
-	Name:    "console",
-	Summary: "graphical console: setup, round trip and capacity through the proxy against direct VNC and a minimal relay",
-	Guest:   true,
-	Flags: func(fs *flag.FlagSet, c *benchkit.Common) benchkit.Body {
-		o := &options{}
-		fs.StringVar(&o.client, "client", "lean", "WebSocket client on the proxy path: lean (console.DialWebSocket) or coder (coder/websocket)")
-		fs.IntVar(&o.setups, "setups", 100, "connection setups measured per path")
-		fs.IntVar(&o.roundTrips, "round-trips", 2000, "round trips measured per path")
-		fs.DurationVar(&o.capacity, "capacity", 5*time.Second, "length of each capacity run")
-		fs.IntVar(&o.consoles, "consoles", 4, "consoles at once in the second capacity run")
-		fs.IntVar(&o.width, "width", 1024, "synthetic screen width")
-		fs.IntVar(&o.height, "height", 768, "synthetic screen height")
-		return benchkit.Body{
-			Check: func() error {
-				if (o.client != "lean" && o.client != "coder") || o.setups < 1 || o.roundTrips < 1 || o.consoles < 1 || o.width < 1 || o.height < 1 {
-					return errors.New("--client is lean or coder; counts and sizes must be positive")
-				}
-				return nil
-			},
-			Run: func(ctx context.Context, out io.Writer) error {
-				o.Common = *c
-				return run(ctx, *o, out)
-			},
-		}
-	},
+// New returns the subcommand, for bench/main.go's table.
+func New(c *benchkit.Common) benchkit.Subcommand { return &options{Common: c} }
+
+// Flags registers the subcommand's own flags.
+func (o *options) Flags(fs *flag.FlagSet) {
+	fs.StringVar(&o.client, "client", "lean", "WebSocket client on the proxy path: lean (console.DialWebSocket) or coder (coder/websocket)")
+	fs.IntVar(&o.setups, "setups", 100, "connection setups measured per path")
+	fs.IntVar(&o.roundTrips, "round-trips", 2000, "round trips measured per path")
+	fs.DurationVar(&o.capacity, "capacity", 5*time.Second, "length of each capacity run")
+	fs.IntVar(&o.consoles, "consoles", 4, "consoles at once in the second capacity run")
+	fs.IntVar(&o.width, "width", 1024, "synthetic screen width")
+	fs.IntVar(&o.height, "height", 768, "synthetic screen height")
 }
+
+// Check says what is wrong with the flags.
+func (o *options) Check() error {
+	return benchkit.Require((o.client == "lean" || o.client == "coder") &&
+		o.setups >= 1 && o.roundTrips >= 1 && o.consoles >= 1 && o.width >= 1 && o.height >= 1, "--client is lean or coder; counts and sizes must be positive")
+}
+
+// Run measures and prints the figures.
+func (o *options) Run(ctx context.Context, out io.Writer) error { return run(ctx, *o, out) }
 
 // RunRelayIfAsked makes this process the minimal relay, and exits, when the
 // console subcommand started it as one; otherwise it returns at once.

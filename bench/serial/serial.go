@@ -53,36 +53,29 @@ const (
 )
 
 type options struct {
-	benchkit.Common
+	*benchkit.Common
 	n       int
 	lines   int
 	keepLog bool
 }
 
-// Command is the subcommand.
-var Command = benchkit.Command{
-	Name:    "serial",
-	Summary: "serial console: keystroke echo and cat throughput, direct go-libvirt against the server's WebSocket",
-	Guest:   true,
-	Flags: func(fs *flag.FlagSet, c *benchkit.Common) benchkit.Body {
-		o := &options{}
-		fs.IntVar(&o.n, "n", 200, "keystrokes to time on each path")
-		fs.IntVar(&o.lines, "lines", 100000, "lines of the file cat prints (seq 1 LINES)")
-		fs.BoolVar(&o.keepLog, "server-log", false, "print the server's log at the end")
-		return benchkit.Body{
-			Check: func() error {
-				if o.n < 1 || o.lines < 1 {
-					return errors.New("-n and -lines must be positive")
-				}
-				return nil
-			},
-			Run: func(ctx context.Context, out io.Writer) error {
-				o.Common = *c
-				return run(ctx, *o, out)
-			},
-		}
-	},
+// New returns the subcommand, for bench/main.go's table.
+func New(c *benchkit.Common) benchkit.Subcommand { return &options{Common: c} }
+
+// Flags registers the subcommand's own flags.
+func (o *options) Flags(fs *flag.FlagSet) {
+	fs.IntVar(&o.n, "n", 200, "keystrokes to time on each path")
+	fs.IntVar(&o.lines, "lines", 100000, "lines of the file cat prints (seq 1 LINES)")
+	fs.BoolVar(&o.keepLog, "server-log", false, "print the server's log at the end")
 }
+
+// Check says what is wrong with the flags.
+func (o *options) Check() error {
+	return benchkit.Require(o.n >= 1 && o.lines >= 1, "-n and -lines must be positive")
+}
+
+// Run measures and prints the figures.
+func (o *options) Run(ctx context.Context, out io.Writer) error { return run(ctx, *o, out) }
 
 // result is what one path measured.
 type result struct {

@@ -58,7 +58,7 @@ const (
 )
 
 type options struct {
-	benchkit.Common
+	*benchkit.Common
 	snapshots int
 	chain     int
 	warmup    int
@@ -66,32 +66,25 @@ type options struct {
 	rounds    int
 }
 
-// Command is the subcommand.
-var Command = benchkit.Command{
-	Name:    "snapshot",
-	Summary: "snapshots: list of a 200-snapshot tree; create, revert, delete against virsh and libvirt",
-	Guest:   true,
-	Flags: func(fs *flag.FlagSet, c *benchkit.Common) benchkit.Body {
-		o := &options{}
-		fs.IntVar(&o.snapshots, "snapshots", 200, "snapshots of the listed guest")
-		fs.IntVar(&o.chain, "chain", 20, "length of each branch of the snapshot tree")
-		fs.IntVar(&o.warmup, "warmup", 10, "list requests before measuring")
-		fs.IntVar(&o.requests, "requests", 100, "measured list requests")
-		fs.IntVar(&o.rounds, "rounds", 9, "create/revert/delete rounds per guest and per way (API, virsh, libvirt)")
-		return benchkit.Body{
-			Check: func() error {
-				if o.snapshots < 1 || o.chain < 1 || o.requests < 1 || o.rounds < 1 {
-					return errors.New("--snapshots, --chain, --requests and --rounds must be >= 1")
-				}
-				return nil
-			},
-			Run: func(ctx context.Context, out io.Writer) error {
-				o.Common = *c
-				return run(ctx, *o, out)
-			},
-		}
-	},
+// New returns the subcommand, for bench/main.go's table.
+func New(c *benchkit.Common) benchkit.Subcommand { return &options{Common: c} }
+
+// Flags registers the subcommand's own flags.
+func (o *options) Flags(fs *flag.FlagSet) {
+	fs.IntVar(&o.snapshots, "snapshots", 200, "snapshots of the listed guest")
+	fs.IntVar(&o.chain, "chain", 20, "length of each branch of the snapshot tree")
+	fs.IntVar(&o.warmup, "warmup", 10, "list requests before measuring")
+	fs.IntVar(&o.requests, "requests", 100, "measured list requests")
+	fs.IntVar(&o.rounds, "rounds", 9, "create/revert/delete rounds per guest and per way (API, virsh, libvirt)")
 }
+
+// Check says what is wrong with the flags.
+func (o *options) Check() error {
+	return benchkit.Require(o.snapshots >= 1 && o.chain >= 1 && o.requests >= 1 && o.rounds >= 1, "--snapshots, --chain, --requests and --rounds must be >= 1")
+}
+
+// Run measures and prints the figures.
+func (o *options) Run(ctx context.Context, out io.Writer) error { return run(ctx, *o, out) }
 
 func run(ctx context.Context, o options, out io.Writer) (err error) {
 	l, err := benchkit.Dial()

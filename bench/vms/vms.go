@@ -70,7 +70,7 @@ const (
 
 // options are the command-line flags.
 type options struct {
-	benchkit.Common
+	*benchkit.Common
 	n        int
 	workers  int
 	warmup   int
@@ -81,35 +81,28 @@ type options struct {
 	after    string
 }
 
-// Command is the subcommand.
-var Command = benchkit.Command{
-	Name:    "vms",
-	Summary: "500 VMs: initial sync, GET /api/v1/vms latency, state change -> SSE event, memory, exit",
-	Guest:   true,
-	Flags: func(fs *flag.FlagSet, c *benchkit.Common) benchkit.Body {
-		o := &options{}
-		fs.IntVar(&o.n, "n", 500, "number of shut-off filler domains to define")
-		fs.IntVar(&o.workers, "workers", 8, "concurrent libvirt calls when defining and removing domains")
-		fs.IntVar(&o.warmup, "warmup", 20, "GET /api/v1/vms requests before measuring")
-		fs.IntVar(&o.requests, "requests", 300, "measured GET /api/v1/vms requests")
-		fs.IntVar(&o.flips, "flips", 50, "suspend/resume calls whose events are timed")
-		fs.DurationVar(&o.pause, "pause", 100*time.Millisecond, "pause between suspend/resume calls")
-		fs.DurationVar(&o.idle, "idle", 10*time.Second, "idle time before reading the server's memory")
-		fs.StringVar(&o.after, "after", "", "a command to run against the loaded server before it stops (it gets KVM_BENCH_URL, KVM_BENCH_TOKEN and KVM_BENCH_VMS), e.g. the web UI benchmark")
-		return benchkit.Body{
-			Check: func() error {
-				if o.n < 0 || o.workers < 1 || o.requests < 1 || o.flips < 1 {
-					return errors.New("-n must be >= 0 and --workers, --requests, --flips >= 1")
-				}
-				return nil
-			},
-			Run: func(ctx context.Context, out io.Writer) error {
-				o.Common = *c
-				return run(ctx, *o, out)
-			},
-		}
-	},
+// New returns the subcommand, for bench/main.go's table.
+func New(c *benchkit.Common) benchkit.Subcommand { return &options{Common: c} }
+
+// Flags registers the subcommand's own flags.
+func (o *options) Flags(fs *flag.FlagSet) {
+	fs.IntVar(&o.n, "n", 500, "number of shut-off filler domains to define")
+	fs.IntVar(&o.workers, "workers", 8, "concurrent libvirt calls when defining and removing domains")
+	fs.IntVar(&o.warmup, "warmup", 20, "GET /api/v1/vms requests before measuring")
+	fs.IntVar(&o.requests, "requests", 300, "measured GET /api/v1/vms requests")
+	fs.IntVar(&o.flips, "flips", 50, "suspend/resume calls whose events are timed")
+	fs.DurationVar(&o.pause, "pause", 100*time.Millisecond, "pause between suspend/resume calls")
+	fs.DurationVar(&o.idle, "idle", 10*time.Second, "idle time before reading the server's memory")
+	fs.StringVar(&o.after, "after", "", "a command to run against the loaded server before it stops (it gets KVM_BENCH_URL, KVM_BENCH_TOKEN and KVM_BENCH_VMS), e.g. the web UI benchmark")
 }
+
+// Check says what is wrong with the flags.
+func (o *options) Check() error {
+	return benchkit.Require(o.n >= 0 && o.workers >= 1 && o.requests >= 1 && o.flips >= 1, "-n must be >= 0 and --workers, --requests, --flips >= 1")
+}
+
+// Run measures and prints the figures.
+func (o *options) Run(ctx context.Context, out io.Writer) error { return run(ctx, *o, out) }
 
 // run does the whole benchmark. Whatever happens after the leftovers are
 // gone, the deferred cleanup removes every kmbench-* domain again.
