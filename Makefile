@@ -39,6 +39,9 @@ libvirt:
 guest:
 	scripts/build-test-guest.sh
 
+# Figures, never pass/fail: builds bin/kvm-bench (bench/, one subcommand per
+# area) and runs every subcommand; see docs/benchmarks.md. Its packages are in
+# scripts/go-packages.sh like all others, so lint and unit cover them.
 bench:
 	scripts/bench.sh
 

@@ -7,16 +7,17 @@ export PATH="$PATH:/usr/local/go/bin"
 scripts/setup-libvirt.sh >/dev/null
 scripts/build-test-guest.sh >/dev/null
 make --no-print-directory build >/dev/null
+go build -o bin/kvm-bench ./bench  # the benchmark command, one subcommand per area
 scripts/node-deps.sh test/e2e
 
 echo "=== web UI: JS+CSS of the first page"
 (cd web && node scripts/first-page-size.mjs)
 
 echo "=== 500 VMs: API latency, state change -> SSE, memory; then the dashboard in Chromium"
-go run ./cmd/kvm-bench --server bin/kvm-manager --after "node test/e2e/bench-ui.mjs" "$@"
-go run ./cmd/bench-serial --server bin/kvm-manager
-go run ./cmd/bench-snapshot --server bin/kvm-manager
-go run ./cmd/bench-console --server bin/kvm-manager
+bin/kvm-bench vms --server bin/kvm-manager --after "node test/e2e/bench-ui.mjs" "$@"
+bin/kvm-bench serial --server bin/kvm-manager
+bin/kvm-bench snapshot --server bin/kvm-manager
+bin/kvm-bench console --server bin/kvm-manager
 
 echo "=== 5,000 slow connections: /healthz latency and the server's memory during and after"
-go run ./cmd/bench-conn --server bin/kvm-manager
+bin/kvm-bench conn --server bin/kvm-manager

@@ -1,4 +1,4 @@
-// Web UI benchmark, run by cmd/kvm-bench --after against a server holding
+// Web UI benchmark, run by kvm-bench vms --after against a server holding
 // KVM_BENCH_VMS VMs: how long the dashboard takes to show them in Debian's
 // Chromium, and how long scrolling to the last one takes. Prints figures; it
 // never fails on a target.
@@ -8,7 +8,7 @@ const url = process.env.KVM_BENCH_URL;
 const token = process.env.KVM_BENCH_TOKEN;
 const n = Number(process.env.KVM_BENCH_VMS);
 if (!url || !token || !n) {
-  console.error('bench-ui: run me through cmd/kvm-bench --after (KVM_BENCH_URL, KVM_BENCH_TOKEN, KVM_BENCH_VMS)');
+  console.error('bench-ui: run me through kvm-bench vms --after (KVM_BENCH_URL, KVM_BENCH_TOKEN, KVM_BENCH_VMS)');
   process.exit(2);
 }
 const runs = 5;

@@ -1,5 +1,5 @@
-// Command bench-snapshot measures the snapshot manager of a kvm-manager
-// binary against the real libvirtd of this machine, and prints the figures.
+// Package snapshot is the kvm-bench subcommand "snapshot": the snapshot
+// manager of a kvm-manager binary against the real libvirtd of this machine.
 // It asserts nothing: docs/benchmarks.md says what they mean and records them.
 //
 // It defines two test guests (internal/testguest):
@@ -24,10 +24,9 @@
 //
 // Every kmsnapbench-* domain is removed at the end, also on error or Ctrl-C,
 // and leftovers of an interrupted run are removed before it starts.
-package main
+package snapshot
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -35,7 +34,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"os/exec"
 	"strings"
 	"text/tabwriter"
@@ -44,12 +42,13 @@ import (
 	libvirt "github.com/digitalocean/go-libvirt"
 	"libvirt.org/go/libvirtxml"
 
+	"github.com/kvm-manager/kvm-manager/bench/benchkit"
 	"github.com/kvm-manager/kvm-manager/internal/testguest"
 	"github.com/kvm-manager/kvm-manager/internal/testrig"
 )
 
-// benchPrefix starts every domain the bench makes (and is not kvm-bench's
-// "kmbench-", whose leftover cleanup would remove ours).
+// benchPrefix starts every domain the bench makes (and is not the vms
+// subcommand's "kmbench-", whose leftover cleanup would remove ours).
 const benchPrefix = "kmsnapbench-"
 
 // Targets the figures are compared with (see docs/benchmarks.md).
@@ -59,8 +58,7 @@ const (
 )
 
 type options struct {
-	server    string
-	guestDir  string
+	*benchkit.Common
 	snapshots int
 	chain     int
 	warmup    int
@@ -68,60 +66,48 @@ type options struct {
 	rounds    int
 }
 
-func main() {
-	var o options
-	guestDir := os.Getenv("KVM_TEST_GUEST_DIR")
-	if guestDir == "" {
-		guestDir = testguest.DefaultDir
-	}
-	flag.StringVar(&o.server, "server", "", "path of the kvm-manager binary to measure (required)")
-	flag.StringVar(&o.guestDir, "guest-dir", guestDir, "test guest build directory (scripts/build-test-guest.sh)")
-	flag.IntVar(&o.snapshots, "snapshots", 200, "snapshots of the listed guest")
-	flag.IntVar(&o.chain, "chain", 20, "length of each branch of the snapshot tree")
-	flag.IntVar(&o.warmup, "warmup", 10, "list requests before measuring")
-	flag.IntVar(&o.requests, "requests", 100, "measured list requests")
-	flag.IntVar(&o.rounds, "rounds", 9, "create/revert/delete rounds per guest and per way (API, virsh, libvirt)")
-	flag.Parse()
-	if o.server == "" || o.snapshots < 1 || o.chain < 1 || o.requests < 1 || o.rounds < 1 {
-		fmt.Fprintln(os.Stderr, "bench-snapshot: --server is required; --snapshots, --chain, --requests and --rounds must be >= 1")
-		os.Exit(2)
-	}
-	testrig.Main("bench-snapshot", func(ctx context.Context) error { return run(ctx, o, os.Stdout) })
+// New returns the subcommand, for bench/main.go's table.
+func New(c *benchkit.Common) benchkit.Subcommand { return &options{Common: c} }
+
+// Flags registers the subcommand's own flags.
+func (o *options) Flags(fs *flag.FlagSet) {
+	fs.IntVar(&o.snapshots, "snapshots", 200, "snapshots of the listed guest")
+	fs.IntVar(&o.chain, "chain", 20, "length of each branch of the snapshot tree")
+	fs.IntVar(&o.warmup, "warmup", 10, "list requests before measuring")
+	fs.IntVar(&o.requests, "requests", 100, "measured list requests")
+	fs.IntVar(&o.rounds, "rounds", 9, "create/revert/delete rounds per guest and per way (API, virsh, libvirt)")
 }
 
+// Check says what is wrong with the flags.
+func (o *options) Check() error {
+	return benchkit.Require(o.snapshots >= 1 && o.chain >= 1 && o.requests >= 1 && o.rounds >= 1, "--snapshots, --chain, --requests and --rounds must be >= 1")
+}
+
+// Run measures and prints the figures.
+func (o *options) Run(ctx context.Context, out io.Writer) error { return run(ctx, *o, out) }
+
 func run(ctx context.Context, o options, out io.Writer) (err error) {
-	unlock, err := testrig.Lock("bench-snapshot")
+	l, err := benchkit.Dial()
 	if err != nil {
 		return err
-	}
-	defer unlock()
-	if err := testguest.CheckBuilt(o.guestDir); err != nil {
-		return err
-	}
-	l, err := testrig.Dial()
-	if err != nil {
-		return fmt.Errorf("connect to libvirtd (run scripts/setup-libvirt.sh): %w", err)
 	}
 	defer l.Disconnect()
-	domainType, reason, err := testguest.DetectDomainType(l, o.guestDir)
+	domainType, reason, err := testguest.DetectDomainType(l, o.GuestDir)
 	if err != nil {
 		return err
 	}
 	v, _ := l.ConnectGetLibVersion()
 	qv, _ := l.ConnectGetVersion()
-	fmt.Fprintf(out, "bench-snapshot: libvirt %s, QEMU %s, domain type %s (%s)\n", dotted(v), dotted(qv), domainType, reason)
-	removeBenchDomains(l, o.guestDir)
+	fmt.Fprintf(out, "kvm-bench snapshot: libvirt %s, QEMU %s, domain type %s (%s)\n", benchkit.Dotted(v), benchkit.Dotted(qv), domainType, reason)
+	doms := benchkit.Domains{Prefix: benchPrefix, Dir: o.GuestDir}
+	_, _ = doms.Remove(l)
 	defer func() {
-		cl, derr := testrig.Dial()
-		if derr != nil {
-			err = errors.Join(err, fmt.Errorf("cleanup: %w", derr))
-			return
+		if _, cerr := doms.Cleanup(l); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("cleanup: %w", cerr))
 		}
-		defer cl.Disconnect()
-		removeBenchDomains(cl, o.guestDir)
 	}()
 
-	tree, err := newGuest(l, o.guestDir, domainType, "tree")
+	tree, err := newGuest(l, o.GuestDir, domainType, "tree")
 	if err != nil {
 		return err
 	}
@@ -130,34 +116,22 @@ func run(ctx context.Context, o options, out io.Writer) (err error) {
 		return err
 	}
 	fmt.Fprintf(out, "tree guest %s: %d snapshots made in %s\n", tree.name, o.snapshots, time.Since(start).Round(time.Millisecond))
-	running, err := newGuest(l, o.guestDir, domainType, "run")
+	running, err := newGuest(l, o.GuestDir, domainType, "run")
 	if err != nil {
 		return err
 	}
-	since := testguest.LogSize(testguest.SerialLogPath(o.guestDir, running.name))
-	if err := l.DomainCreate(running.dom); err != nil {
-		return fmt.Errorf("start %s: %w", running.name, err)
-	}
-	bctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
-	_, err = testguest.WaitReady(bctx, testguest.SerialLogPath(o.guestDir, running.name), since)
-	cancel()
-	if err != nil {
-		return fmt.Errorf("guest %s did not boot: %w", running.name, err)
+	if err := benchkit.Boot(ctx, l, running.dom, o.GuestDir); err != nil {
+		return err
 	}
 	fmt.Fprintf(out, "running guest %s is up\n", running.name)
 
-	srv, err := testrig.Start(o.server, []string{"--stats-interval", "2s"})
+	srv, err := benchkit.StartConnected(ctx, o.Server, "--stats-interval", "2s")
 	if err != nil {
 		return err
 	}
 	defer srv.Close()
-	wctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	if err := srv.WaitConnected(wctx); err != nil {
-		return err
-	}
 	for _, g := range []*guest{tree, running} {
-		if err := waitListed(wctx, srv, g); err != nil {
+		if err := benchkit.WaitListed(ctx, srv, g.uuid, g.name, "", time.Minute); err != nil {
 			return err
 		}
 	}
@@ -183,8 +157,6 @@ func run(ctx context.Context, o options, out io.Writer) (err error) {
 	return nil
 }
 
-func dotted(v uint64) string { return fmt.Sprintf("%d.%d.%d", v/1000000, (v/1000)%1000, v%1000) }
-
 // ---- guests ----------------------------------------------------------------
 
 type guest struct {
@@ -199,19 +171,6 @@ func newGuest(l *libvirt.Libvirt, dir, domainType, role string) (*guest, error) 
 		return nil, err
 	}
 	return &guest{name: name, uuid: testrig.FormatUUID(dom.UUID), dom: dom}, nil
-}
-
-// removeBenchDomains removes every kmsnapbench-* domain and its files.
-func removeBenchDomains(l *libvirt.Libvirt, dir string) {
-	doms, _, err := l.ConnectListAllDomains(1, 0)
-	if err != nil {
-		return
-	}
-	for _, d := range doms {
-		if strings.HasPrefix(d.Name, benchPrefix) && testguest.IsName(d.Name) {
-			_ = testguest.Remove(l, d.Name, dir)
-		}
-	}
 }
 
 // snapshotXML is a snapshot definition, built with libvirtxml.
@@ -255,19 +214,6 @@ func buildTree(ctx context.Context, l *libvirt.Libvirt, g *guest, o options) err
 	return ctx.Err()
 }
 
-func waitListed(ctx context.Context, srv *testrig.Server, g *guest) error {
-	for {
-		if st, _, err := srv.Do(ctx, "GET", "/api/v1/hosts/local/vms/"+g.uuid, nil); err == nil && st == 200 {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("the server does not list %s: %w", g.name, ctx.Err())
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-}
-
 // ---- list ------------------------------------------------------------------
 
 type listResult struct {
@@ -280,7 +226,7 @@ func measureList(ctx context.Context, srv *testrig.Server, g *guest, o options) 
 	var r listResult
 	client := &http.Client{Timeout: 30 * time.Second}
 	get := func() (time.Duration, []byte, error) {
-		req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/api/v1/hosts/local/vms/"+g.uuid+"/snapshots", nil)
+		req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+benchkit.VMPath(g.uuid, "/snapshots"), nil)
 		req.Header.Set("Authorization", "Bearer "+srv.Token)
 		start := time.Now()
 		res, err := client.Do(req)
@@ -339,37 +285,22 @@ type opDone struct {
 
 func openOperations(ctx context.Context, srv *testrig.Server) (*opEvents, error) {
 	ctx, cancel := context.WithCancel(ctx)
-	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/api/v1/events?types=operation,snapshot", nil)
-	req.Header.Set("Authorization", "Bearer "+srv.Token)
-	res, err := http.DefaultClient.Do(req)
+	body, err := benchkit.Events(ctx, srv, "operation,snapshot")
 	if err != nil {
 		cancel()
 		return nil, err
 	}
 	e := &opEvents{cancel: cancel, done: make(chan opDone, 64), shots: make(chan time.Time, 64)}
-	go func() {
-		defer res.Body.Close()
-		sc := bufio.NewScanner(res.Body)
-		sc.Buffer(make([]byte, 1<<20), 16<<20)
-		typ := ""
-		for sc.Scan() {
-			line := sc.Text()
-			if t, ok := strings.CutPrefix(line, "event: "); ok {
-				typ = t
-			}
-			if !strings.HasPrefix(line, "data: ") {
-				continue
-			}
-			var ev struct{ ID, State, Change string }
-			switch {
-			case json.Unmarshal([]byte(line[6:]), &ev) != nil:
-			case typ == "operation" && ev.State != "" && ev.State != "running":
-				e.done <- opDone{ev.ID, ev.State, time.Now()}
-			case typ == "snapshot" && ev.Change == "screenshot":
-				e.shots <- time.Now()
-			}
+	go benchkit.ReadSSE(body, func(typ, data string, at time.Time) {
+		var ev struct{ ID, State, Change string }
+		switch {
+		case json.Unmarshal([]byte(data), &ev) != nil:
+		case typ == "operation" && ev.State != "" && ev.State != "running":
+			e.done <- opDone{ev.ID, ev.State, at}
+		case typ == "snapshot" && ev.Change == "screenshot":
+			e.shots <- at
 		}
-	}()
+	})
 	return e, nil
 }
 
@@ -436,7 +367,7 @@ func measureOps(ctx context.Context, l *libvirt.Libvirt, srv *testrig.Server, ev
 		label = "running, with memory"
 	}
 	results := []opResult{{guest: label, what: "create"}, {guest: label, what: "revert"}, {guest: label, what: "delete"}}
-	base := "/api/v1/hosts/local/vms/" + g.uuid + "/snapshots"
+	base := benchkit.VMPath(g.uuid, "/snapshots")
 	for i := range o.rounds {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()

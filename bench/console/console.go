@@ -1,6 +1,6 @@
-// Command bench-console measures KVM Manager's graphical console proxy
-// against talking to the VNC server directly, and prints the figures side
-// by side. It asserts nothing: docs/benchmarks.md records what they mean.
+// Package console is the kvm-bench subcommand "console": KVM Manager's
+// graphical console proxy against talking to the VNC server directly, the
+// figures side by side. It asserts nothing: docs/benchmarks.md records what they mean.
 //
 // It speaks RFB itself (internal/console's test client), once through the
 // proxy (POST .../console for a ticket, then the WebSocket) and once
@@ -23,7 +23,7 @@
 // machine changing meanwhile hits all of them alike.
 //
 // The client is as lean on both paths: straight to the VNC server it is a
-// TCP connection; through the proxy, console.DialWebSocket (the upgrade
+// TCP connection; through the proxy, kmconsole.DialWebSocket (the upgrade
 // request written by hand, frames read and written on the connection
 // itself), as a browser's native WebSocket is. --client coder measures the
 // proxy path with coder/websocket's client instead (net/http's client for
@@ -31,7 +31,7 @@
 //
 // For the floor that any extra hop sets on this machine, every figure is
 // also measured through a minimal relay: this program, started again as a
-// process of its own, that accepts TCP and copies bytes both ways to the
+// process of its own (RunRelayIfAsked), that accepts TCP and copies bytes both ways to the
 // VNC server with plain reads and writes (no WebSocket, no HTTP, no ticket).
 //
 // How the proxy reaches the synthetic server without a test seam: a second
@@ -42,14 +42,12 @@
 //
 // Every domain it makes is named kmvncbench-* and removed at the end, also
 // on error or Ctrl-C.
-package main
+package console
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -69,7 +67,8 @@ import (
 	libvirt "github.com/digitalocean/go-libvirt"
 	"libvirt.org/go/libvirtxml"
 
-	"github.com/kvm-manager/kvm-manager/internal/console"
+	"github.com/kvm-manager/kvm-manager/bench/benchkit"
+	kmconsole "github.com/kvm-manager/kvm-manager/internal/console"
 	"github.com/kvm-manager/kvm-manager/internal/testguest"
 	"github.com/kvm-manager/kvm-manager/internal/testrig"
 )
@@ -84,9 +83,8 @@ const (
 )
 
 type options struct {
-	server     string
+	*benchkit.Common
 	client     string
-	guestDir   string
 	setups     int
 	roundTrips int
 	capacity   time.Duration
@@ -95,65 +93,63 @@ type options struct {
 	height     int
 }
 
-func main() {
-	if targets := os.Getenv(relayEnv); targets != "" {
-		if err := runRelay(targets); err != nil {
-			fmt.Fprintln(os.Stderr, "bench-console relay:", err)
-			os.Exit(1)
-		}
+// New returns the subcommand, for bench/main.go's table.
+func New(c *benchkit.Common) benchkit.Subcommand { return &options{Common: c} }
+
+// Flags registers the subcommand's own flags.
+func (o *options) Flags(fs *flag.FlagSet) {
+	fs.StringVar(&o.client, "client", "lean", "WebSocket client on the proxy path: lean (console.DialWebSocket) or coder (coder/websocket)")
+	fs.IntVar(&o.setups, "setups", 100, "connection setups measured per path")
+	fs.IntVar(&o.roundTrips, "round-trips", 2000, "round trips measured per path")
+	fs.DurationVar(&o.capacity, "capacity", 5*time.Second, "length of each capacity run")
+	fs.IntVar(&o.consoles, "consoles", 4, "consoles at once in the second capacity run")
+	fs.IntVar(&o.width, "width", 1024, "synthetic screen width")
+	fs.IntVar(&o.height, "height", 768, "synthetic screen height")
+}
+
+// Check says what is wrong with the flags.
+func (o *options) Check() error {
+	return benchkit.Require((o.client == "lean" || o.client == "coder") &&
+		o.setups >= 1 && o.roundTrips >= 1 && o.consoles >= 1 && o.width >= 1 && o.height >= 1, "--client is lean or coder; counts and sizes must be positive")
+}
+
+// Run measures and prints the figures.
+func (o *options) Run(ctx context.Context, out io.Writer) error { return run(ctx, *o, out) }
+
+// RunRelayIfAsked makes this process the minimal relay, and exits, when the
+// console subcommand started it as one; otherwise it returns at once.
+func RunRelayIfAsked() {
+	targets := os.Getenv(relayEnv)
+	if targets == "" {
 		return
 	}
-	var o options
-	guestDir := os.Getenv("KVM_TEST_GUEST_DIR")
-	if guestDir == "" {
-		guestDir = testguest.DefaultDir
+	if err := runRelay(targets); err != nil {
+		fmt.Fprintln(os.Stderr, "kvm-bench console relay:", err)
+		os.Exit(1)
 	}
-	flag.StringVar(&o.server, "server", "", "path of the kvm-manager binary to measure (required)")
-	flag.StringVar(&o.guestDir, "guest-dir", guestDir, "test guest build directory (scripts/build-test-guest.sh)")
-	flag.StringVar(&o.client, "client", "lean", "WebSocket client on the proxy path: lean (console.DialWebSocket) or coder (coder/websocket)")
-	flag.IntVar(&o.setups, "setups", 100, "connection setups measured per path")
-	flag.IntVar(&o.roundTrips, "round-trips", 2000, "round trips measured per path")
-	flag.DurationVar(&o.capacity, "capacity", 5*time.Second, "length of each capacity run")
-	flag.IntVar(&o.consoles, "consoles", 4, "consoles at once in the second capacity run")
-	flag.IntVar(&o.width, "width", 1024, "synthetic screen width")
-	flag.IntVar(&o.height, "height", 768, "synthetic screen height")
-	flag.Parse()
-	if o.server == "" || (o.client != "lean" && o.client != "coder") || o.setups < 1 || o.roundTrips < 1 || o.consoles < 1 || o.width < 1 || o.height < 1 {
-		fmt.Fprintln(os.Stderr, "bench-console: --server is required; --client is lean or coder; counts and sizes must be positive")
-		os.Exit(2)
-	}
-	testrig.Main("bench-console", func(ctx context.Context) error { return run(ctx, o, os.Stdout) })
+	os.Exit(0)
 }
 
 func run(ctx context.Context, o options, out io.Writer) (err error) {
-	if err := testguest.CheckBuilt(o.guestDir); err != nil {
+	l, err := benchkit.Dial()
+	if err != nil {
 		return err
 	}
-	l, err := testrig.Dial()
-	if err != nil {
-		return fmt.Errorf("connect to libvirtd (run scripts/setup-libvirt.sh): %w", err)
-	}
 	defer l.Disconnect()
-	removeLeftovers(l, o.guestDir)
-	defer removeLeftovers(l, o.guestDir)
-	domType, _, err := testguest.DetectDomainType(l, o.guestDir)
+	doms := benchkit.Domains{Prefix: prefix, Dir: o.GuestDir}
+	_, _ = doms.Remove(l)
+	defer func() { _, _ = doms.Cleanup(l) }()
+	domType, _, err := testguest.DetectDomainType(l, o.GuestDir)
 	if err != nil {
 		return err
 	}
 
 	// The QEMU guest, booted so that its screen is settled.
-	qemu, err := defineGuest(l, o.guestDir, domType, nil)
+	qemu, err := defineGuest(l, o.GuestDir, domType, nil)
 	if err != nil {
 		return err
 	}
-	since := testguest.LogSize(testguest.SerialLogPath(o.guestDir, qemu.Name))
-	if err := l.DomainCreate(qemu); err != nil {
-		return fmt.Errorf("start %s: %w", qemu.Name, err)
-	}
-	bootCtx, cancel := context.WithTimeout(ctx, 3*time.Minute)
-	_, err = testguest.WaitReady(bootCtx, testguest.SerialLogPath(o.guestDir, qemu.Name), since)
-	cancel()
-	if err != nil {
+	if err := benchkit.Boot(ctx, l, qemu, o.GuestDir); err != nil {
 		return err
 	}
 	qemuAddr, _, err := vncOf(l, qemu)
@@ -162,7 +158,7 @@ func run(ctx context.Context, o options, out io.Writer) (err error) {
 	}
 
 	// The synthetic server's domain: VNC on a socket, started paused.
-	synthDom, err := defineGuest(l, o.guestDir, domType, func(d *libvirtxml.Domain) {
+	synthDom, err := defineGuest(l, o.GuestDir, domType, func(d *libvirtxml.Domain) {
 		d.Devices.Graphics = []libvirtxml.DomainGraphic{{VNC: &libvirtxml.DomainGraphicVNC{
 			Listeners: []libvirtxml.DomainGraphicListener{{Socket: &libvirtxml.DomainGraphicListenerSocket{}}},
 		}}}
@@ -183,14 +179,11 @@ func run(ctx context.Context, o options, out io.Writer) (err error) {
 	}
 	defer synth.Close()
 
-	srv, err := testrig.Start(o.server, nil)
+	srv, err := benchkit.StartConnected(ctx, o.Server)
 	if err != nil {
 		return err
 	}
 	defer srv.Close()
-	if err := srv.WaitConnected(ctx); err != nil {
-		return err
-	}
 	rl, err := startRelay("tcp:"+qemuAddr, "unix:"+sock)
 	if err != nil {
 		return err
@@ -198,11 +191,11 @@ func run(ctx context.Context, o options, out io.Writer) (err error) {
 	defer rl.Close()
 	b := &bench{o: o, srv: srv, out: out, relay: rl}
 	for _, d := range []libvirt.Domain{qemu, synthDom} {
-		if err := b.waitListed(ctx, d); err != nil {
+		if err := benchkit.WaitListed(ctx, srv, testrig.FormatUUID(d.UUID), d.Name, "", 20*time.Second); err != nil {
 			return err
 		}
 	}
-	fmt.Fprintf(out, "bench-console: QEMU guest %s (VNC %s), synthetic server %dx%d on %s; server pid %d, relay pid %d; %s client; %d CPUs\n",
+	fmt.Fprintf(out, "kvm-bench console: QEMU guest %s (VNC %s), synthetic server %dx%d on %s; server pid %d, relay pid %d; %s client; %d CPUs\n",
 		qemu.Name, qemuAddr, o.width, o.height, sock, srv.PID(), rl.cmd.Process.Pid, o.client, runtime.NumCPU())
 	return b.measure(ctx, qemu, qemuAddr, synthDom, sock, synth.tcp.Addr().String())
 }
@@ -231,18 +224,6 @@ func defineGuest(l *libvirt.Libvirt, dir, domType string, edit func(*libvirtxml.
 	return l.DomainDefineXML(x)
 }
 
-func removeLeftovers(l *libvirt.Libvirt, dir string) {
-	doms, _, err := l.ConnectListAllDomains(1, 0)
-	if err != nil {
-		return
-	}
-	for _, d := range doms {
-		if strings.HasPrefix(d.Name, prefix) && testguest.IsName(d.Name) {
-			_ = testguest.Remove(l, d.Name, dir)
-		}
-	}
-}
-
 // vncOf reads a running domain's VNC address (tcp) or socket path.
 func vncOf(l *libvirt.Libvirt, dom libvirt.Domain) (addr, sock string, err error) {
 	doc, err := l.DomainGetXMLDesc(dom, 0)
@@ -269,40 +250,17 @@ type bench struct {
 	relay *relay
 }
 
-func (b *bench) waitListed(ctx context.Context, d libvirt.Domain) error {
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		if st, _, err := b.srv.Do(ctx, "GET", vmPath(d, ""), nil); err == nil && st == 200 {
-			return nil
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return fmt.Errorf("the server does not list %s", d.Name)
-}
-
-func vmPath(d libvirt.Domain, rest string) string {
-	return "/api/v1/hosts/local/vms/" + testrig.FormatUUID(d.UUID) + rest
-}
-
-// proxyDial gets a ticket (timed separately) and returns a dial function
-// that opens the console WebSocket.
+// ticket gets a console ticket of d and returns the WebSocket URL and how
+// long the request took.
 func (b *bench) ticket(ctx context.Context, d libvirt.Domain) (string, time.Duration, error) {
 	start := time.Now()
-	st, body, err := b.srv.Do(ctx, "POST", vmPath(d, "/console"), nil)
-	took := time.Since(start)
-	if err != nil {
-		return "", 0, err
-	}
-	var tk struct{ URL string }
-	if st != 200 || json.Unmarshal(body, &tk) != nil {
-		return "", 0, fmt.Errorf("console ticket: %d %s", st, body)
-	}
-	return "ws" + strings.TrimPrefix(b.srv.URL, "http") + tk.URL, took, nil
+	url, err := benchkit.Ticket(ctx, b.srv, testrig.FormatUUID(d.UUID), "console")
+	return url, time.Since(start), err
 }
 
 // conn is one RFB connection of either path.
 type conn struct {
-	rfb   *console.RFBClient
+	rfb   *kmconsole.RFBClient
 	close func()
 }
 
@@ -328,7 +286,7 @@ func (b *bench) viaProxy(d libvirt.Domain, tickets *[]time.Duration) dialer {
 			if err != nil {
 				return conn{}, 0, err
 			}
-			c, err := console.RFBHandshake(console.WebSocketStream(ws), "")
+			c, err := kmconsole.RFBHandshake(kmconsole.WebSocketStream(ws), "")
 			took = time.Since(start)
 			if err != nil {
 				ws.CloseNow()
@@ -337,11 +295,11 @@ func (b *bench) viaProxy(d libvirt.Domain, tickets *[]time.Duration) dialer {
 			return conn{rfb: c, close: func() { _ = ws.Close(websocket.StatusNormalClosure, "") }}, took, nil
 		}
 		start := time.Now()
-		ws, err := console.DialWebSocket(ctx, url, h)
+		ws, err := kmconsole.DialWebSocket(ctx, url, h)
 		if err != nil {
 			return conn{}, 0, err
 		}
-		c, err := console.RFBHandshake(ws, "")
+		c, err := kmconsole.RFBHandshake(ws, "")
 		took = time.Since(start)
 		if err != nil {
 			ws.CloseNow()
@@ -359,7 +317,7 @@ func direct(network, addr string) dialer {
 		if err != nil {
 			return conn{}, 0, err
 		}
-		c, err := console.RFBHandshake(nc, "")
+		c, err := kmconsole.RFBHandshake(nc, "")
 		took := time.Since(start)
 		if err != nil {
 			nc.Close()
@@ -454,7 +412,7 @@ func (b *bench) measure(ctx context.Context, qemu libvirt.Domain, qemuAddr strin
 					return fmt.Errorf("%s capacity: %w", paths[p].name, err)
 				}
 				defer c.close()
-				if err := c.rfb.SetEncodings(console.RFBEncodingRaw); err != nil {
+				if err := c.rfb.SetEncodings(kmconsole.RFBEncodingRaw); err != nil {
 					return err
 				}
 				sets[p] = append(sets[p], c)
@@ -464,9 +422,9 @@ func (b *bench) measure(ctx context.Context, qemu libvirt.Domain, qemuAddr strin
 		cpu := make([]float64, len(paths))
 		for slice := time.Duration(0); slice < b.o.capacity; slice += time.Second {
 			for p := range paths {
-				cpu0 := cpuSeconds(paths[p].pid)
+				cpu0 := benchkit.CPUTime(paths[p].pid)
 				cp, err := b.capacity(ctx, sets[p], min(time.Second, b.o.capacity-slice))
-				cpu[p] += cpuSeconds(paths[p].pid) - cpu0
+				cpu[p] += (benchkit.CPUTime(paths[p].pid) - cpu0).Seconds()
 				if err != nil {
 					return fmt.Errorf("%s capacity: %w", paths[p].name, err)
 				}
@@ -486,7 +444,7 @@ func (b *bench) measure(ctx context.Context, qemu libvirt.Domain, qemuAddr strin
 		return fmt.Errorf("direct unix capacity: %w", err)
 	}
 	defer c.close()
-	if err := c.rfb.SetEncodings(console.RFBEncodingRaw); err != nil {
+	if err := c.rfb.SetEncodings(kmconsole.RFBEncodingRaw); err != nil {
 		return err
 	}
 	unix, err := b.capacity(ctx, []conn{c}, b.o.capacity)
@@ -499,9 +457,9 @@ func (b *bench) measure(ctx context.Context, qemu libvirt.Domain, qemuAddr strin
 
 // roundTrip sends SetEncodings(ExtendedKeyEvent) and waits for QEMU's
 // acknowledgement.
-func roundTrip(c *console.RFBClient) (time.Duration, error) {
+func roundTrip(c *kmconsole.RFBClient) (time.Duration, error) {
 	start := time.Now()
-	if err := c.SetEncodings(console.RFBEncodingExtendedKeyEvent); err != nil {
+	if err := c.SetEncodings(kmconsole.RFBEncodingExtendedKeyEvent); err != nil {
 		return 0, err
 	}
 	rects, err := c.ReadUpdate(false)
@@ -509,7 +467,7 @@ func roundTrip(c *console.RFBClient) (time.Duration, error) {
 		return 0, err
 	}
 	took := time.Since(start)
-	if len(rects) != 1 || rects[0].Encoding != console.RFBEncodingExtendedKeyEvent {
+	if len(rects) != 1 || rects[0].Encoding != kmconsole.RFBEncodingExtendedKeyEvent {
 		return 0, fmt.Errorf("unexpected answer %+v", rects)
 	}
 	return took, nil
@@ -547,7 +505,7 @@ func (b *bench) capacity(ctx context.Context, conns []conn, d time.Duration) (ca
 				if err = c.rfb.RequestUpdate(false); err != nil {
 					break
 				}
-				var rects []console.Rect
+				var rects []kmconsole.Rect
 				if rects, err = c.rfb.ReadUpdate(false); err != nil {
 					break
 				}
@@ -570,48 +528,23 @@ func (b *bench) capacity(ctx context.Context, conns []conn, d time.Duration) (ca
 	return total, errors.Join(errs...)
 }
 
-// cpuSeconds is the user+system CPU time of a process so far (0 for pid 0).
-func cpuSeconds(pid int) float64 {
-	if pid == 0 {
-		return 0
-	}
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	// Fields after the command (which may hold spaces) start after ')'.
-	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
-	if len(f) < 13 {
-		return 0
-	}
-	ut, _ := strconv.ParseFloat(f[11], 64)
-	st, _ := strconv.ParseFloat(f[12], 64)
-	return (ut + st) / 100 // USER_HZ is 100 on Linux
-}
-
 func (b *bench) report(res []pathResult, tickets []time.Duration, unix capacity) {
 	d, p, r := res[0], res[1], res[2]
 	ratio := func(a, b float64) string { return fmt.Sprintf("%.2f×", a/b) }
 	dr := func(a, b time.Duration) string { return ratio(float64(a), float64(b)) }
-	met := func(ok bool) string {
-		if ok {
-			return "yes"
-		}
-		return "NO"
-	}
 	w := tabwriter.NewWriter(b.out, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "\nFigure\tDirect\tProxy\tProxy/direct\tTarget\tMet\tMinimal relay\tRelay/direct")
 	su := float64(p.setupP50) / float64(d.setupP50)
-	fmt.Fprintf(w, "Setup (dial to ServerInit) p50\t%s\t%s\t%s\t≤ %.1f×\t%s\t%s\t%s\n", testrig.Ms(d.setupP50), testrig.Ms(p.setupP50), dr(p.setupP50, d.setupP50), targetSetup, met(su <= targetSetup), testrig.Ms(r.setupP50), dr(r.setupP50, d.setupP50))
+	fmt.Fprintf(w, "Setup (dial to ServerInit) p50\t%s\t%s\t%s\t≤ %.1f×\t%s\t%s\t%s\n", testrig.Ms(d.setupP50), testrig.Ms(p.setupP50), dr(p.setupP50, d.setupP50), targetSetup, benchkit.Met(su <= targetSetup), testrig.Ms(r.setupP50), dr(r.setupP50, d.setupP50))
 	sp := float64(p.setupP95) / float64(d.setupP95)
-	fmt.Fprintf(w, "Setup p95\t%s\t%s\t%s\t≤ %.1f×\t%s\t%s\t%s\n", testrig.Ms(d.setupP95), testrig.Ms(p.setupP95), dr(p.setupP95, d.setupP95), targetSetup, met(sp <= targetSetup), testrig.Ms(r.setupP95), dr(r.setupP95, d.setupP95))
+	fmt.Fprintf(w, "Setup p95\t%s\t%s\t%s\t≤ %.1f×\t%s\t%s\t%s\n", testrig.Ms(d.setupP95), testrig.Ms(p.setupP95), dr(p.setupP95, d.setupP95), targetSetup, benchkit.Met(sp <= targetSetup), testrig.Ms(r.setupP95), dr(r.setupP95, d.setupP95))
 	fmt.Fprintf(w, "  ticket POST before it, p50 / p95\t\t%s / %s\t\t\t\t\t\n", testrig.Ms(testrig.Percentile(tickets, 50)), testrig.Ms(testrig.Percentile(tickets, 95)))
 	rt := float64(p.rtP50) / float64(d.rtP50)
-	fmt.Fprintf(w, "Round trip (SetEncodings → ack) p50\t%s\t%s\t%s\t≤ %.1f×\t%s\t%s\t%s\n", us(d.rtP50), us(p.rtP50), dr(p.rtP50, d.rtP50), targetRoundTrip, met(rt <= targetRoundTrip), us(r.rtP50), dr(r.rtP50, d.rtP50))
+	fmt.Fprintf(w, "Round trip (SetEncodings → ack) p50\t%s\t%s\t%s\t≤ %.1f×\t%s\t%s\t%s\n", us(d.rtP50), us(p.rtP50), dr(p.rtP50, d.rtP50), targetRoundTrip, benchkit.Met(rt <= targetRoundTrip), us(r.rtP50), dr(r.rtP50, d.rtP50))
 	fmt.Fprintf(w, "Round trip p95\t%s\t%s\t%s\t\t\t%s\t%s\n", us(d.rtP95), us(p.rtP95), dr(p.rtP95, d.rtP95), us(r.rtP95), dr(r.rtP95, d.rtP95))
 	cp := p.capacity.perSecond() / d.capacity.perSecond()
 	fmt.Fprintf(w, "Capacity, 1 console (%dx%d raw updates)\t%.0f/s (%.0f MB/s)\t%.0f/s (%.0f MB/s)\t%.2f×\t≥ %.1f×\t%s\t%.0f/s\t%.2f×\n", b.o.width, b.o.height,
-		d.capacity.perSecond(), d.capacity.mbps(), p.capacity.perSecond(), p.capacity.mbps(), cp, targetCapacity, met(cp >= targetCapacity),
+		d.capacity.perSecond(), d.capacity.mbps(), p.capacity.perSecond(), p.capacity.mbps(), cp, targetCapacity, benchkit.Met(cp >= targetCapacity),
 		r.capacity.perSecond(), r.capacity.perSecond()/d.capacity.perSecond())
 	fmt.Fprintf(w, "  direct over the unix socket the proxy dials\t%.0f/s (%.0f MB/s)\t\t%.2f×\t\t\t\t%.2f×\n", unix.perSecond(), unix.mbps(), p.capacity.perSecond()/unix.perSecond(), r.capacity.perSecond()/unix.perSecond())
 	fmt.Fprintf(w, "Capacity, %d consoles together\t%.0f/s (%.0f MB/s)\t%.0f/s (%.0f MB/s)\t%.2f×\t\t\t%.0f/s\t%.2f×\n", b.o.consoles,

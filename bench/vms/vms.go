@@ -1,5 +1,5 @@
-// Command kvm-bench measures how a kvm-manager binary copes with many VMs on
-// the real libvirtd of this machine, and prints the figures. It asserts
+// Package vms is the kvm-bench subcommand "vms": how a kvm-manager binary
+// copes with many VMs on the real libvirtd of this machine. It asserts
 // nothing: docs/benchmarks.md says what the figures mean and records them.
 //
 // It defines N shut-off filler domains (kmbench-0000, kmbench-0001, ...) and
@@ -18,10 +18,9 @@
 // Every kmbench-* domain is removed at the end, also on error or Ctrl-C, and
 // leftovers of an interrupted run are removed before it starts. Run it with
 // `make bench`, which prepares libvirt, the test guest and the binary.
-package main
+package vms
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -34,10 +33,8 @@ import (
 	"os/exec"
 	"regexp"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"text/tabwriter"
 	"time"
@@ -45,6 +42,7 @@ import (
 	libvirt "github.com/digitalocean/go-libvirt"
 	"libvirt.org/go/libvirtxml"
 
+	"github.com/kvm-manager/kvm-manager/bench/benchkit"
 	"github.com/kvm-manager/kvm-manager/internal/testguest"
 	"github.com/kvm-manager/kvm-manager/internal/testrig"
 )
@@ -66,17 +64,14 @@ const (
 // Timeouts for things that normally take seconds; they only stop a run that
 // hangs.
 const (
-	bootTimeout  = 3 * time.Minute
 	syncTimeout  = 5 * time.Minute
 	eventTimeout = 5 * time.Second
-	stopTimeout  = 15 * time.Second
 )
 
 // options are the command-line flags.
 type options struct {
-	server   string
+	*benchkit.Common
 	n        int
-	guestDir string
 	workers  int
 	warmup   int
 	requests int
@@ -86,65 +81,55 @@ type options struct {
 	after    string
 }
 
-func parseFlags() options {
-	var o options
-	guestDir := os.Getenv("KVM_TEST_GUEST_DIR")
-	if guestDir == "" {
-		guestDir = testguest.DefaultDir
-	}
-	flag.StringVar(&o.server, "server", "", "path of the kvm-manager binary to measure (required)")
-	flag.IntVar(&o.n, "n", 500, "number of shut-off filler domains to define")
-	flag.StringVar(&o.guestDir, "guest-dir", guestDir, "test guest build directory (scripts/build-test-guest.sh)")
-	flag.IntVar(&o.workers, "workers", 8, "concurrent libvirt calls when defining and removing domains")
-	flag.IntVar(&o.warmup, "warmup", 20, "GET /api/v1/vms requests before measuring")
-	flag.IntVar(&o.requests, "requests", 300, "measured GET /api/v1/vms requests")
-	flag.IntVar(&o.flips, "flips", 50, "suspend/resume calls whose events are timed")
-	flag.DurationVar(&o.pause, "pause", 100*time.Millisecond, "pause between suspend/resume calls")
-	flag.DurationVar(&o.idle, "idle", 10*time.Second, "idle time before reading the server's memory")
-	flag.StringVar(&o.after, "after", "", "a command to run against the loaded server before it stops (it gets KVM_BENCH_URL, KVM_BENCH_TOKEN and KVM_BENCH_VMS), e.g. the web UI benchmark")
-	flag.Parse()
-	return o
+// New returns the subcommand, for bench/main.go's table.
+func New(c *benchkit.Common) benchkit.Subcommand { return &options{Common: c} }
+
+// Flags registers the subcommand's own flags.
+func (o *options) Flags(fs *flag.FlagSet) {
+	fs.IntVar(&o.n, "n", 500, "number of shut-off filler domains to define")
+	fs.IntVar(&o.workers, "workers", 8, "concurrent libvirt calls when defining and removing domains")
+	fs.IntVar(&o.warmup, "warmup", 20, "GET /api/v1/vms requests before measuring")
+	fs.IntVar(&o.requests, "requests", 300, "measured GET /api/v1/vms requests")
+	fs.IntVar(&o.flips, "flips", 50, "suspend/resume calls whose events are timed")
+	fs.DurationVar(&o.pause, "pause", 100*time.Millisecond, "pause between suspend/resume calls")
+	fs.DurationVar(&o.idle, "idle", 10*time.Second, "idle time before reading the server's memory")
+	fs.StringVar(&o.after, "after", "", "a command to run against the loaded server before it stops (it gets KVM_BENCH_URL, KVM_BENCH_TOKEN and KVM_BENCH_VMS), e.g. the web UI benchmark")
 }
 
-func main() {
-	o := parseFlags()
-	if o.server == "" || o.n < 0 || o.workers < 1 || o.requests < 1 || o.flips < 1 {
-		fmt.Fprintln(os.Stderr, "kvm-bench: --server is required; -n must be >= 0 and --workers, --requests, --flips >= 1")
-		os.Exit(2)
-	}
-	testrig.Main("kvm-bench", func(ctx context.Context) error { return run(ctx, o, os.Stdout) })
+// Check says what is wrong with the flags.
+func (o *options) Check() error {
+	return benchkit.Require(o.n >= 0 && o.workers >= 1 && o.requests >= 1 && o.flips >= 1, "-n must be >= 0 and --workers, --requests, --flips >= 1")
 }
+
+// Run measures and prints the figures.
+func (o *options) Run(ctx context.Context, out io.Writer) error { return run(ctx, *o, out) }
 
 // run does the whole benchmark. Whatever happens after the leftovers are
 // gone, the deferred cleanup removes every kmbench-* domain again.
 func run(ctx context.Context, o options, out io.Writer) (err error) {
-	unlock, err := testrig.Lock("kvm-bench")
+	l, err := benchkit.Dial()
 	if err != nil {
 		return err
-	}
-	defer unlock()
-	if err := testguest.CheckBuilt(o.guestDir); err != nil {
-		return err
-	}
-	l, err := testrig.Dial()
-	if err != nil {
-		return fmt.Errorf("connect to libvirtd (run scripts/setup-libvirt.sh): %w", err)
 	}
 	defer l.Disconnect()
+	doms := benchkit.Domains{Prefix: benchPrefix, Dir: o.GuestDir, Workers: o.workers}
 
-	env, err := readEnv(l, o.guestDir)
+	env, err := readEnv(l, o.GuestDir)
 	if err != nil {
 		return err
 	}
 	env.print(out)
-	if err := removeBenchDomains(l, o, out, "leftover"); err != nil {
+	if err := removeBenchDomains(l, doms, out, "leftover"); err != nil {
 		return err
 	}
 	defer func() {
-		if err != nil && closed(l.Disconnected()) {
-			err = fmt.Errorf("%w (the bench's libvirt link dropped: was libvirtd restarted?)", err)
+		if benchkit.Closed(l.Disconnected()) {
+			fmt.Fprintln(out, "the libvirt link dropped; reconnecting to clean up")
+			if err != nil {
+				err = fmt.Errorf("%w (the bench's libvirt link dropped: was libvirtd restarted?)", err)
+			}
 		}
-		err = errors.Join(err, cleanup(l, o, out))
+		err = errors.Join(err, removeBenchDomains(l, doms, out, "bench"))
 	}()
 
 	g, err := startGuest(l, o, env.domainType)
@@ -154,7 +139,7 @@ func run(ctx context.Context, o options, out io.Writer) (err error) {
 	if err := defineFillers(ctx, l, o, env.domainType, out); err != nil {
 		return err
 	}
-	if err := g.waitReady(ctx); err != nil {
+	if err := g.boot.Wait(ctx); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "guest %s is up\n", g.name)
@@ -164,7 +149,7 @@ func run(ctx context.Context, o options, out io.Writer) (err error) {
 // measure starts the server and takes every figure, in an order where each
 // step leaves the server as the next one expects it.
 func measure(ctx context.Context, l *libvirt.Libvirt, o options, g *guest, out io.Writer) error {
-	srv, err := startServer(o.server)
+	srv, err := startServer(o.Server)
 	if err != nil {
 		return err
 	}
@@ -233,10 +218,10 @@ func readEnv(l *libvirt.Libvirt, guestDir string) (environment, error) {
 		e.kernel = strings.TrimSpace(string(b))
 	}
 	if v, err := l.ConnectGetLibVersion(); err == nil {
-		e.libvirt = dottedVersion(v)
+		e.libvirt = benchkit.Dotted(v)
 	}
 	if v, err := l.ConnectGetVersion(); err == nil {
-		e.qemu = dottedVersion(v)
+		e.qemu = benchkit.Dotted(v)
 	}
 	doms, _, err := l.ConnectListAllDomains(1, 0)
 	if err != nil {
@@ -279,105 +264,24 @@ func procField(path, key string) string {
 	return "unknown"
 }
 
-func dottedVersion(v uint64) string {
-	return fmt.Sprintf("%d.%d.%d", v/1000000, (v/1000)%1000, v%1000)
-}
-
 // ---- domains ---------------------------------------------------------------
 
-// parallel calls fn(0) ... fn(n-1) on up to workers goroutines and joins
-// their errors. Once ctx ends it starts no more calls.
-func parallel(ctx context.Context, n, workers int, fn func(i int) error) error {
-	var (
-		next atomic.Int64
-		mu   sync.Mutex
-		errs []error
-		wg   sync.WaitGroup
-	)
-	for range min(workers, n) {
-		wg.Go(func() {
-			for ctx.Err() == nil {
-				i := int(next.Add(1) - 1)
-				if i >= n {
-					return
-				}
-				if err := fn(i); err != nil {
-					mu.Lock()
-					errs = append(errs, err)
-					mu.Unlock()
-				}
-			}
-		})
-	}
-	wg.Wait()
-	return errors.Join(append(errs, ctx.Err())...)
-}
-
-// cleanup removes every bench domain, over a new link if libvirtd dropped
-// the bench's one (something may restart libvirtd meanwhile, as the
-// integration tests do): domains are never left behind because of that.
-func cleanup(l *libvirt.Libvirt, o options, out io.Writer) error {
-	if closed(l.Disconnected()) {
-		fmt.Fprintln(out, "the libvirt link dropped; reconnecting to clean up")
-		var err error
-		if l, err = redial(30 * time.Second); err != nil {
-			return fmt.Errorf("cannot remove the kmbench-* domains (remove them with virsh): %w", err)
-		}
-		defer l.Disconnect()
-	}
-	return removeBenchDomains(l, o, out, "bench")
-}
-
-// redial dials until libvirtd answers or d has passed.
-func redial(d time.Duration) (*libvirt.Libvirt, error) {
-	deadline := time.Now().Add(d)
-	for {
-		l, err := testrig.Dial()
-		if err == nil || time.Now().After(deadline) {
-			return l, err
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
-}
-
-func closed(c <-chan struct{}) bool {
-	select {
-	case <-c:
-		return true
-	default:
-		return false
-	}
-}
-
-// removeBenchDomains removes every domain named kmbench-*, running or not,
-// with the per-VM directory of the guest. It takes no context: it is the
-// cleanup and must run to the end even after Ctrl-C.
-func removeBenchDomains(l *libvirt.Libvirt, o options, out io.Writer, what string) error {
-	doms, _, err := l.ConnectListAllDomains(1, 0)
-	if err != nil {
-		return fmt.Errorf("list domains: %w", err)
-	}
-	doms = slices.DeleteFunc(doms, func(d libvirt.Domain) bool { return !isBenchName(d.Name) })
-	if len(doms) == 0 {
-		return nil
-	}
+// removeBenchDomains removes every kmbench-* domain (the cleanup reconnects
+// if libvirtd dropped the bench's link) and says how many it found.
+func removeBenchDomains(l *libvirt.Libvirt, doms benchkit.Domains, out io.Writer, what string) error {
 	start := time.Now()
-	err = parallel(context.Background(), len(doms), o.workers, func(i int) error {
-		return testguest.Remove(l, doms[i].Name, o.guestDir)
-	})
-	fmt.Fprintf(out, "removed %d %s domains in %s\n", len(doms), what, testrig.Ms(time.Since(start)))
+	n, err := doms.Cleanup(l)
+	if n > 0 {
+		fmt.Fprintf(out, "removed %d %s domains in %s\n", n, what, testrig.Ms(time.Since(start)))
+	}
 	return err
 }
 
-// fillerName is the name of filler domain i; four digits keep them sorted.
-// isBenchName reports whether a domain is one of the bench's: named with
-// benchPrefix, and a name the bench could have made. Other VMs on the host
-// may have any legal name, also one with the same prefix and spaces or
-// markup after it; those are not the bench's to count or remove.
-func isBenchName(name string) bool {
-	return strings.HasPrefix(name, benchPrefix) && testguest.IsName(name)
-}
+// isBenchName reports whether a domain is one of the bench's (see
+// benchkit.Domains.Owns: other VMs may share the prefix).
+func isBenchName(name string) bool { return benchkit.Domains{Prefix: benchPrefix}.Owns(name) }
 
+// fillerName is the name of filler domain i; four digits keep them sorted.
 func fillerName(i int) string { return fmt.Sprintf("%s%04d", benchPrefix, i) }
 
 // fillerXML is a minimal shut-off VM that still looks like a real one to the
@@ -387,7 +291,7 @@ func fillerXML(name, domainType string) (string, error) {
 	dom := &libvirtxml.Domain{
 		Type:        domainType,
 		Name:        name,
-		Description: "kvm-bench filler domain (cmd/kvm-bench); safe to delete",
+		Description: "kvm-bench filler domain (kvm-bench vms); safe to delete",
 		Memory:      &libvirtxml.DomainMemory{Value: 64, Unit: "MiB"},
 		VCPU:        &libvirtxml.DomainVCPU{Value: 1},
 		OS:          &libvirtxml.DomainOS{Type: &libvirtxml.DomainOSType{Arch: "x86_64", Type: "hvm"}},
@@ -405,7 +309,7 @@ func fillerXML(name, domainType string) (string, error) {
 
 func defineFillers(ctx context.Context, l *libvirt.Libvirt, o options, domainType string, out io.Writer) error {
 	start := time.Now()
-	err := parallel(ctx, o.n, o.workers, func(i int) error {
+	err := benchkit.Parallel(ctx, o.n, o.workers, func(i int) error {
 		xml, err := fillerXML(fillerName(i), domainType)
 		if err != nil {
 			return err
@@ -426,36 +330,26 @@ func defineFillers(ctx context.Context, l *libvirt.Libvirt, o options, domainTyp
 type guest struct {
 	name, uuid string
 	dom        libvirt.Domain
-	log        string
-	since      int64
+	boot       benchkit.Booting
 }
 
 // startGuest defines and starts the test guest without waiting for it, so
 // that it boots while the fillers are defined.
 func startGuest(l *libvirt.Libvirt, o options, domainType string) (*guest, error) {
 	name := testguest.UniqueName(guestPrefix)
-	dom, err := testguest.Create(l, testguest.Options{Name: name, Dir: o.guestDir, DomainType: domainType})
+	dom, err := testguest.Create(l, testguest.Options{Name: name, Dir: o.GuestDir, DomainType: domainType})
 	if err != nil {
 		return nil, err
 	}
-	g := &guest{name: name, uuid: testrig.FormatUUID(dom.UUID), dom: dom, log: testguest.SerialLogPath(o.guestDir, name)}
-	g.since = testguest.LogSize(g.log)
-	if err := l.DomainCreate(dom); err != nil {
-		return nil, fmt.Errorf("start %s: %w", name, err)
+	boot, err := benchkit.Start(l, dom, o.GuestDir)
+	if err != nil {
+		return nil, err
 	}
-	return g, nil
-}
-
-func (g *guest) waitReady(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, bootTimeout)
-	defer cancel()
-	_, err := testguest.WaitReady(ctx, g.log, g.since)
-	return err
+	return &guest{name: name, uuid: testrig.FormatUUID(dom.UUID), dom: dom, boot: boot}, nil
 }
 
 // ---- server ----------------------------------------------------------------
 
-// server is one running kvm-manager process with a private data dir.
 // server is the kvm-manager process under measurement.
 type server struct {
 	*testrig.Server
@@ -509,7 +403,7 @@ func (s *server) get(ctx context.Context, c *http.Client, path string) ([]byte, 
 	defer res.Body.Close()
 	body, err := io.ReadAll(res.Body)
 	if err == nil && res.StatusCode != http.StatusOK {
-		err = fmt.Errorf("GET %s: %s: %s", path, res.Status, clip(body))
+		err = fmt.Errorf("GET %s: %s: %s", path, res.Status, benchkit.Clip(body))
 	}
 	return body, err
 }
@@ -558,13 +452,6 @@ func countBenchVMs(body []byte) int {
 		}
 	}
 	return n
-}
-
-func clip(b []byte) string {
-	if len(b) > 200 {
-		return string(b[:200]) + "…"
-	}
-	return string(b)
 }
 
 // ---- measurements ----------------------------------------------------------
@@ -643,7 +530,7 @@ func measureEvents(ctx context.Context, l *libvirt.Libvirt, s *server, g *guest,
 		if err := flip(ctx, l, g, i%2 == 0, sse, lv, res); err != nil {
 			return fmt.Errorf("state change %d: %w", i+1, err)
 		}
-		if err := sleep(ctx, o.pause); err != nil {
+		if err := benchkit.Sleep(ctx, o.pause); err != nil {
 			return err
 		}
 	}
@@ -708,56 +595,27 @@ func waitStamped(ctx context.Context, ch <-chan stamped, uuid, state string, sta
 	}
 }
 
-// openVMEvents subscribes to the server's "vm" events. The server subscribes
-// before it sends the response headers, so no event is missed once this
-// returns. Arrival is stamped as soon as the blank line that ends an event
-// has been read.
+// openVMEvents subscribes to the server's "vm" events, stamped on arrival.
 func openVMEvents(ctx context.Context, s *server) (<-chan stamped, error) {
-	req, err := http.NewRequestWithContext(ctx, "GET", s.URL+"/api/v1/events?types=vm", nil)
+	body, err := benchkit.Events(ctx, s.Server, "vm")
 	if err != nil {
 		return nil, err
-	}
-	req.Header.Set("Authorization", "Bearer "+s.Token)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	if res.StatusCode != http.StatusOK {
-		res.Body.Close()
-		return nil, fmt.Errorf("GET /api/v1/events: %s", res.Status)
 	}
 	ch := make(chan stamped, 1024)
-	go readSSE(res.Body, ch)
-	return ch, nil
-}
-
-func readSSE(body io.ReadCloser, ch chan<- stamped) {
-	defer close(ch)
-	defer body.Close()
-	sc := bufio.NewScanner(body)
-	sc.Buffer(make([]byte, 64<<10), 16<<20)
-	var typ, data string
-	for sc.Scan() {
-		line := sc.Text()
-		switch {
-		case line == "":
-			if typ == "vm" {
-				at := time.Now()
-				var vm struct{ UUID, State string }
-				if json.Unmarshal([]byte(data), &vm) == nil {
-					select {
-					case ch <- stamped{uuid: vm.UUID, state: vm.State, at: at}:
-					default: // nobody is reading any more; keep draining the stream
-					}
-				}
+	go func() {
+		defer close(ch)
+		benchkit.ReadSSE(body, func(typ, data string, at time.Time) {
+			var vm struct{ UUID, State string }
+			if typ != "vm" || json.Unmarshal([]byte(data), &vm) != nil {
+				return
 			}
-			typ, data = "", ""
-		case strings.HasPrefix(line, "event: "):
-			typ = line[len("event: "):]
-		case strings.HasPrefix(line, "data: "):
-			data = line[len("data: "):]
-		}
-	}
+			select {
+			case ch <- stamped{uuid: vm.UUID, state: vm.State, at: at}:
+			default: // nobody is reading any more; keep draining the stream
+			}
+		})
+	}()
+	return ch, nil
 }
 
 // libvirtEvents relays suspend and resume lifecycle events of the bench's own
@@ -793,31 +651,18 @@ func libvirtEvents(ctx context.Context, l *libvirt.Libvirt) (<-chan stamped, err
 // measureIdle waits, then reads the server's resident memory from /proc and
 // its heap from the last gctrace line.
 func measureIdle(ctx context.Context, s *server, o options, res *results) error {
-	if err := sleep(ctx, o.idle); err != nil {
+	if err := benchkit.Sleep(ctx, o.idle); err != nil {
 		return err
 	}
-	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.PID()))
-	if err != nil {
-		return fmt.Errorf("read server memory: %w", err)
+	var err error
+	if res.rssKiB, err = benchkit.StatusKiB(s.PID(), "VmRSS"); err != nil {
+		return err
 	}
-	res.rssKiB = kibField(string(status), "VmRSS")
-	res.hwmKiB = kibField(string(status), "VmHWM")
+	if res.hwmKiB, err = benchkit.StatusKiB(s.PID(), "VmHWM"); err != nil {
+		return err
+	}
 	res.heapMB, res.gcs = heapAfterLastGC(s.LogPath())
 	return nil
-}
-
-// kibField reads a "Key:   1234 kB" line of /proc/<pid>/status.
-func kibField(status, key string) int64 {
-	for line := range strings.Lines(status) {
-		if rest, ok := strings.CutPrefix(line, key+":"); ok {
-			f := strings.Fields(rest)
-			if len(f) > 0 {
-				v, _ := strconv.ParseInt(f[0], 10, 64)
-				return v
-			}
-		}
-	}
-	return -1
 }
 
 // heapAfterLastGC returns the live heap (MB) that the last GC of the server
@@ -837,25 +682,7 @@ func heapAfterLastGC(logPath string) (mb, gcs int) {
 	return mb, len(all)
 }
 
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
 // ---- report ----------------------------------------------------------------
-
-func met(ok bool) string {
-	if ok {
-		return "yes"
-	}
-	return "NO"
-}
 
 func (r *results) print(out io.Writer) {
 	listP50, eventP50 := testrig.Percentile(r.list, 50), testrig.Percentile(r.events, 50)
@@ -871,15 +698,15 @@ func (r *results) print(out io.Writer) {
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(w, "metric\tvalue\ttarget\tmet")
 	fmt.Fprintf(w, "initial sync of %d VMs (from exec)\t%s\t-\t-\n", r.n+1, testrig.Ms(r.sync))
-	fmt.Fprintf(w, "GET /api/v1/vms p50\t%s\t<= %s\t%s\n", testrig.Ms(listP50), testrig.Ms(targetListP50), met(listP50 <= targetListP50))
+	fmt.Fprintf(w, "GET /api/v1/vms p50\t%s\t<= %s\t%s\n", testrig.Ms(listP50), testrig.Ms(targetListP50), benchkit.Met(listP50 <= targetListP50))
 	fmt.Fprintf(w, "GET /api/v1/vms p95 / p99 / max\t%s / %s / %s\t-\t-\n",
 		testrig.Ms(testrig.Percentile(r.list, 95)), testrig.Ms(testrig.Percentile(r.list, 99)), testrig.Ms(testrig.Percentile(r.list, 100)))
 	fmt.Fprintf(w, "GET /api/v1/vms response size\t%d bytes (%d requests, %d connection(s) in all)\t-\t-\n", r.listBytes, len(r.list), r.listConns)
-	fmt.Fprintf(w, "libvirt call -> SSE vm event p50\t%s\t<= %s\t%s\n", testrig.Ms(eventP50), testrig.Ms(targetEventP50), met(eventP50 <= targetEventP50))
+	fmt.Fprintf(w, "libvirt call -> SSE vm event p50\t%s\t<= %s\t%s\n", testrig.Ms(eventP50), testrig.Ms(targetEventP50), benchkit.Met(eventP50 <= targetEventP50))
 	fmt.Fprintf(w, "libvirt call -> SSE vm event p95 / max\t%s / %s\t-\t-\n", testrig.Ms(testrig.Percentile(r.events, 95)), testrig.Ms(testrig.Percentile(r.events, 100)))
 	fmt.Fprintf(w, "  reference: call -> libvirt event at bench p50 / max\t%s / %s\t-\t-\n", testrig.Ms(testrig.Percentile(r.libvirtEv, 50)), testrig.Ms(testrig.Percentile(r.libvirtEv, 100)))
 	fmt.Fprintf(w, "  reference: suspend/resume call itself p50\t%s\t-\t-\n", testrig.Ms(testrig.Percentile(r.call, 50)))
-	fmt.Fprintf(w, "server RSS after idle\t%.1f MiB\t<= %.0f MiB\t%s\n", rssMiB, targetRSSMiB, met(r.rssKiB > 0 && rssMiB <= targetRSSMiB))
+	fmt.Fprintf(w, "server RSS after idle\t%.1f MiB\t<= %.0f MiB\t%s\n", rssMiB, targetRSSMiB, benchkit.Met(r.rssKiB > 0 && rssMiB <= targetRSSMiB))
 	fmt.Fprintf(w, "server peak RSS (VmHWM)\t%.1f MiB\t-\t-\n", float64(r.hwmKiB)/1024)
 	fmt.Fprintf(w, "server Go heap live after last GC\t%s\t-\t-\n", heap)
 	w.Flush()

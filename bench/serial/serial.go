@@ -1,7 +1,7 @@
-// Command bench-serial measures KVM Manager's serial console against a
-// direct libvirt console client, on a real test guest, and prints the
-// figures. It asserts nothing: docs/benchmarks.md says what the figures mean
-// and records them.
+// Package serial is the kvm-bench subcommand "serial": KVM Manager's serial
+// console against a direct libvirt console client, on a real test guest. It
+// asserts nothing: docs/benchmarks.md says what the figures mean and records
+// them.
 //
 // It starts one test guest (kmserbench-<random>) and measures, first with
 // go-libvirt's DomainOpenConsoleBidirectional on a connection of its own
@@ -14,10 +14,10 @@
 //
 // The direct client runs first, and once more after the server (whose
 // console is closed by stopping the server), because libvirt lets one client
-// hold a console at a time; the two direct runs show the machine's noise. The guest is removed at the end, also
-// on error or Ctrl-C. Run it with `make bench`, which prepares libvirt, the
-// test guest and the binary.
-package main
+// hold a console at a time; the two direct runs show the machine's noise.
+// The guest is removed at the end, also on error or Ctrl-C. Run it with
+// `make bench`, which prepares libvirt, the test guest and the binary.
+package serial
 
 import (
 	"bytes"
@@ -29,7 +29,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"strings"
 	"sync"
 	"text/tabwriter"
 	"time"
@@ -38,6 +37,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/kvm-manager/kvm-manager/bench/benchkit"
 	"github.com/kvm-manager/kvm-manager/internal/testguest"
 	"github.com/kvm-manager/kvm-manager/internal/testrig"
 )
@@ -48,33 +48,34 @@ const guestPrefix = "kmserbench-"
 
 // Timeouts that only stop a run that hangs.
 const (
-	bootTimeout   = 3 * time.Minute
 	echoTimeout   = 10 * time.Second
 	outputTimeout = 5 * time.Minute
 )
 
 type options struct {
-	server  string
+	*benchkit.Common
 	n       int
 	lines   int
-	guests  string
 	keepLog bool
 }
 
-func main() {
-	var o options
-	flag.StringVar(&o.server, "server", "bin/kvm-manager", "kvm-manager binary to measure")
-	flag.IntVar(&o.n, "n", 200, "keystrokes to time on each path")
-	flag.IntVar(&o.lines, "lines", 100000, "lines of the file cat prints (seq 1 LINES)")
-	flag.StringVar(&o.guests, "guest-dir", testguest.DefaultDir, "test guest build directory")
-	flag.BoolVar(&o.keepLog, "server-log", false, "print the server's log at the end")
-	flag.Parse()
-	if o.n < 1 || o.lines < 1 {
-		fmt.Fprintln(os.Stderr, "bench-serial: -n and -lines must be positive")
-		os.Exit(2)
-	}
-	testrig.Main("bench-serial", func(ctx context.Context) error { return run(ctx, o) })
+// New returns the subcommand, for bench/main.go's table.
+func New(c *benchkit.Common) benchkit.Subcommand { return &options{Common: c} }
+
+// Flags registers the subcommand's own flags.
+func (o *options) Flags(fs *flag.FlagSet) {
+	fs.IntVar(&o.n, "n", 200, "keystrokes to time on each path")
+	fs.IntVar(&o.lines, "lines", 100000, "lines of the file cat prints (seq 1 LINES)")
+	fs.BoolVar(&o.keepLog, "server-log", false, "print the server's log at the end")
 }
+
+// Check says what is wrong with the flags.
+func (o *options) Check() error {
+	return benchkit.Require(o.n >= 1 && o.lines >= 1, "-n and -lines must be positive")
+}
+
+// Run measures and prints the figures.
+func (o *options) Run(ctx context.Context, out io.Writer) error { return run(ctx, *o, out) }
 
 // result is what one path measured.
 type result struct {
@@ -87,53 +88,35 @@ type result struct {
 
 func (r result) kibps() float64 { return float64(r.bytes) / 1024 / r.took.Seconds() }
 
-func run(ctx context.Context, o options) error {
-	if err := testguest.CheckBuilt(o.guests); err != nil {
-		return err
-	}
-	unlock, err := testrig.Lock("bench-serial")
+func run(ctx context.Context, o options, out io.Writer) error {
+	l, err := benchkit.Dial()
 	if err != nil {
 		return err
-	}
-	defer unlock()
-	l, err := testrig.Dial()
-	if err != nil {
-		return fmt.Errorf("connect to libvirtd (run scripts/setup-libvirt.sh): %w", err)
 	}
 	defer l.Disconnect()
-	removeLeftovers(l, o.guests)
-	dt, _, err := testguest.DetectDomainType(l, o.guests)
+	doms := benchkit.Domains{Prefix: guestPrefix, Dir: o.GuestDir}
+	if _, err := doms.Remove(l); err != nil {
+		fmt.Fprintln(os.Stderr, "kvm-bench serial: removing leftovers:", err)
+	}
+	defer func() {
+		// The bench's link may be gone after a long run: Cleanup redials.
+		if _, err := doms.Cleanup(l); err != nil {
+			fmt.Fprintln(os.Stderr, "kvm-bench serial: cleanup:", err)
+		}
+	}()
+	dt, _, err := testguest.DetectDomainType(l, o.GuestDir)
 	if err != nil {
 		return err
 	}
 	name := testguest.UniqueName(guestPrefix)
-	dom, err := testguest.Create(l, testguest.Options{Name: name, Dir: o.guests, DomainType: dt, NoVNC: true})
+	dom, err := testguest.Create(l, testguest.Options{Name: name, Dir: o.GuestDir, DomainType: dt, NoVNC: true})
 	if err != nil {
 		return err
 	}
-	defer func() {
-		cl, err := testrig.Dial() // the bench's link may be gone after a long run
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "bench-serial: cleanup:", err)
-			return
-		}
-		defer cl.Disconnect()
-		if err := testguest.Remove(cl, name, o.guests); err != nil {
-			fmt.Fprintln(os.Stderr, "bench-serial: cleanup:", err)
-		}
-	}()
-	logPath := testguest.SerialLogPath(o.guests, name)
-	since := testguest.LogSize(logPath)
-	if err := l.DomainCreate(dom); err != nil {
-		return fmt.Errorf("start the guest: %w", err)
-	}
-	bctx, cancel := context.WithTimeout(ctx, bootTimeout)
-	_, err = testguest.WaitReady(bctx, logPath, since)
-	cancel()
-	if err != nil {
+	if err := benchkit.Boot(ctx, l, dom, o.GuestDir); err != nil {
 		return err
 	}
-	fmt.Printf("bench-serial: guest %s (%s) is up; %d keystrokes, cat of seq 1 %d\n", name, dt, o.n, o.lines)
+	fmt.Fprintf(out, "kvm-bench serial: guest %s (%s) is up; %d keystrokes, cat of seq 1 %d\n", name, dt, o.n, o.lines)
 
 	// The direct client.
 	direct, err := openDirect(dom)
@@ -151,29 +134,14 @@ func run(ctx context.Context, o options) error {
 	}
 
 	// Through the server.
-	srv, err := testrig.Start(o.server, []string{"--log-level", "warn"})
+	srv, err := benchkit.StartConnected(ctx, o.Server, "--log-level", "warn")
 	if err != nil {
 		return err
 	}
 	defer srv.Close()
-	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	err = srv.WaitConnected(wctx)
-	cancel()
-	if err != nil {
-		return err
-	}
 	uuid := testrig.FormatUUID(dom.UUID)
-	// Connected is not synced: wait until the server lists the guest running.
-	for deadline := time.Now().Add(30 * time.Second); ; {
-		var vm struct{ State string }
-		st, body, err := srv.Do(ctx, "GET", "/api/v1/hosts/local/vms/"+uuid, nil)
-		if err == nil && st == http.StatusOK && json.Unmarshal(body, &vm) == nil && vm.State == "running" {
-			break
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return fmt.Errorf("the server does not list the guest as running: %d %s %v", st, body, err)
-		}
-		time.Sleep(50 * time.Millisecond)
+	if err := benchkit.WaitListed(ctx, srv, uuid, name, "running", 30*time.Second); err != nil {
+		return err
 	}
 	viaServer, err := openServer(ctx, srv, uuid)
 	if err != nil {
@@ -189,7 +157,7 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	if o.keepLog {
-		fmt.Println(srv.Log())
+		fmt.Fprintln(out, srv.Log())
 	}
 
 	// The direct client once more: the spread between the two direct runs
@@ -204,12 +172,12 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return fmt.Errorf("direct, again: %w", err)
 	}
-	report(dres, sres, ares, stopIn)
+	report(out, dres, sres, ares, stopIn)
 	return nil
 }
 
-func report(d, s, a result, stopIn time.Duration) {
-	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+func report(out io.Writer, d, s, a result, stopIn time.Duration) {
+	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(w, "Figure\tDirect go-libvirt\tThrough kvm-manager (WebSocket)\tDirect, again")
 	row := func(name string, f func(result) string) {
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", name, f(d), f(s), f(a))
@@ -355,17 +323,13 @@ func errOr(err, other error) error {
 // openServer opens the guest's console through the server's WebSocket and
 // waits until the console is connected.
 func openServer(ctx context.Context, srv *testrig.Server, uuid string) (*terminal, error) {
-	st, body, err := srv.Do(ctx, "POST", "/api/v1/hosts/local/vms/"+uuid+"/serial", nil)
-	if err != nil || st != http.StatusOK {
-		return nil, fmt.Errorf("serial ticket: %d %s %v", st, body, err)
-	}
-	var tk struct{ URL string }
-	if err := json.Unmarshal(body, &tk); err != nil {
+	url, err := benchkit.Ticket(ctx, srv, uuid, "serial")
+	if err != nil {
 		return nil, err
 	}
 	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	c, _, err := websocket.Dial(dctx, "ws"+strings.TrimPrefix(srv.URL, "http")+tk.URL,
+	c, _, err := websocket.Dial(dctx, url,
 		&websocket.DialOptions{HTTPHeader: http.Header{"Authorization": {"Bearer " + srv.Token}}})
 	if err != nil {
 		return nil, fmt.Errorf("open the WebSocket: %w", err)
@@ -430,24 +394,6 @@ func prepare(ctx context.Context, t *terminal, lines int) error {
 	return command(ctx, t, fmt.Sprintf("seq 1 %d > /tmp/kmserbench; echo PREP=$((1+1))", lines), "PREP=2", outputTimeout)
 }
 
-// cpuTime is the CPU time a process has used (user and system), read from
-// /proc (clock ticks of 10 ms on Linux).
-func cpuTime(pid int) time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	// Fields after the command name, which is in parentheses.
-	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
-	if len(f) < 13 {
-		return 0
-	}
-	var utime, stime int64
-	_, _ = fmt.Sscan(f[11], &utime)
-	_, _ = fmt.Sscan(f[12], &stime)
-	return time.Duration(utime+stime) * 10 * time.Millisecond
-}
-
 // measure times keystroke echoes and a cat, and reads the CPU time that
 // process pid (the server, or the bench itself for the direct client) used
 // during the cat.
@@ -491,7 +437,7 @@ func measure(ctx context.Context, t *terminal, o options, pid int) (result, erro
 
 	// The last line of seq 1 N is N; DONE=<n> follows once cat is done.
 	from := t.size()
-	cpu0 := cpuTime(pid)
+	cpu0 := benchkit.CPUTime(pid)
 	start := time.Now()
 	if err := t.send([]byte("cat /tmp/kmserbench; echo DONE=$((40+2))\r")); err != nil {
 		return r, err
@@ -509,24 +455,9 @@ func measure(ctx context.Context, t *terminal, o options, pid int) (result, erro
 	if err != nil {
 		return r, err
 	}
-	r.cpu = cpuTime(pid) - cpu0
+	r.cpu = benchkit.CPUTime(pid) - cpu0
 	r.bytes = endAt - outStart
 	r.took = end.Sub(start)
 	r.firstBytes = first.Sub(start)
 	return r, nil
-}
-
-// removeLeftovers removes guests of an interrupted earlier run.
-func removeLeftovers(l *libvirt.Libvirt, dir string) {
-	doms, _, err := l.ConnectListAllDomains(1, 0)
-	if err != nil {
-		return
-	}
-	for _, d := range doms {
-		if strings.HasPrefix(d.Name, guestPrefix) && testguest.IsName(d.Name) {
-			if err := testguest.Remove(l, d.Name, dir); err != nil {
-				fmt.Fprintln(os.Stderr, "bench-serial: removing leftover", d.Name+":", err)
-			}
-		}
-	}
 }

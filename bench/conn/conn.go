@@ -1,5 +1,5 @@
-// Command bench-conn measures how a kvm-manager binary copes with a flood of
-// slow connections, and prints the figures. It asserts nothing:
+// Package conn is the kvm-bench subcommand "conn": how a kvm-manager binary
+// copes with a flood of slow connections. It asserts nothing:
 // docs/benchmarks.md says what the figures mean and records them.
 //
 // It starts the server and measures, on new connections from 127.0.0.1:
@@ -14,7 +14,7 @@
 //
 // It needs no libvirt guest: the server's host may be down. The server is
 // stopped at the end, also on error or Ctrl-C.
-package main
+package conn
 
 import (
 	"context"
@@ -24,19 +24,18 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"text/tabwriter"
 	"time"
 
+	"github.com/kvm-manager/kvm-manager/bench/benchkit"
 	"github.com/kvm-manager/kvm-manager/internal/testrig"
 )
 
 type options struct {
-	server     string
+	*benchkit.Common
 	serverArgs string
 	n          int
 	addrs      int
@@ -45,23 +44,27 @@ type options struct {
 	keepLog    bool
 }
 
-func main() {
-	var o options
-	flag.StringVar(&o.server, "server", "bin/kvm-manager", "kvm-manager binary to measure")
-	flag.StringVar(&o.serverArgs, "server-args", "--max-connections 6000",
+// New returns the subcommand, for bench/main.go's table.
+func New(c *benchkit.Common) benchkit.Subcommand { return &options{Common: c} }
+
+// Flags registers the subcommand's own flags.
+func (o *options) Flags(fs *flag.FlagSet) {
+	fs.StringVar(&o.serverArgs, "server-args", "--max-connections 6000",
 		"extra server arguments, split at spaces (the default lets the server hold all -n connections)")
-	flag.IntVar(&o.n, "n", 5000, "slow connections to hold")
-	flag.IntVar(&o.addrs, "addrs", 20, "loopback addresses the slow connections come from (127.0.0.2 upwards)")
-	flag.IntVar(&o.probes, "probes", 200, "GET /healthz requests per measurement")
-	flag.DurationVar(&o.idle, "idle", 10*time.Second, "time after the burst before reading the idle memory")
-	flag.BoolVar(&o.keepLog, "server-log", false, "print the server's log at the end")
-	flag.Parse()
-	if o.n < 1 || o.addrs < 1 || o.addrs > 250 || o.probes < 1 {
-		fmt.Fprintln(os.Stderr, "bench-conn: -n and -probes must be positive, -addrs 1 to 250")
-		os.Exit(2)
-	}
-	testrig.Main("bench-conn", func(ctx context.Context) error { return run(ctx, o, os.Stdout) })
+	fs.IntVar(&o.n, "n", 5000, "slow connections to hold")
+	fs.IntVar(&o.addrs, "addrs", 20, "loopback addresses the slow connections come from (127.0.0.2 upwards)")
+	fs.IntVar(&o.probes, "probes", 200, "GET /healthz requests per measurement")
+	fs.DurationVar(&o.idle, "idle", 10*time.Second, "time after the burst before reading the idle memory")
+	fs.BoolVar(&o.keepLog, "server-log", false, "print the server's log at the end")
 }
+
+// Check says what is wrong with the flags.
+func (o *options) Check() error {
+	return benchkit.Require(o.n >= 1 && o.addrs >= 1 && o.addrs <= 250 && o.probes >= 1, "-n and -probes must be positive, -addrs 1 to 250")
+}
+
+// Run measures and prints the figures.
+func (o *options) Run(ctx context.Context, out io.Writer) error { return run(ctx, *o, out) }
 
 // figures is what one run measured.
 type figures struct {
@@ -74,12 +77,7 @@ type figures struct {
 }
 
 func run(ctx context.Context, o options, out io.Writer) error {
-	unlock, err := testrig.Lock("bench-conn")
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	s, err := testrig.Start(o.server, append([]string{"--stats-interval", "2s"}, strings.Fields(o.serverArgs)...))
+	s, err := testrig.Start(o.Server, append([]string{"--stats-interval", "2s"}, strings.Fields(o.serverArgs)...))
 	if err != nil {
 		return err
 	}
@@ -89,7 +87,11 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	var f figures
 
 	time.Sleep(2 * time.Second) // start-up work (first host dial, UI assets) settles
-	f.rssStart = status(pid, "VmRSS")
+	status := func(field string) int64 {
+		kib, _ := benchkit.StatusKiB(pid, field) // 0 when gone: the report shows it
+		return kib
+	}
+	f.rssStart = status("VmRSS")
 	if f.quiet, _, err = probe(ctx, s, client, o.probes); err != nil {
 		return fmt.Errorf("healthz before the flood: %w", err)
 	}
@@ -126,7 +128,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	go func() {
 		var m int64
 		for floodCtx.Err() == nil {
-			m = max(m, status(pid, "VmRSS"))
+			m = max(m, status("VmRSS"))
 			select {
 			case <-time.After(100 * time.Millisecond):
 			case <-floodCtx.Done():
@@ -138,7 +140,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("healthz during the flood: %w", err)
 	}
-	f.rssHeld = status(pid, "VmRSS")
+	f.rssHeld = status("VmRSS")
 	if h := held.Load(); h < f.held {
 		f.held = h // the body timeout may have begun to cut them off
 	}
@@ -150,8 +152,8 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	f.rssIdle = status(pid, "VmRSS")
-	f.hwm = status(pid, "VmHWM")
+	f.rssIdle = status("VmRSS")
+	f.hwm = status("VmHWM")
 	report(out, o, f)
 	if o.keepLog {
 		fmt.Fprintf(out, "--- server log ---\n%s\n", s.Log())
@@ -226,28 +228,13 @@ func probe(ctx context.Context, s *testrig.Server, client *http.Client, n int) (
 	return ds, failed, nil
 }
 
-// status reads a kB field (VmRSS, VmHWM) of /proc/PID/status.
-func status(pid int, field string) int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, field+":"); ok {
-			v, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			return v
-		}
-	}
-	return 0
-}
-
 func report(out io.Writer, o options, f figures) {
 	mib := func(kib int64) string { return fmt.Sprintf("%.1f MiB", float64(kib)/1024) }
 	lat := func(ds []time.Duration) string {
 		return fmt.Sprintf("p50 %s  p99 %s  max %s", testrig.Ms(testrig.Percentile(ds, 50)),
 			testrig.Ms(testrig.Percentile(ds, 99)), testrig.Ms(testrig.Percentile(ds, 100)))
 	}
-	fmt.Fprintf(out, "=== %d slow connections from %d addresses (server %s %s)\n", o.n, o.addrs, o.server, o.serverArgs)
+	fmt.Fprintf(out, "=== %d slow connections from %d addresses (server %s %s)\n", o.n, o.addrs, o.Server, o.serverArgs)
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(w, "slow connections held / refused / not connected\t%d / %d / %d\t(dialled in %s)\n", f.held, f.refused, f.dialErr, f.ramp.Round(time.Millisecond))
 	fmt.Fprintf(w, "GET /healthz, nothing else going on\t%s\t\n", lat(f.quiet))

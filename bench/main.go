@@ -1,0 +1,56 @@
+// Command kvm-bench measures a kvm-manager binary against the real libvirtd
+// of this machine and prints figures; it asserts nothing. Each area is a
+// subcommand (kvm-bench vms|serial|snapshot|console|conn [flags]);
+// docs/benchmarks.md says what the figures mean and records them, and
+// `make bench` (scripts/bench.sh) runs them all.
+//
+// It lives apart from the product's cmd/: it is a measuring tool, built
+// from the product's test plumbing (internal/testrig, internal/testguest).
+package main
+
+import (
+	"os"
+
+	"github.com/kvm-manager/kvm-manager/bench/benchkit"
+	"github.com/kvm-manager/kvm-manager/bench/conn"
+	"github.com/kvm-manager/kvm-manager/bench/console"
+	"github.com/kvm-manager/kvm-manager/bench/serial"
+	"github.com/kvm-manager/kvm-manager/bench/snapshot"
+	"github.com/kvm-manager/kvm-manager/bench/vms"
+)
+
+func main() {
+	// The console benchmark starts this program again as its minimal relay.
+	console.RunRelayIfAsked()
+	benchkit.Main("kvm-bench", os.Args[1:], []benchkit.Command{
+		{
+			Name:    "vms",
+			Summary: "500 VMs: initial sync, GET /api/v1/vms latency, state change -> SSE event, memory, exit",
+			Guest:   true,
+			New:     vms.New,
+		},
+		{
+			Name:    "serial",
+			Summary: "serial console: keystroke echo and cat throughput, direct go-libvirt against the server's WebSocket",
+			Guest:   true,
+			New:     serial.New,
+		},
+		{
+			Name:    "snapshot",
+			Summary: "snapshots: list of a 200-snapshot tree; create, revert, delete against virsh and libvirt",
+			Guest:   true,
+			New:     snapshot.New,
+		},
+		{
+			Name:    "console",
+			Summary: "graphical console: setup, round trip and capacity through the proxy against direct VNC and a minimal relay",
+			Guest:   true,
+			New:     console.New,
+		},
+		{
+			Name:    "conn",
+			Summary: "5,000 slow connections: /healthz latency and the server's memory during and after",
+			New:     conn.New,
+		},
+	})
+}
