@@ -23,7 +23,7 @@
 // machine changing meanwhile hits all of them alike.
 //
 // The client is as lean on both paths: straight to the VNC server it is a
-// TCP connection; through the proxy, console.DialWebSocket (the upgrade
+// TCP connection; through the proxy, consoletest.DialWebSocket (the upgrade
 // request written by hand, frames read and written on the connection
 // itself), as a browser's native WebSocket is. --client coder measures the
 // proxy path with coder/websocket's client instead (net/http's client for
@@ -69,7 +69,7 @@ import (
 	libvirt "github.com/digitalocean/go-libvirt"
 	"libvirt.org/go/libvirtxml"
 
-	"github.com/kvm-manager/kvm-manager/internal/console"
+	"github.com/kvm-manager/kvm-manager/internal/console/consoletest"
 	"github.com/kvm-manager/kvm-manager/internal/testguest"
 	"github.com/kvm-manager/kvm-manager/internal/testrig"
 )
@@ -110,7 +110,7 @@ func main() {
 	}
 	flag.StringVar(&o.server, "server", "", "path of the kvm-manager binary to measure (required)")
 	flag.StringVar(&o.guestDir, "guest-dir", guestDir, "test guest build directory (scripts/build-test-guest.sh)")
-	flag.StringVar(&o.client, "client", "lean", "WebSocket client on the proxy path: lean (console.DialWebSocket) or coder (coder/websocket)")
+	flag.StringVar(&o.client, "client", "lean", "WebSocket client on the proxy path: lean (consoletest.DialWebSocket) or coder (coder/websocket)")
 	flag.IntVar(&o.setups, "setups", 100, "connection setups measured per path")
 	flag.IntVar(&o.roundTrips, "round-trips", 2000, "round trips measured per path")
 	flag.DurationVar(&o.capacity, "capacity", 5*time.Second, "length of each capacity run")
@@ -302,7 +302,7 @@ func (b *bench) ticket(ctx context.Context, d libvirt.Domain) (string, time.Dura
 
 // conn is one RFB connection of either path.
 type conn struct {
-	rfb   *console.RFBClient
+	rfb   *consoletest.RFBClient
 	close func()
 }
 
@@ -328,7 +328,7 @@ func (b *bench) viaProxy(d libvirt.Domain, tickets *[]time.Duration) dialer {
 			if err != nil {
 				return conn{}, 0, err
 			}
-			c, err := console.RFBHandshake(console.WebSocketStream(ws), "")
+			c, err := consoletest.RFBHandshake(consoletest.WebSocketStream(ws), "")
 			took = time.Since(start)
 			if err != nil {
 				ws.CloseNow()
@@ -337,11 +337,11 @@ func (b *bench) viaProxy(d libvirt.Domain, tickets *[]time.Duration) dialer {
 			return conn{rfb: c, close: func() { _ = ws.Close(websocket.StatusNormalClosure, "") }}, took, nil
 		}
 		start := time.Now()
-		ws, err := console.DialWebSocket(ctx, url, h)
+		ws, err := consoletest.DialWebSocket(ctx, url, h)
 		if err != nil {
 			return conn{}, 0, err
 		}
-		c, err := console.RFBHandshake(ws, "")
+		c, err := consoletest.RFBHandshake(ws, "")
 		took = time.Since(start)
 		if err != nil {
 			ws.CloseNow()
@@ -359,7 +359,7 @@ func direct(network, addr string) dialer {
 		if err != nil {
 			return conn{}, 0, err
 		}
-		c, err := console.RFBHandshake(nc, "")
+		c, err := consoletest.RFBHandshake(nc, "")
 		took := time.Since(start)
 		if err != nil {
 			nc.Close()
@@ -454,7 +454,7 @@ func (b *bench) measure(ctx context.Context, qemu libvirt.Domain, qemuAddr strin
 					return fmt.Errorf("%s capacity: %w", paths[p].name, err)
 				}
 				defer c.close()
-				if err := c.rfb.SetEncodings(console.RFBEncodingRaw); err != nil {
+				if err := c.rfb.SetEncodings(consoletest.RFBEncodingRaw); err != nil {
 					return err
 				}
 				sets[p] = append(sets[p], c)
@@ -486,7 +486,7 @@ func (b *bench) measure(ctx context.Context, qemu libvirt.Domain, qemuAddr strin
 		return fmt.Errorf("direct unix capacity: %w", err)
 	}
 	defer c.close()
-	if err := c.rfb.SetEncodings(console.RFBEncodingRaw); err != nil {
+	if err := c.rfb.SetEncodings(consoletest.RFBEncodingRaw); err != nil {
 		return err
 	}
 	unix, err := b.capacity(ctx, []conn{c}, b.o.capacity)
@@ -499,9 +499,9 @@ func (b *bench) measure(ctx context.Context, qemu libvirt.Domain, qemuAddr strin
 
 // roundTrip sends SetEncodings(ExtendedKeyEvent) and waits for QEMU's
 // acknowledgement.
-func roundTrip(c *console.RFBClient) (time.Duration, error) {
+func roundTrip(c *consoletest.RFBClient) (time.Duration, error) {
 	start := time.Now()
-	if err := c.SetEncodings(console.RFBEncodingExtendedKeyEvent); err != nil {
+	if err := c.SetEncodings(consoletest.RFBEncodingExtendedKeyEvent); err != nil {
 		return 0, err
 	}
 	rects, err := c.ReadUpdate(false)
@@ -509,7 +509,7 @@ func roundTrip(c *console.RFBClient) (time.Duration, error) {
 		return 0, err
 	}
 	took := time.Since(start)
-	if len(rects) != 1 || rects[0].Encoding != console.RFBEncodingExtendedKeyEvent {
+	if len(rects) != 1 || rects[0].Encoding != consoletest.RFBEncodingExtendedKeyEvent {
 		return 0, fmt.Errorf("unexpected answer %+v", rects)
 	}
 	return took, nil
@@ -547,7 +547,7 @@ func (b *bench) capacity(ctx context.Context, conns []conn, d time.Duration) (ca
 				if err = c.rfb.RequestUpdate(false); err != nil {
 					break
 				}
-				var rects []console.Rect
+				var rects []consoletest.Rect
 				if rects, err = c.rfb.ReadUpdate(false); err != nil {
 					break
 				}

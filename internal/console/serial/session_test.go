@@ -1,4 +1,4 @@
-package console
+package serial
 
 import (
 	"bytes"
@@ -16,6 +16,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/digitalocean/go-libvirt"
 
+	"github.com/kvm-manager/kvm-manager/internal/console"
 	"github.com/kvm-manager/kvm-manager/internal/event"
 	"github.com/kvm-manager/kvm-manager/internal/inventory"
 	"github.com/kvm-manager/kvm-manager/internal/problem"
@@ -96,25 +97,25 @@ const (
 
 // serialRig is a Serial with a fake libvirt behind a real WebSocket server.
 type serialRig struct {
-	svc  *Serial
+	svc  *Service
 	fake *fakeSerialOpener
 	bus  *event.Bus
 	url  string
 }
 
-func newSerialRig(t *testing.T, opts SerialOptions) *serialRig {
+func newSerialRig(t *testing.T, opts Options) *serialRig {
 	t.Helper()
 	r := &serialRig{fake: newFakeSerialOpener(), bus: event.New()}
 	opts.Bus = r.bus
 	opts.Inventory = fakeSerialInventory{vm: inventory.VM{Host: serialTestHost, UUID: serialTestUUID, State: "running", SerialConsole: true}}
 	opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	r.svc = newSerial(opts, r.fake).start()
+	r.svc = newService(opts, r.fake).start()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		c, err := websocket.Accept(w, req, nil)
 		if err != nil {
 			return
 		}
-		r.svc.Serve(req.Context(), c, Grant{Kind: KindSerial, Host: serialTestHost, UUID: serialTestUUID, User: "u",
+		r.svc.Serve(req.Context(), c, console.Grant{Kind: console.KindSerial, Host: serialTestHost, UUID: serialTestUUID, User: "u",
 			Force: req.URL.Query().Get("force") == "1"})
 	}))
 	t.Cleanup(func() { r.svc.Close(); srv.Close() })
@@ -216,7 +217,7 @@ func (r *serialRig) nextForce(t *testing.T) bool {
 }
 
 func TestSerialSharedByViewers(t *testing.T) {
-	r := newSerialRig(t, SerialOptions{Scrollback: 1 << 10})
+	r := newSerialRig(t, Options{Scrollback: 1 << 10})
 	r.fake.stream()
 	a := r.dial(t, "")
 	a.until("scrollback", func() bool { return len(a.ctrl) >= 2 })
@@ -248,7 +249,7 @@ func TestSerialSharedByViewers(t *testing.T) {
 }
 
 func TestSerialFollowsTheVM(t *testing.T) {
-	r := newSerialRig(t, SerialOptions{})
+	r := newSerialRig(t, Options{})
 	end := r.fake.stream()
 	a := r.dial(t, "")
 	a.sawState(SerialConnected)
@@ -284,7 +285,7 @@ func TestSerialFollowsTheVM(t *testing.T) {
 }
 
 func TestSerialHeldThenTakenOver(t *testing.T) {
-	r := newSerialRig(t, SerialOptions{})
+	r := newSerialRig(t, Options{})
 	r.fake.plans <- fakeSerialPlan{fail: errSerialHeld}
 	a := r.dial(t, "")
 	a.sawState(SerialHeld)
@@ -309,7 +310,7 @@ func TestSerialHeldThenTakenOver(t *testing.T) {
 }
 
 func TestSerialForceTicketTakesOver(t *testing.T) {
-	r := newSerialRig(t, SerialOptions{})
+	r := newSerialRig(t, Options{})
 	r.fake.plans <- fakeSerialPlan{fail: errSerialHeld}
 	a := r.dial(t, "")
 	a.sawState(SerialHeld)
@@ -324,7 +325,7 @@ func TestSerialForceTicketTakesOver(t *testing.T) {
 }
 
 func TestSerialTakenOverByAnother(t *testing.T) {
-	r := newSerialRig(t, SerialOptions{})
+	r := newSerialRig(t, Options{})
 	end := r.fake.stream()
 	a := r.dial(t, "")
 	a.sawState(SerialConnected)
@@ -342,7 +343,7 @@ func TestSerialTakenOverByAnother(t *testing.T) {
 }
 
 func TestSerialInputLimits(t *testing.T) {
-	r := newSerialRig(t, SerialOptions{})
+	r := newSerialRig(t, Options{})
 	r.fake.stream()
 	a := r.dial(t, "")
 	a.sawState(SerialConnected)
@@ -356,7 +357,7 @@ func TestSerialInputLimits(t *testing.T) {
 }
 
 func TestSerialControlErrors(t *testing.T) {
-	r := newSerialRig(t, SerialOptions{})
+	r := newSerialRig(t, Options{})
 	r.fake.stream()
 	a := r.dial(t, "")
 	a.sawState(SerialConnected)
@@ -377,7 +378,7 @@ func TestSerialControlErrors(t *testing.T) {
 }
 
 func TestSerialCursorReportsOncePerQuery(t *testing.T) {
-	r := newSerialRig(t, SerialOptions{})
+	r := newSerialRig(t, Options{})
 	r.fake.stream()
 	a, b := r.dial(t, ""), r.dial(t, "")
 	a.sawState(SerialConnected)
@@ -396,7 +397,7 @@ func TestSerialCursorReportsOncePerQuery(t *testing.T) {
 }
 
 func TestSerialShutdownClosesViewers(t *testing.T) {
-	r := newSerialRig(t, SerialOptions{})
+	r := newSerialRig(t, Options{})
 	r.fake.stream()
 	a := r.dial(t, "")
 	a.sawState(SerialConnected)
@@ -414,7 +415,7 @@ func TestSerialShutdownClosesViewers(t *testing.T) {
 }
 
 func TestSerialLingersThenCloses(t *testing.T) {
-	r := newSerialRig(t, SerialOptions{Linger: 200 * time.Millisecond})
+	r := newSerialRig(t, Options{Linger: 200 * time.Millisecond})
 	end := r.fake.stream()
 	a := r.dial(t, "")
 	a.sawState(SerialConnected)
@@ -434,7 +435,7 @@ func TestSerialLingersThenCloses(t *testing.T) {
 }
 
 func TestViewerTooSlowIsDropped(t *testing.T) {
-	svc := newSerial(SerialOptions{Scrollback: 4 << 10, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, newFakeSerialOpener())
+	svc := newService(Options{Scrollback: 4 << 10, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, newFakeSerialOpener())
 	defer svc.Close()
 	ss := newSerialSession(svc, serialKey{serialTestHost, serialTestUUID})
 	ss.output(bytes.Repeat([]byte("s"), 4<<10)) // a full scrollback
@@ -474,7 +475,7 @@ func TestSerialCheck(t *testing.T) {
 		{"running without console", inventory.VM{State: "running"}, "no_serial_console"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			svc := newSerial(SerialOptions{Inventory: fakeSerialInventory{vm: tc.vm}}, newFakeSerialOpener())
+			svc := newService(Options{Inventory: fakeSerialInventory{vm: tc.vm}}, newFakeSerialOpener())
 			defer svc.Close()
 			err := svc.Check(serialTestHost, serialTestUUID)
 			if tc.wantCode == "" {
@@ -504,7 +505,7 @@ func serialWaitUntil(t *testing.T, what string, cond func() bool) {
 // BenchmarkSessionOutput is the cost of one piece of guest output (14
 // bytes, as a PC's UART delivers them through libvirt) with two viewers.
 func BenchmarkSessionOutput(b *testing.B) {
-	svc := newSerial(SerialOptions{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, newFakeSerialOpener())
+	svc := newService(Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, newFakeSerialOpener())
 	defer svc.Close()
 	ss := newSerialSession(svc, serialKey{serialTestHost, serialTestUUID})
 	v1, v2 := newSerialViewer("a"), newSerialViewer("b")

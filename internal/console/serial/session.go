@@ -1,4 +1,4 @@
-package console
+package serial
 
 import (
 	"context"
@@ -98,7 +98,7 @@ var (
 
 // serialSession is the shared serial console of one VM.
 type serialSession struct {
-	svc    *Serial
+	svc    *Service
 	key    serialKey
 	ctx    context.Context // ends when the session ends
 	cancel context.CancelFunc
@@ -116,7 +116,7 @@ type serialSession struct {
 	ended   bool
 }
 
-func newSerialSession(svc *Serial, key serialKey) *serialSession {
+func newSerialSession(svc *Service, key serialKey) *serialSession {
 	ctx, cancel := context.WithCancel(svc.ctx)
 	return &serialSession{
 		svc: svc, key: key, ctx: ctx, cancel: cancel,
@@ -440,11 +440,11 @@ func (s *serialSession) input(p []byte) {
 }
 
 // info describes the session.
-func (s *serialSession) info() SerialSessionInfo {
+func (s *serialSession) info() SessionInfo {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	data, _ := s.ring.Snapshot()
-	return SerialSessionInfo{Host: s.key.host, UUID: s.key.uuid, State: s.status.State, Viewers: len(s.viewers), ScrollbackBytes: len(data)}
+	return SessionInfo{Host: s.key.host, UUID: s.key.uuid, State: s.status.State, Viewers: len(s.viewers), ScrollbackBytes: len(data)}
 }
 
 // serialOutput is the io.Writer that libvirt writes guest output to.
