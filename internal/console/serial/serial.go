@@ -29,8 +29,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/digitalocean/go-libvirt"
-
 	"github.com/kvm-manager/kvm-manager/internal/console"
 	"github.com/kvm-manager/kvm-manager/internal/domainedit"
 	"github.com/kvm-manager/kvm-manager/internal/event"
@@ -45,11 +43,11 @@ const (
 	DefaultLinger     = time.Hour
 )
 
-// Options configures a Serial.
+// Options configures a Service.
 type Options struct {
 	// Hosts gives the libvirt links: an extra link per open console (a slow
 	// stream reader stalls every call on its link), and the main link for
-	// changing a VM's definition.
+	// reading a VM's definition.
 	Hosts Hosts
 	// Inventory says whether a VM runs and has a serial console.
 	Inventory VMs
@@ -73,7 +71,6 @@ type Hosts interface {
 // VMs is what the serial console needs of the inventory.
 type VMs interface {
 	Get(hostName, uuid string) (inventory.VM, error)
-	Refresh(l *libvirt.Libvirt, hostName, uuid string) (inventory.VM, error)
 }
 
 // Events is the event bus, seen from a consumer.

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/digitalocean/go-libvirt"
 
 	"github.com/kvm-manager/kvm-manager/internal/console"
 	"github.com/kvm-manager/kvm-manager/internal/event"
@@ -86,9 +85,6 @@ func (f *fakeSerialOpener) emit(p string) {
 type fakeSerialInventory struct{ vm inventory.VM }
 
 func (f fakeSerialInventory) Get(string, string) (inventory.VM, error) { return f.vm, nil }
-func (f fakeSerialInventory) Refresh(*libvirt.Libvirt, string, string) (inventory.VM, error) {
-	return f.vm, nil
-}
 
 const (
 	serialTestHost = "local"
@@ -224,12 +220,12 @@ func TestSerialSharedByViewers(t *testing.T) {
 	if a.ctrl[0]["type"] != "scrollback-start" || a.ctrl[0]["bytes"] != 0.0 || a.ctrl[1]["type"] != "scrollback-end" {
 		t.Fatalf("first messages: %v", a.ctrl)
 	}
-	a.sawState(SerialConnected)
+	a.sawState(StateConnected)
 	a.send(websocket.MessageBinary, "echo one\r")
 	a.sawOutput("echo one\r")
 
 	b := r.dial(t, "")
-	b.sawState(SerialConnected)
+	b.sawState(StateConnected)
 	if got := b.out.String(); got != "echo one\r" {
 		t.Fatalf("late viewer's scrollback = %q", got)
 	}
@@ -252,18 +248,18 @@ func TestSerialFollowsTheVM(t *testing.T) {
 	r := newSerialRig(t, Options{})
 	end := r.fake.stream()
 	a := r.dial(t, "")
-	a.sawState(SerialConnected)
+	a.sawState(StateConnected)
 	r.fake.emit("before\r\n")
 
 	r.nextForce(t)
 	// The VM stops: the stream ends, and libvirt says the VM is not running.
 	end <- errSerialVMStopped
-	a.sawState(SerialVMStopped)
+	a.sawState(StateVMStopped)
 
 	// It starts again: the inventory's event reopens the console.
 	r.fake.stream()
 	r.bus.Publish(event.TypeVM, inventory.VM{Host: serialTestHost, UUID: serialTestUUID, State: "running"})
-	a.sawState(SerialReopened)
+	a.sawState(StateReopened)
 	if r.nextForce(t) {
 		t.Fatal("reopened with force")
 	}
@@ -272,15 +268,15 @@ func TestSerialFollowsTheVM(t *testing.T) {
 
 	// A viewer who comes later sees the output of both runs.
 	b := r.dial(t, "")
-	b.sawState(SerialReopened)
+	b.sawState(StateReopened)
 	if got := b.out.String(); got != "before\r\nboot messages\r\n" {
 		t.Fatalf("scrollback = %q", got)
 	}
 
 	// The VM is deleted: viewers are told so.
 	r.bus.Publish(event.TypeVMRemoved, inventory.Removed{Host: serialTestHost, UUID: serialTestUUID})
-	a.closedWith(SerialCloseVMRemoved)
-	b.closedWith(SerialCloseVMRemoved)
+	a.closedWith(CloseVMRemoved)
+	b.closedWith(CloseVMRemoved)
 	serialWaitUntil(t, "the session to go", func() bool { return len(r.svc.Sessions()) == 0 })
 }
 
@@ -288,7 +284,7 @@ func TestSerialHeldThenTakenOver(t *testing.T) {
 	r := newSerialRig(t, Options{})
 	r.fake.plans <- fakeSerialPlan{fail: errSerialHeld}
 	a := r.dial(t, "")
-	a.sawState(SerialHeld)
+	a.sawState(StateHeld)
 	if r.nextForce(t) {
 		t.Fatal("first open used force")
 	}
@@ -304,7 +300,7 @@ func TestSerialHeldThenTakenOver(t *testing.T) {
 	if !r.nextForce(t) {
 		t.Fatal("take-over did not use libvirt's force flag")
 	}
-	a.sawState(SerialConnected)
+	a.sawState(StateConnected)
 	a.send(websocket.MessageBinary, "mine\r")
 	a.sawOutput("mine\r")
 }
@@ -313,24 +309,24 @@ func TestSerialForceTicketTakesOver(t *testing.T) {
 	r := newSerialRig(t, Options{})
 	r.fake.plans <- fakeSerialPlan{fail: errSerialHeld}
 	a := r.dial(t, "")
-	a.sawState(SerialHeld)
+	a.sawState(StateHeld)
 	r.nextForce(t)
 	r.fake.stream()
 	b := r.dial(t, "?force=1")
 	if !r.nextForce(t) {
 		t.Fatal("a force ticket did not use libvirt's force flag")
 	}
-	b.sawState(SerialConnected)
-	a.sawState(SerialConnected)
+	b.sawState(StateConnected)
+	a.sawState(StateConnected)
 }
 
 func TestSerialTakenOverByAnother(t *testing.T) {
 	r := newSerialRig(t, Options{})
 	end := r.fake.stream()
 	a := r.dial(t, "")
-	a.sawState(SerialConnected)
+	a.sawState(StateConnected)
 	end <- errSerialTakenOver
-	a.sawState(SerialHeld)
+	a.sawState(StateHeld)
 	if !strings.Contains(a.ctrl[len(a.ctrl)-1]["message"].(string), "took") {
 		t.Fatalf("status does not say the console was taken: %v", a.ctrl[len(a.ctrl)-1])
 	}
@@ -346,7 +342,7 @@ func TestSerialInputLimits(t *testing.T) {
 	r := newSerialRig(t, Options{})
 	r.fake.stream()
 	a := r.dial(t, "")
-	a.sawState(SerialConnected)
+	a.sawState(StateConnected)
 	a.send(websocket.MessageBinary, strings.Repeat("x", MaxSerialInput))
 	a.sawOutput(strings.Repeat("x", MaxSerialInput))
 	a.send(websocket.MessageBinary, strings.Repeat("y", MaxSerialInput+1))
@@ -360,7 +356,7 @@ func TestSerialControlErrors(t *testing.T) {
 	r := newSerialRig(t, Options{})
 	r.fake.stream()
 	a := r.dial(t, "")
-	a.sawState(SerialConnected)
+	a.sawState(StateConnected)
 	for _, tc := range []struct{ in, code string }{
 		{`{"type":"resize","cols":80}`, "unknown_message"},
 		{`nonsense`, "bad_message"},
@@ -381,8 +377,8 @@ func TestSerialCursorReportsOncePerQuery(t *testing.T) {
 	r := newSerialRig(t, Options{})
 	r.fake.stream()
 	a, b := r.dial(t, ""), r.dial(t, "")
-	a.sawState(SerialConnected)
-	b.sawState(SerialConnected)
+	a.sawState(StateConnected)
+	b.sawState(StateConnected)
 	r.fake.emit("kvmtest# \x1b[6n")
 	a.sawOutput("\x1b[6n")
 	b.sawOutput("\x1b[6n")
@@ -400,7 +396,7 @@ func TestSerialShutdownClosesViewers(t *testing.T) {
 	r := newSerialRig(t, Options{})
 	r.fake.stream()
 	a := r.dial(t, "")
-	a.sawState(SerialConnected)
+	a.sawState(StateConnected)
 	done := make(chan struct{})
 	go func() { r.svc.Close(); close(done) }()
 	a.closedWith(websocket.StatusGoingAway)
@@ -418,7 +414,7 @@ func TestSerialLingersThenCloses(t *testing.T) {
 	r := newSerialRig(t, Options{Linger: 200 * time.Millisecond})
 	end := r.fake.stream()
 	a := r.dial(t, "")
-	a.sawState(SerialConnected)
+	a.sawState(StateConnected)
 	_ = a.c.Close(websocket.StatusNormalClosure, "")
 	// Output keeps accumulating while nobody watches.
 	time.Sleep(50 * time.Millisecond)
@@ -452,7 +448,7 @@ func TestViewerTooSlowIsDropped(t *testing.T) {
 	}
 	ss.output(chunk)
 	ss.output(chunk)
-	if slow.closing == nil || slow.closing.code != SerialCloseTooSlow {
+	if slow.closing == nil || slow.closing.code != CloseTooSlow {
 		t.Fatalf("a viewer %d bytes behind was not dropped", serialMaxBacklog+len(chunk))
 	}
 	if fast.closing != nil {

@@ -23,7 +23,7 @@ import (
 //
 //	{"type":"scrollback-start","bytes":N,"truncated":bool}  the kept output follows (binary)
 //	{"type":"scrollback-end"}                               live output follows
-//	{"type":"status","state":S,"message":M,"hint":H}         S is one of the Serial* state constants
+//	{"type":"status","state":S,"message":M,"hint":H}         S is one of the State* constants
 //	{"type":"error","code":C,"message":M}                   a control message was not understood
 //
 // From the browser:
