@@ -23,7 +23,7 @@
 // machine changing meanwhile hits all of them alike.
 //
 // The client is as lean on both paths: straight to the VNC server it is a
-// TCP connection; through the proxy, kmconsole.DialWebSocket (the upgrade
+// TCP connection; through the proxy, consoletest.DialWebSocket (the upgrade
 // request written by hand, frames read and written on the connection
 // itself), as a browser's native WebSocket is. --client coder measures the
 // proxy path with coder/websocket's client instead (net/http's client for
@@ -68,7 +68,7 @@ import (
 	"libvirt.org/go/libvirtxml"
 
 	"github.com/kvm-manager/kvm-manager/bench/benchkit"
-	kmconsole "github.com/kvm-manager/kvm-manager/internal/console"
+	"github.com/kvm-manager/kvm-manager/internal/console/consoletest"
 	"github.com/kvm-manager/kvm-manager/internal/testguest"
 	"github.com/kvm-manager/kvm-manager/internal/testrig"
 )
@@ -260,7 +260,7 @@ func (b *bench) ticket(ctx context.Context, d libvirt.Domain) (string, time.Dura
 
 // conn is one RFB connection of either path.
 type conn struct {
-	rfb   *kmconsole.RFBClient
+	rfb   *consoletest.RFBClient
 	close func()
 }
 
@@ -286,7 +286,7 @@ func (b *bench) viaProxy(d libvirt.Domain, tickets *[]time.Duration) dialer {
 			if err != nil {
 				return conn{}, 0, err
 			}
-			c, err := kmconsole.RFBHandshake(kmconsole.WebSocketStream(ws), "")
+			c, err := consoletest.RFBHandshake(consoletest.WebSocketStream(ws), "")
 			took = time.Since(start)
 			if err != nil {
 				ws.CloseNow()
@@ -295,11 +295,11 @@ func (b *bench) viaProxy(d libvirt.Domain, tickets *[]time.Duration) dialer {
 			return conn{rfb: c, close: func() { _ = ws.Close(websocket.StatusNormalClosure, "") }}, took, nil
 		}
 		start := time.Now()
-		ws, err := kmconsole.DialWebSocket(ctx, url, h)
+		ws, err := consoletest.DialWebSocket(ctx, url, h)
 		if err != nil {
 			return conn{}, 0, err
 		}
-		c, err := kmconsole.RFBHandshake(ws, "")
+		c, err := consoletest.RFBHandshake(ws, "")
 		took = time.Since(start)
 		if err != nil {
 			ws.CloseNow()
@@ -317,7 +317,7 @@ func direct(network, addr string) dialer {
 		if err != nil {
 			return conn{}, 0, err
 		}
-		c, err := kmconsole.RFBHandshake(nc, "")
+		c, err := consoletest.RFBHandshake(nc, "")
 		took := time.Since(start)
 		if err != nil {
 			nc.Close()
@@ -412,7 +412,7 @@ func (b *bench) measure(ctx context.Context, qemu libvirt.Domain, qemuAddr strin
 					return fmt.Errorf("%s capacity: %w", paths[p].name, err)
 				}
 				defer c.close()
-				if err := c.rfb.SetEncodings(kmconsole.RFBEncodingRaw); err != nil {
+				if err := c.rfb.SetEncodings(consoletest.RFBEncodingRaw); err != nil {
 					return err
 				}
 				sets[p] = append(sets[p], c)
@@ -444,7 +444,7 @@ func (b *bench) measure(ctx context.Context, qemu libvirt.Domain, qemuAddr strin
 		return fmt.Errorf("direct unix capacity: %w", err)
 	}
 	defer c.close()
-	if err := c.rfb.SetEncodings(kmconsole.RFBEncodingRaw); err != nil {
+	if err := c.rfb.SetEncodings(consoletest.RFBEncodingRaw); err != nil {
 		return err
 	}
 	unix, err := b.capacity(ctx, []conn{c}, b.o.capacity)
@@ -457,9 +457,9 @@ func (b *bench) measure(ctx context.Context, qemu libvirt.Domain, qemuAddr strin
 
 // roundTrip sends SetEncodings(ExtendedKeyEvent) and waits for QEMU's
 // acknowledgement.
-func roundTrip(c *kmconsole.RFBClient) (time.Duration, error) {
+func roundTrip(c *consoletest.RFBClient) (time.Duration, error) {
 	start := time.Now()
-	if err := c.SetEncodings(kmconsole.RFBEncodingExtendedKeyEvent); err != nil {
+	if err := c.SetEncodings(consoletest.RFBEncodingExtendedKeyEvent); err != nil {
 		return 0, err
 	}
 	rects, err := c.ReadUpdate(false)
@@ -467,7 +467,7 @@ func roundTrip(c *kmconsole.RFBClient) (time.Duration, error) {
 		return 0, err
 	}
 	took := time.Since(start)
-	if len(rects) != 1 || rects[0].Encoding != kmconsole.RFBEncodingExtendedKeyEvent {
+	if len(rects) != 1 || rects[0].Encoding != consoletest.RFBEncodingExtendedKeyEvent {
 		return 0, fmt.Errorf("unexpected answer %+v", rects)
 	}
 	return took, nil
@@ -505,7 +505,7 @@ func (b *bench) capacity(ctx context.Context, conns []conn, d time.Duration) (ca
 				if err = c.rfb.RequestUpdate(false); err != nil {
 					break
 				}
-				var rects []kmconsole.Rect
+				var rects []consoletest.Rect
 				if rects, err = c.rfb.ReadUpdate(false); err != nil {
 					break
 				}

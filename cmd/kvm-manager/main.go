@@ -27,6 +27,10 @@ import (
 	"github.com/kvm-manager/kvm-manager/internal/config"
 	"github.com/kvm-manager/kvm-manager/internal/connlimit"
 	"github.com/kvm-manager/kvm-manager/internal/console"
+	"github.com/kvm-manager/kvm-manager/internal/console/screen"
+	"github.com/kvm-manager/kvm-manager/internal/console/serial"
+	"github.com/kvm-manager/kvm-manager/internal/console/vnc"
+	"github.com/kvm-manager/kvm-manager/internal/domainedit"
 	"github.com/kvm-manager/kvm-manager/internal/event"
 	"github.com/kvm-manager/kvm-manager/internal/host"
 	"github.com/kvm-manager/kvm-manager/internal/inventory"
@@ -136,14 +140,15 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	tickets := console.NewTickets(nil)
 	// -- feature services are built here --
-	vnc := console.NewVNC(console.VNCOptions{Hosts: set, Inventory: inv, Logger: log})
-	screenshots := console.NewScreenshots(console.ScreenshotOptions{
+	vncProxy := vnc.New(vnc.Options{Hosts: set, Inventory: inv, Logger: log})
+	screenshots := screen.New(screen.Options{
 		Hosts: set, Inventory: inv, Dir: cfg.ScreenshotsDir, Logger: log,
 		MaxPerVM: cfg.ScreenshotsPerVM, MaxBytesPerVM: int64(cfg.ScreenshotsMiBPerVM) << 20,
 	})
-	serialConsoles := console.NewSerial(console.SerialOptions{
+	serialConsoles := serial.New(serial.Options{
 		Hosts: set, Inventory: inv, Bus: bus, Logger: log, Scrollback: cfg.SerialScrollback << 10,
 	})
+	domainEdit := domainedit.New(domainedit.Options{Hosts: set, Inventory: inv, Logger: log})
 	// Each snapshot of a running VM is stored with a console screenshot.
 	snaps := snapshot.New(snapshot.Options{
 		Hosts: set, Inventory: inv, Operations: ops, Bus: bus, DataDir: cfg.DataDir, Logger: log,
@@ -167,8 +172,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		Snapshots:   snaps,
 		BodyTimeout: cfg.BodyTimeout.Duration,
 
-		VNC: vnc, Screenshots: screenshots,
-		Serial: serialConsoles,
+		VNC: vncProxy, Screenshots: screenshots,
+		Serial: serialConsoles, DomainEdit: domainEdit,
 	})
 	if err != nil {
 		return err
@@ -229,7 +234,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	log.Info("shutting down")
 	// Graphical consoles are hijacked connections the HTTP server does not
 	// track: close them (browsers get a close frame saying why).
-	vnc.Close()
+	vncProxy.Close()
 	// Serial console viewers get a close frame before requests are ended.
 	serialConsoles.Close()
 	// Operations end while event streams are still open, so that clients

@@ -7,8 +7,11 @@ import (
 	"strings"
 
 	"github.com/kvm-manager/kvm-manager/internal/console"
+	"github.com/kvm-manager/kvm-manager/internal/console/vnc"
+	"github.com/kvm-manager/kvm-manager/internal/domainedit"
 	"github.com/kvm-manager/kvm-manager/internal/inventory"
 	"github.com/kvm-manager/kvm-manager/internal/problem"
+	"github.com/kvm-manager/kvm-manager/internal/wsframe"
 )
 
 // consoleRoutes are the graphical console's routes: VNC over WebSocket,
@@ -67,10 +70,15 @@ func (s *Server) consoleSocket(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	defer release()
-	// The proxy answers the upgrade itself (binary only, no compression);
-	// the hijacked connection must not inherit a read deadline.
+	// The upgrade is the console's own WebSocket (binary only, no
+	// compression: package wsframe). The proxy calls it while it connects
+	// to the VM's VNC server, so that neither waits for the other, and
+	// only once the VM passed its checks, which answer here as JSON. The
+	// hijacked connection must not inherit a read deadline.
 	clearReadDeadline(w)
-	return s.opts.VNC.Serve(r.Context(), g.Host, g.UUID, w, r)
+	return s.opts.VNC.Serve(r.Context(), g.Host, g.UUID, func() (*wsframe.Conn, error) {
+		return wsframe.Accept(w, r, vnc.ReadBufferSize)
+	})
 }
 
 // consoleVV answers a remote-viewer file for a VM whose graphics are SPICE.
@@ -119,19 +127,19 @@ func safeFileName(name string) string {
 // addVNCGraphics adds VNC graphics to the VM's definition: the fix the
 // no_vnc_graphics and spice_only errors offer.
 func (s *Server) addVNCGraphics(w http.ResponseWriter, r *http.Request) error {
-	if s.opts.VNC == nil {
+	if s.opts.VNC == nil || s.opts.DomainEdit == nil {
 		return errConsoleOff
 	}
 	h, uuid, err := s.vmRefNoBody(w, r)
 	if err != nil {
 		return err
 	}
-	res, err := s.opts.VNC.AddVNC(h, uuid)
+	res, err := s.opts.DomainEdit.AddVNC(h, uuid)
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, struct {
-		console.VNCAdded
+		domainedit.VNCAdded
 		VM inventory.VM `json:"vm"`
 	}{res, res.VM})
 	return nil

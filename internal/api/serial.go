@@ -74,14 +74,14 @@ type serialDeviceResponse struct {
 // addSerialDevice answers POST .../serial/device: it adds a serial console
 // to the VM's configuration.
 func (s *Server) addSerialDevice(w http.ResponseWriter, r *http.Request) error {
-	if s.opts.Serial == nil {
+	if s.opts.Serial == nil || s.opts.DomainEdit == nil {
 		return errNoSerialService
 	}
 	h, uuid, err := s.vmRefNoBody(w, r)
 	if err != nil {
 		return err
 	}
-	res, err := s.opts.Serial.AddConsole(h, uuid)
+	res, err := s.opts.DomainEdit.AddConsole(h, uuid)
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,10 @@ import (
 	"github.com/kvm-manager/kvm-manager/internal/audit"
 	"github.com/kvm-manager/kvm-manager/internal/auth"
 	"github.com/kvm-manager/kvm-manager/internal/console"
+	"github.com/kvm-manager/kvm-manager/internal/console/screen"
+	"github.com/kvm-manager/kvm-manager/internal/console/serial"
+	"github.com/kvm-manager/kvm-manager/internal/console/vnc"
+	"github.com/kvm-manager/kvm-manager/internal/domainedit"
 	"github.com/kvm-manager/kvm-manager/internal/event"
 	"github.com/kvm-manager/kvm-manager/internal/host"
 	"github.com/kvm-manager/kvm-manager/internal/inventory"
@@ -49,10 +53,13 @@ type Options struct {
 	Snapshots *snapshot.Service
 	// VNC is the graphical console proxy; Screenshots captures VM screens.
 	// Nil answers their routes with 503.
-	VNC         *console.VNC
-	Screenshots *console.Screenshots
+	VNC         *vnc.Proxy
+	Screenshots *screen.Service
 	// Serial serves the VMs' serial consoles; nil answers its routes with 503.
-	Serial *console.Serial
+	Serial *serial.Service
+	// DomainEdit changes VM definitions: the consoles' fixes (add VNC
+	// graphics, add a serial console). Nil answers those routes with 503.
+	DomainEdit *domainedit.Editor
 	// Audit records state-changing actions and console sessions; nil
 	// records nothing.
 	Audit *audit.Log

@@ -1,5 +1,8 @@
-// Package console connects browsers to VM consoles: single-use tickets that
-// authorise one WebSocket, the VNC proxy and the serial console bridge.
+// Package console holds what every console shares: the single-use tickets
+// that authorise one console WebSocket each. The consoles themselves are in
+// its subpackages, one per protocol: vnc (the graphical console proxy,
+// with rfb for the RFB handshakes), serial (the serial console bridge) and
+// screen (screenshots and thumbnails); consoletest has the test clients.
 package console
 
 import (

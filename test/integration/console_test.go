@@ -24,7 +24,7 @@ import (
 	libvirt "github.com/digitalocean/go-libvirt"
 	"libvirt.org/go/libvirtxml"
 
-	"github.com/kvm-manager/kvm-manager/internal/console"
+	"github.com/kvm-manager/kvm-manager/internal/console/consoletest"
 	"github.com/kvm-manager/kvm-manager/internal/testguest"
 )
 
@@ -135,7 +135,7 @@ func (r *gcRecorder) bytes() []byte {
 type gcConsole struct {
 	ws  *websocket.Conn
 	rec *gcRecorder
-	rfb *console.RFBClient
+	rfb *consoletest.RFBClient
 }
 
 // gcOpen gets a ticket and opens a console of uuid as an RFB client that
@@ -148,8 +148,8 @@ func gcOpen(t *testing.T, uuid string) *gcConsole {
 		t.Fatalf("console websocket: %v (%v)", err, res)
 	}
 	t.Cleanup(func() { _ = ws.CloseNow() })
-	rec := &gcRecorder{ReadWriter: console.WebSocketStream(ws)}
-	cl, err := console.RFBHandshake(rec, "")
+	rec := &gcRecorder{ReadWriter: consoletest.WebSocketStream(ws)}
+	cl, err := consoletest.RFBHandshake(rec, "")
 	if err != nil {
 		t.Fatalf("RFB handshake through the proxy: %v", err)
 	}
@@ -179,7 +179,7 @@ func gcRefused(t *testing.T, what, path string, h http.Header, status int, code 
 
 // gcType types s on the guest's VGA console (tty1) with key events,
 // pressing Shift for the characters that need it on a US keyboard.
-func gcType(t *testing.T, c *console.RFBClient, s string) {
+func gcType(t *testing.T, c *consoletest.RFBClient, s string) {
 	t.Helper()
 	const shiftL, enter = 0xffe1, 0xff0d
 	for _, r := range s {
@@ -213,9 +213,9 @@ func gcWaitLog(t *testing.T, g guest, since int64, want string) {
 
 // gcFullUpdate requests the whole screen in raw encoding and reads updates
 // until they have covered it.
-func gcFullUpdate(t *testing.T, c *console.RFBClient) {
+func gcFullUpdate(t *testing.T, c *consoletest.RFBClient) {
 	t.Helper()
-	if err := c.SetEncodings(console.RFBEncodingRaw); err != nil {
+	if err := c.SetEncodings(consoletest.RFBEncodingRaw); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.RequestUpdate(false); err != nil {
@@ -228,7 +228,7 @@ func gcFullUpdate(t *testing.T, c *console.RFBClient) {
 			t.Fatalf("framebuffer update: %v", err)
 		}
 		for _, r := range rects {
-			if r.Encoding == console.RFBEncodingRaw {
+			if r.Encoding == consoletest.RFBEncodingRaw {
 				if len(r.Pixels) != r.W*r.H*c.BytesPerPixel {
 					t.Fatalf("rect %dx%d with %d bytes", r.W, r.H, len(r.Pixels))
 				}
@@ -307,7 +307,7 @@ func TestConsolePasswordStaysOnServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = console.RFBHandshake(raw, "")
+	_, err = consoletest.RFBHandshake(raw, "")
 	raw.Close()
 	if err == nil || !strings.Contains(err.Error(), "password") {
 		t.Fatalf("direct connection without password: %v, want a password demand", err)
@@ -319,7 +319,7 @@ func TestConsolePasswordStaysOnServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ws.CloseNow()
-	rec := &gcRecorder{ReadWriter: console.WebSocketStream(ws)}
+	rec := &gcRecorder{ReadWriter: consoletest.WebSocketStream(ws)}
 	// The browser's side by hand: only None is offered.
 	buf := make([]byte, 12)
 	if _, err := io.ReadFull(rec, buf); err != nil || string(buf) != "RFB 003.008\n" {
@@ -334,7 +334,7 @@ func TestConsolePasswordStaysOnServer(t *testing.T) {
 		t.Fatalf("security result %v %v", buf[:4], err)
 	}
 	_, _ = rec.Write([]byte{1})
-	cl, err := console.ReadServerInit(rec)
+	cl, err := consoletest.ReadServerInit(rec)
 	if err != nil || cl.Name != "QEMU ("+g.Name+")" {
 		t.Fatalf("ServerInit %+v %v", cl, err)
 	}
@@ -409,7 +409,7 @@ func TestConsoleTicketRules(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := console.RFBHandshake(console.WebSocketStream(ws), ""); err != nil {
+		if _, err := consoletest.RFBHandshake(consoletest.WebSocketStream(ws), ""); err != nil {
 			t.Fatal(err)
 		}
 		ws.CloseNow()
@@ -446,7 +446,7 @@ func TestConsoleTicketRules(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer ws.CloseNow()
-		cl, err := console.RFBHandshake(console.WebSocketStream(ws), "")
+		cl, err := consoletest.RFBHandshake(consoletest.WebSocketStream(ws), "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -485,7 +485,7 @@ func TestConsoleTicketRules(t *testing.T) {
 			t.Fatalf("own session, own origin: %v", err)
 		}
 		defer ws.CloseNow()
-		if _, err := console.RFBHandshake(console.WebSocketStream(ws), ""); err != nil {
+		if _, err := consoletest.RFBHandshake(consoletest.WebSocketStream(ws), ""); err != nil {
 			t.Fatal(err)
 		}
 	})

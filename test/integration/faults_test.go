@@ -21,7 +21,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/digitalocean/go-libvirt"
 
-	"github.com/kvm-manager/kvm-manager/internal/console"
+	"github.com/kvm-manager/kvm-manager/internal/console/consoletest"
 	"github.com/kvm-manager/kvm-manager/internal/testguest"
 	"github.com/kvm-manager/kvm-manager/internal/testrig"
 )
@@ -393,7 +393,7 @@ func opEvent(id, state string) func(sseEvent) bool {
 // fltConsole is a graphical console WebSocket after the RFB handshake.
 type fltConsole struct {
 	ws  *websocket.Conn
-	rfb *console.RFBClient
+	rfb *consoletest.RFBClient
 }
 
 // fltOpenConsole gets a console ticket from s and opens the console of
@@ -412,7 +412,7 @@ func fltOpenConsole(t *testing.T, s *testrig.Server, uuid string) (*fltConsole, 
 		return nil, fmt.Errorf("console websocket: %w", err)
 	}
 	t.Cleanup(func() { _ = ws.CloseNow() })
-	cl, err := console.RFBHandshake(console.WebSocketStream(ws), "")
+	cl, err := consoletest.RFBHandshake(consoletest.WebSocketStream(ws), "")
 	if err != nil {
 		return nil, fmt.Errorf("RFB handshake: %w", err)
 	}

@@ -21,7 +21,7 @@ import (
 
 	"github.com/coder/websocket"
 
-	"github.com/kvm-manager/kvm-manager/internal/console"
+	"github.com/kvm-manager/kvm-manager/internal/console/consoletest"
 	"github.com/kvm-manager/kvm-manager/internal/testguest"
 	"github.com/kvm-manager/kvm-manager/internal/testrig"
 )
@@ -446,7 +446,7 @@ func TestSecurityConsoleLimits(t *testing.T) {
 		t.Cleanup(func() { ws.CloseNow() })
 		// QEMU's VNC server takes one connection at a time: finish the
 		// handshake before the next.
-		if _, err := console.RFBHandshake(console.WebSocketStream(ws), ""); err != nil {
+		if _, err := consoletest.RFBHandshake(consoletest.WebSocketStream(ws), ""); err != nil {
 			t.Fatalf("RFB handshake through the proxy: %v", err)
 		}
 		return ws

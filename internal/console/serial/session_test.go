@@ -1,4 +1,4 @@
-package console
+package serial
 
 import (
 	"bytes"
@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/digitalocean/go-libvirt"
 
+	"github.com/kvm-manager/kvm-manager/internal/console"
 	"github.com/kvm-manager/kvm-manager/internal/event"
 	"github.com/kvm-manager/kvm-manager/internal/inventory"
 	"github.com/kvm-manager/kvm-manager/internal/problem"
@@ -85,9 +85,6 @@ func (f *fakeSerialOpener) emit(p string) {
 type fakeSerialInventory struct{ vm inventory.VM }
 
 func (f fakeSerialInventory) Get(string, string) (inventory.VM, error) { return f.vm, nil }
-func (f fakeSerialInventory) Refresh(*libvirt.Libvirt, string, string) (inventory.VM, error) {
-	return f.vm, nil
-}
 
 const (
 	serialTestHost = "local"
@@ -96,25 +93,25 @@ const (
 
 // serialRig is a Serial with a fake libvirt behind a real WebSocket server.
 type serialRig struct {
-	svc  *Serial
+	svc  *Service
 	fake *fakeSerialOpener
 	bus  *event.Bus
 	url  string
 }
 
-func newSerialRig(t *testing.T, opts SerialOptions) *serialRig {
+func newSerialRig(t *testing.T, opts Options) *serialRig {
 	t.Helper()
 	r := &serialRig{fake: newFakeSerialOpener(), bus: event.New()}
 	opts.Bus = r.bus
 	opts.Inventory = fakeSerialInventory{vm: inventory.VM{Host: serialTestHost, UUID: serialTestUUID, State: "running", SerialConsole: true}}
 	opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	r.svc = newSerial(opts, r.fake).start()
+	r.svc = newService(opts, r.fake).start()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		c, err := websocket.Accept(w, req, nil)
 		if err != nil {
 			return
 		}
-		r.svc.Serve(req.Context(), c, Grant{Kind: KindSerial, Host: serialTestHost, UUID: serialTestUUID, User: "u",
+		r.svc.Serve(req.Context(), c, console.Grant{Kind: console.KindSerial, Host: serialTestHost, UUID: serialTestUUID, User: "u",
 			Force: req.URL.Query().Get("force") == "1"})
 	}))
 	t.Cleanup(func() { r.svc.Close(); srv.Close() })
@@ -216,19 +213,19 @@ func (r *serialRig) nextForce(t *testing.T) bool {
 }
 
 func TestSerialSharedByViewers(t *testing.T) {
-	r := newSerialRig(t, SerialOptions{Scrollback: 1 << 10})
+	r := newSerialRig(t, Options{Scrollback: 1 << 10})
 	r.fake.stream()
 	a := r.dial(t, "")
 	a.until("scrollback", func() bool { return len(a.ctrl) >= 2 })
 	if a.ctrl[0]["type"] != "scrollback-start" || a.ctrl[0]["bytes"] != 0.0 || a.ctrl[1]["type"] != "scrollback-end" {
 		t.Fatalf("first messages: %v", a.ctrl)
 	}
-	a.sawState(SerialConnected)
+	a.sawState(StateConnected)
 	a.send(websocket.MessageBinary, "echo one\r")
 	a.sawOutput("echo one\r")
 
 	b := r.dial(t, "")
-	b.sawState(SerialConnected)
+	b.sawState(StateConnected)
 	if got := b.out.String(); got != "echo one\r" {
 		t.Fatalf("late viewer's scrollback = %q", got)
 	}
@@ -248,21 +245,21 @@ func TestSerialSharedByViewers(t *testing.T) {
 }
 
 func TestSerialFollowsTheVM(t *testing.T) {
-	r := newSerialRig(t, SerialOptions{})
+	r := newSerialRig(t, Options{})
 	end := r.fake.stream()
 	a := r.dial(t, "")
-	a.sawState(SerialConnected)
+	a.sawState(StateConnected)
 	r.fake.emit("before\r\n")
 
 	r.nextForce(t)
 	// The VM stops: the stream ends, and libvirt says the VM is not running.
 	end <- errSerialVMStopped
-	a.sawState(SerialVMStopped)
+	a.sawState(StateVMStopped)
 
 	// It starts again: the inventory's event reopens the console.
 	r.fake.stream()
 	r.bus.Publish(event.TypeVM, inventory.VM{Host: serialTestHost, UUID: serialTestUUID, State: "running"})
-	a.sawState(SerialReopened)
+	a.sawState(StateReopened)
 	if r.nextForce(t) {
 		t.Fatal("reopened with force")
 	}
@@ -271,23 +268,23 @@ func TestSerialFollowsTheVM(t *testing.T) {
 
 	// A viewer who comes later sees the output of both runs.
 	b := r.dial(t, "")
-	b.sawState(SerialReopened)
+	b.sawState(StateReopened)
 	if got := b.out.String(); got != "before\r\nboot messages\r\n" {
 		t.Fatalf("scrollback = %q", got)
 	}
 
 	// The VM is deleted: viewers are told so.
 	r.bus.Publish(event.TypeVMRemoved, inventory.Removed{Host: serialTestHost, UUID: serialTestUUID})
-	a.closedWith(SerialCloseVMRemoved)
-	b.closedWith(SerialCloseVMRemoved)
+	a.closedWith(CloseVMRemoved)
+	b.closedWith(CloseVMRemoved)
 	serialWaitUntil(t, "the session to go", func() bool { return len(r.svc.Sessions()) == 0 })
 }
 
 func TestSerialHeldThenTakenOver(t *testing.T) {
-	r := newSerialRig(t, SerialOptions{})
+	r := newSerialRig(t, Options{})
 	r.fake.plans <- fakeSerialPlan{fail: errSerialHeld}
 	a := r.dial(t, "")
-	a.sawState(SerialHeld)
+	a.sawState(StateHeld)
 	if r.nextForce(t) {
 		t.Fatal("first open used force")
 	}
@@ -303,33 +300,33 @@ func TestSerialHeldThenTakenOver(t *testing.T) {
 	if !r.nextForce(t) {
 		t.Fatal("take-over did not use libvirt's force flag")
 	}
-	a.sawState(SerialConnected)
+	a.sawState(StateConnected)
 	a.send(websocket.MessageBinary, "mine\r")
 	a.sawOutput("mine\r")
 }
 
 func TestSerialForceTicketTakesOver(t *testing.T) {
-	r := newSerialRig(t, SerialOptions{})
+	r := newSerialRig(t, Options{})
 	r.fake.plans <- fakeSerialPlan{fail: errSerialHeld}
 	a := r.dial(t, "")
-	a.sawState(SerialHeld)
+	a.sawState(StateHeld)
 	r.nextForce(t)
 	r.fake.stream()
 	b := r.dial(t, "?force=1")
 	if !r.nextForce(t) {
 		t.Fatal("a force ticket did not use libvirt's force flag")
 	}
-	b.sawState(SerialConnected)
-	a.sawState(SerialConnected)
+	b.sawState(StateConnected)
+	a.sawState(StateConnected)
 }
 
 func TestSerialTakenOverByAnother(t *testing.T) {
-	r := newSerialRig(t, SerialOptions{})
+	r := newSerialRig(t, Options{})
 	end := r.fake.stream()
 	a := r.dial(t, "")
-	a.sawState(SerialConnected)
+	a.sawState(StateConnected)
 	end <- errSerialTakenOver
-	a.sawState(SerialHeld)
+	a.sawState(StateHeld)
 	if !strings.Contains(a.ctrl[len(a.ctrl)-1]["message"].(string), "took") {
 		t.Fatalf("status does not say the console was taken: %v", a.ctrl[len(a.ctrl)-1])
 	}
@@ -342,10 +339,10 @@ func TestSerialTakenOverByAnother(t *testing.T) {
 }
 
 func TestSerialInputLimits(t *testing.T) {
-	r := newSerialRig(t, SerialOptions{})
+	r := newSerialRig(t, Options{})
 	r.fake.stream()
 	a := r.dial(t, "")
-	a.sawState(SerialConnected)
+	a.sawState(StateConnected)
 	a.send(websocket.MessageBinary, strings.Repeat("x", MaxSerialInput))
 	a.sawOutput(strings.Repeat("x", MaxSerialInput))
 	a.send(websocket.MessageBinary, strings.Repeat("y", MaxSerialInput+1))
@@ -356,10 +353,10 @@ func TestSerialInputLimits(t *testing.T) {
 }
 
 func TestSerialControlErrors(t *testing.T) {
-	r := newSerialRig(t, SerialOptions{})
+	r := newSerialRig(t, Options{})
 	r.fake.stream()
 	a := r.dial(t, "")
-	a.sawState(SerialConnected)
+	a.sawState(StateConnected)
 	for _, tc := range []struct{ in, code string }{
 		{`{"type":"resize","cols":80}`, "unknown_message"},
 		{`nonsense`, "bad_message"},
@@ -377,11 +374,11 @@ func TestSerialControlErrors(t *testing.T) {
 }
 
 func TestSerialCursorReportsOncePerQuery(t *testing.T) {
-	r := newSerialRig(t, SerialOptions{})
+	r := newSerialRig(t, Options{})
 	r.fake.stream()
 	a, b := r.dial(t, ""), r.dial(t, "")
-	a.sawState(SerialConnected)
-	b.sawState(SerialConnected)
+	a.sawState(StateConnected)
+	b.sawState(StateConnected)
 	r.fake.emit("kvmtest# \x1b[6n")
 	a.sawOutput("\x1b[6n")
 	b.sawOutput("\x1b[6n")
@@ -396,10 +393,10 @@ func TestSerialCursorReportsOncePerQuery(t *testing.T) {
 }
 
 func TestSerialShutdownClosesViewers(t *testing.T) {
-	r := newSerialRig(t, SerialOptions{})
+	r := newSerialRig(t, Options{})
 	r.fake.stream()
 	a := r.dial(t, "")
-	a.sawState(SerialConnected)
+	a.sawState(StateConnected)
 	done := make(chan struct{})
 	go func() { r.svc.Close(); close(done) }()
 	a.closedWith(websocket.StatusGoingAway)
@@ -414,10 +411,10 @@ func TestSerialShutdownClosesViewers(t *testing.T) {
 }
 
 func TestSerialLingersThenCloses(t *testing.T) {
-	r := newSerialRig(t, SerialOptions{Linger: 200 * time.Millisecond})
+	r := newSerialRig(t, Options{Linger: 200 * time.Millisecond})
 	end := r.fake.stream()
 	a := r.dial(t, "")
-	a.sawState(SerialConnected)
+	a.sawState(StateConnected)
 	_ = a.c.Close(websocket.StatusNormalClosure, "")
 	// Output keeps accumulating while nobody watches.
 	time.Sleep(50 * time.Millisecond)
@@ -434,7 +431,7 @@ func TestSerialLingersThenCloses(t *testing.T) {
 }
 
 func TestViewerTooSlowIsDropped(t *testing.T) {
-	svc := newSerial(SerialOptions{Scrollback: 4 << 10, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, newFakeSerialOpener())
+	svc := newService(Options{Scrollback: 4 << 10, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, newFakeSerialOpener())
 	defer svc.Close()
 	ss := newSerialSession(svc, serialKey{serialTestHost, serialTestUUID})
 	ss.output(bytes.Repeat([]byte("s"), 4<<10)) // a full scrollback
@@ -451,7 +448,7 @@ func TestViewerTooSlowIsDropped(t *testing.T) {
 	}
 	ss.output(chunk)
 	ss.output(chunk)
-	if slow.closing == nil || slow.closing.code != SerialCloseTooSlow {
+	if slow.closing == nil || slow.closing.code != CloseTooSlow {
 		t.Fatalf("a viewer %d bytes behind was not dropped", serialMaxBacklog+len(chunk))
 	}
 	if fast.closing != nil {
@@ -474,7 +471,7 @@ func TestSerialCheck(t *testing.T) {
 		{"running without console", inventory.VM{State: "running"}, "no_serial_console"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			svc := newSerial(SerialOptions{Inventory: fakeSerialInventory{vm: tc.vm}}, newFakeSerialOpener())
+			svc := newService(Options{Inventory: fakeSerialInventory{vm: tc.vm}}, newFakeSerialOpener())
 			defer svc.Close()
 			err := svc.Check(serialTestHost, serialTestUUID)
 			if tc.wantCode == "" {
@@ -504,7 +501,7 @@ func serialWaitUntil(t *testing.T, what string, cond func() bool) {
 // BenchmarkSessionOutput is the cost of one piece of guest output (14
 // bytes, as a PC's UART delivers them through libvirt) with two viewers.
 func BenchmarkSessionOutput(b *testing.B) {
-	svc := newSerial(SerialOptions{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, newFakeSerialOpener())
+	svc := newService(Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, newFakeSerialOpener())
 	defer svc.Close()
 	ss := newSerialSession(svc, serialKey{serialTestHost, serialTestUUID})
 	v1, v2 := newSerialViewer("a"), newSerialViewer("b")

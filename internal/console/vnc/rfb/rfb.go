@@ -1,4 +1,7 @@
-package console
+// Package rfb is the RFB (VNC) protocol as far as the console proxy speaks
+// it: the version and security handshake on both sides. Everything after
+// ClientInit is relayed untouched. RFC 6143 describes the protocol.
+package rfb
 
 import (
 	"crypto/des"
@@ -11,42 +14,38 @@ import (
 	"strings"
 )
 
-// The RFB (VNC) protocol as far as the proxy speaks it: the version and
-// security handshake on both sides. Everything after ClientInit is relayed
-// untouched. RFC 6143 describes the protocol.
-
 // RFB security types the proxy knows by name.
 const (
-	rfbSecInvalid  = 0
-	rfbSecNone     = 1
-	rfbSecVNCAuth  = 2
-	rfbSecTight    = 16
-	rfbSecVeNCrypt = 19
-	rfbSecSASL     = 20
+	SecInvalid  = 0
+	SecNone     = 1
+	SecVNCAuth  = 2
+	SecTight    = 16
+	SecVeNCrypt = 19
+	SecSASL     = 20
 )
 
-// rfbVersion38 is the version the proxy announces to browsers and answers
+// Version38 is the version the proxy announces to browsers and answers
 // servers with.
-const rfbVersion38 = "RFB 003.008\n"
+const Version38 = "RFB 003.008\n"
 
-// rfbMaxReason bounds a failure reason string read from a VNC server, so that a
-// broken server cannot make the proxy allocate much.
-const rfbMaxReason = 4096
+// MaxReason bounds a failure reason string (and a desktop name) read from
+// a VNC server, so that a broken server cannot make the proxy allocate much.
+const MaxReason = 4096
 
-// RFBError is a failure of the RFB handshake with the VM's VNC server. Its
+// Error is a failure of the RFB handshake with the VM's VNC server. Its
 // message is safe to show: it never contains the password.
-type RFBError struct {
+type Error struct {
 	Msg string
 }
 
 // Error returns the message.
-func (e *RFBError) Error() string { return e.Msg }
+func (e *Error) Error() string { return e.Msg }
 
-// parseRFBVersion reads a 12-byte ProtocolVersion message ("RFB 003.008\n")
+// ParseVersion reads a 12-byte ProtocolVersion message ("RFB 003.008\n")
 // and returns the minor version the proxy will speak: 3, 7 or 8. Following
 // RFC 6143, unknown minor versions below 7 are treated as 3.3 and anything
 // above 8 as 3.8.
-func parseRFBVersion(b []byte) (int, error) {
+func ParseVersion(b []byte) (int, error) {
 	if len(b) != 12 || string(b[:4]) != "RFB " || b[7] != '.' || b[11] != '\n' {
 		return 0, fmt.Errorf("not an RFB protocol version: %q", b)
 	}
@@ -85,17 +84,17 @@ func rfbVersionString(minor int) string {
 // rfbSecName names a security type for messages.
 func rfbSecName(t byte) string {
 	switch t {
-	case rfbSecInvalid:
+	case SecInvalid:
 		return "Invalid"
-	case rfbSecNone:
+	case SecNone:
 		return "None"
-	case rfbSecVNCAuth:
+	case SecVNCAuth:
 		return "VNC Authentication"
-	case rfbSecTight:
+	case SecTight:
 		return "Tight"
-	case rfbSecVeNCrypt:
+	case SecVeNCrypt:
 		return "VeNCrypt (TLS)"
-	case rfbSecSASL:
+	case SecSASL:
 		return "SASL"
 	}
 	return fmt.Sprintf("type %d", t)
@@ -108,7 +107,7 @@ func rfbReadReason(r io.Reader) string {
 		return ""
 	}
 	n := binary.BigEndian.Uint32(l[:])
-	if n > rfbMaxReason {
+	if n > MaxReason {
 		return ""
 	}
 	b := make([]byte, n)
@@ -118,9 +117,9 @@ func rfbReadReason(r io.Reader) string {
 	return strings.ToValidUTF8(string(b), "?")
 }
 
-// rfbClientHandshake runs the client side of the RFB handshake with a VM's VNC
+// ClientHandshake runs the client side of the RFB handshake with a VM's VNC
 // server: it agrees on a version and completes the security handshake,
-// using password for VNC Authentication. It returns an *RFBError when the
+// using password for VNC Authentication. It returns an *Error when the
 // server refuses or asks for something the proxy cannot do, and a plain
 // error when the connection fails.
 //
@@ -132,7 +131,7 @@ func rfbReadReason(r io.Reader) string {
 // (see below), saving a second one. The proxy does this with QEMU; the RFB
 // client of the tests and the benchmark does not (earlyInit false: it
 // stops before ClientInit), as VNC clients do not.
-func rfbClientHandshake(c io.ReadWriter, password string, earlyInit bool) error {
+func ClientHandshake(c io.ReadWriter, password string, earlyInit bool) error {
 	// last appends ClientInit to the last message when asked to.
 	last := func(b []byte) []byte {
 		if earlyInit {
@@ -144,9 +143,9 @@ func rfbClientHandshake(c io.ReadWriter, password string, earlyInit bool) error 
 	if _, err := io.ReadFull(c, buf[:12]); err != nil {
 		return fmt.Errorf("read the server's RFB version: %w", err)
 	}
-	minor, err := parseRFBVersion(buf[:12])
+	minor, err := ParseVersion(buf[:12])
 	if err != nil {
-		return &RFBError{Msg: "the VM's VNC server does not speak RFB 3.x: " + err.Error()}
+		return &Error{Msg: "the VM's VNC server does not speak RFB 3.x: " + err.Error()}
 	}
 	hello := []byte(rfbVersionString(minor))
 	// Without a password the only type the proxy can choose is None: with
@@ -156,7 +155,7 @@ func rfbClientHandshake(c io.ReadWriter, password string, earlyInit bool) error 
 	// read below say why.
 	speculate := earlyInit && minor >= 7 && password == ""
 	if speculate {
-		hello = append(hello, rfbSecNone, 1)
+		hello = append(hello, SecNone, 1)
 	}
 	if _, err := c.Write(hello); err != nil {
 		return fmt.Errorf("send RFB version: %w", err)
@@ -168,7 +167,7 @@ func rfbClientHandshake(c io.ReadWriter, password string, earlyInit bool) error 
 		}
 		n := int(buf[0])
 		if n == 0 {
-			return &RFBError{Msg: "the VM's VNC server refused the connection: " + rfbReadReason(c)}
+			return &Error{Msg: "the VM's VNC server refused the connection: " + rfbReadReason(c)}
 		}
 		types := make([]byte, n)
 		if _, err := io.ReadFull(c, types); err != nil {
@@ -178,7 +177,7 @@ func rfbClientHandshake(c io.ReadWriter, password string, earlyInit bool) error 
 			return err
 		}
 		choice := []byte{sec}
-		if sec == rfbSecNone {
+		if sec == SecNone {
 			choice = last(choice)
 		}
 		if !speculate {
@@ -191,33 +190,33 @@ func rfbClientHandshake(c io.ReadWriter, password string, earlyInit bool) error 
 			return fmt.Errorf("read security type: %w", err)
 		}
 		t := binary.BigEndian.Uint32(buf[:4])
-		if t == rfbSecInvalid {
-			return &RFBError{Msg: "the VM's VNC server refused the connection: " + rfbReadReason(c)}
+		if t == SecInvalid {
+			return &Error{Msg: "the VM's VNC server refused the connection: " + rfbReadReason(c)}
 		}
 		if t > 255 {
-			return &RFBError{Msg: fmt.Sprintf("the VM's VNC server asks for unknown security type %d", t)}
+			return &Error{Msg: fmt.Sprintf("the VM's VNC server asks for unknown security type %d", t)}
 		}
 		if sec, err = rfbChooseSecurity([]byte{byte(t)}, password); err != nil {
 			return err
 		}
-		if sec == rfbSecNone && earlyInit {
+		if sec == SecNone && earlyInit {
 			if _, err := c.Write([]byte{1}); err != nil {
 				return fmt.Errorf("send ClientInit: %w", err)
 			}
 		}
 	}
-	if sec == rfbSecVNCAuth {
+	if sec == SecVNCAuth {
 		if _, err := io.ReadFull(c, buf[:16]); err != nil {
 			return fmt.Errorf("read VNC authentication challenge: %w", err)
 		}
-		resp := vncAuthResponse(password, buf[:16])
+		resp := AuthResponse(password, buf[:16])
 		if _, err := c.Write(last(resp[:])); err != nil {
 			return fmt.Errorf("send VNC authentication response: %w", err)
 		}
 	}
 	// RFB 3.8 always sends SecurityResult; 3.3 and 3.7 only after
 	// authentication.
-	if minor < 8 && sec == rfbSecNone {
+	if minor < 8 && sec == SecNone {
 		return nil
 	}
 	if _, err := io.ReadFull(c, buf[:4]); err != nil {
@@ -230,10 +229,10 @@ func rfbClientHandshake(c io.ReadWriter, password string, earlyInit bool) error 
 				reason = r
 			}
 		}
-		if sec == rfbSecVNCAuth {
-			return &RFBError{Msg: "the VM's VNC server refused the VNC password from the VM's definition (" + reason + ")"}
+		if sec == SecVNCAuth {
+			return &Error{Msg: "the VM's VNC server refused the VNC password from the VM's definition (" + reason + ")"}
 		}
-		return &RFBError{Msg: "the VM's VNC server refused the connection (" + reason + ")"}
+		return &Error{Msg: "the VM's VNC server refused the connection (" + reason + ")"}
 	}
 	return nil
 }
@@ -241,27 +240,27 @@ func rfbClientHandshake(c io.ReadWriter, password string, earlyInit bool) error 
 // rfbChooseSecurity picks None when offered, else VNC Authentication when the
 // proxy has a password, and otherwise says why it cannot connect.
 func rfbChooseSecurity(types []byte, password string) (byte, error) {
-	if slices.Contains(types, rfbSecNone) {
-		return rfbSecNone, nil
+	if slices.Contains(types, SecNone) {
+		return SecNone, nil
 	}
-	if slices.Contains(types, rfbSecVNCAuth) {
+	if slices.Contains(types, SecVNCAuth) {
 		if password == "" {
-			return 0, &RFBError{Msg: "the VM's VNC server asks for a password, but the VM's definition has none"}
+			return 0, &Error{Msg: "the VM's VNC server asks for a password, but the VM's definition has none"}
 		}
-		return rfbSecVNCAuth, nil
+		return SecVNCAuth, nil
 	}
 	names := make([]string, len(types))
 	for i, t := range types {
 		names[i] = rfbSecName(t)
 	}
-	return 0, &RFBError{Msg: "the VM's VNC server only offers " + strings.Join(names, ", ") +
+	return 0, &Error{Msg: "the VM's VNC server only offers " + strings.Join(names, ", ") +
 		"; KVM Manager's console supports no security or VNC password authentication (turn off vnc_tls and vnc_sasl in the host's qemu.conf for consoles through KVM Manager)"}
 }
 
-// vncAuthResponse answers a VNC Authentication challenge: the challenge
+// AuthResponse answers a VNC Authentication challenge: the challenge
 // DES-encrypted with the password (truncated or zero-padded to 8 bytes) as
 // the key, each key byte bit-reversed as RFB requires.
-func vncAuthResponse(password string, challenge []byte) [16]byte {
+func AuthResponse(password string, challenge []byte) [16]byte {
 	var key [8]byte
 	copy(key[:], password)
 	for i, b := range key {
@@ -277,70 +276,70 @@ func vncAuthResponse(password string, challenge []byte) [16]byte {
 	return out
 }
 
-// errRFBClientSecurity is returned when the browser picks a security type the
-// proxy did not offer.
-var errRFBClientSecurity = errors.New("the client chose a security type that was not offered")
+// ErrClientSecurity is returned by ServerHandshake when the browser picks a
+// security type the proxy did not offer.
+var ErrClientSecurity = errors.New("the client chose a security type that was not offered")
 
-// rfbServerHandshake runs the server side of the RFB handshake with the
+// ServerHandshake runs the server side of the RFB handshake with the
 // browser: it announces RFB 3.8, offers only security type None (the
 // WebSocket itself is authenticated) and reads the client's security choice.
-// It returns the minor version agreed, for rfbFinishHandshake.
-func rfbServerHandshake(r io.Reader, w io.Writer) (int, error) {
-	if _, err := io.WriteString(w, rfbVersion38); err != nil {
+// It returns the minor version agreed, for ServerInitMessage.
+func ServerHandshake(r io.Reader, w io.Writer) (int, error) {
+	if _, err := io.WriteString(w, Version38); err != nil {
 		return 0, fmt.Errorf("send RFB version: %w", err)
 	}
 	var buf [12]byte
 	if _, err := io.ReadFull(r, buf[:12]); err != nil {
 		return 0, fmt.Errorf("read the client's RFB version: %w", err)
 	}
-	minor, err := parseRFBVersion(buf[:12])
+	minor, err := ParseVersion(buf[:12])
 	if err != nil {
 		return 0, err
 	}
 	if minor < 7 {
 		// RFB 3.3: the server decides.
-		if _, err := w.Write([]byte{0, 0, 0, rfbSecNone}); err != nil {
+		if _, err := w.Write([]byte{0, 0, 0, SecNone}); err != nil {
 			return 0, fmt.Errorf("send security type: %w", err)
 		}
 		return minor, nil
 	}
-	if _, err := w.Write([]byte{1, rfbSecNone}); err != nil {
+	if _, err := w.Write([]byte{1, SecNone}); err != nil {
 		return 0, fmt.Errorf("send security types: %w", err)
 	}
 	if _, err := io.ReadFull(r, buf[:1]); err != nil {
 		return 0, fmt.Errorf("read the client's security type: %w", err)
 	}
-	if buf[0] != rfbSecNone {
+	if buf[0] != SecNone {
 		if minor >= 8 {
-			_ = rfbFailSecurity(w, "only security type None is offered")
+			_ = FailSecurity(w, "only security type None is offered")
 		}
-		return 0, errRFBClientSecurity
+		return 0, ErrClientSecurity
 	}
 	return minor, nil
 }
 
-// rfbServerInitMessage is what the browser gets once the VNC server's side
+// ServerInitMessage is what the browser gets once the VNC server's side
 // is ready: a successful SecurityResult where the agreed version has one,
 // and the VNC server's ServerInit right behind it. The browser sends its
 // ClientInit in between, but reads ServerInit only after that, so sending
 // both at once saves it a round trip; the relay drops the ClientInit (the
 // proxy always asks the VNC server for a shared session, so that one
 // console never disconnects another).
-func rfbServerInitMessage(minor int, serverInit []byte) []byte {
+func ServerInitMessage(minor int, serverInit []byte) []byte {
 	if minor < 8 {
 		return serverInit
 	}
 	return append([]byte{0, 0, 0, 0}, serverInit...)
 }
 
-// rfbReadServerInit reads a VNC server's ServerInit as it came, to pass on.
-func rfbReadServerInit(r io.Reader) ([]byte, error) {
+// ReadServerInit reads a VNC server's ServerInit as it came, to pass on.
+func ReadServerInit(r io.Reader) ([]byte, error) {
 	b := make([]byte, 24, 64)
 	if _, err := io.ReadFull(r, b); err != nil {
 		return nil, fmt.Errorf("read ServerInit: %w", err)
 	}
 	n := binary.BigEndian.Uint32(b[20:24])
-	if n > rfbMaxReason {
+	if n > MaxReason {
 		return nil, fmt.Errorf("ServerInit with a desktop name of %d bytes", n)
 	}
 	b = append(b, make([]byte, n)...)
@@ -350,9 +349,9 @@ func rfbReadServerInit(r io.Reader) ([]byte, error) {
 	return b, nil
 }
 
-// rfbFailSecurity sends a failed SecurityResult with a reason (RFB 3.8 only),
+// FailSecurity sends a failed SecurityResult with a reason (RFB 3.8 only),
 // which VNC clients such as noVNC show to the user.
-func rfbFailSecurity(w io.Writer, reason string) error {
+func FailSecurity(w io.Writer, reason string) error {
 	if len(reason) > 512 {
 		reason = reason[:512]
 	}

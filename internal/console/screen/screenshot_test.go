@@ -1,4 +1,4 @@
-package console
+package screen
 
 import (
 	"bytes"
@@ -18,8 +18,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/digitalocean/go-libvirt"
 
 	"github.com/kvm-manager/kvm-manager/internal/host"
 	"github.com/kvm-manager/kvm-manager/internal/inventory"
@@ -262,19 +260,15 @@ func (f fakeVMs) Get(_, uuid string) (inventory.VM, error) {
 	return vm, nil
 }
 
-func (f fakeVMs) Refresh(_ *libvirt.Libvirt, hostName, uuid string) (inventory.VM, error) {
-	return f.Get(hostName, uuid)
-}
-
 // shotRig is a screenshot service whose captures are counted fakes.
 type shotRig struct {
-	s        *Screenshots
+	s        *Service
 	captures atomic.Int32
 	now      atomic.Pointer[time.Time]
 	release  chan struct{} // when set, captures wait for it
 }
 
-func newShotRig(t *testing.T, opts ScreenshotOptions) *shotRig {
+func newShotRig(t *testing.T, opts Options) *shotRig {
 	t.Helper()
 	rig := &shotRig{}
 	start := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
@@ -287,7 +281,7 @@ func newShotRig(t *testing.T, opts ScreenshotOptions) *shotRig {
 	opts.Logger = slog.New(slog.DiscardHandler)
 	opts.Now = func() time.Time { return *rig.now.Load() }
 	opts.Dir = t.TempDir()
-	rig.s = NewScreenshots(opts)
+	rig.s = New(opts)
 	png := testPNG(t, 720, 400)
 	rig.s.capture = func(ctx context.Context, _ string, _ inventory.VM) ([]byte, error) {
 		rig.captures.Add(1)
@@ -305,7 +299,7 @@ func (rig *shotRig) advance(d time.Duration) {
 }
 
 func TestThumbnailCached(t *testing.T) {
-	rig := newShotRig(t, ScreenshotOptions{})
+	rig := newShotRig(t, Options{})
 	ctx := context.Background()
 	a, err := rig.s.Thumbnail(ctx, "local", "u1")
 	if err != nil {
@@ -330,7 +324,7 @@ func TestThumbnailCached(t *testing.T) {
 }
 
 func TestThumbnailConcurrentRequestsShareACapture(t *testing.T) {
-	rig := newShotRig(t, ScreenshotOptions{})
+	rig := newShotRig(t, Options{})
 	rig.release = make(chan struct{})
 	var wg sync.WaitGroup
 	etags := make([]string, 20)
@@ -358,7 +352,7 @@ func TestThumbnailConcurrentRequestsShareACapture(t *testing.T) {
 
 func TestThumbnailRateLimit(t *testing.T) {
 	// One capture per second for all VMs; no waiting allowed.
-	rig := newShotRig(t, ScreenshotOptions{ThumbnailRate: 1, ThumbnailMaxWait: time.Nanosecond})
+	rig := newShotRig(t, Options{ThumbnailRate: 1, ThumbnailMaxWait: time.Nanosecond})
 	ctx := context.Background()
 	if _, err := rig.s.Thumbnail(ctx, "local", "u1"); err != nil {
 		t.Fatal(err)
@@ -382,7 +376,7 @@ func TestThumbnailRateLimit(t *testing.T) {
 }
 
 func TestThumbnailOfStoppedVM(t *testing.T) {
-	rig := newShotRig(t, ScreenshotOptions{})
+	rig := newShotRig(t, Options{})
 	_, err := rig.s.Thumbnail(context.Background(), "local", "u3")
 	if p, ok := problem.As(err); !ok || p.Code != "vm_not_running" {
 		t.Fatalf("err = %v", err)
@@ -393,7 +387,7 @@ func TestThumbnailOfStoppedVM(t *testing.T) {
 }
 
 func TestThumbnailsForgotten(t *testing.T) {
-	rig := newShotRig(t, ScreenshotOptions{})
+	rig := newShotRig(t, Options{})
 	if _, err := rig.s.Thumbnail(context.Background(), "local", "u1"); err != nil {
 		t.Fatal(err)
 	}
@@ -410,7 +404,7 @@ func TestThumbnailsForgotten(t *testing.T) {
 }
 
 func TestSaveNamesFileAfterVM(t *testing.T) {
-	rig := newShotRig(t, ScreenshotOptions{})
+	rig := newShotRig(t, Options{})
 	saved, err := rig.s.Save(context.Background(), "local", "u1")
 	if err != nil {
 		t.Fatal(err)
@@ -464,7 +458,7 @@ func TestVirshCapture(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			virsh, args := fakeVirsh(t, tc.script)
-			s := NewScreenshots(ScreenshotOptions{Hosts: set, Virsh: virsh, Logger: slog.New(slog.DiscardHandler)})
+			s := New(Options{Hosts: set, Virsh: virsh, Logger: slog.New(slog.DiscardHandler)})
 			data, err := s.virshCapture(context.Background(), "local", vm)
 			log, _ := os.ReadFile(args)
 			if calls := strings.Count(string(log), "\n"); calls != tc.calls {
@@ -484,7 +478,7 @@ func TestVirshCapture(t *testing.T) {
 			}
 		})
 	}
-	s := NewScreenshots(ScreenshotOptions{Hosts: set, Virsh: filepath.Join(t.TempDir(), "no-virsh")})
+	s := New(Options{Hosts: set, Virsh: filepath.Join(t.TempDir(), "no-virsh")})
 	if _, err := s.virshCapture(context.Background(), "local", vm); problem.KindOf(err) != problem.Unsupported {
 		t.Errorf("missing virsh: %v, want virsh_missing", err)
 	}
@@ -518,7 +512,7 @@ func (rig *shotRig) captureOnRelease(t *testing.T, started chan<- struct{}, ctxE
 // same capture still gets the image, and so does the first caller's retry,
 // from the cache, without a second capture.
 func TestThumbnailFirstCallerCancels(t *testing.T) {
-	rig := newShotRig(t, ScreenshotOptions{})
+	rig := newShotRig(t, Options{})
 	started := make(chan struct{}, 4)
 	var ctxErr atomic.Value
 	rig.captureOnRelease(t, started, &ctxErr)
@@ -580,7 +574,7 @@ func TestThumbnailFirstCallerCancels(t *testing.T) {
 // TestThumbnailCaptureOutlivesItsOnlyCaller: nobody waits any more, yet the
 // capture finishes and is cached for the next request.
 func TestThumbnailCaptureOutlivesItsOnlyCaller(t *testing.T) {
-	rig := newShotRig(t, ScreenshotOptions{})
+	rig := newShotRig(t, Options{})
 	started := make(chan struct{}, 4)
 	rig.captureOnRelease(t, started, nil)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -609,7 +603,7 @@ func TestThumbnailCaptureOutlivesItsOnlyCaller(t *testing.T) {
 // TestThumbnailCaptureHasItsOwnTimeout: a capture nobody cancels still ends
 // after ThumbnailTimeout.
 func TestThumbnailCaptureHasItsOwnTimeout(t *testing.T) {
-	rig := newShotRig(t, ScreenshotOptions{ThumbnailTimeout: 200 * time.Millisecond})
+	rig := newShotRig(t, Options{ThumbnailTimeout: 200 * time.Millisecond})
 	started := make(chan struct{}, 4)
 	rig.captureOnRelease(t, started, nil)
 	defer close(rig.release)
@@ -644,7 +638,7 @@ func TestSaveQuota(t *testing.T) {
 		{name: "bytes", bytesPerVM: -1, saves: 2, refuse: 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			opts := ScreenshotOptions{MaxPerVM: tc.perVM, MaxBytesPerVM: tc.bytesPerVM}
+			opts := Options{MaxPerVM: tc.perVM, MaxBytesPerVM: tc.bytesPerVM}
 			rig := newShotRig(t, opts)
 			rig.s.opts.Inventory = fakeVMs{"u1": {UUID: "u1", Name: "web-1", State: "running"}}
 			if tc.bytesPerVM < 0 {

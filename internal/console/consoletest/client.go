@@ -1,4 +1,9 @@
-package console
+// Package consoletest holds test support for the consoles: a minimal RFB
+// client, the client end of the console's WebSocket, an adapter for
+// coder/websocket connections and a fake VNC server. The integration
+// tests, the unit tests of the console packages and the console benchmark
+// use them; the server does not.
+package consoletest
 
 import (
 	"bufio"
@@ -17,12 +22,15 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/kvm-manager/kvm-manager/internal/console/vnc/rfb"
+	"github.com/kvm-manager/kvm-manager/internal/wsframe"
 )
 
 // A minimal RFB client and the client end of the console's WebSocket, for
-// the integration tests and the console benchmark (cmd/bench-console): they
+// the integration tests and the console benchmark (kvm-bench console, in bench/console): they
 // talk to the proxy and, for comparison, straight to QEMU, with the same
-// code. The server does not use them.
+// code.
 
 // RFB encodings and message types the client knows.
 const (
@@ -49,7 +57,7 @@ type RFBClient struct {
 // security (None, or VNC Authentication with password), ClientInit (shared)
 // and ServerInit.
 func RFBHandshake(rw io.ReadWriter, password string) (*RFBClient, error) {
-	if err := rfbClientHandshake(rw, password, false); err != nil {
+	if err := rfb.ClientHandshake(rw, password, false); err != nil {
 		return nil, err
 	}
 	if _, err := rw.Write([]byte{1}); err != nil {
@@ -68,7 +76,7 @@ func ReadServerInit(rw io.ReadWriter) (*RFBClient, error) {
 	c.Height = int(binary.BigEndian.Uint16(c.buf[2:4]))
 	c.BytesPerPixel = int(c.buf[4]) / 8
 	n := binary.BigEndian.Uint32(c.buf[20:24])
-	if n > rfbMaxReason {
+	if n > rfb.MaxReason {
 		return nil, fmt.Errorf("desktop name of %d bytes", n)
 	}
 	name := make([]byte, n)
@@ -278,11 +286,11 @@ func (w *coderWSWriter) Write(p []byte) (int, error) {
 // extensions), with header added to the upgrade request, and with as
 // little work as the direct path to a VNC server: one TCP connection, the
 // upgrade request written and its answer parsed here, and frames read and
-// written on the connection itself. cmd/bench-console uses it, so that the
+// written on the connection itself. The console benchmark (bench/console) uses it, so that the
 // proxy path is not measured with a heavier client than the direct one;
 // tests use it as a second client implementation. ctx bounds the opening
 // handshake only.
-func DialWebSocket(ctx context.Context, rawURL string, header http.Header) (*WSConn, error) {
+func DialWebSocket(ctx context.Context, rawURL string, header http.Header) (*wsframe.Conn, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("websocket URL: %w", err)
@@ -314,7 +322,7 @@ func DialWebSocket(ctx context.Context, rawURL string, header http.Header) (*WSC
 
 // wsClientHandshake sends the opening handshake request on nc and checks
 // the answer.
-func wsClientHandshake(nc net.Conn, u *url.URL, header http.Header) (*WSConn, error) {
+func wsClientHandshake(nc net.Conn, u *url.URL, header http.Header) (*wsframe.Conn, error) {
 	var k [16]byte
 	_, _ = cryptorand.Read(k[:])
 	key := base64.StdEncoding.EncodeToString(k[:])
@@ -338,9 +346,9 @@ func wsClientHandshake(nc net.Conn, u *url.URL, header http.Header) (*WSConn, er
 		return nil, &WSUpgradeError{Status: res.StatusCode, Body: body}
 	}
 	switch {
-	case !wsHeaderHasToken(res.Header, "Upgrade", "websocket"), !wsHeaderHasToken(res.Header, "Connection", "Upgrade"):
+	case !wsframe.HeaderHasToken(res.Header, "Upgrade", "websocket"), !wsframe.HeaderHasToken(res.Header, "Connection", "Upgrade"):
 		return nil, errors.New("websocket upgrade answer without Upgrade: websocket")
-	case res.Header.Get("Sec-WebSocket-Accept") != wsAcceptKey(key):
+	case res.Header.Get("Sec-WebSocket-Accept") != wsframe.AcceptKey(key):
 		return nil, errors.New("websocket upgrade answer with a wrong Sec-WebSocket-Accept")
 	case res.Header.Get("Sec-WebSocket-Extensions") != "":
 		return nil, errors.New("websocket upgrade answer with an extension that was not asked for")
@@ -351,7 +359,7 @@ func wsClientHandshake(nc net.Conn, u *url.URL, header http.Header) (*WSConn, er
 	}
 	// A small buffer: a large payload goes straight into the reader's
 	// buffer, and only what came with the frame header is copied.
-	return newWSConn(nc, true, 4<<10, early), nil
+	return wsframe.NewClient(nc, 4<<10, early), nil
 }
 
 // WSUpgradeError is a refused WebSocket upgrade: the HTTP status and the

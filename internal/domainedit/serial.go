@@ -1,7 +1,6 @@
-package console
+package domainedit
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/digitalocean/go-libvirt"
@@ -39,15 +38,19 @@ var (
 // AddConsole adds a serial port and a console on it (both pty) to the VM's
 // persistent configuration. It refuses if the VM has a console already. A
 // running VM gets it at its next start.
-func (s *Serial) AddConsole(hostName, uuid string) (SerialConsoleAdded, error) {
-	vm, err := s.opts.Inventory.Get(hostName, uuid)
+func (e *Editor) AddConsole(hostName, uuid string) (SerialConsoleAdded, error) {
+	vm, err := e.opts.Inventory.Get(hostName, uuid)
 	if err != nil {
 		return SerialConsoleAdded{}, err
 	}
 	if !vm.Persistent {
 		return SerialConsoleAdded{}, errSerialTransient
 	}
-	l, dom, def, err := s.inactiveDefinition(hostName, uuid)
+	l, err := e.opts.Hosts.Client(hostName)
+	if err != nil {
+		return SerialConsoleAdded{}, err
+	}
+	dom, def, err := ReadInactive(l, uuid)
 	if err != nil {
 		return SerialConsoleAdded{}, err
 	}
@@ -64,67 +67,22 @@ func (s *Serial) AddConsole(hostName, uuid string) (SerialConsoleAdded, error) {
 	if _, err := l.DomainDefineXMLFlags(doc, libvirt.DomainDefineValidate); err != nil {
 		return SerialConsoleAdded{}, host.Problem(err, "add a serial console to the VM's configuration")
 	}
-	s.log.Info("serial console added to VM configuration", "host", hostName, "uuid", uuid, "vm", dom.Name)
+	e.log.Info("serial console added to VM configuration", "host", hostName, "uuid", uuid, "vm", dom.Name)
 	out := SerialConsoleAdded{Message: "A serial console was added. The VM gets it when it starts.", VM: vm}
 	if inventory.Active(vm.State) {
 		out.NextStart = true
 		out.Message = "A serial console was added to the VM's configuration. It takes effect when the VM next starts: shut it down and start it again (a reboot from inside the guest is not enough)."
 	}
-	if fresh, err := s.opts.Inventory.Refresh(l, hostName, uuid); err == nil {
+	if fresh, err := e.opts.Inventory.Refresh(l, hostName, uuid); err == nil {
 		out.VM = fresh
 	}
 	return out, nil
 }
 
-// inactiveDefinition reads the VM's persistent configuration over the
-// host's main link.
-func (s *Serial) inactiveDefinition(hostName, uuid string) (*libvirt.Libvirt, libvirt.Domain, *libvirtxml.Domain, error) {
-	if s.opts.Hosts == nil {
-		return nil, libvirt.Domain{}, nil, errors.New("no hosts configured")
-	}
-	h, err := s.opts.Hosts.Get(hostName)
-	if err != nil {
-		return nil, libvirt.Domain{}, nil, err
-	}
-	l, err := h.Client()
-	if err != nil {
-		return nil, libvirt.Domain{}, nil, err
-	}
-	u, err := host.ParseUUID(uuid)
-	if err != nil {
-		return nil, libvirt.Domain{}, nil, err
-	}
-	dom, err := l.DomainLookupByUUID(u)
-	if err != nil {
-		return nil, libvirt.Domain{}, nil, host.Problem(err, "find the VM")
-	}
-	doc, err := l.DomainGetXMLDesc(dom, libvirt.DomainXMLInactive)
-	if err != nil {
-		return nil, libvirt.Domain{}, nil, host.Problem(err, "read the VM's configuration")
-	}
-	var def libvirtxml.Domain
-	if err := def.Unmarshal(doc); err != nil {
-		return nil, libvirt.Domain{}, nil, fmt.Errorf("parse the VM's configuration: %w", err)
-	}
-	return l, dom, &def, nil
-}
-
-// noConsole is the problem for a running VM without a serial console. Its
-// hint depends on whether one was added to the configuration meanwhile.
-func (s *Serial) noConsole(hostName, uuid string) error {
-	p := problem.New(problem.Unsupported, "no_serial_console",
-		"this VM has no serial console",
-		"add one (POST .../serial/device); it takes effect when the VM next starts, and the guest must use it (e.g. console=ttyS0 on a Linux kernel command line)")
-	if _, _, def, err := s.inactiveDefinition(hostName, uuid); err == nil && hasSerialConsole(def) {
-		p.Hint = "a serial console was added to the VM's configuration and takes effect when the VM next starts: shut it down and start it again"
-	}
-	return p
-}
-
-// hasSerialConsole reports whether a definition has a console libvirt can open as
-// a terminal, by the inventory's rule: a pty console, or a first serial port
+// HasSerialConsole reports whether a definition has a console libvirt can
+// open as a terminal, by the inventory's rule: a pty console, or a first serial port
 // that is a pty (libvirt makes it the console).
-func hasSerialConsole(d *libvirtxml.Domain) bool {
+func HasSerialConsole(d *libvirtxml.Domain) bool {
 	if d.Devices == nil {
 		return false
 	}
@@ -144,7 +102,7 @@ func hasSerialConsole(d *libvirtxml.Domain) bool {
 // refused: the console must be that port, and repurposing it is the user's
 // call.
 func addSerialConsole(d *libvirtxml.Domain) error {
-	if hasSerialConsole(d) {
+	if HasSerialConsole(d) {
 		return errConsoleExists
 	}
 	if d.Devices == nil {
@@ -199,4 +157,26 @@ func chardevKind(src *libvirtxml.DomainChardevSource) string {
 		return "spice"
 	}
 	return "non-terminal"
+}
+
+// ReadInactive reads and parses the persistent definition of the VM with
+// the given UUID over the link l.
+func ReadInactive(l *libvirt.Libvirt, uuid string) (libvirt.Domain, *libvirtxml.Domain, error) {
+	u, err := host.ParseUUID(uuid)
+	if err != nil {
+		return libvirt.Domain{}, nil, err
+	}
+	dom, err := l.DomainLookupByUUID(u)
+	if err != nil {
+		return libvirt.Domain{}, nil, host.Problem(err, "find the VM")
+	}
+	doc, err := l.DomainGetXMLDesc(dom, libvirt.DomainXMLInactive)
+	if err != nil {
+		return libvirt.Domain{}, nil, host.Problem(err, "read the VM's configuration")
+	}
+	var def libvirtxml.Domain
+	if err := def.Unmarshal(doc); err != nil {
+		return libvirt.Domain{}, nil, fmt.Errorf("parse the VM's configuration: %w", err)
+	}
+	return dom, &def, nil
 }

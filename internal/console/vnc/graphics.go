@@ -1,4 +1,4 @@
-package console
+package vnc
 
 import (
 	"fmt"
@@ -8,18 +8,16 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/digitalocean/go-libvirt"
 	"libvirt.org/go/libvirtxml"
 
-	"github.com/kvm-manager/kvm-manager/internal/host"
 	"github.com/kvm-manager/kvm-manager/internal/inventory"
 	"github.com/kvm-manager/kvm-manager/internal/problem"
 )
 
-// VNCTarget is where a VM's VNC server listens, read from its live XML. It
+// Target is where a VM's VNC server listens, read from its live XML. It
 // holds the VNC password, so it is never logged in full (see LogValue) and
 // never leaves the server.
-type VNCTarget struct {
+type Target struct {
 	// VMName is the domain's name, for messages.
 	VMName string
 	// Network is "tcp" or "unix".
@@ -30,16 +28,16 @@ type VNCTarget struct {
 }
 
 // HasPassword reports whether the VM's VNC server wants a password.
-func (t VNCTarget) HasPassword() bool { return t.password != "" }
+func (t Target) HasPassword() bool { return t.password != "" }
 
 // LogValue keeps the password out of logs.
-func (t VNCTarget) LogValue() slog.Value {
+func (t Target) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("vm", t.VMName), slog.String("network", t.Network),
 		slog.String("address", t.Address), slog.Bool("password", t.password != ""))
 }
 
 // String keeps the password out of formatted output.
-func (t VNCTarget) String() string { return t.Network + ":" + t.Address }
+func (t Target) String() string { return t.Network + ":" + t.Address }
 
 // Problems a console request can meet before anything is dialed. Their codes
 // let the web UI offer the fix: start the VM, add VNC graphics, or download
@@ -121,23 +119,23 @@ func parseVNCLiveDomain(doc string) (vncLiveDomain, error) {
 // returns the problems of errGraphicsNotRunning, errNoVNC, errSpiceOnly and
 // errVNCNotListening. What the definition lacks is said first, so that
 // "start the VM" is only offered when starting it would help.
-func (ld vncLiveDomain) vncTarget() (VNCTarget, error) {
+func (ld vncLiveDomain) vncTarget() (Target, error) {
 	if ld.vnc == nil {
 		if ld.spice != nil {
-			return VNCTarget{}, errSpiceOnly(ld.name)
+			return Target{}, errSpiceOnly(ld.name)
 		}
-		return VNCTarget{}, errNoVNC(ld.name)
+		return Target{}, errNoVNC(ld.name)
 	}
 	v := ld.vnc
 	if len(v.Listeners) > 0 && v.Socket == "" && v.Listen == "" && !slices.ContainsFunc(v.Listeners, func(l libvirtxml.DomainGraphicListener) bool {
 		return l.Address != nil || l.Network != nil || l.Socket != nil
 	}) {
-		return VNCTarget{}, errVNCNotListening(ld.name)
+		return Target{}, errVNCNotListening(ld.name)
 	}
 	if !ld.running {
-		return VNCTarget{}, errGraphicsNotRunning(ld.name)
+		return Target{}, errGraphicsNotRunning(ld.name)
 	}
-	t := VNCTarget{VMName: ld.name, password: v.Passwd}
+	t := Target{VMName: ld.name, password: v.Passwd}
 	if v.Socket != "" {
 		t.Network, t.Address = "unix", v.Socket
 		return t, nil
@@ -159,7 +157,7 @@ func (ld vncLiveDomain) vncTarget() (VNCTarget, error) {
 		}
 	}
 	if v.Port <= 0 || v.Port > 65535 {
-		return VNCTarget{}, problem.New(problem.Unavailable, "vnc_port_unknown",
+		return Target{}, problem.New(problem.Unavailable, "vnc_port_unknown",
 			fmt.Sprintf("VM %q has VNC graphics, but libvirt reports no port for them yet", problem.Clip(ld.name)),
 			"try again in a moment; if it persists, restart the VM")
 	}
@@ -182,38 +180,6 @@ func vncDialHost(listen string) string {
 	default:
 		return ip.String()
 	}
-}
-
-// addVNC adds VNC graphics listening on 127.0.0.1 with an automatic port to
-// a (persistent, secure) domain XML, and reports whether it changed it:
-// a domain that already has VNC graphics is left alone.
-func addVNC(doc string) (string, bool, error) {
-	var d libvirtxml.Domain
-	if err := d.Unmarshal(doc); err != nil {
-		return "", false, fmt.Errorf("parse domain XML: %w", err)
-	}
-	if d.Devices == nil {
-		d.Devices = &libvirtxml.DomainDeviceList{}
-	}
-	for _, g := range d.Devices.Graphics {
-		if g.VNC != nil {
-			return doc, false, nil
-		}
-	}
-	d.Devices.Graphics = append(d.Devices.Graphics, libvirtxml.DomainGraphic{VNC: &libvirtxml.DomainGraphicVNC{
-		Port:     -1,
-		AutoPort: "yes",
-		Listeners: []libvirtxml.DomainGraphicListener{{
-			Address: &libvirtxml.DomainGraphicListenerAddress{Address: "127.0.0.1"},
-		}},
-	}})
-	// A display needs a video device; libvirt adds a default one for
-	// graphics, but only when there is none at all, which is what we want.
-	out, err := d.Marshal()
-	if err != nil {
-		return "", false, fmt.Errorf("write domain XML: %w", err)
-	}
-	return out, true, nil
 }
 
 // virtViewerFile returns a remote-viewer (.vv) file for a running domain's
@@ -277,84 +243,12 @@ func vncVVValue(s string) string {
 	}, s)
 }
 
-// VNCAdded is the answer to AddVNC.
-type VNCAdded struct {
-	// Added is false when the VM's definition already had VNC graphics.
-	Added bool `json:"added"`
-	// EffectiveAtNextStart says that a running VM shows the change only
-	// after it was shut down and started again (a reboot inside the guest
-	// keeps the old devices).
-	EffectiveAtNextStart bool         `json:"effectiveAtNextStart"`
-	Message              string       `json:"message"`
-	VM                   inventory.VM `json:"-"`
-}
-
-// AddVNC adds VNC graphics (listening on 127.0.0.1, port chosen
-// automatically) to the VM's persistent definition. Graphics cannot be
-// added to a running QEMU, so a running VM gets them at its next start.
-func (v *VNC) AddVNC(hostName, uuid string) (VNCAdded, error) {
-	vm, err := v.opts.Inventory.Get(hostName, uuid)
-	if err != nil {
-		return VNCAdded{}, err
-	}
-	u, err := host.ParseUUID(uuid)
-	if err != nil {
-		return VNCAdded{}, err
-	}
-	l, err := v.opts.Hosts.Client(hostName)
-	if err != nil {
-		return VNCAdded{}, err
-	}
-	dom := libvirt.Domain{Name: vm.Name, UUID: u}
-	persistent, err := l.DomainIsPersistent(dom)
-	if err != nil {
-		return VNCAdded{}, host.Problem(err, "read the VM's definition")
-	}
-	if persistent != 1 {
-		return VNCAdded{}, problem.New(problem.Unsupported, "vm_transient",
-			fmt.Sprintf("VM %q is transient: it has no stored definition to add VNC graphics to", problem.Clip(vm.Name)),
-			"define the VM persistently first (virsh define)")
-	}
-	// Secure: the definition is written back whole, and must keep the
-	// passwords it has.
-	doc, err := l.DomainGetXMLDesc(dom, libvirt.DomainXMLInactive|libvirt.DomainXMLSecure)
-	if err != nil {
-		return VNCAdded{}, host.Problem(err, "read the VM's definition")
-	}
-	out, changed, err := addVNC(doc)
-	if err != nil {
-		return VNCAdded{}, err
-	}
-	running := inventory.Active(vm.State)
-	res := VNCAdded{Added: changed, EffectiveAtNextStart: running}
-	switch {
-	case !changed && running:
-		res.Message = "the VM's definition already has VNC graphics; if the console still cannot connect, shut the VM down and start it again"
-	case !changed:
-		res.Message = "the VM's definition already has VNC graphics; start the VM to use the console"
-	case running:
-		res.Message = "VNC graphics were added to the VM's definition; they take effect the next time the VM starts (shut it down and start it: a reboot inside the guest is not enough)"
-	default:
-		res.Message = "VNC graphics were added to the VM's definition; start the VM to use the console"
-	}
-	if changed {
-		if _, err := l.DomainDefineXMLFlags(out, libvirt.DomainDefineValidate); err != nil {
-			return VNCAdded{}, host.Problem(err, "add VNC graphics to the VM's definition")
-		}
-		v.log.Info("VNC graphics added", "host", hostName, "vm", vm.Name)
-	}
-	if res.VM, err = v.opts.Inventory.Refresh(l, hostName, uuid); err != nil {
-		return VNCAdded{}, err
-	}
-	return res, nil
-}
-
 // VirtViewerFile returns a remote-viewer (.vv) file for the running VM's
 // SPICE graphics, and the VM's name. reachedAs is the host name the user
 // reached KVM Manager at (used when SPICE listens on a wildcard address).
 // The file carries the SPICE password, if any: remote-viewer needs it, and
 // only an authenticated user gets the file.
-func (v *VNC) VirtViewerFile(hostName, uuid, reachedAs string) ([]byte, string, error) {
+func (v *Proxy) VirtViewerFile(hostName, uuid, reachedAs string) ([]byte, string, error) {
 	ld, err := v.live(hostName, uuid)
 	if err != nil {
 		return nil, "", err

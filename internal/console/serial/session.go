@@ -1,4 +1,4 @@
-package console
+package serial
 
 import (
 	"context"
@@ -13,33 +13,33 @@ import (
 
 // Console states, as sent to viewers in {"type":"status","state":...}.
 const (
-	// SerialConnecting: the console is being opened.
-	SerialConnecting = "connecting"
-	// SerialConnected: the console is open; output flows and input reaches the guest.
-	SerialConnected = "connected"
-	// SerialReopened: the console is open again after the VM (re)started or
+	// StateConnecting: the console is being opened.
+	StateConnecting = "connecting"
+	// StateConnected: the console is open; output flows and input reaches the guest.
+	StateConnected = "connected"
+	// StateReopened: the console is open again after the VM (re)started or
 	// the link came back; what follows is new output, boot messages first.
-	SerialReopened = "reopened"
-	// SerialVMStopped: the VM is not running; the console reopens by itself
+	StateReopened = "reopened"
+	// StateVMStopped: the VM is not running; the console reopens by itself
 	// when it starts.
-	SerialVMStopped = "vm-stopped"
-	// SerialHeld: another client (virsh console, another manager) holds the
+	StateVMStopped = "vm-stopped"
+	// StateHeld: another client (virsh console, another manager) holds the
 	// console; a viewer may take it over.
-	SerialHeld = "held-by-other"
-	// SerialNoConsole: the running VM has no usable serial console.
-	SerialNoConsole = "no-serial-console"
-	// SerialUnavailable: libvirt cannot be reached; the console retries.
-	SerialUnavailable = "unavailable"
+	StateHeld = "held-by-other"
+	// StateNoConsole: the running VM has no usable serial console.
+	StateNoConsole = "no-serial-console"
+	// StateUnavailable: libvirt cannot be reached; the console retries.
+	StateUnavailable = "unavailable"
 )
 
 // WebSocket close codes of the serial console beyond the standard ones
 // (1001 going away at server shutdown, 1009 for an oversized input frame).
 const (
-	// SerialCloseTooSlow: the viewer fell too far behind the guest's output. It may
+	// CloseTooSlow: the viewer fell too far behind the guest's output. It may
 	// reconnect at once; it gets the scrollback.
-	SerialCloseTooSlow websocket.StatusCode = 4000
-	// SerialCloseVMRemoved: the VM was deleted.
-	SerialCloseVMRemoved websocket.StatusCode = 4004
+	CloseTooSlow websocket.StatusCode = 4000
+	// CloseVMRemoved: the VM was deleted.
+	CloseVMRemoved websocket.StatusCode = 4004
 )
 
 // serialStatus is the {"type":"status"} control message.
@@ -52,15 +52,15 @@ type serialStatus struct {
 
 // The status messages a session sends.
 var (
-	statusStopped = serialStatus{State: SerialVMStopped, Message: "the VM is not running",
+	statusStopped = serialStatus{State: StateVMStopped, Message: "the VM is not running",
 		Hint: "the console reconnects by itself when the VM starts, and shows its boot output"}
-	statusHeld = serialStatus{State: SerialHeld,
+	statusHeld = serialStatus{State: StateHeld,
 		Message: "another client (for example virsh console) has this VM's serial console open, and libvirt allows only one",
 		Hint:    `take it over to use it here (send {"type":"take-over"}); the other client is disconnected`}
-	statusTakenOver = serialStatus{State: SerialHeld,
+	statusTakenOver = serialStatus{State: StateHeld,
 		Message: "another client (for example virsh console --force) took this VM's serial console over",
 		Hint:    `take it back to use it here (send {"type":"take-over"}); the other client is disconnected`}
-	statusNoConsole = serialStatus{State: SerialNoConsole, Message: "the VM has no serial console that libvirt can open",
+	statusNoConsole = serialStatus{State: StateNoConsole, Message: "the VM has no serial console that libvirt can open",
 		Hint: "add a serial console to the VM; it takes effect when the VM next starts"}
 )
 
@@ -92,13 +92,13 @@ type serialEnding struct {
 
 var (
 	serialEndShutdown  = serialEnding{websocket.StatusGoingAway, "KVM Manager is shutting down"}
-	serialEndVMRemoved = serialEnding{SerialCloseVMRemoved, "the VM was deleted"}
+	serialEndVMRemoved = serialEnding{CloseVMRemoved, "the VM was deleted"}
 	serialEndLinger    = serialEnding{websocket.StatusNormalClosure, "closed after a time without viewers"}
 )
 
 // serialSession is the shared serial console of one VM.
 type serialSession struct {
-	svc    *Serial
+	svc    *Service
 	key    serialKey
 	ctx    context.Context // ends when the session ends
 	cancel context.CancelFunc
@@ -116,13 +116,13 @@ type serialSession struct {
 	ended   bool
 }
 
-func newSerialSession(svc *Serial, key serialKey) *serialSession {
+func newSerialSession(svc *Service, key serialKey) *serialSession {
 	ctx, cancel := context.WithCancel(svc.ctx)
 	return &serialSession{
 		svc: svc, key: key, ctx: ctx, cancel: cancel,
 		ring:    newSerialRing(svc.opts.Scrollback),
 		viewers: make(map[*serialViewer]struct{}),
-		status:  serialStatus{State: SerialConnecting},
+		status:  serialStatus{State: StateConnecting},
 		wakeC:   make(chan struct{}, 1),
 	}
 }
@@ -148,7 +148,7 @@ func (s *serialSession) attach(v *serialViewer, force bool) bool {
 	v.pushControl(map[string]any{"type": "scrollback-end"})
 	v.pushControl(s.status)
 	s.viewers[v] = struct{}{}
-	if force && s.status.State == SerialHeld {
+	if force && s.status.State == StateHeld {
 		s.wakeLocked(wakeTakeOver)
 	}
 	return true
@@ -218,7 +218,7 @@ func (s *serialSession) wakeLocked(f serialWake) {
 // does nothing unless another client holds it.
 func (s *serialSession) takeOver() {
 	s.mu.Lock()
-	if s.status.State == SerialHeld {
+	if s.status.State == StateHeld {
 		s.wakeLocked(wakeTakeOver)
 	}
 	s.mu.Unlock()
@@ -320,7 +320,7 @@ func (s *serialSession) run(force bool) {
 			}
 		default:
 			s.svc.log.Warn("serial console unavailable", "host", s.key.host, "uuid", s.key.uuid, "err", err, "retry_in", backoff)
-			s.setStatus(serialStatus{State: SerialUnavailable, Message: "the serial console cannot be opened: " + serialDescribe(err),
+			s.setStatus(serialStatus{State: StateUnavailable, Message: "the serial console cannot be opened: " + serialDescribe(err),
 				Hint: "KVM Manager retries by itself"})
 			if _, ok := s.wait(wakeVMActive|wakeHostUp|wakeTakeOver, backoff); !ok {
 				return
@@ -356,9 +356,9 @@ func (s *serialSession) streamOpened(kbd *io.PipeWriter) {
 	s.mu.Lock()
 	s.kbd = kbd
 	s.flags = 0 // news from before the console opened is stale now
-	st := serialStatus{State: SerialConnected}
+	st := serialStatus{State: StateConnected}
 	if s.opened {
-		st.State = SerialReopened
+		st.State = StateReopened
 	}
 	s.opened = true
 	s.setStatusLocked(st)
@@ -398,7 +398,7 @@ func (s *serialSession) setStatusLocked(st serialStatus) {
 // dropLocked disconnects a viewer that fell behind.
 func (s *serialSession) dropLocked(v *serialViewer) {
 	delete(s.viewers, v)
-	v.close(SerialCloseTooSlow, "fell behind the console output; reconnect to catch up")
+	v.close(CloseTooSlow, "fell behind the console output; reconnect to catch up")
 	s.svc.log.Info("serial console viewer too slow; dropped", "host", s.key.host, "uuid", s.key.uuid, "user", v.user)
 	if len(s.viewers) == 0 && !s.ended && s.linger == nil {
 		s.linger = time.AfterFunc(s.svc.opts.Linger, s.lingerExpired)
@@ -440,11 +440,11 @@ func (s *serialSession) input(p []byte) {
 }
 
 // info describes the session.
-func (s *serialSession) info() SerialSessionInfo {
+func (s *serialSession) info() SessionInfo {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	data, _ := s.ring.Snapshot()
-	return SerialSessionInfo{Host: s.key.host, UUID: s.key.uuid, State: s.status.State, Viewers: len(s.viewers), ScrollbackBytes: len(data)}
+	return SessionInfo{Host: s.key.host, UUID: s.key.uuid, State: s.status.State, Viewers: len(s.viewers), ScrollbackBytes: len(data)}
 }
 
 // serialOutput is the io.Writer that libvirt writes guest output to.

@@ -1,4 +1,15 @@
-package console
+// Package wsframe is the console's own WebSocket (RFC 6455): framing, the
+// server's opening handshake, and the client end once its handshake is done.
+//
+// It is written here rather than taken from a library: the VNC relay writes
+// each server frame as one header and payload in a single write from a
+// reused buffer, reads client frames into a reused buffer and unmasks them
+// in place, and so allocates nothing per message and needs no goroutine
+// handoff or per-call context (docs/benchmarks.md has the profile that led
+// here). Only what a console needs is supported: binary messages, no
+// extensions (so no compression), ping/pong and the close handshake;
+// everything else is refused with a close code that says why.
+package wsframe
 
 import (
 	"crypto/sha1"
@@ -6,42 +17,14 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 	"unicode/utf8"
-
-	"github.com/kvm-manager/kvm-manager/internal/problem"
-)
-
-// The console's WebSocket (RFC 6455) is written here rather than taken from
-// a library: the relay writes each server frame as one header and payload in
-// a single write from a reused buffer, reads client frames into a reused
-// buffer and unmasks them in place, and so allocates nothing per message and
-// needs no goroutine handoff or per-call context (docs/benchmarks.md has the
-// profile that led here). Only what a console needs is supported: binary
-// messages, no extensions (so no compression), ping/pong and the close
-// handshake; everything else is refused with a close code that says why.
-
-// Relay buffer sizes. VNC server to browser carries the framebuffer (large
-// reads make few, large WebSocket messages: 256 KiB relayed 10 to 20 % more
-// full-screen updates per second than 64 KiB, at less CPU per byte, see
-// docs/benchmarks.md); browser to VNC server carries small input events.
-// Buffers are pooled and held only while a console is open.
-const (
-	vncDownBufSize = 256 << 10
-	vncUpBufSize   = 8 << 10
-)
-
-var (
-	vncDownBufs = sync.Pool{New: func() any { return new([vncDownBufSize]byte) }}
-	vncUpBufs   = sync.Pool{New: func() any { return new([vncUpBufSize]byte) }}
 )
 
 // WebSocket opcodes.
@@ -54,32 +37,34 @@ const (
 	wsOpPong         = 0xa
 )
 
-// WebSocket close status codes (RFC 6455 §7.4.1).
+// WebSocket close status codes (RFC 6455 §7.4.1), for [Conn.SendClose]
+// and in a [CloseError].
 const (
-	wsStatusNormal         = 1000
-	wsStatusGoingAway      = 1001
-	wsStatusProtocolError  = 1002
-	wsStatusUnsupported    = 1003
-	wsStatusNoStatus       = 1005 // never sent: an empty close frame
-	wsStatusInvalidPayload = 1007
-	wsStatusTooBig         = 1009
-	wsStatusInternalError  = 1011
+	StatusNormal         = 1000
+	StatusGoingAway      = 1001
+	StatusProtocolError  = 1002
+	StatusUnsupported    = 1003
+	StatusNoStatus       = 1005 // never sent: an empty close frame
+	StatusInvalidPayload = 1007
+	StatusTooBig         = 1009
+	StatusInternalError  = 1011
 )
 
-// wsHeadroom is the room left before a payload for its frame header: two
-// bytes, eight for a 64-bit length and four for a client's mask.
-const wsHeadroom = 14
+// Headroom is the room left before a payload for its frame header: two
+// bytes, eight for a 64-bit length and four for a client's mask. A buffer
+// given to [Conn.WriteMessage] starts with it.
+const Headroom = 14
 
 // wsMaxControl is the largest control frame payload (RFC 6455 §5.5).
 const wsMaxControl = 125
 
-// wsCloseWait bounds the close handshake: how long an endpoint that sent a
+// CloseWait bounds the close handshake: how long an endpoint that sent a
 // close frame waits for the answer before it closes the connection.
-const wsCloseWait = 5 * time.Second
+const CloseWait = 5 * time.Second
 
-// WSCloseError is how a WebSocket ended: the close frame the peer sent, or
+// CloseError is how a WebSocket ended: the close frame the peer sent, or
 // the one this end sent when it failed the connection (Local).
-type WSCloseError struct {
+type CloseError struct {
 	Code   int
 	Reason string
 	// Local is true when this end closed the connection because the peer
@@ -88,7 +73,7 @@ type WSCloseError struct {
 }
 
 // Error describes the close.
-func (e *WSCloseError) Error() string {
+func (e *CloseError) Error() string {
 	who := "peer"
 	if e.Local {
 		who = "websocket failed"
@@ -99,20 +84,22 @@ func (e *WSCloseError) Error() string {
 	return fmt.Sprintf("%s: close %d: %s", who, e.Code, e.Reason)
 }
 
-// errWSClosing is returned by writes after this end sent its close frame.
-var errWSClosing = errors.New("websocket: the connection is closing")
+// ErrClosing is returned by writes (and pings) after this end sent its
+// close frame.
+var ErrClosing = errors.New("websocket: the connection is closing")
 
 // errWSBusy is returned when a control frame could not be sent in time
 // because a write of the other direction held the connection.
 var errWSBusy = errors.New("websocket: timed out waiting to write")
 
-// WSConn is one end of a WebSocket, as the console uses it: Read returns the
+// Conn is one end of a WebSocket, as the console uses it: Read returns the
 // payload of the binary messages received as one byte stream (answering
 // pings and the close handshake on the way), Write sends each call as one
 // binary message. One goroutine may read and one write at a time; control
 // frames may be sent from any goroutine. The server end is made by the
-// console proxy; the client end by DialWebSocket.
-type WSConn struct {
+// console proxy with [Accept]; the client end with [NewClient], after a
+// client's opening handshake (the test clients in internal/console/consoletest).
+type Conn struct {
 	nc     net.Conn
 	client bool // this end masks what it sends and expects unmasked frames
 
@@ -131,17 +118,17 @@ type WSConn struct {
 	// Writing. wlock is a one-slot semaphore rather than a mutex so that a
 	// ping or close can give up waiting for it.
 	wlock     chan struct{}
-	closeSent bool                            // guarded by wlock
-	cbuf      [wsHeadroom + wsMaxControl]byte // guarded by wlock: control frames
-	wbuf      []byte                          // the writing goroutine's: Write's copy
+	closeSent bool                          // guarded by wlock
+	cbuf      [Headroom + wsMaxControl]byte // guarded by wlock: control frames
+	wbuf      []byte                        // the writing goroutine's: Write's copy
 
 	pongs     chan struct{} // a pong arrived
 	closed    chan struct{} // closed by CloseNow
 	closeOnce sync.Once
 }
 
-func newWSConn(nc net.Conn, client bool, bufSize int, buffered []byte) *WSConn {
-	c := &WSConn{
+func newConn(nc net.Conn, client bool, bufSize int, buffered []byte) *Conn {
+	c := &Conn{
 		nc: nc, client: client,
 		rbuf:  make([]byte, max(bufSize, 2*len(buffered), 512)),
 		wlock: make(chan struct{}, 1), pongs: make(chan struct{}, 1), closed: make(chan struct{}),
@@ -150,9 +137,21 @@ func newWSConn(nc net.Conn, client bool, bufSize int, buffered []byte) *WSConn {
 	return c
 }
 
+// NewClient makes the client end of a WebSocket on nc, whose opening
+// handshake is done: buffered holds what the server sent right behind its
+// answer, and bufSize is the read buffer's size (a large payload bypasses
+// it and goes straight into the caller's buffer).
+func NewClient(nc net.Conn, bufSize int, buffered []byte) *Conn {
+	return newConn(nc, true, bufSize, buffered)
+}
+
+// SetReadDeadline sets the underlying connection's read deadline: a
+// reader blocked in Read returns once it has passed.
+func (c *Conn) SetReadDeadline(t time.Time) error { return c.nc.SetReadDeadline(t) }
+
 // SetReadLimit bounds the size of one message; a larger one fails the
 // connection with status 1009. n <= 0 means no limit.
-func (c *WSConn) SetReadLimit(n int64) { c.limit = max(n, 0) }
+func (c *Conn) SetReadLimit(n int64) { c.limit = max(n, 0) }
 
 // wsFrameHeader is a parsed frame header.
 type wsFrameHeader struct {
@@ -206,7 +205,7 @@ func parseWSHeader(b []byte) (h wsFrameHeader, ok bool, err error) {
 }
 
 // wsPutHeader writes the header of a final frame of type op with an n-byte
-// payload into the end of dst (wsHeadroom bytes), masked with key when mask
+// payload into the end of dst (Headroom bytes), masked with key when mask
 // is set, and returns where the header starts.
 func wsPutHeader(dst []byte, op byte, n int, mask bool, key [4]byte) int {
 	size := 2
@@ -219,7 +218,7 @@ func wsPutHeader(dst []byte, op byte, n int, mask bool, key [4]byte) int {
 	if mask {
 		size += 4
 	}
-	b := dst[wsHeadroom-size : wsHeadroom]
+	b := dst[Headroom-size : Headroom]
 	b[0] = 0x80 | op
 	switch {
 	case n > 0xffff:
@@ -235,7 +234,7 @@ func wsPutHeader(dst []byte, op byte, n int, mask bool, key [4]byte) int {
 		b[1] |= 0x80
 		copy(b[size-4:], key[:])
 	}
-	return wsHeadroom - size
+	return Headroom - size
 }
 
 // wsMask XORs b with the masking key, starting at byte pos of the key, and
@@ -263,9 +262,9 @@ func wsMask(key [4]byte, pos int, b []byte) int {
 // already holds without waiting for more, so that input events that arrive
 // together leave together. Control frames are handled on the way: pings
 // are answered; a close frame is answered and ends reading with a
-// *WSCloseError; a frame that breaks the protocol fails the connection
-// with a close frame saying why (also a *WSCloseError, Local).
-func (c *WSConn) Read(p []byte) (int, error) {
+// *CloseError; a frame that breaks the protocol fails the connection
+// with a close frame saying why (also a *CloseError, Local).
+func (c *Conn) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
@@ -305,7 +304,7 @@ func (c *WSConn) Read(p []byte) (int, error) {
 		}
 		h, ok, err := parseWSHeader(c.rbuf[c.rpos:c.rend])
 		if err != nil {
-			c.fail(wsStatusProtocolError, err.Error())
+			c.fail(StatusProtocolError, err.Error())
 			continue
 		}
 		if ok {
@@ -336,7 +335,7 @@ func (c *WSConn) Read(p []byte) (int, error) {
 		}
 		c.msgLen += h.length
 		if c.limit > 0 && c.msgLen > c.limit {
-			c.fail(wsStatusTooBig, fmt.Sprintf("message larger than %d bytes", c.limit))
+			c.fail(StatusTooBig, fmt.Sprintf("message larger than %d bytes", c.limit))
 			continue
 		}
 		c.inMessage = !h.fin
@@ -346,7 +345,7 @@ func (c *WSConn) Read(p []byte) (int, error) {
 }
 
 // payload accounts for (and unmasks) b, the next bytes of the current frame.
-func (c *WSConn) payload(b []byte) {
+func (c *Conn) payload(b []byte) {
 	if c.masked {
 		c.maskPos = wsMask(c.mask, c.maskPos, b)
 	}
@@ -356,7 +355,7 @@ func (c *WSConn) payload(b []byte) {
 // fill reads more of the connection into the buffer, after moving what is
 // left of it (never more than a partial header or control frame) to the
 // start.
-func (c *WSConn) fill() {
+func (c *Conn) fill() {
 	if c.rpos > 0 {
 		c.rend = copy(c.rbuf, c.rbuf[c.rpos:c.rend])
 		c.rpos = 0
@@ -370,44 +369,44 @@ func (c *WSConn) fill() {
 
 // check says what is wrong with a frame header (a close status and a
 // reason), or returns code 0.
-func (c *WSConn) check(h wsFrameHeader) (int, string) {
+func (c *Conn) check(h wsFrameHeader) (int, string) {
 	switch {
 	case h.rsv != 0:
-		return wsStatusProtocolError, "reserved bits set, but no extension was agreed"
+		return StatusProtocolError, "reserved bits set, but no extension was agreed"
 	case !c.client && !h.masked:
-		return wsStatusProtocolError, "unmasked frame from the client"
+		return StatusProtocolError, "unmasked frame from the client"
 	case c.client && h.masked:
-		return wsStatusProtocolError, "masked frame from the server"
+		return StatusProtocolError, "masked frame from the server"
 	}
 	switch h.op {
 	case wsOpClose, wsOpPing, wsOpPong:
 		if !h.fin {
-			return wsStatusProtocolError, "fragmented control frame"
+			return StatusProtocolError, "fragmented control frame"
 		}
 		if h.length > wsMaxControl {
-			return wsStatusProtocolError, "control frame longer than 125 bytes"
+			return StatusProtocolError, "control frame longer than 125 bytes"
 		}
 	case wsOpContinuation:
 		if !c.inMessage {
-			return wsStatusProtocolError, "continuation frame without a message to continue"
+			return StatusProtocolError, "continuation frame without a message to continue"
 		}
 	case wsOpBinary:
 		if c.inMessage {
-			return wsStatusProtocolError, "new message before the previous one ended"
+			return StatusProtocolError, "new message before the previous one ended"
 		}
 	case wsOpText:
 		if c.inMessage {
-			return wsStatusProtocolError, "new message before the previous one ended"
+			return StatusProtocolError, "new message before the previous one ended"
 		}
-		return wsStatusUnsupported, "binary messages only"
+		return StatusUnsupported, "binary messages only"
 	default:
-		return wsStatusProtocolError, fmt.Sprintf("unknown opcode %#x", h.op)
+		return StatusProtocolError, fmt.Sprintf("unknown opcode %#x", h.op)
 	}
 	return 0, ""
 }
 
 // control handles a control frame's payload.
-func (c *WSConn) control(op byte, body []byte) {
+func (c *Conn) control(op byte, body []byte) {
 	switch op {
 	case wsOpPing:
 		// Answered at once; waits while the other direction writes.
@@ -430,8 +429,8 @@ func (c *WSConn) control(op byte, body []byte) {
 		}
 		// Echo the status code (RFC 6455 §5.5.1); an empty close gets an
 		// empty answer.
-		_ = c.sendClose(code, "", wsCloseWait)
-		c.rerr = &WSCloseError{Code: code, Reason: reason}
+		_ = c.SendClose(code, "", CloseWait)
+		c.rerr = &CloseError{Code: code, Reason: reason}
 	}
 }
 
@@ -440,16 +439,16 @@ func (c *WSConn) control(op byte, body []byte) {
 func parseWSClose(b []byte) (int, string, error) {
 	switch {
 	case len(b) == 0:
-		return wsStatusNoStatus, "", nil
+		return StatusNoStatus, "", nil
 	case len(b) == 1:
-		return wsStatusProtocolError, "", errors.New("close frame with a one-byte payload")
+		return StatusProtocolError, "", errors.New("close frame with a one-byte payload")
 	}
 	code := int(binary.BigEndian.Uint16(b))
 	if !wsValidCloseCode(code) {
-		return wsStatusProtocolError, "", fmt.Errorf("invalid close code %d", code)
+		return StatusProtocolError, "", fmt.Errorf("invalid close code %d", code)
 	}
 	if !utf8.Valid(b[2:]) {
-		return wsStatusInvalidPayload, "", errors.New("close reason is not UTF-8")
+		return StatusInvalidPayload, "", errors.New("close reason is not UTF-8")
 	}
 	return code, string(b[2:]), nil
 }
@@ -464,15 +463,15 @@ func wsValidCloseCode(code int) bool {
 }
 
 // fail sends a close frame with code and reason and ends reading with a
-// local *WSCloseError.
-func (c *WSConn) fail(code int, reason string) {
-	_ = c.sendClose(code, reason, time.Second)
-	c.rerr = &WSCloseError{Code: code, Reason: reason, Local: true}
+// local *CloseError.
+func (c *Conn) fail(code int, reason string) {
+	_ = c.SendClose(code, reason, time.Second)
+	c.rerr = &CloseError{Code: code, Reason: reason, Local: true}
 }
 
 // lockWrite takes the write side: at once (wait 0), within wait, or for as
 // long as it takes (wait < 0). It gives up when the connection is closed.
-func (c *WSConn) lockWrite(wait time.Duration) bool {
+func (c *Conn) lockWrite(wait time.Duration) bool {
 	select {
 	case c.wlock <- struct{}{}:
 		return true
@@ -501,61 +500,61 @@ func (c *WSConn) lockWrite(wait time.Duration) bool {
 	}
 }
 
-func (c *WSConn) unlockWrite() { <-c.wlock }
+func (c *Conn) unlockWrite() { <-c.wlock }
 
-// writeMessage sends frame[wsHeadroom:] as one binary message: the header
+// WriteMessage sends frame[Headroom:] as one binary message: the header
 // goes into the headroom before the payload, so that frame and payload
 // leave in one write. A client's payload is masked in place.
-func (c *WSConn) writeMessage(frame []byte) error {
+func (c *Conn) WriteMessage(frame []byte) error {
 	var key [4]byte
 	if c.client {
 		binary.LittleEndian.PutUint32(key[:], rand.Uint32())
-		wsMask(key, 0, frame[wsHeadroom:])
+		wsMask(key, 0, frame[Headroom:])
 	}
-	start := wsPutHeader(frame, wsOpBinary, len(frame)-wsHeadroom, c.client, key)
+	start := wsPutHeader(frame, wsOpBinary, len(frame)-Headroom, c.client, key)
 	if !c.lockWrite(-1) {
 		return net.ErrClosed
 	}
 	defer c.unlockWrite()
 	if c.closeSent {
-		return errWSClosing
+		return ErrClosing
 	}
 	_, err := c.nc.Write(frame[start:])
 	return err
 }
 
 // Write sends p as one binary message.
-func (c *WSConn) Write(p []byte) (int, error) {
-	need := wsHeadroom + len(p)
+func (c *Conn) Write(p []byte) (int, error) {
+	need := Headroom + len(p)
 	if cap(c.wbuf) < need {
 		c.wbuf = make([]byte, need)
 	}
 	f := c.wbuf[:need]
-	copy(f[wsHeadroom:], p)
-	if err := c.writeMessage(f); err != nil {
+	copy(f[Headroom:], p)
+	if err := c.WriteMessage(f); err != nil {
 		return 0, err
 	}
 	return len(p), nil
 }
 
 // writeControlLocked sends a control frame; the caller holds the write side.
-func (c *WSConn) writeControlLocked(op byte, body []byte) error {
-	f := c.cbuf[:wsHeadroom+len(body)]
-	copy(f[wsHeadroom:], body)
+func (c *Conn) writeControlLocked(op byte, body []byte) error {
+	f := c.cbuf[:Headroom+len(body)]
+	copy(f[Headroom:], body)
 	var key [4]byte
 	if c.client {
 		binary.LittleEndian.PutUint32(key[:], rand.Uint32())
-		wsMask(key, 0, f[wsHeadroom:])
+		wsMask(key, 0, f[Headroom:])
 	}
 	start := wsPutHeader(f, op, len(body), c.client, key)
 	_, err := c.nc.Write(f[start:])
 	return err
 }
 
-// sendClose sends a close frame with code (none for wsStatusNoStatus) and
+// SendClose sends a close frame with code (none for StatusNoStatus) and
 // reason (cut to fit, kept valid UTF-8), unless one was sent already. It
 // waits at most wait for a write of the other direction to finish.
-func (c *WSConn) sendClose(code int, reason string, wait time.Duration) error {
+func (c *Conn) SendClose(code int, reason string, wait time.Duration) error {
 	if !c.lockWrite(wait) {
 		return errWSBusy
 	}
@@ -566,7 +565,7 @@ func (c *WSConn) sendClose(code int, reason string, wait time.Duration) error {
 	c.closeSent = true
 	var b [wsMaxControl]byte
 	n := 0
-	if code != wsStatusNoStatus {
+	if code != StatusNoStatus {
 		binary.BigEndian.PutUint16(b[:2], uint16(code))
 		n = 2 + copy(b[2:], wsClipReason(reason))
 	}
@@ -587,9 +586,9 @@ func wsClipReason(s string) string {
 	return s + "..."
 }
 
-// ping sends a ping and waits up to timeout for a pong. It fails with
+// Ping sends a ping and waits up to timeout for a pong. It fails with
 // errWSBusy when it could not even send the ping within timeout.
-func (c *WSConn) ping(timeout time.Duration) error {
+func (c *Conn) Ping(timeout time.Duration) error {
 	select { // a late pong of an earlier ping does not count
 	case <-c.pongs:
 	default:
@@ -601,7 +600,7 @@ func (c *WSConn) ping(timeout time.Duration) error {
 	}
 	var err error
 	if c.closeSent {
-		err = errWSClosing
+		err = ErrClosing
 	} else {
 		err = c.writeControlLocked(wsOpPing, nil)
 	}
@@ -620,7 +619,7 @@ func (c *WSConn) ping(timeout time.Duration) error {
 }
 
 // CloseNow closes the connection without a close handshake.
-func (c *WSConn) CloseNow() error {
+func (c *Conn) CloseNow() error {
 	err := net.ErrClosed
 	c.closeOnce.Do(func() {
 		close(c.closed)
@@ -631,11 +630,11 @@ func (c *WSConn) CloseNow() error {
 
 // Close runs the close handshake with status 1000 and closes the
 // connection: it sends a close frame, reads (and drops) what still comes
-// until the peer's close frame or wsCloseWait, then closes. Do not call it
+// until the peer's close frame or CloseWait, then closes. Do not call it
 // while another goroutine reads.
-func (c *WSConn) Close() error {
-	err := c.sendClose(wsStatusNormal, "", wsCloseWait)
-	_ = c.nc.SetReadDeadline(time.Now().Add(wsCloseWait))
+func (c *Conn) Close() error {
+	err := c.SendClose(StatusNormal, "", CloseWait)
+	_ = c.nc.SetReadDeadline(time.Now().Add(CloseWait))
 	var buf [512]byte
 	for c.rerr == nil {
 		_, _ = c.Read(buf[:])
@@ -644,14 +643,14 @@ func (c *WSConn) Close() error {
 	return err
 }
 
-// wsAcceptKey is the Sec-WebSocket-Accept value for a Sec-WebSocket-Key.
-func wsAcceptKey(key string) string {
+// AcceptKey is the Sec-WebSocket-Accept value for a Sec-WebSocket-Key.
+func AcceptKey(key string) string {
 	h := sha1.Sum([]byte(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
 	return base64.StdEncoding.EncodeToString(h[:])
 }
 
-// wsHeaderHasToken reports whether a comma-separated header has token.
-func wsHeaderHasToken(h http.Header, name, token string) bool {
+// HeaderHasToken reports whether a comma-separated header has token.
+func HeaderHasToken(h http.Header, name, token string) bool {
 	for _, v := range h.Values(name) {
 		for t := range strings.SplitSeq(v, ",") {
 			if strings.EqualFold(strings.TrimSpace(t), token) {
@@ -662,13 +661,13 @@ func wsHeaderHasToken(h http.Header, name, token string) bool {
 	return false
 }
 
-// acceptWebSocket answers a WebSocket opening handshake (RFC 6455 §4.2)
+// Accept answers a WebSocket opening handshake (RFC 6455 §4.2)
 // and takes over the connection, with a read buffer of bufSize. A request
 // that is no valid upgrade gets an HTTP error and an error. Like
 // coder/websocket's Accept, which this replaces, it refuses an Origin that
 // is not the request's host (cross-site requests), agrees to the "binary"
 // subprotocol when asked (older noVNC) and to no extension.
-func acceptWebSocket(w http.ResponseWriter, r *http.Request, bufSize int) (*WSConn, error) {
+func Accept(w http.ResponseWriter, r *http.Request, bufSize int) (*Conn, error) {
 	if status, err := wsCheckUpgrade(w, r); err != nil {
 		http.Error(w, err.Error(), status)
 		return nil, err
@@ -684,8 +683,8 @@ func acceptWebSocket(w http.ResponseWriter, r *http.Request, bufSize int) (*WSCo
 	h := w.Header()
 	h.Set("Upgrade", "websocket")
 	h.Set("Connection", "Upgrade")
-	h.Set("Sec-WebSocket-Accept", wsAcceptKey(strings.TrimSpace(r.Header.Get("Sec-WebSocket-Key"))))
-	if wsHeaderHasToken(r.Header, "Sec-WebSocket-Protocol", "binary") {
+	h.Set("Sec-WebSocket-Accept", AcceptKey(strings.TrimSpace(r.Header.Get("Sec-WebSocket-Key"))))
+	if HeaderHasToken(r.Header, "Sec-WebSocket-Protocol", "binary") {
 		h.Set("Sec-WebSocket-Protocol", "binary")
 	}
 	// The 101 goes out with the hijack; the access log sees its status.
@@ -701,7 +700,7 @@ func acceptWebSocket(w http.ResponseWriter, r *http.Request, bufSize int) (*WSCo
 	if n := brw.Reader.Buffered(); n > 0 {
 		early, _ = brw.Reader.Peek(n)
 	}
-	return newWSConn(nc, false, bufSize, early), nil
+	return newConn(nc, false, bufSize, early), nil
 }
 
 // wsCheckUpgrade checks an opening handshake request.
@@ -709,7 +708,7 @@ func wsCheckUpgrade(w http.ResponseWriter, r *http.Request) (int, error) {
 	switch {
 	case !r.ProtoAtLeast(1, 1):
 		return http.StatusUpgradeRequired, fmt.Errorf("websocket: the handshake needs HTTP/1.1, not %s", r.Proto)
-	case !wsHeaderHasToken(r.Header, "Connection", "Upgrade"), !wsHeaderHasToken(r.Header, "Upgrade", "websocket"):
+	case !HeaderHasToken(r.Header, "Connection", "Upgrade"), !HeaderHasToken(r.Header, "Upgrade", "websocket"):
 		w.Header().Set("Connection", "Upgrade")
 		w.Header().Set("Upgrade", "websocket")
 		return http.StatusUpgradeRequired, errors.New("websocket: the request does not ask for an upgrade to websocket")
@@ -727,229 +726,4 @@ func wsCheckUpgrade(w http.ResponseWriter, r *http.Request) (int, error) {
 		return http.StatusBadRequest, errors.New("websocket: Sec-WebSocket-Key is not 16 bytes in base64")
 	}
 	return 0, nil
-}
-
-// vncSession is one open console: a browser WebSocket joined to one VNC
-// connection.
-type vncSession struct {
-	v       *VNC
-	ws      *WSConn
-	host    string
-	uuid    string
-	vmName  string
-	started time.Time
-
-	closeOnce sync.Once
-	ending    atomic.Bool   // set by close/abort: the relay drops what still comes
-	done      chan struct{} // closed by close/abort
-	closeSent chan struct{} // closed once the close frame went out (or could not)
-	cause     error         // why the console ended, set by the first close
-	up        atomic.Pointer[net.Conn]
-	toBrowser atomic.Int64
-	toVM      atomic.Int64
-}
-
-func newVNCSession(v *VNC, ws *WSConn, hostName, uuid, vmName string) *vncSession {
-	ws.SetReadLimit(v.opts.ReadLimit)
-	return &vncSession{v: v, ws: ws, host: hostName, uuid: uuid, vmName: vmName, started: time.Now(),
-		done: make(chan struct{}), closeSent: make(chan struct{})}
-}
-
-// start finishes the browser's RFB handshake once the VNC server's side is
-// done (up, its ServerInit si, or the error uerr): it tells the browser the
-// failure in the SecurityResult (RFB 3.8) and the close reason, or sends it
-// the ServerInit. The browser's ClientInit is still to come: the relay
-// drops it.
-func (s *vncSession) start(up net.Conn, si []byte, uerr error, minor int) error {
-	if uerr != nil {
-		msg := "cannot connect to the VM's display"
-		if p, ok := problem.As(uerr); ok {
-			msg = p.Message
-		}
-		if minor >= 8 {
-			_ = rfbFailSecurity(s.ws, msg)
-		}
-		s.close(wsStatusInternalError, msg, uerr)
-		return uerr
-	}
-	s.up.Store(&up)
-	if s.ending.Load() { // closed meanwhile (shutdown): close the new connection too
-		_ = up.Close()
-		return net.ErrClosed
-	}
-	if _, err := s.ws.Write(rfbServerInitMessage(minor, si)); err != nil {
-		s.close(wsStatusProtocolError, "RFB handshake failed", err)
-		return err
-	}
-	return nil
-}
-
-// drain reads (and drops) what the browser still sends after a failed
-// handshake, until its close frame or the close wait ends, then closes.
-func (s *vncSession) drain() {
-	var buf [512]byte
-	for {
-		if _, err := s.ws.Read(buf[:]); err != nil {
-			break
-		}
-	}
-	_ = s.ws.CloseNow()
-}
-
-// relay copies bytes both ways until either side ends, then closes both.
-func (s *vncSession) relay(up net.Conn) {
-	s.v.log.Debug("console open", "host", s.host, "uuid", s.uuid, "vm", s.vmName)
-	go s.pingLoop()
-	down := make(chan struct{})
-	go func() {
-		err := s.vmToBrowser(up)
-		s.close(wsStatusNormal, "the VM's display closed (the VM may have stopped)", err)
-		close(down)
-	}()
-	err := s.browserToVM(up, 1) // the ClientInit
-	s.close(wsStatusNormal, "", err)
-	<-down
-	s.logEnd(s.cause)
-}
-
-// vmToBrowser copies the VNC server's bytes to the browser, one WebSocket
-// message per read: the read leaves room for the frame header before the
-// payload, so that each message is one write, with no allocation.
-func (s *vncSession) vmToBrowser(up net.Conn) error {
-	bp := vncDownBufs.Get().(*[vncDownBufSize]byte)
-	defer vncDownBufs.Put(bp)
-	buf := bp[:]
-	for {
-		n, err := up.Read(buf[wsHeadroom:])
-		if n > 0 {
-			if werr := s.ws.writeMessage(buf[:wsHeadroom+n]); werr != nil {
-				return werr
-			}
-			s.toBrowser.Add(int64(n))
-		}
-		if err != nil {
-			return err
-		}
-	}
-}
-
-// browserToVM copies the browser's messages, after the first skip bytes,
-// to the VNC server until the WebSocket ends (its close handshake, an
-// error, or the close wait after this end closed), then closes the
-// WebSocket. Once the console is ending, what still arrives is dropped.
-func (s *vncSession) browserToVM(up net.Conn, skip int) error {
-	bp := vncUpBufs.Get().(*[vncUpBufSize]byte)
-	defer vncUpBufs.Put(bp)
-	buf := bp[:]
-	for {
-		n, err := s.ws.Read(buf)
-		data := buf[:n]
-		if skip > 0 {
-			k := min(skip, n)
-			data, skip = data[k:], skip-k
-		}
-		if len(data) > 0 && !s.ending.Load() {
-			if _, werr := up.Write(data); werr != nil {
-				s.close(wsStatusNormal, "the VM's display closed (the VM may have stopped)", werr)
-			} else {
-				s.toVM.Add(int64(len(data)))
-			}
-		}
-		if err != nil {
-			_ = s.ws.CloseNow()
-			return err
-		}
-	}
-}
-
-// pingLoop pings the browser while the console is open and closes it after
-// two missed pongs in a row: a browser that vanished without closing (sleep,
-// network loss) would otherwise hold the console open for ever.
-func (s *vncSession) pingLoop() {
-	iv := s.v.opts.PingInterval
-	t := time.NewTicker(iv)
-	defer t.Stop()
-	missed := 0
-	for {
-		select {
-		case <-s.done:
-			return
-		case <-t.C:
-		}
-		err := s.ws.ping(iv)
-		switch {
-		case err == nil:
-			missed = 0
-		case errors.Is(err, net.ErrClosed), errors.Is(err, errWSClosing):
-			return
-		default:
-			if missed++; missed >= 2 {
-				s.v.log.Info("console closed: the browser stopped answering pings", "host", s.host, "uuid", s.uuid)
-				s.abort(errors.New("the browser stopped answering pings"))
-				return
-			}
-		}
-	}
-}
-
-// close ends the console: the VNC connection at once, the WebSocket with a
-// close frame carrying reason (cut to 123 bytes) and then the close
-// handshake, which browserToVM (or drain) completes. cause says why, for
-// the log. Safe to call many times: the first call counts.
-func (s *vncSession) close(code int, reason string, cause error) {
-	s.closeOnce.Do(func() {
-		s.cause = cause
-		s.ending.Store(true)
-		close(s.done)
-		if up := s.up.Load(); up != nil {
-			_ = (*up).Close()
-		}
-		// Whoever reads the browser stops after the close wait at the
-		// latest, and then closes the connection.
-		_ = s.ws.nc.SetReadDeadline(time.Now().Add(wsCloseWait))
-		// A write of the other direction may hold the connection: do not
-		// hold up the caller (a relay goroutine, or Close at shutdown).
-		go func() {
-			_ = s.ws.sendClose(code, reason, wsCloseWait)
-			close(s.closeSent)
-		}()
-	})
-}
-
-// abort ends the console without a close handshake, which a browser that
-// stopped answering would never complete; cause says why, for the log.
-func (s *vncSession) abort(cause error) {
-	s.closeOnce.Do(func() {
-		s.cause = cause
-		s.ending.Store(true)
-		close(s.done)
-		close(s.closeSent)
-		if up := s.up.Load(); up != nil {
-			_ = (*up).Close()
-		}
-		_ = s.ws.CloseNow()
-	})
-}
-
-func (s *vncSession) logEnd(err error) {
-	if err != nil && !vncClosedErr(err) {
-		s.v.log.Info("console ended", "host", s.host, "uuid", s.uuid, "vm", s.vmName,
-			"duration", time.Since(s.started).Round(time.Millisecond), "err", err)
-		return
-	}
-	s.v.log.Debug("console ended", "host", s.host, "uuid", s.uuid, "vm", s.vmName,
-		"duration", time.Since(s.started).Round(time.Millisecond),
-		"bytes_to_browser", s.toBrowser.Load(), "bytes_to_vm", s.toVM.Load())
-}
-
-// vncClosedErr reports whether err is an ordinary end of a console.
-func vncClosedErr(err error) bool {
-	var ce *WSCloseError
-	if errors.As(err, &ce) && !ce.Local {
-		switch ce.Code {
-		case wsStatusNormal, wsStatusGoingAway, wsStatusNoStatus:
-			return true
-		}
-	}
-	return errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed)
 }

@@ -1,4 +1,4 @@
-package console
+package serial
 
 import (
 	"context"
@@ -52,7 +52,7 @@ var (
 // running, VIR_ERR_OPERATION_INVALID. A keyboard reader that returns EOF
 // finishes the stream cleanly (the call returns nil).
 type serialLibvirtOpener struct {
-	hosts SerialHosts
+	hosts Hosts
 }
 
 // serialFinishTimeout is how long a console may take to finish after we ask

@@ -1,4 +1,4 @@
-package console
+package serial
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/kvm-manager/kvm-manager/internal/console"
 )
 
 // The serial console's WebSocket protocol.
@@ -21,7 +23,7 @@ import (
 //
 //	{"type":"scrollback-start","bytes":N,"truncated":bool}  the kept output follows (binary)
 //	{"type":"scrollback-end"}                               live output follows
-//	{"type":"status","state":S,"message":M,"hint":H}         S is one of the Serial* state constants
+//	{"type":"status","state":S,"message":M,"hint":H}         S is one of the State* constants
 //	{"type":"error","code":C,"message":M}                   a control message was not understood
 //
 // From the browser:
@@ -47,7 +49,7 @@ const serialCoalesce = 2 * time.Millisecond
 // Serve runs one viewer's WebSocket, whose upgrade g authorised, until the
 // viewer leaves, the console session ends or the service closes. c must be
 // freshly accepted; Serve closes it.
-func (s *Serial) Serve(ctx context.Context, c *websocket.Conn, g Grant) {
+func (s *Service) Serve(ctx context.Context, c *websocket.Conn, g console.Grant) {
 	c.SetReadLimit(MaxSerialInput)
 	ss, v, err := s.attach(g)
 	if err != nil {
@@ -167,7 +169,7 @@ var (
 )
 
 // readLoop passes a viewer's input to the session until the WebSocket ends.
-func (s *Serial) readLoop(ctx context.Context, c *websocket.Conn, ss *serialSession, v *serialViewer) error {
+func (s *Service) readLoop(ctx context.Context, c *websocket.Conn, ss *serialSession, v *serialViewer) error {
 	for {
 		typ, p, err := c.Read(ctx)
 		if err != nil {

@@ -1,4 +1,9 @@
-package console
+// Package vnc is the graphical console: a proxy that joins a browser's
+// WebSocket to the VNC server of a VM, reads where that server listens from
+// the VM's live XML, and answers the fixes its errors offer (a .vv file
+// for SPICE). The RFB handshakes are in package rfb, the WebSocket framing
+// in package wsframe; the HTTP upgrade itself is done by package api.
+package vnc
 
 import (
 	"context"
@@ -6,34 +11,35 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"sync"
 	"time"
 
 	"github.com/digitalocean/go-libvirt"
 
+	"github.com/kvm-manager/kvm-manager/internal/console"
+	"github.com/kvm-manager/kvm-manager/internal/console/vnc/rfb"
 	"github.com/kvm-manager/kvm-manager/internal/host"
 	"github.com/kvm-manager/kvm-manager/internal/inventory"
 	"github.com/kvm-manager/kvm-manager/internal/problem"
+	"github.com/kvm-manager/kvm-manager/internal/wsframe"
 )
 
-// GraphicsHosts gives the live libvirt link of a host.
-type GraphicsHosts interface {
+// Hosts gives the live libvirt link of a host.
+type Hosts interface {
 	Client(host string) (*libvirt.Libvirt, error)
 }
 
-// GraphicsVMs is the part of the inventory the console needs: a VM's name,
-// which addresses it in libvirt calls together with its UUID, and a refresh
-// after its definition changed.
-type GraphicsVMs interface {
+// VMs is the part of the inventory the console needs: a VM's name, which
+// addresses it in libvirt calls together with its UUID, its state and its
+// graphics.
+type VMs interface {
 	Get(host, uuid string) (inventory.VM, error)
-	Refresh(l *libvirt.Libvirt, host, uuid string) (inventory.VM, error)
 }
 
-// VNCOptions configures a VNC proxy.
-type VNCOptions struct {
-	Hosts     GraphicsHosts
-	Inventory GraphicsVMs
+// Options configures a Proxy.
+type Options struct {
+	Hosts     Hosts
+	Inventory VMs
 	Logger    *slog.Logger
 	// DialTimeout bounds connecting to a VM's VNC server (default 5 s).
 	DialTimeout time.Duration
@@ -47,18 +53,18 @@ type VNCOptions struct {
 	ReadLimit int64
 }
 
-// VNC is the graphical console proxy: it joins a browser's WebSocket to the
+// Proxy is the graphical console proxy: it joins a browser's WebSocket to the
 // VNC server of the VM the console ticket names, at the address the VM's
 // live XML gives. It completes the RFB security handshake with the VNC
 // server itself (with the VM's VNC password, which never leaves the server)
 // and offers the browser security type None.
-type VNC struct {
-	opts VNCOptions
+type Proxy struct {
+	opts Options
 	log  *slog.Logger
 	// resolve reads the target from the live XML, and liveID the running
 	// domain's libvirt id; unit tests replace them to reach a fake VNC
 	// server.
-	resolve func(host, uuid string) (VNCTarget, error)
+	resolve func(host, uuid string) (Target, error)
 	liveID  func(host, uuid string) (int32, error)
 
 	dialLocks vncKeyedMutex
@@ -74,13 +80,13 @@ type VNC struct {
 // vncKnownTarget is a target read from a domain's live XML, with the libvirt
 // id of the domain's run it belongs to.
 type vncKnownTarget struct {
-	t  VNCTarget
+	t  Target
 	id int32
 	at time.Time
 }
 
-// NewVNC returns a proxy with no consoles open.
-func NewVNC(opts VNCOptions) *VNC {
+// New returns a proxy with no consoles open.
+func New(opts Options) *Proxy {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
@@ -96,7 +102,7 @@ func NewVNC(opts VNCOptions) *VNC {
 	if opts.ReadLimit == 0 {
 		opts.ReadLimit = 4 << 20
 	}
-	v := &VNC{opts: opts, log: opts.Logger, sessions: make(map[*vncSession]struct{}), targets: make(map[string]vncKnownTarget)}
+	v := &Proxy{opts: opts, log: opts.Logger, sessions: make(map[*vncSession]struct{}), targets: make(map[string]vncKnownTarget)}
 	v.resolve = v.readTarget
 	v.liveID = v.domainID
 	return v
@@ -113,13 +119,13 @@ var errVNCShuttingDown = problem.New(problem.Unavailable, "shutting_down",
 // ticket's lifetime dials the target read here, once libvirt confirmed
 // that the domain still runs the same QEMU (see Serve), instead of reading
 // the live XML a second time.
-func (v *VNC) Target(hostName, uuid string) (VNCTarget, error) {
+func (v *Proxy) Target(hostName, uuid string) (Target, error) {
 	// The id is read before the XML: should the VM restart in between,
 	// the id names an older run than the XML and the WebSocket reads the
 	// live XML again, rather than the other way round.
 	vm, err := v.opts.Inventory.Get(hostName, uuid)
 	if err != nil {
-		return VNCTarget{}, err
+		return Target{}, err
 	}
 	t, err := v.resolve(hostName, uuid)
 	if err == nil && vm.ID > 0 {
@@ -128,21 +134,21 @@ func (v *VNC) Target(hostName, uuid string) (VNCTarget, error) {
 	return t, err
 }
 
-func (v *VNC) readTarget(hostName, uuid string) (VNCTarget, error) {
+func (v *Proxy) readTarget(hostName, uuid string) (Target, error) {
 	ld, err := v.live(hostName, uuid)
 	if err != nil {
-		return VNCTarget{}, err
+		return Target{}, err
 	}
 	return ld.vncTarget()
 }
 
 // remember keeps a target for the WebSocket that follows a ticket, and
 // forgets those older than a ticket lives.
-func (v *VNC) remember(key string, kt vncKnownTarget) {
+func (v *Proxy) remember(key string, kt vncKnownTarget) {
 	v.tmu.Lock()
 	defer v.tmu.Unlock()
 	for k, old := range v.targets {
-		if kt.at.Sub(old.at) > TicketTTL {
+		if kt.at.Sub(old.at) > console.TicketTTL {
 			delete(v.targets, k)
 		}
 	}
@@ -151,11 +157,11 @@ func (v *VNC) remember(key string, kt vncKnownTarget) {
 
 // known returns the target remembered for key if it is younger than a
 // ticket and belongs to the domain run with libvirt id id.
-func (v *VNC) known(key string, id int32) (vncKnownTarget, bool) {
+func (v *Proxy) known(key string, id int32) (vncKnownTarget, bool) {
 	v.tmu.Lock()
 	defer v.tmu.Unlock()
 	kt, ok := v.targets[key]
-	if !ok || id <= 0 || kt.id != id || time.Since(kt.at) > TicketTTL {
+	if !ok || id <= 0 || kt.id != id || time.Since(kt.at) > console.TicketTTL {
 		return vncKnownTarget{}, false
 	}
 	return kt, true
@@ -163,7 +169,7 @@ func (v *VNC) known(key string, id int32) (vncKnownTarget, bool) {
 
 // domainID asks libvirt for the running domain's id: one small call, which
 // tells whether the QEMU that a remembered target belongs to still runs.
-func (v *VNC) domainID(hostName, uuid string) (int32, error) {
+func (v *Proxy) domainID(hostName, uuid string) (int32, error) {
 	u, err := host.ParseUUID(uuid)
 	if err != nil {
 		return 0, err
@@ -181,11 +187,11 @@ func (v *VNC) domainID(hostName, uuid string) (int32, error) {
 
 // vncLiveDomain reads a domain's live XML, with secure information (the VNC
 // password), over the host's main link: it is one quick call.
-func (v *VNC) live(hostName, uuid string) (vncLiveDomain, error) {
+func (v *Proxy) live(hostName, uuid string) (vncLiveDomain, error) {
 	return readVNCLiveDomain(v.opts.Hosts, v.opts.Inventory, hostName, uuid, libvirt.DomainXMLSecure)
 }
 
-func readVNCLiveDomain(links GraphicsHosts, vms GraphicsVMs, hostName, uuid string, flags libvirt.DomainXMLFlags) (vncLiveDomain, error) {
+func readVNCLiveDomain(links Hosts, vms VMs, hostName, uuid string, flags libvirt.DomainXMLFlags) (vncLiveDomain, error) {
 	vm, err := vms.Get(hostName, uuid)
 	if err != nil {
 		return vncLiveDomain{}, err
@@ -207,23 +213,26 @@ func readVNCLiveDomain(links GraphicsHosts, vms GraphicsVMs, hostName, uuid stri
 }
 
 // Sessions returns the number of consoles open now.
-func (v *VNC) Sessions() int {
+func (v *Proxy) Sessions() int {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	return len(v.sessions)
 }
 
-// Serve runs one console of the VM hostName/uuid on the WebSocket request
-// r. It checks the VM in the inventory first (kept current from libvirt's
-// events): a VM that does not run, has no VNC graphics or only SPICE is
-// refused before the upgrade, with the problem returned for the caller to
-// answer. Then, at the same time, it connects to the VM's VNC server and
-// answers the upgrade; it runs the console until either side ends. Once
-// the upgrade was answered (or refused as invalid, with an HTTP error),
+// Serve runs one console of the VM hostName/uuid on a WebSocket that
+// accept opens: the caller's upgrade of its HTTP request (see
+// [wsframe.Accept], with a read buffer of [ReadBufferSize]). It checks the
+// VM in the inventory first (kept current from libvirt's events): a VM
+// that does not run, has no VNC graphics or only SPICE is refused before
+// accept is called, with the problem returned for the caller to answer.
+// Then, at the same time, it connects to the VM's VNC server and calls
+// accept (on another goroutine, so that neither waits for the other); it
+// runs the console until either side ends. Once accept was called (and
+// answered the upgrade, or refused it as invalid with an HTTP error),
 // Serve returns nil: later failures (also a live XML that disagrees with
 // the inventory) are told to the browser in RFB or in the WebSocket close
 // reason, and logged.
-func (v *VNC) Serve(ctx context.Context, hostName, uuid string, w http.ResponseWriter, r *http.Request) error {
+func (v *Proxy) Serve(ctx context.Context, hostName, uuid string, accept func() (*wsframe.Conn, error)) error {
 	if v.isClosed() {
 		return errVNCShuttingDown
 	}
@@ -241,7 +250,7 @@ func (v *VNC) Serve(ctx context.Context, hostName, uuid string, w http.ResponseW
 	// is made on this goroutine, without waiting to be scheduled.
 	bc := make(chan vncBrowserSide, 1)
 	go func() {
-		b := v.browserSide(ctx, w, r, hostName, uuid, vm.Name)
+		b := v.browserSide(ctx, accept, hostName, uuid, vm.Name)
 		if b.err != nil {
 			cancelDial() // nobody will use the VNC connection
 		}
@@ -263,7 +272,7 @@ func (v *VNC) Serve(ctx context.Context, hostName, uuid string, w http.ResponseW
 		if up != nil {
 			_ = up.Close()
 		}
-		s.close(wsStatusProtocolError, "RFB handshake failed", b.err)
+		s.close(wsframe.StatusProtocolError, "RFB handshake failed", b.err)
 		s.drain()
 		s.logEnd(b.err)
 		return nil
@@ -288,17 +297,17 @@ type vncBrowserSide struct {
 	err   error
 }
 
-// browserSide answers the upgrade, registers the console and runs the
-// browser's side of the RFB handshake up to its security choice.
-func (v *VNC) browserSide(ctx context.Context, w http.ResponseWriter, r *http.Request, hostName, uuid, vmName string) vncBrowserSide {
-	ws, err := acceptWebSocket(w, r, vncUpBufSize)
+// browserSide answers the upgrade (accept), registers the console and runs
+// the browser's side of the RFB handshake up to its security choice.
+func (v *Proxy) browserSide(ctx context.Context, accept func() (*wsframe.Conn, error), hostName, uuid, vmName string) vncBrowserSide {
+	ws, err := accept()
 	if err != nil {
 		return vncBrowserSide{err: err}
 	}
 	s := newVNCSession(v, ws, hostName, uuid, vmName)
 	b := vncBrowserSide{s: s, stop: func() bool { return false }}
 	if !v.add(s) {
-		s.close(wsStatusGoingAway, "KVM Manager is shutting down", errVNCShuttingDown)
+		s.close(wsframe.StatusGoingAway, "KVM Manager is shutting down", errVNCShuttingDown)
 		b.err = errVNCShuttingDown
 		return b
 	}
@@ -309,13 +318,13 @@ func (v *VNC) browserSide(ctx context.Context, w http.ResponseWriter, r *http.Re
 		if v.isClosed() {
 			reason = "KVM Manager is shutting down"
 		}
-		s.close(wsStatusGoingAway, reason, context.Cause(ctx))
+		s.close(wsframe.StatusGoingAway, reason, context.Cause(ctx))
 	})
 	timer := time.AfterFunc(v.opts.HandshakeTimeout, func() {
 		s.abort(errors.New("the browser did not complete the RFB handshake in time"))
 	})
 	defer timer.Stop()
-	b.minor, b.err = rfbServerHandshake(ws, ws)
+	b.minor, b.err = rfb.ServerHandshake(ws, ws)
 	return b
 }
 
@@ -330,11 +339,11 @@ var errVNCTargetStale = errors.New("the VM was restarted since its console ticke
 // is dialled at once, while libvirt confirms in parallel that that run
 // still goes on; nothing reaches the browser before it has. Otherwise, or
 // if the remembered target fails, the live XML is read first.
-func (v *VNC) upstream(ctx context.Context, hostName, uuid string, runID int32) (net.Conn, []byte, error) {
+func (v *Proxy) upstream(ctx context.Context, hostName, uuid string, runID int32) (net.Conn, []byte, error) {
 	key := hostName + "/" + uuid
 	if kt, ok := v.known(key, runID); ok {
 		c, si, err := v.connectKnown(ctx, key, hostName, uuid, kt)
-		var re *RFBError
+		var re *rfb.Error
 		if err == nil || !(errors.Is(err, errVNCTargetStale) || errors.As(err, &re)) {
 			return c, si, err
 		}
@@ -350,7 +359,7 @@ func (v *VNC) upstream(ctx context.Context, hostName, uuid string, runID int32) 
 
 // connectKnown connects to a remembered target while libvirt confirms that
 // it is still current.
-func (v *VNC) connectKnown(ctx context.Context, key, hostName, uuid string, kt vncKnownTarget) (net.Conn, []byte, error) {
+func (v *Proxy) connectKnown(ctx context.Context, key, hostName, uuid string, kt vncKnownTarget) (net.Conn, []byte, error) {
 	var check chan error
 	// The check starts once the dial is done, while the VNC server takes
 	// its time to greet: started before, it competed with the dial for
@@ -382,7 +391,7 @@ func (v *VNC) connectKnown(ctx context.Context, key, hostName, uuid string, kt v
 // the browser. dialed, if not nil, is called once the dial succeeded.
 // Dials to one VM are serialised: QEMU's VNC listen backlog is 1, and a
 // second connect in the same instant may be refused.
-func (v *VNC) connect(ctx context.Context, key string, t VNCTarget, dialed func()) (net.Conn, []byte, error) {
+func (v *Proxy) connect(ctx context.Context, key string, t Target, dialed func()) (net.Conn, []byte, error) {
 	if err := v.dialLocks.lock(ctx, key); err != nil {
 		return nil, nil, err
 	}
@@ -418,13 +427,13 @@ func (v *VNC) connect(ctx context.Context, key string, t VNCTarget, dialed func(
 	stop := context.AfterFunc(ctx, func() { _ = c.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 	var si []byte
-	err = rfbClientHandshake(&vncUnlockOnRead{Conn: c, unlock: unlock}, t.password, true)
+	err = rfb.ClientHandshake(&vncUnlockOnRead{Conn: c, unlock: unlock}, t.password, true)
 	if err == nil {
-		si, err = rfbReadServerInit(c)
+		si, err = rfb.ReadServerInit(c)
 	}
 	if err != nil {
 		_ = c.Close()
-		var re *RFBError
+		var re *rfb.Error
 		if errors.As(err, &re) {
 			return nil, nil, problem.Wrap(err, problem.Upstream, "vnc_handshake_refused", re.Msg, "")
 		}
@@ -451,13 +460,13 @@ func (u *vncUnlockOnRead) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func (v *VNC) isClosed() bool {
+func (v *Proxy) isClosed() bool {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	return v.closed
 }
 
-func (v *VNC) add(s *vncSession) bool {
+func (v *Proxy) add(s *vncSession) bool {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if v.closed {
@@ -467,7 +476,7 @@ func (v *VNC) add(s *vncSession) bool {
 	return true
 }
 
-func (v *VNC) remove(s *vncSession) {
+func (v *Proxy) remove(s *vncSession) {
 	v.mu.Lock()
 	delete(v.sessions, s)
 	v.mu.Unlock()
@@ -477,7 +486,7 @@ func (v *VNC) remove(s *vncSession) {
 // away, and waiting up to a second for those close frames to be sent) and
 // refuses new ones. Call it on shutdown: the HTTP server does not track
 // WebSockets.
-func (v *VNC) Close() {
+func (v *Proxy) Close() {
 	v.mu.Lock()
 	v.closed = true
 	all := make([]*vncSession, 0, len(v.sessions))
@@ -486,7 +495,7 @@ func (v *VNC) Close() {
 	}
 	v.mu.Unlock()
 	for _, s := range all {
-		s.close(wsStatusGoingAway, "KVM Manager is shutting down", errVNCShuttingDown)
+		s.close(wsframe.StatusGoingAway, "KVM Manager is shutting down", errVNCShuttingDown)
 	}
 	// Let the close frames go out before the process goes on to exit.
 	deadline := time.NewTimer(time.Second)

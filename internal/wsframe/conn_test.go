@@ -1,8 +1,7 @@
-package console
+package wsframe
 
 import (
 	"bytes"
-	"context"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -15,8 +14,6 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
-
-	"github.com/coder/websocket"
 )
 
 // memConn is a net.Conn over fixed input, handed out chunk bytes per Read
@@ -64,7 +61,7 @@ func (m *memConn) SetWriteDeadline(time.Time) error { return nil }
 // opcode); the payload is masked with a fixed key when mask is set.
 func frame(b0 byte, mask bool, payload []byte) []byte {
 	key := [4]byte{0x37, 0xfa, 0x21, 0x3d}
-	var hdr [wsHeadroom]byte
+	var hdr [Headroom]byte
 	start := wsPutHeader(hdr[:], 0, len(payload), mask, key)
 	h := bytes.Clone(hdr[start:])
 	h[0] = b0
@@ -91,8 +88,8 @@ func closeBody(code uint16, reason string) []byte {
 
 func cat(frames ...[]byte) []byte { return bytes.Join(frames, nil) }
 
-// readAll reads a WSConn until it fails, with reads of size n.
-func readAll(c *WSConn, n int) ([]byte, error) {
+// readAll reads a Conn until it fails, with reads of size n.
+func readAll(c *Conn, n int) ([]byte, error) {
 	var got []byte
 	buf := make([]byte, n)
 	for {
@@ -157,47 +154,47 @@ func TestWSReadFrames(t *testing.T) {
 			peerCode: 1001, reason: "bye", sentOps: []byte{wsOpClose}, sentCodes: []int{1001}},
 		{name: "empty close gets an empty answer",
 			in:       frame(closeF, true, nil),
-			peerCode: wsStatusNoStatus, sentOps: []byte{wsOpClose}, sentCodes: []int{-1}},
+			peerCode: StatusNoStatus, sentOps: []byte{wsOpClose}, sentCodes: []int{-1}},
 		{name: "data after close is not read",
 			in:       cat(frame(closeF, true, closeBody(1000, "")), frame(bin, true, []byte("late"))),
 			peerCode: 1000, sentOps: []byte{wsOpClose}, sentCodes: []int{1000}},
-		{name: "unmasked client frame", in: frame(bin, false, []byte("x")), failCode: wsStatusProtocolError},
-		{name: "reserved bit", in: frame(bin|0x40, true, []byte("x")), failCode: wsStatusProtocolError},
-		{name: "reserved opcode", in: frame(fin|0x3, true, nil), failCode: wsStatusProtocolError},
-		{name: "reserved control opcode", in: frame(fin|0xb, true, nil), failCode: wsStatusProtocolError},
-		{name: "text message", in: frame(txt, true, []byte("hi")), failCode: wsStatusUnsupported},
-		{name: "fragmented ping", in: frame(wsOpPing, true, nil), failCode: wsStatusProtocolError},
-		{name: "long ping", in: frame(pingF, true, make([]byte, 126)), failCode: wsStatusProtocolError},
-		{name: "continuation without a message", in: frame(fin|wsOpContinuation, true, []byte("x")), failCode: wsStatusProtocolError},
+		{name: "unmasked client frame", in: frame(bin, false, []byte("x")), failCode: StatusProtocolError},
+		{name: "reserved bit", in: frame(bin|0x40, true, []byte("x")), failCode: StatusProtocolError},
+		{name: "reserved opcode", in: frame(fin|0x3, true, nil), failCode: StatusProtocolError},
+		{name: "reserved control opcode", in: frame(fin|0xb, true, nil), failCode: StatusProtocolError},
+		{name: "text message", in: frame(txt, true, []byte("hi")), failCode: StatusUnsupported},
+		{name: "fragmented ping", in: frame(wsOpPing, true, nil), failCode: StatusProtocolError},
+		{name: "long ping", in: frame(pingF, true, make([]byte, 126)), failCode: StatusProtocolError},
+		{name: "continuation without a message", in: frame(fin|wsOpContinuation, true, []byte("x")), failCode: StatusProtocolError},
 		{name: "new message inside a fragmented one",
-			in: cat(frame(wsOpBinary, true, []byte("a")), frame(bin, true, []byte("b"))), want: "a", failCode: wsStatusProtocolError},
-		{name: "close with one byte", in: frame(closeF, true, []byte{3}), failCode: wsStatusProtocolError},
-		{name: "close code 1005 may not be sent", in: frame(closeF, true, closeBody(1005, "")), failCode: wsStatusProtocolError},
-		{name: "close code 999", in: frame(closeF, true, closeBody(999, "")), failCode: wsStatusProtocolError},
-		{name: "close code 5000", in: frame(closeF, true, closeBody(5000, "")), failCode: wsStatusProtocolError},
+			in: cat(frame(wsOpBinary, true, []byte("a")), frame(bin, true, []byte("b"))), want: "a", failCode: StatusProtocolError},
+		{name: "close with one byte", in: frame(closeF, true, []byte{3}), failCode: StatusProtocolError},
+		{name: "close code 1005 may not be sent", in: frame(closeF, true, closeBody(1005, "")), failCode: StatusProtocolError},
+		{name: "close code 999", in: frame(closeF, true, closeBody(999, "")), failCode: StatusProtocolError},
+		{name: "close code 5000", in: frame(closeF, true, closeBody(5000, "")), failCode: StatusProtocolError},
 		{name: "close code 4000 is the application's", in: frame(closeF, true, closeBody(4000, "app")),
 			peerCode: 4000, reason: "app", sentOps: []byte{wsOpClose}, sentCodes: []int{4000}},
-		{name: "close reason not UTF-8", in: frame(closeF, true, closeBody(1000, "\xff\xfe")), failCode: wsStatusInvalidPayload},
+		{name: "close reason not UTF-8", in: frame(closeF, true, closeBody(1000, "\xff\xfe")), failCode: StatusInvalidPayload},
 		{name: "message over the limit", limit: 10,
 			in:   cat(frame(bin, true, []byte("0123456789")), frame(wsOpBinary, true, []byte("0123456")), frame(fin|wsOpContinuation, true, []byte("789x"))),
-			want: "01234567890123456", failCode: wsStatusTooBig},
+			want: "01234567890123456", failCode: StatusTooBig},
 		{name: "length with the top bit set",
 			in:       []byte{bin, 0x80 | 127, 0x80, 0, 0, 0, 0, 0, 0, 1, 1, 2, 3, 4},
-			failCode: wsStatusProtocolError},
+			failCode: StatusProtocolError},
 		{name: "cut short in the payload", in: frame(bin, true, []byte("hello"))[:9], want: "hel"},
 		{name: "cut short in the header", in: frame(bin, true, mid)[:3]},
 	} {
 		for _, chunk := range []int{0, 1, 7} {
 			for _, readSize := range []int{1, 3, 64 << 10} {
 				m := &memConn{in: tc.in, chunk: chunk}
-				c := newWSConn(m, false, 4096, nil)
+				c := newConn(m, false, 4096, nil)
 				c.SetReadLimit(tc.limit)
 				got, err := readAll(c, readSize)
 				where := tc.name + " (chunk " + strconv.Itoa(chunk) + ", reads of " + strconv.Itoa(readSize) + ")"
 				if string(got) != tc.want {
 					t.Errorf("%s: read %q, want %q", where, clip(got), clip([]byte(tc.want)))
 				}
-				var ce *WSCloseError
+				var ce *CloseError
 				switch {
 				case tc.failCode != 0:
 					if !errors.As(err, &ce) || !ce.Local || ce.Code != tc.failCode {
@@ -254,7 +251,7 @@ func TestWSWriteFrames(t *testing.T) {
 	for _, client := range []bool{false, true} {
 		for _, n := range []int{0, 1, 125, 126, 65535, 65536, 300000} {
 			m := &memConn{}
-			c := newWSConn(m, client, 4096, nil)
+			c := newConn(m, client, 4096, nil)
 			p := bytes.Repeat([]byte{0xa5, 0x5a, 0x01}, n/3+1)[:n]
 			if k, err := c.Write(p); err != nil || k != n {
 				t.Fatalf("Write(%d bytes) = %d, %v", n, k, err)
@@ -318,7 +315,7 @@ func TestWSClipReason(t *testing.T) {
 }
 
 // wsReference decodes client frames from a whole input, without
-// streaming, following the same rules as WSConn.Read: the fuzz test's
+// streaming, following the same rules as Conn.Read: the fuzz test's
 // oracle. It returns the payload, and the local failure code (0 when the
 // input ended, or the peer closed: peer true).
 func wsReference(in []byte, limit int64) (payload []byte, fail int, peer bool) {
@@ -343,7 +340,7 @@ func wsReference(in []byte, limit int64) (payload []byte, fail int, peer bool) {
 			}
 			u := binary.BigEndian.Uint64(in[2:])
 			if u>>63 != 0 {
-				return payload, wsStatusProtocolError, false
+				return payload, StatusProtocolError, false
 			}
 			n, size = int64(u), 10
 		}
@@ -352,7 +349,7 @@ func wsReference(in []byte, limit int64) (payload []byte, fail int, peer bool) {
 			return payload, 0, false
 		}
 		if b0&0x70 != 0 || !masked {
-			return payload, wsStatusProtocolError, false
+			return payload, StatusProtocolError, false
 		}
 		var key [4]byte
 		copy(key[:], in[size:size+4])
@@ -361,15 +358,15 @@ func wsReference(in []byte, limit int64) (payload []byte, fail int, peer bool) {
 		switch {
 		case op == 1:
 			if inMessage {
-				return payload, wsStatusProtocolError, false
+				return payload, StatusProtocolError, false
 			}
-			return payload, wsStatusUnsupported, false
+			return payload, StatusUnsupported, false
 		case op == 2 && inMessage, op == 0 && !inMessage:
-			return payload, wsStatusProtocolError, false
+			return payload, StatusProtocolError, false
 		case op > 2 && op < 8, op > 10:
-			return payload, wsStatusProtocolError, false
+			return payload, StatusProtocolError, false
 		case control && (!fin || n > 125):
-			return payload, wsStatusProtocolError, false
+			return payload, StatusProtocolError, false
 		}
 		if control {
 			if int64(len(in)) < int64(size)+n {
@@ -391,7 +388,7 @@ func wsReference(in []byte, limit int64) (payload []byte, fail int, peer bool) {
 		}
 		msgLen += n
 		if limit > 0 && msgLen > limit {
-			return payload, wsStatusTooBig, false
+			return payload, StatusTooBig, false
 		}
 		inMessage = !fin
 		avail := min(n, int64(len(in)-size))
@@ -427,14 +424,14 @@ func FuzzWSRead(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, in []byte, chunk uint8, limit uint16) {
 		m := &memConn{in: bytes.Clone(in), chunk: int(chunk)}
-		c := newWSConn(m, false, 512, nil)
+		c := newConn(m, false, 512, nil)
 		c.SetReadLimit(int64(limit))
 		got, err := readAll(c, 100)
 		want, fail, peer := wsReference(in, int64(limit))
 		if !bytes.Equal(got, want) {
 			t.Fatalf("read % x, reference % x", clip(got), clip(want))
 		}
-		var ce *WSCloseError
+		var ce *CloseError
 		switch {
 		case fail != 0:
 			if !errors.As(err, &ce) || !ce.Local || ce.Code != fail {
@@ -454,249 +451,10 @@ func FuzzWSRead(f *testing.F) {
 	})
 }
 
-// wsServer serves acceptWebSocket over httptest, running fn with each
-// connection.
-func wsServer(t *testing.T, fn func(c *WSConn)) *httptest.Server {
-	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := acceptWebSocket(w, r, 4096)
-		if err != nil {
-			return
-		}
-		defer c.CloseNow()
-		fn(c)
-	}))
-	t.Cleanup(srv.Close)
-	return srv
-}
-
-func wsURL(srv *httptest.Server) string { return "ws" + strings.TrimPrefix(srv.URL, "http") }
-
-// echo copies what it reads back, one message per read, until the
-// WebSocket ends.
-func echo(c *WSConn) error {
-	buf := make([]byte, 64<<10)
-	for {
-		n, err := c.Read(buf)
-		if n > 0 {
-			if _, werr := c.Write(buf[:n]); werr != nil {
-				return werr
-			}
-		}
-		if err != nil {
-			return err
-		}
-	}
-}
-
-// The server end against coder/websocket as the client: messages of every
-// size, fragmented messages, pings and the close handshake.
-func TestWSServerWithCoderClient(t *testing.T) {
-	ended := make(chan error, 1)
-	srv := wsServer(t, func(c *WSConn) { ended <- echo(c) })
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	ws, res, err := websocket.Dial(ctx, wsURL(srv), &websocket.DialOptions{Subprotocols: []string{"binary"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ws.CloseNow()
-	if res.Header.Get("Sec-WebSocket-Protocol") != "binary" || ws.Subprotocol() != "binary" {
-		t.Errorf("subprotocol %q, want binary", ws.Subprotocol())
-	}
-	ws.SetReadLimit(-1)
-	stream := WebSocketStream(ws)
-	for _, n := range []int{1, 125, 126, 65536, 200000} {
-		msg := bytes.Repeat([]byte{byte(n)}, n)
-		if err := ws.Write(ctx, websocket.MessageBinary, msg); err != nil {
-			t.Fatal(err)
-		}
-		back := make([]byte, n)
-		if _, err := io.ReadFull(stream, back); err != nil || !bytes.Equal(back, msg) {
-			t.Fatalf("echo of %d bytes: %v", n, err)
-		}
-	}
-	// A message written in pieces arrives as continuation frames.
-	w, err := ws.Writer(ctx, websocket.MessageBinary)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, part := range []string{"frag", "men", "ted"} {
-		if _, err := w.Write([]byte(part)); err != nil {
-			t.Fatal(err)
-		}
-		if f, ok := w.(interface{ Flush() error }); ok {
-			_ = f.Flush()
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	back := make([]byte, len("fragmented"))
-	if _, err := io.ReadFull(stream, back); err != nil || string(back) != "fragmented" {
-		t.Fatalf("fragmented message came back as %q, %v", back, err)
-	}
-	// The server answers pings while it reads.
-	go func() { _, _ = io.Copy(io.Discard, stream) }()
-	if err := ws.Ping(ctx); err != nil {
-		t.Fatalf("ping: %v", err)
-	}
-	// The close handshake completes both ways.
-	if err := ws.Close(websocket.StatusNormalClosure, "done"); err != nil {
-		t.Fatalf("close: %v", err)
-	}
-	var ce *WSCloseError
-	if err := <-ended; !errors.As(err, &ce) || ce.Code != 1000 || ce.Reason != "done" || ce.Local {
-		t.Fatalf("the server's read ended with %v, want the client's close", err)
-	}
-}
-
-// Bad frames from a real client end the connection with the close code
-// that says why, and the server's read with a local *WSCloseError.
-func TestWSServerClosesOnBadFrames(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		send func(ctx context.Context, ws *websocket.Conn) error
-		code websocket.StatusCode
-	}{
-		{"text", func(ctx context.Context, ws *websocket.Conn) error {
-			return ws.Write(ctx, websocket.MessageText, []byte("hi"))
-		}, websocket.StatusUnsupportedData},
-		{"too big", func(ctx context.Context, ws *websocket.Conn) error {
-			return ws.Write(ctx, websocket.MessageBinary, make([]byte, 5000))
-		}, websocket.StatusMessageTooBig},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			ended := make(chan error, 1)
-			srv := wsServer(t, func(c *WSConn) {
-				c.SetReadLimit(4096)
-				_, err := readAll(c, 512)
-				ended <- err
-			})
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			ws, _, err := websocket.Dial(ctx, wsURL(srv), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer ws.CloseNow()
-			if err := tc.send(ctx, ws); err != nil {
-				t.Fatal(err)
-			}
-			_, _, err = ws.Read(ctx)
-			if websocket.CloseStatus(err) != tc.code {
-				t.Fatalf("client read %v, want close %d", err, tc.code)
-			}
-			var ce *WSCloseError
-			if err := <-ended; !errors.As(err, &ce) || !ce.Local || ce.Code != int(tc.code) {
-				t.Fatalf("server read ended with %v", err)
-			}
-		})
-	}
-}
-
-// The client end (DialWebSocket) against coder/websocket as the server.
-func TestWSClientWithCoderServer(t *testing.T) {
-	serverDone := make(chan error, 1)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("X-Test") != "yes" {
-			http.Error(w, "no header", http.StatusTeapot)
-			return
-		}
-		ws, err := websocket.Accept(w, r, nil)
-		if err != nil {
-			serverDone <- err
-			return
-		}
-		defer ws.CloseNow()
-		ws.SetReadLimit(-1)
-		ctx := context.Background()
-		// Echo two messages, ping, then close with a reason.
-		for range 2 {
-			typ, b, err := ws.Read(ctx)
-			if err != nil || typ != websocket.MessageBinary {
-				serverDone <- errors.Join(err, errors.New("not binary"))
-				return
-			}
-			if err := ws.Write(ctx, websocket.MessageBinary, b); err != nil {
-				serverDone <- err
-				return
-			}
-		}
-		go func() { _, _, _ = ws.Read(ctx) }() // pongs are read by a reader
-		if err := ws.Ping(ctx); err != nil {
-			serverDone <- err
-			return
-		}
-		serverDone <- ws.Close(websocket.StatusGoingAway, "server leaving")
-	}))
-	defer srv.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if _, err := DialWebSocket(ctx, wsURL(srv), nil); err == nil {
-		t.Fatal("dial without the header succeeded")
-	} else if ue := (*WSUpgradeError)(nil); !errors.As(err, &ue) || ue.Status != http.StatusTeapot {
-		t.Fatalf("refused dial: %v, want the 418 and its body", err)
-	}
-	c, err := DialWebSocket(ctx, wsURL(srv), http.Header{"X-Test": {"yes"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.CloseNow()
-	for _, n := range []int{3, 70000} {
-		msg := bytes.Repeat([]byte{7}, n)
-		if _, err := c.Write(msg); err != nil {
-			t.Fatal(err)
-		}
-		back := make([]byte, n)
-		if _, err := io.ReadFull(c, back); err != nil || !bytes.Equal(back, msg) {
-			t.Fatalf("echo of %d bytes: %v", n, err)
-		}
-	}
-	// Reading answers the server's ping, then ends with its close.
-	_, err = readAll(c, 64)
-	var ce *WSCloseError
-	if !errors.As(err, &ce) || ce.Code != 1001 || ce.Reason != "server leaving" {
-		t.Fatalf("read ended with %v, want the server's close", err)
-	}
-	if err := <-serverDone; err != nil {
-		t.Fatalf("server: %v", err)
-	}
-}
-
-// Both ends are this package's: Close runs the close handshake.
-func TestWSOwnClientAndServer(t *testing.T) {
-	ended := make(chan error, 1)
-	srv := wsServer(t, func(c *WSConn) { ended <- echo(c) })
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	c, err := DialWebSocket(ctx, wsURL(srv), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Write([]byte("ping?")); err != nil {
-		t.Fatal(err)
-	}
-	back := make([]byte, 5)
-	if _, err := io.ReadFull(c, back); err != nil || string(back) != "ping?" {
-		t.Fatalf("echo %q %v", back, err)
-	}
-	if err := c.Close(); err != nil {
-		t.Fatalf("close: %v", err)
-	}
-	var ce *WSCloseError
-	if err := <-ended; !errors.As(err, &ce) || ce.Code != 1000 || ce.Local {
-		t.Fatalf("server read ended with %v, want a normal close", err)
-	}
-	if _, err := c.Write([]byte("x")); err == nil {
-		t.Fatal("write after Close succeeded")
-	}
-}
-
 func TestAcceptRefusesBadUpgrades(t *testing.T) {
 	var hijacked int
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if c, err := acceptWebSocket(w, r, 4096); err == nil {
+		if c, err := Accept(w, r, 4096); err == nil {
 			hijacked++
 			c.CloseNow()
 		}

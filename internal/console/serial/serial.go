@@ -1,24 +1,6 @@
-package console
-
-import (
-	"context"
-	"encoding/json"
-	"errors"
-	"log/slog"
-	"sync"
-	"time"
-
-	"github.com/digitalocean/go-libvirt"
-
-	"github.com/kvm-manager/kvm-manager/internal/event"
-	"github.com/kvm-manager/kvm-manager/internal/host"
-	"github.com/kvm-manager/kvm-manager/internal/inventory"
-	"github.com/kvm-manager/kvm-manager/internal/problem"
-)
-
-// Serial console service.
+// Package serial is the serial console service.
 //
-// One Serial serves every VM's serial console. The console of a VM is a
+// One [Service] serves every VM's serial console. The console of a VM is a
 // session, opened when its first viewer arrives and shared by all viewers
 // (browser tabs) after that: they all see the guest's output and may all
 // type. The session keeps the last Scrollback bytes of output, which a new
@@ -37,52 +19,68 @@ import (
 // (virsh console, say) holds it, the session says so and waits for a viewer
 // to ask to take it over (libvirt's force flag); if another client takes it
 // over from us, the session does not fight back.
+package serial
 
-// Defaults of SerialOptions.
-const (
-	DefaultSerialScrollback = 256 << 10
-	DefaultSerialLinger     = time.Hour
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/kvm-manager/kvm-manager/internal/console"
+	"github.com/kvm-manager/kvm-manager/internal/domainedit"
+	"github.com/kvm-manager/kvm-manager/internal/event"
+	"github.com/kvm-manager/kvm-manager/internal/host"
+	"github.com/kvm-manager/kvm-manager/internal/inventory"
+	"github.com/kvm-manager/kvm-manager/internal/problem"
 )
 
-// SerialOptions configures a Serial.
-type SerialOptions struct {
+// Defaults of Options.
+const (
+	DefaultScrollback = 256 << 10
+	DefaultLinger     = time.Hour
+)
+
+// Options configures a Service.
+type Options struct {
 	// Hosts gives the libvirt links: an extra link per open console (a slow
 	// stream reader stalls every call on its link), and the main link for
-	// changing a VM's definition.
-	Hosts SerialHosts
+	// reading a VM's definition.
+	Hosts Hosts
 	// Inventory says whether a VM runs and has a serial console.
-	Inventory SerialVMs
+	Inventory VMs
 	// Bus carries the inventory's "vm", "vm-removed" and "host" events,
 	// which tell sessions when to reopen.
-	Bus SerialEvents
+	Bus Events
 	// Scrollback is how many bytes of output each console keeps (default
-	// DefaultSerialScrollback).
+	// DefaultScrollback).
 	Scrollback int
 	// Linger is how long a console stays open without viewers (default
-	// DefaultSerialLinger).
+	// DefaultLinger).
 	Linger time.Duration
 	Logger *slog.Logger
 }
 
-// SerialHosts is what the serial console needs of the configured hosts.
-type SerialHosts interface {
+// Hosts is what the serial console needs of the configured hosts.
+type Hosts interface {
 	Get(name string) (*host.Host, error)
 }
 
-// SerialVMs is what the serial console needs of the inventory.
-type SerialVMs interface {
+// VMs is what the serial console needs of the inventory.
+type VMs interface {
 	Get(hostName, uuid string) (inventory.VM, error)
-	Refresh(l *libvirt.Libvirt, hostName, uuid string) (inventory.VM, error)
 }
 
-// SerialEvents is the event bus, seen from a consumer.
-type SerialEvents interface {
+// Events is the event bus, seen from a consumer.
+type Events interface {
 	Subscribe(buf int, types ...string) *event.Subscription
 }
 
-// Serial is the serial console service: one per server.
-type Serial struct {
-	opts   SerialOptions
+// Service is the serial console service: one per server.
+type Service struct {
+	opts   Options
 	log    *slog.Logger
 	opener serialOpener
 	now    func() time.Time
@@ -98,14 +96,14 @@ type Serial struct {
 
 type serialKey struct{ host, uuid string }
 
-// NewSerial returns the service and starts following VM events. Call Close
+// New returns the service and starts following VM events. Call Close
 // to end every console.
-func NewSerial(opts SerialOptions) *Serial {
-	return newSerial(opts, serialLibvirtOpener{hosts: opts.Hosts}).start()
+func New(opts Options) *Service {
+	return newService(opts, serialLibvirtOpener{hosts: opts.Hosts}).start()
 }
 
 // start follows the bus, if there is one.
-func (s *Serial) start() *Serial {
+func (s *Service) start() *Service {
 	if s.opts.Bus != nil {
 		s.wg.Add(1)
 		go func() { defer s.wg.Done(); s.follow() }()
@@ -113,39 +111,39 @@ func (s *Serial) start() *Serial {
 	return s
 }
 
-func newSerial(opts SerialOptions, o serialOpener) *Serial {
+func newService(opts Options, o serialOpener) *Service {
 	if opts.Scrollback <= 0 {
-		opts.Scrollback = DefaultSerialScrollback
+		opts.Scrollback = DefaultScrollback
 	}
 	if opts.Linger <= 0 {
-		opts.Linger = DefaultSerialLinger
+		opts.Linger = DefaultLinger
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Serial{
+	return &Service{
 		opts: opts, log: opts.Logger.With("component", "serial"), opener: o, now: time.Now,
 		ctx: ctx, cancel: cancel, sessions: make(map[serialKey]*serialSession),
 	}
 }
 
-// ErrSerialNotRunning is the answer to a console request for a VM that is not
+// ErrNotRunning is the answer to a console request for a VM that is not
 // running.
-var ErrSerialNotRunning = problem.New(problem.Conflict, "vm_not_running",
+var ErrNotRunning = problem.New(problem.Conflict, "vm_not_running",
 	"the VM is not running, so its serial console is not available",
 	"start the VM; its serial console connects as soon as it runs")
 
 // Check says whether the VM's serial console can be opened now, with a
 // problem that says what to do if not: the VM must run and have a serial
 // console.
-func (s *Serial) Check(hostName, uuid string) error {
+func (s *Service) Check(hostName, uuid string) error {
 	vm, err := s.opts.Inventory.Get(hostName, uuid)
 	if err != nil {
 		return err
 	}
 	if !inventory.Active(vm.State) {
-		return ErrSerialNotRunning
+		return ErrNotRunning
 	}
 	if !vm.SerialConsole {
 		return s.noConsole(hostName, uuid)
@@ -156,7 +154,7 @@ func (s *Serial) Check(hostName, uuid string) error {
 // Close ends every console: viewers get a WebSocket close frame saying that
 // the server is going away, and every libvirt stream is closed. It returns
 // when all is done, or after a few seconds.
-func (s *Serial) Close() {
+func (s *Service) Close() {
 	s.mu.Lock()
 	s.closed = true
 	all := make([]*serialSession, 0, len(s.sessions))
@@ -182,7 +180,7 @@ const serialCloseTimeout = 4 * time.Second
 
 // attach adds a viewer to the VM's session, creating the session if there is
 // none. force asks to take the console over from another client.
-func (s *Serial) attach(g Grant) (*serialSession, *serialViewer, error) {
+func (s *Service) attach(g console.Grant) (*serialSession, *serialViewer, error) {
 	key := serialKey{g.Host, g.UUID}
 	s.mu.Lock()
 	if s.closed {
@@ -210,7 +208,7 @@ func (s *Serial) attach(g Grant) (*serialSession, *serialViewer, error) {
 var errSerialShuttingDown = errors.New("the server is shutting down")
 
 // forget removes an ended session from the table.
-func (s *Serial) forget(ss *serialSession) {
+func (s *Service) forget(ss *serialSession) {
 	s.mu.Lock()
 	if s.sessions[ss.key] == ss {
 		delete(s.sessions, ss.key)
@@ -219,14 +217,14 @@ func (s *Serial) forget(ss *serialSession) {
 }
 
 // lookup returns the session of a VM, if there is one.
-func (s *Serial) lookup(hostName, uuid string) *serialSession {
+func (s *Service) lookup(hostName, uuid string) *serialSession {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.sessions[serialKey{hostName, uuid}]
 }
 
 // each calls f for every session.
-func (s *Serial) each(f func(*serialSession)) {
+func (s *Service) each(f func(*serialSession)) {
 	s.mu.Lock()
 	all := make([]*serialSession, 0, len(s.sessions))
 	for _, ss := range s.sessions {
@@ -241,7 +239,7 @@ func (s *Serial) each(f func(*serialSession)) {
 // follow turns the inventory's events into wake-ups of the sessions: a VM
 // that starts reopens its console, a deleted VM ends it, a host that
 // reconnects retries the consoles that failed.
-func (s *Serial) follow() {
+func (s *Service) follow() {
 	for s.ctx.Err() == nil {
 		sub := s.opts.Bus.Subscribe(256, event.TypeVM, event.TypeVMRemoved, event.TypeHost)
 		s.consume(sub)
@@ -256,7 +254,7 @@ func (s *Serial) follow() {
 	}
 }
 
-func (s *Serial) consume(sub *event.Subscription) {
+func (s *Service) consume(sub *event.Subscription) {
 	for {
 		select {
 		case <-s.ctx.Done():
@@ -271,7 +269,7 @@ func (s *Serial) consume(sub *event.Subscription) {
 }
 
 // apply handles one bus event.
-func (s *Serial) apply(ev *event.Event) {
+func (s *Service) apply(ev *event.Event) {
 	switch ev.Type {
 	case event.TypeVM:
 		var vm struct {
@@ -316,8 +314,8 @@ func (s *Serial) apply(ev *event.Event) {
 	}
 }
 
-// SerialSessionInfo describes one open serial console, for diagnostics.
-type SerialSessionInfo struct {
+// SessionInfo describes one open serial console, for diagnostics.
+type SessionInfo struct {
 	Host            string `json:"host"`
 	UUID            string `json:"uuid"`
 	State           string `json:"state"`
@@ -326,8 +324,38 @@ type SerialSessionInfo struct {
 }
 
 // Sessions lists the consoles the service holds.
-func (s *Serial) Sessions() []SerialSessionInfo {
-	var out []SerialSessionInfo
+func (s *Service) Sessions() []SessionInfo {
+	var out []SessionInfo
 	s.each(func(ss *serialSession) { out = append(out, ss.info()) })
 	return out
+}
+
+// noConsole is the problem for a running VM without a serial console. Its
+// hint depends on whether one was added to the configuration meanwhile.
+func (s *Service) noConsole(hostName, uuid string) error {
+	p := problem.New(problem.Unsupported, "no_serial_console",
+		"this VM has no serial console",
+		"add one (POST .../serial/device); it takes effect when the VM next starts, and the guest must use it (e.g. console=ttyS0 on a Linux kernel command line)")
+	if s.consolePending(hostName, uuid) {
+		p.Hint = "a serial console was added to the VM's configuration and takes effect when the VM next starts: shut it down and start it again"
+	}
+	return p
+}
+
+// consolePending reports whether the VM's persistent configuration has a
+// serial console (which a running VM gets at its next start).
+func (s *Service) consolePending(hostName, uuid string) bool {
+	if s.opts.Hosts == nil {
+		return false
+	}
+	h, err := s.opts.Hosts.Get(hostName)
+	if err != nil {
+		return false
+	}
+	l, err := h.Client()
+	if err != nil {
+		return false
+	}
+	_, def, err := domainedit.ReadInactive(l, uuid)
+	return err == nil && domainedit.HasSerialConsole(def)
 }

@@ -1,10 +1,9 @@
-package console
+package vnc
 
 import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
 	"io"
 	"log/slog"
@@ -19,8 +18,12 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/kvm-manager/kvm-manager/internal/console"
+	"github.com/kvm-manager/kvm-manager/internal/console/consoletest"
+	"github.com/kvm-manager/kvm-manager/internal/console/vnc/rfb"
 	"github.com/kvm-manager/kvm-manager/internal/inventory"
 	"github.com/kvm-manager/kvm-manager/internal/problem"
+	"github.com/kvm-manager/kvm-manager/internal/wsframe"
 )
 
 const testVMUUID = "3ebff392-0803-4fe8-8612-5bed46ecf81f"
@@ -73,16 +76,16 @@ func (f *fakeQEMU) accept() {
 
 func (f *fakeQEMU) serve(c net.Conn) {
 	defer func() { c.Close(); f.closed <- struct{}{} }()
-	types := []byte{rfbSecNone}
+	types := []byte{rfb.SecNone}
 	if f.password != "" {
-		types = []byte{rfbSecVNCAuth}
+		types = []byte{rfb.SecVNCAuth}
 	}
-	hs := &fakeVNCServer{version: rfbVersion38, types: types, password: f.password}
-	if err := hs.serve(c); err != nil {
+	hs := &consoletest.VNCServer{Version: rfb.Version38, Types: types, Password: f.password}
+	if err := hs.Serve(c); err != nil {
 		return
 	}
 	f.mu.Lock()
-	f.inits = append(f.inits, hs.clientInit)
+	f.inits = append(f.inits, hs.ClientInit)
 	f.mu.Unlock()
 	buf := make([]byte, 64<<10)
 	var pending []byte // client messages not yet complete
@@ -116,19 +119,30 @@ func (f *fakeQEMU) serve(c net.Conn) {
 	}
 }
 
-func (f *fakeQEMU) target() VNCTarget {
-	return VNCTarget{VMName: "fake", Network: "tcp", Address: f.ln.Addr().String(), password: f.password}
+func (f *fakeQEMU) target() Target {
+	return Target{VMName: "fake", Network: "tcp", Address: f.ln.Addr().String(), password: f.password}
+}
+
+// fakeVMs is an inventory of VMs by UUID.
+type fakeVMs map[string]inventory.VM
+
+func (f fakeVMs) Get(_, uuid string) (inventory.VM, error) {
+	vm, ok := f[uuid]
+	if !ok {
+		return vm, problem.New(problem.NotFound, "vm_not_found", "no such VM", "")
+	}
+	return vm, nil
 }
 
 // proxyRig serves one VNC proxy over httptest, reaching the target given.
 type proxyRig struct {
-	v        *VNC
+	v        *Proxy
 	srv      *httptest.Server
 	accepted atomic.Int32
 	serveErr chan error
 }
 
-func newProxyRig(t *testing.T, opts VNCOptions, resolve func(host, uuid string) (VNCTarget, error)) *proxyRig {
+func newProxyRig(t *testing.T, opts Options, resolve func(host, uuid string) (Target, error)) *proxyRig {
 	t.Helper()
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -136,10 +150,13 @@ func newProxyRig(t *testing.T, opts VNCOptions, resolve func(host, uuid string) 
 	if opts.Inventory == nil {
 		opts.Inventory = fakeVMs{testVMUUID: {UUID: testVMUUID, Name: "fake", State: "running", Graphics: []inventory.Graphics{{Type: "vnc"}}}}
 	}
-	rig := &proxyRig{v: NewVNC(opts), serveErr: make(chan error, 16)}
+	rig := &proxyRig{v: New(opts), serveErr: make(chan error, 16)}
 	rig.v.resolve = resolve
 	rig.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		err := rig.v.Serve(r.Context(), "local", testVMUUID, &hijackCounter{ResponseWriter: w, n: &rig.accepted}, r)
+		accept := func() (*wsframe.Conn, error) {
+			return wsframe.Accept(&hijackCounter{ResponseWriter: w, n: &rig.accepted}, r, ReadBufferSize)
+		}
+		err := rig.v.Serve(r.Context(), "local", testVMUUID, accept)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusConflict)
 		}
@@ -187,9 +204,9 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 
 func TestProxyHandshakeKeepsPasswordAndShares(t *testing.T) {
 	q := newFakeQEMU(t, "s3cretpw", false)
-	rig := newProxyRig(t, VNCOptions{}, func(string, string) (VNCTarget, error) { return q.target(), nil })
+	rig := newProxyRig(t, Options{}, func(string, string) (Target, error) { return q.target(), nil })
 	ws := rig.dial(t)
-	rw := WebSocketStream(ws)
+	rw := consoletest.WebSocketStream(ws)
 
 	// The browser's side, by hand: it must be offered None only, and must
 	// never see anything of the password.
@@ -202,19 +219,19 @@ func TestProxyHandshakeKeepsPasswordAndShares(t *testing.T) {
 		seen.Write(b)
 		return b
 	}
-	if v := read(12); string(v) != rfbVersion38 {
+	if v := read(12); string(v) != rfb.Version38 {
 		t.Fatalf("version %q", v)
 	}
-	_, _ = io.WriteString(rw, rfbVersion38)
-	if types := read(2); !bytes.Equal(types, []byte{1, rfbSecNone}) {
+	_, _ = io.WriteString(rw, rfb.Version38)
+	if types := read(2); !bytes.Equal(types, []byte{1, rfb.SecNone}) {
 		t.Fatalf("security types %v, want [None]", types)
 	}
-	_, _ = rw.Write([]byte{rfbSecNone})
+	_, _ = rw.Write([]byte{rfb.SecNone})
 	if res := read(4); !bytes.Equal(res, []byte{0, 0, 0, 0}) {
 		t.Fatalf("security result %v", res)
 	}
 	_, _ = rw.Write([]byte{0}) // ClientInit asking for an exclusive session
-	cl, err := ReadServerInit(rw)
+	cl, err := consoletest.ReadServerInit(rw)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,11 +273,11 @@ func TestProxyHandshakeKeepsPasswordAndShares(t *testing.T) {
 
 func TestProxyClosesTheOtherSide(t *testing.T) {
 	q := newFakeQEMU(t, "", true)
-	rig := newProxyRig(t, VNCOptions{}, func(string, string) (VNCTarget, error) { return q.target(), nil })
+	rig := newProxyRig(t, Options{}, func(string, string) (Target, error) { return q.target(), nil })
 
 	// The browser leaves: the VNC connection closes.
 	ws := rig.dial(t)
-	if _, err := RFBHandshake(WebSocketStream(ws), ""); err != nil {
+	if _, err := consoletest.RFBHandshake(consoletest.WebSocketStream(ws), ""); err != nil {
 		t.Fatal(err)
 	}
 	_ = ws.Close(websocket.StatusNormalClosure, "")
@@ -273,7 +290,7 @@ func TestProxyClosesTheOtherSide(t *testing.T) {
 
 	// The VM's display goes away: the browser is told so.
 	ws = rig.dial(t)
-	if _, err := RFBHandshake(WebSocketStream(ws), ""); err != nil {
+	if _, err := consoletest.RFBHandshake(consoletest.WebSocketStream(ws), ""); err != nil {
 		t.Fatal(err)
 	}
 	q.mu.Lock()
@@ -288,9 +305,9 @@ func TestProxyClosesTheOtherSide(t *testing.T) {
 
 func TestProxyDropsUnresponsiveBrowser(t *testing.T) {
 	q := newFakeQEMU(t, "", true)
-	rig := newProxyRig(t, VNCOptions{PingInterval: 30 * time.Millisecond}, func(string, string) (VNCTarget, error) { return q.target(), nil })
+	rig := newProxyRig(t, Options{PingInterval: 30 * time.Millisecond}, func(string, string) (Target, error) { return q.target(), nil })
 	ws := rig.dial(t)
-	if _, err := RFBHandshake(WebSocketStream(ws), ""); err != nil {
+	if _, err := consoletest.RFBHandshake(consoletest.WebSocketStream(ws), ""); err != nil {
 		t.Fatal(err)
 	}
 	// The client stops reading, so it answers no pings: a half-open peer.
@@ -304,10 +321,10 @@ func TestProxyDropsUnresponsiveBrowser(t *testing.T) {
 
 func TestProxyKeepsAnsweringBrowser(t *testing.T) {
 	q := newFakeQEMU(t, "", true)
-	rig := newProxyRig(t, VNCOptions{PingInterval: 20 * time.Millisecond}, func(string, string) (VNCTarget, error) { return q.target(), nil })
+	rig := newProxyRig(t, Options{PingInterval: 20 * time.Millisecond}, func(string, string) (Target, error) { return q.target(), nil })
 	ws := rig.dial(t)
-	rw := WebSocketStream(ws)
-	if _, err := RFBHandshake(rw, ""); err != nil {
+	rw := consoletest.WebSocketStream(ws)
+	if _, err := consoletest.RFBHandshake(rw, ""); err != nil {
 		t.Fatal(err)
 	}
 	// A reading client answers pings and stays connected for many intervals.
@@ -325,12 +342,12 @@ func TestProxyTellsWhyTheVMIsUnreachable(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close() // nothing listens there now
-	rig := newProxyRig(t, VNCOptions{}, func(string, string) (VNCTarget, error) {
-		return VNCTarget{VMName: "gone", Network: "tcp", Address: addr}, nil
+	rig := newProxyRig(t, Options{}, func(string, string) (Target, error) {
+		return Target{VMName: "gone", Network: "tcp", Address: addr}, nil
 	})
 	ws := rig.dial(t)
-	_, err = RFBHandshake(WebSocketStream(ws), "")
-	var re *RFBError
+	_, err = consoletest.RFBHandshake(consoletest.WebSocketStream(ws), "")
+	var re *rfb.Error
 	if !errors.As(err, &re) || !strings.Contains(re.Msg, `cannot connect to the VNC server of VM "gone"`) {
 		t.Fatalf("handshake err = %v, want the reason in the security result", err)
 	}
@@ -348,9 +365,9 @@ func TestProxyRefusesBeforeUpgrade(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			resolved := false
-			rig := newProxyRig(t, VNCOptions{Inventory: fakeVMs{testVMUUID: tc.vm}}, func(string, string) (VNCTarget, error) {
+			rig := newProxyRig(t, Options{Inventory: fakeVMs{testVMUUID: tc.vm}}, func(string, string) (Target, error) {
 				resolved = true
-				return VNCTarget{}, errors.New("not to be called")
+				return Target{}, errors.New("not to be called")
 			})
 			res, err := http.Get(rig.srv.URL)
 			if err != nil {
@@ -370,11 +387,11 @@ func TestProxyRefusesBeforeUpgrade(t *testing.T) {
 // The inventory may lag behind the VM: the live XML has the last word, and
 // the browser learns why in RFB.
 func TestProxyLiveXMLWins(t *testing.T) {
-	rig := newProxyRig(t, VNCOptions{}, func(string, string) (VNCTarget, error) {
-		return VNCTarget{}, errGraphicsNotRunning("fake")
+	rig := newProxyRig(t, Options{}, func(string, string) (Target, error) {
+		return Target{}, errGraphicsNotRunning("fake")
 	})
 	ws := rig.dial(t)
-	_, err := RFBHandshake(WebSocketStream(ws), "")
+	_, err := consoletest.RFBHandshake(consoletest.WebSocketStream(ws), "")
 	if err == nil || !strings.Contains(err.Error(), `VM "fake" is not running`) {
 		t.Fatalf("handshake = %v, want the live XML's verdict", err)
 	}
@@ -382,11 +399,11 @@ func TestProxyLiveXMLWins(t *testing.T) {
 
 func TestCloseEndsConsolesAndRefusesNew(t *testing.T) {
 	q := newFakeQEMU(t, "", true)
-	rig := newProxyRig(t, VNCOptions{}, func(string, string) (VNCTarget, error) { return q.target(), nil })
+	rig := newProxyRig(t, Options{}, func(string, string) (Target, error) { return q.target(), nil })
 	var wss []*websocket.Conn
 	for range 2 {
 		ws := rig.dial(t)
-		if _, err := RFBHandshake(WebSocketStream(ws), ""); err != nil {
+		if _, err := consoletest.RFBHandshake(consoletest.WebSocketStream(ws), ""); err != nil {
 			t.Fatal(err)
 		}
 		wss = append(wss, ws)
@@ -430,10 +447,10 @@ func TestCloseEndsConsolesAndRefusesNew(t *testing.T) {
 // relaying messages in both directions allocates nothing per message.
 func TestRelayDoesNotAllocate(t *testing.T) {
 	q := newFakeQEMU(t, "", true)
-	rig := newProxyRig(t, VNCOptions{PingInterval: time.Hour}, func(string, string) (VNCTarget, error) { return q.target(), nil })
+	rig := newProxyRig(t, Options{PingInterval: time.Hour}, func(string, string) (Target, error) { return q.target(), nil })
 	ws := rig.dial(t)
-	rw := WebSocketStream(ws)
-	if _, err := RFBHandshake(rw, ""); err != nil {
+	rw := consoletest.WebSocketStream(ws)
+	if _, err := consoletest.RFBHandshake(rw, ""); err != nil {
 		t.Fatal(err)
 	}
 	msg := []byte{4, 1, 0, 0, 0, 0, 0, 0x61}
@@ -482,12 +499,12 @@ func TestDialsToOneVMAreSerialised(t *testing.T) {
 				}
 				time.Sleep(20 * time.Millisecond)
 				pending.Add(-1)
-				_ = (&fakeVNCServer{version: rfbVersion38, types: []byte{rfbSecNone}}).serve(c)
+				_ = (&consoletest.VNCServer{Version: rfb.Version38, Types: []byte{rfb.SecNone}}).Serve(c)
 			}()
 		}
 	}()
-	v := NewVNC(VNCOptions{Logger: slog.New(slog.DiscardHandler)})
-	tg := VNCTarget{VMName: "x", Network: "tcp", Address: ln.Addr().String()}
+	v := New(Options{Logger: slog.New(slog.DiscardHandler)})
+	tg := Target{VMName: "x", Network: "tcp", Address: ln.Addr().String()}
 	var wg sync.WaitGroup
 	for range 5 {
 		wg.Go(func() {
@@ -538,19 +555,6 @@ func TestKeyedMutex(t *testing.T) {
 	}
 }
 
-func TestReadServerInitRejectsHugeName(t *testing.T) {
-	var b bytes.Buffer
-	b.Write(make([]byte, 20))
-	_ = binary.Write(&b, binary.BigEndian, uint32(1<<30))
-	rw := struct {
-		io.Reader
-		io.Writer
-	}{&b, io.Discard}
-	if _, err := ReadServerInit(rw); err == nil {
-		t.Fatal("a 1 GiB desktop name was accepted")
-	}
-}
-
 // The ticket request reads the live XML (Target); the WebSocket that
 // follows dials that target at once while libvirt confirms that the VM
 // still runs the same QEMU, and reads the live XML only when it does not,
@@ -571,7 +575,7 @@ func TestProxyUsesTheTicketsTarget(t *testing.T) {
 			q := newFakeQEMU(t, "s3cretpw", false)
 			var resolves, idChecks atomic.Int32
 			inv := fakeVMs{testVMUUID: {UUID: testVMUUID, Name: "fake", State: "running", ID: 7, Graphics: []inventory.Graphics{{Type: "vnc"}}}}
-			rig := newProxyRig(t, VNCOptions{Inventory: inv}, func(string, string) (VNCTarget, error) {
+			rig := newProxyRig(t, Options{Inventory: inv}, func(string, string) (Target, error) {
 				tg := q.target()
 				if resolves.Add(1) == 1 {
 					tg.password = tc.ticketPassword
@@ -582,7 +586,7 @@ func TestProxyUsesTheTicketsTarget(t *testing.T) {
 			if _, err := rig.v.Target("local", testVMUUID); err != nil {
 				t.Fatal(err)
 			}
-			cl, err := RFBHandshake(WebSocketStream(rig.dial(t)), "")
+			cl, err := consoletest.RFBHandshake(consoletest.WebSocketStream(rig.dial(t)), "")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -608,9 +612,9 @@ func TestProxyUsesTheTicketsTarget(t *testing.T) {
 }
 
 func TestKnownTargetsExpire(t *testing.T) {
-	v := NewVNC(VNCOptions{Logger: slog.New(slog.DiscardHandler)})
+	v := New(Options{Logger: slog.New(slog.DiscardHandler)})
 	now := time.Now()
-	v.remember("h/old", vncKnownTarget{id: 3, at: now.Add(-TicketTTL - time.Second)})
+	v.remember("h/old", vncKnownTarget{id: 3, at: now.Add(-console.TicketTTL - time.Second)})
 	v.remember("h/a", vncKnownTarget{id: 3, at: now})
 	if _, ok := v.targets["h/old"]; ok {
 		t.Error("a target older than a ticket was kept")
@@ -636,15 +640,15 @@ func TestKnownTargetsExpire(t *testing.T) {
 // round trip allocates nothing on either end.
 func TestProxyWithOwnClientDoesNotAllocate(t *testing.T) {
 	q := newFakeQEMU(t, "", true)
-	rig := newProxyRig(t, VNCOptions{PingInterval: time.Hour}, func(string, string) (VNCTarget, error) { return q.target(), nil })
+	rig := newProxyRig(t, Options{PingInterval: time.Hour}, func(string, string) (Target, error) { return q.target(), nil })
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	c, err := DialWebSocket(ctx, "ws"+strings.TrimPrefix(rig.srv.URL, "http"), nil)
+	c, err := consoletest.DialWebSocket(ctx, "ws"+strings.TrimPrefix(rig.srv.URL, "http"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.CloseNow()
-	if _, err := RFBHandshake(c, ""); err != nil {
+	if _, err := consoletest.RFBHandshake(c, ""); err != nil {
 		t.Fatal(err)
 	}
 	msg := []byte{4, 1, 0, 0, 0, 0, 0, 0x61}
@@ -677,9 +681,9 @@ func TestProxyWithOwnClientDoesNotAllocate(t *testing.T) {
 // 1003, and the VNC connection is closed.
 func TestProxyClosesOnTextMessage(t *testing.T) {
 	q := newFakeQEMU(t, "", true)
-	rig := newProxyRig(t, VNCOptions{}, func(string, string) (VNCTarget, error) { return q.target(), nil })
+	rig := newProxyRig(t, Options{}, func(string, string) (Target, error) { return q.target(), nil })
 	ws := rig.dial(t)
-	if _, err := RFBHandshake(WebSocketStream(ws), ""); err != nil {
+	if _, err := consoletest.RFBHandshake(consoletest.WebSocketStream(ws), ""); err != nil {
 		t.Fatal(err)
 	}
 	if err := ws.Write(context.Background(), websocket.MessageText, []byte("hello")); err != nil {

@@ -1,4 +1,7 @@
-package console
+// Package screen takes pictures of VM screens: screenshots to view or save
+// and the cached thumbnails of the VM cards. It works through libvirt
+// (virsh screenshot), with no console open.
+package screen
 
 import (
 	"context"
@@ -24,20 +27,20 @@ import (
 	"github.com/kvm-manager/kvm-manager/internal/problem"
 )
 
-// ScreenshotHosts gives the hosts, whose libvirt URIs captures connect to.
-type ScreenshotHosts interface {
+// Hosts gives the hosts, whose libvirt URIs captures connect to.
+type Hosts interface {
 	Get(name string) (*host.Host, error)
 }
 
-// ScreenshotVMs is the part of the inventory screenshots need.
-type ScreenshotVMs interface {
+// VMs is the part of the inventory screenshots need.
+type VMs interface {
 	Get(host, uuid string) (inventory.VM, error)
 }
 
-// ScreenshotOptions configures screenshots.
-type ScreenshotOptions struct {
-	Hosts     ScreenshotHosts
-	Inventory ScreenshotVMs
+// Options configures screenshots.
+type Options struct {
+	Hosts     Hosts
+	Inventory VMs
 	// Dir is the folder saved screenshots go to; it is created (0750) when
 	// the first one is saved.
 	Dir    string
@@ -78,10 +81,10 @@ type ScreenshotOptions struct {
 	Now func() time.Time
 }
 
-// Screenshots captures VM screens through libvirt (no console needed),
+// Service captures VM screens through libvirt (no console needed),
 // saves them as PNG files, and serves small cached thumbnails.
-type Screenshots struct {
-	opts    ScreenshotOptions
+type Service struct {
+	opts    Options
 	log     *slog.Logger
 	slots   chan struct{}
 	capture func(ctx context.Context, hostName string, vm inventory.VM) ([]byte, error)
@@ -141,8 +144,8 @@ type thumbEntry struct {
 // Cached thumbnails nobody asked for in thumbForget are dropped.
 const thumbForget = 2 * time.Minute
 
-// NewScreenshots returns the screenshot service.
-func NewScreenshots(opts ScreenshotOptions) *Screenshots {
+// New returns the screenshot service.
+func New(opts Options) *Service {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
@@ -173,7 +176,7 @@ func NewScreenshots(opts ScreenshotOptions) *Screenshots {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	s := &Screenshots{
+	s := &Service{
 		opts: opts, log: opts.Logger, slots: make(chan struct{}, opts.MaxConcurrent), thumbs: make(map[string]*thumbEntry),
 		limiter: rate.NewLimiter(rate.Limit(opts.ThumbnailRate), 1),
 	}
@@ -182,23 +185,23 @@ func NewScreenshots(opts ScreenshotOptions) *Screenshots {
 }
 
 // Dir is the folder screenshots are saved to.
-func (s *Screenshots) Dir() string { return s.opts.Dir }
+func (s *Service) Dir() string { return s.opts.Dir }
 
 // runningVM returns the VM if it runs (screenshots need a live display).
-func (s *Screenshots) runningVM(hostName, uuid string) (inventory.VM, error) {
+func (s *Service) runningVM(hostName, uuid string) (inventory.VM, error) {
 	vm, err := s.opts.Inventory.Get(hostName, uuid)
 	if err != nil {
 		return vm, err
 	}
 	if !inventory.Active(vm.State) {
-		return vm, errGraphicsNotRunning(vm.Name)
+		return vm, errNotRunning(vm.Name)
 	}
 	return vm, nil
 }
 
 // grab runs one capture within the concurrency limit and returns libvirt's
 // raw image bytes.
-func (s *Screenshots) grab(ctx context.Context, hostName string, vm inventory.VM) ([]byte, error) {
+func (s *Service) grab(ctx context.Context, hostName string, vm inventory.VM) ([]byte, error) {
 	select {
 	case s.slots <- struct{}{}:
 	case <-ctx.Done():
@@ -209,7 +212,7 @@ func (s *Screenshots) grab(ctx context.Context, hostName string, vm inventory.VM
 }
 
 // Capture takes a screenshot of a running VM now and returns it as PNG.
-func (s *Screenshots) Capture(ctx context.Context, hostName, uuid string) (Screenshot, error) {
+func (s *Service) Capture(ctx context.Context, hostName, uuid string) (Screenshot, error) {
 	vm, err := s.runningVM(hostName, uuid)
 	if err != nil {
 		return Screenshot{}, err
@@ -238,7 +241,7 @@ const screenshotAttempts = 3
 // reply (about 1 call in 10 under load here), and in some of those cases
 // deadlocks the link for good (go-libvirt issue #241), leaking the link, its
 // socket and its goroutines; a virsh process always ends.
-func (s *Screenshots) virshCapture(ctx context.Context, hostName string, vm inventory.VM) ([]byte, error) {
+func (s *Service) virshCapture(ctx context.Context, hostName string, vm inventory.VM) ([]byte, error) {
 	h, err := s.opts.Hosts.Get(hostName)
 	if err != nil {
 		return nil, err
@@ -305,7 +308,7 @@ func virshProblem(err error, out []byte, vmName string) error {
 // Save takes a screenshot and saves it as a PNG file in the screenshots
 // folder, named after the VM and the time, never overwriting a file.
 // Past the quota (MaxPerVM, MaxBytesPerVM) it refuses before capturing.
-func (s *Screenshots) Save(ctx context.Context, hostName, uuid string) (Saved, error) {
+func (s *Service) Save(ctx context.Context, hostName, uuid string) (Saved, error) {
 	vm, err := s.runningVM(hostName, uuid)
 	if err != nil {
 		return Saved{}, err
@@ -334,7 +337,7 @@ func (s *Screenshots) Save(ctx context.Context, hostName, uuid string) (Saved, e
 // checkQuota refuses a new screenshot of vmName of size bytes when the
 // folder already holds MaxPerVM of that VM's screenshots, or when it would
 // take their total size past MaxBytesPerVM.
-func (s *Screenshots) checkQuota(vmName string, size int64) error {
+func (s *Service) checkQuota(vmName string, size int64) error {
 	if s.opts.MaxPerVM <= 0 && s.opts.MaxBytesPerVM <= 0 {
 		return nil
 	}
@@ -480,7 +483,7 @@ func saveProblem(dir string, err error) error {
 // nothing is captured for a VM nobody asks about. A caller that gives up
 // (ctx done) gets ctx's error at once, but the capture it started goes on
 // for the others waiting and for the cache.
-func (s *Screenshots) Thumbnail(ctx context.Context, hostName, uuid string) (Thumbnail, error) {
+func (s *Service) Thumbnail(ctx context.Context, hostName, uuid string) (Thumbnail, error) {
 	key := hostName + "/" + uuid
 	vm, err := s.runningVM(hostName, uuid)
 	if err != nil {
@@ -526,7 +529,7 @@ func (s *Screenshots) Thumbnail(ctx context.Context, hostName, uuid string) (Thu
 // for one it serves the older thumbnail when there is one; past
 // ThumbnailMaxWait without one it refuses as busy. The new thumbnail is
 // cached, also when every request that wanted it has gone.
-func (s *Screenshots) thumbnailFlight(ctx context.Context, key, hostName string, vm inventory.VM) (Thumbnail, error) {
+func (s *Service) thumbnailFlight(ctx context.Context, key, hostName string, vm inventory.VM) (Thumbnail, error) {
 	now := s.opts.Now()
 	var stale *Thumbnail
 	s.mu.Lock()
@@ -562,7 +565,7 @@ func (s *Screenshots) thumbnailFlight(ctx context.Context, key, hostName string,
 }
 
 // makeThumbnail waits for its rate-limit turn, captures and scales down.
-func (s *Screenshots) makeThumbnail(ctx context.Context, hostName string, vm inventory.VM, wait time.Duration) (Thumbnail, error) {
+func (s *Service) makeThumbnail(ctx context.Context, hostName string, vm inventory.VM, wait time.Duration) (Thumbnail, error) {
 	if wait > 0 {
 		t := time.NewTimer(wait)
 		select {
@@ -595,7 +598,7 @@ func (s *Screenshots) makeThumbnail(ctx context.Context, hostName string, vm inv
 }
 
 // sweepLocked drops thumbnails nobody asked for lately, at most every 10 s.
-func (s *Screenshots) sweepLocked(now time.Time) {
+func (s *Service) sweepLocked(now time.Time) {
 	if now.Sub(s.lastSweep) < 10*time.Second {
 		return
 	}
@@ -605,4 +608,12 @@ func (s *Screenshots) sweepLocked(now time.Time) {
 			delete(s.thumbs, k)
 		}
 	}
+}
+
+// errNotRunning is the answer for a VM that is not running: it has no
+// screen (the same problem as the console's, so the UI offers a start).
+func errNotRunning(name string) error {
+	return problem.New(problem.Conflict, "vm_not_running",
+		fmt.Sprintf("VM %q is not running, so it has no console", problem.Clip(name)),
+		"start the VM; the console can connect once it runs")
 }
