@@ -3,6 +3,7 @@ package snapshot
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/digitalocean/go-libvirt"
@@ -55,10 +56,8 @@ func (s *Service) recoverCreate(ctx context.Context, t *target, p createPlan, r 
 		}
 		return none, interruptedCreate(t.vm.Name, p.name, after, callErr)
 	}
-	if p.active {
-		if state, _, err := t.l.DomainGetState(t.dom, 0); err == nil && !inventory.Active(inventory.StateName(state)) {
-			return none, stoppedDuring(t.vm.Name, fmt.Sprintf("while the snapshot %q was being taken; the snapshot was not taken", p.name), callErr)
-		}
+	if p.active && s.stoppedBy(ctx, t, callErr) {
+		return none, stoppedDuring(t.vm.Name, fmt.Sprintf("while the snapshot %q was being taken; the snapshot was not taken", p.name), callErr)
 	}
 	return none, host.Problem(callErr, "create the snapshot")
 }
@@ -196,6 +195,36 @@ func interruptedCreate(vmName, name string, after vmAfter, callErr error) error 
 		hint = "start the VM, then " + retake
 	}
 	return problem.Wrap(callErr, problem.Unavailable, "snapshot_interrupted", msg, hint)
+}
+
+// monitorWait bounds how long a failed call that names QEMU's monitor waits
+// for libvirt to report the VM stopped. QEMU killed during a snapshot fails
+// the call at once ("Unable to read from monitor: Connection reset by
+// peer") while libvirt, handling the process's end on another thread, may
+// still report the VM running for a moment (seen on a loaded 2-core host).
+const monitorWait = 5 * time.Second
+
+// stoppedBy reports whether the VM is shut off after a call that failed
+// with callErr. When the error says QEMU's monitor went away, it waits up to
+// monitorWait for libvirt to notice; other errors are judged at once, so a
+// plain refusal of a running VM is reported without delay.
+func (s *Service) stoppedBy(ctx context.Context, t *target, callErr error) bool {
+	deadline := time.Now().Add(monitorWait)
+	wait := strings.Contains(strings.ToLower(libvirtMessage(callErr)), "monitor")
+	for {
+		state, _, err := t.l.DomainGetState(t.dom, 0)
+		if err == nil && !inventory.Active(inventory.StateName(state)) {
+			return true
+		}
+		if err != nil || !wait || time.Now().After(deadline) {
+			return false
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
 
 // stoppedDuring is the error of an operation during which the VM stopped

@@ -158,7 +158,7 @@ func (s *Service) runRevert(t target, snap libvirt.DomainSnapshot, flags uint32,
 		if active && !host.IsLinkLost(err) {
 			// libvirt reverts a running VM by starting a new QEMU that loads
 			// the snapshot; if that or the old one dies, the VM is off.
-			if state, _, serr := t.l.DomainGetState(t.dom, 0); serr == nil && !inventory.Active(inventory.StateName(state)) {
+			if s.stoppedBy(context.Background(), &t, err) {
 				return RevertResult{}, stoppedDuring(t.vm.Name, fmt.Sprintf("during the revert to %q and is shut off now", snap.Name), err)
 			}
 		}
