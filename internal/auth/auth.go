@@ -290,13 +290,17 @@ func (t *Throttled) Error() string { return t.problem().Error() }
 
 func (t *Throttled) problem() *problem.Error {
 	secs := max(int(t.RetryAfter.Round(time.Second).Seconds()), 1)
+	wait := fmt.Sprintf("wait %d seconds", secs)
+	if secs == 1 {
+		wait = "wait 1 second"
+	}
 	if t.Token {
 		return problem.New(problem.TooMany, "too_many_attempts",
-			fmt.Sprintf("too many wrong API tokens or failed logins from your address: wait %d seconds before trying again", secs),
+			"too many wrong API tokens or failed logins from your address: "+wait+" before trying again",
 			"use the token from the login URL that KVM Manager printed, or the value of KVM_MANAGER_TOKEN")
 	}
 	return problem.New(problem.TooMany, "too_many_attempts",
-		fmt.Sprintf("too many failed logins from your address: wait %d seconds before trying again", secs),
+		"too many failed logins from your address: "+wait+" before trying again",
 		"check the user name and password; an admin can reset a password with kvm-manager hash-password")
 }
 

@@ -352,3 +352,18 @@ func TestSlowStoreWriteDoesNotBlockRequests(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestThrottledSaysHowLongInWords(t *testing.T) {
+	for _, tc := range []struct {
+		d    time.Duration
+		want string
+	}{
+		{300 * time.Millisecond, "wait 1 second before"},
+		{time.Second, "wait 1 second before"},
+		{15 * time.Second, "wait 15 seconds before"},
+	} {
+		if got := (&Throttled{RetryAfter: tc.d}).Error(); !strings.Contains(got, tc.want) {
+			t.Errorf("Throttled{%s} = %q, want it to say %q", tc.d, got, tc.want)
+		}
+	}
+}
