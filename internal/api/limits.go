@@ -15,6 +15,10 @@ import (
 // when Options.BodyTimeout is not set.
 const DefaultBodyTimeout = 20 * time.Second
 
+// oversizeGrace is how long a client whose declared body is too large may
+// go on sending it while its answer (413) is on the way; see limitBody.
+const oversizeGrace = time.Second
+
 // MaxHeaderBytes bounds a request's header block (net/http's default is
 // 1 MiB); with maxBody it caps what one request can make the server read.
 const MaxHeaderBytes = 32 << 10
@@ -26,8 +30,8 @@ var errBodyTooLarge = problem.New(problem.TooLarge, "body_too_large",
 // handler or authentication runs (a refused request's unread body is still
 // read by net/http afterwards, so the bounds must already hold then):
 //
-//   - a body declared larger than maxBody is refused at once, unread, and
-//     the connection is closed;
+//   - a body declared larger than maxBody is refused at once, unprocessed,
+//     and the connection is closed (after at most oversizeGrace);
 //   - any other body must arrive within BodyTimeout, however slowly it
 //     trickles in: the connection's read deadline is set for it, and
 //     cleared as soon as the body has been read to its end, so that a
@@ -43,10 +47,13 @@ func (s *Server) limitBody(w http.ResponseWriter, r *http.Request) bool {
 	}
 	rc := http.NewResponseController(w)
 	if r.ContentLength > maxBody {
-		// A deadline in the past makes net/http give up on the unread body
-		// at once instead of reading up to 256 KiB of it to keep the
-		// connection.
-		_ = rc.SetReadDeadline(time.Now())
+		// net/http reads up to 256 KiB of an unread body after the answer
+		// before it closes the connection; a short deadline bounds that.
+		// Not zero: a client still sending its body would then be reset
+		// before it reads the answer (seen as "broken pipe" instead of 413
+		// by a client sending 100 KiB on a loaded host). A client declaring
+		// more than 256 KiB, or trickling, is cut off after oversizeGrace.
+		_ = rc.SetReadDeadline(time.Now().Add(oversizeGrace))
 		w.Header().Set("Connection", "close")
 		writeError(w, r, s.log, errBodyTooLarge)
 		return false

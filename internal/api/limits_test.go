@@ -125,7 +125,7 @@ func TestBodyDeadlineEndsWithTheBody(t *testing.T) {
 	}
 }
 
-func TestOversizedBodyRefusedUnread(t *testing.T) {
+func TestOversizedBodyRefused(t *testing.T) {
 	addr := limitsServer(t, 10*time.Second)
 	start := time.Now()
 	_, br := send(t, addr, "POST /api/v1/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{")
