@@ -9,6 +9,7 @@ import (
 	"github.com/kvm-manager/kvm-manager/internal/host"
 	"github.com/kvm-manager/kvm-manager/internal/inventory"
 	"github.com/kvm-manager/kvm-manager/internal/problem"
+	"github.com/kvm-manager/kvm-manager/internal/virt"
 )
 
 // SerialConsoleAdded is the outcome of AddConsole.
@@ -46,7 +47,7 @@ func (e *Editor) AddConsole(hostName, uuid string) (SerialConsoleAdded, error) {
 	if !vm.Persistent {
 		return SerialConsoleAdded{}, errSerialTransient
 	}
-	l, err := e.opts.Hosts.Client(hostName)
+	l, err := e.opts.Hosts.Libvirt(hostName)
 	if err != nil {
 		return SerialConsoleAdded{}, err
 	}
@@ -73,7 +74,7 @@ func (e *Editor) AddConsole(hostName, uuid string) (SerialConsoleAdded, error) {
 		out.NextStart = true
 		out.Message = "A serial console was added to the VM's configuration. It takes effect when the VM next starts: shut it down and start it again (a reboot from inside the guest is not enough)."
 	}
-	if fresh, err := e.opts.Inventory.Refresh(l, hostName, uuid); err == nil {
+	if fresh, err := e.opts.Inventory.Refresh(virt.New(l), hostName, uuid); err == nil {
 		out.VM = fresh
 	}
 	return out, nil

@@ -9,6 +9,7 @@ import (
 	"github.com/kvm-manager/kvm-manager/internal/host"
 	"github.com/kvm-manager/kvm-manager/internal/inventory"
 	"github.com/kvm-manager/kvm-manager/internal/problem"
+	"github.com/kvm-manager/kvm-manager/internal/virt"
 )
 
 // VNCAdded is the answer to AddVNC.
@@ -35,7 +36,7 @@ func (e *Editor) AddVNC(hostName, uuid string) (VNCAdded, error) {
 	if err != nil {
 		return VNCAdded{}, err
 	}
-	l, err := e.opts.Hosts.Client(hostName)
+	l, err := e.opts.Hosts.Libvirt(hostName)
 	if err != nil {
 		return VNCAdded{}, err
 	}
@@ -77,7 +78,7 @@ func (e *Editor) AddVNC(hostName, uuid string) (VNCAdded, error) {
 		}
 		e.log.Info("VNC graphics added", "host", hostName, "vm", vm.Name)
 	}
-	if res.VM, err = e.opts.Inventory.Refresh(l, hostName, uuid); err != nil {
+	if res.VM, err = e.opts.Inventory.Refresh(virt.New(l), hostName, uuid); err != nil {
 		return VNCAdded{}, err
 	}
 	return res, nil

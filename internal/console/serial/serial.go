@@ -352,7 +352,7 @@ func (s *Service) consolePending(hostName, uuid string) bool {
 	if err != nil {
 		return false
 	}
-	l, err := h.Client()
+	l, err := h.Libvirt()
 	if err != nil {
 		return false
 	}

@@ -26,7 +26,7 @@ import (
 
 // Hosts gives the live libvirt link of a host.
 type Hosts interface {
-	Client(host string) (*libvirt.Libvirt, error)
+	Libvirt(host string) (*libvirt.Libvirt, error)
 }
 
 // VMs is the part of the inventory the console needs: a VM's name, which
@@ -174,7 +174,7 @@ func (v *Proxy) domainID(hostName, uuid string) (int32, error) {
 	if err != nil {
 		return 0, err
 	}
-	l, err := v.opts.Hosts.Client(hostName)
+	l, err := v.opts.Hosts.Libvirt(hostName)
 	if err != nil {
 		return 0, err
 	}
@@ -200,7 +200,7 @@ func readVNCLiveDomain(links Hosts, vms VMs, hostName, uuid string, flags libvir
 	if err != nil {
 		return vncLiveDomain{}, err
 	}
-	l, err := links.Client(hostName)
+	l, err := links.Libvirt(hostName)
 	if err != nil {
 		return vncLiveDomain{}, err
 	}
