@@ -122,7 +122,7 @@ func (s *Service) Do(ctx context.Context, hostName, uuid, action string, req Req
 	if dom.UUID, err = host.ParseUUID(vm.UUID); err != nil {
 		return Result{}, err
 	}
-	// go-libvirt's calls take no context: the last chance to stop is here.
+	// libvirt's calls (virt.Conn) take no context: the last chance to stop is here.
 	if err := ctx.Err(); err != nil {
 		return Result{}, err
 	}

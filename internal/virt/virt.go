@@ -153,10 +153,6 @@ type Libvirt struct {
 // New returns a Conn over a connected go-libvirt client.
 func New(l *libvirt.Libvirt) *Libvirt { return &Libvirt{l: l} }
 
-// Raw returns the go-libvirt client under c, for the services that still
-// make their own calls (snapshot, console, domainedit).
-func (c *Libvirt) Raw() *libvirt.Libvirt { return c.l }
-
 var _ Conn = (*Libvirt)(nil)
 
 // ListDomains implements Conn.

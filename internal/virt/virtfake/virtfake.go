@@ -145,8 +145,9 @@ func (c *Conn) setStateLocked(d *Domain, s virt.DomainState) {
 	}
 }
 
-// call records a call and returns the domain it acts on (when uuid is
-// given) or the injected failure.
+// call records a call and returns the injected failure, or else the domain
+// it acts on (when dom is given; libvirt's "no domain" error when it is
+// unknown).
 func (c *Conn) call(method string, dom *virt.Domain) (*Domain, error) {
 	rec := method
 	if dom != nil {
