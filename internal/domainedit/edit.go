@@ -8,15 +8,13 @@ package domainedit
 import (
 	"log/slog"
 
-	"github.com/digitalocean/go-libvirt"
-
 	"github.com/kvm-manager/kvm-manager/internal/inventory"
 	"github.com/kvm-manager/kvm-manager/internal/virt"
 )
 
 // Hosts gives the live libvirt link of a host.
 type Hosts interface {
-	Libvirt(host string) (*libvirt.Libvirt, error)
+	Client(host string) (virt.Conn, error)
 }
 
 // VMs is the part of the inventory the edits need: a VM's name and state,

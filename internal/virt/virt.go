@@ -53,6 +53,7 @@ const (
 	ErrNoDomainSnapshot = libvirt.ErrNoDomainSnapshot
 	ErrNoStorageVol     = libvirt.ErrNoStorageVol
 	ErrOperationInvalid = libvirt.ErrOperationInvalid
+	ErrXMLError         = libvirt.ErrXMLError
 )
 
 // Domain states (see DomainState).
@@ -71,6 +72,8 @@ const (
 const (
 	// XMLSecure includes passwords in a domain's XML.
 	XMLSecure = libvirt.DomainXMLSecure
+	// XMLInactive reads the persistent definition, not the live one.
+	XMLInactive = libvirt.DomainXMLInactive
 	// UndefineManagedSave removes a managed-save image with the definition.
 	UndefineManagedSave = libvirt.DomainUndefineManagedSave
 	// UndefineKeepNvram keeps a UEFI VM's variable store.
@@ -126,6 +129,9 @@ type Conn interface {
 	Resume(dom Domain) error
 	// Undefine removes a persistent domain's definition.
 	Undefine(dom Domain, flags UndefineFlags) error
+	// Define stores a domain definition (new, or replacing the one with the
+	// same UUID), validated against libvirt's schema first.
+	Define(doc string) (Domain, error)
 
 	// SnapshotCount returns how many snapshots the domain has.
 	SnapshotCount(dom Domain) (int, error)
@@ -217,6 +223,11 @@ func (c *Libvirt) Resume(dom Domain) error { return c.l.DomainResume(dom) }
 // Undefine implements Conn.
 func (c *Libvirt) Undefine(dom Domain, flags UndefineFlags) error {
 	return c.l.DomainUndefineFlags(dom, flags)
+}
+
+// Define implements Conn.
+func (c *Libvirt) Define(doc string) (Domain, error) {
+	return c.l.DomainDefineXMLFlags(doc, libvirt.DomainDefineValidate)
 }
 
 // SnapshotCount implements Conn.

@@ -7,8 +7,11 @@
 package virtfake
 
 import (
+	"encoding/hex"
+	"encoding/xml"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/kvm-manager/kvm-manager/internal/virt"
@@ -24,8 +27,8 @@ type Domain struct {
 	Reason     int32
 	Persistent bool
 	Autostart  bool
-	// XML is the domain's XML; when empty a minimal one is made from Name
-	// and UUID.
+	// XML is the domain's XML, answered for live and inactive reads alike;
+	// when empty a minimal one is made from Name and UUID.
 	XML string
 	// Snapshots is how many snapshots the domain has; they form a chain,
 	// so there is one leaf while any remain.
@@ -346,6 +349,46 @@ func (c *Conn) Undefine(dom virt.Domain, _ virt.UndefineFlags) error {
 	}
 	delete(c.doms, dom.UUID)
 	return nil
+}
+
+// Define implements virt.Conn: it replaces the XML (and name) of the domain
+// with the document's UUID, or adds a stopped persistent domain. It checks
+// only that the document parses and names a UUID, not libvirt's schema.
+func (c *Conn) Define(doc string) (virt.Domain, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, err := c.call("Define", nil); err != nil {
+		return virt.Domain{}, err
+	}
+	var head struct {
+		Name string `xml:"name"`
+		UUID string `xml:"uuid"`
+	}
+	if err := xml.Unmarshal([]byte(doc), &head); err != nil {
+		return virt.Domain{}, virt.Error{Code: uint32(virt.ErrXMLError), Message: "XML error: " + err.Error()}
+	}
+	u, ok := parseUUID(head.UUID)
+	if !ok || head.Name == "" {
+		return virt.Domain{}, virt.Error{Code: uint32(virt.ErrXMLError), Message: "XML error: a domain needs a name and a UUID"}
+	}
+	d, ok := c.doms[u]
+	if !ok {
+		d = &Domain{UUID: u, State: virt.StateShutoff}
+		c.doms[u] = d
+	}
+	d.Name, d.XML, d.Persistent = head.Name, doc, true
+	return c.ref(d), nil
+}
+
+// parseUUID reads a UUID in its canonical text form.
+func parseUUID(s string) (virt.UUID, bool) {
+	var u virt.UUID
+	b, err := hex.DecodeString(strings.ReplaceAll(s, "-", ""))
+	if err != nil || len(b) != len(u) {
+		return u, false
+	}
+	copy(u[:], b)
+	return u, true
 }
 
 // SnapshotCount implements virt.Conn.
