@@ -8,21 +8,20 @@ package domainedit
 import (
 	"log/slog"
 
-	"github.com/digitalocean/go-libvirt"
-
 	"github.com/kvm-manager/kvm-manager/internal/inventory"
+	"github.com/kvm-manager/kvm-manager/internal/virt"
 )
 
 // Hosts gives the live libvirt link of a host.
 type Hosts interface {
-	Client(host string) (*libvirt.Libvirt, error)
+	Client(host string) (virt.Conn, error)
 }
 
 // VMs is the part of the inventory the edits need: a VM's name and state,
 // and a refresh after its definition changed.
 type VMs interface {
 	Get(host, uuid string) (inventory.VM, error)
-	Refresh(l *libvirt.Libvirt, host, uuid string) (inventory.VM, error)
+	Refresh(c virt.Conn, host, uuid string) (inventory.VM, error)
 }
 
 // Options configures an Editor.

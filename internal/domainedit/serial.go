@@ -3,12 +3,12 @@ package domainedit
 import (
 	"fmt"
 
-	"github.com/digitalocean/go-libvirt"
 	"libvirt.org/go/libvirtxml"
 
 	"github.com/kvm-manager/kvm-manager/internal/host"
 	"github.com/kvm-manager/kvm-manager/internal/inventory"
 	"github.com/kvm-manager/kvm-manager/internal/problem"
+	"github.com/kvm-manager/kvm-manager/internal/virt"
 )
 
 // SerialConsoleAdded is the outcome of AddConsole.
@@ -46,11 +46,11 @@ func (e *Editor) AddConsole(hostName, uuid string) (SerialConsoleAdded, error) {
 	if !vm.Persistent {
 		return SerialConsoleAdded{}, errSerialTransient
 	}
-	l, err := e.opts.Hosts.Client(hostName)
+	c, err := e.opts.Hosts.Client(hostName)
 	if err != nil {
 		return SerialConsoleAdded{}, err
 	}
-	dom, def, err := ReadInactive(l, uuid)
+	dom, def, err := ReadInactive(c, uuid)
 	if err != nil {
 		return SerialConsoleAdded{}, err
 	}
@@ -64,7 +64,7 @@ func (e *Editor) AddConsole(hostName, uuid string) (SerialConsoleAdded, error) {
 	if err != nil {
 		return SerialConsoleAdded{}, fmt.Errorf("encode the VM's configuration: %w", err)
 	}
-	if _, err := l.DomainDefineXMLFlags(doc, libvirt.DomainDefineValidate); err != nil {
+	if _, err := c.Define(doc); err != nil {
 		return SerialConsoleAdded{}, host.Problem(err, "add a serial console to the VM's configuration")
 	}
 	e.log.Info("serial console added to VM configuration", "host", hostName, "uuid", uuid, "vm", dom.Name)
@@ -73,7 +73,7 @@ func (e *Editor) AddConsole(hostName, uuid string) (SerialConsoleAdded, error) {
 		out.NextStart = true
 		out.Message = "A serial console was added to the VM's configuration. It takes effect when the VM next starts: shut it down and start it again (a reboot from inside the guest is not enough)."
 	}
-	if fresh, err := e.opts.Inventory.Refresh(l, hostName, uuid); err == nil {
+	if fresh, err := e.opts.Inventory.Refresh(c, hostName, uuid); err == nil {
 		out.VM = fresh
 	}
 	return out, nil
@@ -160,23 +160,23 @@ func chardevKind(src *libvirtxml.DomainChardevSource) string {
 }
 
 // ReadInactive reads and parses the persistent definition of the VM with
-// the given UUID over the link l.
-func ReadInactive(l *libvirt.Libvirt, uuid string) (libvirt.Domain, *libvirtxml.Domain, error) {
+// the given UUID over the link c.
+func ReadInactive(c virt.Conn, uuid string) (virt.Domain, *libvirtxml.Domain, error) {
 	u, err := host.ParseUUID(uuid)
 	if err != nil {
-		return libvirt.Domain{}, nil, err
+		return virt.Domain{}, nil, err
 	}
-	dom, err := l.DomainLookupByUUID(u)
+	dom, err := c.LookupDomain(u)
 	if err != nil {
-		return libvirt.Domain{}, nil, host.Problem(err, "find the VM")
+		return virt.Domain{}, nil, host.Problem(err, "find the VM")
 	}
-	doc, err := l.DomainGetXMLDesc(dom, libvirt.DomainXMLInactive)
+	doc, err := c.XML(dom, virt.XMLInactive)
 	if err != nil {
-		return libvirt.Domain{}, nil, host.Problem(err, "read the VM's configuration")
+		return virt.Domain{}, nil, host.Problem(err, "read the VM's configuration")
 	}
 	var def libvirtxml.Domain
 	if err := def.Unmarshal(doc); err != nil {
-		return libvirt.Domain{}, nil, fmt.Errorf("parse the VM's configuration: %w", err)
+		return virt.Domain{}, nil, fmt.Errorf("parse the VM's configuration: %w", err)
 	}
 	return dom, &def, nil
 }

@@ -3,12 +3,12 @@ package domainedit
 import (
 	"fmt"
 
-	"github.com/digitalocean/go-libvirt"
 	"libvirt.org/go/libvirtxml"
 
 	"github.com/kvm-manager/kvm-manager/internal/host"
 	"github.com/kvm-manager/kvm-manager/internal/inventory"
 	"github.com/kvm-manager/kvm-manager/internal/problem"
+	"github.com/kvm-manager/kvm-manager/internal/virt"
 )
 
 // VNCAdded is the answer to AddVNC.
@@ -35,23 +35,23 @@ func (e *Editor) AddVNC(hostName, uuid string) (VNCAdded, error) {
 	if err != nil {
 		return VNCAdded{}, err
 	}
-	l, err := e.opts.Hosts.Client(hostName)
+	c, err := e.opts.Hosts.Client(hostName)
 	if err != nil {
 		return VNCAdded{}, err
 	}
-	dom := libvirt.Domain{Name: vm.Name, UUID: u}
-	persistent, err := l.DomainIsPersistent(dom)
+	dom := virt.Domain{Name: vm.Name, UUID: u}
+	persistent, err := c.Persistent(dom)
 	if err != nil {
 		return VNCAdded{}, host.Problem(err, "read the VM's definition")
 	}
-	if persistent != 1 {
+	if !persistent {
 		return VNCAdded{}, problem.New(problem.Unsupported, "vm_transient",
 			fmt.Sprintf("VM %q is transient: it has no stored definition to add VNC graphics to", problem.Clip(vm.Name)),
 			"define the VM persistently first (virsh define)")
 	}
 	// Secure: the definition is written back whole, and must keep the
 	// passwords it has.
-	doc, err := l.DomainGetXMLDesc(dom, libvirt.DomainXMLInactive|libvirt.DomainXMLSecure)
+	doc, err := c.XML(dom, virt.XMLInactive|virt.XMLSecure)
 	if err != nil {
 		return VNCAdded{}, host.Problem(err, "read the VM's definition")
 	}
@@ -72,12 +72,12 @@ func (e *Editor) AddVNC(hostName, uuid string) (VNCAdded, error) {
 		res.Message = "VNC graphics were added to the VM's definition; start the VM to use the console"
 	}
 	if changed {
-		if _, err := l.DomainDefineXMLFlags(out, libvirt.DomainDefineValidate); err != nil {
+		if _, err := c.Define(out); err != nil {
 			return VNCAdded{}, host.Problem(err, "add VNC graphics to the VM's definition")
 		}
 		e.log.Info("VNC graphics added", "host", hostName, "vm", vm.Name)
 	}
-	if res.VM, err = e.opts.Inventory.Refresh(l, hostName, uuid); err != nil {
+	if res.VM, err = e.opts.Inventory.Refresh(c, hostName, uuid); err != nil {
 		return VNCAdded{}, err
 	}
 	return res, nil

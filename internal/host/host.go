@@ -20,6 +20,7 @@ import (
 	"github.com/digitalocean/go-libvirt/socket/dialers"
 
 	"github.com/kvm-manager/kvm-manager/internal/problem"
+	"github.com/kvm-manager/kvm-manager/internal/virt"
 )
 
 // State is the connection state of a host.
@@ -60,7 +61,7 @@ type LifecycleEvent struct {
 type Observer interface {
 	// Connected is called once per new link, in its own goroutine; ctx ends
 	// when the link goes away.
-	Connected(ctx context.Context, h *Host, l *libvirt.Libvirt)
+	Connected(ctx context.Context, h *Host, c virt.Conn)
 	// Lifecycle is called for every domain lifecycle event, in order.
 	Lifecycle(h *Host, ev LifecycleEvent)
 	// StateChanged is called whenever Status changes.
@@ -159,10 +160,22 @@ func (h *Host) Status() Status {
 	return h.status
 }
 
-// Client returns the live link, or an Unavailable problem when there is none.
-// Callers must not keep it beyond one piece of work: it is replaced on
-// reconnect.
-func (h *Host) Client() (*libvirt.Libvirt, error) {
+// Client returns the live link as the services use it (virt.Conn), or an
+// Unavailable problem when there is none. Callers must not keep it beyond
+// one piece of work: it is replaced on reconnect.
+func (h *Host) Client() (virt.Conn, error) {
+	l, err := h.Libvirt()
+	if err != nil {
+		return nil, err // a nil interface, not a typed nil
+	}
+	return virt.New(l), nil
+}
+
+// Libvirt returns the live link as go-libvirt's own client, or an
+// Unavailable problem when there is none. It is for the services that still
+// make raw calls (snapshot, console, domainedit) until they move onto
+// virt.Conn; the same rule holds: do not keep it beyond one piece of work.
+func (h *Host) Libvirt() (*libvirt.Libvirt, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.link == nil {
@@ -278,7 +291,7 @@ func (h *Host) serve(ctx context.Context, l *libvirt.Libvirt, conn net.Conn) str
 
 	for _, o := range h.opts.Observers {
 		wg.Add(1)
-		go func() { defer wg.Done(); o.Connected(linkCtx, h, l) }()
+		go func() { defer wg.Done(); o.Connected(linkCtx, h, virt.New(l)) }()
 	}
 
 	beat := time.NewTicker(h.opts.Heartbeat)

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/digitalocean/go-libvirt"
+	"github.com/kvm-manager/kvm-manager/internal/virt"
 )
 
 // stateRecorder is an Observer that keeps every state it is told.
@@ -18,8 +18,8 @@ type stateRecorder struct {
 	states []Status
 }
 
-func (r *stateRecorder) Connected(context.Context, *Host, *libvirt.Libvirt) {}
-func (r *stateRecorder) Lifecycle(*Host, LifecycleEvent)                    {}
+func (r *stateRecorder) Connected(context.Context, *Host, virt.Conn) {}
+func (r *stateRecorder) Lifecycle(*Host, LifecycleEvent)             {}
 func (r *stateRecorder) StateChanged(_ *Host, s Status) {
 	r.mu.Lock()
 	r.states = append(r.states, s)

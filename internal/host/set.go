@@ -9,6 +9,7 @@ import (
 	"github.com/digitalocean/go-libvirt"
 
 	"github.com/kvm-manager/kvm-manager/internal/problem"
+	"github.com/kvm-manager/kvm-manager/internal/virt"
 )
 
 // Set is the fixed collection of configured hosts, looked up by name.
@@ -42,13 +43,23 @@ func (s *Set) Get(name string) (*Host, error) {
 	return h, nil
 }
 
-// Client returns the live link of the named host.
-func (s *Set) Client(name string) (*libvirt.Libvirt, error) {
+// Client returns the live link of the named host, as the services use it.
+func (s *Set) Client(name string) (virt.Conn, error) {
 	h, err := s.Get(name)
 	if err != nil {
 		return nil, err
 	}
 	return h.Client()
+}
+
+// Libvirt returns the live link of the named host as go-libvirt's client,
+// for the services not yet on virt.Conn (see Host.Libvirt).
+func (s *Set) Libvirt(name string) (*libvirt.Libvirt, error) {
+	h, err := s.Get(name)
+	if err != nil {
+		return nil, err
+	}
+	return h.Libvirt()
 }
 
 // Statuses returns every host's status, sorted by name.
@@ -91,7 +102,7 @@ type StatePublisher struct {
 }
 
 // Connected implements Observer.
-func (StatePublisher) Connected(context.Context, *Host, *libvirt.Libvirt) {}
+func (StatePublisher) Connected(context.Context, *Host, virt.Conn) {}
 
 // Lifecycle implements Observer.
 func (StatePublisher) Lifecycle(*Host, LifecycleEvent) {}

@@ -17,11 +17,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/digitalocean/go-libvirt"
-
 	"github.com/kvm-manager/kvm-manager/internal/event"
 	"github.com/kvm-manager/kvm-manager/internal/host"
 	"github.com/kvm-manager/kvm-manager/internal/problem"
+	"github.com/kvm-manager/kvm-manager/internal/virt"
 )
 
 // Publisher is where VM and stats changes are announced.
@@ -241,7 +240,7 @@ func (hv *hostVMs) markSynced() {
 
 // Refresh re-reads one VM from libvirt now and publishes the change. Services
 // call it after they change a VM so that the answer they return is current.
-func (inv *Inventory) Refresh(l *libvirt.Libvirt, hostName, uuid string) (VM, error) {
+func (inv *Inventory) Refresh(c virt.Conn, hostName, uuid string) (VM, error) {
 	u, err := host.ParseUUID(uuid)
 	if err != nil {
 		return VM{}, err
@@ -250,7 +249,7 @@ func (inv *Inventory) Refresh(l *libvirt.Libvirt, hostName, uuid string) (VM, er
 	hv := inv.hostLocked(hostName)
 	inv.mu.Unlock()
 	defer hv.lockVM(strings.ToLower(uuid))()
-	dom, err := l.DomainLookupByUUID(u)
+	dom, err := c.LookupDomain(u)
 	if err != nil {
 		if isNoDomain(err) {
 			inv.remove(hostName, strings.ToLower(uuid))
@@ -258,7 +257,7 @@ func (inv *Inventory) Refresh(l *libvirt.Libvirt, hostName, uuid string) (VM, er
 		}
 		return VM{}, fmt.Errorf("look up domain %s: %w", uuid, err)
 	}
-	vm, err := readVM(l, hostName, dom)
+	vm, err := readVM(c, hostName, dom)
 	if err != nil {
 		if isNoDomain(err) {
 			inv.remove(hostName, strings.ToLower(uuid))
@@ -315,9 +314,9 @@ func (inv *Inventory) publish(typ string, v any) {
 
 // readVM reads everything about one domain. It makes a handful of calls; the
 // domain XML is the live one when the VM runs (ports, devices as they are).
-func readVM(l *libvirt.Libvirt, hostName string, dom libvirt.Domain) (VM, error) {
+func readVM(c virt.Conn, hostName string, dom virt.Domain) (VM, error) {
 	vm := VM{Host: hostName, UUID: host.FormatUUID(dom.UUID), Name: dom.Name, ID: dom.ID, Updated: time.Now()}
-	state, reason, err := l.DomainGetState(dom, 0)
+	state, reason, err := c.State(dom)
 	if err != nil {
 		return vm, fmt.Errorf("get state of %s: %w", dom.Name, err)
 	}
@@ -325,7 +324,7 @@ func readVM(l *libvirt.Libvirt, hostName string, dom libvirt.Domain) (VM, error)
 	vm.Actions = AllowedActions(vm.State)
 	// The secure flag makes libvirt include passwords, so that "has a
 	// password" is known; only that boolean leaves this function.
-	doc, err := l.DomainGetXMLDesc(dom, libvirt.DomainXMLSecure)
+	doc, err := c.XML(dom, virt.XMLSecure)
 	if err != nil {
 		return vm, fmt.Errorf("get XML of %s: %w", dom.Name, err)
 	}
@@ -335,20 +334,20 @@ func readVM(l *libvirt.Libvirt, hostName string, dom libvirt.Domain) (VM, error)
 	if !Active(vm.State) {
 		vm.ID = 0
 	}
-	if a, err := l.DomainGetAutostart(dom); err == nil {
-		vm.Autostart = a == 1
+	if a, err := c.Autostart(dom); err == nil {
+		vm.Autostart = a
 	}
-	if p, err := l.DomainIsPersistent(dom); err == nil {
-		vm.Persistent = p == 1
+	if p, err := c.Persistent(dom); err == nil {
+		vm.Persistent = p
 	}
-	if n, err := l.DomainSnapshotNum(dom, 0); err == nil {
-		vm.SnapshotCount = int(n)
+	if n, err := c.SnapshotCount(dom); err == nil {
+		vm.SnapshotCount = n
 	}
 	if len(vm.Disks) > 0 {
 		// One stats call for all disks, with NOWAIT: per-disk block info
 		// would wait behind a running job (a long snapshot, a migration)
 		// and stall the whole inventory with it.
-		recs, err := l.ConnectGetAllDomainStats([]libvirt.Domain{dom}, uint32(libvirt.DomainStatsBlock), uint32(libvirt.ConnectGetAllDomainsStatsNowait))
+		recs, err := c.AllDomainStats([]virt.Domain{dom}, virt.StatsBlock, virt.StatsNowait)
 		if err == nil && len(recs) == 1 {
 			applyBlockSizes(vm.Disks, recs[0].Params)
 		}
@@ -358,7 +357,7 @@ func readVM(l *libvirt.Libvirt, hostName string, dom libvirt.Domain) (VM, error)
 
 // Connected implements host.Observer: it lists the host's VMs and then keeps
 // them current until the link goes away.
-func (inv *Inventory) Connected(ctx context.Context, h *host.Host, l *libvirt.Libvirt) {
+func (inv *Inventory) Connected(ctx context.Context, h *host.Host, c virt.Conn) {
 	name := h.Name()
 	inv.mu.Lock()
 	hv := inv.hostLocked(name)
@@ -367,19 +366,19 @@ func (inv *Inventory) Connected(ctx context.Context, h *host.Host, l *libvirt.Li
 
 	var wg sync.WaitGroup
 	wg.Add(2)
-	go func() { defer wg.Done(); inv.refreshWorker(ctx, l, hv) }()
-	go func() { defer wg.Done(); inv.statsLoop(ctx, l, name) }()
+	go func() { defer wg.Done(); inv.refreshWorker(ctx, c, hv) }()
+	go func() { defer wg.Done(); inv.statsLoop(ctx, c, name) }()
 
-	if err := inv.fullSync(l, name); err != nil && ctx.Err() == nil {
+	if err := inv.fullSync(c, name); err != nil && ctx.Err() == nil {
 		inv.log.Warn("listing VMs failed", "host", name, "err", err)
 	}
 	wg.Wait()
 }
 
 // fullSync lists every domain and replaces the host's cache with what it finds.
-func (inv *Inventory) fullSync(l *libvirt.Libvirt, name string) error {
+func (inv *Inventory) fullSync(c virt.Conn, name string) error {
 	started := time.Now()
-	doms, _, err := l.ConnectListAllDomains(1, 0)
+	doms, err := c.ListDomains()
 	if err != nil {
 		return fmt.Errorf("list domains: %w", err)
 	}
@@ -393,7 +392,7 @@ func (inv *Inventory) fullSync(l *libvirt.Libvirt, name string) error {
 		mu       sync.Mutex
 		firstErr error
 		wg       sync.WaitGroup
-		work     = make(chan libvirt.Domain)
+		work     = make(chan virt.Domain)
 	)
 	for range min(syncWorkers, len(doms)) {
 		wg.Add(1)
@@ -402,7 +401,7 @@ func (inv *Inventory) fullSync(l *libvirt.Libvirt, name string) error {
 			for d := range work {
 				uuid := host.FormatUUID(d.UUID)
 				unlock := hv.lockVM(uuid)
-				vm, err := readVM(l, name, d)
+				vm, err := readVM(c, name, d)
 				if err == nil {
 					inv.store(vm)
 				}
@@ -486,14 +485,14 @@ func (hv *hostVMs) take() []string {
 	return out
 }
 
-func (inv *Inventory) refreshWorker(ctx context.Context, l *libvirt.Libvirt, hv *hostVMs) {
+func (inv *Inventory) refreshWorker(ctx context.Context, c virt.Conn, hv *hostVMs) {
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-hv.refresh:
 			for _, uuid := range hv.take() {
-				if _, err := inv.Refresh(l, hv.name, uuid); err != nil && problem.KindOf(err) != problem.NotFound && ctx.Err() == nil {
+				if _, err := inv.Refresh(c, hv.name, uuid); err != nil && problem.KindOf(err) != problem.NotFound && ctx.Err() == nil {
 					inv.log.Warn("re-reading VM failed", "host", hv.name, "uuid", uuid, "err", err)
 				}
 			}
@@ -504,10 +503,10 @@ func (inv *Inventory) refreshWorker(ctx context.Context, l *libvirt.Libvirt, hv 
 // syncWorkers is how many VMs a full listing reads at once.
 const syncWorkers = 8
 
-const statsTypes = libvirt.DomainStatsState | libvirt.DomainStatsCPUTotal | libvirt.DomainStatsBalloon |
-	libvirt.DomainStatsVCPU | libvirt.DomainStatsInterface | libvirt.DomainStatsBlock
+const statsTypes = virt.StatsState | virt.StatsCPUTotal | virt.StatsBalloon |
+	virt.StatsVCPU | virt.StatsInterface | virt.StatsBlock
 
-func (inv *Inventory) statsLoop(ctx context.Context, l *libvirt.Libvirt, name string) {
+func (inv *Inventory) statsLoop(ctx context.Context, c virt.Conn, name string) {
 	t := time.NewTicker(inv.opts.Interval)
 	defer t.Stop()
 	for {
@@ -515,7 +514,7 @@ func (inv *Inventory) statsLoop(ctx context.Context, l *libvirt.Libvirt, name st
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			recs, err := l.ConnectGetAllDomainStats(nil, uint32(statsTypes), uint32(libvirt.ConnectGetAllDomainsStatsActive))
+			recs, err := c.AllDomainStats(nil, statsTypes, virt.StatsActive)
 			if err != nil {
 				if ctx.Err() == nil {
 					inv.log.Warn("stats call failed", "host", name, "err", err)
@@ -528,7 +527,7 @@ func (inv *Inventory) statsLoop(ctx context.Context, l *libvirt.Libvirt, name st
 }
 
 // applyStats records one tick and publishes it as one event.
-func (inv *Inventory) applyStats(name string, recs []libvirt.DomainStatsRecord, now time.Time) {
+func (inv *Inventory) applyStats(name string, recs []virt.DomainStatsRecord, now time.Time) {
 	out := HostSamples{Host: name, Time: now, Samples: make([]UUIDedSample, 0, len(recs))}
 	var stale []string
 	inv.mu.Lock()
@@ -564,6 +563,6 @@ func (inv *Inventory) applyStats(name string, recs []libvirt.DomainStatsRecord, 
 
 // isNoDomain reports whether err is libvirt's "domain not found".
 func isNoDomain(err error) bool {
-	var le libvirt.Error
-	return errors.As(err, &le) && le.Code == uint32(libvirt.ErrNoDomain)
+	var le virt.Error
+	return errors.As(err, &le) && le.Code == uint32(virt.ErrNoDomain)
 }

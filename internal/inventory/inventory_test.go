@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/digitalocean/go-libvirt"
+	"github.com/kvm-manager/kvm-manager/internal/virt"
 )
 
 func TestApplyXML(t *testing.T) {
@@ -56,18 +56,18 @@ func TestApplyXMLRejectsGarbage(t *testing.T) {
 	}
 }
 
-func param(field string, v any) libvirt.TypedParam {
-	return libvirt.TypedParam{Field: field, Value: libvirt.TypedParamValue{I: v}}
+func param(field string, v any) virt.TypedParam {
+	return virt.TypedParam{Field: field, Value: virt.TypedParamValue{I: v}}
 }
 
 func TestSampleRates(t *testing.T) {
 	t0 := time.Unix(1000, 0)
-	prev := parseRecord([]libvirt.TypedParam{
+	prev := parseRecord([]virt.TypedParam{
 		param("state.state", int32(1)), param("cpu.time", uint64(1e9)), param("vcpu.current", uint32(2)),
 		param("block.0.rd.bytes", uint64(1000)), param("block.0.wr.bytes", uint64(0)), param("block.1.rd.bytes", uint64(0)),
 		param("net.0.rx.bytes", uint64(0)), param("net.0.tx.bytes", uint64(0)), param("balloon.rss", uint64(50000)),
 	}, t0)
-	cur := parseRecord([]libvirt.TypedParam{
+	cur := parseRecord([]virt.TypedParam{
 		param("state.state", int32(1)), param("cpu.time", uint64(3e9)), param("vcpu.current", uint32(2)),
 		param("block.0.rd.bytes", uint64(3000)), param("block.0.wr.bytes", uint64(4096)), param("block.1.rd.bytes", uint64(1000)),
 		param("net.0.rx.bytes", uint64(2048)), param("net.0.tx.bytes", uint64(1024)),
@@ -88,7 +88,7 @@ func TestSampleRates(t *testing.T) {
 		t.Errorf("memory = %d (%s)", s.MemoryUsedKiB, s.MemorySource)
 	}
 	// A restarted VM's counters go back to zero: no negative rates.
-	restarted := parseRecord([]libvirt.TypedParam{param("cpu.time", uint64(1)), param("block.0.rd.bytes", uint64(1)), param("block.0.wr.bytes", uint64(1))}, t0.Add(4*time.Second))
+	restarted := parseRecord([]virt.TypedParam{param("cpu.time", uint64(1)), param("block.0.rd.bytes", uint64(1)), param("block.0.wr.bytes", uint64(1))}, t0.Add(4*time.Second))
 	if r := sample(&cur, restarted); r.CPUPercent != nil || r.DiskReadBps != nil {
 		t.Errorf("rates across a restart = %+v", r)
 	}
@@ -108,7 +108,7 @@ func TestStateNames(t *testing.T) {
 
 func TestApplyBlockSizes(t *testing.T) {
 	disks := []Disk{{Target: "vda"}, {Target: "vdb"}, {Target: "sda"}}
-	applyBlockSizes(disks, []libvirt.TypedParam{
+	applyBlockSizes(disks, []virt.TypedParam{
 		param("block.count", uint32(2)),
 		param("block.0.name", "vdb"), param("block.0.capacity", uint64(64<<20)), param("block.0.physical", uint64(196608)),
 		param("block.0.allocation", uint64(1<<20)),

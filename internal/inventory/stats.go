@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/digitalocean/go-libvirt"
+	"github.com/kvm-manager/kvm-manager/internal/virt"
 )
 
 // counters are the cumulative values of one VM at one tick, kept to turn the
@@ -22,7 +22,7 @@ type counters struct {
 }
 
 // parseRecord reads the typed parameters of one domain's stats record.
-func parseRecord(params []libvirt.TypedParam, now time.Time) counters {
+func parseRecord(params []virt.TypedParam, now time.Time) counters {
 	c := counters{time: now, state: -1}
 	var balloonAvail, balloonUnused, balloonRSS uint64
 	var hasAvail, hasUnused bool
@@ -106,7 +106,7 @@ func sample(prev *counters, cur counters) Sample {
 	return s
 }
 
-func asUint(v libvirt.TypedParamValue) uint64 {
+func asUint(v virt.TypedParamValue) uint64 {
 	switch x := v.I.(type) {
 	case int32:
 		return uint64(x)
@@ -127,7 +127,7 @@ func asUint(v libvirt.TypedParamValue) uint64 {
 
 // applyBlockSizes fills the disks' sizes from a "block" stats group:
 // capacity is the virtual size, physical what the image takes on the host.
-func applyBlockSizes(disks []Disk, params []libvirt.TypedParam) {
+func applyBlockSizes(disks []Disk, params []virt.TypedParam) {
 	type sizes struct{ capacity, physical *uint64 }
 	byIndex := map[string]*sizes{}
 	names := map[string]string{} // index -> target

@@ -8,13 +8,12 @@ import (
 	"os"
 	"slices"
 
-	"github.com/digitalocean/go-libvirt"
-
 	"github.com/kvm-manager/kvm-manager/internal/host"
 	"github.com/kvm-manager/kvm-manager/internal/inventory"
 	"github.com/kvm-manager/kvm-manager/internal/operation"
 	"github.com/kvm-manager/kvm-manager/internal/problem"
 	"github.com/kvm-manager/kvm-manager/internal/snapshot"
+	"github.com/kvm-manager/kvm-manager/internal/virt"
 )
 
 // DeleteRequest says exactly what deleting a VM may remove. Nothing that is
@@ -70,13 +69,13 @@ func (s *Service) startDelete(vm inventory.VM, req DeleteRequest, claim *operati
 	}
 	// libvirt raises no event when snapshots change, so the count is read
 	// live: a snapshot taken a moment ago with virsh must still protect the VM.
-	l, err := s.opts.Hosts.Client(hostName)
+	c, err := s.opts.Hosts.Client(hostName)
 	if err != nil {
 		return operation.Op{}, err
 	}
-	dom := libvirt.Domain{Name: vm.Name}
+	dom := virt.Domain{Name: vm.Name}
 	dom.UUID, _ = host.ParseUUID(vm.UUID)
-	nsnap, err := l.DomainSnapshotNum(dom, 0)
+	nsnap, err := c.SnapshotCount(dom)
 	if err != nil {
 		return operation.Op{}, host.Problem(err, "count the VM's snapshots")
 	}
@@ -152,44 +151,44 @@ func (s *Service) runDelete(vm inventory.VM, req DeleteRequest, remove, keep []i
 	for _, d := range keep {
 		res.KeptDisks = append(res.KeptDisks, d.Source)
 	}
-	l, err := s.opts.Hosts.Client(vm.Host)
+	c, err := s.opts.Hosts.Client(vm.Host)
 	if err != nil {
 		return res, err
 	}
-	dom := libvirt.Domain{Name: vm.Name}
+	dom := virt.Domain{Name: vm.Name}
 	dom.UUID, _ = host.ParseUUID(vm.UUID)
-	if dom, err = l.DomainLookupByUUID(dom.UUID); err != nil {
+	if dom, err = c.LookupDomain(dom.UUID); err != nil {
 		return res, host.Problem(err, "find the VM")
 	}
-	if state, _, err := l.DomainGetState(dom, 0); err == nil && inventory.Active(inventory.StateName(state)) {
+	if state, _, err := c.State(dom); err == nil && inventory.Active(inventory.StateName(state)) {
 		r.Progress("powering off", 5)
-		if err := l.DomainDestroyFlags(dom, 0); err != nil {
+		if err := c.Destroy(dom); err != nil {
 			return res, host.Problem(err, "power off the VM before deleting it")
 		}
 	}
 	if req.Snapshots == "delete" {
 		r.Progress("deleting snapshots", 20)
-		n, err := snapshot.DeleteAll(l, dom)
+		n, err := snapshot.DeleteAll(c, dom)
 		res.SnapshotsDeleted = n
 		if err != nil {
 			return res, host.Problem(err, "delete the VM's snapshots")
 		}
 	}
 	r.Progress("removing the VM definition", 60)
-	flags := libvirt.DomainUndefineManagedSave | libvirt.DomainUndefineKeepNvram
+	flags := virt.UndefineManagedSave | virt.UndefineKeepNvram
 	if req.RemoveNVRAM {
-		flags = libvirt.DomainUndefineManagedSave | libvirt.DomainUndefineNvram
+		flags = virt.UndefineManagedSave | virt.UndefineNvram
 	}
-	if persistent, err := l.DomainIsPersistent(dom); err == nil && persistent == 1 {
-		if err := l.DomainUndefineFlags(dom, flags); err != nil {
+	if persistent, err := c.Persistent(dom); err == nil && persistent {
+		if err := c.Undefine(dom, flags); err != nil {
 			return res, host.Problem(err, "undefine the VM")
 		}
 	}
-	_, _ = s.opts.Inventory.Refresh(l, vm.Host, vm.UUID)
+	_, _ = s.opts.Inventory.Refresh(c, vm.Host, vm.UUID)
 	var errs []error
 	for i, d := range remove {
 		r.Progress("removing disk image "+d.Source, 70+25*i/max(1, len(remove)))
-		if err := removeImage(l, d.Source); err != nil {
+		if err := removeImage(c, d.Source); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", d.Source, err))
 			res.KeptDisks = append(res.KeptDisks, d.Source)
 			continue
@@ -207,9 +206,9 @@ func (s *Service) runDelete(vm inventory.VM, req DeleteRequest, remove, keep []i
 // removeImage deletes a disk image: through libvirt's storage pool when the
 // file belongs to one (so the pool stays consistent), else from the local
 // file system.
-func removeImage(l *libvirt.Libvirt, path string) error {
-	if vol, err := l.StorageVolLookupByPath(path); err == nil {
-		return l.StorageVolDelete(vol, 0)
+func removeImage(c virt.Conn, path string) error {
+	if vol, err := c.LookupVolumeByPath(path); err == nil {
+		return c.DeleteVolume(vol)
 	}
 	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err

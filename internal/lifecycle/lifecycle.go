@@ -9,17 +9,16 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/digitalocean/go-libvirt"
-
 	"github.com/kvm-manager/kvm-manager/internal/host"
 	"github.com/kvm-manager/kvm-manager/internal/inventory"
 	"github.com/kvm-manager/kvm-manager/internal/operation"
 	"github.com/kvm-manager/kvm-manager/internal/problem"
+	"github.com/kvm-manager/kvm-manager/internal/virt"
 )
 
-// Clients gives the live libvirt link of a host.
+// Clients gives the live libvirt link of a host (host.Set).
 type Clients interface {
-	Client(host string) (*libvirt.Libvirt, error)
+	Client(host string) (virt.Conn, error)
 	Get(name string) (*host.Host, error)
 }
 
@@ -27,7 +26,7 @@ type Clients interface {
 type VMs interface {
 	Get(host, uuid string) (inventory.VM, error)
 	List() []inventory.VM
-	Refresh(l *libvirt.Libvirt, host, uuid string) (inventory.VM, error)
+	Refresh(c virt.Conn, host, uuid string) (inventory.VM, error)
 }
 
 // Operations starts background work, and holds VMs for exclusive work
@@ -115,40 +114,40 @@ func (s *Service) Do(ctx context.Context, hostName, uuid, action string, req Req
 	if err := checkState(action, vm); err != nil {
 		return Result{}, err
 	}
-	l, err := s.opts.Hosts.Client(hostName)
+	c, err := s.opts.Hosts.Client(hostName)
 	if err != nil {
 		return Result{}, err
 	}
-	dom := libvirt.Domain{Name: vm.Name, ID: vm.ID}
+	dom := virt.Domain{Name: vm.Name, ID: vm.ID}
 	if dom.UUID, err = host.ParseUUID(vm.UUID); err != nil {
 		return Result{}, err
 	}
-	// go-libvirt's calls take no context: the last chance to stop is here.
+	// libvirt's calls (virt.Conn) take no context: the last chance to stop is here.
 	if err := ctx.Err(); err != nil {
 		return Result{}, err
 	}
 	if action == Shutdown {
-		op, err := s.shutdown(l, vm, dom, req)
+		op, err := s.shutdown(c, vm, dom, req)
 		return Result{Operation: &op}, err
 	}
 	switch action {
 	case Start:
-		err = l.DomainCreate(dom)
+		err = c.Start(dom)
 	case Reboot:
-		err = l.DomainReboot(dom, 0)
+		err = c.Reboot(dom)
 	case ForceOff:
-		err = l.DomainDestroyFlags(dom, 0)
+		err = c.Destroy(dom)
 	case Reset:
-		err = l.DomainReset(dom, 0)
+		err = c.Reset(dom)
 	case Pause:
-		err = l.DomainSuspend(dom)
+		err = c.Suspend(dom)
 	case Resume:
-		err = l.DomainResume(dom)
+		err = c.Resume(dom)
 	}
 	if err != nil {
 		return Result{}, host.Problem(err, verb(action)+" the VM")
 	}
-	fresh, err := s.opts.Inventory.Refresh(l, hostName, vm.UUID)
+	fresh, err := s.opts.Inventory.Refresh(c, hostName, vm.UUID)
 	if err != nil {
 		return Result{}, host.Problem(err, "read the VM after the change")
 	}
@@ -192,12 +191,12 @@ func checkState(action string, vm inventory.VM) error {
 
 // shutdown asks the guest to power off (ACPI) and returns an operation that
 // ends when the VM is really off, or fails when the guest ignores the request.
-func (s *Service) shutdown(l *libvirt.Libvirt, vm inventory.VM, dom libvirt.Domain, req Request) (operation.Op, error) {
+func (s *Service) shutdown(c virt.Conn, vm inventory.VM, dom virt.Domain, req Request) (operation.Op, error) {
 	timeout := s.opts.ShutdownTimeout
 	if req.TimeoutSeconds > 0 {
 		timeout = time.Duration(req.TimeoutSeconds) * time.Second
 	}
-	if err := l.DomainShutdown(dom); err != nil {
+	if err := c.Shutdown(dom); err != nil {
 		return operation.Op{}, host.Problem(err, "shut down the VM")
 	}
 	target := operation.Target{Host: vm.Host, UUID: vm.UUID, Name: vm.Name}
@@ -212,8 +211,8 @@ func (s *Service) shutdown(l *libvirt.Libvirt, vm inventory.VM, dom libvirt.Doma
 			// replaced by a reconnect.
 			cur, err := s.opts.Hosts.Client(vm.Host)
 			if err == nil {
-				state, _, err := cur.DomainGetState(dom, 0)
-				if err != nil && host.IsCode(err, libvirt.ErrNoDomain) {
+				state, _, err := cur.State(dom)
+				if err != nil && host.IsCode(err, virt.ErrNoDomain) {
 					return nil // a transient VM disappears when it powers off
 				}
 				if err == nil && inventory.StateName(state) == "shutoff" {
@@ -251,18 +250,14 @@ func (s *Service) SetAutostart(hostName, uuid string, enabled bool) (inventory.V
 		return vm, problem.New(problem.Conflict, "vm_transient",
 			fmt.Sprintf("VM %q is transient: it has no definition to start at boot", vm.Name), "define it persistently first")
 	}
-	l, err := s.opts.Hosts.Client(hostName)
+	c, err := s.opts.Hosts.Client(hostName)
 	if err != nil {
 		return vm, err
 	}
-	dom := libvirt.Domain{Name: vm.Name, ID: vm.ID}
+	dom := virt.Domain{Name: vm.Name, ID: vm.ID}
 	dom.UUID, _ = host.ParseUUID(vm.UUID)
-	v := int32(0)
-	if enabled {
-		v = 1
-	}
-	if err := l.DomainSetAutostart(dom, v); err != nil {
+	if err := c.SetAutostart(dom, enabled); err != nil {
 		return vm, host.Problem(err, "change autostart")
 	}
-	return s.opts.Inventory.Refresh(l, hostName, vm.UUID)
+	return s.opts.Inventory.Refresh(c, hostName, vm.UUID)
 }

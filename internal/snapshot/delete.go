@@ -10,6 +10,7 @@ import (
 	"github.com/kvm-manager/kvm-manager/internal/host"
 	"github.com/kvm-manager/kvm-manager/internal/operation"
 	"github.com/kvm-manager/kvm-manager/internal/problem"
+	"github.com/kvm-manager/kvm-manager/internal/virt"
 )
 
 // deleteFacts is what the delete rules need to know about one snapshot.
@@ -274,16 +275,16 @@ func (s *Service) runDelete(t target, snap libvirt.DomainSnapshot, scope string,
 // how many it deleted. It is what deleting a VM "with its snapshots" needs:
 // unlike libvirt's DELETE_CHILDREN flag on the roots, it does not crash
 // libvirt 9.0 on branched trees (see deletionOrder).
-func DeleteAll(l *libvirt.Libvirt, dom libvirt.Domain) (int, error) {
-	total, err := l.DomainSnapshotNum(dom, 0)
+func DeleteAll(c virt.Conn, dom libvirt.Domain) (int, error) {
+	total, err := c.SnapshotCount(dom)
 	if err != nil {
 		return 0, err
 	}
 	deleted := 0
 	// Each round deletes the current leaves; a tree of depth d takes d
 	// rounds, so total+1 rounds are always enough.
-	for round := int32(0); round <= total; round++ {
-		leaves, _, err := l.DomainListAllSnapshots(dom, 1, uint32(libvirt.DomainSnapshotListLeaves))
+	for round := 0; round <= total; round++ {
+		leaves, err := c.LeafSnapshots(dom)
 		if err != nil {
 			return deleted, err
 		}
@@ -291,7 +292,7 @@ func DeleteAll(l *libvirt.Libvirt, dom libvirt.Domain) (int, error) {
 			return deleted, nil
 		}
 		for _, s := range leaves {
-			if err := l.DomainSnapshotDelete(s, 0); err != nil && !host.IsCode(err, libvirt.ErrNoDomainSnapshot) {
+			if err := c.DeleteSnapshot(s); err != nil && !host.IsCode(err, libvirt.ErrNoDomainSnapshot) {
 				return deleted, err
 			}
 			deleted++

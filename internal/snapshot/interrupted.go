@@ -12,6 +12,7 @@ import (
 	"github.com/kvm-manager/kvm-manager/internal/inventory"
 	"github.com/kvm-manager/kvm-manager/internal/operation"
 	"github.com/kvm-manager/kvm-manager/internal/problem"
+	"github.com/kvm-manager/kvm-manager/internal/virt"
 )
 
 // An operation whose libvirt call fails because the link to libvirtd broke
@@ -70,7 +71,7 @@ func (s *Service) waitLink(ctx context.Context, t *target, old *libvirt.Libvirt)
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		if l, err := s.opts.Hosts.Client(t.vm.Host); err == nil && l != old {
+		if l, err := s.opts.Hosts.Libvirt(t.vm.Host); err == nil && l != old {
 			if _, err := l.ConnectGetLibVersion(); err == nil {
 				t.l = l
 				return nil
@@ -105,7 +106,7 @@ func (s *Service) resumePausedBySnapshot(t *target) (bool, error) {
 		return false, err
 	}
 	s.log.Info("resumed the VM that an interrupted snapshot left paused", "vm", t.vm.Name)
-	if _, err := s.opts.Inventory.Refresh(t.l, t.vm.Host, t.vm.UUID); err != nil {
+	if _, err := s.opts.Inventory.Refresh(virt.New(t.l), t.vm.Host, t.vm.UUID); err != nil {
 		s.log.Warn("refreshing the VM after resuming it failed", "vm", t.vm.Name, "err", err)
 	}
 	return true, nil

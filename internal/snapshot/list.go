@@ -8,6 +8,7 @@ import (
 	"github.com/digitalocean/go-libvirt"
 
 	"github.com/kvm-manager/kvm-manager/internal/host"
+	"github.com/kvm-manager/kvm-manager/internal/virt"
 )
 
 // fetchWorkers is how many snapshot XML documents are requested at once.
@@ -154,8 +155,8 @@ func (s *Service) noticeOutside(t target, fp uint64, count int, gen uint64, busy
 	if known && old != fp && !ours {
 		s.log.Info("snapshots changed outside KVM Manager", "vm", t.vm.Name, "count", count)
 		s.publish(Event{Host: t.vm.Host, UUID: t.vm.UUID, VM: t.vm.Name, Change: "external", Count: count})
-		if l, err := s.opts.Hosts.Client(t.vm.Host); err == nil {
-			_, _ = s.opts.Inventory.Refresh(l, t.vm.Host, t.vm.UUID)
+		if l, err := s.opts.Hosts.Libvirt(t.vm.Host); err == nil {
+			_, _ = s.opts.Inventory.Refresh(virt.New(l), t.vm.Host, t.vm.UUID)
 		}
 	}
 }

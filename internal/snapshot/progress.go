@@ -31,7 +31,7 @@ func (s *Service) watchJob(t target, r operation.Reporter, stage string) (stop f
 			case <-tick.C:
 			}
 			percent := -1
-			if l, err := s.opts.Hosts.Client(t.vm.Host); err == nil {
+			if l, err := s.opts.Hosts.Libvirt(t.vm.Host); err == nil {
 				if _, params, err := l.DomainGetJobStats(t.dom, 0); err == nil {
 					percent = jobPercent(params)
 				}

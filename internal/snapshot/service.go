@@ -31,18 +31,19 @@ import (
 	"github.com/kvm-manager/kvm-manager/internal/inventory"
 	"github.com/kvm-manager/kvm-manager/internal/operation"
 	"github.com/kvm-manager/kvm-manager/internal/problem"
+	"github.com/kvm-manager/kvm-manager/internal/virt"
 )
 
 // Clients gives the live libvirt link of a host, and the host itself.
 type Clients interface {
-	Client(host string) (*libvirt.Libvirt, error)
+	Libvirt(host string) (*libvirt.Libvirt, error)
 	Get(name string) (*host.Host, error)
 }
 
 // VMs is the part of the inventory this service needs.
 type VMs interface {
 	Get(host, uuid string) (inventory.VM, error)
-	Refresh(l *libvirt.Libvirt, host, uuid string) (inventory.VM, error)
+	Refresh(c virt.Conn, host, uuid string) (inventory.VM, error)
 }
 
 // Operations holds VMs for exclusive work and runs that work in the
@@ -135,7 +136,7 @@ func (s *Service) target(hostName, uuid string) (target, error) {
 	if err != nil {
 		return target{}, err
 	}
-	l, err := s.opts.Hosts.Client(hostName)
+	l, err := s.opts.Hosts.Libvirt(hostName)
 	if err != nil {
 		return target{}, err
 	}
@@ -149,7 +150,7 @@ func (s *Service) target(hostName, uuid string) (target, error) {
 // relink replaces a target's link with the host's current one: operations
 // outlive the request, and the link may have been replaced meanwhile.
 func (s *Service) relink(t *target) error {
-	l, err := s.opts.Hosts.Client(t.vm.Host)
+	l, err := s.opts.Hosts.Libvirt(t.vm.Host)
 	if err != nil {
 		return err
 	}
@@ -273,7 +274,7 @@ func (s *Service) changed(t target, change string, names []string) (current stri
 	// publishes carries the count that was just remembered, so it is not
 	// taken for an outside change.
 	go func() {
-		if _, err := s.opts.Inventory.Refresh(t.l, t.vm.Host, t.vm.UUID); err != nil {
+		if _, err := s.opts.Inventory.Refresh(virt.New(t.l), t.vm.Host, t.vm.UUID); err != nil {
 			s.log.Warn("refreshing the VM after a snapshot change failed", "vm", t.vm.Name, "err", err)
 		}
 	}()

@@ -7,6 +7,7 @@ import (
 
 	"github.com/kvm-manager/kvm-manager/internal/testguest"
 	"github.com/kvm-manager/kvm-manager/internal/testrig"
+	"github.com/kvm-manager/kvm-manager/internal/virt"
 )
 
 // TestDeleteAllBranchedTree builds, on a stopped test guest, the tree shape
@@ -57,7 +58,7 @@ func TestDeleteAllBranchedTree(t *testing.T) {
 	revert("r")
 	create("d1")
 	create("d2")
-	n, err := DeleteAll(l, dom)
+	n, err := DeleteAll(virt.New(l), dom)
 	if err != nil || n != 4 {
 		t.Fatalf("DeleteAll = %d, %v; want 4", n, err)
 	}

@@ -108,7 +108,7 @@ func (s *Service) vmRemoved(v vmEvent) {
 	if s.shots.dir == "" {
 		return
 	}
-	l, err := s.opts.Hosts.Client(v.Host)
+	l, err := s.opts.Hosts.Libvirt(v.Host)
 	if err != nil {
 		return
 	}

@@ -352,10 +352,10 @@ func (s *Service) consolePending(hostName, uuid string) bool {
 	if err != nil {
 		return false
 	}
-	l, err := h.Client()
+	c, err := h.Client()
 	if err != nil {
 		return false
 	}
-	_, def, err := domainedit.ReadInactive(l, uuid)
+	_, def, err := domainedit.ReadInactive(c, uuid)
 	return err == nil && domainedit.HasSerialConsole(def)
 }

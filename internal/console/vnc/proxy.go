@@ -14,19 +14,18 @@ import (
 	"sync"
 	"time"
 
-	"github.com/digitalocean/go-libvirt"
-
 	"github.com/kvm-manager/kvm-manager/internal/console"
 	"github.com/kvm-manager/kvm-manager/internal/console/vnc/rfb"
 	"github.com/kvm-manager/kvm-manager/internal/host"
 	"github.com/kvm-manager/kvm-manager/internal/inventory"
 	"github.com/kvm-manager/kvm-manager/internal/problem"
+	"github.com/kvm-manager/kvm-manager/internal/virt"
 	"github.com/kvm-manager/kvm-manager/internal/wsframe"
 )
 
 // Hosts gives the live libvirt link of a host.
 type Hosts interface {
-	Client(host string) (*libvirt.Libvirt, error)
+	Client(host string) (virt.Conn, error)
 }
 
 // VMs is the part of the inventory the console needs: a VM's name, which
@@ -174,11 +173,11 @@ func (v *Proxy) domainID(hostName, uuid string) (int32, error) {
 	if err != nil {
 		return 0, err
 	}
-	l, err := v.opts.Hosts.Client(hostName)
+	c, err := v.opts.Hosts.Client(hostName)
 	if err != nil {
 		return 0, err
 	}
-	d, err := l.DomainLookupByUUID(u)
+	d, err := c.LookupDomain(u)
 	if err != nil {
 		return 0, host.Problem(err, "look up the VM")
 	}
@@ -188,10 +187,10 @@ func (v *Proxy) domainID(hostName, uuid string) (int32, error) {
 // vncLiveDomain reads a domain's live XML, with secure information (the VNC
 // password), over the host's main link: it is one quick call.
 func (v *Proxy) live(hostName, uuid string) (vncLiveDomain, error) {
-	return readVNCLiveDomain(v.opts.Hosts, v.opts.Inventory, hostName, uuid, libvirt.DomainXMLSecure)
+	return readVNCLiveDomain(v.opts.Hosts, v.opts.Inventory, hostName, uuid, virt.XMLSecure)
 }
 
-func readVNCLiveDomain(links Hosts, vms VMs, hostName, uuid string, flags libvirt.DomainXMLFlags) (vncLiveDomain, error) {
+func readVNCLiveDomain(links Hosts, vms VMs, hostName, uuid string, flags virt.DomainXMLFlags) (vncLiveDomain, error) {
 	vm, err := vms.Get(hostName, uuid)
 	if err != nil {
 		return vncLiveDomain{}, err
@@ -200,12 +199,12 @@ func readVNCLiveDomain(links Hosts, vms VMs, hostName, uuid string, flags libvir
 	if err != nil {
 		return vncLiveDomain{}, err
 	}
-	l, err := links.Client(hostName)
+	c, err := links.Client(hostName)
 	if err != nil {
 		return vncLiveDomain{}, err
 	}
 	// libvirtd finds the domain by its UUID; the name only has to be there.
-	doc, err := l.DomainGetXMLDesc(libvirt.Domain{Name: vm.Name, UUID: u}, flags)
+	doc, err := c.XML(virt.Domain{Name: vm.Name, UUID: u}, flags)
 	if err != nil {
 		return vncLiveDomain{}, host.Problem(err, "read the VM's definition")
 	}
