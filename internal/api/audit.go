@@ -80,7 +80,7 @@ func (s *Server) audit(r *http.Request, rt Route, p auth.Principal, note *auditN
 	e.Result, e.Error = resultOf(status, err)
 	if opID, ok := strings.CutPrefix(location, "/api/v1/operations/"); ok && status == http.StatusAccepted && err == nil {
 		e.Operation = opID
-		go s.auditOperation(e, opID)
+		s.bg.Go(func() { s.auditOperation(s.bgCtx, e, opID) })
 		return
 	}
 	e.DurationMs = time.Since(start).Milliseconds()
@@ -93,9 +93,23 @@ func (s *Server) audit(r *http.Request, rt Route, p auth.Principal, note *auditN
 	_ = s.opts.Audit.Write(e) // failures are logged and shown on the audit page
 }
 
-// auditOperation waits for an operation and records how it ended.
-func (s *Server) auditOperation(e audit.Entry, id string) {
-	op, err := s.opts.Operations.Wait(context.Background(), id)
+// errStoppedFirst is the audit entry's error of an operation that was
+// still running when the server stopped waiting for it (shutdown).
+var errStoppedFirst = problem.New(problem.Unavailable, "server_stopped",
+	"the server stopped before the operation ended", "see the server log for how it ended")
+
+// auditOperation waits for an operation and records how it ended, or, when
+// ctx ends first (shutdown), that the server stopped before it did.
+func (s *Server) auditOperation(ctx context.Context, e audit.Entry, id string) {
+	op, err := s.opts.Operations.Wait(ctx, id)
+	if err != nil && ctx.Err() != nil {
+		// The operation may have ended as ctx did: its record wins.
+		if o, gerr := s.opts.Operations.Get(id); gerr == nil && o.Finished != nil {
+			op, err = o, nil
+		} else {
+			err = errStoppedFirst
+		}
+	}
 	if err != nil {
 		e.Result, e.Error = resultOf(0, err)
 	} else {

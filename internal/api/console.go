@@ -16,26 +16,34 @@ import (
 
 // consoleRoutes are the graphical console's routes: VNC over WebSocket,
 // screenshots and thumbnails, and the fixes its errors offer (add VNC
-// graphics, a .vv file for SPICE).
+// graphics, a .vv file for SPICE). Each group is served only when its
+// services are given (Options), so its handlers need no nil checks.
 func (s *Server) consoleRoutes() []Route {
 	const vm = "/api/v1/hosts/{host}/vms/{uuid}"
-	return []Route{
-		{"POST", vm + "/console", operator, "", s.consoleTicket},
-		{"GET", vm + "/console/ws", operator, "console.open", s.consoleSocket},
-		{"GET", vm + "/console.vv", operator, "", s.consoleVV},
-		{"POST", vm + "/graphics/vnc", admin, "vm.graphics.add", s.addVNCGraphics},
-		{"GET", vm + "/screenshot", operator, "", s.screenshot},
-		{"POST", vm + "/screenshot", operator, "screenshot.save", s.saveScreenshot},
-		{"GET", vm + "/thumbnail", operator, "", s.thumbnail},
+	var rs []Route
+	if s.opts.VNC != nil {
+		rs = append(rs,
+			Route{"POST", vm + "/console", operator, "", s.consoleTicket},
+			Route{"GET", vm + "/console/ws", operator, "console.open", s.consoleSocket},
+			Route{"GET", vm + "/console.vv", operator, "", s.consoleVV},
+		)
+		if s.opts.DomainEdit != nil {
+			rs = append(rs, Route{"POST", vm + "/graphics/vnc", admin, "vm.graphics.add", s.addVNCGraphics})
+		}
 	}
+	if s.opts.Screenshots != nil {
+		rs = append(rs,
+			Route{"GET", vm + "/screenshot", operator, "", s.screenshot},
+			Route{"POST", vm + "/screenshot", operator, "screenshot.save", s.saveScreenshot},
+			Route{"GET", vm + "/thumbnail", operator, "", s.thumbnail},
+		)
+	}
+	return rs
 }
 
 // consoleTicket answers a ticket for the VM's graphical console, after
 // checking in the VM's live XML that there is a VNC display to connect to.
 func (s *Server) consoleTicket(w http.ResponseWriter, r *http.Request) error {
-	if s.opts.VNC == nil {
-		return errConsoleOff
-	}
 	var none struct{}
 	if err := decodeJSON(w, r, &none, true); err != nil {
 		return err
@@ -46,11 +54,6 @@ func (s *Server) consoleTicket(w http.ResponseWriter, r *http.Request) error {
 	})
 }
 
-// errConsoleOff answers the console's routes when the server runs without
-// the graphical console services.
-var errConsoleOff = problem.New(problem.Unavailable, "console_unavailable",
-	"the graphical console is not available on this server", "")
-
 var errNotWebSocket = problem.New(problem.Invalid, "websocket_required",
 	"this is a WebSocket endpoint", "connect with a WebSocket client to the URL that POST .../console returned")
 
@@ -58,9 +61,6 @@ var errNotWebSocket = problem.New(problem.Invalid, "websocket_required",
 // (the ticket authorised it), relayed to the VM's own VNC server. Only the
 // ticket in the query string is read; no parameter names a target.
 func (s *Server) consoleSocket(w http.ResponseWriter, r *http.Request) error {
-	if s.opts.VNC == nil {
-		return errConsoleOff
-	}
 	if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
 		s.opts.Tickets.Burn(r.URL.Query().Get("ticket"))
 		return errNotWebSocket
@@ -83,9 +83,6 @@ func (s *Server) consoleSocket(w http.ResponseWriter, r *http.Request) error {
 
 // consoleVV answers a remote-viewer file for a VM whose graphics are SPICE.
 func (s *Server) consoleVV(w http.ResponseWriter, r *http.Request) error {
-	if s.opts.VNC == nil {
-		return errConsoleOff
-	}
 	h, uuid, err := s.vmRef(r)
 	if err != nil {
 		return err
@@ -127,9 +124,6 @@ func safeFileName(name string) string {
 // addVNCGraphics adds VNC graphics to the VM's definition: the fix the
 // no_vnc_graphics and spice_only errors offer.
 func (s *Server) addVNCGraphics(w http.ResponseWriter, r *http.Request) error {
-	if s.opts.VNC == nil || s.opts.DomainEdit == nil {
-		return errConsoleOff
-	}
 	h, uuid, err := s.vmRefNoBody(w, r)
 	if err != nil {
 		return err
@@ -147,9 +141,6 @@ func (s *Server) addVNCGraphics(w http.ResponseWriter, r *http.Request) error {
 
 // screenshot answers a fresh server-side capture of the VM's screen.
 func (s *Server) screenshot(w http.ResponseWriter, r *http.Request) error {
-	if s.opts.Screenshots == nil {
-		return errConsoleOff
-	}
 	h, uuid, err := s.vmRef(r)
 	if err != nil {
 		return err
@@ -166,9 +157,6 @@ func (s *Server) screenshot(w http.ResponseWriter, r *http.Request) error {
 // saveScreenshot captures the VM's screen and saves it in the screenshots
 // folder on the server; the answer says where, for the UI's toast.
 func (s *Server) saveScreenshot(w http.ResponseWriter, r *http.Request) error {
-	if s.opts.Screenshots == nil {
-		return errConsoleOff
-	}
 	h, uuid, err := s.vmRefNoBody(w, r)
 	if err != nil {
 		return err
@@ -185,9 +173,6 @@ func (s *Server) saveScreenshot(w http.ResponseWriter, r *http.Request) error {
 // the capture, so a card that polls with If-None-Match gets 304 until there
 // is a new one.
 func (s *Server) thumbnail(w http.ResponseWriter, r *http.Request) error {
-	if s.opts.Screenshots == nil {
-		return errConsoleOff
-	}
 	h, uuid, err := s.vmRef(r)
 	if err != nil {
 		return err

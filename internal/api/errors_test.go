@@ -104,7 +104,7 @@ func TestMethodNotAllowedListsEveryMethod(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(Options{Auth: am})
+	s, err := New(withFeatures(t, Options{Auth: am}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,21 +7,25 @@ import (
 
 	"github.com/kvm-manager/kvm-manager/internal/console"
 	"github.com/kvm-manager/kvm-manager/internal/inventory"
-	"github.com/kvm-manager/kvm-manager/internal/problem"
 )
 
 // serialRoutes are the serial console's routes: a ticket, the WebSocket it
-// opens, and adding a serial console to a VM that has none.
+// opens, and adding a serial console to a VM that has none. They are
+// served only when the serial service is given (Options).
 func (s *Server) serialRoutes() []Route {
-	return []Route{
-		{"POST", "/api/v1/hosts/{host}/vms/{uuid}/serial", operator, "", s.serialTicket},
-		{"GET", "/api/v1/hosts/{host}/vms/{uuid}/serial/ws", operator, "serial.open", s.serialSocket},
-		{"POST", "/api/v1/hosts/{host}/vms/{uuid}/serial/device", admin, "vm.serial.add", s.addSerialDevice},
+	if s.opts.Serial == nil {
+		return nil
 	}
+	const vm = "/api/v1/hosts/{host}/vms/{uuid}"
+	rs := []Route{
+		{"POST", vm + "/serial", operator, "", s.serialTicket},
+		{"GET", vm + "/serial/ws", operator, "serial.open", s.serialSocket},
+	}
+	if s.opts.DomainEdit != nil {
+		rs = append(rs, Route{"POST", vm + "/serial/device", admin, "vm.serial.add", s.addSerialDevice})
+	}
+	return rs
 }
-
-var errNoSerialService = problem.New(problem.Unavailable, "serial_unavailable",
-	"the serial console service is not running", "restart KVM Manager")
 
 type serialTicketRequest struct {
 	// Force takes the console over from another client that holds it.
@@ -31,9 +35,6 @@ type serialTicketRequest struct {
 // serialTicket answers POST .../serial with a ticket for the WebSocket,
 // after checking that the VM runs and has a serial console.
 func (s *Server) serialTicket(w http.ResponseWriter, r *http.Request) error {
-	if s.opts.Serial == nil {
-		return errNoSerialService
-	}
 	var req serialTicketRequest
 	if err := decodeJSON(w, r, &req, true); err != nil {
 		return err
@@ -44,9 +45,6 @@ func (s *Server) serialTicket(w http.ResponseWriter, r *http.Request) error {
 // serialSocket upgrades GET .../serial/ws?ticket=... to the console's
 // WebSocket. Every refusal happens before the upgrade, as a JSON error.
 func (s *Server) serialSocket(w http.ResponseWriter, r *http.Request) error {
-	if s.opts.Serial == nil {
-		return errNoSerialService
-	}
 	g, release, err := s.redeemTicket(r, console.KindSerial)
 	if err != nil {
 		return err
@@ -74,9 +72,6 @@ type serialDeviceResponse struct {
 // addSerialDevice answers POST .../serial/device: it adds a serial console
 // to the VM's configuration.
 func (s *Server) addSerialDevice(w http.ResponseWriter, r *http.Request) error {
-	if s.opts.Serial == nil || s.opts.DomainEdit == nil {
-		return errNoSerialService
-	}
 	h, uuid, err := s.vmRefNoBody(w, r)
 	if err != nil {
 		return err

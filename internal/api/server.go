@@ -17,6 +17,7 @@ import (
 
 	"github.com/kvm-manager/kvm-manager/internal/audit"
 	"github.com/kvm-manager/kvm-manager/internal/auth"
+	"github.com/kvm-manager/kvm-manager/internal/background"
 	"github.com/kvm-manager/kvm-manager/internal/console"
 	"github.com/kvm-manager/kvm-manager/internal/console/screen"
 	"github.com/kvm-manager/kvm-manager/internal/console/serial"
@@ -47,18 +48,22 @@ type Options struct {
 	Heartbeat time.Duration
 	// Version is reported by /healthz.
 	Version string
-	// Tickets authorise console WebSockets (graphical and serial).
+	// Tickets authorise console WebSockets (graphical and serial);
+	// required with VNC or Serial.
 	Tickets *console.Tickets
-	// Snapshots is the snapshot manager; nil answers its routes with 503.
+	// The optional features: each one given registers its routes; one left
+	// nil serves none of them (404, as any unknown route), so that
+	// handlers need no nil checks.
+	//
+	// Snapshots is the snapshot manager.
 	Snapshots *snapshot.Service
 	// VNC is the graphical console proxy; Screenshots captures VM screens.
-	// Nil answers their routes with 503.
 	VNC         *vnc.Proxy
 	Screenshots *screen.Service
-	// Serial serves the VMs' serial consoles; nil answers its routes with 503.
+	// Serial serves the VMs' serial consoles.
 	Serial *serial.Service
 	// DomainEdit changes VM definitions: the consoles' fixes (add VNC
-	// graphics, add a serial console). Nil answers those routes with 503.
+	// graphics, add a serial console), served with VNC and Serial.
 	DomainEdit *domainedit.Editor
 	// Audit records state-changing actions and console sessions; nil
 	// records nothing.
@@ -88,6 +93,11 @@ type Server struct {
 	methods []string
 	// streams counts open event streams and consoles against Limits.
 	streams *streamSlots
+	// bg holds the audit writers that wait for operations to end (see
+	// audit); bgCtx ends when Run's context does, and Run waits for them.
+	bg     background.Group
+	bgCtx  context.Context
+	stopBG context.CancelFunc
 }
 
 // handlerFunc is a handler that returns its error for the router to map.
@@ -134,6 +144,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s := &Server{opts: opts, log: opts.Logger, mux: http.NewServeMux(), assets: a,
 		streams: newStreamSlots(opts.Limits, opts.Logger)}
+	s.bgCtx, s.stopBG = context.WithCancel(context.Background())
 	for _, rt := range s.routes() {
 		s.mux.Handle(rt.Method+" "+rt.Pattern, s.wrap(rt))
 		if !slices.Contains(s.methods, rt.Method) {
@@ -148,6 +159,17 @@ func New(opts Options) (*Server, error) {
 	}}))
 	s.mux.Handle("/", s.ui())
 	return s, nil
+}
+
+// Run returns when ctx ends, after the server's background work: the audit
+// entries of operations still running are written, saying that the server
+// stopped before the operation ended. Run it until the operations are shut
+// down, so that their entries say how they ended.
+func (s *Server) Run(ctx context.Context) error {
+	<-ctx.Done()
+	s.stopBG()
+	s.bg.Close()
+	return nil
 }
 
 // Routes returns the API's route table (method and pattern of each route).

@@ -8,8 +8,12 @@ import (
 	"github.com/kvm-manager/kvm-manager/internal/snapshot"
 )
 
-// snapshotRoutes are the snapshot manager's routes.
+// snapshotRoutes are the snapshot manager's routes, served only when the
+// manager is given (Options).
 func (s *Server) snapshotRoutes() []Route {
+	if s.opts.Snapshots == nil {
+		return nil
+	}
 	const base = "/api/v1/hosts/{host}/vms/{uuid}/snapshots"
 	return []Route{
 		{"GET", base, viewer, "", s.listSnapshots},
@@ -23,14 +27,8 @@ func (s *Server) snapshotRoutes() []Route {
 	}
 }
 
-var errNoSnapshots = problem.New(problem.Unavailable, "snapshots_unavailable",
-	"the snapshot manager is not running in this server", "")
-
 // snapshots returns the service and the VM the path names.
 func (s *Server) snapshots(r *http.Request) (*snapshot.Service, string, string, error) {
-	if s.opts.Snapshots == nil {
-		return nil, "", "", errNoSnapshots
-	}
 	h, uuid, err := s.vmRef(r)
 	return s.opts.Snapshots, h, uuid, err
 }

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -28,7 +29,7 @@ func (s *Server) listVMs(w http.ResponseWriter, r *http.Request) error {
 	}
 	for _, st := range s.opts.Hosts.Statuses() {
 		if hostFilter == "" || st.Name == hostFilter {
-			s.waitSynced(r.Context(), st)
+			s.waitSynced(r.Context(), st, host.Connected)
 		}
 	}
 	all := s.opts.Inventory.List()
@@ -54,12 +55,10 @@ func (s *Server) vmRef(r *http.Request) (string, string, error) {
 		return "", "", err
 	}
 	// Right after a (re)connect the cache may not hold the VM yet: a
-	// console or action asked for then must not answer "no such VM".
-	st := h.Status()
-	if st.State == host.Connecting {
-		st.State = host.Connected // just started: wait for the first listing too
-	}
-	s.waitSynced(r.Context(), st)
+	// console or action asked for then must not answer "no such VM". A
+	// host still connecting has just started: wait for its first listing
+	// too.
+	s.waitSynced(r.Context(), h.Status(), host.Connected, host.Connecting)
 	return hostName, host.FormatUUID(u), nil
 }
 
@@ -82,9 +81,7 @@ func (s *Server) getVM(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if hh, err := s.opts.Hosts.Get(h); err == nil {
-		s.waitSynced(r.Context(), hh.Status())
-	}
+	// vmRef has waited for the host's listing.
 	vm, err := s.opts.Inventory.Get(h, uuid)
 	if err != nil {
 		return err
@@ -199,11 +196,12 @@ func (s *Server) cancelOperation(w http.ResponseWriter, r *http.Request) error {
 // syncWait bounds how long a read waits for a host's first VM listing.
 const syncWait = 10 * time.Second
 
-// waitSynced holds a read while a connected host's VM list is still being
-// read after a (re)connect, so that clients never mistake a half-read list
-// for the truth. A host that is not connected is served from the cache as is.
-func (s *Server) waitSynced(ctx context.Context, st host.Status) {
-	if st.State != host.Connected {
+// waitSynced holds a read while the VM list of a host in one of the states
+// (connected, for lists) is still being read after a (re)connect, so that
+// clients never mistake a half-read list for the truth. A host in another
+// state is served from the cache as is.
+func (s *Server) waitSynced(ctx context.Context, st host.Status, states ...host.State) {
+	if !slices.Contains(states, st.State) {
 		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, syncWait)

@@ -142,6 +142,33 @@ type endedSession struct {
 // costs only the reason in its error message.
 const maxEnded = 4096
 
+// CheckUsers checks the configured password users: a valid name used once,
+// a role, and a password hash of a known kind each. New runs it; config
+// runs it too, as the file is read, so that a mistake stops the server
+// before anything starts.
+func CheckUsers(users []User) error {
+	seen := make(map[string]bool, len(users))
+	for _, u := range users {
+		if err := ValidUserName(u.Name); err != nil {
+			return err
+		}
+		if seen[u.Name] {
+			return fmt.Errorf("user %q is configured twice", u.Name)
+		}
+		seen[u.Name] = true
+		if u.Role < Viewer || u.Role > Admin {
+			return fmt.Errorf("user %q has no role: use viewer, operator or admin", u.Name)
+		}
+		if u.PasswordHash == "" {
+			return fmt.Errorf("user %q has no password-hash: make one with kvm-manager hash-password", u.Name)
+		}
+		if err := CheckHash(u.PasswordHash); err != nil {
+			return fmt.Errorf("user %q: %w", u.Name, err)
+		}
+	}
+	return nil
+}
+
 // New returns a Manager, or an error when the token is too weak or a user
 // is configured wrongly.
 func New(opts Options) (*Manager, error) {
@@ -169,19 +196,10 @@ func New(opts Options) (*Manager, error) {
 		hashing: make(chan struct{}, 2), limit: newLimiter(), sessions: make(map[[32]byte]*Session),
 		ended: make(map[[32]byte]endedSession), write: writeFileAtomic,
 	}
+	if err := CheckUsers(opts.Users); err != nil {
+		return nil, err
+	}
 	for _, u := range opts.Users {
-		if err := ValidUserName(u.Name); err != nil {
-			return nil, err
-		}
-		if _, dup := m.users[u.Name]; dup {
-			return nil, fmt.Errorf("user %q is configured twice", u.Name)
-		}
-		if err := CheckHash(u.PasswordHash); err != nil {
-			return nil, fmt.Errorf("user %q: %w", u.Name, err)
-		}
-		if u.Role < Viewer || u.Role > Admin {
-			return nil, fmt.Errorf("user %q has no role: use viewer, operator or admin", u.Name)
-		}
 		m.users[u.Name] = u
 	}
 	if len(m.users) > 0 {

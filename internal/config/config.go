@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/netip"
 	"os"
@@ -32,8 +33,10 @@ type Config struct {
 	Hosts         []Host   `json:"hosts"`
 	DataDir       string   `json:"data-dir"`
 	StatsInterval Duration `json:"stats-interval"`
-	LogLevel      string   `json:"log-level"`
-	InsecureHTTP  bool     `json:"insecure-http"`
+	// LogLevel is the least severe level logged: debug, info, warn or
+	// error.
+	LogLevel     slog.Level `json:"log-level"`
+	InsecureHTTP bool       `json:"insecure-http"`
 	// ScreenshotsDir is the folder server-side screenshots are saved in; it
 	// is created when the first one is saved.
 	ScreenshotsDir string `json:"screenshots-dir"`
@@ -106,7 +109,7 @@ func Defaults() Config {
 		Connect:       "qemu:///system",
 		DataDir:       defaultDataDir(),
 		StatsInterval: Duration{2 * time.Second},
-		LogLevel:      "info",
+		LogLevel:      slog.LevelInfo,
 		// Empty when there is no home folder: Parse then uses the data dir.
 		ScreenshotsDir:      defaultScreenshotsDir(),
 		ScreenshotsPerVM:    100,
@@ -141,17 +144,97 @@ func defaultDataDir() string {
 	return ".kvm-manager"
 }
 
-// hostFlags collects repeated --host NAME=URI flags.
-type hostFlags []Host
+// hostFlags is the repeated --host NAME=URI flag. The first --host given
+// replaces the hosts of the config file; later ones add to it.
+type hostFlags struct {
+	dst   *[]Host
+	given bool
+}
 
-func (h *hostFlags) String() string { return fmt.Sprint(*h) }
+func (h *hostFlags) String() string {
+	if h.dst == nil {
+		return "[]"
+	}
+	return fmt.Sprint(*h.dst)
+}
+
+// Set adds one NAME=URI.
 func (h *hostFlags) Set(v string) error {
 	name, uri, ok := strings.Cut(v, "=")
 	if !ok || name == "" || uri == "" {
 		return errors.New("want NAME=URI, e.g. local=qemu:///system")
 	}
-	*h = append(*h, Host{Name: name, URI: uri})
+	if !h.given {
+		*h.dst, h.given = nil, true
+	}
+	*h.dst = append(*h.dst, Host{Name: name, URI: uri})
 	return nil
+}
+
+// parseLevel accepts the four names of --log-level, and no offsets such
+// as slog's "warn+2".
+func parseLevel(v string) (slog.Level, error) {
+	switch v {
+	case "debug":
+		return slog.LevelDebug, nil
+	case "info":
+		return slog.LevelInfo, nil
+	case "warn":
+		return slog.LevelWarn, nil
+	case "error":
+		return slog.LevelError, nil
+	}
+	return 0, fmt.Errorf("%q: use debug, info, warn or error", v)
+}
+
+// bind registers every flag on fs, each bound to its field of c with the
+// field's value as the default. It is the one list of the flags: Parse
+// binds them twice, first to the defaults (for --help, errors and
+// --config), then to the config file's values, so that a flag overrides
+// the file only when it is given.
+//
+// Two flags are not plain fields: --log-level is a name, read into a
+// slog.Level, and --connect drops the config file's hosts (the one host is
+// named "local") unless --host is given too, which wins wherever it stands
+// on the command line. finish, called after fs.Parse, applies them.
+func bind(fs *flag.FlagSet, c *Config) (configPath *string, finish func() error) {
+	configPath = fs.String("config", "", "JSON configuration file (keys as the flags)")
+	fs.StringVar(&c.Listen, "listen", c.Listen, "address to serve on")
+	hosts := &hostFlags{dst: &c.Hosts}
+	fs.StringVar(&c.Connect, "connect", c.Connect, "libvirt URI of the one host to manage (named \"local\")")
+	fs.Var(hosts, "host", "a host to manage as NAME=URI; repeat for several (replaces --connect)")
+	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "directory for KVM Manager's own files")
+	fs.DurationVar(&c.StatsInterval.Duration, "stats-interval", c.StatsInterval.Duration, "time between stats samples")
+	level := fs.String("log-level", strings.ToLower(c.LogLevel.String()), "debug, info, warn or error")
+	fs.BoolVar(&c.InsecureHTTP, "insecure-http", c.InsecureHTTP, "allow plain HTTP on a non-loopback address (dangerous)")
+	fs.StringVar(&c.ScreenshotsDir, "screenshots-dir", c.ScreenshotsDir, "folder for screenshots saved on the server (created when needed)")
+	fs.IntVar(&c.ScreenshotsPerVM, "screenshots-per-vm", c.ScreenshotsPerVM, "most screenshots of one VM kept in --screenshots-dir; saving more is refused (0: no limit)")
+	fs.IntVar(&c.ScreenshotsMiBPerVM, "screenshots-mib-per-vm", c.ScreenshotsMiBPerVM, "most MiB of one VM's screenshots kept in --screenshots-dir (0: no limit)")
+	fs.IntVar(&c.SerialScrollback, "serial-scrollback", c.SerialScrollback, "KiB of output each serial console keeps for late viewers (4 to 65536)")
+	fs.StringVar(&c.TLSCert, "tls-cert", c.TLSCert, "PEM certificate (chain) to serve HTTPS with; needs --tls-key")
+	fs.StringVar(&c.TLSKey, "tls-key", c.TLSKey, "PEM private key of --tls-cert")
+	fs.BoolVar(&c.TLSSelfSigned, "tls-self-signed", c.TLSSelfSigned, "serve HTTPS with a self-signed certificate generated once into <data-dir>/tls")
+	fs.DurationVar(&c.SessionTTL.Duration, "session-ttl", c.SessionTTL.Duration, "longest a browser session lives")
+	fs.DurationVar(&c.SessionIdle.Duration, "session-idle", c.SessionIdle.Duration, "a browser session unused this long ends")
+	fs.IntVar(&c.MaxSessionsPerUser, "max-sessions-per-user", c.MaxSessionsPerUser, "browser sessions each user may have; a login beyond it ends the user's oldest (1 to 1000)")
+	fs.Var(&listFlag{dst: &c.TrustedProxies}, "trusted-proxy", "a reverse proxy address or CIDR whose X-Forwarded-For is believed; repeat for several")
+	fs.IntVar(&c.MaxConnections, "max-connections", c.MaxConnections, "most client connections open at once (0: 4096, or less as the open-file limit requires)")
+	fs.IntVar(&c.MaxConnectionsPerAddress, "max-connections-per-address", c.MaxConnectionsPerAddress, "most connections one client address (the TCP peer: behind a proxy, the proxy) holds open (0: 256)")
+	fs.DurationVar(&c.BodyTimeout.Duration, "body-timeout", c.BodyTimeout.Duration, "longest a client may take to send a request body")
+	bindLimits(fs, &c.Limits)
+	return configPath, func() error {
+		l, err := parseLevel(*level)
+		if err != nil {
+			return fmt.Errorf("--log-level %w", err)
+		}
+		c.LogLevel = l
+		fs.Visit(func(f *flag.Flag) {
+			if f.Name == "connect" && !hosts.given {
+				c.Hosts = nil
+			}
+		})
+		return nil
+	}
 }
 
 // Parse reads args (without the program name): first the file named by
@@ -160,110 +243,34 @@ func Parse(args []string, out io.Writer) (Config, error) {
 	cfg := Defaults()
 	fs := flag.NewFlagSet("kvm-manager", flag.ContinueOnError)
 	fs.SetOutput(out)
-	configPath := fs.String("config", "", "JSON configuration file (keys as the flags)")
-	listen := fs.String("listen", cfg.Listen, "address to serve on")
-	connect := fs.String("connect", cfg.Connect, "libvirt URI of the one host to manage (named \"local\")")
-	var hosts hostFlags
-	fs.Var(&hosts, "host", "a host to manage as NAME=URI; repeat for several (replaces --connect)")
-	dataDir := fs.String("data-dir", cfg.DataDir, "directory for KVM Manager's own files")
-	interval := fs.Duration("stats-interval", cfg.StatsInterval.Duration, "time between stats samples")
-	logLevel := fs.String("log-level", cfg.LogLevel, "debug, info, warn or error")
-	insecure := fs.Bool("insecure-http", false, "allow plain HTTP on a non-loopback address (dangerous)")
-	screenshotsDir := fs.String("screenshots-dir", cfg.ScreenshotsDir, "folder for screenshots saved on the server (created when needed)")
-	shotsPerVM := fs.Int("screenshots-per-vm", cfg.ScreenshotsPerVM, "most screenshots of one VM kept in --screenshots-dir; saving more is refused (0: no limit)")
-	shotsMiBPerVM := fs.Int("screenshots-mib-per-vm", cfg.ScreenshotsMiBPerVM, "most MiB of one VM's screenshots kept in --screenshots-dir (0: no limit)")
-	serialScrollback := fs.Int("serial-scrollback", cfg.SerialScrollback, "KiB of output each serial console keeps for late viewers (4 to 65536)")
-	tlsCert := fs.String("tls-cert", "", "PEM certificate (chain) to serve HTTPS with; needs --tls-key")
-	tlsKey := fs.String("tls-key", "", "PEM private key of --tls-cert")
-	tlsSelf := fs.Bool("tls-self-signed", false, "serve HTTPS with a self-signed certificate generated once into <data-dir>/tls")
-	sessionTTL := fs.Duration("session-ttl", cfg.SessionTTL.Duration, "longest a browser session lives")
-	sessionIdle := fs.Duration("session-idle", cfg.SessionIdle.Duration, "a browser session unused this long ends")
-	maxSessions := fs.Int("max-sessions-per-user", cfg.MaxSessionsPerUser, "browser sessions each user may have; a login beyond it ends the user's oldest (1 to 1000)")
-	var proxies listFlag
-	fs.Var(&proxies, "trusted-proxy", "a reverse proxy address or CIDR whose X-Forwarded-For is believed; repeat for several")
-	maxConns := fs.Int("max-connections", 0, "most client connections open at once (0: 4096, or less as the open-file limit requires)")
-	maxConnsPerAddr := fs.Int("max-connections-per-address", 0, "most connections one client address (the TCP peer: behind a proxy, the proxy) holds open (0: 256)")
-	bodyTimeout := fs.Duration("body-timeout", cfg.BodyTimeout.Duration, "longest a client may take to send a request body")
-	applyLimits := limitFlags(fs)
+	configPath, finish := bind(fs, &cfg)
 	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if err := finish(); err != nil {
 		return cfg, err
 	}
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	if *configPath != "" {
+		cfg = Defaults()
 		if err := loadFile(*configPath, &cfg); err != nil {
 			return cfg, err
 		}
-	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if set["listen"] {
-		cfg.Listen = *listen
-	}
-	if set["connect"] {
-		cfg.Connect = *connect
-		cfg.Hosts = nil
-	}
-	if set["host"] {
-		cfg.Hosts = hosts
-	}
-	if set["data-dir"] {
-		cfg.DataDir = *dataDir
-	}
-	if set["stats-interval"] {
-		cfg.StatsInterval.Duration = *interval
-	}
-	if set["log-level"] {
-		cfg.LogLevel = *logLevel
-	}
-	if set["insecure-http"] {
-		cfg.InsecureHTTP = *insecure
-	}
-	if set["screenshots-dir"] {
-		cfg.ScreenshotsDir = *screenshotsDir
+		// The same flags once more, over the file's values: they parsed
+		// above, so they parse again.
+		again := flag.NewFlagSet("kvm-manager", flag.ContinueOnError)
+		again.SetOutput(io.Discard)
+		_, finish := bind(again, &cfg)
+		if err := again.Parse(args); err != nil {
+			return cfg, err
+		}
+		if err := finish(); err != nil {
+			return cfg, err
+		}
 	}
 	cfg.ScreenshotsDir = screenshotsDirOrDefault(cfg.ScreenshotsDir, cfg.DataDir)
-	if set["screenshots-per-vm"] {
-		cfg.ScreenshotsPerVM = *shotsPerVM
-	}
-	if set["screenshots-mib-per-vm"] {
-		cfg.ScreenshotsMiBPerVM = *shotsMiBPerVM
-	}
-	if set["serial-scrollback"] {
-		cfg.SerialScrollback = *serialScrollback
-	}
-	if set["tls-cert"] {
-		cfg.TLSCert = *tlsCert
-	}
-	if set["tls-key"] {
-		cfg.TLSKey = *tlsKey
-	}
-	if set["tls-self-signed"] {
-		cfg.TLSSelfSigned = *tlsSelf
-	}
-	if set["session-ttl"] {
-		cfg.SessionTTL.Duration = *sessionTTL
-	}
-	if set["session-idle"] {
-		cfg.SessionIdle.Duration = *sessionIdle
-	}
-	if set["max-sessions-per-user"] {
-		cfg.MaxSessionsPerUser = *maxSessions
-	}
-	if set["trusted-proxy"] {
-		cfg.TrustedProxies = proxies
-	}
-	if set["max-connections"] {
-		cfg.MaxConnections = *maxConns
-	}
-	if set["max-connections-per-address"] {
-		cfg.MaxConnectionsPerAddress = *maxConnsPerAddr
-	}
-	if set["body-timeout"] {
-		cfg.BodyTimeout.Duration = *bodyTimeout
-	}
-	applyLimits(&cfg, set)
 	if len(cfg.Hosts) == 0 {
 		cfg.Hosts = []Host{{Name: "local", URI: cfg.Connect}}
 	}
@@ -315,26 +322,16 @@ func (c Config) Validate() error {
 	if err := c.Limits.validate(); err != nil {
 		return err
 	}
-	users := map[string]bool{}
-	for _, u := range c.Users {
-		if users[u.Name] {
-			return fmt.Errorf("user %q is configured twice", u.Name)
-		}
-		users[u.Name] = true
-		if u.Role == 0 {
-			return fmt.Errorf("user %q has no role: use viewer, operator or admin", u.Name)
-		}
-		if u.PasswordHash == "" {
-			return fmt.Errorf("user %q has no password-hash: make one with kvm-manager hash-password", u.Name)
-		}
+	if err := auth.CheckUsers(c.Users); err != nil {
+		return err
 	}
 	if c.StatsInterval.Duration < 200*time.Millisecond || c.StatsInterval.Duration > time.Hour {
 		return fmt.Errorf("--stats-interval %s: use 200ms to 1h", c.StatsInterval)
 	}
 	switch c.LogLevel {
-	case "debug", "info", "warn", "error":
+	case slog.LevelDebug, slog.LevelInfo, slog.LevelWarn, slog.LevelError:
 	default:
-		return fmt.Errorf("--log-level %q: use debug, info, warn or error", c.LogLevel)
+		return fmt.Errorf("--log-level %q: use debug, info, warn or error", strings.ToLower(c.LogLevel.String()))
 	}
 	if c.DataDir == "" {
 		return errors.New("--data-dir must not be empty")
@@ -385,14 +382,26 @@ func (c Config) ProxyPrefixes() ([]netip.Prefix, error) {
 	return out, nil
 }
 
-// listFlag collects a repeated string flag.
-type listFlag []string
+// listFlag is a repeated string flag. The first one given replaces the
+// config file's list; later ones add to it.
+type listFlag struct {
+	dst   *[]string
+	given bool
+}
 
-func (l *listFlag) String() string { return strings.Join(*l, ",") }
+func (l *listFlag) String() string {
+	if l.dst == nil {
+		return ""
+	}
+	return strings.Join(*l.dst, ",")
+}
 
 // Set appends one value.
 func (l *listFlag) Set(v string) error {
-	*l = append(*l, v)
+	if !l.given {
+		*l.dst, l.given = nil, true
+	}
+	*l.dst = append(*l.dst, v)
 	return nil
 }
 

@@ -1,7 +1,9 @@
 package config
 
 import (
+	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -147,7 +149,13 @@ func TestScreenshotsDir(t *testing.T) {
 
 func TestSecuritySettings(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "c.json")
-	_ = os.WriteFile(p, []byte(`{"users":[{"name":"ada","password-hash":"$argon2id$x","role":"admin"}],
+	// The users are checked as auth checks them (auth.CheckUsers): the
+	// hash must be a real one.
+	hash, err := auth.HashPassword("correct horse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = os.WriteFile(p, []byte(`{"users":[{"name":"ada","password-hash":"`+hash+`","role":"admin"}],
 		"trusted-proxies":["10.0.0.0/24","::1"],"session-ttl":"8h","session-idle":"30m"}`), 0o600)
 	cfg, err := Parse([]string{"--config", p, "--tls-self-signed", "--listen", "0.0.0.0:8443"}, io.Discard)
 	if err != nil {
@@ -184,6 +192,7 @@ func TestSecuritySettings(t *testing.T) {
 	}
 	for _, body := range []string{
 		`{"users":[{"name":"a","password-hash":"$argon2id$x","role":"root"}]}`,
+		`{"users":[{"name":"a","password-hash":"$argon2id$x","role":"viewer"}]}`,
 		`{"users":[{"name":"a","role":"viewer"}]}`,
 		`{"users":[{"name":"a","password-hash":"h","role":"viewer"},{"name":"a","password-hash":"h","role":"admin"}]}`,
 	} {
@@ -262,5 +271,55 @@ func TestScreenshotQuota(t *testing.T) {
 				t.Errorf("per VM: %d screenshots, %d MiB; want %d, %d", cfg.ScreenshotsPerVM, cfg.ScreenshotsMiBPerVM, tc.perVM, tc.mibPerVM)
 			}
 		})
+	}
+}
+
+// TestFlagsOverrideTheFileOnlyWhenGiven checks the two passes of Parse: a
+// flag that is not given leaves the file's value (even when the file's
+// value differs from the flag's default), a given one replaces it, and the
+// repeated and special flags (--host, --trusted-proxy, --connect,
+// --log-level) keep their rules.
+func TestFlagsOverrideTheFileOnlyWhenGiven(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "c.json")
+	_ = os.WriteFile(p, []byte(`{"listen":"127.0.0.1:9000","hosts":[{"name":"x","uri":"qemu:///system"}],
+		"log-level":"warn","trusted-proxies":["10.0.0.1"],"audit-keep":9,"body-timeout":"30s","insecure-http":true}`), 0o600)
+	type want struct {
+		listen  string
+		hosts   string
+		level   slog.Level
+		proxies string
+		keep    int
+		body    time.Duration
+	}
+	for _, tc := range []struct {
+		args []string
+		want want
+	}{
+		{nil, want{"127.0.0.1:9000", "[{x qemu:///system}]", slog.LevelWarn, "[10.0.0.1]", 9, 30 * time.Second}},
+		{[]string{"--listen", "127.0.0.1:9001", "--log-level", "debug", "--audit-keep", "2", "--body-timeout", "5s"},
+			want{"127.0.0.1:9001", "[{x qemu:///system}]", slog.LevelDebug, "[10.0.0.1]", 2, 5 * time.Second}},
+		{[]string{"--trusted-proxy", "10.0.0.2", "--trusted-proxy", "10.0.0.3"},
+			want{"127.0.0.1:9000", "[{x qemu:///system}]", slog.LevelWarn, "[10.0.0.2 10.0.0.3]", 9, 30 * time.Second}},
+		{[]string{"--connect", "qemu+unix:///system?socket=/s"},
+			want{"127.0.0.1:9000", "[{local qemu+unix:///system?socket=/s}]", slog.LevelWarn, "[10.0.0.1]", 9, 30 * time.Second}},
+		{[]string{"--host", "a=qemu:///system", "--connect", "qemu:///system", "--host", "b=qemu:///system"},
+			want{"127.0.0.1:9000", "[{a qemu:///system} {b qemu:///system}]", slog.LevelWarn, "[10.0.0.1]", 9, 30 * time.Second}},
+	} {
+		cfg, err := Parse(append([]string{"--config", p}, tc.args...), io.Discard)
+		if err != nil {
+			t.Errorf("%v: %v", tc.args, err)
+			continue
+		}
+		got := want{cfg.Listen, fmt.Sprint(cfg.Hosts), cfg.LogLevel, fmt.Sprint(cfg.TrustedProxies), cfg.AuditKeep, cfg.BodyTimeout.Duration}
+		if got != tc.want {
+			t.Errorf("%v:\n got %+v\nwant %+v", tc.args, got, tc.want)
+		}
+		if !cfg.InsecureHTTP {
+			t.Errorf("%v: the file's insecure-http was lost", tc.args)
+		}
+	}
+	_ = os.WriteFile(p, []byte(`{"log-level":"warn+2"}`), 0o600)
+	if _, err := Parse([]string{"--config", p}, io.Discard); err == nil || !strings.Contains(err.Error(), "--log-level") {
+		t.Errorf("log-level warn+2 in the file: %v, want refused", err)
 	}
 }

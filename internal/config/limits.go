@@ -37,32 +37,16 @@ func DefaultLimits() Limits {
 	}
 }
 
-// limitFlags registers the limits' flags on fs and returns a function
-// that copies the flags that were set (by name in set) into cfg.
-func limitFlags(fs *flag.FlagSet) func(cfg *Config, set map[string]bool) {
-	d := DefaultLimits()
-	auditSize := fs.Int("audit-max-size", d.AuditMaxSize, "MiB at which an audit log file is rotated")
-	auditAge := fs.Duration("audit-max-age", d.AuditMaxAge.Duration, "an audit log file whose first line is this old is rotated")
-	auditKeep := fs.Int("audit-keep", d.AuditKeep, "rotated audit log files of users' actions to keep")
-	evSession := fs.Int("max-event-streams-per-session", d.EventStreamsPerSession, "open event streams allowed per session (or API token)")
-	evClient := fs.Int("max-event-streams-per-client", d.EventStreamsPerClient, "open event streams allowed per client address")
-	conSession := fs.Int("max-consoles-per-session", d.ConsolesPerSession, "open consoles (graphical and serial) allowed per session (or API token)")
-	conClient := fs.Int("max-consoles-per-client", d.ConsolesPerClient, "open consoles (graphical and serial) allowed per client address")
-	return func(cfg *Config, set map[string]bool) {
-		for name, apply := range map[string]func(){
-			"audit-max-size":                func() { cfg.AuditMaxSize = *auditSize },
-			"audit-max-age":                 func() { cfg.AuditMaxAge.Duration = *auditAge },
-			"audit-keep":                    func() { cfg.AuditKeep = *auditKeep },
-			"max-event-streams-per-session": func() { cfg.EventStreamsPerSession = *evSession },
-			"max-event-streams-per-client":  func() { cfg.EventStreamsPerClient = *evClient },
-			"max-consoles-per-session":      func() { cfg.ConsolesPerSession = *conSession },
-			"max-consoles-per-client":       func() { cfg.ConsolesPerClient = *conClient },
-		} {
-			if set[name] {
-				apply()
-			}
-		}
-	}
+// bindLimits registers the limits' flags on fs, bound to l's fields with
+// their values as defaults (see bind).
+func bindLimits(fs *flag.FlagSet, l *Limits) {
+	fs.IntVar(&l.AuditMaxSize, "audit-max-size", l.AuditMaxSize, "MiB at which an audit log file is rotated")
+	fs.DurationVar(&l.AuditMaxAge.Duration, "audit-max-age", l.AuditMaxAge.Duration, "an audit log file whose first line is this old is rotated")
+	fs.IntVar(&l.AuditKeep, "audit-keep", l.AuditKeep, "rotated audit log files of users' actions to keep")
+	fs.IntVar(&l.EventStreamsPerSession, "max-event-streams-per-session", l.EventStreamsPerSession, "open event streams allowed per session (or API token)")
+	fs.IntVar(&l.EventStreamsPerClient, "max-event-streams-per-client", l.EventStreamsPerClient, "open event streams allowed per client address")
+	fs.IntVar(&l.ConsolesPerSession, "max-consoles-per-session", l.ConsolesPerSession, "open consoles (graphical and serial) allowed per session (or API token)")
+	fs.IntVar(&l.ConsolesPerClient, "max-consoles-per-client", l.ConsolesPerClient, "open consoles (graphical and serial) allowed per client address")
 }
 
 // validate checks the limits and says what is wrong.

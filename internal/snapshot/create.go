@@ -185,10 +185,10 @@ func (s *Service) runCreate(ctx context.Context, t target, p createPlan, r opera
 	if p.active && s.shots.dir != "" {
 		res.ScreenshotPending = true
 		done := s.screenshotStarted(t.key)
-		go func() {
+		s.bg.Go(func() {
 			defer done()
 			s.storeScreenshot(t, sum)
-		}()
+		})
 	}
 	res.Snapshot = sum
 	return res, nil

@@ -26,6 +26,7 @@ import (
 	"github.com/digitalocean/go-libvirt"
 	"libvirt.org/go/libvirtxml"
 
+	"github.com/kvm-manager/kvm-manager/internal/background"
 	"github.com/kvm-manager/kvm-manager/internal/event"
 	"github.com/kvm-manager/kvm-manager/internal/host"
 	"github.com/kvm-manager/kvm-manager/internal/inventory"
@@ -95,6 +96,10 @@ type Service struct {
 	// shooting holds, per VM, a channel closed when the screenshot being
 	// stored with a new snapshot is done.
 	shooting map[string]chan struct{}
+
+	// bg holds the work that goes on after an answer (re-reading a VM,
+	// storing a snapshot's screenshot); Run waits for it.
+	bg background.Group
 }
 
 // New returns a Service.
@@ -273,11 +278,11 @@ func (s *Service) changed(t target, change string, names []string) (current stri
 	// rest: re-reading a VM takes a few calls, and the "vm" event it
 	// publishes carries the count that was just remembered, so it is not
 	// taken for an outside change.
-	go func() {
+	s.bg.Go(func() {
 		if _, err := s.opts.Inventory.Refresh(virt.New(t.l), t.vm.Host, t.vm.UUID); err != nil {
 			s.log.Warn("refreshing the VM after a snapshot change failed", "vm", t.vm.Name, "err", err)
 		}
-	}()
+	})
 	s.publish(ev)
 	return cur, int(n)
 }

@@ -28,10 +28,15 @@ type vmEvent struct {
 // VM, is published as a "snapshot" event with change "external". Changes to
 // stopped VMs raise no event; the next list notices them (see List).
 //
-// It also removes the stored screenshots of VMs that are gone.
-func (s *Service) Run(ctx context.Context) {
+// It also removes the stored screenshots of VMs that are gone. When ctx
+// ends, it waits for the service's work that outlives requests (re-reading
+// a VM after a change, storing a new snapshot's screenshot): both are
+// bounded by libvirt calls and the screenshot timeout.
+func (s *Service) Run(ctx context.Context) error {
+	defer s.bg.Close()
 	if s.opts.Bus == nil {
-		return
+		<-ctx.Done()
+		return nil
 	}
 	for ctx.Err() == nil {
 		sub := s.opts.Bus.Subscribe(256, event.TypeVM, event.TypeVMRemoved)
@@ -49,6 +54,7 @@ func (s *Service) Run(ctx context.Context) {
 			}
 		}
 	}
+	return nil
 }
 
 func (s *Service) watch(ctx context.Context, sub *event.Subscription) {
