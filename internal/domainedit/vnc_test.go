@@ -4,22 +4,13 @@ import (
 	"testing"
 
 	"libvirt.org/go/libvirtxml"
-)
 
-// domXML wraps devices in a minimal domain; running adds the id attribute
-// libvirt gives running domains.
-func domXML(running bool, devices string) string {
-	id := ""
-	if running {
-		id = ` id="7"`
-	}
-	return `<domain type="qemu"` + id + `><name>web-1</name><uuid>3ebff392-0803-4fe8-8612-5bed46ecf81f</uuid><memory>65536</memory>` +
-		`<os><type arch="x86_64">hvm</type></os><devices>` + devices + `</devices></domain>`
-}
+	"github.com/kvm-manager/kvm-manager/internal/virt/virtfake"
+)
 
 func TestAddVNC(t *testing.T) {
 	spice := `<graphics type="spice" port="-1" autoport="yes" passwd="spicepw"/><video><model type="qxl"/></video>`
-	out, changed, err := addVNC(domXML(false, spice))
+	out, changed, err := addVNC(virtfake.DomainXML(false, spice))
 	if err != nil || !changed {
 		t.Fatalf("addVNC = %v, %v", changed, err)
 	}

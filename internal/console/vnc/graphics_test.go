@@ -6,18 +6,9 @@ import (
 	"testing"
 
 	"github.com/kvm-manager/kvm-manager/internal/problem"
-)
 
-// domXML wraps devices in a minimal domain; running adds the id attribute
-// libvirt gives running domains.
-func domXML(running bool, devices string) string {
-	id := ""
-	if running {
-		id = ` id="7"`
-	}
-	return `<domain type="qemu"` + id + `><name>web-1</name><uuid>3ebff392-0803-4fe8-8612-5bed46ecf81f</uuid><memory>65536</memory>` +
-		`<os><type arch="x86_64">hvm</type></os><devices>` + devices + `</devices></domain>`
-}
+	"github.com/kvm-manager/kvm-manager/internal/virt/virtfake"
+)
 
 func TestVNCTarget(t *testing.T) {
 	for _, tc := range []struct {
@@ -28,29 +19,29 @@ func TestVNCTarget(t *testing.T) {
 		password bool
 		code     string
 	}{
-		{name: "tcp loopback", xml: domXML(true, `<graphics type="vnc" port="5903" autoport="yes" listen="127.0.0.1"><listen type="address" address="127.0.0.1"/></graphics>`),
+		{name: "tcp loopback", xml: virtfake.DomainXML(true, `<graphics type="vnc" port="5903" autoport="yes" listen="127.0.0.1"><listen type="address" address="127.0.0.1"/></graphics>`),
 			network: "tcp", address: "127.0.0.1:5903"},
-		{name: "password from secure XML", xml: domXML(true, `<graphics type="vnc" port="5904" autoport="yes" listen="127.0.0.1" passwd="s3cretpw"><listen type="address" address="127.0.0.1"/></graphics>`),
+		{name: "password from secure XML", xml: virtfake.DomainXML(true, `<graphics type="vnc" port="5904" autoport="yes" listen="127.0.0.1" passwd="s3cretpw"><listen type="address" address="127.0.0.1"/></graphics>`),
 			network: "tcp", address: "127.0.0.1:5904", password: true},
-		{name: "wildcard v4 dials loopback", xml: domXML(true, `<graphics type="vnc" port="5900"><listen type="address" address="0.0.0.0"/></graphics>`),
+		{name: "wildcard v4 dials loopback", xml: virtfake.DomainXML(true, `<graphics type="vnc" port="5900"><listen type="address" address="0.0.0.0"/></graphics>`),
 			network: "tcp", address: "127.0.0.1:5900"},
-		{name: "wildcard v6 dials loopback", xml: domXML(true, `<graphics type="vnc" port="5900" listen="::"/>`),
+		{name: "wildcard v6 dials loopback", xml: virtfake.DomainXML(true, `<graphics type="vnc" port="5900" listen="::"/>`),
 			network: "tcp", address: "[::1]:5900"},
-		{name: "no listen address", xml: domXML(true, `<graphics type="vnc" port="5901"/>`),
+		{name: "no listen address", xml: virtfake.DomainXML(true, `<graphics type="vnc" port="5901"/>`),
 			network: "tcp", address: "127.0.0.1:5901"},
-		{name: "network listen", xml: domXML(true, `<graphics type="vnc" port="5902"><listen type="network" network="default" address="192.168.122.1"/></graphics>`),
+		{name: "network listen", xml: virtfake.DomainXML(true, `<graphics type="vnc" port="5902"><listen type="network" network="default" address="192.168.122.1"/></graphics>`),
 			network: "tcp", address: "192.168.122.1:5902"},
-		{name: "unix socket", xml: domXML(true, `<graphics type="vnc" socket="/run/vnc.sock"><listen type="socket" socket="/run/vnc.sock"/></graphics>`),
+		{name: "unix socket", xml: virtfake.DomainXML(true, `<graphics type="vnc" socket="/run/vnc.sock"><listen type="socket" socket="/run/vnc.sock"/></graphics>`),
 			network: "unix", address: "/run/vnc.sock"},
-		{name: "vnc beside spice", xml: domXML(true, `<graphics type="spice" port="5930"/><graphics type="vnc" port="5905" listen="127.0.0.1"/>`),
+		{name: "vnc beside spice", xml: virtfake.DomainXML(true, `<graphics type="spice" port="5930"/><graphics type="vnc" port="5905" listen="127.0.0.1"/>`),
 			network: "tcp", address: "127.0.0.1:5905"},
-		{name: "not running", xml: domXML(false, `<graphics type="vnc" port="-1" autoport="yes"/>`), code: "vm_not_running"},
-		{name: "no graphics", xml: domXML(true, ``), code: "no_vnc_graphics"},
-		{name: "stopped without graphics: add VNC first", xml: domXML(false, ``), code: "no_vnc_graphics"},
-		{name: "stopped with spice only", xml: domXML(false, `<graphics type="spice" autoport="yes"/>`), code: "spice_only"},
-		{name: "spice only", xml: domXML(true, `<graphics type="spice" port="5930" autoport="yes"/>`), code: "spice_only"},
-		{name: "listen none", xml: domXML(true, `<graphics type="vnc"><listen type="none"/></graphics>`), code: "vnc_not_listening"},
-		{name: "no port yet", xml: domXML(true, `<graphics type="vnc" port="-1" autoport="yes" listen="127.0.0.1"/>`), code: "vnc_port_unknown"},
+		{name: "not running", xml: virtfake.DomainXML(false, `<graphics type="vnc" port="-1" autoport="yes"/>`), code: "vm_not_running"},
+		{name: "no graphics", xml: virtfake.DomainXML(true, ``), code: "no_vnc_graphics"},
+		{name: "stopped without graphics: add VNC first", xml: virtfake.DomainXML(false, ``), code: "no_vnc_graphics"},
+		{name: "stopped with spice only", xml: virtfake.DomainXML(false, `<graphics type="spice" autoport="yes"/>`), code: "spice_only"},
+		{name: "spice only", xml: virtfake.DomainXML(true, `<graphics type="spice" port="5930" autoport="yes"/>`), code: "spice_only"},
+		{name: "listen none", xml: virtfake.DomainXML(true, `<graphics type="vnc"><listen type="none"/></graphics>`), code: "vnc_not_listening"},
+		{name: "no port yet", xml: virtfake.DomainXML(true, `<graphics type="vnc" port="-1" autoport="yes" listen="127.0.0.1"/>`), code: "vnc_port_unknown"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ld, err := parseVNCLiveDomain(tc.xml)
@@ -76,7 +67,7 @@ func TestVNCTarget(t *testing.T) {
 }
 
 func TestVNCTargetNeverShowsPassword(t *testing.T) {
-	ld, err := parseVNCLiveDomain(domXML(true, `<graphics type="vnc" port="5904" listen="127.0.0.1" passwd="s3cretpw"/>`))
+	ld, err := parseVNCLiveDomain(virtfake.DomainXML(true, `<graphics type="vnc" port="5904" listen="127.0.0.1" passwd="s3cretpw"/>`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,9 +85,9 @@ func TestVNCTargetNeverShowsPassword(t *testing.T) {
 }
 
 func FuzzParseVNCLiveDomain(f *testing.F) {
-	f.Add(domXML(true, `<graphics type="vnc" port="5903" listen="127.0.0.1"/>`))
-	f.Add(domXML(true, `<graphics type="vnc" socket="/x"/>`))
-	f.Add(domXML(false, ``))
+	f.Add(virtfake.DomainXML(true, `<graphics type="vnc" port="5903" listen="127.0.0.1"/>`))
+	f.Add(virtfake.DomainXML(true, `<graphics type="vnc" socket="/x"/>`))
+	f.Add(virtfake.DomainXML(false, ``))
 	f.Add(`<domain><devices><graphics type="spice"/></devices></domain>`)
 	f.Fuzz(func(t *testing.T, doc string) {
 		ld, err := parseVNCLiveDomain(doc)
@@ -124,13 +115,13 @@ func TestVirtViewerFile(t *testing.T) {
 		notWanted []string
 		code      string
 	}{
-		{name: "loopback with password", xml: domXML(true, `<graphics type="spice" port="5930" tlsPort="5931" listen="127.0.0.1" passwd="pw"/>`),
+		{name: "loopback with password", xml: virtfake.DomainXML(true, `<graphics type="spice" port="5930" tlsPort="5931" listen="127.0.0.1" passwd="pw"/>`),
 			want: []string{"[virt-viewer]\n", "type=spice\n", "host=127.0.0.1\n", "port=5930\n", "tls-port=5931\n", "password=pw\n", "title=web-1 - KVM Manager\n", "delete-this-file=1\n"}},
-		{name: "wildcard uses the host reached", xml: domXML(true, `<graphics type="spice" port="5930"><listen type="address" address="0.0.0.0"/></graphics>`),
+		{name: "wildcard uses the host reached", xml: virtfake.DomainXML(true, `<graphics type="spice" port="5930"><listen type="address" address="0.0.0.0"/></graphics>`),
 			want: []string{"host=kvm.example\n"}, notWanted: []string{"password="}},
-		{name: "not running", xml: domXML(false, `<graphics type="spice" autoport="yes"/>`), code: "vm_not_running"},
-		{name: "vnc only", xml: domXML(true, `<graphics type="vnc" port="5900"/>`), code: "no_spice_graphics"},
-		{name: "socket only", xml: domXML(true, `<graphics type="spice"><listen type="socket" socket="/x"/></graphics>`), code: "spice_not_reachable"},
+		{name: "not running", xml: virtfake.DomainXML(false, `<graphics type="spice" autoport="yes"/>`), code: "vm_not_running"},
+		{name: "vnc only", xml: virtfake.DomainXML(true, `<graphics type="vnc" port="5900"/>`), code: "no_spice_graphics"},
+		{name: "socket only", xml: virtfake.DomainXML(true, `<graphics type="spice"><listen type="socket" socket="/x"/></graphics>`), code: "spice_not_reachable"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ld, err := parseVNCLiveDomain(tc.xml)

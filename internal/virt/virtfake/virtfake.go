@@ -489,3 +489,15 @@ func (c *Conn) DeleteVolume(vol virt.StorageVol) error {
 	delete(c.vols, vol.Key)
 	return nil
 }
+
+// DomainXML is a minimal domain definition around devices, for tests of
+// code that reads or edits domain XML; running adds the id attribute
+// libvirt gives running domains.
+func DomainXML(running bool, devices string) string {
+	id := ""
+	if running {
+		id = ` id="7"`
+	}
+	return `<domain type="qemu"` + id + `><name>web-1</name><uuid>3ebff392-0803-4fe8-8612-5bed46ecf81f</uuid><memory>65536</memory>` +
+		`<os><type arch="x86_64">hvm</type></os><devices>` + devices + `</devices></domain>`
+}
