@@ -7,6 +7,8 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/kvm-manager/kvm-manager/internal/connlimit"
 )
 
 // Login throttling. Failures are counted twice: per user name and client
@@ -145,16 +147,15 @@ func newLimiter() *limiter {
 	}
 }
 
-// addrKey is the throttling key of a client address: IPv6 clients by
-// their /64, the smallest block a single site usually gets, so that one
-// site cannot bypass the limit by rotating through its addresses.
+// addrKey is the throttling key of a client address, as the connection
+// caps count it (connlimit.Key: IPv6 by its /64). IPv4 addresses, and
+// strings that are no address, stay as they are.
 func addrKey(client string) string {
 	a, err := netip.ParseAddr(client)
 	if err != nil || !a.Unmap().Is6() {
 		return client
 	}
-	p, _ := a.Prefix(64)
-	return p.String()
+	return netip.PrefixFrom(connlimit.Key(a), 64).String()
 }
 
 // userKey combines a user name, as typed, with the address key. Long

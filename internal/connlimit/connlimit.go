@@ -358,6 +358,14 @@ func addrKey(a net.Addr) netip.Addr {
 			}
 		}
 	}
+	return Key(ip)
+}
+
+// Key is the address a client is counted by, here and in the login
+// throttle: IPv4 (also IPv4-mapped IPv6) as it is, IPv6 by its /64, the
+// smallest block one site usually gets, so that rotating through the
+// addresses of one network does not escape a per-address limit.
+func Key(ip netip.Addr) netip.Addr {
 	ip = ip.Unmap()
 	if ip.Is6() {
 		if p, err := ip.Prefix(64); err == nil {
