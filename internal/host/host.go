@@ -19,6 +19,7 @@ import (
 	"github.com/digitalocean/go-libvirt"
 	"github.com/digitalocean/go-libvirt/socket/dialers"
 
+	"github.com/kvm-manager/kvm-manager/internal/host/machine"
 	"github.com/kvm-manager/kvm-manager/internal/problem"
 	"github.com/kvm-manager/kvm-manager/internal/virt"
 )
@@ -83,6 +84,10 @@ type Options struct {
 	FailAfter int
 	Observers []Observer
 	Logger    *slog.Logger
+	// Machine is the computer the host runs on, for the work beyond
+	// libvirt (see package machine). Nil chooses it from the URI: this
+	// computer for a local socket, none (machine.Unsupported) otherwise.
+	Machine machine.Machine
 }
 
 // Host is one libvirt daemon and the link to it.
@@ -127,6 +132,9 @@ func New(opts Options) (*Host, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	if opts.Machine == nil {
+		opts.Machine = machineFor(opts.Name, u)
+	}
 	h := &Host{opts: opts, uri: u, log: opts.Logger.With("host", opts.Name)}
 	h.status = Status{Name: opts.Name, URI: opts.URI, State: Connecting, Since: time.Now(), Local: u.Local()}
 	return h, nil
@@ -152,6 +160,24 @@ func (h *Host) Name() string { return h.opts.Name }
 
 // URI returns the parsed connection URI.
 func (h *Host) URI() URI { return h.uri }
+
+// Machine returns the computer the host runs on, for the work that
+// libvirt's API does not do (remove a disk image, run qemu-img, reach a
+// VM's VNC server, take a screenshot). It is the same for the host's whole
+// life and does not depend on the libvirt link being up.
+func (h *Host) Machine() machine.Machine { return h.opts.Machine }
+
+// machineFor chooses a host's machine from its URI.
+func machineFor(name string, u URI) machine.Machine {
+	switch u.Transport {
+	case TransportUnix:
+		return machine.NewLocal(machine.LocalOptions{URI: u.Raw})
+	case TransportTLS:
+		return machine.Unsupported{Why: fmt.Sprintf("KVM Manager reaches host %q over TLS (qemu+tls), which gives it no shell on that computer", name)}
+	default:
+		return machine.Unsupported{Why: fmt.Sprintf("KVM Manager does not yet reach the computer of host %q over %s", name, u.Transport)}
+	}
+}
 
 // Status returns the current connection state.
 func (h *Host) Status() Status {

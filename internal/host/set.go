@@ -8,6 +8,7 @@ import (
 
 	"github.com/digitalocean/go-libvirt"
 
+	"github.com/kvm-manager/kvm-manager/internal/host/machine"
 	"github.com/kvm-manager/kvm-manager/internal/problem"
 	"github.com/kvm-manager/kvm-manager/internal/virt"
 )
@@ -50,6 +51,15 @@ func (s *Set) Client(name string) (virt.Conn, error) {
 		return nil, err
 	}
 	return h.Client()
+}
+
+// Machine returns the computer the named host runs on (see Host.Machine).
+func (s *Set) Machine(name string) (machine.Machine, error) {
+	h, err := s.Get(name)
+	if err != nil {
+		return nil, err
+	}
+	return h.Machine(), nil
 }
 
 // Libvirt returns the live link of the named host as go-libvirt's client,

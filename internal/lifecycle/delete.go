@@ -4,11 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"slices"
 
 	"github.com/kvm-manager/kvm-manager/internal/host"
+	"github.com/kvm-manager/kvm-manager/internal/host/machine"
 	"github.com/kvm-manager/kvm-manager/internal/inventory"
 	"github.com/kvm-manager/kvm-manager/internal/operation"
 	"github.com/kvm-manager/kvm-manager/internal/problem"
@@ -92,6 +91,7 @@ func (s *Service) startDelete(vm inventory.VM, req DeleteRequest, claim *operati
 	if err != nil {
 		return operation.Op{}, err
 	}
+	m := h.Machine()
 	var remove, keep []inventory.Disk
 	seen := map[string]bool{}
 	for _, t := range req.Disks {
@@ -113,8 +113,11 @@ func (s *Service) startDelete(vm inventory.VM, req DeleteRequest, claim *operati
 			return operation.Op{}, problem.New(problem.Conflict, "disk_in_use",
 				fmt.Sprintf("disk image %s is also used by VM %q", d.Source, other), "keep this disk, or detach it from the other VM first")
 		}
-		if !h.URI().Local() {
-			return operation.Op{}, problem.New(problem.Unsupported, "remote_disk_removal",
+		if err := m.Check(machine.Files); err != nil {
+			// The host's files are out of reach (a host reached over
+			// TLS): refuse now, rather than undefine the VM and then
+			// fail to remove its disks.
+			return operation.Op{}, problem.Wrap(err, problem.Unsupported, "remote_disk_removal",
 				"removing disk images of remote hosts is not supported yet", "keep the disks and remove them on the host")
 		}
 		remove = append(remove, d)
@@ -125,7 +128,7 @@ func (s *Service) startDelete(vm inventory.VM, req DeleteRequest, claim *operati
 		}
 	}
 	return claim.Start("delete", false, func(ctx context.Context, r operation.Reporter) error {
-		res, err := s.runDelete(vm, req, remove, keep, r)
+		res, err := s.runDelete(ctx, m, vm, req, remove, keep, r)
 		r.SetResult(res)
 		return err
 	})
@@ -146,7 +149,7 @@ func (s *Service) otherUser(vm inventory.VM, source string) string {
 	return ""
 }
 
-func (s *Service) runDelete(vm inventory.VM, req DeleteRequest, remove, keep []inventory.Disk, r operation.Reporter) (DeleteResult, error) {
+func (s *Service) runDelete(ctx context.Context, m machine.Machine, vm inventory.VM, req DeleteRequest, remove, keep []inventory.Disk, r operation.Reporter) (DeleteResult, error) {
 	res := DeleteResult{Name: vm.Name, RemovedDisks: []string{}, KeptDisks: []string{}}
 	for _, d := range keep {
 		res.KeptDisks = append(res.KeptDisks, d.Source)
@@ -188,7 +191,7 @@ func (s *Service) runDelete(vm inventory.VM, req DeleteRequest, remove, keep []i
 	var errs []error
 	for i, d := range remove {
 		r.Progress("removing disk image "+d.Source, 70+25*i/max(1, len(remove)))
-		if err := removeImage(c, d.Source); err != nil {
+		if err := removeImage(ctx, c, m, d.Source); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", d.Source, err))
 			res.KeptDisks = append(res.KeptDisks, d.Source)
 			continue
@@ -204,14 +207,11 @@ func (s *Service) runDelete(vm inventory.VM, req DeleteRequest, remove, keep []i
 }
 
 // removeImage deletes a disk image: through libvirt's storage pool when the
-// file belongs to one (so the pool stays consistent), else from the local
-// file system.
-func removeImage(c virt.Conn, path string) error {
+// file belongs to one (so the pool stays consistent), else from the host's
+// file system. An image that is already gone counts as removed.
+func removeImage(ctx context.Context, c virt.Conn, m machine.Machine, path string) error {
 	if vol, err := c.LookupVolumeByPath(path); err == nil {
 		return c.DeleteVolume(vol)
 	}
-	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	return nil
+	return m.RemoveFile(ctx, path)
 }

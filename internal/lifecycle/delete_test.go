@@ -1,11 +1,13 @@
 package lifecycle
 
 import (
-	"os"
-	"path/filepath"
+	"io/fs"
 	"slices"
+	"strings"
+	"syscall"
 	"testing"
 
+	"github.com/kvm-manager/kvm-manager/internal/host/machine/machinefake"
 	"github.com/kvm-manager/kvm-manager/internal/operation"
 	"github.com/kvm-manager/kvm-manager/internal/problem"
 	"github.com/kvm-manager/kvm-manager/internal/virt"
@@ -50,6 +52,13 @@ func TestDeleteChecks(t *testing.T) {
 				switch c {
 				case "Destroy web", "Undefine web", "DeleteSnapshot web", "DeleteVolume":
 					t.Errorf("refused, yet libvirt was asked to %s", c)
+				}
+			}
+			for _, m := range []*machinefake.Machine{r.mach, r.remoteMach} {
+				for _, c := range m.Calls() {
+					if !strings.HasPrefix(c, "Check ") {
+						t.Errorf("refused, yet the host's computer was asked to %s", c)
+					}
 				}
 			}
 			if d, ok := r.fakeDomain(1); !ok || d.Snapshots != spec.snapshots {
@@ -107,19 +116,15 @@ func TestDeleteRefusedDuringDelete(t *testing.T) {
 
 // A full delete: a running VM with snapshots is forced off, its snapshots
 // are deleted, it is undefined, the named disks are removed (through the
-// pool when one holds the file, else from the file system) and the others
-// are kept; the VM leaves the inventory and the hold is released.
+// pool when one holds the file, else from the host's file system) and the
+// others are kept; the VM leaves the inventory and the hold is released.
 func TestDeleteRemovesWhatIsNamed(t *testing.T) {
 	r := newRig(t)
-	dir := t.TempDir()
 	pooled := "/var/lib/libvirt/images/web-root.qcow2"
-	loose := filepath.Join(dir, "web-data.img")
-	kept := filepath.Join(dir, "web-keep.img")
-	for _, f := range []string{loose, kept} {
-		if err := os.WriteFile(f, []byte("disk"), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
+	loose := "/srv/images/web-data.img"
+	kept := "/srv/images/web-keep.img"
+	r.mach.AddFile(loose, 4)
+	r.mach.AddFile(kept, 4)
 	r.conn.AddVolume(pooled)
 	vm := r.add(vmSpec{n: 1, name: "web", state: virt.StateRunning, snapshots: 3, disks: []string{
 		diskXML("file", "vda", pooled), diskXML("file", "vdb", loose), diskXML("file", "vdc", kept),
@@ -147,11 +152,14 @@ func TestDeleteRemovesWhatIsNamed(t *testing.T) {
 	if r.conn.HasVolume(pooled) {
 		t.Error("the pooled image was not deleted through its pool")
 	}
-	if _, err := os.Stat(loose); !os.IsNotExist(err) {
-		t.Errorf("the loose image is still there (%v)", err)
+	if r.mach.Called("RemoveFile " + pooled) {
+		t.Error("the pooled image was removed behind its pool's back")
 	}
-	if _, err := os.Stat(kept); err != nil {
-		t.Errorf("the kept image is gone: %v", err)
+	if r.mach.HasFile(loose) {
+		t.Error("the loose image is still there")
+	}
+	if !r.mach.HasFile(kept) || r.mach.Called("RemoveFile "+kept) {
+		t.Error("the kept image was touched")
 	}
 	if _, err := r.inv.Get(local, vm.UUID); problem.KindOf(err) != problem.NotFound {
 		t.Errorf("inventory still has the VM (%v)", err)
@@ -165,15 +173,50 @@ func TestDeleteRemovesWhatIsNamed(t *testing.T) {
 	}
 }
 
+// An image file that is already gone counts as removed: the user wanted it
+// gone, and it is.
+func TestDeleteOfMissingImage(t *testing.T) {
+	r := newRig(t)
+	gone := "/srv/images/gone.img"
+	vm := r.add(vmSpec{n: 1, name: "web", disks: []string{diskXML("file", "vda", gone)}})
+	op, err := r.svc.Delete(local, vm.UUID, DeleteRequest{Disks: []string{"vda"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	op = r.wait(op)
+	if res, _ := op.Result.(DeleteResult); op.State != operation.Succeeded || !slices.Equal(res.RemovedDisks, []string{gone}) {
+		t.Fatalf("operation = %+v, want succeeded with %s removed", op, gone)
+	}
+}
+
+// A host whose computer is out of reach (TLS) refuses only what needs it:
+// a delete that keeps the disks goes ahead, through libvirt alone.
+func TestDeleteOnUnsupportedMachineKeepingDisks(t *testing.T) {
+	r := newRig(t)
+	vm := r.add(vmSpec{n: 1, name: "web", host: remote, disks: []string{diskXML("file", "vda", "/img/a.img")}})
+	op, err := r.svc.Delete(remote, vm.UUID, DeleteRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	op = r.wait(op)
+	if res, _ := op.Result.(DeleteResult); op.State != operation.Succeeded || !slices.Equal(res.KeptDisks, []string{"/img/a.img"}) {
+		t.Fatalf("operation = %+v, want succeeded with the disk kept", op)
+	}
+	if _, ok := r.fakeDomain(1); ok {
+		t.Error("the domain is still defined")
+	}
+	if calls := r.remoteMach.Calls(); len(calls) != 0 {
+		t.Errorf("the remote computer was asked to %v", calls)
+	}
+}
+
 // An image that cannot be removed fails the operation with a problem that
 // says the VM itself is gone, and the result lists the image as kept.
 func TestDeleteReportsDiskRemovalFailure(t *testing.T) {
 	r := newRig(t)
-	// A non-empty directory: os.Remove fails on it.
-	stuck := filepath.Join(t.TempDir(), "stuck")
-	if err := os.MkdirAll(filepath.Join(stuck, "inner"), 0o700); err != nil {
-		t.Fatal(err)
-	}
+	stuck := "/srv/images/stuck"
+	r.mach.AddFile(stuck, 4)
+	r.mach.FailRemove(stuck, &fs.PathError{Op: "remove", Path: stuck, Err: syscall.ENOTEMPTY})
 	vm := r.add(vmSpec{n: 1, name: "web", disks: []string{diskXML("file", "vda", stuck)}})
 	op, err := r.svc.Delete(local, vm.UUID, DeleteRequest{Disks: []string{"vda"}})
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kvm-manager/kvm-manager/internal/host"
+	"github.com/kvm-manager/kvm-manager/internal/host/machine/machinefake"
 	"github.com/kvm-manager/kvm-manager/internal/inventory"
 	"github.com/kvm-manager/kvm-manager/internal/operation"
 	"github.com/kvm-manager/kvm-manager/internal/problem"
@@ -24,6 +25,10 @@ type rig struct {
 	inv  *inventory.Inventory
 	ops  *operation.Manager
 	svc  *Service
+
+	// mach is the local host's computer; remoteMach the remote host's,
+	// which, as a host reached over TLS, can do nothing.
+	mach, remoteMach *machinefake.Machine
 }
 
 // fakeHosts is lifecycle's Clients over one fake link shared by all hosts.
@@ -54,16 +59,20 @@ const (
 
 func newRig(t *testing.T) *rig {
 	t.Helper()
+	quiet := slog.New(slog.DiscardHandler)
+	r := &rig{t: t, conn: virtfake.New(), inv: inventory.New(inventory.Options{Logger: quiet}), ops: operation.New(operation.Options{Logger: quiet}),
+		mach: machinefake.New(), remoteMach: machinefake.NewUnsupported("the host is reached over TLS")}
 	hosts := map[string]*host.Host{}
-	for name, uri := range map[string]string{local: "qemu:///system", remote: "qemu+ssh://admin@kvm2.example/system"} {
-		h, err := host.New(host.Options{Name: name, URI: uri})
+	for _, hc := range []struct {
+		name, uri string
+		m         *machinefake.Machine
+	}{{local, "qemu:///system", r.mach}, {remote, "qemu+tls://kvm2.example/system", r.remoteMach}} {
+		h, err := host.New(host.Options{Name: hc.name, URI: hc.uri, Machine: hc.m})
 		if err != nil {
 			t.Fatal(err)
 		}
-		hosts[name] = h
+		hosts[hc.name] = h
 	}
-	quiet := slog.New(slog.DiscardHandler)
-	r := &rig{t: t, conn: virtfake.New(), inv: inventory.New(inventory.Options{Logger: quiet}), ops: operation.New(operation.Options{Logger: quiet})}
 	r.svc = New(Options{
 		Hosts: fakeHosts{conn: r.conn, hosts: hosts}, Inventory: r.inv, Operations: r.ops,
 		ShutdownTimeout: 20 * time.Second, PollInterval: 5 * time.Millisecond,

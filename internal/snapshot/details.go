@@ -62,7 +62,7 @@ func (s *Service) Get(ctx context.Context, hostName, uuid, name string) (Details
 	if err != nil {
 		return Details{}, err
 	}
-	in := newInspector(s.opts.QemuImg, h.URI().Local(), t.vm.Host)
+	in := newInspector(h.Machine(), t.vm.Host)
 	d.Disks, d.MemoryState = s.sizes(ctx, in, full, sn)
 
 	active := inventory.Active(facts.State)
@@ -147,7 +147,7 @@ func (s *Service) sizes(ctx context.Context, in *inspector, full *libvirtxml.Dom
 		if full.Memory.File == "" {
 			return disks, &Size{Unknown: "the snapshot does not name its memory file"}
 		}
-		sz := in.fileSize(full.Memory.File)
+		sz := in.fileSize(ctx, full.Memory.File)
 		return disks, &sz
 	}
 	switch {

@@ -190,7 +190,7 @@ func (s *Service) addSizes(ctx context.Context, t target, facts vmFacts, snaps [
 	if err != nil {
 		return err.Error()
 	}
-	in := newInspector(s.opts.QemuImg, h.URI().Local(), t.vm.Host)
+	in := newInspector(h.Machine(), t.vm.Host)
 	sums := map[string]uint64{}
 	found := map[string]bool{}
 	var why string

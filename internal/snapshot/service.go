@@ -72,8 +72,6 @@ type Options struct {
 	// DataDir is KVM Manager's data directory; screenshots go to
 	// DataDir/snapshots. Empty stores none.
 	DataDir string
-	// QemuImg runs qemu-img (default: the installed program).
-	QemuImg QemuImg
 	Logger  *slog.Logger
 	// ScreenshotTimeout bounds one screenshot capture (default 10 s).
 	ScreenshotTimeout time.Duration
@@ -106,9 +104,6 @@ type Service struct {
 func New(opts Options) *Service {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
-	}
-	if opts.QemuImg == nil {
-		opts.QemuImg = execQemuImg
 	}
 	if opts.ScreenshotTimeout == 0 {
 		opts.ScreenshotTimeout = 10 * time.Second

@@ -5,36 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"os/exec"
-	"strings"
 	"time"
+
+	// As hostmachine: the package has its own machine (the machine type).
+	hostmachine "github.com/kvm-manager/kvm-manager/internal/host/machine"
 )
-
-// QemuImg runs qemu-img with args and returns its standard output.
-type QemuImg func(ctx context.Context, args ...string) ([]byte, error)
-
-// execQemuImg is the QemuImg that runs the real program.
-func execQemuImg(ctx context.Context, args ...string) ([]byte, error) {
-	cmd := exec.CommandContext(ctx, "qemu-img", args...)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		if errors.Is(err, exec.ErrNotFound) {
-			return nil, errors.New("qemu-img is not installed on the KVM Manager server")
-		}
-		msg := strings.TrimSpace(stderr.String())
-		if len(msg) > 300 {
-			msg = msg[:300] + "…"
-		}
-		if msg != "" {
-			return nil, fmt.Errorf("qemu-img: %s", msg)
-		}
-		return nil, fmt.Errorf("qemu-img: %w", err)
-	}
-	return out, nil
-}
 
 // imageInfo is the part of `qemu-img info --output=json` we read.
 type imageInfo struct {
@@ -68,13 +43,12 @@ func (i imageInfo) vmStateSize(name string) (uint64, bool) {
 	return 0, false
 }
 
-// inspector reads image figures with qemu-img, one call per image per
-// request. -U (force-share) lets it read images that a running QEMU holds
-// locked; the figures it reads are the snapshot table and allocation, which
-// QEMU does not change behind our back while we read them.
+// inspector reads image figures with qemu-img on the host's computer, one
+// call per image per request. -U (force-share) lets it read images that a
+// running QEMU holds locked; the figures it reads are the snapshot table and
+// allocation, which QEMU does not change behind our back while we read them.
 type inspector struct {
-	run   QemuImg
-	local bool   // the host's images are files on this machine
+	m     hostmachine.Machine
 	host  string // for messages
 	cache map[string]imageResult
 }
@@ -84,28 +58,34 @@ type imageResult struct {
 	err  error
 }
 
-func newInspector(run QemuImg, local bool, hostName string) *inspector {
-	return &inspector{run: run, local: local, host: hostName, cache: map[string]imageResult{}}
+func newInspector(m hostmachine.Machine, hostName string) *inspector {
+	return &inspector{m: m, host: hostName, cache: map[string]imageResult{}}
 }
 
-// remoteWhy is the reason figures of remote hosts are not known.
-func (in *inspector) remoteWhy() string {
-	return fmt.Sprintf("the image is on host %q, which is not this machine; KVM Manager reads QEMU's figures from local image files only", in.host)
-}
-
-// info returns qemu-img's view of an image file.
-func (in *inspector) info(ctx context.Context, path string) (imageInfo, error) {
-	if !in.local {
-		return imageInfo{}, errors.New(in.remoteWhy())
+// why says why a figure read on the host's computer is not known.
+func (in *inspector) why(err error) string {
+	switch {
+	case errors.Is(err, hostmachine.ErrUnsupported):
+		return fmt.Sprintf("QEMU's figures of files on host %q are not known: %v", in.host, err)
+	case errors.Is(err, hostmachine.ErrNotInstalled):
+		return fmt.Sprintf("qemu-img is not installed on the computer of host %q (Debian: the qemu-utils package)", in.host)
 	}
+	return err.Error()
+}
+
+// info returns qemu-img's view of an image file; its error is a reason
+// fit for Size.Unknown.
+func (in *inspector) info(ctx context.Context, path string) (imageInfo, error) {
 	if r, ok := in.cache[path]; ok {
 		return r.info, r.err
 	}
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	out, err := in.run(ctx, "info", "-U", "--output=json", path)
+	out, err := in.m.Run(ctx, hostmachine.Command{Program: "qemu-img", Args: []string{"info", "-U", "--output=json", path}})
 	var info imageInfo
-	if err == nil {
+	if err != nil {
+		err = errors.New(in.why(err))
+	} else {
 		info, err = parseImageInfo(out)
 	}
 	in.cache[path] = imageResult{info, err}
@@ -126,16 +106,16 @@ func (in *inspector) allocation(ctx context.Context, path string) Size {
 	return Size{Bytes: &v, Source: src}
 }
 
-// fileSize is the size of a local file (an external memory state).
-func (in *inspector) fileSize(path string) Size {
-	if !in.local {
-		return Size{Unknown: in.remoteWhy()}
-	}
-	fi, err := os.Stat(path)
-	if err != nil {
+// fileSize is the size of a file on the host (an external memory state).
+func (in *inspector) fileSize(ctx context.Context, path string) Size {
+	fi, err := in.m.Stat(ctx, path)
+	switch {
+	case errors.Is(err, hostmachine.ErrUnsupported):
+		return Size{Unknown: in.why(err)}
+	case err != nil:
 		return Size{Unknown: fmt.Sprintf("cannot read %s: %v", path, err)}
 	}
-	v := uint64(fi.Size())
+	v := uint64(max(fi.Size(), 0))
 	return Size{Bytes: &v, Source: "size of " + path}
 }
 

@@ -2,11 +2,16 @@ package snapshot
 
 import (
 	"context"
-	"errors"
-	"os"
-	"path/filepath"
+	"log/slog"
 	"strings"
 	"testing"
+
+	"libvirt.org/go/libvirtxml"
+
+	"github.com/kvm-manager/kvm-manager/internal/host"
+	hostmachine "github.com/kvm-manager/kvm-manager/internal/host/machine"
+	"github.com/kvm-manager/kvm-manager/internal/host/machine/machinefake"
+	"github.com/kvm-manager/kvm-manager/internal/inventory"
 )
 
 // qemuImgInfo is real `qemu-img info -U --output=json` output (QEMU 7.2).
@@ -42,45 +47,126 @@ func TestImageInfo(t *testing.T) {
 	}
 }
 
-func TestInspector(t *testing.T) {
-	calls := 0
-	fake := func(ctx context.Context, args ...string) ([]byte, error) {
-		calls++
-		if strings.Join(args[:3], " ") != "info -U --output=json" {
+// installQemuImg makes m answer qemu-img info with out (or fail with
+// stderr for the image broken) and counts the runs.
+func installQemuImg(t *testing.T, m *machinefake.Machine, out string, runs *int) {
+	t.Helper()
+	m.Install("qemu-img", func(_ context.Context, args []string) ([]byte, error) {
+		*runs++
+		if len(args) != 4 || strings.Join(args[:3], " ") != "info -U --output=json" {
 			t.Errorf("args = %v", args)
 		}
-		if args[3] == "/images/broken.qcow2" {
-			return nil, errors.New("qemu-img: Permission denied")
+		if strings.HasSuffix(args[3], "broken.qcow2") {
+			return nil, &hostmachine.ExitError{Program: "qemu-img", Code: 1, Stderr: "qemu-img: Could not open '" + args[3] + "': Permission denied"}
 		}
-		return []byte(qemuImgInfo), nil
-	}
-	in := newInspector(fake, true, "local")
+		return []byte(out), nil
+	})
+}
+
+func TestInspector(t *testing.T) {
+	m := machinefake.New()
+	runs := 0
+	installQemuImg(t, m, qemuImgInfo, &runs)
+	m.AddFile("/images/mem", 1234)
+	in := newInspector(m, "local")
 	ctx := context.Background()
 	if sz := in.allocation(ctx, "/images/vda.qcow2"); sz.Bytes == nil || *sz.Bytes != 87642112 || !strings.Contains(sz.Source, "qemu-img") {
 		t.Errorf("allocation = %+v", sz)
 	}
 	in.allocation(ctx, "/images/vda.qcow2")
-	if calls != 1 {
-		t.Errorf("qemu-img ran %d times for one image", calls)
+	if runs != 1 {
+		t.Errorf("qemu-img ran %d times for one image", runs)
 	}
 	if sz := in.allocation(ctx, "/images/broken.qcow2"); sz.Bytes != nil || !strings.Contains(sz.Unknown, "Permission denied") {
 		t.Errorf("broken image = %+v", sz)
 	}
-	remote := newInspector(fake, false, "far")
-	if sz := remote.allocation(ctx, "/images/vda.qcow2"); sz.Bytes != nil || !strings.Contains(sz.Unknown, `host "far"`) {
-		t.Errorf("remote = %+v", sz)
-	}
-	if sz := remote.fileSize("/x"); sz.Bytes != nil || sz.Unknown == "" {
-		t.Errorf("remote file = %+v", sz)
-	}
-	f := filepath.Join(t.TempDir(), "mem")
-	if err := os.WriteFile(f, make([]byte, 1234), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if sz := in.fileSize(f); sz.Bytes == nil || *sz.Bytes != 1234 {
+	if sz := in.fileSize(ctx, "/images/mem"); sz.Bytes == nil || *sz.Bytes != 1234 || sz.Source != "size of /images/mem" {
 		t.Errorf("file size = %+v", sz)
 	}
-	if sz := in.fileSize(f + ".gone"); sz.Bytes != nil || sz.Unknown == "" {
+	if sz := in.fileSize(ctx, "/images/gone"); sz.Bytes != nil || !strings.Contains(sz.Unknown, "/images/gone") {
 		t.Errorf("missing file = %+v", sz)
 	}
+}
+
+// The figures are unknown, with a reason that says why, when the host's
+// computer has no qemu-img, gives no access (a host reached over TLS), or
+// qemu-img prints something else than JSON.
+func TestInspectorUnknown(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name string
+		m    *machinefake.Machine
+		want string
+	}{
+		{"qemu-img not installed", machinefake.New(), `qemu-img is not installed on the computer of host "far"`},
+		{"computer out of reach", machinefake.NewUnsupported("the host is reached over TLS"), `QEMU's figures of files on host "far" are not known: running programs is not possible: the host is reached over TLS`},
+		{"no JSON", func() *machinefake.Machine {
+			m := machinefake.New()
+			n := 0
+			installQemuImg(t, m, "qemu-img: warning", &n)
+			return m
+		}(), "qemu-img info printed no JSON"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := newInspector(tc.m, "far")
+			if sz := in.allocation(ctx, "/images/vda.qcow2"); sz.Bytes != nil || !strings.Contains(sz.Unknown, tc.want) {
+				t.Errorf("allocation = %+v, want unknown: %s", sz, tc.want)
+			}
+		})
+	}
+	in := newInspector(machinefake.NewUnsupported("the host is reached over TLS"), "far")
+	if sz := in.fileSize(ctx, "/x"); sz.Bytes != nil || !strings.Contains(sz.Unknown, `host "far"`) || !strings.Contains(sz.Unknown, "reaching files is not possible") {
+		t.Errorf("file on an unreachable computer = %+v", sz)
+	}
+}
+
+// The list's memory state sizes add up QEMU's figures over the VM's qcow2
+// disks, read on the VM's host's computer; without qemu-img there they are
+// absent, and the list says why.
+func TestAddSizes(t *testing.T) {
+	dom := &libvirtxml.Domain{Devices: &libvirtxml.DomainDeviceList{Disks: []libvirtxml.DomainDisk{
+		qcow2Disk("vda"), qcow2Disk("vdb"),
+	}}}
+	snaps := func() []Snapshot {
+		return []Snapshot{
+			{Name: "s1", Location: "internal", Memory: true},
+			{Name: "disk-only", Location: "internal"},
+		}
+	}
+	m := machinefake.New()
+	runs := 0
+	installQemuImg(t, m, qemuImgInfo, &runs)
+	s := New(Options{Hosts: testHosts(t, m), Logger: slog.New(slog.DiscardHandler)})
+	got := snaps()
+	if why := s.addSizes(context.Background(), target{vm: inventory.VM{Host: "local"}}, vmFacts{Domain: dom}, got); why != "" {
+		t.Fatalf("sizes missing: %s", why)
+	}
+	if got[0].MemoryStateBytes == nil || *got[0].MemoryStateBytes != 2*87276151 || got[1].MemoryStateBytes != nil {
+		t.Errorf("sizes = %v, %v; want s1 = 2 × 87276151 and none for the disk-only one", got[0].MemoryStateBytes, got[1].MemoryStateBytes)
+	}
+	if !m.Called("Run qemu-img info -U --output=json /images/vdb.qcow2") || runs != 2 {
+		t.Errorf("qemu-img ran %d times: %v", runs, m.Calls())
+	}
+
+	bare := machinefake.New()
+	s = New(Options{Hosts: testHosts(t, bare), Logger: slog.New(slog.DiscardHandler)})
+	got = snaps()
+	why := s.addSizes(context.Background(), target{vm: inventory.VM{Host: "local"}}, vmFacts{Domain: dom}, got)
+	if !strings.Contains(why, "qemu-img is not installed") || got[0].MemoryStateBytes != nil {
+		t.Errorf("without qemu-img: why %q, size %v", why, got[0].MemoryStateBytes)
+	}
+}
+
+// testHosts is a set of one host, "local", whose computer is m.
+func testHosts(t *testing.T, m *machinefake.Machine) *host.Set {
+	t.Helper()
+	h, err := host.New(host.Options{Name: "local", URI: "qemu:///system", Machine: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := host.NewSet(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return set
 }

@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -23,6 +22,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/kvm-manager/kvm-manager/internal/host"
+	"github.com/kvm-manager/kvm-manager/internal/host/machine"
 	"github.com/kvm-manager/kvm-manager/internal/inventory"
 	"github.com/kvm-manager/kvm-manager/internal/problem"
 )
@@ -73,8 +73,6 @@ type Options struct {
 	// MaxConcurrent bounds the captures running at once (default 2): each
 	// makes QEMU encode the screen in its main loop.
 	MaxConcurrent int
-	// Virsh is the virsh program that captures screens (default "virsh").
-	Virsh string
 	// CaptureTimeout bounds one capture (default 30 s).
 	CaptureTimeout time.Duration
 	// Now is the clock (default time.Now).
@@ -164,9 +162,6 @@ func New(opts Options) *Service {
 	if opts.MaxConcurrent == 0 {
 		opts.MaxConcurrent = 2
 	}
-	if opts.Virsh == "" {
-		opts.Virsh = "virsh"
-	}
 	if opts.CaptureTimeout == 0 {
 		opts.CaptureTimeout = 30 * time.Second
 	}
@@ -180,7 +175,7 @@ func New(opts Options) *Service {
 		opts: opts, log: opts.Logger, slots: make(chan struct{}, opts.MaxConcurrent), thumbs: make(map[string]*thumbEntry),
 		limiter: rate.NewLimiter(rate.Limit(opts.ThumbnailRate), 1),
 	}
-	s.capture = s.virshCapture
+	s.capture = s.machineCapture
 	return s
 }
 
@@ -235,73 +230,66 @@ func (s *Service) Capture(ctx context.Context, hostName, uuid string) (Screensho
 // works.
 const screenshotAttempts = 3
 
-// virshCapture asks libvirt for the VM's first screen through virsh, the
-// libvirt C client. go-libvirt's DomainScreenshot is not used: its stream
-// handling loses the image when libvirtd sends the stream data before the
-// reply (about 1 call in 10 under load here), and in some of those cases
-// deadlocks the link for good (go-libvirt issue #241), leaking the link, its
-// socket and its goroutines; a virsh process always ends.
-func (s *Service) virshCapture(ctx context.Context, hostName string, vm inventory.VM) ([]byte, error) {
+// machineCapture asks libvirt for the VM's first screen the way virsh
+// screenshot does, on the computer of the VM's host (machine.Screenshot).
+// go-libvirt's DomainScreenshot is not used: its stream handling loses the
+// image when libvirtd sends the stream data before the reply (about 1 call
+// in 10 under load here), and in some of those cases deadlocks the link for
+// good (go-libvirt issue #241), leaking the link, its socket and its
+// goroutines; a virsh process always ends.
+func (s *Service) machineCapture(ctx context.Context, hostName string, vm inventory.VM) ([]byte, error) {
 	h, err := s.opts.Hosts.Get(hostName)
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "kvm-manager-screenshot-")
-	if err != nil {
-		return nil, fmt.Errorf("screenshot temp dir: %w", err)
-	}
-	defer os.RemoveAll(dir)
-	file := filepath.Join(dir, "screen")
-	var lastMsg string
+	m := h.Machine()
 	for range screenshotAttempts {
 		cctx, cancel := context.WithTimeout(ctx, s.opts.CaptureTimeout)
-		cmd := exec.CommandContext(cctx, s.opts.Virsh, "--quiet", "--connect", h.Status().URI,
-			"screenshot", "--domain", vm.UUID, "--file", file, "--screen", "0")
-		cmd.Env = append(os.Environ(), "LC_ALL=C")
-		out, err := cmd.CombinedOutput()
+		data, err := m.Screenshot(cctx, vm.UUID)
 		cancel()
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 		if err != nil {
-			return nil, virshProblem(err, out, vm.Name)
-		}
-		data, err := os.ReadFile(file)
-		if err != nil {
-			return nil, fmt.Errorf("read screenshot: %w", err)
+			return nil, virshProblem(err, hostName, vm.Name)
 		}
 		if len(data) > 0 {
 			return data, nil
 		}
-		lastMsg = strings.TrimSpace(string(out))
 	}
 	return nil, problem.New(problem.Upstream, "screenshot_empty",
-		fmt.Sprintf("libvirt returned an empty screenshot of VM %q %d times %s", problem.Clip(vm.Name), screenshotAttempts, lastMsg),
+		fmt.Sprintf("libvirt returned an empty screenshot of VM %q %d times", problem.Clip(vm.Name), screenshotAttempts),
 		"try again")
 }
 
-// virshProblem explains a failed virsh screenshot.
-func virshProblem(err error, out []byte, vmName string) error {
-	if errors.Is(err, exec.ErrNotFound) || errors.Is(err, fs.ErrNotExist) {
+// virshProblem explains a failed screenshot from the machine's error.
+func virshProblem(err error, hostName, vmName string) error {
+	if errors.Is(err, machine.ErrNotInstalled) {
 		return problem.Wrap(err, problem.Unsupported, "virsh_missing",
-			"screenshots need virsh, libvirt's command-line client, which is not installed on this server",
+			fmt.Sprintf("screenshots need virsh, libvirt's command-line client, which is not installed on the computer of host %q", problem.Clip(hostName)),
 			"install it (Debian and Ubuntu: the libvirt-clients package; Fedora: libvirt-client)")
+	}
+	if errors.Is(err, machine.ErrUnsupported) {
+		return problem.Wrap(err, problem.Unsupported, "screenshot_unsupported",
+			fmt.Sprintf("screenshots of VMs on host %q are not possible: %v", problem.Clip(hostName), err),
+			"open the VM's graphical console to see its screen")
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return problem.Wrap(err, problem.Timeout, "screenshot_timeout",
 			fmt.Sprintf("libvirt did not deliver a screenshot of VM %q in time", problem.Clip(vmName)), "try again")
 	}
-	msg := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(string(out)), "error:"))
-	msg = strings.Join(strings.Fields(msg), " ")
-	if len(msg) > 300 {
-		msg = msg[:300] + "…"
+	msg := err.Error()
+	var ee *machine.ExitError
+	if errors.As(err, &ee) {
+		msg = strings.TrimPrefix(ee.Stderr, "error:")
 	}
+	msg = machine.Clip(msg, 300)
 	if strings.Contains(msg, "domain is not running") {
 		return problem.Wrap(err, problem.Conflict, "vm_not_running",
 			fmt.Sprintf("VM %q is not running, so there is no screen to capture", problem.Clip(vmName)),
 			"start the VM first")
 	}
-	return problem.Wrap(fmt.Errorf("%w: %s", err, out), problem.Upstream, "screenshot_failed",
+	return problem.Wrap(err, problem.Upstream, "screenshot_failed",
 		"libvirt could not take a screenshot: "+msg, "the VM may have no display; check it in its details")
 }
 

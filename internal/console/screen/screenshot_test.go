@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/kvm-manager/kvm-manager/internal/host"
+	"github.com/kvm-manager/kvm-manager/internal/host/machine"
+	"github.com/kvm-manager/kvm-manager/internal/host/machine/machinefake"
 	"github.com/kvm-manager/kvm-manager/internal/inventory"
 	"github.com/kvm-manager/kvm-manager/internal/problem"
 )
@@ -414,22 +416,56 @@ func TestSaveNamesFileAfterVM(t *testing.T) {
 	}
 }
 
-// fakeVirsh writes a shell script that acts as virsh: script is its body,
-// with $FILE set to the --file argument.
-func fakeVirsh(t *testing.T, script string) (string, string) {
-	t.Helper()
-	dir := t.TempDir()
-	args := filepath.Join(dir, "args")
-	p := filepath.Join(dir, "virsh")
-	body := "#!/bin/sh\necho \"$@\" >> " + args + "\nwhile [ $# -gt 0 ]; do [ \"$1\" = --file ] && FILE=$2; shift; done\n" + script + "\n"
-	if err := os.WriteFile(p, []byte(body), 0o755); err != nil {
-		t.Fatal(err)
+// Each capture asks the computer of the VM's host for the screen, tries
+// again on an empty image, and turns the machine's errors into problems
+// that say what to do.
+func TestMachineCapture(t *testing.T) {
+	vm := inventory.VM{UUID: "3ebff392-0803-4fe8-8612-5bed46ecf81f", Name: "web-1", State: "running"}
+	png := testPNG(t, 3, 2)
+	notRunning := &machine.ExitError{Program: "virsh", Code: 1, Stderr: "error: Requested operation is not valid: domain is not running"}
+	for _, tc := range []struct {
+		name   string
+		m      *machinefake.Machine
+		err    error    // after the images
+		images [][]byte // answered in turn
+		code   string
+		calls  int
+	}{
+		{name: "works", m: machinefake.New(), images: [][]byte{png}, calls: 1},
+		{name: "empty then works", m: machinefake.New(), images: [][]byte{{}, png}, calls: 2},
+		{name: "always empty", m: machinefake.New(), code: "screenshot_empty", calls: 3},
+		{name: "not running", m: machinefake.New(), err: notRunning, code: "vm_not_running", calls: 1},
+		{name: "other failure", m: machinefake.New(), err: &machine.ExitError{Program: "virsh", Code: 1, Stderr: "error: internal error: no display"},
+			code: "screenshot_failed", calls: 1},
+		{name: "virsh missing", m: machinefake.New(), err: fmt.Errorf("virsh: %w", machine.ErrNotInstalled), code: "virsh_missing", calls: 1},
+		{name: "too slow", m: machinefake.New(), err: fmt.Errorf("virsh did not finish: %w", context.DeadlineExceeded), code: "screenshot_timeout", calls: 1},
+		{name: "computer out of reach", m: machinefake.NewUnsupported("the host is reached over TLS"), code: "screenshot_unsupported", calls: 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.m.Screens(tc.err, tc.images...)
+			s := New(Options{Hosts: hostsWith(t, tc.m), Logger: slog.New(slog.DiscardHandler)})
+			data, err := s.machineCapture(context.Background(), "local", vm)
+			calls := tc.m.Calls()
+			if len(calls) != tc.calls || calls[0] != "Screenshot "+vm.UUID {
+				t.Errorf("calls = %v, want %d screenshots of %s", calls, tc.calls, vm.UUID)
+			}
+			if tc.code != "" {
+				if p, ok := problem.As(err); !ok || p.Code != tc.code || p.Hint == "" {
+					t.Fatalf("err = %v, want %s with a hint", err, tc.code)
+				}
+				return
+			}
+			if err != nil || !bytes.Equal(data, png) {
+				t.Fatalf("capture = %d bytes, %v", len(data), err)
+			}
+		})
 	}
-	return p, args
 }
 
-func TestVirshCapture(t *testing.T) {
-	h, err := host.New(host.Options{Name: "local", URI: "qemu:///system"})
+// hostsWith is a set of one host, "local", whose computer is m.
+func hostsWith(t *testing.T, m machine.Machine) *host.Set {
+	t.Helper()
+	h, err := host.New(host.Options{Name: "local", URI: "qemu:///system", Machine: m})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -437,51 +473,7 @@ func TestVirshCapture(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	vm := inventory.VM{UUID: "3ebff392-0803-4fe8-8612-5bed46ecf81f", Name: "web-1", State: "running"}
-	pngFile := filepath.Join(t.TempDir(), "x.png")
-	if err := os.WriteFile(pngFile, testPNG(t, 3, 2), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	for _, tc := range []struct {
-		name    string
-		script  string
-		code    string
-		calls   int
-		wantArg string
-	}{
-		{name: "works", script: "cp " + pngFile + " \"$FILE\"", calls: 1,
-			wantArg: "--quiet --connect qemu:///system screenshot --domain 3ebff392-0803-4fe8-8612-5bed46ecf81f --file"},
-		{name: "empty then works", script: "if [ -e \"$FILE.once\" ]; then cp " + pngFile + " \"$FILE\"; else : > \"$FILE\"; : > \"$FILE.once\"; fi", calls: 2},
-		{name: "always empty", script: ": > \"$FILE\"", code: "screenshot_empty", calls: 3},
-		{name: "not running", script: "echo 'error: Requested operation is not valid: domain is not running' >&2; exit 1", code: "vm_not_running", calls: 1},
-		{name: "other failure", script: "echo 'error: internal error: no display' >&2; exit 1", code: "screenshot_failed", calls: 1},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			virsh, args := fakeVirsh(t, tc.script)
-			s := New(Options{Hosts: set, Virsh: virsh, Logger: slog.New(slog.DiscardHandler)})
-			data, err := s.virshCapture(context.Background(), "local", vm)
-			log, _ := os.ReadFile(args)
-			if calls := strings.Count(string(log), "\n"); calls != tc.calls {
-				t.Errorf("virsh ran %d times, want %d", calls, tc.calls)
-			}
-			if !strings.Contains(string(log), tc.wantArg) {
-				t.Errorf("virsh args %q, want %q", log, tc.wantArg)
-			}
-			if tc.code != "" {
-				if p, ok := problem.As(err); !ok || p.Code != tc.code {
-					t.Fatalf("err = %v, want %s", err, tc.code)
-				}
-				return
-			}
-			if err != nil || !bytes.HasPrefix(data, pngSignature) {
-				t.Fatalf("capture = %d bytes, %v", len(data), err)
-			}
-		})
-	}
-	s := New(Options{Hosts: set, Virsh: filepath.Join(t.TempDir(), "no-virsh")})
-	if _, err := s.virshCapture(context.Background(), "local", vm); problem.KindOf(err) != problem.Unsupported {
-		t.Errorf("missing virsh: %v, want virsh_missing", err)
-	}
+	return set
 }
 
 // captureOnRelease makes rig's captures behave as virsh does under

@@ -17,15 +17,18 @@ import (
 	"github.com/kvm-manager/kvm-manager/internal/console"
 	"github.com/kvm-manager/kvm-manager/internal/console/vnc/rfb"
 	"github.com/kvm-manager/kvm-manager/internal/host"
+	"github.com/kvm-manager/kvm-manager/internal/host/machine"
 	"github.com/kvm-manager/kvm-manager/internal/inventory"
 	"github.com/kvm-manager/kvm-manager/internal/problem"
 	"github.com/kvm-manager/kvm-manager/internal/virt"
 	"github.com/kvm-manager/kvm-manager/internal/wsframe"
 )
 
-// Hosts gives the live libvirt link of a host.
+// Hosts gives the live libvirt link of a host, and the computer it runs on
+// (host.Set), where the VM's VNC server listens.
 type Hosts interface {
 	Client(host string) (virt.Conn, error)
+	Machine(host string) (machine.Machine, error)
 }
 
 // VMs is the part of the inventory the console needs: a VM's name, which
@@ -353,7 +356,7 @@ func (v *Proxy) upstream(ctx context.Context, hostName, uuid string, runID int32
 	if err != nil {
 		return nil, nil, err
 	}
-	return v.connect(ctx, key, t, nil)
+	return v.connect(ctx, key, hostName, t, nil)
 }
 
 // connectKnown connects to a remembered target while libvirt confirms that
@@ -363,7 +366,7 @@ func (v *Proxy) connectKnown(ctx context.Context, key, hostName, uuid string, kt
 	// The check starts once the dial is done, while the VNC server takes
 	// its time to greet: started before, it competed with the dial for
 	// the CPU.
-	c, si, err := v.connect(ctx, key, kt.t, func() {
+	c, si, err := v.connect(ctx, key, hostName, kt.t, func() {
 		check = make(chan error, 1)
 		go func() {
 			id, err := v.liveID(hostName, uuid)
@@ -390,7 +393,13 @@ func (v *Proxy) connectKnown(ctx context.Context, key, hostName, uuid string, kt
 // the browser. dialed, if not nil, is called once the dial succeeded.
 // Dials to one VM are serialised: QEMU's VNC listen backlog is 1, and a
 // second connect in the same instant may be refused.
-func (v *Proxy) connect(ctx context.Context, key string, t Target, dialed func()) (net.Conn, []byte, error) {
+func (v *Proxy) connect(ctx context.Context, key, hostName string, t Target, dialed func()) (net.Conn, []byte, error) {
+	// The VNC server listens on the computer of the VM's host: the
+	// address is dialled there (this computer for a local host).
+	m, err := v.opts.Hosts.Machine(hostName)
+	if err != nil {
+		return nil, nil, err
+	}
 	if err := v.dialLocks.lock(ctx, key); err != nil {
 		return nil, nil, err
 	}
@@ -402,16 +411,21 @@ func (v *Proxy) connect(ctx context.Context, key string, t Target, dialed func()
 		}
 	}
 	defer unlock()
-	// Not DialContext(ctx): for a context that can be cancelled, the
-	// dial starts a goroutine to watch it and waits for that goroutine to
-	// end, a handoff that cost tens of microseconds on the setup path
-	// here. The dial is local and bounded by DialTimeout; ctx is checked
-	// after it, and watched for the handshake below.
-	d := net.Dialer{Timeout: v.opts.DialTimeout}
-	c, err := d.Dial(t.Network, t.Address)
+	// No context for the dial (see machine.Machine.Dial): for a context
+	// that can be cancelled, a dial starts a goroutine to watch it and
+	// waits for that goroutine to end, a handoff that cost tens of
+	// microseconds on the setup path here. The dial is bounded by
+	// DialTimeout; ctx is checked after it, and watched for the handshake
+	// below.
+	c, err := m.Dial(t.Network, t.Address, v.opts.DialTimeout)
 	if err == nil && ctx.Err() != nil {
 		_ = c.Close()
 		err = ctx.Err()
+	}
+	if errors.Is(err, machine.ErrUnsupported) {
+		return nil, nil, problem.Wrap(err, problem.Unsupported, "console_unsupported",
+			fmt.Sprintf("graphical consoles of VMs on host %q are not possible: %v", problem.Clip(hostName), err),
+			"use a viewer (virt-viewer, remote-viewer) that reaches the host itself")
 	}
 	if err != nil {
 		return nil, nil, problem.Wrap(err, problem.Upstream, "vnc_unreachable",

@@ -21,8 +21,11 @@ import (
 	"github.com/kvm-manager/kvm-manager/internal/console"
 	"github.com/kvm-manager/kvm-manager/internal/console/consoletest"
 	"github.com/kvm-manager/kvm-manager/internal/console/vnc/rfb"
+	"github.com/kvm-manager/kvm-manager/internal/host/machine"
+	"github.com/kvm-manager/kvm-manager/internal/host/machine/machinefake"
 	"github.com/kvm-manager/kvm-manager/internal/inventory"
 	"github.com/kvm-manager/kvm-manager/internal/problem"
+	"github.com/kvm-manager/kvm-manager/internal/virt"
 	"github.com/kvm-manager/kvm-manager/internal/wsframe"
 )
 
@@ -134,6 +137,20 @@ func (f fakeVMs) Get(_, uuid string) (inventory.VM, error) {
 	return vm, nil
 }
 
+// machineHosts is the proxy's Hosts with every host on the computer m and
+// no libvirt link.
+type machineHosts struct{ m machine.Machine }
+
+func (machineHosts) Client(string) (virt.Conn, error) {
+	return nil, errors.New("this test has no libvirt link")
+}
+
+func (h machineHosts) Machine(string) (machine.Machine, error) { return h.m, nil }
+
+// localHosts puts every host on this computer, where the fake VNC servers
+// listen.
+func localHosts() machineHosts { return machineHosts{machine.NewLocal(machine.LocalOptions{})} }
+
 // proxyRig serves one VNC proxy over httptest, reaching the target given.
 type proxyRig struct {
 	v        *Proxy
@@ -146,6 +163,9 @@ func newProxyRig(t *testing.T, opts Options, resolve func(host, uuid string) (Ta
 	t.Helper()
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Hosts == nil {
+		opts.Hosts = localHosts()
 	}
 	if opts.Inventory == nil {
 		opts.Inventory = fakeVMs{testVMUUID: {UUID: testVMUUID, Name: "fake", State: "running", Graphics: []inventory.Graphics{{Type: "vnc"}}}}
@@ -503,12 +523,12 @@ func TestDialsToOneVMAreSerialised(t *testing.T) {
 			}()
 		}
 	}()
-	v := New(Options{Logger: slog.New(slog.DiscardHandler)})
+	v := New(Options{Hosts: localHosts(), Logger: slog.New(slog.DiscardHandler)})
 	tg := Target{VMName: "x", Network: "tcp", Address: ln.Addr().String()}
 	var wg sync.WaitGroup
 	for range 5 {
 		wg.Go(func() {
-			c, _, err := v.connect(context.Background(), "local/"+testVMUUID, tg, nil)
+			c, _, err := v.connect(context.Background(), "local/"+testVMUUID, "local", tg, nil)
 			if err != nil {
 				t.Error(err)
 				return
@@ -608,6 +628,39 @@ func TestProxyUsesTheTicketsTarget(t *testing.T) {
 				t.Errorf("the VNC server saw %d connections, want %d", conns, tc.wantConns)
 			}
 		})
+	}
+}
+
+// The VNC server is dialled on the computer of the VM's host, at the
+// address its live XML names.
+func TestProxyDialsOnTheHostsComputer(t *testing.T) {
+	q := newFakeQEMU(t, "", true)
+	m := machinefake.New()
+	m.OnDial(func(network, address string) (net.Conn, error) {
+		return net.Dial("tcp", q.ln.Addr().String())
+	})
+	tg := Target{VMName: "fake", Network: "unix", Address: "/run/libvirt/qemu/vnc-fake.sock"}
+	rig := newProxyRig(t, Options{Hosts: machineHosts{m}}, func(string, string) (Target, error) { return tg, nil })
+	ws := rig.dial(t)
+	if _, err := consoletest.RFBHandshake(consoletest.WebSocketStream(ws), ""); err != nil {
+		t.Fatal(err)
+	}
+	if calls := m.Calls(); len(calls) != 1 || calls[0] != "Dial unix /run/libvirt/qemu/vnc-fake.sock" {
+		t.Errorf("calls = %v, want one dial of the VM's socket", calls)
+	}
+}
+
+// A host whose computer KVM Manager cannot reach (TLS) has no graphical
+// console, and the problem says so rather than "unreachable".
+func TestProxyOnUnsupportedMachine(t *testing.T) {
+	v := New(Options{Hosts: machineHosts{machinefake.NewUnsupported("the host is reached over TLS")}, Logger: slog.New(slog.DiscardHandler)})
+	_, _, err := v.connect(context.Background(), "far/"+testVMUUID, "far", Target{VMName: "x", Network: "tcp", Address: "127.0.0.1:5900"}, nil)
+	if p, ok := problem.As(err); !ok || p.Kind != problem.Unsupported || p.Code != "console_unsupported" ||
+		!strings.Contains(p.Message, `host "far"`) || !strings.Contains(p.Message, "reached over TLS") {
+		t.Fatalf("err = %v, want console_unsupported naming the host and why", err)
+	}
+	if len(v.dialLocks.m) != 0 {
+		t.Errorf("dial locks left behind: %d", len(v.dialLocks.m))
 	}
 }
 
