@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -256,33 +257,34 @@ func TestRefusedLoginsAreSummed(t *testing.T) {
 
 // TestSummariesAreWrittenEachInterval: the timer writes pending summaries
 // and the next refused attempt starts a new one.
+// It runs in a synctest bubble: the interval passes on the bubble's clock
+// as soon as every goroutine waits, so the test neither sleeps nor polls.
 func TestSummariesAreWrittenEachInterval(t *testing.T) {
-	dir := t.TempDir()
-	l, err := Open(Options{Path: filepath.Join(dir, "audit.log"), SummaryInterval: 50 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	e := Entry{User: "admin", Client: "10.0.0.1", Action: "login", Result: ResultError, Status: 429}
-	for i := 0; i < 3; i++ {
-		_ = l.FailedLogin(e, true)
-	}
-	anon := filepath.Join(dir, "audit-anonymous.log")
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		raw, _ := os.ReadFile(anon)
-		if strings.Contains(string(raw), `"count":3`) {
-			break
+	synctest.Test(t, func(t *testing.T) {
+		dir := t.TempDir()
+		l, err := Open(Options{Path: filepath.Join(dir, "audit.log"), SummaryInterval: time.Minute})
+		if err != nil {
+			t.Fatal(err)
 		}
-		if time.Now().After(deadline) {
+		defer l.Close()
+		e := Entry{User: "admin", Client: "10.0.0.1", Action: "login", Result: ResultError, Status: 429}
+		for i := 0; i < 3; i++ {
+			_ = l.FailedLogin(e, true)
+		}
+		anon := filepath.Join(dir, "audit-anonymous.log")
+		if raw, _ := os.ReadFile(anon); strings.Contains(string(raw), `"count":3`) {
+			t.Fatalf("summary written before its interval: %q", raw)
+		}
+		time.Sleep(time.Minute + time.Second)
+		synctest.Wait()
+		if raw, _ := os.ReadFile(anon); !strings.Contains(string(raw), `"count":3`) {
 			t.Fatalf("no summary written after its interval: %q", raw)
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	_ = l.FailedLogin(e, true)
-	if es, _, _ := l.Query(Filter{}); len(es) != 2 || es[0].Count+es[1].Count != 4 {
-		t.Fatalf("after a new refused attempt: %+v", es)
-	}
+		_ = l.FailedLogin(e, true)
+		if es, _, _ := l.Query(Filter{}); len(es) != 2 || es[0].Count+es[1].Count != 4 {
+			t.Fatalf("after a new refused attempt: %+v", es)
+		}
+	})
 }
 
 // TestRotateByAge: a file is rotated at the first write after its first

@@ -18,15 +18,34 @@ func TestParseDefaultsAndFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Listen != "127.0.0.1:8080" || len(cfg.Hosts) != 1 || cfg.Hosts[0] != (Host{"local", "qemu:///system"}) || cfg.StatsInterval.Duration != 2*time.Second {
-		t.Fatalf("defaults = %+v", cfg)
-	}
+	checkFields(t, "defaults", fieldsOf(cfg), fields{Listen: "127.0.0.1:8080", Hosts: "local=qemu:///system", Stats: 2 * time.Second})
 	cfg, err = Parse([]string{"--host", "a=qemu:///system", "--host", "b=qemu+ssh://h/system", "--stats-interval", "1s"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cfg.Hosts) != 2 || cfg.Hosts[1].Name != "b" || cfg.StatsInterval.Duration != time.Second {
-		t.Fatalf("flags = %+v", cfg)
+	checkFields(t, "flags", fieldsOf(cfg), fields{Listen: "127.0.0.1:8080", Hosts: "a=qemu:///system b=qemu+ssh://h/system", Stats: time.Second})
+}
+
+// fields is the part of a Config the parse tests check, flattened so that
+// a mismatch prints which field differs.
+type fields struct {
+	Listen string
+	Hosts  string // "name=uri" pairs, space-separated
+	Stats  time.Duration
+}
+
+func fieldsOf(c Config) fields {
+	hosts := make([]string, len(c.Hosts))
+	for i, h := range c.Hosts {
+		hosts[i] = h.Name + "=" + h.URI
+	}
+	return fields{Listen: c.Listen, Hosts: strings.Join(hosts, " "), Stats: c.StatsInterval.Duration}
+}
+
+func checkFields(t *testing.T, what string, got, want fields) {
+	t.Helper()
+	if got != want {
+		t.Fatalf("%s:\n got  %+v\n want %+v", what, got, want)
 	}
 }
 
@@ -37,9 +56,7 @@ func TestConfigFileThenFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Listen != "127.0.0.1:9001" || cfg.Hosts[0].Name != "x" || cfg.StatsInterval.Duration != 5*time.Second {
-		t.Fatalf("cfg = %+v", cfg)
-	}
+	checkFields(t, "file then flags", fieldsOf(cfg), fields{Listen: "127.0.0.1:9001", Hosts: "x=qemu:///system", Stats: 5 * time.Second})
 	_ = os.WriteFile(p, []byte(`{"listne":"x"}`), 0o600)
 	if _, err := Parse([]string{"--config", p}, io.Discard); err == nil {
 		t.Fatal("unknown key in the config file accepted")
@@ -161,8 +178,18 @@ func TestSecuritySettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !cfg.TLS() || len(cfg.Users) != 1 || cfg.Users[0].Role != auth.Admin || cfg.SessionTTL.Duration != 8*time.Hour || cfg.SessionIdle.Duration != 30*time.Minute {
-		t.Fatalf("cfg = %+v", cfg)
+	type security struct {
+		TLS       bool
+		Users     int
+		FirstRole auth.Role
+		TTL, Idle time.Duration
+	}
+	got := security{TLS: cfg.TLS(), Users: len(cfg.Users), TTL: cfg.SessionTTL.Duration, Idle: cfg.SessionIdle.Duration}
+	if len(cfg.Users) > 0 {
+		got.FirstRole = cfg.Users[0].Role
+	}
+	if want := (security{TLS: true, Users: 1, FirstRole: auth.Admin, TTL: 8 * time.Hour, Idle: 30 * time.Minute}); got != want {
+		t.Fatalf("security settings:\n got  %+v\n want %+v", got, want)
 	}
 	pr, err := cfg.ProxyPrefixes()
 	if err != nil || len(pr) != 2 || pr[1].Bits() != 128 {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/kvm-manager/kvm-manager/internal/virt"
@@ -105,16 +106,18 @@ func TestSilentDaemonTimesOut(t *testing.T) {
 
 // Remote transports are not dialed yet: the host says so once and does not
 // spin retrying.
+// In a synctest bubble, "does not spin" is exact: once every goroutine
+// waits, an hour passes on the bubble's clock, far beyond any backoff.
 func TestUnsupportedTransportFailsOnce(t *testing.T) {
-	rec := run(t, Options{URI: "qemu+ssh://root@example.invalid/system", MinBackoff: time.Millisecond})
-	s := rec.wait(t, Failed)
-	if !strings.Contains(s.Error, "not supported yet") {
-		t.Fatalf("status = %+v", s)
-	}
-	time.Sleep(50 * time.Millisecond)
-	rec.mu.Lock()
-	defer rec.mu.Unlock()
-	if len(rec.states) != 1 {
-		t.Fatalf("%d state changes for a permanent failure: %+v", len(rec.states), rec.states)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		rec := run(t, Options{URI: "qemu+ssh://root@example.invalid/system", MinBackoff: time.Millisecond})
+		synctest.Wait()
+		time.Sleep(time.Hour)
+		synctest.Wait()
+		rec.mu.Lock()
+		defer rec.mu.Unlock()
+		if len(rec.states) != 1 || rec.states[0].State != Failed || !strings.Contains(rec.states[0].Error, "not supported yet") {
+			t.Fatalf("state changes for a permanent failure: %+v; want one, failed, saying \"not supported yet\"", rec.states)
+		}
+	})
 }

@@ -68,9 +68,15 @@ func TestOperationLifecycle(t *testing.T) {
 		t.Fatalf("canceled op = %+v", l)
 	}
 
-	fixed, _ := m.Start("test", Target{}, false, func(ctx context.Context, r Reporter) error { time.Sleep(20 * time.Millisecond); return nil })
+	// The op runs until the test lets it go, so Cancel meets it running.
+	release := make(chan struct{})
+	fixed, _ := m.Start("test", Target{}, false, func(ctx context.Context, r Reporter) error { <-release; return nil })
 	if _, err := m.Cancel(fixed.ID); problem.KindOf(err) != problem.Conflict {
 		t.Fatalf("cancel of a non-cancelable op: %v", err)
+	}
+	close(release)
+	if f, _ := m.Wait(ctx, fixed.ID); f.State != Succeeded {
+		t.Fatalf("non-cancelable op after a refused cancel: %+v", f)
 	}
 	if _, err := m.Get("nope"); problem.KindOf(err) != problem.NotFound {
 		t.Fatalf("Get unknown: %v", err)
