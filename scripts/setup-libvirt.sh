@@ -32,25 +32,52 @@ fi
 
 mkdir -p /run/libvirt /var/log/libvirt /var/lib/libvirt/images
 
-# running NAME: a live (not zombie, not exiting) process of that name exists.
-running() { ps -C "$1" -o stat= 2>/dev/null | grep -qv '^Z'; }
+# alive PIDFILE NAME: the daemon that wrote PIDFILE is a live process named
+# NAME. Process names alone are not enough: a killed libvirtd can leave a
+# forked child named libvirtd behind (it lives on, never listening), and a
+# non-root user's session daemon (the remote-host tests run one) is also
+# called libvirtd. Either made "is libvirtd running?" answer yes while
+# nothing served qemu:///system.
+alive() {
+  local pid
+  pid=$(cat "$1" 2>/dev/null) || return 1
+  [[ $pid =~ ^[0-9]+$ ]] || return 1
+  [ "$(ps -o comm= -p "$pid" 2>/dev/null)" = "$2" ] || return 1
+  ! ps -o stat= -p "$pid" | grep -q '^Z'
+}
+
+# start NAME ARGS...: kill what is left of an earlier root NAME daemon
+# (orphaned children), remove its stale pid file (which makes it refuse to
+# start) and start it again.
+start() {
+  local name=$1; shift
+  pkill -KILL -x -u root "$name" 2>/dev/null || true
+  rm -f "/run/$name.pid"
+  log "starting $name"
+  "$name" "$@"
+}
 
 # Loop rather than check once: a daemon killed a moment ago may still be
-# exiting when we look, and must then be started on the next round.
-for _ in $(seq 1 150); do
+# exiting when we look, and must then be started on the next round. A
+# daemon just started gets 10 s to write its pid file before it counts as
+# failed.
+declare -A started=()
+for _ in $(seq 1 200); do
   if v=$(virsh -c qemu:///system version 2>/dev/null); then
     log "libvirt is answering"
     printf '%s\n' "$v" | grep -i 'running hypervisor' || true
     exit 0
   fi
-  if ! running virtlogd; then
-    log "starting virtlogd"; rm -f /run/virtlogd.pid; virtlogd -d
-  fi
-  if ! running libvirtd; then
-    # A stale pid file from a killed daemon makes libvirtd refuse to start.
-    log "starting libvirtd"; rm -f /run/libvirtd.pid; libvirtd -d
-  fi
+  now=$(date +%s)
+  for d in virtlogd libvirtd; do
+    if ! alive "/run/$d.pid" "$d" && (( now - ${started[$d]:-0} >= 10 )); then
+      start "$d" -d
+      started[$d]=$now
+    fi
+  done
   sleep 0.2
 done
-log "libvirtd did not answer within 30 s; see /var/log/libvirt/libvirtd.log"
+log "libvirtd did not answer within 40 s; the end of /var/log/libvirt/libvirtd.log:"
+tail -n 20 /var/log/libvirt/libvirtd.log >&2 2>/dev/null || true
+ps -o pid,ppid,user,stat,lstart,cmd -C libvirtd,virtlogd >&2 || true
 exit 1

@@ -30,7 +30,15 @@ step "build"
 make --no-print-directory build
 
 step "integration tests (real libvirtd, real guests)"
-go test -tags integration -count=1 -p 1 -timeout 25m $(scripts/go-packages.sh -tags integration)
+mkdir -p test-results
+# The output is kept, and on failure its failures are printed again at the
+# end: CI shows only the end of the output, which is otherwise the server's
+# log rather than what failed.
+if ! go test -tags integration -count=1 -p 1 -timeout 25m $(scripts/go-packages.sh -tags integration) 2>&1 | tee test-results/integration.log; then
+  step "integration failures (again, from test-results/integration.log)"
+  grep -E -A8 -- '^\s*--- FAIL|^panic:|^FAIL|running tests:' test-results/integration.log | grep -v 'cannot connect to libvirt' | head -150
+  exit 1
+fi
 
 step "end-to-end tests (real binary, libvirtd, guests and Chromium)"
 scripts/e2e.sh

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"os/exec"
 	"strings"
 	"testing"
@@ -47,8 +48,13 @@ func TestMain(m *testing.M) {
 		code = 1
 	}
 	if code != 0 {
-		fmt.Fprintln(os.Stderr, "--- kvm-manager log ---")
-		fmt.Fprintln(os.Stderr, srv.Log())
+		// The whole log goes to a file; only its end is printed, so that
+		// the failures stay near the end of the output where CI shows it.
+		full := filepath.Join("..", "..", "test-results", "integration-server.log")
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err == nil {
+			_ = os.WriteFile(full, []byte(srv.Log()), 0o644)
+		}
+		fmt.Fprintf(os.Stderr, "--- kvm-manager log, last 60 lines (all of it: test-results/integration-server.log) ---\n%s\n", srv.LogTail(60))
 	}
 	srv.Close()
 	os.Exit(code)

@@ -4,7 +4,11 @@ package integration
 
 import (
 	"encoding/json"
+	"fmt"
+	"os"
 	"os/exec"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -17,15 +21,21 @@ func hostEvent(state string) func(sseEvent) bool {
 	}
 }
 
+// libvirtdPID returns the pid of the system libvirtd from its pid file: by
+// name alone, pgrep also finds a non-root user's session daemon and the
+// forked children a killed daemon may leave behind.
 func libvirtdPID(t *testing.T) int {
 	t.Helper()
-	out, err := exec.Command("pgrep", "-x", "libvirtd").Output()
+	raw, err := os.ReadFile("/run/libvirtd.pid")
 	if err != nil {
 		t.Fatalf("libvirtd is not running: %v", err)
 	}
-	var pid int
-	if _, err := fmtSscan(string(out), &pid); err != nil {
-		t.Fatalf("pgrep: %q", out)
+	pid, err := strconv.Atoi(strings.TrimSpace(string(raw)))
+	if err != nil {
+		t.Fatalf("/run/libvirtd.pid: %q", raw)
+	}
+	if comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid)); err != nil || strings.TrimSpace(string(comm)) != "libvirtd" {
+		t.Fatalf("/run/libvirtd.pid names %d, which is not a running libvirtd (%q, %v)", pid, comm, err)
 	}
 	return pid
 }

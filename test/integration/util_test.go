@@ -3,7 +3,6 @@
 package integration
 
 import (
-	"fmt"
 	"os"
 	"os/exec"
 )
@@ -14,5 +13,3 @@ func execCommand(name string, args ...string) (string, error) {
 }
 
 func writeFile(path, content string) error { return os.WriteFile(path, []byte(content), 0o600) }
-
-func fmtSscan(s string, v *int) (int, error) { return fmt.Sscan(s, v) }
