@@ -6,8 +6,6 @@ import (
 	"sort"
 	"sync"
 
-	"github.com/digitalocean/go-libvirt"
-
 	"github.com/kvm-manager/kvm-manager/internal/problem"
 	"github.com/kvm-manager/kvm-manager/internal/virt"
 )
@@ -50,16 +48,6 @@ func (s *Set) Client(name string) (virt.Conn, error) {
 		return nil, err
 	}
 	return h.Client()
-}
-
-// Libvirt returns the live link of the named host as go-libvirt's client,
-// for the services not yet on virt.Conn (see Host.Libvirt).
-func (s *Set) Libvirt(name string) (*libvirt.Libvirt, error) {
-	h, err := s.Get(name)
-	if err != nil {
-		return nil, err
-	}
-	return h.Libvirt()
 }
 
 // Statuses returns every host's status, sorted by name.
