@@ -74,6 +74,9 @@ const (
 	ErrOperationUnsupported = libvirt.ErrOperationUnsupported
 	ErrArgumentUnsupported  = libvirt.ErrArgumentUnsupported
 	ErrAgentUnresponsive    = libvirt.ErrAgentUnresponsive
+	// ErrRPC is what a console stream ends with when another client takes
+	// the console over.
+	ErrRPC = libvirt.ErrRPC
 	// ErrSnapshotRevertRisky is libvirt's refusal of a revert that needs
 	// SnapshotRevertForce.
 	ErrSnapshotRevertRisky = libvirt.ErrSnapshotRevertRisky

@@ -1,9 +1,12 @@
-// Package virtfake is an in-memory virt.Conn for unit tests: it holds
-// domains with their state, XML, autostart and persistence flags, snapshot
-// counts and storage volumes, applies power actions as libvirt would, and
-// records every call so that a test can assert what a service did (and, as
-// important, what it did not do). It answers like libvirt does, with
-// virt.Error values, so the services' error handling runs unchanged.
+// Package virtfake is an in-memory virt.Conn (and virt.Link) for unit
+// tests: it holds domains with their state, XML, autostart and persistence
+// flags, snapshot trees (parent, current, XML), job statistics and storage
+// volumes, applies power actions, snapshot changes and console streams as
+// libvirt would, and records every call so that a test can assert what a
+// service did (and, as important, what it did not do). It answers like
+// libvirt does, with virt.Error values, so the services' error handling
+// runs unchanged. Fail and Before inject failures, or changes made while a
+// call runs.
 package virtfake
 
 import (
@@ -49,6 +52,10 @@ type Conn struct {
 	jobs    map[virt.UUID][]virt.TypedParam
 	clock   int64  // the next snapshot's creation time (Unix seconds)
 	version uint64 // what LibVersion answers
+	// consoles are the open consoles by domain; links the links they
+	// are open on.
+	consoles map[virt.UUID]*console
+	links    []*link
 }
 
 var _ virt.Conn = (*Conn)(nil)
@@ -57,7 +64,7 @@ var _ virt.Conn = (*Conn)(nil)
 func New() *Conn {
 	return &Conn{doms: map[virt.UUID]*Domain{}, vols: map[string]bool{}, nextID: 1, failing: map[string]error{},
 		hooks: map[string]func() error{}, trees: map[virt.UUID]*tree{}, jobs: map[virt.UUID][]virt.TypedParam{},
-		clock: firstSnapshotTime, version: DefaultVersion}
+		clock: firstSnapshotTime, version: DefaultVersion, consoles: map[virt.UUID]*console{}}
 }
 
 // Add stores a domain (a copy; later changes go through Conn's methods).
@@ -87,6 +94,7 @@ func (c *Conn) Remove(uuid virt.UUID) {
 	defer c.mu.Unlock()
 	delete(c.doms, uuid)
 	delete(c.trees, uuid)
+	c.endConsoleLocked(uuid, nil)
 }
 
 // Get returns a copy of a domain and whether it exists.
@@ -191,6 +199,7 @@ func (c *Conn) setStateLocked(d *Domain, s virt.DomainState) {
 		c.nextID++
 	case !active(s):
 		d.ID = 0
+		c.endConsoleLocked(d.UUID, nil) // the stream ends cleanly, as libvirt's does
 	}
 }
 
