@@ -98,8 +98,8 @@ type Host struct {
 
 	mu     sync.Mutex
 	status Status
-	link   *libvirt.Libvirt
-	conn   net.Conn // the raw socket under link, closed to force a disconnect
+	client virt.Conn // the live link as the services use it: one per link
+	conn   net.Conn  // the raw socket under client, closed to force a disconnect
 }
 
 // New validates the options and returns a Host that is not yet connected;
@@ -188,36 +188,28 @@ func (h *Host) Status() Status {
 
 // Client returns the live link as the services use it (virt.Conn), or an
 // Unavailable problem when there is none. Callers must not keep it beyond
-// one piece of work: it is replaced on reconnect.
+// one piece of work: it is replaced on reconnect. The same link is always
+// the same Conn, so a caller can tell a new link from the one it had.
 func (h *Host) Client() (virt.Conn, error) {
-	l, err := h.Libvirt()
-	if err != nil {
-		return nil, err // a nil interface, not a typed nil
-	}
-	return virt.New(l), nil
-}
-
-// Libvirt returns the live link as go-libvirt's own client, or an
-// Unavailable problem when there is none. It is for the services that still
-// make raw calls (snapshot, console, domainedit) until they move onto
-// virt.Conn; the same rule holds: do not keep it beyond one piece of work.
-func (h *Host) Libvirt() (*libvirt.Libvirt, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.link == nil {
+	if h.client == nil {
 		return nil, problem.New(problem.Unavailable, "host_unavailable",
 			fmt.Sprintf("host %q is not connected (%s)", h.opts.Name, h.status.State),
 			"KVM Manager reconnects by itself; check that libvirtd is running on the host")
 	}
-	return h.link, nil
+	return h.client, nil
 }
 
 // Dial opens an extra, independent link to the same daemon, for work that
 // must not share the main link (streams: a slow stream reader stalls every
-// call on its link). The caller must Disconnect it.
-func (h *Host) Dial() (*libvirt.Libvirt, error) {
+// call on its link). The caller must Close it.
+func (h *Host) Dial() (virt.Link, error) {
 	l, _, err := h.dial()
-	return l, err
+	if err != nil {
+		return nil, err
+	}
+	return virt.New(l), nil
 }
 
 // Run keeps the host connected until ctx ends.
@@ -273,7 +265,7 @@ func (h *Host) Run(ctx context.Context) {
 		}
 	}
 	h.mu.Lock()
-	h.link, h.conn = nil, nil
+	h.client, h.conn = nil, nil
 	h.mu.Unlock()
 }
 
@@ -298,8 +290,9 @@ func (h *Host) serve(ctx context.Context, l *libvirt.Libvirt, conn net.Conn) str
 		return "subscribing to lifecycle events failed: " + err.Error()
 	}
 
+	client := virt.New(l)
 	h.mu.Lock()
-	h.link, h.conn = l, conn
+	h.client, h.conn = client, conn
 	h.mu.Unlock()
 	h.setStatus(func(s *Status) {
 		s.State = Connected
@@ -311,13 +304,13 @@ func (h *Host) serve(ctx context.Context, l *libvirt.Libvirt, conn net.Conn) str
 	h.log.Info("connected to libvirt", "uri", h.opts.URI, "libvirt", version)
 	defer func() {
 		h.mu.Lock()
-		h.link, h.conn = nil, nil
+		h.client, h.conn = nil, nil
 		h.mu.Unlock()
 	}()
 
 	for _, o := range h.opts.Observers {
 		wg.Add(1)
-		go func() { defer wg.Done(); o.Connected(linkCtx, h, virt.New(l)) }()
+		go func() { defer wg.Done(); o.Connected(linkCtx, h, client) }()
 	}
 
 	beat := time.NewTicker(h.opts.Heartbeat)

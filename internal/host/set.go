@@ -6,8 +6,6 @@ import (
 	"sort"
 	"sync"
 
-	"github.com/digitalocean/go-libvirt"
-
 	"github.com/kvm-manager/kvm-manager/internal/host/machine"
 	"github.com/kvm-manager/kvm-manager/internal/problem"
 	"github.com/kvm-manager/kvm-manager/internal/virt"
@@ -60,16 +58,6 @@ func (s *Set) Machine(name string) (machine.Machine, error) {
 		return nil, err
 	}
 	return h.Machine(), nil
-}
-
-// Libvirt returns the live link of the named host as go-libvirt's client,
-// for the services not yet on virt.Conn (see Host.Libvirt).
-func (s *Set) Libvirt(name string) (*libvirt.Libvirt, error) {
-	h, err := s.Get(name)
-	if err != nil {
-		return nil, err
-	}
-	return h.Libvirt()
 }
 
 // Statuses returns every host's status, sorted by name.

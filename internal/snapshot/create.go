@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/digitalocean/go-libvirt"
 	"libvirt.org/go/libvirtxml"
 
 	"github.com/kvm-manager/kvm-manager/internal/host"
 	"github.com/kvm-manager/kvm-manager/internal/inventory"
 	"github.com/kvm-manager/kvm-manager/internal/operation"
 	"github.com/kvm-manager/kvm-manager/internal/problem"
+	"github.com/kvm-manager/kvm-manager/internal/virt"
 )
 
 // createPlan is a checked create request.
@@ -20,7 +20,7 @@ type createPlan struct {
 	memory, quiesce   bool
 	active            bool
 	xml               string
-	flags             libvirt.DomainSnapshotCreateFlags
+	flags             virt.SnapshotCreateFlags
 }
 
 // planCreate checks a create request against the VM's pre-flight and
@@ -76,20 +76,20 @@ func planCreate(req CreateRequest, f vmFacts, vmName string) (createPlan, error)
 // images). Without memory a stopped VM's snapshot is internal too (libvirt
 // runs qemu-img), while a running VM's is external: libvirt cannot take an
 // internal disk-only snapshot of a running VM.
-func createXML(p createPlan) (string, libvirt.DomainSnapshotCreateFlags) {
+func createXML(p createPlan) (string, virt.SnapshotCreateFlags) {
 	def := libvirtxml.DomainSnapshot{Name: p.name, Description: p.description}
-	flags := libvirt.DomainSnapshotCreateAtomic
+	flags := virt.SnapshotCreateAtomic
 	switch {
 	case p.memory:
 		def.Memory = &libvirtxml.DomainSnapshotMemory{Snapshot: "internal"}
 	case p.active:
 		def.Memory = &libvirtxml.DomainSnapshotMemory{Snapshot: "no"}
-		flags |= libvirt.DomainSnapshotCreateDiskOnly
+		flags |= virt.SnapshotCreateDiskOnly
 	default:
 		def.Memory = &libvirtxml.DomainSnapshotMemory{Snapshot: "no"}
 	}
 	if p.quiesce {
-		flags |= libvirt.DomainSnapshotCreateQuiesce
+		flags |= virt.SnapshotCreateQuiesce
 	}
 	doc, err := def.Marshal()
 	if err != nil {
@@ -130,10 +130,10 @@ func (s *Service) startCreate(t target, req CreateRequest, claim *operation.Clai
 	if err != nil {
 		return operation.Op{}, err
 	}
-	if _, err := t.l.DomainSnapshotLookupByName(t.dom, p.name, 0); err == nil {
+	if _, err := t.c.LookupSnapshot(t.dom, p.name); err == nil {
 		return operation.Op{}, problem.New(problem.Conflict, "snapshot_exists",
 			fmt.Sprintf("VM %q already has a snapshot named %q", t.vm.Name, p.name), "choose another name: names are unique per VM")
-	} else if !host.IsCode(err, libvirt.ErrNoDomainSnapshot) {
+	} else if !host.IsCode(err, virt.ErrNoDomainSnapshot) {
 		return operation.Op{}, host.Problem(err, "check the snapshot name")
 	}
 	return claim.Start("snapshot-create", false, func(ctx context.Context, r operation.Reporter) error {
@@ -159,10 +159,10 @@ func (s *Service) runCreate(ctx context.Context, t target, p createPlan, r opera
 		stage = "quiescing the guest and saving the disks"
 	}
 	stop := s.watchJob(t, r, stage)
-	snap, err := t.l.DomainSnapshotCreateXML(t.dom, p.xml, uint32(p.flags))
+	snap, err := t.c.CreateSnapshot(t.dom, p.xml, p.flags)
 	stop()
 	if err != nil {
-		if p.quiesce && host.IsCode(err, libvirt.ErrAgentUnresponsive, libvirt.ErrOperationUnsupported, libvirt.ErrArgumentUnsupported) {
+		if p.quiesce && host.IsCode(err, virt.ErrAgentUnresponsive, virt.ErrOperationUnsupported, virt.ErrArgumentUnsupported) {
 			return res, problem.Wrap(err, problem.Conflict, "quiesce_failed",
 				"the guest agent could not freeze the guest's file systems: "+problemMessage(host.Problem(err, "quiesce")),
 				`check qemu-guest-agent in the guest, or send "quiesce": false`)

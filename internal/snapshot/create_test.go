@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/digitalocean/go-libvirt"
+	"github.com/kvm-manager/kvm-manager/internal/virt"
 	"libvirt.org/go/libvirtxml"
 
 	"github.com/kvm-manager/kvm-manager/internal/problem"
@@ -19,9 +19,9 @@ func TestPlanCreate(t *testing.T) {
 	raw := vmFacts{State: "running", Version: V(9, 0, 0), Persistent: true,
 		Domain: testDomain(withDisk(qcow2Disk("vdb"), func(x *libvirtxml.DomainDisk) { x.Driver.Type = "raw" }))}
 	const (
-		atomic   = libvirt.DomainSnapshotCreateAtomic
-		diskOnly = libvirt.DomainSnapshotCreateDiskOnly
-		quiesce  = libvirt.DomainSnapshotCreateQuiesce
+		atomic   = virt.SnapshotCreateAtomic
+		diskOnly = virt.SnapshotCreateDiskOnly
+		quiesce  = virt.SnapshotCreateQuiesce
 	)
 	tests := []struct {
 		name     string
@@ -29,7 +29,7 @@ func TestPlanCreate(t *testing.T) {
 		facts    vmFacts
 		code     string // expected problem code; "" = accepted
 		memory   string // memory snapshot mode in the XML
-		flags    libvirt.DomainSnapshotCreateFlags
+		flags    virt.SnapshotCreateFlags
 		quiesced bool
 	}{
 		{"running defaults to memory", CreateRequest{Name: "s1", Description: "d"}, running, "", "internal", atomic, false},

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/digitalocean/go-libvirt"
-
 	"github.com/kvm-manager/kvm-manager/internal/host"
 	"github.com/kvm-manager/kvm-manager/internal/operation"
 	"github.com/kvm-manager/kvm-manager/internal/problem"
@@ -129,7 +127,7 @@ func (s *Service) Delete(hostName, uuid, name, scope string) (operation.Op, erro
 
 // readDeleteFacts reads what the delete rules need with a few calls, not
 // the whole tree: deleting from a VM with hundreds of snapshots stays quick.
-func (s *Service) readDeleteFacts(t target, name string) (deleteFacts, libvirt.DomainSnapshot, error) {
+func (s *Service) readDeleteFacts(t target, name string) (deleteFacts, virt.DomainSnapshot, error) {
 	var d deleteFacts
 	snap, err := s.lookup(t, name)
 	if err != nil {
@@ -139,14 +137,14 @@ func (s *Service) readDeleteFacts(t target, name string) (deleteFacts, libvirt.D
 		return d, snap, err
 	}
 	if d.target.Parent != "" {
-		if p, err := s.summary(t, libvirt.DomainSnapshot{Name: d.target.Parent, Dom: t.dom}); err == nil {
+		if p, err := s.summary(t, virt.DomainSnapshot{Name: d.target.Parent, Dom: t.dom}); err == nil {
 			d.parent = &p
 		} else if problem.KindOf(err) != problem.NotFound {
 			return d, snap, err
 		}
 	}
-	list := func(flags libvirt.DomainSnapshotListFlags) ([]string, error) {
-		kids, _, err := t.l.DomainSnapshotListAllChildren(snap, 1, uint32(flags))
+	list := func(flags virt.SnapshotListFlags) ([]string, error) {
+		kids, err := t.c.SnapshotChildren(snap, flags)
 		if err != nil {
 			return nil, libvirtProblem(err, t.vm.Name, name, "list the snapshot's children")
 		}
@@ -159,11 +157,11 @@ func (s *Service) readDeleteFacts(t target, name string) (deleteFacts, libvirt.D
 	if d.children, err = list(0); err != nil {
 		return d, snap, err
 	}
-	if d.descendants, err = list(libvirt.DomainSnapshotListDescendants); err != nil {
+	if d.descendants, err = list(virt.SnapshotListDescendants); err != nil {
 		return d, snap, err
 	}
 	if len(d.descendants) > 0 {
-		if d.externalDescendants, err = list(libvirt.DomainSnapshotListDescendants | libvirt.DomainSnapshotListExternal); err != nil {
+		if d.externalDescendants, err = list(virt.SnapshotListDescendants | virt.SnapshotListExternal); err != nil {
 			return d, snap, err
 		}
 	}
@@ -171,11 +169,11 @@ func (s *Service) readDeleteFacts(t target, name string) (deleteFacts, libvirt.D
 		return d, snap, err
 	}
 	if d.target.Location == "external" && len(d.children) > 0 && d.current != "" && d.current != name {
-		below, _, err := t.l.DomainSnapshotListAllChildren(libvirt.DomainSnapshot{Name: d.current, Dom: t.dom}, 1, uint32(libvirt.DomainSnapshotListDescendants))
+		below, err := t.c.SnapshotChildren(virt.DomainSnapshot{Name: d.current, Dom: t.dom}, virt.SnapshotListDescendants)
 		if err != nil {
 			return d, snap, libvirtProblem(err, t.vm.Name, d.current, "list the current snapshot's descendants")
 		}
-		d.currentIsAncestor = slices.ContainsFunc(below, func(x libvirt.DomainSnapshot) bool { return x.Name == name })
+		d.currentIsAncestor = slices.ContainsFunc(below, func(x virt.DomainSnapshot) bool { return x.Name == name })
 	}
 	return d, snap, nil
 }
@@ -185,7 +183,7 @@ func (s *Service) startDelete(t target, name, scope string, claim *operation.Cla
 	if err != nil {
 		return operation.Op{}, err
 	}
-	v, err := t.l.ConnectGetLibVersion()
+	v, err := t.c.LibVersion()
 	if err != nil {
 		return operation.Op{}, host.Problem(err, "read the libvirt version")
 	}
@@ -222,16 +220,16 @@ func (s *Service) startDelete(t target, name, scope string, claim *operation.Cla
 // children of each deleted snapshot while it walks the very lists it
 // changes. Deleting leaves one at a time never re-parents anything; scope
 // "one" re-parents the snapshot's children once, which is safe.
-func (s *Service) runDelete(t target, snap libvirt.DomainSnapshot, scope string, total int, r operation.Reporter) (DeleteResult, error) {
+func (s *Service) runDelete(t target, snap virt.DomainSnapshot, scope string, total int, r operation.Reporter) (DeleteResult, error) {
 	res := DeleteResult{Deleted: []string{}}
 	if err := s.relink(&t); err != nil {
 		return res, err
 	}
 	snap.Dom = t.dom
 	s.waitScreenshot(t.key)
-	del := func(x libvirt.DomainSnapshot) error {
+	del := func(x virt.DomainSnapshot) error {
 		stop := s.watchJob(t, r, fmt.Sprintf("deleting snapshot %d of %d (%s)", len(res.Deleted)+1, total, x.Name))
-		err := t.l.DomainSnapshotDelete(x, 0)
+		err := t.c.DeleteSnapshot(x)
 		stop()
 		if err != nil {
 			return libvirtProblem(err, t.vm.Name, x.Name, fmt.Sprintf("delete snapshot %q", x.Name))
@@ -242,8 +240,8 @@ func (s *Service) runDelete(t target, snap libvirt.DomainSnapshot, scope string,
 	var err error
 	if scope != ScopeOne && scope != "" {
 		for round := 0; round <= total && err == nil; round++ {
-			var leaves []libvirt.DomainSnapshot
-			leaves, _, err = t.l.DomainSnapshotListAllChildren(snap, 1, uint32(libvirt.DomainSnapshotListDescendants|libvirt.DomainSnapshotListLeaves))
+			var leaves []virt.DomainSnapshot
+			leaves, err = t.c.SnapshotChildren(snap, virt.SnapshotListDescendants|virt.SnapshotListLeaves)
 			if err != nil {
 				err = libvirtProblem(err, t.vm.Name, snap.Name, "list the snapshot's descendants")
 				break
@@ -275,7 +273,7 @@ func (s *Service) runDelete(t target, snap libvirt.DomainSnapshot, scope string,
 // how many it deleted. It is what deleting a VM "with its snapshots" needs:
 // unlike libvirt's DELETE_CHILDREN flag on the roots, it does not crash
 // libvirt 9.0 on branched trees (see deletionOrder).
-func DeleteAll(c virt.Conn, dom libvirt.Domain) (int, error) {
+func DeleteAll(c virt.Conn, dom virt.Domain) (int, error) {
 	total, err := c.SnapshotCount(dom)
 	if err != nil {
 		return 0, err
@@ -292,7 +290,7 @@ func DeleteAll(c virt.Conn, dom libvirt.Domain) (int, error) {
 			return deleted, nil
 		}
 		for _, s := range leaves {
-			if err := c.DeleteSnapshot(s); err != nil && !host.IsCode(err, libvirt.ErrNoDomainSnapshot) {
+			if err := c.DeleteSnapshot(s); err != nil && !host.IsCode(err, virt.ErrNoDomainSnapshot) {
 				return deleted, err
 			}
 			deleted++

@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"io/fs"
 
-	"github.com/digitalocean/go-libvirt"
 	"libvirt.org/go/libvirtxml"
 
 	"github.com/kvm-manager/kvm-manager/internal/host"
 	"github.com/kvm-manager/kvm-manager/internal/inventory"
 	"github.com/kvm-manager/kvm-manager/internal/problem"
+	"github.com/kvm-manager/kvm-manager/internal/virt"
 )
 
 // Get returns everything about one snapshot: its place in the tree, its
@@ -29,7 +29,7 @@ func (s *Service) Get(ctx context.Context, hostName, uuid, name string) (Details
 	if err != nil {
 		return Details{}, err
 	}
-	doc, err := t.l.DomainSnapshotGetXMLDesc(snap, 0)
+	doc, err := t.c.SnapshotXML(snap, 0)
 	if err != nil {
 		return Details{}, libvirtProblem(err, t.vm.Name, name, "read the snapshot")
 	}
@@ -174,7 +174,7 @@ func (s *Service) Diff(hostName, uuid, name string) (Diff, error) {
 	if err != nil {
 		return Diff{}, err
 	}
-	doc, err := t.l.DomainSnapshotGetXMLDesc(snap, 0)
+	doc, err := t.c.SnapshotXML(snap, 0)
 	if err != nil {
 		return Diff{}, libvirtProblem(err, t.vm.Name, name, "read the snapshot")
 	}
@@ -190,7 +190,7 @@ func (s *Service) Diff(hostName, uuid, name string) (Diff, error) {
 		return Diff{}, problem.New(problem.Unsupported, "no_configuration",
 			fmt.Sprintf("snapshot %q holds no domain configuration to compare", name), "it was made by a very old libvirt")
 	}
-	todayDoc, err := t.l.DomainGetXMLDesc(t.dom, libvirt.DomainXMLInactive)
+	todayDoc, err := t.c.XML(t.dom, virt.XMLInactive)
 	if err != nil {
 		return Diff{}, host.Problem(err, "read the VM's configuration")
 	}
@@ -272,7 +272,7 @@ func (s *Service) Edit(hostName, uuid, name string, req EditRequest) (Snapshot, 
 	}
 	// The secure XML keeps secrets (VNC passwords) that the redefinition
 	// must not drop from the stored configuration.
-	doc, err := t.l.DomainSnapshotGetXMLDesc(snap, uint32(libvirt.DomainSnapshotXMLSecure))
+	doc, err := t.c.SnapshotXML(snap, virt.SnapshotXMLSecure)
 	if err != nil {
 		return Snapshot{}, libvirtProblem(err, t.vm.Name, name, "read the snapshot")
 	}
@@ -280,13 +280,13 @@ func (s *Service) Edit(hostName, uuid, name string, req EditRequest) (Snapshot, 
 	if err != nil {
 		return Snapshot{}, err
 	}
-	isCur, err := t.l.DomainSnapshotIsCurrent(snap, 0)
+	isCur, err := t.c.SnapshotIsCurrent(snap)
 	if err != nil {
 		return Snapshot{}, libvirtProblem(err, t.vm.Name, name, "read the snapshot")
 	}
 	if full.Description == desc {
 		sum, err := parseSummary(doc)
-		sum.Current = isCur == 1
+		sum.Current = isCur
 		return sum, err
 	}
 	full.Description = desc
@@ -294,11 +294,7 @@ func (s *Service) Edit(hostName, uuid, name string, req EditRequest) (Snapshot, 
 	if err != nil {
 		return Snapshot{}, fmt.Errorf("marshal snapshot XML: %w", err)
 	}
-	flags := libvirt.DomainSnapshotCreateRedefine
-	if isCur == 1 {
-		flags |= libvirt.DomainSnapshotCreateCurrent
-	}
-	if _, err := t.l.DomainSnapshotCreateXML(t.dom, out, uint32(flags)); err != nil {
+	if err := t.c.RedefineSnapshot(t.dom, out, isCur); err != nil {
 		return Snapshot{}, libvirtProblem(err, t.vm.Name, name, "change the description")
 	}
 	s.changed(t, "edited", []string{name})

@@ -2,11 +2,10 @@ package snapshot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
-
-	"github.com/digitalocean/go-libvirt"
 
 	"github.com/kvm-manager/kvm-manager/internal/host"
 	"github.com/kvm-manager/kvm-manager/internal/inventory"
@@ -31,12 +30,12 @@ const linkWait = 60 * time.Second
 // recoverCreate is called when DomainSnapshotCreateXML failed with callErr.
 // It returns the snapshot when libvirt has it after all (only the answer
 // was lost), or the error to report: what happened, and what was put right.
-func (s *Service) recoverCreate(ctx context.Context, t *target, p createPlan, r operation.Reporter, callErr error) (libvirt.DomainSnapshot, error) {
-	var none libvirt.DomainSnapshot
+func (s *Service) recoverCreate(ctx context.Context, t *target, p createPlan, r operation.Reporter, callErr error) (virt.DomainSnapshot, error) {
+	var none virt.DomainSnapshot
 	lost := host.IsLinkLost(callErr)
 	if lost {
 		r.Progress("the connection to libvirtd was lost; waiting for it to answer again", -1)
-		if err := s.waitLink(ctx, t, t.l); err != nil {
+		if err := s.waitLink(ctx, t, t.c); err != nil {
 			if ctx.Err() != nil {
 				return none, ctx.Err() // the server is shutting down
 			}
@@ -46,7 +45,7 @@ func (s *Service) recoverCreate(ctx context.Context, t *target, p createPlan, r 
 				"once libvirtd runs again, reload the snapshot list (libvirt lists a snapshot only once it is complete); if the VM is still paused, resume it")
 		}
 	}
-	if snap, err := t.l.DomainSnapshotLookupByName(t.dom, p.name, 0); err == nil {
+	if snap, err := t.c.LookupSnapshot(t.dom, p.name); err == nil {
 		s.log.Info("the snapshot call failed, but libvirt holds the snapshot", "vm", t.vm.Name, "snapshot", p.name, "err", callErr)
 		return snap, nil
 	}
@@ -65,15 +64,15 @@ func (s *Service) recoverCreate(ctx context.Context, t *target, p createPlan, r 
 
 // waitLink waits until the host has a link other than old that answers,
 // and puts it into t.
-func (s *Service) waitLink(ctx context.Context, t *target, old *libvirt.Libvirt) error {
+func (s *Service) waitLink(ctx context.Context, t *target, old virt.Conn) error {
 	deadline := time.NewTimer(linkWait)
 	defer deadline.Stop()
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		if l, err := s.opts.Hosts.Libvirt(t.vm.Host); err == nil && l != old {
-			if _, err := l.ConnectGetLibVersion(); err == nil {
-				t.l = l
+		if c, err := s.opts.Hosts.Client(t.vm.Host); err == nil && c != old {
+			if _, err := c.LibVersion(); err == nil {
+				t.c = c
 				return nil
 			}
 		}
@@ -91,22 +90,24 @@ func (s *Service) waitLink(ctx context.Context, t *target, old *libvirt.Libvirt)
 // snapshot (reason "save" or "snapshot") and no job of anyone else keeps
 // it so. It reports whether it resumed it.
 func (s *Service) resumePausedBySnapshot(t *target) (bool, error) {
-	state, reason, err := t.l.DomainGetState(t.dom, 0)
+	state, reason, err := t.c.State(t.dom)
 	if err != nil {
 		return false, err
 	}
-	why := libvirt.DomainPausedReason(reason)
-	if libvirt.DomainState(state) != libvirt.DomainPaused || (why != libvirt.DomainPausedSave && why != libvirt.DomainPausedSnapshot) {
+	why := virt.PausedReason(reason)
+	if virt.DomainState(state) != virt.StatePaused || (why != virt.PausedSave && why != virt.PausedSnapshot) {
 		return false, nil
 	}
-	if typ, _, _, _, _, _, _, _, _, _, _, _, err := t.l.DomainGetJobInfo(t.dom); err != nil || libvirt.DomainJobType(typ) != libvirt.DomainJobNone {
-		return false, fmt.Errorf("a job is running on the VM (%d), or its state cannot be read: %v", typ, err)
+	if busy, err := t.c.JobRunning(t.dom); err != nil {
+		return false, fmt.Errorf("read the VM's job: %w", err)
+	} else if busy {
+		return false, errors.New("a job is running on the VM")
 	}
-	if err := t.l.DomainResume(t.dom); err != nil {
+	if err := t.c.Resume(t.dom); err != nil {
 		return false, err
 	}
 	s.log.Info("resumed the VM that an interrupted snapshot left paused", "vm", t.vm.Name)
-	if _, err := s.opts.Inventory.Refresh(virt.New(t.l), t.vm.Host, t.vm.UUID); err != nil {
+	if _, err := s.opts.Inventory.Refresh(t.c, t.vm.Host, t.vm.UUID); err != nil {
 		s.log.Warn("refreshing the VM after resuming it failed", "vm", t.vm.Name, "err", err)
 	}
 	return true, nil
@@ -151,12 +152,12 @@ func (s *Service) settleAfterInterruption(ctx context.Context, t *target, memory
 // afterInterruption finds out what became of the VM, and resumes it if
 // the interrupted snapshot (with memory) left it paused.
 func (s *Service) afterInterruption(t *target, memory bool) vmAfter {
-	state, reason, err := t.l.DomainGetState(t.dom, 0)
+	state, reason, err := t.c.State(t.dom)
 	switch {
 	case err != nil:
 		return vmMaybePaused
 	case !inventory.Active(inventory.StateName(state)):
-		if libvirt.DomainShutoffReason(reason) == libvirt.DomainShutoffDaemon {
+		if virt.ShutoffReason(reason) == virt.ShutoffDaemon {
 			return vmStoppedByDaemon
 		}
 		return vmStopped
@@ -213,7 +214,7 @@ func (s *Service) stoppedBy(ctx context.Context, t *target, callErr error) bool 
 	deadline := time.Now().Add(monitorWait)
 	wait := strings.Contains(strings.ToLower(libvirtMessage(callErr)), "monitor")
 	for {
-		state, _, err := t.l.DomainGetState(t.dom, 0)
+		state, _, err := t.c.State(t.dom)
 		if err == nil && !inventory.Active(inventory.StateName(state)) {
 			return true
 		}

@@ -5,14 +5,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/digitalocean/go-libvirt"
+	"github.com/kvm-manager/kvm-manager/internal/virt"
 
 	"github.com/kvm-manager/kvm-manager/internal/problem"
 )
 
 func TestInterruptedErrors(t *testing.T) {
-	lost := libvirt.ErrInterrupted
-	qemuGone := libvirt.Error{Code: uint32(libvirt.ErrInternalError), Message: "Unable to read from monitor: Connection reset by peer"}
+	lost := virt.ErrInterrupted
+	qemuGone := virt.Error{Code: uint32(virt.ErrInternalError), Message: "Unable to read from monitor: Connection reset by peer"}
 	tests := []struct {
 		name            string
 		err             error
@@ -56,7 +56,7 @@ func TestInterruptedErrors(t *testing.T) {
 				t.Errorf("message %q says %q", p.Message, tt.msgLacks)
 			}
 			// The cause stays in the chain for the log.
-			if !errors.Is(tt.err, lost) && !errors.As(tt.err, new(libvirt.Error)) {
+			if !errors.Is(tt.err, lost) && !errors.As(tt.err, new(virt.Error)) {
 				t.Errorf("%v does not wrap its cause", tt.err)
 			}
 		})

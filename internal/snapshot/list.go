@@ -5,8 +5,6 @@ import (
 	"hash/maphash"
 	"sync"
 
-	"github.com/digitalocean/go-libvirt"
-
 	"github.com/kvm-manager/kvm-manager/internal/host"
 	"github.com/kvm-manager/kvm-manager/internal/virt"
 )
@@ -21,7 +19,7 @@ const fetchWorkers = 8
 // one for the current snapshot; XML that did not change since the last
 // load is not parsed again. It also returns a fingerprint of the tree.
 func (s *Service) load(ctx context.Context, t target) (*forest, uint64, error) {
-	snaps, _, err := t.l.DomainListAllSnapshots(t.dom, 1, 0)
+	snaps, err := t.c.ListSnapshots(t.dom)
 	if err != nil {
 		return nil, 0, host.Problem(err, "list the VM's snapshots")
 	}
@@ -43,10 +41,10 @@ func (s *Service) load(ctx context.Context, t target) (*forest, uint64, error) {
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				doc, err := t.l.DomainSnapshotGetXMLDesc(snaps[i], 0)
+				doc, err := t.c.SnapshotXML(snaps[i], 0)
 				if err != nil {
 					// Deleted between the listing and now: not an error.
-					results[i] = result{gone: host.IsCode(err, libvirt.ErrNoDomainSnapshot), err: err}
+					results[i] = result{gone: host.IsCode(err, virt.ErrNoDomainSnapshot), err: err}
 					continue
 				}
 				sn, h, err := s.cache.parse(t.key, snaps[i].Name, doc)
@@ -155,8 +153,8 @@ func (s *Service) noticeOutside(t target, fp uint64, count int, gen uint64, busy
 	if known && old != fp && !ours {
 		s.log.Info("snapshots changed outside KVM Manager", "vm", t.vm.Name, "count", count)
 		s.publish(Event{Host: t.vm.Host, UUID: t.vm.UUID, VM: t.vm.Name, Change: "external", Count: count})
-		if l, err := s.opts.Hosts.Libvirt(t.vm.Host); err == nil {
-			_, _ = s.opts.Inventory.Refresh(virt.New(l), t.vm.Host, t.vm.UUID)
+		if c, err := s.opts.Hosts.Client(t.vm.Host); err == nil {
+			_, _ = s.opts.Inventory.Refresh(c, t.vm.Host, t.vm.UUID)
 		}
 	}
 }

@@ -5,9 +5,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/digitalocean/go-libvirt"
-
 	"github.com/kvm-manager/kvm-manager/internal/operation"
+	"github.com/kvm-manager/kvm-manager/internal/virt"
 )
 
 // watchJob reports a long libvirt call's progress until stop is called:
@@ -31,8 +30,8 @@ func (s *Service) watchJob(t target, r operation.Reporter, stage string) (stop f
 			case <-tick.C:
 			}
 			percent := -1
-			if l, err := s.opts.Hosts.Libvirt(t.vm.Host); err == nil {
-				if _, params, err := l.DomainGetJobStats(t.dom, 0); err == nil {
+			if c, err := s.opts.Hosts.Client(t.vm.Host); err == nil {
+				if params, err := c.JobStats(t.dom); err == nil {
 					percent = jobPercent(params)
 				}
 			}
@@ -43,7 +42,7 @@ func (s *Service) watchJob(t target, r operation.Reporter, stage string) (stop f
 }
 
 // jobPercent derives a percentage from libvirt job statistics, or -1.
-func jobPercent(params []libvirt.TypedParam) int {
+func jobPercent(params []virt.TypedParam) int {
 	var total, processed uint64
 	for _, p := range params {
 		v, ok := p.Value.I.(uint64)

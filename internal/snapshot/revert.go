@@ -4,12 +4,11 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/digitalocean/go-libvirt"
-
 	"github.com/kvm-manager/kvm-manager/internal/host"
 	"github.com/kvm-manager/kvm-manager/internal/inventory"
 	"github.com/kvm-manager/kvm-manager/internal/operation"
 	"github.com/kvm-manager/kvm-manager/internal/problem"
+	"github.com/kvm-manager/kvm-manager/internal/virt"
 )
 
 // timeFormat is how times appear in messages.
@@ -43,23 +42,23 @@ func revertCheck(snap *Snapshot, v Version) Capability {
 	return c
 }
 
-func revertFlags(after string, force bool) (uint32, error) {
-	var flags libvirt.DomainSnapshotRevertFlags
+func revertFlags(after string, force bool) (virt.SnapshotRevertFlags, error) {
+	var flags virt.SnapshotRevertFlags
 	switch after {
 	case "", AfterSnapshot:
 	case AfterRunning:
-		flags |= libvirt.DomainSnapshotRevertRunning
+		flags |= virt.SnapshotRevertRunning
 	case AfterPaused:
-		flags |= libvirt.DomainSnapshotRevertPaused
+		flags |= virt.SnapshotRevertPaused
 	default:
 		return 0, problem.New(problem.Invalid, "invalid_after",
 			fmt.Sprintf("after: %q is not a choice", problem.Clip(after)),
 			`use "snapshot" (the state the snapshot recorded), "running" or "paused"`)
 	}
 	if force {
-		flags |= libvirt.DomainSnapshotRevertForce
+		flags |= virt.SnapshotRevertForce
 	}
-	return uint32(flags), nil
+	return flags, nil
 }
 
 // Revert checks a revert request and starts an operation that carries it
@@ -88,7 +87,7 @@ func (s *Service) Revert(hostName, uuid, name string, req RevertRequest) (operat
 	return op, err
 }
 
-func (s *Service) startRevert(t target, name string, req RevertRequest, flags uint32, claim *operation.Claim) (operation.Op, error) {
+func (s *Service) startRevert(t target, name string, req RevertRequest, flags virt.SnapshotRevertFlags, claim *operation.Claim) (operation.Op, error) {
 	snap, err := s.lookup(t, name)
 	if err != nil {
 		return operation.Op{}, err
@@ -97,7 +96,7 @@ func (s *Service) startRevert(t target, name string, req RevertRequest, flags ui
 	if err != nil {
 		return operation.Op{}, err
 	}
-	v, err := t.l.ConnectGetLibVersion()
+	v, err := t.c.LibVersion()
 	if err != nil {
 		return operation.Op{}, host.Problem(err, "read the libvirt version")
 	}
@@ -105,7 +104,7 @@ func (s *Service) startRevert(t target, name string, req RevertRequest, flags ui
 		msg, hint := refusal(c)
 		return operation.Op{}, problem.New(problem.Unsupported, "revert_unsupported", "cannot revert: "+msg, hint)
 	}
-	state, _, err := t.l.DomainGetState(t.dom, 0)
+	state, _, err := t.c.State(t.dom)
 	if err != nil {
 		return operation.Op{}, host.Problem(err, "read the VM's state")
 	}
@@ -114,7 +113,7 @@ func (s *Service) startRevert(t target, name string, req RevertRequest, flags ui
 	if cname, err := currentName(t); err != nil {
 		return operation.Op{}, err
 	} else if cname != "" {
-		c, err := s.summary(t, libvirt.DomainSnapshot{Name: cname, Dom: t.dom})
+		c, err := s.summary(t, virt.DomainSnapshot{Name: cname, Dom: t.dom})
 		if err != nil && problem.KindOf(err) != problem.NotFound {
 			return operation.Op{}, err
 		}
@@ -137,17 +136,17 @@ func (s *Service) startRevert(t target, name string, req RevertRequest, flags ui
 	})
 }
 
-func (s *Service) runRevert(t target, snap libvirt.DomainSnapshot, flags uint32, impact Impact, forced, active bool, r operation.Reporter) (RevertResult, error) {
+func (s *Service) runRevert(t target, snap virt.DomainSnapshot, flags virt.SnapshotRevertFlags, impact Impact, forced, active bool, r operation.Reporter) (RevertResult, error) {
 	if err := s.relink(&t); err != nil {
 		return RevertResult{}, err
 	}
 	snap.Dom = t.dom
 	s.waitScreenshot(t.key)
 	stop := s.watchJob(t, r, "reverting to "+snap.Name)
-	err := t.l.DomainRevertToSnapshot(snap, flags)
+	err := t.c.RevertSnapshot(snap, flags)
 	stop()
 	if err != nil {
-		if host.IsCode(err, libvirt.ErrSnapshotRevertRisky) {
+		if host.IsCode(err, virt.ErrSnapshotRevertRisky) {
 			// libvirt's own warning says what the risk is; only the user
 			// can accept it.
 			return RevertResult{}, problem.Wrap(err, problem.Conflict, "revert_risky",
@@ -167,7 +166,7 @@ func (s *Service) runRevert(t target, snap libvirt.DomainSnapshot, flags uint32,
 	r.Progress("reading the VM's state", 95)
 	s.changed(t, "reverted", []string{snap.Name})
 	res := RevertResult{Snapshot: snap.Name, Lost: impact, Forced: forced}
-	if state, _, err := t.l.DomainGetState(t.dom, 0); err == nil {
+	if state, _, err := t.c.State(t.dom); err == nil {
 		res.VMState = inventory.StateName(state)
 	}
 	return res, nil
@@ -175,7 +174,7 @@ func (s *Service) runRevert(t target, snap libvirt.DomainSnapshot, flags uint32,
 
 // libvirtMessage is libvirt's own message in err, or err's text.
 func libvirtMessage(err error) string {
-	var le libvirt.Error
+	var le virt.Error
 	if ok := asLibvirt(err, &le); ok {
 		return le.Message
 	}

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/digitalocean/go-libvirt"
+	"github.com/kvm-manager/kvm-manager/internal/virt"
 
 	"github.com/kvm-manager/kvm-manager/internal/problem"
 )
@@ -14,14 +14,14 @@ func TestRevertFlags(t *testing.T) {
 	tests := []struct {
 		after string
 		force bool
-		want  libvirt.DomainSnapshotRevertFlags
+		want  virt.SnapshotRevertFlags
 		bad   bool
 	}{
 		{"", false, 0, false},
 		{"snapshot", false, 0, false},
-		{"running", false, libvirt.DomainSnapshotRevertRunning, false},
-		{"paused", true, libvirt.DomainSnapshotRevertPaused | libvirt.DomainSnapshotRevertForce, false},
-		{"snapshot", true, libvirt.DomainSnapshotRevertForce, false},
+		{"running", false, virt.SnapshotRevertRunning, false},
+		{"paused", true, virt.SnapshotRevertPaused | virt.SnapshotRevertForce, false},
+		{"snapshot", true, virt.SnapshotRevertForce, false},
 		{"stopped", false, 0, true},
 		{"Running", false, 0, true},
 	}
@@ -33,7 +33,7 @@ func TestRevertFlags(t *testing.T) {
 			}
 			continue
 		}
-		if err != nil || got != uint32(tt.want) {
+		if err != nil || got != tt.want {
 			t.Errorf("revertFlags(%q, %v) = %b, %v; want %b", tt.after, tt.force, got, err, tt.want)
 		}
 	}

@@ -23,7 +23,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/digitalocean/go-libvirt"
 	"libvirt.org/go/libvirtxml"
 
 	"github.com/kvm-manager/kvm-manager/internal/background"
@@ -37,7 +36,7 @@ import (
 
 // Clients gives the live libvirt link of a host, and the host itself.
 type Clients interface {
-	Libvirt(host string) (*libvirt.Libvirt, error)
+	Client(host string) (virt.Conn, error)
 	Get(name string) (*host.Host, error)
 }
 
@@ -122,8 +121,8 @@ func New(opts Options) *Service {
 // target is one VM addressed by a request.
 type target struct {
 	vm  inventory.VM
-	l   *libvirt.Libvirt
-	dom libvirt.Domain
+	c   virt.Conn
+	dom virt.Domain
 	key string
 }
 
@@ -136,7 +135,7 @@ func (s *Service) target(hostName, uuid string) (target, error) {
 	if err != nil {
 		return target{}, err
 	}
-	l, err := s.opts.Hosts.Libvirt(hostName)
+	c, err := s.opts.Hosts.Client(hostName)
 	if err != nil {
 		return target{}, err
 	}
@@ -144,17 +143,17 @@ func (s *Service) target(hostName, uuid string) (target, error) {
 	if err != nil {
 		return target{}, err
 	}
-	return target{vm: vm, l: l, dom: libvirt.Domain{Name: vm.Name, UUID: u}, key: vmKey(hostName, vm.UUID)}, nil
+	return target{vm: vm, c: c, dom: virt.Domain{Name: vm.Name, UUID: u}, key: vmKey(hostName, vm.UUID)}, nil
 }
 
 // relink replaces a target's link with the host's current one: operations
 // outlive the request, and the link may have been replaced meanwhile.
 func (s *Service) relink(t *target) error {
-	l, err := s.opts.Hosts.Libvirt(t.vm.Host)
+	c, err := s.opts.Hosts.Client(t.vm.Host)
 	if err != nil {
 		return err
 	}
-	t.l = l
+	t.c = c
 	return nil
 }
 
@@ -171,7 +170,7 @@ func notFound(vmName, name string) error {
 
 // libvirtProblem turns a libvirt error about a snapshot into a problem.
 func libvirtProblem(err error, vmName, name, what string) error {
-	if host.IsCode(err, libvirt.ErrNoDomainSnapshot) {
+	if host.IsCode(err, virt.ErrNoDomainSnapshot) {
 		return problem.Wrap(err, problem.NotFound, "snapshot_not_found",
 			fmt.Sprintf("VM %q has no snapshot named %q", vmName, problem.Clip(name)), "reload the snapshot list")
 	}
@@ -179,11 +178,11 @@ func libvirtProblem(err error, vmName, name, what string) error {
 }
 
 // lookup finds one snapshot of a VM.
-func (s *Service) lookup(t target, name string) (libvirt.DomainSnapshot, error) {
+func (s *Service) lookup(t target, name string) (virt.DomainSnapshot, error) {
 	if err := checkRef(name); err != nil {
-		return libvirt.DomainSnapshot{}, err
+		return virt.DomainSnapshot{}, err
 	}
-	snap, err := t.l.DomainSnapshotLookupByName(t.dom, name, 0)
+	snap, err := t.c.LookupSnapshot(t.dom, name)
 	if err != nil {
 		return snap, libvirtProblem(err, t.vm.Name, name, "find the snapshot")
 	}
@@ -191,8 +190,8 @@ func (s *Service) lookup(t target, name string) (libvirt.DomainSnapshot, error) 
 }
 
 // summary reads one snapshot's list fields.
-func (s *Service) summary(t target, snap libvirt.DomainSnapshot) (Snapshot, error) {
-	doc, err := t.l.DomainSnapshotGetXMLDesc(snap, 0)
+func (s *Service) summary(t target, snap virt.DomainSnapshot) (Snapshot, error) {
+	doc, err := t.c.SnapshotXML(snap, 0)
 	if err != nil {
 		return Snapshot{}, libvirtProblem(err, t.vm.Name, snap.Name, "read the snapshot")
 	}
@@ -201,9 +200,9 @@ func (s *Service) summary(t target, snap libvirt.DomainSnapshot) (Snapshot, erro
 
 // currentName returns the name of the VM's current snapshot, or "".
 func currentName(t target) (string, error) {
-	snap, err := t.l.DomainSnapshotCurrent(t.dom, 0)
+	snap, err := t.c.CurrentSnapshot(t.dom)
 	if err != nil {
-		if host.IsCode(err, libvirt.ErrNoDomainSnapshot) {
+		if host.IsCode(err, virt.ErrNoDomainSnapshot) {
 			return "", nil
 		}
 		return "", host.Problem(err, "find the current snapshot")
@@ -214,12 +213,12 @@ func currentName(t target) (string, error) {
 // facts reads what the pre-flight needs, live from libvirt.
 func (s *Service) facts(t target) (vmFacts, error) {
 	f := vmFacts{Persistent: t.vm.Persistent}
-	state, _, err := t.l.DomainGetState(t.dom, 0)
+	state, _, err := t.c.State(t.dom)
 	if err != nil {
 		return f, host.Problem(err, "read the VM's state")
 	}
 	f.State = inventory.StateName(state)
-	doc, err := t.l.DomainGetXMLDesc(t.dom, 0)
+	doc, err := t.c.XML(t.dom, 0)
 	if err != nil {
 		return f, host.Problem(err, "read the VM's configuration")
 	}
@@ -228,7 +227,7 @@ func (s *Service) facts(t target) (vmFacts, error) {
 		return f, fmt.Errorf("parse domain XML of %s: %w", t.vm.Name, err)
 	}
 	f.Domain = &d
-	v, err := t.l.ConnectGetLibVersion()
+	v, err := t.c.LibVersion()
 	if err != nil {
 		return f, host.Problem(err, "read the libvirt version")
 	}
@@ -254,13 +253,13 @@ func (s *Service) publish(ev Event) {
 // it with one from before our change.
 func (s *Service) changed(t target, change string, names []string) (current string, count int) {
 	ev := Event{Host: t.vm.Host, UUID: t.vm.UUID, VM: t.vm.Name, Change: change, Names: names}
-	n, nerr := t.l.DomainSnapshotNum(t.dom, 0)
+	n, nerr := t.c.SnapshotCount(t.dom)
 	cur, cerr := currentName(t)
 	s.mu.Lock()
 	s.gens[t.key]++
 	delete(s.prints, t.key)
 	if nerr == nil {
-		s.counts[t.key] = int(n)
+		s.counts[t.key] = n
 	} else {
 		delete(s.counts, t.key)
 	}
@@ -268,18 +267,18 @@ func (s *Service) changed(t target, change string, names []string) (current stri
 	if nerr != nil || cerr != nil {
 		s.log.Warn("re-reading snapshots after a change failed", "vm", t.vm.Name, "err", errors.Join(nerr, cerr))
 	}
-	ev.Count, ev.Current = int(n), cur
+	ev.Count, ev.Current = n, cur
 	// The VM's snapshot count in the inventory is refreshed beside the
 	// rest: re-reading a VM takes a few calls, and the "vm" event it
 	// publishes carries the count that was just remembered, so it is not
 	// taken for an outside change.
 	s.bg.Go(func() {
-		if _, err := s.opts.Inventory.Refresh(virt.New(t.l), t.vm.Host, t.vm.UUID); err != nil {
+		if _, err := s.opts.Inventory.Refresh(t.c, t.vm.Host, t.vm.UUID); err != nil {
 			s.log.Warn("refreshing the VM after a snapshot change failed", "vm", t.vm.Name, "err", err)
 		}
 	})
 	s.publish(ev)
-	return cur, int(n)
+	return cur, n
 }
 
 func currentOf(f *forest) string {
@@ -307,6 +306,6 @@ func (s *Service) forget(key string) {
 }
 
 // asLibvirt finds a libvirt error in err's chain.
-func asLibvirt(err error, le *libvirt.Error) bool {
+func asLibvirt(err error, le *virt.Error) bool {
 	return errors.As(err, le)
 }

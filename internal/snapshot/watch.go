@@ -5,11 +5,10 @@ import (
 	"encoding/json"
 	"time"
 
-	"github.com/digitalocean/go-libvirt"
-
 	"github.com/kvm-manager/kvm-manager/internal/event"
 	"github.com/kvm-manager/kvm-manager/internal/host"
 	"github.com/kvm-manager/kvm-manager/internal/operation"
+	"github.com/kvm-manager/kvm-manager/internal/virt"
 )
 
 // vmEvent is the part of a "vm" or "vm-removed" event the watcher reads.
@@ -114,7 +113,7 @@ func (s *Service) vmRemoved(v vmEvent) {
 	if s.shots.dir == "" {
 		return
 	}
-	l, err := s.opts.Hosts.Libvirt(v.Host)
+	c, err := s.opts.Hosts.Client(v.Host)
 	if err != nil {
 		return
 	}
@@ -122,7 +121,7 @@ func (s *Service) vmRemoved(v vmEvent) {
 	if err != nil {
 		return
 	}
-	if _, err := l.DomainLookupByUUID(u); !host.IsCode(err, libvirt.ErrNoDomain) {
+	if _, err := c.LookupDomain(u); !host.IsCode(err, virt.ErrNoDomain) {
 		return
 	}
 	if err := s.shots.removeVM(v.Host, v.UUID); err != nil {

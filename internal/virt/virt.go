@@ -12,6 +12,8 @@
 package virt
 
 import (
+	"io"
+
 	"github.com/digitalocean/go-libvirt"
 )
 
@@ -45,6 +47,18 @@ type (
 	StatsTypes = libvirt.DomainStatsTypes
 	// StatsFlags filters and modifies AllDomainStats.
 	StatsFlags = libvirt.ConnectGetAllDomainStatsFlags
+	// SnapshotXMLFlags selects what a snapshot's XML includes.
+	SnapshotXMLFlags = libvirt.DomainSnapshotXMLFlags
+	// SnapshotListFlags selects which snapshots SnapshotChildren lists.
+	SnapshotListFlags = libvirt.DomainSnapshotListFlags
+	// SnapshotCreateFlags selects how CreateSnapshot takes a snapshot.
+	SnapshotCreateFlags = libvirt.DomainSnapshotCreateFlags
+	// SnapshotRevertFlags selects the state a revert leaves the domain in.
+	SnapshotRevertFlags = libvirt.DomainSnapshotRevertFlags
+	// PausedReason says why a paused domain is paused (State's reason).
+	PausedReason = libvirt.DomainPausedReason
+	// ShutoffReason says why a shut-off domain is off (State's reason).
+	ShutoffReason = libvirt.DomainShutoffReason
 )
 
 // Error codes the services tell apart.
@@ -54,7 +68,24 @@ const (
 	ErrNoStorageVol     = libvirt.ErrNoStorageVol
 	ErrOperationInvalid = libvirt.ErrOperationInvalid
 	ErrXMLError         = libvirt.ErrXMLError
+	// ErrOperationFailed is libvirt's generic "operation failed".
+	ErrOperationFailed      = libvirt.ErrOperationFailed
+	ErrInternalError        = libvirt.ErrInternalError
+	ErrOperationUnsupported = libvirt.ErrOperationUnsupported
+	ErrArgumentUnsupported  = libvirt.ErrArgumentUnsupported
+	ErrAgentUnresponsive    = libvirt.ErrAgentUnresponsive
+	// ErrRPC is what a console stream ends with when another client takes
+	// the console over.
+	ErrRPC = libvirt.ErrRPC
+	// ErrSnapshotRevertRisky is libvirt's refusal of a revert that needs
+	// SnapshotRevertForce.
+	ErrSnapshotRevertRisky = libvirt.ErrSnapshotRevertRisky
 )
+
+// ErrInterrupted is what a call answers when its link closed while it
+// waited for the answer (go-libvirt's own sentinel, not a libvirt error):
+// what the call did is then unknown.
+var ErrInterrupted = libvirt.ErrInterrupted
 
 // Domain states (see DomainState).
 const (
@@ -66,6 +97,18 @@ const (
 	StateShutoff     = libvirt.DomainShutoff
 	StateCrashed     = libvirt.DomainCrashed
 	StatePMSuspended = libvirt.DomainPmsuspended
+)
+
+// Reasons the services tell apart (see State).
+const (
+	// PausedSave: paused while its state is saved (a snapshot with memory
+	// interrupted by a libvirtd restart leaves it so).
+	PausedSave = libvirt.DomainPausedSave
+	// PausedSnapshot: paused while a snapshot is taken.
+	PausedSnapshot = libvirt.DomainPausedSnapshot
+	// ShutoffDaemon: libvirtd stopped the domain (for example when it could
+	// not reconnect to its QEMU after a restart).
+	ShutoffDaemon = libvirt.DomainShutoffDaemon
 )
 
 // Flags the services pass.
@@ -91,6 +134,27 @@ const (
 	StatsVCPU      = libvirt.DomainStatsVCPU
 	StatsInterface = libvirt.DomainStatsInterface
 	StatsBlock     = libvirt.DomainStatsBlock
+
+	// SnapshotXMLSecure includes passwords in a snapshot's XML.
+	SnapshotXMLSecure = libvirt.DomainSnapshotXMLSecure
+	// SnapshotListDescendants lists all descendants, not only children.
+	SnapshotListDescendants = libvirt.DomainSnapshotListDescendants
+	// SnapshotListLeaves lists only snapshots without children.
+	SnapshotListLeaves = libvirt.DomainSnapshotListLeaves
+	// SnapshotListExternal lists only external snapshots.
+	SnapshotListExternal = libvirt.DomainSnapshotListExternal
+	// SnapshotCreateAtomic: all disks or none.
+	SnapshotCreateAtomic = libvirt.DomainSnapshotCreateAtomic
+	// SnapshotCreateDiskOnly: disks only, as external overlays.
+	SnapshotCreateDiskOnly = libvirt.DomainSnapshotCreateDiskOnly
+	// SnapshotCreateQuiesce: freeze the guest's file systems (guest agent).
+	SnapshotCreateQuiesce = libvirt.DomainSnapshotCreateQuiesce
+	// SnapshotRevertRunning runs the domain after the revert.
+	SnapshotRevertRunning = libvirt.DomainSnapshotRevertRunning
+	// SnapshotRevertPaused leaves the domain paused after the revert.
+	SnapshotRevertPaused = libvirt.DomainSnapshotRevertPaused
+	// SnapshotRevertForce accepts a risky revert.
+	SnapshotRevertForce = libvirt.DomainSnapshotRevertForce
 )
 
 // Conn is one live link to a libvirt daemon, as the services use it. A Conn
@@ -139,6 +203,43 @@ type Conn interface {
 	LeafSnapshots(dom Domain) ([]DomainSnapshot, error)
 	// DeleteSnapshot deletes one snapshot (its children are re-parented).
 	DeleteSnapshot(snap DomainSnapshot) error
+	// ListSnapshots returns every snapshot of the domain.
+	ListSnapshots(dom Domain) ([]DomainSnapshot, error)
+	// LookupSnapshot finds a snapshot by name (ErrNoDomainSnapshot when
+	// there is none).
+	LookupSnapshot(dom Domain, name string) (DomainSnapshot, error)
+	// CurrentSnapshot returns the domain's current snapshot
+	// (ErrNoDomainSnapshot when it has none).
+	CurrentSnapshot(dom Domain) (DomainSnapshot, error)
+	// SnapshotIsCurrent reports whether snap is its domain's current
+	// snapshot.
+	SnapshotIsCurrent(snap DomainSnapshot) (bool, error)
+	// SnapshotXML returns a snapshot's XML (with the domain definition
+	// captured with it).
+	SnapshotXML(snap DomainSnapshot, flags SnapshotXMLFlags) (string, error)
+	// SnapshotChildren lists a snapshot's children, or with
+	// SnapshotListDescendants all its descendants, filtered by
+	// SnapshotListLeaves and SnapshotListExternal.
+	SnapshotChildren(snap DomainSnapshot, flags SnapshotListFlags) ([]DomainSnapshot, error)
+	// CreateSnapshot takes a new snapshot as doc defines it; it becomes
+	// the current one, a child of the one current before.
+	CreateSnapshot(dom Domain, doc string, flags SnapshotCreateFlags) (DomainSnapshot, error)
+	// RedefineSnapshot replaces the metadata of an existing snapshot with
+	// doc (a description edit); current makes it the current one again.
+	RedefineSnapshot(dom Domain, doc string, current bool) error
+	// RevertSnapshot reverts the domain to snap, which becomes current.
+	RevertSnapshot(snap DomainSnapshot, flags SnapshotRevertFlags) error
+
+	// JobRunning reports whether a job (a snapshot, a migration, a save:
+	// anyone's) runs on the domain.
+	JobRunning(dom Domain) (bool, error)
+	// JobStats returns the statistics of the domain's running job (none
+	// when no job runs).
+	JobStats(dom Domain) ([]TypedParam, error)
+
+	// LibVersion returns the daemon's libvirt version as major*1,000,000 +
+	// minor*1,000 + release.
+	LibVersion() (uint64, error)
 
 	// AllDomainStats reads stats of the given domains (all when doms is
 	// nil) in one call.
@@ -151,7 +252,26 @@ type Conn interface {
 	DeleteVolume(vol StorageVol) error
 }
 
-// Libvirt implements Conn over go-libvirt's RPC client.
+// Link is a Conn on a libvirt connection of the caller's own, for a
+// stream: go-libvirt delivers stream data from the connection's one reader
+// goroutine, so a slow stream consumer would stall every other call on a
+// shared link. The caller closes it.
+type Link interface {
+	Conn
+	// OpenConsole connects the domain's first console to in (keyboard)
+	// and out (screen) and blocks for the life of the stream: it returns
+	// nil when the stream ends cleanly (the VM stopped, or in returned
+	// EOF). It first reads in once the console is open. force takes the
+	// console over from another client.
+	OpenConsole(dom Domain, force bool, in io.Reader, out io.Writer) error
+	// Connected reports whether the link is still up.
+	Connected() bool
+	// Close disconnects the link. It makes a call, which a daemon that
+	// stopped answering never answers: callers bound it themselves.
+	Close() error
+}
+
+// Libvirt implements Conn and Link over go-libvirt's RPC client.
 type Libvirt struct {
 	l *libvirt.Libvirt
 }
@@ -159,7 +279,7 @@ type Libvirt struct {
 // New returns a Conn over a connected go-libvirt client.
 func New(l *libvirt.Libvirt) *Libvirt { return &Libvirt{l: l} }
 
-var _ Conn = (*Libvirt)(nil)
+var _ Link = (*Libvirt)(nil)
 
 // ListDomains implements Conn.
 func (c *Libvirt) ListDomains() ([]Domain, error) {
@@ -259,3 +379,86 @@ func (c *Libvirt) LookupVolumeByPath(path string) (StorageVol, error) {
 
 // DeleteVolume implements Conn.
 func (c *Libvirt) DeleteVolume(vol StorageVol) error { return c.l.StorageVolDelete(vol, 0) }
+
+// ListSnapshots implements Conn.
+func (c *Libvirt) ListSnapshots(dom Domain) ([]DomainSnapshot, error) {
+	snaps, _, err := c.l.DomainListAllSnapshots(dom, 1, 0)
+	return snaps, err
+}
+
+// LookupSnapshot implements Conn.
+func (c *Libvirt) LookupSnapshot(dom Domain, name string) (DomainSnapshot, error) {
+	return c.l.DomainSnapshotLookupByName(dom, name, 0)
+}
+
+// CurrentSnapshot implements Conn.
+func (c *Libvirt) CurrentSnapshot(dom Domain) (DomainSnapshot, error) {
+	return c.l.DomainSnapshotCurrent(dom, 0)
+}
+
+// SnapshotIsCurrent implements Conn.
+func (c *Libvirt) SnapshotIsCurrent(snap DomainSnapshot) (bool, error) {
+	cur, err := c.l.DomainSnapshotIsCurrent(snap, 0)
+	return cur == 1, err
+}
+
+// SnapshotXML implements Conn.
+func (c *Libvirt) SnapshotXML(snap DomainSnapshot, flags SnapshotXMLFlags) (string, error) {
+	return c.l.DomainSnapshotGetXMLDesc(snap, uint32(flags))
+}
+
+// SnapshotChildren implements Conn.
+func (c *Libvirt) SnapshotChildren(snap DomainSnapshot, flags SnapshotListFlags) ([]DomainSnapshot, error) {
+	snaps, _, err := c.l.DomainSnapshotListAllChildren(snap, 1, uint32(flags))
+	return snaps, err
+}
+
+// CreateSnapshot implements Conn.
+func (c *Libvirt) CreateSnapshot(dom Domain, doc string, flags SnapshotCreateFlags) (DomainSnapshot, error) {
+	return c.l.DomainSnapshotCreateXML(dom, doc, uint32(flags))
+}
+
+// RedefineSnapshot implements Conn.
+func (c *Libvirt) RedefineSnapshot(dom Domain, doc string, current bool) error {
+	flags := libvirt.DomainSnapshotCreateRedefine
+	if current {
+		flags |= libvirt.DomainSnapshotCreateCurrent
+	}
+	_, err := c.l.DomainSnapshotCreateXML(dom, doc, uint32(flags))
+	return err
+}
+
+// RevertSnapshot implements Conn.
+func (c *Libvirt) RevertSnapshot(snap DomainSnapshot, flags SnapshotRevertFlags) error {
+	return c.l.DomainRevertToSnapshot(snap, uint32(flags))
+}
+
+// JobRunning implements Conn.
+func (c *Libvirt) JobRunning(dom Domain) (bool, error) {
+	typ, _, _, _, _, _, _, _, _, _, _, _, err := c.l.DomainGetJobInfo(dom)
+	return libvirt.DomainJobType(typ) != libvirt.DomainJobNone, err
+}
+
+// JobStats implements Conn.
+func (c *Libvirt) JobStats(dom Domain) ([]TypedParam, error) {
+	_, params, err := c.l.DomainGetJobStats(dom, 0)
+	return params, err
+}
+
+// LibVersion implements Conn.
+func (c *Libvirt) LibVersion() (uint64, error) { return c.l.ConnectGetLibVersion() }
+
+// OpenConsole implements Link.
+func (c *Libvirt) OpenConsole(dom Domain, force bool, in io.Reader, out io.Writer) error {
+	var flags uint32
+	if force {
+		flags = uint32(libvirt.DomainConsoleForce)
+	}
+	return c.l.DomainOpenConsoleBidirectional(dom, libvirt.OptString{}, in, out, flags)
+}
+
+// Connected implements Link.
+func (c *Libvirt) Connected() bool { return c.l.IsConnected() }
+
+// Close implements Link.
+func (c *Libvirt) Close() error { return c.l.Disconnect() }

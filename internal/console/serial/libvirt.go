@@ -9,9 +9,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/digitalocean/go-libvirt"
-
 	"github.com/kvm-manager/kvm-manager/internal/host"
+	"github.com/kvm-manager/kvm-manager/internal/virt"
 )
 
 // serialOpener opens one VM's serial console and runs it until it ends. It writes
@@ -35,8 +34,8 @@ var (
 	errSerialEnded     = errors.New("the console stream ended while the VM runs")
 )
 
-// serialLibvirtOpener opens consoles with DomainOpenConsoleBidirectional, each on
-// a libvirt link of its own.
+// serialLibvirtOpener opens consoles with virt.Link's OpenConsole
+// (DomainOpenConsoleBidirectional), each on a libvirt link of its own.
 //
 // How go-libvirt behaves (measured with libvirt 9.0): the call blocks for the
 // life of the stream. Guest output is written to the screen writer from the
@@ -52,7 +51,23 @@ var (
 // running, VIR_ERR_OPERATION_INVALID. A keyboard reader that returns EOF
 // finishes the stream cleanly (the call returns nil).
 type serialLibvirtOpener struct {
-	hosts Hosts
+	// dial opens a link of its own to a host's libvirtd.
+	dial func(hostName string) (virt.Link, error)
+}
+
+// hostDialer dials the configured hosts' own links.
+func hostDialer(hosts Hosts) func(string) (virt.Link, error) {
+	return func(hostName string) (virt.Link, error) {
+		h, err := hosts.Get(hostName)
+		if err != nil {
+			return nil, err
+		}
+		l, err := h.Dial()
+		if err != nil {
+			return nil, fmt.Errorf("connect to libvirt: %w", err)
+		}
+		return l, nil
+	}
 }
 
 // serialFinishTimeout is how long a console may take to finish after we ask
@@ -60,22 +75,18 @@ type serialLibvirtOpener struct {
 const serialFinishTimeout = 2 * time.Second
 
 func (o serialLibvirtOpener) open(ctx context.Context, hostName, uuid string, force bool, kbd *io.PipeReader, screen io.Writer, opened func()) error {
-	h, err := o.hosts.Get(hostName)
-	if err != nil {
-		return err
-	}
 	u, err := host.ParseUUID(uuid)
 	if err != nil {
 		return err
 	}
-	l, err := h.Dial()
+	l, err := o.dial(hostName)
 	if err != nil {
-		return fmt.Errorf("connect to libvirt: %w", err)
+		return err
 	}
 	defer serialDisconnect(l)
-	dom, err := l.DomainLookupByUUID(u)
+	dom, err := l.LookupDomain(u)
 	if err != nil {
-		if libvirt.IsNotFound(err) {
+		if host.IsCode(err, virt.ErrNoDomain) {
 			return errSerialVMGone
 		}
 		return fmt.Errorf("look up the VM: %w", err)
@@ -95,12 +106,8 @@ func (o serialLibvirtOpener) open(ctx context.Context, hostName, uuid string, fo
 	})
 	defer stop()
 
-	var flags uint32
-	if force {
-		flags = uint32(libvirt.DomainConsoleForce)
-	}
 	gate := &serialOpenGate{opened: opened}
-	err = l.DomainOpenConsoleBidirectional(dom, libvirt.OptString{}, serialGateReader{kbd, gate}, screen, flags)
+	err = l.OpenConsole(dom, force, serialGateReader{kbd, gate}, screen)
 	wasOpen := gate.close()
 	if ctx.Err() != nil {
 		return ctx.Err()
@@ -109,16 +116,16 @@ func (o serialLibvirtOpener) open(ctx context.Context, hostName, uuid string, fo
 		return classifyOpenError(err)
 	}
 	// The stream ended: did the VM stop, or did someone take the console?
-	if !l.IsConnected() {
+	if !l.Connected() {
 		return fmt.Errorf("the console's libvirt connection was lost: %w", serialErrOr(err, io.ErrUnexpectedEOF))
 	}
-	state, _, serr := l.DomainGetState(dom, 0)
+	state, _, serr := l.State(dom)
 	switch {
-	case libvirt.IsNotFound(serr):
+	case host.IsCode(serr, virt.ErrNoDomain):
 		return errSerialVMGone
 	case serr != nil:
 		return fmt.Errorf("read the VM's state: %w", serr)
-	case !serialActiveState(libvirt.DomainState(state)):
+	case !serialActiveState(virt.DomainState(state)):
 		return errSerialVMStopped
 	case err != nil:
 		return fmt.Errorf("%w: %w", errSerialTakenOver, err)
@@ -135,17 +142,17 @@ func serialErrOr(err, other error) error {
 
 // classifyOpenError names the reason libvirt refused to open a console.
 func classifyOpenError(err error) error {
-	var le libvirt.Error
+	var le virt.Error
 	if !errors.As(err, &le) {
 		return fmt.Errorf("open the console: %w", err)
 	}
 	msg := strings.ToLower(le.Message)
 	switch {
-	case host.IsCode(err, libvirt.ErrOperationInvalid):
+	case host.IsCode(err, virt.ErrOperationInvalid):
 		return errSerialVMStopped
-	case host.IsCode(err, libvirt.ErrNoDomain):
+	case host.IsCode(err, virt.ErrNoDomain):
 		return errSerialVMGone
-	case host.IsCode(err, libvirt.ErrOperationFailed) && strings.Contains(msg, "console session"):
+	case host.IsCode(err, virt.ErrOperationFailed) && strings.Contains(msg, "console session"):
 		return fmt.Errorf("%w: %w", errSerialHeld, err)
 	case strings.Contains(msg, "character device"):
 		// "cannot find character device", "character device ... is not
@@ -155,20 +162,19 @@ func classifyOpenError(err error) error {
 	return fmt.Errorf("open the console: %w", err)
 }
 
-func serialActiveState(s libvirt.DomainState) bool {
+func serialActiveState(s virt.DomainState) bool {
 	switch s {
-	case libvirt.DomainRunning, libvirt.DomainBlocked, libvirt.DomainPaused, libvirt.DomainShutdown, libvirt.DomainPmsuspended:
+	case virt.StateRunning, virt.StateBlocked, virt.StatePaused, virt.StateShutdown, virt.StatePMSuspended:
 		return true
 	}
 	return false
 }
 
-// serialDisconnect closes a stream link without waiting forever: go-libvirt's
-// Disconnect makes a call, which a daemon that stopped answering never
-// answers.
-func serialDisconnect(l *libvirt.Libvirt) {
+// serialDisconnect closes a stream link without waiting forever: closing
+// makes a call, which a daemon that stopped answering never answers.
+func serialDisconnect(l virt.Link) {
 	done := make(chan struct{})
-	go func() { _ = l.Disconnect(); close(done) }()
+	go func() { _ = l.Close(); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(serialFinishTimeout):

@@ -99,7 +99,7 @@ type serialKey struct{ host, uuid string }
 // New returns the service and starts following VM events. Call Close
 // to end every console.
 func New(opts Options) *Service {
-	return newService(opts, serialLibvirtOpener{hosts: opts.Hosts}).start()
+	return newService(opts, serialLibvirtOpener{dial: hostDialer(opts.Hosts)}).start()
 }
 
 // start follows the bus, if there is one.

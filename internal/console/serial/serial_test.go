@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/digitalocean/go-libvirt"
+	"github.com/kvm-manager/kvm-manager/internal/virt"
 )
 
 func TestRing(t *testing.T) {
@@ -219,21 +219,21 @@ func FuzzParseControl(f *testing.F) {
 }
 
 func TestClassifyOpenError(t *testing.T) {
-	lv := func(code libvirt.ErrorNumber, msg string) error {
-		return libvirt.Error{Code: uint32(code), Message: msg}
+	lv := func(code virt.ErrorNumber, msg string) error {
+		return virt.Error{Code: uint32(code), Message: msg}
 	}
 	for _, tc := range []struct {
 		name string
 		err  error
 		want error // nil: none of the sentinels
 	}{
-		{"not running", lv(libvirt.ErrOperationInvalid, "Requested operation is not valid: domain is not running"), errSerialVMStopped},
-		{"held", lv(libvirt.ErrOperationFailed, "operation failed: Active console session exists for this domain"), errSerialHeld},
-		{"no console", lv(libvirt.ErrInternalError, "internal error: cannot find character device <null>"), errSerialNoConsole},
-		{"not a pty", lv(libvirt.ErrOperationUnsupported, "unsupported configuration: character device serial0 is not using a PTY"), errSerialNoConsole},
-		{"gone", lv(libvirt.ErrNoDomain, "Domain not found"), errSerialVMGone},
-		{"other failure", lv(libvirt.ErrOperationFailed, "something else"), nil},
-		{"link lost", libvirt.ErrInterrupted, nil},
+		{"not running", lv(virt.ErrOperationInvalid, "Requested operation is not valid: domain is not running"), errSerialVMStopped},
+		{"held", lv(virt.ErrOperationFailed, "operation failed: Active console session exists for this domain"), errSerialHeld},
+		{"no console", lv(virt.ErrInternalError, "internal error: cannot find character device <null>"), errSerialNoConsole},
+		{"not a pty", lv(virt.ErrOperationUnsupported, "unsupported configuration: character device serial0 is not using a PTY"), errSerialNoConsole},
+		{"gone", lv(virt.ErrNoDomain, "Domain not found"), errSerialVMGone},
+		{"other failure", lv(virt.ErrOperationFailed, "something else"), nil},
+		{"link lost", virt.ErrInterrupted, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := classifyOpenError(tc.err)

@@ -1,9 +1,12 @@
-// Package virtfake is an in-memory virt.Conn for unit tests: it holds
-// domains with their state, XML, autostart and persistence flags, snapshot
-// counts and storage volumes, applies power actions as libvirt would, and
-// records every call so that a test can assert what a service did (and, as
-// important, what it did not do). It answers like libvirt does, with
-// virt.Error values, so the services' error handling runs unchanged.
+// Package virtfake is an in-memory virt.Conn (and virt.Link) for unit
+// tests: it holds domains with their state, XML, autostart and persistence
+// flags, snapshot trees (parent, current, XML), job statistics and storage
+// volumes, applies power actions, snapshot changes and console streams as
+// libvirt would, and records every call so that a test can assert what a
+// service did (and, as important, what it did not do). It answers like
+// libvirt does, with virt.Error values, so the services' error handling
+// runs unchanged. Fail and Before inject failures, or changes made while a
+// call runs.
 package virtfake
 
 import (
@@ -30,8 +33,9 @@ type Domain struct {
 	// XML is the domain's XML, answered for live and inactive reads alike;
 	// when empty a minimal one is made from Name and UUID.
 	XML string
-	// Snapshots is how many snapshots the domain has; they form a chain,
-	// so there is one leaf while any remain.
+	// Snapshots is how many snapshots the domain has. Given to Add, it
+	// makes a chain s1..sN (sN current); Get reports the count. AddSnapshot
+	// builds other trees.
 	Snapshots int
 }
 
@@ -43,13 +47,24 @@ type Conn struct {
 	nextID  int32
 	calls   []string
 	failing map[string]error
+	hooks   map[string]func() error
+	trees   map[virt.UUID]*tree // snapshots per domain
+	jobs    map[virt.UUID][]virt.TypedParam
+	clock   int64  // the next snapshot's creation time (Unix seconds)
+	version uint64 // what LibVersion answers
+	// consoles are the open consoles by domain; links the links they
+	// are open on.
+	consoles map[virt.UUID]*console
+	links    []*link
 }
 
 var _ virt.Conn = (*Conn)(nil)
 
 // New returns an empty fake.
 func New() *Conn {
-	return &Conn{doms: map[virt.UUID]*Domain{}, vols: map[string]bool{}, nextID: 1, failing: map[string]error{}}
+	return &Conn{doms: map[virt.UUID]*Domain{}, vols: map[string]bool{}, nextID: 1, failing: map[string]error{},
+		hooks: map[string]func() error{}, trees: map[virt.UUID]*tree{}, jobs: map[virt.UUID][]virt.TypedParam{},
+		clock: firstSnapshotTime, version: DefaultVersion, consoles: map[virt.UUID]*console{}}
 }
 
 // Add stores a domain (a copy; later changes go through Conn's methods).
@@ -60,7 +75,17 @@ func (c *Conn) Add(d Domain) {
 		d.ID = c.nextID
 		c.nextID++
 	}
+	n := d.Snapshots
+	d.Snapshots = 0 // the tree holds them; Get counts it
 	c.doms[d.UUID] = &d
+	delete(c.trees, d.UUID)
+	for i := 1; i <= n; i++ {
+		parent := ""
+		if i > 1 {
+			parent = fmt.Sprintf("s%d", i-1)
+		}
+		c.addSnapshotLocked(&d, Snapshot{Name: fmt.Sprintf("s%d", i), Parent: parent})
+	}
 }
 
 // Remove drops a domain, as if it were undefined behind the service's back.
@@ -68,6 +93,8 @@ func (c *Conn) Remove(uuid virt.UUID) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	delete(c.doms, uuid)
+	delete(c.trees, uuid)
+	c.endConsoleLocked(uuid, nil)
 }
 
 // Get returns a copy of a domain and whether it exists.
@@ -78,7 +105,9 @@ func (c *Conn) Get(uuid virt.UUID) (Domain, bool) {
 	if !ok {
 		return Domain{}, false
 	}
-	return *d, true
+	out := *d
+	out.Snapshots = len(c.trees[uuid].list())
+	return out, true
 }
 
 // SetState changes a domain's state, as the guest or another tool would.
@@ -87,6 +116,17 @@ func (c *Conn) SetState(uuid virt.UUID, s virt.DomainState) {
 	defer c.mu.Unlock()
 	if d, ok := c.doms[uuid]; ok {
 		c.setStateLocked(d, s)
+	}
+}
+
+// SetStateReason changes a domain's state and gives the reason State
+// answers with it (a virt.PausedReason or virt.ShutoffReason).
+func (c *Conn) SetStateReason(uuid virt.UUID, s virt.DomainState, reason int32) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if d, ok := c.doms[uuid]; ok {
+		c.setStateLocked(d, s)
+		d.Reason = reason
 	}
 }
 
@@ -117,6 +157,20 @@ func (c *Conn) Fail(method string, err error) {
 	c.failing[method] = err
 }
 
+// Before makes every later call of the named method run fn first, outside
+// the fake's lock (so fn may block, or change the fake through its
+// methods); when fn returns an error, the call returns it and does
+// nothing else. A nil fn removes the hook.
+func (c *Conn) Before(method string, fn func() error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if fn == nil {
+		delete(c.hooks, method)
+		return
+	}
+	c.hooks[method] = fn
+}
+
 // Calls returns the methods called so far, in order, each as "Method" or
 // "Method name" when it acts on one domain.
 func (c *Conn) Calls() []string {
@@ -145,18 +199,28 @@ func (c *Conn) setStateLocked(d *Domain, s virt.DomainState) {
 		c.nextID++
 	case !active(s):
 		d.ID = 0
+		c.endConsoleLocked(d.UUID, nil) // the stream ends cleanly, as libvirt's does
 	}
 }
 
-// call records a call and returns the injected failure, or else the domain
-// it acts on (when dom is given; libvirt's "no domain" error when it is
-// unknown).
+// call records a call, runs its Before hook (releasing the lock, which the
+// caller holds, while the hook runs) and returns the hook's error or the
+// injected failure, or else the domain it acts on (when dom is given;
+// libvirt's "no domain" error when it is unknown).
 func (c *Conn) call(method string, dom *virt.Domain) (*Domain, error) {
 	rec := method
 	if dom != nil {
 		rec += " " + dom.Name
 	}
 	c.calls = append(c.calls, rec)
+	if fn := c.hooks[method]; fn != nil {
+		c.mu.Unlock()
+		err := fn()
+		c.mu.Lock()
+		if err != nil {
+			return nil, err
+		}
+	}
 	if err := c.failing[method]; err != nil {
 		return nil, err
 	}
@@ -220,12 +284,18 @@ func (c *Conn) XML(dom virt.Domain, _ virt.DomainXMLFlags) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return domainXML(d), nil
+}
+
+// domainXML is the domain's XML, or a minimal one made from its name and
+// UUID.
+func domainXML(d *Domain) string {
 	if d.XML != "" {
-		return d.XML, nil
+		return d.XML
 	}
 	u := d.UUID
 	return fmt.Sprintf("<domain type='kvm'><name>%s</name><uuid>%x-%x-%x-%x-%x</uuid><memory unit='KiB'>1024</memory><vcpu>1</vcpu><os><type arch='x86_64'>hvm</type></os></domain>",
-		d.Name, u[0:4], u[4:6], u[6:8], u[8:10], u[10:16]), nil
+		d.Name, u[0:4], u[4:6], u[6:8], u[8:10], u[10:16])
 }
 
 // Autostart implements virt.Conn.
@@ -340,7 +410,7 @@ func (c *Conn) Undefine(dom virt.Domain, _ virt.UndefineFlags) error {
 	if !d.Persistent {
 		return invalid("cannot undefine transient domain")
 	}
-	if d.Snapshots > 0 {
+	if len(c.trees[d.UUID].list()) > 0 {
 		return invalid("cannot delete inactive domain with snapshots")
 	}
 	if active(d.State) {
@@ -389,47 +459,6 @@ func parseUUID(s string) (virt.UUID, bool) {
 	}
 	copy(u[:], b)
 	return u, true
-}
-
-// SnapshotCount implements virt.Conn.
-func (c *Conn) SnapshotCount(dom virt.Domain) (int, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	d, err := c.call("SnapshotCount", &dom)
-	if err != nil {
-		return 0, err
-	}
-	return d.Snapshots, nil
-}
-
-// LeafSnapshots implements virt.Conn: the snapshots form a chain named
-// s1..sN, so sN is the only leaf.
-func (c *Conn) LeafSnapshots(dom virt.Domain) ([]virt.DomainSnapshot, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	d, err := c.call("LeafSnapshots", &dom)
-	if err != nil {
-		return nil, err
-	}
-	if d.Snapshots == 0 {
-		return nil, nil
-	}
-	return []virt.DomainSnapshot{{Name: fmt.Sprintf("s%d", d.Snapshots), Dom: c.ref(d)}}, nil
-}
-
-// DeleteSnapshot implements virt.Conn.
-func (c *Conn) DeleteSnapshot(snap virt.DomainSnapshot) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	d, err := c.call("DeleteSnapshot", &snap.Dom)
-	if err != nil {
-		return err
-	}
-	if d.Snapshots == 0 || snap.Name != fmt.Sprintf("s%d", d.Snapshots) {
-		return virt.Error{Code: uint32(virt.ErrNoDomainSnapshot), Message: "Domain snapshot not found: " + snap.Name}
-	}
-	d.Snapshots--
-	return nil
 }
 
 // AllDomainStats implements virt.Conn: each record carries the domain's
