@@ -48,7 +48,11 @@ for _ in $(seq 1 150); do
   fi
   if ! running libvirtd; then
     # A stale pid file from a killed daemon makes libvirtd refuse to start.
-    log "starting libvirtd"; rm -f /run/libvirtd.pid; libvirtd -d
+    log "starting libvirtd"; rm -f /run/libvirtd.pid
+    # scripts/setup-remote.sh --tls wrote a config with a TLS listener on
+    # loopback for the qemu+tls tests: keep it across restarts.
+    tls_conf=${KVM_TEST_REMOTE_DIR:-/var/lib/kvm-manager-test}/tls/libvirtd.conf
+    if [ -f "$tls_conf" ]; then libvirtd -d --listen -f "$tls_conf"; else libvirtd -d; fi
   fi
   sleep 0.2
 done
