@@ -32,8 +32,10 @@ fi
 
 mkdir -p /run/libvirt /var/log/libvirt /var/lib/libvirt/images
 
-# running NAME: a live (not zombie, not exiting) process of that name exists.
-running() { ps -C "$1" -o stat= 2>/dev/null | grep -qv '^Z'; }
+# running NAME: a live (not zombie, not exiting) root process of that name exists.
+# Only root's: user kvmtest's session libvirtd (scripts/setup-remote.sh) is
+# a libvirtd too, but not the system daemon.
+running() { ps -C "$1" -o user=,stat= 2>/dev/null | awk '$1 == "root" && $2 !~ /^Z/ { found = 1 } END { exit !found }'; }
 
 # Loop rather than check once: a daemon killed a moment ago may still be
 # exiting when we look, and must then be started on the next round.
