@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/user"
@@ -236,6 +237,19 @@ func (d *tlsDialer) Dial() (net.Conn, error) {
 		}
 		return nil, fmt.Errorf("TLS to %s: %w", addr, err)
 	}
+	// libvirtd checks the client's certificate after the handshake and
+	// then sends one byte, 1 when it accepts it (libvirt's
+	// virNetClientSetTLSSession reads the same byte).
+	_ = conn.SetReadDeadline(time.Now().Add(d.timeout))
+	var ok [1]byte
+	if _, err := io.ReadFull(conn, ok[:]); err != nil || ok[0] != 1 {
+		_ = conn.Close()
+		if err == nil {
+			err = fmt.Errorf("status byte %d", ok[0])
+		}
+		return nil, fmt.Errorf("libvirtd at %s did not accept our client certificate (check its tls_allowed_dn_list and CA): %w", addr, err)
+	}
+	_ = conn.SetReadDeadline(time.Time{})
 	d.mu.Lock()
 	d.conn = conn
 	d.mu.Unlock()
