@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"github.com/kvm-manager/kvm-manager/internal/host/machine"
-	"github.com/kvm-manager/kvm-manager/internal/host/sshconn"
 	"github.com/kvm-manager/kvm-manager/internal/host/machine/machinefake"
+	"github.com/kvm-manager/kvm-manager/internal/host/sshconn"
 )
 
 // Each host owns its machine, chosen from its URI unless one is given: this
