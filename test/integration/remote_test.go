@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"net/url"
 	"os"
 	"os/exec"
@@ -18,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kvm-manager/kvm-manager/internal/host"
+	"github.com/kvm-manager/kvm-manager/internal/host/machine"
 	"github.com/kvm-manager/kvm-manager/internal/testguest"
 	"github.com/kvm-manager/kvm-manager/internal/testrig"
 )
@@ -390,5 +394,72 @@ func TestRemoteTLS(t *testing.T) {
 	})
 	if h.State == "connected" || !strings.Contains(h.Error, "not signed by the CA in "+filepath.Join(env.Dir, "tls", "wrongca", "cacert.pem")) {
 		t.Errorf("wrong CA: %s, %q; want refused, naming the CA file", h.State, h.Error)
+	}
+}
+
+// TestRemoteSSHMachine: the machine of a qemu+ssh host (package machine's
+// seam over the host's SSH connection) runs programs, stats and removes
+// files and dials unix sockets on the remote side, all over the one TCP
+// connection that also carries the libvirt link.
+func TestRemoteSSHMachine(t *testing.T) {
+	env := setupRemote(t)
+	h, err := host.New(host.Options{Name: "m", URI: env.sshURI(env.User, "/session", env.KnownHosts)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); h.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	waitFor(t, 20*time.Second, "the host to connect", func() bool { return h.Status().State == host.Connected })
+	m := h.Machine()
+	rctx, rcancel := context.WithTimeout(ctx, 20*time.Second)
+	defer rcancel()
+
+	out, err := m.Run(rctx, machine.Command{Program: "id", Args: []string{"-un"}})
+	if err != nil || strings.TrimSpace(string(out)) != env.User {
+		t.Errorf("Run id -un = %q, %v; want %s", out, err, env.User)
+	}
+	if _, err := m.Run(rctx, machine.Command{Program: "no-such-program-kvm"}); !errors.Is(err, machine.ErrNotInstalled) {
+		t.Errorf("Run of a missing program: %v, want ErrNotInstalled", err)
+	}
+	var ee *machine.ExitError
+	if _, err := m.Run(rctx, machine.Command{Program: "sh", Args: []string{"-c", "echo oops >&2; exit 3"}}); !errors.As(err, &ee) || ee.Code != 3 || ee.Stderr != "oops" {
+		t.Errorf("Run of a failing program: %v, want exit 3 saying oops", err)
+	}
+	if _, err := m.Run(rctx, machine.Command{Program: "head", Args: []string{"-c", "5000", "/dev/zero"}, MaxOutput: 100}); !errors.Is(err, machine.ErrOutputLimit) {
+		t.Errorf("Run printing too much: %v, want ErrOutputLimit", err)
+	}
+	// A file with a name that needs quoting, made and removed remotely.
+	path := "/tmp/kmremote it's " + testguest.UniqueName("f")
+	if _, err := m.Run(rctx, machine.Command{Program: "sh", Args: []string{"-c", `printf 12345 > "$1"`, "sh", path}}); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := m.Stat(rctx, path)
+	if err != nil || fi.Size() != 5 || !fi.Mode().IsRegular() {
+		t.Errorf("Stat = %v, %v; want a 5-byte file", fi, err)
+	}
+	if err := m.RemoveFile(rctx, path); err != nil {
+		t.Error(err)
+	}
+	if _, err := m.Stat(rctx, path); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Stat after RemoveFile: %v, want not exist", err)
+	}
+	if err := m.RemoveFile(rctx, path); err != nil {
+		t.Errorf("RemoveFile of a missing file: %v", err)
+	}
+	// Dial the remote sshd's own listener through the tunnel.
+	c, err := m.Dial("tcp", "127.0.0.1:"+env.SSHPort, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	banner := make([]byte, 4)
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.ReadFull(c, banner); err != nil || string(banner) != "SSH-" {
+		t.Errorf("banner through direct-tcpip: %q %v", banner, err)
+	}
+	_ = c.Close()
+	if n := sshdConns(t, os.Getpid(), env.SSHPort); n != 1 {
+		t.Errorf("%d TCP connections from this process to sshd (besides the tunnelled one), want 1", n)
 	}
 }

@@ -259,8 +259,8 @@ func (c *Client) LocalAddr() net.Addr { return c.conn.LocalAddr() }
 
 // Dial opens a channel to address on the remote side: network "tcp"
 // (direct-tcpip, address host:port) or "unix" (direct-streamlocal, address
-// a socket path). The returned conn has no deadlines (x/crypto's channels
-// do not support them): it is closed when the SSH connection closes.
+// a socket path). Its deadlines close the channel when they pass (see
+// deadlineConn); it is closed when the SSH connection closes.
 func (c *Client) Dial(network, address string) (net.Conn, error) {
 	if network != "tcp" && network != "unix" {
 		return nil, fmt.Errorf("ssh: cannot dial network %q", network)
@@ -269,7 +269,7 @@ func (c *Client) Dial(network, address string) (net.Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ssh channel to %s %s: %w", network, address, err)
 	}
-	return conn, nil
+	return &deadlineConn{Conn: conn}, nil
 }
 
 // Exec runs command on the remote side (through its login shell, as ssh
