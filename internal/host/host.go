@@ -106,8 +106,14 @@ type Host struct {
 	mu     sync.Mutex
 	status Status
 	ssh    *sshLink // the one SSH connection of a qemu+ssh host, else nil
-	link   *libvirt.Libvirt
-	conn   net.Conn // the raw socket under link, closed to force a disconnect
+	// pending is the SSH host key awaiting approval (nil: none); wake
+	// cuts Run's wait short once it is approved; trustMu serializes
+	// approvals, which write the known_hosts file.
+	pending *pendingKey
+	wake    chan struct{}
+	trustMu sync.Mutex
+	link    *libvirt.Libvirt
+	conn    net.Conn // the raw socket under link, closed to force a disconnect
 }
 
 // New validates the options and returns a Host that is not yet connected;
@@ -140,7 +146,7 @@ func New(opts Options) (*Host, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	h := &Host{opts: opts, uri: u, log: opts.Logger.With("host", opts.Name)}
+	h := &Host{opts: opts, uri: u, log: opts.Logger.With("host", opts.Name), wake: make(chan struct{}, 1)}
 	if u.Transport != TransportUnix {
 		if err := checkRemoteParams(u); err != nil {
 			return nil, err
@@ -252,8 +258,8 @@ func (h *Host) Run(ctx context.Context) {
 		l, conn, err := h.dial()
 		if err != nil && h.hostKeyProblem(err, backoff) {
 			// Nothing was sent beyond the key exchange; look again later
-			// (an admin may approve the key meanwhile), never faster.
-			if !sleep(ctx, backoff) {
+			// (at once when an admin approves the key meanwhile).
+			if !h.sleepOrWake(ctx, backoff) {
 				break
 			}
 			backoff = min(backoff*2, h.opts.MaxBackoff)
@@ -320,6 +326,9 @@ func (h *Host) hostKeyProblem(err error, retry time.Duration) bool {
 	next := time.Now().Add(retry)
 	switch {
 	case errors.As(err, &ue):
+		h.mu.Lock()
+		h.pending = &pendingKey{key: ue.Key}
+		h.mu.Unlock()
 		h.setStatus(func(s *Status) {
 			s.State, s.Error, s.NextRetry = Untrusted, ue.Error()+"; an admin must approve this fingerprint", &next
 			s.HostKey = &HostKey{Type: ue.KeyType, Fingerprint: ue.Fingerprint}
@@ -327,6 +336,9 @@ func (h *Host) hostKeyProblem(err error, retry time.Duration) bool {
 		h.log.Warn("ssh host key not trusted", "key_type", ue.KeyType, "fingerprint", ue.Fingerprint)
 		return true
 	case errors.As(err, &ke):
+		h.mu.Lock()
+		h.pending = &pendingKey{key: ke.Key, changed: true}
+		h.mu.Unlock()
 		h.setStatus(func(s *Status) {
 			s.State, s.Error, s.NextRetry = HostKeyChanged, ke.Error()+"; the host is blocked until an admin approves the new key", &next
 			s.HostKey = &HostKey{Type: ke.KeyType, Fingerprint: ke.Fingerprint, Known: ke.Known}

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/crypto/ssh"
+
 	"github.com/kvm-manager/kvm-manager/internal/host/sshconn"
 	"github.com/kvm-manager/kvm-manager/internal/problem"
 )
@@ -280,4 +282,69 @@ func checkRemoteParams(u URI) error {
 			fmt.Sprintf("libvirt URI %q: keyfile must be an absolute path", problem.Clip(u.Raw)), "write the key file's full path")
 	}
 	return nil
+}
+
+// pendingKey is the SSH host key a host presented and that is not approved
+// yet, with whether it replaces a key on file.
+type pendingKey struct {
+	key     ssh.PublicKey
+	changed bool
+}
+
+// Trust approves the SSH host key the host presented, which must have
+// exactly the given fingerprint (SHA256:…, as Status shows it): the key is
+// written to the host's known_hosts file (replacing the host's old lines
+// when its key changed) and the host connects at once. It returns the
+// approved key as shown to users.
+func (h *Host) Trust(fingerprint string) (HostKey, error) {
+	if h.ssh == nil {
+		return HostKey{}, problem.New(problem.Invalid, "not_ssh_host",
+			fmt.Sprintf("host %q is not reached over SSH, so it has no host key to approve", h.opts.Name), "")
+	}
+	h.trustMu.Lock()
+	defer h.trustMu.Unlock()
+	h.mu.Lock()
+	p := h.pending
+	h.mu.Unlock()
+	if p == nil {
+		return HostKey{}, problem.New(problem.Conflict, "no_pending_host_key",
+			fmt.Sprintf("host %q has no SSH host key waiting for approval", h.opts.Name),
+			"GET /api/v1/hosts shows a host's key when it is untrusted or its key changed")
+	}
+	got := ssh.FingerprintSHA256(p.key)
+	if fingerprint != got {
+		return HostKey{}, problem.New(problem.Conflict, "fingerprint_mismatch",
+			fmt.Sprintf("host %q presents the SSH host key %s, not %s", h.opts.Name, got, problem.Clip(fingerprint)),
+			"approve the fingerprint the host shows, after checking it on the host (ssh-keygen -lf)")
+	}
+	if p.changed {
+		if err := sshconn.Forget(h.ssh.opts.KnownHosts, h.ssh.opts.Addr); err != nil {
+			return HostKey{}, err
+		}
+	}
+	if err := sshconn.Trust(h.ssh.opts.KnownHosts, h.ssh.opts.Addr, p.key); err != nil {
+		return HostKey{}, err
+	}
+	h.mu.Lock()
+	h.pending = nil
+	h.mu.Unlock()
+	h.log.Info("ssh host key approved", "key_type", p.key.Type(), "fingerprint", got, "replaced", p.changed)
+	select {
+	case h.wake <- struct{}{}:
+	default:
+	}
+	return HostKey{Type: p.key.Type(), Fingerprint: got}, nil
+}
+
+// sleepOrWake waits d, or less when a host key was approved meanwhile.
+func (h *Host) sleepOrWake(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+	case <-h.wake:
+	}
+	return true
 }

@@ -364,13 +364,45 @@ func TestRemoteSSHHostKeys(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "none")); err == nil {
 		t.Error("a known_hosts file was created without approval")
 	}
-	// Once the key is approved (here: written to the file), the host
-	// connects on its next try.
-	line := fmt.Sprintf("[127.0.0.1]:%s %s", env.SSHPort, strings.Join(strings.Fields(string(pub))[:2], " "))
-	if err := os.WriteFile(empty, []byte(line+"\n"), 0o600); err != nil {
-		t.Fatal(err)
+	_ = pub
+
+	// Approval through the API: a fingerprint other than the one shown is
+	// refused; the right one writes the key and the host connects.
+	trust := func(name, fp string) (int, string) {
+		st, b, err := s.Do(context.Background(), "POST", "/api/v1/hosts/"+name+"/trust", map[string]string{"fingerprint": fp})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st, string(b)
+	}
+	if st, b := trust("unknown", "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"); st != 409 || !strings.Contains(b, "fingerprint_mismatch") {
+		t.Errorf("trust with a wrong fingerprint: %d %s, want 409 fingerprint_mismatch", st, b)
+	}
+	if b, _ := os.ReadFile(empty); len(b) != 0 {
+		t.Errorf("a refused approval wrote the known_hosts file: %q", b)
+	}
+	if st, b := trust("unknown", want); st != 200 {
+		t.Fatalf("trust: %d %s", st, b)
 	}
 	waitHost(t, s, "unknown", "connected", 20*time.Second)
+	if b, _ := os.ReadFile(empty); !strings.Contains(string(b), "[127.0.0.1]:"+env.SSHPort+" ssh-ed25519 ") {
+		t.Errorf("known_hosts after approval: %q", b)
+	}
+	if st, b := trust("unknown", want); st != 409 || !strings.Contains(b, "no_pending_host_key") {
+		t.Errorf("trust of a connected host: %d %s, want 409 no_pending_host_key", st, b)
+	}
+	// A changed key: approving the new one replaces the old line.
+	if st, b := trust("changed", want); st != 200 {
+		t.Fatalf("trust of the changed key: %d %s", st, b)
+	}
+	waitHost(t, s, "changed", "connected", 20*time.Second)
+	if b, _ := os.ReadFile(changed); strings.Contains(string(b), f[1]) || strings.Count(string(b), "\n") != 1 {
+		t.Errorf("known_hosts after approving a changed key: %q, want only the new key", b)
+	}
+	st, b, err := s.Do(context.Background(), "GET", "/api/v1/audit", nil)
+	if err != nil || st != 200 || strings.Count(string(b), `"host.trust"`) < 3 {
+		t.Errorf("audit log: %d %v, want 3 host.trust entries: %.600s", st, err, b)
+	}
 }
 
 // TestRemoteTLS: libvirtd's TLS listener with the test's client
