@@ -19,7 +19,9 @@ func hostEvent(state string) func(sseEvent) bool {
 
 func libvirtdPID(t *testing.T) int {
 	t.Helper()
-	out, err := exec.Command("pgrep", "-x", "libvirtd").Output()
+	// Root's only: user kvmtest's session daemon (scripts/setup-remote.sh)
+	// is a libvirtd too.
+	out, err := exec.Command("pgrep", "-x", "-u", "root", "libvirtd").Output()
 	if err != nil {
 		t.Fatalf("libvirtd is not running: %v", err)
 	}
