@@ -261,14 +261,17 @@ func TestRemoteSSHSession(t *testing.T) {
 	for _, p := range tree {
 		_ = syscall.Kill(p, syscall.SIGKILL)
 	}
+	killed := time.Now()
 	h := waitHost(t, s, "remote", "reconnecting", 15*time.Second)
-	t.Logf("after kill -9 of sshd: %s (%s)", h.State, h.Error)
+	t.Logf("%s after kill -9 of sshd: %s (%s)", time.Since(killed).Round(time.Millisecond), h.State, h.Error)
 	if lh := hostStatus(t, s, "local"); lh.State != "connected" {
 		t.Errorf("local host is %s while the remote one is down", lh.State)
 	}
 	_ = os.Remove(pidFile)
 	setupRemote(t) // starts sshd again
+	back := time.Now()
 	waitHost(t, s, "remote", "connected", 15*time.Second)
+	t.Logf("connected %s after sshd was back", time.Since(back).Round(time.Millisecond))
 	if !hasVM(listVMs(t, s, "remote"), uuid) {
 		t.Errorf("after the reconnect the remote host does not list %s", uuid)
 	}

@@ -22,6 +22,7 @@ import (
 // whether anything was sent after the key exchange.
 type testServer struct {
 	addr     string
+	silent   atomic.Bool // stop answering requests (a hung host)
 	hostKey  ssh.Signer
 	authSeen atomic.Int32
 }
@@ -76,6 +77,9 @@ func startServer(t *testing.T, hostKey ssh.Signer, client ssh.PublicKey) *testSe
 				}
 				go func() {
 					for r := range reqs {
+						for ts.silent.Load() {
+							time.Sleep(10 * time.Millisecond)
+						}
 						if r.WantReply {
 							_ = r.Reply(r.Type == "keepalive@openssh.com", nil)
 						}
@@ -215,5 +219,28 @@ func TestQuote(t *testing.T) {
 		if got := quote(in); got != want {
 			t.Errorf("quote(%q) = %s, want %s", in, got, want)
 		}
+	}
+}
+
+// A host that stops answering is closed by the keepalives.
+func TestKeepaliveClosesHungConnection(t *testing.T) {
+	hostKey, _ := newKey(t)
+	clientKey, clientPEM := newKey(t)
+	ts := startServer(t, hostKey, clientKey.PublicKey())
+	known := filepath.Join(t.TempDir(), "known_hosts")
+	if err := Trust(known, ts.addr, hostKey.PublicKey()); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Dial(context.Background(), Options{Addr: ts.addr, User: "u", KeyFile: writeKey(t, clientPEM, 0o600), KnownHosts: known,
+		KeepaliveInterval: 20 * time.Millisecond, KeepaliveTimeout: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ts.silent.Store(true)
+	t.Cleanup(func() { ts.silent.Store(false) })
+	<-c.Done() // the test's own timeout bounds this
+	if err := c.Err(); err == nil || !strings.Contains(err.Error(), "keepalive") {
+		t.Errorf("Err = %v, want a keepalive failure", err)
 	}
 }
