@@ -470,6 +470,11 @@ func (h *Host) dial() (*libvirt.Libvirt, net.Conn, error) {
 	select {
 	case err := <-done:
 		if err != nil {
+			// What virt-ssh-helper said on the remote side says more than
+			// the EOF that go-libvirt saw.
+			if e, ok := d.get().(*sshconn.ExecConn); ok && e.Stderr() != "" {
+				err = fmt.Errorf("%w (on the host: %s)", err, machine.Clip(e.Stderr(), 300))
+			}
 			d.close()
 			return nil, nil, err
 		}
