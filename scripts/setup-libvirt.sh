@@ -57,6 +57,13 @@ start() {
   "$name" "$@"
 }
 
+# libvirtd_args: scripts/setup-remote.sh --tls wrote a config with a TLS
+# listener on loopback for the qemu+tls tests: keep it across restarts.
+libvirtd_args() {
+  local tls_conf=${KVM_TEST_REMOTE_DIR:-/var/lib/kvm-manager-test}/tls/libvirtd.conf
+  if [ -f "$tls_conf" ]; then echo "-d --listen -f $tls_conf"; else echo "-d"; fi
+}
+
 # Loop rather than check once: a daemon killed a moment ago may still be
 # exiting when we look, and must then be started on the next round. A
 # daemon just started gets 10 s to write its pid file before it counts as
@@ -71,7 +78,12 @@ for _ in $(seq 1 200); do
   now=$(date +%s)
   for d in virtlogd libvirtd; do
     if ! alive "/run/$d.pid" "$d" && (( now - ${started[$d]:-0} >= 10 )); then
-      start "$d" -d
+      if [ "$d" = libvirtd ]; then
+        # shellcheck disable=SC2046 # the arguments are words without spaces
+        start "$d" $(libvirtd_args)
+      else
+        start "$d" -d
+      fi
       started[$d]=$now
     fi
   done

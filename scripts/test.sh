@@ -23,6 +23,9 @@ go test -race -count=1 $(scripts/go-packages.sh)
 step "libvirt"
 scripts/setup-libvirt.sh
 
+step "remote hosts (loopback sshd, kvmtest's qemu:///session, libvirtd's TLS listener)"
+scripts/setup-remote.sh --tls >/dev/null
+
 step "test guest"
 scripts/build-test-guest.sh >/dev/null
 

@@ -20,6 +20,7 @@ func (s *Server) routes() []Route {
 		{"GET", "/api/v1/audit", admin, "", s.auditLog},
 		{"GET", "/api/v1/server", admin, "", s.serverInfo},
 		{"GET", "/api/v1/hosts", viewer, "", s.listHosts},
+		{"POST", "/api/v1/hosts/{host}/trust", admin, "host.trust", s.trustHost},
 		{"GET", "/api/v1/vms", viewer, "", s.listVMs},
 		{"GET", "/api/v1/hosts/{host}/vms/{uuid}", viewer, "", s.getVM},
 		{"GET", "/api/v1/hosts/{host}/vms/{uuid}/stats", viewer, "", s.vmStats},

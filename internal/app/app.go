@@ -143,7 +143,7 @@ func New(cfg config.Config, opts Options) (_ *App, err error) {
 	var hosts []*host.Host
 	for _, hc := range cfg.Hosts {
 		h, err := host.New(host.Options{
-			Name: hc.Name, URI: hc.URI, Logger: log,
+			Name: hc.Name, URI: hc.URI, Logger: log, DataDir: cfg.DataDir,
 			Observers: []host.Observer{inv, host.StatePublisher{Publisher: bus}},
 		})
 		if err != nil {

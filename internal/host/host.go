@@ -20,6 +20,7 @@ import (
 	"github.com/digitalocean/go-libvirt/socket/dialers"
 
 	"github.com/kvm-manager/kvm-manager/internal/host/machine"
+	"github.com/kvm-manager/kvm-manager/internal/host/sshconn"
 	"github.com/kvm-manager/kvm-manager/internal/problem"
 	"github.com/kvm-manager/kvm-manager/internal/virt"
 )
@@ -37,15 +38,18 @@ const (
 
 // Status is a host's state as shown to users.
 type Status struct {
-	Name           string     `json:"name"`
-	URI            string     `json:"uri"`
-	State          State      `json:"state"`
-	Error          string     `json:"error,omitempty"`
-	Since          time.Time  `json:"since"`
-	NextRetry      *time.Time `json:"nextRetry,omitempty"`
-	Hostname       string     `json:"hostname,omitempty"`
-	LibvirtVersion string     `json:"libvirtVersion,omitempty"`
-	Local          bool       `json:"local"`
+	Name      string     `json:"name"`
+	URI       string     `json:"uri"`
+	State     State      `json:"state"`
+	Error     string     `json:"error,omitempty"`
+	Since     time.Time  `json:"since"`
+	NextRetry *time.Time `json:"nextRetry,omitempty"`
+	Hostname  string     `json:"hostname,omitempty"`
+	// HostKey is the SSH host key of an untrusted host or one whose key
+	// changed (states Untrusted and HostKeyChanged).
+	HostKey        *HostKey `json:"hostKey,omitempty"`
+	LibvirtVersion string   `json:"libvirtVersion,omitempty"`
+	Local          bool     `json:"local"`
 }
 
 // LifecycleEvent is a libvirt domain lifecycle event of one host.
@@ -88,6 +92,9 @@ type Options struct {
 	// libvirt (see package machine). Nil chooses it from the URI: this
 	// computer for a local socket, none (machine.Unsupported) otherwise.
 	Machine machine.Machine
+	// DataDir is KVM Manager's data dir, whose known_hosts file holds the
+	// approved SSH host keys (a URI's known_hosts parameter names another).
+	DataDir string
 }
 
 // Host is one libvirt daemon and the link to it.
@@ -100,6 +107,13 @@ type Host struct {
 	status Status
 	client virt.Conn // the live link as the services use it: one per link
 	conn   net.Conn  // the raw socket under client, closed to force a disconnect
+	ssh    *sshLink  // the one SSH connection of a qemu+ssh host, else nil
+	// pending is the SSH host key awaiting approval (nil: none); wake
+	// cuts Run's wait short once it is approved; trustMu serializes
+	// approvals, which write the known_hosts file.
+	pending *pendingKey
+	wake    chan struct{}
+	trustMu sync.Mutex
 }
 
 // New validates the options and returns a Host that is not yet connected;
@@ -132,10 +146,23 @@ func New(opts Options) (*Host, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	if opts.Machine == nil {
-		opts.Machine = machineFor(opts.Name, u)
+	h := &Host{opts: opts, uri: u, log: opts.Logger.With("host", opts.Name), wake: make(chan struct{}, 1)}
+	if u.Transport != TransportUnix {
+		if err := checkRemoteParams(u); err != nil {
+			return nil, err
+		}
 	}
-	h := &Host{opts: opts, uri: u, log: opts.Logger.With("host", opts.Name)}
+	if u.Transport == TransportSSH {
+		so, err := sshOptions(u, opts.DataDir)
+		if err != nil {
+			return nil, err
+		}
+		h.ssh = &sshLink{opts: so, timeout: opts.CallTimeout}
+	}
+	if opts.Machine == nil {
+		opts.Machine = machineFor(opts.Name, u, h.ssh)
+		h.opts.Machine = opts.Machine
+	}
 	h.status = Status{Name: opts.Name, URI: opts.URI, State: Connecting, Since: time.Now(), Local: u.Local()}
 	return h, nil
 }
@@ -168,10 +195,12 @@ func (h *Host) URI() URI { return h.uri }
 func (h *Host) Machine() machine.Machine { return h.opts.Machine }
 
 // machineFor chooses a host's machine from its URI.
-func machineFor(name string, u URI) machine.Machine {
+func machineFor(name string, u URI, link *sshLink) machine.Machine {
 	switch u.Transport {
 	case TransportUnix:
 		return machine.NewLocal(machine.LocalOptions{URI: u.Raw})
+	case TransportSSH:
+		return sshconn.NewMachine(link.get, u.Remote())
 	case TransportTLS:
 		return machine.Unsupported{Why: fmt.Sprintf("KVM Manager reaches host %q over TLS (qemu+tls), which gives it no shell on that computer", name)}
 	default:
@@ -219,6 +248,15 @@ func (h *Host) Run(ctx context.Context) {
 	everConnected := false
 	for ctx.Err() == nil {
 		l, conn, err := h.dial()
+		if err != nil && h.hostKeyProblem(err, backoff) {
+			// Nothing was sent beyond the key exchange; look again later
+			// (at once when an admin approves the key meanwhile).
+			if !h.sleepOrWake(ctx, backoff) {
+				break
+			}
+			backoff = min(backoff*2, h.opts.MaxBackoff)
+			continue
+		}
 		if err != nil && problem.KindOf(err) == problem.Unsupported {
 			// Retrying cannot help; say so and wait for a restart.
 			h.setStatus(func(s *Status) { s.State, s.Error, s.NextRetry = Failed, describeDialError(h.uri, err), nil })
@@ -267,6 +305,40 @@ func (h *Host) Run(ctx context.Context) {
 	h.mu.Lock()
 	h.client, h.conn = nil, nil
 	h.mu.Unlock()
+	if h.ssh != nil {
+		h.ssh.close()
+	}
+}
+
+// hostKeyProblem reports whether err is an untrusted or changed SSH host
+// key, and if so puts the host in that state.
+func (h *Host) hostKeyProblem(err error, retry time.Duration) bool {
+	var ue *sshconn.UntrustedError
+	var ke *sshconn.KeyChangedError
+	next := time.Now().Add(retry)
+	switch {
+	case errors.As(err, &ue):
+		h.mu.Lock()
+		h.pending = &pendingKey{key: ue.Key}
+		h.mu.Unlock()
+		h.setStatus(func(s *Status) {
+			s.State, s.Error, s.NextRetry = Untrusted, ue.Error()+"; an admin must approve this fingerprint", &next
+			s.HostKey = &HostKey{Type: ue.KeyType, Fingerprint: ue.Fingerprint}
+		})
+		h.log.Warn("ssh host key not trusted", "key_type", ue.KeyType, "fingerprint", ue.Fingerprint)
+		return true
+	case errors.As(err, &ke):
+		h.mu.Lock()
+		h.pending = &pendingKey{key: ke.Key, changed: true}
+		h.mu.Unlock()
+		h.setStatus(func(s *Status) {
+			s.State, s.Error, s.NextRetry = HostKeyChanged, ke.Error()+"; the host is blocked until an admin approves the new key", &next
+			s.HostKey = &HostKey{Type: ke.KeyType, Fingerprint: ke.Fingerprint, Known: ke.Known}
+		})
+		h.log.Error("ssh host key changed", "key_type", ke.KeyType, "fingerprint", ke.Fingerprint, "known", ke.Known)
+		return true
+	}
+	return false
 }
 
 // serve runs one link until it fails or ctx ends, and returns why it ended.
@@ -300,6 +372,7 @@ func (h *Host) serve(ctx context.Context, l *libvirt.Libvirt, conn net.Conn) str
 		s.NextRetry = nil
 		s.Hostname = hostname
 		s.LibvirtVersion = version
+		s.HostKey = nil
 	})
 	h.log.Info("connected to libvirt", "uri", h.opts.URI, "libvirt", version)
 	defer func() {
@@ -356,12 +429,32 @@ func (h *Host) heartbeat(l *libvirt.Libvirt) error {
 
 // dial opens a new link and returns it with its raw socket.
 func (h *Host) dial() (*libvirt.Libvirt, net.Conn, error) {
-	if h.uri.Transport != TransportUnix {
+	var d linkDialer
+	switch h.uri.Transport {
+	case TransportUnix:
+		d = &trackingDialer{inner: dialers.NewLocal(dialers.WithSocket(h.uri.Socket), dialers.WithLocalTimeout(h.opts.CallTimeout))}
+	case TransportSSH:
+		// The SSH connection is dialled here, before go-libvirt starts,
+		// so that a host key problem comes back as itself and within
+		// CallTimeout.
+		ctx, cancel := context.WithTimeout(context.Background(), h.opts.CallTimeout)
+		_, err := h.ssh.get(ctx)
+		cancel()
+		if err != nil {
+			return nil, nil, err
+		}
+		d = &sshDialer{link: h.ssh, uri: h.uri}
+	case TransportTLS:
+		cfg, err := tlsConfig(h.uri)
+		if err != nil {
+			return nil, nil, err
+		}
+		d = &tlsDialer{uri: h.uri, cfg: cfg, timeout: h.opts.CallTimeout}
+	default:
 		return nil, nil, problem.New(problem.Unsupported, "transport_unsupported",
-			fmt.Sprintf("connecting over %s is not supported yet", h.uri.Transport),
-			"run KVM Manager on the host and use qemu:///system")
+			fmt.Sprintf("connecting over %s is not supported", h.uri.Transport),
+			"use qemu:///system, qemu+ssh://user@host/system or qemu+tls://host/system")
 	}
-	d := &trackingDialer{inner: dialers.NewLocal(dialers.WithSocket(h.uri.Socket), dialers.WithLocalTimeout(h.opts.CallTimeout))}
 	l := libvirt.NewWithDialer(d)
 	done := make(chan error, 1)
 	go func() { done <- l.ConnectToURI(libvirt.ConnectURI(h.uri.Remote())) }()
@@ -370,6 +463,11 @@ func (h *Host) dial() (*libvirt.Libvirt, net.Conn, error) {
 	select {
 	case err := <-done:
 		if err != nil {
+			// What virt-ssh-helper said on the remote side says more than
+			// the EOF that go-libvirt saw.
+			if e, ok := d.get().(*sshconn.ExecConn); ok && e.Stderr() != "" {
+				err = fmt.Errorf("%w (on the host: %s)", err, machine.Clip(e.Stderr(), 300))
+			}
 			d.close()
 			return nil, nil, err
 		}
@@ -401,7 +499,18 @@ func describeDialError(u URI, err error) string {
 	if p, ok := problem.As(err); ok {
 		return p.Message
 	}
+	if u.Transport != TransportUnix {
+		return fmt.Sprintf("cannot reach libvirtd at %s: %v", u.Host, err)
+	}
 	return fmt.Sprintf("cannot reach libvirtd at %s: %v", u.Socket, err)
+}
+
+// linkDialer is go-libvirt's dialer that also hands out, and can close, the
+// connection it made.
+type linkDialer interface {
+	Dial() (net.Conn, error)
+	get() net.Conn
+	close()
 }
 
 // trackingDialer remembers the connection it made so that it can be closed

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"testing/synctest"
 	"time"
 
 	"github.com/kvm-manager/kvm-manager/internal/virt"
@@ -104,20 +103,21 @@ func TestSilentDaemonTimesOut(t *testing.T) {
 	}
 }
 
-// Remote transports are not dialed yet: the host says so once and does not
-// spin retrying.
-// In a synctest bubble, "does not spin" is exact: once every goroutine
-// waits, an hour passes on the bubble's clock, far beyond any backoff.
-func TestUnsupportedTransportFailsOnce(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		rec := run(t, Options{URI: "qemu+ssh://root@example.invalid/system", MinBackoff: time.Millisecond})
-		synctest.Wait()
-		time.Sleep(time.Hour)
-		synctest.Wait()
-		rec.mu.Lock()
-		defer rec.mu.Unlock()
-		if len(rec.states) != 1 || rec.states[0].State != Failed || !strings.Contains(rec.states[0].Error, "not supported yet") {
-			t.Fatalf("state changes for a permanent failure: %+v; want one, failed, saying \"not supported yet\"", rec.states)
+// A qemu+ssh host needs a known_hosts file: without a data dir and without
+// the URI's known_hosts parameter it is refused at once, and no_verify is
+// refused always.
+func TestSSHHostNeedsKnownHosts(t *testing.T) {
+	for _, tc := range []struct{ uri, dataDir, want string }{
+		{"qemu+ssh://root@example.invalid/system", "", "no known_hosts file"},
+		{"qemu+ssh://root@example.invalid/system?no_verify=1", t.TempDir(), "no_verify is not accepted"},
+		{"qemu+tls://example.invalid/system?no_verify=1", "", "no_verify is not accepted"},
+	} {
+		_, err := New(Options{Name: "h", URI: tc.uri, DataDir: tc.dataDir})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("New(%s) = %v, want an error saying %q", tc.uri, err, tc.want)
 		}
-	})
+	}
+	if _, err := New(Options{Name: "h", URI: "qemu+ssh://root@example.invalid/system?known_hosts=/etc/ssh/ssh_known_hosts"}); err != nil {
+		t.Errorf("known_hosts in the URI: %v", err)
+	}
 }

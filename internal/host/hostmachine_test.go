@@ -7,6 +7,7 @@ import (
 
 	"github.com/kvm-manager/kvm-manager/internal/host/machine"
 	"github.com/kvm-manager/kvm-manager/internal/host/machine/machinefake"
+	"github.com/kvm-manager/kvm-manager/internal/host/sshconn"
 )
 
 // Each host owns its machine, chosen from its URI unless one is given: this
@@ -22,7 +23,6 @@ func TestHostMachine(t *testing.T) {
 		{"qemu+unix:///session?socket=/run/user/1000/libvirt/libvirt-sock", true, ""},
 		{"qemu+tls://kvm2.example/system", false, `host "h" over TLS`},
 		{"qemu://kvm2.example/system", false, `host "h" over TLS`},
-		{"qemu+ssh://admin@kvm2.example/system", false, `host "h" over ssh`},
 	} {
 		h, err := New(Options{Name: "h", URI: tc.uri})
 		if err != nil {
@@ -37,8 +37,15 @@ func TestHostMachine(t *testing.T) {
 			t.Errorf("%s: Check = %v, want local %v or unsupported saying %q", tc.uri, err, tc.local, tc.why)
 		}
 	}
+	h, err := New(Options{Name: "h", URI: "qemu+ssh://admin@kvm2.example/system", DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := h.Machine().(*sshconn.Machine); !ok || h.Machine().Check(machine.Files) != nil {
+		t.Errorf("qemu+ssh: machine %T, want the SSH machine, able to do everything", h.Machine())
+	}
 	fake := machinefake.New()
-	h, err := New(Options{Name: "given", URI: "qemu:///system", Machine: fake})
+	h, err = New(Options{Name: "given", URI: "qemu:///system", Machine: fake})
 	if err != nil {
 		t.Fatal(err)
 	}
