@@ -136,6 +136,8 @@ export interface Operation {
   started: string;
   finished?: string;
   mayCancel: boolean;
+  /** Who asked for the work: sent to admins, and to that user only. */
+  user?: string;
 }
 
 export interface DeleteVMRequest {
