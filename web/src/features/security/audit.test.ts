@@ -59,13 +59,13 @@ describe('paging', () => {
     expect(nextCursor({ entries: [], more: true })).toBeUndefined();
   });
 
-  it('merges pages newest first, dropping an entry two pages both hold', () => {
+  it('joins pages newest first, keeping entries that look alike', () => {
     const a = entry({ time: 't3' });
-    const b = entry({ time: 't2', action: 'vm.shutdown' });
-    const c = entry({ time: 't2', action: 'vm.start' }); // same time as b, a different entry
+    const b = entry({ time: 't2', action: 'console.open', vm: 'one' });
+    const c = entry({ time: 't2', action: 'console.open', vm: 'two' }); // same time, user and action as b: another session
     const d = entry({ time: 't1' });
     const pages: AuditPage[] = [
-      { entries: [a, b, c], more: true },
+      { entries: [a, b], more: true, next: 't2~1' },
       { entries: [c, d], more: false },
     ];
     expect(mergePages(pages)).toEqual([a, b, c, d]);
