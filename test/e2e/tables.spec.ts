@@ -284,7 +284,6 @@ test.describe('the audit log', () => {
       await expect.poll(async () => (await rows.count()) > before || !(await more.isVisible())).toBe(true);
     }
     const times = await region.getByRole('row').evaluateAll((rs) => rs.slice(1).map((r) => r.querySelector('time')?.getAttribute('datetime') ?? ''));
-    expect(times.length).toBeGreaterThanOrEqual(written);
     for (let i = 1; i < times.length; i++) {
       const [newer, older] = [Date.parse(times[i - 1] ?? ''), Date.parse(times[i] ?? '')];
       expect(older, `entry ${i} (${times[i]}) is listed below an older one (${times[i - 1]})`).toBeLessThanOrEqual(newer);
@@ -295,6 +294,8 @@ test.describe('the audit log', () => {
       return d.getHours() === 8 && d.getMinutes() === 53 && d.getSeconds() >= 40 && d.getSeconds() <= 45;
     });
     expect(rotatedSeen).toHaveLength(6);
+    // Every entry written, the look-alike console sessions too.
+    expect(times.length).toBeGreaterThanOrEqual(written);
 
     // Dates on every entry, today's too.
     const cells = await region.getByRole('row').evaluateAll((rs) => rs.slice(1).map((r) => r.querySelector('td')?.textContent ?? ''));
