@@ -23,12 +23,26 @@ async function seriousViolations(page: Page) {
     .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }
 
-function stopServer(pid: number): void {
+/** Stops a server this spec started and waits (up to 10 s) until it has exited, so that its data dir can go. */
+async function stopServer(pid: number): Promise<void> {
   try {
     process.kill(pid, 'SIGTERM');
   } catch {
-    // gone already
+    return; // gone already
   }
+  await expect
+    .poll(
+      () => {
+        try {
+          process.kill(pid, 0);
+          return false;
+        } catch {
+          return true;
+        }
+      },
+      { timeout: 10_000, message: `kvm-manager (pid ${pid}) did not exit` },
+    )
+    .toBe(true);
 }
 
 test.describe('the VM table', () => {
@@ -156,8 +170,8 @@ test.describe('operations in the status bar', () => {
     pid = srv.pid;
   });
 
-  test.afterAll(() => {
-    stopServer(pid);
+  test.afterAll(async () => {
+    await stopServer(pid);
     try {
       testguest('remove', '--name', GUEST);
     } catch (err) {
@@ -259,8 +273,8 @@ test.describe('the audit log', () => {
     pid = srv.pid;
   });
 
-  test.afterAll(() => {
-    stopServer(pid);
+  test.afterAll(async () => {
+    await stopServer(pid);
     rmSync(dir, { recursive: true, force: true });
   });
 
