@@ -327,9 +327,9 @@ test.describe('the audit log', () => {
     const region = await openAudit(page);
     const rows = region.getByRole('row');
     const first = await rows.count();
+    await shot(page, 'audit-log');
     await rows.last().scrollIntoViewIfNeeded();
     await expect.poll(() => rows.count()).toBeGreaterThan(first);
-    await shot(page, 'audit-log');
 
     await page.getByLabel('User').pressSequentially('ada');
     await expect(page).toHaveURL(/[?&]user=ada\b/);
