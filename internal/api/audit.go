@@ -209,10 +209,12 @@ var errNoAudit = problem.New(problem.Unavailable, "audit_unavailable",
 	"this server keeps no audit log", "")
 
 type auditResponse struct {
-	Entries    []audit.Entry `json:"entries"`
-	More       bool          `json:"more"`
-	File       string        `json:"file"`
-	WriteError string        `json:"writeError,omitempty"`
+	Entries []audit.Entry `json:"entries"`
+	More    bool          `json:"more"`
+	// Next is the cursor of the next (older) page, while there is more.
+	Next       string `json:"next,omitempty"`
+	File       string `json:"file"`
+	WriteError string `json:"writeError,omitempty"`
 }
 
 // auditLog answers GET /api/v1/audit for the admins' audit page.
@@ -236,11 +238,22 @@ func (s *Server) auditLog(w http.ResponseWriter, r *http.Request) error {
 		}
 		f.Before = t
 	}
+	if v := q.Get("cursor"); v != "" {
+		c, err := audit.ParseCursor(v)
+		if err != nil {
+			return problem.New(problem.Invalid, "invalid_cursor", "cursor must be the next value of an earlier answer", "start again without a cursor")
+		}
+		f.At, f.Skip = c.At, c.Skip
+	}
 	es, more, err := s.opts.Audit.Query(f)
 	if err != nil {
 		return problem.Wrap(err, problem.Internal, "audit_read_failed", "the audit log could not be read", "see the server log")
 	}
-	writeJSON(w, http.StatusOK, auditResponse{Entries: es, More: more, File: s.opts.Audit.Path(), WriteError: s.opts.Audit.WriteError()})
+	resp := auditResponse{Entries: es, More: more, File: s.opts.Audit.Path(), WriteError: s.opts.Audit.WriteError()}
+	if more {
+		resp.Next = f.Next(es).String()
+	}
+	writeJSON(w, http.StatusOK, resp)
 	return nil
 }
 

@@ -8,7 +8,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kvm-manager/kvm-manager/internal/auth"
 	"github.com/kvm-manager/kvm-manager/internal/event"
+	"github.com/kvm-manager/kvm-manager/internal/operation"
 	"github.com/kvm-manager/kvm-manager/internal/problem"
 )
 
@@ -36,6 +38,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	defer release()
+	p, _ := auth.FromContext(r.Context())
 	rc := http.NewResponseController(w)
 	sub := s.opts.Bus.Subscribe(1024, types...)
 	defer sub.Close()
@@ -71,7 +74,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 				select {
 				case ev, ok := <-sub.C:
 					if ok {
-						writeSSE(w, ev.ID, ev.Type, ev.Data)
+						s.writeEvent(w, p, ev)
 						continue
 					}
 				default:
@@ -87,7 +90,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 				}
 				return nil
 			}
-			writeSSE(w, ev.ID, ev.Type, ev.Data)
+			s.writeEvent(w, p, ev)
 			// Drain what is already queued before flushing, so a burst
 			// costs one write.
 			for drained := false; !drained; {
@@ -97,7 +100,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 						drained = true
 						break
 					}
-					writeSSE(w, ev.ID, ev.Type, ev.Data)
+					s.writeEvent(w, p, ev)
 				default:
 					drained = true
 				}
@@ -112,6 +115,28 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 	}
+}
+
+// writeEvent sends ev as caller p may see it: operation events go through
+// the same rule as the operation routes (opFor), so that the stream tells
+// no more than GET /api/v1/operations does. Admins see every event as
+// published; for others each operation event is decoded and encoded
+// again, which costs little since they come a few per operation.
+func (s *Server) writeEvent(w http.ResponseWriter, p auth.Principal, ev *event.Event) {
+	if ev.Type != event.TypeOperation || p.Role >= auth.Admin {
+		writeSSE(w, ev.ID, ev.Type, ev.Data)
+		return
+	}
+	var op operation.Op
+	if err := json.Unmarshal(ev.Data, &op); err != nil {
+		s.log.Error("an operation event cannot be read back; not sent to a non-admin", "err", err)
+		return
+	}
+	op, ok := s.opFor(p, op)
+	if !ok {
+		return
+	}
+	writeSSE(w, ev.ID, ev.Type, mustJSON(op))
 }
 
 func writeSSE(w http.ResponseWriter, id uint64, typ string, data []byte) {

@@ -66,7 +66,7 @@ func (s *Server) createSnapshot(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeAccepted(w, op)
+	s.writeAccepted(w, r, op)
 	return nil
 }
 
@@ -109,7 +109,7 @@ func (s *Server) deleteSnapshot(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeAccepted(w, op)
+	s.writeAccepted(w, r, op)
 	return nil
 }
 
@@ -126,7 +126,7 @@ func (s *Server) revertSnapshot(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeAccepted(w, op)
+	s.writeAccepted(w, r, op)
 	return nil
 }
 

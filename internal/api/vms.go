@@ -4,9 +4,11 @@ import (
 	"context"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/kvm-manager/kvm-manager/internal/auth"
 	"github.com/kvm-manager/kvm-manager/internal/host"
 	"github.com/kvm-manager/kvm-manager/internal/inventory"
 	"github.com/kvm-manager/kvm-manager/internal/lifecycle"
@@ -117,16 +119,48 @@ func (s *Server) vmAction(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if res.Operation != nil {
-		writeAccepted(w, *res.Operation)
+		s.writeAccepted(w, r, *res.Operation)
 		return nil
 	}
 	writeJSON(w, http.StatusOK, *res.VM)
 	return nil
 }
 
-func writeAccepted(w http.ResponseWriter, op operation.Op) {
+// writeAccepted answers 202 with the operation that carries on the work,
+// naming the caller as the one who asked for it.
+func (s *Server) writeAccepted(w http.ResponseWriter, r *http.Request, op operation.Op) {
+	if p, ok := auth.FromContext(r.Context()); ok && p.User != "" {
+		s.opts.Operations.SetUser(op.ID, p.User)
+		op.User = p.User
+	}
 	w.Header().Set("Location", "/api/v1/operations/"+op.ID)
 	writeJSON(w, http.StatusAccepted, op)
+}
+
+// opFor returns op as caller p may see it, and whether p may see it at
+// all. The operations on a VM are visible to whoever may read that VM:
+// every role reads every VM of the configured hosts today (there are no
+// per-VM grants yet, and this is the one place they will apply), so work
+// on no VM of a configured host is the admins' only. Another user's name
+// is for admins only (operation.Op.SeenBy).
+func (s *Server) opFor(p auth.Principal, op operation.Op) (operation.Op, bool) {
+	admin := p.Role >= auth.Admin
+	if !admin {
+		if op.Target.Host == "" {
+			return operation.Op{}, false
+		}
+		if _, err := s.opts.Hosts.Get(op.Target.Host); err != nil {
+			return operation.Op{}, false
+		}
+	}
+	return op.SeenBy(p.User, admin), true
+}
+
+// errNoOperation is what a caller who may not see an operation hears: the
+// same as for one that does not exist, so that ids tell nothing.
+func errNoOperation(id string) error {
+	return problem.New(problem.NotFound, "operation_not_found",
+		"no operation with id "+strconv.Quote(problem.Clip(id)), "finished operations are kept for a limited time")
 }
 
 type autostartRequest struct {
@@ -166,12 +200,20 @@ func (s *Server) deleteVM(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeAccepted(w, op)
+	s.writeAccepted(w, r, op)
 	return nil
 }
 
 func (s *Server) listOperations(w http.ResponseWriter, r *http.Request) error {
-	writeJSON(w, http.StatusOK, map[string]any{"operations": s.opts.Operations.List()})
+	p, _ := auth.FromContext(r.Context())
+	all := s.opts.Operations.List()
+	out := make([]operation.Op, 0, len(all))
+	for _, op := range all {
+		if o, ok := s.opFor(p, op); ok {
+			out = append(out, o)
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"operations": out})
 	return nil
 }
 
@@ -180,15 +222,27 @@ func (s *Server) getOperation(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	p, _ := auth.FromContext(r.Context())
+	op, ok := s.opFor(p, op)
+	if !ok {
+		return errNoOperation(r.PathValue("id"))
+	}
 	writeJSON(w, http.StatusOK, op)
 	return nil
 }
 
 func (s *Server) cancelOperation(w http.ResponseWriter, r *http.Request) error {
+	p, _ := auth.FromContext(r.Context())
+	if op, err := s.opts.Operations.Get(r.PathValue("id")); err == nil {
+		if _, ok := s.opFor(p, op); !ok {
+			return errNoOperation(r.PathValue("id"))
+		}
+	}
 	op, err := s.opts.Operations.Cancel(r.PathValue("id"))
 	if err != nil {
 		return err
 	}
+	op, _ = s.opFor(p, op)
 	writeJSON(w, http.StatusOK, op)
 	return nil
 }

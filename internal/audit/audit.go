@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -221,9 +222,15 @@ func (l *Log) Close() error {
 
 // Filter selects entries for Query.
 type Filter struct {
-	// Before, when set, returns only entries older than it (the paging
-	// cursor: the time of the last entry already shown).
+	// Before, when set, returns only entries older than it (the first
+	// form of paging cursor: the time of the last entry already shown).
 	Before time.Time
+	// At and Skip are the exact paging cursor (see Cursor): entries at At
+	// or older, less the first Skip of those at exactly At, which an
+	// earlier page showed. Entries that share a time are not lost between
+	// pages, as they can be with Before.
+	At   time.Time
+	Skip int
 	// User, VM and Action match exactly when set; VM matches a name or
 	// UUID, User also a name a summary of refused logins lists, and Action
 	// also every action below it ("vm" matches "vm.start").
@@ -232,27 +239,82 @@ type Filter struct {
 	Limit int
 }
 
+// Cursor says where the next page of a query starts: at time At, after
+// the Skip entries at exactly that time that pages so far showed.
+type Cursor struct {
+	At   time.Time
+	Skip int
+}
+
+// String is the cursor as the API sends it: "<RFC 3339 time>~<skip>".
+func (c Cursor) String() string {
+	return c.At.UTC().Format(time.RFC3339Nano) + "~" + strconv.Itoa(c.Skip)
+}
+
+// ParseCursor reads a cursor written by Cursor.String.
+func ParseCursor(s string) (Cursor, error) {
+	at, skip, ok := strings.Cut(s, "~")
+	if !ok {
+		return Cursor{}, errors.New("a cursor is a time and a count joined by ~")
+	}
+	t, err := time.Parse(time.RFC3339Nano, at)
+	if err != nil {
+		return Cursor{}, fmt.Errorf("cursor time: %w", err)
+	}
+	n, err := strconv.Atoi(skip)
+	if err != nil || n < 0 {
+		return Cursor{}, errors.New("a cursor's count is a number from 0")
+	}
+	return Cursor{At: t, Skip: n}, nil
+}
+
+// Next is the cursor of the page after page, an answer of Query(f).
+func (f Filter) Next(page []Entry) Cursor {
+	if len(page) == 0 {
+		return Cursor{At: f.At, Skip: f.Skip}
+	}
+	last := page[len(page)-1].Time
+	n := 0
+	for _, e := range page {
+		if e.Time.Equal(last) {
+			n++
+		}
+	}
+	if n == len(page) && last.Equal(f.At) {
+		n += f.Skip // the whole page shares the cursor's time
+	}
+	return Cursor{At: last, Skip: n}
+}
+
 // Query returns the newest entries that match f, newest first, and
 // whether there are more. Both files are read (users' actions and failed
-// logins), each from its newest generation back until it has given
-// enough; summaries of refused logins not yet written are included.
+// logins), each from its newest generation back until no older generation
+// can hold an entry of this page; summaries of refused logins not yet
+// written are included.
+//
+// Lines are not written in time order: an operation's or a console
+// session's line is written when it ends, with the time it started. So a
+// newer generation can hold entries older than some in the generation
+// before it (a snapshot taken across a rotation), and the order of lines
+// says nothing about the order of entries: every answer is sorted.
 func (l *Log) Query(f Filter) ([]Entry, bool, error) {
 	if f.Limit <= 0 {
 		f.Limit = 200
 	}
 	f.Limit = min(f.Limit, 1000)
+	need := f.Limit + f.Skip // entries needed to fill this page and say whether there are more
 	var all []Entry
 	for _, fl := range []*file{&l.users, &l.anon} {
 		var got []Entry
-		for _, p := range fl.files() {
+		for i, p := range fl.files() {
+			if i > 0 && len(got) > need && !mayHoldNewer(p, got, need) {
+				break
+			}
 			es, err := readFile(p, f)
 			if err != nil {
 				return nil, false, err
 			}
 			got = append(got, es...)
-			if len(got) > f.Limit {
-				break // older generations cannot make this page
-			}
 		}
 		all = append(all, got...)
 	}
@@ -263,13 +325,51 @@ func (l *Log) Query(f Filter) ([]Entry, bool, error) {
 		}
 	}
 	l.mu.Unlock()
-	// Lines are written in about time order (an operation's line comes
-	// when it ends, with its start time): answer strictly newest first.
-	slices.SortStableFunc(all, func(a, b Entry) int { return b.Time.Compare(a.Time) })
+	sortNewestFirst(all)
+	if f.Skip > 0 {
+		skip := 0
+		for skip < len(all) && skip < f.Skip && all[skip].Time.Equal(f.At) {
+			skip++
+		}
+		all = all[skip:]
+	}
 	if len(all) > f.Limit {
 		return all[:f.Limit], true, nil
 	}
 	return all, false, nil
+}
+
+// sortNewestFirst orders entries by time, newest first, and entries of the
+// same time always the same way, so that a cursor's skip count means the
+// same entries from one page to the next.
+func sortNewestFirst(es []Entry) {
+	slices.SortStableFunc(es, func(a, b Entry) int {
+		if c := b.Time.Compare(a.Time); c != 0 {
+			return c
+		}
+		return strings.Compare(tieKey(a), tieKey(b))
+	})
+}
+
+func tieKey(e Entry) string {
+	return strings.Join([]string{e.Action, e.User, e.Client, e.Host, e.UUID, e.Operation, e.Detail, e.Result}, "\x00")
+}
+
+// mayHoldNewer reports whether the older generation at path may hold an
+// entry newer than the need+1-th newest of got. Every entry is written
+// after the time it carries, so none in a file is newer than the file's
+// last write: the modification time that rotation (a rename) keeps.
+func mayHoldNewer(path string, got []Entry, need int) bool {
+	st, err := os.Stat(path)
+	if err != nil {
+		return false // missing: nothing to read
+	}
+	times := make([]time.Time, len(got))
+	for i, e := range got {
+		times[i] = e.Time
+	}
+	slices.SortFunc(times, func(a, b time.Time) int { return b.Compare(a) })
+	return !st.ModTime().Before(times[need])
 }
 
 func readFile(path string, f Filter) ([]Entry, error) {
@@ -304,6 +404,9 @@ func readFile(path string, f Filter) ([]Entry, error) {
 
 func (f Filter) match(e Entry) bool {
 	if !f.Before.IsZero() && !e.Time.Before(f.Before) {
+		return false
+	}
+	if !f.At.IsZero() && e.Time.After(f.At) {
 		return false
 	}
 	if f.User != "" && e.User != f.User && !slices.Contains(e.Names, f.User) {

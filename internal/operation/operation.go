@@ -62,6 +62,20 @@ type Op struct {
 	Started   time.Time  `json:"started"`
 	Finished  *time.Time `json:"finished,omitempty"`
 	MayCancel bool       `json:"mayCancel"`
+	// User is who asked for the work (empty until the API names it, and
+	// for work nobody asked for). The API shows it to admins and to that
+	// user only: other users' names are not a viewer's business.
+	User string `json:"user,omitempty"`
+}
+
+// SeenBy returns op as the given user sees it: admins see who asked for
+// every operation, anyone else only their own name (another user's is
+// removed, so that a viewer cannot learn who did what).
+func (op Op) SeenBy(user string, admin bool) Op {
+	if !admin && op.User != user {
+		op.User = ""
+	}
+	return op
 }
 
 // Publisher is where operation changes are announced.
@@ -236,6 +250,23 @@ func (m *Manager) List() []Op {
 	m.mu.Unlock()
 	sort.Slice(out, func(i, j int) bool { return out[i].Started.After(out[j].Started) })
 	return out
+}
+
+// SetUser records who asked for operation id and announces the change.
+// The API calls it as soon as Start's caller has answered, since the
+// services that start operations know nothing of users.
+func (m *Manager) SetUser(id, user string) {
+	m.mu.Lock()
+	e, ok := m.ops[id]
+	var op Op
+	if ok {
+		e.op.User = user
+		op = e.op
+	}
+	m.mu.Unlock()
+	if ok {
+		m.publish(op)
+	}
 }
 
 // Cancel asks a running operation to stop.

@@ -149,3 +149,42 @@ func TestCancelNotCancelableWhileReporting(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestSetUserAndSeenBy(t *testing.T) {
+	pub := &recordingPublisher{}
+	m := New(Options{Publisher: pub})
+	op, _ := m.Start("test", Target{Name: "a"}, false, func(context.Context, Reporter) error { return nil })
+	if _, err := m.Wait(context.Background(), op.ID); err != nil {
+		t.Fatal(err)
+	}
+	m.SetUser(op.ID, "alice")
+	got, _ := m.Get(op.ID)
+	if got.User != "alice" {
+		t.Fatalf("user = %q, want alice", got.User)
+	}
+	pub.mu.Lock()
+	last := pub.ops[len(pub.ops)-1]
+	pub.mu.Unlock()
+	if last.User != "alice" {
+		t.Errorf("the change was not announced: last event %+v", last)
+	}
+	m.SetUser("no-such-op", "bob") // must not panic nor publish
+
+	for _, tc := range []struct {
+		name  string
+		user  string
+		admin bool
+		want  string
+	}{
+		{"admin sees anyone's name", "root", true, "alice"},
+		{"the user sees their own", "alice", false, "alice"},
+		{"another user sees no name", "bob", false, ""},
+		{"a nameless caller sees no name", "", false, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if u := got.SeenBy(tc.user, tc.admin).User; u != tc.want {
+				t.Errorf("SeenBy(%q, %v).User = %q, want %q", tc.user, tc.admin, u, tc.want)
+			}
+		})
+	}
+}

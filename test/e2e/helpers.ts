@@ -1,5 +1,5 @@
-import { expect, type Page } from '@playwright/test';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { expect, type BrowserContext, type Page } from '@playwright/test';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { root, state, virsh } from './env.ts';
 
@@ -14,8 +14,40 @@ export async function showTokenField(page: Page): Promise<void> {
   await expect(token).toBeVisible();
 }
 
-/** Logs the page in through the form, as a user pasting the token would (the token is an admin credential). */
+/** The saved login (cookies) of the global server's token session, shared by the specs. */
+const authFile = join(root, 'test-results', 'e2e-auth.json');
+
+/** The user menu's button, there once the app shows a signed-in page. */
+export function userMenu(page: Page) {
+  return page.getByRole('button', { name: /^User menu:/ });
+}
+
+/**
+ * Logs the page in on the global server. The first call logs in through the
+ * form and saves the session (storageState's cookies); later calls reuse it,
+ * so that specs do not each drive the login page and add a session. When the
+ * saved session no longer works (a spec logged it out, the server is new),
+ * the form is used again and the new session saved.
+ */
 export async function login(page: Page): Promise<void> {
+  const s = state();
+  if (existsSync(authFile)) {
+    const saved = JSON.parse(readFileSync(authFile, 'utf8')) as { baseURL: string; cookies: Awaited<ReturnType<BrowserContext['cookies']>> };
+    if (saved.baseURL === s.baseURL) {
+      await page.context().addCookies(saved.cookies);
+      await page.goto(`${s.baseURL}/`);
+      const form = page.getByRole('button', { name: 'Log in' });
+      await expect(userMenu(page).or(form)).toBeVisible();
+      if (await userMenu(page).isVisible()) return;
+      await page.context().clearCookies();
+    }
+  }
+  await loginWithForm(page);
+  writeFileSync(authFile, JSON.stringify({ baseURL: s.baseURL, cookies: await page.context().cookies() }));
+}
+
+/** Logs the page in through the form, as a user pasting the token would (the token is an admin credential). */
+export async function loginWithForm(page: Page): Promise<void> {
   const s = state();
   await page.goto(`${s.baseURL}/login`);
   await showTokenField(page);

@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { state } from './env.ts';
-import { card, login, shot, showTokenField, vm } from './helpers.ts';
+import { card, loginWithForm, shot, showTokenField, vm } from './helpers.ts';
 
 test('a wrong token is refused with the server message', async ({ page }) => {
   await page.goto(`${state().baseURL}/login`);
@@ -12,7 +12,7 @@ test('a wrong token is refused with the server message', async ({ page }) => {
 });
 
 test('logging in with the form shows every VM', async ({ page }) => {
-  await login(page);
+  await loginWithForm(page);
   for (let i = 0; i < 4; i++) {
     await expect(card(page, vm(i).name)).toBeVisible();
   }
@@ -43,7 +43,8 @@ test('a deep link to a VM opens that VM after login', async ({ page }) => {
 });
 
 test('logging out ends the session on the server', async ({ page }) => {
-  await login(page);
+  // A session of its own: the saved one that other specs reuse stays.
+  await loginWithForm(page);
   const logout = page.getByRole('button', { name: 'Log out' });
   if (!(await logout.isVisible())) {
     await page.getByRole('button', { name: /account|user|menu/i }).first().click();

@@ -136,6 +136,8 @@ export interface Operation {
   started: string;
   finished?: string;
   mayCancel: boolean;
+  /** Who asked for the work: sent to admins, and to that user only. */
+  user?: string;
 }
 
 export interface DeleteVMRequest {
@@ -450,8 +452,10 @@ export interface AuditEntry {
 /** GET /api/v1/audit: newest first. */
 export interface AuditPage {
   entries: AuditEntry[] | null;
-  /** Older entries exist (ask with before = the last entry's time). */
+  /** Older entries exist (ask with cursor = next). */
   more: boolean;
+  /** The cursor of the next (older) page, while more is true. */
+  next?: string;
   /** The log file on the server. */
   file?: string;
   /** Why the log cannot be written now, when it cannot. */

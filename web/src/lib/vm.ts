@@ -227,3 +227,8 @@ export function groupByHost(vms: readonly VM[], all: readonly VM[], hosts: reado
   for (const vm of vms) groups.get(vm.host)?.vms.push(vm);
   return [...groups.values()].filter((g) => hostFilter === '' || g.host === hostFilter);
 }
+
+/** A state's place in the "state" sort: running first, shut off last. */
+export function stateRank(state: string): number {
+  return STATE_ORDER[state] ?? 9;
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Operation } from '../../api/types';
-import { describeOperation, describeProgress, describeResult } from './operations';
+import { describeOperation, describeProgress, describeResult, operationBy, operationLabel } from './operations';
 
 const op = (over: Partial<Operation>): Operation => ({
   id: 'x',
@@ -31,5 +31,22 @@ describe('operation wording', () => {
     expect(
       describeResult(op({ kind: 'delete', state: 'succeeded', result: { removedDisks: ['/a.qcow2'], keptDisks: ['/b.iso', '/c.img'], snapshotsDeleted: 2 } })),
     ).toBe('web was deleted; 1 disk image removed; 2 disk images kept; 2 snapshots deleted');
+  });
+});
+
+describe('operationLabel', () => {
+  it('names the action first, then the VM', () => {
+    expect(operationLabel(op({ kind: 'snapshot-create', state: 'succeeded', result: { snapshot: { name: 'ui-C' } } }))).toBe('Snapshot ui-C of web');
+    expect(operationLabel(op({ kind: 'snapshot-create' }))).toBe('Snapshot of web');
+    expect(operationLabel(op({ kind: 'shutdown' }))).toBe('Shutdown of web');
+    expect(operationLabel(op({ kind: 'delete' }))).toBe('Delete of web');
+    expect(operationLabel(op({ kind: 'snapshot-revert', result: { snapshot: 'base' } }))).toBe('Revert of web to base');
+    expect(operationLabel(op({ kind: 'snapshot-delete', result: { deleted: ['old'] } }))).toBe('Delete of snapshot old of web');
+    expect(operationLabel(op({ kind: 'disk-resize', target: {} }))).toBe('Disk resize');
+  });
+  it('says who asked only as far as the server told', () => {
+    expect(operationBy(op({}), 'ada')).toBe('');
+    expect(operationBy(op({ user: 'ada' }), 'ada')).toBe('you');
+    expect(operationBy(op({ user: 'otto' }), 'ada')).toBe('otto');
   });
 });

@@ -23,6 +23,44 @@ export function describeOperation(op: Pick<Operation, 'kind' | 'target'>): strin
   return name ? `${v} ${name}` : v;
 }
 
+/**
+ * Names an operation in a few words, the action first: "Snapshot ui-C of
+ * demo-db", "Shutdown of web", "Delete of db". Used where space is short
+ * (the status bar), where the VM's name alone said nothing of what was done.
+ */
+export function operationLabel(op: Pick<Operation, 'kind' | 'target' | 'result' | 'state'>): string {
+  const name = op.target.name ?? op.target.uuid?.slice(0, 8) ?? '';
+  const of = name ? ` of ${name}` : '';
+  switch (op.kind) {
+    case 'snapshot-create': {
+      const snap = (op.result as Partial<SnapshotCreateResult> | undefined)?.snapshot?.name;
+      return snap ? `Snapshot ${snap}${of}` : `Snapshot${of}`;
+    }
+    case 'snapshot-revert': {
+      const snap = (op.result as Partial<SnapshotRevertResult> | undefined)?.snapshot;
+      return snap ? `Revert${of} to ${snap}` : `Revert${of}`;
+    }
+    case 'snapshot-delete': {
+      const deleted = (op.result as Partial<SnapshotDeleteResult> | undefined)?.deleted ?? [];
+      return deleted.length === 1 ? `Delete of snapshot ${deleted[0] ?? ''}${of}` : `Snapshot deletion${of}`;
+    }
+    case 'shutdown':
+      return `Shutdown${of}`;
+    case 'delete':
+      return `Delete${of}`;
+    default: {
+      const verb = op.kind.replace(/[-_]/g, ' ').replace(/^./, (c) => c.toUpperCase());
+      return `${verb}${of}`;
+    }
+  }
+}
+
+/** Who asked for an operation, as the viewer may know it: "you", a name (admins see everyone's), or '' when not told. */
+export function operationBy(op: Pick<Operation, 'user'>, me: string | undefined): string {
+  if (!op.user) return '';
+  return op.user === me ? 'you' : op.user;
+}
+
 /** Says how an operation ended: "web is shut down". */
 export function describeResult(op: Operation): string {
   const name = op.target.name ?? 'The VM';

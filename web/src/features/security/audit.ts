@@ -3,10 +3,10 @@
 // words and tones for actions and results.
 
 import type { AuditEntry, AuditPage } from '../../api/types';
-import { formatDateTime, formatDuration, formatTime } from '../../lib/format';
+import { formatDateTime, formatDuration } from '../../lib/format';
 
-/** Entries per request (the server's default too). */
-export const AUDIT_PAGE_SIZE = 200;
+/** Entries per request: a screenful or two; more load as the list scrolls. */
+export const AUDIT_PAGE_SIZE = 100;
 
 export interface AuditFilters {
   user: string;
@@ -42,11 +42,11 @@ export function sameFilters(a: AuditFilters, b: AuditFilters): boolean {
   return FILTER_KEYS.every((k) => a[k].trim() === b[k].trim());
 }
 
-/** The API's query for one page: filters, then the cursor (entries older than before). */
-export function auditQuery(f: AuditFilters, before?: string, limit: number = AUDIT_PAGE_SIZE): string {
+/** The API's query for one page: filters, then the cursor (the server's `next` of the page before). */
+export function auditQuery(f: AuditFilters, cursor?: string, limit: number = AUDIT_PAGE_SIZE): string {
   const p = new URLSearchParams();
   p.set('limit', String(limit));
-  if (before) p.set('before', before);
+  if (cursor) p.set('cursor', cursor);
   for (const k of FILTER_KEYS) {
     const v = f[k].trim();
     if (v) p.set(k, v);
@@ -54,31 +54,22 @@ export function auditQuery(f: AuditFilters, before?: string, limit: number = AUD
   return p.toString();
 }
 
-/** The cursor for the next (older) page: the oldest entry's time, while the server says there is more. */
+/** The cursor for the next (older) page, while the server says there is more. */
 export function nextCursor(page: AuditPage): string | undefined {
   const entries = page.entries ?? [];
   if (!page.more || entries.length === 0) return undefined;
-  return entries[entries.length - 1]?.time;
+  return page.next;
 }
 
-/** An entry's identity, to drop one that two pages both hold (a cursor on a shared timestamp). */
-export function entryKey(e: AuditEntry): string {
-  return [e.time, e.user, e.client, e.action, e.host ?? '', e.uuid ?? '', e.operation ?? '', e.result].join('\u0000');
-}
-
-/** All pages' entries, newest first as the server sent them, each once. */
+/**
+ * All pages' entries, newest first as the server sent them. The server's
+ * cursor starts each page exactly after the last (it counts the entries of
+ * a shared time already sent), so pages never overlap and nothing is
+ * dropped: entries that look alike (sixty console sessions begun in one
+ * second) are different entries.
+ */
 export function mergePages(pages: readonly AuditPage[]): AuditEntry[] {
-  const seen = new Set<string>();
-  const out: AuditEntry[] = [];
-  for (const page of pages) {
-    for (const e of page.entries ?? []) {
-      const k = entryKey(e);
-      if (seen.has(k)) continue;
-      seen.add(k);
-      out.push(e);
-    }
-  }
-  return out;
+  return pages.flatMap((p) => p.entries ?? []);
 }
 
 /** The newest page's write error: what the server says now. */
@@ -160,15 +151,52 @@ export function actionLabel(action: string): string {
 
 export type ResultTone = 'ok' | 'error' | 'denied';
 
-/** An entry's result as text and tone (colour is never the only cue). */
+/** Why a request failed, in words, from its HTTP status ('' when the status says nothing more). */
+function statusReason(status: number | undefined): string {
+  switch (status) {
+    case 400:
+    case 422:
+      return 'invalid request';
+    case 401:
+      return 'not signed in';
+    case 403:
+      return 'not allowed';
+    case 404:
+      return 'not found';
+    case 409:
+      return 'conflict';
+    case 413:
+      return 'request too large';
+    case 429:
+      return 'too many attempts';
+    case 499:
+      return 'canceled';
+    case 502:
+      return 'libvirt error';
+    case 503:
+      return 'unavailable';
+    case 504:
+      return 'timed out';
+    default:
+      return status !== undefined && status >= 500 ? 'server error' : '';
+  }
+}
+
+/**
+ * An entry's result in words and its tone (colour is never the only cue):
+ * "Succeeded", "Session ended" (a console: 101), "Failed: not found". The
+ * HTTP status is for the tooltip only.
+ */
 export function resultOf(e: Pick<AuditEntry, 'result' | 'status'>): { text: string; tone: ResultTone } {
   switch (e.result) {
     case 'ok':
-      return { text: 'OK', tone: 'ok' };
+      return { text: e.status === 101 ? 'Session ended' : 'Succeeded', tone: 'ok' };
     case 'denied':
       return { text: 'Denied', tone: 'denied' };
-    case 'error':
-      return { text: 'Failed', tone: 'error' };
+    case 'error': {
+      const why = statusReason(e.status);
+      return { text: why ? `Failed: ${why}` : 'Failed', tone: 'error' };
+    }
     default:
       return { text: e.result || 'Unknown', tone: 'error' };
   }
@@ -180,11 +208,9 @@ export function auditDuration(ms: number | undefined): string {
   return formatDuration(ms);
 }
 
-/** The time of an entry: the clock alone for today, with the date otherwise. */
-export function auditTime(time: string, now: number = Date.now()): string {
-  const d = new Date(time);
-  if (Number.isNaN(d.getTime())) return '—';
-  return d.toDateString() === new Date(now).toDateString() ? formatTime(d) : formatDateTime(d);
+/** The time of an entry, always with its date: a log is read across days, and "08:53" alone cannot be placed. */
+export function auditTime(time: string): string {
+  return formatDateTime(time);
 }
 
 /** What an entry says beyond its columns: the error, else the detail (a snapshot's name…). */

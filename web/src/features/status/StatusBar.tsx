@@ -15,7 +15,7 @@ import { useNow } from '../../components/useNow';
 import { formatAgo, formatDateTime, formatDuration, formatIn } from '../../lib/format';
 import { createStore, useStore } from '../../lib/store';
 import { vmHref } from '../../lib/vm';
-import { describeOperation, describeProgress, describeResult } from '../operations/operations';
+import { describeOperation, describeProgress, describeResult, operationBy, operationLabel } from '../operations/operations';
 import { useAccess } from '../security/useAccess';
 import { useShortcuts } from '../shortcuts/ShortcutsProvider';
 import { toastError } from '../vms/useVMAction';
@@ -97,7 +97,9 @@ function OpIcon({ op }: { op: Operation }) {
 function OperationDetails({ op, now }: { op: Operation; now: number }) {
   const qc = useQueryClient();
   // Cancelling is an operator's right, like starting the work was.
-  const mayCancel = useAccess().can('vm.power');
+  const access = useAccess();
+  const mayCancel = access.can('vm.power');
+  const by = operationBy(op, access.user);
   const cancel = useMutation({
     mutationFn: () => api<Operation>(`/api/v1/operations/${encodeURIComponent(op.id)}`, { method: 'DELETE' }),
     onSuccess: (o) => qc.setQueryData<Operation[]>(qk.operations, (l) => upsertOperation(l, o)),
@@ -123,6 +125,12 @@ function OperationDetails({ op, now }: { op: Operation; now: number }) {
               <dd>
                 <Link href={vmHref(op.target.host, op.target.uuid)}>{op.target.name ?? op.target.uuid}</Link> on {op.target.host}
               </dd>
+            </>
+          )}
+          {by && (
+            <>
+              <dt>Asked by</dt>
+              <dd>{by}</dd>
             </>
           )}
           <dt>State</dt>
@@ -189,7 +197,8 @@ function Operations() {
         {recent.map((op) => (
           <span key={op.id} className={`recent-op recent-${op.state}`} title={describeResult(op)}>
             <OpIcon op={op} />
-            <span className="recent-name">{op.target.name ?? op.kind}</span>
+            <span className="sr-only">{op.state === 'succeeded' ? 'done: ' : `${op.state}: `}</span>
+            <span className="recent-name">{operationLabel(op)}</span>
           </span>
         ))}
       </Popover.Trigger>

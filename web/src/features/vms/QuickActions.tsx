@@ -54,6 +54,7 @@ export const QuickActions = memo(function QuickActions({ vm, disabled }: { vm: V
           return (
             <IconButton
               key={a}
+              data-action={a}
               label={info.label}
               tip={key ? `${info.label} (${key})` : info.label}
               tone={a === 'force-off' ? 'danger' : 'default'}
