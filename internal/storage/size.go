@@ -51,13 +51,16 @@ func ParseSize(s string) (uint64, error) {
 		return 0, sizeError(s, "does not start with a number", sizeHint)
 	case strings.HasPrefix(unit, "."), strings.HasPrefix(unit, ","):
 		return 0, sizeError(s, "is not a whole number", "use a smaller unit, e.g. 1536MiB for 1.5GiB")
-	case strings.TrimLeft(unit, " \t") != unit:
-		return 0, sizeError(s, "has a space between the number and its unit", `write it without a space, e.g. "12GiB"`)
 	}
+	spaced := strings.TrimLeft(unit, " \t") != unit
+	unit = strings.TrimLeft(unit, " \t")
 	lu := strings.ToLower(unit)
 	if iec, ok := ambiguousUnits[lu]; ok {
 		return 0, sizeError(s, fmt.Sprintf("uses %q, which some tools read as powers of 1000 and others of 1024", unit),
 			fmt.Sprintf("write %s%s for %s×2^%d bytes, or the exact number of bytes", num, iec, num, 10*(1+strings.Index("kmgtp", lu[:1]))))
+	}
+	if spaced {
+		return 0, sizeError(s, "has a space between the number and its unit", `write it without a space, e.g. "12GiB"`)
 	}
 	mult, ok := binaryUnits[lu]
 	if !ok {
@@ -73,27 +76,27 @@ func ParseSize(s string) (uint64, error) {
 	return n * mult, nil
 }
 
-// Size is a size in a request: a JSON string for ParseSize, or a JSON
-// whole number of bytes.
-type Size uint64
+// Size is a size in a request as sent: a JSON string for ParseSize, or a
+// JSON number of bytes (kept as its text). It is parsed by the service, so
+// that a bad size is refused with its own error code.
+type Size string
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (z *Size) UnmarshalJSON(b []byte) error {
-	var s string
 	if len(b) > 0 && b[0] == '"' {
+		var s string
 		if err := json.Unmarshal(b, &s); err != nil {
 			return err
 		}
-	} else {
-		s = string(b)
+		*z = Size(s)
+		return nil
 	}
-	n, err := ParseSize(s)
-	if err != nil {
-		return err
-	}
-	*z = Size(n)
+	*z = Size(b)
 	return nil
 }
+
+// Bytes parses the size (ParseSize).
+func (z Size) Bytes() (uint64, error) { return ParseSize(string(z)) }
 
 // FormatSize writes n bytes in the largest binary unit that divides it,
 // or with one decimal in GiB or MiB for messages.

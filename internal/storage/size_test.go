@@ -20,7 +20,7 @@ func TestParseSize(t *testing.T) {
 	}
 	bad := map[string]string{
 		"": "empty", "0": "zero", "0GiB": "zero", "-1": "negative", "-5GiB": "negative",
-		"12 GB": "space", "12GB": "powers of 1000", "12G": "powers of 1000", "12gb": "powers of 1000",
+		"12 GB": "powers of 1000", "12 GiB": "space", "12GB": "powers of 1000", "12G": "powers of 1000", "12gb": "powers of 1000",
 		"1.5GiB": "whole", "GiB": "number", "12XiB": "unknown unit", "8388608TiB": "too large",
 		"99999999999999999999": "too large", " 12GiB": "number", "12GiB ": "unknown unit",
 	}
@@ -34,15 +34,19 @@ func TestParseSize(t *testing.T) {
 }
 
 func TestSizeJSON(t *testing.T) {
-	var z Size
-	if err := z.UnmarshalJSON([]byte(`"2GiB"`)); err != nil || z != 2<<30 {
-		t.Errorf("string: %d, %v", z, err)
+	for in, want := range map[string]uint64{`"2GiB"`: 2 << 30, `4096`: 4096} {
+		var z Size
+		if err := z.UnmarshalJSON([]byte(in)); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := z.Bytes(); err != nil || n != want {
+			t.Errorf("%s: %d, %v", in, n, err)
+		}
 	}
-	if err := z.UnmarshalJSON([]byte(`4096`)); err != nil || z != 4096 {
-		t.Errorf("number: %d, %v", z, err)
-	}
-	for _, in := range []string{`-1`, `1.5`, `"12 GB"`, `0`, `null`, `true`} {
-		if err := z.UnmarshalJSON([]byte(in)); err == nil {
+	for _, in := range []string{`-1`, `1.5`, `"12 GB"`, `0`, `null`, `true`, `1e9`} {
+		var z Size
+		_ = z.UnmarshalJSON([]byte(in))
+		if _, err := z.Bytes(); err == nil {
 			t.Errorf("%s accepted", in)
 		}
 	}

@@ -27,9 +27,11 @@ type Hosts interface {
 	Dial(host string) (virt.Link, error)
 }
 
-// VMs lists the inventory's VMs, for "which VMs use this volume".
+// VMs lists the inventory's VMs, for "which VMs use this volume", and
+// re-reads them before a refusal depends on them (inventory.Inventory).
 type VMs interface {
 	List() []inventory.VM
+	Refresh(c virt.Conn, host, uuid string) (inventory.VM, error)
 }
 
 // Operations starts uploads as cancelable operations and holds a volume
@@ -285,7 +287,11 @@ func (s *Service) PoolAction(hostName, name, action string) (Pool, error) {
 	case "start":
 		err = libvirtProblem(c.StartPool(p), "start the pool")
 	case "stop":
-		if users := s.poolUsers(c, hostName, p, true); len(users) > 0 {
+		users, err := s.poolUsers(c, hostName, p, true)
+		if err != nil {
+			return Pool{}, err
+		}
+		if len(users) > 0 {
 			return Pool{}, inUse("pool", name, "stop", users)
 		}
 		err = libvirtProblem(c.StopPool(p), "stop the pool")
@@ -308,7 +314,11 @@ func (s *Service) DeletePool(hostName, name string) error {
 	if err != nil {
 		return err
 	}
-	if users := s.poolUsers(c, hostName, p, false); len(users) > 0 {
+	users, err := s.poolUsers(c, hostName, p, false)
+	if err != nil {
+		return err
+	}
+	if len(users) > 0 {
 		return inUse("pool", name, "delete", users)
 	}
 	info, err := c.PoolInfo(p)
@@ -338,7 +348,11 @@ func inUse(kind, name, what string, users []User) error {
 
 // poolUsers returns the VMs with a disk in the pool (by its directory,
 // or as a volume disk naming it). runningOnly counts only running VMs.
-func (s *Service) poolUsers(c virt.Conn, hostName string, p virt.StoragePool, runningOnly bool) []User {
+func (s *Service) poolUsers(c virt.Conn, hostName string, p virt.StoragePool, runningOnly bool) ([]User, error) {
+	vms, err := s.fresh(c, hostName)
+	if err != nil {
+		return nil, err
+	}
 	dir := ""
 	if doc, err := c.PoolXML(p); err == nil {
 		var x poolXML
@@ -346,20 +360,17 @@ func (s *Service) poolUsers(c virt.Conn, hostName string, p virt.StoragePool, ru
 			dir = strings.TrimSuffix(x.Path, "/") + "/"
 		}
 	}
-	return s.users(hostName, runningOnly, func(d inventory.Disk) bool {
+	return users(vms, hostName, runningOnly, func(d inventory.Disk) bool {
 		if d.Type == "volume" {
 			return strings.HasPrefix(d.Source, p.Name+"/")
 		}
 		return dir != "" && strings.HasPrefix(d.Source, dir)
-	})
+	}), nil
 }
 
-func (s *Service) users(hostName string, runningOnly bool, match func(inventory.Disk) bool) []User {
+func users(vms []inventory.VM, hostName string, runningOnly bool, match func(inventory.Disk) bool) []User {
 	var out []User
-	if s.opts.Inventory == nil {
-		return nil
-	}
-	for _, vm := range s.opts.Inventory.List() {
+	for _, vm := range vms {
 		if vm.Host != hostName || (runningOnly && vm.State == "shutoff") {
 			continue
 		}
@@ -373,9 +384,39 @@ func (s *Service) users(hostName string, runningOnly bool, match func(inventory.
 	return out
 }
 
+// cached returns the inventory's VMs as they are (for listings).
+func (s *Service) cached() []inventory.VM {
+	if s.opts.Inventory == nil {
+		return nil
+	}
+	return s.opts.Inventory.List()
+}
+
+// fresh re-reads every VM of the host before a refusal depends on their
+// disks: the inventory follows libvirt's events, and a disk added to a
+// definition (virsh attach-disk --config) may not have reached it yet.
+func (s *Service) fresh(c virt.Conn, hostName string) ([]inventory.VM, error) {
+	doms, err := c.ListDomains()
+	if err != nil {
+		return nil, libvirtProblem(err, "list the VMs (to see which use the storage)")
+	}
+	out := make([]inventory.VM, 0, len(doms))
+	for _, d := range doms {
+		vm, err := s.opts.Inventory.Refresh(c, hostName, host.FormatUUID(d.UUID))
+		if p, ok := problem.As(err); ok && p.Kind == problem.NotFound {
+			continue // undefined meanwhile
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read VM %s to see which volumes it uses: %w", d.Name, err)
+		}
+		out = append(out, vm)
+	}
+	return out, nil
+}
+
 // volUsers returns the VMs using the volume at path (or pool/name).
-func (s *Service) volUsers(hostName, pool, name, path string) []User {
-	return s.users(hostName, false, func(d inventory.Disk) bool {
+func volUsers(vms []inventory.VM, hostName, pool, name, path string) []User {
+	return users(vms, hostName, false, func(d inventory.Disk) bool {
 		if d.Type == "volume" {
 			return d.Source == pool+"/"+name
 		}
@@ -401,6 +442,10 @@ type volSize struct {
 }
 
 func (s *Service) describeVolume(c virt.Conn, hostName, pool string, v virt.StorageVol) (Volume, error) {
+	return describeVolume(c, s.cached(), hostName, pool, v)
+}
+
+func describeVolume(c virt.Conn, vms []inventory.VM, hostName, pool string, v virt.StorageVol) (Volume, error) {
 	out := Volume{Host: hostName, Pool: pool, Name: v.Name, Path: v.Key}
 	doc, err := c.VolumeXML(v)
 	if err != nil {
@@ -417,7 +462,7 @@ func (s *Service) describeVolume(c virt.Conn, hostName, pool string, v virt.Stor
 	if out.Capacity, out.Allocation, err = c.VolumeInfo(v); err != nil {
 		return out, libvirtProblem(err, "read the volume's size")
 	}
-	out.UsedBy = s.volUsers(hostName, pool, v.Name, out.Path)
+	out.UsedBy = volUsers(vms, hostName, pool, v.Name, out.Path)
 	if out.UsedBy == nil {
 		out.UsedBy = []User{}
 	}
@@ -499,14 +544,18 @@ func (s *Service) CreateVolume(hostName, pool string, req CreateVolumeRequest) (
 	default:
 		return Volume{}, problem.New(problem.Invalid, "invalid_format", fmt.Sprintf("the format %q is not one KVM Manager creates", problem.Clip(req.Format)), "use qcow2 or raw")
 	}
-	if req.Size == 0 {
+	if req.Size == "" {
 		return Volume{}, problem.New(problem.Invalid, "invalid_size", "the volume needs a size", `give "size", e.g. "20GiB"`)
 	}
-	c, p, err := s.writablePool(hostName, pool, uint64(req.Size))
+	size, err := req.Size.Bytes()
 	if err != nil {
 		return Volume{}, err
 	}
-	v, err := s.createVolume(c, p, req.Name, req.Format, uint64(req.Size))
+	c, p, err := s.writablePool(hostName, pool, size)
+	if err != nil {
+		return Volume{}, err
+	}
+	v, err := s.createVolume(c, p, req.Name, req.Format, size)
 	if err != nil {
 		return Volume{}, err
 	}
@@ -567,7 +616,11 @@ func (s *Service) DeleteVolume(hostName, pool, name string) error {
 	if err != nil {
 		return err
 	}
-	d, err := s.describeVolume(c, hostName, pool, v)
+	vms, err := s.fresh(c, hostName)
+	if err != nil {
+		return err
+	}
+	d, err := describeVolume(c, vms, hostName, pool, v)
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kvm-manager/kvm-manager/internal/host"
 	"github.com/kvm-manager/kvm-manager/internal/inventory"
 	"github.com/kvm-manager/kvm-manager/internal/operation"
 	"github.com/kvm-manager/kvm-manager/internal/problem"
@@ -26,12 +27,25 @@ type fakeVMs []inventory.VM
 
 func (v fakeVMs) List() []inventory.VM { return v }
 
+func (v fakeVMs) Refresh(_ virt.Conn, _, uuid string) (inventory.VM, error) {
+	for _, vm := range v {
+		if vm.UUID == uuid {
+			return vm, nil
+		}
+	}
+	return inventory.VM{}, problem.New(problem.NotFound, "vm_not_found", "no VM", "")
+}
+
 func rig(t *testing.T, vms ...inventory.VM) (*Service, *virtfake.Conn, *operation.Manager) {
 	t.Helper()
 	c := virtfake.New()
 	c.AddPool(virtfake.Pool{Name: "images", Type: "dir", Path: "/var/lib/images", Active: true, Capacity: 10 << 30, Available: 4 << 30},
 		virtfake.Volume{Name: "disk.qcow2", Format: "qcow2", Capacity: 8 << 30, Allocation: 1 << 30})
 	c.AddPool(virtfake.Pool{Name: "lvm", Type: "logical", Path: "/dev/vg", Active: true, Capacity: 10 << 30, Available: 4 << 30})
+	for _, vm := range vms {
+		u, _ := host.ParseUUID(vm.UUID)
+		c.Add(virtfake.Domain{Name: vm.Name, UUID: u, State: virt.StateRunning, Persistent: true})
+	}
 	ops := operation.New(operation.Options{})
 	t.Cleanup(func() { _ = ops.Shutdown(context.Background()) })
 	return New(Options{Hosts: fakeHosts{c}, Inventory: fakeVMs(vms), Operations: ops, IdleTime: time.Second}), c, ops
@@ -50,7 +64,7 @@ func wantProblem(t *testing.T, err error, code string, says ...string) {
 	}
 }
 
-var user = inventory.VM{Host: "h", UUID: "u1", Name: "web-1", State: "running",
+var user = inventory.VM{Host: "h", UUID: "5a4d6c1e-4f6a-4d0e-9a57-2c4f5f0b8e11", Name: "web-1", State: "running",
 	Disks: []inventory.Disk{{Target: "vda", Type: "file", Source: "/var/lib/images/disk.qcow2"}}}
 
 func TestCreatePoolValidates(t *testing.T) {
@@ -111,24 +125,24 @@ func TestVolumes(t *testing.T) {
 		t.Fatalf("list: %+v, %v", vols, err)
 	}
 	wantProblem(t, s.DeleteVolume("h", "images", "disk.qcow2"), "volume_in_use", `"web-1"`)
-	_, err = s.CreateVolume("h", "images", CreateVolumeRequest{Name: "big", Size: 5 << 30})
+	_, err = s.CreateVolume("h", "images", CreateVolumeRequest{Name: "big", Size: "5GiB"})
 	wantProblem(t, err, "pool_full", "4.0 GiB free")
-	_, err = s.CreateVolume("h", "images", CreateVolumeRequest{Name: "a/b", Size: 1 << 30})
+	_, err = s.CreateVolume("h", "images", CreateVolumeRequest{Name: "a/b", Size: "1GiB"})
 	wantProblem(t, err, "invalid_volume_name")
-	_, err = s.CreateVolume("h", "images", CreateVolumeRequest{Name: "x", Size: 1 << 30, Format: "vmdk"})
+	_, err = s.CreateVolume("h", "images", CreateVolumeRequest{Name: "x", Size: "1GiB", Format: "vmdk"})
 	wantProblem(t, err, "invalid_format")
 	_, err = s.CreateVolume("h", "images", CreateVolumeRequest{Name: "x"})
 	wantProblem(t, err, "invalid_size")
-	_, err = s.CreateVolume("h", "lvm", CreateVolumeRequest{Name: "x", Size: 1 << 20})
+	_, err = s.CreateVolume("h", "lvm", CreateVolumeRequest{Name: "x", Size: "1MiB"})
 	wantProblem(t, err, "pool_read_only")
 	if c.Called("CreateVolume") {
 		t.Fatal("a refused volume reached libvirt")
 	}
-	v, err := s.CreateVolume("h", "images", CreateVolumeRequest{Name: "new.qcow2", Size: 2 << 30})
+	v, err := s.CreateVolume("h", "images", CreateVolumeRequest{Name: "new.qcow2", Size: "2GiB"})
 	if err != nil || v.Capacity != 2<<30 || v.Format != "qcow2" || len(v.UsedBy) != 0 {
 		t.Fatalf("create: %+v, %v", v, err)
 	}
-	_, err = s.CreateVolume("h", "images", CreateVolumeRequest{Name: "new.qcow2", Size: 2 << 30})
+	_, err = s.CreateVolume("h", "images", CreateVolumeRequest{Name: "new.qcow2", Size: "2GiB"})
 	wantProblem(t, err, "volume_exists")
 	if err := s.DeleteVolume("h", "images", "new.qcow2"); err != nil {
 		t.Fatal(err)
