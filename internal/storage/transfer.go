@@ -173,6 +173,10 @@ func (s *Service) stream(reqCtx, opCtx context.Context, link virt.Link, vol virt
 	return UploadResult{SHA256: hex.EncodeToString(body.hash.Sum(nil)), Bytes: body.n, Seconds: time.Since(start).Seconds()}, nil
 }
 
+// fillTo is the size of the stream packets an upload sends (libvirt's own
+// clients send 256 KiB).
+const fillTo = 1 << 20
+
 // uploadBody is the request body as libvirt's stream reads it.
 type uploadBody struct {
 	r           io.Reader
@@ -195,7 +199,16 @@ func (b *uploadBody) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, io.EOF
 	}
-	n, err := b.r.Read(p)
+	// Each Read becomes one stream packet to libvirt: an HTTP body's reads
+	// are a few KiB each, and a packet that small costs a round of
+	// libvirtd's event loop, so fill up to fillTo bytes first.
+	if len(p) > fillTo {
+		p = p[:fillTo]
+	}
+	n, err := io.ReadFull(b.r, p)
+	if err == io.ErrUnexpectedEOF {
+		err = io.EOF
+	}
 	b.hash.Write(p[:n])
 	b.n += uint64(n)
 	if pct := int(b.n * 100 / b.want); pct != b.lastPct && time.Since(b.lastAt) >= 250*time.Millisecond || b.n == b.want {
