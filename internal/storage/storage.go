@@ -287,9 +287,9 @@ func (s *Service) PoolAction(hostName, name, action string) (Pool, error) {
 	case "start":
 		err = libvirtProblem(c.StartPool(p), "start the pool")
 	case "stop":
-		users, err := s.poolUsers(c, hostName, p, true)
-		if err != nil {
-			return Pool{}, err
+		users, uerr := s.poolUsers(c, hostName, p, true)
+		if uerr != nil {
+			return Pool{}, uerr
 		}
 		if len(users) > 0 {
 			return Pool{}, inUse("pool", name, "stop", users)

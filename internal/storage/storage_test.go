@@ -110,6 +110,11 @@ func TestPoolInUseRefusedNamingVMs(t *testing.T) {
 	if p, _, _ := c.PoolState("images"); !p.Active {
 		t.Error("pool stopped")
 	}
+	c.Fail("StopPool", virt.Error{Code: uint32(virt.ErrOperationFailed), Message: "device busy"})
+	if _, err := s.PoolAction("h", "lvm", "stop"); err == nil || !strings.Contains(err.Error(), "device busy") {
+		t.Errorf("a failed stop answered %v", err)
+	}
+	c.Fail("StopPool", nil)
 	if err := s.DeletePool("h", "lvm"); err != nil {
 		t.Fatal(err)
 	}
