@@ -15,6 +15,7 @@ import (
 	"github.com/kvm-manager/kvm-manager/internal/console/vnc"
 	"github.com/kvm-manager/kvm-manager/internal/domainedit"
 	"github.com/kvm-manager/kvm-manager/internal/snapshot"
+	"github.com/kvm-manager/kvm-manager/internal/storage"
 )
 
 // withFeatures gives opts every optional feature, built inert: nothing
@@ -30,6 +31,7 @@ func withFeatures(t *testing.T, opts Options) Options {
 	opts.Serial = serialSvc
 	opts.DomainEdit = domainedit.New(domainedit.Options{})
 	opts.Snapshots = snapshot.New(snapshot.Options{})
+	opts.Storage = storage.New(storage.Options{})
 	return opts
 }
 
@@ -49,7 +51,7 @@ func TestFeatureRoutesOnlyWhenEnabled(t *testing.T) {
 	for _, rt := range bare.Routes() {
 		core[rt.Method+" "+rt.Pattern] = true
 	}
-	fill := strings.NewReplacer("{host}", "h", "{uuid}", "5a4d6c1e-4f6a-4d0e-9a57-2c4f5f0b8e11", "{name}", "x", "{action}", "start", "{id}", "1")
+	fill := strings.NewReplacer("{host}", "h", "{uuid}", "5a4d6c1e-4f6a-4d0e-9a57-2c4f5f0b8e11", "{name}", "x", "{action}", "start", "{id}", "1", "{pool}", "p", "{vol}", "v")
 	features := 0
 	for _, rt := range full.Routes() {
 		if core[rt.Method+" "+rt.Pattern] {

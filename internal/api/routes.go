@@ -36,6 +36,7 @@ func (s *Server) routes() []Route {
 	rs = append(rs, s.consoleRoutes()...)
 	rs = append(rs, s.serialRoutes()...)
 	rs = append(rs, s.snapshotRoutes()...)
+	rs = append(rs, s.storageRoutes()...)
 	return rs
 }
 

@@ -30,6 +30,7 @@ import (
 	"github.com/kvm-manager/kvm-manager/internal/operation"
 	"github.com/kvm-manager/kvm-manager/internal/problem"
 	"github.com/kvm-manager/kvm-manager/internal/snapshot"
+	"github.com/kvm-manager/kvm-manager/internal/storage"
 )
 
 // Options holds the services the API serves.
@@ -78,6 +79,8 @@ type Options struct {
 	// BodyTimeout is the longest a client may take to send a request body
 	// (default DefaultBodyTimeout); see limitBody.
 	BodyTimeout time.Duration
+	// Storage manages pools and volumes (nil serves none of its routes).
+	Storage *storage.Service
 	// Limits cap open event streams and consoles (limits.go).
 	Limits StreamLimits
 }
@@ -187,7 +190,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// The Origin checks compare the scheme too: here it is the proxy's.
 		r = r.WithContext(auth.WithForwardedHTTPS(r.Context()))
 	}
-	if s.limitBody(rec, r) {
+	if s.isUpload(r) || s.limitBody(rec, r) {
 		s.mux.ServeHTTP(rec, r)
 	}
 	// The path only: query strings may carry tokens or console tickets.

@@ -23,13 +23,17 @@ type StreamLimits struct {
 	// graphical and serial together, the same ways. A session may also
 	// hold at most 4 × ConsolesPerSession unused tickets.
 	ConsolesPerSession, ConsolesPerClient int
+	// TransfersPerSession and TransfersPerClient cap volume uploads and
+	// downloads running at once, the same ways.
+	TransfersPerSession, TransfersPerClient int
 }
 
 // defaultStreamLimits: a browser tab holds one event stream and the
 // consoles it shows; 16 tabs and 8 consoles per browser are more than a
 // person uses, and four such browsers may share one address (NAT).
 func defaultStreamLimits() StreamLimits {
-	return StreamLimits{EventsPerSession: 16, EventsPerClient: 64, ConsolesPerSession: 8, ConsolesPerClient: 32}
+	return StreamLimits{EventsPerSession: 16, EventsPerClient: 64, ConsolesPerSession: 8, ConsolesPerClient: 32,
+		TransfersPerSession: 4, TransfersPerClient: 8}
 }
 
 func (l StreamLimits) withDefaults() StreamLimits {
@@ -37,6 +41,7 @@ func (l StreamLimits) withDefaults() StreamLimits {
 	for _, f := range []struct{ v, d *int }{
 		{&l.EventsPerSession, &d.EventsPerSession}, {&l.EventsPerClient, &d.EventsPerClient},
 		{&l.ConsolesPerSession, &d.ConsolesPerSession}, {&l.ConsolesPerClient, &d.ConsolesPerClient},
+		{&l.TransfersPerSession, &d.TransfersPerSession}, {&l.TransfersPerClient, &d.TransfersPerClient},
 	} {
 		if *f.v <= 0 {
 			*f.v = *f.d
@@ -137,7 +142,9 @@ func dec(m map[string]int, k string) {
 // streamSlots are the server's limits on event streams and consoles.
 type streamSlots struct {
 	events, consoles *slots
-	limits           StreamLimits
+	// transfers are volume uploads and downloads.
+	transfers *slots
+	limits    StreamLimits
 }
 
 func newStreamSlots(l StreamLimits, log *slog.Logger) *streamSlots {
@@ -148,6 +155,8 @@ func newStreamSlots(l StreamLimits, log *slog.Logger) *streamSlots {
 			"close other KVM Manager tabs or windows, then reload this page", l.EventsPerSession, l.EventsPerClient, log),
 		consoles: newSlots("console", "too_many_consoles",
 			"close other KVM Manager consoles or tabs, then open this console again", l.ConsolesPerSession, l.ConsolesPerClient, log),
+		transfers: newSlots("volume transfer", "too_many_transfers",
+			"wait for your other uploads or downloads to finish", l.TransfersPerSession, l.TransfersPerClient, log),
 	}
 }
 

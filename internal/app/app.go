@@ -33,6 +33,7 @@ import (
 	"github.com/kvm-manager/kvm-manager/internal/lifecycle"
 	"github.com/kvm-manager/kvm-manager/internal/operation"
 	"github.com/kvm-manager/kvm-manager/internal/snapshot"
+	"github.com/kvm-manager/kvm-manager/internal/storage"
 	"github.com/kvm-manager/kvm-manager/web"
 )
 
@@ -193,6 +194,7 @@ func New(cfg config.Config, opts Options) (_ *App, err error) {
 		BodyTimeout: cfg.BodyTimeout.Duration,
 		Snapshots:   a.snapshots, VNC: a.vnc, Screenshots: screenshots,
 		Serial: a.serial, DomainEdit: domainEdit,
+		Storage: storage.New(storage.Options{Hosts: storage.HostSet{Set: a.hosts}, Inventory: inv, Operations: a.ops}),
 	})
 	if err != nil {
 		return nil, err

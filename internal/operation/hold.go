@@ -34,7 +34,12 @@ type holds struct {
 	m  map[string]*Hold
 }
 
-func holdKey(t Target) string { return t.Host + "/" + strings.ToLower(t.UUID) }
+func holdKey(t Target) string {
+	if t.Resource != "" {
+		return t.Host + "/" + t.Resource + "/" + strings.ToLower(t.UUID) + "/" + t.Name
+	}
+	return t.Host + "/" + strings.ToLower(t.UUID)
+}
 
 // Claim is one VM held exclusively, from the checks before its work to the
 // end of the operation that does it. Release is safe to call more than
@@ -84,8 +89,12 @@ func busyError(t Target, cur *Hold) error {
 	if name == "" {
 		name = t.UUID
 	}
+	res := "VM"
+	if t.Resource != "" {
+		res, code = t.Resource, t.Resource+"_busy"
+	}
 	return problem.New(problem.Conflict, code,
-		fmt.Sprintf("another operation is running on VM %q: %s, since %s", name, what, cur.Since.UTC().Format("15:04:05 UTC")), hint)
+		fmt.Sprintf("another operation is running on %s %q: %s, since %s", res, name, what, cur.Since.UTC().Format("15:04:05 UTC")), hint)
 }
 
 // Release gives the VM free.

@@ -33,8 +33,11 @@ const (
 // Target names what an operation works on.
 type Target struct {
 	Host string `json:"host,omitempty"`
-	UUID string `json:"uuid,omitempty"`
-	Name string `json:"name,omitempty"`
+	// Resource says what UUID and Name name when it is not a VM:
+	// "volume" (UUID is the pool's, Name is pool/volume).
+	Resource string `json:"resource,omitempty"`
+	UUID     string `json:"uuid,omitempty"`
+	Name     string `json:"name,omitempty"`
 }
 
 // Progress is a human-readable stage and, when known, a percentage.

@@ -27,6 +27,8 @@ type (
 	DomainSnapshot = libvirt.DomainSnapshot
 	// StorageVol names a storage volume.
 	StorageVol = libvirt.StorageVol
+	// StoragePool names a storage pool (name and UUID).
+	StoragePool = libvirt.StoragePool
 	// DomainStatsRecord is one domain's typed stats parameters.
 	DomainStatsRecord = libvirt.DomainStatsRecord
 	// TypedParam is one named, typed value of a stats record.
@@ -66,6 +68,9 @@ const (
 	ErrNoDomain         = libvirt.ErrNoDomain
 	ErrNoDomainSnapshot = libvirt.ErrNoDomainSnapshot
 	ErrNoStorageVol     = libvirt.ErrNoStorageVol
+	ErrNoStoragePool    = libvirt.ErrNoStoragePool
+	// ErrStorageVolExist: a volume of that name is already in the pool.
+	ErrStorageVolExist  = libvirt.ErrStorageVolExist
 	ErrOperationInvalid = libvirt.ErrOperationInvalid
 	ErrXMLError         = libvirt.ErrXMLError
 	// ErrOperationFailed is libvirt's generic "operation failed".
@@ -250,7 +255,60 @@ type Conn interface {
 	LookupVolumeByPath(path string) (StorageVol, error)
 	// DeleteVolume deletes a storage volume and its file.
 	DeleteVolume(vol StorageVol) error
+
+	// ListPools returns every storage pool, active or not.
+	ListPools() ([]StoragePool, error)
+	// LookupPool finds a pool by name (ErrNoStoragePool when there is none).
+	LookupPool(name string) (StoragePool, error)
+	// PoolInfo returns a pool's state and sizes (libvirt refreshes
+	// nothing for it: see RefreshPool).
+	PoolInfo(pool StoragePool) (PoolInfo, error)
+	// PoolXML returns a pool's definition.
+	PoolXML(pool StoragePool) (string, error)
+	// PoolAutostart reports whether the pool starts with the daemon.
+	PoolAutostart(pool StoragePool) (bool, error)
+	// DefinePool stores a new persistent pool definition (not started).
+	DefinePool(doc string) (StoragePool, error)
+	// BuildPool makes the pool's target (a directory pool's directory).
+	BuildPool(pool StoragePool) error
+	// StartPool activates a defined pool.
+	StartPool(pool StoragePool) error
+	// StopPool deactivates a pool; its volumes stay where they are.
+	StopPool(pool StoragePool) error
+	// RefreshPool rescans an active pool's volumes and sizes.
+	RefreshPool(pool StoragePool) error
+	// UndefinePool removes an inactive pool's definition; its target and
+	// volumes stay on the host.
+	UndefinePool(pool StoragePool) error
+	// ListVolumes returns an active pool's volumes.
+	ListVolumes(pool StoragePool) ([]StorageVol, error)
+	// LookupVolume finds a volume of the pool by name (ErrNoStorageVol
+	// when there is none).
+	LookupVolume(pool StoragePool, name string) (StorageVol, error)
+	// VolumeInfo returns a volume's capacity (virtual size) and allocation
+	// (bytes used on the host).
+	VolumeInfo(vol StorageVol) (capacity, allocation uint64, err error)
+	// VolumeXML returns a volume's description (format, path).
+	VolumeXML(vol StorageVol) (string, error)
+	// CreateVolume creates a volume in the pool as doc describes it.
+	CreateVolume(pool StoragePool, doc string) (StorageVol, error)
 }
+
+// PoolInfo is a pool's state and sizes in bytes.
+type PoolInfo struct {
+	// State is libvirt's virStoragePoolState: PoolInactive, PoolRunning...
+	State                           int
+	Capacity, Allocation, Available uint64
+}
+
+// Storage pool states (PoolInfo.State).
+const (
+	PoolInactive     = int(libvirt.StoragePoolInactive)
+	PoolBuilding     = int(libvirt.StoragePoolBuilding)
+	PoolRunning      = int(libvirt.StoragePoolRunning)
+	PoolDegraded     = int(libvirt.StoragePoolDegraded)
+	PoolInaccessible = int(libvirt.StoragePoolInaccessible)
+)
 
 // Link is a Conn on a libvirt connection of the caller's own, for a
 // stream: go-libvirt delivers stream data from the connection's one reader
@@ -269,6 +327,13 @@ type Link interface {
 	// Close disconnects the link. It makes a call, which a daemon that
 	// stopped answering never answers: callers bound it themselves.
 	Close() error
+
+	// UploadVolume writes length bytes read from r into the volume from
+	// its start, as one stream; it returns when libvirt has them all, or
+	// with r's error (libvirt is told to abort the stream then).
+	UploadVolume(vol StorageVol, r io.Reader, length uint64) error
+	// DownloadVolume writes the volume's content to w, as one stream.
+	DownloadVolume(vol StorageVol, w io.Writer) error
 }
 
 // Libvirt implements Conn and Link over go-libvirt's RPC client.
@@ -462,3 +527,88 @@ func (c *Libvirt) Connected() bool { return c.l.IsConnected() }
 
 // Close implements Link.
 func (c *Libvirt) Close() error { return c.l.Disconnect() }
+
+// ListPools implements Conn.
+func (c *Libvirt) ListPools() ([]StoragePool, error) {
+	pools, _, err := c.l.ConnectListAllStoragePools(1, 0)
+	return pools, err
+}
+
+// LookupPool implements Conn.
+func (c *Libvirt) LookupPool(name string) (StoragePool, error) {
+	return c.l.StoragePoolLookupByName(name)
+}
+
+// PoolInfo implements Conn.
+func (c *Libvirt) PoolInfo(pool StoragePool) (PoolInfo, error) {
+	st, capa, alloc, avail, err := c.l.StoragePoolGetInfo(pool)
+	return PoolInfo{State: int(st), Capacity: capa, Allocation: alloc, Available: avail}, err
+}
+
+// PoolXML implements Conn.
+func (c *Libvirt) PoolXML(pool StoragePool) (string, error) {
+	return c.l.StoragePoolGetXMLDesc(pool, 0)
+}
+
+// PoolAutostart implements Conn.
+func (c *Libvirt) PoolAutostart(pool StoragePool) (bool, error) {
+	a, err := c.l.StoragePoolGetAutostart(pool)
+	return a == 1, err
+}
+
+// DefinePool implements Conn.
+func (c *Libvirt) DefinePool(doc string) (StoragePool, error) {
+	return c.l.StoragePoolDefineXML(doc, 0)
+}
+
+// BuildPool implements Conn.
+func (c *Libvirt) BuildPool(pool StoragePool) error {
+	return c.l.StoragePoolBuild(pool, libvirt.StoragePoolBuildNew)
+}
+
+// StartPool implements Conn.
+func (c *Libvirt) StartPool(pool StoragePool) error { return c.l.StoragePoolCreate(pool, 0) }
+
+// StopPool implements Conn.
+func (c *Libvirt) StopPool(pool StoragePool) error { return c.l.StoragePoolDestroy(pool) }
+
+// RefreshPool implements Conn.
+func (c *Libvirt) RefreshPool(pool StoragePool) error { return c.l.StoragePoolRefresh(pool, 0) }
+
+// UndefinePool implements Conn.
+func (c *Libvirt) UndefinePool(pool StoragePool) error { return c.l.StoragePoolUndefine(pool) }
+
+// ListVolumes implements Conn.
+func (c *Libvirt) ListVolumes(pool StoragePool) ([]StorageVol, error) {
+	vols, _, err := c.l.StoragePoolListAllVolumes(pool, 1, 0)
+	return vols, err
+}
+
+// LookupVolume implements Conn.
+func (c *Libvirt) LookupVolume(pool StoragePool, name string) (StorageVol, error) {
+	return c.l.StorageVolLookupByName(pool, name)
+}
+
+// VolumeInfo implements Conn.
+func (c *Libvirt) VolumeInfo(vol StorageVol) (uint64, uint64, error) {
+	_, capa, alloc, err := c.l.StorageVolGetInfo(vol)
+	return capa, alloc, err
+}
+
+// VolumeXML implements Conn.
+func (c *Libvirt) VolumeXML(vol StorageVol) (string, error) { return c.l.StorageVolGetXMLDesc(vol, 0) }
+
+// CreateVolume implements Conn.
+func (c *Libvirt) CreateVolume(pool StoragePool, doc string) (StorageVol, error) {
+	return c.l.StorageVolCreateXML(pool, doc, 0)
+}
+
+// UploadVolume implements Link.
+func (c *Libvirt) UploadVolume(vol StorageVol, r io.Reader, length uint64) error {
+	return c.l.StorageVolUpload(vol, r, 0, length, 0)
+}
+
+// DownloadVolume implements Link.
+func (c *Libvirt) DownloadVolume(vol StorageVol, w io.Writer) error {
+	return c.l.StorageVolDownload(vol, w, 0, 0, 0)
+}

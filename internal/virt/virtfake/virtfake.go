@@ -56,6 +56,8 @@ type Conn struct {
 	// are open on.
 	consoles map[virt.UUID]*console
 	links    []*link
+	// pools are the storage pools by name (storage.go).
+	pools map[string]*Pool
 }
 
 var _ virt.Conn = (*Conn)(nil)
@@ -516,6 +518,7 @@ func (c *Conn) DeleteVolume(vol virt.StorageVol) error {
 		return virt.Error{Code: uint32(virt.ErrNoStorageVol), Message: "Storage volume not found: " + vol.Key}
 	}
 	delete(c.vols, vol.Key)
+	c.dropPoolVolumeLocked(vol)
 	return nil
 }
 
