@@ -149,6 +149,12 @@ type Conn interface {
 	LookupVolumeByPath(path string) (StorageVol, error)
 	// DeleteVolume deletes a storage volume and its file.
 	DeleteVolume(vol StorageVol) error
+
+	// SetMemoryStatsPeriod asks a running domain's balloon driver to report
+	// memory statistics every seconds (0 stops it). It changes the running
+	// domain only, never its definition, so it must be set again after
+	// each start.
+	SetMemoryStatsPeriod(dom Domain, seconds int) error
 }
 
 // Libvirt implements Conn over go-libvirt's RPC client.
@@ -259,3 +265,8 @@ func (c *Libvirt) LookupVolumeByPath(path string) (StorageVol, error) {
 
 // DeleteVolume implements Conn.
 func (c *Libvirt) DeleteVolume(vol StorageVol) error { return c.l.StorageVolDelete(vol, 0) }
+
+// SetMemoryStatsPeriod implements Conn.
+func (c *Libvirt) SetMemoryStatsPeriod(dom Domain, seconds int) error {
+	return c.l.DomainSetMemoryStatsPeriod(dom, int32(seconds), libvirt.DomainMemLive)
+}
