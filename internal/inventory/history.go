@@ -92,8 +92,12 @@ type ring struct {
 
 func (r *ring) add(p point, capacity int) {
 	if len(r.pts) < capacity {
-		if cap(r.pts) == 0 {
-			r.pts = make([]point, 0, min(capacity, 16))
+		if len(r.pts) == cap(r.pts) {
+			// Grow by hand: append's doubling would overshoot the
+			// capacity (150 points would take 256).
+			grown := make([]point, len(r.pts), min(capacity, max(16, 2*cap(r.pts))))
+			copy(grown, r.pts)
+			r.pts = grown
 		}
 		r.pts = append(r.pts, p)
 		return

@@ -128,7 +128,7 @@ export function TimeChart({ title, times, series, windowSec, kind, atLeast, summ
   }, [times, series, scale, windowSec]);
 
   return (
-    <figure className="chart" data-axis-unit={scale.unit} data-axis-max={scale.max} data-window-seconds={windowSec}>
+    <figure className="chart" data-axis-unit={scale.unit} data-axis-max={scale.max} data-ticks={scale.ticks.map(scale.format).join("|")} data-window-seconds={windowSec}>
       <figcaption className="chart-title">
         {title}
         {summary && <span className="chart-summary">{summary}</span>}
