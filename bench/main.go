@@ -13,8 +13,8 @@ import (
 
 	"github.com/kvm-manager/kvm-manager/bench/benchkit"
 	"github.com/kvm-manager/kvm-manager/bench/conn"
-	"github.com/kvm-manager/kvm-manager/bench/history"
 	"github.com/kvm-manager/kvm-manager/bench/console"
+	"github.com/kvm-manager/kvm-manager/bench/history"
 	"github.com/kvm-manager/kvm-manager/bench/serial"
 	"github.com/kvm-manager/kvm-manager/bench/snapshot"
 	"github.com/kvm-manager/kvm-manager/bench/vms"
