@@ -8,13 +8,14 @@ import { useMemo, useState } from 'react';
 import { api, vmPath } from '../../api/client';
 import { toPoint, type Point } from '../../api/stats';
 import type { HistoryInfo, Sample, VM } from '../../api/types';
-import { formatDuration, formatPercent, formatRate, formatTime } from '../../lib/format';
+import { formatPercent, formatRate, formatTime } from '../../lib/format';
 import { formatUsedOf } from '../../lib/memory';
 import { formatKiB } from '../../lib/format';
 import { useStore } from '../../lib/store';
 import { isActive, vmKey } from '../../lib/vm';
 import { settingsStore } from '../settings/settings';
 import { useHistory, useSeries } from '../vms/useSeries';
+import { describeHistory, mergeSeries } from './graphData';
 import { TimeChart } from './TimeChart';
 
 type Field = 'cpu' | 'mem' | 'rss' | 'dr' | 'dw' | 'rx' | 'tx';
@@ -33,31 +34,6 @@ export const RANGES = [
   { id: '24h', label: '24 h', words: 'the last 24 hours', sec: 86_400, refetchMs: 600_000 },
 ] as const;
 export type RangeId = (typeof RANGES)[number]['id'];
-
-/**
- * The points to draw: the server's history up to its newest point, then the
- * live points after it, within the range ending at the newest point.
- */
-export function mergeSeries(history: readonly Point[], live: readonly Point[], rangeSec: number): Point[] {
-  const lastHist = history.length > 0 ? (history[history.length - 1]?.t ?? -Infinity) : -Infinity;
-  const out = [...history, ...live.filter((p) => p.t > lastHist)];
-  const end = out[out.length - 1]?.t;
-  if (end === undefined) return out;
-  const start = end - rangeSec * 1000;
-  return out.filter((p) => p.t >= start);
-}
-
-/** Says how far the server keeps history, from its tiers: "every 2 s for 5 min, 30-s averages for 1 h, …". */
-export function describeHistory(info: HistoryInfo | undefined): string {
-  if (!info || info.tiers.length === 0) return '';
-  const parts = info.tiers.map((t, i) =>
-    i === 0
-      ? `every ${formatDuration(t.stepSeconds * 1000)} for ${formatDuration(t.spanSeconds * 1000)}`
-      : `${formatDuration(t.stepSeconds * 1000)} averages for ${formatDuration(t.spanSeconds * 1000)}`,
-  );
-  const longest = info.tiers[info.tiers.length - 1];
-  return `The server keeps up to ${formatDuration((longest?.spanSeconds ?? 0) * 1000)} of history (${parts.join(', ')}), in memory: it starts again when the server restarts.`;
-}
 
 export function LiveGraphs({ vm }: { vm: VM }) {
   const key = vmKey(vm.host, vm.uuid);

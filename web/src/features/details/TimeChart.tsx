@@ -9,6 +9,7 @@ import 'uplot/dist/uPlot.min.css';
 import { axisScale, maxOf, type AxisKind, type Scale } from '../../lib/axis';
 import { useStore } from '../../lib/store';
 import { resolvedTheme, settingsStore } from '../settings/settings';
+import { lastIndexes } from './graphData';
 
 export interface ChartSeries {
   label: string;
@@ -34,14 +35,6 @@ export interface TimeChartProps {
 
 function cssVar(name: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || '#888';
-}
-
-/** The index of each series' newest value (null when it has none). */
-export function lastIndexes(cols: readonly (readonly (number | null)[])[]): (number | null)[] {
-  return cols.map((c) => {
-    for (let i = c.length - 1; i >= 0; i--) if (c[i] != null) return i;
-    return null;
-  });
 }
 
 /** Shows the newest values in the legend (when the pointer is not over the chart). */
@@ -128,7 +121,7 @@ export function TimeChart({ title, times, series, windowSec, kind, atLeast, summ
   }, [times, series, scale, windowSec]);
 
   return (
-    <figure className="chart" data-axis-unit={scale.unit} data-axis-max={scale.max} data-ticks={scale.ticks.map(scale.format).join("|")} data-window-seconds={windowSec}>
+    <figure className="chart" data-axis-unit={scale.unit} data-axis-max={scale.max} data-ticks={scale.ticks.map(scale.format).join('|')} data-window-seconds={windowSec}>
       <figcaption className="chart-title">
         {title}
         {summary && <span className="chart-summary">{summary}</span>}
