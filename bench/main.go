@@ -1,6 +1,6 @@
 // Command kvm-bench measures a kvm-manager binary against the real libvirtd
 // of this machine and prints figures; it asserts nothing. Each area is a
-// subcommand (kvm-bench vms|serial|snapshot|console|conn [flags]);
+// subcommand (kvm-bench vms|serial|snapshot|console|history|conn [flags]);
 // docs/benchmarks.md says what the figures mean and records them, and
 // `make bench` (scripts/bench.sh) runs them all.
 //
@@ -14,6 +14,7 @@ import (
 	"github.com/kvm-manager/kvm-manager/bench/benchkit"
 	"github.com/kvm-manager/kvm-manager/bench/conn"
 	"github.com/kvm-manager/kvm-manager/bench/console"
+	"github.com/kvm-manager/kvm-manager/bench/history"
 	"github.com/kvm-manager/kvm-manager/bench/serial"
 	"github.com/kvm-manager/kvm-manager/bench/snapshot"
 	"github.com/kvm-manager/kvm-manager/bench/vms"
@@ -46,6 +47,11 @@ func main() {
 			Summary: "graphical console: setup, round trip and capacity through the proxy against direct VNC and a minimal relay",
 			Guest:   true,
 			New:     console.New,
+		},
+		{
+			Name:    "history",
+			Summary: "stats history: the memory of 500 running VMs' full history (a day, time compressed, in-process over virtfake)",
+			New:     history.New,
 		},
 		{
 			Name:    "conn",

@@ -19,5 +19,8 @@ bin/kvm-bench serial --server bin/kvm-manager
 bin/kvm-bench snapshot --server bin/kvm-manager
 bin/kvm-bench console --server bin/kvm-manager
 
+echo "=== stats history: the memory of 500 running VMs' full history (a day, time compressed)"
+bin/kvm-bench history
+
 echo "=== 5,000 slow connections: /healthz latency and the server's memory during and after"
 bin/kvm-bench conn --server bin/kvm-manager

@@ -50,11 +50,12 @@ OUT="${1:-${GUEST_DIR:-/var/lib/libvirt/images/kvm-manager-test}}"
 CACHE="$OUT/cache"
 BUSYBOX=/bin/busybox
 # Modules the guest wants, in load order. Built-in ones are skipped; modules
-# are added with their dependencies. virtio_blk: the data disk; button + evdev:
+# are added with their dependencies. virtio_blk: the data disk; virtio_balloon:
+# memory statistics for the graphs (with a stats period set); button + evdev:
 # the ACPI power button as an input device that acpid watches. The rest are
 # normally built into the cloud kernel and listed so a kernel that has them as
 # modules still works.
-WANT_MODULES="${GUEST_MODULES:-virtio_pci virtio_blk virtio_console 8250 i8042 atkbd evdev button}"
+WANT_MODULES="${GUEST_MODULES:-virtio_pci virtio_blk virtio_console virtio_balloon 8250 i8042 atkbd evdev button}"
 
 [ "$(id -u)" -eq 0 ] || die "must run as root (apt-get, device nodes)"
 umask 022

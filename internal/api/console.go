@@ -170,8 +170,8 @@ func (s *Server) saveScreenshot(w http.ResponseWriter, r *http.Request) error {
 }
 
 // thumbnail answers a small cached screenshot for a VM card. The ETag names
-// the capture, so a card that polls with If-None-Match gets 304 until there
-// is a new one.
+// the picture (a hash of it), so a card that asks with If-None-Match gets
+// 304 until the screen has changed.
 func (s *Server) thumbnail(w http.ResponseWriter, r *http.Request) error {
 	h, uuid, err := s.vmRef(r)
 	if err != nil {

@@ -97,11 +97,20 @@ func (s *Server) vmStats(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	hist, err := s.opts.Inventory.History(h, uuid)
+	span := 5 * time.Minute
+	if v := r.URL.Query().Get("range"); v != "" {
+		d, perr := time.ParseDuration(v)
+		if perr != nil || d < time.Minute || d > 24*time.Hour {
+			return problem.New(problem.Invalid, "invalid_range",
+				"range must be a duration from 1m to 24h, such as 5m, 1h or 24h", "")
+		}
+		span = d
+	}
+	hist, info, err := s.opts.Inventory.History(h, uuid, time.Now().Add(-span))
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"samples": hist})
+	writeJSON(w, http.StatusOK, map[string]any{"samples": hist, "history": info})
 	return nil
 }
 

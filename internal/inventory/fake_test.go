@@ -142,7 +142,7 @@ func TestGetUnknown(t *testing.T) {
 	if p, ok := problem.As(err); !ok || p.Code != "vm_not_found" {
 		t.Errorf("unknown VM: %v", err)
 	}
-	if _, err := inv.History("h1", fakeUUID(1)); problem.KindOf(err) != problem.NotFound {
+	if _, _, err := inv.History("h1", fakeUUID(1), time.Time{}); problem.KindOf(err) != problem.NotFound {
 		t.Errorf("History of an unknown VM: %v", err)
 	}
 }
@@ -193,7 +193,7 @@ func TestStatsTickCatchesMissedChange(t *testing.T) {
 		vm, err := inv.Get("h1", fakeUUID(1))
 		return err == nil && vm.State == "paused"
 	})
-	hist, err := inv.History("h1", fakeUUID(1))
+	hist, _, err := inv.History("h1", fakeUUID(1), time.Time{})
 	if err != nil || len(hist) == 0 {
 		t.Errorf("History = %d samples, %v; want some", len(hist), err)
 	}
@@ -251,4 +251,42 @@ func TestRefresh(t *testing.T) {
 	if _, err := inv.Refresh(c, "h1", fakeUUID(1)); err == nil {
 		t.Error("a failed read reported success")
 	}
+}
+
+// Each running VM is asked once per run to report balloon statistics, and
+// asked again after a restart (the period lives in the running QEMU); the
+// guest's figures then reach the samples, apart from the host's.
+func TestMemoryStatsPeriod(t *testing.T) {
+	c := virtfake.New()
+	web := addFake(t, c, 1, "web", virt.StateRunning)
+	addFake(t, c, 2, "off", virt.StateShutoff)
+	pub := &recorder{}
+	inv := New(Options{Publisher: pub, Logger: slog.New(slog.DiscardHandler), Interval: 10 * time.Millisecond, MemoryStatsPeriod: 5})
+	connect(t, inv, testHost(t, "h1"), c)
+	eventually(t, "the period set", func() bool { d, _ := c.Get(web); return d.StatsPeriod == 5 })
+	eventually(t, "a few more ticks", func() bool { return len(pub.of(event.TypeStats)) > 5 })
+	count := func() int {
+		n := 0
+		for _, call := range c.Calls() {
+			if call == "SetMemoryStatsPeriod web" {
+				n++
+			}
+		}
+		return n
+	}
+	if n := count(); n != 1 {
+		t.Errorf("SetMemoryStatsPeriod called %d times for one run, want 1", n)
+	}
+	if c.Called("SetMemoryStatsPeriod off") {
+		t.Error("the period was set on a VM that does not run")
+	}
+	c.SetState(web, virt.StateShutoff)
+	c.SetState(web, virt.StateRunning)
+	eventually(t, "the period set again after a restart", func() bool { d, _ := c.Get(web); return d.StatsPeriod == 5 && count() == 2 })
+
+	c.SetBalloon(web, map[string]uint64{"balloon.available": 180000, "balloon.usable": 150000, "balloon.rss": 320000})
+	eventually(t, "guest memory in the samples", func() bool {
+		vm, err := inv.Get("h1", fakeUUID(1))
+		return err == nil && vm.Stats != nil && vm.Stats.MemoryUsedKiB == 30000 && vm.Stats.MemoryTotalKiB == 180000 && vm.Stats.MemoryRSSKiB == 320000
+	})
 }

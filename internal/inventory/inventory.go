@@ -34,8 +34,14 @@ type Options struct {
 	Logger    *slog.Logger
 	// Interval between stats ticks (default 2 s).
 	Interval time.Duration
-	// History is how many samples are kept per VM (default 150: 5 minutes at 2 s).
-	History int
+	// Tiers are the resolutions of the stats history kept per VM, finest
+	// first (default DefaultTiers(Interval): every tick for 5 minutes,
+	// 30-second averages for an hour, 10-minute averages for a day).
+	Tiers []Tier
+	// MemoryStatsPeriod is how often (in seconds) running guests are asked
+	// to report memory statistics through their balloon driver (default:
+	// the Interval, at least 1 s; negative: never asked).
+	MemoryStatsPeriod int
 }
 
 // Inventory holds the VMs of all hosts. It implements host.Observer.
@@ -73,8 +79,7 @@ func (hv *hostVMs) lockVM(uuid string) func() {
 type entry struct {
 	vm      VM
 	last    *counters
-	history []Sample // ring, oldest first after unwrap
-	next    int
+	history *history // nil until the first tick
 }
 
 // New returns an empty inventory.
@@ -82,8 +87,11 @@ func New(opts Options) *Inventory {
 	if opts.Interval == 0 {
 		opts.Interval = 2 * time.Second
 	}
-	if opts.History == 0 {
-		opts.History = 150
+	if len(opts.Tiers) == 0 {
+		opts.Tiers = DefaultTiers(opts.Interval)
+	}
+	if opts.MemoryStatsPeriod == 0 {
+		opts.MemoryStatsPeriod = max(1, int(opts.Interval.Round(time.Second)/time.Second))
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -151,25 +159,27 @@ func (inv *Inventory) Get(hostName, uuid string) (VM, error) {
 	return e.vm, nil
 }
 
-// History returns the stats samples of a VM, oldest first.
-func (inv *Inventory) History(hostName, uuid string) ([]Sample, error) {
+// History returns the stats samples of a VM newer than since, oldest
+// first: every tick of the last minutes, averages before that (see
+// Options.Tiers), and how far the history goes.
+func (inv *Inventory) History(hostName, uuid string, since time.Time) ([]Sample, HistoryInfo, error) {
+	info := HistoryInfo{Tiers: make([]TierInfo, len(inv.opts.Tiers))}
+	for i, t := range inv.opts.Tiers {
+		info.Tiers[i] = TierInfo{StepSeconds: int64(t.Step / time.Second), SpanSeconds: int64(t.Span / time.Second)}
+	}
 	if _, err := inv.Get(hostName, uuid); err != nil {
-		return nil, err
+		return nil, info, err
 	}
 	inv.mu.RLock()
 	defer inv.mu.RUnlock()
 	e := inv.hosts[hostName].vms[strings.ToLower(uuid)]
-	if e == nil {
-		return []Sample{}, nil
+	if e == nil || e.history == nil {
+		return []Sample{}, info, nil
 	}
-	out := make([]Sample, 0, len(e.history))
-	if len(e.history) == inv.opts.History {
-		out = append(out, e.history[e.next:]...)
-		out = append(out, e.history[:e.next]...)
-	} else {
-		out = append(out, e.history...)
+	if t := e.history.oldestTime(); !t.IsZero() {
+		info.Oldest = &t
 	}
-	return out, nil
+	return e.history.samples(since), info, nil
 }
 
 // ErrHostNotFound is the problem for an unknown host name.
@@ -509,6 +519,11 @@ const statsTypes = virt.StatsState | virt.StatsCPUTotal | virt.StatsBalloon |
 func (inv *Inventory) statsLoop(ctx context.Context, c virt.Conn, name string) {
 	t := time.NewTicker(inv.opts.Interval)
 	defer t.Stop()
+	// The domains (by UUID, with the runtime ID they had) whose memory stats
+	// period this link has set: the period lives in the running QEMU, so a
+	// restarted VM (new ID) needs it again. Per link, because a libvirtd
+	// that restarted may have lost it too.
+	periods := map[string]int32{}
 	for {
 		select {
 		case <-ctx.Done():
@@ -522,6 +537,38 @@ func (inv *Inventory) statsLoop(ctx context.Context, c virt.Conn, name string) {
 				continue
 			}
 			inv.applyStats(name, recs, time.Now())
+			inv.setStatsPeriods(ctx, c, name, recs, periods)
+		}
+	}
+}
+
+// setStatsPeriods asks each running domain not yet asked on this link to
+// report balloon statistics every MemoryStatsPeriod seconds: without a
+// period, QEMU never polls the guest's balloon driver and libvirt has no
+// guest-side memory figures to give. A domain without a balloon device (or
+// whose QEMU refuses) is asked once per run and then left alone.
+func (inv *Inventory) setStatsPeriods(ctx context.Context, c virt.Conn, name string, recs []virt.DomainStatsRecord, periods map[string]int32) {
+	if inv.opts.MemoryStatsPeriod < 0 {
+		return
+	}
+	seen := make(map[string]bool, len(recs))
+	for _, r := range recs {
+		uuid := host.FormatUUID(r.Dom.UUID)
+		seen[uuid] = true
+		if id, ok := periods[uuid]; ok && id == r.Dom.ID {
+			continue
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		periods[uuid] = r.Dom.ID
+		if err := c.SetMemoryStatsPeriod(r.Dom, inv.opts.MemoryStatsPeriod); err != nil {
+			inv.log.Debug("setting the memory stats period failed", "host", name, "vm", r.Dom.Name, "err", err)
+		}
+	}
+	for uuid := range periods {
+		if !seen[uuid] {
+			delete(periods, uuid)
 		}
 	}
 }
@@ -546,12 +593,10 @@ func (inv *Inventory) applyStats(name string, recs []virt.DomainStatsRecord, now
 		s := sample(e.last, cur)
 		e.last = &cur
 		e.vm.Stats = &s
-		if len(e.history) < inv.opts.History {
-			e.history = append(e.history, s)
-		} else {
-			e.history[e.next] = s
-			e.next = (e.next + 1) % inv.opts.History
+		if e.history == nil {
+			e.history = newHistory(len(inv.opts.Tiers))
 		}
+		e.history.add(s, inv.opts.Tiers)
 		out.Samples = append(out.Samples, UUIDedSample{UUID: uuid, Sample: s})
 	}
 	inv.mu.Unlock()

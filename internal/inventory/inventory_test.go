@@ -73,7 +73,8 @@ func TestSampleRates(t *testing.T) {
 		param("net.0.rx.bytes", uint64(2048)), param("net.0.tx.bytes", uint64(1024)),
 		param("balloon.available", uint64(200000)), param("balloon.unused", uint64(150000)), param("balloon.rss", uint64(60000)),
 	}, t0.Add(2*time.Second))
-	if first := sample(nil, prev); first.CPUPercent != nil || first.MemoryUsedKiB != 50000 || first.MemorySource != "host" {
+	// Without guest figures only the host's view is known.
+	if first := sample(nil, prev); first.CPUPercent != nil || first.MemoryUsedKiB != 0 || first.MemoryTotalKiB != 0 || first.MemoryRSSKiB != 50000 {
 		t.Errorf("first sample = %+v", first)
 	}
 	s := sample(&prev, cur)
@@ -84,8 +85,8 @@ func TestSampleRates(t *testing.T) {
 	if *s.DiskReadBps != 1500 || *s.DiskWriteBps != 2048 || *s.NetRxBps != 1024 || *s.NetTxBps != 512 {
 		t.Errorf("rates = rd %v wr %v rx %v tx %v", *s.DiskReadBps, *s.DiskWriteBps, *s.NetRxBps, *s.NetTxBps)
 	}
-	if s.MemoryUsedKiB != 50000 || s.MemorySource != "guest" {
-		t.Errorf("memory = %d (%s)", s.MemoryUsedKiB, s.MemorySource)
+	if s.MemoryUsedKiB != 50000 || s.MemoryTotalKiB != 200000 || s.MemoryRSSKiB != 60000 {
+		t.Errorf("memory = %d of %d, rss %d", s.MemoryUsedKiB, s.MemoryTotalKiB, s.MemoryRSSKiB)
 	}
 	// A restarted VM's counters go back to zero: no negative rates.
 	restarted := parseRecord([]virt.TypedParam{param("cpu.time", uint64(1)), param("block.0.rd.bytes", uint64(1)), param("block.0.wr.bytes", uint64(1))}, t0.Add(4*time.Second))
@@ -122,5 +123,32 @@ func TestApplyBlockSizes(t *testing.T) {
 	}
 	if disks[2].Capacity != nil {
 		t.Errorf("sda got sizes: %+v", disks[2])
+	}
+}
+
+// The guest's memory figures come from its balloon driver: used is its
+// memory less what it could use ("usable", MemAvailable) when it reports
+// that, else less what is unused (MemFree); the host's resident size is
+// kept apart and never stands in for the guest's figures.
+func TestBalloonMemory(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	for _, tc := range []struct {
+		name                string
+		params              []virt.TypedParam
+		used, total, rssKiB uint64
+	}{
+		{"usable preferred", []virt.TypedParam{param("balloon.current", uint64(196608)), param("balloon.available", uint64(180000)),
+			param("balloon.unused", uint64(100000)), param("balloon.usable", uint64(150000)), param("balloon.rss", uint64(321536))}, 30000, 180000, 321536},
+		{"unused when usable is missing", []virt.TypedParam{param("balloon.available", uint64(180000)), param("balloon.unused", uint64(100000))}, 80000, 180000, 0},
+		{"no guest figures: host only", []virt.TypedParam{param("balloon.current", uint64(196608)), param("balloon.maximum", uint64(196608)), param("balloon.rss", uint64(321536))}, 0, 0, 321536},
+		{"usable above available is nonsense", []virt.TypedParam{param("balloon.available", uint64(1000)), param("balloon.usable", uint64(2000))}, 0, 0, 0},
+		{"values as other integer types", []virt.TypedParam{param("balloon.available", int64(4096)), param("balloon.usable", uint32(1024)), param("balloon.rss", int32(77))}, 3072, 4096, 77},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := sample(nil, parseRecord(tc.params, t0))
+			if s.MemoryUsedKiB != tc.used || s.MemoryTotalKiB != tc.total || s.MemoryRSSKiB != tc.rssKiB {
+				t.Errorf("used %d of %d, rss %d; want %d of %d, rss %d", s.MemoryUsedKiB, s.MemoryTotalKiB, s.MemoryRSSKiB, tc.used, tc.total, tc.rssKiB)
+			}
+		})
 	}
 }

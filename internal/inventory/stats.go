@@ -17,15 +17,14 @@ type counters struct {
 	vcpus                        int
 	state                        int32
 	hasCPU, hasDisk, hasNet      bool
-	memUsed                      uint64
-	memSource                    string
+	memUsed, memTotal, memRSS    uint64
 }
 
 // parseRecord reads the typed parameters of one domain's stats record.
 func parseRecord(params []virt.TypedParam, now time.Time) counters {
 	c := counters{time: now, state: -1}
-	var balloonAvail, balloonUnused, balloonRSS uint64
-	var hasAvail, hasUnused bool
+	var avail, unused, usable uint64
+	var hasAvail, hasUnused, hasUsable bool
 	for _, p := range params {
 		f := p.Field
 		switch {
@@ -36,11 +35,13 @@ func parseRecord(params []virt.TypedParam, now time.Time) counters {
 		case f == "vcpu.current":
 			c.vcpus = int(asUint(p.Value))
 		case f == "balloon.available":
-			balloonAvail, hasAvail = asUint(p.Value), true
+			avail, hasAvail = asUint(p.Value), true
 		case f == "balloon.unused":
-			balloonUnused, hasUnused = asUint(p.Value), true
+			unused, hasUnused = asUint(p.Value), true
+		case f == "balloon.usable":
+			usable, hasUsable = asUint(p.Value), true
 		case f == "balloon.rss":
-			balloonRSS = asUint(p.Value)
+			c.memRSS = asUint(p.Value)
 		case strings.HasPrefix(f, "block."):
 			if strings.HasSuffix(f, ".rd.bytes") {
 				c.diskRd += asUint(p.Value)
@@ -59,19 +60,24 @@ func parseRecord(params []virt.TypedParam, now time.Time) counters {
 			}
 		}
 	}
-	// Guest-reported figures need a balloon driver with stats in the guest;
-	// without them QEMU's resident size is the best honest figure.
-	if hasAvail && hasUnused && balloonAvail >= balloonUnused {
-		c.memUsed, c.memSource = balloonAvail-balloonUnused, "guest"
-	} else if balloonRSS > 0 {
-		c.memUsed, c.memSource = balloonRSS, "host"
+	// Guest-reported figures need a balloon driver with stats in the guest
+	// (and a stats period set, see Inventory.statsLoop). "available" is the
+	// memory the guest sees (MemTotal), "usable" what it could hand out
+	// without swapping (MemAvailable: free plus reclaimable caches), so
+	// their difference is what "free" calls used. Older guests report only
+	// "unused" (MemFree), which counts caches as used.
+	switch {
+	case hasAvail && hasUsable && avail >= usable:
+		c.memUsed, c.memTotal = avail-usable, avail
+	case hasAvail && hasUnused && avail >= unused:
+		c.memUsed, c.memTotal = avail-unused, avail
 	}
 	return c
 }
 
 // sample turns two consecutive counter sets into a Sample. prev may be nil.
 func sample(prev *counters, cur counters) Sample {
-	s := Sample{Time: cur.time, MemoryUsedKiB: cur.memUsed, MemorySource: cur.memSource}
+	s := Sample{Time: cur.time, MemoryUsedKiB: cur.memUsed, MemoryTotalKiB: cur.memTotal, MemoryRSSKiB: cur.memRSS}
 	if prev == nil {
 		return s
 	}

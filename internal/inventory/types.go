@@ -67,14 +67,21 @@ type Graphics struct {
 // Sample is one stats tick of a running VM. Rates are per second over the
 // interval since the previous tick; they are absent on the first tick.
 type Sample struct {
-	Time          time.Time `json:"time"`
-	CPUPercent    *float64  `json:"cpuPercent,omitempty"` // 100 = all vCPUs busy
-	MemoryUsedKiB uint64    `json:"memoryUsedKiB,omitempty"`
-	MemorySource  string    `json:"memorySource,omitempty"` // "guest" (balloon stats) or "host" (QEMU RSS)
-	DiskReadBps   *float64  `json:"diskReadBps,omitempty"`
-	DiskWriteBps  *float64  `json:"diskWriteBps,omitempty"`
-	NetRxBps      *float64  `json:"netRxBps,omitempty"`
-	NetTxBps      *float64  `json:"netTxBps,omitempty"`
+	Time       time.Time `json:"time"`
+	CPUPercent *float64  `json:"cpuPercent,omitempty"` // 100 = all vCPUs busy
+	// MemoryUsedKiB is what the guest uses of MemoryTotalKiB (its memory
+	// less what it reports available: free memory and reclaimable caches).
+	// Both come from the guest's balloon driver and are absent (0) when the
+	// guest reports no memory statistics.
+	MemoryUsedKiB  uint64 `json:"memoryUsedKiB,omitempty"`
+	MemoryTotalKiB uint64 `json:"memoryTotalKiB,omitempty"`
+	// MemoryRSSKiB is the host's view: the resident size of the VM's QEMU
+	// process, which includes QEMU itself and can exceed the guest's memory.
+	MemoryRSSKiB uint64   `json:"memoryRssKiB,omitempty"`
+	DiskReadBps  *float64 `json:"diskReadBps,omitempty"`
+	DiskWriteBps *float64 `json:"diskWriteBps,omitempty"`
+	NetRxBps     *float64 `json:"netRxBps,omitempty"`
+	NetTxBps     *float64 `json:"netTxBps,omitempty"`
 }
 
 // HostSamples is the payload of one "stats" event: the samples of every

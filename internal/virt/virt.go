@@ -292,6 +292,12 @@ type Conn interface {
 	VolumeXML(vol StorageVol) (string, error)
 	// CreateVolume creates a volume in the pool as doc describes it.
 	CreateVolume(pool StoragePool, doc string) (StorageVol, error)
+
+	// SetMemoryStatsPeriod asks a running domain's balloon driver to report
+	// memory statistics every seconds (0 stops it). It changes the running
+	// domain only, never its definition, so it must be set again after
+	// each start.
+	SetMemoryStatsPeriod(dom Domain, seconds int) error
 }
 
 // PoolInfo is a pool's state and sizes in bytes.
@@ -611,4 +617,9 @@ func (c *Libvirt) UploadVolume(vol StorageVol, r io.Reader, length uint64) error
 // DownloadVolume implements Link.
 func (c *Libvirt) DownloadVolume(vol StorageVol, w io.Writer) error {
 	return c.l.StorageVolDownload(vol, w, 0, 0, 0)
+}
+
+// SetMemoryStatsPeriod implements Conn.
+func (c *Libvirt) SetMemoryStatsPeriod(dom Domain, seconds int) error {
+	return c.l.DomainSetMemoryStatsPeriod(dom, int32(seconds), libvirt.DomainMemLive)
 }

@@ -3,6 +3,31 @@
 // Chromium, and how long scrolling to the last one takes. Prints figures; it
 // never fails on a target.
 import { chromium } from '@playwright/test';
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** CPU ticks (utime + stime) of every descendant of this process: the browser's processes. */
+function chromiumTicks() {
+  const parent = new Map();
+  const ticks = new Map();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      parent.set(Number(d), Number(f[1]));
+      ticks.set(Number(d), Number(f[11]) + Number(f[12]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  let sum = 0;
+  for (const [pid, t] of ticks) {
+    let p = parent.get(pid);
+    for (let i = 0; i < 20 && p && p !== process.pid; i++) p = parent.get(p);
+    if (p === process.pid) sum += t;
+  }
+  return sum;
+}
 
 const url = process.env.KVM_BENCH_URL;
 const token = process.env.KVM_BENCH_TOKEN;
@@ -49,9 +74,24 @@ for (let i = 0; i < runs; i++) {
   scroll.push(Date.now() - t1);
 }
 const inDom = await page.getByRole('article').count();
+
+// Idle cost: back at the top of the dashboard, nothing happening, the CPU
+// time of all of Chromium's processes (every descendant of this node
+// process) over 30 s, from /proc (utime + stime, in clock ticks of 1/100 s).
+await page.goto(`${url}/`);
+await page.getByRole('article').first().waitFor();
+await page.waitForTimeout(5000); // history loads and thumbnails settle
+const idleSec = 30;
+const c0 = chromiumTicks();
+const t0 = Date.now();
+await page.waitForTimeout(idleSec * 1000);
+const c1 = chromiumTicks();
+const wall = (Date.now() - t0) / 1000;
+const idlePct = ((c1 - c0) / 100 / wall) * 100;
 await browser.close();
 
 console.log(`dashboard with ${all.length} VMs (${n} from the bench), ${runs} runs in headless Chromium:`);
 console.log(`  navigation -> all ${all.length} VMs listed and the first screen of cards rendered: median ${median(load)} ms (runs: ${load.join(', ')} ms; target <= 1000 ms)`);
 console.log(`  scroll to the last VM -> its card rendered: median ${median(scroll)} ms (runs: ${scroll.join(', ')} ms)`);
 console.log(`  cards in the DOM at a time (virtualised): ${inDom}`);
+console.log(`  idle dashboard, all Chromium processes: ${idlePct.toFixed(2)} % of a core over ${wall.toFixed(0)} s (target < 1 %)`);

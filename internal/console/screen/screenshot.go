@@ -5,6 +5,8 @@ package screen
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -100,7 +102,6 @@ type Service struct {
 	mu        sync.Mutex
 	thumbs    map[string]*thumbEntry
 	lastSweep time.Time
-	seq       uint64
 }
 
 // Screenshot is one captured screen.
@@ -577,10 +578,11 @@ func (s *Service) makeThumbnail(ctx context.Context, hostName string, vm invento
 	if err != nil {
 		return Thumbnail{}, err
 	}
-	s.mu.Lock()
-	s.seq++
-	etag := fmt.Sprintf(`"t%d-%d"`, s.opts.Now().UnixNano(), s.seq)
-	s.mu.Unlock()
+	// The ETag names the picture, not the capture: an unchanged screen
+	// keeps its ETag across captures, so a card asking with If-None-Match
+	// gets 304 (no image, nothing redrawn) until the screen really changes.
+	sum := sha256.Sum256(data)
+	etag := `"t` + hex.EncodeToString(sum[:12]) + `"`
 	b := small.Bounds()
 	return Thumbnail{PNG: data, ETag: etag, Taken: s.opts.Now(), Width: b.Dx(), Height: b.Dy()}, nil
 }

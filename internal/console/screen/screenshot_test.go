@@ -320,8 +320,18 @@ func TestThumbnailCached(t *testing.T) {
 	}
 	rig.advance(2 * time.Second)
 	c, _ := rig.s.Thumbnail(ctx, "local", "u1")
-	if rig.captures.Load() != 2 || c.ETag == a.ETag {
-		t.Fatalf("after max age: %d captures, same etag %v", rig.captures.Load(), c.ETag == a.ETag)
+	// A new capture of an unchanged screen keeps the ETag: the card's
+	// If-None-Match gets 304, and nothing is sent or redrawn.
+	if rig.captures.Load() != 2 || c.ETag != a.ETag {
+		t.Fatalf("after max age, same screen: %d captures, etags %s %s", rig.captures.Load(), a.ETag, c.ETag)
+	}
+	// A changed screen gets a new one.
+	other := testPNG(t, 640, 480)
+	rig.s.capture = func(context.Context, string, inventory.VM) ([]byte, error) { rig.captures.Add(1); return other, nil }
+	rig.advance(6 * time.Second)
+	d, _ := rig.s.Thumbnail(ctx, "local", "u1")
+	if rig.captures.Load() != 3 || d.ETag == a.ETag {
+		t.Fatalf("after max age, changed screen: %d captures, etag unchanged %v", rig.captures.Load(), d.ETag == a.ETag)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"encoding/hex"
 	"encoding/xml"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -37,6 +38,12 @@ type Domain struct {
 	// makes a chain s1..sN (sN current); Get reports the count. AddSnapshot
 	// builds other trees.
 	Snapshots int
+	// StatsPeriod is the memory stats period set on the running domain
+	// (SetMemoryStatsPeriod); it resets when the domain stops.
+	StatsPeriod int
+	// Balloon, when set, is added to the domain's stats records while it
+	// runs: fields such as "balloon.rss" with their values in KiB.
+	Balloon map[string]uint64
 }
 
 // Conn is an in-memory virt.Conn. The zero value is not ready: use New.
@@ -202,6 +209,7 @@ func (c *Conn) setStateLocked(d *Domain, s virt.DomainState) {
 	case !active(s):
 		d.ID = 0
 		c.endConsoleLocked(d.UUID, nil) // the stream ends cleanly, as libvirt's does
+		d.StatsPeriod = 0
 	}
 }
 
@@ -464,7 +472,8 @@ func parseUUID(s string) (virt.UUID, bool) {
 }
 
 // AllDomainStats implements virt.Conn: each record carries the domain's
-// state only ("state.state"), which is what the inventory compares.
+// state ("state.state"), which is what the inventory compares, and the
+// domain's Balloon fields.
 func (c *Conn) AllDomainStats(doms []virt.Domain, _ virt.StatsTypes, flags virt.StatsFlags) ([]virt.DomainStatsRecord, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -476,9 +485,11 @@ func (c *Conn) AllDomainStats(doms []virt.Domain, _ virt.StatsTypes, flags virt.
 		if flags&virt.StatsActive != 0 && !active(d.State) {
 			return
 		}
-		out = append(out, virt.DomainStatsRecord{Dom: c.ref(d), Params: []virt.TypedParam{
-			{Field: "state.state", Value: virt.TypedParamValue{D: 1, I: int32(d.State)}},
-		}})
+		params := []virt.TypedParam{{Field: "state.state", Value: virt.TypedParamValue{D: 1, I: int32(d.State)}}}
+		for _, f := range slices.Sorted(maps.Keys(d.Balloon)) {
+			params = append(params, virt.TypedParam{Field: f, Value: virt.TypedParamValue{D: 4, I: d.Balloon[f]}})
+		}
+		out = append(out, virt.DomainStatsRecord{Dom: c.ref(d), Params: params})
 	}
 	if doms == nil {
 		for _, d := range c.doms {
@@ -532,4 +543,30 @@ func DomainXML(running bool, devices string) string {
 	}
 	return `<domain type="qemu"` + id + `><name>web-1</name><uuid>3ebff392-0803-4fe8-8612-5bed46ecf81f</uuid><memory>65536</memory>` +
 		`<os><type arch="x86_64">hvm</type></os><devices>` + devices + `</devices></domain>`
+}
+
+// SetMemoryStatsPeriod implements virt.Conn: like libvirt, it needs a
+// running domain.
+func (c *Conn) SetMemoryStatsPeriod(dom virt.Domain, seconds int) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	d, err := c.call("SetMemoryStatsPeriod", &dom)
+	if err != nil {
+		return err
+	}
+	if !active(d.State) {
+		return invalid("domain is not running")
+	}
+	d.StatsPeriod = seconds
+	return nil
+}
+
+// SetBalloon sets the balloon fields a running domain's stats records carry
+// (see Domain.Balloon).
+func (c *Conn) SetBalloon(uuid virt.UUID, fields map[string]uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if d, ok := c.doms[uuid]; ok {
+		d.Balloon = maps.Clone(fields)
+	}
 }

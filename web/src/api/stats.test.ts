@@ -85,4 +85,50 @@ describe('StatsStore', () => {
     expect(st.has('h/a')).toBe(false);
     expect(st.snapshot('h/a')).toHaveLength(0);
   });
+
+  it('coalesces notifications into one scheduled flush', () => {
+    const jobs: (() => void)[] = [];
+    const st = new StatsStore(60_000, 2000, { schedule: (f) => jobs.push(f) });
+    const l = vi.fn();
+    st.subscribe('h/a', l);
+    st.push('h', [sample('a', 0)]);
+    st.push('h', [sample('a', 2)]);
+    expect(jobs).toHaveLength(1);
+    expect(l).not.toHaveBeenCalled();
+    jobs[0]?.();
+    expect(l).toHaveBeenCalledTimes(1);
+    expect(st.snapshot('h/a')).toHaveLength(2);
+  });
+
+  it('keeps only the newest raw sample of a series nobody watches, and asks for its history again', () => {
+    let now = 100_000;
+    const st = new StatsStore(60_000, 2000, { coldAfterMs: 30_000, now: () => now });
+    st.push('h', [sample('a', 0)]);
+    expect(st.snapshot('h/a')).toHaveLength(0); // never watched: not kept
+    expect(st.latest('h/a')?.cpu).toBe(0);
+    expect(st.needsHistory('h/a')).toBe(true);
+    const off = st.subscribe('h/a', () => undefined);
+    st.seed('h/a', [{ time: at(0), cpuPercent: 0 }]);
+    st.push('h', [sample('a', 2)]);
+    expect(st.snapshot('h/a')).toHaveLength(2);
+    expect(st.needsHistory('h/a')).toBe(false);
+    off();
+    now = 110_000;
+    st.push('h', [sample('a', 4)]); // unwatched for 10 s: still kept
+    expect(st.snapshot('h/a')).toHaveLength(3);
+    now = 145_000;
+    st.push('h', [sample('a', 6)]); // for 45 s: dropped
+    expect(st.snapshot('h/a')).toHaveLength(0);
+    expect(st.latest('h/a')?.cpu).toBe(6);
+    expect(st.needsHistory('h/a')).toBe(true);
+  });
+
+  it('asks for history again after a clear (a new login)', () => {
+    const st = new StatsStore();
+    st.seed('h/a', [{ time: at(0), cpuPercent: 1 }]);
+    expect(st.needsHistory('h/a')).toBe(false);
+    st.clear();
+    expect(st.needsHistory('h/a')).toBe(true);
+  });
 });
+

@@ -3,6 +3,12 @@
 // one VM each, so a tick re-renders only the graphs that are on screen, and
 // the store can hold notifications back ("every 10 s") or freeze them
 // ("paused") without losing data.
+//
+// Idle cost (issue 13): notifications are coalesced into one flush per
+// animation frame (none while the tab is hidden: browsers do not run
+// frames then), and series nobody has watched for a while are not kept:
+// only their newest raw sample is, parsed when asked for, and their history
+// is fetched again when a graph shows them.
 
 import type { Sample } from './types';
 
@@ -10,7 +16,11 @@ import type { Sample } from './types';
 export interface Point {
   t: number;
   cpu?: number;
+  /** KiB the guest uses (its balloon driver's figures), of memTotal. */
   mem?: number;
+  memTotal?: number;
+  /** KiB resident on the host (QEMU's RSS). */
+  rss?: number;
   dr?: number;
   dw?: number;
   rx?: number;
@@ -26,12 +36,34 @@ interface Series {
   snap: readonly Point[];
   stale: boolean;
   listeners: Set<() => void>;
+  /** When the last listener left (ms since the epoch); 0: never watched. */
+  unwatched: number;
+  /** Not kept (nobody watched it lately): points is empty, raw the newest sample. */
+  cold: boolean;
+  /** Whether history from /stats was merged in (since the last forget). */
+  seeded?: boolean;
+  raw?: Sample | undefined;
+}
+
+/** Options of a StatsStore. */
+export interface StatsStoreOptions {
+  /**
+   * Runs a flush of notifications: at once by default; the app's store
+   * waits for the next animation frame, so that all the series of one
+   * event (or of several events in one frame) are drawn once.
+   */
+  schedule?: (flush: () => void) => void;
+  /** After how long without a listener a series is no longer kept (default: always kept). */
+  coldAfterMs?: number;
+  now?: () => number;
 }
 
 export function toPoint(s: Sample): Point {
   const p: Point = { t: Date.parse(s.time) };
   if (s.cpuPercent !== undefined) p.cpu = s.cpuPercent;
   if (s.memoryUsedKiB !== undefined) p.mem = s.memoryUsedKiB;
+  if (s.memoryTotalKiB !== undefined) p.memTotal = s.memoryTotalKiB;
+  if (s.memoryRssKiB !== undefined) p.rss = s.memoryRssKiB;
   if (s.diskReadBps !== undefined) p.dr = s.diskReadBps;
   if (s.diskWriteBps !== undefined) p.dw = s.diskWriteBps;
   if (s.netRxBps !== undefined) p.rx = s.netRxBps;
@@ -44,19 +76,33 @@ export class StatsStore {
   private dirty = new Set<string>();
   private timer: ReturnType<typeof setInterval> | null = null;
   private refresh: GraphRefresh = 'live';
+  private scheduled = false;
+  private readonly schedule: (flush: () => void) => void;
+  private readonly coldAfterMs: number;
+  private readonly now: () => number;
 
   constructor(
     private windowMs = 5 * 60_000,
     private maxPoints = 2000,
-  ) {}
+    opts: StatsStoreOptions = {},
+  ) {
+    this.schedule = opts.schedule ?? ((f) => f());
+    this.coldAfterMs = opts.coldAfterMs ?? Infinity;
+    this.now = opts.now ?? Date.now;
+  }
 
   private get(key: string): Series {
     let s = this.series.get(key);
     if (!s) {
-      s = { points: [], snap: EMPTY, stale: true, listeners: new Set() };
+      s = { points: [], snap: EMPTY, stale: true, listeners: new Set(), unwatched: 0, cold: false };
       this.series.set(key, s);
     }
     return s;
+  }
+
+  /** Whether a series should no longer be kept: nobody watched it for coldAfterMs. */
+  private goesCold(s: Series, now: number): boolean {
+    return s.listeners.size === 0 && this.coldAfterMs !== Infinity && now - s.unwatched > this.coldAfterMs;
   }
 
   private prune(s: Series): void {
@@ -71,9 +117,22 @@ export class StatsStore {
 
   /** Appends the samples of one `stats` event. */
   push(host: string, samples: readonly (Sample & { uuid: string })[]): void {
+    const now = this.now();
     for (const sample of samples) {
       const key = `${host}/${sample.uuid}`;
       const s = this.get(key);
+      if (this.goesCold(s, now)) {
+        // Off screen for a while: keep the newest sample unparsed.
+        s.raw = sample;
+        if (!s.cold) {
+          s.cold = true;
+          s.points = [];
+          s.snap = EMPTY;
+          s.stale = false;
+        }
+        continue;
+      }
+      s.raw = undefined;
       const p = toPoint(sample);
       const last = s.points[s.points.length - 1];
       if (last && p.t <= last.t) {
@@ -88,7 +147,17 @@ export class StatsStore {
       this.prune(s);
       this.dirty.add(key);
     }
-    if (this.refresh === 'live') this.flush();
+    if (this.refresh === 'live') this.requestFlush();
+  }
+
+  /** Flushes soon (see StatsStoreOptions.schedule), once however often asked meanwhile. */
+  private requestFlush(): void {
+    if (this.scheduled || this.dirty.size === 0) return;
+    this.scheduled = true;
+    this.schedule(() => {
+      this.scheduled = false;
+      if (this.refresh === 'live') this.flush();
+    });
   }
 
   /** Merges history (from /stats) into a VM's series, and shows it at once. */
@@ -100,6 +169,13 @@ export class StatsStore {
       if (!Number.isNaN(p.t)) byTime.set(p.t, p);
     }
     for (const p of s.points) byTime.set(p.t, p);
+    if (s.raw) {
+      const p = toPoint(s.raw);
+      if (!Number.isNaN(p.t)) byTime.set(p.t, p);
+    }
+    s.raw = undefined;
+    s.cold = false;
+    s.seeded = true;
     s.points = [...byTime.values()].sort((a, b) => a.t - b.t);
     this.prune(s);
     this.dirty.delete(key);
@@ -130,7 +206,16 @@ export class StatsStore {
   subscribe(key: string, listener: () => void): () => void {
     const s = this.get(key);
     s.listeners.add(listener);
-    return () => s.listeners.delete(listener);
+    return () => {
+      s.listeners.delete(listener);
+      if (s.listeners.size === 0) s.unwatched = this.now();
+    };
+  }
+
+  /** Whether a series lacks its history: never loaded, or dropped while nobody watched it. */
+  needsHistory(key: string): boolean {
+    const s = this.series.get(key);
+    return !s || s.cold || !s.seeded;
   }
 
   /** The series as last shown: stable between notifications. */
@@ -147,12 +232,14 @@ export class StatsStore {
   /** The newest sample received, shown or not. */
   latest(key: string): Point | undefined {
     const s = this.series.get(key);
+    if (s?.raw) return toPoint(s.raw);
     return s?.points[s.points.length - 1];
   }
 
   /** Whether any sample of this VM is known. */
   has(key: string): boolean {
-    return (this.series.get(key)?.points.length ?? 0) > 0;
+    const s = this.series.get(key);
+    return s !== undefined && (s.points.length > 0 || s.raw !== undefined);
   }
 
   setRefresh(mode: GraphRefresh): void {
@@ -177,6 +264,8 @@ export class StatsStore {
     const s = this.series.get(key);
     if (!s) return;
     s.points = [];
+    s.raw = undefined;
+    s.seeded = false;
     this.notify(s);
     if (s.listeners.size === 0) this.series.delete(key);
   }
@@ -187,5 +276,11 @@ export class StatsStore {
   }
 }
 
-/** The app's one stats store. */
-export const statsStore = new StatsStore();
+/** Runs fn at the next animation frame (browsers run none while the tab is hidden). */
+function nextFrame(fn: () => void): void {
+  if (typeof requestAnimationFrame === 'function') requestAnimationFrame(() => fn());
+  else setTimeout(fn, 16);
+}
+
+/** The app's one stats store: one flush per frame, series off screen for 30 s not kept. */
+export const statsStore = new StatsStore(5 * 60_000, 2000, { schedule: nextFrame, coldAfterMs: 30_000 });

@@ -78,12 +78,21 @@ export interface Graphics {
 export interface Sample {
   time: string;
   cpuPercent?: number;
+  /** KiB the guest uses of memoryTotalKiB, from its balloon driver; absent when the guest reports none. */
   memoryUsedKiB?: number;
-  memorySource?: 'guest' | 'host';
+  memoryTotalKiB?: number;
+  /** The host's view: KiB resident in the VM's QEMU process (can exceed the VM's memory). */
+  memoryRssKiB?: number;
   diskReadBps?: number;
   diskWriteBps?: number;
   netRxBps?: number;
   netTxBps?: number;
+}
+
+/** How far a VM's stats history goes (GET …/stats). */
+export interface HistoryInfo {
+  tiers: { stepSeconds: number; spanSeconds: number }[];
+  oldest?: string;
 }
 
 export interface VM {

@@ -63,6 +63,10 @@ describe('pacing', () => {
   it('refreshes every ~10 s, waits as told when busy, stops for stopped VMs', () => {
     expect(nextDelay({ kind: 'same' }, 0.5)).toBe(THUMB_REFRESH_MS);
     expect(nextDelay({ kind: 'same' }, 0)).toBe(THUMB_REFRESH_MS - 1000);
+    // A screen that stays the same is asked about less often, up to 3 × the refresh.
+    expect(nextDelay({ kind: 'same' }, 0.5, 0, 2)).toBe(2 * THUMB_REFRESH_MS);
+    expect(nextDelay({ kind: 'same' }, 0.5, 0, 9)).toBe(3 * THUMB_REFRESH_MS);
+    expect(nextDelay({ kind: 'new', entry: { etag: '"t"', blob: new Blob() } }, 0.5, 0, 9)).toBe(THUMB_REFRESH_MS);
     expect(nextDelay({ kind: 'busy', retryMs: 2000 }, 0.5)).toBe(2000);
     expect(nextDelay({ kind: 'stopped' }, 0.5)).toBeNull();
     // Errors: a quick first retry, doubling while they go on, at most THUMB_ERROR_MS.

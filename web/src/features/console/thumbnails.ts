@@ -1,7 +1,9 @@
 // Console thumbnails for the dashboard's VM cards: a small screenshot the
 // server captures (rate-limited and cached there), asked for only while a
 // card is on screen, refreshed every ~10 s with If-None-Match so that an
-// unchanged screen costs a 304. No noVNC here: this is in the first page.
+// unchanged screen costs a 304 (the server's ETag is a hash of the
+// picture), and less often while it stays unchanged. No noVNC here: this is
+// in the first page.
 
 import { vmPath } from '../../api/client';
 
@@ -124,16 +126,24 @@ export async function fetchThumbnail(host: string, uuid: string, etag: string | 
   return { kind: 'error', status: res.status };
 }
 
+/** The longest pause between asks while a screen stays unchanged (3 × THUMB_REFRESH_MS). */
+export const THUMB_IDLE_MS = 3 * THUMB_REFRESH_MS;
+
 /**
  * How long to wait before asking again after an outcome (null: stop).
- * errors is how many errors in a row there were, this one included.
+ * errors is how many errors in a row there were, this one included;
+ * unchanged how many 304s in a row: the server's ETag names the picture, so
+ * a 304 means the screen did not change, and a still screen is asked about
+ * less often (up to THUMB_IDLE_MS), a changing one every THUMB_REFRESH_MS.
  */
-export function nextDelay(o: ThumbOutcome, jitter: number, errors = 1): number | null {
+export function nextDelay(o: ThumbOutcome, jitter: number, errors = 1, unchanged = 1): number | null {
+  // ±1 s so that the cards on screen do not all ask in the same instant.
+  const spread = Math.round((jitter - 0.5) * 2000);
   switch (o.kind) {
     case 'new':
+      return THUMB_REFRESH_MS + spread;
     case 'same':
-      // ±1 s so that the cards on screen do not all ask in the same instant.
-      return THUMB_REFRESH_MS + Math.round((jitter - 0.5) * 2000);
+      return Math.min(THUMB_IDLE_MS, THUMB_REFRESH_MS * Math.max(1, unchanged)) + spread;
     case 'busy':
       return o.retryMs;
     case 'stopped':
@@ -174,6 +184,7 @@ export function pollThumbnail(host: string, uuid: string, etag: () => string | u
   const ac = new AbortController();
   let timer: unknown;
   let errors = 0;
+  let unchanged = 0;
   const run = async () => {
     let o: ThumbOutcome;
     try {
@@ -184,9 +195,10 @@ export function pollThumbnail(host: string, uuid: string, etag: () => string | u
     }
     if (ac.signal.aborted) return;
     errors = o.kind === 'error' ? errors + 1 : 0;
+    unchanged = o.kind === 'same' ? unchanged + 1 : o.kind === 'new' ? 0 : unchanged;
     if (o.kind === 'new') on.onNew(o.entry);
     if (o.kind === 'stopped') on.onStopped();
-    const d = nextDelay(o, random(), errors);
+    const d = nextDelay(o, random(), errors, unchanged);
     if (d !== null) timer = setTimer(() => void run(), d);
   };
   void run();

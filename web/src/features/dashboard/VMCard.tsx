@@ -2,13 +2,15 @@
 // when known, a running operation's progress, and quick actions.
 
 import { Camera, Cpu, MemoryStick } from 'lucide-react';
-import { memo } from 'react';
+import { memo, useCallback } from 'react';
 import { Link } from 'wouter';
 import type { VM } from '../../api/types';
-import { Sparkline } from '../../components/Sparkline';
+import type { Point } from '../../api/stats';
+import { LiveSparkline, LiveText } from '../../components/LiveSparkline';
 import { StateBadge } from '../../components/StateBadge';
 import { Tip } from '../../components/IconButton';
 import { formatKiB, formatPercent, formatVCPUs, plural } from '../../lib/format';
+import { describeMemory } from '../../lib/memory';
 import { useStore } from '../../lib/store';
 import { isActive, vmHref, vmKey } from '../../lib/vm';
 import { describeOperation, describeProgress } from '../operations/operations';
@@ -34,12 +36,26 @@ export function useVMLive(vm: VM) {
 }
 
 export const VMCard = memo(function VMCard({ vm, hostDown }: { vm: VM; hostDown: boolean }) {
-  const { series, windowMs, cpu, mem, active } = useVMLive(vm);
+  // The card itself subscribes to no stats: its sparklines and figures do
+  // (LiveSparkline, LiveText), so a tick redraws only them.
+  const key = vmKey(vm.host, vm.uuid);
+  const active = isActive(vm.state);
+  const windowMs = useStore(settingsStore, selectWindow);
+  useHistory(vm.host, vm.uuid, active);
   const op = useRunningOperation(vm.host, vm.uuid);
   // Thumbnails are screenshots: only for roles that may see the console.
   const thumbnails = useAccess().can('vm.console');
-  // QEMU's resident size can exceed the guest's memory: let the graph grow.
-  const memMax = Math.max(vm.memoryKiB || vm.memoryMaxKiB, mem ?? 0);
+  // The guest's use is drawn against what it has: the VM's memory.
+  const vmKiB = vm.memoryKiB || vm.memoryMaxKiB;
+  const stats = vm.stats;
+  const cpuText = useCallback((p: Point | undefined) => ({ text: formatPercent(p?.cpu ?? stats?.cpuPercent) }), [stats]);
+  const memText = useCallback(
+    (p: Point | undefined) =>
+      p
+        ? describeMemory({ usedKiB: p.mem, totalKiB: p.memTotal, rssKiB: p.rss }, vmKiB)
+        : describeMemory({ usedKiB: stats?.memoryUsedKiB, totalKiB: stats?.memoryTotalKiB, rssKiB: stats?.memoryRssKiB }, vmKiB),
+    [stats, vmKiB],
+  );
   return (
     <article className={`vm-card${hostDown ? ' is-stale' : ''}`} aria-label={vm.name} data-vm-key={vmKey(vm.host, vm.uuid)}>
       {op && (
@@ -78,17 +94,15 @@ export const VMCard = memo(function VMCard({ vm, hostDown }: { vm: VM; hostDown:
           <div className="vm-card-graphs">
             <div className="metric">
               <Cpu size={13} aria-hidden className="metric-icon" />
-              <Sparkline points={series} field="cpu" max={100} windowMs={windowMs} label={`CPU of ${vm.name}`} />
-              <span className="metric-value" aria-label="CPU usage">
-                {formatPercent(cpu)}
-              </span>
+              <LiveSparkline seriesKey={key} field="cpu" max={100} windowMs={windowMs} label={`CPU of ${vm.name}`} />
+              <span className="sr-only">CPU</span>
+              <LiveText seriesKey={key} text={cpuText} className="metric-value" testId="card-cpu" />
             </div>
             <div className="metric">
               <MemoryStick size={13} aria-hidden className="metric-icon" />
-              <Sparkline points={series} field="mem" max={memMax} windowMs={windowMs} label={`Memory of ${vm.name}`} />
-              <span className="metric-value" aria-label="Memory used">
-                {formatKiB(mem)}
-              </span>
+              <LiveSparkline seriesKey={key} field="mem" max={vmKiB} windowMs={windowMs} label={`Memory the guest uses of ${vm.name}`} />
+              <span className="sr-only">Memory used</span>
+              <LiveText seriesKey={key} text={memText} className="metric-value metric-mem" testId="card-memory" />
             </div>
           </div>
           {thumbnails && (vm.graphics?.length ?? 0) > 0 && <VMThumbnail host={vm.host} uuid={vm.uuid} name={vm.name} />}

@@ -14,7 +14,8 @@ export function useSeries(key: string): readonly Point[] {
   );
 }
 
-const fetched = new Set<string>();
+/** Series whose history is being fetched. */
+const fetching = new Set<string>();
 const queue: (() => Promise<void>)[] = [];
 let inFlight = 0;
 const CONCURRENCY = 3;
@@ -31,17 +32,22 @@ function pump(): void {
   }
 }
 
-/** Loads a VM's recent samples into the stats store, once per page load. */
+/**
+ * Loads a VM's recent samples into the stats store when the store lacks
+ * them (never loaded, dropped while off screen, or cleared at logout).
+ */
 export function loadHistory(host: string, uuid: string): void {
   const key = vmKey(host, uuid);
-  if (fetched.has(key)) return;
-  fetched.add(key);
+  if (fetching.has(key) || !statsStore.needsHistory(key)) return;
+  fetching.add(key);
   queue.push(async () => {
     try {
       const res = await api<{ samples: Sample[] | null }>(`${vmPath(host, uuid)}/stats`);
       statsStore.seed(key, res.samples ?? []);
     } catch {
-      fetched.delete(key); // try again next time it is shown
+      // try again next time it is shown
+    } finally {
+      fetching.delete(key);
     }
   });
   pump();
