@@ -12,21 +12,17 @@ import (
 	"github.com/kvm-manager/kvm-manager/internal/problem"
 )
 
-var eventTypes = map[string]bool{
-	event.TypeVM: true, event.TypeVMRemoved: true, event.TypeStats: true,
-	event.TypeOperation: true, event.TypeHost: true, event.TypeSnapshot: true,
-}
-
 // events streams bus events as Server-Sent Events. ?types=vm,host limits
 // the stream. A client that falls too far behind gets a "resync" event and
 // the stream ends; it should reconnect and refetch.
 func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
-	var types []string
+	var types []event.Type
 	if t := r.URL.Query().Get("types"); t != "" {
-		for _, typ := range strings.Split(t, ",") {
-			if !eventTypes[typ] {
+		for _, name := range strings.Split(t, ",") {
+			typ, ok := event.ParseType(name)
+			if !ok {
 				return problem.New(problem.Invalid, "unknown_event_type",
-					fmt.Sprintf("%q is not an event type", problem.Clip(typ)), "use vm, vm-removed, stats, operation, host or snapshot")
+					fmt.Sprintf("%q is not an event type", problem.Clip(name)), "use "+event.TypeList())
 			}
 			types = append(types, typ)
 		}
@@ -71,7 +67,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 				select {
 				case ev, ok := <-sub.C:
 					if ok {
-						writeSSE(w, ev.ID, ev.Type, ev.Data)
+						writeSSE(w, ev.ID, ev.Type, ev.JSON())
 						continue
 					}
 				default:
@@ -82,12 +78,12 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 		case ev, ok := <-sub.C:
 			if !ok {
 				if sub.Dropped() {
-					writeSSE(w, 0, "resync", []byte(`{"reason":"client too slow"}`))
+					writeSSE(w, 0, event.TypeResync, []byte(`{"reason":"client too slow"}`))
 					_ = rc.Flush()
 				}
 				return nil
 			}
-			writeSSE(w, ev.ID, ev.Type, ev.Data)
+			writeSSE(w, ev.ID, ev.Type, ev.JSON())
 			// Drain what is already queued before flushing, so a burst
 			// costs one write.
 			for drained := false; !drained; {
@@ -97,7 +93,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 						drained = true
 						break
 					}
-					writeSSE(w, ev.ID, ev.Type, ev.Data)
+					writeSSE(w, ev.ID, ev.Type, ev.JSON())
 				default:
 					drained = true
 				}
@@ -114,7 +110,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 	}
 }
 
-func writeSSE(w http.ResponseWriter, id uint64, typ string, data []byte) {
+func writeSSE(w http.ResponseWriter, id uint64, typ event.Type, data []byte) {
 	if id > 0 {
 		fmt.Fprintf(w, "id: %d\n", id)
 	}

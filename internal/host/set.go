@@ -8,6 +8,7 @@ import (
 
 	"github.com/digitalocean/go-libvirt"
 
+	"github.com/kvm-manager/kvm-manager/internal/event"
 	"github.com/kvm-manager/kvm-manager/internal/problem"
 	"github.com/kvm-manager/kvm-manager/internal/virt"
 )
@@ -92,7 +93,7 @@ func (s *Set) Run(ctx context.Context) {
 
 // Publisher is where host state changes are announced.
 type Publisher interface {
-	Publish(typ string, data any)
+	Publish(typ event.Type, data any)
 }
 
 // StatePublisher is an Observer that publishes every state change as a
@@ -108,4 +109,4 @@ func (StatePublisher) Connected(context.Context, *Host, virt.Conn) {}
 func (StatePublisher) Lifecycle(*Host, LifecycleEvent) {}
 
 // StateChanged implements Observer.
-func (p StatePublisher) StateChanged(_ *Host, s Status) { p.Publisher.Publish("host", s) }
+func (p StatePublisher) StateChanged(_ *Host, s Status) { p.Publisher.Publish(event.TypeHost, s) }

@@ -22,17 +22,17 @@ type recorder struct {
 }
 
 type published struct {
-	typ  string
+	typ  event.Type
 	data any
 }
 
-func (r *recorder) Publish(typ string, data any) {
+func (r *recorder) Publish(typ event.Type, data any) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.events = append(r.events, published{typ, data})
 }
 
-func (r *recorder) of(typ string) []any {
+func (r *recorder) of(typ event.Type) []any {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var out []any

@@ -25,7 +25,7 @@ import (
 
 // Publisher is where VM and stats changes are announced.
 type Publisher interface {
-	Publish(typ string, data any)
+	Publish(typ event.Type, data any)
 }
 
 // Options configures an Inventory.
@@ -306,7 +306,7 @@ func (inv *Inventory) remove(hostName, uuid string) {
 	}
 }
 
-func (inv *Inventory) publish(typ string, v any) {
+func (inv *Inventory) publish(typ event.Type, v any) {
 	if inv.opts.Publisher != nil {
 		inv.opts.Publisher.Publish(typ, v)
 	}

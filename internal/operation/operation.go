@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kvm-manager/kvm-manager/internal/event"
 	"github.com/kvm-manager/kvm-manager/internal/problem"
 )
 
@@ -66,7 +67,7 @@ type Op struct {
 
 // Publisher is where operation changes are announced.
 type Publisher interface {
-	Publish(typ string, data any)
+	Publish(typ event.Type, data any)
 }
 
 // Reporter lets running work report progress and a result.
@@ -328,7 +329,7 @@ func (m *Manager) gcLocked() {
 
 func (m *Manager) publish(op Op) {
 	if m.opts.Publisher != nil {
-		m.opts.Publisher.Publish("operation", op)
+		m.opts.Publisher.Publish(event.TypeOperation, op)
 	}
 }
 

@@ -56,8 +56,8 @@ type Operations interface {
 
 // Bus is where snapshot events are published and VM events are watched.
 type Bus interface {
-	Publish(typ string, data any)
-	Subscribe(buf int, types ...string) *event.Subscription
+	Publish(typ event.Type, data any)
+	Subscribe(buf int, types ...event.Type) *event.Subscription
 }
 
 // Options configures a Service.

@@ -23,7 +23,6 @@ package serial
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"sync"
@@ -75,7 +74,7 @@ type VMs interface {
 
 // Events is the event bus, seen from a consumer.
 type Events interface {
-	Subscribe(buf int, types ...string) *event.Subscription
+	Subscribe(buf int, types ...event.Type) *event.Subscription
 }
 
 // Service is the serial console service: one per server.
@@ -270,44 +269,25 @@ func (s *Service) consume(sub *event.Subscription) {
 
 // apply handles one bus event.
 func (s *Service) apply(ev *event.Event) {
-	switch ev.Type {
-	case event.TypeVM:
-		var vm struct {
-			Host  string `json:"host"`
-			UUID  string `json:"uuid"`
-			State string `json:"state"`
-		}
-		if json.Unmarshal(ev.Data, &vm) != nil {
-			return
-		}
-		if ss := s.lookup(vm.Host, vm.UUID); ss != nil {
-			if inventory.Active(vm.State) {
+	switch v := ev.Data.(type) {
+	case inventory.VM:
+		if ss := s.lookup(v.Host, v.UUID); ss != nil {
+			if inventory.Active(v.State) {
 				ss.wake(wakeVMActive)
 			} else {
 				ss.wake(wakeVMInactive)
 			}
 		}
-	case event.TypeVMRemoved:
-		var vm struct {
-			Host string `json:"host"`
-			UUID string `json:"uuid"`
-		}
-		if json.Unmarshal(ev.Data, &vm) != nil {
-			return
-		}
-		if ss := s.lookup(vm.Host, vm.UUID); ss != nil {
+	case inventory.Removed:
+		if ss := s.lookup(v.Host, v.UUID); ss != nil {
 			ss.end(serialEndVMRemoved)
 		}
-	case event.TypeHost:
-		var st struct {
-			Name  string     `json:"name"`
-			State host.State `json:"state"`
-		}
-		if json.Unmarshal(ev.Data, &st) != nil || st.State != host.Connected {
+	case host.Status:
+		if v.State != host.Connected {
 			return
 		}
 		s.each(func(ss *serialSession) {
-			if ss.key.host == st.Name {
+			if ss.key.host == v.Name {
 				ss.wake(wakeHostUp)
 			}
 		})
