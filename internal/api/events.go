@@ -21,7 +21,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 		for _, name := range strings.Split(t, ",") {
 			typ, ok := event.ParseType(name)
 			if !ok {
-				return problem.New(problem.Invalid, "unknown_event_type",
+				return problem.New(problem.Invalid, problem.CodeUnknownEventType,
 					fmt.Sprintf("%q is not an event type", problem.Clip(name)), "use "+event.TypeList())
 			}
 			types = append(types, typ)

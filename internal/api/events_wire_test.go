@@ -11,6 +11,7 @@ import (
 	"github.com/kvm-manager/kvm-manager/internal/host"
 	"github.com/kvm-manager/kvm-manager/internal/inventory"
 	"github.com/kvm-manager/kvm-manager/internal/operation"
+	"github.com/kvm-manager/kvm-manager/internal/problem"
 	"github.com/kvm-manager/kvm-manager/internal/snapshot"
 )
 
@@ -56,7 +57,7 @@ func TestEventsWireFormat(t *testing.T) {
 		Progress: operation.Progress{Stage: "saving memory", Percent: &pct}, Started: at, MayCancel: true})
 	bus.Publish(event.TypeOperation, operation.Op{ID: "0123456789abcdef01234568", Kind: "snapshot-delete",
 		Target: operation.Target{Host: "local", UUID: uuid}, State: operation.Failed, Progress: operation.Progress{Stage: "deleting"},
-		Result: snapshot.DeleteResult{Deleted: []string{"a"}}, Error: &operation.ErrorInfo{Code: "snapshot_not_found", Message: "no snapshot \"b\"", Hint: "reload"},
+		Result: snapshot.DeleteResult{Deleted: []string{"a"}}, Error: &problem.Info{Code: "snapshot_not_found", Message: "no snapshot \"b\"", Hint: "reload"},
 		Started: at, Finished: &at})
 	bus.Publish(event.TypeHost, host.Status{Name: "local", URI: "qemu:///system", State: host.Reconnecting, Error: "connection to libvirtd lost: EOF",
 		Since: at, NextRetry: &at, Local: true})

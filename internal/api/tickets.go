@@ -65,7 +65,7 @@ func (s *Server) mintTicket(w http.ResponseWriter, r *http.Request, kind, wsRout
 // few before it connects, but a session must not pile them up without end.
 const pendingTicketsPerConsole = 4
 
-var errTooManyTickets = problem.New(problem.TooMany, "too_many_consoles",
+var errTooManyTickets = problem.New(problem.TooMany, problem.CodeTooManyConsoles,
 	"this session has asked for many consoles that it has not opened yet",
 	"close other KVM Manager consoles or tabs, wait half a minute, then open this console again")
 

@@ -143,7 +143,7 @@ func (s *Server) setAutostart(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if req.Enabled == nil {
-		return problem.New(problem.Invalid, "missing_field", `the body needs "enabled": true or false`, "")
+		return problem.New(problem.Invalid, problem.CodeMissingField, `the body needs "enabled": true or false`, "")
 	}
 	vm, err := s.opts.Lifecycle.SetAutostart(h, uuid, *req.Enabled)
 	if err != nil {

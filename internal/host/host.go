@@ -101,7 +101,7 @@ type Host struct {
 // call Run to connect.
 func New(opts Options) (*Host, error) {
 	if !validHostName(opts.Name) {
-		return nil, problem.New(problem.Invalid, "invalid_host_name",
+		return nil, problem.New(problem.Invalid, problem.CodeInvalidHostName,
 			fmt.Sprintf("host name %q is not valid", problem.Clip(opts.Name)),
 			"use 1 to 63 letters, digits, '-', '_' or '.', starting with a letter or digit")
 	}
@@ -179,7 +179,7 @@ func (h *Host) Libvirt() (*libvirt.Libvirt, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.link == nil {
-		return nil, problem.New(problem.Unavailable, "host_unavailable",
+		return nil, problem.New(problem.Unavailable, problem.CodeHostUnavailable,
 			fmt.Sprintf("host %q is not connected (%s)", h.opts.Name, h.status.State),
 			"KVM Manager reconnects by itself; check that libvirtd is running on the host")
 	}
@@ -338,7 +338,7 @@ func (h *Host) heartbeat(l *libvirt.Libvirt) error {
 // dial opens a new link and returns it with its raw socket.
 func (h *Host) dial() (*libvirt.Libvirt, net.Conn, error) {
 	if h.uri.Transport != TransportUnix {
-		return nil, nil, problem.New(problem.Unsupported, "transport_unsupported",
+		return nil, nil, problem.New(problem.Unsupported, problem.CodeTransportUnsupported,
 			fmt.Sprintf("connecting over %s is not supported yet", h.uri.Transport),
 			"run KVM Manager on the host and use qemu:///system")
 	}
@@ -444,7 +444,7 @@ func FormatUUID(u libvirt.UUID) string {
 // bare hex digits.
 func ParseUUID(s string) (libvirt.UUID, error) {
 	var u libvirt.UUID
-	bad := problem.New(problem.Invalid, "invalid_uuid",
+	bad := problem.New(problem.Invalid, problem.CodeInvalidUUID,
 		fmt.Sprintf("%q is not a VM UUID", problem.Clip(s)),
 		"VMs are addressed by their UUID, e.g. 4b1e2c3d-0000-4000-8000-1234567890ab")
 	switch len(s) {

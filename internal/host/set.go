@@ -24,7 +24,7 @@ func NewSet(hosts ...*Host) (*Set, error) {
 	s := &Set{byName: make(map[string]*Host, len(hosts))}
 	for _, h := range hosts {
 		if _, dup := s.byName[h.Name()]; dup {
-			return nil, problem.New(problem.Invalid, "duplicate_host",
+			return nil, problem.New(problem.Invalid, problem.CodeDuplicateHost,
 				fmt.Sprintf("host %q is configured twice", h.Name()), "give each host its own name")
 		}
 		s.byName[h.Name()] = h
@@ -38,7 +38,7 @@ func NewSet(hosts ...*Host) (*Set, error) {
 func (s *Set) Get(name string) (*Host, error) {
 	h, ok := s.byName[name]
 	if !ok {
-		return nil, problem.New(problem.NotFound, "host_not_found",
+		return nil, problem.New(problem.NotFound, problem.CodeHostNotFound,
 			fmt.Sprintf("no host named %q", problem.Clip(name)), "GET /api/v1/hosts lists the configured hosts")
 	}
 	return h, nil

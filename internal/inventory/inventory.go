@@ -144,7 +144,7 @@ func (inv *Inventory) Get(hostName, uuid string) (VM, error) {
 	}
 	e, ok := h.vms[strings.ToLower(uuid)]
 	if !ok {
-		return VM{}, problem.New(problem.NotFound, "vm_not_found",
+		return VM{}, problem.New(problem.NotFound, problem.CodeVMNotFound,
 			fmt.Sprintf("no VM with UUID %s on host %q", problem.Clip(uuid), hostName),
 			"it may have been deleted; reload the VM list")
 	}
@@ -174,7 +174,7 @@ func (inv *Inventory) History(hostName, uuid string) ([]Sample, error) {
 
 // ErrHostNotFound is the problem for an unknown host name.
 func ErrHostNotFound(name string) error {
-	return problem.New(problem.NotFound, "host_not_found",
+	return problem.New(problem.NotFound, problem.CodeHostNotFound,
 		fmt.Sprintf("no host named %q", problem.Clip(name)), "GET /api/v1/hosts lists the configured hosts")
 }
 
@@ -253,7 +253,7 @@ func (inv *Inventory) Refresh(c virt.Conn, hostName, uuid string) (VM, error) {
 	if err != nil {
 		if isNoDomain(err) {
 			inv.remove(hostName, strings.ToLower(uuid))
-			return VM{}, problem.Wrap(err, problem.NotFound, "vm_not_found", "the VM no longer exists", "reload the VM list")
+			return VM{}, errVMGone(err)
 		}
 		return VM{}, fmt.Errorf("look up domain %s: %w", uuid, err)
 	}
@@ -261,11 +261,16 @@ func (inv *Inventory) Refresh(c virt.Conn, hostName, uuid string) (VM, error) {
 	if err != nil {
 		if isNoDomain(err) {
 			inv.remove(hostName, strings.ToLower(uuid))
-			return VM{}, problem.Wrap(err, problem.NotFound, "vm_not_found", "the VM no longer exists", "reload the VM list")
+			return VM{}, errVMGone(err)
 		}
 		return VM{}, err
 	}
 	return inv.store(vm), nil
+}
+
+// errVMGone is the problem for a VM that libvirt no longer knows.
+func errVMGone(err error) error {
+	return problem.Wrap(err, problem.NotFound, problem.CodeVMNotFound, "the VM no longer exists", "reload the VM list")
 }
 
 // store saves a freshly read VM, keeping its stats, and publishes it when

@@ -129,7 +129,7 @@ func newService(opts Options, o serialOpener) *Service {
 
 // ErrNotRunning is the answer to a console request for a VM that is not
 // running.
-var ErrNotRunning = problem.New(problem.Conflict, "vm_not_running",
+var ErrNotRunning = problem.New(problem.Conflict, problem.CodeVMNotRunning,
 	"the VM is not running, so its serial console is not available",
 	"start the VM; its serial console connects as soon as it runs")
 
@@ -313,7 +313,7 @@ func (s *Service) Sessions() []SessionInfo {
 // noConsole is the problem for a running VM without a serial console. Its
 // hint depends on whether one was added to the configuration meanwhile.
 func (s *Service) noConsole(hostName, uuid string) error {
-	p := problem.New(problem.Unsupported, "no_serial_console",
+	p := problem.New(problem.Unsupported, problem.CodeNoSerialConsole,
 		"this VM has no serial console",
 		"add one (POST .../serial/device); it takes effect when the VM next starts, and the guest must use it (e.g. console=ttyS0 on a Linux kernel command line)")
 	if s.consolePending(hostName, uuid) {
