@@ -39,16 +39,16 @@ func TestEventsWireFormat(t *testing.T) {
 	const uuid = "0b7c1c52-2bd0-4f6b-9d1c-3c1c6a0a5e11"
 	sample := inventory.Sample{Time: at, CPUPercent: &cpu, MemoryUsedKiB: 65536, MemorySource: "guest", NetRxBps: &rx}
 	bus.Publish(event.TypeVM, inventory.VM{
-		Host: "local", UUID: uuid, Name: "web <1> & \"two\"", Title: "Web", State: "running", Reason: "booted", ID: 7,
+		Host: "local", UUID: uuid, Name: "web <1> & \"two\"", Title: "Web", State: inventory.StateRunning, Reason: "booted", ID: 7,
 		DomainType: "kvm", Arch: "x86_64", Machine: "pc-q35-7.2", Firmware: "bios", VCPUs: 2, MemoryMaxKiB: 262144, MemoryKiB: 262144,
 		Disks:         []inventory.Disk{{Target: "vda", Device: "disk", Bus: "virtio", Type: "file", Source: "/var/lib/libvirt/images/web.qcow2", Format: "qcow2", Capacity: &size}},
 		NICs:          []inventory.NIC{{Type: "network", Source: "default", MAC: "52:54:00:12:34:56", Model: "virtio", Target: "vnet3"}},
 		Graphics:      []inventory.Graphics{{Type: "vnc", Listen: "127.0.0.1", Port: 5901, AutoPort: true, Password: true}},
 		SerialConsole: true, Autostart: false, Persistent: true, SnapshotCount: 3,
-		Actions: inventory.AllowedActions("running"), Stats: &sample, Updated: at,
+		Actions: inventory.AllowedActions(inventory.StateRunning), Stats: &sample, Updated: at,
 	})
-	bus.Publish(event.TypeVM, inventory.VM{Host: "local", UUID: uuid, Name: "off", State: "shutoff", Firmware: "efi",
-		Disks: []inventory.Disk{}, NICs: []inventory.NIC{}, Graphics: []inventory.Graphics{}, Actions: inventory.AllowedActions("shutoff"), Updated: at})
+	bus.Publish(event.TypeVM, inventory.VM{Host: "local", UUID: uuid, Name: "off", State: inventory.StateShutoff, Firmware: "efi",
+		Disks: []inventory.Disk{}, NICs: []inventory.NIC{}, Graphics: []inventory.Graphics{}, Actions: inventory.AllowedActions(inventory.StateShutoff), Updated: at})
 	bus.Publish(event.TypeVMRemoved, inventory.Removed{Host: "local", UUID: uuid, Name: "web"})
 	bus.Publish(event.TypeStats, inventory.HostSamples{Host: "local", Time: at, Samples: []inventory.UUIDedSample{{UUID: uuid, Sample: sample}}})
 	bus.Publish(event.TypeStats, inventory.HostSamples{Host: "local", Time: at, Samples: []inventory.UUIDedSample{}})

@@ -35,7 +35,7 @@ func (s *Server) listVMs(w http.ResponseWriter, r *http.Request) error {
 	all := s.opts.Inventory.List()
 	out := make([]inventory.VM, 0, len(all))
 	for _, vm := range all {
-		if (hostFilter == "" || vm.Host == hostFilter) && (stateFilter == "" || vm.State == stateFilter) {
+		if (hostFilter == "" || vm.Host == hostFilter) && (stateFilter == "" || vm.State == inventory.State(stateFilter)) {
 			out = append(out, vm)
 		}
 	}

@@ -112,7 +112,7 @@ func TestConnectedListsVMs(t *testing.T) {
 	}
 	var got []string
 	for _, vm := range inv.List() {
-		got = append(got, vm.Name+"/"+vm.State)
+		got = append(got, vm.Name+"/"+string(vm.State))
 	}
 	want := []string{"cache/paused", "db/shutoff", "web/running"}
 	if fmt.Sprint(got) != fmt.Sprint(want) {

@@ -173,14 +173,14 @@ func checkState(action string, vm inventory.VM) error {
 	var code, msg, hint string
 	switch {
 	case action == Start && inventory.Active(vm.State):
-		code, msg, hint = "vm_already_running", fmt.Sprintf("VM %q is already running", vm.Name), "open its console, or shut it down first"
-		if vm.State == "paused" {
-			code, msg, hint = "vm_paused", fmt.Sprintf("VM %q is paused, not stopped", vm.Name), "resume it instead"
+		code, msg, hint = problem.CodeVMAlreadyRunning, fmt.Sprintf("VM %q is already running", vm.Name), "open its console, or shut it down first"
+		if vm.State == inventory.StatePaused {
+			code, msg, hint = problem.CodeVMPaused, fmt.Sprintf("VM %q is paused, not stopped", vm.Name), "resume it instead"
 		}
 	case action == Resume:
-		code, msg, hint = "vm_not_paused", fmt.Sprintf("VM %q is not paused (it is %s)", vm.Name, vm.State), "only a paused VM can be resumed"
-	case vm.State == "paused" && (action == Shutdown || action == Reboot || action == Pause):
-		code, msg, hint = "vm_paused", fmt.Sprintf("VM %q is paused", vm.Name), "resume it first, or force it off"
+		code, msg, hint = problem.CodeVMNotPaused, fmt.Sprintf("VM %q is not paused (it is %s)", vm.Name, vm.State), "only a paused VM can be resumed"
+	case vm.State == inventory.StatePaused && (action == Shutdown || action == Reboot || action == Pause):
+		code, msg, hint = problem.CodeVMPaused, fmt.Sprintf("VM %q is paused", vm.Name), "resume it first, or force it off"
 	case !inventory.Active(vm.State):
 		code, msg, hint = problem.CodeVMNotRunning, fmt.Sprintf("VM %q is not running (it is %s)", vm.Name, vm.State), "start it first"
 	default:
@@ -215,7 +215,7 @@ func (s *Service) shutdown(c virt.Conn, vm inventory.VM, dom virt.Domain, req Re
 				if err != nil && host.IsCode(err, virt.ErrNoDomain) {
 					return nil // a transient VM disappears when it powers off
 				}
-				if err == nil && inventory.StateName(state) == "shutoff" {
+				if err == nil && inventory.StateName(state) == inventory.StateShutoff {
 					_, _ = s.opts.Inventory.Refresh(cur, vm.Host, vm.UUID)
 					return nil
 				}

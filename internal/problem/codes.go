@@ -100,10 +100,15 @@ const (
 	CodeShutdownTimeout        = "shutdown_timeout"
 	CodeUnknownAction          = "unknown_action"
 	CodeUnknownDisk            = "unknown_disk"
+	CodeVMAlreadyRunning       = "vm_already_running"
+	CodeVMNotPaused            = "vm_not_paused"
+	CodeVMPaused               = "vm_paused"
 	CodeVMHasSnapshots         = "vm_has_snapshots"
 	CodeVMRunning              = "vm_running"
 
 	// operation
+	CodeSnapshotBusy           = "snapshot_busy"
+	CodeVMBusy                 = "vm_busy"
 	CodeOperationNotCancelable = "operation_not_cancelable"
 	CodeOperationNotFound      = "operation_not_found"
 
