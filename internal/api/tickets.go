@@ -30,13 +30,11 @@ func sessionKey(p auth.Principal) string {
 // for; check may refuse first (VM not running, no such console) with a
 // problem that says what to do.
 func (s *Server) mintTicket(w http.ResponseWriter, r *http.Request, kind, wsRoute string, force bool, check func(host, uuid string) error) error {
-	h, uuid, err := s.vmRef(r)
+	vm, err := s.lookupVM(r)
 	if err != nil {
 		return err
 	}
-	if _, err := s.opts.Inventory.Get(h, uuid); err != nil {
-		return err
-	}
+	h, uuid := vm.Host, vm.UUID
 	if check != nil {
 		if err := check(h, uuid); err != nil {
 			return err

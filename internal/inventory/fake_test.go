@@ -106,7 +106,9 @@ func TestConnectedListsVMs(t *testing.T) {
 	connect(t, inv, testHost(t, "h1"), c)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	inv.WaitSynced(ctx, "h1")
+	if _, err := inv.WaitVM(ctx, "h1", fakeUUID(1)); err != nil {
+		t.Fatal(err)
+	}
 	if !inv.Synced("h1") {
 		t.Fatal("not synced after the listing")
 	}
@@ -154,11 +156,14 @@ func TestLifecycleEventRereadsVM(t *testing.T) {
 	web := addFake(t, c, 1, "web", virt.StateShutoff)
 	pub := &recorder{}
 	inv := newFakeInventory(pub)
+	inv.AddHost("h1")
 	h := testHost(t, "h1")
 	connect(t, inv, h, c)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	inv.WaitSynced(ctx, "h1")
+	if _, err := inv.WaitVM(ctx, "h1", fakeUUID(1)); err != nil {
+		t.Fatal(err)
+	}
 
 	c.SetState(web, virt.StateRunning)
 	inv.Lifecycle(h, host.LifecycleEvent{Host: "h1", UUID: fakeUUID(1), Name: "web"})

@@ -50,6 +50,9 @@ type Inventory struct {
 type hostVMs struct {
 	name string
 	vms  map[string]*entry // by UUID
+	// state is the host's connection state as StateChanged last told it
+	// (guarded by Inventory.mu); a host starts connecting.
+	state host.State
 	// synced is closed once the VM list of the current link has been read.
 	synced  chan struct{}
 	refresh chan string // UUIDs to re-read; drained by the link's worker
@@ -102,7 +105,8 @@ func (inv *Inventory) AddHost(name string) {
 func (inv *Inventory) hostLocked(name string) *hostVMs {
 	h, ok := inv.hosts[name]
 	if !ok {
-		h = &hostVMs{name: name, vms: make(map[string]*entry), refresh: make(chan string, 1), pending: make(map[string]bool), synced: make(chan struct{})}
+		h = &hostVMs{name: name, vms: make(map[string]*entry), state: host.Connecting,
+			refresh: make(chan string, 1), pending: make(map[string]bool), synced: make(chan struct{})}
 		inv.hosts[name] = h
 	}
 	return h
@@ -195,19 +199,74 @@ func (inv *Inventory) Synced(hostName string) bool {
 	}
 }
 
-// WaitSynced waits until the host's VM list has been read since its link
-// came up, or ctx ends, so that a list served right after a (re)connect is
-// complete rather than empty.
-func (inv *Inventory) WaitSynced(ctx context.Context, hostName string) {
+// SyncWait bounds how long a read waits for a host's VM list to be read.
+const SyncWait = 10 * time.Second
+
+// WaitVM returns one VM like Get. When its host is connected or still
+// connecting, it first waits (at most SyncWait, or until ctx ends) until the
+// host's VM list has been read since its link came up: right after a start
+// or a reconnect the cache may not hold the VM yet, and a console or action
+// asked for then must not answer "no such VM". A host in another state
+// (reconnecting, failed) is answered from the cache as it is: waiting could
+// not help.
+func (inv *Inventory) WaitVM(ctx context.Context, hostName, uuid string) (VM, error) {
+	inv.waitListed(ctx, []string{hostName}, host.Connected, host.Connecting)
+	return inv.Get(hostName, uuid)
+}
+
+// ListWait returns the VMs of one host, or of every host when hostName is
+// "", sorted as List sorts them. It first waits (at most SyncWait, or until
+// ctx ends) for the VM list of each such host that is connected to be read,
+// so that no client mistakes a half-read list for the truth. A host still
+// making its first connection is not waited for: it may never answer, and
+// the list (and the dashboard built on it) would hang with it; its VMs
+// arrive as events.
+func (inv *Inventory) ListWait(ctx context.Context, hostName string) []VM {
+	var names []string
 	inv.mu.RLock()
-	h, ok := inv.hosts[hostName]
+	for n := range inv.hosts {
+		if hostName == "" || n == hostName {
+			names = append(names, n)
+		}
+	}
 	inv.mu.RUnlock()
-	if !ok {
+	inv.waitListed(ctx, names, host.Connected)
+	all := inv.List()
+	if hostName == "" {
+		return all
+	}
+	out := make([]VM, 0, len(all))
+	for _, vm := range all {
+		if vm.Host == hostName {
+			out = append(out, vm)
+		}
+	}
+	return out
+}
+
+// waitListed waits, within one SyncWait, until the VM lists of the named
+// hosts that are in one of states have been read. Unknown hosts are not
+// waited for.
+func (inv *Inventory) waitListed(ctx context.Context, names []string, states ...host.State) {
+	var wait []chan struct{}
+	inv.mu.RLock()
+	for _, n := range names {
+		if h, ok := inv.hosts[n]; ok && slices.Contains(states, h.state) {
+			wait = append(wait, h.syncedChan())
+		}
+	}
+	inv.mu.RUnlock()
+	if len(wait) == 0 {
 		return
 	}
-	select {
-	case <-h.syncedChan():
-	case <-ctx.Done():
+	ctx, cancel := context.WithTimeout(ctx, SyncWait)
+	defer cancel()
+	for _, c := range wait {
+		select {
+		case <-c:
+		case <-ctx.Done():
+			return
+		}
 	}
 }
 
@@ -459,12 +518,15 @@ func (inv *Inventory) Lifecycle(h *host.Host, ev host.LifecycleEvent) {
 	hv.enqueue(ev.UUID)
 }
 
-// StateChanged implements host.Observer.
+// StateChanged implements host.Observer: it keeps the host's state, which
+// decides whether reads wait for its listing, and marks the list unread
+// when the link is gone.
 func (inv *Inventory) StateChanged(h *host.Host, s host.Status) {
+	inv.mu.Lock()
+	hv := inv.hostLocked(h.Name())
+	hv.state = s.State
+	inv.mu.Unlock()
 	if s.State != host.Connected {
-		inv.mu.Lock()
-		hv := inv.hostLocked(h.Name())
-		inv.mu.Unlock()
 		hv.resetSynced()
 	}
 }
