@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/kvm-manager/kvm-manager/bench/benchkit"
+	"github.com/kvm-manager/kvm-manager/internal/event"
 	"github.com/kvm-manager/kvm-manager/internal/host"
 	"github.com/kvm-manager/kvm-manager/internal/inventory"
 	"github.com/kvm-manager/kvm-manager/internal/virt"
@@ -44,7 +45,7 @@ func (o *options) Check() error {
 
 type discard struct{}
 
-func (discard) Publish(string, any) {}
+func (discard) Publish(event.Type, any) {}
 
 // Run implements benchkit.Subcommand.
 func (o *options) Run(ctx context.Context, out io.Writer) error {

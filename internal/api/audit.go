@@ -95,7 +95,7 @@ func (s *Server) audit(r *http.Request, rt Route, p auth.Principal, note *auditN
 
 // errStoppedFirst is the audit entry's error of an operation that was
 // still running when the server stopped waiting for it (shutdown).
-var errStoppedFirst = problem.New(problem.Unavailable, "server_stopped",
+var errStoppedFirst = problem.New(problem.Unavailable, problem.CodeServerStopped,
 	"the server stopped before the operation ended", "see the server log for how it ended")
 
 // auditOperation waits for an operation and records how it ended, or, when
@@ -114,7 +114,7 @@ func (s *Server) auditOperation(ctx context.Context, e audit.Entry, id string) {
 		e.Result, e.Error = resultOf(0, err)
 	} else {
 		if op.Error != nil {
-			e.Result, e.Error = audit.ResultError, &audit.ErrorInfo{Code: op.Error.Code, Message: op.Error.Message}
+			e.Result, e.Error = audit.ResultError, &problem.Info{Code: op.Error.Code, Message: op.Error.Message}
 		}
 		if op.Finished != nil {
 			e.DurationMs = op.Finished.Sub(e.Time).Milliseconds()
@@ -123,11 +123,11 @@ func (s *Server) auditOperation(ctx context.Context, e audit.Entry, id string) {
 	_ = s.opts.Audit.Write(e)
 }
 
-func resultOf(status int, err error) (string, *audit.ErrorInfo) {
+func resultOf(status int, err error) (string, *problem.Info) {
 	if err == nil && status < 400 {
 		return audit.ResultOK, nil
 	}
-	info := &audit.ErrorInfo{Code: "http_" + strconv.Itoa(status)}
+	info := &problem.Info{Code: "http_" + strconv.Itoa(status)}
 	if p, ok := problem.As(err); ok {
 		info.Code, info.Message = p.Code, p.Message
 		if p.Kind == problem.Forbidden {
@@ -205,7 +205,7 @@ func (s *Server) trusted(a netip.Addr) bool {
 	return false
 }
 
-var errNoAudit = problem.New(problem.Unavailable, "audit_unavailable",
+var errNoAudit = problem.New(problem.Unavailable, problem.CodeAuditUnavailable,
 	"this server keeps no audit log", "")
 
 type auditResponse struct {
@@ -227,14 +227,14 @@ func (s *Server) auditLog(w http.ResponseWriter, r *http.Request) error {
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 1000 {
-			return problem.New(problem.Invalid, "invalid_limit", "limit must be a number from 1 to 1000", "")
+			return problem.New(problem.Invalid, problem.CodeInvalidLimit, "limit must be a number from 1 to 1000", "")
 		}
 		f.Limit = n
 	}
 	if v := q.Get("before"); v != "" {
 		t, err := time.Parse(time.RFC3339Nano, v)
 		if err != nil {
-			return problem.New(problem.Invalid, "invalid_before", "before must be a time such as 2026-11-26T14:00:00Z", "")
+			return problem.New(problem.Invalid, problem.CodeInvalidBefore, "before must be a time such as 2026-11-26T14:00:00Z", "")
 		}
 		f.Before = t
 	}
@@ -247,7 +247,7 @@ func (s *Server) auditLog(w http.ResponseWriter, r *http.Request) error {
 	}
 	es, more, err := s.opts.Audit.Query(f)
 	if err != nil {
-		return problem.Wrap(err, problem.Internal, "audit_read_failed", "the audit log could not be read", "see the server log")
+		return problem.Wrap(err, problem.Internal, problem.CodeAuditReadFailed, "the audit log could not be read", "see the server log")
 	}
 	resp := auditResponse{Entries: es, More: more, File: s.opts.Audit.Path(), WriteError: s.opts.Audit.WriteError()}
 	if more {

@@ -54,7 +54,7 @@ func (s *Server) consoleTicket(w http.ResponseWriter, r *http.Request) error {
 	})
 }
 
-var errNotWebSocket = problem.New(problem.Invalid, "websocket_required",
+var errNotWebSocket = problem.New(problem.Invalid, problem.CodeWebSocketRequired,
 	"this is a WebSocket endpoint", "connect with a WebSocket client to the URL that POST .../console returned")
 
 // consoleSocket is the console WebSocket: binary RFB, security type None
@@ -179,10 +179,7 @@ func (s *Server) thumbnail(w http.ResponseWriter, r *http.Request) error {
 	}
 	t, err := s.opts.Screenshots.Thumbnail(r.Context(), h, uuid)
 	if err != nil {
-		if p, ok := problem.As(err); ok && p.Code == "thumbnail_busy" {
-			w.Header().Set("Retry-After", "2")
-		}
-		return err
+		return err // thumbnail_busy carries its Retry-After
 	}
 	w.Header().Set("ETag", t.ETag)
 	w.Header().Set("Last-Modified", t.Taken.UTC().Format(http.TimeFormat))

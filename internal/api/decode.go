@@ -29,10 +29,10 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any, optional bool) er
 			return pe // the body's own account, such as body_timeout
 		}
 		if errors.As(err, &mbe) {
-			return problem.New(problem.TooLarge, "body_too_large",
+			return problem.New(problem.TooLarge, problem.CodeBodyTooLarge,
 				fmt.Sprintf("the request body is larger than %d KiB", maxBody>>10), "send a smaller body")
 		}
-		return problem.Wrap(err, problem.Invalid, "body_unreadable", "the request body could not be read", "")
+		return problem.Wrap(err, problem.Invalid, problem.CodeBodyUnreadable, "the request body could not be read", "")
 	}
 	return decodeBytes(r.Header.Get("Content-Type"), data, v, optional)
 }
@@ -43,20 +43,20 @@ func decodeBytes(contentType string, data []byte, v any, optional bool) error {
 		if optional {
 			return nil
 		}
-		return problem.New(problem.Invalid, "body_required", "this request needs a JSON body", "send a JSON object")
+		return problem.New(problem.Invalid, problem.CodeBodyRequired, "this request needs a JSON body", "send a JSON object")
 	}
 	if mt, _, err := mime.ParseMediaType(contentType); err != nil || mt != "application/json" {
-		return problem.New(problem.Invalid, "unsupported_content_type",
+		return problem.New(problem.Invalid, problem.CodeUnsupportedContentType,
 			"the request body must be JSON", "send it with Content-Type: application/json")
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return problem.Wrap(err, problem.Invalid, "invalid_json", "the request body is not valid: "+describeJSONError(err),
+		return problem.Wrap(err, problem.Invalid, problem.CodeInvalidJSON, "the request body is not valid: "+describeJSONError(err),
 			"check the field names and types against the API description (api/openapi.yaml)")
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return problem.New(problem.Invalid, "invalid_json", "the request body has data after the JSON object", "send exactly one JSON object")
+		return problem.New(problem.Invalid, problem.CodeInvalidJSON, "the request body has data after the JSON object", "send exactly one JSON object")
 	}
 	return nil
 }

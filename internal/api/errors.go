@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/kvm-manager/kvm-manager/internal/auth"
 	"github.com/kvm-manager/kvm-manager/internal/problem"
 )
 
@@ -33,13 +32,7 @@ var statusOf = map[problem.Kind]int{
 
 // errorBody is the JSON shape of every error response.
 type errorBody struct {
-	Error errorInfo `json:"error"`
-}
-
-type errorInfo struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Hint    string `json:"hint,omitempty"`
+	Error problem.Info `json:"error"`
 }
 
 // writeError sends err as {"error":{...}}. Problems show their message and
@@ -48,10 +41,10 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	p, ok := problem.As(err)
 	switch {
 	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
-		p = problem.Wrap(err, problem.Canceled, "canceled", "the request was canceled", "")
+		p = problem.Wrap(err, problem.Canceled, problem.CodeCanceled, "the request was canceled", "")
 	case !ok || p.Kind == problem.Internal:
 		log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-		p = problem.Wrap(err, problem.Internal, "internal", "something went wrong inside KVM Manager", "the server log has the details; try again")
+		p = problem.Wrap(err, problem.Internal, problem.CodeInternal, "something went wrong inside KVM Manager", "the server log has the details; try again")
 	case p.Err != nil && p.Kind != problem.Invalid && p.Kind != problem.NotFound:
 		log.Warn("request refused", "method", r.Method, "path", r.URL.Path, "code", p.Code, "err", p.Err)
 	}
@@ -59,14 +52,19 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	if !ok {
 		status = http.StatusInternalServerError
 	}
-	var th *auth.Throttled
-	if errors.As(err, &th) {
-		w.Header().Set("Retry-After", strconv.Itoa(max(int(th.RetryAfter.Seconds()+0.999), 1)))
-	}
+	setRetryAfter(w, p)
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="kvm-manager"`)
 	}
-	writeJSON(w, status, errorBody{Error: errorInfo{Code: p.Code, Message: p.Message, Hint: p.Hint}})
+	writeJSON(w, status, errorBody{Error: p.Info()})
+}
+
+// setRetryAfter sends a problem's RetryAfter as a Retry-After header, in
+// whole seconds rounded up (at least 1), so that no client retries early.
+func setRetryAfter(w http.ResponseWriter, p *problem.Error) {
+	if p != nil && p.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(max(int(p.RetryAfter.Seconds()+0.999), 1)))
+	}
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -3,12 +3,14 @@ package api
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kvm-manager/kvm-manager/internal/auth"
 	"github.com/kvm-manager/kvm-manager/internal/problem"
@@ -117,5 +119,35 @@ func TestMethodNotAllowedListsEveryMethod(t *testing.T) {
 	}
 	if got, want := w.Header().Get("Allow"), "DELETE, GET, PATCH"; got != want {
 		t.Fatalf("Allow = %q, want %q", got, want)
+	}
+}
+
+// TestRetryAfterFromTheProblem: a problem that carries RetryAfter gets a
+// Retry-After header in whole seconds, rounded up, whatever its code (the
+// login throttle's and the thumbnail limiter's alike); others get none.
+func TestRetryAfterFromTheProblem(t *testing.T) {
+	busy := problem.New(problem.Unavailable, problem.CodeThumbnailBusy, "busy", "")
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"thumbnail busy", busy.WithRetryAfter(2 * time.Second), "2"},
+		{"throttled login", &auth.Throttled{RetryAfter: 2500 * time.Millisecond}, "3"},
+		{"throttled token, under a second", fmt.Errorf("login: %w", &auth.Throttled{RetryAfter: 10 * time.Millisecond, Token: true}), "1"},
+		{"none", busy, ""},
+	}
+	log := slog.New(slog.DiscardHandler)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := httptest.NewRecorder()
+			writeError(w, httptest.NewRequest("GET", "/x", nil), log, tt.err)
+			if got := w.Header().Get("Retry-After"); got != tt.want {
+				t.Errorf("Retry-After = %q, want %q", got, tt.want)
+			}
+		})
+	}
+	if busy.RetryAfter != 0 {
+		t.Error("WithRetryAfter changed the problem it was called on")
 	}
 }

@@ -14,21 +14,17 @@ import (
 	"github.com/kvm-manager/kvm-manager/internal/problem"
 )
 
-var eventTypes = map[string]bool{
-	event.TypeVM: true, event.TypeVMRemoved: true, event.TypeStats: true,
-	event.TypeOperation: true, event.TypeHost: true, event.TypeSnapshot: true,
-}
-
 // events streams bus events as Server-Sent Events. ?types=vm,host limits
 // the stream. A client that falls too far behind gets a "resync" event and
 // the stream ends; it should reconnect and refetch.
 func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
-	var types []string
+	var types []event.Type
 	if t := r.URL.Query().Get("types"); t != "" {
-		for _, typ := range strings.Split(t, ",") {
-			if !eventTypes[typ] {
-				return problem.New(problem.Invalid, "unknown_event_type",
-					fmt.Sprintf("%q is not an event type", problem.Clip(typ)), "use vm, vm-removed, stats, operation, host or snapshot")
+		for _, name := range strings.Split(t, ",") {
+			typ, ok := event.ParseType(name)
+			if !ok {
+				return problem.New(problem.Invalid, problem.CodeUnknownEventType,
+					fmt.Sprintf("%q is not an event type", problem.Clip(name)), "use "+event.TypeList())
 			}
 			types = append(types, typ)
 		}
@@ -85,7 +81,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 		case ev, ok := <-sub.C:
 			if !ok {
 				if sub.Dropped() {
-					writeSSE(w, 0, "resync", []byte(`{"reason":"client too slow"}`))
+					writeSSE(w, 0, event.TypeResync, []byte(`{"reason":"client too slow"}`))
 					_ = rc.Flush()
 				}
 				return nil
@@ -120,16 +116,16 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 // writeEvent sends ev as caller p may see it: operation events go through
 // the same rule as the operation routes (opFor), so that the stream tells
 // no more than GET /api/v1/operations does. Admins see every event as
-// published; for others each operation event is decoded and encoded
-// again, which costs little since they come a few per operation.
+// published; for others each operation event is encoded again from its
+// typed payload, which costs little since they come a few per operation.
 func (s *Server) writeEvent(w http.ResponseWriter, p auth.Principal, ev *event.Event) {
 	if ev.Type != event.TypeOperation || p.Role >= auth.Admin {
-		writeSSE(w, ev.ID, ev.Type, ev.Data)
+		writeSSE(w, ev.ID, ev.Type, ev.JSON())
 		return
 	}
-	var op operation.Op
-	if err := json.Unmarshal(ev.Data, &op); err != nil {
-		s.log.Error("an operation event cannot be read back; not sent to a non-admin", "err", err)
+	op, isOp := ev.Data.(operation.Op)
+	if !isOp {
+		s.log.Error("an operation event without an operation; not sent to a non-admin", "type", fmt.Sprintf("%T", ev.Data))
 		return
 	}
 	op, ok := s.opFor(p, op)
@@ -139,7 +135,7 @@ func (s *Server) writeEvent(w http.ResponseWriter, p auth.Principal, ev *event.E
 	writeSSE(w, ev.ID, ev.Type, mustJSON(op))
 }
 
-func writeSSE(w http.ResponseWriter, id uint64, typ string, data []byte) {
+func writeSSE(w http.ResponseWriter, id uint64, typ event.Type, data []byte) {
 	if id > 0 {
 		fmt.Fprintf(w, "id: %d\n", id)
 	}

@@ -23,7 +23,7 @@ const oversizeGrace = time.Second
 // 1 MiB); with maxBody it caps what one request can make the server read.
 const MaxHeaderBytes = 32 << 10
 
-var errBodyTooLarge = problem.New(problem.TooLarge, "body_too_large",
+var errBodyTooLarge = problem.New(problem.TooLarge, problem.CodeBodyTooLarge,
 	fmt.Sprintf("the request body is larger than %d KiB", maxBody>>10), "send a smaller body")
 
 // limitBody bounds the body of every request, on every route, before any
@@ -87,7 +87,7 @@ func (b *deadlineBody) Read(p []byte) (int, error) {
 		// client that goes away, which must not end the request.
 		_ = b.rc.SetReadDeadline(time.Time{})
 	case errors.Is(err, os.ErrDeadlineExceeded):
-		err = problem.Wrap(err, problem.Invalid, "body_timeout",
+		err = problem.Wrap(err, problem.Invalid, problem.CodeBodyTimeout,
 			fmt.Sprintf("the request body did not arrive within %s", b.timeout),
 			"send the whole body at once; the connection is closed")
 	}

@@ -6,7 +6,7 @@ import (
 	"github.com/kvm-manager/kvm-manager/internal/problem"
 )
 
-var errNoRoute = problem.New(problem.NotFound, "no_such_route", "there is no such API route", "see api/openapi.yaml for the routes")
+var errNoRoute = problem.New(problem.NotFound, problem.CodeNoSuchRoute, "there is no such API route", "see api/openapi.yaml for the routes")
 
 func (s *Server) routes() []Route {
 	rs := []Route{

@@ -262,7 +262,7 @@ func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) error {
 		return errNoRoute
 	}
 	w.Header().Set("Allow", strings.Join(allow, ", "))
-	return problem.New(problem.MethodNotAllowed, "method_not_allowed",
+	return problem.New(problem.MethodNotAllowed, problem.CodeMethodNotAllowed,
 		r.Method+" is not allowed on "+problem.Clip(r.URL.Path), "use "+strings.Join(allow, " or "))
 }
 

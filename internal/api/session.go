@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -63,7 +62,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if req.Token == "" && req.Username == "" {
-		return problem.New(problem.Invalid, "missing_credentials", "give a user name and password, or an API token", "")
+		return problem.New(problem.Invalid, problem.CodeMissingCredentials, "give a user name and password, or an API token", "")
 	}
 	sess, err := s.startSession(w, r, auth.Credentials{Token: req.Token, Username: req.Username, Password: req.Password})
 	if err != nil {
@@ -122,7 +121,7 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) error {
 				var th *auth.Throttled
 				if errors.As(err, &th) {
 					status = http.StatusTooManyRequests
-					w.Header().Set("Retry-After", strconv.Itoa(max(int(th.RetryAfter.Seconds()+0.999), 1)))
+					setRetryAfter(w, p)
 				}
 				s.noUIPage(w, status, p.Message+". "+p.Hint)
 				return nil

@@ -41,7 +41,7 @@ func (s *Server) listSnapshots(w http.ResponseWriter, r *http.Request) error {
 	var o snapshot.ListOptions
 	if v := r.URL.Query().Get("sizes"); v != "" {
 		if o.Sizes, err = strconv.ParseBool(v); err != nil {
-			return problem.New(problem.Invalid, "invalid_query", "sizes must be true or false", "")
+			return problem.New(problem.Invalid, problem.CodeInvalidQuery, "sizes must be true or false", "")
 		}
 	}
 	list, err := svc.List(r.Context(), h, uuid, o)

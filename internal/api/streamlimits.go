@@ -151,9 +151,9 @@ func newStreamSlots(l StreamLimits, log *slog.Logger) *streamSlots {
 	l = l.withDefaults()
 	return &streamSlots{
 		limits: l,
-		events: newSlots("live event stream", "too_many_event_streams",
+		events: newSlots("live event stream", problem.CodeTooManyEventStreams,
 			"close other KVM Manager tabs or windows, then reload this page", l.EventsPerSession, l.EventsPerClient, log),
-		consoles: newSlots("console", "too_many_consoles",
+		consoles: newSlots("console", problem.CodeTooManyConsoles,
 			"close other KVM Manager consoles or tabs, then open this console again", l.ConsolesPerSession, l.ConsolesPerClient, log),
 		transfers: newSlots("volume transfer", "too_many_transfers",
 			"wait for your other uploads or downloads to finish", l.TransfersPerSession, l.TransfersPerClient, log),

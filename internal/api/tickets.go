@@ -30,13 +30,11 @@ func sessionKey(p auth.Principal) string {
 // for; check may refuse first (VM not running, no such console) with a
 // problem that says what to do.
 func (s *Server) mintTicket(w http.ResponseWriter, r *http.Request, kind, wsRoute string, force bool, check func(host, uuid string) error) error {
-	h, uuid, err := s.vmRef(r)
+	vm, err := s.lookupVM(r)
 	if err != nil {
 		return err
 	}
-	if _, err := s.opts.Inventory.Get(h, uuid); err != nil {
-		return err
-	}
+	h, uuid := vm.Host, vm.UUID
 	if check != nil {
 		if err := check(h, uuid); err != nil {
 			return err
@@ -65,7 +63,7 @@ func (s *Server) mintTicket(w http.ResponseWriter, r *http.Request, kind, wsRout
 // few before it connects, but a session must not pile them up without end.
 const pendingTicketsPerConsole = 4
 
-var errTooManyTickets = problem.New(problem.TooMany, "too_many_consoles",
+var errTooManyTickets = problem.New(problem.TooMany, problem.CodeTooManyConsoles,
 	"this session has asked for many consoles that it has not opened yet",
 	"close other KVM Manager consoles or tabs, wait half a minute, then open this console again")
 

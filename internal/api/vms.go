@@ -1,9 +1,7 @@
 package api
 
 import (
-	"context"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -29,15 +27,10 @@ func (s *Server) listVMs(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	for _, st := range s.opts.Hosts.Statuses() {
-		if hostFilter == "" || st.Name == hostFilter {
-			s.waitSynced(r.Context(), st, host.Connected)
-		}
-	}
-	all := s.opts.Inventory.List()
+	all := s.opts.Inventory.ListWait(r.Context(), hostFilter)
 	out := make([]inventory.VM, 0, len(all))
 	for _, vm := range all {
-		if (hostFilter == "" || vm.Host == hostFilter) && (stateFilter == "" || vm.State == stateFilter) {
+		if stateFilter == "" || vm.State == inventory.State(stateFilter) {
 			out = append(out, vm)
 		}
 	}
@@ -45,23 +38,44 @@ func (s *Server) listVMs(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// vmRef checks the host and UUID path values and returns them normalised.
-func (s *Server) vmRef(r *http.Request) (string, string, error) {
+// vmPath checks the host and UUID path values and returns them normalised.
+func (s *Server) vmPath(r *http.Request) (string, string, error) {
 	hostName, uuid := r.PathValue("host"), strings.ToLower(r.PathValue("uuid"))
-	h, err := s.opts.Hosts.Get(hostName)
-	if err != nil {
+	if _, err := s.opts.Hosts.Get(hostName); err != nil {
 		return "", "", err
 	}
 	u, err := host.ParseUUID(uuid)
 	if err != nil {
 		return "", "", err
 	}
-	// Right after a (re)connect the cache may not hold the VM yet: a
-	// console or action asked for then must not answer "no such VM". A
-	// host still connecting has just started: wait for its first listing
-	// too.
-	s.waitSynced(r.Context(), h.Status(), host.Connected, host.Connecting)
 	return hostName, host.FormatUUID(u), nil
+}
+
+// lookupVM returns the VM the path names, from the inventory, which waits
+// for the host's first listing (Inventory.WaitVM).
+func (s *Server) lookupVM(r *http.Request) (inventory.VM, error) {
+	h, uuid, err := s.vmPath(r)
+	if err != nil {
+		return inventory.VM{}, err
+	}
+	return s.opts.Inventory.WaitVM(r.Context(), h, uuid)
+}
+
+// vmRef is vmPath for handlers that pass the VM on to a service: it returns
+// once the inventory can answer for the VM (the same lookup that waits for
+// the host's first listing), so that a console or action asked for right
+// after a (re)connect does not answer "no such VM". A VM the inventory does
+// not know is not refused here: the service looks it up itself and answers
+// vm_not_found after checking the request's own parameters, as it always
+// has, and a console WebSocket answers every unusable ticket alike
+// (invalid_ticket), whatever VM its path names.
+func (s *Server) vmRef(r *http.Request) (string, string, error) {
+	h, uuid, err := s.vmPath(r)
+	if err != nil {
+		return "", "", err
+	}
+	_, _ = s.opts.Inventory.WaitVM(r.Context(), h, uuid)
+	return h, uuid, nil
 }
 
 // vmRefNoBody is vmRef for actions that take no parameters: a body, when
@@ -79,12 +93,7 @@ func (s *Server) vmRefNoBody(w http.ResponseWriter, r *http.Request) (string, st
 }
 
 func (s *Server) getVM(w http.ResponseWriter, r *http.Request) error {
-	h, uuid, err := s.vmRef(r)
-	if err != nil {
-		return err
-	}
-	// vmRef has waited for the host's listing.
-	vm, err := s.opts.Inventory.Get(h, uuid)
+	vm, err := s.lookupVM(r)
 	if err != nil {
 		return err
 	}
@@ -186,7 +195,7 @@ func (s *Server) setAutostart(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if req.Enabled == nil {
-		return problem.New(problem.Invalid, "missing_field", `the body needs "enabled": true or false`, "")
+		return problem.New(problem.Invalid, problem.CodeMissingField, `the body needs "enabled": true or false`, "")
 	}
 	vm, err := s.opts.Lifecycle.SetAutostart(h, uuid, *req.Enabled)
 	if err != nil {
@@ -254,20 +263,4 @@ func (s *Server) cancelOperation(w http.ResponseWriter, r *http.Request) error {
 	op, _ = s.opFor(p, op)
 	writeJSON(w, http.StatusOK, op)
 	return nil
-}
-
-// syncWait bounds how long a read waits for a host's first VM listing.
-const syncWait = 10 * time.Second
-
-// waitSynced holds a read while the VM list of a host in one of the states
-// (connected, for lists) is still being read after a (re)connect, so that
-// clients never mistake a half-read list for the truth. A host in another
-// state is served from the cache as is.
-func (s *Server) waitSynced(ctx context.Context, st host.Status, states ...host.State) {
-	if !slices.Contains(states, st.State) {
-		return
-	}
-	ctx, cancel := context.WithTimeout(ctx, syncWait)
-	defer cancel()
-	s.opts.Inventory.WaitSynced(ctx, st.Name)
 }

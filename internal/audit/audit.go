@@ -18,6 +18,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/kvm-manager/kvm-manager/internal/problem"
 )
 
 // Results of an entry.
@@ -27,28 +29,22 @@ const (
 	ResultDenied = "denied"
 )
 
-// ErrorInfo is the error an action ended with.
-type ErrorInfo struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
-
 // Entry is one line of the audit log.
 type Entry struct {
-	Time       time.Time  `json:"time"`
-	User       string     `json:"user"`
-	Role       string     `json:"role,omitempty"`
-	Client     string     `json:"client"`
-	Action     string     `json:"action"`
-	Host       string     `json:"host,omitempty"`
-	UUID       string     `json:"uuid,omitempty"`
-	VM         string     `json:"vm,omitempty"`
-	Result     string     `json:"result"`
-	Status     int        `json:"status,omitempty"`
-	Error      *ErrorInfo `json:"error,omitempty"`
-	DurationMs int64      `json:"durationMs"`
-	Operation  string     `json:"operation,omitempty"`
-	Detail     string     `json:"detail,omitempty"`
+	Time       time.Time     `json:"time"`
+	User       string        `json:"user"`
+	Role       string        `json:"role,omitempty"`
+	Client     string        `json:"client"`
+	Action     string        `json:"action"`
+	Host       string        `json:"host,omitempty"`
+	UUID       string        `json:"uuid,omitempty"`
+	VM         string        `json:"vm,omitempty"`
+	Result     string        `json:"result"`
+	Status     int           `json:"status,omitempty"`
+	Error      *problem.Info `json:"error,omitempty"` // code and message only: the log records what happened, not advice
+	DurationMs int64         `json:"durationMs"`
+	Operation  string        `json:"operation,omitempty"`
+	Detail     string        `json:"detail,omitempty"`
 	// Count is how many attempts a summary of refused logins stands for,
 	// and Names the user names they tried (a bounded list).
 	Count int      `json:"count,omitempty"`

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/kvm-manager/kvm-manager/internal/problem"
 )
 
 func TestWriteQueryRotate(t *testing.T) {
@@ -135,10 +137,10 @@ func TestFailedLoginsCannotEvictUsers(t *testing.T) {
 	for i := 0; i < 20000; i++ {
 		e := Entry{Time: t0.Add(time.Duration(i+1) * time.Microsecond), User: fmt.Sprintf("guess-%d", i%7),
 			Client: fmt.Sprintf("10.0.%d.%d", i%3, i%200), Action: "login", Result: ResultError, Status: 401,
-			Error: &ErrorInfo{Code: "invalid_credentials", Message: "wrong user name or password"}}
+			Error: &problem.Info{Code: "invalid_credentials", Message: "wrong user name or password"}}
 		throttled := i%10 != 0
 		if throttled {
-			e.Status, e.Error = 429, &ErrorInfo{Code: "too_many_attempts", Message: "wait"}
+			e.Status, e.Error = 429, &problem.Info{Code: "too_many_attempts", Message: "wait"}
 		}
 		if err := l.FailedLogin(e, throttled); err != nil {
 			t.Fatal(err)
@@ -203,7 +205,7 @@ func TestRefusedLoginsAreSummed(t *testing.T) {
 	refuse := func(client, user string, at time.Duration) {
 		t.Helper()
 		e := Entry{Time: t0.Add(at), User: user, Client: client, Action: "login", Result: ResultError, Status: 429,
-			Error: &ErrorInfo{Code: "too_many_attempts", Message: "too many failed logins"}}
+			Error: &problem.Info{Code: "too_many_attempts", Message: "too many failed logins"}}
 		if err := l.FailedLogin(e, true); err != nil {
 			t.Fatal(err)
 		}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/kvm-manager/kvm-manager/internal/problem"
 )
 
 // Bounds of the summaries of refused logins, so that a flood from many
@@ -111,9 +113,9 @@ func (s *loginSummary) entry() Entry {
 	}
 	code := s.code
 	if code == "" {
-		code = "too_many_attempts"
+		code = problem.CodeTooManyAttempts
 	}
-	e.Error = &ErrorInfo{Code: code, Message: s.msg}
+	e.Error = &problem.Info{Code: code, Message: s.msg}
 	quoted := make([]string, len(s.names))
 	for i, n := range s.names {
 		quoted[i] = fmt.Sprintf("%q", n)

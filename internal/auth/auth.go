@@ -173,7 +173,7 @@ func CheckUsers(users []User) error {
 // is configured wrongly.
 func New(opts Options) (*Manager, error) {
 	if len(opts.Token) < 16 {
-		return nil, problem.New(problem.Invalid, "weak_token", "the API token must be at least 16 characters",
+		return nil, problem.New(problem.Invalid, problem.CodeWeakToken, "the API token must be at least 16 characters",
 			"unset KVM_MANAGER_TOKEN to have a random one generated")
 	}
 	if opts.SessionTTL == 0 {
@@ -255,49 +255,49 @@ func randomString(n int) string {
 }
 
 // ErrUnauthenticated is returned when a request carries no valid credentials.
-var ErrUnauthenticated = problem.New(problem.Unauthorized, "unauthenticated",
+var ErrUnauthenticated = problem.New(problem.Unauthorized, problem.CodeUnauthenticated,
 	"you are not logged in, or your session has ended", "log in again")
 
 // ErrBadToken is returned for a wrong token.
-var ErrBadToken = problem.New(problem.Unauthorized, "invalid_token",
+var ErrBadToken = problem.New(problem.Unauthorized, problem.CodeInvalidToken,
 	"that token is not valid", "use the token from the login URL that KVM Manager printed, or the value of KVM_MANAGER_TOKEN")
 
 // ErrBadCredentials is returned for a wrong user name or password; it does
 // not say which, so that it does not tell who has an account.
-var ErrBadCredentials = problem.New(problem.Unauthorized, "invalid_credentials",
+var ErrBadCredentials = problem.New(problem.Unauthorized, problem.CodeInvalidCredentials,
 	"the user name or password is wrong", "check both and try again; an admin can set a new password with kvm-manager hash-password")
 
 // ErrCSRF is returned when a session request lacks the CSRF token.
-var ErrCSRF = problem.New(problem.Forbidden, "csrf_failed",
+var ErrCSRF = problem.New(problem.Forbidden, problem.CodeCSRFFailed,
 	"the request is missing a valid CSRF token", "reload the page; API clients should use a bearer token instead of cookies")
 
 // ErrOrigin is returned when a session request comes from another origin.
-var ErrOrigin = problem.New(problem.Forbidden, "origin_mismatch",
+var ErrOrigin = problem.New(problem.Forbidden, problem.CodeOriginMismatch,
 	"the request comes from another web origin", "open KVM Manager at its own address; behind a TLS reverse proxy, "+
 		"start it with --trusted-proxy and have the proxy send X-Forwarded-Proto: https and the Host unchanged")
 
 // SessionLimitError is returned for a session that was ended because its
 // user started more sessions than allowed: the web UI shows why.
 func SessionLimitError(user string, limit int) error {
-	return problem.New(problem.Unauthorized, "session_limit",
+	return problem.New(problem.Unauthorized, problem.CodeSessionLimit,
 		fmt.Sprintf("this session was ended because %s started more than %d sessions (the oldest end first)", user, limit),
 		"log in again; end sessions you no longer use under Sessions, or log out when done")
 }
 
 // ErrNoSession is returned when a session to revoke does not exist.
-var ErrNoSession = problem.New(problem.NotFound, "no_such_session",
+var ErrNoSession = problem.New(problem.NotFound, problem.CodeNoSuchSession,
 	"there is no such session (it may have ended already)", "reload the list of sessions")
 
 // RoleError says that the caller's role does not allow what they asked.
 func RoleError(have, need Role) error {
-	return problem.New(problem.Forbidden, "forbidden_role",
+	return problem.New(problem.Forbidden, problem.CodeForbiddenRole,
 		fmt.Sprintf("this needs the %s role, and you are logged in as %s", need, have),
 		"ask an admin to give your user the "+need.String()+" role")
 }
 
 // Throttled is returned when a client has failed to log in, or presented a
-// wrong API token, too often. The API turns RetryAfter into a Retry-After
-// header.
+// wrong API token, too often. Its problem carries RetryAfter, which the API
+// sends as a Retry-After header.
 type Throttled struct {
 	RetryAfter time.Duration
 	// Token says that the refused credential is the API token.
@@ -312,14 +312,16 @@ func (t *Throttled) problem() *problem.Error {
 	if secs == 1 {
 		wait = "wait 1 second"
 	}
+	p := problem.New(problem.TooMany, problem.CodeTooManyAttempts,
+		"too many failed logins from your address: "+wait+" before trying again",
+		"check the user name and password; an admin can reset a password with kvm-manager hash-password")
 	if t.Token {
-		return problem.New(problem.TooMany, "too_many_attempts",
+		p = problem.New(problem.TooMany, problem.CodeTooManyAttempts,
 			"too many wrong API tokens or failed logins from your address: "+wait+" before trying again",
 			"use the token from the login URL that KVM Manager printed, or the value of KVM_MANAGER_TOKEN")
 	}
-	return problem.New(problem.TooMany, "too_many_attempts",
-		"too many failed logins from your address: "+wait+" before trying again",
-		"check the user name and password; an admin can reset a password with kvm-manager hash-password")
+	p.RetryAfter = t.RetryAfter
+	return p
 }
 
 // Unwrap lets problem.As find the user-facing error.

@@ -76,7 +76,7 @@ func (t *Tickets) Mint(g Grant) string {
 // ErrTicket is the one answer to any unusable ticket: unknown, used, expired,
 // or minted for another VM, console or session. Saying which would help an
 // attacker more than a user.
-var ErrTicket = problem.New(problem.Forbidden, "invalid_ticket",
+var ErrTicket = problem.New(problem.Forbidden, problem.CodeInvalidTicket,
 	"the console ticket is not valid (it is single-use and expires after 30 seconds)",
 	"open the console again")
 

@@ -25,12 +25,12 @@ type SerialConsoleAdded struct {
 
 // The problems of adding a serial console.
 var (
-	errConsoleExists = problem.New(problem.Conflict, "serial_console_exists",
+	errConsoleExists = problem.New(problem.Conflict, problem.CodeSerialConsoleExists,
 		"the VM already has a serial console", "open it from the Serial tab")
-	errConsolePending = problem.New(problem.Conflict, "serial_console_exists",
+	errConsolePending = problem.New(problem.Conflict, problem.CodeSerialConsoleExists,
 		"a serial console was already added to the VM's configuration; it takes effect when the VM next starts",
 		"shut the VM down and start it again (a reboot from inside the guest is not enough)")
-	errSerialTransient = problem.New(problem.Conflict, "vm_transient",
+	errSerialTransient = problem.New(problem.Conflict, problem.CodeVMTransient,
 		"the VM is transient: it has no stored configuration to add a device to",
 		"define it persistently first (virsh dumpxml, then virsh define)")
 )
@@ -115,7 +115,7 @@ func addSerialConsole(d *libvirtxml.Domain) error {
 		} else {
 			kind = chardevKind(d.Devices.Consoles[0].Source)
 		}
-		return problem.New(problem.Unsupported, "serial_port_in_use",
+		return problem.New(problem.Unsupported, problem.CodeSerialPortInUse,
 			fmt.Sprintf("the VM's first serial port is a %s device, so it cannot also be an interactive console", kind),
 			"change that port to type 'pty' in the VM's configuration (virsh edit), or remove it, then try again")
 	}

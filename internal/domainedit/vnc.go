@@ -45,7 +45,7 @@ func (e *Editor) AddVNC(hostName, uuid string) (VNCAdded, error) {
 		return VNCAdded{}, host.Problem(err, "read the VM's definition")
 	}
 	if !persistent {
-		return VNCAdded{}, problem.New(problem.Unsupported, "vm_transient",
+		return VNCAdded{}, problem.New(problem.Unsupported, problem.CodeVMTransient,
 			fmt.Sprintf("VM %q is transient: it has no stored definition to add VNC graphics to", problem.Clip(vm.Name)),
 			"define the VM persistently first (virsh define)")
 	}

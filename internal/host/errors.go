@@ -49,7 +49,7 @@ func Problem(err error, what string) error {
 	var le libvirt.Error
 	if !errors.As(err, &le) {
 		if isLinkError(err) {
-			return problem.Wrap(err, problem.Unavailable, "host_unavailable",
+			return problem.Wrap(err, problem.Unavailable, problem.CodeHostUnavailable,
 				fmt.Sprintf("could not %s: the connection to libvirtd was lost", what),
 				"KVM Manager reconnects by itself; try again in a few seconds")
 		}
@@ -58,18 +58,18 @@ func Problem(err error, what string) error {
 	msg := fmt.Sprintf("could not %s: %s", what, le.Message)
 	switch libvirt.ErrorNumber(le.Code) {
 	case libvirt.ErrNoDomain:
-		return problem.Wrap(err, problem.NotFound, "vm_not_found", "the VM no longer exists", "reload the VM list")
+		return problem.Wrap(err, problem.NotFound, problem.CodeVMNotFound, "the VM no longer exists", "reload the VM list")
 	case libvirt.ErrOperationInvalid:
-		return problem.Wrap(err, problem.Conflict, "vm_state_conflict", msg,
+		return problem.Wrap(err, problem.Conflict, problem.CodeVMStateConflict, msg,
 			"the VM's state does not allow this right now; reload and check its state")
 	case libvirt.ErrOperationTimeout, libvirt.ErrAgentUnresponsive:
-		return problem.Wrap(err, problem.Timeout, "libvirt_timeout", msg, "the VM or host is busy; try again")
+		return problem.Wrap(err, problem.Timeout, problem.CodeLibvirtTimeout, msg, "the VM or host is busy; try again")
 	case libvirt.ErrNoSupport, libvirt.ErrOperationUnsupported, libvirt.ErrConfigUnsupported, libvirt.ErrArgumentUnsupported:
-		return problem.Wrap(err, problem.Unsupported, "unsupported", msg, "this host or VM configuration cannot do this")
+		return problem.Wrap(err, problem.Unsupported, problem.CodeUnsupported, msg, "this host or VM configuration cannot do this")
 	case libvirt.ErrInvalidArg, libvirt.ErrXMLError:
-		return problem.Wrap(err, problem.Invalid, "invalid_request", msg, "check the values you sent")
+		return problem.Wrap(err, problem.Invalid, problem.CodeInvalidRequest, msg, "check the values you sent")
 	}
-	return problem.Wrap(err, problem.Upstream, "libvirt_error", msg,
+	return problem.Wrap(err, problem.Upstream, problem.CodeLibvirtError, msg,
 		"libvirt refused; the message above is libvirt's own, and the host's libvirtd log has details")
 }
 

@@ -120,7 +120,7 @@ type Host struct {
 // call Run to connect.
 func New(opts Options) (*Host, error) {
 	if !validHostName(opts.Name) {
-		return nil, problem.New(problem.Invalid, "invalid_host_name",
+		return nil, problem.New(problem.Invalid, problem.CodeInvalidHostName,
 			fmt.Sprintf("host name %q is not valid", problem.Clip(opts.Name)),
 			"use 1 to 63 letters, digits, '-', '_' or '.', starting with a letter or digit")
 	}
@@ -223,7 +223,7 @@ func (h *Host) Client() (virt.Conn, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.client == nil {
-		return nil, problem.New(problem.Unavailable, "host_unavailable",
+		return nil, problem.New(problem.Unavailable, problem.CodeHostUnavailable,
 			fmt.Sprintf("host %q is not connected (%s)", h.opts.Name, h.status.State),
 			"KVM Manager reconnects by itself; check that libvirtd is running on the host")
 	}
@@ -451,7 +451,7 @@ func (h *Host) dial() (*libvirt.Libvirt, net.Conn, error) {
 		}
 		d = &tlsDialer{uri: h.uri, cfg: cfg, timeout: h.opts.CallTimeout}
 	default:
-		return nil, nil, problem.New(problem.Unsupported, "transport_unsupported",
+		return nil, nil, problem.New(problem.Unsupported, problem.CodeTransportUnsupported,
 			fmt.Sprintf("connecting over %s is not supported", h.uri.Transport),
 			"use qemu:///system, qemu+ssh://user@host/system or qemu+tls://host/system")
 	}
@@ -572,7 +572,7 @@ func FormatUUID(u libvirt.UUID) string {
 // bare hex digits.
 func ParseUUID(s string) (libvirt.UUID, error) {
 	var u libvirt.UUID
-	bad := problem.New(problem.Invalid, "invalid_uuid",
+	bad := problem.New(problem.Invalid, problem.CodeInvalidUUID,
 		fmt.Sprintf("%q is not a VM UUID", problem.Clip(s)),
 		"VMs are addressed by their UUID, e.g. 4b1e2c3d-0000-4000-8000-1234567890ab")
 	switch len(s) {

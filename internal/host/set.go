@@ -6,6 +6,7 @@ import (
 	"sort"
 	"sync"
 
+	"github.com/kvm-manager/kvm-manager/internal/event"
 	"github.com/kvm-manager/kvm-manager/internal/host/machine"
 	"github.com/kvm-manager/kvm-manager/internal/problem"
 	"github.com/kvm-manager/kvm-manager/internal/virt"
@@ -22,7 +23,7 @@ func NewSet(hosts ...*Host) (*Set, error) {
 	s := &Set{byName: make(map[string]*Host, len(hosts))}
 	for _, h := range hosts {
 		if _, dup := s.byName[h.Name()]; dup {
-			return nil, problem.New(problem.Invalid, "duplicate_host",
+			return nil, problem.New(problem.Invalid, problem.CodeDuplicateHost,
 				fmt.Sprintf("host %q is configured twice", h.Name()), "give each host its own name")
 		}
 		s.byName[h.Name()] = h
@@ -36,7 +37,7 @@ func NewSet(hosts ...*Host) (*Set, error) {
 func (s *Set) Get(name string) (*Host, error) {
 	h, ok := s.byName[name]
 	if !ok {
-		return nil, problem.New(problem.NotFound, "host_not_found",
+		return nil, problem.New(problem.NotFound, problem.CodeHostNotFound,
 			fmt.Sprintf("no host named %q", problem.Clip(name)), "GET /api/v1/hosts lists the configured hosts")
 	}
 	return h, nil
@@ -90,7 +91,7 @@ func (s *Set) Run(ctx context.Context) {
 
 // Publisher is where host state changes are announced.
 type Publisher interface {
-	Publish(typ string, data any)
+	Publish(typ event.Type, data any)
 }
 
 // StatePublisher is an Observer that publishes every state change as a
@@ -106,4 +107,4 @@ func (StatePublisher) Connected(context.Context, *Host, virt.Conn) {}
 func (StatePublisher) Lifecycle(*Host, LifecycleEvent) {}
 
 // StateChanged implements Observer.
-func (p StatePublisher) StateChanged(_ *Host, s Status) { p.Publisher.Publish("host", s) }
+func (p StatePublisher) StateChanged(_ *Host, s Status) { p.Publisher.Publish(event.TypeHost, s) }

@@ -40,7 +40,7 @@ const DefaultSocket = "/var/run/libvirt/libvirt-sock"
 // that says what is accepted.
 func ParseURI(s string) (URI, error) {
 	bad := func(why string) (URI, error) {
-		return URI{}, problem.New(problem.Invalid, "invalid_uri",
+		return URI{}, problem.New(problem.Invalid, problem.CodeInvalidURI,
 			fmt.Sprintf("libvirt URI %q is not usable: %s", problem.Clip(s), why),
 			"use qemu:///system, qemu+ssh://user@host/system or qemu+tls://host/system")
 	}

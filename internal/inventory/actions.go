@@ -19,14 +19,14 @@ var Actions = []string{ActionStart, ActionShutdown, ActionReboot, ActionForceOff
 // allowedFrom lists the states each action applies to. It lives with the VM
 // model so that every VM the API or the event stream carries says which
 // actions it allows, and clients need not copy these rules.
-var allowedFrom = map[string][]string{
-	ActionStart:    {"shutoff", "crashed"},
-	ActionShutdown: {"running", "blocked"},
-	ActionReboot:   {"running", "blocked"},
-	ActionForceOff: {"running", "blocked", "paused", "shutting-down", "crashed", "pmsuspended"},
-	ActionReset:    {"running", "blocked", "paused"},
-	ActionPause:    {"running", "blocked"},
-	ActionResume:   {"paused"},
+var allowedFrom = map[string][]State{
+	ActionStart:    {StateShutoff, StateCrashed},
+	ActionShutdown: {StateRunning, StateBlocked},
+	ActionReboot:   {StateRunning, StateBlocked},
+	ActionForceOff: {StateRunning, StateBlocked, StatePaused, StateShuttingDown, StateCrashed, StatePMSuspended},
+	ActionReset:    {StateRunning, StateBlocked, StatePaused},
+	ActionPause:    {StateRunning, StateBlocked},
+	ActionResume:   {StatePaused},
 }
 
 // IsAction reports whether name is a power action.
@@ -36,12 +36,12 @@ func IsAction(name string) bool {
 }
 
 // Allowed reports whether action applies to a VM in state.
-func Allowed(action, state string) bool {
+func Allowed(action string, state State) bool {
 	return slices.Contains(allowedFrom[action], state)
 }
 
 // AllowedActions returns the actions that apply in state (never nil).
-func AllowedActions(state string) []string {
+func AllowedActions(state State) []string {
 	out := []string{}
 	for _, a := range Actions {
 		if Allowed(a, state) {

@@ -6,7 +6,7 @@ import (
 )
 
 func TestAllowedActions(t *testing.T) {
-	tests := map[string][]string{
+	tests := map[State][]string{
 		"shutoff": {ActionStart},
 		"running": {ActionShutdown, ActionReboot, ActionForceOff, ActionReset, ActionPause},
 		"paused":  {ActionForceOff, ActionReset, ActionResume},

@@ -22,17 +22,17 @@ type recorder struct {
 }
 
 type published struct {
-	typ  string
+	typ  event.Type
 	data any
 }
 
-func (r *recorder) Publish(typ string, data any) {
+func (r *recorder) Publish(typ event.Type, data any) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.events = append(r.events, published{typ, data})
 }
 
-func (r *recorder) of(typ string) []any {
+func (r *recorder) of(typ event.Type) []any {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var out []any
@@ -106,13 +106,15 @@ func TestConnectedListsVMs(t *testing.T) {
 	connect(t, inv, testHost(t, "h1"), c)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	inv.WaitSynced(ctx, "h1")
+	if _, err := inv.WaitVM(ctx, "h1", fakeUUID(1)); err != nil {
+		t.Fatal(err)
+	}
 	if !inv.Synced("h1") {
 		t.Fatal("not synced after the listing")
 	}
 	var got []string
 	for _, vm := range inv.List() {
-		got = append(got, vm.Name+"/"+vm.State)
+		got = append(got, vm.Name+"/"+string(vm.State))
 	}
 	want := []string{"cache/paused", "db/shutoff", "web/running"}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
@@ -154,11 +156,14 @@ func TestLifecycleEventRereadsVM(t *testing.T) {
 	web := addFake(t, c, 1, "web", virt.StateShutoff)
 	pub := &recorder{}
 	inv := newFakeInventory(pub)
+	inv.AddHost("h1")
 	h := testHost(t, "h1")
 	connect(t, inv, h, c)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	inv.WaitSynced(ctx, "h1")
+	if _, err := inv.WaitVM(ctx, "h1", fakeUUID(1)); err != nil {
+		t.Fatal(err)
+	}
 
 	c.SetState(web, virt.StateRunning)
 	inv.Lifecycle(h, host.LifecycleEvent{Host: "h1", UUID: fakeUUID(1), Name: "web"})

@@ -25,7 +25,7 @@ import (
 
 // Publisher is where VM and stats changes are announced.
 type Publisher interface {
-	Publish(typ string, data any)
+	Publish(typ event.Type, data any)
 }
 
 // Options configures an Inventory.
@@ -56,6 +56,9 @@ type Inventory struct {
 type hostVMs struct {
 	name string
 	vms  map[string]*entry // by UUID
+	// state is the host's connection state as StateChanged last told it
+	// (guarded by Inventory.mu); a host starts connecting.
+	state host.State
 	// synced is closed once the VM list of the current link has been read.
 	synced  chan struct{}
 	refresh chan string // UUIDs to re-read; drained by the link's worker
@@ -110,7 +113,8 @@ func (inv *Inventory) AddHost(name string) {
 func (inv *Inventory) hostLocked(name string) *hostVMs {
 	h, ok := inv.hosts[name]
 	if !ok {
-		h = &hostVMs{name: name, vms: make(map[string]*entry), refresh: make(chan string, 1), pending: make(map[string]bool), synced: make(chan struct{})}
+		h = &hostVMs{name: name, vms: make(map[string]*entry), state: host.Connecting,
+			refresh: make(chan string, 1), pending: make(map[string]bool), synced: make(chan struct{})}
 		inv.hosts[name] = h
 	}
 	return h
@@ -152,7 +156,7 @@ func (inv *Inventory) Get(hostName, uuid string) (VM, error) {
 	}
 	e, ok := h.vms[strings.ToLower(uuid)]
 	if !ok {
-		return VM{}, problem.New(problem.NotFound, "vm_not_found",
+		return VM{}, problem.New(problem.NotFound, problem.CodeVMNotFound,
 			fmt.Sprintf("no VM with UUID %s on host %q", problem.Clip(uuid), hostName),
 			"it may have been deleted; reload the VM list")
 	}
@@ -184,7 +188,7 @@ func (inv *Inventory) History(hostName, uuid string, since time.Time) ([]Sample,
 
 // ErrHostNotFound is the problem for an unknown host name.
 func ErrHostNotFound(name string) error {
-	return problem.New(problem.NotFound, "host_not_found",
+	return problem.New(problem.NotFound, problem.CodeHostNotFound,
 		fmt.Sprintf("no host named %q", problem.Clip(name)), "GET /api/v1/hosts lists the configured hosts")
 }
 
@@ -205,19 +209,74 @@ func (inv *Inventory) Synced(hostName string) bool {
 	}
 }
 
-// WaitSynced waits until the host's VM list has been read since its link
-// came up, or ctx ends, so that a list served right after a (re)connect is
-// complete rather than empty.
-func (inv *Inventory) WaitSynced(ctx context.Context, hostName string) {
+// SyncWait bounds how long a read waits for a host's VM list to be read.
+const SyncWait = 10 * time.Second
+
+// WaitVM returns one VM like Get. When its host is connected or still
+// connecting, it first waits (at most SyncWait, or until ctx ends) until the
+// host's VM list has been read since its link came up: right after a start
+// or a reconnect the cache may not hold the VM yet, and a console or action
+// asked for then must not answer "no such VM". A host in another state
+// (reconnecting, failed) is answered from the cache as it is: waiting could
+// not help.
+func (inv *Inventory) WaitVM(ctx context.Context, hostName, uuid string) (VM, error) {
+	inv.waitListed(ctx, []string{hostName}, host.Connected, host.Connecting)
+	return inv.Get(hostName, uuid)
+}
+
+// ListWait returns the VMs of one host, or of every host when hostName is
+// "", sorted as List sorts them. It first waits (at most SyncWait, or until
+// ctx ends) for the VM list of each such host that is connected to be read,
+// so that no client mistakes a half-read list for the truth. A host still
+// making its first connection is not waited for: it may never answer, and
+// the list (and the dashboard built on it) would hang with it; its VMs
+// arrive as events.
+func (inv *Inventory) ListWait(ctx context.Context, hostName string) []VM {
+	var names []string
 	inv.mu.RLock()
-	h, ok := inv.hosts[hostName]
+	for n := range inv.hosts {
+		if hostName == "" || n == hostName {
+			names = append(names, n)
+		}
+	}
 	inv.mu.RUnlock()
-	if !ok {
+	inv.waitListed(ctx, names, host.Connected)
+	all := inv.List()
+	if hostName == "" {
+		return all
+	}
+	out := make([]VM, 0, len(all))
+	for _, vm := range all {
+		if vm.Host == hostName {
+			out = append(out, vm)
+		}
+	}
+	return out
+}
+
+// waitListed waits, within one SyncWait, until the VM lists of the named
+// hosts that are in one of states have been read. Unknown hosts are not
+// waited for.
+func (inv *Inventory) waitListed(ctx context.Context, names []string, states ...host.State) {
+	var wait []chan struct{}
+	inv.mu.RLock()
+	for _, n := range names {
+		if h, ok := inv.hosts[n]; ok && slices.Contains(states, h.state) {
+			wait = append(wait, h.syncedChan())
+		}
+	}
+	inv.mu.RUnlock()
+	if len(wait) == 0 {
 		return
 	}
-	select {
-	case <-h.syncedChan():
-	case <-ctx.Done():
+	ctx, cancel := context.WithTimeout(ctx, SyncWait)
+	defer cancel()
+	for _, c := range wait {
+		select {
+		case <-c:
+		case <-ctx.Done():
+			return
+		}
 	}
 }
 
@@ -263,7 +322,7 @@ func (inv *Inventory) Refresh(c virt.Conn, hostName, uuid string) (VM, error) {
 	if err != nil {
 		if isNoDomain(err) {
 			inv.remove(hostName, strings.ToLower(uuid))
-			return VM{}, problem.Wrap(err, problem.NotFound, "vm_not_found", "the VM no longer exists", "reload the VM list")
+			return VM{}, errVMGone(err)
 		}
 		return VM{}, fmt.Errorf("look up domain %s: %w", uuid, err)
 	}
@@ -271,11 +330,16 @@ func (inv *Inventory) Refresh(c virt.Conn, hostName, uuid string) (VM, error) {
 	if err != nil {
 		if isNoDomain(err) {
 			inv.remove(hostName, strings.ToLower(uuid))
-			return VM{}, problem.Wrap(err, problem.NotFound, "vm_not_found", "the VM no longer exists", "reload the VM list")
+			return VM{}, errVMGone(err)
 		}
 		return VM{}, err
 	}
 	return inv.store(vm), nil
+}
+
+// errVMGone is the problem for a VM that libvirt no longer knows.
+func errVMGone(err error) error {
+	return problem.Wrap(err, problem.NotFound, problem.CodeVMNotFound, "the VM no longer exists", "reload the VM list")
 }
 
 // store saves a freshly read VM, keeping its stats, and publishes it when
@@ -316,7 +380,7 @@ func (inv *Inventory) remove(hostName, uuid string) {
 	}
 }
 
-func (inv *Inventory) publish(typ string, v any) {
+func (inv *Inventory) publish(typ event.Type, v any) {
 	if inv.opts.Publisher != nil {
 		inv.opts.Publisher.Publish(typ, v)
 	}
@@ -464,12 +528,15 @@ func (inv *Inventory) Lifecycle(h *host.Host, ev host.LifecycleEvent) {
 	hv.enqueue(ev.UUID)
 }
 
-// StateChanged implements host.Observer.
+// StateChanged implements host.Observer: it keeps the host's state, which
+// decides whether reads wait for its listing, and marks the list unread
+// when the link is gone.
 func (inv *Inventory) StateChanged(h *host.Host, s host.Status) {
+	inv.mu.Lock()
+	hv := inv.hostLocked(h.Name())
+	hv.state = s.State
+	inv.mu.Unlock()
 	if s.State != host.Connected {
-		inv.mu.Lock()
-		hv := inv.hostLocked(h.Name())
-		inv.mu.Unlock()
 		hv.resetSynced()
 	}
 }

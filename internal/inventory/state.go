@@ -1,23 +1,40 @@
 package inventory
 
-// State names as the API shows them, indexed by libvirt's virDomainState.
-var stateNames = [...]string{
-	0: "nostate",
-	1: "running",
-	2: "blocked",
-	3: "paused",
-	4: "shutting-down",
-	5: "shutoff",
-	6: "crashed",
-	7: "pmsuspended",
+// State is a VM's state as the API shows it: libvirt's domain state, named.
+type State string
+
+// The VM states, one per libvirt virDomainState.
+const (
+	StateNoState      State = "nostate"
+	StateRunning      State = "running"
+	StateBlocked      State = "blocked"
+	StatePaused       State = "paused"
+	StateShuttingDown State = "shutting-down"
+	StateShutoff      State = "shutoff"
+	StateCrashed      State = "crashed"
+	StatePMSuspended  State = "pmsuspended"
+	// StateUnknown is a state newer than this code.
+	StateUnknown State = "unknown"
+)
+
+// stateNames are the states indexed by libvirt's virDomainState.
+var stateNames = [...]State{
+	0: StateNoState,
+	1: StateRunning,
+	2: StateBlocked,
+	3: StatePaused,
+	4: StateShuttingDown,
+	5: StateShutoff,
+	6: StateCrashed,
+	7: StatePMSuspended,
 }
 
 // StateName returns the API name of a libvirt domain state.
-func StateName(state int32) string {
+func StateName(state int32) State {
 	if state >= 0 && int(state) < len(stateNames) {
 		return stateNames[state]
 	}
-	return "unknown"
+	return StateUnknown
 }
 
 // Reason names per state, from libvirt-domain.h. Unknown values become "".
@@ -40,9 +57,9 @@ func ReasonName(state, reason int32) string {
 }
 
 // Active reports whether a state means the VM has a running QEMU process.
-func Active(state string) bool {
+func Active(state State) bool {
 	switch state {
-	case "running", "blocked", "paused", "shutting-down", "pmsuspended":
+	case StateRunning, StateBlocked, StatePaused, StateShuttingDown, StatePMSuspended:
 		return true
 	}
 	return false

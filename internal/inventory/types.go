@@ -9,7 +9,7 @@ type VM struct {
 	Name          string     `json:"name"`
 	Title         string     `json:"title,omitempty"`
 	Description   string     `json:"description,omitempty"`
-	State         string     `json:"state"`
+	State         State      `json:"state"`
 	Reason        string     `json:"reason,omitempty"`
 	ID            int32      `json:"id,omitempty"` // libvirt's runtime id; 0 when not running
 	DomainType    string     `json:"domainType"`   // "kvm" or "qemu" (TCG)

@@ -63,7 +63,7 @@ func (s *Service) Delete(hostName, uuid string, req DeleteRequest) (operation.Op
 func (s *Service) startDelete(vm inventory.VM, req DeleteRequest, claim *operation.Claim) (operation.Op, error) {
 	hostName := vm.Host
 	if req.Snapshots != "" && req.Snapshots != "delete" {
-		return operation.Op{}, problem.New(problem.Invalid, "invalid_snapshots_choice",
+		return operation.Op{}, problem.New(problem.Invalid, problem.CodeInvalidSnapshotsChoice,
 			fmt.Sprintf("snapshots: %q is not a choice", problem.Clip(req.Snapshots)), `use "delete" to delete the VM's snapshots with it`)
 	}
 	// libvirt raises no event when snapshots change, so the count is read
@@ -79,12 +79,12 @@ func (s *Service) startDelete(vm inventory.VM, req DeleteRequest, claim *operati
 		return operation.Op{}, host.Problem(err, "count the VM's snapshots")
 	}
 	if nsnap > 0 && req.Snapshots != "delete" {
-		return operation.Op{}, problem.New(problem.Conflict, "vm_has_snapshots",
+		return operation.Op{}, problem.New(problem.Conflict, problem.CodeVMHasSnapshots,
 			fmt.Sprintf("VM %q has %d snapshot(s); deleting it would orphan them", vm.Name, nsnap),
 			`send "snapshots": "delete" to delete them with the VM, or delete them first`)
 	}
 	if inventory.Active(vm.State) && !req.Force {
-		return operation.Op{}, problem.New(problem.Conflict, "vm_running",
+		return operation.Op{}, problem.New(problem.Conflict, problem.CodeVMRunning,
 			fmt.Sprintf("VM %q is %s", vm.Name, vm.State), `shut it down first, or send "force": true to power it off and delete it`)
 	}
 	h, err := s.opts.Hosts.Get(hostName)
@@ -96,28 +96,28 @@ func (s *Service) startDelete(vm inventory.VM, req DeleteRequest, claim *operati
 	seen := map[string]bool{}
 	for _, t := range req.Disks {
 		if seen[t] {
-			return operation.Op{}, problem.New(problem.Invalid, "duplicate_disk", fmt.Sprintf("disk %q is listed twice", problem.Clip(t)), "list each disk once")
+			return operation.Op{}, problem.New(problem.Invalid, problem.CodeDuplicateDisk, fmt.Sprintf("disk %q is listed twice", problem.Clip(t)), "list each disk once")
 		}
 		seen[t] = true
 		i := slices.IndexFunc(vm.Disks, func(d inventory.Disk) bool { return d.Target == t })
 		if i < 0 {
-			return operation.Op{}, problem.New(problem.Invalid, "unknown_disk",
+			return operation.Op{}, problem.New(problem.Invalid, problem.CodeUnknownDisk,
 				fmt.Sprintf("VM %q has no disk %q", vm.Name, problem.Clip(t)), "name disks by their target, as the VM's details list them")
 		}
 		d := vm.Disks[i]
 		if d.Type != "file" || d.Source == "" {
-			return operation.Op{}, problem.New(problem.Unsupported, "disk_not_removable",
+			return operation.Op{}, problem.New(problem.Unsupported, problem.CodeDiskNotRemovable,
 				fmt.Sprintf("disk %s is a %s disk; only file-backed disk images can be removed here", t, d.Type), "remove it with the tools of its storage")
 		}
 		if other := s.otherUser(vm, d.Source); other != "" {
-			return operation.Op{}, problem.New(problem.Conflict, "disk_in_use",
+			return operation.Op{}, problem.New(problem.Conflict, problem.CodeDiskInUse,
 				fmt.Sprintf("disk image %s is also used by VM %q", d.Source, other), "keep this disk, or detach it from the other VM first")
 		}
 		if err := m.Check(machine.Files); err != nil {
 			// The host's files are out of reach (a host reached over
 			// TLS): refuse now, rather than undefine the VM and then
 			// fail to remove its disks.
-			return operation.Op{}, problem.Wrap(err, problem.Unsupported, "remote_disk_removal",
+			return operation.Op{}, problem.Wrap(err, problem.Unsupported, problem.CodeRemoteDiskRemoval,
 				"removing disk images of remote hosts is not supported yet", "keep the disks and remove them on the host")
 		}
 		remove = append(remove, d)
@@ -199,7 +199,7 @@ func (s *Service) runDelete(ctx context.Context, m machine.Machine, vm inventory
 		res.RemovedDisks = append(res.RemovedDisks, d.Source)
 	}
 	if len(errs) > 0 {
-		return res, problem.Wrap(errors.Join(errs...), problem.Upstream, "disk_removal_failed",
+		return res, problem.Wrap(errors.Join(errs...), problem.Upstream, problem.CodeDiskRemovalFailed,
 			fmt.Sprintf("VM %q was deleted, but %d disk image(s) could not be removed", vm.Name, len(errs)),
 			"the operation result lists what was kept; remove those files by hand")
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/kvm-manager/kvm-manager/internal/host"
+	"github.com/kvm-manager/kvm-manager/internal/inventory"
 	"github.com/kvm-manager/kvm-manager/internal/operation"
 	"github.com/kvm-manager/kvm-manager/internal/problem"
 	"github.com/kvm-manager/kvm-manager/internal/virt"
@@ -19,9 +20,9 @@ func TestDoActions(t *testing.T) {
 		name   string
 		from   virt.DomainState
 		action string
-		call   string // the libvirt call made, "" when refused
-		state  string // the VM's state afterwards
-		code   string // the refusal's code
+		call   string          // the libvirt call made, "" when refused
+		state  inventory.State // the VM's state afterwards
+		code   string          // the refusal's code
 	}{
 		{"start a stopped VM", virt.StateShutoff, Start, "Start", "running", ""},
 		{"pause a running VM", virt.StateRunning, Pause, "Suspend", "paused", ""},

@@ -91,15 +91,15 @@ type Result struct {
 // Do performs a power action on a VM.
 func (s *Service) Do(ctx context.Context, hostName, uuid, action string, req Request) (Result, error) {
 	if !inventory.IsAction(action) {
-		return Result{}, problem.New(problem.NotFound, "unknown_action",
+		return Result{}, problem.New(problem.NotFound, problem.CodeUnknownAction,
 			fmt.Sprintf("%q is not a VM action", problem.Clip(action)),
 			"use one of: start, shutdown, reboot, force-off, reset, pause, resume")
 	}
 	if action != Shutdown && req.TimeoutSeconds != 0 {
-		return Result{}, problem.New(problem.Invalid, "invalid_field", "timeoutSeconds applies only to shutdown", "leave it out")
+		return Result{}, problem.New(problem.Invalid, problem.CodeInvalidField, "timeoutSeconds applies only to shutdown", "leave it out")
 	}
 	if req.TimeoutSeconds < 0 || req.TimeoutSeconds > 3600 {
-		return Result{}, problem.New(problem.Invalid, "invalid_timeout",
+		return Result{}, problem.New(problem.Invalid, problem.CodeInvalidTimeout,
 			fmt.Sprintf("timeoutSeconds %d is out of range", req.TimeoutSeconds), "use 1 to 3600 seconds, or leave it out for the default")
 	}
 	// A request already gone (the client left, the server is stopping)
@@ -173,18 +173,18 @@ func checkState(action string, vm inventory.VM) error {
 	var code, msg, hint string
 	switch {
 	case action == Start && inventory.Active(vm.State):
-		code, msg, hint = "vm_already_running", fmt.Sprintf("VM %q is already running", vm.Name), "open its console, or shut it down first"
-		if vm.State == "paused" {
-			code, msg, hint = "vm_paused", fmt.Sprintf("VM %q is paused, not stopped", vm.Name), "resume it instead"
+		code, msg, hint = problem.CodeVMAlreadyRunning, fmt.Sprintf("VM %q is already running", vm.Name), "open its console, or shut it down first"
+		if vm.State == inventory.StatePaused {
+			code, msg, hint = problem.CodeVMPaused, fmt.Sprintf("VM %q is paused, not stopped", vm.Name), "resume it instead"
 		}
 	case action == Resume:
-		code, msg, hint = "vm_not_paused", fmt.Sprintf("VM %q is not paused (it is %s)", vm.Name, vm.State), "only a paused VM can be resumed"
-	case vm.State == "paused" && (action == Shutdown || action == Reboot || action == Pause):
-		code, msg, hint = "vm_paused", fmt.Sprintf("VM %q is paused", vm.Name), "resume it first, or force it off"
+		code, msg, hint = problem.CodeVMNotPaused, fmt.Sprintf("VM %q is not paused (it is %s)", vm.Name, vm.State), "only a paused VM can be resumed"
+	case vm.State == inventory.StatePaused && (action == Shutdown || action == Reboot || action == Pause):
+		code, msg, hint = problem.CodeVMPaused, fmt.Sprintf("VM %q is paused", vm.Name), "resume it first, or force it off"
 	case !inventory.Active(vm.State):
-		code, msg, hint = "vm_not_running", fmt.Sprintf("VM %q is not running (it is %s)", vm.Name, vm.State), "start it first"
+		code, msg, hint = problem.CodeVMNotRunning, fmt.Sprintf("VM %q is not running (it is %s)", vm.Name, vm.State), "start it first"
 	default:
-		code, msg, hint = "vm_state_conflict", fmt.Sprintf("cannot %s VM %q while it is %s", verb(action), vm.Name, vm.State), "wait until the current change finishes"
+		code, msg, hint = problem.CodeVMStateConflict, fmt.Sprintf("cannot %s VM %q while it is %s", verb(action), vm.Name, vm.State), "wait until the current change finishes"
 	}
 	return problem.New(problem.Conflict, code, msg, hint)
 }
@@ -215,7 +215,7 @@ func (s *Service) shutdown(c virt.Conn, vm inventory.VM, dom virt.Domain, req Re
 				if err != nil && host.IsCode(err, virt.ErrNoDomain) {
 					return nil // a transient VM disappears when it powers off
 				}
-				if err == nil && inventory.StateName(state) == "shutoff" {
+				if err == nil && inventory.StateName(state) == inventory.StateShutoff {
 					_, _ = s.opts.Inventory.Refresh(cur, vm.Host, vm.UUID)
 					return nil
 				}
@@ -227,7 +227,7 @@ func (s *Service) shutdown(c virt.Conn, vm inventory.VM, dom virt.Domain, req Re
 					min(99, int(100*time.Since(start)/timeout)))
 			}
 			if time.Now().After(deadline) {
-				return problem.New(problem.Timeout, "shutdown_timeout",
+				return problem.New(problem.Timeout, problem.CodeShutdownTimeout,
 					fmt.Sprintf("VM %q did not power off within %d s after the ACPI shutdown request", vm.Name, int(timeout.Seconds())),
 					"the guest may ignore ACPI power button events (no acpid, or it is still booting); use Force off, or retry once it has booted")
 			}
@@ -247,7 +247,7 @@ func (s *Service) SetAutostart(hostName, uuid string, enabled bool) (inventory.V
 		return vm, err
 	}
 	if !vm.Persistent {
-		return vm, problem.New(problem.Conflict, "vm_transient",
+		return vm, problem.New(problem.Conflict, problem.CodeVMTransient,
 			fmt.Sprintf("VM %q is transient: it has no definition to start at boot", vm.Name), "define it persistently first")
 	}
 	c, err := s.opts.Hosts.Client(hostName)

@@ -11,7 +11,9 @@ import (
 
 func TestCheckStateExplains(t *testing.T) {
 	tests := []struct {
-		action, state, code string
+		action string
+		state  inventory.State
+		code   string
 	}{
 		{Start, "running", "vm_already_running"},
 		{Start, "paused", "vm_paused"},

@@ -73,9 +73,9 @@ func (m *Manager) Claim(t Target, kind, subject string) (*Claim, error) {
 }
 
 func busyError(t Target, cur *Hold) error {
-	code := "vm_busy"
+	code := problem.CodeVMBusy
 	if strings.HasPrefix(cur.Kind, "snapshot-") {
-		code = "snapshot_busy"
+		code = problem.CodeSnapshotBusy
 	}
 	what := cur.Kind
 	if cur.Subject != "" {

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kvm-manager/kvm-manager/internal/event"
 	"github.com/kvm-manager/kvm-manager/internal/problem"
 )
 
@@ -46,25 +47,18 @@ type Progress struct {
 	Percent *int   `json:"percent,omitempty"`
 }
 
-// ErrorInfo is the user-facing part of a failure.
-type ErrorInfo struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Hint    string `json:"hint,omitempty"`
-}
-
 // Op is a snapshot of an operation's state, as sent to clients.
 type Op struct {
-	ID        string     `json:"id"`
-	Kind      string     `json:"kind"`
-	Target    Target     `json:"target"`
-	State     State      `json:"state"`
-	Progress  Progress   `json:"progress"`
-	Result    any        `json:"result,omitempty"`
-	Error     *ErrorInfo `json:"error,omitempty"`
-	Started   time.Time  `json:"started"`
-	Finished  *time.Time `json:"finished,omitempty"`
-	MayCancel bool       `json:"mayCancel"`
+	ID        string        `json:"id"`
+	Kind      string        `json:"kind"`
+	Target    Target        `json:"target"`
+	State     State         `json:"state"`
+	Progress  Progress      `json:"progress"`
+	Result    any           `json:"result,omitempty"`
+	Error     *problem.Info `json:"error,omitempty"`
+	Started   time.Time     `json:"started"`
+	Finished  *time.Time    `json:"finished,omitempty"`
+	MayCancel bool          `json:"mayCancel"`
 	// User is who asked for the work (empty until the API names it, and
 	// for work nobody asked for). The API shows it to admins and to that
 	// user only: other users' names are not a viewer's business.
@@ -83,7 +77,7 @@ func (op Op) SeenBy(user string, admin bool) Op {
 
 // Publisher is where operation changes are announced.
 type Publisher interface {
-	Publish(typ string, data any)
+	Publish(typ event.Type, data any)
 }
 
 // Reporter lets running work report progress and a result.
@@ -143,7 +137,7 @@ func New(opts Options) *Manager {
 }
 
 // ErrClosed is returned by Start after Shutdown.
-var ErrClosed = problem.New(problem.Unavailable, "shutting_down",
+var ErrClosed = problem.New(problem.Unavailable, problem.CodeShuttingDown,
 	"the server is shutting down", "retry once it is back")
 
 // Start runs fn in the background and returns its initial state at once.
@@ -188,7 +182,7 @@ func runSafely(ctx context.Context, fn Func, r Reporter, log *slog.Logger) (err 
 	defer func() {
 		if p := recover(); p != nil {
 			log.Error("operation panicked", "panic", p, "stack", string(debug.Stack()))
-			err = problem.New(problem.Internal, "internal", "the operation crashed", "see the server log")
+			err = problem.New(problem.Internal, problem.CodeInternal, "the operation crashed", "see the server log")
 		}
 	}()
 	return fn(ctx, r)
@@ -206,16 +200,16 @@ func (m *Manager) finish(e *entry, err error) {
 		e.op.Progress.Percent = &hundred
 	case errors.Is(err, context.Canceled) || problem.KindOf(err) == problem.Canceled:
 		e.op.State = Canceled
-		e.op.Error = &ErrorInfo{Code: "canceled", Message: "the operation was canceled"}
+		e.op.Error = &problem.Info{Code: problem.CodeCanceled, Message: "the operation was canceled"}
 		if m.closed {
 			e.op.Error.Message = "the operation was canceled because the server shut down"
 		}
 	default:
 		e.op.State = Failed
-		if p, ok := problem.As(err); ok && p.Kind != problem.Internal {
-			e.op.Error = &ErrorInfo{Code: p.Code, Message: p.Message, Hint: p.Hint}
+		if info, ok := problem.Public(err); ok {
+			e.op.Error = &info
 		} else {
-			e.op.Error = &ErrorInfo{Code: "internal", Message: "the operation failed unexpectedly", Hint: "see the server log for details"}
+			e.op.Error = &problem.Info{Code: problem.CodeInternal, Message: "the operation failed unexpectedly", Hint: "see the server log for details"}
 		}
 		m.opts.Logger.Warn("operation failed", "id", e.op.ID, "kind", e.op.Kind, "host", e.op.Target.Host, "vm", e.op.Target.Name, "err", err)
 	}
@@ -237,7 +231,7 @@ func (m *Manager) Get(id string) (Op, error) {
 	defer m.mu.Unlock()
 	e, ok := m.ops[id]
 	if !ok {
-		return Op{}, problem.New(problem.NotFound, "operation_not_found",
+		return Op{}, problem.New(problem.NotFound, problem.CodeOperationNotFound,
 			"no operation with id "+strconv.Quote(problem.Clip(id)), "finished operations are kept for a limited time")
 	}
 	return e.op, nil
@@ -283,10 +277,10 @@ func (m *Manager) Cancel(id string) (Op, error) {
 	}
 	m.mu.Unlock()
 	if !ok {
-		return Op{}, problem.New(problem.NotFound, "operation_not_found", "no operation with id "+strconv.Quote(problem.Clip(id)), "")
+		return Op{}, problem.New(problem.NotFound, problem.CodeOperationNotFound, "no operation with id "+strconv.Quote(problem.Clip(id)), "")
 	}
 	if !op.MayCancel {
-		return op, problem.New(problem.Conflict, "operation_not_cancelable",
+		return op, problem.New(problem.Conflict, problem.CodeOperationNotCancelable,
 			"this operation cannot be canceled once started", "wait for it to finish")
 	}
 	e.cancel()
@@ -299,7 +293,7 @@ func (m *Manager) Wait(ctx context.Context, id string) (Op, error) {
 	e, ok := m.ops[id]
 	m.mu.Unlock()
 	if !ok {
-		return Op{}, problem.New(problem.NotFound, "operation_not_found", "no operation with id "+strconv.Quote(problem.Clip(id)), "")
+		return Op{}, problem.New(problem.NotFound, problem.CodeOperationNotFound, "no operation with id "+strconv.Quote(problem.Clip(id)), "")
 	}
 	select {
 	case <-e.done:
@@ -362,7 +356,7 @@ func (m *Manager) gcLocked() {
 
 func (m *Manager) publish(op Op) {
 	if m.opts.Publisher != nil {
-		m.opts.Publisher.Publish("operation", op)
+		m.opts.Publisher.Publish(event.TypeOperation, op)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kvm-manager/kvm-manager/internal/event"
 	"github.com/kvm-manager/kvm-manager/internal/problem"
 )
 
@@ -15,7 +16,7 @@ type recordingPublisher struct {
 	ops []Op
 }
 
-func (p *recordingPublisher) Publish(_ string, data any) {
+func (p *recordingPublisher) Publish(_ event.Type, data any) {
 	p.mu.Lock()
 	p.ops = append(p.ops, data.(Op))
 	p.mu.Unlock()

@@ -7,6 +7,7 @@ package problem
 import (
 	"errors"
 	"fmt"
+	"time"
 	"unicode/utf8"
 )
 
@@ -87,10 +88,45 @@ func (k Kind) String() string {
 // safe to show to any authenticated user; Err is for logs only.
 type Error struct {
 	Kind    Kind
-	Code    string // stable machine-readable code, e.g. "vm_not_running"
+	Code    string // stable machine-readable code (a Code... constant), e.g. CodeVMNotRunning
 	Message string // what happened
 	Hint    string // what to do next; may be empty
 	Err     error  // underlying cause; never sent to clients
+	// RetryAfter, when set, is how long the caller should wait before
+	// trying again; the API sends it as a Retry-After header.
+	RetryAfter time.Duration
+}
+
+// Info is the public projection of an Error: what API error bodies, failed
+// operations and the audit log show of it.
+type Info struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Hint    string `json:"hint,omitempty"`
+}
+
+// Info returns the part of e that may be shown.
+func (e *Error) Info() Info {
+	return Info{Code: e.Code, Message: e.Message, Hint: e.Hint}
+}
+
+// Public returns the part of err that may be shown, and false when there is
+// none: err holds no problem, or an Internal one, whose message may name
+// internals. The caller then shows its own generic failure.
+func Public(err error) (Info, bool) {
+	if p, ok := As(err); ok && p.Kind != Internal {
+		return p.Info(), true
+	}
+	return Info{}, false
+}
+
+// WithRetryAfter returns a copy of e with RetryAfter set to d, for a
+// problem that ends by itself (a busy resource, a throttle). e itself is
+// left as it is, so that shared problem values stay unchanged.
+func (e *Error) WithRetryAfter(d time.Duration) *Error {
+	c := *e
+	c.RetryAfter = d
+	return &c
 }
 
 // Error returns the message followed by the cause, for logs.

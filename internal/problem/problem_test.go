@@ -2,6 +2,7 @@ package problem
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -26,5 +27,18 @@ func TestWrapKeepsCauseForLogsOnly(t *testing.T) {
 	}
 	if KindOf(errors.New("plain")) != Internal {
 		t.Error("a plain error must be Internal")
+	}
+}
+
+func TestPublic(t *testing.T) {
+	p := Wrap(errors.New("secret"), Conflict, CodeVMNotRunning, "VM web is not running", "start it first")
+	want := Info{Code: "vm_not_running", Message: "VM web is not running", Hint: "start it first"}
+	if got, ok := Public(fmt.Errorf("start: %w", p)); !ok || got != want {
+		t.Errorf("Public(problem) = %+v, %v; want %+v", got, ok, want)
+	}
+	for _, err := range []error{errors.New("plain"), New(Internal, CodeInternal, "secret detail", "")} {
+		if got, ok := Public(err); ok || got != (Info{}) {
+			t.Errorf("Public(%v) = %+v, %v; want nothing to show", err, got, ok)
+		}
 	}
 }

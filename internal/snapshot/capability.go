@@ -41,7 +41,7 @@ const guestAgentChannel = "org.qemu.guest_agent.0"
 
 // vmFacts is what the pre-flight needs to know about a VM.
 type vmFacts struct {
-	State      string // inventory state name
+	State      inventory.State
 	Persistent bool
 	Version    Version
 	Domain     *libvirtxml.Domain // the live definition
@@ -201,10 +201,10 @@ func capabilities(f vmFacts) Capabilities {
 
 	// The VM's state first: it decides which kinds apply at all.
 	switch {
-	case f.State == "pmsuspended":
+	case f.State == inventory.StatePMSuspended:
 		c.Memory.refuse("the VM is suspended to RAM (pmsuspended)", "wake the guest up first")
 		c.DiskOnly.refuse("the VM is suspended to RAM (pmsuspended)", "wake the guest up first")
-	case f.State == "shutting-down":
+	case f.State == inventory.StateShuttingDown:
 		c.Memory.refuse("the VM is shutting down", "wait until it is off, or until it runs again")
 		c.DiskOnly.refuse("the VM is shutting down", "wait until it is off, or until it runs again")
 	case !active:

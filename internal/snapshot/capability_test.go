@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"libvirt.org/go/libvirtxml"
+
+	"github.com/kvm-manager/kvm-manager/internal/inventory"
 )
 
 func qcow2Disk(target string) libvirtxml.DomainDisk {
@@ -63,7 +65,7 @@ func TestCapabilities(t *testing.T) {
 	}
 	tests := []struct {
 		name  string
-		state string
+		state inventory.State
 		ver   Version
 		dom   *libvirtxml.Domain
 		trans bool

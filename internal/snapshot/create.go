@@ -46,20 +46,20 @@ func planCreate(req CreateRequest, f vmFacts, vmName string) (createPlan, error)
 	if !kind.Possible {
 		msg, hint := refusal(kind)
 		if p.memory && !p.active {
-			return p, problem.New(problem.Conflict, "vm_not_running",
+			return p, problem.New(problem.Conflict, problem.CodeVMNotRunning,
 				fmt.Sprintf("VM %q cannot take a snapshot with memory: %s", vmName, msg), hint+`; or send "memory": false for a disk-only snapshot`)
 		}
-		return p, problem.New(problem.Unsupported, "snapshot_not_possible",
+		return p, problem.New(problem.Unsupported, problem.CodeSnapshotNotPossible,
 			fmt.Sprintf("VM %q cannot take %s: %s", vmName, kindName(p.memory), msg), hint)
 	}
 	switch {
 	case req.Quiesce != nil && *req.Quiesce && p.memory:
-		return p, problem.New(problem.Invalid, "quiesce_not_applicable",
+		return p, problem.New(problem.Invalid, problem.CodeQuiesceNotApplicable,
 			"quiescing applies to disk-only snapshots of a running VM; a snapshot with memory pauses the VM and saves memory and disks together",
 			`leave out "quiesce", or send "memory": false`)
 	case req.Quiesce != nil && *req.Quiesce && !c.Quiesce.Possible:
 		msg, hint := refusal(c.Quiesce)
-		return p, problem.New(problem.Conflict, "quiesce_unavailable",
+		return p, problem.New(problem.Conflict, problem.CodeQuiesceUnavailable,
 			fmt.Sprintf("cannot quiesce VM %q: %s", vmName, msg), hint+`; or send "quiesce": false to snapshot without quiescing`)
 	case req.Quiesce == nil:
 		// Quiesce whenever it helps and the agent is there to do it.
@@ -131,7 +131,7 @@ func (s *Service) startCreate(t target, req CreateRequest, claim *operation.Clai
 		return operation.Op{}, err
 	}
 	if _, err := t.c.LookupSnapshot(t.dom, p.name); err == nil {
-		return operation.Op{}, problem.New(problem.Conflict, "snapshot_exists",
+		return operation.Op{}, problem.New(problem.Conflict, problem.CodeSnapshotExists,
 			fmt.Sprintf("VM %q already has a snapshot named %q", t.vm.Name, p.name), "choose another name: names are unique per VM")
 	} else if !host.IsCode(err, virt.ErrNoDomainSnapshot) {
 		return operation.Op{}, host.Problem(err, "check the snapshot name")
@@ -163,7 +163,7 @@ func (s *Service) runCreate(ctx context.Context, t target, p createPlan, r opera
 	stop()
 	if err != nil {
 		if p.quiesce && host.IsCode(err, virt.ErrAgentUnresponsive, virt.ErrOperationUnsupported, virt.ErrArgumentUnsupported) {
-			return res, problem.Wrap(err, problem.Conflict, "quiesce_failed",
+			return res, problem.Wrap(err, problem.Conflict, problem.CodeQuiesceFailed,
 				"the guest agent could not freeze the guest's file systems: "+problemMessage(host.Problem(err, "quiesce")),
 				`check qemu-guest-agent in the guest, or send "quiesce": false`)
 		}

@@ -93,7 +93,7 @@ func checkScope(scope string) error {
 	case "", ScopeOne, ScopeSubtree, ScopeChildren:
 		return nil
 	}
-	return problem.New(problem.Invalid, "invalid_scope",
+	return problem.New(problem.Invalid, problem.CodeInvalidScope,
 		fmt.Sprintf("scope %q is not a choice", problem.Clip(scope)),
 		`use scope=one (the snapshot; its children move to its parent), scope=subtree (with all its descendants) or scope=children (only its descendants)`)
 }
@@ -192,9 +192,9 @@ func (s *Service) startDelete(t target, name, scope string, claim *operation.Cla
 	if !c.Possible {
 		msg, hint := refusal(c)
 		if len(d.descendants) == 0 && scope == ScopeChildren {
-			return operation.Op{}, problem.New(problem.Conflict, "no_children", msg, "use scope=one to delete the snapshot itself")
+			return operation.Op{}, problem.New(problem.Conflict, problem.CodeNoChildren, msg, "use scope=one to delete the snapshot itself")
 		}
-		return operation.Op{}, problem.New(problem.Unsupported, "delete_unsupported", "cannot delete: "+msg, hint)
+		return operation.Op{}, problem.New(problem.Unsupported, problem.CodeDeleteUnsupported, "cannot delete: "+msg, hint)
 	}
 	total := 1
 	switch scope {

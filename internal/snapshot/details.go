@@ -187,7 +187,7 @@ func (s *Service) Diff(hostName, uuid, name string) (Diff, error) {
 		then = &full.InactiveDomain.Domain
 	}
 	if then == nil {
-		return Diff{}, problem.New(problem.Unsupported, "no_configuration",
+		return Diff{}, problem.New(problem.Unsupported, problem.CodeNoConfiguration,
 			fmt.Sprintf("snapshot %q holds no domain configuration to compare", name), "it was made by a very old libvirt")
 	}
 	todayDoc, err := t.c.XML(t.dom, virt.XMLInactive)
@@ -232,7 +232,7 @@ func (s *Service) Screenshot(hostName, uuid, name string) ([]byte, error) {
 	}
 	png, err := s.shots.read(t.vm.Host, t.vm.UUID, name, sum.CreationTime)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, problem.New(problem.NotFound, "no_screenshot",
+		return nil, problem.New(problem.NotFound, problem.CodeNoScreenshot,
 			fmt.Sprintf("snapshot %q has no stored screenshot", problem.Clip(name)),
 			"screenshots are stored only with snapshots that KVM Manager took of a running VM")
 	}
@@ -248,7 +248,7 @@ func (s *Service) Screenshot(hostName, uuid, name string) ([]byte, error) {
 // snapshot does not change.
 func (s *Service) Edit(hostName, uuid, name string, req EditRequest) (Snapshot, error) {
 	if req.Description == nil {
-		return Snapshot{}, problem.New(problem.Invalid, "missing_field", `the body needs "description"`, `send {"description": "..."}; an empty string clears it`)
+		return Snapshot{}, problem.New(problem.Invalid, problem.CodeMissingField, `the body needs "description"`, `send {"description": "..."}; an empty string clears it`)
 	}
 	desc := NormalizeDescription(*req.Description)
 	if err := ValidateDescription(desc); err != nil {

@@ -82,7 +82,7 @@ type recordingBus struct {
 	bus    *event.Bus
 }
 
-func (b *recordingBus) Publish(typ string, data any) {
+func (b *recordingBus) Publish(typ event.Type, data any) {
 	if ev, ok := data.(Event); ok && typ == event.TypeSnapshot {
 		b.mu.Lock()
 		b.events = append(b.events, ev)
@@ -90,7 +90,7 @@ func (b *recordingBus) Publish(typ string, data any) {
 	}
 }
 
-func (b *recordingBus) Subscribe(buf int, types ...string) *event.Subscription {
+func (b *recordingBus) Subscribe(buf int, types ...event.Type) *event.Subscription {
 	return b.bus.Subscribe(buf, types...)
 }
 

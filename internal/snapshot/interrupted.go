@@ -39,7 +39,7 @@ func (s *Service) recoverCreate(ctx context.Context, t *target, p createPlan, r 
 			if ctx.Err() != nil {
 				return none, ctx.Err() // the server is shutting down
 			}
-			return none, problem.Wrap(callErr, problem.Unavailable, "snapshot_interrupted",
+			return none, problem.Wrap(callErr, problem.Unavailable, problem.CodeSnapshotInterrupted,
 				fmt.Sprintf("the snapshot %q of VM %q was interrupted: the connection to libvirtd was lost, and libvirtd did not answer again within %s",
 					p.name, t.vm.Name, linkWait),
 				"once libvirtd runs again, reload the snapshot list (libvirt lists a snapshot only once it is complete); if the VM is still paused, resume it")
@@ -196,7 +196,7 @@ func interruptedCreate(vmName, name string, after vmAfter, callErr error) error 
 		msg += "; the VM is shut off now: libvirtd stopped it when it restarted"
 		hint = "start the VM, then " + retake
 	}
-	return problem.Wrap(callErr, problem.Unavailable, "snapshot_interrupted", msg, hint)
+	return problem.Wrap(callErr, problem.Unavailable, problem.CodeSnapshotInterrupted, msg, hint)
 }
 
 // monitorWait bounds how long a failed call that names QEMU's monitor waits
@@ -232,7 +232,7 @@ func (s *Service) stoppedBy(ctx context.Context, t *target, callErr error) bool 
 // stoppedDuring is the error of an operation during which the VM stopped
 // (its QEMU process ended): what says during what, and what came of it.
 func stoppedDuring(vmName, what string, callErr error) error {
-	return problem.Wrap(callErr, problem.Conflict, "vm_stopped",
+	return problem.Wrap(callErr, problem.Conflict, problem.CodeVMStopped,
 		fmt.Sprintf("VM %q stopped %s (libvirt: %s)", vmName, what, libvirtMessage(callErr)),
 		"start the VM and try again; the VM's QEMU log on the host says why it stopped")
 }

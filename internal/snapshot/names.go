@@ -27,7 +27,7 @@ const NameRule = "a snapshot name is 1 to 64 characters: letters a-z and A-Z, di
 // the one whose id is 2.
 func ValidateName(name string) error {
 	bad := func(why string) error {
-		return problem.New(problem.Invalid, "invalid_snapshot_name",
+		return problem.New(problem.Invalid, problem.CodeInvalidSnapshotName,
 			fmt.Sprintf("snapshot name %q is not allowed: %s", problem.Clip(name), why), NameRule)
 	}
 	switch {
@@ -77,7 +77,7 @@ func NormalizeDescription(d string) string {
 // other than newline and tab (XML cannot carry most of them).
 func ValidateDescription(d string) error {
 	bad := func(why string) error {
-		return problem.New(problem.Invalid, "invalid_description", "the description is not allowed: "+why,
+		return problem.New(problem.Invalid, problem.CodeInvalidDescription, "the description is not allowed: "+why,
 			fmt.Sprintf("use at most %d bytes of text; newlines and tabs are fine", MaxDescriptionLen))
 	}
 	if len(d) > MaxDescriptionLen {
@@ -102,7 +102,7 @@ func ValidateDescription(d string) error {
 // name can be is refused here.
 func checkRef(name string) error {
 	if name == "" || len(name) > 1024 || !utf8.ValidString(name) || strings.ContainsRune(name, 0) {
-		return problem.New(problem.Invalid, "invalid_snapshot_ref",
+		return problem.New(problem.Invalid, problem.CodeInvalidSnapshotRef,
 			fmt.Sprintf("%q cannot be the name of a snapshot", problem.Clip(name)), "use a name from the VM's snapshot list")
 	}
 	return nil

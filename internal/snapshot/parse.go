@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"libvirt.org/go/libvirtxml"
+
+	"github.com/kvm-manager/kvm-manager/internal/inventory"
 )
 
 // summaryXML is the part of a snapshot's XML that lists need. Decoding
@@ -67,7 +69,7 @@ func parseSummary(doc string) (Snapshot, error) {
 // tells: a running or paused snapshot held memory.
 func location(memory string, disks []string, state string) (string, bool) {
 	hasMemory := memory == "internal" || memory == "external" ||
-		(memory == "" && (state == "running" || state == "paused"))
+		(memory == "" && (inventory.State(state) == inventory.StateRunning || inventory.State(state) == inventory.StatePaused))
 	loc := "internal"
 	if memory == "external" {
 		loc = "external"

@@ -51,7 +51,7 @@ func revertFlags(after string, force bool) (virt.SnapshotRevertFlags, error) {
 	case AfterPaused:
 		flags |= virt.SnapshotRevertPaused
 	default:
-		return 0, problem.New(problem.Invalid, "invalid_after",
+		return 0, problem.New(problem.Invalid, problem.CodeInvalidAfter,
 			fmt.Sprintf("after: %q is not a choice", problem.Clip(after)),
 			`use "snapshot" (the state the snapshot recorded), "running" or "paused"`)
 	}
@@ -102,7 +102,7 @@ func (s *Service) startRevert(t target, name string, req RevertRequest, flags vi
 	}
 	if c := revertCheck(&sum, Version(v)); !c.Possible {
 		msg, hint := refusal(c)
-		return operation.Op{}, problem.New(problem.Unsupported, "revert_unsupported", "cannot revert: "+msg, hint)
+		return operation.Op{}, problem.New(problem.Unsupported, problem.CodeRevertUnsupported, "cannot revert: "+msg, hint)
 	}
 	state, _, err := t.c.State(t.dom)
 	if err != nil {
@@ -123,7 +123,7 @@ func (s *Service) startRevert(t target, name string, req RevertRequest, flags vi
 	}
 	impact := revertImpact(t.vm.Name, active, cur)
 	if active && !req.Confirm {
-		return operation.Op{}, problem.New(problem.Conflict, "confirm_required",
+		return operation.Op{}, problem.New(problem.Conflict, problem.CodeConfirmRequired,
 			fmt.Sprintf("reverting running VM %q to %q needs confirmation: %s", t.vm.Name, name, impact.Message),
 			`send "confirm": true to revert anyway`)
 	}
@@ -149,7 +149,7 @@ func (s *Service) runRevert(t target, snap virt.DomainSnapshot, flags virt.Snaps
 		if host.IsCode(err, virt.ErrSnapshotRevertRisky) {
 			// libvirt's own warning says what the risk is; only the user
 			// can accept it.
-			return RevertResult{}, problem.Wrap(err, problem.Conflict, "revert_risky",
+			return RevertResult{}, problem.Wrap(err, problem.Conflict, problem.CodeRevertRisky,
 				"libvirt refuses this revert without force: "+libvirtMessage(err),
 				`if you accept that risk, repeat the revert with "force": true`)
 		}

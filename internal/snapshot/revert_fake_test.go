@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kvm-manager/kvm-manager/internal/inventory"
 	"github.com/kvm-manager/kvm-manager/internal/operation"
 	"github.com/kvm-manager/kvm-manager/internal/problem"
 	"github.com/kvm-manager/kvm-manager/internal/virt"
@@ -58,7 +59,7 @@ func TestRevertLeavesTheVMAsAsked(t *testing.T) {
 		vm      virt.DomainState
 		snap    string // state recorded by the snapshot
 		req     RevertRequest
-		want    string
+		want    inventory.State
 		confirm bool
 	}{
 		{"stopped VM to a running snapshot", virt.StateShutoff, "running", RevertRequest{}, "running", false},

@@ -55,8 +55,8 @@ type Operations interface {
 
 // Bus is where snapshot events are published and VM events are watched.
 type Bus interface {
-	Publish(typ string, data any)
-	Subscribe(buf int, types ...string) *event.Subscription
+	Publish(typ event.Type, data any)
+	Subscribe(buf int, types ...event.Type) *event.Subscription
 }
 
 // Options configures a Service.
@@ -164,14 +164,14 @@ func (t target) opTarget() operation.Target {
 
 // notFound is the problem for a snapshot the VM does not have.
 func notFound(vmName, name string) error {
-	return problem.New(problem.NotFound, "snapshot_not_found",
+	return problem.New(problem.NotFound, problem.CodeSnapshotNotFound,
 		fmt.Sprintf("VM %q has no snapshot named %q", vmName, problem.Clip(name)), "reload the snapshot list")
 }
 
 // libvirtProblem turns a libvirt error about a snapshot into a problem.
 func libvirtProblem(err error, vmName, name, what string) error {
 	if host.IsCode(err, virt.ErrNoDomainSnapshot) {
-		return problem.Wrap(err, problem.NotFound, "snapshot_not_found",
+		return problem.Wrap(err, problem.NotFound, problem.CodeSnapshotNotFound,
 			fmt.Sprintf("VM %q has no snapshot named %q", vmName, problem.Clip(name)), "reload the snapshot list")
 	}
 	return host.Problem(err, what)

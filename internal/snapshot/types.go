@@ -1,6 +1,10 @@
 package snapshot
 
-import "time"
+import (
+	"time"
+
+	"github.com/kvm-manager/kvm-manager/internal/inventory"
+)
 
 // Snapshot is one snapshot of a VM as lists show it.
 type Snapshot struct {
@@ -43,11 +47,11 @@ type TreeNode struct {
 // List is every snapshot of one VM, flat and as a tree, with what can be
 // done next.
 type List struct {
-	Host    string `json:"host"`
-	UUID    string `json:"uuid"`
-	VM      string `json:"vm"`
-	VMState string `json:"vmState"`
-	Count   int    `json:"count"`
+	Host    string          `json:"host"`
+	UUID    string          `json:"uuid"`
+	VM      string          `json:"vm"`
+	VMState inventory.State `json:"vmState"`
+	Count   int             `json:"count"`
 	// Current is the current snapshot's name; absent when there is none.
 	Current string `json:"current,omitempty"`
 	// Snapshots lists parents before children, siblings oldest first.
@@ -90,8 +94,8 @@ type Capability struct {
 
 // Capabilities is the per-VM pre-flight shown before the user clicks.
 type Capabilities struct {
-	VMState        string `json:"vmState"`
-	LibvirtVersion string `json:"libvirtVersion"`
+	VMState        inventory.State `json:"vmState"`
+	LibvirtVersion string          `json:"libvirtVersion"`
 	// Default is the kind a create request without "memory" takes:
 	// "memory" for an active VM, "disk-only" otherwise.
 	Default string `json:"default"`
@@ -173,9 +177,9 @@ type RevertInfo struct {
 type RevertResult struct {
 	Snapshot string `json:"snapshot"`
 	// VMState is the VM's state after the revert.
-	VMState string `json:"vmState"`
-	Lost    Impact `json:"lost"`
-	Forced  bool   `json:"forced"`
+	VMState inventory.State `json:"vmState"`
+	Lost    Impact          `json:"lost"`
+	Forced  bool            `json:"forced"`
 }
 
 // Delete scopes.
@@ -231,8 +235,8 @@ type DiskDetail struct {
 // Details is everything about one snapshot.
 type Details struct {
 	Snapshot
-	VMState string       `json:"vmState"`
-	Disks   []DiskDetail `json:"disks"`
+	VMState inventory.State `json:"vmState"`
+	Disks   []DiskDetail    `json:"disks"`
 	// MemoryState is the saved memory's size; absent when the snapshot has
 	// no memory.
 	MemoryState *Size `json:"memoryState,omitempty"`

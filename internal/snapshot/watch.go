@@ -2,21 +2,18 @@ package snapshot
 
 import (
 	"context"
-	"encoding/json"
 	"time"
 
 	"github.com/kvm-manager/kvm-manager/internal/event"
 	"github.com/kvm-manager/kvm-manager/internal/host"
+	"github.com/kvm-manager/kvm-manager/internal/inventory"
 	"github.com/kvm-manager/kvm-manager/internal/operation"
 	"github.com/kvm-manager/kvm-manager/internal/virt"
 )
 
 // vmEvent is the part of a "vm" or "vm-removed" event the watcher reads.
 type vmEvent struct {
-	Host          string `json:"host"`
-	UUID          string `json:"uuid"`
-	Name          string `json:"name"`
-	SnapshotCount *int   `json:"snapshotCount"`
+	Host, UUID, Name string
 }
 
 // Run watches the event bus until ctx ends, to notice snapshot changes made
@@ -65,17 +62,11 @@ func (s *Service) watch(ctx context.Context, sub *event.Subscription) {
 			if !ok {
 				return
 			}
-			var v vmEvent
-			if json.Unmarshal(ev.Data, &v) != nil || v.Host == "" || v.UUID == "" {
-				continue
-			}
-			switch ev.Type {
-			case event.TypeVM:
-				if v.SnapshotCount != nil {
-					s.noticeCount(v, *v.SnapshotCount)
-				}
-			case event.TypeVMRemoved:
-				s.vmRemoved(v)
+			switch d := ev.Data.(type) {
+			case inventory.VM:
+				s.noticeCount(vmEvent{Host: d.Host, UUID: d.UUID, Name: d.Name}, d.SnapshotCount)
+			case inventory.Removed:
+				s.vmRemoved(vmEvent{Host: d.Host, UUID: d.UUID, Name: d.Name})
 			}
 		}
 	}

@@ -219,7 +219,7 @@ func (s *Service) Capture(ctx context.Context, hostName, uuid string) (Screensho
 	}
 	data, w, h, err := screenPNG(raw)
 	if err != nil {
-		return Screenshot{}, problem.Wrap(err, problem.Upstream, "screenshot_unreadable",
+		return Screenshot{}, problem.Wrap(err, problem.Upstream, problem.CodeScreenshotUnreadable,
 			"libvirt returned a screenshot KVM Manager cannot read", "try again")
 	}
 	now := s.opts.Now()
@@ -258,7 +258,7 @@ func (s *Service) machineCapture(ctx context.Context, hostName string, vm invent
 			return data, nil
 		}
 	}
-	return nil, problem.New(problem.Upstream, "screenshot_empty",
+	return nil, problem.New(problem.Upstream, problem.CodeScreenshotEmpty,
 		fmt.Sprintf("libvirt returned an empty screenshot of VM %q %d times", problem.Clip(vm.Name), screenshotAttempts),
 		"try again")
 }
@@ -266,7 +266,7 @@ func (s *Service) machineCapture(ctx context.Context, hostName string, vm invent
 // virshProblem explains a failed screenshot from the machine's error.
 func virshProblem(err error, hostName, vmName string) error {
 	if errors.Is(err, machine.ErrNotInstalled) {
-		return problem.Wrap(err, problem.Unsupported, "virsh_missing",
+		return problem.Wrap(err, problem.Unsupported, problem.CodeVirshMissing,
 			fmt.Sprintf("screenshots need virsh, libvirt's command-line client, which is not installed on the computer of host %q", problem.Clip(hostName)),
 			"install it (Debian and Ubuntu: the libvirt-clients package; Fedora: libvirt-client)")
 	}
@@ -276,7 +276,7 @@ func virshProblem(err error, hostName, vmName string) error {
 			"open the VM's graphical console to see its screen")
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
-		return problem.Wrap(err, problem.Timeout, "screenshot_timeout",
+		return problem.Wrap(err, problem.Timeout, problem.CodeScreenshotTimeout,
 			fmt.Sprintf("libvirt did not deliver a screenshot of VM %q in time", problem.Clip(vmName)), "try again")
 	}
 	msg := err.Error()
@@ -286,11 +286,11 @@ func virshProblem(err error, hostName, vmName string) error {
 	}
 	msg = machine.Clip(msg, 300)
 	if strings.Contains(msg, "domain is not running") {
-		return problem.Wrap(err, problem.Conflict, "vm_not_running",
+		return problem.Wrap(err, problem.Conflict, problem.CodeVMNotRunning,
 			fmt.Sprintf("VM %q is not running, so there is no screen to capture", problem.Clip(vmName)),
 			"start the VM first")
 	}
-	return problem.Wrap(err, problem.Upstream, "screenshot_failed",
+	return problem.Wrap(err, problem.Upstream, problem.CodeScreenshotFailed,
 		"libvirt could not take a screenshot: "+msg, "the VM may have no display; check it in its details")
 }
 
@@ -342,13 +342,13 @@ func (s *Service) checkQuota(vmName string, size int64) error {
 	}
 	if s.opts.MaxPerVM > 0 && n >= s.opts.MaxPerVM {
 		refuse("count")
-		return problem.New(problem.NoSpace, "screenshot_quota",
+		return problem.New(problem.NoSpace, problem.CodeScreenshotQuota,
 			fmt.Sprintf("the screenshot was not saved: %s already holds %d screenshots of VM %q, the most this server keeps per VM",
 				s.opts.Dir, n, problem.Clip(vmName)), hint)
 	}
 	if s.opts.MaxBytesPerVM > 0 && total+size > s.opts.MaxBytesPerVM {
 		refuse("bytes")
-		return problem.New(problem.NoSpace, "screenshot_quota",
+		return problem.New(problem.NoSpace, problem.CodeScreenshotQuota,
 			fmt.Sprintf("the screenshot was not saved: the screenshots of VM %q in %s take %s, and this server keeps at most %s per VM",
 				problem.Clip(vmName), s.opts.Dir, mib(total), mib(s.opts.MaxBytesPerVM)), hint)
 	}
@@ -444,7 +444,7 @@ func saveScreenshot(dir, vmName string, t time.Time, data []byte) (string, error
 		}
 		return path, nil
 	}
-	return "", problem.New(problem.Conflict, "screenshot_names_taken",
+	return "", problem.New(problem.Conflict, problem.CodeScreenshotNamesTaken,
 		fmt.Sprintf("there are already %d screenshots named %s in %s", maxNameTries, base, dir),
 		"move some of them elsewhere")
 }
@@ -453,15 +453,15 @@ func saveScreenshot(dir, vmName string, t time.Time, data []byte) (string, error
 func saveProblem(dir string, err error) error {
 	switch {
 	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
-		return problem.Wrap(err, problem.Unavailable, "disk_full",
+		return problem.Wrap(err, problem.Unavailable, problem.CodeDiskFull,
 			"the screenshot was not saved: the disk holding "+dir+" is full",
 			"free some space, or choose another folder with --screenshots-dir")
 	case errors.Is(err, fs.ErrPermission), errors.Is(err, syscall.EROFS):
-		return problem.Wrap(err, problem.Unavailable, "screenshots_dir_not_writable",
+		return problem.Wrap(err, problem.Unavailable, problem.CodeScreenshotsDirNotWritable,
 			"the screenshot was not saved: KVM Manager may not write to "+dir,
 			"give the user KVM Manager runs as write access to that folder, or choose another one with --screenshots-dir")
 	}
-	return problem.Wrap(err, problem.Unavailable, "screenshot_not_saved",
+	return problem.Wrap(err, problem.Unavailable, problem.CodeScreenshotNotSaved,
 		"the screenshot was not saved in "+dir+": "+err.Error(),
 		"check the folder, or choose another one with --screenshots-dir")
 }
@@ -536,8 +536,8 @@ func (s *Service) thumbnailFlight(ctx context.Context, key, hostName string, vm 
 		if stale != nil {
 			return *stale, nil
 		}
-		return Thumbnail{}, problem.New(problem.Unavailable, "thumbnail_busy",
-			"too many thumbnails are being captured right now", "try again in a few seconds")
+		return Thumbnail{}, problem.New(problem.Unavailable, problem.CodeThumbnailBusy,
+			"too many thumbnails are being captured right now", "try again in a few seconds").WithRetryAfter(2 * time.Second)
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.opts.ThumbnailTimeout)
 	defer cancel()
@@ -570,7 +570,7 @@ func (s *Service) makeThumbnail(ctx context.Context, hostName string, vm invento
 	}
 	img, err := decodeScreen(raw)
 	if err != nil {
-		return Thumbnail{}, problem.Wrap(err, problem.Upstream, "screenshot_unreadable",
+		return Thumbnail{}, problem.Wrap(err, problem.Upstream, problem.CodeScreenshotUnreadable,
 			"libvirt returned a screenshot KVM Manager cannot read", "try again")
 	}
 	small := scaleToWidth(img, s.opts.ThumbnailWidth)
@@ -603,7 +603,7 @@ func (s *Service) sweepLocked(now time.Time) {
 // errNotRunning is the answer for a VM that is not running: it has no
 // screen (the same problem as the console's, so the UI offers a start).
 func errNotRunning(name string) error {
-	return problem.New(problem.Conflict, "vm_not_running",
+	return problem.New(problem.Conflict, problem.CodeVMNotRunning,
 		fmt.Sprintf("VM %q is not running, so it has no console", problem.Clip(name)),
 		"start the VM; the console can connect once it runs")
 }

@@ -23,7 +23,6 @@ package serial
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"sync"
@@ -75,7 +74,7 @@ type VMs interface {
 
 // Events is the event bus, seen from a consumer.
 type Events interface {
-	Subscribe(buf int, types ...string) *event.Subscription
+	Subscribe(buf int, types ...event.Type) *event.Subscription
 }
 
 // Service is the serial console service: one per server.
@@ -130,7 +129,7 @@ func newService(opts Options, o serialOpener) *Service {
 
 // ErrNotRunning is the answer to a console request for a VM that is not
 // running.
-var ErrNotRunning = problem.New(problem.Conflict, "vm_not_running",
+var ErrNotRunning = problem.New(problem.Conflict, problem.CodeVMNotRunning,
 	"the VM is not running, so its serial console is not available",
 	"start the VM; its serial console connects as soon as it runs")
 
@@ -270,44 +269,25 @@ func (s *Service) consume(sub *event.Subscription) {
 
 // apply handles one bus event.
 func (s *Service) apply(ev *event.Event) {
-	switch ev.Type {
-	case event.TypeVM:
-		var vm struct {
-			Host  string `json:"host"`
-			UUID  string `json:"uuid"`
-			State string `json:"state"`
-		}
-		if json.Unmarshal(ev.Data, &vm) != nil {
-			return
-		}
-		if ss := s.lookup(vm.Host, vm.UUID); ss != nil {
-			if inventory.Active(vm.State) {
+	switch v := ev.Data.(type) {
+	case inventory.VM:
+		if ss := s.lookup(v.Host, v.UUID); ss != nil {
+			if inventory.Active(v.State) {
 				ss.wake(wakeVMActive)
 			} else {
 				ss.wake(wakeVMInactive)
 			}
 		}
-	case event.TypeVMRemoved:
-		var vm struct {
-			Host string `json:"host"`
-			UUID string `json:"uuid"`
-		}
-		if json.Unmarshal(ev.Data, &vm) != nil {
-			return
-		}
-		if ss := s.lookup(vm.Host, vm.UUID); ss != nil {
+	case inventory.Removed:
+		if ss := s.lookup(v.Host, v.UUID); ss != nil {
 			ss.end(serialEndVMRemoved)
 		}
-	case event.TypeHost:
-		var st struct {
-			Name  string     `json:"name"`
-			State host.State `json:"state"`
-		}
-		if json.Unmarshal(ev.Data, &st) != nil || st.State != host.Connected {
+	case host.Status:
+		if v.State != host.Connected {
 			return
 		}
 		s.each(func(ss *serialSession) {
-			if ss.key.host == st.Name {
+			if ss.key.host == v.Name {
 				ss.wake(wakeHostUp)
 			}
 		})
@@ -333,7 +313,7 @@ func (s *Service) Sessions() []SessionInfo {
 // noConsole is the problem for a running VM without a serial console. Its
 // hint depends on whether one was added to the configuration meanwhile.
 func (s *Service) noConsole(hostName, uuid string) error {
-	p := problem.New(problem.Unsupported, "no_serial_console",
+	p := problem.New(problem.Unsupported, problem.CodeNoSerialConsole,
 		"this VM has no serial console",
 		"add one (POST .../serial/device); it takes effect when the VM next starts, and the guest must use it (e.g. console=ttyS0 on a Linux kernel command line)")
 	if s.consolePending(hostName, uuid) {

@@ -43,25 +43,25 @@ func (t Target) String() string { return t.Network + ":" + t.Address }
 // let the web UI offer the fix: start the VM, add VNC graphics, or download
 // a .vv file for SPICE.
 func errGraphicsNotRunning(name string) error {
-	return problem.New(problem.Conflict, "vm_not_running",
+	return problem.New(problem.Conflict, problem.CodeVMNotRunning,
 		fmt.Sprintf("VM %q is not running, so it has no console", problem.Clip(name)),
 		"start the VM; the console can connect once it runs")
 }
 
 func errNoVNC(name string) error {
-	return problem.New(problem.Unsupported, "no_vnc_graphics",
+	return problem.New(problem.Unsupported, problem.CodeNoVNCGraphics,
 		fmt.Sprintf("VM %q has no VNC graphics, so its screen cannot be shown in the browser", problem.Clip(name)),
 		"add VNC graphics (listening on 127.0.0.1, port chosen automatically) with POST .../graphics/vnc; it takes effect the next time the VM starts")
 }
 
 func errSpiceOnly(name string) error {
-	return problem.New(problem.Unsupported, "spice_only",
+	return problem.New(problem.Unsupported, problem.CodeSpiceOnly,
 		fmt.Sprintf("VM %q has only SPICE graphics, which the browser console cannot show", problem.Clip(name)),
 		"open it in remote-viewer with the .vv file from GET .../console.vv, or add VNC graphics with POST .../graphics/vnc (effective the next time the VM starts)")
 }
 
 func errVNCNotListening(name string) error {
-	return problem.New(problem.Unsupported, "vnc_not_listening",
+	return problem.New(problem.Unsupported, problem.CodeVNCNotListening,
 		fmt.Sprintf("VM %q has VNC graphics that listen nowhere (listen type none), so KVM Manager cannot reach them", problem.Clip(name)),
 		"change the VM's VNC graphics to listen on address 127.0.0.1 (or a socket) and restart the VM")
 }
@@ -157,7 +157,7 @@ func (ld vncLiveDomain) vncTarget() (Target, error) {
 		}
 	}
 	if v.Port <= 0 || v.Port > 65535 {
-		return Target{}, problem.New(problem.Unavailable, "vnc_port_unknown",
+		return Target{}, problem.New(problem.Unavailable, problem.CodeVNCPortUnknown,
 			fmt.Sprintf("VM %q has VNC graphics, but libvirt reports no port for them yet", problem.Clip(ld.name)),
 			"try again in a moment; if it persists, restart the VM")
 	}
@@ -191,7 +191,7 @@ func (ld vncLiveDomain) virtViewerFile(reachedAs string) ([]byte, error) {
 	}
 	s := ld.spice
 	if s == nil {
-		return nil, problem.New(problem.Unsupported, "no_spice_graphics",
+		return nil, problem.New(problem.Unsupported, problem.CodeNoSpiceGraphics,
 			fmt.Sprintf("VM %q has no SPICE graphics", problem.Clip(ld.name)),
 			"use the browser console (VNC) instead")
 	}
@@ -208,7 +208,7 @@ func (ld vncLiveDomain) virtViewerFile(reachedAs string) ([]byte, error) {
 		}
 	}
 	if socketOnly || (s.Port <= 0 && s.TLSPort <= 0) {
-		return nil, problem.New(problem.Unsupported, "spice_not_reachable",
+		return nil, problem.New(problem.Unsupported, problem.CodeSpiceNotReachable,
 			fmt.Sprintf("VM %q's SPICE graphics do not listen on a network port", problem.Clip(ld.name)),
 			"change them to listen on an address, or add VNC graphics with POST .../graphics/vnc")
 	}

@@ -111,7 +111,7 @@ func New(opts Options) *Proxy {
 }
 
 // errVNCShuttingDown refuses new consoles once Close was called.
-var errVNCShuttingDown = problem.New(problem.Unavailable, "shutting_down",
+var errVNCShuttingDown = problem.New(problem.Unavailable, problem.CodeShuttingDown,
 	"KVM Manager is shutting down", "open the console again once it is back")
 
 // Target reads the VM's graphics from its live XML and returns where its
@@ -428,7 +428,7 @@ func (v *Proxy) connect(ctx context.Context, key, hostName string, t Target, dia
 			"use a viewer (virt-viewer, remote-viewer) that reaches the host itself")
 	}
 	if err != nil {
-		return nil, nil, problem.Wrap(err, problem.Upstream, "vnc_unreachable",
+		return nil, nil, problem.Wrap(err, problem.Upstream, problem.CodeVNCUnreachable,
 			fmt.Sprintf("cannot connect to the VNC server of VM %q", problem.Clip(t.VMName)),
 			"the VM may be stopping; check its state and try again")
 	}
@@ -448,9 +448,9 @@ func (v *Proxy) connect(ctx context.Context, key, hostName string, t Target, dia
 		_ = c.Close()
 		var re *rfb.Error
 		if errors.As(err, &re) {
-			return nil, nil, problem.Wrap(err, problem.Upstream, "vnc_handshake_refused", re.Msg, "")
+			return nil, nil, problem.Wrap(err, problem.Upstream, problem.CodeVNCHandshakeRefused, re.Msg, "")
 		}
-		return nil, nil, problem.Wrap(err, problem.Upstream, "vnc_handshake_failed",
+		return nil, nil, problem.Wrap(err, problem.Upstream, problem.CodeVNCHandshakeFailed,
 			fmt.Sprintf("the VNC server of VM %q did not complete the connection", problem.Clip(t.VMName)),
 			"try again; if it persists, restart the VM")
 	}
