@@ -33,7 +33,7 @@ export function useVMLive(vm: VM) {
   return { series, windowMs, cpu, mem, active };
 }
 
-export const VMCard = memo(function VMCard({ vm, hostDown }: { vm: VM; hostDown: boolean }) {
+export const VMCard = memo(function VMCard({ vm, hostDown, pos, setSize }: { vm: VM; hostDown: boolean; pos?: number; setSize?: number }) {
   const { series, windowMs, cpu, mem, active } = useVMLive(vm);
   const op = useRunningOperation(vm.host, vm.uuid);
   // Thumbnails are screenshots: only for roles that may see the console.
@@ -41,7 +41,13 @@ export const VMCard = memo(function VMCard({ vm, hostDown }: { vm: VM; hostDown:
   // QEMU's resident size can exceed the guest's memory: let the graph grow.
   const memMax = Math.max(vm.memoryKiB || vm.memoryMaxKiB, mem ?? 0);
   return (
-    <article className={`vm-card${hostDown ? ' is-stale' : ''}`} aria-label={vm.name} data-vm-key={vmKey(vm.host, vm.uuid)}>
+    <article
+      className={`vm-card${hostDown ? ' is-stale' : ''}`}
+      aria-label={vm.name}
+      aria-posinset={pos}
+      aria-setsize={setSize}
+      data-vm-key={vmKey(vm.host, vm.uuid)}
+    >
       {op && (
         <div
           className="card-progress"

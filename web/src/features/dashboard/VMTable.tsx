@@ -25,11 +25,11 @@ const HEAD_HEIGHT = 36;
 
 type TableRow = { kind: 'group'; key: string; group: HostGroup } | { kind: 'vm'; key: string; vm: VM; down: boolean } | { kind: 'empty'; key: string; group: HostGroup };
 
-const VMRow = memo(function VMRow({ vm, down }: { vm: VM; down: boolean }) {
+const VMRow = memo(function VMRow({ vm, down, rowIndex }: { vm: VM; down: boolean; rowIndex: number }) {
   const { series, windowMs, cpu, mem, active } = useVMLive(vm);
   const op = useRunningOperation(vm.host, vm.uuid);
   return (
-    <tr aria-label={vm.name} data-vm-key={vmKey(vm.host, vm.uuid)} className={down ? 'is-stale' : undefined}>
+    <tr aria-label={vm.name} aria-rowindex={rowIndex} data-vm-key={vmKey(vm.host, vm.uuid)} className={down ? 'is-stale' : undefined}>
       <td className="col-name">
         <Link href={vmHref(vm.host, vm.uuid)} className="vm-name">
           {vm.name}
@@ -117,9 +117,10 @@ export const VMTable = forwardRef<ViewHandle, Props>(function VMTable({ groups, 
   const bottom = last ? virtualizer.getTotalSize() - last.end : 0;
 
   return (
-    <table className="vm-table" aria-label="Virtual machines">
+    // Only the rows on screen are in the DOM: the count and each row's place tell assistive technology about the rest (the header is row 1).
+    <table className="vm-table" aria-label="Virtual machines" aria-rowcount={rows.length + 1}>
       <thead>
-        <tr>
+        <tr aria-rowindex={1}>
           <th scope="col">Name</th>
           <th scope="col">State</th>
           <th scope="col" className="num">
@@ -150,7 +151,7 @@ export const VMTable = forwardRef<ViewHandle, Props>(function VMTable({ groups, 
           switch (row.kind) {
             case 'group':
               return (
-                <tr key={item.key} className="table-group">
+                <tr key={item.key} className="table-group" aria-rowindex={item.index + 2}>
                   <th colSpan={COLUMNS} scope="colgroup">
                     <HostHeader group={row.group} filtered={filtered} />
                   </th>
@@ -158,14 +159,14 @@ export const VMTable = forwardRef<ViewHandle, Props>(function VMTable({ groups, 
               );
             case 'empty':
               return (
-                <tr key={item.key} className="table-empty">
+                <tr key={item.key} className="table-empty" aria-rowindex={item.index + 2}>
                   <td colSpan={COLUMNS} className="muted">
                     {row.group.total === 0 ? 'No VMs on this host.' : 'No VMs of this host match the filters.'}
                   </td>
                 </tr>
               );
             case 'vm':
-              return <VMRow key={item.key} vm={row.vm} down={row.down} />;
+              return <VMRow key={item.key} vm={row.vm} down={row.down} rowIndex={item.index + 2} />;
           }
         })}
         {bottom > 0 && (
