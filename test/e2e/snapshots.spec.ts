@@ -56,7 +56,7 @@ async function openTab(page: Page) {
 
 const node = (page: Page, name: string) => page.getByRole('treeitem', { name: new RegExp(`^${name} `) });
 
-test('take a snapshot from the dashboard card; it is current in the tree and counted on the card', async ({ page }) => {
+test('take a snapshot from the dashboard card, on the dashboard; it is counted on the card and current in the tree', async ({ page }) => {
   test.setTimeout(180_000);
   // A state of the guest's memory that the snapshot keeps.
   typeInGuest(NAME, 'echo v1 >/tmp/ver\n');
@@ -66,9 +66,10 @@ test('take a snapshot from the dashboard card; it is current in the tree and cou
   await expect(c.getByLabel(/^\d+ snapshots?$/)).toHaveCount(0);
   await c.getByRole('button', { name: 'Take snapshot' }).click();
 
+  // The dialog opens over the dashboard.
   const dialog = page.getByRole('dialog', { name: `Take a snapshot of “${NAME}”` });
   await expect(dialog).toBeVisible();
-  expect(new URL(page.url()).pathname).toBe(`/vms/local/${uuid}/snapshots`);
+  expect(new URL(page.url()).pathname).toBe('/');
   await expect(dialog.getByText('It will be the first snapshot of this VM.')).toBeVisible();
   // The pre-flight: a running VM can take a snapshot with memory, which is the default.
   await expect(dialog.getByRole('radio', { name: /Memory and disks/ })).toBeChecked();
@@ -79,6 +80,8 @@ test('take a snapshot from the dashboard card; it is current in the tree and cou
   await dialog.getByRole('button', { name: 'Create snapshot' }).click();
   // A snapshot with memory under TCG takes a few seconds; the dialog shows the operation until it is done.
   await expect(dialog).toBeHidden({ timeout: 120_000 });
+  await expect(card(page, NAME).getByLabel('1 snapshot')).toBeVisible({ timeout: 30_000 });
+  await openTab(page);
 
   const first = node(page, 'before-upgrade');
   await expect(first).toContainText('current');
@@ -88,9 +91,6 @@ test('take a snapshot from the dashboard card; it is current in the tree and cou
   await expect(page.getByText('Before the kernel upgrade')).toBeVisible();
   expect(snapshotNames()).toEqual(['before-upgrade']);
   expect(virsh('snapshot-current', NAME, '--name')).toBe('before-upgrade');
-
-  await page.getByRole('link', { name: 'All VMs' }).click();
-  await expect(card(page, NAME).getByLabel('1 snapshot')).toBeVisible({ timeout: 30_000 });
 });
 
 test('a second snapshot with the n shortcut becomes the child of the first', async ({ page }) => {
@@ -192,7 +192,7 @@ test('delete the first snapshot with its children', async ({ page }) => {
   await expect(confirm).toBeHidden({ timeout: 120_000 });
 
   expect(snapshotNames()).toEqual([]);
-  await expect(page.getByRole('treeitem')).toHaveCount(1);
+  await expect(page.getByRole('tree', { name: `Snapshots of ${NAME}` }).getByRole('treeitem')).toHaveCount(1);
   await expect(page.getByRole('treeitem', { name: /^You are here/ })).toHaveAttribute('aria-level', '1');
   await expect(page.getByText('No snapshots yet.', { exact: false })).toBeVisible();
   await page.getByRole('link', { name: 'All VMs' }).click();

@@ -6,6 +6,7 @@ import { QueryClientProvider, useQueryClient, type QueryClient } from '@tanstack
 import { Tooltip } from 'radix-ui';
 import { lazy, Suspense, useEffect, type ReactNode } from 'react';
 import { toast, Toaster } from 'sonner';
+import { Dialog } from 'radix-ui';
 import { Redirect, Route, Switch, useLocation, useSearch } from 'wouter';
 import { setForbiddenHandler, setUnauthorizedHandler, type ApiError } from './api/client';
 import { qk } from './api/cache';
@@ -17,7 +18,10 @@ import { ConfirmProvider } from './components/ConfirmProvider';
 import { ErrorBoundary } from './components/ErrorBoundary';
 import { ErrorNote } from './components/ErrorNote';
 import Dashboard from './features/dashboard/Dashboard';
+import { HostsPage, NetworksPage, StoragePage } from './features/layout/ComingPages';
 import { Header } from './features/layout/Header';
+import { drawerOpenStore, NARROW_QUERY, sidebarCollapsedStore, useMediaQuery } from './features/layout/navState';
+import { SidebarContent } from './features/layout/Sidebar';
 import LoginPage from './features/login/LoginPage';
 import { startOperationToasts } from './features/operations/operations';
 import { RoleNote } from './features/security/RoleNote';
@@ -28,6 +32,7 @@ import { ShortcutsProvider, useShortcuts } from './features/shortcuts/ShortcutsP
 import { ConnectionBanner } from './features/status/ConnectionBanner';
 import { StatusBar } from './features/status/StatusBar';
 import { sentence } from './lib/format';
+import { PATHS, parseVMTab } from './lib/routes';
 import { useStore } from './lib/store';
 
 const VMDetailsPage = lazy(() => import('./features/details/VMDetailsPage'));
@@ -104,9 +109,9 @@ function Shell({ session }: { session: Session }) {
   const { can } = useAccess();
   useLive(session, qc);
   useShortcuts({
-    'g d': () => navigate('/'),
-    'g s': () => navigate('/settings'),
-    'g a': () => (can('audit.read') ? navigate('/audit') : false),
+    'g d': () => navigate(PATHS.dashboard),
+    'g s': () => navigate(PATHS.settings),
+    'g a': () => (can('audit.read') ? navigate(PATHS.audit) : false),
   });
   if (location.startsWith('/popout/')) {
     // A console in a window of its own: no header or status bar, all the
@@ -117,14 +122,14 @@ function Shell({ session }: { session: Session }) {
           <ErrorBoundary key={location}>
             <Suspense fallback={<PageFallback />}>
               <Switch>
-                <Route path="/popout/console/:host/:uuid">
+                <Route path={PATHS.consolePopout}>
                   {(p) => (
                     <PopoutGate>
                       <ConsoleWindow host={p.host} uuid={p.uuid} />
                     </PopoutGate>
                   )}
                 </Route>
-                <Route path="/popout/serial/:host/:uuid">
+                <Route path={PATHS.serialPopout}>
                   {(p) => (
                     <PopoutGate>
                       <SerialWindow host={p.host} uuid={p.uuid} />
@@ -149,36 +154,86 @@ function Shell({ session }: { session: Session }) {
       </a>
       <Header />
       <ConnectionBanner />
-      <main id="main" className="main" tabIndex={-1}>
-        {/* A new boundary per page (a VM's tabs are one page), so an error does not stick across pages. */}
-        <ErrorBoundary key={location.replace(/^(\/vms\/[^/]+\/[^/]+)\/.*$/, '$1')}>
-          <Suspense fallback={<PageFallback />}>
-            <Switch>
-              <Route path="/">
-                <Dashboard />
-              </Route>
-              <Route path="/settings">
-                <SettingsPage />
-              </Route>
-              <Route path="/sessions">
-                <SessionsPage />
-              </Route>
-              <Route path="/audit">
-                <AuditPage />
-              </Route>
-              <Route path="/vms/:host/:uuid/:tab?">
-                {(p) => <VMDetailsPage host={p.host} uuid={p.uuid} tab={p.tab} />}
-              </Route>
-              <Route>
-                <NotFound />
-              </Route>
-            </Switch>
-          </Suspense>
-        </ErrorBoundary>
-      </main>
+      <div className="app-body">
+        <Navigation />
+        <main id="main" className="main" tabIndex={-1}>
+          {/* A new boundary per page (a VM's tabs are one page), so an error does not stick across pages. */}
+          <ErrorBoundary key={location.replace(/^(\/vms\/[^/]+\/[^/]+)\/.*$/, '$1')}>
+            <Suspense fallback={<PageFallback />}>
+              <Pages />
+            </Suspense>
+          </ErrorBoundary>
+        </main>
+      </div>
       <StatusBar />
       <ShortcutOverlay />
     </div>
+  );
+}
+
+/** The route table's pages (lib/routes.ts holds the paths and their builders). */
+function Pages() {
+  return (
+    <Switch>
+      <Route path={PATHS.dashboard}>
+        <Dashboard />
+      </Route>
+      <Route path={PATHS.settings}>
+        <SettingsPage />
+      </Route>
+      <Route path={PATHS.sessions}>
+        <SessionsPage />
+      </Route>
+      <Route path={PATHS.audit}>
+        <AuditPage />
+      </Route>
+      <Route path={PATHS.hosts}>
+        <HostsPage />
+      </Route>
+      <Route path={PATHS.storage}>
+        <StoragePage />
+      </Route>
+      <Route path={PATHS.networks}>
+        <NetworksPage />
+      </Route>
+      <Route path={PATHS.vm}>{(p) => <VMDetailsPage host={p.host} uuid={p.uuid} tab={parseVMTab(p.tab)} />}</Route>
+      <Route>
+        <NotFound />
+      </Route>
+    </Switch>
+  );
+}
+
+/** The sidebar beside the page on a wide screen (unless hidden), a drawer on a narrow one. */
+function Navigation() {
+  const narrow = useMediaQuery(NARROW_QUERY);
+  const collapsed = useStore(sidebarCollapsedStore);
+  const drawer = useStore(drawerOpenStore);
+  const [location] = useLocation();
+  // Going somewhere closes the drawer.
+  useEffect(() => drawerOpenStore.set(false), [location]);
+  // The drawer belongs to narrow screens only.
+  useEffect(() => {
+    if (!narrow) drawerOpenStore.set(false);
+  }, [narrow]);
+  if (!narrow) {
+    if (collapsed) return null;
+    return (
+      <div id="sidebar" className="sidebar">
+        <SidebarContent />
+      </div>
+    );
+  }
+  return (
+    <Dialog.Root open={drawer} onOpenChange={(o) => drawerOpenStore.set(o)}>
+      <Dialog.Portal>
+        <Dialog.Overlay className="dialog-overlay" />
+        <Dialog.Content className="sidebar sidebar-drawer" aria-describedby={undefined}>
+          <Dialog.Title className="sr-only">Navigation</Dialog.Title>
+          <SidebarContent onNavigate={() => drawerOpenStore.set(false)} />
+        </Dialog.Content>
+      </Dialog.Portal>
+    </Dialog.Root>
   );
 }
 

@@ -2,6 +2,10 @@
 // internal/lifecycle), action wording, and VM list helpers.
 
 import type { Host, PowerAction, VM, VMState } from '../api/types';
+import type { DashboardFilter } from './routes';
+
+// Paths are built by the route table; re-exported here for the many callers that build a VM's link.
+export { vmHref, VM_TAB_IDS as DETAILS_TABS, type VMTab as DetailsTab, type SortKey } from './routes';
 
 export const STATE_LABELS: Record<VMState, string> = {
   running: 'Running',
@@ -114,23 +118,8 @@ export function vmKey(host: string, uuid: string): string {
   return `${host}/${uuid}`;
 }
 
-/** The path of a VM's details page, optionally on a tab. */
-export function vmHref(host: string, uuid: string, tab?: DetailsTab): string {
-  const base = `/vms/${encodeURIComponent(host)}/${encodeURIComponent(uuid)}`;
-  return tab && tab !== 'overview' ? `${base}/${tab}` : base;
-}
-
-export type DetailsTab = 'overview' | 'console' | 'serial' | 'snapshots';
-export const DETAILS_TABS: readonly DetailsTab[] = ['overview', 'console', 'serial', 'snapshots'];
-
-export type SortKey = 'name' | 'state' | 'vcpus' | 'memory' | 'cpu';
-
-export interface VMFilter {
-  search: string;
-  state: 'all' | 'running' | 'paused' | 'shutoff' | 'other';
-  host: string; // '' for all
-  sort: SortKey;
-}
+/** The dashboard's filters: their type and the VM page's paths live in the route table. */
+export type VMFilter = DashboardFilter;
 
 const STATE_ORDER: Record<string, number> = {
   running: 0,

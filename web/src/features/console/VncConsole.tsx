@@ -10,6 +10,7 @@ import type { VM } from '../../api/types';
 import { useFillPage } from '../../components/useFillPage';
 import { useNow } from '../../components/useNow';
 import { sentence } from '../../lib/format';
+import { openPopout as openWindow } from '../../lib/popout';
 import { useStore } from '../../lib/store';
 import { isActive } from '../../lib/vm';
 import { overlayStore, useShortcuts } from '../shortcuts/ShortcutsProvider';
@@ -21,15 +22,9 @@ import { formatMs, formatRate, qualityOf, secondsUntil, type Quality } from './m
 import { useVncConsole, type ConsoleStats } from './useVncConsole';
 import './console.css';
 
-/** The pop-out window's address for a VM. */
-export function popoutHref(host: string, uuid: string): string {
-  return `/popout/console/${encodeURIComponent(host)}/${encodeURIComponent(uuid)}`;
-}
-
 /** Opens (or brings forward) the VM's console window. */
 export function openPopout(host: string, uuid: string): void {
-  const w = window.open(popoutHref(host, uuid), `kvmm-console-${host}-${uuid}`, 'popup=yes,width=1100,height=780');
-  w?.focus();
+  openWindow('console', host, uuid);
 }
 
 /** The short label of the console's phase. */

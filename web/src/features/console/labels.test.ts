@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { sentence } from '../../lib/format';
 import { screenshotFileName } from './ConsoleTools';
-import { phaseLabel, popoutHref } from './VncConsole';
+import { phaseLabel } from './VncConsole';
 
 describe('phaseLabel', () => {
   const v = (phase: Parameters<typeof phaseLabel>[0]['phase'], extra = {}) => ({ phase, everConnected: false, ...extra });
@@ -29,9 +29,5 @@ describe('small helpers', () => {
     expect(sentence('the VM is off')).toBe('The VM is off.');
     expect(sentence('Done!')).toBe('Done!');
     expect(sentence(undefined)).toBe('');
-  });
-
-  it('builds the pop-out address', () => {
-    expect(popoutHref('my host', 'u-1')).toBe('/popout/console/my%20host/u-1');
   });
 });

@@ -63,6 +63,17 @@ export const CardGrid = forwardRef<ViewHandle, Props>(function CardGrid({ groups
   const columns = columnsFor(Math.max(0, width - 40), CARD_MIN_WIDTH, GAP);
   const rows = useMemo(() => buildRows(groups, columns), [groups, columns]);
   const index = useMemo(() => rowIndexByVM(rows), [rows]);
+  // Each card's place among all cards shown (aria-posinset/setsize): only those on screen are in the DOM.
+  const total = useMemo(() => groups.reduce((n, g) => n + g.vms.length, 0), [groups]);
+  const firstOfRow = useMemo(() => {
+    const m = new Map<string, number>();
+    let n = 0;
+    for (const r of rows) {
+      m.set(r.key, n);
+      if (r.kind === 'cards') n += r.vms.length;
+    }
+    return m;
+  }, [rows]);
 
   // eslint-disable-next-line react-hooks/incompatible-library -- TanStack Virtual is used as documented
   const virtualizer = useVirtualizer({
@@ -117,8 +128,8 @@ export const CardGrid = forwardRef<ViewHandle, Props>(function CardGrid({ groups
                 className="grid-row grid-row-cards"
                 style={{ ...style, gridTemplateColumns: `repeat(${columns}, minmax(0, 1fr))` }}
               >
-                {row.vms.map((vm) => (
-                  <VMCard key={vm.uuid} vm={vm} hostDown={down} />
+                {row.vms.map((vm, i) => (
+                  <VMCard key={vm.uuid} vm={vm} hostDown={down} pos={(firstOfRow.get(row.key) ?? 0) + i + 1} setSize={total} />
                 ))}
               </div>
             );

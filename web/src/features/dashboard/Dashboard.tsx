@@ -1,9 +1,13 @@
 // The dashboard: every VM of every host, grouped by host, as cards or a
 // table, with search, filters and sort. State and stats arrive as events.
+// The filters live in the address (?q=&state=&host=&sort=), so that a
+// reload, a bookmark or the back button keep them; so does the "take a
+// snapshot" intent of a card (?do=snapshot&vm=host/uuid), which opens the
+// snapshot dialog here.
 
 import { LayoutGrid, Search, Table } from 'lucide-react';
-import { useCallback, useDeferredValue, useMemo, useRef, useState, type KeyboardEvent } from 'react';
-import { useLocation } from 'wouter';
+import { lazy, Suspense, useCallback, useDeferredValue, useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import { useLocation, useSearch } from 'wouter';
 import { statsStore } from '../../api/stats';
 import { useHosts, useVMs } from '../../api/queries';
 import type { VM } from '../../api/types';
@@ -11,25 +15,40 @@ import { ErrorNote } from '../../components/ErrorNote';
 import { useTitle } from '../../components/useTitle';
 import { plural } from '../../lib/format';
 import { useStore } from '../../lib/store';
+import { dashboardHref, isFiltered as anyFilter, parseDashboard, type DashboardFilter } from '../../lib/routes';
 import { filterAndSort, groupByHost, vmHref, vmKey, type SortKey, type VMFilter } from '../../lib/vm';
+import { dashboardReturnStore } from '../layout/navState';
 import { settingsStore, updateSettings } from '../settings/settings';
 import { useShortcuts } from '../shortcuts/ShortcutsProvider';
 import { CardGrid, type ViewHandle } from './CardGrid';
-import { filterStore, setFilter } from './filterStore';
 import { VMTable } from './VMTable';
 import './dashboard.css';
 
 const cpuOf = (vm: VM) => statsStore.latest(vmKey(vm.host, vm.uuid))?.cpu;
 const selectView = (s: { dashboardView: 'cards' | 'table' }) => s.dashboardView;
 const EMPTY: VM[] = [];
+// The dialog and its snapshot code load when a card asks for it.
+const QuickSnapshotDialog = lazy(() => import('../snapshots/QuickSnapshotDialog'));
 
 export default function Dashboard() {
   const vmsQ = useVMs();
   const hostsQ = useHosts();
-  const filter = useStore(filterStore);
   const view = useStore(settingsStore, selectView);
   const [, navigate] = useLocation();
+  const query = useSearch();
+  const { filter, intent } = useMemo(() => parseDashboard(query), [query]);
+  const setFilter = useCallback(
+    (patch: Partial<DashboardFilter>) => navigate(dashboardHref({ ...parseDashboard(window.location.search).filter, ...patch }), { replace: true }),
+    [navigate],
+  );
+  // "All VMs" and the navigation's Dashboard link come back to these filters.
+  const here = dashboardHref(filter);
+  useEffect(() => dashboardReturnStore.set(here), [here]);
+  // Typing in the search box re-renders at once with the old list; the new
+  // list follows when React has time (each field on its own, so that only
+  // the search is deferred).
   const search = useDeferredValue(filter.search);
+  const { state, host, sort } = filter;
   // The scroll container as state (a callback ref): the views need it in their first layout effects.
   const [scrollEl, setScrollEl] = useState<HTMLDivElement | null>(null);
   const searchRef = useRef<HTMLInputElement>(null);
@@ -38,11 +57,12 @@ export default function Dashboard() {
   useTitle('Dashboard');
   const vms = vmsQ.data ?? EMPTY;
   const hosts = useMemo(() => hostsQ.data ?? [], [hostsQ.data]);
-  const effective: VMFilter = useMemo(() => ({ ...filter, search }), [filter, search]);
+  const effective: VMFilter = useMemo(() => ({ search, state, host, sort }), [search, state, host, sort]);
   const shown = useMemo(() => filterAndSort(vms, effective, cpuOf), [vms, effective]);
-  const groups = useMemo(() => groupByHost(shown, vms, hosts, filter.host), [shown, vms, hosts, filter.host]);
+  const groups = useMemo(() => groupByHost(shown, vms, hosts, host), [shown, vms, hosts, host]);
   const ordered = useMemo(() => groups.flatMap((g) => g.vms), [groups]);
-  const isFiltered = filter.search.trim() !== '' || filter.state !== 'all' || filter.host !== '';
+  const isFiltered = anyFilter(filter);
+  const snapshotVM = intent?.do === 'snapshot' ? vms.find((v) => v.host === intent.vm.host && v.uuid === intent.vm.uuid.toLowerCase()) : undefined;
 
   const focusVM = useCallback((key: string) => {
     viewRef.current?.scrollToVM(key);
@@ -189,6 +209,11 @@ export default function Dashboard() {
           <VMTable ref={viewRef} groups={groups} filtered={isFiltered} scrollEl={scrollEl} />
         )}
       </div>
+      {snapshotVM && (
+        <Suspense fallback={null}>
+          <QuickSnapshotDialog vm={snapshotVM} onClose={() => navigate(dashboardHref(parseDashboard(window.location.search).filter), { replace: true })} />
+        </Suspense>
+      )}
     </div>
   );
 }

@@ -35,7 +35,7 @@ export function useVMLive(vm: VM) {
   return { series, windowMs, cpu, mem, active };
 }
 
-export const VMCard = memo(function VMCard({ vm, hostDown }: { vm: VM; hostDown: boolean }) {
+export const VMCard = memo(function VMCard({ vm, hostDown, pos, setSize }: { vm: VM; hostDown: boolean; pos?: number; setSize?: number }) {
   // The card itself subscribes to no stats: its sparklines and figures do
   // (LiveSparkline, LiveText), so a tick redraws only them.
   const key = vmKey(vm.host, vm.uuid);
@@ -57,7 +57,13 @@ export const VMCard = memo(function VMCard({ vm, hostDown }: { vm: VM; hostDown:
     [stats, vmKiB],
   );
   return (
-    <article className={`vm-card${hostDown ? ' is-stale' : ''}`} aria-label={vm.name} data-vm-key={vmKey(vm.host, vm.uuid)}>
+    <article
+      className={`vm-card${hostDown ? ' is-stale' : ''}`}
+      aria-label={vm.name}
+      aria-posinset={pos}
+      aria-setsize={setSize}
+      data-vm-key={vmKey(vm.host, vm.uuid)}
+    >
       {op && (
         <div
           className="card-progress"

@@ -14,12 +14,14 @@ import { StateBadge } from '../../components/StateBadge';
 import { Tip } from '../../components/IconButton';
 import { useTitle } from '../../components/useTitle';
 import { formatVCPUs, formatKiB } from '../../lib/format';
+import { VM_TABS } from '../../lib/routes';
+import { useStore } from '../../lib/store';
 import { ACTION_INFO, DETAILS_TABS, vmHref, type DetailsTab } from '../../lib/vm';
+import { dashboardReturnStore } from '../layout/navState';
 import { describeOperation, describeProgress } from '../operations/operations';
 import { useShortcuts } from '../shortcuts/ShortcutsProvider';
 import { RoleNote } from '../security/RoleNote';
 import { useAccess } from '../security/useAccess';
-import { requestCreate } from '../snapshots/createRequest';
 import { ACTION_ICONS, SHORTCUT_HINT } from '../vms/QuickActions';
 import { useRunningOperation } from '../vms/useRunningOperation';
 import { useVMAction } from '../vms/useVMAction';
@@ -80,6 +82,7 @@ export default function VMDetailsPage({ host, uuid, tab }: { host: string; uuid:
   const [, navigate] = useLocation();
   const [deleting, setDeleting] = useState(false);
   const { can } = useAccess();
+  const dashboard = useStore(dashboardReturnStore);
   const current: DetailsTab = isTab(tab) ? tab : 'overview';
   const vm = vmsQ.data?.find((v) => v.host === host && v.uuid === uuid.toLowerCase());
   const hostInfo = hosts?.find((h) => h.name === host);
@@ -87,11 +90,9 @@ export default function VMDetailsPage({ host, uuid, tab }: { host: string; uuid:
   useTitle(vm?.name ?? 'VM');
 
   useShortcuts({
-    '1': () => navigate(vmHref(host, uuid, 'overview')),
-    '2': () => navigate(vmHref(host, uuid, 'console')),
-    '3': () => navigate(vmHref(host, uuid, 'serial')),
-    '4': () => navigate(vmHref(host, uuid, 'snapshots')),
-    Backspace: () => navigate('/'),
+    // The tabs' keys come from the route table (1, 2, 3, 4).
+    ...Object.fromEntries(VM_TABS.map((t) => [t.key, () => navigate(vmHref(host, uuid, t.id))])),
+    Backspace: () => navigate(dashboard),
   });
 
   if (vmsQ.isPending) {
@@ -107,7 +108,7 @@ export default function VMDetailsPage({ host, uuid, tab }: { host: string; uuid:
     return (
       <div className="page-scroll">
         <div className="page">
-          <Link href="/" className="back-link">
+          <Link href={dashboard} className="back-link">
             <ArrowLeft size={16} aria-hidden /> All VMs
           </Link>
           <h1>VM not found</h1>
@@ -129,7 +130,7 @@ export default function VMDetailsPage({ host, uuid, tab }: { host: string; uuid:
   return (
     <div className="page-scroll">
       <div className="page details" data-vm-scope data-vm-name={vm.name}>
-        <Link href="/" className="back-link">
+        <Link href={dashboard} className="back-link">
           <ArrowLeft size={16} aria-hidden /> All VMs
         </Link>
         <div className="details-head">
@@ -150,10 +151,7 @@ export default function VMDetailsPage({ host, uuid, tab }: { host: string; uuid:
                     className="btn"
                     aria-label="Take snapshot"
                     disabled={hostDown || op?.kind.startsWith('snapshot-') === true}
-                    onClick={() => {
-                      requestCreate(host, uuid);
-                      navigate(vmHref(host, uuid, 'snapshots'));
-                    }}
+                    onClick={() => navigate(vmHref(host, uuid, 'snapshots', 'snapshot'))}
                   >
                     <Camera size={16} aria-hidden />
                     Take snapshot

@@ -1,16 +1,20 @@
-// The header: the app's name, navigation (the audit log for admins only),
-// the shortcut list, and the user menu (who is signed in with which role,
-// their sessions, Log out).
+// The header: the navigation's toggle (the sidebar on wide screens, a
+// drawer on narrow ones; the pages are linked there), the app's name, the
+// shortcut list, and the user menu (who is signed in with which role, their
+// sessions, Settings, Log out). It fits in one line from 360 px up.
 
-import { CircleUser, Keyboard, LayoutGrid, LogOut, MonitorSmartphone, ScrollText, Settings } from 'lucide-react';
+import { CircleUser, Keyboard, LogOut, Menu, MonitorSmartphone, PanelLeftClose, PanelLeftOpen, ScrollText, Settings } from 'lucide-react';
 import { DropdownMenu } from 'radix-ui';
 import { Link, useLocation } from 'wouter';
-import { IconButton } from '../../components/IconButton';
+import { IconButton, Tip } from '../../components/IconButton';
+import { useStore } from '../../lib/store';
 import { RoleBadge } from '../security/RoleBadge';
 import { useAccess } from '../security/useAccess';
 import { useLogout } from '../security/useLogout';
 import { overlayStore } from '../shortcuts/ShortcutsProvider';
+import { dashboardReturnStore, drawerOpenStore, NARROW_QUERY, sidebarCollapsedStore, useMediaQuery } from './navState';
 import '../security/security.css';
+import './layout.css';
 
 function UserMenu() {
   const { user, role, can } = useAccess();
@@ -20,7 +24,10 @@ function UserMenu() {
     <DropdownMenu.Root modal={false}>
       <DropdownMenu.Trigger className="btn btn-ghost user-menu-trigger">
         <CircleUser size={18} aria-hidden />
-        <span className="sr-only">User menu:</span> <span className="user">{user}</span> <RoleBadge role={role} />
+        <span className="sr-only">User menu:</span>{' '}
+        <span className="user-menu-who">
+          <span className="user">{user}</span> <RoleBadge role={role} />
+        </span>
       </DropdownMenu.Trigger>
       <DropdownMenu.Portal>
         <DropdownMenu.Content className="user-menu" align="end" sideOffset={6} collisionPadding={8}>
@@ -53,30 +60,39 @@ function UserMenu() {
   );
 }
 
-export function Header() {
-  const [location] = useLocation();
-  const { can } = useAccess();
-
-  const nav = (href: string, label: string, Icon: typeof LayoutGrid, active: boolean) => (
-    <Link href={href} className={`nav-link${active ? ' active' : ''}`} aria-current={active ? 'page' : undefined}>
-      <Icon size={16} aria-hidden />
-      {label}
-    </Link>
+/** Shows and hides the navigation: the sidebar on a wide screen, the drawer on a narrow one. */
+function NavToggle() {
+  const narrow = useMediaQuery(NARROW_QUERY);
+  const collapsed = useStore(sidebarCollapsedStore);
+  const drawer = useStore(drawerOpenStore);
+  const shown = narrow ? drawer : !collapsed;
+  return (
+    <Tip text={shown ? 'Hide the navigation' : 'Show the navigation'}>
+      <button
+        type="button"
+        className="icon-btn nav-toggle"
+        aria-label="Navigation"
+        aria-expanded={shown}
+        aria-controls={narrow ? undefined : 'sidebar'}
+        onClick={() => (narrow ? drawerOpenStore.set(!drawer) : sidebarCollapsedStore.set(!collapsed))}
+      >
+        {narrow ? <Menu size={20} aria-hidden /> : shown ? <PanelLeftClose size={18} aria-hidden /> : <PanelLeftOpen size={18} aria-hidden />}
+      </button>
+    </Tip>
   );
+}
 
+export function Header() {
+  const dashboard = useStore(dashboardReturnStore);
   return (
     <header className="header">
-      <Link href="/" className="brand" aria-label="KVM Manager: dashboard">
+      <NavToggle />
+      <Link href={dashboard} className="brand" aria-label="KVM Manager: dashboard">
         <img src="/favicon.svg" alt="" width={24} height={24} />
-        <span>KVM Manager</span>
+        <span className="brand-name">KVM Manager</span>
       </Link>
-      <nav aria-label="Main" className="nav">
-        {nav('/', 'Dashboard', LayoutGrid, location === '/' || location.startsWith('/vms/'))}
-        {can('audit.read') && nav('/audit', 'Audit log', ScrollText, location === '/audit')}
-        {nav('/settings', 'Settings', Settings, location === '/settings')}
-      </nav>
       <div className="header-end">
-        <IconButton label="Keyboard shortcuts" tip="Keyboard shortcuts (?)" onClick={() => overlayStore.set(true)}>
+        <IconButton label="Keyboard shortcuts" tip="Keyboard shortcuts (?)" onClick={() => overlayStore.set(true)} className="header-shortcuts">
           <Keyboard size={18} aria-hidden />
         </IconButton>
         <UserMenu />

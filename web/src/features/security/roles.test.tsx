@@ -11,6 +11,7 @@ import { allowedActions } from '../../lib/vm';
 import { QuickActions } from '../vms/QuickActions';
 import VMDetailsPage from '../details/VMDetailsPage';
 import { Header } from '../layout/Header';
+import { PageLinks } from '../layout/Sidebar';
 
 // The heavy tabs and graphs are not what is tested here.
 vi.mock('../console/ConsoleTab', () => ({ default: () => <p>graphical console</p> }));
@@ -112,7 +113,13 @@ describe('the header', () => {
     ['operator', false],
     ['admin', true],
   ] as [Role, boolean][])('%s: audit log in the navigation: %s', (role, audit) => {
-    renderAs(role, <Header />);
+    renderAs(
+      role,
+      <>
+        <Header />
+        <PageLinks />
+      </>,
+    );
     const nav = screen.getByRole('navigation', { name: 'Main' });
     expect(within(nav).queryByRole('link', { name: 'Audit log' }) !== null).toBe(audit);
     // The user menu names the user and the role.

@@ -31,6 +31,7 @@ import { IconButton, Tip } from '../../components/IconButton';
 import { useFillPage } from '../../components/useFillPage';
 import { useNow } from '../../components/useNow';
 import { sentence } from '../../lib/format';
+import { openPopout as openWindow } from '../../lib/popout';
 import { useStore } from '../../lib/store';
 import { isActive, normalizeVM } from '../../lib/vm';
 import { useAccess } from '../security/useAccess';
@@ -43,15 +44,9 @@ import { searchDecorations } from './theme';
 import { useDocumentTheme, useSerialTerminal } from './useSerialTerminal';
 import './serial.css';
 
-/** The pop-out window's address for a VM. */
-export function popoutHref(host: string, uuid: string): string {
-  return `/popout/serial/${encodeURIComponent(host)}/${encodeURIComponent(uuid)}`;
-}
-
 /** Opens (or brings forward) the VM's serial console window. */
 export function openPopout(host: string, uuid: string): void {
-  const w = window.open(popoutHref(host, uuid), `kvmm-serial-${host}-${uuid}`, 'popup=yes,width=980,height=660');
-  w?.focus();
+  openWindow('serial', host, uuid);
 }
 
 /** The short label of the console's phase, for the toolbar. */

@@ -6,7 +6,6 @@ import { qk } from '../../api/cache';
 import type { Operation, Role, Snapshot, SnapshotCapability, SnapshotList } from '../../api/types';
 import { makeSession, makeVM } from '../../test/fixtures';
 import { ShortcutsProvider } from '../shortcuts/ShortcutsProvider';
-import { clearCreateRequest, requestCreate } from './createRequest';
 import SnapshotsTab from './SnapshotsTab';
 
 const vm = makeVM({ name: 'web', snapshotCount: 2 });
@@ -107,7 +106,7 @@ const item = (name: RegExp) => screen.getByRole('treeitem', { name });
 describe('SnapshotsTab', () => {
   afterEach(() => {
     cleanup();
-    clearCreateRequest();
+    window.history.replaceState(null, '', '/');
     vi.unstubAllGlobals();
   });
 
@@ -239,13 +238,15 @@ describe('SnapshotsTab', () => {
     await waitFor(() => expect(item(/^before-upgrade current/).getAttribute('aria-selected')).toBe('true'));
   });
 
-  it('opens the create dialog when "Take snapshot" was asked for elsewhere', async () => {
+  it('opens the create dialog for the intent in the address (?do=snapshot), then forgets it', async () => {
     mockFetch(makeList());
-    requestCreate('local', vm.uuid);
+    window.history.replaceState(null, '', `/vms/local/${vm.uuid}/snapshots?do=snapshot`);
     renderTab();
     expect(await screen.findByRole('dialog', { name: 'Take a snapshot of “web”' })).toBeDefined();
     fireEvent.click(screen.getByRole('button', { name: 'Cancel' }));
     await waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());
+    // Answered: the address no longer asks for it.
+    expect(window.location.pathname + window.location.search).toBe(`/vms/local/${vm.uuid}/snapshots`);
   });
 
   it('shows why no snapshot can be taken before the click', async () => {

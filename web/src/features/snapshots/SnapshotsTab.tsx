@@ -10,6 +10,7 @@ import { ChevronsDownUp, ChevronsUpDown, Pencil, Plus, RefreshCw, RotateCcw, Tra
 import { ContextMenu } from 'radix-ui';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { toast } from 'sonner';
+import { useLocation, useSearch } from 'wouter';
 import { qk } from '../../api/cache';
 import { onOperation } from '../../api/events';
 import { useOperations } from '../../api/queries';
@@ -17,14 +18,12 @@ import type { Operation, SnapshotDeleteScope, VM } from '../../api/types';
 import { ErrorNote } from '../../components/ErrorNote';
 import { IconButton, Tip } from '../../components/IconButton';
 import { plural } from '../../lib/format';
-import { useStore } from '../../lib/store';
-import { vmKey } from '../../lib/vm';
+import { parseIntent, withoutIntent } from '../../lib/routes';
 import { describeOperation, describeProgress } from '../operations/operations';
 import { RoleHint } from '../security/RoleNote';
 import { useAccess } from '../security/useAccess';
 import { useShortcuts } from '../shortcuts/ShortcutsProvider';
 import { CreateSnapshotDialog } from './CreateSnapshotDialog';
-import { clearCreateRequest, createRequestStore } from './createRequest';
 import { DeleteSnapshotDialog } from './DeleteSnapshotDialog';
 import { EditDescriptionDialog } from './EditDescriptionDialog';
 import { ancestorsOf, branchIds, buildForest, buildRows, LIVE_ID, revealIn } from './model';
@@ -81,8 +80,10 @@ export default function SnapshotsTab({ vm }: { vm: VM }) {
   const access = useAccess();
   const mayChange = access.can('vm.snapshot');
 
-  // "Take snapshot" elsewhere (dashboard card, details toolbar, `t`) opens the create dialog here.
-  const requested = useStore(createRequestStore) === vmKey(host, uuid);
+  // "Take snapshot" elsewhere (the details toolbar, `t`) comes as an intent in the address (?do=snapshot): it opens the create dialog here.
+  const [path, navigate] = useLocation();
+  const search = useSearch();
+  const requested = parseIntent(search) === 'snapshot';
   const creating = mayChange && (dialog?.kind === 'create' || requested);
 
   const running = useOperations(useCallback((ops: Operation[]) => runningSnapshotOp(ops, host, uuid), [host, uuid])).data;
@@ -226,7 +227,11 @@ export default function SnapshotsTab({ vm }: { vm: VM }) {
   const closer = (kind: NonNullable<DialogState>['kind']) => (open: boolean) => {
     if (open) return;
     setDialog((d) => (d?.kind === kind ? null : d));
-    if (kind === 'create') clearCreateRequest();
+    if (kind === 'create' && requested) {
+      // Answered: the address forgets the intent (a reload does not reopen the dialog).
+      const rest = withoutIntent(search);
+      navigate(rest ? `${path}?${rest}` : path, { replace: true });
+    }
   };
 
   return (

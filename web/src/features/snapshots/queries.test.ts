@@ -5,7 +5,6 @@ import { qk, upsertOperation } from '../../api/cache';
 import type { Operation } from '../../api/types';
 import { describeResult } from '../operations/operations';
 import { createRequest } from './CreateSnapshotDialog';
-import { clearCreateRequest, CREATE_REQUEST_TTL_MS, createRequestStore, requestCreate } from './createRequest';
 import { busyStillHolds, operationError, runOperation, runningSnapshotOp, waitOperation } from './queries';
 
 function op(over: Partial<Operation> = {}): Operation {
@@ -91,20 +90,6 @@ describe('createRequest (the body)', () => {
     expect(createRequest('s', 'why', 'disk-only', true, true)).toEqual({ name: 's', description: 'why', memory: false, quiesce: true });
     // A stopped VM's disk-only snapshot: quiescing does not apply.
     expect(createRequest('s', '  ', 'disk-only', false, false)).toEqual({ name: 's', memory: false });
-  });
-});
-
-describe('create requests from elsewhere', () => {
-  afterEach(() => {
-    clearCreateRequest();
-    vi.useRealTimers();
-  });
-  it('name the VM and expire when nobody answers', () => {
-    vi.useFakeTimers();
-    requestCreate('local', 'u1');
-    expect(createRequestStore.get()).toBe('local/u1');
-    vi.advanceTimersByTime(CREATE_REQUEST_TTL_MS + 1);
-    expect(createRequestStore.get()).toBeNull();
   });
 });
 

@@ -1,16 +1,19 @@
 // The quick actions of a VM card or table row: the power actions its state
-// allows, then Open console and Take snapshot (which open those tabs; Take
-// snapshot opens the create dialog there) — each only when the user's role
-// may use it (a viewer gets none).
+// allows, then Open console and Take snapshot, which do that without leaving
+// the dashboard: the console opens in its own window, and Take snapshot
+// opens the create dialog over the dashboard (an intent in the address,
+// ?do=snapshot&vm=…) — each only when the user's role may use it (a viewer
+// gets none).
 
 import { Camera, LoaderCircle, Monitor, Pause, Play, Power, PowerOff, RotateCw, type LucideIcon } from 'lucide-react';
 import { memo } from 'react';
 import { useLocation } from 'wouter';
 import type { PowerAction, VM } from '../../api/types';
 import { IconButton } from '../../components/IconButton';
-import { ACTION_INFO, vmHref } from '../../lib/vm';
+import { openPopout } from '../../lib/popout';
+import { dashboardHref, parseDashboard } from '../../lib/routes';
+import { ACTION_INFO } from '../../lib/vm';
 import { useAccess } from '../security/useAccess';
-import { requestCreate } from '../snapshots/createRequest';
 import { useRunningOperation } from './useRunningOperation';
 import { useVMAction } from './useVMAction';
 
@@ -69,7 +72,7 @@ export const QuickActions = memo(function QuickActions({ vm, disabled }: { vm: V
       </div>
       <div className="quick-nav">
         {can('vm.console') && (
-          <IconButton label="Open console" tip="Open console (c)" onClick={() => navigate(vmHref(vm.host, vm.uuid, 'console'))}>
+          <IconButton label="Open console" tip="Open console in a new window (c)" onClick={() => openPopout('console', vm.host, vm.uuid)}>
             <Monitor size={16} aria-hidden />
           </IconButton>
         )}
@@ -77,10 +80,7 @@ export const QuickActions = memo(function QuickActions({ vm, disabled }: { vm: V
           <IconButton
             label="Take snapshot"
             tip="Take snapshot (t)"
-            onClick={() => {
-              requestCreate(vm.host, vm.uuid);
-              navigate(vmHref(vm.host, vm.uuid, 'snapshots'));
-            }}
+            onClick={() => navigate(dashboardHref(parseDashboard(window.location.search).filter, { do: 'snapshot', vm: { host: vm.host, uuid: vm.uuid } }))}
           >
             <Camera size={16} aria-hidden />
           </IconButton>
