@@ -13,7 +13,7 @@ import { useStore } from '../../lib/store';
 import { isActive, vmHref, vmKey } from '../../lib/vm';
 import { describeOperation, describeProgress } from '../operations/operations';
 import { settingsStore } from '../settings/settings';
-import { QuickActions } from '../vms/QuickActions';
+import { hasQuickActions, QuickActions } from '../vms/QuickActions';
 import { useHistory, useSeries } from '../vms/useSeries';
 import { useRunningOperation } from '../vms/useRunningOperation';
 import { VMThumbnail } from '../console/VMThumbnail';
@@ -37,11 +37,12 @@ export const VMCard = memo(function VMCard({ vm, hostDown }: { vm: VM; hostDown:
   const { series, windowMs, cpu, mem, active } = useVMLive(vm);
   const op = useRunningOperation(vm.host, vm.uuid);
   // Thumbnails are screenshots: only for roles that may see the console.
-  const thumbnails = useAccess().can('vm.console');
+  const access = useAccess();
+  const thumbnails = access.can('vm.console');
   // QEMU's resident size can exceed the guest's memory: let the graph grow.
   const memMax = Math.max(vm.memoryKiB || vm.memoryMaxKiB, mem ?? 0);
   return (
-    <article className={`vm-card${hostDown ? ' is-stale' : ''}`} aria-label={vm.name} data-vm-key={vmKey(vm.host, vm.uuid)}>
+    <article className={`vm-card${hostDown ? ' is-stale' : ''}${hasQuickActions(access) ? '' : ' vm-card-readonly'}`} aria-label={vm.name} data-vm-key={vmKey(vm.host, vm.uuid)}>
       {op && (
         <div
           className="card-progress"
