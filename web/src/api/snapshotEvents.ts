@@ -6,7 +6,7 @@
 // re-reads once (features/snapshots). Deleted snapshots leave the list at
 // once and their details are forgotten, never re-read (each was a 404).
 
-import type { QueryClient, QueryKey } from '@tanstack/react-query';
+import { hashKey, type QueryClient, type QueryKey } from '@tanstack/react-query';
 import { qk } from './cache';
 import type { Operation, SnapshotEvent, SnapshotList } from './types';
 
@@ -30,6 +30,32 @@ export function isQueryOfSnapshot(key: QueryKey, host: string, uuid: string, nam
   return a === qk.snapshots(host, uuid)[0] && h === host && u === uuid && key.length === 5 && typeof name === 'string' && names.has(name);
 }
 
+const waiting = new WeakMap<QueryClient, Set<string>>();
+
+/**
+ * Re-reads what is on screen about a VM's snapshots. A read still on its
+ * way is not aborted (that wasted it, and its answer): once the reads end,
+ * they are made once more, since they may have started before the change.
+ */
+export function rereadSnapshots(qc: QueryClient, host: string, uuid: string): void {
+  const queryKey = qk.snapshots(host, uuid);
+  if (qc.isFetching({ queryKey }) === 0) {
+    void qc.invalidateQueries({ queryKey });
+    return;
+  }
+  const id = hashKey(queryKey);
+  const set = waiting.get(qc) ?? new Set<string>();
+  waiting.set(qc, set);
+  if (set.has(id)) return;
+  set.add(id);
+  const unsubscribe = qc.getQueryCache().subscribe(() => {
+    if (qc.isFetching({ queryKey }) > 0) return;
+    unsubscribe();
+    set.delete(id);
+    void qc.invalidateQueries({ queryKey });
+  });
+}
+
 /** Applies a snapshot event to the cache. */
 export function applySnapshotEvent(qc: QueryClient, e: SnapshotEvent): void {
   const prefix = qk.snapshots(e.host, e.uuid);
@@ -40,5 +66,5 @@ export function applySnapshotEvent(qc: QueryClient, e: SnapshotEvent): void {
     qc.removeQueries({ predicate: (q) => isQueryOfSnapshot(q.queryKey, e.host, e.uuid, gone) });
   }
   if (snapshotOpRunning(qc.getQueryData<Operation[]>(qk.operations), e.host, e.uuid)) return;
-  void qc.invalidateQueries({ queryKey: prefix });
+  rereadSnapshots(qc, e.host, e.uuid);
 }

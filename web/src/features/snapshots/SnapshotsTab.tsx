@@ -10,7 +10,7 @@ import { ChevronsDownUp, ChevronsUpDown, Pencil, Plus, RefreshCw, RotateCcw, Tra
 import { ContextMenu } from 'radix-ui';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { toast } from 'sonner';
-import { qk } from '../../api/cache';
+import { rereadSnapshots } from '../../api/snapshotEvents';
 import { onOperation } from '../../api/events';
 import { useOperations } from '../../api/queries';
 import type { Operation, SnapshotDeleteScope, VM } from '../../api/types';
@@ -102,7 +102,7 @@ export default function SnapshotsTab({ vm }: { vm: VM }) {
     return onOperation((op) => {
       if (!isSnapshotOpOf(op, host, uuid) || seen.get(op.id) === op.state) return;
       seen.set(op.id, op.state);
-      void qc.invalidateQueries({ queryKey: qk.snapshots(host, uuid) });
+      rereadSnapshots(qc, host, uuid);
     });
   }, [qc, host, uuid]);
   // A snapshot operation changes the VM's state on its way (a revert stops
@@ -110,9 +110,9 @@ export default function SnapshotsTab({ vm }: { vm: VM }) {
   const snapshotWorkRuns = running !== undefined;
   const stateSeen = useRef(vm.state);
   useEffect(() => {
-    if (stateSeen.current === vm.state || snapshotWorkRuns) return;
+    if (stateSeen.current === vm.state) return;
     stateSeen.current = vm.state;
-    void qc.invalidateQueries({ queryKey: qk.snapshots(host, uuid) });
+    if (!snapshotWorkRuns) rereadSnapshots(qc, host, uuid);
   }, [qc, host, uuid, vm.state, snapshotWorkRuns]);
 
   const forest = useMemo(() => buildForest(list?.snapshots ?? [], list?.current), [list]);
