@@ -80,14 +80,16 @@ export const VMCard = memo(function VMCard({ vm, hostDown }: { vm: VM; hostDown:
             <div className="metric">
               <Cpu size={13} aria-hidden className="metric-icon" />
               <Sparkline points={series} field="cpu" max={100} windowMs={windowMs} label={`CPU of ${vm.name}`} />
-              <span className="metric-value" aria-label="CPU usage">
+              <span className="metric-value">
+                <span className="sr-only">CPU usage </span>
                 {formatPercent(cpu)}
               </span>
             </div>
             <div className="metric">
               <MemoryStick size={13} aria-hidden className="metric-icon" />
               <Sparkline points={series} field="mem" max={memMax} windowMs={windowMs} label={`Memory of ${vm.name}`} />
-              <span className="metric-value" aria-label="Memory used">
+              <span className="metric-value">
+                <span className="sr-only">Memory used </span>
                 {formatKiB(mem)}
               </span>
             </div>

@@ -81,9 +81,10 @@ export default function VMDetailsPage({ host, uuid, tab }: { host: string; uuid:
   const [deleting, setDeleting] = useState(false);
   const { can } = useAccess();
   const current: DetailsTab = isTab(tab) ? tab : 'overview';
+  // UUIDs are kept in lower case; an address may hold upper case.
   const vm = vmsQ.data?.find((v) => v.host === host && v.uuid === uuid.toLowerCase());
   const hostInfo = hosts?.find((h) => h.name === host);
-  const op = useRunningOperation(host, uuid);
+  const op = useRunningOperation(host, uuid.toLowerCase());
   useTitle(vm?.name ?? 'VM');
 
   useShortcuts({

@@ -31,6 +31,15 @@ function pump(): void {
   }
 }
 
+/**
+ * Forgets which histories were loaded (and drops those still queued), for
+ * when the stats store is cleared (logout): the next session loads them again.
+ */
+export function forgetHistory(): void {
+  fetched.clear();
+  queue.length = 0;
+}
+
 /** Loads a VM's recent samples into the stats store, once per page load. */
 export function loadHistory(host: string, uuid: string): void {
   const key = vmKey(host, uuid);
