@@ -125,6 +125,9 @@ test('a viewer sees VMs and details but no power or console action, and the serv
   await expect(cardState(p, GUEST)).toHaveText('Shut off');
   await expect(c.getByRole('button')).toHaveCount(0);
   await expect(c.getByRole('link', { name: GUEST, exact: true })).toBeVisible();
+  // No empty band where the actions would be: the card ends just below its last line.
+  const band = await c.evaluate((el) => el.getBoundingClientRect().bottom - (el.lastElementChild?.getBoundingClientRect().bottom ?? 0));
+  expect(band, 'space below the card\'s last line').toBeLessThan(16);
 
   await c.getByRole('link', { name: GUEST, exact: true }).click();
   await expect(p.getByRole('heading', { level: 1, name: GUEST })).toBeVisible();
@@ -135,17 +138,22 @@ test('a viewer sees VMs and details but no power or console action, and the serv
   await p.getByRole('tab', { name: /Snapshots/ }).click();
   await expect(p.getByRole('tree', { name: `Snapshots of ${GUEST}` })).toBeVisible();
   await expect(p.getByRole('button', { name: /New snapshot/ })).toHaveCount(0);
-  // The consoles say why they are not there, instead of trying.
-  await p.getByRole('tab', { name: 'Serial' }).click();
+  // No console tabs that could only say "not available": one line beside the tabs says who may.
+  const tabs = p.getByRole('tablist', { name: 'VM sections' });
+  await expect(tabs.getByRole('tab')).toHaveText(['Overview', /^Snapshots/]);
+  await expect(p.getByTestId('role-hint').filter({ hasText: 'Your role (viewer) cannot open consoles; ask an admin for the operator role.' })).toBeVisible();
+  expect(await seriousViolations(p)).toEqual([]);
+  await shot(p, 'security-viewer');
+  // A link to a console tab still says why there is none.
+  await p.goto(`${baseURL}/vms/local/${uuid}/serial`);
   await expect(p.getByRole('note', { name: 'The serial console is not available to you' })).toContainText(
     'Your role (viewer) cannot open consoles; ask an admin for the operator role.',
   );
-  await p.getByRole('tab', { name: 'Console' }).click();
+  await p.goto(`${baseURL}/vms/local/${uuid}/console`);
   await expect(p.getByRole('note', { name: 'The console is not available to you' })).toContainText(
     'Your role (viewer) cannot open consoles; ask an admin for the operator role.',
   );
   expect(await seriousViolations(p)).toEqual([]);
-  await shot(p, 'security-viewer');
   // A console window opened by its address says the same.
   await p.goto(`${baseURL}/popout/serial/local/${uuid}`);
   await expect(p.getByRole('note', { name: 'Consoles are not available to you' })).toBeVisible();

@@ -126,10 +126,98 @@ test('the Serial tab runs commands in the guest and keeps its output across a re
   expect(errors).toEqual([]);
 });
 
+/** The terminal's columns, as its toolbar shows them. */
+async function terminalColumns(page: Page): Promise<number> {
+  const label = (await page.getByRole('button', { name: /^Terminal size \d+×\d+$/ }).textContent()) ?? '';
+  const cols = Number(/(\d+)×/.exec(label)?.[1]);
+  if (!(cols > 0)) throw new Error(`no terminal size in ${JSON.stringify(label)}`);
+  return cols;
+}
+
+/**
+ * How much of each cell's lower half a terminal row really shows in the
+ * text colour, read from a screenshot of the row (the pixels Chromium drew,
+ * not the terminal's buffer): per column, the longest run of text-coloured
+ * pixels on one pixel line, as a share of the cell's width (0: nothing).
+ */
+async function inkPerCell(page: Page, term: Locator, line: string): Promise<number[]> {
+  const row = term.locator('.xterm-rows > div').filter({ hasText: new RegExp(`^\\s*${line.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`) });
+  await expect(row).toHaveCount(1);
+  const box = await row.boundingBox();
+  if (!box) throw new Error('the row is not on screen');
+  const cols = await terminalColumns(page);
+  const colours = await row.evaluate((el) => ({
+    fg: getComputedStyle(el.parentElement as HTMLElement).color,
+    bg: getComputedStyle(el.closest('.serial-frame') as HTMLElement).backgroundColor,
+  }));
+  const png = await page.screenshot({ clip: box, scale: 'device', animations: 'disabled', caret: 'hide' });
+  // Decoded in the page (no PNG decoder needed here): a Blob, not a data: URL, which the CSP refuses.
+  return page.evaluate(
+    async ({ bytes, fg, bg, cells, cssWidth }) => {
+      const rgb = (c: string) => (c.match(/\d+(\.\d+)?/g) ?? []).slice(0, 3).map(Number);
+      const [f, b] = [rgb(fg), rgb(bg)];
+      const bmp = await createImageBitmap(new Blob([new Uint8Array(bytes)], { type: 'image/png' }));
+      const canvas = new OffscreenCanvas(bmp.width, bmp.height);
+      const ctx = canvas.getContext('2d');
+      if (!ctx) throw new Error('no 2d context');
+      ctx.drawImage(bmp, 0, 0);
+      const { data, width, height } = ctx.getImageData(0, 0, bmp.width, bmp.height);
+      const cell = (cssWidth / cells.cols) * (width / cssWidth);
+      const ink: number[] = [];
+      for (let col = 0; col < cells.count; col++) {
+        const x0 = Math.ceil(col * cell);
+        const x1 = Math.floor((col + 1) * cell);
+        let best = 0;
+        for (let y = Math.floor(height / 2); y < height; y++) {
+          let n = 0;
+          for (let x = x0; x < x1; x++) {
+            const o = (y * width + x) * 4;
+            // How far the pixel is from the background towards the text colour, in each channel.
+            const t = [0, 1, 2].map((i) => (f[i] === b[i] ? 1 : ((data[o + i] ?? 0) - (b[i] ?? 0)) / ((f[i] ?? 0) - (b[i] ?? 0))));
+            if (Math.min(...t) > 0.3) n++;
+          }
+          best = Math.max(best, n / (x1 - x0));
+        }
+        ink.push(Math.round(best * 100) / 100);
+      }
+      return ink;
+    },
+    { bytes: [...png], fg: colours.fg, bg: colours.bg, cells: { cols, count: line.length }, cssWidth: box.width },
+  );
+}
+
+test.describe('at device pixel ratio 1', () => {
+  test.use({ deviceScaleFactor: 1 });
+
+  test('underscores are drawn, not clipped (read from the screen pixels)', async ({ page }) => {
+    const { name, uuid } = vm(3);
+    await login(page);
+    const term = await openSerialTab(page, name, uuid);
+    expect(await page.evaluate(() => window.devicePixelRatio)).toBe(1);
+    const line = 'snake_case __init__ x86_64';
+    await typeLine(page, term, `echo ${line}`);
+    // The guest's echo: a row holding exactly the line (the command's row starts with "echo").
+    await expect.poll(() => screenText(term)).toMatch(new RegExp(`\\n${line}\\s*\\n`));
+    const ink = await inkPerCell(page, term, line);
+    const at = (c: string) => [...line].flatMap((ch, i) => (ch === c ? [i] : []));
+    // Sanity of the measure: letters have ink low in their cell, spaces none.
+    for (const i of at(' ')) expect(ink[i], `space at column ${i}`).toBe(0);
+    for (const i of [0, 1, 2]) expect(ink[i], `"${line[i]}" at column ${i}`).toBeGreaterThan(0);
+    // Every underscore shows as a line across most of its cell.
+    const underscores = at('_').map((i) => ({ column: i, ink: ink[i] }));
+    expect(underscores.filter((u) => (u.ink ?? 0) < 0.5), `underscores not drawn (ink per cell: ${JSON.stringify(ink)})`).toEqual([]);
+  });
+});
+
 test('another client holding the console is named, and Take over works', async ({ page }) => {
   const { name, uuid } = vm(3);
   await login(page);
   const term = await openSerialTab(page, name, uuid);
+  // The terminal keeps its size while notices come and go (a resize would reflow the screen and make the guest's stty wrong).
+  const size = page.getByRole('button', { name: /^Terminal size \d+×\d+$/ });
+  const frameBox = async () => JSON.stringify(await term.boundingBox());
+  const sizeBefore = await size.textContent();
+  const boxBefore = await frameBox();
   const { proc: other, output } = virshConsole(name);
   try {
     await expect(page.getByTestId('serial-state'))
@@ -139,11 +227,15 @@ test('another client holding the console is named, and Take over works', async (
       });
     await expect(page.getByRole('status').filter({ hasText: 'Held by another client' })).toContainText('virsh console');
     await shot(page, 'serial-held');
+    expect(await size.textContent(), 'terminal size with the "held" notice').toBe(sizeBefore);
+    expect(await frameBox(), 'terminal frame with the "held" notice').toBe(boxBefore);
     expect(await seriousViolations(page), 'held').toEqual([]);
 
     await page.getByRole('button', { name: 'Take over' }).click();
     await expect(page.getByTestId('serial-state')).toHaveText('Connected', { timeout: 30_000 });
     await expect(page.getByRole('status').filter({ hasText: 'You have the console now' })).toBeVisible();
+    expect(await size.textContent(), 'terminal size with the "you have it" notice').toBe(sizeBefore);
+    expect(await frameBox(), 'terminal frame with the "you have it" notice').toBe(boxBefore);
     await expect.poll(() => exited(other), { timeout: 20_000, message: 'virsh console kept the console' }).toBe(true);
     const since = logSize(name);
     await typeLine(page, term, 'echo T=$((40+2)) >/dev/ttyS1');

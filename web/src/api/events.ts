@@ -8,7 +8,8 @@ import type { QueryClient } from '@tanstack/react-query';
 import { api, ApiError } from './client';
 import { qk, removeVM, upsertHost, upsertOperation, upsertVM } from './cache';
 import type { StatsStore } from './stats';
-import type { Host, Operation, StatsEvent, VM, VMRemovedEvent } from './types';
+import { applySnapshotEvent } from './snapshotEvents';
+import type { Host, Operation, SnapshotEvent, StatsEvent, VM, VMRemovedEvent } from './types';
 import { createStore } from '../lib/store';
 import { vmKey } from '../lib/vm';
 
@@ -81,8 +82,8 @@ export function applyEvent(qc: QueryClient, stats: StatsStore, type: string, dat
       return true;
     }
     case 'snapshot': {
-      const s = parse(data) as { host?: string; uuid?: string } | undefined;
-      if (s?.host && s.uuid) void qc.invalidateQueries({ queryKey: qk.snapshots(s.host, s.uuid) });
+      const s = parse(data) as Partial<SnapshotEvent> | undefined;
+      if (s?.host && s.uuid) applySnapshotEvent(qc, { ...s, host: s.host, uuid: s.uuid } as SnapshotEvent);
       return true;
     }
     default:

@@ -11,6 +11,7 @@ import { ConsoleConnection, type CloseInfo, type ConsoleView, type SessionEvents
 import type { Scaling } from './consoleSettings';
 import { shiftFix } from './keys';
 import { RateMeter, RoundTrips } from './metrics';
+import { withReadbackCanvases } from './readback';
 
 type RFBClass = typeof RFB;
 
@@ -125,7 +126,7 @@ export function useVncConsole(screen: React.RefObject<HTMLDivElement | null>, o:
       ws.addEventListener('close', (e) => {
         close = { code: e.code, reason: e.reason };
       });
-      const r = new RFBCtor(target, ws, { shared: true });
+      const r = withReadbackCanvases(() => new RFBCtor(target, ws, { shared: true }));
       const cur = opts.current;
       r.background = '#111';
       r.qualityLevel = cur.quality;

@@ -2,11 +2,13 @@
 // are in the DOM, so 500 VMs scroll as smoothly as 5.
 
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { forwardRef, useImperativeHandle, useLayoutEffect, useMemo, useState } from 'react';
+import { forwardRef, useCallback, useImperativeHandle, useLayoutEffect, useMemo, useState } from 'react';
 import type { HostGroup } from '../../lib/vm';
 import { HostHeader } from './HostHeader';
 import { buildRows, columnsFor, isDown, revealRange, rowIndexByVM, type GridRow } from './rows';
 import { VMCard } from './VMCard';
+import { hasQuickActions } from '../vms/QuickActions';
+import { useAccess } from '../security/useAccess';
 
 export interface ViewHandle {
   /** Scrolls a VM (by host/uuid key) into view. */
@@ -15,6 +17,8 @@ export interface ViewHandle {
 
 export const CARD_MIN_WIDTH = 288;
 export const CARD_HEIGHT = 204;
+/** A card without quick actions (a viewer's): no empty band where they would be. */
+export const CARD_HEIGHT_READONLY = 164;
 const GAP = 14;
 const GROUP_HEIGHT = 52;
 /** A host that is not connected also shows why, on a second line. */
@@ -22,14 +26,14 @@ const GROUP_DOWN_HEIGHT = 74;
 const EMPTY_HEIGHT = 56;
 const PADDING_START = 8;
 
-function rowHeight(r: GridRow | undefined): number {
+function rowHeight(r: GridRow | undefined, cardHeight = CARD_HEIGHT): number {
   switch (r?.kind) {
     case 'group':
       return isDown(r.group) ? GROUP_DOWN_HEIGHT : GROUP_HEIGHT;
     case 'empty':
       return EMPTY_HEIGHT;
     default:
-      return CARD_HEIGHT + GAP;
+      return cardHeight + GAP;
   }
 }
 
@@ -74,12 +78,14 @@ export const CardGrid = forwardRef<ViewHandle, Props>(function CardGrid({ groups
     }
     return m;
   }, [rows]);
+  const cardHeight = hasQuickActions(useAccess()) ? CARD_HEIGHT : CARD_HEIGHT_READONLY;
+  const heightOf = useCallback((r: GridRow | undefined) => rowHeight(r, cardHeight), [cardHeight]);
 
   // eslint-disable-next-line react-hooks/incompatible-library -- TanStack Virtual is used as documented
   const virtualizer = useVirtualizer({
     count: rows.length,
     getScrollElement: () => scrollEl,
-    estimateSize: (i) => rowHeight(rows[i]),
+    estimateSize: (i) => heightOf(rows[i]),
     getItemKey: (i) => rows[i]?.key ?? i,
     overscan: 3,
     paddingStart: PADDING_START,
@@ -94,12 +100,14 @@ export const CardGrid = forwardRef<ViewHandle, Props>(function CardGrid({ groups
         const i = index.get(key);
         if (i === undefined || !scrollEl) return;
         let start = PADDING_START;
-        for (let r = 0; r < i; r++) start += rowHeight(rows[r]);
-        revealRange(scrollEl, start, start + rowHeight(rows[i]), GROUP_HEIGHT);
+        for (let r = 0; r < i; r++) start += heightOf(rows[r]);
+        revealRange(scrollEl, start, start + heightOf(rows[i]), GROUP_HEIGHT);
       },
     }),
-    [index, rows, scrollEl],
+    [index, rows, scrollEl, heightOf],
   );
+  // The role (so the cards' height) is known after the first render at the latest.
+  useLayoutEffect(() => virtualizer.measure(), [virtualizer, cardHeight]);
 
   return (
     <div className="vm-grid" style={{ height: virtualizer.getTotalSize() }}>

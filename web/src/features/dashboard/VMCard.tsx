@@ -15,7 +15,7 @@ import { useStore } from '../../lib/store';
 import { isActive, vmHref, vmKey } from '../../lib/vm';
 import { describeOperation, describeProgress } from '../operations/operations';
 import { settingsStore } from '../settings/settings';
-import { QuickActions } from '../vms/QuickActions';
+import { hasQuickActions, QuickActions } from '../vms/QuickActions';
 import { useHistory, useSeries } from '../vms/useSeries';
 import { useRunningOperation } from '../vms/useRunningOperation';
 import { VMThumbnail } from '../console/VMThumbnail';
@@ -44,7 +44,8 @@ export const VMCard = memo(function VMCard({ vm, hostDown, pos, setSize }: { vm:
   useHistory(vm.host, vm.uuid, active);
   const op = useRunningOperation(vm.host, vm.uuid);
   // Thumbnails are screenshots: only for roles that may see the console.
-  const thumbnails = useAccess().can('vm.console');
+  const access = useAccess();
+  const thumbnails = access.can('vm.console');
   // The guest's use is drawn against what it has: the VM's memory.
   const vmKiB = vm.memoryKiB || vm.memoryMaxKiB;
   const stats = vm.stats;
@@ -58,7 +59,7 @@ export const VMCard = memo(function VMCard({ vm, hostDown, pos, setSize }: { vm:
   );
   return (
     <article
-      className={`vm-card${hostDown ? ' is-stale' : ''}`}
+      className={`vm-card${hostDown ? ' is-stale' : ''}${hasQuickActions(access) ? '' : ' vm-card-readonly'}`}
       aria-label={vm.name}
       aria-posinset={pos}
       aria-setsize={setSize}

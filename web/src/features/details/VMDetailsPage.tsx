@@ -20,7 +20,7 @@ import { ACTION_INFO, DETAILS_TABS, vmHref, type DetailsTab } from '../../lib/vm
 import { dashboardReturnStore } from '../layout/navState';
 import { describeOperation, describeProgress } from '../operations/operations';
 import { useShortcuts } from '../shortcuts/ShortcutsProvider';
-import { RoleNote } from '../security/RoleNote';
+import { RoleHint, RoleNote } from '../security/RoleNote';
 import { useAccess } from '../security/useAccess';
 import { ACTION_ICONS, SHORTCUT_HINT } from '../vms/QuickActions';
 import { useRunningOperation } from '../vms/useRunningOperation';
@@ -84,9 +84,10 @@ export default function VMDetailsPage({ host, uuid, tab }: { host: string; uuid:
   const { can } = useAccess();
   const dashboard = useStore(dashboardReturnStore);
   const current: DetailsTab = isTab(tab) ? tab : 'overview';
+  // UUIDs are kept in lower case; an address may hold upper case.
   const vm = vmsQ.data?.find((v) => v.host === host && v.uuid === uuid.toLowerCase());
   const hostInfo = hosts?.find((h) => h.name === host);
-  const op = useRunningOperation(host, uuid);
+  const op = useRunningOperation(host, uuid.toLowerCase());
   useTitle(vm?.name ?? 'VM');
 
   useShortcuts({
@@ -189,25 +190,33 @@ export default function VMDetailsPage({ host, uuid, tab }: { host: string; uuid:
         )}
 
         <Tabs.Root value={current} onValueChange={(t) => navigate(vmHref(host, uuid, t as DetailsTab))} className="tabs" activationMode="manual">
-          <Tabs.List className="tab-list" aria-label="VM sections">
-            <Tabs.Trigger value="overview" className="tab">
-              Overview
-            </Tabs.Trigger>
-            <Tabs.Trigger value="console" className="tab">
-              Console
-            </Tabs.Trigger>
-            <Tabs.Trigger value="serial" className="tab">
-              Serial
-            </Tabs.Trigger>
-            <Tabs.Trigger value="snapshots" className="tab">
-              Snapshots
-              {vm.snapshotCount > 0 && (
-                <span className="badge" aria-hidden="true">
-                  {vm.snapshotCount}
-                </span>
+          <div className="tab-bar">
+            <Tabs.List className="tab-list" aria-label="VM sections">
+              <Tabs.Trigger value="overview" className="tab">
+                Overview
+              </Tabs.Trigger>
+              {/* A role without consoles does not get tabs that could only say so (a link to one still does). */}
+              {can('vm.console') && (
+                <Tabs.Trigger value="console" className="tab">
+                  Console
+                </Tabs.Trigger>
               )}
-            </Tabs.Trigger>
-          </Tabs.List>
+              {can('vm.console') && (
+                <Tabs.Trigger value="serial" className="tab">
+                  Serial
+                </Tabs.Trigger>
+              )}
+              <Tabs.Trigger value="snapshots" className="tab">
+                Snapshots
+                {vm.snapshotCount > 0 && (
+                  <span className="badge" aria-hidden="true">
+                    {vm.snapshotCount}
+                  </span>
+                )}
+              </Tabs.Trigger>
+            </Tabs.List>
+            {!can('vm.console') && <RoleHint permission="vm.console" />}
+          </div>
           <Tabs.Content value="overview" className="tab-panel">
             <Overview vm={vm} host={hostInfo} />
           </Tabs.Content>

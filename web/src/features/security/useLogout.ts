@@ -9,6 +9,7 @@ import { useLocation } from 'wouter';
 import { api, setCsrfToken } from '../../api/client';
 import { qk } from '../../api/cache';
 import { statsStore } from '../../api/stats';
+import { forgetHistory } from '../vms/useSeries';
 
 /** Returns logout(callServer): callServer false when the session is gone already (revoked). */
 export function useLogout(): (callServer?: boolean, message?: string) => Promise<void> {
@@ -25,6 +26,7 @@ export function useLogout(): (callServer?: boolean, message?: string) => Promise
       }
       setCsrfToken(null);
       statsStore.clear();
+      forgetHistory();
       qc.clear();
       qc.setQueryData(qk.session, null);
       navigate('/login', { replace: true });

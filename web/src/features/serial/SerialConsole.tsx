@@ -178,9 +178,20 @@ function StatusLine({ vm, view, onReconnect, onTakeOver }: { vm: VM; view: Seria
     default:
       break;
   }
+  // The line keeps one height whether it says something or not (the keys'
+  // help fills it when it is quiet), so that the terminal below keeps its
+  // size as notices come and go; a notice longer than a line lies over the
+  // terminal's top rows instead of pushing it down.
   return (
-    <div className={`serial-status${body ? ` serial-status-${tone}` : ' serial-status-empty'}`} role="status" aria-live="polite">
-      {body}
+    <div className="serial-status-slot">
+      <div className={`serial-status${body ? ` serial-status-${tone}` : ' serial-status-empty'}`} role="status" aria-live="polite">
+        {body}
+      </div>
+      {!body && (
+        <p className="serial-help muted small">
+          <kbd>Ctrl+Shift+F</kbd> find · <kbd>Ctrl+Shift+C</kbd> / <kbd>Ctrl+Shift+V</kbd> copy / paste · <kbd>Ctrl+]</kbd> leave the terminal
+        </p>
+      )}
     </div>
   );
 }
@@ -570,9 +581,6 @@ export function SerialConsole({ vm, fill }: { vm: VM; fill: 'page' | 'parent' })
         <div className="serial-frame" role="region" aria-label={`Serial console of ${vm.name}`} data-phase={view.phase}>
           <div className="serial-screen" ref={screen} />
         </div>
-        <p className="serial-help muted small">
-          <kbd>Ctrl+Shift+F</kbd> find · <kbd>Ctrl+Shift+C</kbd> / <kbd>Ctrl+Shift+V</kbd> copy / paste · <kbd>Ctrl+]</kbd> leave the terminal
-        </p>
       </div>
     </div>
   );

@@ -38,6 +38,21 @@ export interface SerialTerminal {
 
 const MONO = "ui-monospace, 'SFMono-Regular', 'DejaVu Sans Mono', Menlo, Consolas, 'Liberation Mono', monospace";
 
+/**
+ * Rows are 1.2 times the font's height, not xterm's default 1.0: xterm's DOM
+ * renderer makes each row as tall as the font's ascent plus descent, each
+ * rounded to whole pixels, and clips the row (overflow: hidden). At device
+ * pixel ratio 1, DejaVu Sans Mono (the monospace font of Debian's Chromium)
+ * at 14 px measures 13 + 3 px (the descent, 3.3 px, rounded down), while its
+ * underscore lies 3 to 4 px under the baseline: on pixel row 16 of a
+ * 16-pixel row, clipped away (at 10 and 11 px too; at the other sizes it
+ * kept one pixel row). The extra height is shared above and below the text,
+ * so the underscore lands inside the row: measured at every font size the
+ * settings offer, at ratios 1, 1.25, 1.5 and 2 (e2e: serial.spec.ts reads the
+ * pixels at ratio 1).
+ */
+const LINE_HEIGHT = 1.2;
+
 const initial: SerialTerminal = { term: null, search: null, conn: null, view: { phase: 'connecting', live: false }, cols: 80, rows: 24 };
 
 /** Follows the app's theme (settings and the system's preference set data-theme on <html>). */
@@ -86,6 +101,7 @@ class TerminalController {
     const term = new Terminal({
       fontFamily: MONO,
       fontSize: s.fontSize,
+      lineHeight: LINE_HEIGHT,
       scrollback: s.scrollback,
       theme: themeFor(documentTheme()),
       // Guest colours on our background stay readable (WCAG AA).

@@ -55,9 +55,10 @@ export function scopeTitle(scope: SnapshotDeleteScope, name: string, descendants
 function DeleteBody({ vm, forest, name, scope: initial, onOpenChange, onDeleted }: DeleteSnapshotDialogProps) {
   const qc = useQueryClient();
   const id = useId();
-  const details = useQuery(detailsQuery(vm.host, vm.uuid, name));
-  const d = details.data;
   const snap = forest.byName.get(name);
+  // Once deleted (the list no longer has it), it is not read again.
+  const details = useQuery({ ...detailsQuery(vm.host, vm.uuid, name), enabled: snap !== undefined });
+  const d = details.data;
   const descendants = snap?.descendants ?? 0;
   // Without descendants the three scopes are one: offer the plain delete.
   const scopes = descendants > 0 ? SCOPES : (['one'] as const);

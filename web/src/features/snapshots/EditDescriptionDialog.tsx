@@ -25,7 +25,18 @@ export function EditDescriptionDialog(props: EditDescriptionDialogProps) {
     <Dialog.Root open={props.open} onOpenChange={props.onOpenChange}>
       <Dialog.Portal>
         <Dialog.Overlay className="dialog-overlay" />
-        <Dialog.Content className="dialog snap-dialog" aria-describedby={undefined}>
+        <Dialog.Content
+          className="dialog snap-dialog"
+          aria-describedby={undefined}
+          // The text box, not the Close button, takes the focus: the dialog is there to type; the caret goes after the text.
+          onOpenAutoFocus={(e) => {
+            const box = (e.currentTarget as HTMLElement | null)?.querySelector('textarea');
+            if (!box) return;
+            e.preventDefault();
+            box.focus();
+            box.setSelectionRange(box.value.length, box.value.length);
+          }}
+        >
           {props.open && props.snapshot && <EditForm {...props} snapshot={props.snapshot} />}
         </Dialog.Content>
       </Dialog.Portal>

@@ -13,7 +13,7 @@ import { ErrorNote } from '../../components/ErrorNote';
 import { useOperations } from '../../api/queries';
 import { isActive, stateLabel } from '../../lib/vm';
 import { describeProgress } from '../operations/operations';
-import { revertLead, snapshotStateLabel, stateAfterRevert } from './model';
+import { impactText, revertLead, snapshotStateLabel, stateAfterRevert } from './model';
 import { Reasons } from './parts';
 import { detailsQuery, runOperation, snapshotsPath } from './queries';
 
@@ -85,7 +85,7 @@ function RevertBody({ vm, name, onOpenChange, onReverted }: RevertDialogProps) {
                 <TriangleAlert size={16} aria-hidden />
                 <div>
                   <strong>What is lost</strong>
-                  <p className="sentence">{d.revert.impact.message}.</p>
+                  <p className="sentence">{impactText(d.revert.impact)}.</p>
                 </div>
               </div>
               {!possible && <Reasons cap={d.revert} />}

@@ -11,7 +11,7 @@ import { ContextMenu } from 'radix-ui';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { toast } from 'sonner';
 import { useLocation, useSearch } from 'wouter';
-import { qk } from '../../api/cache';
+import { rereadSnapshots } from '../../api/snapshotEvents';
 import { onOperation } from '../../api/events';
 import { useOperations } from '../../api/queries';
 import type { Operation, SnapshotDeleteScope, VM } from '../../api/types';
@@ -96,19 +96,25 @@ export default function SnapshotsTab({ vm }: { vm: VM }) {
   // `busy`, which names its snapshot) and ends (a failed one publishes no
   // snapshot event), and when the VM's state changes (the pre-flight and
   // what a revert needs depend on it).
-  useEffect(
-    () =>
-      onOperation((op) => {
-        if (isSnapshotOpOf(op, host, uuid)) void qc.invalidateQueries({ queryKey: qk.snapshots(host, uuid) });
-      }),
-    [qc, host, uuid],
-  );
+  // Only at the start and at the end: every progress step is an operation
+  // event too, and each re-read aborted the one before.
+  useEffect(() => {
+    const seen = new Map<string, Operation['state']>();
+    return onOperation((op) => {
+      if (!isSnapshotOpOf(op, host, uuid) || seen.get(op.id) === op.state) return;
+      seen.set(op.id, op.state);
+      rereadSnapshots(qc, host, uuid);
+    });
+  }, [qc, host, uuid]);
+  // A snapshot operation changes the VM's state on its way (a revert stops
+  // and starts it): its end re-reads the list, not each change.
+  const snapshotWorkRuns = running !== undefined;
   const stateSeen = useRef(vm.state);
   useEffect(() => {
     if (stateSeen.current === vm.state) return;
     stateSeen.current = vm.state;
-    void qc.invalidateQueries({ queryKey: qk.snapshots(host, uuid) });
-  }, [qc, host, uuid, vm.state]);
+    if (!snapshotWorkRuns) rereadSnapshots(qc, host, uuid);
+  }, [qc, host, uuid, vm.state, snapshotWorkRuns]);
 
   const forest = useMemo(() => buildForest(list?.snapshots ?? [], list?.current), [list]);
   const rows = useMemo(() => buildRows(forest, collapsed), [forest, collapsed]);
@@ -120,7 +126,8 @@ export default function SnapshotsTab({ vm }: { vm: VM }) {
   const visibleSelected = visible.has(selected) ? selected : (ancestorsOf(forest, selected).find((a) => visible.has(a)) ?? rows[0]?.id ?? LIVE_ID);
   // The details follow the user's moves after a pause; the first selection at once.
   const settled = useSettled(visibleSelected, 150);
-  const detailsFor = picked === null ? visibleSelected : settled;
+  // (A snapshot just deleted is not asked for again while the pause runs out.)
+  const detailsFor = picked === null || (settled !== LIVE_ID && !forest.byName.has(settled)) ? visibleSelected : settled;
   const selectedName = visibleSelected === LIVE_ID ? undefined : visibleSelected;
   const panelName = detailsFor === LIVE_ID ? undefined : detailsFor;
 

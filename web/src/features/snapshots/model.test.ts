@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Snapshot } from '../../api/types';
+import { formatDateTime } from '../../lib/format';
 import {
   ancestorsOf,
   branchIds,
@@ -9,6 +10,7 @@ import {
   descendantsOf,
   descriptionBytes,
   diffLines,
+  impactText,
   LIVE_ID,
   nameList,
   nameProblem,
@@ -263,4 +265,16 @@ it('diffLines classifies a unified diff', () => {
   const d = '--- snapshot\n+++ today\n@@ -1,2 +1,2 @@\n <a>\n-  <m>1</m>\n+  <m>2</m>\n';
   expect(diffLines(d).map((l) => l.kind)).toEqual(['head', 'head', 'hunk', 'ctx', 'del', 'add']);
   expect(diffLines('')).toEqual([]);
+});
+
+describe('impactText', () => {
+  it('writes the server\'s UTC time as the app writes times', () => {
+    const since = '2026-12-07T13:02:11Z';
+    const text = impactText({ since, message: 'the current state of VM "web" (its disks) since 2026-12-07 13:02:11 UTC will be lost: every change' });
+    expect(text).toBe(`the current state of VM "web" (its disks) since ${formatDateTime(since)} will be lost: every change`);
+    expect(text).not.toContain('UTC');
+  });
+  it('leaves a message without a time alone', () => {
+    expect(impactText({ message: 'the current state will be lost' })).toBe('the current state will be lost');
+  });
 });

@@ -2,7 +2,7 @@
 // the visible rows of the tree with their guides, keyboard moves, and the
 // wording of what an action will do.
 
-import type { RevertAfter, Snapshot, SnapshotDeleteScope } from '../../api/types';
+import type { RevertAfter, RevertImpact, Snapshot, SnapshotDeleteScope } from '../../api/types';
 import { formatDateTime } from '../../lib/format';
 import { stateLabel } from '../../lib/vm';
 
@@ -365,4 +365,15 @@ export function diffLines(unified: string): DiffLine[] {
     if (text.startsWith('-')) return { kind: 'del', text };
     return { kind: 'ctx', text };
   });
+}
+
+/**
+ * The server's account of what a revert loses, with its time written as
+ * the rest of the app writes times (the server writes "2026-12-07 13:02:11
+ * UTC"; the dialog's first sentence uses the browser's locale and zone).
+ */
+export function impactText(impact: RevertImpact): string {
+  if (!impact.since) return impact.message;
+  const local = formatDateTime(impact.since);
+  return impact.message.replace(/\b\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC\b/, local);
 }

@@ -13,6 +13,7 @@ import { IconButton } from '../../components/IconButton';
 import { openPopout } from '../../lib/popout';
 import { dashboardHref, parseDashboard } from '../../lib/routes';
 import { ACTION_INFO } from '../../lib/vm';
+import type { Access } from '../security/access';
 import { useAccess } from '../security/useAccess';
 import { useRunningOperation } from './useRunningOperation';
 import { useVMAction } from './useVMAction';
@@ -39,13 +40,18 @@ export const SHORTCUT_HINT: Partial<Record<PowerAction, string>> = {
   'force-off': 'Shift+F',
 };
 
+/** Whether a role gets any quick action (a viewer gets none, and its cards no row for them). */
+export function hasQuickActions(access: Pick<Access, 'can'>): boolean {
+  return access.can('vm.power') || access.can('vm.console') || access.can('vm.snapshot');
+}
+
 export const QuickActions = memo(function QuickActions({ vm, disabled }: { vm: VM; disabled?: boolean | undefined }) {
   const { run, pending } = useVMAction(vm);
   const op = useRunningOperation(vm.host, vm.uuid);
   const [, navigate] = useLocation();
   const { can } = useAccess();
   const allowed = can('vm.power') ? (vm.actions ?? []) : [];
-  if (!can('vm.power') && !can('vm.console') && !can('vm.snapshot')) return null;
+  if (!hasQuickActions({ can })) return null;
   return (
     <div className="quick-actions" role="group" aria-label={`Actions for ${vm.name}`}>
       <div className="quick-power">

@@ -33,6 +33,16 @@ function pump(): void {
 }
 
 /**
+ * Forgets the history fetches queued or on their way, for when the stats
+ * store is cleared (logout): the store then needs every history again, and
+ * the next session loads them.
+ */
+export function forgetHistory(): void {
+  fetching.clear();
+  queue.length = 0;
+}
+
+/**
  * Loads a VM's recent samples into the stats store when the store lacks
  * them (never loaded, dropped while off screen, or cleared at logout).
  */

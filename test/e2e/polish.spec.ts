@@ -1,0 +1,130 @@
+// Details a new user trips over (issue 13): the skip link, requests during
+// snapshot work, console warnings. Against the real server, libvirt and
+// test guests.
+
+import { expect, test, type Page } from '@playwright/test';
+import { randomBytes } from 'node:crypto';
+import { removeLeftoverGuests, state, testguest, virsh } from './env.ts';
+import { login, logSize, waitGuestReady } from './helpers.ts';
+import { colours } from './pixels.ts';
+
+test.describe.configure({ mode: 'serial' });
+
+const GUEST = `polish-e2e-${randomBytes(3).toString('hex')}`;
+let uuid = '';
+
+test.beforeAll(() => {
+  removeLeftoverGuests('polish-e2e-');
+  testguest('create', '--name', GUEST, '--start', '--wait');
+  uuid = virsh('domuuid', GUEST);
+});
+
+test.afterAll(() => {
+  testguest('remove', '--name', GUEST);
+});
+
+/** Counts the page's failed (aborted) requests and 404 answers under the API, with their URLs. */
+function watchRequests(page: Page) {
+  const failed: string[] = [];
+  const notFound: string[] = [];
+  page.on('requestfailed', (r) => {
+    if (r.url().includes('/api/') && !r.url().includes('/api/v1/events')) failed.push(`${r.failure()?.errorText ?? '?'} ${r.method()} ${new URL(r.url()).pathname}`);
+  });
+  page.on('response', (r) => {
+    if (r.status() === 404 && r.url().includes('/api/')) notFound.push(`${r.request().method()} ${new URL(r.url()).pathname}`);
+  });
+  return { failed, notFound };
+}
+
+test('the skip link is out of sight, shadow included, until Tab reaches it', async ({ page }) => {
+  await login(page);
+  await page.goto(`${state().baseURL}/`);
+  await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+  const skip = page.getByRole('link', { name: 'Skip to content' });
+  await expect(skip).not.toBeFocused();
+  const style = await skip.evaluate((el) => {
+    const cs = getComputedStyle(el);
+    const r = el.getBoundingClientRect();
+    return { shadow: cs.boxShadow, clip: cs.clipPath, bottom: r.bottom };
+  });
+  expect(style.shadow, 'box-shadow while not focused').toBe('none');
+  expect(style.bottom, 'bottom edge while not focused').toBeLessThanOrEqual(0);
+  // What the screen shows at the top left: the header's background only (the shadow drew a grey gradient there).
+  const header = await page.locator('header').first().evaluate((el) => getComputedStyle(el).backgroundColor.replace(/\s/g, ''));
+  const corner = await page.screenshot({ clip: { x: 0, y: 0, width: 12, height: 48 } });
+  expect(await colours(page, corner), 'colours at the top left').toEqual([header]);
+
+  await page.locator('body').focus();
+  await page.keyboard.press('Tab');
+  await expect(skip).toBeFocused();
+  const box = await skip.boundingBox();
+  expect(box?.y ?? -1, 'top edge when focused').toBeGreaterThanOrEqual(0);
+  expect(box?.height ?? 0).toBeGreaterThan(10);
+  await expect(skip).toBeInViewport();
+  await page.keyboard.press('Enter');
+  await expect(page.locator('main')).toBeFocused();
+});
+
+test('a create, revert and delete of snapshots aborts no request and asks for no deleted snapshot', async ({ page }) => {
+  test.setTimeout(300_000);
+  await login(page);
+  await page.goto(`${state().baseURL}/vms/local/${uuid}/snapshots`);
+  await expect(page.getByRole('tree', { name: `Snapshots of ${GUEST}` })).toBeVisible();
+  const seen = watchRequests(page);
+  const node = (name: string) => page.getByRole('treeitem', { name: new RegExp(`^${name} `) });
+
+  for (const name of ['p1', 'p2']) {
+    await page.getByRole('button', { name: 'New snapshot' }).click();
+    const dialog = page.getByRole('dialog', { name: `Take a snapshot of “${GUEST}”` });
+    await dialog.getByRole('textbox', { name: 'Name' }).fill(name);
+    await dialog.getByRole('button', { name: 'Create snapshot' }).click();
+    await expect(dialog).toBeHidden({ timeout: 120_000 });
+    await expect(node(name)).toContainText('current');
+  }
+
+  await node('p1').click();
+  await node('p1').click({ button: 'right' });
+  await page.getByRole('menuitem', { name: /Revert to this snapshot/ }).click();
+  const revert = page.getByRole('alertdialog', { name: `Revert “${GUEST}” to “p1”?` });
+  await revert.getByRole('button', { name: 'Revert' }).click();
+  await expect(revert).toBeHidden({ timeout: 120_000 });
+  await expect(node('p1')).toContainText('current');
+
+  // The selected snapshot goes, with its child.
+  await node('p1').click();
+  await expect(page.getByRole('heading', { level: 2, name: /p1/ })).toBeVisible();
+  await node('p1').click({ button: 'right' });
+  await page.getByRole('menuitem', { name: 'Delete with children…' }).click();
+  const del = page.getByRole('alertdialog', { name: 'Delete “p1” and its descendants?' });
+  await del.getByRole('button', { name: 'Delete 2 snapshots' }).click();
+  await expect(del).toBeHidden({ timeout: 120_000 });
+  await expect(page.getByRole('treeitem')).toHaveCount(1);
+  // Events and re-reads that come late.
+  await page.waitForTimeout(2000);
+
+  expect(virsh('snapshot-list', GUEST, '--name').trim()).toBe('');
+  expect.soft(seen.failed, 'aborted or failed API requests').toEqual([]);
+  expect.soft(seen.notFound, '404 answers').toEqual([]);
+});
+
+test('the graphical console leaves no canvas warning in the browser console', async ({ page }) => {
+  const warnings: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'warning' || m.type() === 'error') warnings.push(m.text());
+  });
+  await login(page);
+  await page.goto(`${state().baseURL}/vms/local/${uuid}/console`);
+  await expect(page.getByTestId('console-state')).toHaveText('Connected', { timeout: 45_000 });
+  // The screen's canvas was made for reading back (a second getContext returns the same context).
+  const attrs = await page
+    .locator('canvas[aria-roledescription="remote screen"]')
+    .evaluate((c: HTMLCanvasElement) => c.getContext('2d')?.getContextAttributes().willReadFrequently);
+  expect(attrs, 'willReadFrequently of the screen canvas').toBe(true);
+  // A reset: the firmware's and the kernel's screen modes follow each other,
+  // and noVNC reads its canvas back at each change of size.
+  const since = logSize(GUEST);
+  virsh('reset', GUEST);
+  await waitGuestReady(GUEST, since);
+  await expect(page.getByTestId('console-state')).toHaveText('Connected', { timeout: 45_000 });
+  expect(warnings.filter((w) => /willReadFrequently|readback/i.test(w))).toEqual([]);
+});
