@@ -429,10 +429,10 @@ func (h *Host) heartbeat(l *libvirt.Libvirt) error {
 
 // dial opens a new link and returns it with its raw socket.
 func (h *Host) dial() (*libvirt.Libvirt, net.Conn, error) {
-	var d linkDialer
+	d := &trackingDialer{}
 	switch h.uri.Transport {
 	case TransportUnix:
-		d = &trackingDialer{inner: dialers.NewLocal(dialers.WithSocket(h.uri.Socket), dialers.WithLocalTimeout(h.opts.CallTimeout))}
+		d.dial = dialers.NewLocal(dialers.WithSocket(h.uri.Socket), dialers.WithLocalTimeout(h.opts.CallTimeout)).Dial
 	case TransportSSH:
 		// The SSH connection is dialled here, before go-libvirt starts,
 		// so that a host key problem comes back as itself and within
@@ -443,13 +443,13 @@ func (h *Host) dial() (*libvirt.Libvirt, net.Conn, error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		d = &sshDialer{link: h.ssh, uri: h.uri}
+		d.dial = (&sshDialer{link: h.ssh, uri: h.uri}).Dial
 	case TransportTLS:
 		cfg, err := tlsConfig(h.uri)
 		if err != nil {
 			return nil, nil, err
 		}
-		d = &tlsDialer{uri: h.uri, cfg: cfg, timeout: h.opts.CallTimeout}
+		d.dial = (&tlsDialer{uri: h.uri, cfg: cfg, timeout: h.opts.CallTimeout}).Dial
 	default:
 		return nil, nil, problem.New(problem.Unsupported, problem.CodeTransportUnsupported,
 			fmt.Sprintf("connecting over %s is not supported", h.uri.Transport),
@@ -505,24 +505,17 @@ func describeDialError(u URI, err error) string {
 	return fmt.Sprintf("cannot reach libvirtd at %s: %v", u.Socket, err)
 }
 
-// linkDialer is go-libvirt's dialer that also hands out, and can close, the
-// connection it made.
-type linkDialer interface {
-	Dial() (net.Conn, error)
-	get() net.Conn
-	close()
-}
-
-// trackingDialer remembers the connection it made so that it can be closed
-// from outside go-libvirt, which is the only way to abandon a hung link.
+// trackingDialer is go-libvirt's dialer for every transport: it
+// remembers the connection dial made so that it can be closed from outside
+// go-libvirt, which is the only way to abandon a hung link.
 type trackingDialer struct {
-	inner *dialers.Local
-	mu    sync.Mutex
-	conn  net.Conn
+	dial func() (net.Conn, error)
+	mu   sync.Mutex
+	conn net.Conn
 }
 
 func (d *trackingDialer) Dial() (net.Conn, error) {
-	c, err := d.inner.Dial()
+	c, err := d.dial()
 	if err != nil {
 		return nil, err
 	}

@@ -128,8 +128,6 @@ func (s *sshLink) close() {
 type sshDialer struct {
 	link *sshLink
 	uri  URI
-	mu   sync.Mutex
-	conn net.Conn
 }
 
 func (d *sshDialer) Dial() (net.Conn, error) {
@@ -153,9 +151,6 @@ func (d *sshDialer) Dial() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	d.mu.Lock()
-	d.conn = conn
-	d.mu.Unlock()
 	return conn, nil
 }
 
@@ -165,18 +160,6 @@ func (d *sshDialer) helper(c *sshconn.Client) (net.Conn, error) {
 		return nil, err
 	}
 	return e, nil
-}
-
-func (d *sshDialer) get() net.Conn {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.conn
-}
-
-func (d *sshDialer) close() {
-	if c := d.get(); c != nil {
-		_ = c.Close()
-	}
 }
 
 // tlsFiles are the client certificate, key and CA of a qemu+tls URI:
@@ -217,8 +200,6 @@ type tlsDialer struct {
 	uri     URI
 	cfg     *tls.Config
 	timeout time.Duration
-	mu      sync.Mutex
-	conn    net.Conn
 }
 
 func (d *tlsDialer) Dial() (net.Conn, error) {
@@ -252,22 +233,7 @@ func (d *tlsDialer) Dial() (net.Conn, error) {
 		return nil, fmt.Errorf("libvirtd at %s did not accept our client certificate (check its tls_allowed_dn_list and CA): %w", addr, err)
 	}
 	_ = conn.SetReadDeadline(time.Time{})
-	d.mu.Lock()
-	d.conn = conn
-	d.mu.Unlock()
 	return conn, nil
-}
-
-func (d *tlsDialer) get() net.Conn {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.conn
-}
-
-func (d *tlsDialer) close() {
-	if c := d.get(); c != nil {
-		_ = c.Close()
-	}
 }
 
 // checkRemoteParams refuses the URI parameters that would weaken trust.

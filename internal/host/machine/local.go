@@ -66,17 +66,17 @@ func (l *Local) Run(ctx context.Context, c Command) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, c.Program, c.Args...)
 	cmd.Env = append(os.Environ(), "LC_ALL=C")
 	cmd.WaitDelay = l.opts.WaitDelay
-	stdout := &capWriter{limit: limit}
-	stderr := &capWriter{limit: MaxStderr, drop: true}
+	stdout := &CappedBuffer{Limit: limit}
+	stderr := &CappedBuffer{Limit: MaxStderr, Drop: true}
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	err := cmd.Run()
 	switch {
 	case err == nil:
-		return stdout.buf, nil
+		return stdout.Bytes(), nil
 	case errors.Is(err, exec.ErrNotFound) || (cmd.Process == nil && errors.Is(err, fs.ErrNotExist)):
 		// Not in PATH, or an absolute path that is not there.
 		return nil, fmt.Errorf("%s: %w", c.Program, ErrNotInstalled)
-	case stdout.over:
+	case stdout.Over():
 		return nil, fmt.Errorf("%s printed more than %d bytes: %w", c.Program, limit, ErrOutputLimit)
 	case ctx.Err() != nil:
 		// Killed because ctx ended: Wait reports "signal: killed", which
@@ -85,35 +85,9 @@ func (l *Local) Run(ctx context.Context, c Command) ([]byte, error) {
 	}
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
-		return nil, &ExitError{Program: c.Program, Code: ee.ExitCode(), Stderr: strings.TrimSpace(string(stderr.buf))}
+		return nil, &ExitError{Program: c.Program, Code: ee.ExitCode(), Stderr: strings.TrimSpace(string(stderr.Bytes()))}
 	}
 	return nil, fmt.Errorf("%s: %w", c.Program, err)
-}
-
-// capWriter keeps at most limit bytes. Past it, it fails the write (the
-// program then dies of a broken pipe when it writes again), or, with drop,
-// silently discards the rest.
-type capWriter struct {
-	limit int
-	drop  bool
-	buf   []byte
-	over  bool
-}
-
-var errCapped = errors.New("output limit reached")
-
-func (w *capWriter) Write(p []byte) (int, error) {
-	room := w.limit - len(w.buf)
-	if len(p) <= room {
-		w.buf = append(w.buf, p...)
-		return len(p), nil
-	}
-	w.buf = append(w.buf, p[:max(room, 0)]...)
-	if w.drop {
-		return len(p), nil
-	}
-	w.over = true
-	return 0, errCapped
 }
 
 // RemoveFile implements Machine with os.Remove.

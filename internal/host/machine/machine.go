@@ -186,3 +186,37 @@ func Clip(s string, n int) string {
 // utf8Start reports whether b begins a UTF-8 sequence (is not a
 // continuation byte), so that clipping never splits a character.
 func utf8Start(b byte) bool { return b&0xC0 != 0x80 }
+
+// CappedBuffer is the output cap every Machine applies to a program's
+// output: it keeps at most Limit bytes; past it a write fails (the program
+// then dies of a broken pipe when it writes again), or, with Drop, the rest
+// is silently discarded.
+type CappedBuffer struct {
+	Limit int
+	Drop  bool
+	buf   []byte
+	over  bool
+}
+
+var errCapped = errors.New("output limit reached")
+
+// Write implements io.Writer.
+func (w *CappedBuffer) Write(p []byte) (int, error) {
+	room := w.Limit - len(w.buf)
+	if len(p) <= room {
+		w.buf = append(w.buf, p...)
+		return len(p), nil
+	}
+	w.buf = append(w.buf, p[:max(room, 0)]...)
+	if w.Drop {
+		return len(p), nil
+	}
+	w.over = true
+	return 0, errCapped
+}
+
+// Bytes returns what was kept.
+func (w *CappedBuffer) Bytes() []byte { return w.buf }
+
+// Over reports whether a write failed for want of room (never with Drop).
+func (w *CappedBuffer) Over() bool { return w.over }

@@ -82,8 +82,8 @@ func (m *Machine) run(ctx context.Context, program, line string, limit int) ([]b
 		return nil, fmt.Errorf("%s: %w", program, err)
 	}
 	defer s.Close()
-	stdout := &limitBuffer{limit: limit}
-	stderr := &limitBuffer{limit: machine.MaxStderr, drop: true}
+	stdout := &machine.CappedBuffer{Limit: limit}
+	stderr := &machine.CappedBuffer{Limit: machine.MaxStderr, Drop: true}
 	s.Stdout, s.Stderr = stdout, stderr
 	stop := context.AfterFunc(ctx, func() { _ = s.Signal(ssh.SIGKILL); _ = s.Close() })
 	err = s.Run(line)
@@ -91,8 +91,8 @@ func (m *Machine) run(ctx context.Context, program, line string, limit int) ([]b
 	var ee *ssh.ExitError
 	switch {
 	case err == nil:
-		return stdout.buf, nil
-	case stdout.over:
+		return stdout.Bytes(), nil
+	case stdout.Over():
 		return nil, fmt.Errorf("%s printed more than %d bytes: %w", program, limit, machine.ErrOutputLimit)
 	case ctx.Err() != nil:
 		return nil, fmt.Errorf("%s did not finish: %w", program, ctx.Err())
@@ -103,32 +103,9 @@ func (m *Machine) run(ctx context.Context, program, line string, limit int) ([]b
 		if ee.Signal() != "" {
 			code = -1
 		}
-		return nil, &machine.ExitError{Program: program, Code: code, Stderr: strings.TrimSpace(string(stderr.buf))}
+		return nil, &machine.ExitError{Program: program, Code: code, Stderr: strings.TrimSpace(string(stderr.Bytes()))}
 	}
 	return nil, fmt.Errorf("%s: %w", program, err)
-}
-
-// limitBuffer is machine's output cap: past limit a write fails (or, with
-// drop, the rest is discarded).
-type limitBuffer struct {
-	limit int
-	drop  bool
-	buf   []byte
-	over  bool
-}
-
-func (w *limitBuffer) Write(p []byte) (int, error) {
-	room := w.limit - len(w.buf)
-	if len(p) <= room {
-		w.buf = append(w.buf, p...)
-		return len(p), nil
-	}
-	w.buf = append(w.buf, p[:max(room, 0)]...)
-	if w.drop {
-		return len(p), nil
-	}
-	w.over = true
-	return 0, errors.New("output limit reached")
 }
 
 // RemoveFile implements machine.Machine with rm -f (which refuses a
