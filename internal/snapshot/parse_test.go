@@ -35,9 +35,13 @@ func TestParseSummary(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if s.Name != tt.name || s.Description != tt.desc || s.State != tt.state || s.Location != tt.loc ||
-				s.Parent != tt.parent || s.Memory != tt.memory {
-				t.Errorf("summary = %+v", s)
+			type fields struct {
+				Name, Description, State, Location, Parent string
+				Memory                                     bool
+			}
+			got := fields{s.Name, s.Description, s.State, s.Location, s.Parent, s.Memory}
+			if want := (fields{tt.name, tt.desc, tt.state, tt.loc, tt.parent, tt.memory}); got != want {
+				t.Errorf("summary:\n got  %+v\n want %+v", got, want)
 			}
 			if tt.created != 0 && !s.CreationTime.Equal(time.Unix(tt.created, 0)) {
 				t.Errorf("creation time = %v", s.CreationTime)
