@@ -9,7 +9,7 @@ import { forwardRef } from 'react';
 import type { Snapshot, SnapshotList, VM } from '../../api/types';
 import { ErrorNote } from '../../components/ErrorNote';
 import { Tip } from '../../components/IconButton';
-import { useNow } from '../../components/useNow';
+import { useRelativeNow } from '../../components/useNow';
 import { formatAgo, formatDateTime, plural } from '../../lib/format';
 import { stateLabel } from '../../lib/vm';
 import { useAccess } from '../security/useAccess';
@@ -60,9 +60,9 @@ function Diff({ vm, name }: { vm: VM; name: string }) {
 
 function SnapshotBody({ vm, name, entry, busy, actions }: { vm: VM; name: string; entry: Snapshot; busy: boolean; actions: PanelActions }) {
   const q = useQuery(detailsQuery(vm.host, vm.uuid, name));
-  const now = useNow(30_000);
   const d = q.data;
   const s = d ?? entry;
+  const now = useRelativeNow(s.creationTime);
   const children = s.children ?? [];
   // Changing snapshots and seeing their screenshots need the operator role.
   const mayChange = useAccess().can('vm.snapshot');
