@@ -10,6 +10,7 @@ import type { Snapshot, SnapshotList, VM } from '../../api/types';
 import { ErrorNote } from '../../components/ErrorNote';
 import { Tip } from '../../components/IconButton';
 import { useRelativeNow } from '../../components/useNow';
+import { PathText } from '../../components/PathText';
 import { formatAgo, formatDateTime, plural } from '../../lib/format';
 import { stateLabel } from '../../lib/vm';
 import { useAccess } from '../security/useAccess';
@@ -164,8 +165,16 @@ function SnapshotBody({ vm, name, entry, busy, actions }: { vm: VM; name: string
                 <p className="snap-disk-head">
                   <span className="mono">{k.name}</span> · {k.location === 'no' ? 'not part of the snapshot' : k.location}
                 </p>
-                {k.image && <p className="mono path small snap-path">{k.image}</p>}
-                {k.overlay && <p className="mono path small snap-path">Overlay started by the snapshot: {k.overlay}</p>}
+                {k.image && (
+                  <p className="mono path small snap-path">
+                    <PathText path={k.image} />
+                  </p>
+                )}
+                {k.overlay && (
+                  <p className="mono path small snap-path">
+                    Overlay started by the snapshot: <PathText path={k.overlay} />
+                  </p>
+                )}
                 <dl className="kv snap-kv">
                   <dt>Its own share</dt>
                   <dd>
