@@ -6,7 +6,7 @@
 
 import { memo, useEffect, useRef } from 'react';
 import { statsStore, type Point } from '../api/stats';
-import { sparkPath } from './Sparkline';
+import { sparkLabel, sparkPath } from './Sparkline';
 
 function setD(el: SVGPathElement | null, d: string): void {
   if (!el) return;
@@ -28,6 +28,7 @@ export interface LiveSparklineProps {
 export const LiveSparkline = memo(function LiveSparkline({ seriesKey, field, max, windowMs, label }: LiveSparklineProps) {
   const line = useRef<SVGPathElement>(null);
   const area = useRef<SVGPathElement>(null);
+  const svg = useRef<SVGSVGElement>(null);
   useEffect(() => {
     let drawn: readonly Point[] | null = null;
     const draw = () => {
@@ -37,12 +38,13 @@ export const LiveSparkline = memo(function LiveSparkline({ seriesKey, field, max
       const p = sparkPath(pts, field, max, windowMs);
       setD(line.current, p.line);
       setD(area.current, p.area);
+      svg.current?.setAttribute('aria-label', sparkLabel(label, pts, field));
     };
     draw();
     return statsStore.subscribe(seriesKey, draw);
-  }, [seriesKey, field, max, windowMs]);
+  }, [seriesKey, field, max, windowMs, label]);
   return (
-    <svg className={`spark spark-${field}`} viewBox="0 0 120 28" preserveAspectRatio="none" role="img" aria-label={label}>
+    <svg ref={svg} className={`spark spark-${field}`} viewBox="0 0 120 28" preserveAspectRatio="none" role="img" aria-label={label}>
       <path ref={area} className="spark-area" />
       <path ref={line} className="spark-line" vectorEffect="non-scaling-stroke" />
     </svg>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MIN_SPAN_MS, sparkPath } from './Sparkline';
+import { MIN_SPAN_MS, sparkLabel, sparkPath } from './Sparkline';
 
 describe('sparkPath', () => {
   it('is empty without data', () => {
@@ -23,5 +23,21 @@ describe('sparkPath', () => {
     const pts = [{ t: 0, cpu: 10 }, { t: 100_000, mem: 5 }, { t: 200_000, cpu: 20 }, { t: 400_000, cpu: 30 }];
     const { line } = sparkPath(pts, 'cpu', 100, 300_000);
     expect(line.split('L')).toHaveLength(2);
+  });
+});
+
+describe('sparkLabel', () => {
+  it('adds the newest value the graph draws to its label', () => {
+    const pts = [
+      { t: 1, cpu: 40, mem: 2048 },
+      { t: 2, cpu: 12.5, mem: 1_048_576 },
+      { t: 3 },
+    ];
+    expect(sparkLabel('CPU of web', pts, 'cpu')).toBe('CPU of web, now 13%');
+    expect(sparkLabel('Memory the guest uses of web', pts, 'mem')).toBe('Memory the guest uses of web, now 1 GiB');
+  });
+  it('is the label alone before any value', () => {
+    expect(sparkLabel('CPU of web', [], 'cpu')).toBe('CPU of web');
+    expect(sparkLabel('CPU of web', [{ t: 1 }], 'cpu')).toBe('CPU of web');
   });
 });

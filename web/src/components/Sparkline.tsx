@@ -3,6 +3,7 @@
 
 import { memo, useMemo } from 'react';
 import type { Point } from '../api/stats';
+import { formatKiB, formatPercent } from '../lib/format';
 
 export interface SparklineProps {
   points: readonly Point[];
@@ -46,10 +47,24 @@ export function sparkPath(points: readonly Point[], field: 'cpu' | 'mem', max: n
   return { line, area: `${line}L${lastX.toFixed(1)},${H}L${firstX.toFixed(1)},${H}Z` };
 }
 
+/**
+ * The graph's text alternative: its label and the newest value it draws
+ * ("CPU of web, now 12%"; memory in KiB as the stats give it), the label
+ * alone before any.
+ */
+export function sparkLabel(label: string, points: readonly Point[], field: 'cpu' | 'mem'): string {
+  for (let i = points.length - 1; i >= 0; i--) {
+    const v = points[i]?.[field];
+    if (v === undefined) continue;
+    return `${label}, now ${field === 'cpu' ? formatPercent(v) : formatKiB(v)}`;
+  }
+  return label;
+}
+
 export const Sparkline = memo(function Sparkline({ points, field, max, windowMs, label, className }: SparklineProps) {
   const { line, area } = useMemo(() => sparkPath(points, field, max, windowMs), [points, field, max, windowMs]);
   return (
-    <svg className={`spark spark-${field}${className ? ` ${className}` : ''}`} viewBox={`0 0 ${W} ${H}`} preserveAspectRatio="none" role="img" aria-label={label}>
+    <svg className={`spark spark-${field}${className ? ` ${className}` : ''}`} viewBox={`0 0 ${W} ${H}`} preserveAspectRatio="none" role="img" aria-label={sparkLabel(label, points, field)}>
       {area && <path className="spark-area" d={area} />}
       {line && <path className="spark-line" d={line} vectorEffect="non-scaling-stroke" />}
     </svg>

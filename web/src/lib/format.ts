@@ -79,25 +79,39 @@ export function formatIn(time: string | number | Date, now: number = Date.now())
   return `in ${formatDuration(Math.ceil(d / 1000) * 1000)}`;
 }
 
-/** Formats a clock time in the user's locale, 24-hour where that is the locale's habit. */
-export function formatTime(time: string | number | Date): string {
-  const d = new Date(time);
-  if (Number.isNaN(d.getTime())) return '—';
-  return d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+/**
+ * The app's one way of writing a moment: date (with its year, so that a
+ * time read across days can be placed) and time to the second, in the
+ * browser's locale and zone ("7 Dec 2026, 13:02:11" in en-GB).
+ */
+const DATE_TIME: Intl.DateTimeFormatOptions = {
+  year: 'numeric',
+  month: 'short',
+  day: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+};
+
+/** Where a moment is written for: the browser's locale and zone unless given (tests). */
+export interface DateTimeWhere {
+  locale?: string;
+  timeZone?: string;
 }
 
-/** Formats a date and time. */
-export function formatDateTime(time: string | number | Date): string {
+/** Formats a date and time, the one date format of the app (see DATE_TIME); '—' for no valid time. */
+export function formatDateTime(time: string | number | Date, where: DateTimeWhere = {}): string {
   const d = new Date(time);
   if (Number.isNaN(d.getTime())) return '—';
-  return d.toLocaleString(undefined, {
-    year: 'numeric',
-    month: 'short',
-    day: 'numeric',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  });
+  return new Intl.DateTimeFormat(where.locale, { ...DATE_TIME, timeZone: where.timeZone }).format(d);
+}
+
+/**
+ * Formats a moment exactly as formatDateTime does: kept so that code
+ * written against the old clock-only format gets the one date format.
+ */
+export function formatTime(time: string | number | Date): string {
+  return formatDateTime(time);
 }
 
 /** "1 vCPU", "4 vCPUs". */

@@ -5,6 +5,7 @@
 import { Monitor } from 'lucide-react';
 import { memo, useEffect, useRef, useState } from 'react';
 import { Link } from 'wouter';
+import { formatDateTime } from '../../lib/format';
 import { vmHref, vmKey } from '../../lib/vm';
 import { pollThumbnail, ThumbnailCache } from './thumbnails';
 import './thumbnail.css';
@@ -73,7 +74,7 @@ export const VMThumbnail = memo(function VMThumbnail({ host, uuid, name }: { hos
   }, [onScreen, stopped, host, uuid, key]);
 
   const url = entry ? urlFor(entry.blob) : undefined;
-  const taken = entry?.taken ? new Date(entry.taken).toLocaleTimeString() : undefined;
+  const taken = entry?.taken ? formatDateTime(entry.taken) : undefined;
   return (
     <Link
       ref={setEl}

@@ -5,7 +5,7 @@ import { Server } from 'lucide-react';
 import type { HostState } from '../../api/types';
 import { formatIn, plural } from '../../lib/format';
 import type { HostGroup } from '../../lib/vm';
-import { useNow } from '../../components/useNow';
+import { useRelativeNow } from '../../components/useNow';
 
 export const HOST_STATE_LABEL: Record<HostState, string> = {
   connecting: 'Connecting',
@@ -17,7 +17,7 @@ export const HOST_STATE_LABEL: Record<HostState, string> = {
 export function HostHeader({ group, filtered }: { group: HostGroup; filtered: boolean }) {
   const info = group.info;
   const down = info && info.state !== 'connected';
-  const now = useNow(down ? 1000 : 0);
+  const now = useRelativeNow(down ? info.nextRetry : undefined);
   return (
     <div className={`host-head${down ? ' is-down' : ''}`}>
       <h2 className="host-name">

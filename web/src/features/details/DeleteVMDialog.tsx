@@ -7,6 +7,7 @@ import { Dialog } from 'radix-ui';
 import { LoaderCircle, Trash2, X } from 'lucide-react';
 import { useMemo, useState } from 'react';
 import { useLocation } from 'wouter';
+import { PathText } from '../../components/PathText';
 import { api, ApiError, vmPath } from '../../api/client';
 import { qk } from '../../api/cache';
 import type { DeleteVMRequest, Disk, Operation, VM } from '../../api/types';
@@ -144,7 +145,7 @@ export function DeleteVMDialog({ vm, open, onOpenChange, localHost }: { vm: VM; 
                         {d.capacityBytes !== undefined ? ` · ${formatBytes(d.capacityBytes)}` : ''}
                         {d.allocationBytes !== undefined ? `, ${formatBytes(d.allocationBytes)} used on the host` : ''}
                       </span>
-                      {d.source && <span className="mono path small">{d.source}</span>}
+                      {d.source && <span className="mono path small"><PathText path={d.source} /></span>}
                       {why && <span className="muted small">Kept: {why}</span>}
                       {!why && d.shareable && <span className="small text-warn">Marked shareable: other VMs may use this image.</span>}
                       {!why && d.device === 'cdrom' && <span className="small text-warn">An install medium: usually shared, usually kept.</span>}
@@ -201,8 +202,8 @@ export function DeleteVMDialog({ vm, open, onOpenChange, localHost }: { vm: VM; 
                   {removed.length > 0 && (
                     <ul>
                       {removed.map((d) => (
-                        <li key={d.target} className="mono small">
-                          {d.source}
+                        <li key={d.target} className="mono path small">
+                          {d.source && <PathText path={d.source} />}
                         </li>
                       ))}
                     </ul>
@@ -213,8 +214,8 @@ export function DeleteVMDialog({ vm, open, onOpenChange, localHost }: { vm: VM; 
                     Kept on the host: {plural(kept.length, 'disk')}
                     <ul>
                       {kept.map((d) => (
-                        <li key={d.target} className="mono small">
-                          {d.source}
+                        <li key={d.target} className="mono path small">
+                          {d.source && <PathText path={d.source} />}
                         </li>
                       ))}
                     </ul>

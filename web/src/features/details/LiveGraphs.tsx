@@ -8,7 +8,7 @@ import { useMemo, useState } from 'react';
 import { api, vmPath } from '../../api/client';
 import { toPoint, type Point } from '../../api/stats';
 import type { HistoryInfo, Sample, VM } from '../../api/types';
-import { formatPercent, formatRate, formatTime } from '../../lib/format';
+import { formatDateTime, formatPercent, formatRate } from '../../lib/format';
 import { formatUsedOf } from '../../lib/memory';
 import { formatKiB } from '../../lib/format';
 import { useStore } from '../../lib/store';
@@ -110,7 +110,7 @@ export function LiveGraphs({ vm }: { vm: VM }) {
         </div>
         <p className="muted small graph-note" data-testid="history-note">
           Showing {range.words}. {describeHistory(hist.data?.history)}
-          {oldest ? ` This VM's history goes back to ${formatTime(oldest)}.` : ''}
+          {oldest ? ` This VM's history goes back to ${formatDateTime(oldest)}.` : ''}
         </p>
       </div>
       {refresh !== 'live' && (

@@ -3,6 +3,7 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { Switch } from 'radix-ui';
 import { toast } from 'sonner';
+import { PathText } from '../../components/PathText';
 import { api, vmPath } from '../../api/client';
 import { qk, upsertVM } from '../../api/cache';
 import type { Host, VM } from '../../api/types';
@@ -166,7 +167,7 @@ export function Overview({ vm, host }: { vm: VM; host: Host | undefined }) {
                         <td className="num">{formatBytes(d.capacityBytes)}</td>
                         <td className="num">{formatBytes(d.allocationBytes)}</td>
                         <td className="mono path" title={d.source}>
-                          {d.source ?? <span className="muted">(empty)</span>}
+                          {d.source ? <PathText path={d.source} /> : <span className="muted">(empty)</span>}
                         </td>
                       </tr>
                     ))}

@@ -9,6 +9,7 @@ import 'uplot/dist/uPlot.min.css';
 import { axisScale, maxOf, type AxisKind, type Scale } from '../../lib/axis';
 import { useStore } from '../../lib/store';
 import { resolvedTheme, settingsStore } from '../settings/settings';
+import { describeChart } from './chartText';
 import { lastIndexes } from './graphData';
 
 export interface ChartSeries {
@@ -126,6 +127,8 @@ export function TimeChart({ title, times, series, windowSec, kind, atLeast, summ
         {title}
         {summary && <span className="chart-summary">{summary}</span>}
       </figcaption>
+      {/* The drawing is hidden from screen readers; this says what it shows. */}
+      <p className="sr-only">{describeChart(title, windowSec, series, scale.value)}</p>
       <div ref={box} className="chart-box" aria-hidden="true" />
     </figure>
   );

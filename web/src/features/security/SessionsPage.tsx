@@ -12,7 +12,7 @@ import type { SessionInfo } from '../../api/types';
 import { useConfirm } from '../../components/ConfirmProvider';
 import { ErrorNote } from '../../components/ErrorNote';
 import { IconButton } from '../../components/IconButton';
-import { useNow } from '../../components/useNow';
+import { useRelativeNow } from '../../components/useNow';
 import { useTitle } from '../../components/useTitle';
 import { formatAgo, formatDateTime, formatIn, plural } from '../../lib/format';
 import { toastError } from '../vms/useVMAction';
@@ -22,7 +22,9 @@ import { useAccess } from './useAccess';
 import { useLogout } from './useLogout';
 import './pages.css';
 
-function When({ time, now, future = false }: { time: string; now: number; future?: boolean }) {
+/** A relative time that ticks on its own, as fast as its distance needs. */
+function When({ time, future = false }: { time: string; future?: boolean }) {
+  const now = useRelativeNow(time);
   return (
     <time dateTime={time} title={formatDateTime(time)}>
       {future ? formatIn(time, now) : formatAgo(time, now)}
@@ -37,7 +39,6 @@ export default function SessionsPage() {
   const all = can('sessions.manage');
   const confirm = useConfirm();
   const logout = useLogout();
-  const now = useNow(15_000);
   const q = useQuery({
     queryKey: qk.sessions,
     queryFn: async ({ signal }) => (await api<{ sessions: SessionInfo[] | null }>('/api/v1/sessions', { signal })).sessions ?? [],
@@ -134,13 +135,13 @@ export default function SessionsPage() {
                       <td className="mono">{s.client}</td>
                       <td title={s.userAgent}>{describeUserAgent(s.userAgent)}</td>
                       <td>
-                        <When time={s.created} now={now} />
+                        <When time={s.created} />
                       </td>
                       <td>
-                        <When time={s.lastSeen} now={now} />
+                        <When time={s.lastSeen} />
                       </td>
                       <td>
-                        <When time={s.expiresAt} now={now} future />
+                        <When time={s.expiresAt} future />
                       </td>
                       <td className="sec-actions">
                         <button

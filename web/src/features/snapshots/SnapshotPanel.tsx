@@ -9,7 +9,8 @@ import { forwardRef } from 'react';
 import type { Snapshot, SnapshotList, VM } from '../../api/types';
 import { ErrorNote } from '../../components/ErrorNote';
 import { Tip } from '../../components/IconButton';
-import { useNow } from '../../components/useNow';
+import { useRelativeNow } from '../../components/useNow';
+import { PathText } from '../../components/PathText';
 import { formatAgo, formatDateTime, plural } from '../../lib/format';
 import { stateLabel } from '../../lib/vm';
 import { useAccess } from '../security/useAccess';
@@ -60,9 +61,9 @@ function Diff({ vm, name }: { vm: VM; name: string }) {
 
 function SnapshotBody({ vm, name, entry, busy, actions }: { vm: VM; name: string; entry: Snapshot; busy: boolean; actions: PanelActions }) {
   const q = useQuery(detailsQuery(vm.host, vm.uuid, name));
-  const now = useNow(30_000);
   const d = q.data;
   const s = d ?? entry;
+  const now = useRelativeNow(s.creationTime);
   const children = s.children ?? [];
   // Changing snapshots and seeing their screenshots need the operator role.
   const mayChange = useAccess().can('vm.snapshot');
@@ -164,8 +165,16 @@ function SnapshotBody({ vm, name, entry, busy, actions }: { vm: VM; name: string
                 <p className="snap-disk-head">
                   <span className="mono">{k.name}</span> · {k.location === 'no' ? 'not part of the snapshot' : k.location}
                 </p>
-                {k.image && <p className="mono path small snap-path">{k.image}</p>}
-                {k.overlay && <p className="mono path small snap-path">Overlay started by the snapshot: {k.overlay}</p>}
+                {k.image && (
+                  <p className="mono path small snap-path">
+                    <PathText path={k.image} />
+                  </p>
+                )}
+                {k.overlay && (
+                  <p className="mono path small snap-path">
+                    Overlay started by the snapshot: <PathText path={k.overlay} />
+                  </p>
+                )}
                 <dl className="kv snap-kv">
                   <dt>Its own share</dt>
                   <dd>

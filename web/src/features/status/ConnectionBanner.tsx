@@ -5,7 +5,7 @@ import { useEffect, useRef } from 'react';
 import { toast } from 'sonner';
 import { connection } from '../../api/events';
 import { useNow } from '../../components/useNow';
-import { formatTime } from '../../lib/format';
+import { formatDateTime } from '../../lib/format';
 import { useStore } from '../../lib/store';
 
 /** How long the stream may be down before the banner shows (page loads and brief blips stay quiet). */
@@ -29,7 +29,7 @@ export function ConnectionBanner() {
       <WifiOff size={16} aria-hidden />
       <span>
         <strong>The KVM Manager server cannot be reached.</strong> Reconnecting by itself…{' '}
-        {c.lastOpen > 0 && <span className="muted">What you see is from {formatTime(c.lastOpen)} and may be out of date.</span>}
+        {c.lastOpen > 0 && <span className="muted">What you see is from {formatDateTime(c.lastOpen)} and may be out of date.</span>}
       </span>
     </div>
   );

@@ -11,7 +11,7 @@ import { qk, upsertOperation } from '../../api/cache';
 import { connection } from '../../api/events';
 import { useHosts, useOperations } from '../../api/queries';
 import type { Host, Operation } from '../../api/types';
-import { useNow } from '../../components/useNow';
+import { useNow, useRelativeNow } from '../../components/useNow';
 import { formatAgo, formatDateTime, formatDuration, formatIn } from '../../lib/format';
 import { createStore, useStore } from '../../lib/store';
 import { vmHref } from '../../lib/vm';
@@ -25,7 +25,7 @@ import './status.css';
 export const opsOpenStore = createStore(false);
 
 function HostItem({ host, stale }: { host: Host; stale: boolean }) {
-  const now = useNow(host.state === 'connected' ? 0 : 1000);
+  const now = useRelativeNow(host.since, host.state === 'connected' ? undefined : host.nextRetry);
   return (
     <Popover.Root>
       <Popover.Trigger
@@ -172,9 +172,13 @@ function Operations() {
         .sort((a, b) => Date.parse(b.finished ?? b.started) - Date.parse(a.finished ?? a.started)),
     [ops],
   );
-  const now = useNow(open || running.length > 0 ? 1000 : 30_000);
   const first = running[0];
   const recent = finished.slice(0, 3);
+  // Running operations' progress ticks every second; the finished ones'
+  // "… ago" ticks as fast as the newest of them needs.
+  const tick = useNow(open || running.length > 0 ? 1000 : 0);
+  const rel = useRelativeNow(...recent.map((o) => o.finished ?? o.started));
+  const now = Math.max(tick, rel);
   return (
     <Popover.Root open={open} onOpenChange={(o) => opsOpenStore.set(o)}>
       {/* The accessible name is the visible text (WCAG 2.5.3), with a
