@@ -40,7 +40,11 @@ type errorBody struct {
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	p, ok := problem.As(err)
 	switch {
-	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
+	// A request whose client went away fails with whatever the handler
+	// was doing; say "canceled" instead, unless a problem already says
+	// precisely what became of the work (an upload stopped by its
+	// operation: aborting the body read also ends the request's context).
+	case errors.Is(err, context.Canceled) && r.Context().Err() != nil && (!ok || p.Kind == problem.Internal):
 		p = problem.Wrap(err, problem.Canceled, problem.CodeCanceled, "the request was canceled", "")
 	case !ok || p.Kind == problem.Internal:
 		log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -149,5 +150,31 @@ func TestRetryAfterFromTheProblem(t *testing.T) {
 	}
 	if busy.RetryAfter != 0 {
 		t.Error("WithRetryAfter changed the problem it was called on")
+	}
+}
+
+// A request whose context ended says "canceled", unless a problem says
+// precisely what became of the work (an upload its operation stopped).
+func TestWriteErrorCanceledRequest(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	for _, tt := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"plain", fmt.Errorf("reading: %w", context.Canceled), "canceled"},
+		{"specific problem", problem.Wrap(context.Canceled, problem.Canceled, "upload_canceled", "the upload was canceled", ""), "upload_canceled"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			r := httptest.NewRequestWithContext(ctx, "PUT", "/x", nil)
+			w := httptest.NewRecorder()
+			writeError(w, r, log, tt.err)
+			var body errorBody
+			if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil || body.Error.Code != tt.want {
+				t.Fatalf("code = %q (%v), want %q; body %s", body.Error.Code, err, tt.want, w.Body)
+			}
+		})
 	}
 }
