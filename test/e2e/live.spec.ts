@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { state } from './env.ts';
+import { state, virsh } from './env.ts';
 import { card, login, shot, vm } from './helpers.ts';
 
 // Issue 13, items 2 and 8: memory reads "used of total" (the host's
@@ -13,6 +13,13 @@ interface Sample {
   memoryRssKiB?: number;
   cpuPercent?: number;
 }
+
+// Earlier specs may have stopped the running guest (fault and restart
+// tests): these tests need it running, with stats arriving.
+test.beforeEach(() => {
+  const name = vm(3).name;
+  if (virsh('domstate', name).trim() !== 'running') virsh('start', name);
+});
 
 async function samples(page: Page, uuid: string): Promise<Sample[]> {
   const res = await page.request.get(`${state().baseURL}/api/v1/hosts/local/vms/${uuid}/stats`);

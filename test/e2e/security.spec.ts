@@ -207,7 +207,8 @@ test('the admin reads the operator’s start in the audit log', async ({ browser
   await expect(start).toHaveCount(1);
   await expect(start.getByRole('cell').nth(1)).toHaveText('otto');
   await expect(start.getByRole('cell').nth(2)).toHaveText('operator');
-  await expect(start.getByText('OK', { exact: true })).toBeVisible();
+  // Results read in words (issue 13, item 7).
+  await expect(start.getByText('Succeeded', { exact: true })).toBeVisible();
   // The viewer's refused start is there too, as denied.
   const denied = entries.locator('tr[data-action="vm.start"][data-result="denied"]').filter({ hasText: GUEST });
   await expect(denied.getByRole('cell').nth(1)).toHaveText('vera');
