@@ -1,7 +1,7 @@
 import { QueryClient, QueryObserver } from '@tanstack/react-query';
 import { describe, expect, it, vi } from 'vitest';
 import { qk } from './cache';
-import { applySnapshotEvent, dropSnapshots, isQueryOfSnapshot, snapshotOpRunning } from './snapshotEvents';
+import { applySnapshotEvent, dropSnapshots, isQueryOfSnapshot, rereadSnapshots, snapshotOpRunning } from './snapshotEvents';
 import type { Operation, Snapshot, SnapshotEvent, SnapshotList } from './types';
 
 const snap = (name: string, parent?: string) => ({ name, parent }) as unknown as Snapshot;
@@ -84,5 +84,33 @@ describe('applySnapshotEvent', () => {
     await Promise.resolve();
     expect(fetches).not.toHaveBeenCalled();
     unsubscribe();
+  });
+});
+
+describe('rereadSnapshots', () => {
+  it('reads only the list when asked for the list (an operation starts), everything otherwise', async () => {
+    const qc = new QueryClient({ defaultOptions: { queries: { retry: false, staleTime: Infinity } } });
+    const listKey = qk.snapshots('h', 'u');
+    const detailsKey = [...listKey, 'details', 'a'];
+    const listFn = vi.fn(() => Promise.resolve(list(['a'], 'a')));
+    const detailsFn = vi.fn(() => Promise.resolve({ name: 'a' }));
+    const observers = [
+      new QueryObserver(qc, { queryKey: listKey, queryFn: listFn, staleTime: Infinity }),
+      new QueryObserver(qc, { queryKey: detailsKey, queryFn: detailsFn, staleTime: Infinity }),
+    ];
+    const offs = observers.map((o) => o.subscribe(() => undefined));
+    await vi.waitFor(() => expect(qc.isFetching()).toBe(0));
+    listFn.mockClear();
+    detailsFn.mockClear();
+
+    rereadSnapshots(qc, 'h', 'u', 'list');
+    await vi.waitFor(() => expect(listFn).toHaveBeenCalledTimes(1));
+    await vi.waitFor(() => expect(qc.isFetching()).toBe(0));
+    expect(detailsFn).not.toHaveBeenCalled();
+
+    rereadSnapshots(qc, 'h', 'u');
+    await vi.waitFor(() => expect(detailsFn).toHaveBeenCalledTimes(1));
+    expect(listFn).toHaveBeenCalledTimes(2);
+    offs.forEach((off) => off());
   });
 });

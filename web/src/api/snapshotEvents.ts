@@ -33,26 +33,36 @@ export function isQueryOfSnapshot(key: QueryKey, host: string, uuid: string, nam
 const waiting = new WeakMap<QueryClient, Set<string>>();
 
 /**
+ * What a re-read covers: everything on screen about the VM's snapshots, or
+ * only their list. An operation's start needs only the list (its `busy`
+ * names the operation's snapshot); re-reading a snapshot's details then
+ * raced the operation itself: a delete could remove the snapshot before
+ * the read arrived, and the read answered 404.
+ */
+export type RereadScope = 'all' | 'list';
+
+/**
  * Re-reads what is on screen about a VM's snapshots. A read still on its
  * way is not aborted (that wasted it, and its answer): once the reads end,
  * they are made once more, since they may have started before the change.
  */
-export function rereadSnapshots(qc: QueryClient, host: string, uuid: string): void {
+export function rereadSnapshots(qc: QueryClient, host: string, uuid: string, scope: RereadScope = 'all'): void {
   const queryKey = qk.snapshots(host, uuid);
-  if (qc.isFetching({ queryKey }) === 0) {
-    void qc.invalidateQueries({ queryKey });
+  const filters = scope === 'list' ? { queryKey, exact: true } : { queryKey };
+  if (qc.isFetching(filters) === 0) {
+    void qc.invalidateQueries(filters);
     return;
   }
-  const id = hashKey(queryKey);
+  const id = `${hashKey(queryKey)}:${scope}`;
   const set = waiting.get(qc) ?? new Set<string>();
   waiting.set(qc, set);
   if (set.has(id)) return;
   set.add(id);
   const unsubscribe = qc.getQueryCache().subscribe(() => {
-    if (qc.isFetching({ queryKey }) > 0) return;
+    if (qc.isFetching(filters) > 0) return;
     unsubscribe();
     set.delete(id);
-    void qc.invalidateQueries({ queryKey });
+    void qc.invalidateQueries(filters);
   });
 }
 

@@ -103,7 +103,9 @@ export default function SnapshotsTab({ vm }: { vm: VM }) {
     return onOperation((op) => {
       if (!isSnapshotOpOf(op, host, uuid) || seen.get(op.id) === op.state) return;
       seen.set(op.id, op.state);
-      rereadSnapshots(qc, host, uuid);
+      // At the start only the list (for `busy`): details read then could
+      // race the operation (a snapshot being deleted answers 404).
+      rereadSnapshots(qc, host, uuid, op.state === 'running' ? 'list' : 'all');
     });
   }, [qc, host, uuid]);
   // A snapshot operation changes the VM's state on its way (a revert stops
