@@ -9,7 +9,7 @@ import (
 
 	"libvirt.org/go/libvirtxml"
 
-	"github.com/kvm-manager/kvm-manager/internal/host"
+	"github.com/kvm-manager/kvm-manager/internal/host/hosttest"
 	hostmachine "github.com/kvm-manager/kvm-manager/internal/host/machine"
 	"github.com/kvm-manager/kvm-manager/internal/host/machine/machinefake"
 	"github.com/kvm-manager/kvm-manager/internal/inventory"
@@ -147,7 +147,7 @@ func TestAddSizes(t *testing.T) {
 	m := machinefake.New()
 	runs := 0
 	installQemuImg(t, m, qemuImgInfo, &runs)
-	s := New(Options{Hosts: testHosts(t, m), Logger: slog.New(slog.DiscardHandler)})
+	s := New(Options{Hosts: hosttest.Local(t, m), Logger: slog.New(slog.DiscardHandler)})
 	got := snaps()
 	if why := s.addSizes(context.Background(), target{vm: inventory.VM{Host: "local"}}, vmFacts{Domain: dom}, got); why != "" {
 		t.Fatalf("sizes missing: %s", why)
@@ -160,24 +160,10 @@ func TestAddSizes(t *testing.T) {
 	}
 
 	bare := machinefake.New()
-	s = New(Options{Hosts: testHosts(t, bare), Logger: slog.New(slog.DiscardHandler)})
+	s = New(Options{Hosts: hosttest.Local(t, bare), Logger: slog.New(slog.DiscardHandler)})
 	got = snaps()
 	why := s.addSizes(context.Background(), target{vm: inventory.VM{Host: "local"}}, vmFacts{Domain: dom}, got)
 	if !strings.Contains(why, "qemu-img is not installed") || got[0].MemoryStateBytes != nil {
 		t.Errorf("without qemu-img: why %q, size %v", why, got[0].MemoryStateBytes)
 	}
-}
-
-// testHosts is a set of one host, "local", whose computer is m.
-func testHosts(t *testing.T, m *machinefake.Machine) *host.Set {
-	t.Helper()
-	h, err := host.New(host.Options{Name: "local", URI: "qemu:///system", Machine: m})
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := host.NewSet(h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return set
 }

@@ -19,7 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kvm-manager/kvm-manager/internal/host"
+	"github.com/kvm-manager/kvm-manager/internal/host/hosttest"
 	"github.com/kvm-manager/kvm-manager/internal/host/machine"
 	"github.com/kvm-manager/kvm-manager/internal/host/machine/machinefake"
 	"github.com/kvm-manager/kvm-manager/internal/inventory"
@@ -453,7 +453,7 @@ func TestMachineCapture(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.m.Screens(tc.err, tc.images...)
-			s := New(Options{Hosts: hostsWith(t, tc.m), Logger: slog.New(slog.DiscardHandler)})
+			s := New(Options{Hosts: hosttest.Local(t, tc.m), Logger: slog.New(slog.DiscardHandler)})
 			data, err := s.machineCapture(context.Background(), "local", vm)
 			calls := tc.m.Calls()
 			if len(calls) != tc.calls || calls[0] != "Screenshot "+vm.UUID {
@@ -470,20 +470,6 @@ func TestMachineCapture(t *testing.T) {
 			}
 		})
 	}
-}
-
-// hostsWith is a set of one host, "local", whose computer is m.
-func hostsWith(t *testing.T, m machine.Machine) *host.Set {
-	t.Helper()
-	h, err := host.New(host.Options{Name: "local", URI: "qemu:///system", Machine: m})
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := host.NewSet(h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return set
 }
 
 // captureOnRelease makes rig's captures behave as virsh does under
