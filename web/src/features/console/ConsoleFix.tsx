@@ -12,7 +12,8 @@ import type { VM, VNCAdded } from '../../api/types';
 import { sentence } from '../../lib/format';
 import { isActive, normalizeVM } from '../../lib/vm';
 import { useAccess } from '../security/useAccess';
-import { toastError, useVMAction } from '../vms/useVMAction';
+import { toastError } from '../../components/toastError';
+import { useVMAction } from '../vms/useVMAction';
 import type { ConsoleView } from './connection';
 
 

@@ -27,11 +27,11 @@ import { stateRank, vmHref, vmKey, type HostGroup } from '../../lib/vm';
 import { describeOperation, describeProgress } from '../operations/operations';
 import { QuickActions } from '../vms/QuickActions';
 import { useRunningOperation } from '../vms/useRunningOperation';
+import { useVMLive } from '../vms/useVMLive';
 import type { ViewHandle } from './CardGrid';
 import { HostHeader } from './HostHeader';
 import { revealRange } from './rows';
 import { ariaSort, HIDEABLE, loadTablePrefs, saveTablePrefs, type TableColumn } from './tablePrefs';
-import { useVMLive } from './VMCard';
 import './table.css';
 
 const ROW_HEIGHT = 46;

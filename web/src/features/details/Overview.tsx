@@ -10,7 +10,7 @@ import type { Host, VM } from '../../api/types';
 import { formatBytes, formatDateTime, formatKiB, formatVCPUs } from '../../lib/format';
 import { stateLabel } from '../../lib/vm';
 import { useAccess } from '../security/useAccess';
-import { toastError } from '../vms/useVMAction';
+import { toastError } from '../../components/toastError';
 import { LiveGraphs } from './LiveGraphs';
 
 const FIRMWARE: Record<string, string> = {

@@ -15,7 +15,7 @@ import { IconButton } from '../../components/IconButton';
 import { useRelativeNow } from '../../components/useNow';
 import { useTitle } from '../../components/useTitle';
 import { formatAgo, formatDateTime, formatIn, plural } from '../../lib/format';
-import { toastError } from '../vms/useVMAction';
+import { toastError } from '../../components/toastError';
 import { RoleBadge } from './RoleBadge';
 import { describeUserAgent, revokeQuestion, sortSessions } from './sessions';
 import { useAccess } from './useAccess';

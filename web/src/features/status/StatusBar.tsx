@@ -18,7 +18,7 @@ import { vmHref } from '../../lib/vm';
 import { describeOperation, describeProgress, describeResult, operationBy, operationLabel } from '../operations/operations';
 import { useAccess } from '../security/useAccess';
 import { useShortcuts } from '../shortcuts/ShortcutsProvider';
-import { toastError } from '../vms/useVMAction';
+import { toastError } from '../../components/toastError';
 import './status.css';
 
 /** Whether the operations popover is open (g o opens it). */

@@ -5,20 +5,13 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useCallback } from 'react';
 import { toast } from 'sonner';
-import { api, ApiError, vmPath } from '../../api/client';
+import { api, vmPath } from '../../api/client';
 import { qk, upsertVM } from '../../api/cache';
 import { isOperation, type Operation, type PowerAction, type VM } from '../../api/types';
 import { useConfirm } from '../../components/ConfirmProvider';
-import { sentence } from '../../lib/format';
+import { toastError } from '../../components/toastError';
 import { ACTION_INFO, stateLabel } from '../../lib/vm';
 import { followOperation } from '../operations/operations';
-
-export function toastError(err: unknown, fallback = 'Something went wrong'): void {
-  // A refusal for the role is toasted for the whole app (App.tsx) under this id: say it the same way, once.
-  if (err instanceof ApiError && err.forbiddenRole) toast.error(sentence(err.message), { id: 'forbidden-role', description: err.hint ? sentence(err.hint) : undefined });
-  else if (err instanceof ApiError) toast.error(err.message, { description: err.hint });
-  else toast.error(fallback, { description: err instanceof Error ? err.message : undefined });
-}
 
 export interface VMActionState {
   /** Runs an action, asking first where data can be lost. */
