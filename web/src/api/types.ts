@@ -470,3 +470,30 @@ export interface AuditPage {
   /** Why the log cannot be written now, when it cannot. */
   writeError?: string;
 }
+
+/** A storage pool (GET /api/v1/hosts/{host}/pools). */
+export interface Pool {
+  host: string;
+  name: string;
+  uuid: string;
+  type: string;
+  path?: string;
+  state: 'running' | 'inactive' | 'building' | 'degraded' | 'inaccessible' | 'unknown';
+  capacityBytes: number;
+  allocationBytes: number;
+  availableBytes: number;
+  autostart: boolean;
+  managed: boolean;
+}
+
+/** A volume in a pool, with the VMs that use it. */
+export interface Volume {
+  host: string;
+  pool: string;
+  name: string;
+  path: string;
+  format?: string;
+  capacityBytes: number;
+  allocationBytes: number;
+  usedBy?: { uuid: string; name: string; disk: string }[];
+}

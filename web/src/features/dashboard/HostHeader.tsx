@@ -4,7 +4,7 @@
 import { Server } from 'lucide-react';
 import type { HostState } from '../../api/types';
 import { formatIn, plural } from '../../lib/format';
-import type { HostGroup } from '../../lib/vm';
+import type { HostGroup } from '../../resources/vm/model';
 import { useRelativeNow } from '../../components/useNow';
 
 export const HOST_STATE_LABEL: Record<HostState, string> = {

@@ -12,7 +12,7 @@ import { Tip } from '../../components/IconButton';
 import { formatKiB, formatPercent, formatVCPUs, plural } from '../../lib/format';
 import { describeMemory } from '../../lib/memory';
 import { useStore } from '../../lib/store';
-import { isActive, vmHref, vmKey } from '../../lib/vm';
+import { isActive, vmHref, vmKey } from '../../resources/vm/model';
 import { describeOperation, describeProgress } from '../operations/operations';
 import { settingsStore } from '../settings/settings';
 import { hasQuickActions, QuickActions } from '../vms/QuickActions';

@@ -23,7 +23,7 @@ import type { VM } from '../../api/types';
 import { Sparkline } from '../../components/Sparkline';
 import { StateBadge } from '../../components/StateBadge';
 import { formatKiB, formatPercent } from '../../lib/format';
-import { stateRank, vmHref, vmKey, type HostGroup } from '../../lib/vm';
+import { stateRank, vmHref, vmKey, type HostGroup } from '../../resources/vm/model';
 import { describeOperation, describeProgress } from '../operations/operations';
 import { QuickActions } from '../vms/QuickActions';
 import { useRunningOperation } from '../vms/useRunningOperation';

@@ -2,15 +2,14 @@
 // the request, then a toast with the new state (or the operation's
 // progress for shutdown), and the server's message and hint on failure.
 
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useQueryClient } from '@tanstack/react-query';
 import { useCallback } from 'react';
 import { toast } from 'sonner';
-import { api, vmPath } from '../../api/client';
-import { qk, upsertVM } from '../../api/cache';
-import { isOperation, type Operation, type PowerAction, type VM } from '../../api/types';
+import { isOperation, type PowerAction, type VM } from '../../api/types';
 import { useConfirm } from '../../components/ConfirmProvider';
 import { toastError } from '../../components/toastError';
-import { ACTION_INFO, stateLabel } from '../../lib/vm';
+import { ACTION_INFO, stateLabel } from '../../resources/vm/model';
+import { usePowerAction } from '../../resources/vm/mutations';
 import { followOperation } from '../operations/operations';
 
 export interface VMActionState {
@@ -24,15 +23,12 @@ export function useVMAction(vm: Pick<VM, 'host' | 'uuid' | 'name'>): VMActionSta
   const qc = useQueryClient();
   const confirm = useConfirm();
   const { host, uuid, name } = vm;
-  const mutation = useMutation({
-    mutationKey: ['vm-action', host, uuid],
-    mutationFn: (action: PowerAction) => api<VM | Operation>(`${vmPath(host, uuid)}/${action}`, { method: 'POST' }),
+  const mutation = usePowerAction({ host, uuid }, {
     onSuccess(result, action) {
       if (isOperation(result)) {
         followOperation(qc, result);
         return;
       }
-      qc.setQueryData<VM[]>(qk.vms, (list) => (list ? upsertVM(list, result) : list));
       toast.success(`${name} ${ACTION_INFO[action].done}`, { description: `Now: ${stateLabel(result.state)}` });
     },
     onError: (err) => toastError(err),

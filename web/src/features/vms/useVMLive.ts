@@ -4,7 +4,7 @@
 
 import type { VM } from '../../api/types';
 import { useStore } from '../../lib/store';
-import { isActive, vmKey } from '../../lib/vm';
+import { isActive, vmKey } from '../../resources/vm/model';
 import { settingsStore } from '../settings/settings';
 import { useHistory, useSeries } from './useSeries';
 
