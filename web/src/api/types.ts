@@ -23,7 +23,12 @@ export type Session = Schemas['Session'];
 export type Host = Schemas['Host'];
 export type HostState = Host['state'];
 
-export type VM = Schemas['VM'] & {
+/** An enum a newer server may extend: the UI shows a value it does not know as it is. */
+type Open<T extends string> = T | (string & {});
+
+export type VM = Omit<Schemas['VM'], 'domainType' | 'firmware'> & {
+  domainType: Open<Schemas['VM']['domainType']>;
+  firmware: Open<Schemas['VM']['firmware']>;
   /** Guest IP addresses, once the server reports them (not in the API yet). */
   addresses?: string[];
 };
@@ -39,7 +44,7 @@ export type HistoryInfo = Schemas['HistoryInfo'];
 export type Operation = Schemas['Operation'];
 
 export type SessionInfo = Schemas['SessionInfo'];
-export type AuditEntry = Schemas['AuditEntry'];
+export type AuditEntry = Omit<Schemas['AuditEntry'], 'result'> & { result: Open<Schemas['AuditEntry']['result']> };
 
 export type Pool = Schemas['Pool'];
 export type Volume = Schemas['Volume'];
