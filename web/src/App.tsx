@@ -9,9 +9,8 @@ import { toast, Toaster } from 'sonner';
 import { Dialog } from 'radix-ui';
 import { Redirect, Route, Switch, useLocation, useSearch } from 'wouter';
 import { setForbiddenHandler, setUnauthorizedHandler, type ApiError } from './api/client';
-import { qk } from './api/cache';
-import { EventStream } from './api/events';
-import { useSession } from './api/queries';
+import { createEventStream } from './resources/events';
+import { rereadSession, setSession, useSession } from './resources/session/queries';
 import { statsStore } from './api/stats';
 import type { Session } from './api/types';
 import { ConfirmProvider } from './components/ConfirmProvider';
@@ -76,16 +75,16 @@ function useLive(session: Session, qc: QueryClient) {
     const stopToasts = startOperationToasts();
     const ended = (err?: ApiError) => {
       sessionEnded = err?.code === 'session_limit' ? 'session_limit' : 'expired';
-      qc.setQueryData(qk.session, null);
+      setSession(qc, null);
     };
     setUnauthorizedHandler(ended);
     // Refused for the role: say so with the server's words, and read the
     // session again (the user's role may have changed on the server).
     setForbiddenHandler((err) => {
       toast.error(sentence(err.message), { id: 'forbidden-role', description: err.hint ? sentence(err.hint) : undefined });
-      void qc.invalidateQueries({ queryKey: qk.session });
+      rereadSession(qc);
     });
-    const stream = new EventStream({ qc, stats: statsStore, onUnauthorized: ended });
+    const stream = createEventStream({ qc, stats: statsStore, onUnauthorized: ended });
     stream.start();
     return () => {
       stream.stop();

@@ -4,7 +4,9 @@ import './styles/components.css';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';
-import { createQueryClient, hostsQuery, vmsQuery } from './api/queries';
+import { createQueryClient } from './resources/queryClient';
+import { hostsQuery } from './resources/host/queries';
+import { vmsQuery } from './resources/vm/queries';
 import { startApplyingSettings } from './features/settings/settings';
 
 startApplyingSettings();

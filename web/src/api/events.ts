@@ -1,17 +1,12 @@
-// The app's one Server-Sent Events connection. Events are hints that patch
-// the query cache (VMs, hosts, operations) and feed the stats store; on every
-// (re)connect the lists are fetched again, since events may have been missed.
-// When the server is unreachable the connection state says so, and the
-// stream keeps trying until the server is back.
+// The app's one Server-Sent Events connection: the transport only. What
+// each event does (patch the query cache, feed the stats store) is the
+// table in resources/events.ts; on every (re)connect `onOpen` lets it read
+// the lists again, since events may have been missed. When the server is
+// unreachable the connection state says so, and the stream keeps trying
+// until the server is back.
 
-import type { QueryClient } from '@tanstack/react-query';
 import { api, ApiError } from './client';
-import { qk, removeVM, upsertHost, upsertOperation, upsertVM } from './cache';
-import type { StatsStore } from './stats';
-import { applySnapshotEvent } from './snapshotEvents';
-import type { Host, Operation, SnapshotEvent, StatsEvent, VM, VMRemovedEvent } from './types';
 import { createStore } from '../lib/store';
-import { vmKey } from '../lib/vm';
 
 export type ConnectionStatus = 'connecting' | 'open' | 'down';
 
@@ -27,76 +22,14 @@ export interface ConnectionState {
 
 export const connection = createStore<ConnectionState>({ status: 'connecting', since: Date.now(), lastOpen: 0 });
 
-export type OperationListener = (op: Operation) => void;
-const operationListeners = new Set<OperationListener>();
-
-/** Calls fn with every operation event (for toasts of finished work). */
-export function onOperation(fn: OperationListener): () => void {
-  operationListeners.add(fn);
-  return () => operationListeners.delete(fn);
-}
-
-function parse(data: string): unknown {
-  try {
-    return JSON.parse(data);
-  } catch {
-    return undefined;
-  }
-}
-
-/** Applies one event to the cache and the stats store. Returns false for an unknown type. */
-export function applyEvent(qc: QueryClient, stats: StatsStore, type: string, data: string): boolean {
-  switch (type) {
-    case 'vm': {
-      const vm = parse(data) as VM | undefined;
-      if (!vm?.uuid) return true;
-      qc.setQueryData<VM[]>(qk.vms, (list) => (list ? upsertVM(list, vm) : list));
-      return true;
-    }
-    case 'vm-removed': {
-      const r = parse(data) as VMRemovedEvent | undefined;
-      if (!r) return true;
-      qc.setQueryData<VM[]>(qk.vms, (list) => (list ? removeVM(list, r.host, r.uuid) : list));
-      stats.forget(vmKey(r.host, r.uuid));
-      return true;
-    }
-    case 'stats': {
-      const s = parse(data) as StatsEvent | undefined;
-      if (s && Array.isArray(s.samples)) stats.push(s.host, s.samples);
-      return true;
-    }
-    case 'operation': {
-      const op = parse(data) as Operation | undefined;
-      if (!op?.id) return true;
-      qc.setQueryData<Operation[]>(qk.operations, (list) => upsertOperation(list, op));
-      for (const l of [...operationListeners]) l(op);
-      return true;
-    }
-    case 'host': {
-      const h = parse(data) as Host | undefined;
-      if (!h?.name) return true;
-      const before = qc.getQueryData<Host[]>(qk.hosts)?.find((x) => x.name === h.name);
-      qc.setQueryData<Host[]>(qk.hosts, (list) => upsertHost(list, h));
-      // A host that comes back has its VM list read afresh by the server.
-      if (before && before.state !== 'connected' && h.state === 'connected') void qc.invalidateQueries({ queryKey: qk.vms });
-      return true;
-    }
-    case 'snapshot': {
-      const s = parse(data) as Partial<SnapshotEvent> | undefined;
-      if (s?.host && s.uuid) applySnapshotEvent(qc, { ...s, host: s.host, uuid: s.uuid } as SnapshotEvent);
-      return true;
-    }
-    default:
-      return false;
-  }
-}
-
-export const EVENT_TYPES = ['vm', 'vm-removed', 'stats', 'operation', 'host', 'snapshot'] as const;
-
 export interface EventStreamOptions {
   url?: string;
-  qc: QueryClient;
-  stats: StatsStore;
+  /** The event types to listen for. */
+  types: readonly string[];
+  /** Applies one event (its type and raw data). */
+  onEvent: (type: string, data: string) => void;
+  /** Called on every open of the stream: events may have been missed before it. */
+  onOpen: () => void;
   /** Called when the session is gone (the stream answers 401), with the server's reason. */
   onUnauthorized: (err?: ApiError) => void;
   /** For tests. */
@@ -156,10 +89,7 @@ export class EventStream {
       if (this.es !== es) return;
       this.attempts = 0;
       this.setStatus('open');
-      // Events may have been missed while away: read everything again.
-      void this.opts.qc.invalidateQueries({ queryKey: qk.vms });
-      void this.opts.qc.invalidateQueries({ queryKey: qk.hosts });
-      void this.opts.qc.invalidateQueries({ queryKey: qk.operations });
+      this.opts.onOpen();
     };
     es.onerror = () => {
       if (this.es !== es) return;
@@ -173,9 +103,9 @@ export class EventStream {
         this.setStatus('down', 'the server cannot be reached');
       }
     };
-    for (const type of EVENT_TYPES) {
+    for (const type of this.opts.types) {
       es.addEventListener(type, (e) => {
-        if (this.es === es) applyEvent(this.opts.qc, this.opts.stats, type, (e as MessageEvent<string>).data);
+        if (this.es === es) this.opts.onEvent(type, (e as MessageEvent<string>).data);
       });
     }
     es.addEventListener('resync', () => {

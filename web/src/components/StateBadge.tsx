@@ -1,7 +1,7 @@
 // A VM's state as text (never colour alone), for the e2e tests in
 // data-testid="vm-state".
 
-import { stateLabel, stateTone } from '../lib/vm';
+import { stateLabel, stateTone } from '../resources/vm/model';
 
 export function StateBadge({ state, reason }: { state: string; reason?: string | undefined }) {
   return (

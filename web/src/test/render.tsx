@@ -6,7 +6,7 @@ import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { render } from '@testing-library/react';
 import { Tooltip } from 'radix-ui';
 import type { ReactNode } from 'react';
-import { qk } from '../api/cache';
+import { qk } from '../resources/keys';
 import type { Role } from '../api/types';
 import { ConfirmProvider } from '../components/ConfirmProvider';
 import { ShortcutsProvider } from '../features/shortcuts/ShortcutsProvider';

@@ -2,17 +2,17 @@
 // the fix: start the VM, add VNC graphics (admins: it changes the VM's
 // definition), download a .vv file for SPICE.
 
-import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { Download, LoaderCircle, MonitorOff, Play, Plus, Power, RefreshCw } from 'lucide-react';
 import { useState } from 'react';
 import { toast } from 'sonner';
-import { api, vmPath } from '../../api/client';
-import { qk, upsertVM } from '../../api/cache';
+import { vmPath } from '../../api/client';
 import type { VM, VNCAdded } from '../../api/types';
 import { sentence } from '../../lib/format';
-import { isActive, normalizeVM } from '../../lib/vm';
+import { isActive } from '../../resources/vm/model';
+import { useAddVNC } from '../../resources/vm/mutations';
 import { useAccess } from '../security/useAccess';
-import { toastError, useVMAction } from '../vms/useVMAction';
+import { toastError } from '../../components/toastError';
+import { useVMAction } from '../vms/useVMAction';
 import type { ConsoleView } from './connection';
 
 
@@ -55,13 +55,10 @@ function AddVNC({ vm }: { vm: VM }) {
 }
 
 function AddVNCButton({ vm }: { vm: VM }) {
-  const qc = useQueryClient();
   const [done, setDone] = useState<VNCAdded | null>(null);
-  const add = useMutation({
-    mutationFn: () => api<VNCAdded>(`${vmPath(vm.host, vm.uuid)}/graphics/vnc`, { method: 'POST' }),
+  const add = useAddVNC(vm, {
     onSuccess(res) {
       setDone(res);
-      qc.setQueryData<VM[]>(qk.vms, (list) => (list ? upsertVM(list, normalizeVM(res.vm)) : list));
       toast.success(res.added ? `VNC graphics added to ${vm.name}` : `${vm.name} already has VNC graphics`, {
         description: res.effectiveAtNextStart ? 'They take effect the next time the VM starts: shut it down, then start it.' : undefined,
       });

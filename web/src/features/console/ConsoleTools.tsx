@@ -9,7 +9,7 @@ import { createContext, forwardRef, useContext, useEffect, useRef, useState, typ
 import { toast } from 'sonner';
 import { api, vmPath } from '../../api/client';
 import type { SavedScreenshot } from '../../api/types';
-import { toastError } from '../vms/useVMAction';
+import { toastError } from '../../components/toastError';
 import { SCALINGS, type Scaling } from './consoleSettings';
 import { COMBO_GROUPS, comboEvents, planTyping, type Combo } from './keys';
 import { MAX_TYPE_CHARS, sendPaced } from './typing';

@@ -1,6 +1,6 @@
 // The graphical console in a window of its own (/popout/console/:host/:uuid).
 
-import { PopoutWindow } from '../../components/PopoutWindow';
+import { PopoutWindow } from '../vms/PopoutWindow';
 import { VncConsole } from './VncConsole';
 import './console.css';
 

@@ -6,7 +6,7 @@ import { Monitor } from 'lucide-react';
 import { memo, useEffect, useRef, useState } from 'react';
 import { Link } from 'wouter';
 import { formatDateTime } from '../../lib/format';
-import { vmHref, vmKey } from '../../lib/vm';
+import { vmHref, vmKey } from '../../resources/vm/model';
 import { pollThumbnail, ThumbnailCache } from './thumbnails';
 import './thumbnail.css';
 

@@ -12,7 +12,7 @@ import { useNow } from '../../components/useNow';
 import { sentence } from '../../lib/format';
 import { openPopout as openWindow } from '../../lib/popout';
 import { useStore } from '../../lib/store';
-import { isActive } from '../../lib/vm';
+import { isActive } from '../../resources/vm/model';
 import { overlayStore, useShortcuts } from '../shortcuts/ShortcutsProvider';
 import type { ConsoleView } from './connection';
 import { ConsoleFix } from './ConsoleFix';

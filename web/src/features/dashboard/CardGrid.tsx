@@ -3,7 +3,7 @@
 
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { forwardRef, useCallback, useImperativeHandle, useLayoutEffect, useMemo, useState } from 'react';
-import type { HostGroup } from '../../lib/vm';
+import type { HostGroup } from '../../resources/vm/model';
 import { HostHeader } from './HostHeader';
 import { buildRows, columnsFor, isDown, revealRange, rowIndexByVM, type GridRow } from './rows';
 import { VMCard } from './VMCard';

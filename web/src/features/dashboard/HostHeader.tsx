@@ -4,7 +4,7 @@
 import { Server } from 'lucide-react';
 import type { HostState } from '../../api/types';
 import { formatIn, plural } from '../../lib/format';
-import type { HostGroup } from '../../lib/vm';
+import type { HostGroup } from '../../resources/vm/model';
 import { useRelativeNow } from '../../components/useNow';
 
 export const HOST_STATE_LABEL: Record<HostState, string> = {
@@ -12,6 +12,8 @@ export const HOST_STATE_LABEL: Record<HostState, string> = {
   connected: 'Connected',
   reconnecting: 'Reconnecting',
   failed: 'Failed',
+  untrusted: 'Untrusted',
+  host_key_changed: 'Host key changed',
 };
 
 export function HostHeader({ group, filtered }: { group: HostGroup; filtered: boolean }) {

@@ -12,28 +12,16 @@ import { Tip } from '../../components/IconButton';
 import { formatKiB, formatPercent, formatVCPUs, plural } from '../../lib/format';
 import { describeMemory } from '../../lib/memory';
 import { useStore } from '../../lib/store';
-import { isActive, vmHref, vmKey } from '../../lib/vm';
+import { isActive, vmHref, vmKey } from '../../resources/vm/model';
 import { describeOperation, describeProgress } from '../operations/operations';
 import { settingsStore } from '../settings/settings';
 import { hasQuickActions, QuickActions } from '../vms/QuickActions';
-import { useHistory, useSeries } from '../vms/useSeries';
+import { useHistory } from '../vms/useSeries';
 import { useRunningOperation } from '../vms/useRunningOperation';
 import { VMThumbnail } from '../console/VMThumbnail';
 import { useAccess } from '../security/useAccess';
 
 const selectWindow = (s: { graphWindowMinutes: number }) => s.graphWindowMinutes * 60_000;
-
-export function useVMLive(vm: VM) {
-  const key = vmKey(vm.host, vm.uuid);
-  const active = isActive(vm.state);
-  const series = useSeries(key);
-  const windowMs = useStore(settingsStore, selectWindow);
-  useHistory(vm.host, vm.uuid, active);
-  const last = series[series.length - 1];
-  const cpu = active ? (last?.cpu ?? vm.stats?.cpuPercent) : undefined;
-  const mem = active ? (last?.mem ?? vm.stats?.memoryUsedKiB) : undefined;
-  return { series, windowMs, cpu, mem, active };
-}
 
 export const VMCard = memo(function VMCard({ vm, hostDown, pos, setSize }: { vm: VM; hostDown: boolean; pos?: number; setSize?: number }) {
   // The card itself subscribes to no stats: its sparklines and figures do

@@ -23,15 +23,15 @@ import type { VM } from '../../api/types';
 import { Sparkline } from '../../components/Sparkline';
 import { StateBadge } from '../../components/StateBadge';
 import { formatKiB, formatPercent } from '../../lib/format';
-import { stateRank, vmHref, vmKey, type HostGroup } from '../../lib/vm';
+import { stateRank, vmHref, vmKey, type HostGroup } from '../../resources/vm/model';
 import { describeOperation, describeProgress } from '../operations/operations';
 import { QuickActions } from '../vms/QuickActions';
 import { useRunningOperation } from '../vms/useRunningOperation';
+import { useVMLive } from '../vms/useVMLive';
 import type { ViewHandle } from './CardGrid';
 import { HostHeader } from './HostHeader';
 import { revealRange } from './rows';
 import { ariaSort, HIDEABLE, loadTablePrefs, saveTablePrefs, type TableColumn } from './tablePrefs';
-import { useVMLive } from './VMCard';
 import './table.css';
 
 const ROW_HEIGHT = 46;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { HostGroup } from '../../lib/vm';
+import type { HostGroup } from '../../resources/vm/model';
 import { makeVM } from '../../test/fixtures';
 import { buildRows, columnsFor, rowIndexByVM } from './rows';
 

@@ -2,7 +2,7 @@
 // host, then rows of `columns` cards (or a note when a group is empty).
 
 import type { VM } from '../../api/types';
-import { vmKey, type HostGroup } from '../../lib/vm';
+import { vmKey, type HostGroup } from '../../resources/vm/model';
 
 export type GridRow =
   | { kind: 'group'; key: string; group: HostGroup }

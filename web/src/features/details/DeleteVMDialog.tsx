@@ -2,17 +2,18 @@
 // (which must be deleted with it, by an explicit choice), powering off a
 // running VM, and a summary of exactly what is removed and what is kept.
 
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { Dialog } from 'radix-ui';
 import { LoaderCircle, Trash2, X } from 'lucide-react';
 import { useMemo, useState } from 'react';
 import { useLocation } from 'wouter';
 import { PathText } from '../../components/PathText';
-import { api, ApiError, vmPath } from '../../api/client';
-import { qk } from '../../api/cache';
-import type { DeleteVMRequest, Disk, Operation, VM } from '../../api/types';
+import { ApiError } from '../../api/client';
+import type { DeleteVMRequest, Disk, VM } from '../../api/types';
 import { formatBytes, plural } from '../../lib/format';
-import { isActive, stateLabel } from '../../lib/vm';
+import { listQuery } from '../../resources/snapshot/queries';
+import { isActive, stateLabel } from '../../resources/vm/model';
+import { useDeleteVM } from '../../resources/vm/mutations';
 import { followOperation } from '../operations/operations';
 
 /** Whether the server can remove a disk's image (file-backed, with a path, on a local host). */
@@ -38,10 +39,6 @@ export function deleteRequest(vm: VM, chosen: ReadonlySet<string>, opts: { snaps
   return req;
 }
 
-interface SnapshotList {
-  snapshots?: { name: string }[] | null;
-}
-
 export function DeleteVMDialog({ vm, open, onOpenChange, localHost }: { vm: VM; open: boolean; onOpenChange: (o: boolean) => void; localHost: boolean }) {
   const qc = useQueryClient();
   const [, navigate] = useLocation();
@@ -58,8 +55,7 @@ export function DeleteVMDialog({ vm, open, onOpenChange, localHost }: { vm: VM; 
 
   // The snapshot names, where the server can list them (the snapshots API may not exist yet).
   const snapList = useQuery({
-    queryKey: qk.snapshots(vm.host, vm.uuid),
-    queryFn: ({ signal }) => api<SnapshotList>(`${vmPath(vm.host, vm.uuid)}/snapshots`, { signal }),
+    ...listQuery(vm.host, vm.uuid),
     enabled: open && hasSnapshots,
     retry: false,
     staleTime: 10_000,
@@ -74,8 +70,7 @@ export function DeleteVMDialog({ vm, open, onOpenChange, localHost }: { vm: VM; 
     setError(null);
   };
 
-  const del = useMutation({
-    mutationFn: (body: DeleteVMRequest) => api<Operation>(vmPath(vm.host, vm.uuid), { method: 'DELETE', body }),
+  const del = useDeleteVM(vm, {
     onSuccess: (op) => {
       followOperation(qc, op);
       onOpenChange(false);

@@ -12,7 +12,7 @@ import { formatDateTime, formatPercent, formatRate } from '../../lib/format';
 import { formatUsedOf } from '../../lib/memory';
 import { formatKiB } from '../../lib/format';
 import { useStore } from '../../lib/store';
-import { isActive, vmKey } from '../../lib/vm';
+import { isActive, vmKey } from '../../resources/vm/model';
 import { settingsStore } from '../settings/settings';
 import { useHistory, useSeries } from '../vms/useSeries';
 import { describeHistory, mergeSeries } from './graphData';

@@ -1,16 +1,14 @@
 // The Overview tab: the VM's configuration and its live graphs.
 
-import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { Switch } from 'radix-ui';
 import { toast } from 'sonner';
 import { PathText } from '../../components/PathText';
-import { api, vmPath } from '../../api/client';
-import { qk, upsertVM } from '../../api/cache';
 import type { Host, VM } from '../../api/types';
 import { formatBytes, formatDateTime, formatKiB, formatVCPUs } from '../../lib/format';
-import { stateLabel } from '../../lib/vm';
+import { stateLabel } from '../../resources/vm/model';
+import { useSetAutostart } from '../../resources/vm/mutations';
 import { useAccess } from '../security/useAccess';
-import { toastError } from '../vms/useVMAction';
+import { toastError } from '../../components/toastError';
 import { LiveGraphs } from './LiveGraphs';
 
 const FIRMWARE: Record<string, string> = {
@@ -20,11 +18,8 @@ const FIRMWARE: Record<string, string> = {
 };
 
 function AutostartSwitch({ vm, disabled }: { vm: VM; disabled: boolean }) {
-  const qc = useQueryClient();
-  const m = useMutation({
-    mutationFn: (enabled: boolean) => api<VM>(`${vmPath(vm.host, vm.uuid)}/autostart`, { method: 'PUT', body: { enabled } }),
+  const m = useSetAutostart(vm, {
     onSuccess: (res) => {
-      qc.setQueryData<VM[]>(qk.vms, (l) => (l ? upsertVM(l, res) : l));
       toast.success(res.autostart ? `${vm.name} will start with the host` : `${vm.name} will not start with the host`);
     },
     onError: (e) => toastError(e),

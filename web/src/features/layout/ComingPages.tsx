@@ -6,7 +6,7 @@
 import { HardDrive, Network, Server } from 'lucide-react';
 import type { ReactNode } from 'react';
 import { Link } from 'wouter';
-import { useHosts } from '../../api/queries';
+import { useHosts } from '../../resources/host/queries';
 import { useTitle } from '../../components/useTitle';
 import { HOST_STATE_LABEL } from '../dashboard/HostHeader';
 

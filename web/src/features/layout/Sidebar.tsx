@@ -8,12 +8,13 @@ import { useVirtualizer, defaultRangeExtractor, type Range } from '@tanstack/rea
 import { ChevronRight, CircleAlert, HardDrive, LayoutGrid, LoaderCircle, Network, Pause, Play, ScrollText, Server, Settings, Square, type LucideIcon } from 'lucide-react';
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import { Link, useLocation } from 'wouter';
-import { useHosts, useVMs } from '../../api/queries';
+import { useHosts } from '../../resources/host/queries';
+import { useVMs } from '../../resources/vm/queries';
 import type { VM } from '../../api/types';
 import { plural } from '../../lib/format';
 import { sectionOf, vmOfPath, type Section } from '../../lib/routes';
 import { useStore } from '../../lib/store';
-import { stateLabel, stateTone, vmHref, vmKey } from '../../lib/vm';
+import { stateLabel, stateTone, vmHref, vmKey } from '../../resources/vm/model';
 import { HOST_STATE_LABEL } from '../dashboard/HostHeader';
 import { useAccess } from '../security/useAccess';
 import { buildNavRows, indexOfKey, navKey, type NavRow } from './navTree';

@@ -4,7 +4,7 @@
 // Enter, type-ahead).
 
 import type { Host, VM } from '../../api/types';
-import { matchesSearch, vmKey } from '../../lib/vm';
+import { matchesSearch, vmKey } from '../../resources/vm/model';
 
 export interface HostRow {
   kind: 'host';

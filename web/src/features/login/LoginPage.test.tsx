@@ -1,6 +1,6 @@
 import { act, cleanup, fireEvent, screen, waitFor } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { qk } from '../../api/cache';
+import { qk } from '../../resources/keys';
 import { makeSession } from '../../test/fixtures';
 import { json, renderAs } from '../../test/render';
 import LoginPage from './LoginPage';

@@ -9,10 +9,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { KeyRound, LoaderCircle, Lock, User } from 'lucide-react';
 import { useEffect, useRef, useState, type SyntheticEvent } from 'react';
 import { Redirect, useLocation, useSearch } from 'wouter';
-import { api, setCsrfToken } from '../../api/client';
-import { qk } from '../../api/cache';
-import { useSession } from '../../api/queries';
-import type { Session } from '../../api/types';
+import { logIn, setSession, useSession } from '../../resources/session/queries';
 import { useTitle } from '../../components/useTitle';
 import { loadSettingsFor } from '../settings/settings';
 import { formatWait, lastMethod, LINK_ERRORS, loginProblem, rememberMethod, TOKEN_LINK_ERRORS, type LoginMethod, type LoginProblem } from './loginError';
@@ -102,11 +99,10 @@ export default function LoginPage() {
     setBusy(true);
     setProblem(null);
     try {
-      const s = await api<Session>('/api/v1/login', { method: 'POST', body, quiet401: true });
-      setCsrfToken(s.csrfToken);
+      const s = await logIn(body);
       loadSettingsFor(s.user);
       rememberMethod(method);
-      qc.setQueryData(qk.session, s);
+      setSession(qc, s);
       navigate(next, { replace: true });
     } catch (err) {
       setProblem(loginProblem(err));

@@ -3,11 +3,11 @@
 
 import type { QueryClient } from '@tanstack/react-query';
 import { toast } from 'sonner';
-import { qk, upsertOperation } from '../../api/cache';
-import { onOperation } from '../../api/events';
+import { putOperation } from '../../resources/operation/cache';
+import { onOperation } from '../../resources/operation/listeners';
 import type { DeleteResult, Operation, SnapshotCreateResult, SnapshotDeleteResult, SnapshotRevertResult } from '../../api/types';
 import { plural } from '../../lib/format';
-import { stateLabel } from '../../lib/vm';
+import { stateLabel } from '../../resources/vm/model';
 
 /** Says what an operation does: "Shutting down web". */
 export function describeOperation(op: Pick<Operation, 'kind' | 'target'>): string {
@@ -128,8 +128,7 @@ function showToast(op: Operation): void {
  * answer that named it).
  */
 export function followOperation(qc: QueryClient, op: Operation): void {
-  qc.setQueryData<Operation[]>(qk.operations, (list) => upsertOperation(list, op));
-  const current = qc.getQueryData<Operation[]>(qk.operations)?.find((o) => o.id === op.id) ?? op;
+  const current = putOperation(qc, op);
   followed.add(op.id);
   showToast(current);
 }

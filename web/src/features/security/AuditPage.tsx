@@ -8,14 +8,12 @@ import { useInfiniteQuery, useQueryClient } from '@tanstack/react-query';
 import { CircleCheck, CircleX, RefreshCw, ShieldX, TriangleAlert, X } from 'lucide-react';
 import { useCallback, useEffect, useState } from 'react';
 import { Link, useLocation, useSearch } from 'wouter';
-import { api } from '../../api/client';
-import { qk } from '../../api/cache';
-import { onOperation } from '../../api/events';
-import type { AuditEntry, AuditPage as AuditPageData } from '../../api/types';
+import { auditQuery as auditLogQuery, refetchAudit, useAuditFollowsOperations } from '../../resources/audit/queries';
+import type { AuditEntry } from '../../api/types';
 import { ErrorNote } from '../../components/ErrorNote';
 import { IconButton } from '../../components/IconButton';
 import { useTitle } from '../../components/useTitle';
-import { vmHref } from '../../lib/vm';
+import { vmHref } from '../../resources/vm/model';
 import {
   actionLabel,
   AUDIT_ACTIONS,
@@ -157,7 +155,6 @@ function Filters({ value, onChange }: { value: AuditFilters; onChange: (f: Audit
 }
 
 function AuditLog() {
-  const qc = useQueryClient();
   const search = useSearch();
   const [, navigate] = useLocation();
   const filters = filtersFromSearch(search);
@@ -168,28 +165,10 @@ function AuditLog() {
     },
     [navigate],
   );
-  const q = useInfiniteQuery({
-    queryKey: [...qk.audit, filters],
-    queryFn: ({ pageParam, signal }) => api<AuditPageData>(`/api/v1/audit?${auditQuery(filters, pageParam)}`, { signal }),
-    initialPageParam: undefined as string | undefined,
-    getNextPageParam: nextCursor,
-    staleTime: 0,
-    refetchOnWindowFocus: true,
-  });
+  const q = useInfiniteQuery(auditLogQuery(filters, (cursor) => auditQuery(filters, cursor), nextCursor));
 
   // An operation that ends writes its entry: read the log again (once for a burst).
-  useEffect(() => {
-    let t: ReturnType<typeof setTimeout> | undefined;
-    const off = onOperation((op) => {
-      if (op.state === 'running') return;
-      clearTimeout(t);
-      t = setTimeout(() => void qc.invalidateQueries({ queryKey: qk.audit }), 500);
-    });
-    return () => {
-      off();
-      clearTimeout(t);
-    };
-  }, [qc]);
+  useAuditFollowsOperations();
 
   const pages = q.data?.pages ?? [];
   const entries = mergePages(pages);
@@ -309,7 +288,7 @@ export default function AuditPage() {
   }
   const refresh = async () => {
     setRefreshing(true);
-    await qc.refetchQueries({ queryKey: qk.audit, type: 'active' });
+    await refetchAudit(qc);
     setRefreshing(false);
   };
   return (

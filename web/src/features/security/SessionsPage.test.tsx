@@ -1,6 +1,6 @@
 import { cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { qk } from '../../api/cache';
+import { qk } from '../../resources/keys';
 import type { SessionInfo } from '../../api/types';
 import { json, renderAs } from '../../test/render';
 import SessionsPage from './SessionsPage';

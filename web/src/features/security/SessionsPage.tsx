@@ -3,11 +3,10 @@
 // session in use logs out here; revoking another ends it at once on the
 // server (that browser lands on its login page).
 
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useQuery } from '@tanstack/react-query';
 import { LogOut, RefreshCw } from 'lucide-react';
 import { toast } from 'sonner';
-import { api, ApiError } from '../../api/client';
-import { qk } from '../../api/cache';
+import { ApiError } from '../../api/client';
 import type { SessionInfo } from '../../api/types';
 import { useConfirm } from '../../components/ConfirmProvider';
 import { ErrorNote } from '../../components/ErrorNote';
@@ -15,7 +14,8 @@ import { IconButton } from '../../components/IconButton';
 import { useRelativeNow } from '../../components/useNow';
 import { useTitle } from '../../components/useTitle';
 import { formatAgo, formatDateTime, formatIn, plural } from '../../lib/format';
-import { toastError } from '../vms/useVMAction';
+import { toastError } from '../../components/toastError';
+import { sessionsQuery, useRevokeSession } from '../../resources/session/queries';
 import { RoleBadge } from './RoleBadge';
 import { describeUserAgent, revokeQuestion, sortSessions } from './sessions';
 import { useAccess } from './useAccess';
@@ -34,31 +34,22 @@ function When({ time, future = false }: { time: string; future?: boolean }) {
 
 export default function SessionsPage() {
   useTitle('Sessions');
-  const qc = useQueryClient();
   const { user, can } = useAccess();
   const all = can('sessions.manage');
   const confirm = useConfirm();
   const logout = useLogout();
-  const q = useQuery({
-    queryKey: qk.sessions,
-    queryFn: async ({ signal }) => (await api<{ sessions: SessionInfo[] | null }>('/api/v1/sessions', { signal })).sessions ?? [],
-    staleTime: 0,
-    refetchInterval: 30_000,
-  });
-  const revoke = useMutation({
-    mutationFn: (s: SessionInfo) => api(`/api/v1/sessions/${encodeURIComponent(s.id)}`, { method: 'DELETE' }),
+  const q = useQuery(sessionsQuery);
+  const revoke = useRevokeSession({
     onSuccess: (_, s) => {
       if (s.current) {
         void logout(false, 'This session was revoked: you are logged out');
         return;
       }
       toast.success(s.user === user ? 'Your other session was revoked' : `${s.user}’s session was revoked`);
-      void qc.invalidateQueries({ queryKey: qk.sessions });
     },
     onError: (err, s) => {
       if (err instanceof ApiError && err.status === 404) {
         toast.info('That session has ended already');
-        void qc.invalidateQueries({ queryKey: qk.sessions });
         return;
       }
       // Revoking one's own session can end it before the answer: a 401 then means done.

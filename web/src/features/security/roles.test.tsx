@@ -3,11 +3,11 @@
 
 import { cleanup, fireEvent, screen, within } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { qk } from '../../api/cache';
+import { qk } from '../../resources/keys';
 import type { Host, Role, VM } from '../../api/types';
 import { makeVM } from '../../test/fixtures';
 import { json, renderAs, testQueryClient } from '../../test/render';
-import { allowedActions } from '../../lib/vm';
+import { allowedActions } from '../../resources/vm/model';
 import { QuickActions } from '../vms/QuickActions';
 import VMDetailsPage from '../details/VMDetailsPage';
 import { Header } from '../layout/Header';

@@ -6,9 +6,8 @@ import { useQueryClient } from '@tanstack/react-query';
 import { useCallback } from 'react';
 import { toast } from 'sonner';
 import { useLocation } from 'wouter';
-import { api, setCsrfToken } from '../../api/client';
-import { qk } from '../../api/cache';
 import { statsStore } from '../../api/stats';
+import { forgetSession, logOut } from '../../resources/session/queries';
 import { forgetHistory } from '../vms/useSeries';
 
 /** Returns logout(callServer): callServer false when the session is gone already (revoked). */
@@ -17,18 +16,10 @@ export function useLogout(): (callServer?: boolean, message?: string) => Promise
   const [, navigate] = useLocation();
   return useCallback(
     async (callServer = true, message = 'Logged out') => {
-      if (callServer) {
-        try {
-          await api('/api/v1/logout', { method: 'POST', quiet401: true });
-        } catch {
-          // Logged out already, or the server is away: forget the session here anyway.
-        }
-      }
-      setCsrfToken(null);
+      if (callServer) await logOut();
       statsStore.clear();
       forgetHistory();
-      qc.clear();
-      qc.setQueryData(qk.session, null);
+      forgetSession(qc);
       navigate('/login', { replace: true });
       toast.success(message);
     },

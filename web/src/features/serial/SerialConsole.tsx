@@ -3,7 +3,6 @@
 // terminal to the rest of the window below it (the tab), "parent" fills the
 // parent element (the pop-out window).
 
-import { useMutation, useQueryClient } from '@tanstack/react-query';
 import {
   AArrowDown,
   AArrowUp,
@@ -24,8 +23,7 @@ import {
 import { Popover } from 'radix-ui';
 import { useCallback, useEffect, useRef, useState, type KeyboardEvent as ReactKeyboardEvent } from 'react';
 import { toast } from 'sonner';
-import { api, ApiError, vmPath } from '../../api/client';
-import { qk, upsertVM } from '../../api/cache';
+import { ApiError } from '../../api/client';
 import type { SerialDeviceAdded, VM } from '../../api/types';
 import { IconButton, Tip } from '../../components/IconButton';
 import { useFillPage } from '../../components/useFillPage';
@@ -33,9 +31,11 @@ import { useNow } from '../../components/useNow';
 import { sentence } from '../../lib/format';
 import { openPopout as openWindow } from '../../lib/popout';
 import { useStore } from '../../lib/store';
-import { isActive, normalizeVM } from '../../lib/vm';
+import { isActive } from '../../resources/vm/model';
+import { useAddSerialDevice } from '../../resources/vm/mutations';
 import { useAccess } from '../security/useAccess';
-import { toastError, useVMAction } from '../vms/useVMAction';
+import { toastError } from '../../components/toastError';
+import { useVMAction } from '../vms/useVMAction';
 import { copyText, readText } from './clipboard';
 import type { SerialView } from './connection';
 import { MAX_PASTE_BYTES, sttyCommand } from './protocol';
@@ -210,13 +210,10 @@ function useFresh(key: object | null, ms: number): boolean {
 
 /** The VM has no serial console: say so, and offer to add one. */
 function NoConsolePanel({ vm, view }: { vm: VM; view: SerialView | null }) {
-  const qc = useQueryClient();
   const [added, setAdded] = useState<SerialDeviceAdded | null>(null);
-  const add = useMutation({
-    mutationFn: () => api<SerialDeviceAdded>(`${vmPath(vm.host, vm.uuid)}/serial/device`, { method: 'POST' }),
+  const add = useAddSerialDevice(vm, {
     onSuccess(res) {
       setAdded(res);
-      qc.setQueryData<VM[]>(qk.vms, (list) => (list ? upsertVM(list, normalizeVM(res.vm)) : list));
       toast.success(`Serial console added to ${vm.name}`, { description: res.nextStart ? 'It takes effect when the VM next starts.' : undefined });
     },
     onError: (err) => {

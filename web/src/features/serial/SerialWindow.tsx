@@ -1,6 +1,6 @@
 // The serial console in a window of its own (/popout/serial/:host/:uuid).
 
-import { PopoutWindow } from '../../components/PopoutWindow';
+import { PopoutWindow } from '../vms/PopoutWindow';
 import { SerialConsole } from './SerialConsole';
 import './serial.css';
 

@@ -7,15 +7,15 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { Dialog } from 'radix-ui';
 import { Camera, LoaderCircle, X } from 'lucide-react';
 import { useId, useMemo, useState } from 'react';
-import { api } from '../../api/client';
-import type { Operation, SnapshotCreateRequest, SnapshotCreateResult, SnapshotList, VM } from '../../api/types';
+import type { SnapshotCreateRequest, SnapshotCreateResult, SnapshotList, VM } from '../../api/types';
 import { ErrorNote } from '../../components/ErrorNote';
-import { useOperations } from '../../api/queries';
-import { isActive } from '../../lib/vm';
+import { useOperations } from '../../resources/operation/queries';
+import { isActive } from '../../resources/vm/model';
 import { describeProgress } from '../operations/operations';
 import { DESCRIPTION_MAX, descriptionBytes, NAME_RULE, nameProblem, suggestName } from './model';
 import { Reasons } from './parts';
-import { runOperation, snapshotsPath } from './queries';
+import { runOperation } from './runOperation';
+import { startCreateSnapshot } from '../../resources/snapshot/mutations';
 
 type Kind = 'memory' | 'disk-only';
 
@@ -89,7 +89,7 @@ function CreateForm({ vm, list, busy = false, onOpenChange, onCreated }: CreateS
     mutationFn: (req: SnapshotCreateRequest) =>
       runOperation<SnapshotCreateResult>(
         qc,
-        () => api<Operation>(snapshotsPath(vm.host, vm.uuid), { method: 'POST', body: req }),
+        () => startCreateSnapshot(vm, req),
         (op) => setOpId(op.id),
       ),
     onSuccess: (res) => {

@@ -7,15 +7,16 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { AlertDialog } from 'radix-ui';
 import { LoaderCircle, Trash2 } from 'lucide-react';
 import { useId, useState } from 'react';
-import { api } from '../../api/client';
-import type { Operation, SnapshotDeleteResult, SnapshotDeleteScope, VM } from '../../api/types';
+import type { SnapshotDeleteResult, SnapshotDeleteScope, VM } from '../../api/types';
 import { ErrorNote } from '../../components/ErrorNote';
-import { useOperations } from '../../api/queries';
+import { useOperations } from '../../resources/operation/queries';
 import { plural } from '../../lib/format';
 import { describeProgress } from '../operations/operations';
 import { deletePlan, nameList, type Forest } from './model';
 import { Reasons } from './parts';
-import { detailsQuery, runOperation, snapshotsPath } from './queries';
+import { startDeleteSnapshot } from '../../resources/snapshot/mutations';
+import { detailsQuery } from '../../resources/snapshot/queries';
+import { runOperation } from './runOperation';
 
 export interface DeleteSnapshotDialogProps {
   vm: VM;
@@ -71,7 +72,7 @@ function DeleteBody({ vm, forest, name, scope: initial, onOpenChange, onDeleted 
     mutationFn: (s: SnapshotDeleteScope) =>
       runOperation<SnapshotDeleteResult>(
         qc,
-        () => api<Operation>(`${snapshotsPath(vm.host, vm.uuid, name)}?scope=${s}`, { method: 'DELETE' }),
+        () => startDeleteSnapshot(vm, name, s),
         (op) => setOpId(op.id),
       ),
     onSuccess: (res) => {

@@ -1,17 +1,14 @@
 // Changing a snapshot's description (the only thing about a snapshot that
 // can change; which snapshot is current stays as it is).
 
-import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { Dialog } from 'radix-ui';
 import { LoaderCircle, X } from 'lucide-react';
 import { useId, useState } from 'react';
 import { toast } from 'sonner';
-import { api } from '../../api/client';
-import { qk } from '../../api/cache';
 import type { Snapshot, VM } from '../../api/types';
 import { ErrorNote } from '../../components/ErrorNote';
 import { DESCRIPTION_MAX, descriptionBytes } from './model';
-import { snapshotsPath } from './queries';
+import { useEditSnapshotDescription } from '../../resources/snapshot/mutations';
 
 export interface EditDescriptionDialogProps {
   vm: VM;
@@ -45,14 +42,11 @@ export function EditDescriptionDialog(props: EditDescriptionDialogProps) {
 }
 
 function EditForm({ vm, snapshot, onOpenChange }: EditDescriptionDialogProps & { snapshot: Snapshot }) {
-  const qc = useQueryClient();
   const id = useId();
   const [text, setText] = useState(snapshot.description);
   const bytes = descriptionBytes(text);
-  const save = useMutation({
-    mutationFn: (description: string) => api<Snapshot>(snapshotsPath(vm.host, vm.uuid, snapshot.name), { method: 'PATCH', body: { description } }),
+  const save = useEditSnapshotDescription(vm, snapshot.name, {
     onSuccess: () => {
-      void qc.invalidateQueries({ queryKey: qk.snapshots(vm.host, vm.uuid) });
       toast.success(`Description of “${snapshot.name}” saved`);
       onOpenChange(false);
     },

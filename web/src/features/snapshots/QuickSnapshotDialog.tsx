@@ -7,10 +7,10 @@
 import { useQuery } from '@tanstack/react-query';
 import { useCallback } from 'react';
 import { toast } from 'sonner';
-import { useOperations } from '../../api/queries';
+import { useOperations } from '../../resources/operation/queries';
 import type { Operation, VM } from '../../api/types';
 import { CreateSnapshotDialog } from './CreateSnapshotDialog';
-import { listQuery, runningSnapshotOp } from './queries';
+import { listQuery, runningSnapshotOp } from '../../resources/snapshot/queries';
 import './snapshots.css';
 
 export default function QuickSnapshotDialog({ vm, onClose }: { vm: VM; onClose: () => void }) {

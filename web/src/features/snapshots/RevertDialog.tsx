@@ -7,15 +7,17 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { AlertDialog } from 'radix-ui';
 import { LoaderCircle, RotateCcw, TriangleAlert } from 'lucide-react';
 import { useId, useState } from 'react';
-import { api, ApiError } from '../../api/client';
-import type { Operation, RevertAfter, SnapshotRevertRequest, SnapshotRevertResult, VM } from '../../api/types';
+import { ApiError } from '../../api/client';
+import type { RevertAfter, SnapshotRevertRequest, SnapshotRevertResult, VM } from '../../api/types';
 import { ErrorNote } from '../../components/ErrorNote';
-import { useOperations } from '../../api/queries';
-import { isActive, stateLabel } from '../../lib/vm';
+import { useOperations } from '../../resources/operation/queries';
+import { isActive, stateLabel } from '../../resources/vm/model';
 import { describeProgress } from '../operations/operations';
 import { impactText, revertLead, snapshotStateLabel, stateAfterRevert } from './model';
 import { Reasons } from './parts';
-import { detailsQuery, runOperation, snapshotsPath } from './queries';
+import { startRevertSnapshot } from '../../resources/snapshot/mutations';
+import { detailsQuery } from '../../resources/snapshot/queries';
+import { runOperation } from './runOperation';
 
 export interface RevertDialogProps {
   vm: VM;
@@ -51,7 +53,7 @@ function RevertBody({ vm, name, onOpenChange, onReverted }: RevertDialogProps) {
       if (force) body.force = true;
       return runOperation<SnapshotRevertResult>(
         qc,
-        () => api<Operation>(`${snapshotsPath(vm.host, vm.uuid, name)}/revert`, { method: 'POST', body }),
+        () => startRevertSnapshot(vm, name, body),
         (op) => setOpId(op.id),
       );
     },

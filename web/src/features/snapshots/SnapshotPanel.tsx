@@ -12,11 +12,11 @@ import { Tip } from '../../components/IconButton';
 import { useRelativeNow } from '../../components/useNow';
 import { PathText } from '../../components/PathText';
 import { formatAgo, formatDateTime, plural } from '../../lib/format';
-import { stateLabel } from '../../lib/vm';
+import { stateLabel } from '../../resources/vm/model';
 import { useAccess } from '../security/useAccess';
 import { diffLines, kindLabel, snapshotStateLabel } from './model';
 import { Reasons, SizeValue } from './parts';
-import { detailsQuery, diffQuery, screenshotURL } from './queries';
+import { detailsQuery, diffQuery, screenshotURL } from '../../resources/snapshot/queries';
 
 export interface PanelActions {
   onRevert: (name: string) => void;

@@ -7,7 +7,7 @@ import { Camera, ChevronDown, ChevronRight, LoaderCircle, MapPin } from 'lucide-
 import { ContextMenu } from 'radix-ui';
 import { memo, useRef, useState, type KeyboardEvent, type MouseEvent, type ReactNode } from 'react';
 import { formatDateTime } from '../../lib/format';
-import { stateLabel } from '../../lib/vm';
+import { stateLabel } from '../../resources/vm/model';
 import { LIVE_ID, snapshotStateLabel, treeKey, type Row } from './model';
 
 export interface TreeHandlers {

@@ -2,7 +2,7 @@ import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { act, cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { Tooltip } from 'radix-ui';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { qk } from '../../api/cache';
+import { qk } from '../../resources/keys';
 import type { Operation, Role, Snapshot, SnapshotCapability, SnapshotList } from '../../api/types';
 import { makeSession, makeVM } from '../../test/fixtures';
 import { ShortcutsProvider } from '../shortcuts/ShortcutsProvider';

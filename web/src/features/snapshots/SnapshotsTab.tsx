@@ -5,15 +5,13 @@
 // operation of this VM starts or ends. A viewer sees the tree and the
 // details but no action that changes snapshots.
 
-import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useQuery } from '@tanstack/react-query';
 import { ChevronsDownUp, ChevronsUpDown, Pencil, Plus, RefreshCw, RotateCcw, Trash2, TriangleAlert } from 'lucide-react';
 import { ContextMenu } from 'radix-ui';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { toast } from 'sonner';
 import { useLocation, useSearch } from 'wouter';
-import { rereadSnapshots } from '../../api/snapshotEvents';
-import { onOperation } from '../../api/events';
-import { useOperations } from '../../api/queries';
+import { useOperations } from '../../resources/operation/queries';
 import type { Operation, SnapshotDeleteScope, VM } from '../../api/types';
 import { ErrorNote } from '../../components/ErrorNote';
 import { IconButton, Tip } from '../../components/IconButton';
@@ -28,7 +26,8 @@ import { DeleteSnapshotDialog } from './DeleteSnapshotDialog';
 import { EditDescriptionDialog } from './EditDescriptionDialog';
 import { ancestorsOf, branchIds, buildForest, buildRows, LIVE_ID, revealIn } from './model';
 import { anyPossible, PreflightLine, Reasons } from './parts';
-import { busyStillHolds, listQuery, runningSnapshotOp } from './queries';
+import { busyStillHolds, listQuery, runningSnapshotOp } from '../../resources/snapshot/queries';
+import { useSnapshotRereads } from '../../resources/snapshot/useSnapshotRereads';
 import { RevertDialog } from './RevertDialog';
 import { SnapshotPanel, type PanelActions } from './SnapshotPanel';
 import { SnapshotTree } from './SnapshotTree';
@@ -64,13 +63,8 @@ function TreeSkeleton() {
   );
 }
 
-function isSnapshotOpOf(op: Operation, host: string, uuid: string): boolean {
-  return op.kind.startsWith('snapshot-') && op.target.host === host && op.target.uuid === uuid;
-}
-
 export default function SnapshotsTab({ vm }: { vm: VM }) {
   const { host, uuid } = vm;
-  const qc = useQueryClient();
   const listQ = useQuery(listQuery(host, uuid));
   const list = listQ.data;
   const [picked, setPicked] = useState<string | null>(null);
@@ -92,31 +86,9 @@ export default function SnapshotsTab({ vm }: { vm: VM }) {
   const holds = useOperations(holdsIn).data ?? holdsIn(undefined);
   const busy = running !== undefined || holds;
 
-  // The list is re-read when a snapshot operation of this VM starts (for
-  // `busy`, which names its snapshot) and ends (a failed one publishes no
-  // snapshot event), and when the VM's state changes (the pre-flight and
-  // what a revert needs depend on it).
-  // Only at the start and at the end: every progress step is an operation
-  // event too, and each re-read aborted the one before.
-  useEffect(() => {
-    const seen = new Map<string, Operation['state']>();
-    return onOperation((op) => {
-      if (!isSnapshotOpOf(op, host, uuid) || seen.get(op.id) === op.state) return;
-      seen.set(op.id, op.state);
-      // At the start only the list (for `busy`): details read then could
-      // race the operation (a snapshot being deleted answers 404).
-      rereadSnapshots(qc, host, uuid, op.state === 'running' ? 'list' : 'all');
-    });
-  }, [qc, host, uuid]);
-  // A snapshot operation changes the VM's state on its way (a revert stops
-  // and starts it): its end re-reads the list, not each change.
-  const snapshotWorkRuns = running !== undefined;
-  const stateSeen = useRef(vm.state);
-  useEffect(() => {
-    if (stateSeen.current === vm.state) return;
-    stateSeen.current = vm.state;
-    if (!snapshotWorkRuns) rereadSnapshots(qc, host, uuid);
-  }, [qc, host, uuid, vm.state, snapshotWorkRuns]);
+  // The list is re-read when a snapshot operation of this VM starts and
+  // ends, and when the VM's state changes outside snapshot work.
+  useSnapshotRereads(vm, running !== undefined);
 
   const forest = useMemo(() => buildForest(list?.snapshots ?? [], list?.current), [list]);
   const rows = useMemo(() => buildRows(forest, collapsed), [forest, collapsed]);

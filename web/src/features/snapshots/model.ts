@@ -4,7 +4,7 @@
 
 import type { RevertAfter, RevertImpact, Snapshot, SnapshotDeleteScope } from '../../api/types';
 import { formatDateTime } from '../../lib/format';
-import { stateLabel } from '../../lib/vm';
+import { stateLabel } from '../../resources/vm/model';
 
 // ---- names ------------------------------------------------------------------
 

@@ -1,24 +1,22 @@
 // The status bar: the live connection, each host's connection state, and
 // running and recently finished operations (details on click).
 
-import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { CircleCheck, CircleX, ListChecks, LoaderCircle, Radio, Server, X } from 'lucide-react';
 import { Popover } from 'radix-ui';
 import { useMemo } from 'react';
 import { Link } from 'wouter';
-import { api } from '../../api/client';
-import { qk, upsertOperation } from '../../api/cache';
 import { connection } from '../../api/events';
-import { useHosts, useOperations } from '../../api/queries';
+import { useHosts } from '../../resources/host/queries';
+import { useCancelOperation, useOperations } from '../../resources/operation/queries';
 import type { Host, Operation } from '../../api/types';
 import { useNow, useRelativeNow } from '../../components/useNow';
 import { formatAgo, formatDateTime, formatDuration, formatIn } from '../../lib/format';
 import { createStore, useStore } from '../../lib/store';
-import { vmHref } from '../../lib/vm';
+import { vmHref } from '../../resources/vm/model';
 import { describeOperation, describeProgress, describeResult, operationBy, operationLabel } from '../operations/operations';
 import { useAccess } from '../security/useAccess';
 import { useShortcuts } from '../shortcuts/ShortcutsProvider';
-import { toastError } from '../vms/useVMAction';
+import { toastError } from '../../components/toastError';
 import './status.css';
 
 /** Whether the operations popover is open (g o opens it). */
@@ -95,16 +93,11 @@ function OpIcon({ op }: { op: Operation }) {
 }
 
 function OperationDetails({ op, now }: { op: Operation; now: number }) {
-  const qc = useQueryClient();
   // Cancelling is an operator's right, like starting the work was.
   const access = useAccess();
   const mayCancel = access.can('vm.power');
   const by = operationBy(op, access.user);
-  const cancel = useMutation({
-    mutationFn: () => api<Operation>(`/api/v1/operations/${encodeURIComponent(op.id)}`, { method: 'DELETE' }),
-    onSuccess: (o) => qc.setQueryData<Operation[]>(qk.operations, (l) => upsertOperation(l, o)),
-    onError: (e) => toastError(e),
-  });
+  const cancel = useCancelOperation(op, { onError: (e) => toastError(e) });
   const end = op.finished ? Date.parse(op.finished) : now;
   return (
     <li className={`op op-${op.state}`}>

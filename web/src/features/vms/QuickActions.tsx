@@ -12,7 +12,7 @@ import type { PowerAction, VM } from '../../api/types';
 import { IconButton } from '../../components/IconButton';
 import { openPopout } from '../../lib/popout';
 import { dashboardHref, parseDashboard } from '../../lib/routes';
-import { ACTION_INFO } from '../../lib/vm';
+import { ACTION_INFO } from '../../resources/vm/model';
 import type { Access } from '../security/access';
 import { useAccess } from '../security/useAccess';
 import { useRunningOperation } from './useRunningOperation';

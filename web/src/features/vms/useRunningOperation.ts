@@ -1,6 +1,6 @@
 import { useCallback } from 'react';
-import { runningOperationFor } from '../../api/cache';
-import { useOperations } from '../../api/queries';
+import { runningOperationFor } from '../../resources/operation/cache';
+import { useOperations } from '../../resources/operation/queries';
 import type { Operation } from '../../api/types';
 
 /** The running operation on a VM, if any; re-renders only when it changes. */

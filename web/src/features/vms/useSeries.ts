@@ -5,7 +5,7 @@ import { useEffect, useSyncExternalStore } from 'react';
 import { api, vmPath } from '../../api/client';
 import { statsStore, type Point } from '../../api/stats';
 import type { Sample } from '../../api/types';
-import { vmKey } from '../../lib/vm';
+import { vmKey } from '../../resources/vm/model';
 
 export function useSeries(key: string): readonly Point[] {
   return useSyncExternalStore(

@@ -2,23 +2,15 @@
 // the request, then a toast with the new state (or the operation's
 // progress for shutdown), and the server's message and hint on failure.
 
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useQueryClient } from '@tanstack/react-query';
 import { useCallback } from 'react';
 import { toast } from 'sonner';
-import { api, ApiError, vmPath } from '../../api/client';
-import { qk, upsertVM } from '../../api/cache';
-import { isOperation, type Operation, type PowerAction, type VM } from '../../api/types';
+import { isOperation, type PowerAction, type VM } from '../../api/types';
 import { useConfirm } from '../../components/ConfirmProvider';
-import { sentence } from '../../lib/format';
-import { ACTION_INFO, stateLabel } from '../../lib/vm';
+import { toastError } from '../../components/toastError';
+import { ACTION_INFO, stateLabel } from '../../resources/vm/model';
+import { usePowerAction } from '../../resources/vm/mutations';
 import { followOperation } from '../operations/operations';
-
-export function toastError(err: unknown, fallback = 'Something went wrong'): void {
-  // A refusal for the role is toasted for the whole app (App.tsx) under this id: say it the same way, once.
-  if (err instanceof ApiError && err.forbiddenRole) toast.error(sentence(err.message), { id: 'forbidden-role', description: err.hint ? sentence(err.hint) : undefined });
-  else if (err instanceof ApiError) toast.error(err.message, { description: err.hint });
-  else toast.error(fallback, { description: err instanceof Error ? err.message : undefined });
-}
 
 export interface VMActionState {
   /** Runs an action, asking first where data can be lost. */
@@ -31,15 +23,12 @@ export function useVMAction(vm: Pick<VM, 'host' | 'uuid' | 'name'>): VMActionSta
   const qc = useQueryClient();
   const confirm = useConfirm();
   const { host, uuid, name } = vm;
-  const mutation = useMutation({
-    mutationKey: ['vm-action', host, uuid],
-    mutationFn: (action: PowerAction) => api<VM | Operation>(`${vmPath(host, uuid)}/${action}`, { method: 'POST' }),
+  const mutation = usePowerAction({ host, uuid }, {
     onSuccess(result, action) {
       if (isOperation(result)) {
         followOperation(qc, result);
         return;
       }
-      qc.setQueryData<VM[]>(qk.vms, (list) => (list ? upsertVM(list, result) : list));
       toast.success(`${name} ${ACTION_INFO[action].done}`, { description: `Now: ${stateLabel(result.state)}` });
     },
     onError: (err) => toastError(err),

@@ -1,11 +1,15 @@
 import { QueryClient } from '@tanstack/react-query';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ApiError } from './client';
-import { qk } from './cache';
-import { applyEvent, connection, EventStream, onOperation } from './events';
-import { StatsStore } from './stats';
-import type { Host, Operation, VM } from './types';
+import { ApiError } from '../api/client';
+import { connection } from '../api/events';
+import { StatsStore } from '../api/stats';
+import type { Host, Operation, VM } from '../api/types';
 import { makeVM } from '../test/fixtures';
+import { applyEvent as apply, createEventStream, type EventContext } from './events';
+import { qk } from './keys';
+import { onOperation } from './operation/listeners';
+
+const applyEvent = (qc: QueryClient, stats: StatsStore, type: string, data: string) => apply({ qc, stats } satisfies EventContext, type, data);
 
 function setup() {
   const qc = new QueryClient({ defaultOptions: { queries: { retry: false } } });
@@ -108,7 +112,7 @@ describe('EventStream', () => {
   function start(checkSession: () => Promise<unknown> = () => Promise.resolve({})) {
     const { qc, stats } = setup();
     const onUnauthorized = vi.fn();
-    const stream = new EventStream({ qc, stats, onUnauthorized, EventSource: FakeEventSource as unknown as typeof EventSource, checkSession });
+    const stream = createEventStream({ qc, stats, onUnauthorized, EventSource: FakeEventSource as unknown as typeof EventSource, checkSession });
     stream.start();
     return { qc, stream, onUnauthorized, es: () => FakeEventSource.instances[FakeEventSource.instances.length - 1] as FakeEventSource };
   }

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Host, Operation } from './types';
-import { removeVM, runningOperationFor, upsertHost, upsertOperation, upsertVM } from './cache';
+import type { Host, Operation } from '../api/types';
+import { upsertHost } from './host/cache';
+import { runningOperationFor, upsertOperation } from './operation/cache';
+import { removeVM, upsertVM } from './vm/cache';
 import { makeVM } from '../test/fixtures';
 
 const op = (id: string, over: Partial<Operation> = {}): Operation => ({

@@ -1,11 +1,13 @@
-// VM state labels, the actions each state allows (mirroring
-// internal/lifecycle), action wording, and VM list helpers.
+// The VM model: state labels, the actions each state allows (mirroring
+// internal/lifecycle), action wording, normalising what the server sends,
+// and VM list helpers. Pure (no React, no cache), so that shared
+// components may use it too; the wire type itself is api/types' VM.
 
-import type { Host, PowerAction, VM, VMState } from '../api/types';
-import type { DashboardFilter } from './routes';
+import type { Host, PowerAction, VM, VMState } from '../../api/types';
+import type { DashboardFilter } from '../../lib/routes';
 
 // Paths are built by the route table; re-exported here for the many callers that build a VM's link.
-export { vmHref, VM_TAB_IDS as DETAILS_TABS, type VMTab as DetailsTab, type SortKey } from './routes';
+export { vmHref, VM_TAB_IDS as DETAILS_TABS, type VMTab as DetailsTab, type SortKey } from '../../lib/routes';
 
 export const STATE_LABELS: Record<VMState, string> = {
   running: 'Running',

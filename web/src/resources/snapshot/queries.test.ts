@@ -1,11 +1,11 @@
 import { QueryClient } from '@tanstack/react-query';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ApiError } from '../../api/client';
-import { qk, upsertOperation } from '../../api/cache';
 import type { Operation } from '../../api/types';
-import { describeResult } from '../operations/operations';
-import { createRequest } from './CreateSnapshotDialog';
-import { busyStillHolds, operationError, runOperation, runningSnapshotOp, waitOperation } from './queries';
+import { qk } from '../keys';
+import { upsertOperation } from '../operation/cache';
+import { operationError, runToEnd, waitOperation } from '../operation/queries';
+import { busyStillHolds, runningSnapshotOp } from './queries';
 
 function op(over: Partial<Operation> = {}): Operation {
   return {
@@ -43,13 +43,13 @@ describe('waitOperation', () => {
   });
 });
 
-describe('runOperation', () => {
+describe('runToEnd', () => {
   afterEach(() => vi.restoreAllMocks());
 
   it('resolves with the result of a successful operation', async () => {
     const qc = new QueryClient();
     const started = vi.fn();
-    const p = runOperation<{ x: number }>(qc, () => Promise.resolve(op()), started);
+    const p = runToEnd<{ x: number }>(qc, () => Promise.resolve(op()), started);
     await vi.waitFor(() => expect(started).toHaveBeenCalled());
     applyEvent(qc, op({ state: 'succeeded', result: { x: 1 } }));
     await expect(p).resolves.toEqual({ x: 1 });
@@ -57,7 +57,7 @@ describe('runOperation', () => {
 
   it('rejects with the server’s message and hint when the operation fails', async () => {
     const qc = new QueryClient();
-    const p = runOperation(qc, () => Promise.resolve(op()));
+    const p = runToEnd(qc, () => Promise.resolve(op()));
     applyEvent(qc, op({ state: 'failed', error: { code: 'revert_risky', message: 'libvirt refuses', hint: 'force it' } }));
     const err = await p.catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApiError);
@@ -84,25 +84,12 @@ describe('busy', () => {
   });
 });
 
-describe('createRequest (the body)', () => {
-  it('asks for exactly what was chosen', () => {
-    expect(createRequest('s', '', 'memory', true, true)).toEqual({ name: 's', memory: true });
-    expect(createRequest('s', 'why', 'disk-only', true, true)).toEqual({ name: 's', description: 'why', memory: false, quiesce: true });
-    // A stopped VM's disk-only snapshot: quiescing does not apply.
-    expect(createRequest('s', '  ', 'disk-only', false, false)).toEqual({ name: 's', memory: false });
-  });
-});
-
-describe('toasts of finished snapshot operations', () => {
-  it('say what was done', () => {
-    expect(describeResult(op({ state: 'succeeded', result: { snapshot: { name: 'before-upgrade' }, quiesced: true } }))).toBe(
-      'Snapshot “before-upgrade” of web taken (quiesced)',
-    );
-    expect(describeResult(op({ kind: 'snapshot-revert', state: 'succeeded', result: { snapshot: 'a', vmState: 'paused' } }))).toBe(
-      'web reverted to “a”; now paused',
-    );
-    expect(describeResult(op({ kind: 'snapshot-delete', state: 'succeeded', result: { deleted: ['a', 'b'] } }))).toBe('2 snapshots of web deleted');
-    expect(describeResult(op({ kind: 'snapshot-delete', state: 'succeeded', result: { deleted: ['a'] } }))).toBe('Snapshot “a” of web deleted');
-    expect(describeResult(op({ state: 'failed', error: { code: 'x', message: 'no disk' } }))).toBe('no disk');
+describe('the operation a snapshot dialog runs', () => {
+  it('is put into the operations list as soon as it starts', async () => {
+    const qc = new QueryClient();
+    const p = runToEnd(qc, () => Promise.resolve(op()));
+    await vi.waitFor(() => expect(qc.getQueryData<Operation[]>(qk.operations)?.map((o) => o.id)).toEqual(['op1']));
+    applyEvent(qc, op({ state: 'succeeded', result: null }));
+    await expect(p).resolves.toBeNull();
   });
 });

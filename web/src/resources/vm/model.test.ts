@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Host, VM } from '../api/types';
-import { makeVM } from '../test/fixtures';
-import { allowedActions, filterAndSort, groupByHost, matchesSearch, normalizeVM, stateLabel, STATE_LABELS, vmHref } from './vm';
+import type { Host, VM } from '../../api/types';
+import { makeVM } from '../../test/fixtures';
+import { allowedActions, filterAndSort, groupByHost, matchesSearch, normalizeVM, stateLabel, STATE_LABELS, vmHref } from './model';
 
 const host = (name: string, state: Host['state'] = 'connected'): Host => ({ name, uri: 'qemu:///system', state, since: '', local: true });
 

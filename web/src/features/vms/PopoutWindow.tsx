@@ -3,11 +3,11 @@
 // consoles share it.
 
 import type { ReactNode } from 'react';
-import type { VM } from '../api/types';
-import { useVMs } from '../api/queries';
-import { ErrorNote } from './ErrorNote';
-import { StateBadge } from './StateBadge';
-import { useTitle } from './useTitle';
+import type { VM } from '../../api/types';
+import { useVMs } from '../../resources/vm/queries';
+import { ErrorNote } from '../../components/ErrorNote';
+import { StateBadge } from '../../components/StateBadge';
+import { useTitle } from '../../components/useTitle';
 
 export function PopoutWindow({ host, uuid, title, kind, children }: {
   host: string;

@@ -3,12 +3,12 @@
 // event): re-reading on each aborted the previous reads (about 60 aborted
 // requests in one create/revert/delete sequence). While a snapshot
 // operation of the VM runs, its events change nothing; the operation's end
-// re-reads once (features/snapshots). Deleted snapshots leave the list at
+// re-reads once (useSnapshotRereads). Deleted snapshots leave the list at
 // once and their details are forgotten, never re-read (each was a 404).
 
 import { hashKey, type QueryClient, type QueryKey } from '@tanstack/react-query';
-import { qk } from './cache';
-import type { Operation, SnapshotEvent, SnapshotList } from './types';
+import type { Operation, SnapshotEvent, SnapshotList } from '../../api/types';
+import { qk } from '../keys';
 
 /** Whether a snapshot operation of the VM is running, as the operations cache knows it. */
 export function snapshotOpRunning(ops: readonly Operation[] | undefined, host: string, uuid: string): boolean {

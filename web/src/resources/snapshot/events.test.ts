@@ -1,8 +1,8 @@
 import { QueryClient, QueryObserver } from '@tanstack/react-query';
 import { describe, expect, it, vi } from 'vitest';
-import { qk } from './cache';
-import { applySnapshotEvent, dropSnapshots, isQueryOfSnapshot, rereadSnapshots, snapshotOpRunning } from './snapshotEvents';
-import type { Operation, Snapshot, SnapshotEvent, SnapshotList } from './types';
+import type { Operation, Snapshot, SnapshotEvent, SnapshotList } from '../../api/types';
+import { qk } from '../keys';
+import { applySnapshotEvent, dropSnapshots, isQueryOfSnapshot, rereadSnapshots, snapshotOpRunning } from './events';
 
 const snap = (name: string, parent?: string) => ({ name, parent }) as unknown as Snapshot;
 const list = (names: string[], current?: string): SnapshotList =>

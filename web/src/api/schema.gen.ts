@@ -1,0 +1,2760 @@
+// Generated from api/openapi.yaml by `npm run gen:api` (openapi-typescript). Do not edit:
+// change the YAML and run it again; `npm run lint` fails when this file is stale.
+
+export interface paths {
+    "/healthz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Liveness check */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Serving */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @constant */
+                            status?: "ok";
+                            version?: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Login page; with ?token= logs the browser in and redirects */
+        get: {
+            parameters: {
+                query?: {
+                    token?: string;
+                    /** @description path on this site to go to after login (printable ASCII, no backslash, no //); anything else goes to / */
+                    next?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The login form */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": unknown;
+                    };
+                };
+                /** @description Logged in; redirect to next */
+                303: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Wrong token; the form with the error */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": unknown;
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Log in with a user name and password (or the API token) for a session cookie and CSRF token
+         * @description Failed logins are counted per user name and client address (5 free) and per client
+         *     address over all names (20 free); an attempt is reserved before the password is
+         *     checked. The failure that uses up the free attempts locks out for 15 s, each further
+         *     one for twice as long (up to 15 min); 429 with Retry-After. A success forgives only
+         *     its own user name at its address. A login beyond --max-sessions-per-user (default
+         *     20) ends that user's oldest session.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        username?: string;
+                        password?: string;
+                        /** @description instead of username and password */
+                        token?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Logged in; Set-Cookie carries the session (HttpOnly, SameSite=Strict, Secure under TLS) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Session"];
+                    };
+                };
+                400: components["responses"]["Error"];
+                401: components["responses"]["Error"];
+                429: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** End the session (server-side) and clear the cookie */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Logged out */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                401: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The current session's user, role, permissions and CSRF token */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Session */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Session"];
+                    };
+                };
+                401: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Live sessions of the caller's user (an admin sees everyone's) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Sessions, newest first */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            sessions?: components["schemas"]["SessionInfo"][];
+                        };
+                    };
+                };
+                401: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sessions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** End a session at once (its consoles and event streams close); others' sessions need admin */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Ended */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                401: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The audit log, newest first
+         * @description Users' actions and failed logins (kept in files of their own, see docs/security.md)
+         *     merged by time. Failed logins refused by the throttle are summed up: one entry per
+         *     client address and minute with `count` and the `names` tried; the summary of the
+         *     current minute is included before it is written.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    /** @description only entries older than this time (paging by time; entries sharing the last time can be missed: prefer cursor) */
+                    before?: string;
+                    /** @description the next value of the previous page's answer: the page after it */
+                    cursor?: string;
+                    /** @description a user name; also finds summaries of refused logins that list it */
+                    user?: string;
+                    /** @description VM name or UUID */
+                    vm?: string;
+                    /** @description an action, or a prefix such as vm or snapshot */
+                    action?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Entries */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            entries?: components["schemas"]["AuditEntry"][];
+                            more?: boolean;
+                            /** @description cursor of the next (older) page, while more is true */
+                            next?: string;
+                            file?: string;
+                            /** @description why the log cannot be written now (e.g. disk full) */
+                            writeError?: string;
+                        };
+                    };
+                };
+                400: components["responses"]["Error"];
+                401: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/server": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Server health for admins (version, uptime, goroutines, heap, audit log state) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Server */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            version?: string;
+                            uptimeSeconds?: number;
+                            goroutines?: number;
+                            heapBytes?: number;
+                            auditFile?: string;
+                            auditError?: string;
+                        };
+                    };
+                };
+                401: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Configured hosts and their connection state */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Hosts */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            hosts?: components["schemas"]["Host"][];
+                        };
+                    };
+                };
+                401: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/{host}/trust": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approve the SSH host key an untrusted host (or one whose key changed) presents
+         * @description Writes the key to the host's known_hosts file (replacing the host's old lines when its key changed) and connects at once. The fingerprint must be exactly the one the host presents now (hostKey.fingerprint in GET /api/v1/hosts); audited as host.trust.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @example SHA256:Y+GcWLsUU0EaVTGYeTdDCuq//F0EVMdaMfhV8k1Kc7g */
+                        fingerprint: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description The approved key */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            host?: string;
+                            hostKey?: components["schemas"]["HostKey"];
+                        };
+                    };
+                };
+                400: components["responses"]["Error"];
+                401: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vms": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every VM of every host, from the live cache */
+        get: {
+            parameters: {
+                query?: {
+                    host?: string;
+                    state?: components["schemas"]["VMState"];
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description VMs sorted by host and name */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            vms?: components["schemas"]["VM"][];
+                        };
+                    };
+                };
+                401: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/{host}/vms/{uuid}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                host: components["parameters"]["host"];
+                uuid: components["parameters"]["uuid"];
+            };
+            cookie?: never;
+        };
+        /** One VM */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    uuid: components["parameters"]["uuid"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The VM */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["VM"];
+                    };
+                };
+                400: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        /**
+         * Delete (undefine) a VM
+         * @description Refused (409) while the VM has snapshots unless `snapshots` is "delete", and while it
+         *     runs unless `force` is true. Disk images are removed only when listed in `disks`.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    uuid: components["parameters"]["uuid"];
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        snapshots?: "delete";
+                        /** @description disk targets whose image files are removed, e.g. vda */
+                        disks?: string[];
+                        force?: boolean;
+                        removeNvram?: boolean;
+                    };
+                };
+            };
+            responses: {
+                202: components["responses"]["Operation"];
+                400: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+                422: components["responses"]["Error"];
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/{host}/vms/{uuid}/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                host: components["parameters"]["host"];
+                uuid: components["parameters"]["uuid"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Recent stats samples of a VM (oldest first)
+         * @description The samples of the last `range`: every tick for the last minutes, averages over longer steps before that (see `history.tiers`). History is kept in memory only, so it starts when the server started or the VM was first seen running.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description How far back, as a duration from 1m to 24h (default 5m), e.g. 5m, 1h, 24h. */
+                    range?: string;
+                };
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    uuid: components["parameters"]["uuid"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Samples */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            samples?: components["schemas"]["Sample"][];
+                            history?: components["schemas"]["HistoryInfo"];
+                        };
+                    };
+                };
+                400: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/{host}/vms/{uuid}/{action}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                host: components["parameters"]["host"];
+                uuid: components["parameters"]["uuid"];
+                action: "start" | "shutdown" | "reboot" | "force-off" | "reset" | "pause" | "resume";
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A power action
+         * @description shutdown sends an ACPI request and answers 202 with an operation that succeeds when the
+         *     VM is really off, or fails after the timeout if the guest ignores ACPI. Other actions
+         *     answer 200 with the VM after the change. An action the VM's state does not allow is 409.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    uuid: components["parameters"]["uuid"];
+                    action: "start" | "shutdown" | "reboot" | "force-off" | "reset" | "pause" | "resume";
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": {
+                        /** @description shutdown only */
+                        timeoutSeconds?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description The VM after the action */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["VM"];
+                    };
+                };
+                202: components["responses"]["Operation"];
+                400: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+                502: components["responses"]["Error"];
+                503: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/{host}/vms/{uuid}/autostart": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                host: components["parameters"]["host"];
+                uuid: components["parameters"]["uuid"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /** Start the VM with the host, or not */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    uuid: components["parameters"]["uuid"];
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        enabled: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description The VM */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["VM"];
+                    };
+                };
+                400: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/operations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Running and recently finished operations, newest first */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Operations */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            operations?: components["schemas"]["Operation"][];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/operations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** One operation */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The operation */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Operation"];
+                    };
+                };
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Cancel a running operation (where it may be canceled) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The operation */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Operation"];
+                    };
+                };
+                404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Server-Sent Events
+         * @description Event types: `vm` (a VM changed; data is the VM), `vm-removed` ({host, uuid, name}),
+         *     `stats` ({host, time, samples:[{uuid, ...Sample}]}, one per host per tick), `operation`
+         *     (an Operation), `host` (a Host, sent for every host on connect and on every change),
+         *     `snapshot`, and `resync` (the client fell behind; reconnect and refetch).
+         *     A session (or the API token) may hold 16 streams at once and a client address 64
+         *     (`--max-event-streams-per-session`, `--max-event-streams-per-client`); beyond that 429
+         *     `too_many_event_streams`, whose hint says to close other tabs.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description comma-separated event types to receive */
+                    types?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The stream */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/event-stream": unknown;
+                    };
+                };
+                400: components["responses"]["Error"];
+                401: components["responses"]["Error"];
+                429: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/{host}/vms/{uuid}/console": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                host: components["parameters"]["host"];
+                uuid: components["parameters"]["uuid"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A ticket for the VM's graphical console (VNC) WebSocket
+         * @description Reads the VM's graphics from its live XML and answers a single-use ticket (valid 30 s,
+         *     bound to the caller's session and this VM) with the WebSocket URL that carries it.
+         *     Refused first, with a code the UI turns into a fix: 409 `vm_not_running` (offer "Start
+         *     VM", then ask again); 422 `no_vnc_graphics` (offer POST .../graphics/vnc); 422
+         *     `spice_only` (offer GET .../console.vv and POST .../graphics/vnc); 422
+         *     `vnc_not_listening` (VNC with listen type none); 429 `too_many_consoles` when the
+         *     caller already has as many consoles open (graphical and serial: 8 per session, 32 per
+         *     address by default) or 32 unused tickets (4 × the consoles per session).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    uuid: components["parameters"]["uuid"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The ticket */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            ticket?: string;
+                            /** @description path and query of the WebSocket, relative to the server */
+                            url?: string;
+                            expiresInSeconds?: number;
+                        };
+                    };
+                };
+                400: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+                422: components["responses"]["Error"];
+                429: components["responses"]["Error"];
+                503: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/{host}/vms/{uuid}/console/ws": {
+        parameters: {
+            query: {
+                ticket: string;
+            };
+            header?: never;
+            path: {
+                host: components["parameters"]["host"];
+                uuid: components["parameters"]["uuid"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The graphical console WebSocket (binary RFB, for noVNC)
+         * @description Upgrades to a WebSocket (binary messages, no compression; the subprotocol `binary` is
+         *     accepted if asked for) when the ticket is valid for this caller and VM; a browser must
+         *     also send a same-origin `Origin` (scheme, host and port). Any attempt uses the ticket up.
+         *     Refusals are JSON errors before the upgrade: 403 `invalid_ticket` or `origin_mismatch`,
+         *     409 `vm_not_running`, 422 `no_vnc_graphics` / `spice_only`, 429 `too_many_consoles`. The server connects only to the VNC server its live XML names (no query
+         *     parameter chooses a target), does the VNC security handshake with it itself (the VNC
+         *     password never reaches the browser) and offers the browser RFB security type None. The
+         *     session is always shared, so several consoles may show one VM. If the VNC server
+         *     cannot be reached, the RFB 3.8 SecurityResult fails with the reason, and the
+         *     WebSocket closes with it. Idle browsers are pinged every 20 s and dropped after two
+         *     missed pongs.
+         */
+        get: {
+            parameters: {
+                query: {
+                    ticket: string;
+                };
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    uuid: components["parameters"]["uuid"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Switching to the WebSocket */
+                101: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+                422: components["responses"]["Error"];
+                429: components["responses"]["Error"];
+                503: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/{host}/vms/{uuid}/console.vv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                host: components["parameters"]["host"];
+                uuid: components["parameters"]["uuid"];
+            };
+            cookie?: never;
+        };
+        /**
+         * A remote-viewer (virt-viewer) file for the VM's SPICE graphics
+         * @description For VMs whose graphics are SPICE only (the browser console cannot show them). The file
+         *     names the SPICE port and, when set, the SPICE password; a wildcard listen address is
+         *     replaced by the host name the request was sent to.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    uuid: components["parameters"]["uuid"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The .vv file */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/x-virt-viewer": unknown;
+                    };
+                };
+                404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+                422: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/{host}/vms/{uuid}/graphics/vnc": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                host: components["parameters"]["host"];
+                uuid: components["parameters"]["uuid"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add VNC graphics (127.0.0.1, automatic port) to the VM's definition
+         * @description Changes the persistent definition only: a running VM gets the display the next time it
+         *     is started (shut down and start; a reboot inside the guest keeps the old devices), which
+         *     `effectiveAtNextStart` and `message` say. A definition that already has VNC graphics is
+         *     left as it is (`added: false`). Transient VMs are refused (422 `vm_transient`).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    uuid: components["parameters"]["uuid"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description What was done, and the VM */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            added?: boolean;
+                            effectiveAtNextStart?: boolean;
+                            message?: string;
+                            vm?: components["schemas"]["VM"];
+                        };
+                    };
+                };
+                400: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                422: components["responses"]["Error"];
+                502: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/{host}/vms/{uuid}/screenshot": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                host: components["parameters"]["host"];
+                uuid: components["parameters"]["uuid"];
+            };
+            cookie?: never;
+        };
+        /** A screenshot of the VM's screen, captured by libvirt now (no console needed) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    uuid: components["parameters"]["uuid"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The screen */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "image/png": unknown;
+                    };
+                };
+                404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+                502: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        /**
+         * Capture the VM's screen and save it as PNG in the screenshots folder on the server
+         * @description The folder is `--screenshots-dir` (default `~/Pictures/KVM Manager`, created when
+         *     missing). Files are named `<vm>-<YYYYmmdd-HHMMSS>.png`; an existing file is never
+         *     overwritten (`-2`, `-3`, ... is added). 503 `disk_full` or `screenshots_dir_not_writable`
+         *     say why a file could not be written. 507 `screenshot_quota`: the folder already holds
+         *     as many screenshots of this VM as the server keeps (`--screenshots-per-vm`, default 100;
+         *     `--screenshots-mib-per-vm`, default 256 MiB); nothing was captured or written.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    uuid: components["parameters"]["uuid"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Where it was saved */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description absolute path on the server */
+                            path?: string;
+                            name?: string;
+                            bytes?: number;
+                            width?: number;
+                            height?: number;
+                        };
+                    };
+                };
+                400: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+                502: components["responses"]["Error"];
+                503: components["responses"]["Error"];
+                507: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/{host}/vms/{uuid}/thumbnail": {
+        parameters: {
+            query?: never;
+            header?: {
+                "If-None-Match"?: string;
+            };
+            path: {
+                host: components["parameters"]["host"];
+                uuid: components["parameters"]["uuid"];
+            };
+            cookie?: never;
+        };
+        /**
+         * A small (320 px wide) screenshot for a VM card, cached for a few seconds
+         * @description Captured only when asked, at most once per 5 s per VM however many clients ask (they
+         *     share one capture), and at most 10 captures per second for all VMs together; past that
+         *     an older thumbnail is answered, or 503 `thumbnail_busy` with Retry-After. The ETag
+         *     names the capture: with If-None-Match the answer is 304 until there is a newer one.
+         *     409 `vm_not_running` for VMs that do not run.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: {
+                    "If-None-Match"?: string;
+                };
+                path: {
+                    host: components["parameters"]["host"];
+                    uuid: components["parameters"]["uuid"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The thumbnail */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "image/png": unknown;
+                    };
+                };
+                /** @description Unchanged since the ETag given */
+                304: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+                502: components["responses"]["Error"];
+                503: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/{host}/vms/{uuid}/serial": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                host: components["parameters"]["host"];
+                uuid: components["parameters"]["uuid"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A ticket for the VM's serial console WebSocket
+         * @description Answers a single-use ticket (valid 30 s, bound to the caller's session and this VM) and
+         *     the WebSocket URL that carries it. Refused first, with a hint, when the VM is not
+         *     running (409 `vm_not_running`) or has no serial console (422 `no_serial_console`; the
+         *     hint says whether one was added and waits for the next start). `force` takes the console
+         *     over from another client that holds it (libvirt allows one), such as `virsh console`.
+         *     429 `too_many_consoles` as for the graphical console's ticket.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    uuid: components["parameters"]["uuid"];
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": {
+                        /**
+                         * @description take the console over from another client
+                         * @default false
+                         */
+                        force?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description The ticket */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            ticket?: string;
+                            /** @description path and query of the WebSocket, relative to the server */
+                            url?: string;
+                            expiresInSeconds?: number;
+                        };
+                    };
+                };
+                400: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+                422: components["responses"]["Error"];
+                429: components["responses"]["Error"];
+                503: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/{host}/vms/{uuid}/serial/ws": {
+        parameters: {
+            query: {
+                ticket: string;
+            };
+            header?: never;
+            path: {
+                host: components["parameters"]["host"];
+                uuid: components["parameters"]["uuid"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The serial console WebSocket (shared by every viewer of the VM)
+         * @description Upgrades to a WebSocket when the ticket is valid for this caller and VM (a browser must
+         *     also send a same-origin `Origin`); refusals are JSON errors before the upgrade (403
+         *     `invalid_ticket` or `origin_mismatch`, 429 `too_many_consoles`). All viewers of a VM share one libvirt console:
+         *     they see the same output and may all type. The server keeps the last N KiB of output
+         *     (`--serial-scrollback`, default 256) and sends it first. The console stays open after
+         *     the last viewer leaves (for an hour) and follows the VM: when the VM stops, viewers get
+         *     `vm-stopped`; when it starts again, the console reopens by itself (`reopened`), so boot
+         *     output is captured.
+         *
+         *     Binary messages are terminal bytes both ways: from the server, guest output as the
+         *     guest wrote it (any bytes; not necessarily UTF-8); from the client, keystrokes, at most
+         *     4096 bytes a message (larger: close 1009), paced to 32 KiB/s after a 64 KiB burst.
+         *     Cursor-position reports (ESC [ r ; c R, each in a message of its own) are passed on
+         *     only as answers to the guest's own queries, once per query, so that several viewers
+         *     or a replayed scrollback do not type them into the guest.
+         *
+         *     Text messages are JSON. Server → client: `{"type":"scrollback-start","bytes":N,"truncated":B}`,
+         *     then the kept output, then `{"type":"scrollback-end"}`; `{"type":"status","state":S,"message":M,"hint":H}`
+         *     with S one of `connecting`, `connected`, `reopened`, `vm-stopped`, `held-by-other`,
+         *     `no-serial-console`, `unavailable`; `{"type":"error","code":C,"message":M}` for a control
+         *     message not understood. Client → server: `{"type":"take-over"}` takes the console over
+         *     from another client while the state is `held-by-other`.
+         *
+         *     Close codes: 1001 server shutting down, 1009 input message too large, 4000 the viewer
+         *     fell too far behind the output (reconnect; the scrollback fills the gap), 4004 the VM
+         *     was deleted.
+         */
+        get: {
+            parameters: {
+                query: {
+                    ticket: string;
+                };
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    uuid: components["parameters"]["uuid"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Switching to the WebSocket protocol */
+                101: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["Error"];
+                401: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                429: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/{host}/vms/{uuid}/serial/device": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                host: components["parameters"]["host"];
+                uuid: components["parameters"]["uuid"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add a serial console to a VM that has none
+         * @description Adds a pty serial port 0 and a console on it to the VM's persistent configuration.
+         *     A running VM gets it when it next starts (a shut down and start, not a reboot from
+         *     inside the guest); `nextStart` says so. Refused when the VM has a console (409
+         *     `serial_console_exists`), is transient (409 `vm_transient`), or its first serial port
+         *     is another kind of device (422 `serial_port_in_use`). The guest must also use the port
+         *     (on Linux, `console=ttyS0` on the kernel command line).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    uuid: components["parameters"]["uuid"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Added */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            message?: string;
+                            nextStart?: boolean;
+                            vm?: components["schemas"]["VM"];
+                        };
+                    };
+                };
+                400: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+                422: components["responses"]["Error"];
+                502: components["responses"]["Error"];
+                503: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/{host}/vms/{uuid}/snapshots": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                host: components["parameters"]["host"];
+                uuid: components["parameters"]["uuid"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Every snapshot of the VM, flat and as a tree, with the pre-flight for a new one
+         * @description `snapshots` lists parents before children, siblings oldest first; `tree` nests names
+         *     only (the flat list has the details). `capabilities` says per kind (`memory`,
+         *     `disk-only`) whether a snapshot is possible now and, if not, why (`reasons`) and what
+         *     would fix it (`fixes`); `quiesce` likewise for the guest agent. `busy` names the snapshot
+         *     operation running on the VM (a second one is refused with 409 `snapshot_busy`).
+         *     A list that finds the tree changed outside KVM Manager publishes a `snapshot` event
+         *     with change `external`.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description also read each snapshot's memory state size with qemu-img (local hosts only) */
+                    sizes?: boolean;
+                };
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    uuid: components["parameters"]["uuid"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The VM's snapshots */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            host?: string;
+                            uuid?: string;
+                            vm?: string;
+                            vmState?: string;
+                            count?: number;
+                            /** @description absent when there is no current snapshot */
+                            current?: string;
+                            snapshots?: {
+                                name?: string;
+                                description?: string;
+                                /** Format: date-time */
+                                creationTime?: string;
+                                /** @description VM state when taken: running, paused, shutoff, disk-snapshot */
+                                state?: string;
+                                /** @description absent for roots */
+                                parent?: string;
+                                children?: string[];
+                                descendants?: number;
+                                current?: boolean;
+                                /** @enum {string} */
+                                location?: "internal" | "external";
+                                /** @description holds the VM's memory state */
+                                memory?: boolean;
+                                /** @description a console screenshot is stored (GET .../screenshot) */
+                                screenshot?: boolean;
+                                /** @description only with ?sizes=true */
+                                memoryStateBytes?: number;
+                            }[];
+                            tree?: {
+                                name?: string;
+                                children?: Record<string, never>[];
+                            }[];
+                            capabilities?: {
+                                vmState?: string;
+                                libvirtVersion?: string;
+                                /**
+                                 * @description the kind a create without "memory" takes
+                                 * @enum {string}
+                                 */
+                                default?: "memory" | "disk-only";
+                                /** @description whether it is possible now, and if not why and what would fix it */
+                                memory?: {
+                                    possible?: boolean;
+                                    /**
+                                     * @description where a new snapshot of this kind puts its data
+                                     * @enum {string}
+                                     */
+                                    location?: "internal" | "external";
+                                    reasons?: string[];
+                                    fixes?: string[];
+                                    /** @description caveats that hold even when possible */
+                                    notes?: string[];
+                                };
+                                /** @description whether it is possible now, and if not why and what would fix it */
+                                "disk-only"?: {
+                                    possible?: boolean;
+                                    /**
+                                     * @description where a new snapshot of this kind puts its data
+                                     * @enum {string}
+                                     */
+                                    location?: "internal" | "external";
+                                    reasons?: string[];
+                                    fixes?: string[];
+                                    /** @description caveats that hold even when possible */
+                                    notes?: string[];
+                                };
+                                /** @description whether it is possible now, and if not why and what would fix it */
+                                quiesce?: {
+                                    possible?: boolean;
+                                    /**
+                                     * @description where a new snapshot of this kind puts its data
+                                     * @enum {string}
+                                     */
+                                    location?: "internal" | "external";
+                                    reasons?: string[];
+                                    fixes?: string[];
+                                    /** @description caveats that hold even when possible */
+                                    notes?: string[];
+                                };
+                                /** @description whether it is possible now, and if not why and what would fix it */
+                                revertExternal?: {
+                                    possible?: boolean;
+                                    /**
+                                     * @description where a new snapshot of this kind puts its data
+                                     * @enum {string}
+                                     */
+                                    location?: "internal" | "external";
+                                    reasons?: string[];
+                                    fixes?: string[];
+                                    /** @description caveats that hold even when possible */
+                                    notes?: string[];
+                                };
+                                /** @enum {string} */
+                                guestAgent?: "connected" | "disconnected" | "none" | "unknown";
+                            };
+                            busy?: {
+                                operation?: string;
+                                /** @enum {string} */
+                                kind?: "create" | "revert" | "delete" | "edit";
+                                snapshot?: string;
+                                /** Format: date-time */
+                                since?: string;
+                            };
+                            /** @description whether this server stores screenshots with new snapshots */
+                            screenshots?: boolean;
+                            sizesError?: string;
+                        };
+                    };
+                };
+                400: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                503: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        /**
+         * Take a snapshot
+         * @description The name is checked first (1-64 letters, digits, '.', '_', '-', starting with a letter
+         *     or digit, no '..', not digits only; unique on the VM): 400 `invalid_snapshot_name`,
+         *     409 `snapshot_exists`. `memory` defaults to true for an active VM (internal snapshot
+         *     with memory) and false for a stopped one (internal disk-only snapshot); false on an
+         *     active VM makes an external disk-only snapshot. `quiesce` absent quiesces when a guest
+         *     agent is connected; true without one is 409 `quiesce_unavailable`. A kind the VM cannot
+         *     take is 409 `vm_not_running` or 422 `snapshot_not_possible` with the reasons. Another
+         *     snapshot operation on the VM is 409 `snapshot_busy`. The operation's result is
+         *     {snapshot, quiesced, screenshotPending}: for an active VM a console screenshot is stored
+         *     just after the operation ends, announced by a `snapshot` event with change `screenshot`.
+         *     Every change publishes a `snapshot` event {host, uuid, vm, change, names, count, current}
+         *     with change created, reverted, deleted, edited, screenshot or external (noticed outside
+         *     KVM Manager).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    uuid: components["parameters"]["uuid"];
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                        description?: string;
+                        memory?: boolean;
+                        quiesce?: boolean;
+                    };
+                };
+            };
+            responses: {
+                202: components["responses"]["Operation"];
+                400: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+                422: components["responses"]["Error"];
+                503: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/{host}/vms/{uuid}/snapshots/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                host: components["parameters"]["host"];
+                uuid: components["parameters"]["uuid"];
+                name: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * Everything about one snapshot
+         * @description The list fields plus `disks` ({name, location, image, overlay, usage, imageAllocation}),
+         *     `memoryState`, `domainXML` (the configuration captured with the snapshot), `revert`
+         *     ({possible, reasons, fixes, notes, needsConfirm, impact:{since, message}}) and `delete`
+         *     ({one, subtree, children}, each a Capability). Sizes are {bytes, source} as read from
+         *     qemu-img or the file system, or {bytes: null, unknown: "why"} when they cannot be known.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    uuid: components["parameters"]["uuid"];
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The snapshot */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+                400: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        /**
+         * Delete the snapshot, or it and its descendants, or only its descendants
+         * @description scope=one (default) deletes the snapshot; its children move to its parent.
+         *     scope=subtree deletes it and all its descendants; scope=children only its descendants.
+         *     What libvirt cannot delete (external snapshot rules) is refused first with 422
+         *     `delete_unsupported` and the reason. The operation's result is {deleted, current}.
+         */
+        delete: {
+            parameters: {
+                query?: {
+                    scope?: "one" | "subtree" | "children";
+                };
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    uuid: components["parameters"]["uuid"];
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                202: components["responses"]["Operation"];
+                400: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+                422: components["responses"]["Error"];
+            };
+        };
+        options?: never;
+        head?: never;
+        /**
+         * Change the description
+         * @description The snapshot is redefined with its own XML; which snapshot is current does not change.
+         */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    uuid: components["parameters"]["uuid"];
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        description: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description The snapshot as lists show it */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+                400: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/hosts/{host}/vms/{uuid}/snapshots/{name}/revert": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                host: components["parameters"]["host"];
+                uuid: components["parameters"]["uuid"];
+                name: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revert the VM to the snapshot
+         * @description `after`: snapshot (default; the state the snapshot recorded), running or paused.
+         *     An active VM loses its current state, so without "confirm": true the answer is 409
+         *     `confirm_required` whose message says what would be lost. When libvirt calls a revert
+         *     risky the operation fails with `revert_risky` and libvirt's warning; send "force": true
+         *     only after the user accepted it. Reverting to an external snapshot on libvirt < 9.7 is
+         *     422 `revert_unsupported`. The operation's result is {snapshot, vmState, lost, forced}.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    uuid: components["parameters"]["uuid"];
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        after?: "snapshot" | "running" | "paused";
+                        confirm?: boolean;
+                        force?: boolean;
+                    };
+                };
+            };
+            responses: {
+                202: components["responses"]["Operation"];
+                400: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+                422: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/{host}/vms/{uuid}/snapshots/{name}/diff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                host: components["parameters"]["host"];
+                uuid: components["parameters"]["uuid"];
+                name: string;
+            };
+            cookie?: never;
+        };
+        /** The snapshot's configuration against today's */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    uuid: components["parameters"]["uuid"];
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The difference (persistent configurations on both sides) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            snapshot?: string;
+                            identical?: boolean;
+                            /** @description e.g. "memory: 192 MiB → 256 MiB" */
+                            summary?: string[];
+                            /** @description unified diff; --- snapshot, +++ today */
+                            unified?: string;
+                        };
+                    };
+                };
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/{host}/vms/{uuid}/snapshots/{name}/screenshot": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                host: components["parameters"]["host"];
+                uuid: components["parameters"]["uuid"];
+                name: string;
+            };
+            cookie?: never;
+        };
+        /** The console screenshot stored with the snapshot */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    uuid: components["parameters"]["uuid"];
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description PNG image */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "image/png": unknown;
+                    };
+                };
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/{host}/pools": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                host: components["parameters"]["host"];
+            };
+            cookie?: never;
+        };
+        /** The host's storage pools (every type; only directory pools are managed) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Pools, by name */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            pools?: components["schemas"]["Pool"][];
+                        };
+                    };
+                };
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        /**
+         * Create, build and start a directory pool
+         * @description The name is 1 to 64 letters, digits, '.', '_', '+' or '-' (no '/', no '..'); the path is
+         *     absolute and clean. libvirt makes the directory when missing. Nothing stays defined when
+         *     building or starting fails.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                        path: string;
+                        /** @description not supported yet: must be false */
+                        autostart?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description The new pool */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Pool"];
+                    };
+                };
+                400: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+                502: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/{host}/pools/{pool}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                host: components["parameters"]["host"];
+                pool: components["parameters"]["pool"];
+            };
+            cookie?: never;
+        };
+        /** One pool */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    pool: components["parameters"]["pool"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The pool */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Pool"];
+                    };
+                };
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        /**
+         * Stop and undefine a pool; its directory and files stay on the host
+         * @description Refused with 409 `pool_in_use`, naming the VMs, while a VM has a disk in the pool.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    pool: components["parameters"]["pool"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Deleted */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/{host}/pools/{pool}/{action}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                host: components["parameters"]["host"];
+                pool: components["parameters"]["pool"];
+                action: "start" | "stop" | "refresh";
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start, stop or refresh a pool
+         * @description stop is refused with 409 `pool_in_use` while a running VM has a disk in the pool.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    pool: components["parameters"]["pool"];
+                    action: "start" | "stop" | "refresh";
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The pool after the action */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Pool"];
+                    };
+                };
+                404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/{host}/pools/{pool}/volumes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                host: components["parameters"]["host"];
+                pool: components["parameters"]["pool"];
+            };
+            cookie?: never;
+        };
+        /** A running pool's volumes, with the VMs that use each */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    pool: components["parameters"]["pool"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Volumes, by name */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            volumes?: components["schemas"]["Volume"][];
+                        };
+                    };
+                };
+                404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        /**
+         * Create an empty qcow2 or raw volume in a running directory pool
+         * @description size is a whole number of bytes (JSON number or string) or a string with a binary unit:
+         *     "512MiB", "12GiB", "1TiB". Decimal or bare units ("12 GB", "12G") are refused as ambiguous
+         *     (400 `invalid_size`), as are zero, negative and fractional sizes. A size beyond the pool's
+         *     free space is refused with 507 `pool_full`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    pool: components["parameters"]["pool"];
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                        /**
+                         * @default qcow2
+                         * @enum {string}
+                         */
+                        format?: "qcow2" | "raw";
+                        size: string | number;
+                    };
+                };
+            };
+            responses: {
+                /** @description The new volume */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Volume"];
+                    };
+                };
+                400: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+                507: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/{host}/pools/{pool}/volumes/{vol}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                host: components["parameters"]["host"];
+                pool: components["parameters"]["pool"];
+                vol: components["parameters"]["vol"];
+            };
+            cookie?: never;
+        };
+        /** One volume */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    pool: components["parameters"]["pool"];
+                    vol: components["parameters"]["vol"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The volume */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Volume"];
+                    };
+                };
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        /**
+         * Delete a volume and its file
+         * @description Refused with 409 `volume_in_use`, naming the VMs, while a VM uses it, and with 409 `volume_busy` during its upload.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    pool: components["parameters"]["pool"];
+                    vol: components["parameters"]["vol"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Deleted */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/{host}/pools/{pool}/volumes/{vol}/content": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                host: components["parameters"]["host"];
+                pool: components["parameters"]["pool"];
+                vol: components["parameters"]["vol"];
+            };
+            cookie?: never;
+        };
+        /** Download a volume's content (streamed, application/octet-stream) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    pool: components["parameters"]["pool"];
+                    vol: components["parameters"]["vol"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The volume's bytes as libvirt reads them */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/octet-stream": string;
+                    };
+                };
+                404: components["responses"]["Error"];
+                429: components["responses"]["Error"];
+            };
+        };
+        /**
+         * Upload a new volume's content (an ISO or disk image) as the raw request body
+         * @description The body is streamed to libvirt on a connection of its own, never held in memory, with its
+         *     SHA-256 computed on the way. It needs a Content-Length (411-style 400 `length_required`
+         *     without), which must fit the pool's free space (507 `pool_full`) and the server's upload
+         *     cap (413 `upload_too_large`); the 64 KiB body cap of other routes does not apply. The
+         *     upload runs as an operation of kind `volume-upload` (its id in the `X-Operation` answer
+         *     header and on the event stream), which `DELETE /api/v1/operations/{id}` cancels. The
+         *     answer comes when the upload has ended. A failed, stalled (idle time), or canceled upload
+         *     removes the volume it created. Uploads and downloads at once are capped per session and
+         *     per address (429 `too_many_transfers`).
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    pool: components["parameters"]["pool"];
+                    vol: components["parameters"]["vol"];
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            responses: {
+                /** @description The volume and the digest of what arrived */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            volume?: components["schemas"]["Volume"];
+                            sha256?: string;
+                            bytes?: number;
+                            seconds?: number;
+                        };
+                    };
+                };
+                400: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+                413: components["responses"]["Error"];
+                429: components["responses"]["Error"];
+                499: components["responses"]["Error"];
+                507: components["responses"]["Error"];
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
+export type webhooks = Record<string, never>;
+export interface components {
+    schemas: {
+        Pool: {
+            host: string;
+            name: string;
+            uuid: string;
+            /** @description libvirt's pool type: dir, fs, logical, netfs, ... */
+            type: string;
+            path?: string;
+            /** @enum {string} */
+            state: "running" | "inactive" | "building" | "degraded" | "inaccessible" | "unknown";
+            capacityBytes: number;
+            allocationBytes: number;
+            availableBytes: number;
+            autostart: boolean;
+            /** @description directory pools; others are listed read-only */
+            managed: boolean;
+        };
+        Volume: {
+            host: string;
+            pool: string;
+            name: string;
+            path: string;
+            /** @description qcow2, raw, iso, ... as libvirt probed it */
+            format?: string;
+            /** @description virtual size */
+            capacityBytes: number;
+            /** @description bytes used on the host */
+            allocationBytes: number;
+            usedBy?: {
+                uuid?: string;
+                name?: string;
+                disk?: string;
+            }[];
+        };
+        Session: {
+            /** @description "token" for the API token */
+            user: string;
+            role?: components["schemas"]["Role"];
+            csrfToken: string;
+            /** Format: date-time */
+            expiresAt?: string;
+            permissions?: ("vm.read" | "vm.power" | "vm.console" | "vm.snapshot" | "vm.delete" | "vm.edit" | "audit.read" | "sessions.manage")[];
+        };
+        /** @enum {string} */
+        Role: "viewer" | "operator" | "admin";
+        SessionInfo: {
+            /** @description public id (not the cookie) */
+            id: string;
+            user: string;
+            role: components["schemas"]["Role"];
+            client: string;
+            userAgent: string;
+            /** Format: date-time */
+            created: string;
+            /** Format: date-time */
+            lastSeen: string;
+            /** Format: date-time */
+            expiresAt: string;
+            current: boolean;
+        };
+        AuditEntry: {
+            /** Format: date-time */
+            time: string;
+            user: string;
+            role?: string;
+            client: string;
+            /** @description login, logout, session.revoke, vm.<action>, vm.autostart, vm.delete, vm.graphics.add, vm.serial.add, operation.cancel, console.open, serial.open, screenshot.save, snapshot.create|edit|delete|revert */
+            action: string;
+            host?: string;
+            uuid?: string;
+            vm?: string;
+            /** @enum {string} */
+            result: "ok" | "error" | "denied";
+            status?: number;
+            error?: {
+                code: string;
+                message: string;
+            };
+            /** @description for operations, until the operation ended; for consoles, how long they were open */
+            durationMs?: number;
+            operation?: string;
+            detail?: string;
+            /** @description a summary of refused (429) logins: how many attempts it stands for */
+            count?: number;
+            /** @description a summary of refused logins: the user names tried (at most 5, each clipped to 64 bytes) */
+            names?: string[];
+        };
+        Host: {
+            name: string;
+            uri: string;
+            /** @enum {string} */
+            state: "connecting" | "connected" | "reconnecting" | "failed" | "untrusted" | "host_key_changed";
+            error?: string;
+            /** Format: date-time */
+            since: string;
+            /** Format: date-time */
+            nextRetry?: string;
+            hostname?: string;
+            libvirtVersion?: string;
+            local: boolean;
+            hostKey?: components["schemas"]["HostKey"];
+        };
+        /** @description The SSH host key of an untrusted host or one whose key changed */
+        HostKey: {
+            /** @example ssh-ed25519 */
+            type?: string;
+            /** @example SHA256:Y+GcWLsUU0EaVTGYeTdDCuq//F0EVMdaMfhV8k1Kc7g */
+            fingerprint?: string;
+            /** @description the keys on file when the key changed */
+            known?: string[];
+        };
+        /** @enum {string} */
+        PowerAction: "start" | "shutdown" | "reboot" | "force-off" | "reset" | "pause" | "resume";
+        /** @enum {string} */
+        VMState: "nostate" | "running" | "blocked" | "paused" | "shutting-down" | "shutoff" | "crashed" | "pmsuspended";
+        VM: {
+            host: string;
+            uuid: string;
+            name: string;
+            title?: string;
+            description?: string;
+            state: components["schemas"]["VMState"];
+            reason?: string;
+            id?: number;
+            /** @enum {string} */
+            domainType: "kvm" | "qemu";
+            arch?: string;
+            machine?: string;
+            /** @enum {string} */
+            firmware: "bios" | "efi" | "direct-kernel";
+            vcpus: number;
+            memoryMaxKiB: number;
+            memoryKiB: number;
+            /** @description null when the VM has none (as the server sends an empty list) */
+            disks: {
+                target: string;
+                device: string;
+                bus?: string;
+                type: string;
+                source?: string;
+                format?: string;
+                capacityBytes?: number;
+                allocationBytes?: number;
+                readOnly?: boolean;
+                shareable?: boolean;
+            }[] | null;
+            /** @description null when the VM has none (as the server sends an empty list) */
+            nics: {
+                type: string;
+                source?: string;
+                mac?: string;
+                model?: string;
+                target?: string;
+            }[] | null;
+            /** @description null when the VM has none (as the server sends an empty list) */
+            graphics: {
+                type: string;
+                listen?: string;
+                port?: number;
+                autoport: boolean;
+                socket?: string;
+                password: boolean;
+            }[] | null;
+            serialConsole: boolean;
+            autostart: boolean;
+            persistent: boolean;
+            snapshotCount: number;
+            stats?: components["schemas"]["Sample"];
+            /** Format: date-time */
+            updated: string;
+            /** @description power actions the state allows; `vm` events leave it out */
+            actions?: components["schemas"]["PowerAction"][];
+        };
+        Sample: {
+            /** Format: date-time */
+            time: string;
+            /** @description 100 = all vCPUs busy */
+            cpuPercent?: number;
+            /** @description What the guest uses of memoryTotalKiB (its memory less free memory and reclaimable caches), from the guest's balloon driver; absent when the guest reports no memory statistics (no virtio_balloon driver). */
+            memoryUsedKiB?: number;
+            /** @description The memory the guest sees, from its balloon driver; absent as memoryUsedKiB is. */
+            memoryTotalKiB?: number;
+            /** @description The host's view: the resident size of the VM's QEMU process. It includes QEMU's own memory, so it can exceed the VM's memory. */
+            memoryRssKiB?: number;
+            diskReadBps?: number;
+            diskWriteBps?: number;
+            netRxBps?: number;
+            netTxBps?: number;
+        };
+        /** @description How far stats history goes. */
+        HistoryInfo: {
+            /** @description The resolutions kept, finest first. */
+            tiers: {
+                /** @description Seconds between points (averages beyond the first tier) */
+                stepSeconds: number;
+                /** @description How far back this tier reaches */
+                spanSeconds: number;
+            }[];
+            /**
+             * Format: date-time
+             * @description The oldest sample held for this VM
+             */
+            oldest?: string;
+        };
+        Operation: {
+            id: string;
+            kind: string;
+            target: {
+                host?: string;
+                uuid?: string;
+                name?: string;
+            };
+            /** @enum {string} */
+            state: "running" | "succeeded" | "failed" | "canceled";
+            progress: {
+                stage: string;
+                percent?: number;
+            };
+            result?: unknown;
+            error?: {
+                code: string;
+                message: string;
+                hint?: string;
+            };
+            /** Format: date-time */
+            started: string;
+            /** Format: date-time */
+            finished?: string;
+            mayCancel: boolean;
+            /** @description who asked for the work; sent to admins, and to that user only */
+            user?: string;
+        };
+    };
+    responses: {
+        /** @description An error */
+        Error: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    error?: {
+                        code: string;
+                        message: string;
+                        hint?: string;
+                    };
+                };
+            };
+        };
+        /** @description Accepted; Location names the operation */
+        Operation: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Operation"];
+            };
+        };
+    };
+    parameters: {
+        host: string;
+        uuid: string;
+        pool: string;
+        vol: string;
+    };
+    requestBodies: never;
+    headers: never;
+    pathItems: never;
+}
+export type $defs = Record<string, never>;
+export type operations = Record<string, never>;

@@ -1,0 +1,15 @@
+// The query keys of every resource, in one table: a key is how a
+// component, a mutation and an event name the same cached data.
+
+export const qk = {
+  session: ['session'] as const,
+  hosts: ['hosts'] as const,
+  vms: ['vms'] as const,
+  operations: ['operations'] as const,
+  /** The prefix of everything about a VM's snapshots: the list, and per snapshot its details and diff. */
+  snapshots: (host: string, uuid: string) => ['snapshots', host, uuid] as const,
+  sessions: ['sessions'] as const,
+  audit: ['audit'] as const,
+  pools: (host: string) => ['pools', host] as const,
+  volumes: (host: string, pool: string) => ['pools', host, pool, 'volumes'] as const,
+};
