@@ -17,7 +17,7 @@ import { useAccess } from '../security/useAccess';
 import { diffLines, kindLabel, snapshotStateLabel } from './model';
 import { Reasons, SizeValue } from './parts';
 import { detailsQuery, diffQuery, screenshotURL } from './queries';
-import { Button } from '../../ui';
+import { Button, InfoTip } from '../../ui';
 
 export interface PanelActions {
   onRevert: (name: string) => void;
@@ -177,11 +177,21 @@ function SnapshotBody({ vm, name, entry, busy, actions }: { vm: VM; name: string
                   </p>
                 )}
                 <dl className="kv snap-kv">
-                  <dt>Its own share</dt>
+                  <dt>
+                    Own share
+                    <InfoTip topic="own share">
+                      <p>The space this snapshot alone takes: about what deleting it would free.</p>
+                    </InfoTip>
+                  </dt>
                   <dd>
                     <SizeValue size={k.usage} />
                   </dd>
-                  <dt>Image on the host</dt>
+                  <dt>
+                    Image on the host
+                    <InfoTip topic="image on the host">
+                      <p>The space the whole image file takes on the host’s disk, with every snapshot it holds.</p>
+                    </InfoTip>
+                  </dt>
                   <dd>
                     <SizeValue size={k.imageAllocation} />
                   </dd>
