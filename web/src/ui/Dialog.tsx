@@ -5,7 +5,7 @@
 
 import { AlertDialog, Dialog as RDialog } from 'radix-ui';
 import { X } from 'lucide-react';
-import { createContext, useContext, type ComponentProps, type ReactNode } from 'react';
+import { createContext, useContext, useRef, type ComponentProps, type ReactNode } from 'react';
 import { Button, type ButtonProps } from './Button';
 import { cx } from './cx';
 
@@ -34,13 +34,31 @@ export interface DialogProps {
 export function Dialog({ open, onOpenChange, alert = false, wide = false, className, onOpenAutoFocus, noDescription, container, children, ...aria }: DialogProps) {
   const cls = cx('dialog', wide && 'dialog-wide', className);
   const describedBy = noDescription ? { 'aria-describedby': undefined } : {};
+  // Radix returns the focus to a Dialog.Trigger only; these dialogs open
+  // from buttons, menus and shortcuts, so remember what had the focus and
+  // give it back on close (when it is still on the page).
+  const returnTo = useRef<HTMLElement | null>(null);
+  const focus = {
+    onOpenAutoFocus: (e: Event) => {
+      returnTo.current = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+      onOpenAutoFocus?.(e);
+    },
+    onCloseAutoFocus: (e: Event) => {
+      const el = returnTo.current;
+      returnTo.current = null;
+      if (el?.isConnected && el !== document.body) {
+        e.preventDefault();
+        el.focus({ preventScroll: true });
+      }
+    },
+  };
   if (alert) {
     return (
       <AlertContext.Provider value>
         <AlertDialog.Root open={open} onOpenChange={onOpenChange}>
           <AlertDialog.Portal container={container}>
             <AlertDialog.Overlay className="dialog-overlay" />
-            <AlertDialog.Content className={cls} onOpenAutoFocus={onOpenAutoFocus} {...describedBy} {...aria}>
+            <AlertDialog.Content className={cls} {...focus} {...describedBy} {...aria}>
               {children}
             </AlertDialog.Content>
           </AlertDialog.Portal>
@@ -52,7 +70,7 @@ export function Dialog({ open, onOpenChange, alert = false, wide = false, classN
     <RDialog.Root open={open} onOpenChange={onOpenChange}>
       <RDialog.Portal container={container}>
         <RDialog.Overlay className="dialog-overlay" />
-        <RDialog.Content className={cls} onOpenAutoFocus={onOpenAutoFocus} {...describedBy} {...aria}>
+        <RDialog.Content className={cls} {...focus} {...describedBy} {...aria}>
           {children}
         </RDialog.Content>
       </RDialog.Portal>

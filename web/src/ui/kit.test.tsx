@@ -6,6 +6,14 @@ import { Banner, Button, Dialog, DialogActions, DialogClose, DialogDescription, 
 
 afterEach(cleanup);
 
+// jsdom has no ResizeObserver; Radix's popper measures its arrow with one.
+const noop = () => undefined;
+globalThis.ResizeObserver = class {
+  observe = noop;
+  unobserve = noop;
+  disconnect = noop;
+};
+
 function withTips(ui: ReactNode) {
   return render(<Tooltip.Provider>{ui}</Tooltip.Provider>);
 }
@@ -86,7 +94,7 @@ describe('Dialog', () => {
     expect(opener.closest('[aria-hidden="true"]')).not.toBeNull();
     fireEvent.click(screen.getByRole('button', { name: 'Cancel' }));
     await waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());
-    expect(document.activeElement).toBe(opener);
+    await waitFor(() => expect(document.activeElement).toBe(opener));
   });
 
   it('as an alert has role alertdialog and no close icon', async () => {
