@@ -1,6 +1,7 @@
 // Shared styles first, so that feature styles can refine them.
 import './styles/base.css';
 import './styles/components.css';
+import './ui/ui.css';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';

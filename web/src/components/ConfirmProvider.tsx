@@ -2,8 +2,8 @@
 // with `await confirm({...})`, so that hundreds of cards need not each mount
 // their own.
 
-import { AlertDialog } from 'radix-ui';
 import { createContext, useCallback, useContext, useRef, useState, type ReactNode } from 'react';
+import { Dialog, DialogAction, DialogActions, DialogClose, DialogDescription, DialogTitle } from '../ui';
 
 export interface ConfirmOptions {
   title: string;
@@ -44,28 +44,24 @@ export function ConfirmProvider({ children }: { children: ReactNode }) {
   return (
     <ConfirmContext.Provider value={confirm}>
       {children}
-      <AlertDialog.Root
+      <Dialog
+        alert
         open={opts !== null}
         onOpenChange={(open) => {
           if (!open) close(false);
         }}
       >
-        <AlertDialog.Portal>
-          <AlertDialog.Overlay className="dialog-overlay" />
-          <AlertDialog.Content className="dialog">
-            <AlertDialog.Title className="dialog-title">{opts?.title}</AlertDialog.Title>
-            <AlertDialog.Description asChild>
-              <div className="dialog-body">{opts?.body}</div>
-            </AlertDialog.Description>
-            <div className="dialog-actions">
-              <AlertDialog.Cancel className="btn">Cancel</AlertDialog.Cancel>
-              <AlertDialog.Action className={opts?.danger ? 'btn btn-danger' : 'btn btn-primary'} onClick={() => close(true)}>
-                {opts?.confirmLabel}
-              </AlertDialog.Action>
-            </div>
-          </AlertDialog.Content>
-        </AlertDialog.Portal>
-      </AlertDialog.Root>
+        <DialogTitle>{opts?.title}</DialogTitle>
+        <DialogDescription asChild>
+          <div className="dialog-body">{opts?.body}</div>
+        </DialogDescription>
+        <DialogActions>
+          <DialogClose>Cancel</DialogClose>
+          <DialogAction variant={opts?.danger ? 'danger' : 'primary'} onClick={() => close(true)}>
+            {opts?.confirmLabel}
+          </DialogAction>
+        </DialogActions>
+      </Dialog>
     </ConfirmContext.Provider>
   );
 }

@@ -2,6 +2,7 @@
 // header and status bar stay usable.
 
 import { Component, type ReactNode } from 'react';
+import { Button } from '../ui';
 
 interface State {
   error: Error | null;
@@ -25,9 +26,9 @@ export class ErrorBoundary extends Component<{ children: ReactNode }, State> {
             <div>
               <strong>{chunk ? 'This page could not be loaded' : 'Something went wrong on this page'}</strong>
               <p>{chunk ? 'KVM Manager may have been updated, or the server is unreachable.' : error.message}</p>
-              <button type="button" className="btn btn-small" onClick={() => window.location.reload()}>
+              <Button size="sm" onClick={() => window.location.reload()}>
                 Reload
-              </button>
+              </Button>
             </div>
           </div>
         </div>

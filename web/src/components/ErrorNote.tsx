@@ -2,6 +2,7 @@
 
 import { CircleAlert } from 'lucide-react';
 import { ApiError } from '../api/client';
+import { Button } from '../ui';
 
 export function ErrorNote({ error, title, onRetry }: { error: unknown; title?: string; onRetry?: () => void }) {
   const message = error instanceof Error ? error.message : String(error);
@@ -14,9 +15,9 @@ export function ErrorNote({ error, title, onRetry }: { error: unknown; title?: s
         <p>{message}</p>
         {hint && <p className="muted">{hint}</p>}
         {onRetry && (
-          <button type="button" className="btn btn-small" onClick={onRetry}>
+          <Button size="sm" onClick={onRetry}>
             Try again
-          </button>
+          </Button>
         )}
       </div>
     </div>

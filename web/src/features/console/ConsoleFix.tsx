@@ -14,6 +14,7 @@ import { useAccess } from '../security/useAccess';
 import { toastError } from '../../components/toastError';
 import { useVMAction } from '../vms/useVMAction';
 import type { ConsoleView } from './connection';
+import { Button } from '../../ui';
 
 
 function StartButton({ vm, label = 'Start VM' }: { vm: VM; label?: string }) {
@@ -21,10 +22,10 @@ function StartButton({ vm, label = 'Start VM' }: { vm: VM; label?: string }) {
   const { can } = useAccess();
   if (!can('vm.power') || !(vm.actions ?? []).includes('start')) return null;
   return (
-    <button type="button" className="btn btn-primary" onClick={() => void run('start')} disabled={pending !== undefined}>
+    <Button variant="primary" onClick={() => void run('start')} disabled={pending !== undefined}>
       {pending === 'start' ? <LoaderCircle size={16} className="spin" aria-hidden /> : <Play size={16} aria-hidden />}
       {label}
-    </button>
+    </Button>
   );
 }
 
@@ -33,10 +34,10 @@ function ShutDownButton({ vm }: { vm: VM }) {
   const { can } = useAccess();
   if (!can('vm.power') || !(vm.actions ?? []).includes('shutdown')) return null;
   return (
-    <button type="button" className="btn" onClick={() => void run('shutdown')} disabled={pending !== undefined}>
+    <Button onClick={() => void run('shutdown')} disabled={pending !== undefined}>
       {pending === 'shutdown' ? <LoaderCircle size={16} className="spin" aria-hidden /> : <Power size={16} aria-hidden />}
       Shut down
-    </button>
+    </Button>
   );
 }
 
@@ -83,10 +84,10 @@ function AddVNCButton({ vm }: { vm: VM }) {
         through KVM Manager). {running ? 'It takes effect the next time the VM starts — shut it down, then start it; a reboot from inside the guest is not enough.' : 'The VM gets it when it starts.'}
       </p>
       <div className="vnc-fix-actions">
-        <button type="button" className="btn btn-primary" onClick={() => add.mutate()} disabled={add.isPending}>
+        <Button variant="primary" onClick={() => add.mutate()} disabled={add.isPending}>
           {add.isPending ? <LoaderCircle size={16} className="spin" aria-hidden /> : <Plus size={16} aria-hidden />}
           Add VNC graphics
-        </button>
+        </Button>
       </div>
     </>
   );
@@ -123,10 +124,12 @@ export function ConsoleFix({ vm, view, onReconnect }: { vm: VM; view: ConsoleVie
           <p>The browser console speaks VNC. Open the SPICE display in remote-viewer (virt-viewer) with a connection file, or add a VNC display.</p>
           <div className="vnc-fix-actions">
             {isActive(vm.state) && (
-              <a className="btn" href={`${vmPath(vm.host, vm.uuid)}/console.vv`} download>
-                <Download size={16} aria-hidden />
-                Download .vv file for remote-viewer
-              </a>
+              <Button asChild>
+                <a href={`${vmPath(vm.host, vm.uuid)}/console.vv`} download>
+                  <Download size={16} aria-hidden />
+                  Download .vv file for remote-viewer
+                </a>
+              </Button>
             )}
           </div>
           <AddVNC vm={vm} />
@@ -149,9 +152,9 @@ export function ConsoleFix({ vm, view, onReconnect }: { vm: VM; view: ConsoleVie
           <p>{sentence(view.message)}</p>
           {view.hint && <p className="muted">{sentence(view.hint)}</p>}
           <div className="vnc-fix-actions">
-            <button type="button" className="btn" onClick={onReconnect}>
+            <Button onClick={onReconnect}>
               <RefreshCw size={16} aria-hidden /> Try again
-            </button>
+            </Button>
           </div>
         </>
       );
@@ -162,9 +165,9 @@ export function ConsoleFix({ vm, view, onReconnect }: { vm: VM; view: ConsoleVie
         <>
           <p className="muted">You closed this console. The VM keeps running.</p>
           <div className="vnc-fix-actions">
-            <button type="button" className="btn btn-primary" onClick={onReconnect}>
+            <Button variant="primary" onClick={onReconnect}>
               <RefreshCw size={16} aria-hidden /> Connect
-            </button>
+            </Button>
           </div>
         </>
       );

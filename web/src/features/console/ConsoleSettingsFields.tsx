@@ -1,18 +1,22 @@
 // The graphical console's settings on the Settings page (no noVNC here).
 
+import type { ReactNode } from 'react';
 import { useStore } from '../../lib/store';
+import { InfoTip } from '../../ui';
 import { consoleSettingsStore, SCALINGS, updateConsoleSettings, type Scaling } from './consoleSettings';
 import './settingsFields.css';
 
 const LEVELS = Array.from({ length: 10 }, (_, i) => i);
 
-function Check({ id, checked, onChange, label, hint }: { id: string; checked: boolean; onChange: (v: boolean) => void; label: string; hint: string }) {
+/** A setting's check box: its hint in a few words, the explanation (if any) behind an info tip. */
+function Check({ id, checked, onChange, label, hint, more }: { id: string; checked: boolean; onChange: (v: boolean) => void; label: string; hint: string; more?: ReactNode }) {
   return (
     <div className="console-check">
       <input id={id} type="checkbox" checked={checked} onChange={(e) => onChange(e.target.checked)} aria-describedby={`${id}-hint`} />
       <label htmlFor={id}>{label}</label>
-      <p id={`${id}-hint`} className="muted small">
-        {hint}
+      <p className="muted small">
+        <span id={`${id}-hint`}>{hint}</span>
+        {more && <InfoTip topic={label.toLowerCase()}>{more}</InfoTip>}
       </p>
     </div>
   );
@@ -56,8 +60,11 @@ export function ConsoleSettingsFields() {
         ))}
       </select>
       <p className="muted small">
-        Quality is the JPEG quality the VNC server uses for photo-like areas; compression trades the server’s CPU for less data. Lower both over
-        slow links. They apply to open consoles at once.
+        Lower both over slow links; open consoles follow at once.
+        <InfoTip topic="quality and compression">
+          <p>Quality is the JPEG quality the VNC server uses for photo-like areas.</p>
+          <p>Compression trades the server’s CPU for less data.</p>
+        </InfoTip>
       </p>
 
       <h3 className="field-label">Keyboard and mouse</h3>
@@ -73,21 +80,34 @@ export function ConsoleSettingsFields() {
         checked={s.passthrough}
         onChange={(passthrough) => updateConsoleSettings({ passthrough })}
         label="In full screen, send browser shortcuts to the VM"
-        hint="Locks the keyboard in full screen (Chrome and Edge), so that Ctrl+W, Ctrl+T, Alt+Tab and a short Esc reach the VM. Hold Esc to leave full screen. Other browsers keep their shortcuts; use Send keys."
+        hint="Chrome and Edge; hold Esc to leave full screen."
+        more={
+          <>
+            <p>Locks the keyboard in full screen, so that Ctrl+W, Ctrl+T, Alt+Tab and a short Esc reach the VM. Hold Esc to leave full screen.</p>
+            <p>Other browsers keep their shortcuts; use Send keys there.</p>
+          </>
+        }
       />
       <Check
         id="console-f11"
         checked={s.f11Fullscreen}
         onChange={(f11Fullscreen) => updateConsoleSettings({ f11Fullscreen })}
         label="F11 switches full screen"
-        hint="Off: F11 goes to the VM (some firmware boot menus use it); use the toolbar’s button for full screen."
+        hint="Off: F11 goes to the VM."
+        more={<p>Some firmware boot menus use F11. With this off, use the toolbar’s button for full screen.</p>}
       />
       <Check
         id="console-dot"
         checked={s.dotCursor}
         onChange={(dotCursor) => updateConsoleSettings({ dotCursor })}
         label="Show a dot where the pointer is when the VM hides its cursor"
-        hint="The mouse is not captured: the pointer moves freely in and out of the screen and its position is sent as is, which suits guests with a tablet or USB pointer (the default for new VMs)."
+        hint="For guests that hide their own cursor."
+        more={
+          <p>
+            The mouse is not captured: the pointer moves freely in and out of the screen and its position is sent as is, which suits guests with a
+            tablet or USB pointer (the default for new VMs).
+          </p>
+        }
       />
 
       <label className="field-label" htmlFor="console-layout">
@@ -96,9 +116,15 @@ export function ConsoleSettingsFields() {
       <select id="console-layout" value={s.typeLayout} disabled aria-describedby="console-layout-hint">
         <option value="us">The guest’s own layout (keys are sent as physical positions)</option>
       </select>
-      <p id="console-layout-hint" className="muted small">
-        The console sends where a key is, not which character it makes (QEMU’s scancode key events): the VM’s own keyboard layout decides the
-        characters, so set the guest’s layout to match your keyboard. “Type text” types as on a US keyboard and needs a guest with a US layout.
+      <p className="muted small">
+        <span id="console-layout-hint">Set the guest’s layout to match your keyboard.</span>
+        <InfoTip topic="the keyboard layout">
+          <p>
+            The console sends where a key is, not which character it makes (QEMU’s scancode key events): the VM’s own keyboard layout decides the
+            characters.
+          </p>
+          <p>“Type text” types as on a US keyboard and needs a guest with a US layout.</p>
+        </InfoTip>
       </p>
     </>
   );

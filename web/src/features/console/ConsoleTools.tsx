@@ -3,9 +3,9 @@
 // only the full-screen element is drawn.
 
 import type RFB from '@novnc/novnc';
-import { Check, ClipboardCopy, ClipboardPaste, Download, HardDriveDownload, Image, Keyboard, Maximize, Minimize, ScanSearch, Type, X } from 'lucide-react';
-import { Dialog, DropdownMenu, Popover, Tooltip } from 'radix-ui';
-import { createContext, forwardRef, useContext, useEffect, useRef, useState, type ButtonHTMLAttributes, type ReactNode } from 'react';
+import { ClipboardCopy, ClipboardPaste, Download, HardDriveDownload, Image, Keyboard, Maximize, Minimize, ScanSearch, Type } from 'lucide-react';
+import { Popover } from 'radix-ui';
+import { createContext, forwardRef, useContext, useEffect, useRef, useState } from 'react';
 import { toast } from 'sonner';
 import { api, vmPath } from '../../api/client';
 import type { SavedScreenshot } from '../../api/types';
@@ -13,6 +13,7 @@ import { toastError } from '../../components/toastError';
 import { SCALINGS, type Scaling } from './consoleSettings';
 import { COMBO_GROUPS, comboEvents, planTyping, type Combo } from './keys';
 import { MAX_TYPE_CHARS, sendPaced } from './typing';
+import { Button, Dialog, DialogActions, DialogClose, DialogDescription, DialogHead, IconButton, Menu, MenuGroup, MenuItem, MenuLabel, MenuRadioGroup, MenuRadioItem, MenuSeparator, Tip, type IconButtonProps } from '../../ui';
 
 /** Where the console's popups render: the console element, which may be full screen. */
 export const PortalRoot = createContext<HTMLElement | null>(null);
@@ -21,29 +22,10 @@ function usePortal(): HTMLElement | undefined {
   return useContext(PortalRoot) ?? undefined;
 }
 
-interface ToolButtonProps extends Omit<ButtonHTMLAttributes<HTMLButtonElement>, 'aria-label'> {
-  label: string;
-  tip?: ReactNode;
-  children: ReactNode;
-}
-
 /** An icon button with a tooltip that shows in full screen too. */
-export const ToolButton = forwardRef<HTMLButtonElement, ToolButtonProps>(function ToolButton({ label, tip, children, className, type = 'button', ...rest }, ref) {
+export const ToolButton = forwardRef<HTMLButtonElement, Omit<IconButtonProps, 'container'>>(function ToolButton(props, ref) {
   const container = usePortal();
-  return (
-    <Tooltip.Root>
-      <Tooltip.Trigger asChild>
-        <button ref={ref} type={type} aria-label={label} className={`icon-btn${className ? ` ${className}` : ''}`} {...rest}>
-          {children}
-        </button>
-      </Tooltip.Trigger>
-      <Tooltip.Portal container={container}>
-        <Tooltip.Content className="tooltip" sideOffset={6}>
-          {tip ?? label}
-        </Tooltip.Content>
-      </Tooltip.Portal>
-    </Tooltip.Root>
-  );
+  return <IconButton ref={ref} container={container} {...props} />;
 });
 
 /** Sends a combination: every key down, then up in reverse. */
@@ -54,46 +36,39 @@ export function sendCombo(rfb: RFB, c: Combo): void {
 export function SendKeysMenu({ rfb, disabled }: { rfb: RFB | null; disabled: boolean }) {
   const container = usePortal();
   return (
-    <DropdownMenu.Root>
-      <Tooltip.Root>
-        <Tooltip.Trigger asChild>
-          <DropdownMenu.Trigger className="btn btn-small btn-ghost vnc-menu-btn" disabled={disabled}>
+    <Menu
+      container={container}
+      className="vnc-keys-menu"
+      trigger={
+        <Tip text="Key combinations the browser or your system would keep for itself" container={container}>
+          <Button size="sm" variant="ghost" className="vnc-menu-btn" disabled={disabled}>
             <Keyboard size={16} aria-hidden />
             Send keys
-          </DropdownMenu.Trigger>
-        </Tooltip.Trigger>
-        <Tooltip.Portal container={container}>
-          <Tooltip.Content className="tooltip" sideOffset={6}>
-            Key combinations the browser or your system would keep for itself
-          </Tooltip.Content>
-        </Tooltip.Portal>
-      </Tooltip.Root>
-      <DropdownMenu.Portal container={container}>
-        <DropdownMenu.Content className="menu vnc-keys-menu" align="start" sideOffset={4} collisionPadding={8}>
-          {COMBO_GROUPS.map((g, i) => (
-            <DropdownMenu.Group key={g.title}>
-              {i > 0 && <DropdownMenu.Separator className="menu-sep" />}
-              <DropdownMenu.Label className="menu-label">{g.title}</DropdownMenu.Label>
-              {g.combos.map((c) => (
-                <DropdownMenu.Item
-                  key={c.id}
-                  className="menu-item"
-                  onSelect={() => {
-                    if (!rfb) return;
-                    sendCombo(rfb, c);
-                    // Back to the screen, so that typing goes on there.
-                    window.setTimeout(() => rfb.focus({ preventScroll: true }), 0);
-                  }}
-                >
-                  <span>{c.label}</span>
-                  {c.hint && <span className="menu-hint">{c.hint}</span>}
-                </DropdownMenu.Item>
-              ))}
-            </DropdownMenu.Group>
+          </Button>
+        </Tip>
+      }
+    >
+      {COMBO_GROUPS.map((g, i) => (
+        <MenuGroup key={g.title}>
+          {i > 0 && <MenuSeparator />}
+          <MenuLabel>{g.title}</MenuLabel>
+          {g.combos.map((c) => (
+            <MenuItem
+              key={c.id}
+              hint={c.hint}
+              onSelect={() => {
+                if (!rfb) return;
+                sendCombo(rfb, c);
+                // Back to the screen, so that typing goes on there.
+                window.setTimeout(() => rfb.focus({ preventScroll: true }), 0);
+              }}
+            >
+              {c.label}
+            </MenuItem>
           ))}
-        </DropdownMenu.Content>
-      </DropdownMenu.Portal>
-    </DropdownMenu.Root>
+        </MenuGroup>
+      ))}
+    </Menu>
   );
 }
 
@@ -101,37 +76,27 @@ export function ScalingMenu({ value, onChange, disabled = false }: { value: Scal
   const container = usePortal();
   const current = SCALINGS.find((s) => s.value === value) ?? SCALINGS[0];
   return (
-    <DropdownMenu.Root>
-      <Tooltip.Root>
-        <Tooltip.Trigger asChild>
-          <DropdownMenu.Trigger className="btn btn-small btn-ghost vnc-menu-btn" aria-label={`Scaling: ${current?.label ?? ''}`} disabled={disabled}>
+    <Menu
+      container={container}
+      align="end"
+      trigger={
+        <Tip text="Scaling" container={container}>
+          <Button size="sm" variant="ghost" className="vnc-menu-btn" aria-label={`Scaling: ${current?.label ?? ''}`} disabled={disabled}>
             <ScanSearch size={16} aria-hidden />
             <span className="vnc-menu-value">{current?.label}</span>
-          </DropdownMenu.Trigger>
-        </Tooltip.Trigger>
-        <Tooltip.Portal container={container}>
-          <Tooltip.Content className="tooltip" sideOffset={6}>
-            Scaling
-          </Tooltip.Content>
-        </Tooltip.Portal>
-      </Tooltip.Root>
-      <DropdownMenu.Portal container={container}>
-        <DropdownMenu.Content className="menu" align="end" sideOffset={4} collisionPadding={8}>
-          <DropdownMenu.Label className="menu-label">Scaling</DropdownMenu.Label>
-          <DropdownMenu.RadioGroup value={value} onValueChange={(v) => onChange(v as Scaling)}>
-            {SCALINGS.map((s) => (
-              <DropdownMenu.RadioItem key={s.value} value={s.value} className="menu-item menu-radio">
-                <DropdownMenu.ItemIndicator className="menu-check">
-                  <Check size={14} aria-hidden />
-                </DropdownMenu.ItemIndicator>
-                <span>{s.label}</span>
-                <span className="menu-hint">{s.hint}</span>
-              </DropdownMenu.RadioItem>
-            ))}
-          </DropdownMenu.RadioGroup>
-        </DropdownMenu.Content>
-      </DropdownMenu.Portal>
-    </DropdownMenu.Root>
+          </Button>
+        </Tip>
+      }
+    >
+      <MenuLabel>Scaling</MenuLabel>
+      <MenuRadioGroup value={value} onValueChange={(v) => onChange(v as Scaling)}>
+        {SCALINGS.map((s) => (
+          <MenuRadioItem key={s.value} value={s.value} hint={s.hint}>
+            {s.label}
+          </MenuRadioItem>
+        ))}
+      </MenuRadioGroup>
+    </Menu>
   );
 }
 
@@ -175,34 +140,27 @@ export function ScreenshotMenu({ rfb, host, uuid, vmName, running }: { rfb: RFB 
     }, 'image/png');
   };
   return (
-    <DropdownMenu.Root>
-      <Tooltip.Root>
-        <Tooltip.Trigger asChild>
-          <DropdownMenu.Trigger className="icon-btn" aria-label="Screenshot" disabled={!running && !rfb}>
-            <Image size={16} aria-hidden />
-          </DropdownMenu.Trigger>
-        </Tooltip.Trigger>
-        <Tooltip.Portal container={container}>
-          <Tooltip.Content className="tooltip" sideOffset={6}>
-            Screenshot
-          </Tooltip.Content>
-        </Tooltip.Portal>
-      </Tooltip.Root>
-      <DropdownMenu.Portal container={container}>
-        <DropdownMenu.Content className="menu" align="end" sideOffset={4} collisionPadding={8}>
-          <DropdownMenu.Item className="menu-item" disabled={!rfb} onSelect={downloadView}>
-            <Download size={15} aria-hidden />
-            <span>Download PNG</span>
-            <span className="menu-hint">What the console shows, to this computer</span>
-          </DropdownMenu.Item>
-          <DropdownMenu.Item className="menu-item" disabled={!running || saving} onSelect={() => void saveOnServer()}>
-            <HardDriveDownload size={15} aria-hidden />
-            <span>Save on the server</span>
-            <span className="menu-hint">Captured by libvirt, saved in the server’s screenshots folder</span>
-          </DropdownMenu.Item>
-        </DropdownMenu.Content>
-      </DropdownMenu.Portal>
-    </DropdownMenu.Root>
+    <Menu
+      container={container}
+      align="end"
+      trigger={
+        <IconButton label="Screenshot" container={container} disabled={!running && !rfb}>
+          <Image size={16} aria-hidden />
+        </IconButton>
+      }
+    >
+      <MenuItem icon={<Download size={15} />} disabled={!rfb} onSelect={downloadView} hint="What the console shows, to this computer">
+        Download PNG
+      </MenuItem>
+      <MenuItem
+        icon={<HardDriveDownload size={15} />}
+        disabled={!running || saving}
+        onSelect={() => void saveOnServer()}
+        hint="Captured by libvirt, saved in the server’s screenshots folder"
+      >
+        Save on the server
+      </MenuItem>
+    </Menu>
   );
 }
 
@@ -210,14 +168,9 @@ export function ScreenshotMenu({ rfb, host, uuid, vmName, running }: { rfb: RFB 
 export function TypeTextDialog({ rfb, open, onOpenChange, initial = '' }: { rfb: RFB | null; open: boolean; onOpenChange: (o: boolean) => void; initial?: string }) {
   const container = usePortal();
   return (
-    <Dialog.Root open={open} onOpenChange={onOpenChange}>
-      <Dialog.Portal container={container}>
-        <Dialog.Overlay className="dialog-overlay" />
-        <Dialog.Content className="dialog dialog-wide">
-          <TypeTextBody rfb={rfb} initial={initial} onDone={() => onOpenChange(false)} />
-        </Dialog.Content>
-      </Dialog.Portal>
-    </Dialog.Root>
+    <Dialog open={open} onOpenChange={onOpenChange} container={container} wide>
+      <TypeTextBody rfb={rfb} initial={initial} onDone={() => onOpenChange(false)} />
+    </Dialog>
   );
 }
 
@@ -245,16 +198,11 @@ function TypeTextBody({ rfb, initial, onDone }: { rfb: RFB | null; initial: stri
   };
   return (
     <>
-          <div className="dialog-head">
-            <Dialog.Title className="dialog-title">Type text into the VM</Dialog.Title>
-            <Dialog.Close className="icon-btn" aria-label="Close">
-              <X size={16} aria-hidden />
-            </Dialog.Close>
-          </div>
-          <Dialog.Description className="muted">
+          <DialogHead>Type text into the VM</DialogHead>
+          <DialogDescription className="muted">
             The text is typed as key presses, as if on a US keyboard: it works where the clipboard does not (a login prompt, a BIOS, a text
             console). The guest should use a US keyboard layout.
-          </Dialog.Description>
+          </DialogDescription>
           <label className="field-label" htmlFor="vnc-type-text">
             Text to type
           </label>
@@ -287,13 +235,13 @@ function TypeTextBody({ rfb, initial, onDone }: { rfb: RFB | null; initial: stri
             {tooLong && <strong> At most {MAX_TYPE_CHARS.toLocaleString('en')} characters at once.</strong>}
           </p>
           {progress !== null && <progress className="vnc-type-progress" value={progress} max={1} aria-label="Typing" />}
-          <div className="dialog-actions">
-            <Dialog.Close className="btn">{progress !== null ? 'Stop' : 'Cancel'}</Dialog.Close>
-            <button type="button" className="btn btn-primary" disabled={!rfb || !text || tooLong || progress !== null} onClick={() => void type()}>
+          <DialogActions>
+            <DialogClose>{progress !== null ? 'Stop' : 'Cancel'}</DialogClose>
+            <Button variant="primary" disabled={!rfb || !text || tooLong || progress !== null} onClick={() => void type()}>
               <Type size={16} aria-hidden />
               Type it
-            </button>
-          </div>
+            </Button>
+          </DialogActions>
     </>
   );
 }
@@ -318,18 +266,11 @@ export function ClipboardPopover({
         if (o && guest) setSeen(guest.at);
       }}
     >
-      <Tooltip.Root>
-        <Tooltip.Trigger asChild>
-          <Popover.Trigger className={`icon-btn${fresh ? ' vnc-has-news' : ''}`} aria-label={fresh ? 'Clipboard (new text from the VM)' : 'Clipboard'} disabled={!rfb}>
-            <ClipboardPaste size={16} aria-hidden />
-          </Popover.Trigger>
-        </Tooltip.Trigger>
-        <Tooltip.Portal container={container}>
-          <Tooltip.Content className="tooltip" sideOffset={6}>
-            Clipboard
-          </Tooltip.Content>
-        </Tooltip.Portal>
-      </Tooltip.Root>
+      <Popover.Trigger asChild>
+        <IconButton label={fresh ? 'Clipboard (new text from the VM)' : 'Clipboard'} tip="Clipboard" className={fresh ? 'vnc-has-news' : undefined} container={container} disabled={!rfb}>
+          <ClipboardPaste size={16} aria-hidden />
+        </IconButton>
+      </Popover.Trigger>
       <Popover.Portal container={container}>
         <Popover.Content className="popover vnc-clip" side="bottom" align="end" sideOffset={6} collisionPadding={8}>
           <h3 className="popover-title">Clipboard</h3>
@@ -338,12 +279,13 @@ export function ClipboardPopover({
           </label>
           <textarea id="vnc-clip-out" rows={3} value={text} onChange={(e) => setText(e.target.value)} placeholder="Paste here (Ctrl+V)" />
           <div className="vnc-clip-actions">
-            <Popover.Close className="btn btn-small btn-primary" disabled={!text || !rfb} onClick={() => onType(text)}>
-              <Type size={14} aria-hidden /> Type it
+            <Popover.Close asChild>
+              <Button size="sm" variant="primary" disabled={!text || !rfb} onClick={() => onType(text)}>
+                <Type size={14} aria-hidden /> Type it
+              </Button>
             </Popover.Close>
-            <button
-              type="button"
-              className="btn btn-small"
+            <Button
+              size="sm"
               disabled={!text || !rfb}
               onClick={() => {
                 rfb?.clipboardPasteFrom(text);
@@ -351,15 +293,14 @@ export function ClipboardPopover({
               }}
             >
               <ClipboardPaste size={14} aria-hidden /> Send to clipboard
-            </button>
+            </Button>
           </div>
           <h4 className="field-label">From the VM</h4>
           {guest ? (
             <>
               <pre className="vnc-clip-in">{guest.text}</pre>
-              <button
-                type="button"
-                className="btn btn-small"
+              <Button
+                size="sm"
                 onClick={() =>
                   void navigator.clipboard.writeText(guest.text).then(
                     () => toast.success('Copied'),
@@ -368,7 +309,7 @@ export function ClipboardPopover({
                 }
               >
                 <ClipboardCopy size={14} aria-hidden /> Copy to this computer
-              </button>
+              </Button>
             </>
           ) : (
             <p className="muted small">Nothing yet. Text the VM copies shows here, where the guest shares its clipboard (QEMU’s vdagent and an agent in the guest).</p>

@@ -20,6 +20,7 @@ import { consoleSettingsStore, type Scaling } from './consoleSettings';
 import { ClipboardPopover, FullscreenButton, PortalRoot, ScalingMenu, ScreenshotMenu, SendKeysMenu, ToolButton, TypeTextDialog } from './ConsoleTools';
 import { formatMs, formatRate, qualityOf, secondsUntil, type Quality } from './metrics';
 import { useVncConsole, type ConsoleStats } from './useVncConsole';
+import { Button, IconButton } from '../../ui';
 import './console.css';
 
 /** Opens (or brings forward) the VM's console window. */
@@ -233,18 +234,11 @@ function HelpPopover({ open, onOpenChange, f11 }: { open: boolean; onOpenChange:
   const container = useContextPortal();
   return (
     <Popover.Root open={open} onOpenChange={onOpenChange}>
-      <Tooltip.Root>
-        <Tooltip.Trigger asChild>
-          <Popover.Trigger className="icon-btn" aria-label="Console keys and help">
-            <CircleHelp size={16} aria-hidden />
-          </Popover.Trigger>
-        </Tooltip.Trigger>
-        <Tooltip.Portal container={container}>
-          <Tooltip.Content className="tooltip" sideOffset={6}>
-            Console keys and help (F1 or ? when the screen does not have focus)
-          </Tooltip.Content>
-        </Tooltip.Portal>
-      </Tooltip.Root>
+      <Popover.Trigger asChild>
+        <IconButton label="Console keys and help" tip="Console keys and help (F1 or ? when the screen does not have focus)" container={container}>
+          <CircleHelp size={16} aria-hidden />
+        </IconButton>
+      </Popover.Trigger>
       <Popover.Portal container={container}>
         <Popover.Content className="popover vnc-help" side="bottom" align="end" sideOffset={6} collisionPadding={8}>
           <h3 className="popover-title">Console keys</h3>
@@ -350,9 +344,9 @@ export function VncConsole({ vm, fill }: { vm: VM; fill: 'page' | 'parent' }) {
         data-fullscreen={fs.on || undefined}
       >
         <div className="vnc-chrome">
-          <div className="vnc-toolbar" role="toolbar" aria-label="Console tools">
+          <div className="vnc-toolbar toolbar-labels toolbar-labels-roomy" role="toolbar" aria-label="Console tools">
             <SendKeysMenu rfb={rfb} disabled={!live || viewOnly} />
-            <ToolButton label="Type text" tip="Type text into the VM as key presses" onClick={() => setTyping({ open: true, text: '' })} disabled={!live || viewOnly}>
+            <ToolButton showLabel="wide" label="Type text" tip="Type text into the VM as key presses" onClick={() => setTyping({ open: true, text: '' })} disabled={!live || viewOnly}>
               <Type size={16} aria-hidden />
             </ToolButton>
             <ClipboardPopover rfb={live && !viewOnly ? rfb : null} guest={c.guestClipboard} onType={(text) => setTyping({ open: true, text })} />
@@ -367,6 +361,7 @@ export function VncConsole({ vm, fill }: { vm: VM; fill: 'page' | 'parent' }) {
               }}
             />
             <ToolButton
+              showLabel="wide"
               label="View only"
               tip={viewOnly ? 'View only: keyboard and mouse do not reach the VM. Click to control it.' : 'View only: watch without sending keys or mouse'}
               aria-pressed={viewOnly}
@@ -378,15 +373,15 @@ export function VncConsole({ vm, fill }: { vm: VM; fill: 'page' | 'parent' }) {
             <FullscreenButton on={fs.on} onToggle={fs.toggle} disabled={noScreen && !fs.on} />
             <span className="vnc-spacer" />
             {view.phase === 'connected' || waiting ? (
-              <ToolButton label="Disconnect" tip="Close this console (the VM keeps running)" onClick={() => conn?.disconnect()}>
+              <ToolButton showLabel="wide" label="Disconnect" tip="Close this console (the VM keeps running)" onClick={() => conn?.disconnect()}>
                 <Unplug size={16} aria-hidden />
               </ToolButton>
             ) : null}
-            <ToolButton label="Reconnect" tip="Reconnect now" onClick={() => conn?.connect()} disabled={!conn}>
+            <ToolButton showLabel="wide" label="Reconnect" tip="Reconnect now" onClick={() => conn?.connect()} disabled={!conn}>
               <RefreshCw size={16} aria-hidden />
             </ToolButton>
             {fill === 'page' && (
-              <ToolButton label="Open in a new window" onClick={() => openPopout(vm.host, vm.uuid)}>
+              <ToolButton showLabel="wide" text="New window" label="Open in a new window" onClick={() => openPopout(vm.host, vm.uuid)}>
                 <ExternalLink size={16} aria-hidden />
               </ToolButton>
             )}
@@ -397,9 +392,9 @@ export function VncConsole({ vm, fill }: { vm: VM; fill: 'page' | 'parent' }) {
               <span>
                 <strong>Disconnected:</strong> {sentence(view.message)} {secondsUntil(view.retryAt, now) > 0 ? `Reconnecting in ${secondsUntil(view.retryAt, now)} s.` : 'Reconnecting…'}
               </span>
-              <button type="button" className="btn btn-small" onClick={() => conn?.connect()}>
+              <Button size="sm" onClick={() => conn?.connect()}>
                 <RefreshCw size={14} aria-hidden /> Reconnect now
-              </button>
+              </Button>
             </div>
           )}
         </div>

@@ -23,6 +23,7 @@ import { settingsStore, updateSettings } from '../settings/settings';
 import { useShortcuts } from '../shortcuts/ShortcutsProvider';
 import { CardGrid, type ViewHandle } from './CardGrid';
 import { VMTable } from './VMTable';
+import { Button } from '../../ui';
 import './dashboard.css';
 
 const cpuOf = (vm: VM) => statsStore.latest(vmKey(vm.host, vm.uuid))?.cpu;
@@ -200,9 +201,9 @@ export default function Dashboard() {
         ) : isFiltered && shown.length === 0 ? (
           <div className="placeholder muted">
             No VMs match.{' '}
-            <button type="button" className="link-btn" onClick={() => setFilter({ search: '', state: 'all', host: '' })}>
+            <Button variant="link" onClick={() => setFilter({ search: '', state: 'all', host: '' })}>
               Clear the filters
-            </button>
+            </Button>
           </div>
         ) : view === 'cards' ? (
           <CardGrid ref={viewRef} groups={groups} filtered={isFiltered} scrollEl={scrollEl} />

@@ -15,7 +15,7 @@ import {
 } from '@tanstack/react-table';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { ArrowDown, ArrowUp, ArrowUpDown, Columns3, Info } from 'lucide-react';
-import { DropdownMenu, Tooltip } from 'radix-ui';
+import { Tooltip } from 'radix-ui';
 import { forwardRef, memo, useCallback, useImperativeHandle, useMemo, useState } from 'react';
 import { Link } from 'wouter';
 import { statsStore } from '../../api/stats';
@@ -32,6 +32,7 @@ import type { ViewHandle } from './CardGrid';
 import { HostHeader } from './HostHeader';
 import { revealRange } from './rows';
 import { ariaSort, HIDEABLE, loadTablePrefs, saveTablePrefs, type TableColumn } from './tablePrefs';
+import { Button, Menu, MenuCheckboxItem, MenuLabel } from '../../ui';
 import './table.css';
 
 const ROW_HEIGHT = 46;
@@ -165,30 +166,22 @@ function SortIcon({ dir }: { dir: 'ascending' | 'descending' | 'none' }) {
 function ColumnsMenu({ hidden, onToggle }: { hidden: VisibilityState; onToggle: (id: string, visible: boolean) => void }) {
   const labels = new Map(COLUMNS.map((c) => [c.id ?? '', typeof c.header === 'string' ? c.header : (c.id ?? '')]));
   return (
-    <DropdownMenu.Root modal={false}>
-      <DropdownMenu.Trigger className="btn btn-ghost btn-small table-columns-trigger">
-        <Columns3 size={14} aria-hidden /> Columns
-      </DropdownMenu.Trigger>
-      <DropdownMenu.Portal>
-        <DropdownMenu.Content className="user-menu" align="end" sideOffset={6} collisionPadding={8}>
-          <DropdownMenu.Label className="user-menu-label">Show columns</DropdownMenu.Label>
-          {HIDEABLE.map((id) => (
-            <DropdownMenu.CheckboxItem
-              key={id}
-              className="user-menu-item table-columns-item"
-              checked={hidden[id] !== false}
-              onCheckedChange={(v) => onToggle(id, v)}
-              onSelect={(e) => e.preventDefault()}
-            >
-              <span className="table-columns-check" aria-hidden>
-                <DropdownMenu.ItemIndicator>✓</DropdownMenu.ItemIndicator>
-              </span>
-              <span>{labels.get(id) ?? id}</span>
-            </DropdownMenu.CheckboxItem>
-          ))}
-        </DropdownMenu.Content>
-      </DropdownMenu.Portal>
-    </DropdownMenu.Root>
+    <Menu
+      modal={false}
+      align="end"
+      trigger={
+        <Button variant="ghost" size="sm" className="table-columns-trigger">
+          <Columns3 size={14} aria-hidden /> Columns
+        </Button>
+      }
+    >
+      <MenuLabel>Show columns</MenuLabel>
+      {HIDEABLE.map((id) => (
+        <MenuCheckboxItem key={id} checked={hidden[id] !== false} onCheckedChange={(v) => onToggle(id, v)}>
+          {labels.get(id) ?? id}
+        </MenuCheckboxItem>
+      ))}
+    </Menu>
   );
 }
 

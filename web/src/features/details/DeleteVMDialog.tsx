@@ -3,8 +3,7 @@
 // running VM, and a summary of exactly what is removed and what is kept.
 
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { Dialog } from 'radix-ui';
-import { LoaderCircle, Trash2, X } from 'lucide-react';
+import { LoaderCircle, Trash2 } from 'lucide-react';
 import { useMemo, useState } from 'react';
 import { useLocation } from 'wouter';
 import { PathText } from '../../components/PathText';
@@ -15,6 +14,7 @@ import { listQuery } from '../../resources/snapshot/queries';
 import { isActive, stateLabel } from '../../resources/vm/model';
 import { useDeleteVM } from '../../resources/vm/mutations';
 import { followOperation } from '../operations/operations';
+import { Banner, Button, Dialog, DialogActions, DialogClose, DialogDescription, DialogHead } from '../../ui';
 
 /** Whether the server can remove a disk's image (file-backed, with a path, on a local host). */
 export function removable(d: Disk, localHost: boolean): boolean {
@@ -98,25 +98,19 @@ export function DeleteVMDialog({ vm, open, onOpenChange, localHost }: { vm: VM; 
     });
 
   return (
-    <Dialog.Root
+    <Dialog
+      wide
+      className="delete-dialog"
       open={open}
       onOpenChange={(o) => {
         if (!o) reset();
         onOpenChange(o);
       }}
     >
-      <Dialog.Portal>
-        <Dialog.Overlay className="dialog-overlay" />
-        <Dialog.Content className="dialog dialog-wide delete-dialog">
-          <div className="dialog-head">
-            <Dialog.Title className="dialog-title">Delete VM “{vm.name}”?</Dialog.Title>
-            <Dialog.Close className="icon-btn" aria-label="Close">
-              <X size={16} aria-hidden />
-            </Dialog.Close>
-          </div>
-          <Dialog.Description className="muted">
+          <DialogHead>Delete VM “{vm.name}”?</DialogHead>
+          <DialogDescription className="muted">
             The VM’s definition is removed from host {vm.host}. Disk images are deleted only if you tick them below.
-          </Dialog.Description>
+          </DialogDescription>
 
           <form
             onSubmit={(e) => {
@@ -222,26 +216,20 @@ export function DeleteVMDialog({ vm, open, onOpenChange, localHost }: { vm: VM; 
             </div>
 
             {error && (
-              <div className="error-note" role="alert">
-                <div>
-                  <p>{error.message}</p>
-                  {error.hint && <p className="muted">{error.hint}</p>}
-                </div>
-              </div>
+              <Banner tone="bad" role="alert">
+                <p>{error.message}</p>
+                {error.hint && <p className="muted">{error.hint}</p>}
+              </Banner>
             )}
 
-            <div className="dialog-actions">
-              <Dialog.Close className="btn" type="button">
-                Cancel
-              </Dialog.Close>
-              <button type="submit" className="btn btn-danger" disabled={blockers.length > 0 || del.isPending}>
+            <DialogActions>
+              <DialogClose>Cancel</DialogClose>
+              <Button type="submit" variant="danger" disabled={blockers.length > 0 || del.isPending}>
                 {del.isPending ? <LoaderCircle size={16} className="spin" aria-hidden /> : <Trash2 size={16} aria-hidden />}
                 Delete VM
-              </button>
-            </div>
+              </Button>
+            </DialogActions>
           </form>
-        </Dialog.Content>
-      </Dialog.Portal>
-    </Dialog.Root>
+    </Dialog>
   );
 }

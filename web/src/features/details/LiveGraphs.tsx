@@ -17,6 +17,7 @@ import { settingsStore } from '../settings/settings';
 import { useHistory, useSeries } from '../vms/useSeries';
 import { describeHistory, mergeSeries } from './graphData';
 import { TimeChart } from './TimeChart';
+import { Button } from '../../ui';
 
 type Field = 'cpu' | 'mem' | 'rss' | 'dr' | 'dw' | 'rx' | 'tx';
 
@@ -97,15 +98,9 @@ export function LiveGraphs({ vm }: { vm: VM }) {
       <div className="graph-toolbar">
         <div className="range-group" role="group" aria-label="Time range">
           {RANGES.map((r) => (
-            <button
-              key={r.id}
-              type="button"
-              className={`btn btn-small${r.id === range.id ? ' is-on' : ''}`}
-              aria-pressed={r.id === range.id}
-              onClick={() => setRange(r.id)}
-            >
+            <Button key={r.id} size="sm" pressedLook={r.id === range.id} aria-pressed={r.id === range.id} onClick={() => setRange(r.id)}>
               {r.label}
-            </button>
+            </Button>
           ))}
         </div>
         <p className="muted small graph-note" data-testid="history-note">

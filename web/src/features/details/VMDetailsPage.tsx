@@ -28,6 +28,7 @@ import { useRunningOperation } from '../vms/useRunningOperation';
 import { useVMAction } from '../vms/useVMAction';
 import { DeleteVMDialog } from './DeleteVMDialog';
 import { Overview } from './Overview';
+import { Button } from '../../ui';
 import './details.css';
 
 const ORDER: readonly PowerAction[] = ['start', 'resume', 'shutdown', 'reboot', 'pause', 'force-off', 'reset'];
@@ -148,24 +149,22 @@ export default function VMDetailsPage({ host, uuid, tab }: { host: string; uuid:
               {can('vm.power') && <PowerButtons vm={vm} disabled={hostDown} />}
               {can('vm.snapshot') && (
                 <Tip text="Take snapshot (t)">
-                  <button
-                    type="button"
-                    className="btn"
+                  <Button
                     aria-label="Take snapshot"
                     disabled={hostDown || op?.kind.startsWith('snapshot-') === true}
                     onClick={() => navigate(vmHref(host, uuid, 'snapshots', 'snapshot'))}
                   >
                     <Camera size={16} aria-hidden />
                     Take snapshot
-                  </button>
+                  </Button>
                 </Tip>
               )}
               {can('vm.delete') && (
                 <Tip text="Delete (Delete)">
-                  <button type="button" className="btn btn-danger-outline" data-action="Delete" onClick={() => setDeleting(true)} disabled={hostDown}>
+                  <Button variant="danger-outline" data-action="Delete" onClick={() => setDeleting(true)} disabled={hostDown}>
                     <Trash2 size={16} aria-hidden />
                     Delete
-                  </button>
+                  </Button>
                 </Tip>
               )}
             </div>

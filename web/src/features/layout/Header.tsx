@@ -4,9 +4,8 @@
 // sessions, Settings, Log out). It fits in one line from 360 px up.
 
 import { CircleUser, Keyboard, LogOut, Menu, MonitorSmartphone, PanelLeftClose, PanelLeftOpen, ScrollText, Settings } from 'lucide-react';
-import { DropdownMenu } from 'radix-ui';
 import { Link, useLocation } from 'wouter';
-import { IconButton, Tip } from '../../components/IconButton';
+import { Button, IconButton, Menu as KitMenu, MenuItem, MenuLabel, MenuSeparator } from '../../ui';
 import { useStore } from '../../lib/store';
 import { RoleBadge } from '../security/RoleBadge';
 import { useAccess } from '../security/useAccess';
@@ -21,42 +20,39 @@ function UserMenu() {
   const [, navigate] = useLocation();
   const logout = useLogout();
   return (
-    <DropdownMenu.Root modal={false}>
-      <DropdownMenu.Trigger className="btn btn-ghost user-menu-trigger">
-        <CircleUser size={18} aria-hidden />
-        <span className="sr-only">User menu:</span>{' '}
-        <span className="user-menu-who">
-          <span className="user">{user}</span> <RoleBadge role={role} />
-        </span>
-      </DropdownMenu.Trigger>
-      <DropdownMenu.Portal>
-        <DropdownMenu.Content className="user-menu" align="end" sideOffset={6} collisionPadding={8}>
-          <DropdownMenu.Label className="user-menu-label">
-            Signed in as <strong>{user}</strong>
-            {role ? ` (${role})` : ''}
-          </DropdownMenu.Label>
-          <DropdownMenu.Item className="user-menu-item" onSelect={() => navigate('/sessions')}>
-            <MonitorSmartphone size={16} aria-hidden />
-            <span>{can('sessions.manage') ? 'Sessions (all users)' : 'My sessions'}</span>
-          </DropdownMenu.Item>
-          {can('audit.read') && (
-            <DropdownMenu.Item className="user-menu-item" onSelect={() => navigate('/audit')}>
-              <ScrollText size={16} aria-hidden />
-              <span>Audit log</span>
-            </DropdownMenu.Item>
-          )}
-          <DropdownMenu.Item className="user-menu-item" onSelect={() => navigate('/settings')}>
-            <Settings size={16} aria-hidden />
-            <span>Settings</span>
-          </DropdownMenu.Item>
-          <DropdownMenu.Separator className="user-menu-sep" />
-          <DropdownMenu.Item className="user-menu-item" onSelect={() => void logout()}>
-            <LogOut size={16} aria-hidden />
-            <span>Log out</span>
-          </DropdownMenu.Item>
-        </DropdownMenu.Content>
-      </DropdownMenu.Portal>
-    </DropdownMenu.Root>
+    <KitMenu
+      modal={false}
+      align="end"
+      trigger={
+        <Button variant="ghost" className="user-menu-trigger">
+          <CircleUser size={18} aria-hidden />
+          <span className="sr-only">User menu:</span>{' '}
+          <span className="user-menu-who">
+            <span className="user">{user}</span> <RoleBadge role={role} />
+          </span>
+        </Button>
+      }
+    >
+      <MenuLabel>
+        Signed in as <strong>{user}</strong>
+        {role ? ` (${role})` : ''}
+      </MenuLabel>
+      <MenuItem icon={<MonitorSmartphone size={16} />} onSelect={() => navigate('/sessions')}>
+        {can('sessions.manage') ? 'Sessions (all users)' : 'My sessions'}
+      </MenuItem>
+      {can('audit.read') && (
+        <MenuItem icon={<ScrollText size={16} />} onSelect={() => navigate('/audit')}>
+          Audit log
+        </MenuItem>
+      )}
+      <MenuItem icon={<Settings size={16} />} onSelect={() => navigate('/settings')}>
+        Settings
+      </MenuItem>
+      <MenuSeparator />
+      <MenuItem icon={<LogOut size={16} />} onSelect={() => void logout()}>
+        Log out
+      </MenuItem>
+    </KitMenu>
   );
 }
 
@@ -67,18 +63,16 @@ function NavToggle() {
   const drawer = useStore(drawerOpenStore);
   const shown = narrow ? drawer : !collapsed;
   return (
-    <Tip text={shown ? 'Hide the navigation' : 'Show the navigation'}>
-      <button
-        type="button"
-        className="icon-btn nav-toggle"
-        aria-label="Navigation"
-        aria-expanded={shown}
-        aria-controls={narrow ? undefined : 'sidebar'}
-        onClick={() => (narrow ? drawerOpenStore.set(!drawer) : sidebarCollapsedStore.set(!collapsed))}
-      >
-        {narrow ? <Menu size={20} aria-hidden /> : shown ? <PanelLeftClose size={18} aria-hidden /> : <PanelLeftOpen size={18} aria-hidden />}
-      </button>
-    </Tip>
+    <IconButton
+      label="Navigation"
+      tip={shown ? 'Hide the navigation' : 'Show the navigation'}
+      className="nav-toggle"
+      aria-expanded={shown}
+      aria-controls={narrow ? undefined : 'sidebar'}
+      onClick={() => (narrow ? drawerOpenStore.set(!drawer) : sidebarCollapsedStore.set(!collapsed))}
+    >
+      {narrow ? <Menu size={20} aria-hidden /> : shown ? <PanelLeftClose size={18} aria-hidden /> : <PanelLeftOpen size={18} aria-hidden />}
+    </IconButton>
   );
 }
 

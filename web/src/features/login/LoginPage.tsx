@@ -13,6 +13,7 @@ import { logIn, setSession, useSession } from '../../resources/session/queries';
 import { useTitle } from '../../components/useTitle';
 import { loadSettingsFor } from '../settings/settings';
 import { formatWait, lastMethod, LINK_ERRORS, loginProblem, rememberMethod, TOKEN_LINK_ERRORS, type LoginMethod, type LoginProblem } from './loginError';
+import { Button } from '../../ui';
 import './login.css';
 
 /**
@@ -208,19 +209,19 @@ export default function LoginPage() {
             The server cannot be reached; logging in will work once it is back.
           </p>
         )}
-        <button type="submit" className="btn btn-primary btn-block" disabled={busy || waiting}>
+        <Button type="submit" variant="primary" block disabled={busy || waiting}>
           {busy && <LoaderCircle size={16} className="spin" aria-hidden />}
           Log in
-        </button>
+        </Button>
         <div className="login-switch">
           {method === 'password' ? (
-            <button type="button" className="link-btn" onClick={() => switchTo('token')}>
+            <Button variant="link" onClick={() => switchTo('token')}>
               <KeyRound size={14} aria-hidden /> Use an API token
-            </button>
+            </Button>
           ) : (
-            <button type="button" className="link-btn" onClick={() => switchTo('password')}>
+            <Button variant="link" onClick={() => switchTo('password')}>
               <User size={14} aria-hidden /> Use username and password
-            </button>
+            </Button>
           )}
         </div>
         {method === 'token' && (

@@ -35,6 +35,7 @@ import {
 import { RoleBadge } from './RoleBadge';
 import { RoleNote } from './RoleNote';
 import { useAccess } from './useAccess';
+import { Button } from '../../ui';
 import './pages.css';
 
 const RESULT_ICONS = { ok: CircleCheck, error: CircleX, denied: ShieldX } as const;
@@ -142,13 +143,13 @@ function Filters({ value, onChange }: { value: AuditFilters; onChange: (f: Audit
         </select>
       </div>
       {/* Enter in a field applies at once; the button is for pointer users and screen readers. */}
-      <button type="submit" className="btn">
+      <Button type="submit" >
         Apply
-      </button>
+      </Button>
       {hasFilters(value) && (
-        <button type="button" className="btn btn-ghost" onClick={() => onChange(NO_FILTERS)}>
+        <Button variant="ghost" onClick={() => onChange(NO_FILTERS)}>
           <X size={14} aria-hidden /> Clear filters
-        </button>
+        </Button>
       )}
     </form>
   );
@@ -258,9 +259,9 @@ function AuditLog() {
           {entries.length > 0 && (
             <div className="audit-more" ref={setSentinel}>
               {hasNextPage ? (
-                <button type="button" className="btn" disabled={isFetchingNextPage} onClick={() => void fetchNextPage()}>
+                <Button disabled={isFetchingNextPage} onClick={() => void fetchNextPage()}>
                   {isFetchingNextPage ? 'Loading older entries…' : 'Load older entries'}
-                </button>
+                </Button>
               ) : (
                 <p className="muted small">{filtered ? 'No older matching entries.' : 'The start of the log: no older entries.'}</p>
               )}

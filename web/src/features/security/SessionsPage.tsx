@@ -20,6 +20,7 @@ import { RoleBadge } from './RoleBadge';
 import { describeUserAgent, revokeQuestion, sortSessions } from './sessions';
 import { useAccess } from './useAccess';
 import { useLogout } from './useLogout';
+import { Button } from '../../ui';
 import './pages.css';
 
 /** A relative time that ticks on its own, as fast as its distance needs. */
@@ -135,16 +136,15 @@ export default function SessionsPage() {
                         <When time={s.expiresAt} future />
                       </td>
                       <td className="sec-actions">
-                        <button
-                          type="button"
-                          className="btn btn-small btn-danger-outline"
+                        <Button
+                          size="sm" variant="danger-outline"
                           disabled={revoke.isPending}
                           onClick={() => void ask(s)}
                           aria-label={s.current ? 'Revoke this session (log out)' : `Revoke ${s.user}’s session from ${s.client}`}
                         >
                           <LogOut size={14} aria-hidden />
                           Revoke
-                        </button>
+                        </Button>
                       </td>
                     </tr>
                   ))}

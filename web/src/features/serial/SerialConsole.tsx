@@ -42,6 +42,7 @@ import { MAX_PASTE_BYTES, sttyCommand } from './protocol';
 import { serialSettingsStore, stepFontSize, updateSerialSettings } from './serialSettings';
 import { searchDecorations } from './theme';
 import { useDocumentTheme, useSerialTerminal } from './useSerialTerminal';
+import { Button } from '../../ui';
 import './serial.css';
 
 /** Opens (or brings forward) the VM's serial console window. */
@@ -110,10 +111,10 @@ function StatusLine({ vm, view, onReconnect, onTakeOver }: { vm: VM; view: Seria
             <strong>VM stopped.</strong> The console reconnects by itself when the VM starts, and shows its boot output.
           </span>
           {(vm.actions ?? []).includes('start') && (
-            <button type="button" className="btn btn-small btn-primary" onClick={() => void run('start')} disabled={pending !== undefined}>
+            <Button size="sm" variant="primary" onClick={() => void run('start')} disabled={pending !== undefined}>
               {pending === 'start' ? <LoaderCircle size={14} className="spin" aria-hidden /> : <Play size={14} aria-hidden />}
               Start VM
-            </button>
+            </Button>
           )}
         </>
       );
@@ -126,10 +127,10 @@ function StatusLine({ vm, view, onReconnect, onTakeOver }: { vm: VM; view: Seria
             <strong>Held by another client.</strong> {view.message ? sentence(view.message) : 'Another client has this console open.'} libvirt allows
             one client at a time; taking it over disconnects the other one.
           </span>
-          <button type="button" className="btn btn-small btn-primary" onClick={onTakeOver} disabled={view.takingOver}>
+          <Button size="sm" variant="primary" onClick={onTakeOver} disabled={view.takingOver}>
             {view.takingOver ? <LoaderCircle size={14} className="spin" aria-hidden /> : null}
             Take over
-          </button>
+          </Button>
         </>
       );
       break;
@@ -150,10 +151,10 @@ function StatusLine({ vm, view, onReconnect, onTakeOver }: { vm: VM; view: Seria
             <strong>Disconnected</strong>
             {view.message ? `: ${view.message}` : ''}. {s > 0 ? `Reconnecting in ${s} s.` : 'Reconnecting…'}
           </span>
-          <button type="button" className="btn btn-small" onClick={onReconnect}>
+          <Button size="sm" onClick={onReconnect}>
             <RefreshCw size={14} aria-hidden />
             Reconnect
-          </button>
+          </Button>
         </>
       );
       break;
@@ -246,10 +247,10 @@ function NoConsolePanel({ vm, view }: { vm: VM; view: SerialView | null }) {
             . The guest must use it too (on Linux, <code>console=ttyS0</code> on the kernel command line).
           </p>
           {can('vm.edit') ? (
-            <button type="button" className="btn btn-primary" onClick={() => add.mutate()} disabled={add.isPending}>
+            <Button variant="primary" onClick={() => add.mutate()} disabled={add.isPending}>
               {add.isPending ? <LoaderCircle size={16} className="spin" aria-hidden /> : <Plus size={16} aria-hidden />}
               Add serial console
-            </button>
+            </Button>
           ) : (
             <p className="muted" data-testid="role-hint">
               Only an admin can add one{role ? ` (your role: ${role})` : ''}: ask an admin to add a serial console from this tab.
@@ -266,9 +267,11 @@ function SizeItem({ cols, rows, onType }: { cols: number; rows: number; onType: 
   return (
     <Popover.Root>
       <Tip text="Terminal size: tell the guest">
-        <Popover.Trigger className="btn btn-small btn-ghost serial-size">
-          <span className="sr-only">Terminal size </span>
-          {cols}×{rows}
+        <Popover.Trigger asChild>
+          <Button size="sm" variant="ghost" className="serial-size">
+            <span className="sr-only">Terminal size </span>
+            {cols}×{rows}
+          </Button>
         </Popover.Trigger>
       </Tip>
       <Popover.Portal>
@@ -280,15 +283,16 @@ function SizeItem({ cols, rows, onType }: { cols: number; rows: number; onType: 
           </p>
           <pre className="serial-cmd">{cmd}</pre>
           <div className="serial-size-actions">
-            <button
-              type="button"
-              className="btn btn-small"
+            <Button
+              size="sm"
               onClick={() => void copyText(cmd).then((ok) => (ok ? toast.success('Command copied') : toast.error('The browser did not allow copying')))}
             >
               <Copy size={14} aria-hidden /> Copy command
-            </button>
-            <Popover.Close className="btn btn-small" onClick={() => onType(cmd)}>
-              <SquareTerminal size={14} aria-hidden /> Type it in the console
+            </Button>
+            <Popover.Close asChild>
+              <Button size="sm" onClick={() => onType(cmd)}>
+                <SquareTerminal size={14} aria-hidden /> Type it in the console
+              </Button>
             </Popover.Close>
           </div>
           <p className="muted small">Typing leaves it on the command line: check it, then press Enter.</p>
@@ -318,9 +322,9 @@ function PasteBox({ onSend, onClose }: { onSend: (text: string) => void; onClose
           if (e.key === 'Escape') onClose();
         }}
       />
-      <button type="button" className="btn btn-small btn-primary" disabled={!text} onClick={() => onSend(text)}>
+      <Button size="sm" variant="primary" disabled={!text} onClick={() => onSend(text)}>
         Send
-      </button>
+      </Button>
       <IconButton label="Close paste box" onClick={onClose}>
         <X size={16} aria-hidden />
       </IconButton>

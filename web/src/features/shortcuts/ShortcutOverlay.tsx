@@ -1,7 +1,6 @@
 // The shortcut overlay (?): every shortcut, by where it works.
 
-import { Dialog } from 'radix-ui';
-import { X } from 'lucide-react';
+import { Dialog, DialogDescription, DialogHead } from '../../ui';
 import { useStore } from '../../lib/store';
 import { RESERVED, SHORTCUT_GROUPS } from './shortcuts';
 import { overlayStore, useShortcuts } from './ShortcutsProvider';
@@ -28,20 +27,12 @@ export function ShortcutOverlay() {
   const open = useStore(overlayStore);
   useShortcuts({ '?': () => overlayStore.set((o) => !o) });
   return (
-    <Dialog.Root open={open} onOpenChange={(o) => overlayStore.set(o)}>
-      <Dialog.Portal>
-        <Dialog.Overlay className="dialog-overlay" />
-        <Dialog.Content className="dialog dialog-wide">
-          <div className="dialog-head">
-            <Dialog.Title className="dialog-title">Keyboard shortcuts</Dialog.Title>
-            <Dialog.Close className="icon-btn" aria-label="Close">
-              <X size={16} aria-hidden />
-            </Dialog.Close>
-          </div>
-          <Dialog.Description className="muted">
+    <Dialog open={open} onOpenChange={(o) => overlayStore.set(o)} wide>
+          <DialogHead>Keyboard shortcuts</DialogHead>
+          <DialogDescription className="muted">
             Single keys, which never fire while you type in a field. Sequences such as <kbd>g</kbd> <kbd>d</kbd> are typed one key after the
             other.
-          </Dialog.Description>
+          </DialogDescription>
           <div className="shortcut-groups">
             {SHORTCUT_GROUPS.map((g) => (
               <section key={g.title} className="shortcut-group">
@@ -68,8 +59,6 @@ export function ShortcutOverlay() {
             ))}
             .
           </p>
-        </Dialog.Content>
-      </Dialog.Portal>
-    </Dialog.Root>
+    </Dialog>
   );
 }

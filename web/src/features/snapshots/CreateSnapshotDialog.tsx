@@ -4,18 +4,21 @@
 // operation's progress until it is done.
 
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { Dialog } from 'radix-ui';
-import { Camera, LoaderCircle, X } from 'lucide-react';
+import { zodResolver } from '@hookform/resolvers/zod';
+import { Camera, LoaderCircle } from 'lucide-react';
 import { useId, useMemo, useState } from 'react';
+import { useForm, useWatch } from 'react-hook-form';
 import type { SnapshotCreateRequest, SnapshotCreateResult, SnapshotList, VM } from '../../api/types';
 import { ErrorNote } from '../../components/ErrorNote';
 import { useOperations } from '../../resources/operation/queries';
 import { isActive } from '../../resources/vm/model';
 import { describeProgress } from '../operations/operations';
-import { DESCRIPTION_MAX, descriptionBytes, NAME_RULE, nameProblem, suggestName } from './model';
+import { DESCRIPTION_MAX, descriptionBytes, NAME_RULE, suggestName } from './model';
 import { Reasons } from './parts';
 import { runOperation } from './runOperation';
 import { startCreateSnapshot } from '../../resources/snapshot/mutations';
+import { createSnapshotSchema, type CreateSnapshotValues } from './schemas';
+import { Button, Dialog, DialogActions, DialogClose, DialogHead, Field } from '../../ui';
 
 type Kind = 'memory' | 'disk-only';
 
@@ -33,25 +36,23 @@ export interface CreateSnapshotDialogProps {
 export function CreateSnapshotDialog(props: CreateSnapshotDialogProps) {
   // The form's state lives in the body, mounted while open: every opening starts afresh.
   return (
-    <Dialog.Root open={props.open} onOpenChange={props.onOpenChange}>
-      <Dialog.Portal>
-        <Dialog.Overlay className="dialog-overlay" />
-        <Dialog.Content
-          className="dialog dialog-wide snap-dialog"
-          aria-describedby={undefined}
-          onOpenAutoFocus={(e) => {
+    <Dialog
+      open={props.open}
+      onOpenChange={props.onOpenChange}
+      wide
+      className="snap-dialog"
+      noDescription
+      onOpenAutoFocus={(e) => {
             // Focus the name with the suggestion selected, so that typing replaces it.
             const input = (e.currentTarget as HTMLElement | null)?.querySelector<HTMLInputElement>('input[name="name"]');
             if (!input) return;
             e.preventDefault();
             input.focus();
             input.select();
-          }}
-        >
-          {props.open && <CreateForm {...props} />}
-        </Dialog.Content>
-      </Dialog.Portal>
-    </Dialog.Root>
+      }}
+    >
+      {props.open && <CreateForm {...props} />}
+    </Dialog>
   );
 }
 
@@ -69,14 +70,19 @@ function CreateForm({ vm, list, busy = false, onOpenChange, onCreated }: CreateS
   const id = useId();
   const existing = useMemo(() => new Set((list?.snapshots ?? []).map((s) => s.name)), [list]);
   const caps = list?.capabilities;
-  const [name, setName] = useState(() => suggestName(existing));
-  const [description, setDescription] = useState('');
-  const [kind, setKind] = useState<Kind>(() => {
-    if (!caps) return 'memory';
-    if (caps[caps.default].possible) return caps.default;
-    return caps.memory.possible ? 'memory' : 'disk-only';
+  const schema = useMemo(() => createSnapshotSchema(existing), [existing]);
+  const form = useForm<CreateSnapshotValues>({
+    resolver: zodResolver(schema),
+    mode: 'onChange',
+    defaultValues: {
+      name: suggestName(existing),
+      description: '',
+      kind: !caps ? 'memory' : caps[caps.default].possible ? caps.default : caps.memory.possible ? 'memory' : 'disk-only',
+      quiesce: caps?.quiesce.possible ?? false,
+    },
   });
-  const [quiesce, setQuiesce] = useState(() => caps?.quiesce.possible ?? false);
+  const { register, control, setValue, formState } = form;
+  const [description, kind, quiesce] = useWatch({ control, name: ['description', 'kind', 'quiesce'] });
   const [opId, setOpId] = useState<string | null>(null);
 
   const vmActive = caps ? caps.default === 'memory' : isActive(vm.state);
@@ -99,7 +105,7 @@ function CreateForm({ vm, list, busy = false, onOpenChange, onCreated }: CreateS
   });
   const op = useOperations((ops) => (opId ? ops.find((o) => o.id === opId) : undefined)).data;
   // While it is being taken the name is, of course, taken: say nothing then.
-  const problem = create.isPending || create.isSuccess ? null : nameProblem(name, existing);
+  const problem = create.isPending || create.isSuccess ? null : (formState.errors.name?.message ?? null);
   const running = create.isPending;
   const error = create.error;
 
@@ -114,69 +120,36 @@ function CreateForm({ vm, list, busy = false, onOpenChange, onCreated }: CreateS
 
   // Busy with another operation (not this dialog's own): the server would refuse.
   const blocked = busy && !running && !create.isSuccess;
-  const submit = () => {
+  // The schema checks the name and description first (the server's own
+  // rules): a name it refuses is not sent, and the field says what to do.
+  const submit = form.handleSubmit((v) => {
     if (running || blocked || !kindCap?.possible) return;
-    // A name that breaks the rule is still sent: the server has the last word, and says why.
-    create.mutate(createRequest(name, description, kind, quiesceOn, vmActive));
-  };
+    create.mutate(createRequest(v.name, v.description, kind, quiesceOn, vmActive));
+  });
 
   return (
-    <form
-      onSubmit={(e) => {
-        e.preventDefault();
-        submit();
-      }}
-    >
-      <div className="dialog-head">
-        <Dialog.Title className="dialog-title">Take a snapshot of “{vm.name}”</Dialog.Title>
-        <Dialog.Close className="icon-btn" aria-label="Close">
-          <X size={16} aria-hidden />
-        </Dialog.Close>
-      </div>
+    <form onSubmit={(e) => void submit(e)} noValidate>
+      <DialogHead>Take a snapshot of “{vm.name}”</DialogHead>
 
-      <div className="snap-field">
-        <label htmlFor={`${id}-name`} className="field-label">
-          Name
-        </label>
-        <input
-          id={`${id}-name`}
-          type="text"
-          value={name}
-          maxLength={200}
-          autoComplete="off"
-          spellCheck={false}
-          disabled={running}
-          aria-invalid={problem !== null}
-          aria-describedby={`${id}-name-problem ${id}-name-rule`}
-          name="name"
-          onChange={(e) => setName(e.target.value)}
-        />
-        <p id={`${id}-name-problem`} className={`small ${problem ? 'text-bad' : 'text-ok'}`} aria-live="polite">
-          {problem ?? (running ? '' : 'This name can be used.')}
-        </p>
-        <p id={`${id}-name-rule`} className="muted small">
-          Names: {NAME_RULE}
-        </p>
-      </div>
+      <Field
+        label="Name"
+        className="snap-field"
+        error={problem}
+        note={problem ? undefined : running ? '' : 'This name can be used.'}
+        hint={`Names: ${NAME_RULE}`}
+      >
+        <input type="text" maxLength={200} autoComplete="off" spellCheck={false} disabled={running} {...register('name')} />
+      </Field>
 
-      <div className="snap-field">
-        <label htmlFor={`${id}-desc`} className="field-label">
-          Description <span className="muted">(optional)</span>
-        </label>
-        <textarea
-          id={`${id}-desc`}
-          rows={3}
-          value={description}
-          disabled={running}
-          aria-describedby={`${id}-desc-count`}
-          aria-invalid={bytes > DESCRIPTION_MAX}
-          onChange={(e) => setDescription(e.target.value)}
-          placeholder="What state is the VM in, and why keep it?"
-        />
-        <p id={`${id}-desc-count`} className={`small ${bytes > DESCRIPTION_MAX ? 'text-bad' : 'muted'}`}>
-          {bytes} / {DESCRIPTION_MAX} bytes
-        </p>
-      </div>
+      <Field
+        label="Description"
+        optional
+        className="snap-field"
+        error={formState.errors.description?.message}
+        hint={`${bytes} / ${DESCRIPTION_MAX} bytes`}
+      >
+        <textarea rows={3} disabled={running} placeholder="What state is the VM in, and why keep it?" {...register('description')} />
+      </Field>
 
       {caps ? (
         <fieldset className="snap-group" disabled={running}>
@@ -188,7 +161,7 @@ function CreateForm({ vm, list, busy = false, onOpenChange, onCreated }: CreateS
               name="kind"
               checked={kind === 'memory'}
               disabled={!caps.memory.possible}
-              onChange={() => setKind('memory')}
+              onChange={() => setValue('kind', 'memory')}
             />
             <label htmlFor={`${id}-mem`}>
               <span>Memory and disks</span>
@@ -203,7 +176,7 @@ function CreateForm({ vm, list, busy = false, onOpenChange, onCreated }: CreateS
               name="kind"
               checked={kind === 'disk-only'}
               disabled={!caps['disk-only'].possible}
-              onChange={() => setKind('disk-only')}
+              onChange={() => setValue('kind', 'disk-only')}
             />
             <label htmlFor={`${id}-disk`}>
               <span>Disks only{caps['disk-only'].location ? ` (${caps['disk-only'].location})` : ''}</span>
@@ -222,7 +195,7 @@ function CreateForm({ vm, list, busy = false, onOpenChange, onCreated }: CreateS
                 type="checkbox"
                 checked={quiesceOn}
                 disabled={kind !== 'disk-only' || !caps.quiesce.possible}
-                onChange={(e) => setQuiesce(e.target.checked)}
+                onChange={(e) => setValue('quiesce', e.target.checked)}
               />
               <label htmlFor={`${id}-quiesce`}>
                 <span>Quiesce file systems (QEMU guest agent)</span>
@@ -272,15 +245,13 @@ function CreateForm({ vm, list, busy = false, onOpenChange, onCreated }: CreateS
       )}
       {error && !running && <ErrorNote error={error} title="The snapshot was not taken" />}
 
-      <div className="dialog-actions">
-        <Dialog.Close className="btn" type="button">
-          {running ? 'Close (it goes on)' : 'Cancel'}
-        </Dialog.Close>
-        <button type="submit" className="btn btn-primary" disabled={running || blocked || !kindCap?.possible} aria-busy={running || undefined}>
+      <DialogActions>
+        <DialogClose>{running ? 'Close (it goes on)' : 'Cancel'}</DialogClose>
+        <Button type="submit" variant="primary" disabled={running || blocked || !kindCap?.possible} aria-busy={running || undefined}>
           {running ? <LoaderCircle size={16} className="spin" aria-hidden /> : <Camera size={16} aria-hidden />}
           {running ? 'Creating…' : 'Create snapshot'}
-        </button>
-      </div>
+        </Button>
+      </DialogActions>
     </form>
   );
 }

@@ -4,7 +4,6 @@
 // reason, before any click.
 
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { AlertDialog } from 'radix-ui';
 import { LoaderCircle, Trash2 } from 'lucide-react';
 import { useId, useState } from 'react';
 import type { SnapshotDeleteResult, SnapshotDeleteScope, VM } from '../../api/types';
@@ -17,6 +16,7 @@ import { Reasons } from './parts';
 import { startDeleteSnapshot } from '../../resources/snapshot/mutations';
 import { detailsQuery } from '../../resources/snapshot/queries';
 import { runOperation } from './runOperation';
+import { Button, Dialog, DialogActions, DialogClose, DialogDescription, DialogTitle } from '../../ui';
 
 export interface DeleteSnapshotDialogProps {
   vm: VM;
@@ -30,12 +30,9 @@ export interface DeleteSnapshotDialogProps {
 
 export function DeleteSnapshotDialog(props: DeleteSnapshotDialogProps) {
   return (
-    <AlertDialog.Root open={props.open} onOpenChange={props.onOpenChange}>
-      <AlertDialog.Portal>
-        <AlertDialog.Overlay className="dialog-overlay" />
-        <AlertDialog.Content className="dialog dialog-wide snap-dialog">{props.open && <DeleteBody {...props} />}</AlertDialog.Content>
-      </AlertDialog.Portal>
-    </AlertDialog.Root>
+    <Dialog alert wide className="snap-dialog" open={props.open} onOpenChange={props.onOpenChange}>
+      {props.open && <DeleteBody {...props} />}
+    </Dialog>
   );
 }
 
@@ -86,12 +83,12 @@ function DeleteBody({ vm, forest, name, scope: initial, onOpenChange, onDeleted 
 
   return (
     <>
-      <AlertDialog.Title className="dialog-title">
+      <DialogTitle>
         {scope === 'one' ? `Delete snapshot “${name}”?` : scope === 'subtree' ? `Delete “${name}” and its descendants?` : `Delete the descendants of “${name}”?`}
-      </AlertDialog.Title>
-      <AlertDialog.Description className="dialog-body">
+      </DialogTitle>
+      <DialogDescription className="dialog-body">
         The saved state of {n === 1 ? 'this snapshot is' : `these ${n} snapshots is`} lost for good. The VM itself and its present state are not changed.
-      </AlertDialog.Description>
+      </DialogDescription>
 
       {scopes.length > 1 && (
         <fieldset className="snap-group" disabled={running}>
@@ -144,19 +141,18 @@ function DeleteBody({ vm, forest, name, scope: initial, onOpenChange, onDeleted 
       )}
       {del.error && !running && <ErrorNote error={del.error} title="Not everything was deleted" />}
 
-      <div className="dialog-actions">
-        <AlertDialog.Cancel className="btn">{running ? 'Close (it goes on)' : 'Cancel'}</AlertDialog.Cancel>
-        <button
-          type="button"
-          className="btn btn-danger"
+      <DialogActions>
+        <DialogClose>{running ? 'Close (it goes on)' : 'Cancel'}</DialogClose>
+        <Button
+          variant="danger"
           disabled={running || !cap?.possible || n === 0}
           aria-busy={running || undefined}
           onClick={() => del.mutate(scope)}
         >
           {running ? <LoaderCircle size={16} className="spin" aria-hidden /> : <Trash2 size={16} aria-hidden />}
           {running ? 'Deleting…' : n === 1 ? 'Delete snapshot' : `Delete ${plural(n, 'snapshot')}`}
-        </button>
-      </div>
+        </Button>
+      </DialogActions>
     </>
   );
 }

@@ -4,7 +4,6 @@
 // the choice to force it.
 
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { AlertDialog } from 'radix-ui';
 import { LoaderCircle, RotateCcw, TriangleAlert } from 'lucide-react';
 import { useId, useState } from 'react';
 import { ApiError } from '../../api/client';
@@ -18,6 +17,7 @@ import { Reasons } from './parts';
 import { startRevertSnapshot } from '../../resources/snapshot/mutations';
 import { detailsQuery } from '../../resources/snapshot/queries';
 import { runOperation } from './runOperation';
+import { Button, Dialog, DialogActions, DialogClose, DialogDescription, DialogTitle } from '../../ui';
 
 export interface RevertDialogProps {
   vm: VM;
@@ -29,12 +29,9 @@ export interface RevertDialogProps {
 
 export function RevertDialog(props: RevertDialogProps) {
   return (
-    <AlertDialog.Root open={props.open} onOpenChange={props.onOpenChange}>
-      <AlertDialog.Portal>
-        <AlertDialog.Overlay className="dialog-overlay" />
-        <AlertDialog.Content className="dialog dialog-wide snap-dialog">{props.open && <RevertBody {...props} />}</AlertDialog.Content>
-      </AlertDialog.Portal>
-    </AlertDialog.Root>
+    <Dialog alert wide className="snap-dialog" open={props.open} onOpenChange={props.onOpenChange}>
+      {props.open && <RevertBody {...props} />}
+    </Dialog>
   );
 }
 
@@ -69,10 +66,10 @@ function RevertBody({ vm, name, onOpenChange, onReverted }: RevertDialogProps) {
 
   return (
     <>
-      <AlertDialog.Title className="dialog-title">
+      <DialogTitle>
         Revert “{vm.name}” to “{name}”?
-      </AlertDialog.Title>
-      <AlertDialog.Description asChild>
+      </DialogTitle>
+      <DialogDescription asChild>
         <div className="dialog-body">
           {details.isPending && (
             <p className="muted" role="status">
@@ -95,7 +92,7 @@ function RevertBody({ vm, name, onOpenChange, onReverted }: RevertDialogProps) {
             </>
           )}
         </div>
-      </AlertDialog.Description>
+      </DialogDescription>
 
       {d && possible && (
         <fieldset className="snap-group" disabled={running}>
@@ -142,26 +139,25 @@ function RevertBody({ vm, name, onOpenChange, onReverted }: RevertDialogProps) {
       )}
       {revert.error && !risky && !running && <ErrorNote error={revert.error} title="The VM was not reverted" />}
 
-      <div className="dialog-actions">
-        <AlertDialog.Cancel className="btn">{running ? 'Close (it goes on)' : 'Cancel'}</AlertDialog.Cancel>
+      <DialogActions>
+        <DialogClose>{running ? 'Close (it goes on)' : 'Cancel'}</DialogClose>
         {risky && !running ? (
-          <button type="button" className="btn btn-danger" onClick={() => revert.mutate(true)}>
+          <Button variant="danger" onClick={() => revert.mutate(true)}>
             <RotateCcw size={16} aria-hidden />
             Revert with force
-          </button>
+          </Button>
         ) : (
-          <button
-            type="button"
-            className="btn btn-danger"
+          <Button
+            variant="danger"
             disabled={!possible || running}
             aria-busy={running || undefined}
             onClick={() => revert.mutate(false)}
           >
             {running ? <LoaderCircle size={16} className="spin" aria-hidden /> : <RotateCcw size={16} aria-hidden />}
             {running ? 'Reverting…' : 'Revert'}
-          </button>
+          </Button>
         )}
-      </div>
+      </DialogActions>
     </>
   );
 }

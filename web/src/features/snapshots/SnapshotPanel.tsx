@@ -17,6 +17,7 @@ import { useAccess } from '../security/useAccess';
 import { diffLines, kindLabel, snapshotStateLabel } from './model';
 import { Reasons, SizeValue } from './parts';
 import { detailsQuery, diffQuery, screenshotURL } from '../../resources/snapshot/queries';
+import { Button, InfoTip } from '../../ui';
 
 export interface PanelActions {
   onRevert: (name: string) => void;
@@ -71,15 +72,15 @@ function SnapshotBody({ vm, name, entry, busy, actions }: { vm: VM; name: string
     <>
       {mayChange && (
         <div className="snap-panel-actions" role="group" aria-label={`Actions for “${s.name}”`}>
-          <button type="button" className="btn btn-small" disabled={busy} onClick={() => actions.onRevert(s.name)}>
+          <Button size="sm" disabled={busy} onClick={() => actions.onRevert(s.name)}>
             <RotateCcw size={14} aria-hidden /> Revert…
-          </button>
-          <button type="button" className="btn btn-small btn-danger-outline" disabled={busy} onClick={() => actions.onDelete(s.name)}>
+          </Button>
+          <Button size="sm" variant="danger-outline" disabled={busy} onClick={() => actions.onDelete(s.name)}>
             <Trash2 size={14} aria-hidden /> Delete…
-          </button>
-          <button type="button" className="btn btn-small" disabled={busy} onClick={() => actions.onEdit(s.name)}>
+          </Button>
+          <Button size="sm" disabled={busy} onClick={() => actions.onEdit(s.name)}>
             <Pencil size={14} aria-hidden /> Edit description…
-          </button>
+          </Button>
         </div>
       )}
 
@@ -109,9 +110,9 @@ function SnapshotBody({ vm, name, entry, busy, actions }: { vm: VM; name: string
         <dt>Parent</dt>
         <dd>
           {s.parent !== undefined ? (
-            <button type="button" className="link-btn" onClick={() => actions.onSelect(s.parent ?? '')}>
+            <Button variant="link" onClick={() => actions.onSelect(s.parent ?? '')}>
               {s.parent}
-            </button>
+            </Button>
           ) : (
             <span className="muted">none (a root of the tree)</span>
           )}
@@ -125,9 +126,9 @@ function SnapshotBody({ vm, name, entry, busy, actions }: { vm: VM; name: string
               {children.map((c, i) => (
                 <span key={c}>
                   {i > 0 && ', '}
-                  <button type="button" className="link-btn" onClick={() => actions.onSelect(c)}>
+                  <Button variant="link" onClick={() => actions.onSelect(c)}>
                     {c}
-                  </button>
+                  </Button>
                 </span>
               ))}
               {s.descendants > children.length && <span className="muted"> ({plural(s.descendants, 'descendant')} in all)</span>}
@@ -176,11 +177,21 @@ function SnapshotBody({ vm, name, entry, busy, actions }: { vm: VM; name: string
                   </p>
                 )}
                 <dl className="kv snap-kv">
-                  <dt>Its own share</dt>
+                  <dt>
+                    Own share
+                    <InfoTip topic="own share">
+                      <p>The space this snapshot alone takes: about what deleting it would free.</p>
+                    </InfoTip>
+                  </dt>
                   <dd>
                     <SizeValue size={k.usage} />
                   </dd>
-                  <dt>Image on the host</dt>
+                  <dt>
+                    Image on the host
+                    <InfoTip topic="image on the host">
+                      <p>The space the whole image file takes on the host’s disk, with every snapshot it holds.</p>
+                    </InfoTip>
+                  </dt>
                   <dd>
                     <SizeValue size={k.imageAllocation} />
                   </dd>
@@ -230,9 +241,9 @@ function LiveBody({ vm, list, busy, actions }: { vm: VM; list: SnapshotList | un
         {current !== undefined ? (
           <>
             Its state descends from the current snapshot,{' '}
-            <button type="button" className="link-btn" onClick={() => actions.onSelect(current)}>
+            <Button variant="link" onClick={() => actions.onSelect(current)}>
               {current}
-            </button>
+            </Button>
             ; a new snapshot is created as its child.
           </>
         ) : (list?.count ?? 0) > 0 ? (
@@ -243,9 +254,9 @@ function LiveBody({ vm, list, busy, actions }: { vm: VM; list: SnapshotList | un
       </p>
       {mayChange && (
         <div className="snap-panel-actions">
-          <button type="button" className="btn btn-small btn-primary" disabled={busy} onClick={actions.onCreate}>
+          <Button size="sm" variant="primary" disabled={busy} onClick={actions.onCreate}>
             <Camera size={14} aria-hidden /> Take a snapshot here…
-          </button>
+          </Button>
         </div>
       )}
       {list && (

@@ -5,6 +5,7 @@
 
 import { Camera, ChevronDown, ChevronRight, LoaderCircle, MapPin } from 'lucide-react';
 import { ContextMenu } from 'radix-ui';
+import { ContextMenuContent } from '../../ui';
 import { memo, useRef, useState, type KeyboardEvent, type MouseEvent, type ReactNode } from 'react';
 import { formatDateTime } from '../../lib/format';
 import { stateLabel } from '../../resources/vm/model';
@@ -193,15 +194,13 @@ export function SnapshotTree({ rows, selected, busyId, vmState, label, menu, onS
           ))}
         </div>
       </ContextMenu.Trigger>
-      <ContextMenu.Portal>
-        <ContextMenu.Content className="menu" aria-label="Snapshot actions" onCloseAutoFocus={(e) => {
-          // Back to the node the menu was for, unless an action opened a dialog (which takes focus itself).
-          e.preventDefault();
-          if (!document.querySelector('[role="dialog"], [role="alertdialog"]')) rowElement(ref.current, selected)?.focus();
-        }}>
-          {menuFor !== null && menu(menuFor)}
-        </ContextMenu.Content>
-      </ContextMenu.Portal>
+      <ContextMenuContent aria-label="Snapshot actions" onCloseAutoFocus={(e) => {
+        // Back to the node the menu was for, unless an action opened a dialog (which takes focus itself).
+        e.preventDefault();
+        if (!document.querySelector('[role="dialog"], [role="alertdialog"]')) rowElement(ref.current, selected)?.focus();
+      }}>
+        {menuFor !== null && menu(menuFor)}
+      </ContextMenuContent>
     </ContextMenu.Root>
   );
 }

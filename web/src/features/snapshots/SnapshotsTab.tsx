@@ -7,14 +7,13 @@
 
 import { useQuery } from '@tanstack/react-query';
 import { ChevronsDownUp, ChevronsUpDown, Pencil, Plus, RefreshCw, RotateCcw, Trash2, TriangleAlert } from 'lucide-react';
-import { ContextMenu } from 'radix-ui';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { toast } from 'sonner';
 import { useLocation, useSearch } from 'wouter';
 import { useOperations } from '../../resources/operation/queries';
 import type { Operation, SnapshotDeleteScope, VM } from '../../api/types';
 import { ErrorNote } from '../../components/ErrorNote';
-import { IconButton, Tip } from '../../components/IconButton';
+import { Button, IconButton, MenuItem, MenuLabel, MenuSeparator, Tip } from '../../ui';
 import { plural } from '../../lib/format';
 import { parseIntent, withoutIntent } from '../../lib/routes';
 import { describeOperation, describeProgress } from '../operations/operations';
@@ -153,45 +152,45 @@ export default function SnapshotsTab({ vm }: { vm: VM }) {
     if (!mayChange) {
       return (
         <>
-          <ContextMenu.Label className="snap-menu-label">{id === LIVE_ID ? 'You are here' : id}</ContextMenu.Label>
-          <ContextMenu.Item className="snap-menu-item" onSelect={() => panelTitle.current?.focus()}>
+          <MenuLabel>{id === LIVE_ID ? 'You are here' : id}</MenuLabel>
+          <MenuItem onSelect={() => panelTitle.current?.focus()}>
             Details
-          </ContextMenu.Item>
+          </MenuItem>
         </>
       );
     }
     if (id === LIVE_ID) {
       return (
-        <ContextMenu.Item className="snap-menu-item" disabled={busy} onSelect={openCreate}>
-          Take a snapshot here… <kbd>n</kbd>
-        </ContextMenu.Item>
+        <MenuItem disabled={busy} onSelect={openCreate} shortcut="n">
+          Take a snapshot here…
+        </MenuItem>
       );
     }
     const s = forest.byName.get(id);
     const kids = (s?.descendants ?? 0) > 0;
     return (
       <>
-        <ContextMenu.Label className="snap-menu-label">{id}</ContextMenu.Label>
-        <ContextMenu.Item className="snap-menu-item" disabled={busy} onSelect={() => openRevert(id)}>
-          Revert to this snapshot… <kbd>r</kbd>
-        </ContextMenu.Item>
-        <ContextMenu.Separator className="snap-menu-sep" />
-        <ContextMenu.Item className="snap-menu-item" disabled={busy} onSelect={() => openDelete(id, 'one')}>
-          Delete… <kbd>Shift+D</kbd>
-        </ContextMenu.Item>
-        <ContextMenu.Item className="snap-menu-item" disabled={busy || !kids} onSelect={() => openDelete(id, 'subtree')}>
+        <MenuLabel>{id}</MenuLabel>
+        <MenuItem disabled={busy} onSelect={() => openRevert(id)} shortcut="r">
+          Revert to this snapshot…
+        </MenuItem>
+        <MenuSeparator />
+        <MenuItem disabled={busy} onSelect={() => openDelete(id, 'one')} shortcut="Shift+D">
+          Delete…
+        </MenuItem>
+        <MenuItem disabled={busy || !kids} onSelect={() => openDelete(id, 'subtree')}>
           Delete with children…
-        </ContextMenu.Item>
-        <ContextMenu.Item className="snap-menu-item" disabled={busy || !kids} onSelect={() => openDelete(id, 'children')}>
+        </MenuItem>
+        <MenuItem disabled={busy || !kids} onSelect={() => openDelete(id, 'children')}>
           Delete children only…
-        </ContextMenu.Item>
-        <ContextMenu.Separator className="snap-menu-sep" />
-        <ContextMenu.Item className="snap-menu-item" onSelect={() => openEdit(id)}>
-          Edit description… <kbd>e</kbd>
-        </ContextMenu.Item>
-        <ContextMenu.Item className="snap-menu-item" onSelect={() => panelTitle.current?.focus()}>
+        </MenuItem>
+        <MenuSeparator />
+        <MenuItem onSelect={() => openEdit(id)} shortcut="e">
+          Edit description…
+        </MenuItem>
+        <MenuItem onSelect={() => panelTitle.current?.focus()}>
           Details
-        </ContextMenu.Item>
+        </MenuItem>
       </>
     );
   };
@@ -217,31 +216,25 @@ export default function SnapshotsTab({ vm }: { vm: VM }) {
 
   return (
     <div className="snapshots">
-      <div className="snap-toolbar" role="group" aria-label="Snapshot toolbar">
+      <div className="snap-toolbar toolbar-labels" role="group" aria-label="Snapshot toolbar">
         {mayChange ? (
           <>
             <Tip text={canCreate ? 'New snapshot (n)' : 'This VM cannot take a snapshot now (see why below)'}>
-              <button type="button" className="btn btn-primary" disabled={busy || !canCreate} onClick={openCreate} aria-keyshortcuts="n">
+              <Button variant="primary" disabled={busy || !canCreate} onClick={openCreate} aria-keyshortcuts="n">
                 <Plus size={16} aria-hidden /> New snapshot
-              </button>
+              </Button>
             </Tip>
             <Tip text="Revert to the selected snapshot (r)">
-              <button type="button" className="btn" disabled={busy || !selectedName} onClick={() => selectedName && openRevert(selectedName)} aria-keyshortcuts="r">
+              <Button disabled={busy || !selectedName} onClick={() => selectedName && openRevert(selectedName)} aria-keyshortcuts="r">
                 <RotateCcw size={16} aria-hidden /> Revert to selected
-              </button>
+              </Button>
             </Tip>
             <Tip text="Delete the selected snapshot (Shift+D, or Delete in the tree)">
-              <button
-                type="button"
-                className="btn btn-danger-outline"
-                disabled={busy || !selectedName}
-                onClick={() => selectedName && openDelete(selectedName)}
-                aria-keyshortcuts="Shift+D"
-              >
+              <Button variant="danger-outline" disabled={busy || !selectedName} onClick={() => selectedName && openDelete(selectedName)} aria-keyshortcuts="Shift+D">
                 <Trash2 size={16} aria-hidden /> Delete selected
-              </button>
+              </Button>
             </Tip>
-            <IconButton label="Edit description" tip="Edit the selected snapshot’s description (e)" disabled={!selectedName} onClick={() => selectedName && openEdit(selectedName)}>
+            <IconButton showLabel="wide" text="Edit description" label="Edit description" tip="Edit the selected snapshot’s description (e)" disabled={!selectedName} onClick={() => selectedName && openEdit(selectedName)}>
               <Pencil size={16} aria-hidden />
             </IconButton>
           </>
@@ -249,13 +242,13 @@ export default function SnapshotsTab({ vm }: { vm: VM }) {
           <RoleHint permission="vm.snapshot" />
         )}
         <span className="snap-toolbar-sep" aria-hidden="true" />
-        <IconButton label="Expand all" tip="Expand all (* expands siblings in the tree)" disabled={collapsed.size === 0} onClick={() => setCollapsed(new Set())}>
+        <IconButton showLabel="wide" label="Expand all" tip="Expand all (* expands siblings in the tree)" disabled={collapsed.size === 0} onClick={() => setCollapsed(new Set())}>
           <ChevronsUpDown size={16} aria-hidden />
         </IconButton>
-        <IconButton label="Collapse all" onClick={() => setCollapsed(new Set(branchIds(forest)))}>
+        <IconButton showLabel="wide" label="Collapse all" onClick={() => setCollapsed(new Set(branchIds(forest)))}>
           <ChevronsDownUp size={16} aria-hidden />
         </IconButton>
-        <IconButton label="Reload the snapshot list" disabled={listQ.isFetching} onClick={() => void listQ.refetch()}>
+        <IconButton showLabel="wide" text="Reload" label="Reload the snapshot list" disabled={listQ.isFetching} onClick={() => void listQ.refetch()}>
           <RefreshCw size={16} aria-hidden className={listQ.isFetching ? 'spin' : undefined} />
         </IconButton>
         <span className="snap-status" role="status">

@@ -5,6 +5,7 @@ import { CircleCheck, CircleSlash, Info } from 'lucide-react';
 import type { SnapshotCapabilities, SnapshotCapability, SnapshotSize } from '../../api/types';
 import { Tip } from '../../components/IconButton';
 import { formatBytes } from '../../lib/format';
+import { InfoTip } from '../../ui';
 
 /** Why something is not possible and what would fix it (server sentences). */
 export function Reasons({ cap, showNotes = false }: { cap: SnapshotCapability; showNotes?: boolean }) {
@@ -47,10 +48,15 @@ export function SizeValue({ size }: { size: SnapshotSize | undefined }) {
       <span>{formatBytes(size.bytes)}</span>
     );
   }
+  // The fact in a word; the server's explanation behind an info tip.
   return (
     <span className="snap-unknown">
-      <span>Cannot be known</span>
-      {size.unknown && <span className="muted small sentence">{size.unknown}</span>}
+      <span>Unknown</span>
+      {size.unknown && (
+        <InfoTip topic="why the size is unknown">
+          <p className="sentence">{size.unknown}.</p>
+        </InfoTip>
+      )}
     </span>
   );
 }

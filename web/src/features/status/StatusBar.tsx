@@ -17,6 +17,7 @@ import { describeOperation, describeProgress, describeResult, operationBy, opera
 import { useAccess } from '../security/useAccess';
 import { useShortcuts } from '../shortcuts/ShortcutsProvider';
 import { toastError } from '../../components/toastError';
+import { Button, IconButton } from '../../ui';
 import './status.css';
 
 /** Whether the operations popover is open (g o opens it). */
@@ -145,9 +146,9 @@ function OperationDetails({ op, now }: { op: Operation; now: number }) {
           )}
         </dl>
         {op.state === 'running' && op.mayCancel && mayCancel && (
-          <button type="button" className="btn btn-small" disabled={cancel.isPending} onClick={() => cancel.mutate()}>
+          <Button size="sm" disabled={cancel.isPending} onClick={() => cancel.mutate()}>
             Cancel operation
-          </button>
+          </Button>
         )}
       </details>
     </li>
@@ -203,8 +204,10 @@ function Operations() {
         <Popover.Content className="popover popover-ops" side="top" align="end" sideOffset={6} collisionPadding={8}>
           <div className="popover-head">
             <h3 className="popover-title">Operations</h3>
-            <Popover.Close className="icon-btn" aria-label="Close">
-              <X size={15} aria-hidden />
+            <Popover.Close asChild>
+              <IconButton label="Close">
+                <X size={15} aria-hidden />
+              </IconButton>
             </Popover.Close>
           </div>
           {ops?.length === 0 && <p className="muted">No operations in the last 15 minutes.</p>}

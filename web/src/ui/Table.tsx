@@ -1,0 +1,43 @@
+// The styling of a data table (TanStack Table keeps the rows and their
+// sorting; this draws them): a scrolling wrapper, the table, and a header
+// cell that sorts on click and says so with aria-sort.
+
+import { ArrowDown, ArrowUp, ArrowUpDown } from 'lucide-react';
+import type { ReactNode, TableHTMLAttributes, ThHTMLAttributes } from 'react';
+import { cx } from './cx';
+
+export interface TableProps extends TableHTMLAttributes<HTMLTableElement> {
+  /** The scrolling wrapper's class (when it needs more than scrolling). */
+  wrapClassName?: string;
+}
+
+export function Table({ className, wrapClassName, children, ...rest }: TableProps) {
+  return (
+    <div className={cx('table-wrap', wrapClassName)}>
+      <table className={cx('data-table', className)} {...rest}>
+        {children}
+      </table>
+    </div>
+  );
+}
+
+export type SortDirection = 'ascending' | 'descending' | 'none';
+
+export interface SortHeaderProps extends Omit<ThHTMLAttributes<HTMLTableCellElement>, 'onClick'> {
+  children: ReactNode;
+  direction: SortDirection;
+  onSort: () => void;
+}
+
+/** A column header that sorts: a button inside, and aria-sort on the cell. */
+export function SortHeader({ children, direction, onSort, className, ...rest }: SortHeaderProps) {
+  const Icon = direction === 'ascending' ? ArrowUp : direction === 'descending' ? ArrowDown : ArrowUpDown;
+  return (
+    <th aria-sort={direction} className={className} {...rest}>
+      <button type="button" className="th-sort" onClick={onSort}>
+        {children}
+        <Icon size={13} aria-hidden className={direction === 'none' ? 'sort-idle' : undefined} />
+      </button>
+    </th>
+  );
+}
