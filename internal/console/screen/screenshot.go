@@ -137,6 +137,11 @@ type Thumbnail struct {
 	Taken time.Time
 	// Width and Height are the thumbnail's size.
 	Width, Height int
+
+	// sig is the picture's block signature, since when clients have had
+	// this picture (a newer capture that differs only a little keeps it).
+	sig   signature
+	since time.Time
 }
 
 // Saved says where a screenshot was saved.
@@ -577,6 +582,17 @@ func (s *Service) thumbnailFlight(ctx context.Context, key, hostName string, vm 
 	if err != nil {
 		return Thumbnail{}, err
 	}
+	if stale != nil {
+		switch {
+		case t.ETag == stale.ETag:
+			t.since = stale.since
+		case minorChange(stale.sig, t.sig) && t.Taken.Sub(stale.since) < minorEvery:
+			// A blinking cursor: the picture clients have stays, checked now.
+			kept := *stale
+			kept.Taken = t.Taken
+			t = kept
+		}
+	}
 	s.mu.Lock()
 	e := s.thumbs[key]
 	if e != nil { // gone when the VM stopped meanwhile
@@ -620,7 +636,8 @@ func (s *Service) makeThumbnail(ctx context.Context, hostName string, vm invento
 	sum := sha256.Sum256(data)
 	etag := `"t` + hex.EncodeToString(sum[:12]) + `"`
 	b := small.Bounds()
-	return Thumbnail{PNG: data, ETag: etag, Taken: s.opts.Now(), Width: b.Dx(), Height: b.Dy()}, nil
+	now := s.opts.Now()
+	return Thumbnail{PNG: data, ETag: etag, Taken: now, Width: b.Dx(), Height: b.Dy(), sig: signatureOf(small), since: now}, nil
 }
 
 // entryLocked returns the cache entry of a VM, made if missing.

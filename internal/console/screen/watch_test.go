@@ -1,7 +1,12 @@
 package screen
 
 import (
+	"bytes"
 	"context"
+	"image"
+	"image/color"
+	"image/draw"
+	"image/png"
 	"sync"
 	"testing"
 	"time"
@@ -113,5 +118,91 @@ func TestRunStopsWithItsContext(t *testing.T) {
 	case <-done:
 	case <-time.After(10 * time.Second):
 		t.Fatal("Run did not return after its context ended")
+	}
+}
+
+// textScreen is a 720×400 text console (like the test guest's VGA): dark,
+// with a light cursor cell at (cx, cy) when cursor is set and light text
+// in the rectangles given.
+func textScreen(t *testing.T, cursor bool, text ...image.Rectangle) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 720, 400))
+	draw.Draw(img, img.Rect, image.NewUniform(color.RGBA{0, 0, 0, 255}), image.Point{}, draw.Src)
+	light := image.NewUniform(color.RGBA{170, 170, 170, 255})
+	// "root@guest:~# " on the first line.
+	draw.Draw(img, image.Rect(0, 0, 14*9, 16), light, image.Point{}, draw.Src)
+	if cursor {
+		draw.Draw(img, image.Rect(14*9, 14, 15*9, 16), light, image.Point{}, draw.Src)
+	}
+	for _, r := range text {
+		draw.Draw(img, r, light, image.Point{}, draw.Src)
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func TestBlinkingCursorIsNoChange(t *testing.T) {
+	var got changes
+	rig := newShotRig(t, Options{Changed: got.add})
+	screens := [][]byte{textScreen(t, true), textScreen(t, false)}
+	n := 0
+	rig.s.capture = func(context.Context, string, inventory.VM) ([]byte, error) {
+		rig.captures.Add(1)
+		return screens[n%len(screens)], nil
+	}
+	ctx := context.Background()
+	first, err := rig.s.Thumbnail(ctx, "local", "u1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The cursor blinks off and on: the same picture for clients, and no
+	// change announced, for a minute.
+	for range 5 {
+		n++
+		rig.advance(10 * time.Second)
+		th, err := rig.s.Thumbnail(ctx, "local", "u1")
+		if err != nil || th.ETag != first.ETag {
+			t.Fatalf("capture %d: %v, etag %s, want %s", n, err, th.ETag, first.ETag)
+		}
+	}
+	if l := got.list(); len(l) != 1 || int(rig.captures.Load()) != 6 {
+		t.Fatalf("%d captures, changes %+v; want 6 and only the first", rig.captures.Load(), l)
+	}
+	// Once the picture clients have is a minute old, even a small change is news.
+	n = 1 // the cursor off
+	rig.advance(20 * time.Second)
+	th, _ := rig.s.Thumbnail(ctx, "local", "u1")
+	if th.ETag == first.ETag || len(got.list()) != 2 {
+		t.Fatalf("a minute on: etag %s, %d changes", th.ETag, len(got.list()))
+	}
+	// A line of output is news at once.
+	screens = [][]byte{textScreen(t, true, image.Rect(0, 16, 30*9, 32))}
+	rig.advance(10 * time.Second)
+	th2, _ := rig.s.Thumbnail(ctx, "local", "u1")
+	if th2.ETag == th.ETag || len(got.list()) != 3 {
+		t.Fatalf("a new line: etag unchanged %v, %d changes", th2.ETag == th.ETag, len(got.list()))
+	}
+}
+
+func TestMinorChange(t *testing.T) {
+	sig := func(b []byte) signature {
+		img, err := decodeScreen(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return signatureOf(scaleToWidth(img, 320))
+	}
+	on, off := sig(textScreen(t, true)), sig(textScreen(t, false))
+	if !minorChange(on, on) || !minorChange(on, off) {
+		t.Error("the same screen, or a blinking cursor, is a major change")
+	}
+	if minorChange(on, sig(textScreen(t, true, image.Rect(0, 16, 20*9, 32)))) {
+		t.Error("a line of text is a minor change")
+	}
+	if minorChange(on, sig(testPNG(t, 640, 480))) || minorChange(signature{}, on) {
+		t.Error("another size, or no signature, is a minor change")
 	}
 }
