@@ -2,7 +2,7 @@ import { QueryClient } from '@tanstack/react-query';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ApiError } from './client';
 import { qk } from './cache';
-import { applyEvent, connection, EventStream, onOperation } from './events';
+import { applyEvent, connection, EventStream, onOperation, onThumbnail } from './events';
 import { StatsStore } from './stats';
 import type { Host, Operation, VM } from './types';
 import { makeVM } from '../test/fixtures';
@@ -174,5 +174,20 @@ describe('EventStream', () => {
     es().emit('vm', makeVM({ uuid: 'new' }));
     expect(qc.getQueryData<VM[]>(qk.vms)?.map((v) => v.uuid)).toEqual(['new']);
     stream.stop();
+  });
+});
+
+describe('thumbnail events', () => {
+  it('reach the thumbnail listeners, and nothing else', () => {
+    const qc = new QueryClient();
+    const stats = new StatsStore();
+    const seen: unknown[] = [];
+    const off = onThumbnail((t) => seen.push(t));
+    expect(applyEvent(qc, stats, 'thumbnail', '{"host":"local","uuid":"u1","etag":"\\"t1\\"","taken":"2026-12-07T17:00:00Z"}')).toBe(true);
+    expect(applyEvent(qc, stats, 'thumbnail', '{"host":"local","uuid":"u1"}')).toBe(true); // no ETag: ignored
+    expect(applyEvent(qc, stats, 'thumbnail', 'not json')).toBe(true);
+    off();
+    applyEvent(qc, stats, 'thumbnail', '{"host":"local","uuid":"u2","etag":"\\"t2\\""}');
+    expect(seen).toEqual([{ host: 'local', uuid: 'u1', etag: '"t1"' }]);
   });
 });

@@ -36,6 +36,20 @@ export function onOperation(fn: OperationListener): () => void {
   return () => operationListeners.delete(fn);
 }
 
+/** A "thumbnail" event: a watched VM's console thumbnail is a new picture. */
+export interface ThumbnailEvent {
+  host: string;
+  uuid: string;
+  etag: string;
+}
+const thumbnailListeners = new Set<(t: ThumbnailEvent) => void>();
+
+/** Calls fn with every thumbnail event (the dashboard's cards fetch a thumbnail only then). */
+export function onThumbnail(fn: (t: ThumbnailEvent) => void): () => void {
+  thumbnailListeners.add(fn);
+  return () => thumbnailListeners.delete(fn);
+}
+
 function parse(data: string): unknown {
   try {
     return JSON.parse(data);
@@ -86,12 +100,17 @@ export function applyEvent(qc: QueryClient, stats: StatsStore, type: string, dat
       if (s?.host && s.uuid) applySnapshotEvent(qc, { ...s, host: s.host, uuid: s.uuid } as SnapshotEvent);
       return true;
     }
+    case 'thumbnail': {
+      const t = parse(data) as Partial<ThumbnailEvent> | undefined;
+      if (t?.host && t.uuid && t.etag) for (const l of [...thumbnailListeners]) l({ host: t.host, uuid: t.uuid, etag: t.etag });
+      return true;
+    }
     default:
       return false;
   }
 }
 
-export const EVENT_TYPES = ['vm', 'vm-removed', 'stats', 'operation', 'host', 'snapshot'] as const;
+export const EVENT_TYPES = ['vm', 'vm-removed', 'stats', 'operation', 'host', 'snapshot', 'thumbnail'] as const;
 
 export interface EventStreamOptions {
   url?: string;
