@@ -126,13 +126,18 @@ func (o *options) Run(ctx context.Context, out io.Writer) error {
 	fmt.Fprintf(out, "  Go heap held by the inventory of %d VMs: %.1f MiB (%.1f KiB per VM)\n", o.vms, grown, grown*1024/float64(o.vms))
 	fmt.Fprintf(out, "  this process's RSS grew by %.1f MiB (the heap, its garbage between collections, virtfake's %d VMs)\n", rssGrown, o.vms)
 	if o.serverRSS > 0 {
-		total := o.serverRSS + max(grown, rssGrown)
+		// Two bounds: the live heap the history adds (as if the server's
+		// collector left no more garbage than it does idle), and all the
+		// resident memory this process gained (its garbage between
+		// collections, and virtfake's work, counted as the server's). The
+		// target is judged on the upper one.
+		low, high := o.serverRSS+grown, o.serverRSS+max(grown, rssGrown)
 		met := "no"
-		if total < targetRSSMiB {
+		if high < targetRSSMiB {
 			met = "yes"
 		}
-		fmt.Fprintf(out, "  server RSS after %s with %d running VMs: %.1f MiB (idle RSS %.1f MiB from kvm-bench vms + the larger growth %.1f MiB; target < %.0f MiB; met: %s)\n",
-			o.span, o.vms, total, o.serverRSS, max(grown, rssGrown), targetRSSMiB, met)
+		fmt.Fprintf(out, "  server RSS after %s with %d running VMs: %.1f to %.1f MiB (idle RSS %.1f MiB from kvm-bench vms + the heap growth, or + the RSS growth; target < %.0f MiB; met: %s)\n",
+			o.span, o.vms, low, high, o.serverRSS, targetRSSMiB, met)
 	} else {
 		fmt.Fprintf(out, "  (add this to the idle server RSS of kvm-bench vms for a server that has run %s with %d running VMs)\n", o.span, o.vms)
 	}
