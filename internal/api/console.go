@@ -1,14 +1,18 @@
 package api
 
 import (
+	"fmt"
 	"net"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/kvm-manager/kvm-manager/internal/console"
+	"github.com/kvm-manager/kvm-manager/internal/console/screen"
 	"github.com/kvm-manager/kvm-manager/internal/console/vnc"
 	"github.com/kvm-manager/kvm-manager/internal/domainedit"
+	"github.com/kvm-manager/kvm-manager/internal/host"
 	"github.com/kvm-manager/kvm-manager/internal/inventory"
 	"github.com/kvm-manager/kvm-manager/internal/problem"
 	"github.com/kvm-manager/kvm-manager/internal/wsframe"
@@ -36,6 +40,7 @@ func (s *Server) consoleRoutes() []Route {
 			Route{"GET", vm + "/screenshot", operator, "", s.screenshot},
 			Route{"POST", vm + "/screenshot", operator, "screenshot.save", s.saveScreenshot},
 			Route{"GET", vm + "/thumbnail", operator, "", s.thumbnail},
+			Route{"POST", "/api/v1/thumbnails/watch", operator, "", s.watchThumbnails},
 		)
 	}
 	return rs
@@ -189,6 +194,44 @@ func (s *Server) thumbnail(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	writePNG(w, t.PNG, "private, no-cache")
+	return nil
+}
+
+// maxWatched bounds the VMs one watch request may name: a dashboard shows
+// a few dozen cards at a time.
+const maxWatched = 200
+
+// watchThumbnails keeps the thumbnails of the VMs a client shows fresh for
+// a minute (screen.Service.Watch): the server captures them again every
+// 10 s and publishes a "thumbnail" event when one changed, so that a card
+// fetches its thumbnail only then. The answer holds the ETags cached now.
+func (s *Server) watchThumbnails(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		VMs []screen.VMRef `json:"vms"`
+	}
+	if err := decodeJSON(w, r, &req, false); err != nil {
+		return err
+	}
+	if len(req.VMs) > maxWatched {
+		return problem.New(problem.Invalid, problem.CodeInvalidField,
+			fmt.Sprintf("vms names %d VMs; at most %d may be watched at once", len(req.VMs), maxWatched),
+			"name only the VMs whose cards are on screen")
+	}
+	refs := make([]screen.VMRef, 0, len(req.VMs))
+	for _, v := range req.VMs {
+		if _, err := s.opts.Hosts.Get(v.Host); err != nil {
+			return err
+		}
+		u, err := host.ParseUUID(strings.ToLower(v.UUID))
+		if err != nil {
+			return err
+		}
+		refs = append(refs, screen.VMRef{Host: v.Host, UUID: host.FormatUUID(u)})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"thumbnails":   s.opts.Screenshots.Watch(refs),
+		"watchSeconds": int(s.opts.Screenshots.WatchFor() / time.Second),
+	})
 	return nil
 }
 

@@ -116,9 +116,13 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 // writeEvent sends ev as caller p may see it: operation events go through
 // the same rule as the operation routes (opFor), so that the stream tells
 // no more than GET /api/v1/operations does. Admins see every event as
-// published; for others each operation event is encoded again from its
+// published; viewers get no thumbnail events (GET .../thumbnail is for
+// operators); for others each operation event is encoded again from its
 // typed payload, which costs little since they come a few per operation.
 func (s *Server) writeEvent(w http.ResponseWriter, p auth.Principal, ev *event.Event) {
+	if ev.Type == event.TypeThumbnail && p.Role < auth.Operator {
+		return // thumbnails are for roles that may see the console
+	}
 	if ev.Type != event.TypeOperation || p.Role >= auth.Admin {
 		writeSSE(w, ev.ID, ev.Type, ev.JSON())
 		return

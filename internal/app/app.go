@@ -70,6 +70,7 @@ type App struct {
 	ops       *operation.Manager
 	hosts     *host.Set
 	vnc       *vnc.Proxy
+	screens   *screen.Service
 	serial    *serial.Service
 	snapshots *snapshot.Service
 	api       *api.Server
@@ -167,10 +168,14 @@ func New(cfg config.Config, opts Options) (_ *App, err error) {
 	}
 	// The features: each one given to the API registers its routes.
 	a.vnc = vnc.New(vnc.Options{Hosts: a.hosts, Inventory: inv, Logger: log})
+	// A changed thumbnail is published, so that cards fetch it only then
+	// instead of polling (issue 13).
 	screenshots := screen.New(screen.Options{
 		Hosts: a.hosts, Inventory: inv, Dir: cfg.ScreenshotsDir, Logger: log,
 		MaxPerVM: cfg.ScreenshotsPerVM, MaxBytesPerVM: int64(cfg.ScreenshotsMiBPerVM) << 20,
+		Changed: func(c screen.ThumbnailChange) { bus.Publish(event.TypeThumbnail, c) },
 	})
+	a.screens = screenshots
 	a.serial = serial.New(serial.Options{
 		Hosts: a.hosts, Inventory: inv, Bus: bus, Logger: log, Scrollback: cfg.SerialScrollback << 10,
 	})
@@ -281,6 +286,7 @@ func (a *App) Run(ctx context.Context) error {
 		return nil
 	})
 	g.Go(func() error { return a.snapshots.Run(bgCtx) })
+	g.Go(func() error { a.screens.Run(bgCtx); return nil })
 	g.Go(func() error { return a.api.Run(bgCtx) })
 	g.Go(func() error {
 		if err := a.http.Serve(a.ln); !errors.Is(err, http.ErrServerClosed) {

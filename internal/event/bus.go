@@ -25,6 +25,7 @@ const (
 	TypeOperation Type = "operation"  // an operation changed state or progress: operation.Op
 	TypeHost      Type = "host"       // a host's connection state changed: host.Status
 	TypeSnapshot  Type = "snapshot"   // a VM's snapshots changed: snapshot.Event
+	TypeThumbnail Type = "thumbnail"  // a VM's console thumbnail is a new picture: screen.ThumbnailChange
 )
 
 // TypeResync is never published: the event stream sends it to a client it
@@ -32,7 +33,7 @@ const (
 const TypeResync Type = "resync"
 
 // types lists every published type, in the order the API documents them.
-var types = []Type{TypeVM, TypeVMRemoved, TypeStats, TypeOperation, TypeHost, TypeSnapshot}
+var types = []Type{TypeVM, TypeVMRemoved, TypeStats, TypeOperation, TypeHost, TypeSnapshot, TypeThumbnail}
 
 // Types returns every type that is published on the bus.
 func Types() []Type { return append([]Type(nil), types...) }

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { saveState, startServer, state, testguest, virsh } from './env.ts';
-import { card, login, logSize, shot, waitGuestReady } from './helpers.ts';
+import { card, login, logSize, shot, typeInGuest, waitGuestReady } from './helpers.ts';
 
 const guestDir = process.env.KVM_TEST_GUEST_DIR ?? '/var/lib/libvirt/images/kvm-manager-test';
 const run = randomBytes(3).toString('hex');
@@ -277,10 +277,15 @@ test('running VMs show a console thumbnail on their dashboard card', async ({ pa
   // A VM that is off has none.
   await expect(card(page, A).getByTestId('vm-thumbnail')).toHaveCount(0);
   await shot(page, 'dashboard-thumbnails');
-  // Refreshed while on screen, with the ETag of the one shown.
-  await expect.poll(() => asked.length, { timeout: 30_000 }).toBeGreaterThanOrEqual(2);
-  // The ETag names the picture (a hash of it): an unchanged screen gets 304.
-  expect(asked[1]?.etag).toMatch(/^"t[0-9a-f]{24}"$/);
+  // No polling: the card asks again only when the server announces a new
+  // picture ("thumbnail" event), here after text appears on B's screen,
+  // and then with the ETag of the one shown (a hash of the picture).
+  const first = await img.getAttribute('src');
+  const before = asked.length;
+  typeInGuest(B, 'echo thumbnail-changed\n');
+  await expect.poll(() => asked.length, { timeout: 45_000 }).toBeGreaterThan(before);
+  expect(asked[before]?.etag).toMatch(/^"t[0-9a-f]{24}"$/);
+  await expect(img).not.toHaveAttribute('src', first ?? '', { timeout: 15_000 });
   // Clicking it opens the console.
   await img.click();
   await expect(page.getByTestId('console-state')).toHaveText('Connected', { timeout: 45_000 });

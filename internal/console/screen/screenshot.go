@@ -77,6 +77,19 @@ type Options struct {
 	MaxConcurrent int
 	// CaptureTimeout bounds one capture (default 30 s).
 	CaptureTimeout time.Duration
+	// ThumbnailRefresh is how often Run captures the screen of a watched
+	// VM again (default 10 s).
+	ThumbnailRefresh time.Duration
+	// ThumbnailWatch is how long a VM stays watched after a client last
+	// asked for its thumbnail or named it to Watch (default 60 s): Run
+	// captures only watched VMs, so nothing is captured for a VM no card
+	// shows.
+	ThumbnailWatch time.Duration
+	// Changed, if set, is told of every thumbnail whose picture differs
+	// from the one cached before (the first one of a VM included), so that
+	// clients learn of a changed screen without asking (the app publishes
+	// it as a "thumbnail" event). It must not block.
+	Changed func(ThumbnailChange)
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
@@ -124,6 +137,11 @@ type Thumbnail struct {
 	Taken time.Time
 	// Width and Height are the thumbnail's size.
 	Width, Height int
+
+	// sig is the picture's block signature, since when clients have had
+	// this picture (a newer capture that differs only a little keeps it).
+	sig   signature
+	since time.Time
 }
 
 // Saved says where a screenshot was saved.
@@ -136,8 +154,25 @@ type Saved struct {
 }
 
 type thumbEntry struct {
-	thumb *Thumbnail
-	asked time.Time
+	host, uuid string
+	thumb      *Thumbnail
+	asked      time.Time
+}
+
+// ThumbnailChange says that a VM's thumbnail is now a different picture:
+// a client holding another ETag asks for it again.
+type ThumbnailChange struct {
+	Host string `json:"host"`
+	UUID string `json:"uuid"`
+	// ETag is the new thumbnail's ETag, as GET .../thumbnail answers it.
+	ETag  string    `json:"etag"`
+	Taken time.Time `json:"taken"`
+}
+
+// VMRef names a VM on a host.
+type VMRef struct {
+	Host string `json:"host"`
+	UUID string `json:"uuid"`
 }
 
 // Cached thumbnails nobody asked for in thumbForget are dropped.
@@ -168,6 +203,12 @@ func New(opts Options) *Service {
 	}
 	if opts.ThumbnailTimeout == 0 {
 		opts.ThumbnailTimeout = opts.ThumbnailMaxWait + opts.CaptureTimeout
+	}
+	if opts.ThumbnailRefresh == 0 {
+		opts.ThumbnailRefresh = 10 * time.Second
+	}
+	if opts.ThumbnailWatch == 0 {
+		opts.ThumbnailWatch = time.Minute
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -484,11 +525,7 @@ func (s *Service) Thumbnail(ctx context.Context, hostName, uuid string) (Thumbna
 	s.mu.Lock()
 	now := s.opts.Now()
 	s.sweepLocked(now)
-	e := s.thumbs[key]
-	if e == nil {
-		e = &thumbEntry{}
-		s.thumbs[key] = e
-	}
+	e := s.entryLocked(hostName, uuid)
 	e.asked = now
 	if e.thumb != nil && now.Sub(e.thumb.Taken) < s.opts.ThumbnailMaxAge {
 		t := *e.thumb
@@ -545,11 +582,26 @@ func (s *Service) thumbnailFlight(ctx context.Context, key, hostName string, vm 
 	if err != nil {
 		return Thumbnail{}, err
 	}
+	if stale != nil {
+		switch {
+		case t.ETag == stale.ETag:
+			t.since = stale.since
+		case minorChange(stale.sig, t.sig) && t.Taken.Sub(stale.since) < minorEvery:
+			// A blinking cursor: the picture clients have stays, checked now.
+			kept := *stale
+			kept.Taken = t.Taken
+			t = kept
+		}
+	}
 	s.mu.Lock()
-	if e := s.thumbs[key]; e != nil { // gone when the VM stopped meanwhile
+	e := s.thumbs[key]
+	if e != nil { // gone when the VM stopped meanwhile
 		e.thumb = &t
 	}
 	s.mu.Unlock()
+	if e != nil && (stale == nil || stale.ETag != t.ETag) && s.opts.Changed != nil {
+		s.opts.Changed(ThumbnailChange{Host: hostName, UUID: e.uuid, ETag: t.ETag, Taken: t.Taken})
+	}
 	return t, nil
 }
 
@@ -584,7 +636,112 @@ func (s *Service) makeThumbnail(ctx context.Context, hostName string, vm invento
 	sum := sha256.Sum256(data)
 	etag := `"t` + hex.EncodeToString(sum[:12]) + `"`
 	b := small.Bounds()
-	return Thumbnail{PNG: data, ETag: etag, Taken: s.opts.Now(), Width: b.Dx(), Height: b.Dy()}, nil
+	now := s.opts.Now()
+	return Thumbnail{PNG: data, ETag: etag, Taken: now, Width: b.Dx(), Height: b.Dy(), sig: signatureOf(small), since: now}, nil
+}
+
+// entryLocked returns the cache entry of a VM, made if missing.
+func (s *Service) entryLocked(hostName, uuid string) *thumbEntry {
+	key := hostName + "/" + uuid
+	e := s.thumbs[key]
+	if e == nil {
+		e = &thumbEntry{host: hostName, uuid: uuid}
+		s.thumbs[key] = e
+	}
+	return e
+}
+
+// ThumbnailState is what Watch knows of a VM's thumbnail.
+type ThumbnailState struct {
+	Host string `json:"host"`
+	UUID string `json:"uuid"`
+	// ETag is the cached thumbnail's ETag, empty before the first capture.
+	ETag string `json:"etag,omitempty"`
+}
+
+// Watch marks VMs as watched for ThumbnailWatch from now: Run keeps their
+// thumbnails fresh and Changed hears when one changes. A client calls it
+// with the VMs whose cards it shows, again before ThumbnailWatch has passed
+// while it still shows them. It answers the ETags cached now, so that a
+// client holding an older picture can ask for the new one at once. It
+// captures nothing itself and does not check that the VMs exist: Run drops
+// a VM that does not run.
+func (s *Service) Watch(vms []VMRef) []ThumbnailState {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.opts.Now()
+	s.sweepLocked(now)
+	out := make([]ThumbnailState, 0, len(vms))
+	for _, v := range vms {
+		e := s.entryLocked(v.Host, v.UUID)
+		e.asked = now
+		st := ThumbnailState{Host: v.Host, UUID: v.UUID}
+		if e.thumb != nil {
+			st.ETag = e.thumb.ETag
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+// WatchFor is how long Watch keeps a VM watched (Options.ThumbnailWatch).
+func (s *Service) WatchFor() time.Duration { return s.opts.ThumbnailWatch }
+
+// Run keeps the thumbnails of watched VMs fresh until ctx ends: about every
+// ThumbnailRefresh it captures each of them again (one at a time, within
+// the same rate limit and concurrency bound as requests, sharing a capture
+// a request has started), and Changed hears of each new picture. A VM that
+// no longer runs is dropped from the watch.
+func (s *Service) Run(ctx context.Context) {
+	tick := time.NewTicker(min(time.Second, s.opts.ThumbnailRefresh))
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			s.refreshDue(ctx)
+		}
+	}
+}
+
+// refreshDue captures again each watched VM whose thumbnail is older than
+// ThumbnailRefresh (or missing), and returns how many it tried.
+func (s *Service) refreshDue(ctx context.Context) int {
+	s.mu.Lock()
+	now := s.opts.Now()
+	var due []VMRef
+	for _, e := range s.thumbs {
+		if now.Sub(e.asked) > s.opts.ThumbnailWatch {
+			continue
+		}
+		if e.thumb == nil || now.Sub(e.thumb.Taken) >= s.opts.ThumbnailRefresh {
+			due = append(due, VMRef{Host: e.host, UUID: e.uuid})
+		}
+	}
+	s.mu.Unlock()
+	for _, v := range due {
+		if ctx.Err() != nil {
+			break
+		}
+		key := v.Host + "/" + v.UUID
+		vm, err := s.runningVM(v.Host, v.UUID)
+		if err != nil {
+			s.mu.Lock()
+			delete(s.thumbs, key)
+			s.mu.Unlock()
+			continue
+		}
+		ch := s.flights.DoChan(key, func() (any, error) { return s.thumbnailFlight(context.WithoutCancel(ctx), key, v.Host, vm) })
+		select {
+		case r := <-ch:
+			if r.Err != nil {
+				s.log.Debug("thumbnail refresh failed", "host", v.Host, "vm", vm.Name, "err", r.Err)
+			}
+		case <-ctx.Done():
+		}
+	}
+	return len(due)
 }
 
 // sweepLocked drops thumbnails nobody asked for lately, at most every 10 s.
@@ -594,7 +751,7 @@ func (s *Service) sweepLocked(now time.Time) {
 	}
 	s.lastSweep = now
 	for k, e := range s.thumbs {
-		if now.Sub(e.asked) > thumbForget {
+		if now.Sub(e.asked) > max(thumbForget, s.opts.ThumbnailWatch) {
 			delete(s.thumbs, k)
 		}
 	}

@@ -911,7 +911,9 @@ export interface paths {
          * @description Event types: `vm` (a VM changed; data is the VM), `vm-removed` ({host, uuid, name}),
          *     `stats` ({host, time, samples:[{uuid, ...Sample}]}, one per host per tick), `operation`
          *     (an Operation), `host` (a Host, sent for every host on connect and on every change),
-         *     `snapshot`, and `resync` (the client fell behind; reconnect and refetch).
+         *     `snapshot`, `thumbnail` ({host, uuid, etag, taken}: a watched VM's thumbnail is a new
+         *     picture; operators and admins only, see POST /api/v1/thumbnails/watch), and `resync`
+         *     (the client fell behind; reconnect and refetch).
          *     A session (or the API token) may hold 16 streams at once and a client address 64
          *     (`--max-event-streams-per-session`, `--max-event-streams-per-client`); beyond that 429
          *     `too_many_event_streams`, whose hint says to close other tabs.
@@ -1331,6 +1333,68 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/thumbnails/watch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Keep the thumbnails of the VMs a client shows fresh, announced by events
+         * @description Marks the VMs named (the cards on screen, at most 200) as watched for `watchSeconds`
+         *     (60): the server captures each of them again every 10 s, within the same limits as
+         *     GET .../thumbnail, and publishes a `thumbnail` event {host, uuid, etag, taken} when
+         *     the picture changed. A client names its cards again before the watch lapses, and
+         *     fetches a thumbnail only when an event (or this answer) gives an ETag other than the
+         *     one it holds. VMs that do not run are dropped from the watch.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        vms: {
+                            host: string;
+                            uuid: string;
+                        }[];
+                    };
+                };
+            };
+            responses: {
+                /** @description The ETags cached now (absent before a VM's first capture) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            watchSeconds?: number;
+                            thumbnails?: {
+                                host?: string;
+                                uuid?: string;
+                                etag?: string;
+                            }[];
+                        };
+                    };
+                };
+                400: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;

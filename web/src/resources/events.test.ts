@@ -4,6 +4,7 @@ import { ApiError } from '../api/client';
 import { connection } from '../api/events';
 import { StatsStore } from '../api/stats';
 import type { Host, Operation, VM } from '../api/types';
+import { onThumbnail } from './thumbnail/listeners';
 import { makeVM } from '../test/fixtures';
 import { applyEvent as apply, createEventStream, type EventContext } from './events';
 import { qk } from './keys';
@@ -178,5 +179,20 @@ describe('EventStream', () => {
     es().emit('vm', makeVM({ uuid: 'new' }));
     expect(qc.getQueryData<VM[]>(qk.vms)?.map((v) => v.uuid)).toEqual(['new']);
     stream.stop();
+  });
+});
+
+describe('thumbnail events', () => {
+  it('reach the thumbnail listeners, and nothing else', () => {
+    const qc = new QueryClient();
+    const ctx: EventContext = { qc, stats: new StatsStore() };
+    const seen: unknown[] = [];
+    const off = onThumbnail((t) => seen.push(t));
+    expect(apply(ctx, 'thumbnail', '{"host":"local","uuid":"u1","etag":"\\"t1\\"","taken":"2026-12-07T17:00:00Z"}')).toBe(true);
+    expect(apply(ctx, 'thumbnail', '{"host":"local","uuid":"u1"}')).toBe(true); // no ETag: ignored
+    expect(apply(ctx, 'thumbnail', 'not json')).toBe(true);
+    off();
+    apply(ctx, 'thumbnail', '{"host":"local","uuid":"u2","etag":"\\"t2\\""}');
+    expect(seen).toEqual([{ host: 'local', uuid: 'u1', etag: '"t1"' }]);
   });
 });

@@ -15,6 +15,7 @@ import { qk } from './keys';
 import { putOperation } from './operation/cache';
 import { notifyOperation } from './operation/listeners';
 import { applySnapshotEvent } from './snapshot/events';
+import { notifyThumbnail } from './thumbnail/listeners';
 import { dropVM, putVM } from './vm/cache';
 import { vmKey } from './vm/model';
 
@@ -65,6 +66,12 @@ export const EVENT_TABLE = {
   snapshot: ({ qc }, data) => {
     if (!isObject(data) || typeof data.host !== 'string' || typeof data.uuid !== 'string' || !data.host || !data.uuid) return;
     applySnapshotEvent(qc, data as unknown as SnapshotEvent);
+  },
+  /** A watched VM's console thumbnail is a new picture: to the thumbnail listeners (the cards on screen fetch it). */
+  thumbnail: (_ctx, data) => {
+    if (!isObject(data) || typeof data.host !== 'string' || typeof data.uuid !== 'string' || typeof data.etag !== 'string') return;
+    if (!data.host || !data.uuid || !data.etag) return;
+    notifyThumbnail({ host: data.host, uuid: data.uuid, etag: data.etag });
   },
 } satisfies Record<string, Handler>;
 

@@ -1,13 +1,17 @@
 // A running VM's screen, small, on its dashboard card: asked for only while
-// the card is on screen and the page visible, refreshed every ~10 s (a 304
-// when nothing changed), and a link to the console.
+// the card is on screen and the page visible, then again only when the
+// server announces a new picture (thumbnailWatch.ts), and a link to the
+// console.
 
 import { Monitor } from 'lucide-react';
 import { memo, useEffect, useRef, useState } from 'react';
 import { Link } from 'wouter';
 import { formatDateTime } from '../../lib/format';
 import { vmHref, vmKey } from '../../resources/vm/model';
-import { pollThumbnail, ThumbnailCache } from './thumbnails';
+import { api } from '../../api/client';
+import { onThumbnail } from '../../resources/thumbnail/listeners';
+import { followThumbnail, ThumbnailCache } from './thumbnails';
+import { ThumbnailWatcher, type WatchAnswer } from './thumbnailWatch';
 import './thumbnail.css';
 
 /** Object URLs of the cached thumbnails, revoked when the cache drops them. */
@@ -19,6 +23,19 @@ const cache = new ThumbnailCache(200, (e) => {
     URL.revokeObjectURL(u);
   }
 });
+
+/** The page's one watcher: it names the cards on screen to the server. */
+const watcher = new ThumbnailWatcher({
+  post: (vms) => api<WatchAnswer>('/api/v1/thumbnails/watch', { method: 'POST', body: { vms } }),
+  visible: () => document.visibilityState !== 'hidden',
+  onVisibility: (fn) => {
+    document.addEventListener('visibilitychange', fn);
+    return () => document.removeEventListener('visibilitychange', fn);
+  },
+  setTimer: (fn, ms) => window.setTimeout(fn, ms),
+  clearTimer: (t) => window.clearTimeout(t as number),
+});
+onThumbnail((t) => watcher.changed(t));
 
 function urlFor(blob: Blob): string {
   let u = urls.get(blob);
@@ -60,17 +77,23 @@ export const VMThumbnail = memo(function VMThumbnail({ host, uuid, name }: { hos
 
   useEffect(() => {
     if (!onScreen || stopped) return;
-    return pollThumbnail(host, uuid, () => etag.current, {
-      onNew(e) {
-        cache.set(key, e);
-        etag.current = e.etag;
-        setEntry(e);
+    return followThumbnail(
+      host,
+      uuid,
+      () => etag.current,
+      {
+        onNew(e) {
+          cache.set(key, e);
+          etag.current = e.etag;
+          setEntry(e);
+        },
+        onStopped() {
+          cache.delete(key);
+          setStopped(true);
+        },
       },
-      onStopped() {
-        cache.delete(key);
-        setStopped(true);
-      },
-    });
+      { watch: (onETag) => watcher.watch(host, uuid, onETag) },
+    );
   }, [onScreen, stopped, host, uuid, key]);
 
   const url = entry ? urlFor(entry.blob) : undefined;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fetchThumbnail, nextDelay, pollThumbnail, retryAfterMs, THUMB_ERROR_MS, THUMB_REFRESH_MS, THUMB_RETRY_MS, ThumbnailCache, type ThumbEntry } from './thumbnails';
+import { fetchThumbnail, followThumbnail, nextDelay, retryAfterMs, THUMB_ERROR_MS, THUMB_RETRY_MS, ThumbnailCache, type ThumbEntry } from './thumbnails';
 
 function fakeFetch(status: number, headers: Record<string, string> = {}, body = 'png') {
   const calls: { url: string; init: RequestInit }[] = [];
@@ -60,22 +60,18 @@ describe('fetchThumbnail', () => {
 });
 
 describe('pacing', () => {
-  it('refreshes every ~10 s, waits as told when busy, stops for stopped VMs', () => {
-    expect(nextDelay({ kind: 'same' }, 0.5)).toBe(THUMB_REFRESH_MS);
-    expect(nextDelay({ kind: 'same' }, 0)).toBe(THUMB_REFRESH_MS - 1000);
-    // A screen that stays the same is asked about less often, up to 3 × the refresh.
-    expect(nextDelay({ kind: 'same' }, 0.5, 0, 2)).toBe(2 * THUMB_REFRESH_MS);
-    expect(nextDelay({ kind: 'same' }, 0.5, 0, 9)).toBe(3 * THUMB_REFRESH_MS);
-    expect(nextDelay({ kind: 'new', entry: { etag: '"t"', blob: new Blob() } }, 0.5, 0, 9)).toBe(THUMB_REFRESH_MS);
-    expect(nextDelay({ kind: 'busy', retryMs: 2000 }, 0.5)).toBe(2000);
-    expect(nextDelay({ kind: 'stopped' }, 0.5)).toBeNull();
+  it('asks again only when told (new, same), waits as told when busy, stops for stopped VMs', () => {
+    expect(nextDelay({ kind: 'same' })).toBeNull();
+    expect(nextDelay({ kind: 'new', entry: { etag: '"t"', blob: new Blob() } })).toBeNull();
+    expect(nextDelay({ kind: 'busy', retryMs: 2000 })).toBe(2000);
+    expect(nextDelay({ kind: 'stopped' })).toBeNull();
     // Errors: a quick first retry, doubling while they go on, at most THUMB_ERROR_MS.
-    expect(nextDelay({ kind: 'error', status: 500 }, 0.5)).toBe(THUMB_RETRY_MS);
-    expect(nextDelay({ kind: 'error', status: 500 }, 0.5, 1)).toBe(1000);
-    expect(nextDelay({ kind: 'error', status: 0 }, 0.5, 2)).toBe(2000);
-    expect(nextDelay({ kind: 'error', status: 0 }, 0.5, 4)).toBe(8000);
-    expect(nextDelay({ kind: 'error', status: 0 }, 0.5, 6)).toBe(THUMB_ERROR_MS);
-    expect(nextDelay({ kind: 'error', status: 0 }, 0.5, 1000)).toBe(THUMB_ERROR_MS);
+    expect(nextDelay({ kind: 'error', status: 500 })).toBe(THUMB_RETRY_MS);
+    expect(nextDelay({ kind: 'error', status: 500 }, 1)).toBe(1000);
+    expect(nextDelay({ kind: 'error', status: 0 }, 2)).toBe(2000);
+    expect(nextDelay({ kind: 'error', status: 0 }, 4)).toBe(8000);
+    expect(nextDelay({ kind: 'error', status: 0 }, 6)).toBe(THUMB_ERROR_MS);
+    expect(nextDelay({ kind: 'error', status: 0 }, 1000)).toBe(THUMB_ERROR_MS);
     expect(retryAfterMs(null)).toBe(2000);
     expect(retryAfterMs('0')).toBe(1000);
     expect(retryAfterMs('999')).toBe(60_000);
@@ -83,14 +79,16 @@ describe('pacing', () => {
   });
 });
 
-/** A poller's world: requests answered in order by answers, timers run by hand. */
-function pollRig(answers: (() => Promise<Response>)[]) {
+/** A follower's world: requests answered in order by answers, timers run by hand, announcements by announce. */
+function followRig(answers: (() => Promise<Response>)[], held?: string) {
   const calls: { etag: string | undefined; signal: AbortSignal }[] = [];
   const timers: { fn: () => void; ms: number; cleared: boolean }[] = [];
   const got: string[] = [];
   let stopped = 0;
-  let etag: string | undefined;
-  const stop = pollThumbnail(
+  let etag: string | undefined = held;
+  let announce: ((e: string) => void) | null = null;
+  let unwatched = 0;
+  const stop = followThumbnail(
     'local',
     'u-1',
     () => etag,
@@ -104,6 +102,13 @@ function pollRig(answers: (() => Promise<Response>)[]) {
       },
     },
     {
+      watch: (fn) => {
+        announce = fn;
+        return () => {
+          unwatched++;
+          announce = null;
+        };
+      },
       fetchFn: (_url, init) => {
         const headers = init.headers as Record<string, string>;
         calls.push({ etag: headers['If-None-Match'], signal: init.signal as AbortSignal });
@@ -111,7 +116,6 @@ function pollRig(answers: (() => Promise<Response>)[]) {
         if (!answer) return new Promise<Response>(() => undefined); // never answers
         return answer();
       },
-      random: () => 0.5,
       setTimer: (fn, ms) => {
         const t = { fn, ms, cleared: false };
         timers.push(t);
@@ -133,28 +137,68 @@ function pollRig(answers: (() => Promise<Response>)[]) {
     t?.fn();
     await settle();
   };
-  return { calls, timers, got, stop, fire, settle, stoppedCount: () => stopped };
+  const tell = async (e: string) => {
+    announce?.(e);
+    await settle();
+  };
+  return { calls, timers, got, stop, fire, settle, tell, stoppedCount: () => stopped, unwatchedCount: () => unwatched };
 }
 
 const png = (etag: string) => () => Promise.resolve(new Response('png', { status: 200, headers: { ETag: etag } }));
 
-describe('pollThumbnail', () => {
+describe('followThumbnail', () => {
+  it('asks once for a card without a picture, then only when the server announces another one', async () => {
+    const rig = followRig([png('"t1"'), png('"t2"')]);
+    await rig.settle();
+    expect(rig.got).toEqual(['"t1"']);
+    // No timer: nothing is asked until the server says the picture changed.
+    expect(rig.timers).toHaveLength(0);
+    await rig.tell('"t1"'); // the one held: nothing
+    expect(rig.calls).toHaveLength(1);
+    await rig.tell('"t2"');
+    expect(rig.calls).toHaveLength(2);
+    expect(rig.calls[1]?.etag).toBe('"t1"'); // with the one held: a 304 if it is the same after all
+    expect(rig.got).toEqual(['"t1"', '"t2"']);
+    rig.stop();
+    expect(rig.unwatchedCount()).toBe(1);
+  });
+
+  it('asks nothing for a card that holds a picture until told of another', async () => {
+    const rig = followRig([() => Promise.resolve(new Response(null, { status: 304 }))], '"t0"');
+    await rig.settle();
+    expect(rig.calls).toHaveLength(0);
+    await rig.tell('"t9"');
+    expect(rig.calls).toHaveLength(1);
+    expect(rig.calls[0]?.etag).toBe('"t0"');
+    rig.stop();
+  });
+
+  it('asks again after an announcement that came while a request was under way', async () => {
+    let answer: (r: Response) => void = () => undefined;
+    const rig = followRig([() => new Promise<Response>((r) => (answer = r)), png('"t3"')]);
+    await rig.settle();
+    await rig.tell('"t3"');
+    expect(rig.calls).toHaveLength(1); // one at a time
+    answer(new Response('png', { status: 200, headers: { ETag: '"t2"' } }));
+    await rig.settle();
+    await rig.settle();
+    expect(rig.got).toEqual(['"t2"', '"t3"']);
+    rig.stop();
+  });
+
   it('asks again within a second after a request failed, and gets the picture', async () => {
     // What the e2e test saw: the first answer was an error (the server's
     // shared capture had been canceled by a request that left); the card
-    // must ask again soon, not after 30 s.
-    const rig = pollRig([() => Promise.resolve(new Response('{}', { status: 500 })), png('"t1"')]);
+    // must ask again soon.
+    const rig = followRig([() => Promise.resolve(new Response('{}', { status: 500 })), png('"t1"')]);
     await rig.fire(THUMB_RETRY_MS);
     expect(rig.calls).toHaveLength(2);
     expect(rig.got).toEqual(['"t1"']);
-    // Then the normal refresh, with the ETag of the one shown.
-    await rig.fire(THUMB_REFRESH_MS);
-    expect(rig.calls[2]?.etag).toBe('"t1"');
     rig.stop();
   });
 
   it('asks again after a request the browser cut (an AbortError it did not ask for) or a network error', async () => {
-    const rig = pollRig([
+    const rig = followRig([
       () => Promise.reject(new DOMException('The user aborted a request.', 'AbortError')),
       () => Promise.reject(new TypeError('Failed to fetch')),
       png('"t2"'),
@@ -165,30 +209,34 @@ describe('pollThumbnail', () => {
     rig.stop();
   });
 
-  it('backs off while errors go on, and starts over after a success', async () => {
+  it('backs off while errors go on, and starts over after a success; an announcement does not double a pending retry', async () => {
     const err = () => Promise.resolve(new Response('', { status: 502 }));
-    const rig = pollRig([err, err, err, png('"t3"'), err]);
+    const rig = followRig([err, err, err, png('"t3"'), err, png('"t5"')]);
     await rig.fire(1000);
+    await rig.tell('"tx"'); // a retry is already planned
+    expect(rig.calls).toHaveLength(2);
     await rig.fire(2000);
     await rig.fire(4000);
     expect(rig.got).toEqual(['"t3"']);
-    await rig.fire(THUMB_REFRESH_MS);
+    await rig.tell('"t5"');
     await rig.fire(1000);
+    expect(rig.got).toEqual(['"t3"', '"t5"']);
     rig.stop();
   });
 
   it('stops for a VM that does not run, and when stopped', async () => {
-    const rig = pollRig([() => Promise.resolve(new Response('{}', { status: 409 }))]);
+    const rig = followRig([() => Promise.resolve(new Response('{}', { status: 409 }))]);
     await rig.settle();
     expect(rig.stoppedCount()).toBe(1);
+    expect(rig.unwatchedCount()).toBe(1);
     expect(rig.timers).toHaveLength(0);
 
-    const rig2 = pollRig([png('"t4"')]);
+    const rig2 = followRig([() => Promise.resolve(new Response('', { status: 502 }))]);
     await rig2.settle();
     rig2.stop();
     expect(rig2.timers.at(-1)?.cleared).toBe(true);
     // A request under way when stopped is aborted, and nothing follows it.
-    const rig3 = pollRig([]);
+    const rig3 = followRig([]);
     await rig3.settle();
     rig3.stop();
     expect(rig3.calls[0]?.signal.aborted).toBe(true);

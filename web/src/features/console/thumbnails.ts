@@ -1,14 +1,13 @@
 // Console thumbnails for the dashboard's VM cards: a small screenshot the
-// server captures (rate-limited and cached there), asked for only while a
-// card is on screen, refreshed every ~10 s with If-None-Match so that an
-// unchanged screen costs a 304 (the server's ETag is a hash of the
-// picture), and less often while it stays unchanged. No noVNC here: this is
-// in the first page.
+// server captures (rate-limited and cached there). A card on screen asks
+// for it once, and again only when the server announces a new picture (a
+// "thumbnail" event for the VMs the page watches, thumbnailWatch.ts), with
+// If-None-Match so that a picture already held costs a 304 (the server's
+// ETag is a hash of the picture). No polling, nothing for cards off screen
+// or a hidden page. No noVNC here: this is in the first page.
 
 import { vmPath } from '../../api/client';
 
-/** How often a visible card asks for a newer thumbnail. */
-export const THUMB_REFRESH_MS = 10_000;
 /**
  * After an error other than "busy" (a failed or cut request, a 5xx): ask
  * again after THUMB_RETRY_MS, doubling with each error in a row up to
@@ -126,66 +125,67 @@ export async function fetchThumbnail(host: string, uuid: string, etag: string | 
   return { kind: 'error', status: res.status };
 }
 
-/** The longest pause between asks while a screen stays unchanged (3 × THUMB_REFRESH_MS). */
-export const THUMB_IDLE_MS = 3 * THUMB_REFRESH_MS;
-
 /**
- * How long to wait before asking again after an outcome (null: stop).
- * errors is how many errors in a row there were, this one included;
- * unchanged how many 304s in a row: the server's ETag names the picture, so
- * a 304 means the screen did not change, and a still screen is asked about
- * less often (up to THUMB_IDLE_MS), a changing one every THUMB_REFRESH_MS.
+ * How long to wait before asking again after an outcome; null: not until
+ * the server says the picture changed (new, same), or never (stopped).
+ * errors is how many errors in a row there were, this one included.
  */
-export function nextDelay(o: ThumbOutcome, jitter: number, errors = 1, unchanged = 1): number | null {
-  // ±1 s so that the cards on screen do not all ask in the same instant.
-  const spread = Math.round((jitter - 0.5) * 2000);
+export function nextDelay(o: ThumbOutcome, errors = 1): number | null {
   switch (o.kind) {
     case 'new':
-      return THUMB_REFRESH_MS + spread;
     case 'same':
-      return Math.min(THUMB_IDLE_MS, THUMB_REFRESH_MS * Math.max(1, unchanged)) + spread;
-    case 'busy':
-      return o.retryMs;
     case 'stopped':
       return null;
+    case 'busy':
+      return o.retryMs;
     case 'error':
       return Math.min(THUMB_ERROR_MS, THUMB_RETRY_MS * 2 ** Math.min(15, Math.max(0, errors - 1)));
   }
 }
 
-/** What a card does with what pollThumbnail learns. */
+/** What a card does with what followThumbnail learns. */
 export interface ThumbListener {
   /** A newer thumbnail arrived. */
   onNew(entry: ThumbEntry): void;
-  /** The VM does not run (or is gone): the poller has stopped. */
+  /** The VM does not run (or is gone): the follower has stopped. */
   onStopped(): void;
 }
 
-/** What pollThumbnail uses from its surroundings (tests pass their own). */
-export interface ThumbPollDeps {
+/** What followThumbnail uses from its surroundings (tests pass their own). */
+export interface ThumbFollowDeps {
+  /**
+   * Tells the server this card is on screen and calls back with each ETag
+   * the server announces for the VM (thumbnailWatch.ts); returns the
+   * function that ends it.
+   */
+  watch: (onETag: (etag: string) => void) => () => void;
   fetchFn?: FetchLike;
-  random?: () => number;
   setTimer?: (fn: () => void, ms: number) => unknown;
   clearTimer?: (t: unknown) => void;
 }
 
 /**
- * Asks for a VM's thumbnail now and then again as nextDelay paces it, with
- * the ETag that etag() returns, until the returned function is called (the
- * card left the screen) or the VM stops. Whatever goes wrong with one
- * request (cut, refused, failed), another follows: only the stop function
- * and a VM that does not run end the asking.
+ * Keeps a card's thumbnail current while it is on screen, without polling:
+ * it asks once when the card holds no picture yet, then only when the
+ * server announces an ETag other than the one held (etag()), with
+ * If-None-Match so that a picture already held costs a 304. A failed or
+ * busy request is retried (nextDelay); only the returned stop function and
+ * a VM that does not run end it.
  */
-export function pollThumbnail(host: string, uuid: string, etag: () => string | undefined, on: ThumbListener, deps: ThumbPollDeps = {}): () => void {
+export function followThumbnail(host: string, uuid: string, etag: () => string | undefined, on: ThumbListener, deps: ThumbFollowDeps): () => void {
   const fetchFn = deps.fetchFn ?? ((input: string, init: RequestInit) => fetch(input, init));
-  const random = deps.random ?? Math.random;
   const setTimer = deps.setTimer ?? ((fn: () => void, ms: number) => window.setTimeout(fn, ms));
   const clearTimer = deps.clearTimer ?? ((t: unknown) => window.clearTimeout(t as number));
   const ac = new AbortController();
   let timer: unknown;
   let errors = 0;
-  let unchanged = 0;
+  let busy = false;
+  /** The newest ETag the server announced while a request was under way (set by the watch callback). */
+  const pending: { etag?: string | undefined } = {};
+  const announced = () => pending.etag;
   const run = async () => {
+    busy = true;
+    pending.etag = undefined;
     let o: ThumbOutcome;
     try {
       o = await fetchThumbnail(host, uuid, etag(), ac.signal, fetchFn);
@@ -193,17 +193,35 @@ export function pollThumbnail(host: string, uuid: string, etag: () => string | u
       if (ac.signal.aborted) return; // stopped
       o = { kind: 'error', status: 0 };
     }
+    busy = false;
     if (ac.signal.aborted) return;
     errors = o.kind === 'error' ? errors + 1 : 0;
-    unchanged = o.kind === 'same' ? unchanged + 1 : o.kind === 'new' ? 0 : unchanged;
     if (o.kind === 'new') on.onNew(o.entry);
-    if (o.kind === 'stopped') on.onStopped();
-    const d = nextDelay(o, random(), errors, unchanged);
-    if (d !== null) timer = setTimer(() => void run(), d);
+    if (o.kind === 'stopped') {
+      unwatch();
+      on.onStopped();
+      return;
+    }
+    const d = nextDelay(o, errors);
+    if (d !== null) {
+      timer = setTimer(() => {
+        timer = undefined;
+        void run();
+      }, d);
+      return;
+    }
+    const e = announced();
+    if (e !== undefined && e !== etag()) void run(); // announced while this one was under way
   };
-  void run();
+  const unwatch = deps.watch((e) => {
+    if (ac.signal.aborted || e === etag()) return;
+    pending.etag = e;
+    if (!busy && timer === undefined) void run();
+  });
+  if (etag() === undefined) void run();
   return () => {
     ac.abort();
     clearTimer(timer);
+    unwatch();
   };
 }
