@@ -36,6 +36,12 @@ interface Op {
   state: string;
   target: { uuid?: string };
   error?: { code: string; message: string };
+  progress?: { stage?: string };
+}
+
+/** The seconds a shutdown has waited for the guest, as its progress says ("waiting … (7 s of 120 s)"). */
+function waited(op: Op): number {
+  return Number(/\((\d+) s of/.exec(op.progress?.stage ?? '')?.[1] ?? -1);
 }
 
 /** The server's own account of an operation, with the API token (not the browser's session). */
@@ -89,9 +95,18 @@ test('an ACPI shutdown started in a browser that then closed finishes, and the n
   if (!op) throw new Error('the server runs no shutdown operation of the VM');
   await page.context().close();
 
-  // Nobody is watching; the operation still waits for the guest.
-  await new Promise((r) => setTimeout(r, 2000));
-  expect((await getOp(op.id)).state).toBe('running');
+  // Nobody is watching; the operation still waits for the guest: it keeps
+  // counting the seconds, two more than when the browser closed, still running.
+  const closedAt = waited(await getOp(op.id));
+  await expect
+    .poll(
+      async () => {
+        const now = await getOp(op.id);
+        return now.state === 'running' ? waited(now) : now.state;
+      },
+      { timeout: 30_000, message: 'the shutdown operation after the browser closed' },
+    )
+    .toBeGreaterThanOrEqual(Math.max(closedAt, 0) + 2);
   // The guest powers off now, by itself.
   typeInGuest(NAME, 'poweroff -f\n');
   await expect.poll(async () => (await getOp(op.id)).state, { timeout: 60_000, message: 'the shutdown operation' }).toBe('succeeded');

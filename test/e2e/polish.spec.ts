@@ -2,7 +2,7 @@
 // snapshot work, console warnings. Against the real server, libvirt and
 // test guests.
 
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type Page, type Request } from '@playwright/test';
 import { randomBytes } from 'node:crypto';
 import { removeLeftoverGuests, state, testguest, virsh } from './env.ts';
 import { login, logSize, waitGuestReady } from './helpers.ts';
@@ -32,13 +32,21 @@ function watchRequests(page: Page) {
   page.on('request', (r) => {
     if (r.url().includes('/api/') && !r.url().includes('/api/v1/events')) sent.push(`${r.method()} ${new URL(r.url()).pathname}`);
   });
+  // API requests in flight (the event stream stays open: not counted).
+  const inflight = new Set<Request>();
+  const api = (r: Request) => r.url().includes('/api/') && !r.url().includes('/api/v1/events');
+  page.on('request', (r) => {
+    if (api(r)) inflight.add(r);
+  });
+  page.on('requestfinished', (r) => inflight.delete(r));
   page.on('requestfailed', (r) => {
-    if (r.url().includes('/api/') && !r.url().includes('/api/v1/events')) failed.push(`${r.failure()?.errorText ?? '?'} ${r.method()} ${new URL(r.url()).pathname}`);
+    inflight.delete(r);
+    if (api(r)) failed.push(`${r.failure()?.errorText ?? '?'} ${r.method()} ${new URL(r.url()).pathname}`);
   });
   page.on('response', (r) => {
     if (r.status() === 404 && r.url().includes('/api/')) notFound.push(`${r.request().method()} ${new URL(r.url()).pathname}`);
   });
-  return { failed, notFound, sent };
+  return { failed, notFound, sent, inflight };
 }
 
 test('the skip link is out of sight, shadow included, until Tab reaches it', async ({ page }) => {
@@ -105,8 +113,9 @@ test('a create, revert and delete of snapshots aborts no request and asks for no
   await expect(del).toBeHidden({ timeout: 120_000 });
   // The snapshot tree's items (the sidebar is a tree too).
   await expect(page.getByRole('tree', { name: /^Snapshots of/ }).getByRole('treeitem')).toHaveCount(1);
-  // Events and re-reads that come late.
-  await page.waitForTimeout(2000);
+  // Events and re-reads that come late: once no operation runs, until no API request is in flight.
+  await expect(page.getByRole('button', { name: /^Operations: No running operations/ })).toBeVisible({ timeout: 30_000 });
+  await expect.poll(() => seen.inflight.size, { message: 'API requests in flight' }).toBe(0);
 
   expect(virsh('snapshot-list', GUEST, '--name').trim()).toBe('');
   expect.soft(seen.failed, 'aborted or failed API requests').toEqual([]);

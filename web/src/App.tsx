@@ -26,8 +26,8 @@ import { startOperationToasts } from './features/operations/operations';
 import { RoleNote } from './features/security/RoleNote';
 import { useAccess } from './features/security/useAccess';
 import { loadSettingsFor, settingsStore } from './features/settings/settings';
-import { ShortcutOverlay } from './features/shortcuts/ShortcutOverlay';
-import { ShortcutsProvider, useShortcuts } from './features/shortcuts/ShortcutsProvider';
+import { CommandsProvider, useCommandScope } from './features/commands/CommandsProvider';
+import { ShortcutOverlay } from './features/commands/ShortcutOverlay';
 import { ConnectionBanner } from './features/status/ConnectionBanner';
 import { StatusBar } from './features/status/StatusBar';
 import { sentence } from './lib/format';
@@ -105,13 +105,8 @@ function PopoutGate({ children }: { children: ReactNode }) {
 function Shell({ session }: { session: Session }) {
   const qc = useQueryClient();
   const [location, navigate] = useLocation();
-  const { can } = useAccess();
   useLive(session, qc);
-  useShortcuts({
-    'g d': () => navigate(PATHS.dashboard),
-    'g s': () => navigate(PATHS.settings),
-    'g a': () => (can('audit.read') ? navigate(PATHS.audit) : false),
-  });
+  useCommandScope('app', { navigate });
   if (location.startsWith('/popout/')) {
     // A console in a window of its own: no header or status bar, all the
     // room for the screen.
@@ -279,7 +274,7 @@ export function App({ queryClient }: { queryClient: QueryClient }) {
     <QueryClientProvider client={queryClient}>
       <Tooltip.Provider delayDuration={350} skipDelayDuration={200}>
         <ConfirmProvider>
-          <ShortcutsProvider>
+          <CommandsProvider>
             <Switch>
               <Route path="/login">
                 <LoginPage />
@@ -289,7 +284,7 @@ export function App({ queryClient }: { queryClient: QueryClient }) {
               </Route>
             </Switch>
             <ThemedToaster />
-          </ShortcutsProvider>
+          </CommandsProvider>
         </ConfirmProvider>
       </Tooltip.Provider>
     </QueryClientProvider>

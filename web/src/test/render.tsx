@@ -9,7 +9,7 @@ import type { ReactNode } from 'react';
 import { qk } from '../resources/keys';
 import type { Role } from '../api/types';
 import { ConfirmProvider } from '../components/ConfirmProvider';
-import { ShortcutsProvider } from '../features/shortcuts/ShortcutsProvider';
+import { CommandsProvider } from '../features/commands/CommandsProvider';
 import { makeSession } from './fixtures';
 
 export function testQueryClient(): QueryClient {
@@ -23,7 +23,7 @@ export function renderAs(role: Role | null, ui: ReactNode, qc: QueryClient = tes
     <QueryClientProvider client={qc}>
       <Tooltip.Provider>
         <ConfirmProvider>
-          <ShortcutsProvider>{ui}</ShortcutsProvider>
+          <CommandsProvider>{ui}</CommandsProvider>
         </ConfirmProvider>
       </Tooltip.Provider>
     </QueryClientProvider>,

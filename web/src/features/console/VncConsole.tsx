@@ -13,7 +13,7 @@ import { sentence } from '../../lib/format';
 import { openPopout as openWindow } from '../../lib/popout';
 import { useStore } from '../../lib/store';
 import { isActive } from '../../resources/vm/model';
-import { overlayStore, useShortcuts } from '../shortcuts/ShortcutsProvider';
+import { helpStore, useCommandScope } from '../commands/CommandsProvider';
 import type { ConsoleView } from './connection';
 import { ConsoleFix } from './ConsoleFix';
 import { consoleSettingsStore, type Scaling } from './consoleSettings';
@@ -312,17 +312,14 @@ export function VncConsole({ vm, fill }: { vm: VM; fill: 'page' | 'parent' }) {
 
   const showHelp = () => {
     if (fs.on) setHelp(true);
-    else overlayStore.set(true);
+    else helpStore.set(true);
   };
-  useShortcuts({
-    F11: (e) => {
-      if (!settings.f11Fullscreen) return false;
-      if (!e.repeat) fs.toggle();
-    },
-    F1: showHelp,
-    '?': () => {
+  useCommandScope('console', {
+    toggleFullscreen: settings.f11Fullscreen ? fs.toggle : undefined,
+    showHelp,
+    toggleHelp: () => {
       if (fs.on) setHelp((h) => !h);
-      else overlayStore.set((o) => !o);
+      else helpStore.set((o) => !o);
     },
   });
 

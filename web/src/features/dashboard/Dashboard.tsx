@@ -20,7 +20,7 @@ import { dashboardHref, isFiltered as anyFilter, parseDashboard, type DashboardF
 import { filterAndSort, groupByHost, vmHref, vmKey, type SortKey, type VMFilter } from '../../resources/vm/model';
 import { dashboardReturnStore } from '../layout/navState';
 import { settingsStore, updateSettings } from '../settings/settings';
-import { useShortcuts } from '../shortcuts/ShortcutsProvider';
+import { useCommandScope } from '../commands/CommandsProvider';
 import { CardGrid, type ViewHandle } from './CardGrid';
 import { VMTable } from './VMTable';
 import { Button } from '../../ui';
@@ -91,22 +91,16 @@ export default function Dashboard() {
     [ordered, focusVM],
   );
 
-  useShortcuts({
-    '/': () => {
+  useCommandScope('dashboard', {
+    focusSearch: () => {
       searchRef.current?.focus();
       searchRef.current?.select();
     },
-    v: () => updateSettings({ dashboardView: view === 'cards' ? 'table' : 'cards' }),
-    j: () => move(1),
-    k: () => move(-1),
-    Enter: (e) => {
-      const el = e.target instanceof HTMLElement ? e.target : null;
-      // Links and buttons handle Enter themselves.
-      if (el && (el.tagName === 'A' || el.tagName === 'BUTTON')) return false;
-      const key = el?.closest<HTMLElement>('[data-vm-key]')?.dataset.vmKey;
-      const vm = key ? ordered.find((v) => vmKey(v.host, v.uuid) === key) : undefined;
-      if (!vm) return false;
-      navigate(vmHref(vm.host, vm.uuid));
+    toggleView: () => updateSettings({ dashboardView: view === 'cards' ? 'table' : 'cards' }),
+    move,
+    open: (key) => {
+      const vm = ordered.find((v) => vmKey(v.host, v.uuid) === key);
+      if (vm) navigate(vmHref(vm.host, vm.uuid));
     },
   });
 

@@ -9,56 +9,73 @@ import { lazy, Suspense, useState } from 'react';
 import { Link, useLocation } from 'wouter';
 import { useHosts } from '../../resources/host/queries';
 import { useVMs } from '../../resources/vm/queries';
-import type { PowerAction, VM } from '../../api/types';
+import type { Operation, VM } from '../../api/types';
 import { ErrorNote } from '../../components/ErrorNote';
 import { StateBadge } from '../../components/StateBadge';
 import { Tip } from '../../components/IconButton';
 import { useTitle } from '../../components/useTitle';
 import { formatVCPUs, formatKiB } from '../../lib/format';
-import { VM_TABS } from '../../lib/routes';
 import { useStore } from '../../lib/store';
-import { ACTION_INFO, DETAILS_TABS, vmHref, type DetailsTab } from '../../resources/vm/model';
+import { DETAILS_TABS, vmHref, type DetailsTab } from '../../resources/vm/model';
 import { dashboardReturnStore } from '../layout/navState';
 import { describeOperation, describeProgress } from '../operations/operations';
-import { useShortcuts } from '../shortcuts/ShortcutsProvider';
+import { POWER_COMMANDS, POWER_ORDER, VM_CONSOLE, VM_DELETE, VM_SNAPSHOT } from '../commands/catalogue';
+import { useCommandScope, useVMCommands } from '../commands/CommandsProvider';
+import { ariaKeys, tipOf, type VMTarget } from '../commands/registry';
 import { RoleHint, RoleNote } from '../security/RoleNote';
 import { useAccess } from '../security/useAccess';
-import { ACTION_ICONS, SHORTCUT_HINT } from '../vms/QuickActions';
+import { ACTION_ICONS } from '../vms/QuickActions';
 import { useRunningOperation } from '../vms/useRunningOperation';
 import { useVMAction } from '../vms/useVMAction';
 import { DeleteVMDialog } from './DeleteVMDialog';
 import { Overview } from './Overview';
-import { Button } from '../../ui';
 import './details.css';
 
-const ORDER: readonly PowerAction[] = ['start', 'resume', 'shutdown', 'reboot', 'pause', 'force-off', 'reset'];
+/** The VM page's commands, in button order; Open console (c) has no button here: it is the Console tab. */
+const DETAILS_COMMANDS = [...POWER_ORDER.map((a) => POWER_COMMANDS[a]), VM_SNAPSHOT, VM_DELETE, VM_CONSOLE];
+const ACTION_OF = new Map(POWER_ORDER.map((a) => [POWER_COMMANDS[a].id, a] as const));
 
-function PowerButtons({ vm, disabled }: { vm: VM; disabled: boolean }) {
+/** The page's actions: its VM commands (features/commands), the same the keyboard runs on this page. */
+function DetailsActions({ vm, hostDown, op, onDelete }: { vm: VM; hostDown: boolean; op: Operation | undefined; onDelete: () => void }) {
   const { run, pending } = useVMAction(vm);
-  const op = useRunningOperation(vm.host, vm.uuid);
-  const allowed = vm.actions ?? [];
+  const [, navigate] = useLocation();
+  const target: VMTarget = {
+    vm,
+    where: 'details',
+    busy: (id) =>
+      hostDown ||
+      (ACTION_OF.has(id) && (pending !== undefined || (id === 'vm.shutdown' && op?.kind === 'shutdown'))) ||
+      (id === VM_SNAPSHOT.id && op?.kind.startsWith('snapshot-') === true),
+    power: (a) => void run(a),
+    openConsole: () => navigate(vmHref(vm.host, vm.uuid, 'console')),
+    takeSnapshot: () => navigate(vmHref(vm.host, vm.uuid, 'snapshots', 'snapshot')),
+    remove: onDelete,
+  };
+  const buttons = useVMCommands(target, DETAILS_COMMANDS).filter((o) => o.command !== VM_CONSOLE);
+  if (buttons.length === 0) return null;
   return (
-    <>
-      {ORDER.filter((a) => allowed.includes(a)).map((a) => {
-        const Icon = ACTION_ICONS[a];
-        const danger = a === 'force-off' || a === 'reset';
-        const hint = a === 'reset' ? 'Shift+X' : SHORTCUT_HINT[a];
+    <div className="details-actions" role="group" aria-label="Power actions">
+      {buttons.map(({ command, disabled, run: runCommand }) => {
+        const a = ACTION_OF.get(command.id);
+        const Icon = a ? ACTION_ICONS[a] : command === VM_SNAPSHOT ? Camera : Trash2;
+        const danger = a === 'force-off' || a === 'reset' || command === VM_DELETE;
         return (
-          <Tip key={a} text={hint ? `${ACTION_INFO[a].label} (${hint})` : ACTION_INFO[a].label}>
+          <Tip key={command.id} text={tipOf(command)}>
             <button
               type="button"
               className={`btn${danger ? ' btn-danger-outline' : ''}`}
-              aria-label={ACTION_INFO[a].label}
-              disabled={disabled || pending !== undefined || (a === 'shutdown' && op?.kind === 'shutdown')}
-              onClick={() => void run(a)}
+              aria-label={command.title}
+              aria-keyshortcuts={ariaKeys(command)}
+              disabled={disabled}
+              onClick={runCommand}
             >
-              {pending === a ? <LoaderCircle size={16} className="spin" aria-hidden /> : <Icon size={16} aria-hidden />}
-              {ACTION_INFO[a].label}
+              {a !== undefined && pending === a ? <LoaderCircle size={16} className="spin" aria-hidden /> : <Icon size={16} aria-hidden />}
+              {command.title}
             </button>
           </Tip>
         );
       })}
-    </>
+    </div>
   );
 }
 
@@ -92,11 +109,8 @@ export default function VMDetailsPage({ host, uuid, tab }: { host: string; uuid:
   const op = useRunningOperation(host, uuid.toLowerCase());
   useTitle(vm?.name ?? 'VM');
 
-  useShortcuts({
-    // The tabs' keys come from the route table (1, 2, 3, 4).
-    ...Object.fromEntries(VM_TABS.map((t) => [t.key, () => navigate(vmHref(host, uuid, t.id))])),
-    Backspace: () => navigate(dashboard),
-  });
+  // The tabs' keys (1, 2, 3, 4) come from the route table, through the command catalogue.
+  useCommandScope('details', { showTab: (t) => navigate(vmHref(host, uuid, t)), back: () => navigate(dashboard) });
 
   if (vmsQ.isPending) {
     return (
@@ -144,31 +158,7 @@ export default function VMDetailsPage({ host, uuid, tab }: { host: string; uuid:
               {formatVCPUs(vm.vcpus)} · {formatKiB(vm.memoryMaxKiB)} · on {vm.host}
             </span>
           </div>
-          {(can('vm.power') || can('vm.snapshot') || can('vm.delete')) && (
-            <div className="details-actions" role="group" aria-label="Power actions">
-              {can('vm.power') && <PowerButtons vm={vm} disabled={hostDown} />}
-              {can('vm.snapshot') && (
-                <Tip text="Take snapshot (t)">
-                  <Button
-                    aria-label="Take snapshot"
-                    disabled={hostDown || op?.kind.startsWith('snapshot-') === true}
-                    onClick={() => navigate(vmHref(host, uuid, 'snapshots', 'snapshot'))}
-                  >
-                    <Camera size={16} aria-hidden />
-                    Take snapshot
-                  </Button>
-                </Tip>
-              )}
-              {can('vm.delete') && (
-                <Tip text="Delete (Delete)">
-                  <Button variant="danger-outline" data-action="Delete" onClick={() => setDeleting(true)} disabled={hostDown}>
-                    <Trash2 size={16} aria-hidden />
-                    Delete
-                  </Button>
-                </Tip>
-              )}
-            </div>
-          )}
+          <DetailsActions vm={vm} hostDown={hostDown} op={op} onDelete={() => setDeleting(true)} />
         </div>
         {vm.title && <p className="details-subtitle">{vm.title}</p>}
         {hostDown && (

@@ -10,7 +10,7 @@ import { useStore } from '../../lib/store';
 import { RoleBadge } from '../security/RoleBadge';
 import { useAccess } from '../security/useAccess';
 import { useLogout } from '../security/useLogout';
-import { overlayStore } from '../shortcuts/ShortcutsProvider';
+import { helpStore } from '../commands/CommandsProvider';
 import { dashboardReturnStore, drawerOpenStore, NARROW_QUERY, sidebarCollapsedStore, useMediaQuery } from './navState';
 import '../security/security.css';
 import './layout.css';
@@ -86,7 +86,7 @@ export function Header() {
         <span className="brand-name">KVM Manager</span>
       </Link>
       <div className="header-end">
-        <IconButton label="Keyboard shortcuts" tip="Keyboard shortcuts (?)" onClick={() => overlayStore.set(true)} className="header-shortcuts">
+        <IconButton label="Keyboard shortcuts" tip="Keyboard shortcuts (?)" onClick={() => helpStore.set(true)} className="header-shortcuts">
           <Keyboard size={18} aria-hidden />
         </IconButton>
         <UserMenu />

@@ -90,16 +90,3 @@ export function accessFor(session: Session | null | undefined): Access {
     denied: (p) => deniedText(role, p),
   };
 }
-
-/** The permission a VM action shortcut needs (see shortcuts.ts VM_ACTION_KEYS). */
-export const SHORTCUT_PERMISSION: Readonly<Record<string, Permission>> = {
-  s: 'vm.power',
-  'Shift+S': 'vm.power',
-  'Shift+R': 'vm.power',
-  p: 'vm.power',
-  'Shift+F': 'vm.power',
-  'Shift+X': 'vm.power',
-  c: 'vm.console',
-  t: 'vm.snapshot',
-  Delete: 'vm.delete',
-};

@@ -96,9 +96,16 @@ describe('the VM details page', () => {
     expect(screen.getByRole('switch', { name: 'Start with the host' })).toBeDefined();
   });
 
-  it('answers a viewer’s power shortcut with the reason', () => {
+  it('binds no power shortcut for a viewer', () => {
     renderDetails('viewer');
-    // No button to press: the key is taken (not passed on) and explained in a toast.
+    // A command the role cannot use is neither shown nor bound: the key goes on to the page.
+    const e = new KeyboardEvent('keydown', { key: 'S', shiftKey: true, cancelable: true });
+    window.dispatchEvent(e);
+    expect(e.defaultPrevented).toBe(false);
+  });
+
+  it('binds the power shortcut for an operator', () => {
+    renderDetails('operator');
     const e = new KeyboardEvent('keydown', { key: 'S', shiftKey: true, cancelable: true });
     window.dispatchEvent(e);
     expect(e.defaultPrevented).toBe(true);

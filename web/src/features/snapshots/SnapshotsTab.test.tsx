@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { qk } from '../../resources/keys';
 import type { Operation, Role, Snapshot, SnapshotCapability, SnapshotList } from '../../api/types';
 import { makeSession, makeVM } from '../../test/fixtures';
-import { ShortcutsProvider } from '../shortcuts/ShortcutsProvider';
+import { CommandsProvider } from '../commands/CommandsProvider';
 import SnapshotsTab from './SnapshotsTab';
 
 const vm = makeVM({ name: 'web', snapshotCount: 2 });
@@ -92,9 +92,9 @@ function renderTab(qc = new QueryClient({ defaultOptions: { queries: { retry: fa
   render(
     <QueryClientProvider client={qc}>
       <Tooltip.Provider>
-        <ShortcutsProvider>
+        <CommandsProvider>
           <SnapshotsTab vm={vm} />
-        </ShortcutsProvider>
+        </CommandsProvider>
       </Tooltip.Provider>
     </QueryClientProvider>,
   );

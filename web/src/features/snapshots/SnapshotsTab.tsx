@@ -19,7 +19,7 @@ import { parseIntent, withoutIntent } from '../../lib/routes';
 import { describeOperation, describeProgress } from '../operations/operations';
 import { RoleHint } from '../security/RoleNote';
 import { useAccess } from '../security/useAccess';
-import { useShortcuts } from '../shortcuts/ShortcutsProvider';
+import { useCommandScope } from '../commands/CommandsProvider';
 import { CreateSnapshotDialog } from './CreateSnapshotDialog';
 import { DeleteSnapshotDialog } from './DeleteSnapshotDialog';
 import { EditDescriptionDialog } from './EditDescriptionDialog';
@@ -118,12 +118,18 @@ export default function SnapshotsTab({ vm }: { vm: VM }) {
   const needSnapshot = (what: string) => toast.info(`Select a snapshot to ${what} first`, { description: 'Use the arrow keys in the tree, or click one.' });
   const whileBusy = () => toast.info('A snapshot operation is running on this VM', { description: 'Wait for it to finish.' });
   const notAllowed = () => toast.info(access.denied('vm.snapshot'));
-  useShortcuts({
-    n: () => (!mayChange ? notAllowed() : busy ? whileBusy() : openCreate()),
-    r: () => (!mayChange ? notAllowed() : busy ? whileBusy() : selectedName ? openRevert(selectedName) : needSnapshot('revert to')),
-    'Shift+D': () => (!mayChange ? notAllowed() : busy ? whileBusy() : selectedName ? openDelete(selectedName) : needSnapshot('delete')),
-    e: () => (!mayChange ? notAllowed() : selectedName ? openEdit(selectedName) : needSnapshot('describe')),
-  });
+  // The commands n, r, Shift+D and e (features/commands): only for a role that may change snapshots.
+  useCommandScope(
+    'snapshots',
+    mayChange
+      ? {
+          create: () => (busy ? whileBusy() : openCreate()),
+          revert: () => (busy ? whileBusy() : selectedName ? openRevert(selectedName) : needSnapshot('revert to')),
+          remove: () => (busy ? whileBusy() : selectedName ? openDelete(selectedName) : needSnapshot('delete')),
+          edit: () => (selectedName ? openEdit(selectedName) : needSnapshot('describe')),
+        }
+      : undefined,
+  );
 
   const actions: PanelActions = useMemo(
     () => ({

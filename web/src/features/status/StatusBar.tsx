@@ -15,7 +15,7 @@ import { createStore, useStore } from '../../lib/store';
 import { vmHref } from '../../resources/vm/model';
 import { describeOperation, describeProgress, describeResult, operationBy, operationLabel } from '../operations/operations';
 import { useAccess } from '../security/useAccess';
-import { useShortcuts } from '../shortcuts/ShortcutsProvider';
+import { useCommandScope } from '../commands/CommandsProvider';
 import { toastError } from '../../components/toastError';
 import { Button, IconButton } from '../../ui';
 import './status.css';
@@ -252,7 +252,7 @@ function LiveItem() {
 export function StatusBar() {
   const hosts = useHosts().data;
   const stale = useStore(connection, (c) => c.status === 'down');
-  useShortcuts({ 'g o': () => opsOpenStore.set(true) });
+  useCommandScope('status', { showOperations: () => opsOpenStore.set(true) });
   return (
     <footer className="statusbar" aria-label="Status bar">
       <LiveItem />
