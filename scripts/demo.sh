@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/local/go/bin"
 
-scripts/setup-libvirt.sh
+KVM_MANAGER_START_DEFAULT_NETWORK=1 scripts/setup-libvirt.sh
 scripts/build-test-guest.sh >/dev/null
 make --no-print-directory build
 
