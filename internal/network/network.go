@@ -352,13 +352,14 @@ func (s *Service) Get(hostName, name string) (Network, error) {
 	return out, nil
 }
 
-// runningUsers re-reads the host's VMs that use the network (a NIC added
-// with --config sends no event, and a stale cache must not let a used
-// network go) and returns those that run.
+// runningUsers re-reads the host's running VMs (an interface plugged in
+// with virsh attach-interface sends no event the inventory hears, and a
+// stale cache must not let a used network go) and returns those that use
+// the network. VMs that are off cannot be using it now.
 func (s *Service) runningUsers(c virt.Conn, hostName string, d Network) []User {
 	var fresh []inventory.VM
 	for _, vm := range s.opts.Inventory.List() {
-		if vm.Host != hostName {
+		if vm.Host != hostName || !inventory.Active(vm.State) {
 			continue
 		}
 		if v, err := s.opts.Inventory.Refresh(c, hostName, vm.UUID); err == nil {

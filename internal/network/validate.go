@@ -96,7 +96,7 @@ func ParseSubnet(s string) (netip.Prefix, error) {
 			fmt.Sprintf("use a prefix length from /%d to /%d, such as /24", minPrefix, maxPrefix))
 	}
 	if p.Masked() != p {
-		return netip.Prefix{}, problem.New(problem.Invalid, code, fmt.Sprintf("%q is an address inside a subnet, not the subnet itself", problem.Clip(s)),
+		return netip.Prefix{}, problem.New(problem.Invalid, code, fmt.Sprintf("%q is an address inside the subnet %s, not the subnet itself", problem.Clip(s), p.Masked()),
 			"write the subnet as "+p.Masked().String())
 	}
 	for _, r := range private {
