@@ -29,8 +29,8 @@ type VM struct {
 	Actions       []string   `json:"actions"` // power actions the state allows
 	Stats         *Sample    `json:"stats,omitempty"`
 	// Addresses are the running VM's IP addresses (guest agent first,
-	// then DHCP leases, then ARP); left out when none is known or it is off.
-	Addresses []Address `json:"addresses,omitempty"`
+	// then DHCP leases, then ARP); empty when none is known or it is off.
+	Addresses []Address `json:"addresses"`
 	// Guest is the guest agent's state and what it tells; nil until read
 	// (and when the VM is off).
 	Guest   *Guest    `json:"guest,omitempty"`

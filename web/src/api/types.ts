@@ -122,8 +122,28 @@ export interface VM {
   updated: string;
   /** Power actions the state allows. `vm` events may leave it out; see normalizeVM. */
   actions?: PowerAction[];
-  /** Guest IP addresses, once the server reports them. */
-  addresses?: string[];
+  /** The running VM's IP addresses (guest agent first, then DHCP leases, then ARP); empty when none is known. */
+  addresses?: Address[];
+  /** The guest agent's state and what it tells (running VMs, once read). */
+  guest?: GuestInfo;
+}
+
+/** One IP address of a VM and where the server read it. */
+export interface Address {
+  ip: string;
+  prefix: number;
+  mac?: string;
+  interface?: string;
+  source: 'agent' | 'lease' | 'arp' | (string & {});
+}
+
+/** The guest agent of a running VM. */
+export interface GuestInfo {
+  agent: 'connected' | 'disconnected' | 'none' | (string & {});
+  version?: string;
+  osName?: string;
+  hostname?: string;
+  kernel?: string;
 }
 
 export type OperationState = 'running' | 'succeeded' | 'failed' | 'canceled';
