@@ -11,7 +11,10 @@
 #
 # Everything comes from Debian packages: the kernel .deb is fetched with
 # `apt-get download` and unpacked with `dpkg-deb -x` into a temporary directory
-# (it is never installed); busybox comes from busybox-static. The .deb is kept in
+# (it is never installed); busybox comes from busybox-static; the guest agent
+# (qemu-ga) from Debian's qemu-guest-agent .deb, fetched and unpacked the same
+# way, with the shared libraries it links (ldd) copied from this Debian host. The
+# .debs are kept in
 # OUTPUT_DIR/cache so a rebuild takes a few seconds. Idempotent: when the stamp
 # file says the outputs were built from the same kernel, busybox and script,
 # nothing is rebuilt.
@@ -39,6 +42,12 @@
 #     ttyS0 console and redirect their output there, e.g.
 #         echo "RESULT $((6*7))" > /dev/ttyS1
 #     then look for the line in the log file.
+#   * with a virtio NIC (eth0), busybox udhcpc asks for a DHCP lease in the
+#     background (boot does not wait for it) and prints
+#     `KVMTEST-DHCP eth0 ip=<address>/<prefix>` on ttyS1 when it has one;
+#   * with a virtio-serial channel named org.qemu.guest_agent.0, qemu-ga (the
+#     QEMU guest agent) serves it; `KVMTEST-AGENT started` on ttyS1 says so.
+#     /etc/os-release names the guest "KVM Manager test guest".
 #   * the qcow2 data disk (libvirt target vdb on virtio; the guest kernel calls
 #     it /dev/vda, being the only virtio disk) is left alone; tests may dd to it.
 set -euo pipefail
@@ -55,7 +64,9 @@ BUSYBOX=/bin/busybox
 # the ACPI power button as an input device that acpid watches. The rest are
 # normally built into the cloud kernel and listed so a kernel that has them as
 # modules still works.
-WANT_MODULES="${GUEST_MODULES:-virtio_pci virtio_blk virtio_console virtio_balloon 8250 i8042 atkbd evdev button}"
+# virtio_net + af_packet: the NIC and udhcpc's raw socket; virtio_console
+# also carries the guest agent's virtio-serial channel.
+WANT_MODULES="${GUEST_MODULES:-virtio_pci virtio_blk virtio_net af_packet virtio_console virtio_balloon 8250 i8042 atkbd evdev button}"
 
 [ "$(id -u)" -eq 0 ] || die "must run as root (apt-get, device nodes)"
 umask 022
@@ -68,6 +79,15 @@ if ! dpkg -s busybox-static >/dev/null 2>&1 || [ ! -x "$BUSYBOX" ]; then
     { apt-get update -qq && apt-get install -y -qq --no-install-recommends busybox-static >/dev/null; }
 fi
 BB_VERSION=$(dpkg-query -W -f='${Version}' busybox-static)
+
+# --- the guest agent's package version (the .deb is fetched below) -------------
+QGA_PKG=qemu-guest-agent
+QGA_VER=$(apt-cache policy "$QGA_PKG" 2>/dev/null | awk '/^  Candidate:/ {print $2}')
+if [ -z "$QGA_VER" ] || [ "$QGA_VER" = "(none)" ]; then
+  apt-get update -qq
+  QGA_VER=$(apt-cache policy "$QGA_PKG" 2>/dev/null | awk '/^  Candidate:/ {print $2}')
+fi
+[ -n "$QGA_VER" ] && [ "$QGA_VER" != "(none)" ] || die "no installable candidate for $QGA_PKG"
 
 # --- which kernel ---------------------------------------------------------------
 # Prints "package version" for every installable linux-image-<ver>-cloud-amd64.
@@ -113,6 +133,7 @@ fi
 SCRIPT_SUM=$(sha256sum "${BASH_SOURCE[0]}" | cut -d' ' -f1)
 STAMP="kernel=$KPKG $KVER
 busybox=$BB_VERSION
+agent=$QGA_PKG $QGA_VER
 modules=$WANT_MODULES
 script=$SCRIPT_SUM"
 
@@ -157,11 +178,27 @@ if [ -z "$DEB" ]; then
   done
   [ -n "$DEB" ] || die "apt-get download did not leave a .deb for $KPKG in $CACHE"
 fi
-# Keep only the .deb in use.
+# The guest agent's .deb, cached the same way.
+QGA_DEB=""
+find_agent_deb() {
+  local f
+  for f in "$CACHE/${QGA_PKG}_"*.deb; do
+    [ -e "$f" ] || continue
+    [ "$(dpkg-deb -f "$f" Version 2>/dev/null || true)" = "$QGA_VER" ] && { QGA_DEB=$f; return 0; }
+  done
+  return 1
+}
+if ! find_agent_deb; then
+  log "downloading $QGA_PKG $QGA_VER"
+  (cd "$CACHE" && apt-get download -qq -o APT::Sandbox::User=root "$QGA_PKG=$QGA_VER") ||
+    die "could not download $QGA_PKG $QGA_VER"
+  find_agent_deb || die "apt-get download did not leave a .deb for $QGA_PKG in $CACHE"
+fi
+# Keep only the .debs in use.
 for f in "$CACHE"/*.deb; do
-  [ "$f" = "$DEB" ] || rm -f "$f"
+  [ "$f" = "$DEB" ] || [ "$f" = "$QGA_DEB" ] || rm -f "$f"
 done
-chmod 0644 "$DEB"
+chmod 0644 "$DEB" "$QGA_DEB"
 
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
@@ -249,6 +286,20 @@ for m in $WANT_MODULES; do
 done
 printf '%s\n' "${MOD_ORDER[@]}" >"$ROOT/etc/modules"
 
+# The guest agent: qemu-ga from its .deb, and the shared libraries it links,
+# as this Debian host's ldd resolves them (the same Debian release as the
+# .deb), at the same paths, with the dynamic loader.
+dpkg-deb -x "$QGA_DEB" "$TMP/qga"
+install -D -m 0755 "$TMP/qga/usr/sbin/qemu-ga" "$ROOT/usr/sbin/qemu-ga"
+ldd_out=$(ldd "$TMP/qga/usr/sbin/qemu-ga") || die "ldd qemu-ga failed"
+if grep -q 'not found' <<<"$ldd_out"; then
+  die "qemu-ga needs libraries this host lacks: $(grep 'not found' <<<"$ldd_out" | tr -s ' \t' ' ')"
+fi
+for lib in $(awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' <<<"$ldd_out"); do
+  install -D -m 0755 "$(readlink -f "$lib")" "$ROOT$lib"
+done
+printf 'PRETTY_NAME="KVM Manager test guest"\nNAME="KVM Manager test guest"\nID=kvmtest\nVERSION_ID=1\n' >"$ROOT/etc/os-release"
+
 cat >"$ROOT/init" <<'EOF'
 #!/bin/sh
 # KVM Manager test guest: PID 1 sets the machine up, then becomes busybox init.
@@ -269,6 +320,25 @@ while read -r m; do
 done </etc/modules
 
 hostname kvmtest
+ip link set lo up
+
+# A virtio NIC: ask for a lease in the background; boot does not wait for it
+# (see /etc/udhcpc.script for what happens once there is one).
+if [ -e /sys/class/net/eth0 ]; then
+  ip link set eth0 up
+  udhcpc -f -i eth0 -s /etc/udhcpc.script -x hostname:kvmtest </dev/null >/dev/null 2>&1 &
+fi
+
+# The guest agent, when the VM has its virtio-serial channel (there is no
+# udev here, so the port is found by its name in sysfs).
+for p in /sys/class/virtio-ports/*; do
+  [ "$(cat "$p/name" 2>/dev/null)" = org.qemu.guest_agent.0 ] || continue
+  if qemu-ga -d -m virtio-serial -p "/dev/${p##*/}" -f /run/qemu-ga.pid -t /run; then
+    echo "KVMTEST-AGENT started" >/dev/ttyS1
+  else
+    echo "KVMTEST-AGENT failed" >/dev/ttyS1
+  fi
+done
 
 # acpid reads /dev/input/event*, found once at start: wait for the power button
 # (ACPI "button" module) to appear as an input device first.
@@ -318,6 +388,23 @@ echo "$line" >/dev/ttyS1
 echo "$line" >/dev/ttyS0
 EOF
 
+cat >"$ROOT/etc/udhcpc.script" <<'EOF'
+#!/bin/sh
+# busybox udhcpc calls this with the lease in the environment.
+case "$1" in
+  deconfig)
+    ip addr flush dev "$interface"
+    ip link set "$interface" up
+    ;;
+  bound|renew)
+    ip addr flush dev "$interface"
+    ip addr add "$ip/$mask" dev "$interface"
+    echo "KVMTEST-DHCP $interface ip=$ip/$mask" >/dev/ttyS1
+    ;;
+esac
+exit 0
+EOF
+
 cat >"$ROOT/etc/acpi/PWRF/00000080" <<'EOF'
 #!/bin/sh
 # ACPI power button (virsh shutdown): power off at once.
@@ -334,7 +421,7 @@ EOF
 printf 'root:x:0:0:root:/root:/bin/sh\n' >"$ROOT/etc/passwd"
 printf 'root:x:0:\ntty:x:5:\n' >"$ROOT/etc/group"
 printf 'kvmtest\n' >"$ROOT/etc/hostname"
-chmod 0755 "$ROOT/init" "$ROOT/etc/ready" "$ROOT/etc/acpi/PWRF/00000080"
+chmod 0755 "$ROOT/init" "$ROOT/etc/ready" "$ROOT/etc/acpi/PWRF/00000080" "$ROOT/etc/udhcpc.script"
 
 # --- write the outputs ----------------------------------------------------------
 (cd "$ROOT" && find . | LC_ALL=C sort | "$BUSYBOX" cpio -o -H newc -R 0:0 2>/dev/null) |

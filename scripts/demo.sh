@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/local/go/bin"
 
-scripts/setup-libvirt.sh
+KVM_MANAGER_START_DEFAULT_NETWORK=1 scripts/setup-libvirt.sh
 scripts/build-test-guest.sh >/dev/null
 make --no-print-directory build
 
@@ -20,7 +20,13 @@ for vm in demo-web demo-db demo-build; do
   if virsh -c qemu:///system dominfo "$vm" >/dev/null 2>&1; then
     continue
   fi
-  bin/testguest create --name "$vm" --type "$type" >/dev/null
+  # A NIC on libvirt's default network (its guests only ask for a DHCP
+  # lease) and the guest agent, so that addresses and agent facts show.
+  net=()
+  if virsh -q -c qemu:///system net-info default 2>/dev/null | grep -Eq '^Active: +yes'; then
+    net=(--network default --agent)
+  fi
+  bin/testguest create --name "$vm" --type "$type" "${net[@]}" >/dev/null
   echo "created VM $vm"
 done
 # Two of them running, one stopped, so every state and action can be tried.

@@ -16,6 +16,10 @@ command -v virsh >/dev/null 2>&1 || need+=(libvirt-clients)
 command -v qemu-system-x86_64 >/dev/null 2>&1 || need+=(qemu-system-x86)
 command -v qemu-img >/dev/null 2>&1 || need+=(qemu-utils)
 dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
+# libvirt's virtual networks run dnsmasq (DHCP and DNS on the bridge) and
+# write their firewall rules with iptables (libvirt 9.0 on Debian 12).
+command -v dnsmasq >/dev/null 2>&1 || need+=(dnsmasq-base)
+command -v iptables >/dev/null 2>&1 || need+=(iptables)
 if [ "${#need[@]}" -gt 0 ]; then
   log "installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -64,6 +68,27 @@ libvirtd_args() {
   if [ -f "$tls_conf" ]; then echo "-d --listen -f $tls_conf"; else echo "-d"; fi
 }
 
+# default_network: libvirt's "default" NAT network (192.168.122.0/24) is
+# defined when missing, from the definition Debian ships. It is started (and
+# marked autostart) only when KVM_MANAGER_START_DEFAULT_NETWORK=1 (make demo):
+# a running NAT network forwards its guests' traffic off the machine, and the
+# tests never need that (they make isolated networks of their own).
+default_network() {
+  local def=/usr/share/libvirt/networks/default.xml
+  if ! virsh -q -c qemu:///system net-info default >/dev/null 2>&1; then
+    if [ -f "$def" ]; then
+      log "defining libvirt's default network"
+      virsh -q -c qemu:///system net-define "$def" >/dev/null || log "could not define the default network"
+    fi
+  fi
+  if [ "${KVM_MANAGER_START_DEFAULT_NETWORK:-}" = 1 ] &&
+    virsh -q -c qemu:///system net-info default 2>/dev/null | grep -Eq '^Active: +no'; then
+    log "starting libvirt's default network"
+    virsh -q -c qemu:///system net-start default >/dev/null || log "could not start the default network"
+    virsh -q -c qemu:///system net-autostart default >/dev/null || true
+  fi
+}
+
 # Loop rather than check once: a daemon killed a moment ago may still be
 # exiting when we look, and must then be started on the next round. A
 # daemon just started gets 10 s to write its pid file before it counts as
@@ -73,6 +98,7 @@ for _ in $(seq 1 200); do
   if v=$(virsh -c qemu:///system version 2>/dev/null); then
     log "libvirt is answering"
     printf '%s\n' "$v" | grep -i 'running hypervisor' || true
+    default_network
     exit 0
   fi
   now=$(date +%s)

@@ -85,6 +85,8 @@ type common struct {
 	disk   int
 	noVNC  bool
 	noSer  bool
+	net    string
+	agent  bool
 }
 
 func newFlags(cmd string, withName, withVM bool) *common {
@@ -100,6 +102,8 @@ func newFlags(cmd string, withName, withVM bool) *common {
 		c.fs.IntVar(&c.disk, "disk", testguest.DefaultDataDiskMiB, "data disk size in `MiB`")
 		c.fs.BoolVar(&c.noVNC, "no-vnc", false, "no VNC display")
 		c.fs.BoolVar(&c.noSer, "no-serial", false, "no serial ports and no console (so no ttyS1 log to --wait on)")
+		c.fs.StringVar(&c.net, "network", "", "a virtio NIC on libvirt `network` (the guest asks for a DHCP lease)")
+		c.fs.BoolVar(&c.agent, "agent", false, "add the guest agent's channel (the guest runs qemu-ga)")
 	}
 	return c
 }
@@ -143,6 +147,8 @@ func (c *common) options(l *libvirt.Libvirt) (testguest.Options, error) {
 		DataDiskMiB: c.disk,
 		NoVNC:       c.noVNC,
 		NoSerial:    c.noSer,
+		Network:     c.net,
+		Agent:       c.agent,
 	}, nil
 }
 

@@ -49,9 +49,12 @@ func TestEventsWireFormat(t *testing.T) {
 		Graphics:      []inventory.Graphics{{Type: "vnc", Listen: "127.0.0.1", Port: 5901, AutoPort: true, Password: true}},
 		SerialConsole: true, Autostart: false, Persistent: true, SnapshotCount: 3,
 		Actions: inventory.AllowedActions(inventory.StateRunning), Stats: &sample, Updated: at,
+		Addresses: []inventory.Address{{IP: "192.168.122.50", Prefix: 24, MAC: "52:54:00:12:34:56", Interface: "eth0", Source: "agent"}},
+		Guest:     &inventory.Guest{Agent: "connected", Version: "7.2.0", OSName: "Debian GNU/Linux 12 (bookworm)", Hostname: "web"},
 	})
 	bus.Publish(event.TypeVM, inventory.VM{Host: "local", UUID: uuid, Name: "off", State: inventory.StateShutoff, Firmware: "efi",
-		Disks: []inventory.Disk{}, NICs: []inventory.NIC{}, Graphics: []inventory.Graphics{}, Actions: inventory.AllowedActions(inventory.StateShutoff), Updated: at})
+		Disks: []inventory.Disk{}, NICs: []inventory.NIC{}, Graphics: []inventory.Graphics{}, Actions: inventory.AllowedActions(inventory.StateShutoff), Updated: at,
+		Addresses: []inventory.Address{}})
 	bus.Publish(event.TypeVMRemoved, inventory.Removed{Host: "local", UUID: uuid, Name: "web"})
 	bus.Publish(event.TypeStats, inventory.HostSamples{Host: "local", Time: at, Samples: []inventory.UUIDedSample{{UUID: uuid, Sample: sample}}})
 	bus.Publish(event.TypeStats, inventory.HostSamples{Host: "local", Time: at, Samples: []inventory.UUIDedSample{}})
@@ -82,11 +85,11 @@ const wantWire = `retry: 2000
 
 id: 1
 event: vm
-data: {"host":"local","uuid":"0b7c1c52-2bd0-4f6b-9d1c-3c1c6a0a5e11","name":"web \u003c1\u003e \u0026 \"two\"","title":"Web","state":"running","reason":"booted","id":7,"domainType":"kvm","arch":"x86_64","machine":"pc-q35-7.2","firmware":"bios","vcpus":2,"memoryMaxKiB":262144,"memoryKiB":262144,"disks":[{"target":"vda","device":"disk","bus":"virtio","type":"file","source":"/var/lib/libvirt/images/web.qcow2","format":"qcow2","capacityBytes":1073741824}],"nics":[{"type":"network","source":"default","mac":"52:54:00:12:34:56","model":"virtio","target":"vnet3"}],"graphics":[{"type":"vnc","listen":"127.0.0.1","port":5901,"autoport":true,"password":true}],"serialConsole":true,"autostart":false,"persistent":true,"snapshotCount":3,"actions":["shutdown","reboot","force-off","reset","pause"],"stats":{"time":"2026-12-07T13:30:00.123456789Z","cpuPercent":12.5,"memoryUsedKiB":65536,"memoryTotalKiB":131072,"memoryRssKiB":200000,"netRxBps":1024},"updated":"2026-12-07T13:30:00.123456789Z"}
+data: {"host":"local","uuid":"0b7c1c52-2bd0-4f6b-9d1c-3c1c6a0a5e11","name":"web \u003c1\u003e \u0026 \"two\"","title":"Web","state":"running","reason":"booted","id":7,"domainType":"kvm","arch":"x86_64","machine":"pc-q35-7.2","firmware":"bios","vcpus":2,"memoryMaxKiB":262144,"memoryKiB":262144,"disks":[{"target":"vda","device":"disk","bus":"virtio","type":"file","source":"/var/lib/libvirt/images/web.qcow2","format":"qcow2","capacityBytes":1073741824}],"nics":[{"type":"network","source":"default","mac":"52:54:00:12:34:56","model":"virtio","target":"vnet3"}],"graphics":[{"type":"vnc","listen":"127.0.0.1","port":5901,"autoport":true,"password":true}],"serialConsole":true,"autostart":false,"persistent":true,"snapshotCount":3,"actions":["shutdown","reboot","force-off","reset","pause"],"stats":{"time":"2026-12-07T13:30:00.123456789Z","cpuPercent":12.5,"memoryUsedKiB":65536,"memoryTotalKiB":131072,"memoryRssKiB":200000,"netRxBps":1024},"addresses":[{"ip":"192.168.122.50","prefix":24,"mac":"52:54:00:12:34:56","interface":"eth0","source":"agent"}],"guest":{"agent":"connected","version":"7.2.0","osName":"Debian GNU/Linux 12 (bookworm)","hostname":"web"},"updated":"2026-12-07T13:30:00.123456789Z"}
 
 id: 2
 event: vm
-data: {"host":"local","uuid":"0b7c1c52-2bd0-4f6b-9d1c-3c1c6a0a5e11","name":"off","state":"shutoff","domainType":"","firmware":"efi","vcpus":0,"memoryMaxKiB":0,"memoryKiB":0,"disks":[],"nics":[],"graphics":[],"serialConsole":false,"autostart":false,"persistent":false,"snapshotCount":0,"actions":["start"],"updated":"2026-12-07T13:30:00.123456789Z"}
+data: {"host":"local","uuid":"0b7c1c52-2bd0-4f6b-9d1c-3c1c6a0a5e11","name":"off","state":"shutoff","domainType":"","firmware":"efi","vcpus":0,"memoryMaxKiB":0,"memoryKiB":0,"disks":[],"nics":[],"graphics":[],"serialConsole":false,"autostart":false,"persistent":false,"snapshotCount":0,"actions":["start"],"addresses":[],"updated":"2026-12-07T13:30:00.123456789Z"}
 
 id: 3
 event: vm-removed

@@ -14,6 +14,7 @@ import (
 	"github.com/kvm-manager/kvm-manager/internal/console/serial"
 	"github.com/kvm-manager/kvm-manager/internal/console/vnc"
 	"github.com/kvm-manager/kvm-manager/internal/domainedit"
+	"github.com/kvm-manager/kvm-manager/internal/network"
 	"github.com/kvm-manager/kvm-manager/internal/snapshot"
 	"github.com/kvm-manager/kvm-manager/internal/storage"
 )
@@ -32,6 +33,7 @@ func withFeatures(t *testing.T, opts Options) Options {
 	opts.DomainEdit = domainedit.New(domainedit.Options{})
 	opts.Snapshots = snapshot.New(snapshot.Options{})
 	opts.Storage = storage.New(storage.Options{})
+	opts.Networks = network.New(network.Options{})
 	return opts
 }
 
@@ -51,7 +53,7 @@ func TestFeatureRoutesOnlyWhenEnabled(t *testing.T) {
 	for _, rt := range bare.Routes() {
 		core[rt.Method+" "+rt.Pattern] = true
 	}
-	fill := strings.NewReplacer("{host}", "h", "{uuid}", "5a4d6c1e-4f6a-4d0e-9a57-2c4f5f0b8e11", "{name}", "x", "{action}", "start", "{id}", "1", "{pool}", "p", "{vol}", "v")
+	fill := strings.NewReplacer("{host}", "h", "{uuid}", "5a4d6c1e-4f6a-4d0e-9a57-2c4f5f0b8e11", "{name}", "x", "{action}", "start", "{id}", "1", "{pool}", "p", "{vol}", "v", "{net}", "n")
 	features := 0
 	for _, rt := range full.Routes() {
 		if core[rt.Method+" "+rt.Pattern] {

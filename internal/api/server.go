@@ -27,6 +27,7 @@ import (
 	"github.com/kvm-manager/kvm-manager/internal/host"
 	"github.com/kvm-manager/kvm-manager/internal/inventory"
 	"github.com/kvm-manager/kvm-manager/internal/lifecycle"
+	"github.com/kvm-manager/kvm-manager/internal/network"
 	"github.com/kvm-manager/kvm-manager/internal/operation"
 	"github.com/kvm-manager/kvm-manager/internal/problem"
 	"github.com/kvm-manager/kvm-manager/internal/snapshot"
@@ -81,6 +82,8 @@ type Options struct {
 	BodyTimeout time.Duration
 	// Storage manages pools and volumes (nil serves none of its routes).
 	Storage *storage.Service
+	// Networks manages virtual networks (nil serves none of its routes).
+	Networks *network.Service
 	// Limits cap open event streams and consoles (limits.go).
 	Limits StreamLimits
 }

@@ -31,6 +31,7 @@ import (
 	"github.com/kvm-manager/kvm-manager/internal/host"
 	"github.com/kvm-manager/kvm-manager/internal/inventory"
 	"github.com/kvm-manager/kvm-manager/internal/lifecycle"
+	"github.com/kvm-manager/kvm-manager/internal/network"
 	"github.com/kvm-manager/kvm-manager/internal/operation"
 	"github.com/kvm-manager/kvm-manager/internal/snapshot"
 	"github.com/kvm-manager/kvm-manager/internal/storage"
@@ -142,11 +143,14 @@ func New(cfg config.Config, opts Options) (_ *App, err error) {
 	bus := event.New()
 	a.ops = operation.New(operation.Options{Publisher: bus, Logger: log})
 	inv := inventory.New(inventory.Options{Publisher: bus, Logger: log, Interval: cfg.StatsInterval.Duration})
+	// Every running VM's addresses and guest agent facts, read per host
+	// link beside the inventory.
+	addrWatch := network.NewWatcher(network.WatchOptions{Inventory: inv, Logger: log})
 	var hosts []*host.Host
 	for _, hc := range cfg.Hosts {
 		h, err := host.New(host.Options{
 			Name: hc.Name, URI: hc.URI, Logger: log, DataDir: cfg.DataDir,
-			Observers: []host.Observer{inv, host.StatePublisher{Publisher: bus}},
+			Observers: []host.Observer{inv, addrWatch, host.StatePublisher{Publisher: bus}},
 		})
 		if err != nil {
 			return nil, err
@@ -199,7 +203,8 @@ func New(cfg config.Config, opts Options) (_ *App, err error) {
 		BodyTimeout: cfg.BodyTimeout.Duration,
 		Snapshots:   a.snapshots, VNC: a.vnc, Screenshots: screenshots,
 		Serial: a.serial, DomainEdit: domainEdit,
-		Storage: storage.New(storage.Options{Hosts: storage.HostSet{Set: a.hosts}, Inventory: inv, Operations: a.ops}),
+		Storage:  storage.New(storage.Options{Hosts: storage.HostSet{Set: a.hosts}, Inventory: inv, Operations: a.ops}),
+		Networks: network.New(network.Options{Hosts: network.HostSet{Set: a.hosts}, Inventory: inv}),
 	})
 	if err != nil {
 		return nil, err

@@ -351,8 +351,12 @@ func (inv *Inventory) store(vm VM) VM {
 	changed := true
 	if ok {
 		vm.Stats = e.vm.Stats
+		// Addresses and guest facts come from package network's watcher,
+		// not from this read: keep them while the VM runs.
+		vm.Addresses, vm.Guest = e.vm.Addresses, e.vm.Guest
 		if !Active(vm.State) {
 			vm.Stats = nil
+			vm.Addresses, vm.Guest = []Address{}, nil
 			e.last = nil
 		}
 		a, b := e.vm, vm
@@ -389,7 +393,7 @@ func (inv *Inventory) publish(typ event.Type, v any) {
 // readVM reads everything about one domain. It makes a handful of calls; the
 // domain XML is the live one when the VM runs (ports, devices as they are).
 func readVM(c virt.Conn, hostName string, dom virt.Domain) (VM, error) {
-	vm := VM{Host: hostName, UUID: host.FormatUUID(dom.UUID), Name: dom.Name, ID: dom.ID, Updated: time.Now()}
+	vm := VM{Host: hostName, UUID: host.FormatUUID(dom.UUID), Name: dom.Name, ID: dom.ID, Updated: time.Now(), Addresses: []Address{}}
 	state, reason, err := c.State(dom)
 	if err != nil {
 		return vm, fmt.Errorf("get state of %s: %w", dom.Name, err)

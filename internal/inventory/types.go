@@ -28,7 +28,13 @@ type VM struct {
 	SnapshotCount int        `json:"snapshotCount"`
 	Actions       []string   `json:"actions"` // power actions the state allows
 	Stats         *Sample    `json:"stats,omitempty"`
-	Updated       time.Time  `json:"updated"`
+	// Addresses are the running VM's IP addresses (guest agent first,
+	// then DHCP leases, then ARP); empty when none is known or it is off.
+	Addresses []Address `json:"addresses"`
+	// Guest is the guest agent's state and what it tells; nil until read
+	// (and when the VM is off).
+	Guest   *Guest    `json:"guest,omitempty"`
+	Updated time.Time `json:"updated"`
 }
 
 // Disk is one disk or CD-ROM of a VM.

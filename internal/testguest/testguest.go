@@ -77,6 +77,15 @@ type Options struct {
 	// serial console, as some real VMs are (the guest still boots; with no
 	// ttyS1 there is no log to wait on). Tests of adding a console use it.
 	NoSerial bool
+	// Network, when set, gives the VM a virtio NIC on that libvirt network
+	// (the guest asks for a DHCP lease on it at boot, in the background).
+	Network string
+	// MAC is the NIC's MAC address (with Network; libvirt picks one when
+	// empty).
+	MAC string
+	// Agent adds the guest agent's virtio-serial channel
+	// (org.qemu.guest_agent.0); the guest then starts qemu-ga at boot.
+	Agent bool
 }
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
@@ -238,6 +247,22 @@ func DomainXML(opts Options) (string, error) {
 	}
 	if o.NoSerial {
 		dom.Devices.Serials, dom.Devices.Consoles = nil, nil
+	}
+	if o.Network != "" {
+		nic := libvirtxml.DomainInterface{
+			Source: &libvirtxml.DomainInterfaceSource{Network: &libvirtxml.DomainInterfaceSourceNetwork{Network: o.Network}},
+			Model:  &libvirtxml.DomainInterfaceModel{Type: "virtio"},
+		}
+		if o.MAC != "" {
+			nic.MAC = &libvirtxml.DomainInterfaceMAC{Address: o.MAC}
+		}
+		dom.Devices.Interfaces = []libvirtxml.DomainInterface{nic}
+	}
+	if o.Agent {
+		dom.Devices.Channels = []libvirtxml.DomainChannel{{
+			Source: &libvirtxml.DomainChardevSource{UNIX: &libvirtxml.DomainChardevSourceUNIX{}},
+			Target: &libvirtxml.DomainChannelTarget{VirtIO: &libvirtxml.DomainChannelTargetVirtIO{Name: "org.qemu.guest_agent.0"}},
+		}}
 	}
 	if !o.NoVNC {
 		dom.Devices.Graphics = []libvirtxml.DomainGraphic{{

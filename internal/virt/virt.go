@@ -298,6 +298,9 @@ type Conn interface {
 	// domain only, never its definition, so it must be set again after
 	// each start.
 	SetMemoryStatsPeriod(dom Domain, seconds int) error
+
+	// Virtual networks, addresses and the guest agent (network.go).
+	NetworkConn
 }
 
 // PoolInfo is a pool's state and sizes in bytes.

@@ -65,6 +65,10 @@ type Conn struct {
 	links    []*link
 	// pools are the storage pools by name (storage.go).
 	pools map[string]*Pool
+	// nets are the virtual networks by name, guests what running
+	// domains' guests answer (network.go).
+	nets   map[string]*Network
+	guests map[virt.UUID]*Guest
 }
 
 var _ virt.Conn = (*Conn)(nil)

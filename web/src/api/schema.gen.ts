@@ -2548,10 +2548,336 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/hosts/{host}/networks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                host: components["parameters"]["host"];
+            };
+            cookie?: never;
+        };
+        /** The host's virtual networks (libvirt networks), with the VMs attached to each */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Networks, by name */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            networks?: components["schemas"]["Network"][];
+                        };
+                    };
+                };
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        /**
+         * Define (and optionally start) a NAT, routed or isolated network
+         * @description The name is 1 to 64 letters, digits, '.', '_' or '-' (no '/', no '..'). The subnet is an IPv4
+         *     network address in CIDR form inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16, /8 to /30, and
+         *     must not overlap another network of the host (409 `subnet_overlap`). The gateway (the host's
+         *     address on the network) defaults to the subnet's first address; the DHCP range (both ends or
+         *     neither) must lie inside the subnet and not contain the gateway. Static leases need a DHCP
+         *     range and a unicast MAC each. Nothing stays defined when starting fails.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                        /** @enum {string} */
+                        mode: "nat" | "route" | "isolated";
+                        /** @example 192.168.150.0/24 */
+                        subnet: string;
+                        gateway?: string;
+                        dhcpStart?: string;
+                        dhcpEnd?: string;
+                        hosts?: components["schemas"]["StaticLease"][];
+                        /** @description bridge device name, at most 15 characters (default: libvirt picks virbrN) */
+                        bridge?: string;
+                        autostart?: boolean;
+                        /** @description start the network once defined */
+                        start?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description The new network */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Network"];
+                    };
+                };
+                400: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+                502: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/{host}/networks/{net}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                host: components["parameters"]["host"];
+                net: components["parameters"]["net"];
+            };
+            cookie?: never;
+        };
+        /** One network with its DHCP leases (while it runs) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    net: components["parameters"]["net"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The network */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Network"];
+                    };
+                };
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        /**
+         * Stop and undefine a network
+         * @description Refused with 409 `network_in_use`, naming the VMs, while running VMs have an interface on it.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    net: components["parameters"]["net"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Deleted */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/{host}/networks/{net}/{action}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                host: components["parameters"]["host"];
+                net: components["parameters"]["net"];
+                action: "start" | "stop";
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start or stop a network
+         * @description stop is refused with 409 `network_in_use`, naming the VMs, while running VMs use it.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    net: components["parameters"]["net"];
+                    action: "start" | "stop";
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The network after the action */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Network"];
+                    };
+                };
+                400: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/{host}/networks/{net}/autostart": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                host: components["parameters"]["host"];
+                net: components["parameters"]["net"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /** Start the network with libvirtd, or not */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    net: components["parameters"]["net"];
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        enabled: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description The network */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Network"];
+                    };
+                };
+                400: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        StaticLease: {
+            /** @example 52:54:00:12:34:56 */
+            mac: string;
+            ip: string;
+            name?: string;
+        };
+        Network: {
+            host?: string;
+            name?: string;
+            uuid?: string;
+            active?: boolean;
+            autostart?: boolean;
+            bridge?: string;
+            /** @description nat, route, open, bridge, ... or isolated (no forwarding) */
+            forward?: string;
+            forwardDev?: string;
+            ips?: {
+                /** @enum {string} */
+                family?: "ipv4" | "ipv6";
+                /** @description the host's address on the network */
+                address?: string;
+                prefix?: number;
+                subnet?: string;
+                dhcpStart?: string;
+                dhcpEnd?: string;
+                hosts?: components["schemas"]["StaticLease"][];
+            }[];
+            vms?: components["schemas"]["NetworkUser"][];
+            /** @description only in a single network's answer */
+            leases?: {
+                mac?: string;
+                ip?: string;
+                prefix?: number;
+                hostname?: string;
+                /** @description Unix seconds; 0: never */
+                expiry?: number;
+                vm?: components["schemas"]["NetworkUser"];
+            }[];
+        };
+        NetworkUser: {
+            uuid?: string;
+            name?: string;
+            state?: components["schemas"]["VMState"];
+            mac?: string;
+        };
+        Address: {
+            ip: string;
+            prefix: number;
+            mac?: string;
+            interface?: string;
+            /** @enum {string} */
+            source: "agent" | "lease" | "arp";
+        };
+        /** @description the guest agent's state and what it tells (running VMs) */
+        Guest: {
+            /** @enum {string} */
+            agent: "connected" | "disconnected" | "none";
+            version?: string;
+            osName?: string;
+            hostname?: string;
+            kernel?: string;
+        };
         Pool: {
             host: string;
             name: string;
@@ -2719,6 +3045,9 @@ export interface components {
             persistent: boolean;
             snapshotCount: number;
             stats?: components["schemas"]["Sample"];
+            /** @description the running VM's IP addresses: from the guest agent first, then DHCP leases, then ARP; left out when none is known */
+            addresses?: components["schemas"]["Address"][];
+            guest?: components["schemas"]["Guest"];
             /** Format: date-time */
             updated: string;
             /** @description power actions the state allows; `vm` events leave it out */
@@ -2815,6 +3144,7 @@ export interface components {
         uuid: string;
         pool: string;
         vol: string;
+        net: string;
     };
     requestBodies: never;
     headers: never;

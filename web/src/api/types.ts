@@ -29,8 +29,6 @@ type Open<T extends string> = T | (string & {});
 export type VM = Omit<Schemas['VM'], 'domainType' | 'firmware'> & {
   domainType: Open<Schemas['VM']['domainType']>;
   firmware: Open<Schemas['VM']['firmware']>;
-  /** Guest IP addresses, once the server reports them (not in the API yet). */
-  addresses?: string[];
 };
 export type Disk = NonNullable<VM['disks']>[number];
 export type NIC = NonNullable<VM['nics']>[number];
@@ -48,6 +46,11 @@ export type AuditEntry = Omit<Schemas['AuditEntry'], 'result'> & { result: Open<
 
 export type Pool = Schemas['Pool'];
 export type Volume = Schemas['Volume'];
+
+/** One IP address of a VM and where the server read it. */
+export type Address = Schemas['Address'];
+/** The guest agent of a running VM. */
+export type GuestInfo = Schemas['Guest'];
 
 export type OperationState = 'running' | 'succeeded' | 'failed' | 'canceled';
 

@@ -43,8 +43,8 @@ describe('upsertVM', () => {
   });
 
   it('keeps known addresses when an update has none', () => {
-    const list = [makeVM({ uuid: '1', addresses: ['10.0.0.1'] })];
-    expect(upsertVM(list, makeVM({ uuid: '1', state: 'paused' }))[0]?.addresses).toEqual(['10.0.0.1']);
+    const list = [makeVM({ uuid: '1', addresses: [{ ip: '10.0.0.1', prefix: 24, source: 'lease' }] })];
+    expect(upsertVM(list, makeVM({ uuid: '1', state: 'paused' }))[0]?.addresses).toEqual([{ ip: '10.0.0.1', prefix: 24, source: 'lease' }]);
   });
 });
 

@@ -20,6 +20,7 @@ import { useHistory } from '../vms/useSeries';
 import { useRunningOperation } from '../vms/useRunningOperation';
 import { VMThumbnail } from '../console/VMThumbnail';
 import { useAccess } from '../security/useAccess';
+import { primaryIP, sortedAddresses, sourceLabel } from '../networks/addresses';
 
 const selectWindow = (s: { graphWindowMinutes: number }) => s.graphWindowMinutes * 60_000;
 
@@ -111,8 +112,8 @@ export const VMCard = memo(function VMCard({ vm, hostDown, pos, setSize }: { vm:
             {describeOperation(op)} · {describeProgress(op)}
           </span>
         ) : vm.addresses && vm.addresses.length > 0 ? (
-          <span className="mono" title={vm.addresses.join(', ')}>
-            {vm.addresses[0]}
+          <span className="mono vm-card-ip" title={sortedAddresses(vm).map((a) => `${a.ip} ${sourceLabel(a.source)}`).join('\n')}>
+            {primaryIP(vm)}
             {vm.addresses.length > 1 ? ` +${vm.addresses.length - 1}` : ''}
           </span>
         ) : (

@@ -34,6 +34,7 @@ import { revealRange } from './rows';
 import { ariaSort, HIDEABLE, loadTablePrefs, saveTablePrefs, type TableColumn } from './tablePrefs';
 import { Button, Menu, MenuCheckboxItem, MenuLabel } from '../../ui';
 import './table.css';
+import { primaryIP, sortedAddresses, sourceLabel } from '../networks/addresses';
 
 const ROW_HEIGHT = 46;
 const GROUP_ROW_HEIGHT = 50;
@@ -57,7 +58,7 @@ const COLUMNS: ColumnDef<VM>[] = [
   // Read when the rows are sorted (a sort or a list change), not on every tick: rows do not jump under the pointer.
   { id: 'cpu', header: 'CPU', accessorFn: (vm) => latest(vm)?.cpu ?? vm.stats?.cpuPercent ?? -1 },
   { id: 'memUsed', header: 'Memory used', accessorFn: (vm) => latest(vm)?.mem ?? vm.stats?.memoryUsedKiB ?? -1 },
-  { id: 'ip', header: 'IP', accessorFn: (vm) => vm.addresses?.[0] ?? '', sortingFn: (a, b) => collator.compare(a.original.addresses?.[0] ?? '~', b.original.addresses?.[0] ?? '~') },
+  { id: 'ip', header: 'IP', accessorFn: (vm) => primaryIP(vm), sortingFn: (a, b) => collator.compare(primaryIP(a.original) || '~', primaryIP(b.original) || '~') },
   { id: 'actions', header: 'Actions', enableSorting: false, enableHiding: false },
 ];
 
@@ -73,7 +74,8 @@ function IPCell({ vm }: { vm: VM }) {
     );
   }
   if (vm.addresses.length === 0) return <span className="muted">none</span>;
-  return <>{vm.addresses.join(', ')}</>;
+  const list = sortedAddresses(vm);
+  return <span title={list.map((a) => `${a.ip}/${a.prefix} ${sourceLabel(a.source)}`).join('\n')}>{list.map((a) => a.ip).join(', ')}</span>;
 }
 
 const VMRow = memo(function VMRow({ vm, down, columns, rowIndex }: { vm: VM; down: boolean; columns: readonly string[]; rowIndex: number }) {

@@ -10,6 +10,7 @@ import { useSetAutostart } from '../../resources/vm/mutations';
 import { useAccess } from '../security/useAccess';
 import { toastError } from '../../components/toastError';
 import { LiveGraphs } from './LiveGraphs';
+import { GuestFacts } from '../networks/GuestFacts';
 
 const FIRMWARE: Record<string, string> = {
   bios: 'BIOS',
@@ -107,12 +108,7 @@ export function Overview({ vm, host }: { vm: VM; host: Host | undefined }) {
             </dd>
             <dt>UUID</dt>
             <dd className="mono">{vm.uuid}</dd>
-            {vm.addresses && vm.addresses.length > 0 && (
-              <>
-                <dt>IP addresses</dt>
-                <dd className="mono">{vm.addresses.join(', ')}</dd>
-              </>
-            )}
+            <GuestFacts vm={vm} />
             {vm.description && (
               <>
                 <dt>Description</dt>

@@ -1,9 +1,9 @@
 // The pages the navigation already names but that are still to come
-// (Hosts, Storage, Networks): each says what it will hold and what works
+// (Hosts, Storage): each says what it will hold and what works
 // today, so that no link in the navigation leads nowhere. Each is replaced
 // by the real page in the route table (App.tsx) when it arrives.
 
-import { HardDrive, Network, Server } from 'lucide-react';
+import { HardDrive, Server } from 'lucide-react';
 import type { ReactNode } from 'react';
 import { Link } from 'wouter';
 import { useHosts } from '../../resources/host/queries';
@@ -48,18 +48,6 @@ export function StoragePage() {
       <p>This page will list each host’s storage pools and volumes, and upload and download disk images.</p>
       <p>
         Today a VM’s disks are listed on its Overview tab (open a VM from the <Link href="/">dashboard</Link> or the navigation).
-      </p>
-    </Coming>
-  );
-}
-
-export function NetworksPage() {
-  return (
-    <Coming title="Networks" icon={<Network size={22} aria-hidden />}>
-      <p>This page will list each host’s virtual networks and their DHCP leases.</p>
-      <p>
-        Today a VM’s network interfaces and addresses are shown on its Overview tab (open a VM from the <Link href="/">dashboard</Link> or the
-        navigation).
       </p>
     </Coming>
   );

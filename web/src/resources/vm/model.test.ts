@@ -39,7 +39,7 @@ describe('search, filter, sort', () => {
   const vms = [
     makeVM({ name: 'web-10', uuid: 'a', state: 'running', vcpus: 2, memoryMaxKiB: 4 }),
     makeVM({ name: 'web-9', uuid: 'b', state: 'shutoff', vcpus: 8, memoryMaxKiB: 1 }),
-    makeVM({ name: 'db', uuid: 'c', state: 'paused', vcpus: 4, memoryMaxKiB: 8, host: 'lab', addresses: ['10.0.0.5'] }),
+    makeVM({ name: 'db', uuid: 'c', state: 'paused', vcpus: 4, memoryMaxKiB: 8, host: 'lab', addresses: [{ ip: '10.0.0.5', prefix: 24, source: 'agent' }] }),
     makeVM({ name: 'cache', uuid: 'd', state: 'crashed', vcpus: 1, memoryMaxKiB: 2, title: 'Redis' }),
   ];
   const f = { search: '', state: 'all', host: '', sort: 'name' } as const;

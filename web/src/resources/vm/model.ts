@@ -143,7 +143,7 @@ export function matchesSearch(vm: VM, search: string): boolean {
       vm.name.toLowerCase().includes(word) ||
       (vm.title?.toLowerCase().includes(word) ?? false) ||
       vm.uuid.startsWith(word) ||
-      (vm.addresses?.some((a) => a.toLowerCase().includes(word)) ?? false) ||
+      (vm.addresses?.some((a) => a.ip.toLowerCase().includes(word)) ?? false) ||
       stateLabel(vm.state).toLowerCase() === word,
   );
 }

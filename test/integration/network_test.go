@@ -1,0 +1,317 @@
+//go:build integration
+
+package integration
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kvm-manager/kvm-manager/internal/testguest"
+)
+
+// Network tests keep their traffic on this machine by construction: the
+// networks they start are isolated (no <forward>, so libvirt's firewall
+// rules refuse to forward anything off the bridge), on a bridge of their
+// own, on a random 10.x.y.0/24 no other network of the host uses. The
+// guest's only traffic is DHCP to the bridge's dnsmasq and the guest
+// agent's virtio-serial channel; the test itself sends nothing to the
+// guest's address (it reads the address through the API, libvirt and the
+// guest's serial console). A NAT network is only defined, never started.
+
+type netJSON struct {
+	Name, UUID, Bridge, Forward string
+	Active, Autostart           bool
+	IPs                         []struct {
+		Address, Subnet, DHCPStart, DHCPEnd string
+		Prefix                              int
+	} `json:"ips"`
+	VMs    []struct{ UUID, Name, MAC string } `json:"vms"`
+	Leases []struct {
+		MAC, IP, Hostname string
+		VM                *struct{ UUID string } `json:"vm"`
+	} `json:"leases"`
+}
+
+type addrVMJSON struct {
+	UUID      string
+	Addresses []struct{ IP, MAC, Interface, Source string } `json:"addresses"`
+	Guest     *struct {
+		Agent, Version, OSName, Hostname string
+	} `json:"guest"`
+}
+
+const netBase = "/api/v1/hosts/local/networks"
+
+func randHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// netCreate creates a network through the API on a random private /24
+// (another one when it overlaps a network of the host), and removes it
+// when the test ends.
+func netCreate(t *testing.T, mode string, start bool) (netJSON, string) {
+	t.Helper()
+	name := "kmtest-net-" + randHex(4)
+	t.Cleanup(func() {
+		_, _ = exec.Command("virsh", "-c", "qemu:///system", "net-destroy", name).CombinedOutput()
+		_, _ = exec.Command("virsh", "-c", "qemu:///system", "net-undefine", name).CombinedOutput()
+	})
+	for range 20 {
+		b := make([]byte, 2)
+		_, _ = rand.Read(b)
+		prefix := fmt.Sprintf("10.%d.%d", 200+int(b[0])%50, b[1])
+		var n netJSON
+		st, body := apiJSON("POST", netBase, map[string]any{
+			"name": name, "mode": mode, "subnet": prefix + ".0/24", "bridge": "kmt" + randHex(4),
+			"dhcpStart": prefix + ".100", "dhcpEnd": prefix + ".199", "start": start,
+		}, &n)
+		if st == 409 && strings.Contains(string(body), "subnet_overlap") {
+			continue
+		}
+		if st != 201 {
+			t.Fatalf("create network: %d %s", st, body)
+		}
+		return n, prefix
+	}
+	t.Fatal("no free 10.x.y.0/24 found in 20 tries")
+	return netJSON{}, ""
+}
+
+// TestNetworkLifecycle creates an isolated and a NAT network through the
+// API, compares them with virsh, refuses bad input and overlaps without
+// creating anything, and deletes them.
+func TestNetworkLifecycle(t *testing.T) {
+	iso, prefix := netCreate(t, "isolated", true)
+	if !iso.Active || iso.Forward != "isolated" || len(iso.IPs) != 1 || iso.IPs[0].Subnet != prefix+".0/24" ||
+		iso.IPs[0].Address != prefix+".1" || iso.IPs[0].DHCPStart != prefix+".100" || iso.IPs[0].DHCPEnd != prefix+".199" {
+		t.Errorf("isolated network: %+v", iso)
+	}
+	info := virsh(t, "net-info", iso.Name)
+	if !regexp.MustCompile(`(?m)^Active:\s+yes`).MatchString(info) || !strings.Contains(info, iso.Bridge) || !strings.Contains(info, iso.UUID) {
+		t.Errorf("virsh net-info disagrees with %+v:\n%s", iso, info)
+	}
+	dump := virsh(t, "net-dumpxml", iso.Name)
+	if strings.Contains(dump, "<forward") {
+		t.Errorf("the isolated network forwards:\n%s", dump)
+	}
+
+	nat, natPrefix := netCreate(t, "nat", false) // defined only: a running NAT network would forward off the machine
+	if nat.Active || nat.Forward != "nat" {
+		t.Errorf("NAT network: %+v", nat)
+	}
+	if dump := virsh(t, "net-dumpxml", nat.Name); !strings.Contains(dump, "<forward mode='nat'") || !strings.Contains(dump, natPrefix+".1") {
+		t.Errorf("virsh net-dumpxml of the NAT network:\n%s", dump)
+	}
+
+	var list struct{ Networks []netJSON }
+	if st, b := apiJSON("GET", netBase, nil, &list); st != 200 {
+		t.Fatalf("list: %d %s", st, b)
+	}
+	found := 0
+	for _, n := range list.Networks {
+		if n.UUID == iso.UUID || n.UUID == nat.UUID {
+			found++
+		}
+	}
+	if found != 2 {
+		t.Errorf("the list has %d of the 2 new networks", found)
+	}
+
+	// Bad input and overlaps: clear errors, nothing created.
+	before := virsh(t, "net-list", "--all", "--name")
+	bad := "kmtest-net-" + randHex(4)
+	for _, c := range []struct {
+		body         map[string]any
+		status       int
+		code, saying string
+	}{
+		{map[string]any{"name": bad, "mode": "isolated", "subnet": prefix + ".0/24"}, 409, "subnet_overlap", iso.Name},
+		{map[string]any{"name": bad, "mode": "isolated", "subnet": prefix + ".128/25"}, 409, "subnet_overlap", iso.Name},
+		{map[string]any{"name": "a/b", "mode": "isolated", "subnet": "10.255.255.0/24"}, 400, "invalid_network_name", "'/'"},
+		{map[string]any{"name": "..", "mode": "isolated", "subnet": "10.255.255.0/24"}, 400, "invalid_network_name", "'..'"},
+		{map[string]any{"name": bad, "mode": "isolated", "subnet": "10.255.255.7/24"}, 400, "invalid_subnet", "10.255.255.0/24"},
+		{map[string]any{"name": bad, "mode": "isolated", "subnet": "8.8.8.0/24"}, 400, "invalid_subnet", "private"},
+		{map[string]any{"name": bad, "mode": "isolated", "subnet": "10.255.255.0/24", "dhcpStart": "10.255.255.50", "dhcpEnd": "10.255.255.10"}, 400, "invalid_dhcp_range", "before"},
+		{map[string]any{"name": bad, "mode": "isolated", "subnet": "10.255.255.0/24", "dhcpStart": "10.255.255.10", "dhcpEnd": "10.255.255.50",
+			"hosts": []map[string]string{{"mac": "52:54:00:zz:00:01", "ip": "10.255.255.20"}}}, 400, "invalid_mac", "malformed"},
+		{map[string]any{"name": iso.Name, "mode": "isolated", "subnet": "10.255.255.0/24"}, 409, "network_exists", iso.Name},
+	} {
+		st, b := apiJSON("POST", netBase, c.body, nil)
+		stWantErr(t, fmt.Sprint(c.body), st, b, c.status, c.code, c.saying)
+	}
+	if after := virsh(t, "net-list", "--all", "--name"); strings.Contains(after, bad) || strings.Count(after, "\n") > strings.Count(before, "\n")+2 {
+		t.Errorf("a refused request left a network: before\n%s\nafter\n%s", before, after)
+	}
+
+	// Stop, start, autostart, delete.
+	var n netJSON
+	if st, b := apiJSON("POST", netBase+"/"+iso.Name+"/stop", nil, &n); st != 200 || n.Active {
+		t.Fatalf("stop: %d %s", st, b)
+	}
+	if st, b := apiJSON("PUT", netBase+"/"+iso.Name+"/autostart", map[string]bool{"enabled": true}, &n); st != 200 || !n.Autostart {
+		t.Fatalf("autostart: %d %s", st, b)
+	}
+	if !regexp.MustCompile(`(?m)^Autostart:\s+yes`).MatchString(virsh(t, "net-info", iso.Name)) {
+		t.Error("virsh does not see autostart on")
+	}
+	if st, b := apiJSON("POST", netBase+"/"+iso.Name+"/start", nil, &n); st != 200 || !n.Active {
+		t.Fatalf("start: %d %s", st, b)
+	}
+	for _, name := range []string{iso.Name, nat.Name} {
+		if st, b := api("DELETE", netBase+"/"+name, nil); st != 204 {
+			t.Fatalf("delete %s: %d %s", name, st, b)
+		}
+		if out, err := exec.Command("virsh", "-c", "qemu:///system", "net-info", name).CombinedOutput(); err == nil {
+			t.Errorf("%s still exists after delete:\n%s", name, out)
+		}
+	}
+	st, b := api("GET", netBase+"/"+iso.Name, nil)
+	stWantErr(t, "get deleted", st, b, 404, "network_not_found")
+}
+
+// guestSays types cmd on g's serial console and returns the first line of
+// its ttyS1 log, written after now, that starts with marker.
+func guestSays(t *testing.T, g guest, cmd, marker string) string {
+	t.Helper()
+	since := testguest.LogSize(g.Log)
+	v := openViewer(t, ticketFor(t, g.UUID, nil).URL, bearer())
+	v.waitState(0, "connected")
+	v.send(cmd + "\r")
+	var line string
+	waitFor(t, 30*time.Second, marker+" in the guest's ttyS1 log", func() bool {
+		line = logLine(g.Log, since, marker)
+		return line != ""
+	})
+	return line
+}
+
+// logLine is the first complete line after byte since of the file that
+// starts with marker ("" if none yet).
+func logLine(path string, since int64, marker string) string {
+	b, _ := os.ReadFile(path)
+	if int64(len(b)) < since {
+		since = 0
+	}
+	lines := strings.Split(string(b[since:]), "\n")
+	for _, l := range lines[:len(lines)-1] { // the last one is not complete yet
+		if l = strings.TrimRight(l, "\r"); strings.HasPrefix(l, marker) {
+			return l
+		}
+	}
+	return ""
+}
+
+// TestNetworkGuestAddressAndAgent boots the test guest with a NIC on an
+// isolated network made through the API and with the guest agent, and
+// checks that the API shows the address the guest got (source agent,
+// then lease once the agent stops), the guest's hostname and OS, the
+// network's lease naming the VM, and that the network cannot be stopped
+// or deleted while the VM runs.
+func TestNetworkGuestAddressAndAgent(t *testing.T) {
+	l := lv(t)
+	n, _ := netCreate(t, "isolated", true)
+	g := defineGuest(t, l, "kmtest-", testguest.Options{Network: n.Name, Agent: true})
+	waitFor(t, 10*time.Second, "the API to list "+g.Name, func() bool {
+		st, _ := apiJSON("GET", "/api/v1/hosts/local/vms/"+g.UUID, nil, nil)
+		return st == 200
+	})
+	since := testguest.LogSize(g.Log)
+	bootAndWait(t, g, func() {
+		if st, b := api("POST", "/api/v1/hosts/local/vms/"+g.UUID+"/start", nil); st != 200 && st != 202 {
+			t.Fatalf("start: %d %s", st, b)
+		}
+	})
+	// What the guest itself says: its DHCP client's line, and its hostname.
+	var dhcp string
+	waitFor(t, 90*time.Second, "the guest's DHCP lease (KVMTEST-DHCP on ttyS1)", func() bool {
+		dhcp = logLine(g.Log, since, "KVMTEST-DHCP eth0 ip=")
+		return dhcp != ""
+	})
+	ip, _, _ := strings.Cut(strings.TrimPrefix(dhcp, "KVMTEST-DHCP eth0 ip="), "/")
+	if logLine(g.Log, since, "KVMTEST-AGENT started") == "" {
+		t.Fatalf("the guest did not start its agent; log:\n%s", readFile(g.Log))
+	}
+	hostname := strings.TrimPrefix(guestSays(t, g, `echo "KVMTEST-HOSTNAME $(hostname)" >/dev/ttyS1`, "KVMTEST-HOSTNAME "), "KVMTEST-HOSTNAME ")
+
+	var vm addrVMJSON
+	waitFor(t, 120*time.Second, "the API to show "+ip+" from the agent", func() bool {
+		apiJSON("GET", "/api/v1/hosts/local/vms/"+g.UUID, nil, &vm)
+		return hasAddr(vm, ip, "agent") && vm.Guest != nil && vm.Guest.Hostname != ""
+	})
+	if vm.Guest.Agent != "connected" || vm.Guest.Hostname != hostname || vm.Guest.OSName != "KVM Manager test guest" || vm.Guest.Version == "" {
+		t.Errorf("guest facts %+v; the guest says hostname %q", *vm.Guest, hostname)
+	}
+	// The list carries the same.
+	var list struct{ VMs []addrVMJSON }
+	apiJSON("GET", "/api/v1/vms", nil, &list)
+	inList := false
+	for _, v := range list.VMs {
+		inList = inList || (v.UUID == g.UUID && hasAddr(v, ip, "agent"))
+	}
+	if !inList {
+		t.Error("GET /api/v1/vms does not show the address")
+	}
+
+	// The network's lease names the VM; libvirt agrees.
+	var got netJSON
+	apiJSON("GET", netBase+"/"+n.Name, nil, &got)
+	leased := false
+	for _, le := range got.Leases {
+		leased = leased || (le.IP == ip && le.VM != nil && le.VM.UUID == g.UUID && le.Hostname == hostname)
+	}
+	if !leased || len(got.VMs) != 1 || got.VMs[0].UUID != g.UUID {
+		t.Errorf("network %s: leases %+v, vms %+v; want %s leased to %s", n.Name, got.Leases, got.VMs, ip, g.UUID)
+	}
+	if !strings.Contains(virsh(t, "net-dhcp-leases", n.Name), ip) {
+		t.Error("virsh net-dhcp-leases does not list " + ip)
+	}
+
+	// In use: stop and delete are refused, naming the VM.
+	st, b := api("POST", netBase+"/"+n.Name+"/stop", nil)
+	stWantErr(t, "stop in use", st, b, 409, "network_in_use", g.Name)
+	st, b = api("DELETE", netBase+"/"+n.Name, nil)
+	stWantErr(t, "delete in use", st, b, 409, "network_in_use", g.Name)
+	if !regexp.MustCompile(`(?m)^Active:\s+yes`).MatchString(virsh(t, "net-info", n.Name)) {
+		t.Fatal("a refused stop stopped the network")
+	}
+
+	// The agent stops: the address now comes from the lease.
+	guestSays(t, g, `kill $(cat /run/qemu-ga.pid) && echo KVMTEST-AGENT-STOPPED >/dev/ttyS1`, "KVMTEST-AGENT-STOPPED")
+	waitFor(t, 120*time.Second, "the API to show "+ip+" from the lease", func() bool {
+		apiJSON("GET", "/api/v1/hosts/local/vms/"+g.UUID, nil, &vm)
+		return hasAddr(vm, ip, "lease") && vm.Guest != nil && vm.Guest.Agent == "disconnected"
+	})
+
+	// Off: the network goes.
+	if st, b := api("POST", "/api/v1/hosts/local/vms/"+g.UUID+"/force-off", nil); st != 200 && st != 202 {
+		t.Fatalf("force-off: %d %s", st, b)
+	}
+	waitFor(t, 30*time.Second, "the VM to be off", func() bool { return virshState(t, g.Name) == "shutoff" })
+	waitFor(t, 30*time.Second, "the network to be deletable", func() bool {
+		st, _ := api("DELETE", netBase+"/"+n.Name, nil)
+		return st == 204
+	})
+}
+
+func hasAddr(vm addrVMJSON, ip, source string) bool {
+	for _, a := range vm.Addresses {
+		if a.IP == ip && a.Source == source {
+			return true
+		}
+	}
+	return false
+}
+
+func readFile(path string) string {
+	b, _ := os.ReadFile(path)
+	return string(b)
+}

@@ -1,0 +1,235 @@
+// The Networks page (/networks): each host's libvirt virtual networks with
+// their mode, bridge, subnet, DHCP range, state, autostart and attached VMs;
+// create, start, stop and delete; a network's DHCP leases on demand.
+// Networks send no events: the list is read when the page opens and again
+// after each change, and leases when they are shown or refreshed.
+
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { Network as NetworkIcon, Plus, RefreshCw } from 'lucide-react';
+import { Fragment, useState } from 'react';
+import { toast } from 'sonner';
+import { Link } from 'wouter';
+import { api } from '../../api/client';
+import { useHosts } from '../../resources/host/queries';
+import { useConfirm } from '../../components/ConfirmProvider';
+import { ErrorNote } from '../../components/ErrorNote';
+import { useTitle } from '../../components/useTitle';
+import { vmHref } from '../../resources/vm/model';
+import { useAccess } from '../security/useAccess';
+import { toastError } from '../../components/toastError';
+import { CreateNetworkDialog } from './CreateNetworkDialog';
+import { type Network, modeLabel, networkKey, networkPath, networksKey, networksPath } from './model';
+import './networks.css';
+
+export default function NetworksPage() {
+  useTitle('Networks');
+  const hosts = (useHosts().data ?? []).filter((h) => h.state === 'connected').map((h) => h.name);
+  const { role } = useAccess();
+  const [creating, setCreating] = useState(false);
+  return (
+    <div className="page-scroll">
+      <div className="page networks-page">
+        <div className="net-head">
+          <h1>
+            <NetworkIcon size={22} aria-hidden /> Networks
+          </h1>
+          {role === 'admin' && (
+            <button type="button" className="btn btn-primary" onClick={() => setCreating(true)} disabled={hosts.length === 0}>
+              <Plus size={16} aria-hidden /> Create network
+            </button>
+          )}
+        </div>
+        {hosts.length === 0 && <p className="muted">No host is connected.</p>}
+        {hosts.map((h) => (
+          <HostNetworks key={h} host={h} showHost={hosts.length > 1} />
+        ))}
+        <CreateNetworkDialog hosts={hosts} open={creating} onOpenChange={setCreating} />
+      </div>
+    </div>
+  );
+}
+
+function HostNetworks({ host, showHost }: { host: string; showHost: boolean }) {
+  const qc = useQueryClient();
+  const confirm = useConfirm();
+  const { role } = useAccess();
+  const [open, setOpen] = useState<string | null>(null);
+  const list = useQuery({
+    queryKey: networksKey(host),
+    queryFn: async ({ signal }) => (await api<{ networks: Network[] | null }>(networksPath(host), { signal })).networks ?? [],
+  });
+  const act = useMutation({
+    mutationFn: async ({ name, action }: { name: string; action: 'start' | 'stop' | 'delete' }) =>
+      action === 'delete'
+        ? api<unknown>(networkPath(host, name), { method: 'DELETE' })
+        : api<Network>(`${networkPath(host, name)}/${action}`, { method: 'POST' }),
+    onSuccess: (_, { name, action }) => {
+      toast.success(`Network ${name} ${action === 'delete' ? 'deleted' : action === 'start' ? 'started' : 'stopped'}.`);
+    },
+    onError: (err) => toastError(err),
+    onSettled: () => qc.invalidateQueries({ queryKey: networksKey(host) }),
+  });
+  const operator = role === 'admin' || role === 'operator';
+
+  return (
+    <section className="panel net-host" aria-label={showHost ? `Networks of ${host}` : 'Networks'}>
+      {showHost && <h2 className="panel-title">{host}</h2>}
+      {list.error && <ErrorNote error={list.error} title="The networks could not be read" onRetry={() => void list.refetch()} />}
+      {list.data?.length === 0 && <p className="muted">This host has no virtual networks.</p>}
+      {list.data && list.data.length > 0 && (
+        <div className="table-wrap">
+          <table className="data-table net-table">
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">State</th>
+                <th scope="col">Mode</th>
+                <th scope="col">Bridge</th>
+                <th scope="col">Subnet</th>
+                <th scope="col">DHCP range</th>
+                <th scope="col">VMs</th>
+                <th scope="col">Autostart</th>
+                <th scope="col">
+                  <span className="sr-only">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.data.map((n) => {
+                const ip = n.ips.find((r) => r.family === 'ipv4') ?? n.ips[0];
+                return (
+                  <Fragment key={n.uuid}>
+                    <tr data-network={n.name}>
+                      <th scope="row">{n.name}</th>
+                      <td>
+                        <span className={`state state-${n.active ? 'ok' : 'off'}`}>
+                          <span className="state-dot" aria-hidden />
+                          {n.active ? 'Active' : 'Inactive'}
+                        </span>
+                      </td>
+                      <td>{modeLabel(n.forward)}</td>
+                      <td className="mono">{n.bridge ?? '—'}</td>
+                      <td className="mono">{ip?.subnet ?? '—'}</td>
+                      <td className="mono">{ip?.dhcpStart ? `${ip.dhcpStart} – ${ip.dhcpEnd ?? ''}` : <span className="muted">no DHCP</span>}</td>
+                      <td>
+                        {n.vms.length === 0 ? (
+                          <span className="muted">none</span>
+                        ) : (
+                          n.vms.map((v, i) => (
+                            <Fragment key={v.uuid}>
+                              {i > 0 && ', '}
+                              <Link href={vmHref(host, v.uuid)}>{v.name}</Link>
+                            </Fragment>
+                          ))
+                        )}
+                      </td>
+                      <td>{n.autostart ? 'Yes' : 'No'}</td>
+                      <td className="net-actions">
+                        <button type="button" className="btn btn-small" aria-expanded={open === n.name} onClick={() => setOpen(open === n.name ? null : n.name)}>
+                          Leases
+                        </button>
+                        {operator &&
+                          (n.active ? (
+                            <button
+                              type="button"
+                              className="btn btn-small"
+                              disabled={act.isPending}
+                              onClick={async () => {
+                                const ok = await confirm({
+                                  title: `Stop ${n.name}?`,
+                                  body: 'Its bridge and DHCP server go away; VMs on it lose their network until it starts again.',
+                                  confirmLabel: 'Stop',
+                                });
+                                if (ok) act.mutate({ name: n.name, action: 'stop' });
+                              }}
+                            >
+                              Stop
+                            </button>
+                          ) : (
+                            <button type="button" className="btn btn-small" disabled={act.isPending} onClick={() => act.mutate({ name: n.name, action: 'start' })}>
+                              Start
+                            </button>
+                          ))}
+                        {role === 'admin' && (
+                          <button
+                            type="button"
+                            className="btn btn-small btn-danger-outline"
+                            disabled={act.isPending}
+                            onClick={async () => {
+                              const ok = await confirm({
+                                title: `Delete ${n.name}?`,
+                                body: 'The network is stopped and its definition removed. VMs that name it will not start until it exists again.',
+                                confirmLabel: 'Delete',
+                                danger: true,
+                              });
+                              if (ok) act.mutate({ name: n.name, action: 'delete' });
+                            }}
+                          >
+                            Delete
+                          </button>
+                        )}
+                      </td>
+                    </tr>
+                    {open === n.name && (
+                      <tr className="net-leases-row">
+                        <td colSpan={9}>
+                          <Leases host={host} name={n.name} />
+                        </td>
+                      </tr>
+                    )}
+                  </Fragment>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
+
+function Leases({ host, name }: { host: string; name: string }) {
+  const q = useQuery({
+    queryKey: networkKey(host, name),
+    queryFn: ({ signal }) => api<Network>(networkPath(host, name), { signal }),
+    staleTime: 0,
+  });
+  const leases = q.data?.leases ?? [];
+  return (
+    <div className="net-leases" aria-label={`DHCP leases of ${name}`} role="region">
+      <div className="net-leases-head">
+        <strong>DHCP leases</strong>
+        <button type="button" className="btn btn-small btn-ghost" onClick={() => void q.refetch()} disabled={q.isFetching}>
+          <RefreshCw size={14} aria-hidden /> Refresh
+        </button>
+      </div>
+      {q.error && <ErrorNote error={q.error} />}
+      {q.data && !q.data.active && <p className="muted">The network is not running: it hands out no leases.</p>}
+      {q.data?.active && leases.length === 0 && <p className="muted">No leases yet.</p>}
+      {leases.length > 0 && (
+        <table className="data-table">
+          <thead>
+            <tr>
+              <th scope="col">Address</th>
+              <th scope="col">MAC</th>
+              <th scope="col">Hostname</th>
+              <th scope="col">VM</th>
+            </tr>
+          </thead>
+          <tbody>
+            {leases.map((l) => (
+              <tr key={`${l.mac}-${l.ip}`}>
+                <td className="mono">
+                  {l.ip}/{l.prefix}
+                </td>
+                <td className="mono">{l.mac}</td>
+                <td>{l.hostname ?? <span className="muted">—</span>}</td>
+                <td>{l.vm ? <Link href={vmHref(host, l.vm.uuid)}>{l.vm.name}</Link> : <span className="muted">unknown</span>}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,111 @@
+// The Networks page's pure parts: API types and paths, and the create
+// form's suggestions (checked again by the server, which has the last word).
+
+export interface NetworkRange {
+  family: 'ipv4' | 'ipv6' | (string & {});
+  address: string;
+  prefix: number;
+  subnet?: string;
+  dhcpStart?: string;
+  dhcpEnd?: string;
+  hosts?: { mac: string; ip: string; name?: string }[];
+}
+
+export interface NetworkUser {
+  uuid: string;
+  name: string;
+  state: string;
+  mac?: string;
+}
+
+export interface Lease {
+  mac: string;
+  ip: string;
+  prefix: number;
+  hostname?: string;
+  expiry: number;
+  vm?: NetworkUser;
+}
+
+export interface Network {
+  host: string;
+  name: string;
+  uuid: string;
+  active: boolean;
+  autostart: boolean;
+  bridge?: string;
+  forward: string;
+  forwardDev?: string;
+  ips: NetworkRange[];
+  vms: NetworkUser[];
+  leases?: Lease[];
+}
+
+export type NetworkMode = 'nat' | 'isolated' | 'route';
+
+export interface CreateNetworkRequest {
+  name: string;
+  mode: NetworkMode;
+  subnet: string;
+  dhcpStart?: string;
+  dhcpEnd?: string;
+  start?: boolean;
+  autostart?: boolean;
+}
+
+export const networksPath = (host: string) => `/api/v1/hosts/${encodeURIComponent(host)}/networks`;
+export const networkPath = (host: string, name: string) => `${networksPath(host)}/${encodeURIComponent(name)}`;
+export const networksKey = (host: string) => ['networks', host] as const;
+export const networkKey = (host: string, name: string) => ['networks', host, name] as const;
+
+export const MODE_LABELS: Record<string, string> = {
+  nat: 'NAT',
+  route: 'Routed',
+  isolated: 'Isolated',
+  open: 'Open',
+  bridge: 'Host bridge',
+};
+
+export function modeLabel(forward: string): string {
+  return MODE_LABELS[forward] ?? forward;
+}
+
+/** The same rule as the server's network names. */
+export function nameProblem(name: string): string | null {
+  if (name === '') return 'Give the network a name.';
+  if (name.length > 64) return 'At most 64 characters.';
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) || name.includes('..')) {
+    return "Letters, digits, '.', '_' or '-', starting with a letter or digit.";
+  }
+  return null;
+}
+
+function parseV4(s: string): number | null {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s.trim());
+  if (!m) return null;
+  const parts = m.slice(1).map(Number);
+  if (parts.some((p) => p > 255)) return null;
+  return (((parts[0] ?? 0) << 24) >>> 0) + ((parts[1] ?? 0) << 16) + ((parts[2] ?? 0) << 8) + (parts[3] ?? 0);
+}
+
+function formatV4(v: number): string {
+  return [v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255].join('.');
+}
+
+/**
+ * A DHCP range for a subnet in CIDR form: from a tenth of the way in (the
+ * low addresses stay free for static ones) to the last address before the
+ * broadcast; null when the subnet does not parse or is too small.
+ */
+export function suggestRange(subnet: string): { start: string; end: string } | null {
+  const [addr, bitsText] = subnet.trim().split('/');
+  const base = parseV4(addr ?? '');
+  const bits = Number(bitsText);
+  if (base === null || !Number.isInteger(bits) || bits < 8 || bits > 29) return null;
+  const size = 2 ** (32 - bits);
+  const network = base - (base % size);
+  if (network !== base) return null;
+  const first = network + Math.max(2, Math.floor(size / 10));
+  const last = network + size - 2;
+  return first < last ? { start: formatV4(first), end: formatV4(last) } : null;
+}
