@@ -37,6 +37,7 @@ func (s *Server) routes() []Route {
 	rs = append(rs, s.serialRoutes()...)
 	rs = append(rs, s.snapshotRoutes()...)
 	rs = append(rs, s.storageRoutes()...)
+	rs = append(rs, s.hostAdminRoutes()...)
 	return rs
 }
 
