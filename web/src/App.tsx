@@ -18,7 +18,7 @@ import { ConfirmProvider } from './components/ConfirmProvider';
 import { ErrorBoundary } from './components/ErrorBoundary';
 import { ErrorNote } from './components/ErrorNote';
 import Dashboard from './features/dashboard/Dashboard';
-import { HostsPage, NetworksPage, StoragePage } from './features/layout/ComingPages';
+import { NetworksPage, StoragePage } from './features/layout/ComingPages';
 import { Header } from './features/layout/Header';
 import { drawerOpenStore, NARROW_QUERY, sidebarCollapsedStore, useMediaQuery } from './features/layout/navState';
 import { SidebarContent } from './features/layout/Sidebar';
@@ -40,6 +40,7 @@ const SettingsPage = lazy(() => import('./features/settings/SettingsPage'));
 const ConsoleWindow = lazy(() => import('./features/console/ConsoleWindow'));
 const SerialWindow = lazy(() => import('./features/serial/SerialWindow'));
 const SessionsPage = lazy(() => import('./features/security/SessionsPage'));
+const HostsPage = lazy(() => import('./features/hosts/HostsPage'));
 const AuditPage = lazy(() => import('./features/security/AuditPage'));
 
 function PageFallback() {

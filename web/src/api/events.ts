@@ -81,6 +81,15 @@ export function applyEvent(qc: QueryClient, stats: StatsStore, type: string, dat
       if (before && before.state !== 'connected' && h.state === 'connected') void qc.invalidateQueries({ queryKey: qk.vms });
       return true;
     }
+    case 'host-removed': {
+      const r = parse(data) as { name?: string } | undefined;
+      if (r?.name) qc.setQueryData<Host[]>(qk.hosts, (list) => list?.filter((x) => x.name !== r.name));
+      return true;
+    }
+    case 'host-key':
+      // The host's own event carries its state and key; this one says it is new.
+      void qc.invalidateQueries({ queryKey: qk.hosts });
+      return true;
     case 'snapshot': {
       const s = parse(data) as Partial<SnapshotEvent> | undefined;
       if (s?.host && s.uuid) applySnapshotEvent(qc, { ...s, host: s.host, uuid: s.uuid } as SnapshotEvent);
@@ -91,7 +100,7 @@ export function applyEvent(qc: QueryClient, stats: StatsStore, type: string, dat
   }
 }
 
-export const EVENT_TYPES = ['vm', 'vm-removed', 'stats', 'operation', 'host', 'snapshot'] as const;
+export const EVENT_TYPES = ['vm', 'vm-removed', 'stats', 'operation', 'host', 'snapshot', 'host-removed', 'host-key'] as const;
 
 export interface EventStreamOptions {
   url?: string;

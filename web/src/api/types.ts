@@ -18,7 +18,7 @@ export type PowerAction = 'start' | 'shutdown' | 'reboot' | 'force-off' | 'reset
 export type Role = 'viewer' | 'operator' | 'admin';
 
 /** What a role may do, as GET /api/v1/session lists it. */
-export type Permission = 'vm.read' | 'vm.power' | 'vm.console' | 'vm.snapshot' | 'vm.delete' | 'vm.edit' | 'audit.read' | 'sessions.manage';
+export type Permission = 'vm.read' | 'vm.power' | 'vm.console' | 'vm.snapshot' | 'vm.delete' | 'vm.edit' | 'audit.read' | 'sessions.manage' | 'hosts.manage';
 
 export interface Session {
   user: string;
@@ -30,7 +30,15 @@ export interface Session {
   expiresAt?: string;
 }
 
-export type HostState = 'connecting' | 'connected' | 'reconnecting' | 'failed';
+export type HostState = 'connecting' | 'connected' | 'reconnecting' | 'failed' | 'untrusted' | 'host_key_changed';
+
+/** An SSH host key as the server shows it. */
+export interface HostKey {
+  type: string;
+  fingerprint: string;
+  /** The fingerprints on file when the key changed. */
+  known?: string[];
+}
 
 export interface Host {
   name: string;
@@ -42,6 +50,22 @@ export interface Host {
   hostname?: string;
   libvirtVersion?: string;
   local: boolean;
+  /** config: from the server's flags or config file; api: added on the Hosts page or through the API. */
+  source?: 'config' | 'api';
+  /** The key waiting for approval (states untrusted and host_key_changed). */
+  hostKey?: HostKey;
+  /** The approved key of a connected SSH host. */
+  sshKey?: HostKey;
+}
+
+/** What a connection test found (POST /api/v1/hosts/test). */
+export interface HostProbe {
+  ok: boolean;
+  state: HostState;
+  error?: string;
+  hostKey?: HostKey;
+  hostname?: string;
+  libvirtVersion?: string;
 }
 
 export interface Disk {
