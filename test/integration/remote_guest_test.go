@@ -3,9 +3,11 @@
 package integration
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"image/png"
 	"net/http"
 	"os"
 	"os/exec"
@@ -129,8 +131,8 @@ func remoteWS(t *testing.T, s *testrig.Server, path string) *websocket.Conn {
 // TestRemoteSessionGuest runs the test guest in kvmtest's session daemon,
 // reached over SSH as host "remote", and drives it through the API as a
 // user would a local one: power, a graphical console whose keys reach the
-// guest (checked in the guest's own serial log), a serial console, and a
-// snapshot. With two graphical consoles, a serial console and an event
+// guest (checked in the guest's own serial log), a screenshot, a serial
+// console, and a snapshot. With two graphical consoles, a serial console and an event
 // stream open, the server still has exactly one TCP connection to sshd.
 func TestRemoteSessionGuest(t *testing.T) {
 	env := setupRemote(t)
@@ -161,6 +163,15 @@ func TestRemoteSessionGuest(t *testing.T) {
 	since := testguest.LogSize(g.Log)
 	gcType(t, rfb, "echo R=$((6*7)) >/dev/ttyS1\n")
 	gcWaitLog(t, g, since, "R=42")
+
+	// A screenshot, taken on the remote host (virsh screenshot there, over
+	// the same SSH connection), is the guest's screen as a PNG.
+	shot := remoteDo(t, s, 200, "GET", vm+"/screenshot", nil, nil)
+	if img, err := png.Decode(bytes.NewReader(shot)); err != nil {
+		t.Errorf("the remote screenshot is not a PNG: %v", err)
+	} else if img.Bounds().Dx() != rfb.Width || img.Bounds().Dy() != rfb.Height {
+		t.Errorf("remote screenshot %v, ServerInit %dx%d", img.Bounds(), rfb.Width, rfb.Height)
+	}
 
 	// A second graphical console and a serial console at the same time.
 	ws2 := remoteWS(t, s, vm+"/console")
