@@ -3,7 +3,7 @@
 // version, or a host key to approve after adding, or why it failed).
 
 import { useMutation } from '@tanstack/react-query';
-import { useId, useState, type FormEvent } from 'react';
+import { useId, useState, type SyntheticEvent } from 'react';
 import { api, ApiError } from '../../api/client';
 import type { Host, HostProbe } from '../../api/types';
 import { buildURI, isSSH, nameProblem, splitKeyFile, STATE_TEXT } from './hosts';
@@ -64,7 +64,7 @@ export function HostForm({ host, taken, onSaved, onCancel }: HostFormProps) {
   });
   const err = save.error ?? test.error;
 
-  const submit = (e: FormEvent) => {
+  const submit = (e: SyntheticEvent) => {
     e.preventDefault();
     setTouched(true);
     if (nameErr || !uri.trim()) return;
