@@ -28,5 +28,8 @@ bin/kvm-bench history
 echo "=== the server's RSS after an hour with 500 running VMs: idle RSS above + an hour of history (60x compressed)"
 bin/kvm-bench history -span 1h -compress 60 -server-rss "${idle_rss:-0}"
 
+echo "=== a host over ssh: listing its VMs through KVM Manager and with virsh -c qemu+ssh://"
+bin/kvm-bench remote --server bin/kvm-manager
+
 echo "=== 5,000 slow connections: /healthz latency and the server's memory during and after"
 bin/kvm-bench conn --server bin/kvm-manager

@@ -20,7 +20,13 @@ const maxBody = 64 << 10
 // wrong content types and oversized bodies are refused with a message that
 // says which.
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any, optional bool) error {
-	body := http.MaxBytesReader(w, r.Body, maxBody)
+	return decodeJSONMax(w, r, v, optional, maxBody)
+}
+
+// decodeJSONMax is decodeJSON with a smaller limit than maxBody, for routes
+// whose bodies are known to be small.
+func decodeJSONMax(w http.ResponseWriter, r *http.Request, v any, optional bool, limit int64) error {
+	body := http.MaxBytesReader(w, r.Body, limit)
 	data, err := io.ReadAll(body)
 	if err != nil {
 		var mbe *http.MaxBytesError
@@ -30,7 +36,7 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any, optional bool) er
 		}
 		if errors.As(err, &mbe) {
 			return problem.New(problem.TooLarge, problem.CodeBodyTooLarge,
-				fmt.Sprintf("the request body is larger than %d KiB", maxBody>>10), "send a smaller body")
+				fmt.Sprintf("the request body is larger than %d KiB", limit>>10), "send a smaller body")
 		}
 		return problem.Wrap(err, problem.Invalid, problem.CodeBodyUnreadable, "the request body could not be read", "")
 	}

@@ -8,6 +8,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/kvm-manager/kvm-manager/internal/host"
+	"github.com/kvm-manager/kvm-manager/internal/hostadmin"
 	"github.com/kvm-manager/kvm-manager/internal/inventory"
 )
 
@@ -29,7 +31,10 @@ func TestOpenAPIDocumentsStatsFields(t *testing.T) {
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		t.Fatal(err)
 	}
-	for name, v := range map[string]any{"Sample": inventory.Sample{}, "HistoryInfo": inventory.HistoryInfo{}} {
+	for name, v := range map[string]any{
+		"Sample": inventory.Sample{}, "HistoryInfo": inventory.HistoryInfo{},
+		"Host": host.Status{}, "HostProbe": host.ProbeResult{}, "HostKeyAlert": hostadmin.KeyAlert{},
+	} {
 		schema, ok := doc.Components.Schemas[name]
 		if !ok {
 			t.Errorf("api/openapi.yaml has no schema %s", name)

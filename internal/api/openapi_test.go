@@ -14,6 +14,7 @@ import (
 	"github.com/kvm-manager/kvm-manager/internal/console/serial"
 	"github.com/kvm-manager/kvm-manager/internal/console/vnc"
 	"github.com/kvm-manager/kvm-manager/internal/domainedit"
+	"github.com/kvm-manager/kvm-manager/internal/hostadmin"
 	"github.com/kvm-manager/kvm-manager/internal/network"
 	"github.com/kvm-manager/kvm-manager/internal/snapshot"
 	"github.com/kvm-manager/kvm-manager/internal/storage"
@@ -34,6 +35,7 @@ func withFeatures(t *testing.T, opts Options) Options {
 	opts.Snapshots = snapshot.New(snapshot.Options{})
 	opts.Storage = storage.New(storage.Options{})
 	opts.Networks = network.New(network.Options{})
+	opts.HostAdmin = hostadmin.New(hostadmin.Options{})
 	return opts
 }
 

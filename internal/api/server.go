@@ -25,6 +25,7 @@ import (
 	"github.com/kvm-manager/kvm-manager/internal/domainedit"
 	"github.com/kvm-manager/kvm-manager/internal/event"
 	"github.com/kvm-manager/kvm-manager/internal/host"
+	"github.com/kvm-manager/kvm-manager/internal/hostadmin"
 	"github.com/kvm-manager/kvm-manager/internal/inventory"
 	"github.com/kvm-manager/kvm-manager/internal/lifecycle"
 	"github.com/kvm-manager/kvm-manager/internal/network"
@@ -36,7 +37,10 @@ import (
 
 // Options holds the services the API serves.
 type Options struct {
-	Hosts      *host.Set
+	Hosts *host.Set
+	// HostAdmin adds, edits, removes and tests hosts (nil serves none of
+	// those routes).
+	HostAdmin  *hostadmin.Service
 	Inventory  *inventory.Inventory
 	Lifecycle  *lifecycle.Service
 	Operations *operation.Manager

@@ -29,6 +29,7 @@ import (
 	"github.com/kvm-manager/kvm-manager/internal/domainedit"
 	"github.com/kvm-manager/kvm-manager/internal/event"
 	"github.com/kvm-manager/kvm-manager/internal/host"
+	"github.com/kvm-manager/kvm-manager/internal/hostadmin"
 	"github.com/kvm-manager/kvm-manager/internal/inventory"
 	"github.com/kvm-manager/kvm-manager/internal/lifecycle"
 	"github.com/kvm-manager/kvm-manager/internal/network"
@@ -146,12 +147,19 @@ func New(cfg config.Config, opts Options) (_ *App, err error) {
 	// Every running VM's addresses and guest agent facts, read per host
 	// link beside the inventory.
 	addrWatch := network.NewWatcher(network.WatchOptions{Inventory: inv, Logger: log})
+	// Every host, configured or added through the API, gets the same
+	// observers: the VM cache, the address watcher, the host events, and
+	// the key alerts.
+	keyAlerts := &hostadmin.KeyAlerts{Audit: a.auditLog, Publisher: bus}
+	newHost := func(name, uri string, source host.Source) (*host.Host, error) {
+		return host.New(host.Options{
+			Name: name, URI: uri, Logger: log, DataDir: cfg.DataDir, Source: source,
+			Observers: []host.Observer{inv, addrWatch, host.StatePublisher{Publisher: bus}, keyAlerts},
+		})
+	}
 	var hosts []*host.Host
 	for _, hc := range cfg.Hosts {
-		h, err := host.New(host.Options{
-			Name: hc.Name, URI: hc.URI, Logger: log, DataDir: cfg.DataDir,
-			Observers: []host.Observer{inv, addrWatch, host.StatePublisher{Publisher: bus}},
-		})
+		h, err := newHost(hc.Name, hc.URI, host.SourceConfig)
 		if err != nil {
 			return nil, err
 		}
@@ -160,6 +168,12 @@ func New(cfg config.Config, opts Options) (_ *App, err error) {
 	}
 	a.hosts, err = host.NewSet(hosts...)
 	if err != nil {
+		return nil, err
+	}
+	hostAdmin := hostadmin.New(hostadmin.Options{
+		Hosts: a.hosts, Inventory: inv, Publisher: bus, DataDir: cfg.DataDir, NewHost: newHost, Logger: log,
+	})
+	if err := hostAdmin.Load(); err != nil {
 		return nil, err
 	}
 	life := lifecycle.New(lifecycle.Options{Hosts: a.hosts, Inventory: inv, Operations: a.ops})
@@ -193,7 +207,7 @@ func New(cfg config.Config, opts Options) (_ *App, err error) {
 		}),
 	})
 	a.api, err = api.New(api.Options{
-		Hosts: a.hosts, Inventory: inv, Lifecycle: life, Operations: a.ops, Auth: a.auth, Bus: bus,
+		Hosts: a.hosts, HostAdmin: hostAdmin, Inventory: inv, Lifecycle: life, Operations: a.ops, Auth: a.auth, Bus: bus,
 		UI: ui, Logger: log, Version: opts.Version, Tickets: console.NewTickets(nil),
 		Audit: a.auditLog, TrustedProxies: proxies, HSTS: cfg.TLSCert != "", Started: time.Now(),
 		Limits: api.StreamLimits{

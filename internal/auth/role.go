@@ -77,6 +77,7 @@ var permissions = []struct {
 	{"vm.edit", Admin},
 	{"audit.read", Admin},
 	{"sessions.manage", Admin},
+	{"hosts.manage", Admin},
 }
 
 // Permissions lists the named permissions r has.

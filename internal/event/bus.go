@@ -26,6 +26,11 @@ const (
 	TypeHost      Type = "host"       // a host's connection state changed: host.Status
 	TypeSnapshot  Type = "snapshot"   // a VM's snapshots changed: snapshot.Event
 	TypeThumbnail Type = "thumbnail"  // a VM's console thumbnail is a new picture: screen.ThumbnailChange
+	// TypeHostRemoved: a host was removed: hostadmin.Removed.
+	TypeHostRemoved Type = "host-removed"
+	// TypeHostKey: a host presented an SSH key that is not approved
+	// (untrusted, or changed): hostadmin.KeyAlert.
+	TypeHostKey Type = "host-key"
 )
 
 // TypeResync is never published: the event stream sends it to a client it
@@ -33,7 +38,7 @@ const (
 const TypeResync Type = "resync"
 
 // types lists every published type, in the order the API documents them.
-var types = []Type{TypeVM, TypeVMRemoved, TypeStats, TypeOperation, TypeHost, TypeSnapshot, TypeThumbnail}
+var types = []Type{TypeVM, TypeVMRemoved, TypeStats, TypeOperation, TypeHost, TypeSnapshot, TypeThumbnail, TypeHostRemoved, TypeHostKey}
 
 // Types returns every type that is published on the bus.
 func Types() []Type { return append([]Type(nil), types...) }

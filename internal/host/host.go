@@ -47,10 +47,26 @@ type Status struct {
 	Hostname  string     `json:"hostname,omitempty"`
 	// HostKey is the SSH host key of an untrusted host or one whose key
 	// changed (states Untrusted and HostKeyChanged).
-	HostKey        *HostKey `json:"hostKey,omitempty"`
+	HostKey *HostKey `json:"hostKey,omitempty"`
+	// SSHKey is the approved key of the live SSH connection (qemu+ssh
+	// hosts while connected), so that users can check it.
+	SSHKey         *HostKey `json:"sshKey,omitempty"`
 	LibvirtVersion string   `json:"libvirtVersion,omitempty"`
 	Local          bool     `json:"local"`
+	// Source says where the host was configured: "config" (flags or the
+	// config file: not changeable through the API) or "api" (added
+	// through the API or the Hosts page, kept in the data dir).
+	Source Source `json:"source,omitempty"`
 }
+
+// Source says where a host was configured.
+type Source string
+
+// Where a host comes from.
+const (
+	SourceConfig Source = "config" // --host, --connect or the config file
+	SourceAPI    Source = "api"    // added through the API, kept in the data dir
+)
 
 // LifecycleEvent is a libvirt domain lifecycle event of one host.
 type LifecycleEvent struct {
@@ -95,6 +111,8 @@ type Options struct {
 	// DataDir is KVM Manager's data dir, whose known_hosts file holds the
 	// approved SSH host keys (a URI's known_hosts parameter names another).
 	DataDir string
+	// Source is where the host was configured (default SourceConfig).
+	Source Source
 }
 
 // Host is one libvirt daemon and the link to it.
@@ -146,6 +164,9 @@ func New(opts Options) (*Host, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	if opts.Source == "" {
+		opts.Source = SourceConfig
+	}
 	h := &Host{opts: opts, uri: u, log: opts.Logger.With("host", opts.Name), wake: make(chan struct{}, 1)}
 	if u.Transport != TransportUnix {
 		if err := checkRemoteParams(u); err != nil {
@@ -163,9 +184,14 @@ func New(opts Options) (*Host, error) {
 		opts.Machine = machineFor(opts.Name, u, h.ssh)
 		h.opts.Machine = opts.Machine
 	}
-	h.status = Status{Name: opts.Name, URI: opts.URI, State: Connecting, Since: time.Now(), Local: u.Local()}
+	h.status = Status{Name: opts.Name, URI: opts.URI, State: Connecting, Since: time.Now(), Local: u.Local(), Source: opts.Source}
 	return h, nil
 }
+
+// ValidName reports whether s may name a host: 1 to 63 letters, digits,
+// '-', '_' or '.', starting with a letter or digit (it appears in URL
+// paths and file names).
+func ValidName(s string) bool { return validHostName(s) }
 
 func validHostName(s string) bool {
 	if len(s) == 0 || len(s) > 63 {
@@ -363,6 +389,7 @@ func (h *Host) serve(ctx context.Context, l *libvirt.Libvirt, conn net.Conn) str
 	}
 
 	client := virt.New(l)
+	sshKey := h.sshKey()
 	h.mu.Lock()
 	h.client, h.conn = client, conn
 	h.mu.Unlock()
@@ -373,6 +400,7 @@ func (h *Host) serve(ctx context.Context, l *libvirt.Libvirt, conn net.Conn) str
 		s.Hostname = hostname
 		s.LibvirtVersion = version
 		s.HostKey = nil
+		s.SSHKey = sshKey
 	})
 	h.log.Info("connected to libvirt", "uri", h.opts.URI, "libvirt", version)
 	defer func() {

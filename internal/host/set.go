@@ -3,6 +3,7 @@ package host
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 
@@ -12,19 +13,33 @@ import (
 	"github.com/kvm-manager/kvm-manager/internal/virt"
 )
 
-// Set is the fixed collection of configured hosts, looked up by name.
+// Set is the collection of hosts, looked up by name. Hosts from the
+// configuration are there from the start; hosts managed through the API are
+// added and removed while it runs (Add, Remove).
 type Set struct {
+	mu     sync.Mutex
 	byName map[string]*Host
 	names  []string
+	// running are the hosts Run started, each with the cancel of its own
+	// context and a channel closed when its Run returned.
+	running map[string]*runningHost
+	// runCtx is Run's context while it runs (nil before and after), so
+	// that a host added meanwhile starts at once.
+	runCtx context.Context
+	wg     sync.WaitGroup
+}
+
+type runningHost struct {
+	cancel context.CancelFunc
+	done   chan struct{}
 }
 
 // NewSet returns a set of the given hosts; names must be unique.
 func NewSet(hosts ...*Host) (*Set, error) {
-	s := &Set{byName: make(map[string]*Host, len(hosts))}
+	s := &Set{byName: make(map[string]*Host, len(hosts)), running: map[string]*runningHost{}}
 	for _, h := range hosts {
 		if _, dup := s.byName[h.Name()]; dup {
-			return nil, problem.New(problem.Invalid, problem.CodeDuplicateHost,
-				fmt.Sprintf("host %q is configured twice", h.Name()), "give each host its own name")
+			return nil, errDuplicateHost(h.Name())
 		}
 		s.byName[h.Name()] = h
 		s.names = append(s.names, h.Name())
@@ -33,9 +48,16 @@ func NewSet(hosts ...*Host) (*Set, error) {
 	return s, nil
 }
 
+func errDuplicateHost(name string) error {
+	return problem.New(problem.Conflict, problem.CodeDuplicateHost,
+		fmt.Sprintf("there is already a host named %q", problem.Clip(name)), "give each host its own name")
+}
+
 // Get returns the named host or a NotFound problem.
 func (s *Set) Get(name string) (*Host, error) {
+	s.mu.Lock()
 	h, ok := s.byName[name]
+	s.mu.Unlock()
 	if !ok {
 		return nil, problem.New(problem.NotFound, problem.CodeHostNotFound,
 			fmt.Sprintf("no host named %q", problem.Clip(name)), "GET /api/v1/hosts lists the configured hosts")
@@ -63,15 +85,18 @@ func (s *Set) Machine(name string) (machine.Machine, error) {
 
 // Statuses returns every host's status, sorted by name.
 func (s *Set) Statuses() []Status {
-	out := make([]Status, 0, len(s.names))
-	for _, n := range s.names {
-		out = append(out, s.byName[n].Status())
+	hosts := s.Hosts()
+	out := make([]Status, 0, len(hosts))
+	for _, h := range hosts {
+		out = append(out, h.Status())
 	}
 	return out
 }
 
 // Hosts returns the hosts sorted by name.
 func (s *Set) Hosts() []*Host {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	out := make([]*Host, 0, len(s.names))
 	for _, n := range s.names {
 		out = append(out, s.byName[n])
@@ -79,14 +104,85 @@ func (s *Set) Hosts() []*Host {
 	return out
 }
 
-// Run keeps every host connected until ctx ends.
-func (s *Set) Run(ctx context.Context) {
-	var wg sync.WaitGroup
-	for _, h := range s.byName {
-		wg.Add(1)
-		go func() { defer wg.Done(); h.Run(ctx) }()
+// Len returns how many hosts the set holds.
+func (s *Set) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.names)
+}
+
+// Add puts a host into the set and, when Run is running, starts it. A
+// name already in the set is a Conflict problem.
+func (s *Set) Add(h *Host) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, dup := s.byName[h.Name()]; dup {
+		return errDuplicateHost(h.Name())
 	}
-	wg.Wait()
+	s.byName[h.Name()] = h
+	s.names = append(s.names, h.Name())
+	sort.Strings(s.names)
+	if s.runCtx != nil {
+		s.startLocked(h)
+	}
+	return nil
+}
+
+// Remove takes the named host out of the set and stops it: its Run
+// returns, which closes its links (and its SSH connection, with every
+// console on it). It waits until the host has stopped or ctx ends.
+func (s *Set) Remove(ctx context.Context, name string) (*Host, error) {
+	s.mu.Lock()
+	h, ok := s.byName[name]
+	if !ok {
+		s.mu.Unlock()
+		return nil, problem.New(problem.NotFound, problem.CodeHostNotFound,
+			fmt.Sprintf("no host named %q", problem.Clip(name)), "GET /api/v1/hosts lists the configured hosts")
+	}
+	delete(s.byName, name)
+	s.names = slices.DeleteFunc(s.names, func(n string) bool { return n == name })
+	r := s.running[name]
+	delete(s.running, name)
+	s.mu.Unlock()
+	if r != nil {
+		r.cancel()
+		select {
+		case <-r.done:
+		case <-ctx.Done():
+			return h, fmt.Errorf("host %q did not stop in time: %w", name, ctx.Err())
+		}
+	}
+	return h, nil
+}
+
+// startLocked runs one host under Run's context; s.mu is held.
+func (s *Set) startLocked(h *Host) {
+	ctx, cancel := context.WithCancel(s.runCtx)
+	r := &runningHost{cancel: cancel, done: make(chan struct{})}
+	s.running[h.Name()] = r
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer close(r.done)
+		defer cancel()
+		h.Run(ctx)
+	}()
+}
+
+// Run keeps every host connected until ctx ends, hosts added meanwhile
+// too, and returns when all of them have stopped.
+func (s *Set) Run(ctx context.Context) {
+	s.mu.Lock()
+	s.runCtx = ctx
+	for _, n := range s.names {
+		s.startLocked(s.byName[n])
+	}
+	s.mu.Unlock()
+	<-ctx.Done()
+	s.mu.Lock()
+	s.runCtx = nil // no more starts: Add after this only records the host
+	s.mu.Unlock()
+	s.wg.Wait()
 }
 
 // Publisher is where host state changes are announced.

@@ -110,6 +110,24 @@ func (inv *Inventory) AddHost(name string) {
 	inv.hostLocked(name)
 }
 
+// RemoveHost forgets a host and its VMs, announcing each VM as removed.
+// Call it once the host has stopped, so that nothing it still reports
+// brings the name back.
+func (inv *Inventory) RemoveHost(name string) {
+	inv.mu.Lock()
+	var gone []Removed
+	if h, ok := inv.hosts[name]; ok {
+		for uuid, e := range h.vms {
+			gone = append(gone, Removed{Host: name, UUID: uuid, Name: e.vm.Name})
+		}
+	}
+	delete(inv.hosts, name)
+	inv.mu.Unlock()
+	for _, r := range gone {
+		inv.publish(event.TypeVMRemoved, r)
+	}
+}
+
 func (inv *Inventory) hostLocked(name string) *hostVMs {
 	h, ok := inv.hosts[name]
 	if !ok {

@@ -88,6 +88,14 @@ const (
 	CodeUnsupported          = "unsupported"
 	CodeVMStateConflict      = "vm_state_conflict"
 
+	// hostadmin
+	CodeHostFromConfig  = "host_from_config"
+	CodeHostsSaveFailed = "hosts_save_failed"
+	CodeKeyFileInvalid  = "key_file_invalid"
+	CodeKeyFileUnsafe   = "key_file_unsafe"
+	CodeNoSSHAuth       = "no_ssh_auth"
+	CodeTooManyHosts    = "too_many_hosts"
+
 	// lifecycle
 	CodeDiskInUse              = "disk_in_use"
 	CodeDiskNotRemovable       = "disk_not_removable"

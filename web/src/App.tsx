@@ -17,7 +17,7 @@ import { ConfirmProvider } from './components/ConfirmProvider';
 import { ErrorBoundary } from './components/ErrorBoundary';
 import { ErrorNote } from './components/ErrorNote';
 import Dashboard from './features/dashboard/Dashboard';
-import { HostsPage, StoragePage } from './features/layout/ComingPages';
+import { StoragePage } from './features/layout/ComingPages';
 import { Header } from './features/layout/Header';
 import { drawerOpenStore, NARROW_QUERY, sidebarCollapsedStore, useMediaQuery } from './features/layout/navState';
 import { SidebarContent } from './features/layout/Sidebar';
@@ -39,6 +39,7 @@ const SettingsPage = lazy(() => import('./features/settings/SettingsPage'));
 const ConsoleWindow = lazy(() => import('./features/console/ConsoleWindow'));
 const SerialWindow = lazy(() => import('./features/serial/SerialWindow'));
 const SessionsPage = lazy(() => import('./features/security/SessionsPage'));
+const HostsPage = lazy(() => import('./features/hosts/HostsPage'));
 const AuditPage = lazy(() => import('./features/security/AuditPage'));
 const NetworksPage = lazy(() => import('./features/networks/NetworksPage'));
 

@@ -446,8 +446,167 @@ export interface paths {
             };
         };
         put?: never;
-        post?: never;
+        /**
+         * Add a host (kept in the data dir's hosts.json) and connect to it
+         * @description The name (1 to 63 letters, digits, '-', '_' or '.', starting with a letter or digit) must be new; the URI is checked as for --host (qemu:///system, qemu+unix://…?socket=, qemu+ssh://, qemu+tls://; no_verify is refused). For qemu+ssh, ?keyfile=PATH names a private key file on the server, which must exist and be readable by its owner only (mode 600); without it the server's SSH agent (SSH_AUTH_SOCK) is used, and there must be one. A new SSH host is untrusted until its key is approved (POST /api/v1/hosts/{host}/trust). Nothing is saved when a check fails. Bodies are limited to 8 KiB; at most 64 hosts may be added. Audited as host.add.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["HostSpec"];
+                };
+            };
+            responses: {
+                /** @description The new host, connecting */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Host"];
+                    };
+                };
+                400: components["responses"]["Error"];
+                401: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+                413: components["responses"]["Error"];
+            };
+        };
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Test a connection to a host before adding or changing it
+         * @description Connects once with the given URI (checked as for POST /api/v1/hosts; the name may be left out), asks libvirt for its version and closes again; nothing is saved or started. An SSH host whose key is not approved answers ok false with state untrusted (or host_key_changed) and the key's fingerprint, after the key exchange only. At most 15 s. Audited as host.test.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["HostSpec"];
+                };
+            };
+            responses: {
+                /** @description What the attempt found */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HostProbe"];
+                    };
+                };
+                400: components["responses"]["Error"];
+                401: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+                413: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/{host}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Give a host added through the API a new URI
+         * @description The old link closes (consoles on it too), the host's VMs leave the list and it connects with the new URI. Hosts from the flags or config file answer 409 host_from_config. Audited as host.edit.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        uri: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description The host, connecting with its new URI */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Host"];
+                    };
+                };
+                400: components["responses"]["Error"];
+                401: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+                413: components["responses"]["Error"];
+            };
+        };
+        post?: never;
+        /**
+         * Remove a host added through the API
+         * @description Its links and consoles close, its VMs leave the list (vm-removed events) and a host-removed event follows. Approved SSH keys stay in the known_hosts file. Hosts from the flags or config file answer 409 host_from_config. Audited as host.remove.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Removed */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                401: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+            };
+        };
         options?: never;
         head?: never;
         patch?: never;
@@ -912,7 +1071,9 @@ export interface paths {
          *     `stats` ({host, time, samples:[{uuid, ...Sample}]}, one per host per tick), `operation`
          *     (an Operation), `host` (a Host, sent for every host on connect and on every change),
          *     `snapshot`, `thumbnail` ({host, uuid, etag, taken}: a watched VM's thumbnail is a new
-         *     picture; operators and admins only, see POST /api/v1/thumbnails/watch), and `resync`
+         *     picture; operators and admins only, see POST /api/v1/thumbnails/watch), `host-removed`
+         *     ({name}: a host was removed through the API), `host-key` (a HostKeyAlert: a host presented
+         *     an SSH key that is not approved, once per key), and `resync`
          *     (the client fell behind; reconnect and refetch).
          *     A session (or the API token) may hold 16 streams at once and a client address 64
          *     (`--max-event-streams-per-session`, `--max-event-streams-per-client`); beyond that 429
@@ -2918,7 +3079,7 @@ export interface components {
             csrfToken: string;
             /** Format: date-time */
             expiresAt?: string;
-            permissions?: ("vm.read" | "vm.power" | "vm.console" | "vm.snapshot" | "vm.delete" | "vm.edit" | "audit.read" | "sessions.manage")[];
+            permissions?: ("vm.read" | "vm.power" | "vm.console" | "vm.snapshot" | "vm.delete" | "vm.edit" | "audit.read" | "sessions.manage" | "hosts.manage")[];
         };
         /** @enum {string} */
         Role: "viewer" | "operator" | "admin";
@@ -2978,13 +3139,45 @@ export interface components {
             libvirtVersion?: string;
             local: boolean;
             hostKey?: components["schemas"]["HostKey"];
+            /** @description the approved SSH key of the live connection (qemu+ssh hosts while connected) */
+            sshKey?: components["schemas"]["HostKey"];
+            /**
+             * @description config (flags or config file; not changeable through the API) or api (added through the API)
+             * @enum {string}
+             */
+            source?: "config" | "api";
+        };
+        HostSpec: {
+            /** @example kvm2 */
+            name?: string;
+            /** @example qemu+ssh://root@kvm2/system?keyfile=/root/.ssh/id_ed25519 */
+            uri: string;
+        };
+        /** @description What one connection attempt found (POST /api/v1/hosts/test) */
+        HostProbe: {
+            ok: boolean;
+            /** @enum {string} */
+            state: "connected" | "untrusted" | "host_key_changed" | "failed";
+            error?: string;
+            hostKey?: components["schemas"]["HostKey"];
+            hostname?: string;
+            libvirtVersion?: string;
+        };
+        /** @description Payload of a host-key event */
+        HostKeyAlert: {
+            host?: string;
+            /** @enum {string} */
+            state?: "untrusted" | "host_key_changed";
+            hostKey?: components["schemas"]["HostKey"];
+            /** Format: date-time */
+            time?: string;
         };
         /** @description The SSH host key of an untrusted host or one whose key changed */
         HostKey: {
             /** @example ssh-ed25519 */
-            type?: string;
+            type: string;
             /** @example SHA256:Y+GcWLsUU0EaVTGYeTdDCuq//F0EVMdaMfhV8k1Kc7g */
-            fingerprint?: string;
+            fingerprint: string;
             /** @description the keys on file when the key changed */
             known?: string[];
         };

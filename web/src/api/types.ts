@@ -16,7 +16,7 @@ export type PowerAction = Schemas['PowerAction'];
 export type Role = 'viewer' | 'operator' | 'admin';
 
 /** What a role may do, as GET /api/v1/session lists it. */
-export type Permission = 'vm.read' | 'vm.power' | 'vm.console' | 'vm.snapshot' | 'vm.delete' | 'vm.edit' | 'audit.read' | 'sessions.manage';
+export type Permission = 'vm.read' | 'vm.power' | 'vm.console' | 'vm.snapshot' | 'vm.delete' | 'vm.edit' | 'audit.read' | 'sessions.manage' | 'hosts.manage';
 
 export type Session = Schemas['Session'];
 
@@ -25,6 +25,9 @@ export type HostState = Host['state'];
 
 /** An enum a newer server may extend: the UI shows a value it does not know as it is. */
 type Open<T extends string> = T | (string & {});
+export type HostKey = Schemas['HostKey'];
+/** What a connection test found (POST /api/v1/hosts/test). */
+export type HostProbe = Schemas['HostProbe'];
 
 export type VM = Omit<Schemas['VM'], 'domainType' | 'firmware'> & {
   domainType: Open<Schemas['VM']['domainType']>;

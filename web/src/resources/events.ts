@@ -10,7 +10,7 @@ import type { ApiError } from '../api/client';
 import { EventStream } from '../api/events';
 import type { StatsStore } from '../api/stats';
 import type { Host, Operation, SnapshotEvent, StatsEvent, VM, VMRemovedEvent } from '../api/types';
-import { putHost } from './host/cache';
+import { dropHost, putHost } from './host/cache';
 import { qk } from './keys';
 import { putOperation } from './operation/cache';
 import { notifyOperation } from './operation/listeners';
@@ -61,6 +61,14 @@ export const EVENT_TABLE = {
     const h = data as unknown as Host;
     const before = putHost(qc, h);
     if (before && before.state !== 'connected' && h.state === 'connected') void qc.invalidateQueries({ queryKey: qk.vms });
+  },
+  /** A host was removed through the API (its VMs come as vm-removed events). */
+  'host-removed': ({ qc }, data) => {
+    if (isObject(data) && typeof data.name === 'string' && data.name) dropHost(qc, data.name);
+  },
+  /** A host presented an SSH key that is not approved: the host's own event carries its state and key; this one says it is new, so read the list. */
+  'host-key': ({ qc }) => {
+    void qc.invalidateQueries({ queryKey: qk.hosts });
   },
   /** A VM's snapshots changed: see snapshot/events.ts (drop deleted ones, re-read once work ends). */
   snapshot: ({ qc }, data) => {

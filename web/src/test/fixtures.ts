@@ -31,7 +31,7 @@ export function makeSession(role: Role = 'admin', user: string = role === 'admin
   const permissions: Record<Role, Permission[]> = {
     viewer: ['vm.read'],
     operator: ['vm.read', 'vm.power', 'vm.console', 'vm.snapshot'],
-    admin: ['vm.read', 'vm.power', 'vm.console', 'vm.snapshot', 'vm.delete', 'vm.edit', 'audit.read', 'sessions.manage'],
+    admin: ['vm.read', 'vm.power', 'vm.console', 'vm.snapshot', 'vm.delete', 'vm.edit', 'audit.read', 'sessions.manage', 'hosts.manage'],
   };
   return { user, role, csrfToken: 'csrf', permissions: permissions[role], expiresAt: '2026-01-01T12:00:00Z' };
 }

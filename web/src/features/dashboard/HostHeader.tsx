@@ -12,8 +12,8 @@ export const HOST_STATE_LABEL: Record<HostState, string> = {
   connected: 'Connected',
   reconnecting: 'Reconnecting',
   failed: 'Failed',
-  untrusted: 'Untrusted',
-  host_key_changed: 'Host key changed',
+  untrusted: 'Key not approved',
+  host_key_changed: 'Key changed',
 };
 
 export function HostHeader({ group, filtered }: { group: HostGroup; filtered: boolean }) {

@@ -1,14 +1,12 @@
 // The pages the navigation already names but that are still to come
-// (Hosts, Storage): each says what it will hold and what works
-// today, so that no link in the navigation leads nowhere. Each is replaced
-// by the real page in the route table (App.tsx) when it arrives.
+// (Storage): it says what it will hold and what works today, so that no
+// link in the navigation leads nowhere. It is replaced by the real page in
+// the route table (App.tsx) when it arrives.
 
-import { HardDrive, Server } from 'lucide-react';
+import { HardDrive } from 'lucide-react';
 import type { ReactNode } from 'react';
 import { Link } from 'wouter';
-import { useHosts } from '../../resources/host/queries';
 import { useTitle } from '../../components/useTitle';
-import { HOST_STATE_LABEL } from '../dashboard/HostHeader';
 
 function Coming({ title, icon, children }: { title: string; icon: ReactNode; children: ReactNode }) {
   useTitle(title);
@@ -22,23 +20,6 @@ function Coming({ title, icon, children }: { title: string; icon: ReactNode; chi
         {children}
       </div>
     </div>
-  );
-}
-
-export function HostsPage() {
-  const hosts = useHosts().data ?? [];
-  return (
-    <Coming title="Hosts" icon={<Server size={22} aria-hidden />}>
-      <p>This page will add, edit and remove libvirt hosts (over SSH or TLS), approve their host keys, and show each host’s capacity.</p>
-      <p>Today hosts come from the server’s configuration (<code>--host name=URI</code>). Connected now:</p>
-      <ul className="coming-list">
-        {hosts.map((h) => (
-          <li key={h.name}>
-            <strong>{h.name}</strong> <span className="mono muted">{h.uri}</span> · {HOST_STATE_LABEL[h.state]}
-          </li>
-        ))}
-      </ul>
-    </Coming>
   );
 }
 

@@ -9,7 +9,7 @@ describe('the role table', () => {
   const table: [Role, Permission[]][] = [
     ['viewer', ['vm.read']],
     ['operator', ['vm.read', 'vm.power', 'vm.console', 'vm.snapshot']],
-    ['admin', ['vm.read', 'vm.power', 'vm.console', 'vm.snapshot', 'vm.delete', 'vm.edit', 'audit.read', 'sessions.manage']],
+    ['admin', ['vm.read', 'vm.power', 'vm.console', 'vm.snapshot', 'vm.delete', 'vm.edit', 'audit.read', 'sessions.manage', 'hosts.manage']],
   ];
   it.each(table)('%s may do exactly %j', (role, perms) => {
     expect([...ROLE_PERMISSIONS[role]].sort()).toEqual([...perms].sort());
@@ -26,6 +26,7 @@ describe('the role table', () => {
     ['vm.edit', 'admin'],
     ['audit.read', 'admin'],
     ['sessions.manage', 'admin'],
+    ['hosts.manage', 'admin'],
   ] as [Permission, Role][])('%s needs %s', (p, role) => {
     expect(minimumRole(p)).toBe(role);
   });

@@ -10,7 +10,7 @@ export const ROLES: readonly Role[] = ['viewer', 'operator', 'admin'];
 
 const VIEWER: readonly Permission[] = ['vm.read'];
 const OPERATOR: readonly Permission[] = [...VIEWER, 'vm.power', 'vm.console', 'vm.snapshot'];
-const ADMIN: readonly Permission[] = [...OPERATOR, 'vm.delete', 'vm.edit', 'audit.read', 'sessions.manage'];
+const ADMIN: readonly Permission[] = [...OPERATOR, 'vm.delete', 'vm.edit', 'audit.read', 'sessions.manage', 'hosts.manage'];
 
 /** What each role may do (the server's table; used when a session lists no permissions). */
 export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = { viewer: VIEWER, operator: OPERATOR, admin: ADMIN };
@@ -37,6 +37,7 @@ export const PERMISSION_TEXT: Readonly<Record<Permission, string>> = {
   'vm.edit': 'change a VM’s configuration',
   'audit.read': 'read the audit log',
   'sessions.manage': 'end other users’ sessions',
+  'hosts.manage': 'add, change or remove hosts, or approve their keys',
 };
 
 /** The signed-in user's rights, as the UI asks about them. */

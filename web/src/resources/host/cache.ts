@@ -20,3 +20,8 @@ export function putHost(qc: QueryClient, host: Host): Host | undefined {
   qc.setQueryData<Host[]>(qk.hosts, (list) => upsertHost(list, host));
   return before;
 }
+
+/** Takes a removed host out of the cached list. */
+export function dropHost(qc: QueryClient, name: string): void {
+  qc.setQueryData<Host[]>(qk.hosts, (list) => list?.filter((x) => x.name !== name));
+}

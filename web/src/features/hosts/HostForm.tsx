@@ -1,0 +1,161 @@
+// The form that adds a host or gives one a new URI, with "Test connection"
+// before saving: the server connects once and says what it found (libvirt's
+// version, or a host key to approve after adding, or why it failed).
+
+import { useMutation } from '@tanstack/react-query';
+import { useId, useState, type SyntheticEvent } from 'react';
+import { api, ApiError } from '../../api/client';
+import type { Host, HostProbe } from '../../api/types';
+import { buildURI, isSSH, nameProblem, splitKeyFile, STATE_TEXT } from './hosts';
+
+export interface HostFormProps {
+  /** The host being edited; none to add one. */
+  host?: Host;
+  /** Names already in use (for a new host). */
+  taken: readonly string[];
+  onSaved: (h: Host) => void;
+  onCancel: () => void;
+}
+
+function ProbeResult({ probe }: { probe: HostProbe }) {
+  return (
+    <div className={`host-probe ${probe.ok ? 'is-ok' : 'is-bad'}`} role="status" data-testid="host-probe">
+      <strong>{probe.ok ? 'Connection works' : STATE_TEXT[probe.state]}</strong>
+      {probe.ok && (
+        <span>
+          {' '}
+          · libvirt {probe.libvirtVersion}
+          {probe.hostname ? ` on ${probe.hostname}` : ''}
+        </span>
+      )}
+      {probe.hostKey && (
+        <div className="mono host-fp">
+          {probe.hostKey.type} {probe.hostKey.fingerprint}
+        </div>
+      )}
+      {probe.state === 'untrusted' && <p className="muted">After you add the host, approve this key on the Hosts page once you have checked it on the host.</p>}
+      {!probe.ok && probe.error && <p className="host-probe-error">{probe.error}</p>}
+    </div>
+  );
+}
+
+export function HostForm({ host, taken, onSaved, onCancel }: HostFormProps) {
+  const id = useId();
+  const initial = host ? splitKeyFile(host.uri) : { uri: '', keyFile: '' };
+  const [name, setName] = useState(host?.name ?? '');
+  const [uri, setURI] = useState(initial.uri);
+  const [keyFile, setKeyFile] = useState(initial.keyFile);
+  const [touched, setTouched] = useState(false);
+  const [probe, setProbe] = useState<HostProbe | null>(null);
+  const full = buildURI(uri, keyFile);
+  const nameErr = host ? null : nameProblem(name, taken);
+
+  const test = useMutation({
+    mutationFn: () => api<HostProbe>('/api/v1/hosts/test', { method: 'POST', body: { name: name || undefined, uri: full } }),
+    onMutate: () => setProbe(null),
+    onSuccess: setProbe,
+  });
+  const save = useMutation({
+    mutationFn: () =>
+      host
+        ? api<Host>(`/api/v1/hosts/${encodeURIComponent(host.name)}`, { method: 'PUT', body: { uri: full } })
+        : api<Host>('/api/v1/hosts', { method: 'POST', body: { name, uri: full } }),
+    onSuccess: onSaved,
+  });
+  const err = save.error ?? test.error;
+
+  const submit = (e: SyntheticEvent) => {
+    e.preventDefault();
+    setTouched(true);
+    if (nameErr || !uri.trim()) return;
+    save.mutate();
+  };
+
+  return (
+    <form className="host-form" onSubmit={submit} aria-label={host ? `Edit host ${host.name}` : 'Add a host'}>
+      <h2 className="sec-panel-title">{host ? `Edit ${host.name}` : 'Add a host'}</h2>
+      <div className="host-form-grid">
+        <label htmlFor={`${id}-name`} className="field-label">
+          Name
+        </label>
+        <div>
+          <input
+            id={`${id}-name`}
+            type="text"
+            value={name}
+            disabled={!!host}
+            autoComplete="off"
+            spellCheck={false}
+            onChange={(e) => setName(e.target.value)}
+            aria-invalid={touched && !!nameErr}
+            aria-describedby={`${id}-name-help`}
+          />
+          <p id={`${id}-name-help`} className={touched && nameErr ? 'field-error' : 'muted field-help'}>
+            {touched && nameErr ? nameErr : 'Shown in the navigation and in addresses; it cannot be changed later.'}
+          </p>
+        </div>
+        <label htmlFor={`${id}-uri`} className="field-label">
+          libvirt URI
+        </label>
+        <div>
+          <input
+            id={`${id}-uri`}
+            type="text"
+            className="mono"
+            value={uri}
+            placeholder="qemu+ssh://root@kvm2/system"
+            autoComplete="off"
+            spellCheck={false}
+            onChange={(e) => setURI(e.target.value)}
+            aria-invalid={touched && !uri.trim()}
+            aria-describedby={`${id}-uri-help`}
+          />
+          <p id={`${id}-uri-help`} className="muted field-help">
+            <code>qemu+ssh://[user@]host[:port]/system</code> (or <code>/session</code>), <code>qemu+tls://host/system</code>, or <code>qemu:///system</code>.
+          </p>
+        </div>
+        {isSSH(uri) && (
+          <>
+            <label htmlFor={`${id}-key`} className="field-label">
+              SSH key file
+            </label>
+            <div>
+              <input
+                id={`${id}-key`}
+                type="text"
+                className="mono"
+                value={keyFile}
+                placeholder="/root/.ssh/id_ed25519"
+                autoComplete="off"
+                spellCheck={false}
+                onChange={(e) => setKeyFile(e.target.value)}
+                aria-describedby={`${id}-key-help`}
+              />
+              <p id={`${id}-key-help`} className="muted field-help">
+                A private key file on the server (mode 600). Leave it empty to use the server’s SSH agent.
+              </p>
+            </div>
+          </>
+        )}
+      </div>
+      {probe && <ProbeResult probe={probe} />}
+      {err instanceof ApiError && (
+        <div className="host-probe is-bad" role="alert">
+          <strong>{err.message}</strong>
+          {err.hint && <p className="muted">{err.hint}</p>}
+        </div>
+      )}
+      <div className="host-form-actions">
+        <button type="button" className="btn" disabled={!uri.trim() || test.isPending} onClick={() => test.mutate()}>
+          {test.isPending ? 'Testing…' : 'Test connection'}
+        </button>
+        <button type="submit" className="btn btn-primary" disabled={save.isPending}>
+          {host ? 'Save' : 'Add host'}
+        </button>
+        <button type="button" className="btn btn-ghost" onClick={onCancel}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}

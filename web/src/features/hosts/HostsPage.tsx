@@ -1,0 +1,250 @@
+// The Hosts page (/hosts): every libvirt host with its state, libvirt
+// version and SSH key; for admins, add, test, edit and remove the hosts
+// added here, and approve a host's SSH key after comparing fingerprints
+// (both the old and the new one when it changed). Hosts from the server's
+// flags or config file are listed as such and cannot be changed here.
+
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { KeyRound, Pencil, Plus, Trash2 } from 'lucide-react';
+import { useMemo, useState } from 'react';
+import { toast } from 'sonner';
+import { api } from '../../api/client';
+import { qk } from '../../resources/keys';
+import { useHosts } from '../../resources/host/queries';
+import { useVMs } from '../../resources/vm/queries';
+import type { Host, HostKey } from '../../api/types';
+import { useConfirm } from '../../components/ConfirmProvider';
+import { ErrorNote } from '../../components/ErrorNote';
+import { useTitle } from '../../components/useTitle';
+import { plural } from '../../lib/format';
+import { useAccess } from '../security/useAccess';
+import { toastError } from '../../components/toastError';
+import { HostForm } from './HostForm';
+import { needsApproval, sortHosts, STATE_TEXT } from './hosts';
+import '../security/pages.css';
+import './hosts.css';
+
+type Editing = { mode: 'add' } | { mode: 'edit'; host: Host } | null;
+
+function KeyLines({ label, keys }: { label: string; keys: string[] }) {
+  return (
+    <div className="host-key-lines">
+      <span className="field-label">{label}</span>
+      {keys.map((k) => (
+        <code key={k} className="mono host-fp">
+          {k}
+        </code>
+      ))}
+    </div>
+  );
+}
+
+export default function HostsPage() {
+  useTitle('Hosts');
+  const qc = useQueryClient();
+  const { can } = useAccess();
+  const admin = can('hosts.manage');
+  const confirm = useConfirm();
+  const hostsQ = useHosts();
+  const vms = useVMs().data;
+  const [editing, setEditing] = useState<Editing>(null);
+
+  const counts = useMemo(() => {
+    const m = new Map<string, number>();
+    for (const v of vms ?? []) m.set(v.host, (m.get(v.host) ?? 0) + 1);
+    return m;
+  }, [vms]);
+  const hosts = sortHosts(hostsQ.data ?? []);
+  const refresh = () => {
+    void qc.invalidateQueries({ queryKey: qk.hosts });
+    void qc.invalidateQueries({ queryKey: qk.vms });
+  };
+
+  const remove = useMutation({
+    mutationFn: (h: Host) => api(`/api/v1/hosts/${encodeURIComponent(h.name)}`, { method: 'DELETE' }),
+    onSuccess: (_, h) => {
+      toast.success(`Host ${h.name} was removed`);
+      refresh();
+    },
+    onError: (err) => toastError(err, 'The host was not removed'),
+  });
+  const trust = useMutation({
+    mutationFn: ({ host, key }: { host: Host; key: HostKey }) =>
+      api(`/api/v1/hosts/${encodeURIComponent(host.name)}/trust`, { method: 'POST', body: { fingerprint: key.fingerprint } }),
+    onSuccess: (_, { host }) => {
+      toast.success(`The key of ${host.name} is approved; connecting`);
+      refresh();
+    },
+    onError: (err) => toastError(err, 'The key was not approved'),
+  });
+
+  const askRemove = async (h: Host) => {
+    const n = counts.get(h.name) ?? 0;
+    const ok = await confirm({
+      title: `Remove host ${h.name}?`,
+      body: (
+        <p>
+          KVM Manager stops managing it: its consoles close and {plural(n, 'VM')} leave the dashboard. Nothing on the host changes, and you can add it
+          again later.
+        </p>
+      ),
+      confirmLabel: 'Remove host',
+      danger: true,
+    });
+    if (ok) remove.mutate(h);
+  };
+  const askTrust = async (h: Host) => {
+    const key = h.hostKey;
+    if (!key) return;
+    const changed = h.state === 'host_key_changed';
+    const ok = await confirm({
+      title: changed ? `Approve the new key of ${h.name}?` : `Approve the key of ${h.name}?`,
+      body: (
+        <div className="host-trust">
+          <p>
+            {changed
+              ? 'This host now presents a different SSH key. That happens when a host is reinstalled, and also when someone is in the way. Approve it only after checking the new fingerprint on the host itself:'
+              : 'Check this fingerprint on the host itself before approving it:'}{' '}
+            <code>ssh-keygen -lf /etc/ssh/ssh_host_{key.type.replace(/^ssh-|^ecdsa-sha2-.*/, '') || 'ecdsa'}_key.pub</code>
+          </p>
+          {changed && key.known && key.known.length > 0 && <KeyLines label="Approved before" keys={key.known} />}
+          <KeyLines label={changed ? `New key (${key.type})` : `Key (${key.type})`} keys={[key.fingerprint]} />
+        </div>
+      ),
+      confirmLabel: changed ? 'Approve new key' : 'Approve key',
+      danger: changed,
+    });
+    if (ok) trust.mutate({ host: h, key });
+  };
+
+  return (
+    <div className="page-scroll">
+      <div className="page sec-page hosts-page">
+        <div className="sec-head">
+          <div>
+            <h1>Hosts</h1>
+            <p className="muted">The libvirt hosts KVM Manager manages, each over one connection (a local socket, SSH or TLS).</p>
+          </div>
+          {admin && !editing && (
+            <button type="button" className="btn btn-primary" onClick={() => setEditing({ mode: 'add' })}>
+              <Plus size={16} aria-hidden /> Add host
+            </button>
+          )}
+        </div>
+
+        {editing && (
+          <section className="sec-panel">
+            <HostForm
+              key={editing.mode === 'edit' ? editing.host.name : 'add'}
+              host={editing.mode === 'edit' ? editing.host : undefined}
+              taken={hosts.map((h) => h.name)}
+              onCancel={() => setEditing(null)}
+              onSaved={(h) => {
+                toast.success(editing.mode === 'edit' ? `Host ${h.name} was changed` : `Host ${h.name} was added`);
+                setEditing(null);
+                refresh();
+              }}
+            />
+          </section>
+        )}
+
+        {hostsQ.isPending ? (
+          <p className="muted" role="status">
+            Loading hosts…
+          </p>
+        ) : hostsQ.isError ? (
+          <ErrorNote error={hostsQ.error} title="The hosts cannot be read" onRetry={() => void hostsQ.refetch()} />
+        ) : (
+          <section className="sec-panel" aria-labelledby="hosts-title">
+            <h2 id="hosts-title" className="sec-panel-title">
+              {plural(hosts.length, 'host')}
+            </h2>
+            <div className="table-wrap" role="region" aria-labelledby="hosts-title" tabIndex={0}>
+              <table className="data-table hosts-table">
+                <thead>
+                  <tr>
+                    <th scope="col">Host</th>
+                    <th scope="col">State</th>
+                    <th scope="col">libvirt</th>
+                    <th scope="col">SSH key</th>
+                    <th scope="col">VMs</th>
+                    {admin && (
+                      <th scope="col">
+                        <span className="sr-only">Actions</span>
+                      </th>
+                    )}
+                  </tr>
+                </thead>
+                <tbody>
+                  {hosts.map((h) => {
+                    const key = h.hostKey ?? h.sshKey;
+                    return (
+                      <tr key={h.name} data-host={h.name}>
+                        <td>
+                          <strong>{h.name}</strong>{' '}
+                          <span className="badge badge-plain" title={h.source === 'api' ? 'Added on this page or through the API' : 'From the server’s flags or config file'}>
+                            {h.source === 'api' ? 'added here' : 'configured'}
+                          </span>
+                          <div className="mono muted host-uri">{h.uri}</div>
+                        </td>
+                        <td>
+                          <span className={`host-state host-${h.state}`} data-testid="host-state">
+                            {STATE_TEXT[h.state]}
+                          </span>
+                          {h.error && h.state !== 'connected' && <div className="host-error">{h.error}</div>}
+                        </td>
+                        <td>
+                          {h.libvirtVersion ?? '—'}
+                          {h.hostname && <div className="muted">{h.hostname}</div>}
+                        </td>
+                        <td>
+                          {key ? (
+                            <>
+                              <code className="mono host-fp">{key.fingerprint}</code>
+                              <div className="muted">
+                                {key.type}
+                                {h.hostKey ? ' · not approved' : ''}
+                              </div>
+                            </>
+                          ) : (
+                            <span className="muted">—</span>
+                          )}
+                        </td>
+                        <td>{counts.get(h.name) ?? 0}</td>
+                        {admin && (
+                          <td className="sec-actions host-actions">
+                            {needsApproval(h) && (
+                              <button type="button" className="btn btn-small btn-primary" disabled={trust.isPending} onClick={() => void askTrust(h)}>
+                                <KeyRound size={14} aria-hidden /> {h.state === 'host_key_changed' ? 'Review new key' : 'Approve key'}
+                              </button>
+                            )}
+                            {h.source === 'api' && (
+                              <>
+                                <button type="button" className="btn btn-small" onClick={() => setEditing({ mode: 'edit', host: h })} aria-label={`Edit ${h.name}`}>
+                                  <Pencil size={14} aria-hidden /> Edit
+                                </button>
+                                <button
+                                  type="button"
+                                  className="btn btn-small btn-danger-outline"
+                                  disabled={remove.isPending}
+                                  onClick={() => void askRemove(h)}
+                                  aria-label={`Remove ${h.name}`}
+                                >
+                                  <Trash2 size={14} aria-hidden /> Remove
+                                </button>
+                              </>
+                            )}
+                          </td>
+                        )}
+                      </tr>
+                    );
+                  })}
+                </tbody>
+              </table>
+            </div>
+          </section>
+        )}
+      </div>
+    </div>
+  );
+}
