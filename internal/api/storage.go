@@ -1,8 +1,12 @@
 package api
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
+	"os"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/kvm-manager/kvm-manager/internal/operation"
@@ -179,7 +183,10 @@ func (s *Server) uploadVolume(w http.ResponseWriter, r *http.Request) error {
 	res, err := svc.Upload(r.Context(), storage.UploadRequest{
 		Host: r.PathValue("host"), Pool: r.PathValue("pool"), Name: r.PathValue("vol"),
 		Length: uint64(r.ContentLength), Body: body,
-		Abort:   func() { _ = rc.SetReadDeadline(time.Now()) },
+		Abort: func() {
+			body.aborted.Store(true)
+			_ = rc.SetReadDeadline(time.Now())
+		},
 		Started: func(op operation.Op) { w.Header().Set("X-Operation", op.ID) },
 	})
 	_ = rc.SetReadDeadline(time.Time{})
@@ -198,6 +205,9 @@ type idleBody struct {
 	r    interface{ Read([]byte) (int, error) }
 	rc   *http.ResponseController
 	idle time.Duration
+	// aborted is set when a cancel ends the body's read (by the same
+	// deadline), which is then no stall.
+	aborted atomic.Bool
 }
 
 func (b *idleBody) extend() { _ = b.rc.SetReadDeadline(time.Now().Add(b.idle)) }
@@ -206,6 +216,11 @@ func (b *idleBody) Read(p []byte) (int, error) {
 	n, err := b.r.Read(p)
 	if n > 0 {
 		b.extend()
+	}
+	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) && !b.aborted.Load() {
+		return n, problem.Wrap(err, problem.Timeout, "upload_stalled",
+			fmt.Sprintf("the upload received nothing for %s and was stopped; its volume was removed", b.idle),
+			"upload the file again over a steadier connection")
 	}
 	return n, err
 }
