@@ -12,6 +12,7 @@ import { stateLabel } from '../../lib/vm';
 import { useAccess } from '../security/useAccess';
 import { toastError } from '../vms/useVMAction';
 import { LiveGraphs } from './LiveGraphs';
+import { CdromDrives } from '../storage/CdromDrives';
 
 const FIRMWARE: Record<string, string> = {
   bios: 'BIOS',
@@ -176,6 +177,8 @@ export function Overview({ vm, host }: { vm: VM; host: Host | undefined }) {
               </div>
             )}
           </section>
+
+          <CdromDrives vm={vm} />
 
           <section className="panel" aria-labelledby="ov-nics">
             <h2 id="ov-nics" className="panel-title">

@@ -1,9 +1,9 @@
 // The pages the navigation already names but that are still to come
-// (Hosts, Storage, Networks): each says what it will hold and what works
+// (Hosts, Networks): each says what it will hold and what works
 // today, so that no link in the navigation leads nowhere. Each is replaced
 // by the real page in the route table (App.tsx) when it arrives.
 
-import { HardDrive, Network, Server } from 'lucide-react';
+import { Network, Server } from 'lucide-react';
 import type { ReactNode } from 'react';
 import { Link } from 'wouter';
 import { useHosts } from '../../api/queries';
@@ -38,17 +38,6 @@ export function HostsPage() {
           </li>
         ))}
       </ul>
-    </Coming>
-  );
-}
-
-export function StoragePage() {
-  return (
-    <Coming title="Storage" icon={<HardDrive size={22} aria-hidden />}>
-      <p>This page will list each host’s storage pools and volumes, and upload and download disk images.</p>
-      <p>
-        Today a VM’s disks are listed on its Overview tab (open a VM from the <Link href="/">dashboard</Link> or the navigation).
-      </p>
     </Coming>
   );
 }
