@@ -1,6 +1,6 @@
 // Command kvm-bench measures a kvm-manager binary against the real libvirtd
 // of this machine and prints figures; it asserts nothing. Each area is a
-// subcommand (kvm-bench vms|serial|snapshot|console|history|conn [flags]);
+// subcommand (kvm-bench vms|serial|snapshot|console|history|upload|conn [flags]);
 // docs/benchmarks.md says what the figures mean and records them, and
 // `make bench` (scripts/bench.sh) runs them all.
 //
@@ -17,6 +17,7 @@ import (
 	"github.com/kvm-manager/kvm-manager/bench/history"
 	"github.com/kvm-manager/kvm-manager/bench/serial"
 	"github.com/kvm-manager/kvm-manager/bench/snapshot"
+	"github.com/kvm-manager/kvm-manager/bench/upload"
 	"github.com/kvm-manager/kvm-manager/bench/vms"
 )
 
@@ -52,6 +53,11 @@ func main() {
 			Name:    "history",
 			Summary: "stats history: the memory of 500 running VMs' full history (a day, time compressed, in-process over virtfake)",
 			New:     history.New,
+		},
+		{
+			Name:    "upload",
+			Summary: "volume upload: 2 GiB through the API against virsh vol-upload of the same file, throughput and server RSS",
+			New:     upload.New,
 		},
 		{
 			Name:    "conn",
