@@ -22,5 +22,8 @@ bin/kvm-bench console --server bin/kvm-manager
 echo "=== stats history: the memory of 500 running VMs' full history (a day, time compressed)"
 bin/kvm-bench history
 
+echo "=== volume upload: 2 GiB through the API against virsh vol-upload, throughput and server RSS"
+bin/kvm-bench upload --server bin/kvm-manager
+
 echo "=== 5,000 slow connections: /healthz latency and the server's memory during and after"
 bin/kvm-bench conn --server bin/kvm-manager
