@@ -6,10 +6,10 @@
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { state, virsh } from './env.ts';
+import { state, testguest, virsh } from './env.ts';
 import { login, shot } from './helpers.ts';
 
 test.describe.configure({ mode: 'serial' });
@@ -142,4 +142,49 @@ test('a pool is created, a file uploaded and listed with its size, a volume resi
   await page.getByRole('alertdialog').getByRole('button', { name: 'Delete pool' }).click();
   await expect(page.getByRole('button', { name: `Show volumes of ${pool}` })).toHaveCount(0);
   expect(virsh('pool-list', '--all', '--name').split('\n')).not.toContain(pool);
+});
+
+test('a VM\'s CD-ROM drive takes an ISO from a pool and ejects it, in the stored definition', async ({ page }) => {
+  test.setTimeout(180_000);
+  const run = randomBytes(3).toString('hex');
+  const vmName = `e2e-st-${run}-cd`;
+  const isoPool = `e2e-isos-${run}`;
+  const isoDir = join(dir, 'isos');
+  testguest('create', '--name', vmName);
+  try {
+    virsh('attach-disk', vmName, '--source', '', '--target', 'hdc', '--type', 'cdrom', '--targetbus', 'ide', '--mode', 'readonly', '--config');
+    // attach-disk --config sends libvirt no event: define the definition
+    // again, which does, so that the server re-reads the VM.
+    const def = join(dir, `${vmName}.xml`);
+    writeFileSync(def, virsh('dumpxml', '--inactive', vmName));
+    virsh('define', def);
+    virsh('pool-create-as', isoPool, 'dir', '--target', isoDir, '--build');
+    virsh('vol-create-as', isoPool, 'media.iso', '1M', '--format', 'raw');
+    const iso = join(isoDir, 'media.iso');
+    const uuid = virsh('domuuid', vmName);
+    await login(page);
+    await page.goto(`${state().baseURL}/vms/local/${uuid}`);
+    const cd = page.getByRole('region', { name: 'CD-ROM' });
+    await expect(cd).toContainText('hdc: empty');
+    await cd.getByRole('button', { name: 'Insert…' }).click();
+    await cd.getByLabel('Pool').selectOption(isoPool);
+    await cd.getByLabel('Image').selectOption('media.iso');
+    await cd.getByRole('button', { name: 'Insert', exact: true }).click();
+    await expect(cd.getByRole('button', { name: 'Eject' })).toBeVisible();
+    await expect(cd).toContainText('media.iso');
+    expect(virsh('dumpxml', '--inactive', vmName)).toContain(iso);
+    expect(await seriousViolations(page)).toEqual([]);
+    await shot(page, 'storage-cdrom');
+    await cd.getByRole('button', { name: 'Eject' }).click();
+    await expect(cd).toContainText('hdc: empty');
+    expect(virsh('dumpxml', '--inactive', vmName)).not.toContain(iso);
+  } finally {
+    testguest('remove', '--name', vmName);
+    try {
+      virsh('vol-delete', '--pool', isoPool, 'media.iso');
+      virsh('pool-destroy', isoPool);
+    } catch {
+      /* not made */
+    }
+  }
 });
