@@ -1,6 +1,6 @@
 // Command kvm-bench measures a kvm-manager binary against the real libvirtd
 // of this machine and prints figures; it asserts nothing. Each area is a
-// subcommand (kvm-bench vms|serial|snapshot|console|history|remote|conn [flags]);
+// subcommand (kvm-bench vms|serial|snapshot|console|history|remote|upload|conn [flags]);
 // docs/benchmarks.md says what the figures mean and records them, and
 // `make bench` (scripts/bench.sh) runs them all.
 //
@@ -18,6 +18,7 @@ import (
 	"github.com/kvm-manager/kvm-manager/bench/remote"
 	"github.com/kvm-manager/kvm-manager/bench/serial"
 	"github.com/kvm-manager/kvm-manager/bench/snapshot"
+	"github.com/kvm-manager/kvm-manager/bench/upload"
 	"github.com/kvm-manager/kvm-manager/bench/vms"
 )
 
@@ -58,6 +59,11 @@ func main() {
 			Name:    "remote",
 			Summary: "a host over ssh: listing its VMs through KVM Manager against virsh -c qemu+ssh://, in one run",
 			New:     remote.New,
+		},
+		{
+			Name:    "upload",
+			Summary: "volume upload: 2 GiB through the API against virsh vol-upload of the same file, throughput and server RSS",
+			New:     upload.New,
 		},
 		{
 			Name:    "conn",

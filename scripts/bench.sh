@@ -31,5 +31,8 @@ bin/kvm-bench history -span 1h -compress 60 -server-rss "${idle_rss:-0}"
 echo "=== a host over ssh: listing its VMs through KVM Manager and with virsh -c qemu+ssh://"
 bin/kvm-bench remote --server bin/kvm-manager
 
+echo "=== volume upload: 2 GiB through the API against virsh vol-upload, throughput and server RSS"
+bin/kvm-bench upload --server bin/kvm-manager
+
 echo "=== 5,000 slow connections: /healthz latency and the server's memory during and after"
 bin/kvm-bench conn --server bin/kvm-manager

@@ -1,8 +1,12 @@
 package api
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
+	"os"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/kvm-manager/kvm-manager/internal/operation"
@@ -15,6 +19,8 @@ const (
 	// volumeContent is the upload and download route; its body (an
 	// upload) is exempt from the 64 KiB cap and has limits of its own.
 	volumeContent = poolsBase + "/{pool}/volumes/{vol}/content"
+	// cdromPath is a VM's CD-ROM drive, by its target (hdc, sda, ...).
+	cdromPath = "/api/v1/hosts/{host}/vms/{uuid}/cdrom/{target}"
 )
 
 // storageRoutes are the storage manager's routes, served only when it is
@@ -35,6 +41,10 @@ func (s *Server) storageRoutes() []Route {
 		{"DELETE", poolsBase + "/{pool}/volumes/{vol}", admin, "volume.delete", s.deleteVolume},
 		{"PUT", volumeContent, operator, "volume.upload", s.uploadVolume},
 		{"GET", volumeContent, operator, "", s.downloadVolume},
+		{"POST", poolsBase + "/{pool}/volumes/{vol}/resize", operator, "volume.resize", s.resizeVolume},
+		{"POST", poolsBase + "/{pool}/volumes/{vol}/clone", operator, "volume.clone", s.cloneVolume},
+		{"PUT", cdromPath, operator, "vm.cdrom.insert", s.insertMedia},
+		{"DELETE", cdromPath, operator, "vm.cdrom.eject", s.ejectMedia},
 	}
 }
 
@@ -173,7 +183,10 @@ func (s *Server) uploadVolume(w http.ResponseWriter, r *http.Request) error {
 	res, err := svc.Upload(r.Context(), storage.UploadRequest{
 		Host: r.PathValue("host"), Pool: r.PathValue("pool"), Name: r.PathValue("vol"),
 		Length: uint64(r.ContentLength), Body: body,
-		Abort:   func() { _ = rc.SetReadDeadline(time.Now()) },
+		Abort: func() {
+			body.aborted.Store(true)
+			_ = rc.SetReadDeadline(time.Now())
+		},
 		Started: func(op operation.Op) { w.Header().Set("X-Operation", op.ID) },
 	})
 	_ = rc.SetReadDeadline(time.Time{})
@@ -192,6 +205,9 @@ type idleBody struct {
 	r    interface{ Read([]byte) (int, error) }
 	rc   *http.ResponseController
 	idle time.Duration
+	// aborted is set when a cancel ends the body's read (by the same
+	// deadline), which is then no stall.
+	aborted atomic.Bool
 }
 
 func (b *idleBody) extend() { _ = b.rc.SetReadDeadline(time.Now().Add(b.idle)) }
@@ -200,6 +216,11 @@ func (b *idleBody) Read(p []byte) (int, error) {
 	n, err := b.r.Read(p)
 	if n > 0 {
 		b.extend()
+	}
+	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) && !b.aborted.Load() {
+		return n, problem.Wrap(err, problem.Timeout, "upload_stalled",
+			fmt.Sprintf("the upload received nothing for %s and was stopped; its volume was removed", b.idle),
+			"upload the file again over a steadier connection")
 	}
 	return n, err
 }
@@ -218,6 +239,12 @@ func (s *Server) downloadVolume(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("Content-Type", "application/octet-stream")
 		w.Header().Set("Content-Disposition", "attachment; filename="+strconv.Quote(v.Name))
 		w.Header().Set("Cache-Control", "no-store")
+		// libvirt streams the volume's file, sparse parts included: its
+		// physical size, not the virtual one (a qcow2 image downloads as
+		// the image file).
+		if v.Physical > 0 {
+			w.Header().Set("Content-Length", strconv.FormatUint(v.Physical, 10))
+		}
 		w.WriteHeader(http.StatusOK)
 		wrote = true
 	}, w)
@@ -228,4 +255,62 @@ func (s *Server) downloadVolume(w http.ResponseWriter, r *http.Request) error {
 		panic(http.ErrAbortHandler)
 	}
 	return err
+}
+
+// resizeVolume grows a volume (through its running VM when one uses it).
+func (s *Server) resizeVolume(w http.ResponseWriter, r *http.Request) error {
+	var req storage.ResizeRequest
+	if err := decodeJSON(w, r, &req, false); err != nil {
+		return err
+	}
+	noteOf(r).detail = problem.Clip(r.PathValue("pool") + "/" + r.PathValue("vol") + " to " + string(req.Size))
+	res, err := s.opts.Storage.Resize(r.PathValue("host"), r.PathValue("pool"), r.PathValue("vol"), req)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, res)
+	return nil
+}
+
+// cloneVolume starts copying a volume into a new one: 202 with the
+// operation (kind volume-clone), whose result is the new volume.
+func (s *Server) cloneVolume(w http.ResponseWriter, r *http.Request) error {
+	var req storage.CloneRequest
+	if err := decodeJSON(w, r, &req, false); err != nil {
+		return err
+	}
+	noteOf(r).detail = problem.Clip(r.PathValue("pool") + "/" + r.PathValue("vol") + " to " + req.Name)
+	op, err := s.opts.Storage.Clone(r.PathValue("host"), r.PathValue("pool"), r.PathValue("vol"), req, nil)
+	if err != nil {
+		return err
+	}
+	s.writeAccepted(w, r, op)
+	return nil
+}
+
+// insertMedia puts a volume into a VM's CD-ROM drive (live and in its
+// definition).
+func (s *Server) insertMedia(w http.ResponseWriter, r *http.Request) error {
+	var req storage.MediaRequest
+	if err := decodeJSON(w, r, &req, false); err != nil {
+		return err
+	}
+	noteOf(r).detail = problem.Clip(r.PathValue("target") + ": " + req.Pool + "/" + req.Volume)
+	m, err := s.opts.Storage.ChangeMedia(r.PathValue("host"), r.PathValue("uuid"), r.PathValue("target"), &req)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, m)
+	return nil
+}
+
+// ejectMedia empties a VM's CD-ROM drive.
+func (s *Server) ejectMedia(w http.ResponseWriter, r *http.Request) error {
+	noteOf(r).detail = problem.Clip(r.PathValue("target"))
+	m, err := s.opts.Storage.ChangeMedia(r.PathValue("host"), r.PathValue("uuid"), r.PathValue("target"), nil)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, m)
+	return nil
 }

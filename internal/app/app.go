@@ -213,11 +213,13 @@ func New(cfg config.Config, opts Options) (_ *App, err error) {
 		Limits: api.StreamLimits{
 			EventsPerSession: cfg.EventStreamsPerSession, EventsPerClient: cfg.EventStreamsPerClient,
 			ConsolesPerSession: cfg.ConsolesPerSession, ConsolesPerClient: cfg.ConsolesPerClient,
+			TransfersPerSession: cfg.TransfersPerSession, TransfersPerClient: cfg.TransfersPerClient,
 		},
 		BodyTimeout: cfg.BodyTimeout.Duration,
 		Snapshots:   a.snapshots, VNC: a.vnc, Screenshots: screenshots,
 		Serial: a.serial, DomainEdit: domainEdit,
-		Storage:  storage.New(storage.Options{Hosts: storage.HostSet{Set: a.hosts}, Inventory: inv, Operations: a.ops}),
+		Storage: storage.New(storage.Options{Hosts: storage.HostSet{Set: a.hosts}, Inventory: inv, Operations: a.ops,
+			IdleTime: cfg.TransferIdle.Duration}),
 		Networks: network.New(network.Options{Hosts: network.HostSet{Set: a.hosts}, Inventory: inv}),
 	})
 	if err != nil {

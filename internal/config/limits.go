@@ -26,6 +26,13 @@ type Limits struct {
 	// (graphical and serial) per session and per client address.
 	ConsolesPerSession int `json:"max-consoles-per-session"`
 	ConsolesPerClient  int `json:"max-consoles-per-client"`
+	// TransfersPerSession and TransfersPerClient cap volume uploads and
+	// downloads running at once per session and per client address.
+	TransfersPerSession int `json:"max-transfers-per-session"`
+	TransfersPerClient  int `json:"max-transfers-per-client"`
+	// TransferIdle is how long an upload may stall (no byte arriving)
+	// before it is stopped and its volume removed.
+	TransferIdle Duration `json:"transfer-idle"`
 }
 
 // DefaultLimits are the limits used when none are given.
@@ -34,6 +41,7 @@ func DefaultLimits() Limits {
 		AuditMaxSize: 16, AuditMaxAge: Duration{7 * 24 * time.Hour}, AuditKeep: 4,
 		EventStreamsPerSession: 16, EventStreamsPerClient: 64,
 		ConsolesPerSession: 8, ConsolesPerClient: 32,
+		TransfersPerSession: 4, TransfersPerClient: 8, TransferIdle: Duration{60 * time.Second},
 	}
 }
 
@@ -47,6 +55,9 @@ func bindLimits(fs *flag.FlagSet, l *Limits) {
 	fs.IntVar(&l.EventStreamsPerClient, "max-event-streams-per-client", l.EventStreamsPerClient, "open event streams allowed per client address")
 	fs.IntVar(&l.ConsolesPerSession, "max-consoles-per-session", l.ConsolesPerSession, "open consoles (graphical and serial) allowed per session (or API token)")
 	fs.IntVar(&l.ConsolesPerClient, "max-consoles-per-client", l.ConsolesPerClient, "open consoles (graphical and serial) allowed per client address")
+	fs.IntVar(&l.TransfersPerSession, "max-transfers-per-session", l.TransfersPerSession, "volume uploads and downloads running at once per session (or API token)")
+	fs.IntVar(&l.TransfersPerClient, "max-transfers-per-client", l.TransfersPerClient, "volume uploads and downloads running at once per client address")
+	fs.DurationVar(&l.TransferIdle.Duration, "transfer-idle", l.TransferIdle.Duration, "an upload that receives nothing this long is stopped and its volume removed (1s to 1h)")
 }
 
 // validate checks the limits and says what is wrong.
@@ -66,10 +77,14 @@ func (l Limits) validate() error {
 	}{
 		{"max-event-streams-per-session", l.EventStreamsPerSession}, {"max-event-streams-per-client", l.EventStreamsPerClient},
 		{"max-consoles-per-session", l.ConsolesPerSession}, {"max-consoles-per-client", l.ConsolesPerClient},
+		{"max-transfers-per-session", l.TransfersPerSession}, {"max-transfers-per-client", l.TransfersPerClient},
 	} {
 		if c.v < 1 || c.v > 100000 {
 			return fmt.Errorf("--%s %d: use 1 to 100000", c.name, c.v)
 		}
+	}
+	if l.TransferIdle.Duration < time.Second || l.TransferIdle.Duration > time.Hour {
+		return fmt.Errorf("--transfer-idle %s: use 1s to 1h", l.TransferIdle)
 	}
 	return nil
 }

@@ -114,7 +114,11 @@ type Volume struct {
 	Format     string `json:"format"`
 	Capacity   uint64 `json:"capacityBytes"`
 	Allocation uint64 `json:"allocationBytes"`
-	UsedBy     []User `json:"usedBy"`
+	// Physical is the size of the volume's file (what a download sends:
+	// a qcow2 image's file, not its virtual size); 0 when libvirt does not
+	// say.
+	Physical uint64 `json:"physicalBytes"`
+	UsedBy   []User `json:"usedBy"`
 }
 
 var poolStates = map[int]string{
@@ -430,6 +434,7 @@ type volXML struct {
 	Name       string   `xml:"name"`
 	Capacity   *volSize `xml:"capacity,omitempty"`
 	Allocation *volSize `xml:"allocation,omitempty"`
+	Physical   *volSize `xml:"physical,omitempty"`
 	Path       string   `xml:"target>path,omitempty"`
 	Format     struct {
 		Type string `xml:"type,attr"`
@@ -459,6 +464,9 @@ func describeVolume(c virt.Conn, vms []inventory.VM, hostName, pool string, v vi
 		out.Path = x.Path
 	}
 	out.Format = x.Format.Type
+	if x.Physical != nil && (x.Physical.Unit == "" || x.Physical.Unit == "bytes") {
+		out.Physical = x.Physical.Value
+	}
 	if out.Capacity, out.Allocation, err = c.VolumeInfo(v); err != nil {
 		return out, libvirtProblem(err, "read the volume's size")
 	}

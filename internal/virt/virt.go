@@ -73,6 +73,8 @@ const (
 	ErrStorageVolExist  = libvirt.ErrStorageVolExist
 	ErrOperationInvalid = libvirt.ErrOperationInvalid
 	ErrXMLError         = libvirt.ErrXMLError
+	// ErrInvalidArg is libvirt's "invalid argument" (a volume shrink without its flag).
+	ErrInvalidArg = libvirt.ErrInvalidArg
 	// ErrOperationFailed is libvirt's generic "operation failed".
 	ErrOperationFailed      = libvirt.ErrOperationFailed
 	ErrInternalError        = libvirt.ErrInternalError
@@ -292,6 +294,18 @@ type Conn interface {
 	VolumeXML(vol StorageVol) (string, error)
 	// CreateVolume creates a volume in the pool as doc describes it.
 	CreateVolume(pool StoragePool, doc string) (StorageVol, error)
+	// ResizeVolume sets a volume's capacity (virtual size) to capacity
+	// bytes; it never shrinks (libvirt refuses without the shrink flag).
+	ResizeVolume(vol StorageVol, capacity uint64) error
+	// CloneVolume creates a volume in the pool as doc describes it, with
+	// the content of src (libvirt copies it; it may take long).
+	CloneVolume(pool StoragePool, doc string, src StorageVol) (StorageVol, error)
+	// BlockResize grows a running domain's disk (its target, e.g. vda) to
+	// size bytes through QEMU, so that the guest sees the new size.
+	BlockResize(dom Domain, disk string, size uint64) error
+	// UpdateDevice changes a device of the domain (a CD-ROM's media) as
+	// doc describes it, live and/or in the definition as flags say.
+	UpdateDevice(dom Domain, doc string, flags DeviceModifyFlags) error
 
 	// SetMemoryStatsPeriod asks a running domain's balloon driver to report
 	// memory statistics every seconds (0 stops it). It changes the running
@@ -309,6 +323,17 @@ type PoolInfo struct {
 	State                           int
 	Capacity, Allocation, Available uint64
 }
+
+// DeviceModifyFlags say where UpdateDevice applies a change.
+type DeviceModifyFlags = libvirt.DomainDeviceModifyFlags
+
+// Where UpdateDevice applies a change: the running domain, its stored
+// definition; force ejects media from a locked tray.
+const (
+	DeviceModifyLive   = libvirt.DomainDeviceModifyLive
+	DeviceModifyConfig = libvirt.DomainDeviceModifyConfig
+	DeviceModifyForce  = libvirt.DomainDeviceModifyForce
+)
 
 // Storage pool states (PoolInfo.State).
 const (
@@ -610,6 +635,26 @@ func (c *Libvirt) VolumeXML(vol StorageVol) (string, error) { return c.l.Storage
 // CreateVolume implements Conn.
 func (c *Libvirt) CreateVolume(pool StoragePool, doc string) (StorageVol, error) {
 	return c.l.StorageVolCreateXML(pool, doc, 0)
+}
+
+// ResizeVolume implements Conn.
+func (c *Libvirt) ResizeVolume(vol StorageVol, capacity uint64) error {
+	return c.l.StorageVolResize(vol, capacity, 0)
+}
+
+// CloneVolume implements Conn.
+func (c *Libvirt) CloneVolume(pool StoragePool, doc string, src StorageVol) (StorageVol, error) {
+	return c.l.StorageVolCreateXMLFrom(pool, doc, src, 0)
+}
+
+// BlockResize implements Conn.
+func (c *Libvirt) BlockResize(dom Domain, disk string, size uint64) error {
+	return c.l.DomainBlockResize(dom, disk, size, libvirt.DomainBlockResizeBytes)
+}
+
+// UpdateDevice implements Conn.
+func (c *Libvirt) UpdateDevice(dom Domain, doc string, flags DeviceModifyFlags) error {
+	return c.l.DomainUpdateDeviceFlags(dom, doc, flags)
 }
 
 // UploadVolume implements Link.

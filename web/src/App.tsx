@@ -17,7 +17,7 @@ import { ConfirmProvider } from './components/ConfirmProvider';
 import { ErrorBoundary } from './components/ErrorBoundary';
 import { ErrorNote } from './components/ErrorNote';
 import Dashboard from './features/dashboard/Dashboard';
-import { StoragePage } from './features/layout/ComingPages';
+import { StoragePage } from './features/storage/StoragePage';
 import { Header } from './features/layout/Header';
 import { drawerOpenStore, NARROW_QUERY, sidebarCollapsedStore, useMediaQuery } from './features/layout/navState';
 import { SidebarContent } from './features/layout/Sidebar';

@@ -1,6 +1,7 @@
 package virtfake
 
 import (
+	"cmp"
 	"encoding/xml"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/kvm-manager/kvm-manager/internal/virt"
+	"libvirt.org/go/libvirtxml"
 )
 
 // Pool is one fake storage pool. Tests add it with AddPool; pools defined
@@ -335,8 +337,8 @@ func (c *Conn) VolumeXML(ref virt.StorageVol) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("<volume type='file'><name>%s</name><key>%[2]s</key><target><path>%[2]s</path><format type='%s'/></target></volume>",
-		v.Name, path.Join(p.Path, v.Name), v.Format), nil
+	return fmt.Sprintf("<volume type='file'><name>%s</name><key>%[2]s</key><physical unit='bytes'>%d</physical><target><path>%[2]s</path><format type='%[4]s'/></target></volume>",
+		v.Name, path.Join(p.Path, v.Name), len(v.Data), v.Format), nil
 }
 
 // CreateVolume implements virt.Conn: it understands name, capacity (in
@@ -418,4 +420,109 @@ func (l *link) DownloadVolume(ref virt.StorageVol, w io.Writer) error {
 	}
 	_, err = w.Write(data)
 	return err
+}
+
+// ResizeVolume implements virt.Conn: it grows the volume's capacity and
+// refuses a shrink as libvirt does.
+func (c *Conn) ResizeVolume(ref virt.StorageVol, capacity uint64) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, v, err := c.volLocked("ResizeVolume", ref)
+	if err != nil {
+		return err
+	}
+	if capacity < v.Capacity {
+		return virt.Error{Code: uint32(virt.ErrInvalidArg), Message: "invalid argument: Can't shrink capacity below current capacity unless shrink flag explicitly specified"}
+	}
+	v.Capacity = capacity
+	return nil
+}
+
+// CloneVolume implements virt.Conn: the new volume (name and format from
+// doc) gets src's capacity, allocation and content.
+func (c *Conn) CloneVolume(ref virt.StoragePool, doc string, src virt.StorageVol) (virt.StorageVol, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, sv, err := c.volLocked("CloneVolume", src)
+	if err != nil {
+		return virt.StorageVol{}, err
+	}
+	p, err := c.poolLocked("CloneVolume.pool", ref)
+	if err != nil {
+		return virt.StorageVol{}, err
+	}
+	var x struct {
+		Name   string `xml:"name"`
+		Format struct {
+			Type string `xml:"type,attr"`
+		} `xml:"target>format"`
+	}
+	if err := xml.Unmarshal([]byte(doc), &x); err != nil || x.Name == "" {
+		return virt.StorageVol{}, virt.Error{Code: uint32(virt.ErrXMLError), Message: "XML error: bad volume definition"}
+	}
+	if _, ok := p.vols[x.Name]; ok {
+		return virt.StorageVol{}, virt.Error{Code: uint32(virt.ErrStorageVolExist), Message: "storage volume '" + x.Name + "' exists already"}
+	}
+	if sv.Allocation > p.Available {
+		return virt.StorageVol{}, virt.Error{Code: uint32(virt.ErrOperationFailed), Message: "operation failed: no space"}
+	}
+	p.Available -= sv.Allocation
+	v := &Volume{Name: x.Name, Format: cmp.Or(x.Format.Type, sv.Format), Capacity: sv.Capacity, Allocation: sv.Allocation, Data: slices.Clone(sv.Data)}
+	p.vols[x.Name] = v
+	r := volRef(p, v)
+	c.vols[r.Key] = true
+	return r, nil
+}
+
+// BlockResize implements virt.Conn: it records the call ("BlockResize
+// <vm> <disk> <size>") for tests to check.
+func (c *Conn) BlockResize(dom virt.Domain, disk string, size uint64) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	d, err := c.call("BlockResize", &dom)
+	if err != nil {
+		return err
+	}
+	if d.State != virt.StateRunning && d.State != virt.StatePaused {
+		return virt.Error{Code: uint32(virt.ErrOperationInvalid), Message: "Requested operation is not valid: domain is not running"}
+	}
+	c.calls = append(c.calls, fmt.Sprintf("BlockResize %s %s %d", d.Name, disk, size))
+	return nil
+}
+
+// UpdateDevice implements virt.Conn for disks: the disk of the domain's
+// XML with doc's target is replaced by doc (live and config alike, as
+// the fake keeps one XML).
+func (c *Conn) UpdateDevice(dom virt.Domain, doc string, flags virt.DeviceModifyFlags) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	d, err := c.call("UpdateDevice", &dom)
+	if err != nil {
+		return err
+	}
+	if flags&virt.DeviceModifyLive != 0 && d.State != virt.StateRunning && d.State != virt.StatePaused {
+		return virt.Error{Code: uint32(virt.ErrOperationInvalid), Message: "Requested operation is not valid: domain is not running"}
+	}
+	var disk libvirtxml.DomainDisk
+	if err := disk.Unmarshal(doc); err != nil || disk.Target == nil {
+		return virt.Error{Code: uint32(virt.ErrXMLError), Message: "XML error: bad disk"}
+	}
+	var x libvirtxml.Domain
+	if err := x.Unmarshal(domainXML(d)); err != nil {
+		return err
+	}
+	if x.Devices != nil {
+		for i, old := range x.Devices.Disks {
+			if old.Target != nil && old.Target.Dev == disk.Target.Dev {
+				x.Devices.Disks[i] = disk
+				out, err := x.Marshal()
+				if err != nil {
+					return err
+				}
+				d.XML = out
+				return nil
+			}
+		}
+	}
+	return virt.Error{Code: uint32(virt.ErrOperationFailed), Message: "operation failed: target " + disk.Target.Dev + " doesn't exist"}
 }

@@ -42,6 +42,11 @@ export function setCsrfToken(token: string | null): void {
   csrfToken = token;
 }
 
+/** The CSRF token for requests made without api() (an upload with progress, over XMLHttpRequest). */
+export function currentCsrfToken(): string | null {
+  return csrfToken;
+}
+
 /** Sets what happens when a request answers 401 (the session ended); the error says why. */
 export function setUnauthorizedHandler(fn: ((err: ApiError) => void) | null): void {
   onUnauthorized = fn;

@@ -2637,7 +2637,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description The volume's bytes as libvirt reads them */
+                /** @description The volume's file as libvirt reads it; Content-Length is its physicalBytes */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -2704,6 +2704,215 @@ export interface paths {
         };
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/{host}/pools/{pool}/volumes/{vol}/resize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                host: components["parameters"]["host"];
+                pool: components["parameters"]["pool"];
+                vol: components["parameters"]["vol"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Grow a volume to a new virtual size
+         * @description Volumes only grow: a size below the current one is refused with 400 `volume_shrink_refused`,
+         *     the same size with 400 `volume_same_size`. The growth must fit the pool's free space (507
+         *     `pool_full`). A volume used by one running VM is grown through that VM (libvirt's
+         *     blockresize), so that the guest sees the new size at once (`online` names it); used by two
+         *     running VMs it is refused (409 `volume_in_use`). Sizes as for a new volume.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    pool: components["parameters"]["pool"];
+                    vol: components["parameters"]["vol"];
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        size: string | number;
+                    };
+                };
+            };
+            responses: {
+                /** @description The grown volume */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            volume?: components["schemas"]["Volume"];
+                            online?: {
+                                uuid?: string;
+                                name?: string;
+                                disk?: string;
+                            };
+                        };
+                    };
+                };
+                400: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+                507: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/{host}/pools/{pool}/volumes/{vol}/clone": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                host: components["parameters"]["host"];
+                pool: components["parameters"]["pool"];
+                vol: components["parameters"]["vol"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Copy a volume into a new one of the same pool, format and size
+         * @description Runs as an operation of kind `volume-clone` (202; its result is the new volume). Checked
+         *     first: the name is free (409 `volume_exists`), the pool has room for the source's
+         *     allocation (507 `pool_full`), and no running VM writes the source (409 `volume_in_use`;
+         *     an ISO in a CD-ROM drive may be copied). A copy that fails is removed.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    pool: components["parameters"]["pool"];
+                    vol: components["parameters"]["vol"];
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                    };
+                };
+            };
+            responses: {
+                202: components["responses"]["Operation"];
+                400: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+                507: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/{host}/vms/{uuid}/cdrom/{target}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                host: components["parameters"]["host"];
+                uuid: components["parameters"]["uuid"];
+                /** @description the CD-ROM drive's target, e.g. hdc or sda */
+                target: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Insert (or change) the media of a VM's CD-ROM drive
+         * @description Puts a volume (an ISO image; qcow2 images are refused with 400 `not_cdrom_media`) into the
+         *     drive, in the running VM (`live`) and in its stored definition (`config`), whichever
+         *     exist. The drive must exist (404 `cdrom_not_found`, naming the VM's drives): a drive cannot
+         *     be added to a running VM.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    uuid: components["parameters"]["uuid"];
+                    /** @description the CD-ROM drive's target, e.g. hdc or sda */
+                    target: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        pool: string;
+                        volume: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description The drive after the change */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Media"];
+                    };
+                };
+                400: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+            };
+        };
+        post?: never;
+        /** Eject the media of a VM's CD-ROM drive (forcing a locked tray) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    uuid: components["parameters"]["uuid"];
+                    /** @description the CD-ROM drive's target, e.g. hdc or sda */
+                    target: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The empty drive */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Media"];
+                    };
+                };
+                404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+            };
+        };
         options?: never;
         head?: never;
         patch?: never;
@@ -3066,11 +3275,22 @@ export interface components {
             capacityBytes: number;
             /** @description bytes used on the host */
             allocationBytes: number;
+            /** @description size of the volume's file: what a download sends (its Content-Length) */
+            physicalBytes?: number;
             usedBy?: {
                 uuid?: string;
                 name?: string;
                 disk?: string;
             }[];
+        };
+        Media: {
+            target?: string;
+            /** @description the file in the drive; empty when ejected */
+            source?: string;
+            /** @description the running VM's drive changed */
+            live?: boolean;
+            /** @description the stored definition changed */
+            config?: boolean;
         };
         Session: {
             /** @description "token" for the API token */

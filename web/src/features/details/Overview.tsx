@@ -11,6 +11,7 @@ import { useAccess } from '../security/useAccess';
 import { toastError } from '../../components/toastError';
 import { LiveGraphs } from './LiveGraphs';
 import { GuestFacts } from '../networks/GuestFacts';
+import { CdromDrives } from '../storage/CdromDrives';
 
 const FIRMWARE: Record<string, string> = {
   bios: 'BIOS',
@@ -167,6 +168,8 @@ export function Overview({ vm, host }: { vm: VM; host: Host | undefined }) {
               </div>
             )}
           </section>
+
+          <CdromDrives vm={vm} />
 
           <section className="panel" aria-labelledby="ov-nics">
             <h2 id="ov-nics" className="panel-title">

@@ -1,0 +1,107 @@
+// A VM's CD-ROM drives on its Overview: what is in each, and (for
+// operators) insert, change or eject an ISO from a storage pool. The
+// change applies to the running VM and to its stored definition.
+
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { Disc } from 'lucide-react';
+import { useId, useState } from 'react';
+import { toast } from 'sonner';
+import { api, vmPath } from '../../api/client';
+import { putVM } from '../../resources/vm/cache';
+import type { VM } from '../../api/types';
+import { ErrorNote } from '../../components/ErrorNote';
+import { PathText } from '../../components/PathText';
+import { useAccess } from '../security/useAccess';
+import { atLeast, cdromPath, invalidateStorage, poolsQuery, volumesQuery, type Media } from './storageApi';
+
+export function CdromDrives({ vm }: { vm: VM }) {
+  const drives = (vm.disks ?? []).filter((d) => d.device === 'cdrom');
+  const { role } = useAccess();
+  if (drives.length === 0) return null;
+  return (
+    <section className="panel" aria-labelledby="ov-cdrom">
+      <h2 id="ov-cdrom" className="panel-title">
+        <Disc size={16} aria-hidden /> CD-ROM
+      </h2>
+      {drives.map((d) => (
+        <Drive key={d.target} vm={vm} target={d.target} source={d.source} canChange={atLeast(role, 'operator')} />
+      ))}
+    </section>
+  );
+}
+
+function Drive({ vm, target, source, canChange }: { vm: VM; target: string; source?: string; canChange: boolean }) {
+  const qc = useQueryClient();
+  const id = useId();
+  const [choosing, setChoosing] = useState(false);
+  const [pool, setPool] = useState('');
+  const [volume, setVolume] = useState('');
+  const pools = useQuery({ ...poolsQuery(vm.host), enabled: choosing });
+  const running = (pools.data ?? []).filter((p) => p.state === 'running');
+  const poolName = pool !== '' ? pool : (running[0]?.name ?? '');
+  const vols = useQuery(volumesQuery(vm.host, poolName, choosing));
+  const media = (vols.data ?? []).filter((v) => v.format !== 'qcow2');
+  const change = useMutation({
+    mutationFn: (put: { pool: string; volume: string } | null) =>
+      api<Media>(cdromPath(vm.host, vm.uuid, target), put ? { method: 'PUT', body: put } : { method: 'DELETE' }),
+    onSuccess: async (m) => {
+      const fresh = await api<VM>(vmPath(vm.host, vm.uuid));
+      putVM(qc, fresh);
+      await invalidateStorage(qc, vm.host);
+      const where = m.live && m.config ? 'now and after a restart' : m.live ? 'until the VM stops' : 'from the next start';
+      toast.success(m.source ? `Inserted into ${target} (${where})` : `Ejected ${target} (${where})`);
+      setChoosing(false);
+    },
+  });
+  return (
+    <div className="cdrom-drive">
+      <p>
+        <span className="mono">{target}</span>: {source ? <PathText path={source} /> : <span className="muted">empty</span>}
+      </p>
+      {canChange && !choosing && (
+        <div className="cdrom-actions">
+          <button type="button" className="btn btn-small" onClick={() => setChoosing(true)}>
+            {source ? 'Change…' : 'Insert…'}
+          </button>
+          {source && (
+            <button type="button" className="btn btn-small" onClick={() => change.mutate(null)} disabled={change.isPending}>
+              Eject
+            </button>
+          )}
+        </div>
+      )}
+      {choosing && (
+        <form
+          className="cdrom-form"
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (poolName && volume) change.mutate({ pool: poolName, volume });
+          }}
+        >
+          <label htmlFor={`${id}-pool`}>Pool</label>
+          <select id={`${id}-pool`} value={poolName} onChange={(e) => setPool(e.target.value)}>
+            {running.map((p) => (
+              <option key={p.name}>{p.name}</option>
+            ))}
+          </select>
+          <label htmlFor={`${id}-vol`}>Image</label>
+          <select id={`${id}-vol`} value={volume} onChange={(e) => setVolume(e.target.value)}>
+            <option value="">Choose…</option>
+            {media.map((v) => (
+              <option key={v.name} value={v.name}>
+                {v.name}
+              </option>
+            ))}
+          </select>
+          <button type="submit" className="btn btn-small btn-primary" disabled={!volume || change.isPending}>
+            Insert
+          </button>
+          <button type="button" className="btn btn-small" onClick={() => setChoosing(false)}>
+            Cancel
+          </button>
+        </form>
+      )}
+      {change.error && <ErrorNote error={change.error} />}
+    </div>
+  );
+}

@@ -1,0 +1,332 @@
+// The Storage page: a host's pools with their capacity, and the volumes of
+// the pool chosen, with what can be done to each (create, upload,
+// download, resize, clone, delete; start, stop, refresh and delete a
+// pool). What the user's role cannot do is not offered; what the server
+// refuses (in use, no room) it says in its own words.
+
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { HardDrive } from 'lucide-react';
+import { useState } from 'react';
+import { toast } from 'sonner';
+import { Link } from 'wouter';
+import { api } from '../../api/client';
+import { useHosts } from '../../resources/host/queries';
+import { useConfirm } from '../../components/ConfirmProvider';
+import { ErrorNote } from '../../components/ErrorNote';
+import { PathText } from '../../components/PathText';
+import { useTitle } from '../../components/useTitle';
+import { formatBytes } from '../../lib/format';
+import { vmHref } from '../../lib/routes';
+import { useAccess } from '../security/useAccess';
+import { toastError } from '../../components/toastError';
+import { CloneDialog, CreatePoolDialog, CreateVolumeDialog, ResizeDialog, UploadDialog } from './StorageDialogs';
+import { atLeast, contentPath, fillTone, invalidateStorage, poolPath, poolsQuery, usedPercent, volumePath, volumesQuery, type Pool, type Volume } from './storageApi';
+import './storage.css';
+
+type Open = { kind: 'pool' } | { kind: 'volume' | 'upload'; pool: Pool } | { kind: 'resize' | 'clone'; volume: Volume } | null;
+
+export function StoragePage() {
+  useTitle('Storage');
+  const hosts = useHosts().data ?? [];
+  const [hostChoice, setHost] = useState('');
+  const host = hostChoice !== '' ? hostChoice : (hosts[0]?.name ?? '');
+  const pools = useQuery(poolsQuery(host));
+  const [chosen, setChosen] = useState('');
+  const list = pools.data ?? [];
+  const pool = list.find((p) => p.name === chosen) ?? list.find((p) => p.state === 'running') ?? list[0];
+  const { role } = useAccess();
+  const [open, setOpen] = useState<Open>(null);
+  const close = (o: boolean) => !o && setOpen(null);
+
+  return (
+    <div className="page-scroll">
+      <div className="page storage-page">
+        <div className="storage-head">
+          <h1>
+            <HardDrive size={22} aria-hidden /> Storage
+          </h1>
+          {hosts.length > 1 && (
+            <label className="storage-host">
+              Host{' '}
+              <select value={host} onChange={(e) => setHost(e.target.value)}>
+                {hosts.map((h) => (
+                  <option key={h.name}>{h.name}</option>
+                ))}
+              </select>
+            </label>
+          )}
+          {atLeast(role, 'admin') && (
+            <button type="button" className="btn btn-primary" onClick={() => setOpen({ kind: 'pool' })} disabled={host === ''}>
+              New pool
+            </button>
+          )}
+        </div>
+
+        <section className="panel" aria-labelledby="st-pools">
+          <h2 id="st-pools" className="panel-title">
+            Pools{hosts.length > 1 ? ` on ${host}` : ''}
+          </h2>
+          {pools.isError ? (
+            <ErrorNote error={pools.error} onRetry={() => void pools.refetch()} />
+          ) : pools.isPending ? (
+            <p className="muted">Loading…</p>
+          ) : list.length === 0 ? (
+            <p className="muted">No storage pools on this host{atLeast(role, 'admin') ? ': make one with “New pool”.' : '.'}</p>
+          ) : (
+            <PoolTable pools={list} chosen={pool?.name} onChoose={setChosen} host={host} />
+          )}
+        </section>
+
+        {pool && (
+          <VolumesPanel
+            key={`${host}/${pool.name}`}
+            host={host}
+            pool={pool}
+            onNew={() => setOpen({ kind: 'volume', pool })}
+            onUpload={() => setOpen({ kind: 'upload', pool })}
+            onResize={(v) => setOpen({ kind: 'resize', volume: v })}
+            onClone={(v) => setOpen({ kind: 'clone', volume: v })}
+          />
+        )}
+      </div>
+      {open?.kind === 'pool' && <CreatePoolDialog host={host} open onOpenChange={close} />}
+      {open?.kind === 'volume' && <CreateVolumeDialog host={host} pool={open.pool} open onOpenChange={close} />}
+      {open?.kind === 'upload' && <UploadDialog host={host} pool={open.pool} open onOpenChange={close} />}
+      {open?.kind === 'resize' && <ResizeDialog host={host} volume={open.volume} open onOpenChange={close} />}
+      {open?.kind === 'clone' && <CloneDialog host={host} volume={open.volume} open onOpenChange={close} />}
+    </div>
+  );
+}
+
+const STATE_TEXT: Record<Pool['state'], string> = {
+  running: 'Active',
+  inactive: 'Stopped',
+  building: 'Building',
+  degraded: 'Degraded',
+  inaccessible: 'Inaccessible',
+  unknown: 'Unknown',
+};
+
+function CapacityBar({ pool }: { pool: Pool }) {
+  const pct = usedPercent(pool);
+  const text = `${formatBytes(pool.allocationBytes)} used of ${formatBytes(pool.capacityBytes)}, ${formatBytes(pool.availableBytes)} free`;
+  return (
+    <div className="cap">
+      <div className={`cap-bar cap-${fillTone(pct)}`} role="meter" aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct} aria-label={`${pool.name}: ${pct} % used`}>
+        <span style={{ width: `${pct}%` }} />
+      </div>
+      <span className="small muted">{text}</span>
+    </div>
+  );
+}
+
+function PoolTable({ pools, chosen, onChoose, host }: { pools: Pool[]; chosen: string | undefined; onChoose: (name: string) => void; host: string }) {
+  const qc = useQueryClient();
+  const confirm = useConfirm();
+  const { role } = useAccess();
+  const act = useMutation({
+    mutationFn: async ({ pool, action }: { pool: string; action: 'start' | 'stop' | 'refresh' | 'delete' }): Promise<void> => {
+      if (action === 'delete') await api<undefined>(poolPath(host, pool), { method: 'DELETE' });
+      else await api<Pool>(`${poolPath(host, pool)}/${action}`, { method: 'POST' });
+    },
+    onSuccess: () => invalidateStorage(qc, host),
+    onError: (err) => toastError(err, 'The pool was not changed'),
+  });
+  const del = async (p: Pool) => {
+    const ok = await confirm({
+      title: `Delete pool “${p.name}”?`,
+      body: `KVM Manager forgets the pool; its directory ${p.path ?? ''} and the files in it stay on the host.`,
+      confirmLabel: 'Delete pool',
+      danger: true,
+    });
+    if (ok) act.mutate({ pool: p.name, action: 'delete' });
+  };
+  return (
+    <div className="table-wrap">
+      <table className="data-table storage-table">
+        <thead>
+          <tr>
+            <th scope="col">Name</th>
+            <th scope="col">Type</th>
+            <th scope="col">State</th>
+            <th scope="col">Capacity</th>
+            <th scope="col">Path</th>
+            <th scope="col">
+              <span className="sr-only">Actions</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {pools.map((p) => (
+            <tr key={p.name} aria-current={p.name === chosen ? 'true' : undefined} className={p.name === chosen ? 'row-chosen' : undefined}>
+              <th scope="row">
+                <button type="button" className="link-btn" onClick={() => onChoose(p.name)} aria-label={`Show volumes of ${p.name}`}>
+                  {p.name}
+                </button>
+                {p.autostart && <span className="badge badge-plain">autostart</span>}
+              </th>
+              <td>
+                {p.type}
+                {!p.managed && <span className="muted small"> · read-only</span>}
+              </td>
+              <td>{STATE_TEXT[p.state]}</td>
+              <td>{p.state === 'running' ? <CapacityBar pool={p} /> : <span className="muted">—</span>}</td>
+              <td className="mono path">{p.path ? <PathText path={p.path} /> : null}</td>
+              <td className="actions">
+                {atLeast(role, 'operator') &&
+                  (p.state === 'running' ? (
+                    <>
+                      <button type="button" className="btn btn-small" onClick={() => act.mutate({ pool: p.name, action: 'refresh' })}>
+                        Refresh
+                      </button>
+                      <button type="button" className="btn btn-small" onClick={() => act.mutate({ pool: p.name, action: 'stop' })}>
+                        Stop
+                      </button>
+                    </>
+                  ) : (
+                    <button type="button" className="btn btn-small" onClick={() => act.mutate({ pool: p.name, action: 'start' })}>
+                      Start
+                    </button>
+                  ))}
+                {atLeast(role, 'admin') && (
+                  <button type="button" className="btn btn-small btn-danger" onClick={() => void del(p)} aria-label={`Delete pool ${p.name}`}>
+                    Delete
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+interface VolumesPanelProps {
+  host: string;
+  pool: Pool;
+  onNew: () => void;
+  onUpload: () => void;
+  onResize: (v: Volume) => void;
+  onClone: (v: Volume) => void;
+}
+
+function VolumesPanel({ host, pool, onNew, onUpload, onResize, onClone }: VolumesPanelProps) {
+  const qc = useQueryClient();
+  const confirm = useConfirm();
+  const { role } = useAccess();
+  const running = pool.state === 'running';
+  const vols = useQuery(volumesQuery(host, pool.name, running));
+  const writable = running && pool.managed && atLeast(role, 'operator');
+  const del = useMutation({
+    mutationFn: (v: Volume) => api<undefined>(volumePath(host, pool.name, v.name), { method: 'DELETE' }),
+    onSuccess: (_, v) => {
+      toast.success(`Volume “${v.name}” deleted`);
+      return invalidateStorage(qc, host);
+    },
+    onError: (err) => toastError(err, 'The volume was not deleted'),
+  });
+  const remove = async (v: Volume) => {
+    const ok = await confirm({
+      title: `Delete volume “${v.name}”?`,
+      body: `Its file ${v.path} is deleted from the host. This cannot be undone.`,
+      confirmLabel: 'Delete volume',
+      danger: true,
+    });
+    if (ok) del.mutate(v);
+  };
+  return (
+    <section className="panel" aria-labelledby="st-vols">
+      <div className="storage-head">
+        <h2 id="st-vols" className="panel-title">
+          Volumes in “{pool.name}”
+        </h2>
+        {writable && (
+          <>
+            <button type="button" className="btn btn-small" onClick={onNew}>
+              New volume
+            </button>
+            <button type="button" className="btn btn-small btn-primary" onClick={onUpload}>
+              Upload
+            </button>
+          </>
+        )}
+      </div>
+      {!running ? (
+        <p className="muted">The pool is stopped: start it to see its volumes.</p>
+      ) : vols.isError ? (
+        <ErrorNote error={vols.error} onRetry={() => void vols.refetch()} />
+      ) : vols.isPending ? (
+        <p className="muted">Loading…</p>
+      ) : vols.data.length === 0 ? (
+        <p className="muted">No volumes{writable ? ': create one, or upload an ISO or disk image.' : '.'}</p>
+      ) : (
+        <div className="table-wrap">
+          <table className="data-table storage-table">
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Format</th>
+                <th scope="col" className="num">
+                  Size
+                </th>
+                <th scope="col" className="num">
+                  Used on host
+                </th>
+                <th scope="col">Used by</th>
+                <th scope="col">
+                  <span className="sr-only">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {vols.data.map((v) => (
+                <tr key={v.name}>
+                  <th scope="row" className="mono">
+                    {v.name}
+                  </th>
+                  <td>{v.format || '—'}</td>
+                  <td className="num">{formatBytes(v.capacityBytes)}</td>
+                  <td className="num">{formatBytes(v.allocationBytes)}</td>
+                  <td>
+                    {v.usedBy.length === 0 ? (
+                      <span className="muted">—</span>
+                    ) : (
+                      v.usedBy.map((u) => (
+                        <Link key={`${u.uuid}/${u.disk}`} href={vmHref(host, u.uuid)} className="storage-user">
+                          {u.name} <span className="muted mono">{u.disk}</span>
+                        </Link>
+                      ))
+                    )}
+                  </td>
+                  <td className="actions">
+                    {atLeast(role, 'operator') && (
+                      <a className="btn btn-small" href={contentPath(host, pool.name, v.name)} download={v.name} aria-label={`Download ${v.name}`}>
+                        Download
+                      </a>
+                    )}
+                    {writable && v.format !== 'iso' && (
+                      <button type="button" className="btn btn-small" onClick={() => onResize(v)} aria-label={`Resize ${v.name}`}>
+                        Resize
+                      </button>
+                    )}
+                    {writable && (
+                      <button type="button" className="btn btn-small" onClick={() => onClone(v)} aria-label={`Clone ${v.name}`}>
+                        Clone
+                      </button>
+                    )}
+                    {writable && atLeast(role, 'admin') && (
+                      <button type="button" className="btn btn-small btn-danger" onClick={() => void remove(v)} aria-label={`Delete ${v.name}`}>
+                        Delete
+                      </button>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
