@@ -44,16 +44,15 @@ function PowerButtons({ vm, disabled }: { vm: VM; disabled: boolean }) {
         const hint = a === 'reset' ? 'Shift+X' : SHORTCUT_HINT[a];
         return (
           <Tip key={a} text={hint ? `${ACTION_INFO[a].label} (${hint})` : ACTION_INFO[a].label}>
-            <button
-              type="button"
-              className={`btn${danger ? ' btn-danger-outline' : ''}`}
+            <Button
+              variant={danger ? 'danger-outline' : 'default'}
               aria-label={ACTION_INFO[a].label}
               disabled={disabled || pending !== undefined || (a === 'shutdown' && op?.kind === 'shutdown')}
               onClick={() => void run(a)}
             >
               {pending === a ? <LoaderCircle size={16} className="spin" aria-hidden /> : <Icon size={16} aria-hidden />}
               {ACTION_INFO[a].label}
-            </button>
+            </Button>
           </Tip>
         );
       })}
