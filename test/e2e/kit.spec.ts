@@ -39,7 +39,7 @@ test('an info tip opens with the keyboard, says more, and closes back to its but
   await expect(page.getByText('Lower both over slow links; open consoles follow at once.')).toBeVisible();
   await expect(page.getByText(/JPEG quality/)).toHaveCount(0);
 
-  await page.getByLabel('Compression').focus();
+  await page.getByRole('combobox', { name: 'Compression', exact: true }).focus();
   await page.keyboard.press('Tab');
   const tip = page.getByRole('button', { name: 'About quality and compression' });
   await expect(tip).toBeFocused();

@@ -13,6 +13,7 @@ import type { Operation, VM } from '../../api/types';
 import { ErrorNote } from '../../components/ErrorNote';
 import { StateBadge } from '../../components/StateBadge';
 import { Tip } from '../../components/IconButton';
+import { Button } from '../../ui';
 import { useTitle } from '../../components/useTitle';
 import { formatVCPUs, formatKiB } from '../../lib/format';
 import { useStore } from '../../lib/store';
@@ -61,9 +62,8 @@ function DetailsActions({ vm, hostDown, op, onDelete }: { vm: VM; hostDown: bool
         const danger = a === 'force-off' || a === 'reset' || command === VM_DELETE;
         return (
           <Tip key={command.id} text={tipOf(command)}>
-            <button
-              type="button"
-              className={`btn${danger ? ' btn-danger-outline' : ''}`}
+            <Button
+              variant={danger ? 'danger-outline' : 'default'}
               aria-label={command.title}
               aria-keyshortcuts={ariaKeys(command)}
               disabled={disabled}
@@ -71,7 +71,7 @@ function DetailsActions({ vm, hostDown, op, onDelete }: { vm: VM; hostDown: bool
             >
               {a !== undefined && pending === a ? <LoaderCircle size={16} className="spin" aria-hidden /> : <Icon size={16} aria-hidden />}
               {command.title}
-            </button>
+            </Button>
           </Tip>
         );
       })}
