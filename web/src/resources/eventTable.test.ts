@@ -27,7 +27,7 @@ const op = (over: Partial<Operation> = {}): Operation => ({
 describe('the event table', () => {
   it('has one entry for every event type the stream listens for, and nothing else', () => {
     expect(EVENT_TYPES).toEqual(Object.keys(EVENT_TABLE));
-    expect([...EVENT_TYPES].sort()).toEqual(['host', 'operation', 'snapshot', 'stats', 'vm', 'vm-removed']);
+    expect([...EVENT_TYPES].sort()).toEqual(['host', 'host-key', 'host-removed', 'operation', 'snapshot', 'stats', 'thumbnail', 'vm', 'vm-removed']);
   });
 
   it.each(EVENT_TYPES)('%s: data it cannot use changes nothing', (type) => {
@@ -43,6 +43,14 @@ describe('the event table', () => {
     expect(c.qc.getQueryData(qk.operations)).toBe(ops);
     expect(c.qc.getQueryData(qk.hosts)).toBe(hosts);
     expect(c.stats.has('local/1')).toBe(false);
+  });
+
+  it('host-removed takes the host out of the list', () => {
+    const c = ctx();
+    const h = (name: string): Host => ({ name, uri: 'qemu:///system', state: 'connected', since: '', local: name === 'local' });
+    c.qc.setQueryData(qk.hosts, [h('local'), h('remote')]);
+    expect(applyEvent(c, 'host-removed', '{"name":"remote"}')).toBe(true);
+    expect(c.qc.getQueryData<Host[]>(qk.hosts)?.map((x) => x.name)).toEqual(['local']);
   });
 
   it('answers false for a type it does not have (including inherited names)', () => {
