@@ -1,8 +1,10 @@
 package storage
 
 import (
+	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"libvirt.org/go/libvirtxml"
 
@@ -107,7 +109,7 @@ func (s *Service) ChangeMedia(hostName, uuid, target string, req *MediaRequest) 
 		}
 	}
 	for i, st := range steps {
-		if err := c.UpdateDevice(dom, docs[i], st.apply); err != nil {
+		if err := updateMedia(c, dom, docs[i], st.apply, s.trayWait()); err != nil {
 			what := "change the CD-ROM's media in the running VM"
 			if st.apply&virt.DeviceModifyConfig != 0 {
 				what = "change the CD-ROM's media in the VM's definition"
@@ -165,4 +167,38 @@ func mediaXML(disk libvirtxml.DomainDisk, source string) (string, error) {
 		disk.ReadOnly = &libvirtxml.DomainDiskReadOnly{}
 	}
 	return disk.Marshal()
+}
+
+// trayRetries bounds how often a live media change is tried again while
+// QEMU's tray has not opened yet.
+const trayRetries = 4
+
+// trayWait is the pause before the first retry (doubled for each next one:
+// 0.25 + 0.5 + 1 + 2 s at most by default).
+func (s *Service) trayWait() time.Duration {
+	if s.opts.TrayWait > 0 {
+		return s.opts.TrayWait
+	}
+	return 250 * time.Millisecond
+}
+
+// trayNotOpen reports QEMU's refusal to remove the medium of a drive whose
+// tray has not opened yet. libvirt asks the guest to open it (forced for a
+// tray the guest locked) and goes on without waiting long enough for a
+// guest that is busy, such as one still booting: measured on the test
+// guest right after boot. The same change a moment later succeeds.
+func trayNotOpen(err error) bool {
+	var le virt.Error
+	return errors.As(err, &le) && strings.Contains(le.Message, "Tray of device") && strings.Contains(le.Message, "is not open")
+}
+
+// updateMedia applies one media change, trying a live change again (a few
+// times, with growing pauses) while the drive's tray is still closed.
+func updateMedia(c virt.Conn, dom virt.Domain, doc string, flags virt.DeviceModifyFlags, wait time.Duration) error {
+	err := c.UpdateDevice(dom, doc, flags)
+	for try := 0; try < trayRetries && err != nil && flags&virt.DeviceModifyLive != 0 && trayNotOpen(err); try++ {
+		time.Sleep(wait << try)
+		err = c.UpdateDevice(dom, doc, flags)
+	}
+	return err
 }

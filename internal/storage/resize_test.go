@@ -5,7 +5,9 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/kvm-manager/kvm-manager/internal/host"
 	"github.com/kvm-manager/kvm-manager/internal/virt"
@@ -155,5 +157,44 @@ func TestChangeMedia(t *testing.T) {
 	var pe interface{ Error() string }
 	if !errors.As(err, &pe) || !strings.Contains(err.Error(), "tray locked") {
 		t.Errorf("failed update: %v", err)
+	}
+}
+
+// TestChangeMediaWaitsForTheTray: QEMU refuses to remove a medium while the
+// drive's tray is still closed (a guest busy booting opens it late); the
+// live change is tried again a few times, and a tray that stays closed is
+// the user's problem with libvirt's words.
+func TestChangeMediaWaitsForTheTray(t *testing.T) {
+	s, c, _ := rig(t)
+	s.opts.TrayWait = time.Millisecond
+	c.AddPool(virtfake.Pool{Name: "isos", Type: "dir", Path: "/srv/isos", Active: true, Capacity: 10 << 30, Available: 4 << 30},
+		virtfake.Volume{Name: "debian.iso", Format: "iso", Capacity: 600 << 20, Allocation: 600 << 20})
+	u, _ := host.ParseUUID(user.UUID)
+	c.Add(virtfake.Domain{Name: "web-1", UUID: u, State: virt.StateRunning, Persistent: true, XML: cdromXML})
+	closed := virt.Error{Code: uint32(virt.ErrInternalError), Message: "internal error: unable to execute QEMU command 'blockdev-remove-medium': Tray of device 'ide0-1-0' is not open"}
+
+	var calls atomic.Int32
+	c.Before("UpdateDevice", func() error {
+		if calls.Add(1) <= 2 {
+			return closed
+		}
+		return nil
+	})
+	m, err := s.ChangeMedia("h", user.UUID, "hdc", &MediaRequest{Pool: "isos", Volume: "debian.iso"})
+	if err != nil || !m.Live || !m.Config {
+		t.Fatalf("insert while the tray opens late: %+v %v", m, err)
+	}
+	if n := calls.Load(); n != 4 {
+		t.Errorf("%d updates, want 2 refused, 1 live and 1 in the definition", n)
+	}
+
+	calls.Store(0)
+	c.Before("UpdateDevice", func() error { calls.Add(1); return closed })
+	_, err = s.ChangeMedia("h", user.UUID, "hdc", nil)
+	if err == nil || !strings.Contains(err.Error(), "is not open") {
+		t.Errorf("a tray that stays closed: %v", err)
+	}
+	if n := calls.Load(); n != 1+trayRetries {
+		t.Errorf("%d tries, want %d", n, 1+trayRetries)
 	}
 }

@@ -50,6 +50,10 @@ type Options struct {
 	// UploadTime caps one upload's or download's duration (default 6 h);
 	// IdleTime how long it may stall (default 60 s).
 	UploadTime, IdleTime time.Duration
+	// TrayWait is the first pause before a live CD-ROM change is tried
+	// again while the drive's tray has not opened yet (default 250 ms,
+	// doubled for each of the few retries). Tests shorten it.
+	TrayWait time.Duration
 }
 
 // Service is the storage manager.
