@@ -77,9 +77,13 @@ test('a still screen\u2019s thumbnail is fetched once, not polled; a hidden page
   // and the page only renews its watch of the cards on screen.
   const since = Date.now();
   await page.waitForTimeout(35_000);
+  // A blinking cursor is announced at most once a minute (so that a card's
+  // picture is never more than a minute old): one fetch may fall in the
+  // window when the card's first picture was already older; polling every
+  // 10 s made three or more.
   const asked = requests.filter((r) => r.at >= since);
-  expect(asked.filter((r) => r.url === thumb)).toEqual([]);
-  expect(asked.map((r) => r.url).filter((u) => u !== 'POST /api/v1/thumbnails/watch')).toEqual([]);
+  expect(asked.filter((r) => r.url === thumb).length, 'thumbnail fetches in 35 s').toBeLessThanOrEqual(1);
+  expect(asked.map((r) => r.url).filter((u) => u !== 'POST /api/v1/thumbnails/watch' && u !== thumb)).toEqual([]);
 
   // Hidden: nothing at all, even when the screen changes meanwhile.
   await setHidden(page, true);

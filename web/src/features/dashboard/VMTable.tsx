@@ -42,7 +42,7 @@ const GROUP_ROW_HEIGHT = 50;
 const HEAD_HEIGHT = 36;
 
 /** What the server says when it has not read a VM's addresses (issue 15 brings them). */
-const NO_ADDRESSES_TIP = 'The server does not report guest addresses yet: the column fills in once it does.';
+const NO_ADDRESSES_TIP = 'Addresses of running VMs, from the guest agent, then DHCP leases, then ARP; none means none is known.';
 
 type TableRow = { kind: 'group'; key: string; group: HostGroup } | { kind: 'vm'; key: string; vm: VM; down: boolean } | { kind: 'empty'; key: string; group: HostGroup };
 
