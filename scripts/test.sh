@@ -37,11 +37,16 @@ mkdir -p test-results
 # The output is kept, and on failure its failures are printed again at the
 # end: CI shows only the end of the output, which is otherwise the server's
 # log rather than what failed.
-if ! go test -tags integration -count=1 -p 1 -timeout 25m $(scripts/go-packages.sh -tags integration) 2>&1 | tee test-results/integration.log; then
+# -v: every test's own time is in the log; the slowest are printed after
+# the run, since the suite's time is a budget (CI aims at 30 minutes).
+if ! go test -v -tags integration -count=1 -p 1 -timeout 25m $(scripts/go-packages.sh -tags integration) 2>&1 | tee test-results/integration.log; then
   step "integration failures (again, from test-results/integration.log)"
   grep -E -A8 -- '^\s*--- FAIL|^panic:|^FAIL|running tests:' test-results/integration.log | grep -v 'cannot connect to libvirt' | head -150
   exit 1
 fi
+
+step "slowest integration tests"
+sed -nE 's/^--- PASS: (\S+) \(([0-9.]+)s\)$/\2 \1/p' test-results/integration.log | sort -rn | head -15 || true
 
 step "end-to-end tests (real binary, libvirtd, guests and Chromium)"
 scripts/e2e.sh
