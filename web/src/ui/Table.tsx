@@ -3,17 +3,19 @@
 // cell that sorts on click and says so with aria-sort.
 
 import { ArrowDown, ArrowUp, ArrowUpDown } from 'lucide-react';
-import type { ReactNode, TableHTMLAttributes, ThHTMLAttributes } from 'react';
+import type { HTMLAttributes, ReactNode, TableHTMLAttributes, ThHTMLAttributes } from 'react';
 import { cx } from './cx';
 
 export interface TableProps extends TableHTMLAttributes<HTMLTableElement> {
   /** The scrolling wrapper's class (when it needs more than scrolling). */
   wrapClassName?: string;
+  /** Attributes of the scrolling wrapper (a named, focusable region when it scrolls sideways). */
+  wrapProps?: HTMLAttributes<HTMLDivElement>;
 }
 
-export function Table({ className, wrapClassName, children, ...rest }: TableProps) {
+export function Table({ className, wrapClassName, wrapProps, children, ...rest }: TableProps) {
   return (
-    <div className={cx('table-wrap', wrapClassName)}>
+    <div {...wrapProps} className={cx('table-wrap', wrapClassName)}>
       <table className={cx('data-table', className)} {...rest}>
         {children}
       </table>
