@@ -148,7 +148,8 @@ test('the toolbar sends keys, takes screenshots and goes full screen', async ({ 
   await page.getByRole('menuitem', { name: /Save on the server/ }).click();
   const toast = page.getByText('Screenshot saved on the server');
   await expect(toast).toBeVisible({ timeout: 30_000 });
-  const desc = (await page.locator('[data-sonner-toast]').filter({ hasText: 'Screenshot saved on the server' }).textContent()) ?? '';
+  // The toast: an item of the notifications region, with its description.
+  const desc = (await page.getByRole('region', { name: /^Notifications/ }).getByRole('listitem').filter({ hasText: 'Screenshot saved on the server' }).textContent()) ?? '';
   const path = /(\/\S.*?\.png)/.exec(desc)?.[1];
   expect(path, desc).toBeTruthy();
   if (path) {
@@ -166,19 +167,19 @@ test('the toolbar sends keys, takes screenshots and goes full screen', async ({ 
 
   // Full screen: the button, then F11 from the screen.
   await page.getByRole('button', { name: 'Full screen' }).click();
-  const root = page.locator('.vnc');
-  await expect(root).toHaveAttribute('data-fullscreen', 'true');
-  expect(await page.evaluate(() => document.fullscreenElement?.classList.contains('vnc') ?? false)).toBe(true);
+  const root = page.getByRole('group', { name: `Graphical console of ${A}` });
   await expect(page.getByRole('button', { name: 'Exit full screen' })).toBeVisible();
+  expect(await root.evaluate((el) => document.fullscreenElement === el)).toBe(true);
   await shot(page, 'console-fullscreen');
-  // The toolbar hides by itself, and comes back at the top edge.
-  await expect(root).not.toHaveClass(/chrome-shown/, { timeout: 10_000 });
+  // The toolbar slides out of sight by itself, and comes back at the top edge.
+  const tools = page.getByRole('toolbar', { name: 'Console tools' });
+  await expect(tools).not.toBeInViewport({ timeout: 10_000 });
   await page.mouse.move(400, 300);
   await page.mouse.move(400, 2);
-  await expect(root).toHaveClass(/chrome-shown/);
+  await expect(tools).toBeInViewport();
   await screen.click();
   await page.keyboard.press('F11');
-  await expect(root).not.toHaveAttribute('data-fullscreen');
+  await expect(page.getByRole('button', { name: 'Full screen', exact: true })).toBeVisible();
   expect(await page.evaluate(() => document.fullscreenElement)).toBeNull();
 });
 

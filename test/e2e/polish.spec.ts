@@ -1,5 +1,6 @@
 // Details a new user trips over (issue 13): the skip link, requests during
-// snapshot work, console warnings. Against the real server, libvirt and
+// snapshot work, relative times that tick, the description dialog's focus,
+// console warnings. Against the real server, libvirt and
 // test guests.
 
 import { expect, test, type Page, type Request } from '@playwright/test';
@@ -133,6 +134,31 @@ test('a create, revert and delete of snapshots aborts no request and asks for no
   expect
     .soft(seen.sent.slice(del1 + 1).filter((r) => /^GET .*\/snapshots\/p[12](\/|$)/.test(r)), 'reads of p1 or p2 after their delete was asked for')
     .toEqual([]);
+});
+
+test('a snapshot’s age ticks by itself, and Edit description opens with the caret at the end of its text', async ({ page }) => {
+  test.setTimeout(120_000);
+  virsh('snapshot-create-as', GUEST, 'pe-tick', '--description', 'old text');
+  try {
+    await login(page);
+    await page.goto(`${state().baseURL}/vms/local/${uuid}/snapshots`);
+    await page.getByRole('treeitem', { name: /^pe-tick / }).click();
+    // "Taken": the date, and how long ago in brackets, which must move on without a reload.
+    const taken = page.getByRole('definition').filter({ hasText: /\((just now|.* ago)\)/ });
+    await expect(taken).toHaveCount(1);
+    const first = await taken.textContent();
+    await expect.poll(() => taken.textContent(), { message: 'the relative time of "Taken"', timeout: 15_000 }).not.toBe(first);
+
+    await page.getByRole('button', { name: 'Edit description…' }).click();
+    const box = page.getByRole('dialog', { name: /^Description of/ }).getByRole('textbox');
+    await expect(box).toBeFocused();
+    expect(await box.evaluate((el) => (el as HTMLTextAreaElement).selectionStart === (el as HTMLTextAreaElement).value.length)).toBe(true);
+    await expect(box).toHaveValue('old text');
+    await page.keyboard.press('Escape');
+    await expect(box).toBeHidden();
+  } finally {
+    virsh('snapshot-delete', GUEST, 'pe-tick');
+  }
 });
 
 test('the graphical console leaves no canvas warning in the browser console', async ({ page }) => {

@@ -185,7 +185,8 @@ test('an operator starts a VM from the UI but is offered no Delete', async ({ br
   await vera.goto(`${baseURL}/`);
   await expect(cardState(vera, GUEST)).toHaveText('Running');
   await expect(card(vera, GUEST).getByTestId('vm-thumbnail')).toHaveCount(0);
-  await vera.waitForTimeout(3_000);
+  // The card is drawn and live (a stats sample shown), so a thumbnail would have been asked for by now.
+  await expect(card(vera, GUEST).getByTestId('card-cpu')).toHaveText(/\d/, { timeout: 15_000 });
   expect(thumbnails).toEqual([]);
 
   await c.getByRole('link', { name: GUEST, exact: true }).click();

@@ -17,11 +17,9 @@ import { ConfirmProvider } from './components/ConfirmProvider';
 import { ErrorBoundary } from './components/ErrorBoundary';
 import { ErrorNote } from './components/ErrorNote';
 import Dashboard from './features/dashboard/Dashboard';
-import { StoragePage } from './features/storage/StoragePage';
 import { Header } from './features/layout/Header';
 import { drawerOpenStore, NARROW_QUERY, sidebarCollapsedStore, useMediaQuery } from './features/layout/navState';
 import { SidebarContent } from './features/layout/Sidebar';
-import LoginPage from './features/login/LoginPage';
 import { startOperationToasts } from './features/operations/operations';
 import { RoleNote } from './features/security/RoleNote';
 import { useAccess } from './features/security/useAccess';
@@ -42,6 +40,9 @@ const SessionsPage = lazy(() => import('./features/security/SessionsPage'));
 const HostsPage = lazy(() => import('./features/hosts/HostsPage'));
 const AuditPage = lazy(() => import('./features/security/AuditPage'));
 const NetworksPage = lazy(() => import('./features/networks/NetworksPage'));
+const StoragePage = lazy(() => import('./features/storage/StoragePage').then((m) => ({ default: m.StoragePage })));
+// The login form (react-hook-form and zod) is not part of a signed-in first screen.
+const LoginPage = lazy(() => import('./features/login/LoginPage'));
 
 function PageFallback() {
   return (
@@ -279,7 +280,9 @@ export function App({ queryClient }: { queryClient: QueryClient }) {
           <CommandsProvider>
             <Switch>
               <Route path="/login">
-                <LoginPage />
+                <Suspense fallback={null}>
+                  <LoginPage />
+                </Suspense>
               </Route>
               <Route>
                 <AuthGate />

@@ -12,4 +12,7 @@ export const qk = {
   audit: ['audit'] as const,
   pools: (host: string) => ['pools', host] as const,
   volumes: (host: string, pool: string) => ['pools', host, pool, 'volumes'] as const,
+  /** A host's networks; a network's own entry (with its leases) shares the prefix. */
+  networks: (host: string) => ['networks', host] as const,
+  network: (host: string, name: string) => ['networks', host, name] as const,
 };

@@ -3,17 +3,19 @@
 // cell that sorts on click and says so with aria-sort.
 
 import { ArrowDown, ArrowUp, ArrowUpDown } from 'lucide-react';
-import type { ReactNode, TableHTMLAttributes, ThHTMLAttributes } from 'react';
+import type { HTMLAttributes, MouseEvent, ReactNode, TableHTMLAttributes, ThHTMLAttributes } from 'react';
 import { cx } from './cx';
 
 export interface TableProps extends TableHTMLAttributes<HTMLTableElement> {
   /** The scrolling wrapper's class (when it needs more than scrolling). */
   wrapClassName?: string;
+  /** Attributes of the scrolling wrapper (a named, focusable region when it scrolls sideways). */
+  wrapProps?: HTMLAttributes<HTMLDivElement>;
 }
 
-export function Table({ className, wrapClassName, children, ...rest }: TableProps) {
+export function Table({ className, wrapClassName, wrapProps, children, ...rest }: TableProps) {
   return (
-    <div className={cx('table-wrap', wrapClassName)}>
+    <div {...wrapProps} className={cx('table-wrap', wrapClassName)}>
       <table className={cx('data-table', className)} {...rest}>
         {children}
       </table>
@@ -26,18 +28,24 @@ export type SortDirection = 'ascending' | 'descending' | 'none';
 export interface SortHeaderProps extends Omit<ThHTMLAttributes<HTMLTableCellElement>, 'onClick'> {
   children: ReactNode;
   direction: SortDirection;
-  onSort: () => void;
+  /** Called with the click (TanStack's sort handler reads Shift from it for a multi-column sort). */
+  onSort: (e: MouseEvent<HTMLButtonElement>) => void;
+  /** The sort button's tooltip ("Sort by name"). */
+  sortTitle?: string;
+  /** Shown after the sort button, inside the cell (an info tip about the column). */
+  after?: ReactNode;
 }
 
 /** A column header that sorts: a button inside, and aria-sort on the cell. */
-export function SortHeader({ children, direction, onSort, className, ...rest }: SortHeaderProps) {
+export function SortHeader({ children, direction, onSort, className, sortTitle, after, ...rest }: SortHeaderProps) {
   const Icon = direction === 'ascending' ? ArrowUp : direction === 'descending' ? ArrowDown : ArrowUpDown;
   return (
     <th aria-sort={direction} className={className} {...rest}>
-      <button type="button" className="th-sort" onClick={onSort}>
+      <button type="button" className="th-sort" onClick={onSort} title={sortTitle}>
         {children}
         <Icon size={13} aria-hidden className={direction === 'none' ? 'sort-idle' : undefined} />
       </button>
+      {after}
     </th>
   );
 }

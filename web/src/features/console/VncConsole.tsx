@@ -334,6 +334,8 @@ export function VncConsole({ vm, fill }: { vm: VM; fill: 'page' | 'parent' }) {
     <PortalRoot.Provider value={rootEl}>
       <div
         ref={setRoot}
+        role="group"
+        aria-label={`Graphical console of ${vm.name}`}
         className={`vnc vnc-fill-${fill}${fs.on ? ' is-fullscreen' : ''}${chromeShown ? ' chrome-shown' : ''}`}
         style={height && !fs.on ? { height } : undefined}
         data-phase={view.phase}

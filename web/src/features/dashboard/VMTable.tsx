@@ -14,8 +14,7 @@ import {
   type VisibilityState,
 } from '@tanstack/react-table';
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { ArrowDown, ArrowUp, ArrowUpDown, Columns3, Info } from 'lucide-react';
-import { Tooltip } from 'radix-ui';
+import { Columns3, Info } from 'lucide-react';
 import { forwardRef, memo, useCallback, useImperativeHandle, useMemo, useState } from 'react';
 import { Link } from 'wouter';
 import { statsStore } from '../../api/stats';
@@ -32,7 +31,7 @@ import type { ViewHandle } from './CardGrid';
 import { HostHeader } from './HostHeader';
 import { revealRange } from './rows';
 import { ariaSort, HIDEABLE, loadTablePrefs, saveTablePrefs, type TableColumn } from './tablePrefs';
-import { Button, Menu, MenuCheckboxItem, MenuLabel } from '../../ui';
+import { Button, Menu, MenuCheckboxItem, MenuLabel, SortHeader, Tip } from '../../ui';
 import './table.css';
 import { primaryIP, sortedAddresses, sourceLabel } from '../networks/addresses';
 
@@ -157,12 +156,6 @@ const VMRow = memo(function VMRow({ vm, down, columns, rowIndex }: { vm: VM; dow
     </tr>
   );
 });
-
-function SortIcon({ dir }: { dir: 'ascending' | 'descending' | 'none' }) {
-  if (dir === 'ascending') return <ArrowUp size={13} aria-hidden />;
-  if (dir === 'descending') return <ArrowDown size={13} aria-hidden />;
-  return <ArrowUpDown size={13} aria-hidden className="sort-idle" />;
-}
 
 /** The menu that shows and hides columns. */
 function ColumnsMenu({ hidden, onToggle }: { hidden: VisibilityState; onToggle: (id: string, visible: boolean) => void }) {
@@ -304,26 +297,25 @@ export const VMTable = forwardRef<ViewHandle, Props>(function VMTable({ groups, 
             }
             const dir = ariaSort(sorting, id);
             return (
-              <th key={id} scope="col" aria-sort={dir} className={NUMERIC.has(id) ? 'num' : undefined}>
-                <button type="button" className="th-sort" onClick={col.getToggleSortingHandler()} title={`Sort by ${label.toLowerCase()}`}>
-                  {label}
-                  <SortIcon dir={dir} />
-                </button>
-                {id === 'ip' && !anyAddresses && (
-                  <Tooltip.Root>
-                    <Tooltip.Trigger asChild>
+              <SortHeader
+                key={id}
+                scope="col"
+                direction={dir}
+                onSort={(e) => col.getToggleSortingHandler()?.(e)}
+                sortTitle={`Sort by ${label.toLowerCase()}`}
+                className={NUMERIC.has(id) ? 'num' : undefined}
+                after={
+                  id === 'ip' && !anyAddresses ? (
+                    <Tip text={NO_ADDRESSES_TIP}>
                       <button type="button" className="th-info" aria-label="About the IP column">
                         <Info size={13} aria-hidden />
                       </button>
-                    </Tooltip.Trigger>
-                    <Tooltip.Portal>
-                      <Tooltip.Content className="tooltip" sideOffset={6}>
-                        {NO_ADDRESSES_TIP}
-                      </Tooltip.Content>
-                    </Tooltip.Portal>
-                  </Tooltip.Root>
-                )}
-              </th>
+                    </Tip>
+                  ) : undefined
+                }
+              >
+                {label}
+              </SortHeader>
             );
           })}
         </tr>

@@ -2,10 +2,11 @@
 // before saving: the server connects once and says what it found (libvirt's
 // version, or a host key to approve after adding, or why it failed).
 
-import { useMutation } from '@tanstack/react-query';
 import { useId, useState, type SyntheticEvent } from 'react';
-import { api, ApiError } from '../../api/client';
+import { ApiError } from '../../api/client';
 import type { Host, HostProbe } from '../../api/types';
+import { useSaveHost, useTestHost } from '../../resources/host/mutations';
+import { Button } from '../../ui';
 import { buildURI, isSSH, nameProblem, splitKeyFile, STATE_TEXT } from './hosts';
 
 export interface HostFormProps {
@@ -50,25 +51,15 @@ export function HostForm({ host, taken, onSaved, onCancel }: HostFormProps) {
   const full = buildURI(uri, keyFile);
   const nameErr = host ? null : nameProblem(name, taken);
 
-  const test = useMutation({
-    mutationFn: () => api<HostProbe>('/api/v1/hosts/test', { method: 'POST', body: { name: name || undefined, uri: full } }),
-    onMutate: () => setProbe(null),
-    onSuccess: setProbe,
-  });
-  const save = useMutation({
-    mutationFn: () =>
-      host
-        ? api<Host>(`/api/v1/hosts/${encodeURIComponent(host.name)}`, { method: 'PUT', body: { uri: full } })
-        : api<Host>('/api/v1/hosts', { method: 'POST', body: { name, uri: full } }),
-    onSuccess: onSaved,
-  });
+  const test = useTestHost({ onMutate: () => setProbe(null), onSuccess: setProbe });
+  const save = useSaveHost(host, { onSuccess: onSaved });
   const err = save.error ?? test.error;
 
   const submit = (e: SyntheticEvent) => {
     e.preventDefault();
     setTouched(true);
     if (nameErr || !uri.trim()) return;
-    save.mutate();
+    save.mutate({ name, uri: full });
   };
 
   return (
@@ -146,15 +137,15 @@ export function HostForm({ host, taken, onSaved, onCancel }: HostFormProps) {
         </div>
       )}
       <div className="host-form-actions">
-        <button type="button" className="btn" disabled={!uri.trim() || test.isPending} onClick={() => test.mutate()}>
+        <Button disabled={!uri.trim() || test.isPending} onClick={() => test.mutate({ name: name || undefined, uri: full })}>
           {test.isPending ? 'Testing…' : 'Test connection'}
-        </button>
-        <button type="submit" className="btn btn-primary" disabled={save.isPending}>
+        </Button>
+        <Button type="submit" variant="primary" disabled={save.isPending}>
           {host ? 'Save' : 'Add host'}
-        </button>
-        <button type="button" className="btn btn-ghost" onClick={onCancel}>
+        </Button>
+        <Button variant="ghost" onClick={onCancel}>
           Cancel
-        </button>
+        </Button>
       </div>
     </form>
   );

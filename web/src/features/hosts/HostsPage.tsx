@@ -4,21 +4,21 @@
 // (both the old and the new one when it changed). Hosts from the server's
 // flags or config file are listed as such and cannot be changed here.
 
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useQueryClient } from '@tanstack/react-query';
 import { KeyRound, Pencil, Plus, Trash2 } from 'lucide-react';
 import { useMemo, useState } from 'react';
 import { toast } from 'sonner';
-import { api } from '../../api/client';
-import { qk } from '../../resources/keys';
+import { refreshHosts, useRemoveHost, useTrustHost } from '../../resources/host/mutations';
 import { useHosts } from '../../resources/host/queries';
 import { useVMs } from '../../resources/vm/queries';
-import type { Host, HostKey } from '../../api/types';
+import type { Host } from '../../api/types';
 import { useConfirm } from '../../components/ConfirmProvider';
 import { ErrorNote } from '../../components/ErrorNote';
 import { useTitle } from '../../components/useTitle';
 import { plural } from '../../lib/format';
 import { useAccess } from '../security/useAccess';
 import { toastError } from '../../components/toastError';
+import { Button, Table } from '../../ui';
 import { HostForm } from './HostForm';
 import { needsApproval, sortHosts, STATE_TEXT } from './hosts';
 import '../security/pages.css';
@@ -55,26 +55,12 @@ export default function HostsPage() {
     return m;
   }, [vms]);
   const hosts = sortHosts(hostsQ.data ?? []);
-  const refresh = () => {
-    void qc.invalidateQueries({ queryKey: qk.hosts });
-    void qc.invalidateQueries({ queryKey: qk.vms });
-  };
-
-  const remove = useMutation({
-    mutationFn: (h: Host) => api(`/api/v1/hosts/${encodeURIComponent(h.name)}`, { method: 'DELETE' }),
-    onSuccess: (_, h) => {
-      toast.success(`Host ${h.name} was removed`);
-      refresh();
-    },
+  const remove = useRemoveHost({
+    onSuccess: (_, h) => toast.success(`Host ${h.name} was removed`),
     onError: (err) => toastError(err, 'The host was not removed'),
   });
-  const trust = useMutation({
-    mutationFn: ({ host, key }: { host: Host; key: HostKey }) =>
-      api(`/api/v1/hosts/${encodeURIComponent(host.name)}/trust`, { method: 'POST', body: { fingerprint: key.fingerprint } }),
-    onSuccess: (_, { host }) => {
-      toast.success(`The key of ${host.name} is approved; connecting`);
-      refresh();
-    },
+  const trust = useTrustHost({
+    onSuccess: (_, { host }) => toast.success(`The key of ${host.name} is approved; connecting`),
     onError: (err) => toastError(err, 'The key was not approved'),
   });
 
@@ -126,9 +112,9 @@ export default function HostsPage() {
             <p className="muted">The libvirt hosts KVM Manager manages, each over one connection (a local socket, SSH or TLS).</p>
           </div>
           {admin && !editing && (
-            <button type="button" className="btn btn-primary" onClick={() => setEditing({ mode: 'add' })}>
+            <Button variant="primary" onClick={() => setEditing({ mode: 'add' })}>
               <Plus size={16} aria-hidden /> Add host
-            </button>
+            </Button>
           )}
         </div>
 
@@ -142,7 +128,7 @@ export default function HostsPage() {
               onSaved={(h) => {
                 toast.success(editing.mode === 'edit' ? `Host ${h.name} was changed` : `Host ${h.name} was added`);
                 setEditing(null);
-                refresh();
+                refreshHosts(qc);
               }}
             />
           </section>
@@ -159,8 +145,7 @@ export default function HostsPage() {
             <h2 id="hosts-title" className="sec-panel-title">
               {plural(hosts.length, 'host')}
             </h2>
-            <div className="table-wrap" role="region" aria-labelledby="hosts-title" tabIndex={0}>
-              <table className="data-table hosts-table">
+            <Table className="hosts-table" wrapProps={{ role: 'region', 'aria-labelledby': 'hosts-title', tabIndex: 0 }}>
                 <thead>
                   <tr>
                     <th scope="col">Host</th>
@@ -214,24 +199,18 @@ export default function HostsPage() {
                         {admin && (
                           <td className="sec-actions host-actions">
                             {needsApproval(h) && (
-                              <button type="button" className="btn btn-small btn-primary" disabled={trust.isPending} onClick={() => void askTrust(h)}>
+                              <Button size="sm" variant="primary" disabled={trust.isPending} onClick={() => void askTrust(h)}>
                                 <KeyRound size={14} aria-hidden /> {h.state === 'host_key_changed' ? 'Review new key' : 'Approve key'}
-                              </button>
+                              </Button>
                             )}
                             {h.source === 'api' && (
                               <>
-                                <button type="button" className="btn btn-small" onClick={() => setEditing({ mode: 'edit', host: h })} aria-label={`Edit ${h.name}`}>
+                                <Button size="sm" onClick={() => setEditing({ mode: 'edit', host: h })} aria-label={`Edit ${h.name}`}>
                                   <Pencil size={14} aria-hidden /> Edit
-                                </button>
-                                <button
-                                  type="button"
-                                  className="btn btn-small btn-danger-outline"
-                                  disabled={remove.isPending}
-                                  onClick={() => void askRemove(h)}
-                                  aria-label={`Remove ${h.name}`}
-                                >
+                                </Button>
+                                <Button size="sm" variant="danger-outline" disabled={remove.isPending} onClick={() => void askRemove(h)} aria-label={`Remove ${h.name}`}>
                                   <Trash2 size={14} aria-hidden /> Remove
-                                </button>
+                                </Button>
                               </>
                             )}
                           </td>
@@ -240,8 +219,7 @@ export default function HostsPage() {
                     );
                   })}
                 </tbody>
-              </table>
-            </div>
+            </Table>
           </section>
         )}
       </div>

@@ -48,10 +48,15 @@ describe('LoginPage', () => {
     expect(bodies).toEqual([{ username: 'otto', password: 'pw' }]);
   });
 
-  it('says what is missing before asking the server', () => {
+  it('says what is missing before asking the server, and focuses it', async () => {
     const bodies = mockLogin();
     openAt('');
     fireEvent.click(screen.getByRole('button', { name: 'Log in' }));
+    expect((await screen.findByRole('alert')).textContent).toBe('Enter your username and password.');
+    expect(document.activeElement).toBe(screen.getByLabelText('Username'));
+    fireEvent.change(screen.getByLabelText('Username'), { target: { value: 'otto' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Log in' }));
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByLabelText('Password')));
     expect(screen.getByRole('alert').textContent).toBe('Enter your username and password.');
     expect(bodies).toEqual([]);
   });

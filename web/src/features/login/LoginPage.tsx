@@ -3,17 +3,21 @@
 // The login URL that KVM Manager prints at start still works: the server
 // logs the browser in and comes back here with ?error=invalid_token when
 // the token was wrong. Too many failed logins from one client are refused
-// for a while (429): the page says until when, and waits.
+// for a while (429): the page says until when, and waits. The form is
+// react-hook-form over the zod schema in schema.ts.
 
+import { zodResolver } from '@hookform/resolvers/zod';
 import { useQueryClient } from '@tanstack/react-query';
 import { KeyRound, LoaderCircle, Lock, User } from 'lucide-react';
-import { useEffect, useRef, useState, type SyntheticEvent } from 'react';
+import { useEffect, useState } from 'react';
+import { useForm, type FieldErrors } from 'react-hook-form';
 import { Redirect, useLocation, useSearch } from 'wouter';
 import { logIn, setSession, useSession } from '../../resources/session/queries';
 import { useTitle } from '../../components/useTitle';
 import { loadSettingsFor } from '../settings/settings';
 import { formatWait, lastMethod, LINK_ERRORS, loginProblem, rememberMethod, TOKEN_LINK_ERRORS, type LoginMethod, type LoginProblem } from './loginError';
 import { Button } from '../../ui';
+import { loginBody, loginSchema, type LoginValues } from './schema';
 import './login.css';
 
 /**
@@ -27,7 +31,7 @@ export function safeNext(next: string | null): string {
 }
 
 /** Counts down to retryAt once a second; 0 once it has passed. */
-function useRemaining(retryAt: number | undefined): number {
+function useRemaining(retryAt: number | undefined, since = 0): number {
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
     if (retryAt === undefined) return;
@@ -41,7 +45,9 @@ function useRemaining(retryAt: number | undefined): number {
     t = window.setTimeout(tick, 0);
     return () => window.clearTimeout(t);
   }, [retryAt]);
-  return retryAt === undefined ? 0 : Math.max(0, retryAt - now);
+  // A new wait counts from when it was set, not from the last tick (whose
+  // `now` may be older: the first render would read a second too many).
+  return retryAt === undefined ? 0 : Math.max(0, retryAt - Math.max(now, since));
 }
 
 export default function LoginPage() {
@@ -53,67 +59,53 @@ export default function LoginPage() {
   const [, navigate] = useLocation();
   // A wrong login link is about the token: show the token field.
   const [method, setMethod] = useState<LoginMethod>(() => (linkError !== null && TOKEN_LINK_ERRORS.has(linkError) ? 'token' : lastMethod()));
-  const [username, setUsername] = useState('');
-  const [password, setPassword] = useState('');
-  const [token, setToken] = useState('');
+  const { register, handleSubmit, setValue, setFocus } = useForm<LoginValues>({
+    resolver: zodResolver(loginSchema),
+    defaultValues: { method, username: '', password: '', token: '' },
+  });
   const [problem, setProblem] = useState<LoginProblem | null>(
     linkError ? { message: LINK_ERRORS[linkError] ?? 'The login did not succeed. Log in again.' } : null,
   );
   const [busy, setBusy] = useState(false);
-  const remaining = useRemaining(problem?.retryAt);
+  const remaining = useRemaining(problem?.retryAt, problem?.since);
   const waiting = remaining > 0;
-  const usernameRef = useRef<HTMLInputElement>(null);
-  const passwordRef = useRef<HTMLInputElement>(null);
-  const tokenRef = useRef<HTMLInputElement>(null);
   useTitle('Log in');
 
   if (session.data) return <Redirect to={next} replace />;
 
   const switchTo = (m: LoginMethod) => {
     setMethod(m);
+    setValue('method', m);
     setProblem(null);
     // After the switch has rendered the other field.
-    requestAnimationFrame(() => (m === 'token' ? tokenRef.current : usernameRef.current)?.focus());
+    requestAnimationFrame(() => setFocus(m === 'token' ? 'token' : 'username'));
   };
 
-  const submit = async (e: SyntheticEvent) => {
-    e.preventDefault();
+  const send = async (v: LoginValues) => {
     if (busy || waiting) return;
-    let body: { username: string; password: string } | { token: string };
-    if (method === 'token') {
-      const t = token.trim();
-      if (!t) {
-        setProblem({ message: 'Paste the access token first.', badInput: true });
-        tokenRef.current?.focus();
-        return;
-      }
-      body = { token: t };
-    } else {
-      const u = username.trim();
-      if (!u || !password) {
-        setProblem({ message: 'Enter your username and password.', badInput: true });
-        (u ? passwordRef : usernameRef).current?.focus();
-        return;
-      }
-      body = { username: u, password };
-    }
     setBusy(true);
     setProblem(null);
     try {
-      const s = await logIn(body);
+      const s = await logIn(loginBody(v));
       loadSettingsFor(s.user);
-      rememberMethod(method);
+      rememberMethod(v.method);
       setSession(qc, s);
       navigate(next, { replace: true });
     } catch (err) {
       setProblem(loginProblem(err));
       setBusy(false);
-      if (method === 'password') {
-        setPassword('');
-        passwordRef.current?.focus();
-      } else tokenRef.current?.select();
+      if (v.method === 'password') {
+        setValue('password', '');
+        setFocus('password');
+      } else setFocus('token', { shouldSelect: true });
     }
   };
+  // The schema's message in the one alert (react-hook-form has focused the first field missing).
+  const missing = (errors: FieldErrors<LoginValues>) => {
+    const message = errors.username?.message ?? errors.password?.message ?? errors.token?.message;
+    if (message && !busy && !waiting) setProblem({ message, badInput: true });
+  };
+  const submit = handleSubmit(send, missing);
 
   const describedBy = problem ? 'login-error' : undefined;
   const invalid = problem?.badInput === true ? true : undefined;
@@ -135,15 +127,12 @@ export default function LoginPage() {
               <User size={16} aria-hidden />
               <input
                 id="username"
-                ref={usernameRef}
-                name="username"
+                {...register('username')}
                 type="text"
                 autoComplete="username"
                 autoCapitalize="none"
                 spellCheck={false}
                 autoFocus
-                value={username}
-                onChange={(e) => setUsername(e.target.value)}
                 aria-invalid={invalid}
                 aria-describedby={describedBy}
               />
@@ -155,12 +144,9 @@ export default function LoginPage() {
               <Lock size={16} aria-hidden />
               <input
                 id="password"
-                ref={passwordRef}
-                name="password"
+                {...register('password')}
                 type="password"
                 autoComplete="current-password"
-                value={password}
-                onChange={(e) => setPassword(e.target.value)}
                 aria-invalid={invalid}
                 aria-describedby={describedBy}
               />
@@ -179,14 +165,11 @@ export default function LoginPage() {
               <KeyRound size={16} aria-hidden />
               <input
                 id="token"
-                ref={tokenRef}
-                name="token"
+                {...register('token')}
                 type="password"
                 autoComplete="off"
                 spellCheck={false}
                 autoFocus
-                value={token}
-                onChange={(e) => setToken(e.target.value)}
                 aria-invalid={invalid}
                 aria-describedby={describedBy}
               />

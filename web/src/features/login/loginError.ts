@@ -9,6 +9,8 @@ export interface LoginProblem {
   hint?: string | undefined;
   /** When logging in may be tried again (ms since the epoch), after too many attempts. */
   retryAt?: number | undefined;
+  /** When the wait was set (ms since the epoch): the count starts there. */
+  since?: number | undefined;
   /** The problem is in what was typed (marks the fields invalid). */
   badInput?: boolean;
 }
@@ -35,6 +37,7 @@ export function loginProblem(err: unknown, now: number = Date.now()): LoginProbl
       message: sentence(err.message || 'Too many failed logins from your address'),
       hint: err.hint ? sentence(err.hint) : undefined,
       retryAt: wait !== undefined ? now + wait * 1000 : undefined,
+      since: now,
     };
   }
   return { message: sentence(err.message), hint: err.hint ? sentence(err.hint) : undefined, badInput: err.status === 400 || err.status === 401 };

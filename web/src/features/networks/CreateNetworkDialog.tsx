@@ -3,13 +3,11 @@
 // or not. The server checks everything again, overlaps with other networks
 // included, and its message is shown as it comes.
 
-import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { Dialog } from 'radix-ui';
-import { X } from 'lucide-react';
-import { useId, useState } from 'react';
-import { api } from '../../api/client';
+import { useState } from 'react';
 import { ErrorNote } from '../../components/ErrorNote';
-import { type CreateNetworkRequest, type Network, type NetworkMode, nameProblem, networksKey, networksPath, suggestRange } from './model';
+import { useCreateNetwork } from '../../resources/network/mutations';
+import { Button, Dialog, DialogActions, DialogClose, DialogHead, Field } from '../../ui';
+import { type CreateNetworkRequest, type NetworkMode, nameProblem, suggestRange } from './model';
 
 export function CreateNetworkDialog({
   hosts,
@@ -21,20 +19,13 @@ export function CreateNetworkDialog({
   onOpenChange: (open: boolean) => void;
 }) {
   return (
-    <Dialog.Root open={open} onOpenChange={onOpenChange}>
-      <Dialog.Portal>
-        <Dialog.Overlay className="dialog-overlay" />
-        <Dialog.Content className="dialog dialog-wide" aria-describedby={undefined}>
-          {open && <CreateForm hosts={hosts} onDone={() => onOpenChange(false)} />}
-        </Dialog.Content>
-      </Dialog.Portal>
-    </Dialog.Root>
+    <Dialog open={open} onOpenChange={onOpenChange} wide noDescription>
+      {open && <CreateForm hosts={hosts} onDone={() => onOpenChange(false)} />}
+    </Dialog>
   );
 }
 
 function CreateForm({ hosts, onDone }: { hosts: readonly string[]; onDone: () => void }) {
-  const id = useId();
-  const qc = useQueryClient();
   const [host, setHost] = useState(hosts[0] ?? '');
   const [name, setName] = useState('');
   const [mode, setMode] = useState<NetworkMode>('nat');
@@ -46,13 +37,7 @@ function CreateForm({ hosts, onDone }: { hosts: readonly string[]; onDone: () =>
   const problem = nameProblem(name);
   const [touched, setTouched] = useState(false);
 
-  const create = useMutation({
-    mutationFn: (req: CreateNetworkRequest) => api<Network>(networksPath(host), { method: 'POST', body: req }),
-    onSuccess: () => {
-      void qc.invalidateQueries({ queryKey: networksKey(host) });
-      onDone();
-    },
-  });
+  const create = useCreateNetwork({ onSuccess: onDone });
 
   return (
     <form
@@ -62,43 +47,23 @@ function CreateForm({ hosts, onDone }: { hosts: readonly string[]; onDone: () =>
         if (problem) return;
         const req: CreateNetworkRequest = { name, mode, subnet: subnet.trim(), start };
         if (dhcp.start || dhcp.end) Object.assign(req, { dhcpStart: dhcp.start.trim(), dhcpEnd: dhcp.end.trim() });
-        create.mutate(req);
+        create.mutate({ host, req });
       }}
     >
-      <div className="dialog-head">
-        <Dialog.Title className="dialog-title">Create a network</Dialog.Title>
-        <Dialog.Close asChild>
-          <button type="button" className="icon-btn" aria-label="Close">
-            <X size={18} aria-hidden />
-          </button>
-        </Dialog.Close>
-      </div>
+      <DialogHead>Create a network</DialogHead>
       <div className="dialog-body net-form">
         {hosts.length > 1 && (
-          <label className="net-field">
-            <span className="field-label">Host</span>
+          <Field label="Host" className="net-field">
             <select value={host} onChange={(e) => setHost(e.target.value)}>
               {hosts.map((h) => (
                 <option key={h}>{h}</option>
               ))}
             </select>
-          </label>
+          </Field>
         )}
-        <label className="net-field">
-          <span className="field-label">Name</span>
-          <input
-            name="name"
-            value={name}
-            autoComplete="off"
-            aria-invalid={touched && problem ? true : undefined}
-            aria-describedby={`${id}-name-note`}
-            onChange={(e) => setName(e.target.value)}
-            onBlur={() => setTouched(true)}
-          />
-          <span id={`${id}-name-note`} className={touched && problem ? 'field-error' : 'muted small'}>
-            {touched && problem ? problem : "Letters, digits, '.', '_' or '-'."}
-          </span>
-        </label>
+        <Field label="Name" className="net-field" error={touched ? problem : null} hint="Letters, digits, '.', '_' or '-'.">
+          <input name="name" type="text" value={name} autoComplete="off" onChange={(e) => setName(e.target.value)} onBlur={() => setTouched(true)} />
+        </Field>
         <fieldset className="net-field">
           <legend className="field-label">Mode</legend>
           {(
@@ -114,36 +79,28 @@ function CreateForm({ hosts, onDone }: { hosts: readonly string[]; onDone: () =>
             </label>
           ))}
         </fieldset>
-        <label className="net-field">
-          <span className="field-label">Subnet</span>
+        <Field label="Subnet" className="net-field" hint="IPv4 in CIDR form, inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16. The host takes the first address.">
           <input name="subnet" className="mono" value={subnet} onChange={(e) => setSubnet(e.target.value)} />
-          <span className="muted small">IPv4 in CIDR form, inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16. The host takes the first address.</span>
-        </label>
+        </Field>
         <div className="net-range">
-          <label className="net-field">
-            <span className="field-label">DHCP from</span>
+          <Field label="DHCP from" className="net-field">
             <input name="dhcpStart" className="mono" value={dhcp.start} onChange={(e) => setRange({ ...dhcp, start: e.target.value })} />
-          </label>
-          <label className="net-field">
-            <span className="field-label">DHCP to</span>
+          </Field>
+          <Field label="DHCP to" className="net-field">
             <input name="dhcpEnd" className="mono" value={dhcp.end} onChange={(e) => setRange({ ...dhcp, end: e.target.value })} />
-          </label>
+          </Field>
         </div>
         <label className="net-radio">
           <input type="checkbox" name="start" checked={start} onChange={(e) => setStart(e.target.checked)} /> Start it now
         </label>
         {create.error && <ErrorNote error={create.error} title="The network was not created" />}
       </div>
-      <div className="dialog-actions">
-        <Dialog.Close asChild>
-          <button type="button" className="btn">
-            Cancel
-          </button>
-        </Dialog.Close>
-        <button type="submit" className="btn btn-primary" disabled={create.isPending || !host}>
+      <DialogActions>
+        <DialogClose>Cancel</DialogClose>
+        <Button type="submit" variant="primary" disabled={create.isPending || !host}>
           {create.isPending ? 'Creating…' : 'Create network'}
-        </button>
-      </div>
+        </Button>
+      </DialogActions>
     </form>
   );
 }

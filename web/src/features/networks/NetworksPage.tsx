@@ -4,12 +4,11 @@
 // Networks send no events: the list is read when the page opens and again
 // after each change, and leases when they are shown or refreshed.
 
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useQuery } from '@tanstack/react-query';
 import { Network as NetworkIcon, Plus, RefreshCw } from 'lucide-react';
 import { Fragment, useState } from 'react';
 import { toast } from 'sonner';
 import { Link } from 'wouter';
-import { api } from '../../api/client';
 import { useHosts } from '../../resources/host/queries';
 import { useConfirm } from '../../components/ConfirmProvider';
 import { ErrorNote } from '../../components/ErrorNote';
@@ -17,8 +16,11 @@ import { useTitle } from '../../components/useTitle';
 import { vmHref } from '../../resources/vm/model';
 import { useAccess } from '../security/useAccess';
 import { toastError } from '../../components/toastError';
+import { useNetworkAction } from '../../resources/network/mutations';
+import { networkQuery, networksQuery } from '../../resources/network/queries';
+import { Button, Table } from '../../ui';
 import { CreateNetworkDialog } from './CreateNetworkDialog';
-import { type Network, modeLabel, networkKey, networkPath, networksKey, networksPath } from './model';
+import { modeLabel } from './model';
 import './networks.css';
 
 export default function NetworksPage() {
@@ -34,9 +36,9 @@ export default function NetworksPage() {
             <NetworkIcon size={22} aria-hidden /> Networks
           </h1>
           {role === 'admin' && (
-            <button type="button" className="btn btn-primary" onClick={() => setCreating(true)} disabled={hosts.length === 0}>
+            <Button variant="primary" onClick={() => setCreating(true)} disabled={hosts.length === 0}>
               <Plus size={16} aria-hidden /> Create network
-            </button>
+            </Button>
           )}
         </div>
         {hosts.length === 0 && <p className="muted">No host is connected.</p>}
@@ -50,24 +52,15 @@ export default function NetworksPage() {
 }
 
 function HostNetworks({ host, showHost }: { host: string; showHost: boolean }) {
-  const qc = useQueryClient();
   const confirm = useConfirm();
   const { role } = useAccess();
   const [open, setOpen] = useState<string | null>(null);
-  const list = useQuery({
-    queryKey: networksKey(host),
-    queryFn: async ({ signal }) => (await api<{ networks: Network[] | null }>(networksPath(host), { signal })).networks ?? [],
-  });
-  const act = useMutation({
-    mutationFn: async ({ name, action }: { name: string; action: 'start' | 'stop' | 'delete' }) =>
-      action === 'delete'
-        ? api<unknown>(networkPath(host, name), { method: 'DELETE' })
-        : api<Network>(`${networkPath(host, name)}/${action}`, { method: 'POST' }),
+  const list = useQuery(networksQuery(host));
+  const act = useNetworkAction(host, {
     onSuccess: (_, { name, action }) => {
       toast.success(`Network ${name} ${action === 'delete' ? 'deleted' : action === 'start' ? 'started' : 'stopped'}.`);
     },
     onError: (err) => toastError(err),
-    onSettled: () => qc.invalidateQueries({ queryKey: networksKey(host) }),
   });
   const operator = role === 'admin' || role === 'operator';
 
@@ -77,8 +70,7 @@ function HostNetworks({ host, showHost }: { host: string; showHost: boolean }) {
       {list.error && <ErrorNote error={list.error} title="The networks could not be read" onRetry={() => void list.refetch()} />}
       {list.data?.length === 0 && <p className="muted">This host has no virtual networks.</p>}
       {list.data && list.data.length > 0 && (
-        <div className="table-wrap">
-          <table className="data-table net-table">
+        <Table className="net-table">
             <thead>
               <tr>
                 <th scope="col">Name</th>
@@ -125,14 +117,13 @@ function HostNetworks({ host, showHost }: { host: string; showHost: boolean }) {
                       </td>
                       <td>{n.autostart ? 'Yes' : 'No'}</td>
                       <td className="net-actions">
-                        <button type="button" className="btn btn-small" aria-expanded={open === n.name} onClick={() => setOpen(open === n.name ? null : n.name)}>
+                        <Button size="sm" aria-expanded={open === n.name} onClick={() => setOpen(open === n.name ? null : n.name)}>
                           Leases
-                        </button>
+                        </Button>
                         {operator &&
                           (n.active ? (
-                            <button
-                              type="button"
-                              className="btn btn-small"
+                            <Button
+                              size="sm"
                               disabled={act.isPending}
                               onClick={async () => {
                                 const ok = await confirm({
@@ -144,16 +135,16 @@ function HostNetworks({ host, showHost }: { host: string; showHost: boolean }) {
                               }}
                             >
                               Stop
-                            </button>
+                            </Button>
                           ) : (
-                            <button type="button" className="btn btn-small" disabled={act.isPending} onClick={() => act.mutate({ name: n.name, action: 'start' })}>
+                            <Button size="sm" disabled={act.isPending} onClick={() => act.mutate({ name: n.name, action: 'start' })}>
                               Start
-                            </button>
+                            </Button>
                           ))}
                         {role === 'admin' && (
-                          <button
-                            type="button"
-                            className="btn btn-small btn-danger-outline"
+                          <Button
+                            size="sm"
+                            variant="danger-outline"
                             disabled={act.isPending}
                             onClick={async () => {
                               const ok = await confirm({
@@ -166,7 +157,7 @@ function HostNetworks({ host, showHost }: { host: string; showHost: boolean }) {
                             }}
                           >
                             Delete
-                          </button>
+                          </Button>
                         )}
                       </td>
                     </tr>
@@ -181,33 +172,28 @@ function HostNetworks({ host, showHost }: { host: string; showHost: boolean }) {
                 );
               })}
             </tbody>
-          </table>
-        </div>
+        </Table>
       )}
     </section>
   );
 }
 
 function Leases({ host, name }: { host: string; name: string }) {
-  const q = useQuery({
-    queryKey: networkKey(host, name),
-    queryFn: ({ signal }) => api<Network>(networkPath(host, name), { signal }),
-    staleTime: 0,
-  });
+  const q = useQuery(networkQuery(host, name));
   const leases = q.data?.leases ?? [];
   return (
     <div className="net-leases" aria-label={`DHCP leases of ${name}`} role="region">
       <div className="net-leases-head">
         <strong>DHCP leases</strong>
-        <button type="button" className="btn btn-small btn-ghost" onClick={() => void q.refetch()} disabled={q.isFetching}>
+        <Button size="sm" variant="ghost" onClick={() => void q.refetch()} disabled={q.isFetching}>
           <RefreshCw size={14} aria-hidden /> Refresh
-        </button>
+        </Button>
       </div>
       {q.error && <ErrorNote error={q.error} />}
       {q.data && !q.data.active && <p className="muted">The network is not running: it hands out no leases.</p>}
       {q.data?.active && leases.length === 0 && <p className="muted">No leases yet.</p>}
       {leases.length > 0 && (
-        <table className="data-table">
+        <Table>
           <thead>
             <tr>
               <th scope="col">Address</th>
@@ -228,7 +214,7 @@ function Leases({ host, name }: { host: string; name: string }) {
               </tr>
             ))}
           </tbody>
-        </table>
+        </Table>
       )}
     </div>
   );

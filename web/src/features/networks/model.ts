@@ -1,74 +1,9 @@
-// The Networks page's pure parts: API types and paths, and the create
-// form's suggestions (checked again by the server, which has the last word).
+// The Networks page's pure parts: the create form's rules and suggestions
+// (checked again by the server, which has the last word). The network
+// model lives in resources/network (re-exported here for the page's files).
 
-export interface NetworkRange {
-  family: 'ipv4' | 'ipv6' | (string & {});
-  address: string;
-  prefix: number;
-  subnet?: string;
-  dhcpStart?: string;
-  dhcpEnd?: string;
-  hosts?: { mac: string; ip: string; name?: string }[];
-}
-
-export interface NetworkUser {
-  uuid: string;
-  name: string;
-  state: string;
-  mac?: string;
-}
-
-export interface Lease {
-  mac: string;
-  ip: string;
-  prefix: number;
-  hostname?: string;
-  expiry: number;
-  vm?: NetworkUser;
-}
-
-export interface Network {
-  host: string;
-  name: string;
-  uuid: string;
-  active: boolean;
-  autostart: boolean;
-  bridge?: string;
-  forward: string;
-  forwardDev?: string;
-  ips: NetworkRange[];
-  vms: NetworkUser[];
-  leases?: Lease[];
-}
-
-export type NetworkMode = 'nat' | 'isolated' | 'route';
-
-export interface CreateNetworkRequest {
-  name: string;
-  mode: NetworkMode;
-  subnet: string;
-  dhcpStart?: string;
-  dhcpEnd?: string;
-  start?: boolean;
-  autostart?: boolean;
-}
-
-export const networksPath = (host: string) => `/api/v1/hosts/${encodeURIComponent(host)}/networks`;
-export const networkPath = (host: string, name: string) => `${networksPath(host)}/${encodeURIComponent(name)}`;
-export const networksKey = (host: string) => ['networks', host] as const;
-export const networkKey = (host: string, name: string) => ['networks', host, name] as const;
-
-export const MODE_LABELS: Record<string, string> = {
-  nat: 'NAT',
-  route: 'Routed',
-  isolated: 'Isolated',
-  open: 'Open',
-  bridge: 'Host bridge',
-};
-
-export function modeLabel(forward: string): string {
-  return MODE_LABELS[forward] ?? forward;
-}
+export * from '../../resources/network/model';
+export { networkKey, networksKey } from '../../resources/network/queries';
 
 /** The same rule as the server's network names. */
 export function nameProblem(name: string): string | null {

@@ -35,7 +35,7 @@ import {
 import { RoleBadge } from './RoleBadge';
 import { RoleNote } from './RoleNote';
 import { useAccess } from './useAccess';
-import { Button } from '../../ui';
+import { Button, InfoTip } from '../../ui';
 import './pages.css';
 
 const RESULT_ICONS = { ok: CircleCheck, error: CircleX, denied: ShieldX } as const;
@@ -298,7 +298,12 @@ export default function AuditPage() {
         <div className="sec-head">
           <div>
             <h1>Audit log</h1>
-            <p className="muted">Logins, power actions, consoles, snapshots and configuration changes, with who did them, from where, and how they ended.</p>
+            <p className="muted">
+              Who did what, and how it ended.{' '}
+              <InfoTip topic="the audit log">
+                Logins, power actions, consoles, snapshots and configuration changes, with who did them, from where, and how they ended. Newest first.
+              </InfoTip>
+            </p>
           </div>
           <IconButton label="Refresh the audit log" disabled={refreshing} onClick={() => void refresh()}>
             <RefreshCw size={16} aria-hidden className={refreshing ? 'spin' : undefined} />

@@ -18,7 +18,7 @@ import { Reasons } from './parts';
 import { runOperation } from './runOperation';
 import { startCreateSnapshot } from '../../resources/snapshot/mutations';
 import { createSnapshotSchema, type CreateSnapshotValues } from './schemas';
-import { Button, Dialog, DialogActions, DialogClose, DialogHead, Field } from '../../ui';
+import { Button, Dialog, DialogActions, DialogClose, DialogHead, Field, InfoTip } from '../../ui';
 
 type Kind = 'memory' | 'disk-only';
 
@@ -165,9 +165,10 @@ function CreateForm({ vm, list, busy = false, onOpenChange, onCreated }: CreateS
             />
             <label htmlFor={`${id}-mem`}>
               <span>Memory and disks</span>
-              <span className="muted small">Reverting to it resumes the VM exactly where it was. The VM is paused while its memory is saved.</span>
+              <span className="muted small">Resumes exactly where it was.</span>
               {!caps.memory.possible && <Reasons cap={caps.memory} />}
             </label>
+            <InfoTip topic="memory and disks">Reverting to it resumes the VM exactly where it was. The VM is paused while its memory is saved.</InfoTip>
           </div>
           <div className="check-row">
             <input
@@ -180,13 +181,14 @@ function CreateForm({ vm, list, busy = false, onOpenChange, onCreated }: CreateS
             />
             <label htmlFor={`${id}-disk`}>
               <span>Disks only{caps['disk-only'].location ? ` (${caps['disk-only'].location})` : ''}</span>
-              <span className="muted small">
-                {vmActive
-                  ? 'The VM keeps running; reverting to it starts the VM from its disks, as after a power cut.'
-                  : 'The disks as they are now; the VM is not running, so there is no memory to save.'}
-              </span>
+              <span className="muted small">{vmActive ? 'The VM keeps running.' : 'The disks as they are now.'}</span>
               {!caps['disk-only'].possible && <Reasons cap={caps['disk-only']} />}
             </label>
+            <InfoTip topic="disks only">
+              {vmActive
+                ? 'The VM keeps running while its disks are saved; reverting to it starts the VM from its disks, as after a power cut.'
+                : 'The disks as they are now; the VM is not running, so there is no memory to save.'}
+            </InfoTip>
           </div>
           {vmActive && (
             <div className="check-row">
@@ -200,14 +202,18 @@ function CreateForm({ vm, list, busy = false, onOpenChange, onCreated }: CreateS
               <label htmlFor={`${id}-quiesce`}>
                 <span>Quiesce file systems (QEMU guest agent)</span>
                 {kind === 'memory' ? (
-                  <span className="muted small">Not needed: a snapshot with memory saves memory and disks together while the VM is paused.</span>
+                  <span className="muted small">Not needed with memory.</span>
                 ) : (
                   <>
-                    <span className="muted small">The guest flushes and freezes its file systems while the disks are saved.</span>
+                    <span className="muted small">The guest’s files are consistent.</span>
                     {!caps.quiesce.possible && <Reasons cap={caps.quiesce} />}
                   </>
                 )}
               </label>
+              <InfoTip topic="quiescing">
+                The guest flushes and freezes its file systems while the disks are saved (this needs the QEMU guest agent). A snapshot with memory does
+                not need it: it saves memory and disks together while the VM is paused.
+              </InfoTip>
             </div>
           )}
           {kindCap && (kindCap.notes ?? []).length > 0 && (

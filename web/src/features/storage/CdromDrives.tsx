@@ -2,17 +2,17 @@
 // operators) insert, change or eject an ISO from a storage pool. The
 // change applies to the running VM and to its stored definition.
 
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useQuery } from '@tanstack/react-query';
 import { Disc } from 'lucide-react';
 import { useId, useState } from 'react';
 import { toast } from 'sonner';
-import { api, vmPath } from '../../api/client';
-import { putVM } from '../../resources/vm/cache';
+import { useChangeMedia } from '../../resources/storage/mutations';
+import { Button } from '../../ui';
 import type { VM } from '../../api/types';
 import { ErrorNote } from '../../components/ErrorNote';
 import { PathText } from '../../components/PathText';
 import { useAccess } from '../security/useAccess';
-import { atLeast, cdromPath, invalidateStorage, poolsQuery, volumesQuery, type Media } from './storageApi';
+import { atLeast, poolsQuery, volumesQuery } from './storageApi';
 
 export function CdromDrives({ vm }: { vm: VM }) {
   const drives = (vm.disks ?? []).filter((d) => d.device === 'cdrom');
@@ -31,7 +31,6 @@ export function CdromDrives({ vm }: { vm: VM }) {
 }
 
 function Drive({ vm, target, source, canChange }: { vm: VM; target: string; source?: string; canChange: boolean }) {
-  const qc = useQueryClient();
   const id = useId();
   const [choosing, setChoosing] = useState(false);
   const [pool, setPool] = useState('');
@@ -41,13 +40,8 @@ function Drive({ vm, target, source, canChange }: { vm: VM; target: string; sour
   const poolName = pool !== '' ? pool : (running[0]?.name ?? '');
   const vols = useQuery(volumesQuery(vm.host, poolName, choosing));
   const media = (vols.data ?? []).filter((v) => v.format !== 'qcow2');
-  const change = useMutation({
-    mutationFn: (put: { pool: string; volume: string } | null) =>
-      api<Media>(cdromPath(vm.host, vm.uuid, target), put ? { method: 'PUT', body: put } : { method: 'DELETE' }),
-    onSuccess: async (m) => {
-      const fresh = await api<VM>(vmPath(vm.host, vm.uuid));
-      putVM(qc, fresh);
-      await invalidateStorage(qc, vm.host);
+  const change = useChangeMedia(vm, target, {
+    onSuccess: (m) => {
       const where = m.live && m.config ? 'now and after a restart' : m.live ? 'until the VM stops' : 'from the next start';
       toast.success(m.source ? `Inserted into ${target} (${where})` : `Ejected ${target} (${where})`);
       setChoosing(false);
@@ -60,13 +54,13 @@ function Drive({ vm, target, source, canChange }: { vm: VM; target: string; sour
       </p>
       {canChange && !choosing && (
         <div className="cdrom-actions">
-          <button type="button" className="btn btn-small" onClick={() => setChoosing(true)}>
+          <Button size="sm" onClick={() => setChoosing(true)}>
             {source ? 'Change…' : 'Insert…'}
-          </button>
+          </Button>
           {source && (
-            <button type="button" className="btn btn-small" onClick={() => change.mutate(null)} disabled={change.isPending}>
+            <Button size="sm" onClick={() => change.mutate(null)} disabled={change.isPending}>
               Eject
-            </button>
+            </Button>
           )}
         </div>
       )}
@@ -93,12 +87,12 @@ function Drive({ vm, target, source, canChange }: { vm: VM; target: string; sour
               </option>
             ))}
           </select>
-          <button type="submit" className="btn btn-small btn-primary" disabled={!volume || change.isPending}>
+          <Button type="submit" size="sm" variant="primary" disabled={!volume || change.isPending}>
             Insert
-          </button>
-          <button type="button" className="btn btn-small" onClick={() => setChoosing(false)}>
+          </Button>
+          <Button size="sm" onClick={() => setChoosing(false)}>
             Cancel
-          </button>
+          </Button>
         </form>
       )}
       {change.error && <ErrorNote error={change.error} />}

@@ -3,15 +3,14 @@
 // and shows the server's message and hint when the server refuses.
 
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { Dialog } from 'radix-ui';
-import { X } from 'lucide-react';
 import { useId, useRef, useState, type SyntheticEvent, type ReactNode } from 'react';
 import { toast } from 'sonner';
-import { api } from '../../api/client';
 import { ErrorNote } from '../../components/ErrorNote';
 import { formatBytes } from '../../lib/format';
+import { useCreatePool, useCreateVolume, useResizeVolume } from '../../resources/storage/mutations';
+import { Button, Dialog, DialogActions, DialogClose, DialogHead, Field } from '../../ui';
 import { runOperation } from '../snapshots/runOperation';
-import { invalidateStorage, poolsPath, sizeProblem, startClone, uploadVolume, volumePath, volumesPath, type Pool, type Upload, type Volume } from './storageApi';
+import { invalidateStorage, sizeProblem, startClone, uploadVolume, type Pool, type Upload, type Volume } from './storageApi';
 
 interface FormDialogProps {
   title: string;
@@ -33,49 +32,19 @@ function FormDialog(p: FormDialogProps) {
     if (p.canSubmit && !p.pending) p.onSubmit();
   };
   return (
-    <Dialog.Root open={p.open} onOpenChange={(o) => (o || !p.pending ? p.onOpenChange(o) : p.onCancel?.())}>
-      <Dialog.Portal>
-        <Dialog.Overlay className="dialog-overlay" />
-        <Dialog.Content className="dialog storage-dialog" aria-describedby={undefined}>
-          <form onSubmit={submit}>
-            <div className="dialog-head">
-              <Dialog.Title className="dialog-title">{p.title}</Dialog.Title>
-              <Dialog.Close className="icon-btn" aria-label="Close" type="button">
-                <X size={16} aria-hidden />
-              </Dialog.Close>
-            </div>
-            {p.children}
-            {p.error ? <ErrorNote error={p.error} /> : null}
-            <div className="dialog-actions">
-              {p.pending && p.onCancel ? (
-                <button type="button" className="btn" onClick={p.onCancel}>
-                  Cancel upload
-                </button>
-              ) : (
-                <Dialog.Close className="btn" type="button">
-                  Cancel
-                </Dialog.Close>
-              )}
-              <button type="submit" className="btn btn-primary" disabled={!p.canSubmit || p.pending}>
-                {p.submitLabel}
-              </button>
-            </div>
-          </form>
-        </Dialog.Content>
-      </Dialog.Portal>
-    </Dialog.Root>
-  );
-}
-
-function Field({ id, label, children, note }: { id: string; label: string; children: ReactNode; note?: ReactNode }) {
-  return (
-    <div className="storage-field">
-      <label htmlFor={id} className="field-label">
-        {label}
-      </label>
-      {children}
-      {note ? <p className="muted small">{note}</p> : null}
-    </div>
+    <Dialog open={p.open} onOpenChange={(o) => (o || !p.pending ? p.onOpenChange(o) : p.onCancel?.())} className="storage-dialog" noDescription>
+      <form onSubmit={submit}>
+        <DialogHead>{p.title}</DialogHead>
+        {p.children}
+        {p.error ? <ErrorNote error={p.error} /> : null}
+        <DialogActions>
+          {p.pending && p.onCancel ? <Button onClick={p.onCancel}>Cancel upload</Button> : <DialogClose>Cancel</DialogClose>}
+          <Button type="submit" variant="primary" disabled={!p.canSubmit || p.pending}>
+            {p.submitLabel}
+          </Button>
+        </DialogActions>
+      </form>
+    </Dialog>
   );
 }
 
@@ -86,14 +55,11 @@ interface Base {
 }
 
 export function CreatePoolDialog({ host, open, onOpenChange }: Base) {
-  const qc = useQueryClient();
   const id = useId();
   const [name, setName] = useState('');
   const [path, setPath] = useState('');
-  const m = useMutation({
-    mutationFn: () => api<Pool>(poolsPath(host), { method: 'POST', body: { name: name.trim(), path: path.trim() } }),
-    onSuccess: async (p) => {
-      await invalidateStorage(qc, host);
+  const m = useCreatePool(host, {
+    onSuccess: (p) => {
       toast.success(`Pool “${p.name}” created and started`);
       onOpenChange(false);
     },
@@ -107,12 +73,12 @@ export function CreatePoolDialog({ host, open, onOpenChange }: Base) {
       pending={m.isPending}
       error={m.error}
       canSubmit={name.trim() !== '' && path.trim().startsWith('/')}
-      onSubmit={() => m.mutate()}
+      onSubmit={() => m.mutate({ name: name.trim(), path: path.trim() })}
     >
-      <Field id={`${id}-name`} label="Name" note="Letters, digits, . _ + -">
+      <Field label="Name" hint="Letters, digits, . _ + -">
         <input id={`${id}-name`} type="text" value={name} onChange={(e) => setName(e.target.value)} autoComplete="off" />
       </Field>
-      <Field id={`${id}-path`} label="Directory on the host" note="An absolute path; it is made when missing.">
+      <Field label="Directory on the host" hint="An absolute path; it is made when missing.">
         <input id={`${id}-path`} type="text" value={path} onChange={(e) => setPath(e.target.value)} autoComplete="off" placeholder="/srv/images" />
       </Field>
     </FormDialog>
@@ -120,16 +86,13 @@ export function CreatePoolDialog({ host, open, onOpenChange }: Base) {
 }
 
 export function CreateVolumeDialog({ host, pool, open, onOpenChange }: Base & { pool: Pool }) {
-  const qc = useQueryClient();
   const id = useId();
   const [name, setName] = useState('');
   const [format, setFormat] = useState<'qcow2' | 'raw'>('qcow2');
   const [size, setSize] = useState('20GiB');
   const problem = sizeProblem(size);
-  const m = useMutation({
-    mutationFn: () => api<Volume>(volumesPath(host, pool.name), { method: 'POST', body: { name: name.trim(), format, size: size.trim() } }),
-    onSuccess: async (v) => {
-      await invalidateStorage(qc, host);
+  const m = useCreateVolume(host, pool.name, {
+    onSuccess: (v) => {
       toast.success(`Volume “${v.name}” created`);
       onOpenChange(false);
     },
@@ -143,18 +106,18 @@ export function CreateVolumeDialog({ host, pool, open, onOpenChange }: Base & { 
       pending={m.isPending}
       error={m.error}
       canSubmit={name.trim() !== '' && problem === null}
-      onSubmit={() => m.mutate()}
+      onSubmit={() => m.mutate({ name: name.trim(), format, size: size.trim() })}
     >
-      <Field id={`${id}-name`} label="Name">
+      <Field label="Name">
         <input id={`${id}-name`} type="text" value={name} onChange={(e) => setName(e.target.value)} autoComplete="off" placeholder="disk.qcow2" />
       </Field>
-      <Field id={`${id}-format`} label="Format" note="qcow2 grows as the guest writes; raw is allocated as written too, and is a little faster.">
+      <Field label="Format" hint="qcow2 grows as the guest writes; raw is allocated as written too, and is a little faster.">
         <select id={`${id}-format`} value={format} onChange={(e) => setFormat(e.target.value as 'qcow2' | 'raw')}>
           <option value="qcow2">qcow2</option>
           <option value="raw">raw</option>
         </select>
       </Field>
-      <Field id={`${id}-size`} label="Size" note={problem ?? `${formatBytes(pool.availableBytes)} free in the pool.`}>
+      <Field label="Size" error={problem} hint={`${formatBytes(pool.availableBytes)} free in the pool.`}>
         <input id={`${id}-size`} type="text" value={size} onChange={(e) => setSize(e.target.value)} autoComplete="off" aria-invalid={problem !== null} />
       </Field>
     </FormDialog>
@@ -202,7 +165,7 @@ export function UploadDialog({ host, pool, open, onOpenChange }: Base & { pool: 
       onSubmit={() => file && m.mutate(file)}
       onCancel={() => upload.current?.cancel()}
     >
-      <Field id={`${id}-file`} label="File" note={tooBig ? `Too large: the pool has ${formatBytes(pool.availableBytes)} free.` : 'An ISO image or a disk image.'}>
+      <Field label="File" error={tooBig ? `Too large: the pool has ${formatBytes(pool.availableBytes)} free.` : null} hint="An ISO image or a disk image.">
         <input
           id={`${id}-file`}
           type="file"
@@ -214,7 +177,7 @@ export function UploadDialog({ host, pool, open, onOpenChange }: Base & { pool: 
           }}
         />
       </Field>
-      <Field id={`${id}-name`} label="Volume name">
+      <Field label="Volume name">
         <input id={`${id}-name`} type="text" value={name} onChange={(e) => setName(e.target.value)} autoComplete="off" disabled={m.isPending} />
       </Field>
       {m.isPending && (
@@ -230,18 +193,11 @@ export function UploadDialog({ host, pool, open, onOpenChange }: Base & { pool: 
 }
 
 export function ResizeDialog({ host, volume, open, onOpenChange }: Base & { volume: Volume }) {
-  const qc = useQueryClient();
   const id = useId();
   const [size, setSize] = useState('');
   const problem = size === '' ? null : sizeProblem(size);
-  const m = useMutation({
-    mutationFn: () =>
-      api<{ volume: Volume; online?: { name: string; disk: string } }>(`${volumePath(host, volume.pool, volume.name)}/resize`, {
-        method: 'POST',
-        body: { size: size.trim() },
-      }),
-    onSuccess: async (res) => {
-      await invalidateStorage(qc, host);
+  const m = useResizeVolume({ host, pool: volume.pool, name: volume.name }, {
+    onSuccess: (res) => {
       toast.success(
         `“${res.volume.name}” is now ${formatBytes(res.volume.capacityBytes)}`,
         res.online ? { description: `Grown through the running VM “${res.online.name}” (${res.online.disk}): the guest sees it now.` } : undefined,
@@ -258,13 +214,9 @@ export function ResizeDialog({ host, volume, open, onOpenChange }: Base & { volu
       pending={m.isPending}
       error={m.error}
       canSubmit={size !== '' && problem === null}
-      onSubmit={() => m.mutate()}
+      onSubmit={() => m.mutate(size.trim())}
     >
-      <Field
-        id={`${id}-size`}
-        label="New size"
-        note={problem ?? `Now ${formatBytes(volume.capacityBytes)}. Volumes only grow; grow the file system inside the guest afterwards.`}
-      >
+      <Field label="New size" error={problem} hint={`Now ${formatBytes(volume.capacityBytes)}. Volumes only grow; grow the file system inside the guest afterwards.`}>
         <input id={`${id}-size`} type="text" value={size} onChange={(e) => setSize(e.target.value)} autoComplete="off" placeholder="40GiB" />
       </Field>
     </FormDialog>
@@ -294,7 +246,7 @@ export function CloneDialog({ host, volume, open, onOpenChange }: Base & { volum
       canSubmit={name.trim() !== ''}
       onSubmit={() => m.mutate()}
     >
-      <Field id={`${id}-name`} label="Name of the copy" note={`A copy of ${formatBytes(volume.allocationBytes)} in the same pool.`}>
+      <Field label="Name of the copy" hint={`A copy of ${formatBytes(volume.allocationBytes)} in the same pool.`}>
         <input id={`${id}-name`} type="text" value={name} onChange={(e) => setName(e.target.value)} autoComplete="off" />
       </Field>
     </FormDialog>

@@ -4,12 +4,11 @@
 // pool). What the user's role cannot do is not offered; what the server
 // refuses (in use, no room) it says in its own words.
 
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useQuery } from '@tanstack/react-query';
 import { HardDrive } from 'lucide-react';
 import { useState } from 'react';
 import { toast } from 'sonner';
 import { Link } from 'wouter';
-import { api } from '../../api/client';
 import { useHosts } from '../../resources/host/queries';
 import { useConfirm } from '../../components/ConfirmProvider';
 import { ErrorNote } from '../../components/ErrorNote';
@@ -19,8 +18,10 @@ import { formatBytes } from '../../lib/format';
 import { vmHref } from '../../lib/routes';
 import { useAccess } from '../security/useAccess';
 import { toastError } from '../../components/toastError';
+import { useDeleteVolume, usePoolAction } from '../../resources/storage/mutations';
+import { Button, Table } from '../../ui';
 import { CloneDialog, CreatePoolDialog, CreateVolumeDialog, ResizeDialog, UploadDialog } from './StorageDialogs';
-import { atLeast, contentPath, fillTone, invalidateStorage, poolPath, poolsQuery, usedPercent, volumePath, volumesQuery, type Pool, type Volume } from './storageApi';
+import { atLeast, contentPath, fillTone, poolsQuery, usedPercent, volumesQuery, type Pool, type Volume } from './storageApi';
 import './storage.css';
 
 type Open = { kind: 'pool' } | { kind: 'volume' | 'upload'; pool: Pool } | { kind: 'resize' | 'clone'; volume: Volume } | null;
@@ -56,9 +57,9 @@ export function StoragePage() {
             </label>
           )}
           {atLeast(role, 'admin') && (
-            <button type="button" className="btn btn-primary" onClick={() => setOpen({ kind: 'pool' })} disabled={host === ''}>
+            <Button variant="primary" onClick={() => setOpen({ kind: 'pool' })} disabled={host === ''}>
               New pool
-            </button>
+            </Button>
           )}
         </div>
 
@@ -121,17 +122,9 @@ function CapacityBar({ pool }: { pool: Pool }) {
 }
 
 function PoolTable({ pools, chosen, onChoose, host }: { pools: Pool[]; chosen: string | undefined; onChoose: (name: string) => void; host: string }) {
-  const qc = useQueryClient();
   const confirm = useConfirm();
   const { role } = useAccess();
-  const act = useMutation({
-    mutationFn: async ({ pool, action }: { pool: string; action: 'start' | 'stop' | 'refresh' | 'delete' }): Promise<void> => {
-      if (action === 'delete') await api<undefined>(poolPath(host, pool), { method: 'DELETE' });
-      else await api<Pool>(`${poolPath(host, pool)}/${action}`, { method: 'POST' });
-    },
-    onSuccess: () => invalidateStorage(qc, host),
-    onError: (err) => toastError(err, 'The pool was not changed'),
-  });
+  const act = usePoolAction(host, { onError: (err) => toastError(err, 'The pool was not changed') });
   const del = async (p: Pool) => {
     const ok = await confirm({
       title: `Delete pool “${p.name}”?`,
@@ -142,8 +135,7 @@ function PoolTable({ pools, chosen, onChoose, host }: { pools: Pool[]; chosen: s
     if (ok) act.mutate({ pool: p.name, action: 'delete' });
   };
   return (
-    <div className="table-wrap">
-      <table className="data-table storage-table">
+    <Table className="storage-table">
         <thead>
           <tr>
             <th scope="col">Name</th>
@@ -160,9 +152,9 @@ function PoolTable({ pools, chosen, onChoose, host }: { pools: Pool[]; chosen: s
           {pools.map((p) => (
             <tr key={p.name} aria-current={p.name === chosen ? 'true' : undefined} className={p.name === chosen ? 'row-chosen' : undefined}>
               <th scope="row">
-                <button type="button" className="link-btn" onClick={() => onChoose(p.name)} aria-label={`Show volumes of ${p.name}`}>
+                <Button variant="link" onClick={() => onChoose(p.name)} aria-label={`Show volumes of ${p.name}`}>
                   {p.name}
-                </button>
+                </Button>
                 {p.autostart && <span className="badge badge-plain">autostart</span>}
               </th>
               <td>
@@ -176,29 +168,28 @@ function PoolTable({ pools, chosen, onChoose, host }: { pools: Pool[]; chosen: s
                 {atLeast(role, 'operator') &&
                   (p.state === 'running' ? (
                     <>
-                      <button type="button" className="btn btn-small" onClick={() => act.mutate({ pool: p.name, action: 'refresh' })}>
+                      <Button size="sm" onClick={() => act.mutate({ pool: p.name, action: 'refresh' })}>
                         Refresh
-                      </button>
-                      <button type="button" className="btn btn-small" onClick={() => act.mutate({ pool: p.name, action: 'stop' })}>
+                      </Button>
+                      <Button size="sm" onClick={() => act.mutate({ pool: p.name, action: 'stop' })}>
                         Stop
-                      </button>
+                      </Button>
                     </>
                   ) : (
-                    <button type="button" className="btn btn-small" onClick={() => act.mutate({ pool: p.name, action: 'start' })}>
+                    <Button size="sm" onClick={() => act.mutate({ pool: p.name, action: 'start' })}>
                       Start
-                    </button>
+                    </Button>
                   ))}
                 {atLeast(role, 'admin') && (
-                  <button type="button" className="btn btn-small btn-danger" onClick={() => void del(p)} aria-label={`Delete pool ${p.name}`}>
+                  <Button size="sm" variant="danger" onClick={() => void del(p)} aria-label={`Delete pool ${p.name}`}>
                     Delete
-                  </button>
+                  </Button>
                 )}
               </td>
             </tr>
           ))}
         </tbody>
-      </table>
-    </div>
+    </Table>
   );
 }
 
@@ -212,18 +203,13 @@ interface VolumesPanelProps {
 }
 
 function VolumesPanel({ host, pool, onNew, onUpload, onResize, onClone }: VolumesPanelProps) {
-  const qc = useQueryClient();
   const confirm = useConfirm();
   const { role } = useAccess();
   const running = pool.state === 'running';
   const vols = useQuery(volumesQuery(host, pool.name, running));
   const writable = running && pool.managed && atLeast(role, 'operator');
-  const del = useMutation({
-    mutationFn: (v: Volume) => api<undefined>(volumePath(host, pool.name, v.name), { method: 'DELETE' }),
-    onSuccess: (_, v) => {
-      toast.success(`Volume “${v.name}” deleted`);
-      return invalidateStorage(qc, host);
-    },
+  const del = useDeleteVolume(host, pool.name, {
+    onSuccess: (_, v) => toast.success(`Volume “${v.name}” deleted`),
     onError: (err) => toastError(err, 'The volume was not deleted'),
   });
   const remove = async (v: Volume) => {
@@ -243,12 +229,12 @@ function VolumesPanel({ host, pool, onNew, onUpload, onResize, onClone }: Volume
         </h2>
         {writable && (
           <>
-            <button type="button" className="btn btn-small" onClick={onNew}>
+            <Button size="sm" onClick={onNew}>
               New volume
-            </button>
-            <button type="button" className="btn btn-small btn-primary" onClick={onUpload}>
+            </Button>
+            <Button size="sm" variant="primary" onClick={onUpload}>
               Upload
-            </button>
+            </Button>
           </>
         )}
       </div>
@@ -261,8 +247,7 @@ function VolumesPanel({ host, pool, onNew, onUpload, onResize, onClone }: Volume
       ) : vols.data.length === 0 ? (
         <p className="muted">No volumes{writable ? ': create one, or upload an ISO or disk image.' : '.'}</p>
       ) : (
-        <div className="table-wrap">
-          <table className="data-table storage-table">
+        <Table className="storage-table">
             <thead>
               <tr>
                 <th scope="col">Name</th>
@@ -301,31 +286,32 @@ function VolumesPanel({ host, pool, onNew, onUpload, onResize, onClone }: Volume
                   </td>
                   <td className="actions">
                     {atLeast(role, 'operator') && (
-                      <a className="btn btn-small" href={contentPath(host, pool.name, v.name)} download={v.name} aria-label={`Download ${v.name}`}>
-                        Download
-                      </a>
+                      <Button asChild size="sm">
+                        <a href={contentPath(host, pool.name, v.name)} download={v.name} aria-label={`Download ${v.name}`}>
+                          Download
+                        </a>
+                      </Button>
                     )}
                     {writable && v.format !== 'iso' && (
-                      <button type="button" className="btn btn-small" onClick={() => onResize(v)} aria-label={`Resize ${v.name}`}>
+                      <Button size="sm" onClick={() => onResize(v)} aria-label={`Resize ${v.name}`}>
                         Resize
-                      </button>
+                      </Button>
                     )}
                     {writable && (
-                      <button type="button" className="btn btn-small" onClick={() => onClone(v)} aria-label={`Clone ${v.name}`}>
+                      <Button size="sm" onClick={() => onClone(v)} aria-label={`Clone ${v.name}`}>
                         Clone
-                      </button>
+                      </Button>
                     )}
                     {writable && atLeast(role, 'admin') && (
-                      <button type="button" className="btn btn-small btn-danger" onClick={() => void remove(v)} aria-label={`Delete ${v.name}`}>
+                      <Button size="sm" variant="danger" onClick={() => void remove(v)} aria-label={`Delete ${v.name}`}>
                         Delete
-                      </button>
+                      </Button>
                     )}
                   </td>
                 </tr>
               ))}
             </tbody>
-          </table>
-        </div>
+        </Table>
       )}
     </section>
   );

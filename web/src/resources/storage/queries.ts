@@ -1,27 +1,24 @@
 // Storage pools and their volumes, per host (read on demand; no events
-// patch them yet, so a change is followed by invalidatePools).
+// patch them yet, so every change is followed by invalidatePools).
 
 import { queryOptions, type QueryClient } from '@tanstack/react-query';
 import { api } from '../../api/client';
-import type { Pool, Volume } from '../../api/types';
 import { qk } from '../keys';
-
-const hostPath = (host: string) => `/api/v1/hosts/${encodeURIComponent(host)}`;
+import { poolsPath, volumesPath, type Pool, type Volume } from './model';
 
 export function poolsQuery(host: string) {
   return queryOptions({
     queryKey: qk.pools(host),
-    queryFn: async ({ signal }) => (await api<{ pools: Pool[] | null }>(`${hostPath(host)}/pools`, { signal })).pools ?? [],
-    staleTime: 10_000,
+    queryFn: async ({ signal }) => (await api<{ pools: Pool[] | null }>(poolsPath(host), { signal })).pools ?? [],
+    enabled: host !== '',
   });
 }
 
-export function volumesQuery(host: string, pool: string) {
+export function volumesQuery(host: string, pool: string, enabled = true) {
   return queryOptions({
     queryKey: qk.volumes(host, pool),
-    queryFn: async ({ signal }) =>
-      (await api<{ volumes: Volume[] | null }>(`${hostPath(host)}/pools/${encodeURIComponent(pool)}/volumes`, { signal })).volumes ?? [],
-    staleTime: 10_000,
+    queryFn: async ({ signal }) => (await api<{ volumes: Volume[] | null }>(volumesPath(host, pool), { signal })).volumes ?? [],
+    enabled: enabled && host !== '' && pool !== '',
   });
 }
 
