@@ -54,11 +54,17 @@ var vmFamilies = []vmSeries{
 	{"libvirt_domain_info_cpu_time_seconds_total", "CPU time the running VM has used.", "counter",
 		func(d *inventory.DomainMetrics) (float64, bool) { return float64(d.CPUTimeNs) / 1e9, d.Sampled }},
 	{"libvirt_domain_memory_stats_available_bytes", "Memory the guest sees (balloon statistics from the guest's driver).", "gauge",
-		func(d *inventory.DomainMetrics) (float64, bool) { return float64(d.AvailableKiB * kib), d.Sampled && d.HasAvailable }},
+		func(d *inventory.DomainMetrics) (float64, bool) {
+			return float64(d.AvailableKiB * kib), d.Sampled && d.HasAvailable
+		}},
 	{"libvirt_domain_memory_stats_usable_bytes", "Memory the guest could use without swapping: free plus reclaimable (balloon statistics).", "gauge",
-		func(d *inventory.DomainMetrics) (float64, bool) { return float64(d.UsableKiB * kib), d.Sampled && d.HasUsable }},
+		func(d *inventory.DomainMetrics) (float64, bool) {
+			return float64(d.UsableKiB * kib), d.Sampled && d.HasUsable
+		}},
 	{"libvirt_domain_memory_stats_unused_bytes", "Memory the guest leaves entirely unused (balloon statistics).", "gauge",
-		func(d *inventory.DomainMetrics) (float64, bool) { return float64(d.UnusedKiB * kib), d.Sampled && d.HasUnused }},
+		func(d *inventory.DomainMetrics) (float64, bool) {
+			return float64(d.UnusedKiB * kib), d.Sampled && d.HasUnused
+		}},
 	{"libvirt_domain_memory_stats_used_bytes", "Memory the guest uses: available less usable (less unused when the guest reports no usable).", "gauge",
 		func(d *inventory.DomainMetrics) (float64, bool) {
 			switch {
@@ -72,7 +78,9 @@ var vmFamilies = []vmSeries{
 			return 0, false
 		}},
 	{"libvirt_domain_memory_stats_rss_bytes", "Resident memory of the VM's QEMU process on the host.", "gauge",
-		func(d *inventory.DomainMetrics) (float64, bool) { return float64(d.RSSKiB * kib), d.Sampled && d.HasRSS }},
+		func(d *inventory.DomainMetrics) (float64, bool) {
+			return float64(d.RSSKiB * kib), d.Sampled && d.HasRSS
+		}},
 }
 
 // deviceSeries is one series per disk or interface of a VM.

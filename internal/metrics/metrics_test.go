@@ -142,7 +142,9 @@ func TestDomainSeriesFromTheLastTickWithoutLibvirtCalls(t *testing.T) {
 // login failures, streams and audit failures.
 func TestServerSeries(t *testing.T) {
 	m := New(Options{
-		Hosts:              func() []host.Status { return []host.Status{{Name: "a", State: host.Connected}, {Name: "b", State: host.Failed}} },
+		Hosts: func() []host.Status {
+			return []host.Status{{Name: "a", State: host.Connected}, {Name: "b", State: host.Failed}}
+		},
 		AuditWriteFailures: func() uint64 { return 2 },
 	})
 	m.AddStreams(func() (int, int) { return 3, 1 })
