@@ -18,9 +18,11 @@ mkdir -p "$out"
 # Debian versions start with a digit: v1.2.3 -> 1.2.3, v1.2.3-4-gabc ->
 # 1.2.3+4.gabc, no tag at all -> 0~git.abc.
 desc=$(git describe --tags --always --dirty 2>/dev/null || echo unknown)
-if [[ $desc =~ ^v?([0-9][0-9A-Za-z.]*)(-([0-9]+)-g([0-9a-f]+))?(-dirty)?$ ]]; then
+if tag=$(git describe --tags --dirty 2>/dev/null) &&
+  [[ $tag =~ ^v?([0-9][0-9A-Za-z.~+]*)(-([0-9]+)-g([0-9a-f]+))?(-dirty)?$ ]]; then
   version=${BASH_REMATCH[1]}
   [ -n "${BASH_REMATCH[3]}" ] && version+="+${BASH_REMATCH[3]}.g${BASH_REMATCH[4]}"
+  [ -n "${BASH_REMATCH[5]}" ] && version+=".dirty"
 else
   version="0~git.${desc}"
 fi
@@ -84,5 +86,5 @@ chmod 0644 "$pkg/DEBIAN/md5sums" "$pkg/DEBIAN/control"
 # members and clamps the files' times to it.
 find "$pkg" -exec touch --no-dereference -d "@$SOURCE_DATE_EPOCH" {} +
 deb="$out/kvm-manager_${version}_${arch}.deb"
-dpkg-deb --root-owner-group -Zxz --build "$pkg" "$deb" >/dev/null
+dpkg-deb --root-owner-group -Zgzip -z9 --build "$pkg" "$deb" >/dev/null
 echo "$deb"

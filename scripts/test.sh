@@ -32,6 +32,9 @@ scripts/build-test-guest.sh >/dev/null
 step "build"
 make --no-print-directory build
 
+step "Debian package: build (reproducible), lint, install, run as user kvm-manager, remove, purge"
+scripts/test-deb.sh
+
 step "integration tests (real libvirtd, real guests)"
 mkdir -p test-results
 # The output is kept, and on failure its failures are printed again at the
