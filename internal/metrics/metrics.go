@@ -210,6 +210,10 @@ func (o reconnectObserver) StateChanged(h *host.Host, s host.Status) {
 	o.m.mu.Unlock()
 	if again {
 		o.m.reconnects.WithLabelValues(s.Name).Inc()
+	} else {
+		// The series exists from the first link on, at 0, so that
+		// increase() and alerts see the first reconnect.
+		o.m.reconnects.WithLabelValues(s.Name).Add(0)
 	}
 }
 
