@@ -49,7 +49,6 @@ type InterfaceCounters struct {
 // calls (copy what you keep).
 func (inv *Inventory) EachDomainMetrics(fn func(*DomainMetrics)) {
 	type snap struct {
-		vm     *VM
 		params []virt.TypedParam
 	}
 	inv.mu.RLock()
