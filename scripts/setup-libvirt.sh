@@ -101,10 +101,15 @@ default_network() {
 # asked) whether a non-root client may connect, and it connects to the bus
 # only once: the bus must run before libvirtd starts. There is no systemd
 # here to start it.
-if [ ! -S /run/dbus/system_bus_socket ]; then
+# A socket left by a bus that was killed does not count.
+bus_pid=$(cat /run/dbus/pid 2>/dev/null || true)
+if [ ! -S /run/dbus/system_bus_socket ] || [ -z "$bus_pid" ] || [ "$(ps -o comm= -p "$bus_pid" 2>/dev/null)" != dbus-daemon ]; then
   mkdir -p /run/dbus
-  rm -f /run/dbus/pid
+  rm -f /run/dbus/pid /run/dbus/system_bus_socket
   dbus-daemon --system --fork || log "could not start the system D-Bus: the libvirt group cannot use qemu:///system without root"
+  if virsh -c qemu:///system version >/dev/null 2>&1; then
+    log "started the system D-Bus after libvirtd: non-root clients (the packaged service) need libvirtd restarted to use it"
+  fi
 fi
 declare -A started=()
 for _ in $(seq 1 200); do

@@ -13,7 +13,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/local/go/bin"
-log() { printf 'test-deb: %s\n' "$*"; }
+t0=$SECONDS
+log() { printf 'test-deb: [%3ds] %s\n' $((SECONDS - t0)) "$*"; }
+# A failure anywhere says where, also one without a message of its own.
+trap 'printf "test-deb: FAIL: line %s: %s (exit %s)\n" "$LINENO" "$BASH_COMMAND" "$?" >&2' ERR
 fail() { printf 'test-deb: FAIL: %s\n' "$*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || fail "must run as root (it installs and purges the package)"
 
@@ -79,20 +82,22 @@ for want in '^ Package: kvm-manager$' '^ Depends: .*libvirt-clients' '^ Recommen
   grep -Eq -- "$want" <<<"$info" || fail "dpkg-deb -I has no line matching $want:"$'\n'"$info"
 done
 [ "$(dpkg-deb -f "$deb" Version)" != "" ] || fail "no version"
-dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles | grep -qx /etc/kvm-manager/config.json || fail "config.json is not a conffile"
+dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles | grep -x /etc/kvm-manager/config.json >/dev/null || fail "config.json is not a conffile"
 
 log "lintian (no errors)"
-lintian --fail-on error --suppress-tags no-manual-page "$deb" 2>&1 | grep -v 'running with root privileges' || true
-lintian --fail-on error "$deb" >/dev/null 2>&1 || fail "lintian reports errors (above)"
+lint_rc=0
+lint=$(lintian --fail-on error "$deb" 2>&1) || lint_rc=$?
+grep -v 'running with root privileges' <<<"$lint" || true
+[ "$lint_rc" = 0 ] || fail "lintian reports errors (above)"
 
 log "dpkg -i"
 dpkg -i "$deb" >/dev/null
-id -nG kvm-manager | tr ' ' '\n' | grep -qx libvirt || fail "user kvm-manager is not in group libvirt: $(id kvm-manager)"
+id -nG kvm-manager | tr ' ' '\n' | grep -x libvirt >/dev/null || fail "user kvm-manager is not in group libvirt: $(id kvm-manager)"
 [ "$(stat -c '%U %a' /var/lib/kvm-manager)" = "kvm-manager 700" ] || fail "/var/lib/kvm-manager: $(stat -c '%U %a' /var/lib/kvm-manager), want kvm-manager 700"
 unit=/lib/systemd/system/kvm-manager.service
 
 log "systemd-analyze verify"
-if ! out=$(systemd-analyze verify "$unit" 2>&1) || grep -v -e 'libvirtd.service' <<<"$out" | grep -q .; then
+if ! out=$(systemd-analyze verify "$unit" 2>&1) || grep -v -e 'libvirtd.service' <<<"$out" | grep . >/dev/null; then
   fail "systemd-analyze verify $unit:"$'\n'"$out"
 fi
 for want in ProtectSystem=strict ReadWritePaths=/var/lib/kvm-manager NoNewPrivileges=true PrivateTmp=true \
@@ -131,7 +136,7 @@ vms=$(curl -sf -b "$jar" "$base/api/v1/vms") || fail "GET /api/v1/vms failed"
 python3 -c 'import json,sys; d=json.load(sys.stdin); assert isinstance(d["vms"], list)' <<<"$vms" || fail "GET /api/v1/vms: $vms"
 # A VM that libvirt lists (as root) is in the list, unless it went away
 # meanwhile (other programs' VMs come and go).
-want=$(virsh -q -c qemu:///system list --all --uuid | head -1)
+want=$(virsh -q -c qemu:///system list --all --uuid | sed -n 1p)
 if [ -n "$want" ]; then
   vms=$(curl -sf -b "$jar" "$base/api/v1/vms")
   grep -q "$want" <<<"$vms" || ! virsh -q -c qemu:///system dominfo "$want" >/dev/null 2>&1 ||
