@@ -5,7 +5,7 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
 
-.PHONY: build web build-api e2e test unit lint integration bench demo demo-clean run fuzz guest libvirt clean
+.PHONY: deb build web build-api e2e test unit lint integration bench demo demo-clean run fuzz guest libvirt clean
 
 # The web UI is built first and embedded (tag builtinassets).
 build: web
@@ -64,3 +64,7 @@ clean:
 
 e2e: build
 	scripts/e2e.sh
+
+# The Debian package (dist/kvm-manager_VERSION_ARCH.deb): scripts/deb.sh.
+deb:
+	scripts/deb.sh

@@ -1,6 +1,6 @@
 // Command kvm-bench measures a kvm-manager binary against the real libvirtd
 // of this machine and prints figures; it asserts nothing. Each area is a
-// subcommand (kvm-bench vms|serial|snapshot|console|history|remote|upload|conn [flags]);
+// subcommand (kvm-bench vms|serial|snapshot|console|history|metrics|remote|upload|conn [flags]);
 // docs/benchmarks.md says what the figures mean and records them, and
 // `make bench` (scripts/bench.sh) runs them all.
 //
@@ -15,6 +15,7 @@ import (
 	"github.com/kvm-manager/kvm-manager/bench/conn"
 	"github.com/kvm-manager/kvm-manager/bench/console"
 	"github.com/kvm-manager/kvm-manager/bench/history"
+	"github.com/kvm-manager/kvm-manager/bench/metrics"
 	"github.com/kvm-manager/kvm-manager/bench/remote"
 	"github.com/kvm-manager/kvm-manager/bench/serial"
 	"github.com/kvm-manager/kvm-manager/bench/snapshot"
@@ -54,6 +55,11 @@ func main() {
 			Name:    "history",
 			Summary: "stats history: the memory of 500 running VMs' full history (a day, time compressed, in-process over virtfake)",
 			New:     history.New,
+		},
+		{
+			Name:    "metrics",
+			Summary: "GET /metrics with 500 running VMs: scrape time and the libvirt calls it makes (none), in-process over virtfake",
+			New:     metrics.New,
 		},
 		{
 			Name:    "remote",

@@ -28,6 +28,9 @@ bin/kvm-bench history
 echo "=== the server's RSS after an hour with 500 running VMs: idle RSS above + an hour of history (60x compressed)"
 bin/kvm-bench history -span 1h -compress 60 -server-rss "${idle_rss:-0}"
 
+echo "=== GET /metrics with 500 running VMs: scrape time, libvirt calls per scrape"
+bin/kvm-bench metrics
+
 echo "=== a host over ssh: listing its VMs through KVM Manager and with virsh -c qemu+ssh://"
 bin/kvm-bench remote --server bin/kvm-manager
 

@@ -20,6 +20,10 @@ dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
 # write their firewall rules with iptables (libvirt 9.0 on Debian 12).
 command -v dnsmasq >/dev/null 2>&1 || need+=(dnsmasq-base)
 command -v iptables >/dev/null 2>&1 || need+=(iptables)
+# The system D-Bus and polkit let users of group libvirt (the packaged
+# service's user kvm-manager) use qemu:///system without root (issue 19).
+command -v dbus-daemon >/dev/null 2>&1 || need+=(dbus)
+[ -x /usr/lib/polkit-1/polkitd ] || need+=(polkitd)
 if [ "${#need[@]}" -gt 0 ]; then
   log "installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -93,6 +97,20 @@ default_network() {
 # exiting when we look, and must then be started on the next round. A
 # daemon just started gets 10 s to write its pid file before it counts as
 # failed.
+# libvirtd asks polkit (over the system D-Bus, which starts polkitd when
+# asked) whether a non-root client may connect, and it connects to the bus
+# only once: the bus must run before libvirtd starts. There is no systemd
+# here to start it.
+# A socket left by a bus that was killed does not count.
+bus_pid=$(cat /run/dbus/pid 2>/dev/null || true)
+if [ ! -S /run/dbus/system_bus_socket ] || [ -z "$bus_pid" ] || [ "$(ps -o comm= -p "$bus_pid" 2>/dev/null)" != dbus-daemon ]; then
+  mkdir -p /run/dbus
+  rm -f /run/dbus/pid /run/dbus/system_bus_socket
+  dbus-daemon --system --fork || log "could not start the system D-Bus: the libvirt group cannot use qemu:///system without root"
+  if virsh -c qemu:///system version >/dev/null 2>&1; then
+    log "started the system D-Bus after libvirtd: non-root clients (the packaged service) need libvirtd restarted to use it"
+  fi
+fi
 declare -A started=()
 for _ in $(seq 1 200); do
   if v=$(virsh -c qemu:///system version 2>/dev/null); then

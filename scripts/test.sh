@@ -32,7 +32,12 @@ scripts/build-test-guest.sh >/dev/null
 step "build"
 make --no-print-directory build
 
+step "Debian package: build (reproducible), lint, install, run as user kvm-manager, remove, purge"
+scripts/test-deb.sh
+
 step "integration tests (real libvirtd, real guests)"
+# TestMetricsPrometheus scrapes the server with Debian's Prometheus.
+command -v prometheus >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus >/dev/null
 mkdir -p test-results
 # The output is kept, and on failure its failures are printed again at the
 # end: CI shows only the end of the output, which is otherwise the server's

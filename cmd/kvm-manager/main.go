@@ -23,9 +23,18 @@ var version = "dev"
 
 func main() {
 	var err error
-	if len(os.Args) > 1 && os.Args[1] == "hash-password" {
+	sub := ""
+	if len(os.Args) > 1 {
+		sub = os.Args[1]
+	}
+	switch sub {
+	case "hash-password":
 		err = hashPassword(os.Stdin, os.Stdout, os.Stderr)
-	} else {
+	case "version":
+		fmt.Println("kvm-manager", version)
+	case "check":
+		err = check(os.Args[2:], os.Stdout, os.Stderr)
+	default:
 		err = run(os.Args[1:], os.Stdout, os.Stderr)
 	}
 	if err != nil {
@@ -51,4 +60,20 @@ func run(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return a.Run(ctx)
+}
+
+// check is `kvm-manager check [flags]`: the same flags and config file as
+// the server; exit status 1 when a check fails.
+func check(args []string, stdout, stderr io.Writer) error {
+	cfg, err := config.Parse(args, stderr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "kvm-manager", version)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if !app.Check(ctx, cfg, stdout) {
+		return errors.New("check failed")
+	}
+	return nil
 }

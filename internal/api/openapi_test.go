@@ -15,6 +15,7 @@ import (
 	"github.com/kvm-manager/kvm-manager/internal/console/vnc"
 	"github.com/kvm-manager/kvm-manager/internal/domainedit"
 	"github.com/kvm-manager/kvm-manager/internal/hostadmin"
+	"github.com/kvm-manager/kvm-manager/internal/metrics"
 	"github.com/kvm-manager/kvm-manager/internal/network"
 	"github.com/kvm-manager/kvm-manager/internal/snapshot"
 	"github.com/kvm-manager/kvm-manager/internal/storage"
@@ -36,6 +37,7 @@ func withFeatures(t *testing.T, opts Options) Options {
 	opts.Storage = storage.New(storage.Options{})
 	opts.Networks = network.New(network.Options{})
 	opts.HostAdmin = hostadmin.New(hostadmin.Options{})
+	opts.Metrics = metrics.New(metrics.Options{})
 	return opts
 }
 

@@ -39,10 +39,20 @@ func (s *Server) routes() []Route {
 	rs = append(rs, s.storageRoutes()...)
 	rs = append(rs, s.networkRoutes()...)
 	rs = append(rs, s.hostAdminRoutes()...)
+	if s.opts.Metrics != nil {
+		// Prometheus's scrape: the metrics role or token, or an admin.
+		rs = append(rs, Route{"GET", "/metrics", metricsRole, "", s.metrics})
+	}
 	return rs
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": s.opts.Version})
+	return nil
+}
+
+// metrics serves the Prometheus registry (see internal/metrics).
+func (s *Server) metrics(w http.ResponseWriter, r *http.Request) error {
+	s.opts.Metrics.Handler().ServeHTTP(w, r)
 	return nil
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/kvm-manager/kvm-manager/internal/hostadmin"
 	"github.com/kvm-manager/kvm-manager/internal/inventory"
 	"github.com/kvm-manager/kvm-manager/internal/lifecycle"
+	"github.com/kvm-manager/kvm-manager/internal/metrics"
 	"github.com/kvm-manager/kvm-manager/internal/network"
 	"github.com/kvm-manager/kvm-manager/internal/operation"
 	"github.com/kvm-manager/kvm-manager/internal/problem"
@@ -90,6 +91,9 @@ type Options struct {
 	Networks *network.Service
 	// Limits cap open event streams and consoles (limits.go).
 	Limits StreamLimits
+	// Metrics counts requests and failed logins and is served at GET
+	// /metrics (nil: no such route).
+	Metrics *metrics.Metrics
 }
 
 // Server is the HTTP handler of KVM Manager.
@@ -120,6 +124,8 @@ const (
 	viewer             = auth.Viewer
 	operator           = auth.Operator
 	admin              = auth.Admin
+	// metricsRole: GET /metrics, for the metrics role and admins.
+	metricsRole = auth.Metrics
 )
 
 // Route is one entry of the API's route table. The table is the single
@@ -162,6 +168,7 @@ func New(opts Options) (*Server, error) {
 		}
 	}
 	slices.Sort(s.methods)
+	opts.Metrics.AddStreams(s.openStreams)
 	// Unknown API paths answer JSON, after authentication so that they tell
 	// an anonymous caller nothing.
 	s.mux.Handle("/api/", s.wrap(Route{Role: viewer, handle: func(w http.ResponseWriter, r *http.Request) error {
@@ -215,13 +222,26 @@ func setSecurityHeaders(h http.Header) {
 func (s *Server) wrap(rt Route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		defer func() {
+			if s.opts.Metrics == nil {
+				return
+			}
+			status := http.StatusOK
+			if rec, ok := w.(*recorder); ok {
+				status = rec.status
+			}
+			s.opts.Metrics.ObserveRequest(rt.Pattern, r.Method, status, time.Since(start))
+			if rt.action == "login" && status >= 400 {
+				s.opts.Metrics.LoginFailed()
+			}
+		}()
 		note := &auditNote{}
 		r = r.WithContext(context.WithValue(r.Context(), auditNoteKey{}, note))
 		var p auth.Principal
 		if rt.Role != public {
 			var err error
 			p, err = s.opts.Auth.Authorize(r, s.clientAddr(r))
-			if err == nil && p.Role < rt.Role {
+			if err == nil && !p.Role.Allows(rt.Role) {
 				err = auth.RoleError(p.Role, rt.Role)
 			}
 			if err != nil {

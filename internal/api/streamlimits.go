@@ -165,3 +165,19 @@ func (s *Server) acquireStream(sl *slots, r *http.Request) (func(), error) {
 	p, _ := auth.FromContext(r.Context())
 	return sl.acquire(owner(p), s.clientAddr(r))
 }
+
+// open counts the requests holding a slot now.
+func (s *slots) open() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, c := range s.owners {
+		n += c
+	}
+	return n
+}
+
+// openStreams counts the open event streams and consoles, for the metrics.
+func (s *Server) openStreams() (events, consoles int) {
+	return s.streams.events.open(), s.streams.consoles.open()
+}

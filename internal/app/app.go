@@ -32,6 +32,7 @@ import (
 	"github.com/kvm-manager/kvm-manager/internal/hostadmin"
 	"github.com/kvm-manager/kvm-manager/internal/inventory"
 	"github.com/kvm-manager/kvm-manager/internal/lifecycle"
+	"github.com/kvm-manager/kvm-manager/internal/metrics"
 	"github.com/kvm-manager/kvm-manager/internal/network"
 	"github.com/kvm-manager/kvm-manager/internal/operation"
 	"github.com/kvm-manager/kvm-manager/internal/snapshot"
@@ -113,6 +114,10 @@ func New(cfg config.Config, opts Options) (_ *App, err error) {
 	if err := privateDataDir(cfg.DataDir, log); err != nil {
 		return nil, err
 	}
+	metricsToken, err := readMetricsToken(cfg.MetricsTokenFile)
+	if err != nil {
+		return nil, err
+	}
 	token, generated := opts.Token, false
 	if token == "" {
 		token, generated = auth.RandomToken(), true
@@ -120,7 +125,7 @@ func New(cfg config.Config, opts Options) (_ *App, err error) {
 	a.auth, err = auth.New(auth.Options{
 		Token: token, Users: cfg.Users, StorePath: filepath.Join(cfg.DataDir, "sessions.json"),
 		SessionTTL: cfg.SessionTTL.Duration, IdleTimeout: cfg.SessionIdle.Duration, SecureCookies: cfg.TLS(),
-		MaxSessionsPerUser: cfg.MaxSessionsPerUser,
+		MaxSessionsPerUser: cfg.MaxSessionsPerUser, MetricsToken: metricsToken,
 	})
 	if err != nil {
 		return nil, err
@@ -142,8 +147,15 @@ func New(cfg config.Config, opts Options) (_ *App, err error) {
 	}
 
 	bus := event.New()
-	a.ops = operation.New(operation.Options{Publisher: bus, Logger: log})
 	inv := inventory.New(inventory.Options{Publisher: bus, Logger: log, Interval: cfg.StatsInterval.Duration})
+	// The hosts are read at each scrape through a.hosts, set below.
+	mets := metrics.New(metrics.Options{
+		Inventory: inv, Logger: log, AuditWriteFailures: a.auditLog.WriteFailures,
+		Hosts: func() []host.Status { return a.hosts.Statuses() },
+	})
+	a.ops = operation.New(operation.Options{Publisher: bus, Logger: log, Ended: func(kind string, st operation.State) {
+		mets.OperationEnded(kind, string(st))
+	}})
 	// Every running VM's addresses and guest agent facts, read per host
 	// link beside the inventory.
 	addrWatch := network.NewWatcher(network.WatchOptions{Inventory: inv, Logger: log})
@@ -154,7 +166,7 @@ func New(cfg config.Config, opts Options) (_ *App, err error) {
 	newHost := func(name, uri string, source host.Source) (*host.Host, error) {
 		return host.New(host.Options{
 			Name: name, URI: uri, Logger: log, DataDir: cfg.DataDir, Source: source,
-			Observers: []host.Observer{inv, addrWatch, host.StatePublisher{Publisher: bus}, keyAlerts},
+			Observers: []host.Observer{inv, addrWatch, host.StatePublisher{Publisher: bus}, keyAlerts, mets.HostObserver()},
 		})
 	}
 	var hosts []*host.Host
@@ -217,7 +229,7 @@ func New(cfg config.Config, opts Options) (_ *App, err error) {
 		},
 		BodyTimeout: cfg.BodyTimeout.Duration,
 		Snapshots:   a.snapshots, VNC: a.vnc, Screenshots: screenshots,
-		Serial: a.serial, DomainEdit: domainEdit,
+		Serial: a.serial, DomainEdit: domainEdit, Metrics: mets,
 		Storage: storage.New(storage.Options{Hosts: storage.HostSet{Set: a.hosts}, Inventory: inv, Operations: a.ops,
 			IdleTime: cfg.TransferIdle.Duration}),
 		Networks: network.New(network.Options{Hosts: network.HostSet{Set: a.hosts}, Inventory: inv}),

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 )
 
 // privateDataDir creates the data dir 0700, or makes an existing one 0700:
@@ -37,4 +38,18 @@ func privateDataDir(dir string, log *slog.Logger) error {
 	}
 	log.Warn("the data dir was open to other users: made it private", "dir", dir, "was", fmt.Sprintf("%04o", mode), "now", "0700")
 	return nil
+}
+
+// readMetricsToken reads the metrics token file ("" when none is
+// configured). The file holds one line; surrounding space is dropped.
+func readMetricsToken(path string) (string, error) {
+	if path == "" {
+		return "", nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("metrics token file: %w; create it readable by the user KVM Manager runs as "+
+			"(e.g. head -c 24 /dev/urandom | base64 > %s), or remove metrics-token-file from the configuration", err, path)
+	}
+	return strings.TrimSpace(string(b)), nil
 }

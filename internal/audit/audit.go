@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kvm-manager/kvm-manager/internal/problem"
@@ -92,6 +93,8 @@ type Log struct {
 	pending map[string]*loginSummary
 	timer   *time.Timer
 	lastErr error
+	// failures counts failed writes, for the metrics.
+	failures atomic.Uint64
 }
 
 // Open opens (or creates) the audit log.
@@ -189,6 +192,9 @@ func (l *Log) writeLocked(fl *file, e Entry) error {
 	}
 	line = append(line, '\n')
 	err = fl.write(line, l.opts.Now())
+	if err != nil {
+		l.failures.Add(1)
+	}
 	if err != nil && l.lastErr == nil {
 		l.opts.Logger.Error("audit log write failed: actions go on, but are not recorded", "path", fl.path, "err", err)
 	} else if err == nil && l.lastErr != nil {
@@ -197,6 +203,9 @@ func (l *Log) writeLocked(fl *file, e Entry) error {
 	l.lastErr = err
 	return err
 }
+
+// WriteFailures counts the writes that failed since the log was opened.
+func (l *Log) WriteFailures() uint64 { return l.failures.Load() }
 
 // WriteError says why the last write failed, or "" when it succeeded.
 func (l *Log) WriteError() string {

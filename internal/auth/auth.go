@@ -32,6 +32,10 @@ const CSRFHeader = "X-CSRF-Token"
 // TokenUser is the user name of callers who present the API token.
 const TokenUser = "token"
 
+// MetricsTokenUser is the user name of callers who present the metrics
+// token (role Metrics).
+const MetricsTokenUser = "metrics-token"
+
 // User is one configured account, as the config file holds it.
 type User struct {
 	Name         string `json:"name"`
@@ -43,6 +47,9 @@ type User struct {
 type Options struct {
 	// Token is the API token; it must be at least 16 characters.
 	Token string
+	// MetricsToken, when set (at least 16 characters), is a token that
+	// may only read GET /metrics (role Metrics), for a Prometheus server.
+	MetricsToken string
 	// Users may log in with a password.
 	Users []User
 	// SessionTTL is the longest a session lives (default 12 h).
@@ -118,6 +125,10 @@ type Manager struct {
 	hashing   chan struct{} // bounds concurrent password hashing (64 MiB each)
 	limit     *limiter
 
+	// metricsHash is the metrics token's hash; hasMetrics says one is set.
+	metricsHash [32]byte
+	hasMetrics  bool
+
 	mu       sync.Mutex
 	sessions map[[32]byte]*Session // by hash of the session id
 	// ended remembers sessions ended by the cap on sessions per user, until
@@ -156,8 +167,8 @@ func CheckUsers(users []User) error {
 			return fmt.Errorf("user %q is configured twice", u.Name)
 		}
 		seen[u.Name] = true
-		if u.Role < Viewer || u.Role > Admin {
-			return fmt.Errorf("user %q has no role: use viewer, operator or admin", u.Name)
+		if (u.Role < Viewer || u.Role > Admin) && u.Role != Metrics {
+			return fmt.Errorf("user %q has no role: use viewer, operator, admin or metrics", u.Name)
 		}
 		if u.PasswordHash == "" {
 			return fmt.Errorf("user %q has no password-hash: make one with kvm-manager hash-password", u.Name)
@@ -175,6 +186,14 @@ func New(opts Options) (*Manager, error) {
 	if len(opts.Token) < 16 {
 		return nil, problem.New(problem.Invalid, problem.CodeWeakToken, "the API token must be at least 16 characters",
 			"unset KVM_MANAGER_TOKEN to have a random one generated")
+	}
+	if opts.MetricsToken != "" && len(opts.MetricsToken) < 16 {
+		return nil, problem.New(problem.Invalid, problem.CodeWeakToken, "the metrics token must be at least 16 characters",
+			"put a longer random token in the metrics token file, e.g. from: head -c 24 /dev/urandom | base64")
+	}
+	if opts.MetricsToken != "" && opts.MetricsToken == opts.Token {
+		return nil, problem.New(problem.Invalid, problem.CodeWeakToken, "the metrics token is the API token",
+			"give the metrics token a value of its own: it is meant to be handed to a Prometheus server")
 	}
 	if opts.SessionTTL == 0 {
 		opts.SessionTTL = 12 * time.Hour
@@ -195,6 +214,9 @@ func New(opts Options) (*Manager, error) {
 		opts: opts, tokenHash: sha256.Sum256([]byte(opts.Token)), users: make(map[string]User),
 		hashing: make(chan struct{}, 2), limit: newLimiter(), sessions: make(map[[32]byte]*Session),
 		ended: make(map[[32]byte]endedSession), write: writeFileAtomic,
+	}
+	if opts.MetricsToken != "" {
+		m.metricsHash, m.hasMetrics = sha256.Sum256([]byte(opts.MetricsToken)), true
 	}
 	if err := CheckUsers(opts.Users); err != nil {
 		return nil, err
@@ -330,6 +352,11 @@ func (t *Throttled) Unwrap() error { return t.problem() }
 func (m *Manager) tokenOK(t string) bool {
 	h := sha256.Sum256([]byte(t))
 	return subtle.ConstantTimeCompare(h[:], m.tokenHash[:]) == 1
+}
+
+func (m *Manager) metricsTokenOK(t string) bool {
+	h := sha256.Sum256([]byte(t))
+	return m.hasMetrics && subtle.ConstantTimeCompare(h[:], m.metricsHash[:]) == 1
 }
 
 // credentialID fingerprints the credential a session was made with, so a
@@ -576,14 +603,19 @@ func (m *Manager) Revoke(p Principal, id string) (SessionInfo, error) {
 func (m *Manager) Authenticate(r *http.Request, client string) (Principal, error) {
 	if h := r.Header.Get("Authorization"); h != "" {
 		scheme, tok, ok := strings.Cut(h, " ")
-		good := ok && strings.EqualFold(scheme, "Bearer") && m.tokenOK(strings.TrimSpace(tok))
-		if d := m.limit.check(TokenUser, client, good, m.opts.Now()); d > 0 {
+		bearer := ok && strings.EqualFold(scheme, "Bearer")
+		admin := bearer && m.tokenOK(strings.TrimSpace(tok))
+		metrics := bearer && !admin && m.metricsTokenOK(strings.TrimSpace(tok))
+		if d := m.limit.check(TokenUser, client, admin || metrics, m.opts.Now()); d > 0 {
 			return Principal{}, &Throttled{RetryAfter: d, Token: true}
 		}
-		if !good {
-			return Principal{}, ErrBadToken
+		switch {
+		case admin:
+			return Principal{User: TokenUser, Role: Admin}, nil
+		case metrics:
+			return Principal{User: MetricsTokenUser, Role: Metrics}, nil
 		}
-		return Principal{User: TokenUser, Role: Admin}, nil
+		return Principal{}, ErrBadToken
 	}
 	c, err := r.Cookie(CookieName)
 	if err != nil || c.Value == "" {

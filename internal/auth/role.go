@@ -20,6 +20,22 @@ const (
 	Admin
 )
 
+// Metrics may read GET /metrics and nothing else: a user (or the metrics
+// token) for a Prometheus server. It stands outside the order above (below
+// every other role), so that a p.Role >= need check never lets it in;
+// Allows is the one place that lets it read the metrics.
+const Metrics Role = -1
+
+// Allows reports whether r may call a route that needs need. Each role
+// includes the ones below it; the metrics route is open to Metrics and
+// Admin only.
+func (r Role) Allows(need Role) bool {
+	if need == Metrics {
+		return r == Metrics || r >= Admin
+	}
+	return r >= need && r > 0
+}
+
 // ParseRole reads a role name from the configuration.
 func ParseRole(s string) (Role, error) {
 	switch s {
@@ -29,8 +45,10 @@ func ParseRole(s string) (Role, error) {
 		return Operator, nil
 	case "admin":
 		return Admin, nil
+	case "metrics":
+		return Metrics, nil
 	}
-	return 0, fmt.Errorf("role %q: use viewer, operator or admin", s)
+	return 0, fmt.Errorf("role %q: use viewer, operator, admin or metrics", s)
 }
 
 // String returns the role's name as configured.
@@ -42,6 +60,8 @@ func (r Role) String() string {
 		return "operator"
 	case Admin:
 		return "admin"
+	case Metrics:
+		return "metrics"
 	}
 	return "none"
 }

@@ -29,6 +29,11 @@ import (
 func Load(certFile, keyFile string, now time.Time) (tls.Certificate, error) {
 	c, err := tls.LoadX509KeyPair(certFile, keyFile)
 	if err != nil {
+		if errors.Is(err, fs.ErrPermission) {
+			// Typical of a service user (kvm-manager) given root's files.
+			return c, fmt.Errorf("load TLS certificate %s and key %s: %w; the user KVM Manager runs as (uid %d) "+
+				"cannot read them: make them readable by it, e.g. chgrp kvm-manager FILE && chmod 640 FILE", certFile, keyFile, err, os.Getuid())
+		}
 		return c, fmt.Errorf("load TLS certificate %s and key %s: %w", certFile, keyFile, err)
 	}
 	if now.After(c.Leaf.NotAfter) {

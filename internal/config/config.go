@@ -77,6 +77,10 @@ type Config struct {
 	BodyTimeout Duration `json:"body-timeout"`
 	// Limits are the audit log's retention and the stream caps (limits.go).
 	Limits
+	// MetricsTokenFile names a file holding the token that may read GET
+	// /metrics and nothing else (for a Prometheus server); empty: only
+	// users with the metrics or admin role may.
+	MetricsTokenFile string `json:"metrics-token-file"`
 }
 
 // TLS reports whether the server serves HTTPS.
@@ -222,6 +226,7 @@ func bind(fs *flag.FlagSet, c *Config) (configPath *string, finish func() error)
 	fs.IntVar(&c.MaxConnectionsPerAddress, "max-connections-per-address", c.MaxConnectionsPerAddress, "most connections one client address (the TCP peer: behind a proxy, the proxy) holds open (0: 256)")
 	fs.DurationVar(&c.BodyTimeout.Duration, "body-timeout", c.BodyTimeout.Duration, "longest a client may take to send a request body")
 	bindLimits(fs, &c.Limits)
+	fs.StringVar(&c.MetricsTokenFile, "metrics-token-file", c.MetricsTokenFile, "file holding the token that may only read GET /metrics (for Prometheus)")
 	return configPath, func() error {
 		l, err := parseLevel(*level)
 		if err != nil {

@@ -83,6 +83,9 @@ type entry struct {
 	vm      VM
 	last    *counters
 	history *history // nil until the first tick
+	// params is the last tick's stats record, read again only by the
+	// metrics scrape (metrics.go); nil while the VM is not running.
+	params []virt.TypedParam
 }
 
 // New returns an empty inventory.
@@ -375,7 +378,7 @@ func (inv *Inventory) store(vm VM) VM {
 		if !Active(vm.State) {
 			vm.Stats = nil
 			vm.Addresses, vm.Guest = []Address{}, nil
-			e.last = nil
+			e.last, e.params = nil, nil
 		}
 		a, b := e.vm, vm
 		a.Updated, b.Updated = time.Time{}, time.Time{}
@@ -680,7 +683,7 @@ func (inv *Inventory) applyStats(name string, recs []virt.DomainStatsRecord, now
 			stale = append(stale, uuid)
 		}
 		s := sample(e.last, cur)
-		e.last = &cur
+		e.last, e.params = &cur, r.Params
 		e.vm.Stats = &s
 		if e.history == nil {
 			e.history = newHistory(len(inv.opts.Tiers))

@@ -100,6 +100,9 @@ type Options struct {
 	MaxFinished int
 	// Now is the clock; tests may replace it.
 	Now func() time.Time
+	// Ended, when set, is told the kind and end state of every operation
+	// that ends (the metrics count them).
+	Ended func(kind string, state State)
 }
 
 // Manager starts, tracks and cancels operations.
@@ -222,6 +225,9 @@ func (m *Manager) finish(e *entry, err error) {
 	}
 	op := e.op
 	m.mu.Unlock()
+	if m.opts.Ended != nil {
+		m.opts.Ended(op.Kind, op.State)
+	}
 	m.publish(op)
 }
 

@@ -168,7 +168,9 @@ var authRefusals = map[string]bool{
 	"unauthenticated": true, "invalid_token": true, "forbidden_role": true, "csrf_failed": true, "origin_mismatch": true,
 }
 
-var roleRank = map[string]int{"public": 0, "viewer": 1, "operator": 2, "admin": 3}
+// roleRank orders the roles; "metrics" (GET /metrics) is open to admins
+// and the metrics role only, which the walk checks with the metrics token.
+var roleRank = map[string]int{"public": 0, "viewer": 1, "operator": 2, "admin": 3, "metrics": 3}
 
 type walkRoute struct{ method, path, role string }
 
@@ -210,7 +212,12 @@ func openAPIRoutes(t *testing.T) []walkRoute {
 // request that gets through could do changes anything; libvirt's VM list
 // is compared before and after to prove it.
 func TestSecurityRouteWalk(t *testing.T) {
-	s, users := secServer(t)
+	metricsToken := "metrics-" + randHex(16)
+	tokenFile := filepath.Join(t.TempDir(), "metrics-token")
+	if err := os.WriteFile(tokenFile, []byte(metricsToken), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, users := secServer(t, "--metrics-token-file", tokenFile)
 	routes := openAPIRoutes(t)
 	if len(routes) < 30 {
 		t.Fatalf("only %d routes in api/openapi.yaml", len(routes))
@@ -312,6 +319,16 @@ func TestSecurityRouteWalk(t *testing.T) {
 		}}, rt)
 		if authRefusals[code] {
 			t.Errorf("%s %s with the API token was refused: %d %s", rt.method, rt.path, st, code)
+		}
+		// The metrics token reads the metrics and nothing else.
+		st, code, _ = send(caller{name: "metrics token", client: anon, prepare: func(r *http.Request) {
+			r.Header.Set("Authorization", "Bearer "+metricsToken)
+		}}, rt)
+		if rt.role == "metrics" && authRefusals[code] {
+			t.Errorf("%s %s with the metrics token was refused: %d %s", rt.method, rt.path, st, code)
+		}
+		if rt.role != "metrics" && (st != 403 || code != "forbidden_role") {
+			t.Errorf("%s %s with the metrics token: %d %s, want 403 forbidden_role", rt.method, rt.path, st, code)
 		}
 		ada := users["ada"]
 		if write {
