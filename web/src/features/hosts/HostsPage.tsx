@@ -16,11 +16,12 @@ import type { Host, HostKey } from '../../api/types';
 import { useConfirm } from '../../components/ConfirmProvider';
 import { ErrorNote } from '../../components/ErrorNote';
 import { useTitle } from '../../components/useTitle';
-import { plural } from '../../lib/format';
+import { formatBytes, plural } from '../../lib/format';
+import { stateLabel } from '../../resources/vm/model';
 import { useAccess } from '../security/useAccess';
 import { toastError } from '../../components/toastError';
 import { HostForm } from './HostForm';
-import { needsApproval, sortHosts, STATE_TEXT } from './hosts';
+import { needsApproval, sortHosts, STATE_TEXT, vmCounts } from './hosts';
 import '../security/pages.css';
 import './hosts.css';
 
@@ -165,7 +166,8 @@ export default function HostsPage() {
                   <tr>
                     <th scope="col">Host</th>
                     <th scope="col">State</th>
-                    <th scope="col">libvirt</th>
+                    <th scope="col">Software</th>
+                    <th scope="col">Machine</th>
                     <th scope="col">SSH key</th>
                     <th scope="col">VMs</th>
                     {admin && (
@@ -193,9 +195,25 @@ export default function HostsPage() {
                           </span>
                           {h.error && h.state !== 'connected' && <div className="host-error">{h.error}</div>}
                         </td>
-                        <td>
-                          {h.libvirtVersion ?? '—'}
+                        <td data-testid="host-software">
+                          {h.libvirtVersion ? `libvirt ${h.libvirtVersion}` : '—'}
+                          {h.node?.qemuVersion && <div>QEMU {h.node.qemuVersion}</div>}
                           {h.hostname && <div className="muted">{h.hostname}</div>}
+                        </td>
+                        <td data-testid="host-machine">
+                          {h.node ? (
+                            <>
+                              <div>
+                                {plural(h.node.cpus, 'CPU')}
+                                {h.node.cpuModel && <span className="muted"> · {h.node.cpuModel}</span>}
+                              </div>
+                              <div title={`read ${new Date(h.node.readAt).toLocaleTimeString()}`}>
+                                {formatBytes(h.node.memoryFreeBytes)} free of {formatBytes(h.node.memoryBytes)}
+                              </div>
+                            </>
+                          ) : (
+                            <span className="muted">—</span>
+                          )}
                         </td>
                         <td>
                           {key ? (
@@ -210,7 +228,21 @@ export default function HostsPage() {
                             <span className="muted">—</span>
                           )}
                         </td>
-                        <td>{counts.get(h.name) ?? 0}</td>
+                        <td data-testid="host-vms">
+                          {h.vms ? (
+                            vmCounts(h.vms).length === 0 ? (
+                              0
+                            ) : (
+                              vmCounts(h.vms).map(([st, n]) => (
+                                <div key={st}>
+                                  {n} {stateLabel(st).toLowerCase()}
+                                </div>
+                              ))
+                            )
+                          ) : (
+                            (counts.get(h.name) ?? 0)
+                          )}
+                        </td>
                         {admin && (
                           <td className="sec-actions host-actions">
                             {needsApproval(h) && (
