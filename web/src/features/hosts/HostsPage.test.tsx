@@ -8,7 +8,7 @@ function host(over: Partial<Host>): Host {
   return { name: 'local', uri: 'qemu:///system', state: 'connected', since: new Date().toISOString(), local: true, source: 'config', ...over };
 }
 
-function mockHosts(list: Host[]) {
+function mockHosts(list: Host[], vms: { host: string; state: string }[] = []) {
   const calls: { url: string; method: string; body: unknown }[] = [];
   vi.stubGlobal(
     'fetch',
@@ -16,7 +16,7 @@ function mockHosts(list: Host[]) {
       const method = init?.method ?? 'GET';
       if (method !== 'GET') calls.push({ url, method, body: init?.body ? JSON.parse(init.body as string) : undefined });
       if (url === '/api/v1/hosts') return json({ hosts: list });
-      if (url === '/api/v1/vms') return json({ vms: [] });
+      if (url === '/api/v1/vms') return json({ vms: vms.map((v, i) => ({ ...v, uuid: `u${i}`, name: `vm${i}` })) });
       if (/\/trust$/.exec(url)) return json({ host: 'kvm2', hostKey: { type: 'ssh-ed25519', fingerprint: 'SHA256:new' } });
       if (method === 'DELETE') return Promise.resolve(new Response(null, { status: 204 }));
       if (method === 'PUT') return json(host({ name: 'kvm9', source: 'api' }));
@@ -58,8 +58,13 @@ describe('HostsPage', () => {
       host({
         libvirtVersion: '9.0.0',
         node: { qemuVersion: '7.2.0', cpuModel: 'Intel Skylake', cpus: 2, memoryBytes: 4 * 2 ** 30, memoryFreeBytes: 2 ** 30, readAt: new Date().toISOString() },
-        vms: { shutoff: 3, running: 1 },
       }),
+    ], [
+      { host: 'local', state: 'shutoff' },
+      { host: 'local', state: 'running' },
+      { host: 'local', state: 'shutoff' },
+      { host: 'local', state: 'shutoff' },
+      { host: 'other', state: 'running' },
     ]);
     renderAs('admin', <HostsPage />);
     const row = (await screen.findByText('qemu:///system')).closest('tr') as HTMLElement;

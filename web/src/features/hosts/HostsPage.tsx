@@ -50,11 +50,20 @@ export default function HostsPage() {
   const vms = useVMs().data;
   const [editing, setEditing] = useState<Editing>(null);
 
-  const counts = useMemo(() => {
-    const m = new Map<string, number>();
-    for (const v of vms ?? []) m.set(v.host, (m.get(v.host) ?? 0) + 1);
+  // Counted from the live VM list (kept current by events), so that the
+  // counts follow every state change; the server's own counts (host.vms)
+  // stand in until that list has loaded.
+  const byState = useMemo(() => {
+    const m = new Map<string, Record<string, number>>();
+    for (const v of vms ?? []) {
+      const c = m.get(v.host) ?? {};
+      c[v.state] = (c[v.state] ?? 0) + 1;
+      m.set(v.host, c);
+    }
     return m;
   }, [vms]);
+  const countsOf = (h: Host) => (vms ? (byState.get(h.name) ?? {}) : (h.vms ?? {}));
+  const total = (h: Host) => Object.values(countsOf(h)).reduce((a, b) => a + b, 0);
   const hosts = sortHosts(hostsQ.data ?? []);
   const refresh = () => {
     void qc.invalidateQueries({ queryKey: qk.hosts });
@@ -80,7 +89,7 @@ export default function HostsPage() {
   });
 
   const askRemove = async (h: Host) => {
-    const n = counts.get(h.name) ?? 0;
+    const n = total(h);
     const ok = await confirm({
       title: `Remove host ${h.name}?`,
       body: (
@@ -229,19 +238,13 @@ export default function HostsPage() {
                           )}
                         </td>
                         <td data-testid="host-vms">
-                          {h.vms ? (
-                            vmCounts(h.vms).length === 0 ? (
-                              0
-                            ) : (
-                              vmCounts(h.vms).map(([st, n]) => (
+                          {vmCounts(countsOf(h)).length === 0
+                            ? 0
+                            : vmCounts(countsOf(h)).map(([st, n]) => (
                                 <div key={st}>
                                   {n} {stateLabel(st).toLowerCase()}
                                 </div>
-                              ))
-                            )
-                          ) : (
-                            (counts.get(h.name) ?? 0)
-                          )}
+                              ))}
                         </td>
                         {admin && (
                           <td className="sec-actions host-actions">
