@@ -19,6 +19,11 @@
 //     (libvirt's own client once connected), for the cost of the listing
 //     itself.
 //
+// A second part (twohosts.go) puts the system daemon and the session
+// daemon in one server with -n domains each: the whole list, the list while
+// a third host hangs, and console setup and round trip through the local
+// socket against SSH.
+//
 // Every kmbench-remote-* domain is removed at the end, also on error.
 package remote
 
