@@ -168,7 +168,10 @@ func twoHosts(ctx context.Context, o options, e env, out io.Writer) error {
 	}
 	undoRemote, err := defineAt(ctx, true, o.n)
 	if undoRemote != nil {
-		defer func() { undoRemote(); fmt.Fprintf(out, "removed the %d+1 %s* domains of kvmtest's session\n", o.n, prefix) }()
+		defer func() {
+			undoRemote()
+			fmt.Fprintf(out, "removed the %d+1 %s* domains of kvmtest's session\n", o.n, prefix)
+		}()
 	}
 	if err != nil {
 		return err
@@ -232,7 +235,9 @@ func twoHosts(ctx context.Context, o options, e env, out io.Writer) error {
 	}
 	_, b, _ := srv.Do(ctx, "GET", "/api/v1/hosts", nil)
 	state := "?"
-	var hs struct{ Hosts []struct{ Name, State string } }
+	var hs struct {
+		Hosts []struct{ Name, State string }
+	}
 	if json.Unmarshal(b, &hs) == nil {
 		for _, x := range hs.Hosts {
 			if x.Name == "hung" {
