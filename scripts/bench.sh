@@ -31,7 +31,7 @@ bin/kvm-bench history -span 1h -compress 60 -server-rss "${idle_rss:-0}"
 echo "=== GET /metrics with 500 running VMs: scrape time, libvirt calls per scrape"
 bin/kvm-bench metrics
 
-echo "=== a host over ssh: listing its VMs through KVM Manager and with virsh -c qemu+ssh://"
+echo "=== hosts over ssh: listing through KVM Manager and with virsh -c qemu+ssh://; 2 hosts x 250 VMs, one hanging; console setup over ssh against the local socket"
 bin/kvm-bench remote --server bin/kvm-manager
 
 echo "=== volume upload: 2 GiB through the API against virsh vol-upload, throughput and server RSS"

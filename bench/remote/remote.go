@@ -19,6 +19,11 @@
 //     (libvirt's own client once connected), for the cost of the listing
 //     itself.
 //
+// A second part (twohosts.go) puts the system daemon and the session
+// daemon in one server with -n domains each: the whole list, the list while
+// a third host hangs, and console setup and round trip through the local
+// socket against SSH.
+//
 // Every kmbench-remote-* domain is removed at the end, also on error.
 package remote
 
@@ -44,20 +49,24 @@ const prefix = "kmbench-remote-"
 
 type options struct {
 	*benchkit.Common
-	n, rounds int
+	n, rounds          int
+	setups, roundTrips int
 }
 
 // New returns the subcommand.
 func New(c *benchkit.Common) benchkit.Subcommand { return &options{Common: c} }
 
 func (o *options) Flags(fs *flag.FlagSet) {
-	fs.IntVar(&o.n, "n", 50, "shut-off domains to define in kvmtest's session daemon")
+	fs.IntVar(&o.n, "n", 250, "shut-off domains to define in kvmtest's session daemon (and, for the two-host part, in the system daemon)")
 	fs.IntVar(&o.rounds, "rounds", 20, "listings of each kind")
+	fs.IntVar(&o.setups, "setups", 30, "console setups per host (two-host part)")
+	fs.IntVar(&o.roundTrips, "round-trips", 300, "console round trips per host (two-host part)")
 }
 
 func (o *options) Check() error {
 	return errors.Join(benchkit.Require(o.n >= 1 && o.n <= 2000, "-n must be 1 to 2000"),
-		benchkit.Require(o.rounds >= 3 && o.rounds <= 1000, "-rounds must be 3 to 1000"))
+		benchkit.Require(o.rounds >= 3 && o.rounds <= 1000, "-rounds must be 3 to 1000"),
+		benchkit.Require(o.setups >= 3 && o.roundTrips >= 3, "-setups and -round-trips must be at least 3"))
 }
 
 func (o *options) Run(ctx context.Context, out io.Writer) error { return run(ctx, *o, out) }
@@ -134,6 +143,14 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := oneHost(ctx, o, e, out); err != nil {
+		return err
+	}
+	return twoHosts(ctx, o, e, out)
+}
+
+// oneHost is the first part: the remote host alone, against virsh.
+func oneHost(ctx context.Context, o options, e env, out io.Writer) error {
 	start := time.Now()
 	cleanup, err := define(ctx, o.n)
 	if cleanup != nil {

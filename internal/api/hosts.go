@@ -37,9 +37,11 @@ type hostSpec struct {
 	URI  string `json:"uri"`
 }
 
-// hostEdit is the body of PUT /api/v1/hosts/{host}.
+// hostEdit is the body of PUT /api/v1/hosts/{host}: a new URI, a new
+// name, or both (an absent field stays as it is).
 type hostEdit struct {
-	URI string `json:"uri"`
+	Name string `json:"name"`
+	URI  string `json:"uri"`
 }
 
 func userOf(r *http.Request) string {
@@ -84,7 +86,10 @@ func (s *Server) editHost(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	noteOf(r).detail = "uri " + problem.Clip(req.URI)
-	st, err := s.opts.HostAdmin.Update(r.Context(), r.PathValue("host"), req.URI, userOf(r))
+	if req.Name != "" && req.Name != r.PathValue("host") {
+		noteOf(r).detail = "renamed to " + problem.Clip(req.Name) + " " + noteOf(r).detail
+	}
+	st, err := s.opts.HostAdmin.Update(r.Context(), r.PathValue("host"), hostadmin.Spec{Name: req.Name, URI: req.URI}, userOf(r))
 	if err != nil {
 		return err
 	}

@@ -14,8 +14,26 @@ import (
 	"github.com/kvm-manager/kvm-manager/internal/problem"
 )
 
+// hostJSON is a host in GET /api/v1/hosts: its status and its VMs
+// counted by state, both from what the server already knows (the list
+// never waits for a host).
+type hostJSON struct {
+	host.Status
+	VMs map[inventory.State]int `json:"vms"`
+}
+
 func (s *Server) listHosts(w http.ResponseWriter, r *http.Request) error {
-	writeJSON(w, http.StatusOK, map[string]any{"hosts": s.opts.Hosts.Statuses()})
+	counts := s.opts.Inventory.Counts()
+	sts := s.opts.Hosts.Statuses()
+	out := make([]hostJSON, 0, len(sts))
+	for _, st := range sts {
+		c := counts[st.Name]
+		if c == nil {
+			c = map[inventory.State]int{}
+		}
+		out = append(out, hostJSON{Status: st, VMs: c})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"hosts": out})
 	return nil
 }
 

@@ -52,7 +52,10 @@ type Status struct {
 	// hosts while connected), so that users can check it.
 	SSHKey         *HostKey `json:"sshKey,omitempty"`
 	LibvirtVersion string   `json:"libvirtVersion,omitempty"`
-	Local          bool     `json:"local"`
+	// Node describes the computer the host runs on (QEMU version, CPU,
+	// memory), as last read; absent before the first connection.
+	Node  *Node `json:"node,omitempty"`
+	Local bool  `json:"local"`
 	// Source says where the host was configured: "config" (flags or the
 	// config file: not changeable through the API) or "api" (added
 	// through the API or the Hosts page, kept in the data dir).
@@ -380,7 +383,14 @@ func (h *Host) serve(ctx context.Context, l *libvirt.Libvirt, conn net.Conn) str
 	hostname, _ := l.ConnectGetHostname()
 	version := ""
 	if v, err := l.ConnectGetLibVersion(); err == nil {
-		version = fmt.Sprintf("%d.%d.%d", v/1000000, (v/1000)%1000, v%1000)
+		version = formatVersion(v)
+	}
+	// Read before the host says "connected", so that the status a client
+	// fetches on that event has them; bounded, since nothing watches the
+	// link yet.
+	node, err := readNode(linkCtx, l, h.opts.CallTimeout)
+	if err != nil {
+		h.log.Warn("host details not read", "err", err)
 	}
 
 	events, err := l.LifecycleEvents(linkCtx)
@@ -399,6 +409,9 @@ func (h *Host) serve(ctx context.Context, l *libvirt.Libvirt, conn net.Conn) str
 		s.NextRetry = nil
 		s.Hostname = hostname
 		s.LibvirtVersion = version
+		if node != nil {
+			s.Node = node
+		}
 		s.HostKey = nil
 		s.SSHKey = sshKey
 	})
@@ -413,6 +426,8 @@ func (h *Host) serve(ctx context.Context, l *libvirt.Libvirt, conn net.Conn) str
 		wg.Add(1)
 		go func() { defer wg.Done(); o.Connected(linkCtx, h, client) }()
 	}
+	wg.Add(1)
+	go func() { defer wg.Done(); h.watchNode(linkCtx, l) }()
 
 	beat := time.NewTicker(h.opts.Heartbeat)
 	defer beat.Stop()

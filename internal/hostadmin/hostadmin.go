@@ -54,6 +54,10 @@ type Options struct {
 	DataDir string
 	// NewHost builds a host with the server's observers and data dir.
 	NewHost func(name, uri string, source host.Source) (*host.Host, error)
+	// Renamed are called when a host is renamed, after it stopped and
+	// before it starts under its new name, to move what other parts keep
+	// under a host's name (the snapshots' screenshots in the data dir).
+	Renamed []func(oldName, newName string) error
 	// MaxHosts caps the hosts added through the API (default
 	// DefaultMaxHosts).
 	MaxHosts int
@@ -221,33 +225,49 @@ func (s *Service) Add(spec Spec, by string) (host.Status, error) {
 	return h.Status(), nil
 }
 
-// Update gives a host added through the API a new URI: the old link (and
-// every console on it) closes, its VMs leave the cache, and the host
-// connects anew.
-func (s *Service) Update(ctx context.Context, name, uri, by string) (host.Status, error) {
-	spec := Spec{Name: name, URI: uri}
-	if err := s.check(spec); err != nil {
-		return host.Status{}, err
-	}
+// Update changes a host added through the API: a new URI, a new name, or
+// both (an empty field keeps what it was). The old link (and every console
+// on it) closes, its VMs leave the cache under the old name, and the host
+// connects anew under the new one; a renamed host's VMs come back under the
+// new name (their UUIDs stay), its approved SSH key still applies (known
+// hosts are kept by address, not by name), and the hooks in
+// Options.Renamed move what other parts keep under the name.
+func (s *Service) Update(ctx context.Context, name string, to Spec, by string) (host.Status, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	i, err := s.ownedLocked(name)
 	if err != nil {
 		return host.Status{}, err
 	}
-	if s.saved[i].URI == uri {
+	if to.Name == "" {
+		to.Name = name
+	}
+	if to.URI == "" {
+		to.URI = s.saved[i].URI
+	}
+	if err := s.check(to); err != nil {
+		return host.Status{}, err
+	}
+	renamed := to.Name != name
+	if renamed {
+		if _, err := s.opts.Hosts.Get(to.Name); err == nil {
+			return host.Status{}, problem.New(problem.Conflict, problem.CodeDuplicateHost,
+				fmt.Sprintf("there is already a host named %q", to.Name), "choose another name")
+		}
+	}
+	if !renamed && s.saved[i].URI == to.URI {
 		h, err := s.opts.Hosts.Get(name)
 		if err != nil {
 			return host.Status{}, err
 		}
 		return h.Status(), nil
 	}
-	h, err := s.opts.NewHost(name, uri, host.SourceAPI)
+	h, err := s.opts.NewHost(to.Name, to.URI, host.SourceAPI)
 	if err != nil {
 		return host.Status{}, err
 	}
 	next := append([]Record(nil), s.saved...)
-	next[i].URI = uri
+	next[i].Name, next[i].URI = to.Name, to.URI
 	if err := s.save(next); err != nil {
 		return host.Status{}, err
 	}
@@ -255,11 +275,21 @@ func (s *Service) Update(ctx context.Context, name, uri, by string) (host.Status
 	if err := s.stop(ctx, name); err != nil {
 		s.log.Warn("the host's old link did not stop in time", "host", name, "err", err)
 	}
-	s.opts.Inventory.AddHost(name)
+	if renamed {
+		for _, f := range s.opts.Renamed {
+			if err := f(name, to.Name); err != nil {
+				s.log.Warn("moving what is kept under the host's old name failed", "host", name, "new_name", to.Name, "err", err)
+			}
+		}
+		if s.opts.Publisher != nil {
+			s.opts.Publisher.Publish(event.TypeHostRemoved, Removed{Name: name})
+		}
+	}
+	s.opts.Inventory.AddHost(to.Name)
 	if err := s.opts.Hosts.Add(h); err != nil {
 		return host.Status{}, err
 	}
-	s.log.Info("host changed", "host", name, "uri", uri, "by", by)
+	s.log.Info("host changed", "host", name, "name", to.Name, "uri", to.URI, "by", by)
 	return h.Status(), nil
 }
 

@@ -3,6 +3,7 @@ package hostadmin
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -144,7 +145,7 @@ func TestAddEditRemovePersists(t *testing.T) {
 	// Edit: the new URI is saved and a new host object runs under the name.
 	old, _ := f.set.Get("kvm2")
 	uri2 := "qemu+unix:///system?socket=" + filepath.Join(f.dir, "other.sock")
-	if _, err := f.svc.Update(context.Background(), "kvm2", uri2, "ada"); err != nil {
+	if _, err := f.svc.Update(context.Background(), "kvm2", Spec{URI: uri2}, "ada"); err != nil {
 		t.Fatal(err)
 	}
 	cur, _ := f.set.Get("kvm2")
@@ -229,7 +230,7 @@ func TestRefusalsSaveNothing(t *testing.T) {
 func TestConfiguredHostsStay(t *testing.T) {
 	f := newFixture(t, "local")
 	wantCode(t, f.svc.Remove(context.Background(), "local", "ada"), problem.CodeHostFromConfig)
-	_, err := f.svc.Update(context.Background(), "local", sock(f.dir)+"x", "ada")
+	_, err := f.svc.Update(context.Background(), "local", Spec{URI: sock(f.dir) + "x"}, "ada")
 	wantCode(t, err, problem.CodeHostFromConfig)
 	wantCode(t, f.svc.Remove(context.Background(), "ghost", "ada"), problem.CodeHostNotFound)
 	if _, err := f.set.Get("local"); err != nil {
@@ -315,5 +316,64 @@ func TestKeyAlertsOncePerKey(t *testing.T) {
 	}
 	if a := bus.data[1].(KeyAlert); a.Host != "kvm2" || a.State != host.HostKeyChanged || a.Key.Fingerprint != "SHA256:bbb" || a.Key.Known[0] != "SHA256:aaa" {
 		t.Errorf("alert %+v", a)
+	}
+}
+
+// A rename saves the new name, runs the host under it, drops the old name
+// from the set and the inventory, announces the old name removed and calls
+// the Renamed hooks; taken, malformed and configured names are refused with
+// nothing changed.
+func TestRename(t *testing.T) {
+	f := newFixture(t, "local")
+	var moved []string
+	f.svc.opts.Renamed = []func(string, string) error{func(o, n string) error { moved = append(moved, o+">"+n); return nil }}
+	if _, err := f.svc.Add(Spec{Name: "kvm2", URI: sock(f.dir)}, "ada"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Add(Spec{Name: "kvm3", URI: sock(f.dir)}, "ada"); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		from string
+		to   Spec
+		code string
+	}{
+		{"taken by an added host", "kvm2", Spec{Name: "kvm3"}, problem.CodeDuplicateHost},
+		{"taken by a configured host", "kvm2", Spec{Name: "local"}, problem.CodeDuplicateHost},
+		{"malformed", "kvm2", Spec{Name: "a/b"}, problem.CodeInvalidHostName},
+		{"a configured host", "local", Spec{Name: "elsewhere"}, problem.CodeHostFromConfig},
+	} {
+		_, err := f.svc.Update(context.Background(), c.from, c.to, "ada")
+		wantCode(t, err, c.code)
+	}
+	if got := f.saved(t); len(got) != 2 || got[0].Name != "kvm2" || f.set.Len() != 3 || len(moved) != 0 {
+		t.Fatalf("after refusals: saved %+v, %d hosts, moved %v", got, f.set.Len(), moved)
+	}
+
+	st, err := f.svc.Update(context.Background(), "kvm2", Spec{Name: "kvm9"}, "ada")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Name != "kvm9" || st.URI != sock(f.dir) || st.Source != host.SourceAPI {
+		t.Errorf("status after rename %+v", st)
+	}
+	if got := f.saved(t); got[0].Name != "kvm9" || got[0].URI != sock(f.dir) || got[0].AddedBy != "ada" {
+		t.Errorf("saved after rename %+v", got)
+	}
+	if _, err := f.set.Get("kvm2"); err == nil {
+		t.Error("the old name is still in the set")
+	}
+	if _, err := f.set.Get("kvm9"); err != nil {
+		t.Error(err)
+	}
+	if slices.Contains(f.inv.hosts, "kvm2") || !slices.Contains(f.inv.hosts, "kvm9") {
+		t.Errorf("inventory hosts %v", f.inv.hosts)
+	}
+	if fmt.Sprint(moved) != "[kvm2>kvm9]" {
+		t.Errorf("Renamed hooks called with %v", moved)
+	}
+	if i := slices.Index(f.bus.events, event.TypeHostRemoved); i < 0 || f.bus.data[i].(Removed).Name != "kvm2" {
+		t.Errorf("no host-removed event for the old name: %v %v", f.bus.events, f.bus.data)
 	}
 }

@@ -5,6 +5,7 @@ package integration
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -67,6 +68,8 @@ func TestHostsAPI(t *testing.T) {
 		{map[string]string{"name": "remote", "uri": "qemu+ssh://kvmtest@127.0.0.1:" + env.SSHPort + "/session?keyfile=" + loose}, "key_file_unsafe"},
 		{map[string]string{"name": "remote", "uri": "qemu+ssh://kvmtest@127.0.0.1:" + env.SSHPort + "/session?keyfile=/nonexistent/key"}, "key_file_invalid"},
 		{map[string]string{"name": "remote", "uri": "qemu+ftp://127.0.0.1/system"}, "invalid_uri"},
+		{map[string]string{"name": "remote", "uri": "qemu+ssh://[::1/system"}, "invalid_uri"},
+		{map[string]string{"name": "remote", "uri": "not a uri"}, "invalid_uri"},
 		{map[string]string{"name": "remote", "uri": "qemu+ssh://h/system?no_verify=1"}, "invalid_uri"},
 		{map[string]string{"name": "../x", "uri": uri}, "invalid_host_name"},
 		{map[string]string{"name": "local", "uri": uri}, "duplicate_host"},
@@ -110,6 +113,26 @@ func TestHostsAPI(t *testing.T) {
 		t.Errorf("%d TCP connections to sshd, want 1", n)
 	}
 
+	// qemu+tls added through the API, the certificates from the URI's
+	// pkipath (per host); a server whose CA is not the one given is
+	// refused by the connection test with a message naming the CA file.
+	pki := func(d string) string {
+		return fmt.Sprintf("qemu+tls://127.0.0.1:%s/system?pkipath=%s", env.TLSPort, filepath.Join(env.Dir, "tls", d))
+	}
+	st, b, _ = s.Do(ctx, "POST", "/api/v1/hosts/test", map[string]string{"uri": pki("wrongca")})
+	wrongCA := filepath.Join(env.Dir, "tls", "wrongca", "cacert.pem")
+	if st != 200 || !strings.Contains(string(b), `"ok":false`) || !strings.Contains(string(b), "not signed by the CA in "+wrongCA) {
+		t.Errorf("test of a TLS host with the wrong CA: %d %s; want refused, naming %s", st, b, wrongCA)
+	}
+	st, b, _ = s.Do(ctx, "POST", "/api/v1/hosts", map[string]string{"name": "tls", "uri": pki("client")})
+	if st != 201 {
+		t.Fatalf("add the TLS host: %d %s", st, b)
+	}
+	waitHost(t, s, "tls", "connected", 20*time.Second)
+	if st, b, _ = s.Do(ctx, "DELETE", "/api/v1/hosts/tls", nil); st != 204 {
+		t.Errorf("remove the TLS host: %d %s", st, b)
+	}
+
 	// A restart keeps it (same data dir), marked as added through the API.
 	data := s.DataDir()
 	if _, err := s.Stop(); err != nil {
@@ -134,18 +157,41 @@ func TestHostsAPI(t *testing.T) {
 	}
 	waitFor(t, 15*time.Second, "the kept host to list "+name, func() bool { return hasVM(listVMs(t, s2, "remote"), uuid) })
 
+	// Rename: the host runs under its new name with its approved key (no
+	// new approval), its VM is listed there and no longer under the old
+	// name, still over one SSH connection; a name in use is refused.
+	st, b, _ = s2.Do(ctx, "PUT", "/api/v1/hosts/remote", map[string]string{"name": "local"})
+	if st != 409 || errCode(b) != "duplicate_host" {
+		t.Errorf("rename to a configured host's name: %d %s", st, b)
+	}
+	st, b, _ = s2.Do(ctx, "PUT", "/api/v1/hosts/remote", map[string]string{"name": "remote2"})
+	if st != 200 || !strings.Contains(string(b), `"name":"remote2"`) {
+		t.Fatalf("rename: %d %s", st, b)
+	}
+	waitHost(t, s2, "remote2", "connected", 20*time.Second)
+	waitFor(t, 15*time.Second, "the renamed host to list "+name, func() bool { return hasVM(listVMs(t, s2, "remote2"), uuid) })
+	if st, b, _ := s2.Do(ctx, "GET", "/api/v1/hosts/remote/vms/"+uuid, nil); st != 404 || errCode(b) != "host_not_found" {
+		t.Errorf("the VM under the old name: %d %s, want 404 host_not_found", st, b)
+	}
+	if n := sshdConns(t, s2.PID(), env.SSHPort); n != 1 {
+		t.Errorf("%d TCP connections to sshd after the rename, want 1", n)
+	}
+	if saved, err := os.ReadFile(filepath.Join(data, "hosts.json")); err != nil || !strings.Contains(string(saved), `"remote2"`) || strings.Contains(string(saved), `"remote"`) {
+		t.Errorf("hosts.json after the rename: %s %v", saved, err)
+	}
+
 	// Edit to a URI that cannot connect, then remove.
-	st, b, _ = s2.Do(ctx, "PUT", "/api/v1/hosts/remote", map[string]string{"uri": "qemu+unix:///system?socket=/nonexistent/sock"})
+	st, b, _ = s2.Do(ctx, "PUT", "/api/v1/hosts/remote2", map[string]string{"uri": "qemu+unix:///system?socket=/nonexistent/sock"})
 	if st != 200 {
 		t.Fatalf("edit: %d %s", st, b)
 	}
 	waitFor(t, 15*time.Second, "the old SSH connection to close", func() bool { return sshdConns(t, s2.PID(), env.SSHPort) == 0 })
-	st, b, _ = s2.Do(ctx, "PUT", "/api/v1/hosts/remote", map[string]string{"uri": uri})
+	st, b, _ = s2.Do(ctx, "PUT", "/api/v1/hosts/remote2", map[string]string{"uri": uri})
 	if st != 200 {
 		t.Fatalf("edit back: %d %s", st, b)
 	}
-	waitHost(t, s2, "remote", "connected", 20*time.Second)
-	st, b, _ = s2.Do(ctx, "DELETE", "/api/v1/hosts/remote", nil)
+	waitHost(t, s2, "remote2", "connected", 20*time.Second)
+	st, b, _ = s2.Do(ctx, "DELETE", "/api/v1/hosts/remote2", nil)
 	if st != 204 {
 		t.Fatalf("remove: %d %s", st, b)
 	}
@@ -156,7 +202,7 @@ func TestHostsAPI(t *testing.T) {
 		t.Errorf("%d TCP connections to sshd after removal, want 0", n)
 	}
 	st, b, _ = s2.Do(ctx, "GET", "/api/v1/hosts", nil)
-	if st != 200 || strings.Contains(string(b), `"name":"remote"`) {
+	if st != 200 || strings.Contains(string(b), `"name":"remote2"`) {
 		t.Errorf("hosts after removal: %s", b)
 	}
 	auditHas(t, s2, "host.remove", "")

@@ -5,9 +5,11 @@ package integration
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"image/png"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -171,6 +173,54 @@ func TestRemoteSessionGuest(t *testing.T) {
 		t.Errorf("the remote screenshot is not a PNG: %v", err)
 	} else if img.Bounds().Dx() != rfb.Width || img.Bounds().Dy() != rfb.Height {
 		t.Errorf("remote screenshot %v, ServerInit %dx%d", img.Bounds(), rfb.Width, rfb.Height)
+	}
+
+	// The dashboard card's thumbnail: a watched VM is captured at once
+	// (a thumbnail event), and GET .../thumbnail answers that picture.
+	remoteDo(t, s, 200, "POST", "/api/v1/thumbnails/watch", map[string]any{"vms": []map[string]string{{"host": "remote", "uuid": g.UUID}}}, nil)
+	var change struct{ ETag string }
+	waitEvent(t, events.C, 30*time.Second, "a thumbnail event for the remote VM", func(ev sseEvent) bool {
+		return ev.Type == "thumbnail" && strings.Contains(string(ev.Data), g.UUID) && json.Unmarshal(ev.Data, &change) == nil
+	})
+	req, _ := http.NewRequest("GET", s.URL+vm+"/thumbnail", nil)
+	req.Header.Set("Authorization", "Bearer "+s.Token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	thumb, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || res.Header.Get("ETag") != change.ETag {
+		t.Errorf("remote thumbnail: %d, ETag %q; the event said %q", res.StatusCode, res.Header.Get("ETag"), change.ETag)
+	} else if cfg, err := png.DecodeConfig(bytes.NewReader(thumb)); err != nil || cfg.Width != 320 {
+		t.Errorf("remote thumbnail %+v %v, want a 320 px wide PNG", cfg, err)
+	}
+
+	// The Hosts list tells about the remote computer and counts the
+	// running VM, without waiting for anything.
+	var hosts struct {
+		Hosts []struct {
+			Name string
+			Node *struct {
+				QEMUVersion, CPUModel        string
+				CPUs                         int
+				MemoryBytes, MemoryFreeBytes uint64
+			}
+			VMs map[string]int
+		}
+	}
+	remoteDo(t, s, 200, "GET", "/api/v1/hosts", nil, &hosts)
+	for _, h := range hosts.Hosts {
+		if h.Name != "remote" {
+			continue
+		}
+		if n := h.Node; n == nil || n.QEMUVersion == "" || n.CPUModel == "" || n.CPUs < 1 || n.MemoryBytes == 0 ||
+			n.MemoryFreeBytes == 0 || n.MemoryFreeBytes > n.MemoryBytes {
+			t.Errorf("remote host details %+v", n)
+		}
+		if h.VMs["running"] < 1 {
+			t.Errorf("remote host counts %v, want at least 1 running", h.VMs)
+		}
 	}
 
 	// A second graphical console and a serial console at the same time.

@@ -104,6 +104,7 @@ func Dial(ctx context.Context, opts Options) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot reach sshd at %s: %w", opts.Addr, err)
 	}
+	conn = quickAck(conn)
 	deadline := time.Now().Add(opts.Timeout)
 	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
 		deadline = dl

@@ -580,8 +580,8 @@ export interface paths {
         };
         get?: never;
         /**
-         * Give a host added through the API a new URI
-         * @description The old link closes (consoles on it too), the host's VMs leave the list and it connects with the new URI. Hosts from the flags or config file answer 409 host_from_config. Audited as host.edit.
+         * Give a host added through the API a new URI, a new name, or both
+         * @description The old link closes (consoles on it too), the host's VMs leave the list and it connects with the new URI. A new name (same rules as for adding; a name in use answers 409 duplicate_host) moves the host: a host-removed event names the old name, its VMs come back under the new one with the same UUIDs, its approved SSH key still applies (keys are kept by address) and its snapshots keep their screenshots. Addresses with the old name stop working. An absent field keeps its value. Hosts from the flags or config file answer 409 host_from_config. Audited as host.edit.
          */
         put: {
             parameters: {
@@ -595,7 +595,10 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        uri: string;
+                        /** @description the new name; absent or the same: not renamed */
+                        name?: string;
+                        /** @description the new URI; absent: unchanged */
+                        uri?: string;
                     };
                 };
             };
@@ -3396,6 +3399,22 @@ export interface components {
             nextRetry?: string;
             hostname?: string;
             libvirtVersion?: string;
+            /** @description the computer the host runs on, as its libvirt last said (read when a link comes up; free memory every 30 s); absent before the first connection */
+            node?: {
+                /** @example 7.2.0 */
+                qemuVersion?: string;
+                /** @example Intel Skylake-Client-IBRS */
+                cpuModel?: string;
+                cpus: number;
+                memoryBytes: number;
+                memoryFreeBytes: number;
+                /** Format: date-time */
+                readAt: string;
+            };
+            /** @description the host's VMs counted by state, from the cache (GET /api/v1/hosts only): {"running": 2, "shutoff": 1} */
+            vms?: {
+                [key: string]: number;
+            };
             local: boolean;
             hostKey?: components["schemas"]["HostKey"];
             /** @description the approved SSH key of the live connection (qemu+ssh hosts while connected) */

@@ -1,4 +1,4 @@
-// The form that adds a host or gives one a new URI, with "Test connection"
+// The form that adds a host or gives one a new URI or name, with "Test connection"
 // before saving: the server connects once and says what it found (libvirt's
 // version, or a host key to approve after adding, or why it failed).
 
@@ -12,7 +12,7 @@ import { buildURI, isSSH, nameProblem, splitKeyFile, STATE_TEXT } from './hosts'
 export interface HostFormProps {
   /** The host being edited; none to add one. */
   host?: Host;
-  /** Names already in use (for a new host). */
+  /** Names already in use (the edited host's own name is allowed). */
   taken: readonly string[];
   onSaved: (h: Host) => void;
   onCancel: () => void;
@@ -49,7 +49,11 @@ export function HostForm({ host, taken, onSaved, onCancel }: HostFormProps) {
   const [touched, setTouched] = useState(false);
   const [probe, setProbe] = useState<HostProbe | null>(null);
   const full = buildURI(uri, keyFile);
-  const nameErr = host ? null : nameProblem(name, taken);
+  const nameErr = nameProblem(
+    name,
+    taken.filter((n) => n !== host?.name),
+  );
+  const renaming = !!host && name !== host.name;
 
   const test = useTestHost({ onMutate: () => setProbe(null), onSuccess: setProbe });
   const save = useSaveHost(host, { onSuccess: onSaved });
@@ -74,7 +78,6 @@ export function HostForm({ host, taken, onSaved, onCancel }: HostFormProps) {
             id={`${id}-name`}
             type="text"
             value={name}
-            disabled={!!host}
             autoComplete="off"
             spellCheck={false}
             onChange={(e) => setName(e.target.value)}
@@ -82,7 +85,11 @@ export function HostForm({ host, taken, onSaved, onCancel }: HostFormProps) {
             aria-describedby={`${id}-name-help`}
           />
           <p id={`${id}-name-help`} className={touched && nameErr ? 'field-error' : 'muted field-help'}>
-            {touched && nameErr ? nameErr : 'Shown in the navigation and in addresses; it cannot be changed later.'}
+            {touched && nameErr
+              ? nameErr
+              : renaming
+                ? 'Renaming closes the host’s consoles; its VMs come back under the new name, and links with the old name stop working.'
+                : 'Shown in the navigation and in addresses.'}
           </p>
         </div>
         <label htmlFor={`${id}-uri`} className="field-label">

@@ -15,12 +15,13 @@ import type { Host } from '../../api/types';
 import { useConfirm } from '../../components/ConfirmProvider';
 import { ErrorNote } from '../../components/ErrorNote';
 import { useTitle } from '../../components/useTitle';
-import { plural } from '../../lib/format';
+import { formatBytes, plural } from '../../lib/format';
+import { stateLabel } from '../../resources/vm/model';
 import { useAccess } from '../security/useAccess';
 import { toastError } from '../../components/toastError';
 import { Button, Table } from '../../ui';
 import { HostForm } from './HostForm';
-import { needsApproval, sortHosts, STATE_TEXT } from './hosts';
+import { needsApproval, sortHosts, STATE_TEXT, vmCounts } from './hosts';
 import '../security/pages.css';
 import './hosts.css';
 
@@ -49,11 +50,20 @@ export default function HostsPage() {
   const vms = useVMs().data;
   const [editing, setEditing] = useState<Editing>(null);
 
-  const counts = useMemo(() => {
-    const m = new Map<string, number>();
-    for (const v of vms ?? []) m.set(v.host, (m.get(v.host) ?? 0) + 1);
+  // Counted from the live VM list (kept current by events), so that the
+  // counts follow every state change; the server's own counts (host.vms)
+  // stand in until that list has loaded.
+  const byState = useMemo(() => {
+    const m = new Map<string, Record<string, number>>();
+    for (const v of vms ?? []) {
+      const c = m.get(v.host) ?? {};
+      c[v.state] = (c[v.state] ?? 0) + 1;
+      m.set(v.host, c);
+    }
     return m;
   }, [vms]);
+  const countsOf = (h: Host) => (vms ? (byState.get(h.name) ?? {}) : (h.vms ?? {}));
+  const total = (h: Host) => Object.values(countsOf(h)).reduce((a, b) => a + b, 0);
   const hosts = sortHosts(hostsQ.data ?? []);
   const remove = useRemoveHost({
     onSuccess: (_, h) => toast.success(`Host ${h.name} was removed`),
@@ -65,7 +75,7 @@ export default function HostsPage() {
   });
 
   const askRemove = async (h: Host) => {
-    const n = counts.get(h.name) ?? 0;
+    const n = total(h);
     const ok = await confirm({
       title: `Remove host ${h.name}?`,
       body: (
@@ -150,7 +160,8 @@ export default function HostsPage() {
                   <tr>
                     <th scope="col">Host</th>
                     <th scope="col">State</th>
-                    <th scope="col">libvirt</th>
+                    <th scope="col">Software</th>
+                    <th scope="col">Machine</th>
                     <th scope="col">SSH key</th>
                     <th scope="col">VMs</th>
                     {admin && (
@@ -178,9 +189,25 @@ export default function HostsPage() {
                           </span>
                           {h.error && h.state !== 'connected' && <div className="host-error">{h.error}</div>}
                         </td>
-                        <td>
-                          {h.libvirtVersion ?? '—'}
+                        <td data-testid="host-software">
+                          {h.libvirtVersion ? `libvirt ${h.libvirtVersion}` : '—'}
+                          {h.node?.qemuVersion && <div>QEMU {h.node.qemuVersion}</div>}
                           {h.hostname && <div className="muted">{h.hostname}</div>}
+                        </td>
+                        <td data-testid="host-machine">
+                          {h.node ? (
+                            <>
+                              <div>
+                                {plural(h.node.cpus, 'CPU')}
+                                {h.node.cpuModel && <span className="muted"> · {h.node.cpuModel}</span>}
+                              </div>
+                              <div title={`read ${new Date(h.node.readAt).toLocaleTimeString()}`}>
+                                {formatBytes(h.node.memoryFreeBytes)} free of {formatBytes(h.node.memoryBytes)}
+                              </div>
+                            </>
+                          ) : (
+                            <span className="muted">—</span>
+                          )}
                         </td>
                         <td>
                           {key ? (
@@ -195,7 +222,15 @@ export default function HostsPage() {
                             <span className="muted">—</span>
                           )}
                         </td>
-                        <td>{counts.get(h.name) ?? 0}</td>
+                        <td data-testid="host-vms">
+                          {vmCounts(countsOf(h)).length === 0
+                            ? 0
+                            : vmCounts(countsOf(h)).map(([st, n]) => (
+                                <div key={st}>
+                                  {n} {stateLabel(st).toLowerCase()}
+                                </div>
+                              ))}
+                        </td>
                         {admin && (
                           <td className="sec-actions host-actions">
                             {needsApproval(h) && (

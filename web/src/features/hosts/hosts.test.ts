@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildURI, nameProblem, needsApproval, splitKeyFile } from './hosts';
+import { buildURI, nameProblem, needsApproval, splitKeyFile, vmCounts } from './hosts';
 
 describe('nameProblem', () => {
   it('accepts the server’s names and refuses the rest', () => {
@@ -34,5 +34,16 @@ describe('needsApproval', () => {
     expect(needsApproval({ state: 'host_key_changed', hostKey: key })).toBe(true);
     expect(needsApproval({ state: 'connected' })).toBe(false);
     expect(needsApproval({ state: 'untrusted' })).toBe(false);
+  });
+});
+
+describe('vmCounts', () => {
+  it('lists busy states first and leaves out zeros', () => {
+    expect(vmCounts({ shutoff: 3, running: 2, paused: 0, crashed: 1 })).toEqual([
+      ['running', 2],
+      ['crashed', 1],
+      ['shutoff', 3],
+    ]);
+    expect(vmCounts(undefined)).toEqual([]);
   });
 });

@@ -65,3 +65,17 @@ export const STATE_TEXT: Record<HostState, string> = {
 export function sortHosts(hosts: readonly Host[]): Host[] {
   return [...hosts].sort((a, b) => a.name.localeCompare(b.name));
 }
+
+/** The order VM states are listed in a host's counts: the busy ones first. */
+const STATE_ORDER = ['running', 'paused', 'blocked', 'shutting-down', 'pmsuspended', 'crashed', 'shutoff', 'nostate', 'unknown'];
+
+/** A host's VM counts by state as [state, count] pairs, busy states first, zero counts left out. */
+export function vmCounts(counts: Record<string, number> | undefined): [string, number][] {
+  const rank = (s: string) => {
+    const i = STATE_ORDER.indexOf(s);
+    return i < 0 ? STATE_ORDER.length : i;
+  };
+  return Object.entries(counts ?? {})
+    .filter(([, n]) => n > 0)
+    .sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b));
+}

@@ -59,7 +59,10 @@ export function useTestHost(cb: MutationCallbacks<HostProbe, { name?: string; ur
 export function useSaveHost(editing: Host | undefined, cb: MutationCallbacks<Host, { name: string; uri: string }> = {}) {
   return useMutation({
     mutationFn: ({ name, uri }: { name: string; uri: string }) =>
-      editing ? api<Host>(hostPath(editing.name), { method: 'PUT', body: { uri } }) : api<Host>('/api/v1/hosts', { method: 'POST', body: { name, uri } }),
+      editing
+        ? // A new name renames the host (the server refuses it for configured hosts).
+          api<Host>(hostPath(editing.name), { method: 'PUT', body: name !== editing.name ? { name, uri } : { uri } })
+        : api<Host>('/api/v1/hosts', { method: 'POST', body: { name, uri } }),
     onSuccess: cb.onSuccess,
     onError: cb.onError,
   });
