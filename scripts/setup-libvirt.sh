@@ -20,6 +20,9 @@ dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
 # write their firewall rules with iptables (libvirt 9.0 on Debian 12).
 command -v dnsmasq >/dev/null 2>&1 || need+=(dnsmasq-base)
 command -v iptables >/dev/null 2>&1 || need+=(iptables)
+# The network tests run a libvirtd of their own in a network namespace
+# (scripts/netns-libvirt.sh: ip netns, nsenter, unshare).
+command -v ip >/dev/null 2>&1 || need+=(iproute2)
 if [ "${#need[@]}" -gt 0 ]; then
   log "installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
