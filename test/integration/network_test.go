@@ -201,12 +201,14 @@ func logLine(path string, since int64, marker string) string {
 // lease once the agent stops), the guest's hostname and OS, the network's
 // lease naming the VM, that the network cannot be stopped or deleted while
 // the VM runs, and that a quiesced snapshot succeeds with the agent and is
-// refused with a hint without it.
+// refused with a hint without it, and that a shutdown of the guest, which
+// ignores ACPI, goes through the agent.
 func TestNetworkGuestAddressAndAgent(t *testing.T) {
 	t.Parallel()
 	r := netns(t)
 	n, _ := netCreate(t, r, "nat", true)
-	g := r.defineGuest(t, testguest.Options{Network: n.Name, Agent: true})
+	// The guest ignores ACPI (no acpid): a shutdown must go through the agent.
+	g := r.defineGuest(t, testguest.Options{Network: n.Name, Agent: true, ExtraCmdline: "kvmtest.noacpi"})
 	vmPath := "/api/v1/hosts/local/vms/" + g.UUID
 	since := testguest.LogSize(g.Log)
 	bootAndWait(t, g, func() {
@@ -304,11 +306,26 @@ func TestNetworkGuestAddressAndAgent(t *testing.T) {
 		t.Errorf("quiesce without the agent: %d %s, want 409 quiesce_unavailable with a hint to start the agent", st, b)
 	}
 
-	// Off: the network goes.
-	if st, b := r.api("POST", vmPath+"/force-off", nil); st != 200 && st != 202 {
-		t.Fatalf("force-off: %d %s", st, b)
+	// The agent starts again: a shutdown powers the guest off through it
+	// although the guest ignores ACPI.
+	r.guestSays(t, g, `start-qemu-ga`, "KVMTEST-AGENT started")
+	waitFor(t, 120*time.Second, "the API to show the agent connected again", func() bool {
+		r.apiJSON("GET", vmPath, nil, &vm)
+		return vm.Guest != nil && vm.Guest.Agent == "connected"
+	})
+	since = testguest.LogSize(g.Log)
+	var op opJSON
+	if st, b := r.apiJSON("POST", vmPath+"/shutdown", nil, &op); st != 200 && st != 202 {
+		t.Fatalf("shutdown: %d %s", st, b)
 	}
-	waitFor(t, 30*time.Second, "the VM to be off", func() bool { return r.virsh(t, "domstate", g.Name) == "shut off" })
+	waitFor(t, 60*time.Second, "the VM to be off after the shutdown through the agent", func() bool {
+		return r.virsh(t, "domstate", g.Name) == "shut off"
+	})
+	if logLine(g.Log, since, "KVMTEST-POWEROFF agent") == "" {
+		t.Errorf("the guest did not power off through its agent; ttyS1 log since the shutdown:\n%s", readFile(g.Log)[since:])
+	}
+
+	// Off: the network goes.
 	waitFor(t, 30*time.Second, "the network to be deletable", func() bool {
 		st, _ := r.api("DELETE", netBase+"/"+n.Name, nil)
 		return st == 204
