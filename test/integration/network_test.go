@@ -194,9 +194,9 @@ func logLine(path string, since int64, marker string) string {
 	return ""
 }
 
-// TestNetworkGuestAddressAndAgent boots the test guest with a NIC on a NAT
-// network made through the API (inside the test namespace) and with the
-// guest agent, and checks that the guest answers a ping from inside the
+// TestNetworkGuestAddressAndAgent gives the test guest the guest agent's
+// channel through the one-click fix, boots it with a NIC on a NAT network
+// made through the API (inside the test namespace), and checks that the guest answers a ping from inside the
 // namespace, that the API shows the address it got (source agent, then
 // lease once the agent stops), the guest's hostname and OS, the network's
 // lease naming the VM, that the network cannot be stopped or deleted while
@@ -208,8 +208,19 @@ func TestNetworkGuestAddressAndAgent(t *testing.T) {
 	r := netns(t)
 	n, _ := netCreate(t, r, "nat", true)
 	// The guest ignores ACPI (no acpid): a shutdown must go through the agent.
-	g := r.defineGuest(t, testguest.Options{Network: n.Name, Agent: true, ExtraCmdline: "kvmtest.noacpi"})
+	// It has no guest agent channel until the one-click fix adds it.
+	g := r.defineGuest(t, testguest.Options{Network: n.Name, ExtraCmdline: "kvmtest.noacpi"})
 	vmPath := "/api/v1/hosts/local/vms/" + g.UUID
+	var added struct {
+		Added, EffectiveAtNextStart bool
+		Message                     string
+	}
+	if st, b := r.apiJSON("POST", vmPath+"/guest-agent/channel", nil, &added); st != 200 || !added.Added || added.EffectiveAtNextStart {
+		t.Fatalf("add the guest agent channel to the stopped VM: %d %s", st, b)
+	}
+	if x := r.virsh(t, "dumpxml", "--inactive", g.Name); !strings.Contains(x, "org.qemu.guest_agent.0") {
+		t.Fatalf("the definition has no guest agent channel after the fix:\n%s", x)
+	}
 	since := testguest.LogSize(g.Log)
 	bootAndWait(t, g, func() {
 		if st, b := r.api("POST", vmPath+"/start", nil); st != 200 && st != 202 {
@@ -225,6 +236,10 @@ func TestNetworkGuestAddressAndAgent(t *testing.T) {
 	ip, _, _ := strings.Cut(strings.TrimPrefix(dhcp, "KVMTEST-DHCP eth0 ip="), "/")
 	if logLine(g.Log, since, "KVMTEST-AGENT started") == "" {
 		t.Fatalf("the guest did not start its agent; log:\n%s", readFile(g.Log))
+	}
+	// Asked again while it runs: nothing to add, and nothing changes.
+	if st, b := r.apiJSON("POST", vmPath+"/guest-agent/channel", nil, &added); st != 200 || added.Added || added.EffectiveAtNextStart {
+		t.Errorf("add the guest agent channel again: %d %s", st, b)
 	}
 	// The guest answers from inside the namespace (and only there: the
 	// host's namespace has no route to the NAT network's subnet).
