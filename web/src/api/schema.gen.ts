@@ -1347,6 +1347,64 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/hosts/{host}/vms/{uuid}/guest-agent/channel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                host: components["parameters"]["host"];
+                uuid: components["parameters"]["uuid"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add the QEMU guest agent's channel (virtio-serial, org.qemu.guest_agent.0) to the VM's definition
+         * @description Changes the persistent definition only: a running VM gets the channel the next time it is
+         *     started (shut down and start; a reboot inside the guest keeps the old devices), which
+         *     `effectiveAtNextStart` and `message` say. The guest still needs qemu-guest-agent installed
+         *     and running. A definition that already has the channel is left as it is (`added: false`).
+         *     Transient VMs are refused (422 `vm_transient`).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    uuid: components["parameters"]["uuid"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description What was done, and the VM */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            added?: boolean;
+                            effectiveAtNextStart?: boolean;
+                            message?: string;
+                            vm?: components["schemas"]["VM"];
+                        };
+                    };
+                };
+                400: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                422: components["responses"]["Error"];
+                502: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/hosts/{host}/vms/{uuid}/screenshot": {
         parameters: {
             query?: never;
