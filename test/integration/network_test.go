@@ -55,8 +55,9 @@ func randHex(n int) string {
 
 // netCreate creates a network through the API on a random private /24
 // (another one when it overlaps a network of the host), and removes it
-// when the test ends.
-func netCreate(t *testing.T, r *netnsRig, mode string, start bool) (netJSON, string) {
+// when the test ends. Each of staticMACs gets a static lease: the first
+// PREFIX.50, the next PREFIX.51, and so on.
+func netCreate(t *testing.T, r *netnsRig, mode string, start bool, staticMACs ...string) (netJSON, string) {
 	t.Helper()
 	name := "kmtest-net-" + randHex(4)
 	t.Cleanup(func() {
@@ -68,9 +69,13 @@ func netCreate(t *testing.T, r *netnsRig, mode string, start bool) (netJSON, str
 		_, _ = rand.Read(b)
 		prefix := fmt.Sprintf("10.%d.%d", 200+int(b[0])%50, b[1])
 		var n netJSON
+		hosts := []map[string]string{}
+		for i, mac := range staticMACs {
+			hosts = append(hosts, map[string]string{"mac": mac, "ip": fmt.Sprintf("%s.%d", prefix, 50+i)})
+		}
 		st, body := r.apiJSON("POST", netBase, map[string]any{
 			"name": name, "mode": mode, "subnet": prefix + ".0/24", "bridge": "kmt" + randHex(4),
-			"dhcpStart": prefix + ".100", "dhcpEnd": prefix + ".199", "start": start,
+			"dhcpStart": prefix + ".100", "dhcpEnd": prefix + ".199", "start": start, "hosts": hosts,
 		}, &n)
 		if st == 409 && strings.Contains(string(body), "subnet_overlap") {
 			continue
@@ -152,6 +157,28 @@ func TestNetworkLifecycle(t *testing.T) {
 		t.Errorf("a refused request left a network: before\n%s\nafter\n%s", before, after)
 	}
 
+	// A network on an existing bridge (made in the namespace for the test):
+	// started by libvirt on that bridge, no addresses of its own. (Whether
+	// the bridge exists, libvirt checks only when a guest's NIC attaches.)
+	brName := "kmtbr" + randHex(4)
+	if out, err := r.inNetns("ip", "link", "add", brName, "type", "bridge"); err != nil {
+		t.Fatalf("make a bridge in the namespace: %v: %s", err, out)
+	}
+	t.Cleanup(func() { _, _ = r.inNetns("ip", "link", "del", brName) })
+	brNet := "kmtest-net-" + randHex(4)
+	t.Cleanup(func() { r.virshQuiet("net-destroy", brNet); r.virshQuiet("net-undefine", brNet) })
+	var br netJSON
+	if st, b := r.apiJSON("POST", netBase, map[string]any{"name": brNet, "mode": "bridge", "bridge": brName, "start": true}, &br); st != 201 ||
+		!br.Active || br.Forward != "bridge" || br.Bridge != brName || len(br.IPs) != 0 {
+		t.Fatalf("create a bridge network: %d %s", st, b)
+	}
+	if dump := r.virsh(t, "net-dumpxml", brNet); !strings.Contains(dump, "<forward mode='bridge'/>") || !strings.Contains(dump, "<bridge name='"+brName+"'/>") {
+		t.Errorf("virsh net-dumpxml of the bridge network:\n%s", dump)
+	}
+	if st, b := r.api("DELETE", netBase+"/"+brNet, nil); st != 204 {
+		t.Errorf("delete the bridge network: %d %s", st, b)
+	}
+
 	// Stop, start, autostart, delete.
 	var n netJSON
 	if st, b := r.apiJSON("POST", netBase+"/"+iso.Name+"/stop", nil, &n); st != 200 || n.Active {
@@ -206,10 +233,12 @@ func logLine(path string, since int64, marker string) string {
 func TestNetworkGuestAddressAndAgent(t *testing.T) {
 	t.Parallel()
 	r := netns(t)
-	n, _ := netCreate(t, r, "nat", true)
+	// Its MAC has a static lease on the network.
+	mac := "52:54:00:" + randHex(1) + ":" + randHex(1) + ":" + randHex(1)
+	n, prefix := netCreate(t, r, "nat", true, mac)
 	// The guest ignores ACPI (no acpid): a shutdown must go through the agent.
 	// It has no guest agent channel until the one-click fix adds it.
-	g := r.defineGuest(t, testguest.Options{Network: n.Name, ExtraCmdline: "kvmtest.noacpi"})
+	g := r.defineGuest(t, testguest.Options{Network: n.Name, MAC: mac, ExtraCmdline: "kvmtest.noacpi"})
 	vmPath := "/api/v1/hosts/local/vms/" + g.UUID
 	var added struct {
 		Added, EffectiveAtNextStart bool
@@ -234,6 +263,9 @@ func TestNetworkGuestAddressAndAgent(t *testing.T) {
 		return dhcp != ""
 	})
 	ip, _, _ := strings.Cut(strings.TrimPrefix(dhcp, "KVMTEST-DHCP eth0 ip="), "/")
+	if ip != prefix+".50" {
+		t.Errorf("the guest got %s; its static lease is %s.50", ip, prefix)
+	}
 	if logLine(g.Log, since, "KVMTEST-AGENT started") == "" {
 		t.Fatalf("the guest did not start its agent; log:\n%s", readFile(g.Log))
 	}

@@ -3013,8 +3013,12 @@ export interface paths {
         };
         put?: never;
         /**
-         * Define (and optionally start) a NAT, routed or isolated network
-         * @description The name is 1 to 64 letters, digits, '.', '_' or '-' (no '/', no '..'). The subnet is an IPv4
+         * Define (and optionally start) a NAT, routed or isolated network, or one on an existing host bridge
+         * @description Mode `bridge` puts guests on an existing bridge of the host (named by `bridge`, which is then
+         *     required): no subnet, gateway, DHCP range or static leases (400 `invalid_subnet`), as the
+         *     bridge's own network gives the addresses; whether the bridge exists, libvirt checks only
+         *     when a guest's NIC attaches to it. For the other modes:
+         *     The name is 1 to 64 letters, digits, '.', '_' or '-' (no '/', no '..'). The subnet is an IPv4
          *     network address in CIDR form inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16, /8 to /30, and
          *     must not overlap another network of the host (409 `subnet_overlap`). The gateway (the host's
          *     address on the network) defaults to the subnet's first address; the DHCP range (both ends or
@@ -3035,14 +3039,14 @@ export interface paths {
                     "application/json": {
                         name: string;
                         /** @enum {string} */
-                        mode: "nat" | "route" | "isolated";
+                        mode: "nat" | "route" | "isolated" | "bridge";
                         /** @example 192.168.150.0/24 */
-                        subnet: string;
+                        subnet?: string;
                         gateway?: string;
                         dhcpStart?: string;
                         dhcpEnd?: string;
                         hosts?: components["schemas"]["StaticLease"][];
-                        /** @description bridge device name, at most 15 characters (default: libvirt picks virbrN) */
+                        /** @description bridge device name, at most 15 characters (default: libvirt picks virbrN); with mode bridge, the host's existing bridge */
                         bridge?: string;
                         autostart?: boolean;
                         /** @description start the network once defined */

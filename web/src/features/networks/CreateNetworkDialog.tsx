@@ -1,15 +1,16 @@
 // Creating a virtual network: host, name, mode, subnet and DHCP range (a
-// suggestion follows the subnet until the range is edited), started at once
-// or not. The server checks everything again, overlaps with other networks
+// suggestion follows the subnet until the range is edited), static leases,
+// started at once or not; or a network on an existing bridge of the host
+// (its name only). The server checks everything again, overlaps with other networks
 // included, and its message is shown as it comes.
 
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { Dialog } from 'radix-ui';
-import { X } from 'lucide-react';
+import { Plus, Trash2, X } from 'lucide-react';
 import { useId, useState } from 'react';
 import { api } from '../../api/client';
 import { ErrorNote } from '../../components/ErrorNote';
-import { type CreateNetworkRequest, type Network, type NetworkMode, nameProblem, networksKey, networksPath, suggestRange } from './model';
+import { type CreateNetworkRequest, type Network, type NetworkMode, type StaticLease, nameProblem, networksKey, networksPath, staticLeases, suggestRange } from './model';
 
 export function CreateNetworkDialog({
   hosts,
@@ -41,6 +42,10 @@ function CreateForm({ hosts, onDone }: { hosts: readonly string[]; onDone: () =>
   const [subnet, setSubnet] = useState('192.168.150.0/24');
   const [range, setRange] = useState<{ start: string; end: string } | null>(null);
   const [start, setStart] = useState(true);
+  const [bridge, setBridge] = useState('');
+  const [leases, setLeases] = useState<StaticLease[]>([]);
+  const setLease = (i: number, patch: Partial<StaticLease>) => setLeases((ls) => ls.map((l, j) => (j === i ? { ...l, ...patch } : l)));
+  const onBridge = mode === 'bridge';
   const suggested = suggestRange(subnet);
   const dhcp = range ?? suggested ?? { start: '', end: '' };
   const problem = nameProblem(name);
@@ -60,8 +65,14 @@ function CreateForm({ hosts, onDone }: { hosts: readonly string[]; onDone: () =>
         e.preventDefault();
         setTouched(true);
         if (problem) return;
+        if (onBridge) {
+          create.mutate({ name, mode, bridge: bridge.trim(), start });
+          return;
+        }
         const req: CreateNetworkRequest = { name, mode, subnet: subnet.trim(), start };
         if (dhcp.start || dhcp.end) Object.assign(req, { dhcpStart: dhcp.start.trim(), dhcpEnd: dhcp.end.trim() });
+        const hosts = staticLeases(leases);
+        if (hosts.length > 0) req.hosts = hosts;
         create.mutate(req);
       }}
     >
@@ -106,6 +117,7 @@ function CreateForm({ hosts, onDone }: { hosts: readonly string[]; onDone: () =>
               ['nat', 'NAT', 'guests reach other networks through the host'],
               ['isolated', 'Isolated', 'guests reach only the host and each other'],
               ['route', 'Routed', 'forwarded without NAT; the LAN needs a route back'],
+              ['bridge', 'Host bridge', "guests join an existing bridge of the host and its network's addresses"],
             ] as const
           ).map(([value, label, note]) => (
             <label key={value} className="net-radio">
@@ -114,6 +126,15 @@ function CreateForm({ hosts, onDone }: { hosts: readonly string[]; onDone: () =>
             </label>
           ))}
         </fieldset>
+        {onBridge && (
+          <label className="net-field">
+            <span className="field-label">Host bridge</span>
+            <input name="bridge" className="mono" value={bridge} autoComplete="off" onChange={(e) => setBridge(e.target.value)} />
+            <span className="muted small">The name of a bridge that exists on the host, e.g. br0. libvirt runs no DHCP on it: the bridge&apos;s own network gives the addresses.</span>
+          </label>
+        )}
+        {!onBridge && (
+        <>
         <label className="net-field">
           <span className="field-label">Subnet</span>
           <input name="subnet" className="mono" value={subnet} onChange={(e) => setSubnet(e.target.value)} />
@@ -129,6 +150,36 @@ function CreateForm({ hosts, onDone }: { hosts: readonly string[]; onDone: () =>
             <input name="dhcpEnd" className="mono" value={dhcp.end} onChange={(e) => setRange({ ...dhcp, end: e.target.value })} />
           </label>
         </div>
+        <fieldset className="net-field">
+          <legend className="field-label">Static leases</legend>
+          <span className="muted small">A MAC address that always gets the same address (inside the subnet; outside the DHCP range is usual).</span>
+          {leases.map((l, i) => (
+            <div key={i} className="net-range" role="group" aria-label={`Static lease ${i + 1}`}>
+              <label className="net-field">
+                <span className="field-label">MAC</span>
+                <input name={`lease-mac-${i}`} className="mono" value={l.mac} placeholder="52:54:00:12:34:56" onChange={(e) => setLease(i, { mac: e.target.value })} />
+              </label>
+              <label className="net-field">
+                <span className="field-label">Address</span>
+                <input name={`lease-ip-${i}`} className="mono" value={l.ip} onChange={(e) => setLease(i, { ip: e.target.value })} />
+              </label>
+              <label className="net-field">
+                <span className="field-label">Host name (optional)</span>
+                <input name={`lease-name-${i}`} value={l.name ?? ''} onChange={(e) => setLease(i, { name: e.target.value })} />
+              </label>
+              <button type="button" className="icon-btn" aria-label={`Remove static lease ${i + 1}`} onClick={() => setLeases((ls) => ls.filter((_, j) => j !== i))}>
+                <Trash2 size={16} aria-hidden />
+              </button>
+            </div>
+          ))}
+          <div>
+            <button type="button" className="btn" onClick={() => setLeases((ls) => [...ls, { mac: '', ip: '', name: '' }])}>
+              <Plus size={16} aria-hidden /> Add static lease
+            </button>
+          </div>
+        </fieldset>
+        </>
+        )}
         <label className="net-radio">
           <input type="checkbox" name="start" checked={start} onChange={(e) => setStart(e.target.checked)} /> Start it now
         </label>

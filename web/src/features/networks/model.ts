@@ -41,16 +41,38 @@ export interface Network {
   leases?: Lease[];
 }
 
-export type NetworkMode = 'nat' | 'isolated' | 'route';
+export type NetworkMode = 'nat' | 'isolated' | 'route' | 'bridge';
+
+/** A static DHCP lease: this MAC always gets this address. */
+export interface StaticLease {
+  mac: string;
+  ip: string;
+  name?: string;
+}
 
 export interface CreateNetworkRequest {
   name: string;
   mode: NetworkMode;
-  subnet: string;
+  /** Absent for mode bridge (the host bridge's own network gives addresses). */
+  subnet?: string;
   dhcpStart?: string;
   dhcpEnd?: string;
+  hosts?: StaticLease[];
+  /** With mode bridge, the host's existing bridge. */
+  bridge?: string;
   start?: boolean;
   autostart?: boolean;
+}
+
+/**
+ * The static leases of the form's rows: rows left empty are dropped, the
+ * rest trimmed (the server checks MACs and addresses).
+ */
+export function staticLeases(rows: readonly StaticLease[]): StaticLease[] {
+  return rows
+    .map((r) => ({ mac: r.mac.trim(), ip: r.ip.trim(), name: r.name?.trim() ?? '' }))
+    .filter((r) => r.mac !== '' || r.ip !== '' || r.name !== '')
+    .map((r) => (r.name ? r : { mac: r.mac, ip: r.ip }));
 }
 
 export const networksPath = (host: string) => `/api/v1/hosts/${encodeURIComponent(host)}/networks`;
