@@ -2887,6 +2887,64 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/hosts/{host}/vms/{uuid}/cdrom": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                host: components["parameters"]["host"];
+                uuid: components["parameters"]["uuid"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add an empty CD-ROM drive to the VM's definition
+         * @description On the bus the machine type has for one (SATA on q35, IDE otherwise), with the first free
+         *     target, which the answer names for PUT/DELETE .../cdrom/{target}. Changes the persistent
+         *     definition only: a running VM gets the drive the next time it is started (a PC cannot
+         *     take a CD-ROM drive while running), which `effectiveAtNextStart` and `message` say.
+         *     409 `no_free_drive_slot` when the bus is full; 422 `vm_transient` for transient VMs.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    uuid: components["parameters"]["uuid"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The new drive */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            target?: string;
+                            bus?: string;
+                            effectiveAtNextStart?: boolean;
+                            message?: string;
+                        };
+                    };
+                };
+                404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+                422: components["responses"]["Error"];
+                502: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/hosts/{host}/vms/{uuid}/cdrom/{target}": {
         parameters: {
             query?: never;
