@@ -8,6 +8,7 @@ import { useId, useState } from 'react';
 import { toast } from 'sonner';
 import { api, vmPath } from '../../api/client';
 import { putVM } from '../../resources/vm/cache';
+import { isActive } from '../../resources/vm/model';
 import type { VM } from '../../api/types';
 import { ErrorNote } from '../../components/ErrorNote';
 import { PathText } from '../../components/PathText';
@@ -17,7 +18,7 @@ import { atLeast, cdromPath, invalidateStorage, poolsQuery, volumesQuery, type M
 export function CdromDrives({ vm }: { vm: VM }) {
   const drives = (vm.disks ?? []).filter((d) => d.device === 'cdrom');
   const { role } = useAccess();
-  if (drives.length === 0) return null;
+  if (drives.length === 0) return atLeast(role, 'admin') ? <AddDrive vm={vm} /> : null;
   return (
     <section className="panel" aria-labelledby="ov-cdrom">
       <h2 id="ov-cdrom" className="panel-title">
@@ -103,5 +104,53 @@ function Drive({ vm, target, source, canChange }: { vm: VM; target: string; sour
       )}
       {change.error && <ErrorNote error={change.error} />}
     </div>
+  );
+}
+
+/** The answer to POST …/cdrom. */
+interface DriveAdded {
+  target: string;
+  bus: string;
+  effectiveAtNextStart: boolean;
+  message: string;
+}
+
+/** For a VM without a CD-ROM drive (admins: it changes the definition). */
+function AddDrive({ vm }: { vm: VM }) {
+  const qc = useQueryClient();
+  const [done, setDone] = useState<DriveAdded | null>(null);
+  const running = isActive(vm.state);
+  const add = useMutation({
+    mutationFn: () => api<DriveAdded>(`${vmPath(vm.host, vm.uuid)}/cdrom`, { method: 'POST' }),
+    onSuccess: async (res) => {
+      setDone(res);
+      putVM(qc, await api<VM>(vmPath(vm.host, vm.uuid)));
+      toast.success(`CD-ROM drive ${res.target} added to ${vm.name}`, {
+        description: res.effectiveAtNextStart ? 'It takes effect the next time the VM starts: shut it down, then start it.' : undefined,
+      });
+    },
+  });
+  return (
+    <section className="panel" aria-labelledby="ov-cdrom">
+      <h2 id="ov-cdrom" className="panel-title">
+        <Disc size={16} aria-hidden /> CD-ROM
+      </h2>
+      {done ? (
+        <p role="status" data-testid="cdrom-added">
+          {done.message.charAt(0).toUpperCase() + done.message.slice(1)}.
+        </p>
+      ) : (
+        <>
+          <p className="muted">
+            The VM has no CD-ROM drive.{' '}
+            {running ? 'One added now takes effect the next time the VM starts (shut it down, then start it).' : 'One added now is there when it starts.'}
+          </p>
+          <button type="button" className="btn btn-small" onClick={() => add.mutate()} disabled={add.isPending}>
+            Add CD-ROM drive
+          </button>
+        </>
+      )}
+      {add.error && <ErrorNote error={add.error} />}
+    </section>
   );
 }
