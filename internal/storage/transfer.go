@@ -146,7 +146,10 @@ func (s *Service) stream(reqCtx, opCtx context.Context, link virt.Link, vol virt
 	ctx, cancel := context.WithTimeout(opCtx, s.opts.UploadTime)
 	defer cancel()
 	start := time.Now()
-	body := &uploadBody{r: req.Body, ctx: ctx, reqCtx: reqCtx, want: req.Length, hash: sha256.New(), rep: rep}
+	// The body is read ahead (prefetchBuffers pieces of fillTo bytes)
+	// while libvirt's stream sends what was read before.
+	ahead := newPrefetchReader(req.Body, req.Length, prefetchBuffers, fillTo)
+	body := &uploadBody{r: ahead, ctx: ctx, reqCtx: reqCtx, want: req.Length, hash: sha256.New(), rep: rep}
 	// A cancel must unblock a read that waits for the client.
 	stop := context.AfterFunc(ctx, func() {
 		if req.Abort != nil {
@@ -156,10 +159,18 @@ func (s *Service) stream(reqCtx, opCtx context.Context, link virt.Link, vol virt
 	defer stop()
 	rep.Progress("uploading", 0)
 	err := link.UploadVolume(vol, body, req.Length)
+	canceled, timedOut := opCtx.Err(), ctx.Err() // before the cancel below
+	if body.n != req.Length {
+		// The stream ended early: the reader ahead may wait for the
+		// client; the cancel aborts that read (AfterFunc above).
+		cancel()
+	}
+	// The body must not be read once the handler returns.
+	ahead.Close()
 	switch {
-	case opCtx.Err() != nil:
-		return UploadResult{}, problem.Wrap(opCtx.Err(), problem.Canceled, "upload_canceled", "the upload was canceled; its volume was removed", "")
-	case ctx.Err() != nil:
+	case canceled != nil:
+		return UploadResult{}, problem.Wrap(canceled, problem.Canceled, "upload_canceled", "the upload was canceled; its volume was removed", "")
+	case timedOut != nil:
 		return UploadResult{}, problem.New(problem.Timeout, "upload_timeout",
 			fmt.Sprintf("the upload took longer than %s and was stopped; its volume was removed", s.opts.UploadTime), "upload a smaller file or over a faster link")
 	case body.err != nil:
@@ -176,6 +187,11 @@ func (s *Service) stream(reqCtx, opCtx context.Context, link virt.Link, vol virt
 // fillTo is the size of the stream packets an upload sends (libvirt's own
 // clients send 256 KiB).
 const fillTo = 1 << 20
+
+// prefetchBuffers is how many fillTo pieces of an upload's body are read
+// ahead of libvirt's stream: the server holds at most this many MiB (plus
+// the one being sent) per upload.
+const prefetchBuffers = 4
 
 // uploadBody is the request body as libvirt's stream reads it.
 type uploadBody struct {
