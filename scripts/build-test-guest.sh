@@ -47,7 +47,10 @@
 #     `KVMTEST-DHCP eth0 ip=<address>/<prefix>` on ttyS1 when it has one;
 #   * with a virtio-serial channel named org.qemu.guest_agent.0, qemu-ga (the
 #     QEMU guest agent) serves it; `KVMTEST-AGENT started` on ttyS1 says so.
-#     /etc/os-release names the guest "KVM Manager test guest".
+#     /etc/os-release names the guest "KVM Manager test guest". Its
+#     guest-shutdown (libvirt's shutdown when the agent is connected) runs
+#     /sbin/shutdown, which says `KVMTEST-POWEROFF agent -P` on ttyS1 and
+#     powers off; /sbin/start-qemu-ga starts the agent again;
 #   * the qcow2 data disk (libvirt target vdb on virtio; the guest kernel calls
 #     it /dev/vda, being the only virtio disk) is left alone; tests may dd to it.
 set -euo pipefail
@@ -329,16 +332,8 @@ if [ -e /sys/class/net/eth0 ]; then
   udhcpc -f -i eth0 -s /etc/udhcpc.script -x hostname:kvmtest </dev/null >/dev/null 2>&1 &
 fi
 
-# The guest agent, when the VM has its virtio-serial channel (there is no
-# udev here, so the port is found by its name in sysfs).
-for p in /sys/class/virtio-ports/*; do
-  [ "$(cat "$p/name" 2>/dev/null)" = org.qemu.guest_agent.0 ] || continue
-  if qemu-ga -d -m virtio-serial -p "/dev/${p##*/}" -f /run/qemu-ga.pid -t /run; then
-    echo "KVMTEST-AGENT started" >/dev/ttyS1
-  else
-    echo "KVMTEST-AGENT failed" >/dev/ttyS1
-  fi
-done
+# The guest agent, when the VM has its virtio-serial channel.
+/sbin/start-qemu-ga
 
 # acpid reads /dev/input/event*, found once at start: wait for the power button
 # (ACPI "button" module) to appear as an input device first.
@@ -412,6 +407,32 @@ echo "KVMTEST-POWEROFF acpi" >/dev/ttyS1
 poweroff -f
 EOF
 
+cat >"$ROOT/sbin/start-qemu-ga" <<'EOF'
+#!/bin/sh
+# Starts qemu-ga when the VM has its virtio-serial channel (there is no udev
+# here, so the port is found by its name in sysfs). /init runs it at boot;
+# tests run it again after stopping the agent.
+for p in /sys/class/virtio-ports/*; do
+  [ "$(cat "$p/name" 2>/dev/null)" = org.qemu.guest_agent.0 ] || continue
+  if qemu-ga -d -m virtio-serial -p "/dev/${p##*/}" -f /run/qemu-ga.pid -t /run; then
+    echo "KVMTEST-AGENT started" >/dev/ttyS1
+  else
+    echo "KVMTEST-AGENT failed" >/dev/ttyS1
+  fi
+done
+EOF
+
+cat >"$ROOT/sbin/shutdown" <<'EOF'
+#!/bin/sh
+# qemu-ga's guest-shutdown runs /sbin/shutdown -P|-H|-r +0 MESSAGE (busybox
+# has no shutdown applet): power off (or reboot) at once.
+echo "KVMTEST-POWEROFF agent $1" >/dev/ttyS1
+case "$1" in
+  -r) reboot -f ;;
+  *) poweroff -f ;;
+esac
+EOF
+
 cat >"$ROOT/etc/profile" <<'EOF'
 export PATH=/sbin:/bin:/usr/sbin:/usr/bin
 export HOME=/root
@@ -421,7 +442,7 @@ EOF
 printf 'root:x:0:0:root:/root:/bin/sh\n' >"$ROOT/etc/passwd"
 printf 'root:x:0:\ntty:x:5:\n' >"$ROOT/etc/group"
 printf 'kvmtest\n' >"$ROOT/etc/hostname"
-chmod 0755 "$ROOT/init" "$ROOT/etc/ready" "$ROOT/etc/acpi/PWRF/00000080" "$ROOT/etc/udhcpc.script"
+chmod 0755 "$ROOT/init" "$ROOT/sbin/start-qemu-ga" "$ROOT/sbin/shutdown" "$ROOT/etc/ready" "$ROOT/etc/acpi/PWRF/00000080" "$ROOT/etc/udhcpc.script"
 
 # --- write the outputs ----------------------------------------------------------
 (cd "$ROOT" && find . | LC_ALL=C sort | "$BUSYBOX" cpio -o -H newc -R 0:0 2>/dev/null) |

@@ -24,6 +24,9 @@ command -v iptables >/dev/null 2>&1 || need+=(iptables)
 # service's user kvm-manager) use qemu:///system without root (issue 19).
 command -v dbus-daemon >/dev/null 2>&1 || need+=(dbus)
 [ -x /usr/lib/polkit-1/polkitd ] || need+=(polkitd)
+# The network tests run a libvirtd of their own in a network namespace
+# (scripts/netns-libvirt.sh: ip netns, nsenter, unshare).
+command -v ip >/dev/null 2>&1 || need+=(iproute2)
 if [ "${#need[@]}" -gt 0 ]; then
   log "installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

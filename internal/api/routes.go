@@ -38,6 +38,7 @@ func (s *Server) routes() []Route {
 	rs = append(rs, s.snapshotRoutes()...)
 	rs = append(rs, s.storageRoutes()...)
 	rs = append(rs, s.networkRoutes()...)
+	rs = append(rs, s.guestAgentRoutes()...)
 	rs = append(rs, s.hostAdminRoutes()...)
 	if s.opts.Metrics != nil {
 		// Prometheus's scrape: the metrics role or token, or an admin.

@@ -45,6 +45,7 @@ func (s *Server) storageRoutes() []Route {
 		{"POST", poolsBase + "/{pool}/volumes/{vol}/clone", operator, "volume.clone", s.cloneVolume},
 		{"PUT", cdromPath, operator, "vm.cdrom.insert", s.insertMedia},
 		{"DELETE", cdromPath, operator, "vm.cdrom.eject", s.ejectMedia},
+		{"POST", "/api/v1/hosts/{host}/vms/{uuid}/cdrom", admin, "vm.cdrom.add", s.addCDROM},
 	}
 }
 
@@ -312,5 +313,20 @@ func (s *Server) ejectMedia(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, m)
+	return nil
+}
+
+// addCDROM adds an empty CD-ROM drive to a VM's definition.
+func (s *Server) addCDROM(w http.ResponseWriter, r *http.Request) error {
+	h, uuid, err := s.vmRefNoBody(w, r)
+	if err != nil {
+		return err
+	}
+	res, err := s.opts.Storage.AddCDROM(h, uuid)
+	if err != nil {
+		return err
+	}
+	noteOf(r).detail = res.Target
+	writeJSON(w, http.StatusOK, res)
 	return nil
 }

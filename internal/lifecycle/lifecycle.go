@@ -189,12 +189,21 @@ func checkState(action string, vm inventory.VM) error {
 	return problem.New(problem.Conflict, code, msg, hint)
 }
 
-// shutdown asks the guest to power off (ACPI) and returns an operation that
-// ends when the VM is really off, or fails when the guest ignores the request.
+// shutdown asks the guest to power off and returns an operation that ends
+// when the VM is really off, or fails when the guest ignores the request.
+// libvirt's plain shutdown goes through the QEMU guest agent when one is
+// connected (which powers off a guest that ignores ACPI) and else, or when
+// the agent fails, presses the ACPI power button.
 func (s *Service) shutdown(c virt.Conn, vm inventory.VM, dom virt.Domain, req Request) (operation.Op, error) {
 	timeout := s.opts.ShutdownTimeout
 	if req.TimeoutSeconds > 0 {
 		timeout = time.Duration(req.TimeoutSeconds) * time.Second
+	}
+	how, hint := "the ACPI shutdown request",
+		"the guest may ignore ACPI power button events (no acpid, or it is still booting); use Force off, or retry once it has booted; "+
+			"with qemu-guest-agent running in the guest (and its channel in the VM), shutdown goes through the agent"
+	if vm.Guest != nil && vm.Guest.Agent == "connected" {
+		how, hint = "the shutdown request through the guest agent", "the guest may be busy or hung; use Force off, or retry"
 	}
 	if err := c.Shutdown(dom); err != nil {
 		return operation.Op{}, host.Problem(err, "shut down the VM")
@@ -228,8 +237,7 @@ func (s *Service) shutdown(c virt.Conn, vm inventory.VM, dom virt.Domain, req Re
 			}
 			if time.Now().After(deadline) {
 				return problem.New(problem.Timeout, problem.CodeShutdownTimeout,
-					fmt.Sprintf("VM %q did not power off within %d s after the ACPI shutdown request", vm.Name, int(timeout.Seconds())),
-					"the guest may ignore ACPI power button events (no acpid, or it is still booting); use Force off, or retry once it has booted")
+					fmt.Sprintf("VM %q did not power off within %d s after %s", vm.Name, int(timeout.Seconds()), how), hint)
 			}
 			select {
 			case <-ctx.Done():

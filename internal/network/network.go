@@ -451,7 +451,8 @@ func (s *Service) Delete(hostName, name string) error {
 // CreateRequest is a new network.
 type CreateRequest struct {
 	Name string `json:"name"`
-	// Mode: "nat", "route" (routed, no NAT) or "isolated" (no forwarding).
+	// Mode: "nat", "route" (routed, no NAT), "isolated" (no forwarding) or
+	// "bridge" (an existing bridge of the host, named by Bridge; no subnet).
 	Mode string `json:"mode"`
 	// Subnet is the IPv4 block in CIDR form, e.g. 192.168.150.0/24.
 	Subnet string `json:"subnet"`
@@ -463,7 +464,8 @@ type CreateRequest struct {
 	DHCPStart string       `json:"dhcpStart,omitempty"`
 	DHCPEnd   string       `json:"dhcpEnd,omitempty"`
 	Hosts     []StaticHost `json:"hosts,omitempty"`
-	// Bridge names the bridge device (default: libvirt picks virbrN).
+	// Bridge names the bridge device (default: libvirt picks virbrN); with
+	// mode bridge, the host's existing bridge.
 	Bridge    string `json:"bridge,omitempty"`
 	Autostart bool   `json:"autostart,omitempty"`
 	// Start starts the network once it is defined.
@@ -483,6 +485,9 @@ func validate(req CreateRequest) (plan, error) {
 	if err := ValidName(req.Name); err != nil {
 		return plan{}, err
 	}
+	if req.Mode == "bridge" {
+		return validateBridge(req)
+	}
 	fwd := &forwardXML{}
 	switch req.Mode {
 	case "nat":
@@ -493,7 +498,7 @@ func validate(req CreateRequest) (plan, error) {
 		fwd = nil
 	default:
 		return plan{}, problem.New(problem.Invalid, "invalid_network_mode", fmt.Sprintf("%q is not a network mode", problem.Clip(req.Mode)),
-			"use nat (guests reach out through the host), route (routed, no NAT) or isolated (guests reach only the host and each other)")
+			"use nat (guests reach out through the host), route (routed, no NAT), isolated (guests reach only the host and each other) or bridge (an existing bridge of the host)")
 	}
 	if err := ValidBridge(req.Bridge); err != nil {
 		return plan{}, err
@@ -573,6 +578,32 @@ func validate(req CreateRequest) (plan, error) {
 	return plan{req: req, subnet: subnet, doc: string(b)}, nil
 }
 
+// validateBridge checks a request for a network on an existing bridge of
+// the host (libvirt's forward mode bridge): the bridge's name, and nothing
+// of the addresses, which the bridge's own network gives (libvirt runs no
+// DHCP there). Whether the bridge exists, libvirt says only when a guest's
+// NIC attaches to it (starting the network does not check).
+func validateBridge(req CreateRequest) (plan, error) {
+	if req.Bridge == "" {
+		return plan{}, problem.New(problem.Invalid, "invalid_bridge_name", "a bridge network needs the name of an existing bridge of the host",
+			"give bridge, e.g. br0 (ip link show type bridge lists them on the host)")
+	}
+	if err := ValidBridge(req.Bridge); err != nil {
+		return plan{}, err
+	}
+	if req.Subnet != "" || req.Gateway != "" || req.DHCPStart != "" || req.DHCPEnd != "" || len(req.Hosts) > 0 {
+		return plan{}, problem.New(problem.Invalid, "invalid_subnet",
+			"a bridge network has no subnet, gateway, DHCP range or static leases: guests get addresses from the network the bridge is on",
+			"leave out subnet, gateway, dhcpStart, dhcpEnd and hosts")
+	}
+	x := netXML{Name: req.Name, Forward: &forwardXML{Mode: "bridge"}, Bridge: &bridgeXML{Name: req.Bridge}}
+	b, err := xml.MarshalIndent(x, "", "  ")
+	if err != nil {
+		return plan{}, fmt.Errorf("network XML: %w", err)
+	}
+	return plan{req: req, doc: string(b)}, nil
+}
+
 // overlaps reports the first of the host's networks whose IPv4 blocks
 // overlap subnet (libvirt itself checks only against the host's routes,
 // and only when a network starts), and one using the same bridge.
@@ -604,7 +635,7 @@ func overlaps(c virt.Conn, p plan) error {
 			if !ok || !other.Addr().Is4() {
 				continue
 			}
-			if other.Masked().Overlaps(p.subnet) {
+			if p.subnet.IsValid() && other.Masked().Overlaps(p.subnet) {
 				return problem.New(problem.Conflict, "subnet_overlap",
 					fmt.Sprintf("the subnet %s overlaps %s of the network %q", p.subnet, other.Masked(), n.Name),
 					"choose a subnet that no other network of this host uses")

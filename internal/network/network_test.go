@@ -114,7 +114,12 @@ func TestCreateValidatesAndRefusesOverlaps(t *testing.T) {
 	}{
 		{CreateRequest{Name: "a/b", Mode: "nat", Subnet: "10.1.0.0/24"}, "invalid_network_name"},
 		{CreateRequest{Name: "..", Mode: "nat", Subnet: "10.1.0.0/24"}, "invalid_network_name"},
-		{CreateRequest{Name: "x", Mode: "bridge", Subnet: "10.1.0.0/24"}, "invalid_network_mode"},
+		{CreateRequest{Name: "x", Mode: "bridged", Subnet: "10.1.0.0/24"}, "invalid_network_mode"},
+		{CreateRequest{Name: "x", Mode: "bridge"}, "invalid_bridge_name"},
+		{CreateRequest{Name: "x", Mode: "bridge", Bridge: "br 0"}, "invalid_bridge_name"},
+		{CreateRequest{Name: "x", Mode: "bridge", Bridge: "br0", Subnet: "10.1.0.0/24"}, "invalid_subnet"},
+		{CreateRequest{Name: "x", Mode: "bridge", Bridge: "br0", DHCPStart: "10.1.0.10", DHCPEnd: "10.1.0.20"}, "invalid_subnet"},
+		{CreateRequest{Name: "x", Mode: "bridge", Bridge: "virbr9"}, "bridge_in_use"},
 		{CreateRequest{Name: "x", Mode: "nat", Subnet: "10.1.0.5/24"}, "invalid_subnet"},
 		{CreateRequest{Name: "x", Mode: "nat", Subnet: "8.8.8.0/24"}, "invalid_subnet"},
 		{CreateRequest{Name: "x", Mode: "nat", Subnet: "10.1.0.0/31"}, "invalid_subnet"},
@@ -155,6 +160,13 @@ func TestCreateValidatesAndRefusesOverlaps(t *testing.T) {
 	}
 	if iso.Active || iso.Forward != "isolated" || iso.IPs[0].Address != "10.78.0.254" {
 		t.Errorf("isolated %+v", iso)
+	}
+	br, err := s.Create("h", CreateRequest{Name: "test-br", Mode: "bridge", Bridge: "br0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if br.Forward != "bridge" || br.Bridge != "br0" || len(br.IPs) != 0 {
+		t.Errorf("bridge network %+v", br)
 	}
 }
 

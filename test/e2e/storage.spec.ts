@@ -90,8 +90,25 @@ test('a pool is created, a file uploaded and listed with its size, a volume resi
   const up = page.getByRole('dialog', { name: `Upload to “${pool}”` });
   await up.getByLabel('File').setInputFiles({ name: 'small.iso', mimeType: 'application/octet-stream', buffer: data });
   await expect(up.getByLabel('Volume name')).toHaveValue('small.iso');
+  // Every value the progress bar and its words show, recorded in the page
+  // (the dialog closes as soon as the upload is done).
+  await page.evaluate(() => {
+    const seen: { values: number[]; words: string[] } = { values: [], words: [] };
+    (window as unknown as { uploadSeen: typeof seen }).uploadSeen = seen;
+    const look = () => {
+      const bar = document.querySelector<HTMLProgressElement>('progress[aria-label="Upload progress"]');
+      if (bar && seen.values.at(-1) !== bar.value) seen.values.push(bar.value);
+      const words = bar?.parentElement?.querySelector('[role="status"]')?.textContent;
+      if (words && seen.words.at(-1) !== words) seen.words.push(words);
+    };
+    new MutationObserver(look).observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
+  });
   await up.getByRole('button', { name: 'Upload' }).click();
   await expect(up).toBeHidden();
+  const seen = await page.evaluate(() => (window as unknown as { uploadSeen: { values: number[]; words: string[] } }).uploadSeen);
+  expect(Math.max(...seen.values), `progress values ${JSON.stringify(seen.values)}`).toBe(100);
+  expect(seen.words).toContain('100 % · 3 MiB of 3 MiB');
+  expect(seen.values).toEqual([...seen.values].sort((a, b) => a - b)); // never backwards
   await expect(volumeRow(page, 'small.iso')).toContainText('3 MiB');
   expect(capacity('small.iso')).toBe(3 << 20);
 

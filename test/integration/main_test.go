@@ -42,6 +42,11 @@ func TestMain(m *testing.M) {
 	if code == 0 {
 		code = m.Run()
 	}
+	// The network namespace and its libvirtd, when a test started them.
+	if err := netnsDown(); err != nil {
+		fmt.Fprintln(os.Stderr, "network namespace teardown:", err)
+		code = 1
+	}
 	// A clean, prompt exit on SIGTERM is part of what is tested.
 	if _, err := srv.Stop(); err != nil {
 		fmt.Fprintln(os.Stderr, "server shutdown:", err)

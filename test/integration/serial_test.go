@@ -67,9 +67,16 @@ type viewer struct {
 
 func openViewer(t *testing.T, path string, h http.Header) *viewer {
 	t.Helper()
+	return openViewerAt(t, baseURL, path, h)
+}
+
+// openViewerAt is openViewer on the server at base (another than the
+// suite's, e.g. the network namespace's).
+func openViewerAt(t *testing.T, base, path string, h http.Header) *viewer {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c, res, err := websocket.Dial(ctx, wsURL(path), &websocket.DialOptions{HTTPHeader: h})
+	c, res, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(base, "http")+path, &websocket.DialOptions{HTTPHeader: h})
 	if err != nil {
 		status := 0
 		if res != nil {

@@ -90,7 +90,8 @@ func TestStorageResizeClone(t *testing.T) {
 	}
 }
 
-// TestStorageCDROMAndOnlineResize gives a test guest an empty CD-ROM drive,
+// TestStorageCDROMAndOnlineResize gives a test guest an empty CD-ROM drive
+// through the API (and a second one while it runs, for its next start),
 // boots it, and through the API inserts a volume, sees it in QEMU's own
 // block list (not only in libvirt's XML) and in the stored definition,
 // is refused deleting it while inserted, and ejects it. It also grows a
@@ -114,16 +115,38 @@ func TestStorageCDROMAndOnlineResize(t *testing.T) {
 		}
 	}
 	g := newGuest(t, l, "")
-	virsh(t, "attach-disk", g.Name, "--source", "", "--target", "hdc", "--type", "cdrom", "--targetbus", "ide", "--mode", "readonly", "--config")
+	// The drive comes from the API's "add a CD-ROM drive" (shut off: at once).
+	var drive struct {
+		Target, Bus          string
+		EffectiveAtNextStart bool
+	}
+	if st, b := apiJSON("POST", "/api/v1/hosts/local/vms/"+g.UUID+"/cdrom", nil, &drive); st != 200 || drive.Target == "" || drive.EffectiveAtNextStart {
+		t.Fatalf("add a CD-ROM drive: %d %s", st, b)
+	}
+	hdc := drive.Target
 	virsh(t, "start", g.Name)
 	waitFor(t, 30*time.Second, g.Name+" running in the API", func() bool { return getVM(t, g.UUID).State == "running" })
 	cd := "/api/v1/hosts/local/vms/" + g.UUID + "/cdrom/"
+	// A second drive while it runs: in the definition, for the next start.
+	var second struct {
+		Target               string
+		EffectiveAtNextStart bool
+		Message              string
+	}
+	if st, b := apiJSON("POST", "/api/v1/hosts/local/vms/"+g.UUID+"/cdrom", nil, &second); st != 200 || second.Target == hdc ||
+		!second.EffectiveAtNextStart || !strings.Contains(second.Message, "next time the VM starts") {
+		t.Errorf("add a CD-ROM drive to the running VM: %d %s", st, b)
+	}
+	if live, def := virsh(t, "dumpxml", g.Name), virsh(t, "dumpxml", "--inactive", g.Name); strings.Contains(live, "dev='"+second.Target+"'") ||
+		!strings.Contains(def, "dev='"+second.Target+"'") {
+		t.Errorf("the drive added while running: live has it %v, definition has it %v", strings.Contains(live, second.Target), strings.Contains(def, second.Target))
+	}
 
 	var m struct {
 		Target, Source string
 		Live, Config   bool
 	}
-	if st, b := apiJSON("PUT", cd+"hdc", map[string]any{"pool": p.Name, "volume": "media.iso"}, &m); st != 200 {
+	if st, b := apiJSON("PUT", cd+hdc, map[string]any{"pool": p.Name, "volume": "media.iso"}, &m); st != 200 {
 		t.Fatalf("insert: %d %s", st, b)
 	}
 	if m.Source != media.Path || !m.Live || !m.Config {
@@ -137,12 +160,12 @@ func TestStorageCDROMAndOnlineResize(t *testing.T) {
 	}
 	st, b := api("DELETE", base+"/media.iso", nil)
 	stWantErr(t, "delete inserted media", st, b, 409, "volume_in_use", g.Name)
-	st, b = api("PUT", cd+"hdd", map[string]any{"pool": p.Name, "volume": "media.iso"})
-	stWantErr(t, "insert into a missing drive", st, b, 404, "cdrom_not_found", "hdd")
-	st, b = api("PUT", cd+"hdc", map[string]any{"pool": p.Name, "volume": "disk.qcow2"})
+	st, b = api("PUT", cd+"hdz", map[string]any{"pool": p.Name, "volume": "media.iso"})
+	stWantErr(t, "insert into a missing drive", st, b, 404, "cdrom_not_found", "hdz")
+	st, b = api("PUT", cd+hdc, map[string]any{"pool": p.Name, "volume": "disk.qcow2"})
 	stWantErr(t, "insert a qcow2 image", st, b, 400, "not_cdrom_media")
 
-	if st, b := apiJSON("DELETE", cd+"hdc", nil, &m); st != 200 || m.Source != "" || !m.Live || !m.Config {
+	if st, b := apiJSON("DELETE", cd+hdc, nil, &m); st != 200 || m.Source != "" || !m.Live || !m.Config {
 		t.Fatalf("eject: %d %s", st, b)
 	}
 	if blk := virsh(t, "qemu-monitor-command", g.Name, "--hmp", "info block"); strings.Contains(blk, media.Path) {

@@ -1389,6 +1389,64 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/hosts/{host}/vms/{uuid}/guest-agent/channel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                host: components["parameters"]["host"];
+                uuid: components["parameters"]["uuid"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add the QEMU guest agent's channel (virtio-serial, org.qemu.guest_agent.0) to the VM's definition
+         * @description Changes the persistent definition only: a running VM gets the channel the next time it is
+         *     started (shut down and start; a reboot inside the guest keeps the old devices), which
+         *     `effectiveAtNextStart` and `message` say. The guest still needs qemu-guest-agent installed
+         *     and running. A definition that already has the channel is left as it is (`added: false`).
+         *     Transient VMs are refused (422 `vm_transient`).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    uuid: components["parameters"]["uuid"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description What was done, and the VM */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            added?: boolean;
+                            effectiveAtNextStart?: boolean;
+                            message?: string;
+                            vm?: components["schemas"]["VM"];
+                        };
+                    };
+                };
+                400: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                422: components["responses"]["Error"];
+                502: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/hosts/{host}/vms/{uuid}/screenshot": {
         parameters: {
             query?: never;
@@ -2871,6 +2929,64 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/hosts/{host}/vms/{uuid}/cdrom": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                host: components["parameters"]["host"];
+                uuid: components["parameters"]["uuid"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add an empty CD-ROM drive to the VM's definition
+         * @description On the bus the machine type has for one (SATA on q35, IDE otherwise), with the first free
+         *     target, which the answer names for PUT/DELETE .../cdrom/{target}. Changes the persistent
+         *     definition only: a running VM gets the drive the next time it is started (a PC cannot
+         *     take a CD-ROM drive while running), which `effectiveAtNextStart` and `message` say.
+         *     409 `no_free_drive_slot` when the bus is full; 422 `vm_transient` for transient VMs.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    uuid: components["parameters"]["uuid"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The new drive */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            target?: string;
+                            bus?: string;
+                            effectiveAtNextStart?: boolean;
+                            message?: string;
+                        };
+                    };
+                };
+                404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+                422: components["responses"]["Error"];
+                502: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/hosts/{host}/vms/{uuid}/cdrom/{target}": {
         parameters: {
             query?: never;
@@ -2997,8 +3113,12 @@ export interface paths {
         };
         put?: never;
         /**
-         * Define (and optionally start) a NAT, routed or isolated network
-         * @description The name is 1 to 64 letters, digits, '.', '_' or '-' (no '/', no '..'). The subnet is an IPv4
+         * Define (and optionally start) a NAT, routed or isolated network, or one on an existing host bridge
+         * @description Mode `bridge` puts guests on an existing bridge of the host (named by `bridge`, which is then
+         *     required): no subnet, gateway, DHCP range or static leases (400 `invalid_subnet`), as the
+         *     bridge's own network gives the addresses; whether the bridge exists, libvirt checks only
+         *     when a guest's NIC attaches to it. For the other modes:
+         *     The name is 1 to 64 letters, digits, '.', '_' or '-' (no '/', no '..'). The subnet is an IPv4
          *     network address in CIDR form inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16, /8 to /30, and
          *     must not overlap another network of the host (409 `subnet_overlap`). The gateway (the host's
          *     address on the network) defaults to the subnet's first address; the DHCP range (both ends or
@@ -3019,14 +3139,14 @@ export interface paths {
                     "application/json": {
                         name: string;
                         /** @enum {string} */
-                        mode: "nat" | "route" | "isolated";
+                        mode: "nat" | "route" | "isolated" | "bridge";
                         /** @example 192.168.150.0/24 */
-                        subnet: string;
+                        subnet?: string;
                         gateway?: string;
                         dhcpStart?: string;
                         dhcpEnd?: string;
                         hosts?: components["schemas"]["StaticLease"][];
-                        /** @description bridge device name, at most 15 characters (default: libvirt picks virbrN) */
+                        /** @description bridge device name, at most 15 characters (default: libvirt picks virbrN); with mode bridge, the host's existing bridge */
                         bridge?: string;
                         autostart?: boolean;
                         /** @description start the network once defined */

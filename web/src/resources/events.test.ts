@@ -30,6 +30,18 @@ describe('applyEvent', () => {
     expect(list?.[1]).toBe(other);
   });
 
+  it("re-reads a VM's snapshot pre-flight when its guest agent connects or goes", () => {
+    const { qc, stats } = setup();
+    const vm = { ...makeVM({ uuid: '1', name: 'a', state: 'running' }), guest: { agent: 'disconnected' } } as VM;
+    qc.setQueryData<VM[]>(qk.vms, [vm]);
+    qc.setQueryData(qk.snapshots(vm.host, vm.uuid), { capabilities: {} });
+    const stale = () => qc.getQueryState(qk.snapshots(vm.host, vm.uuid))?.isInvalidated;
+    applyEvent(qc, stats, 'vm', JSON.stringify({ ...vm, updated: '2026-01-01T00:00:05Z' }));
+    expect(stale()).toBe(false);
+    applyEvent(qc, stats, 'vm', JSON.stringify({ ...vm, guest: { agent: 'connected' }, updated: '2026-01-01T00:00:09Z' }));
+    expect(stale()).toBe(true);
+  });
+
   it('removes VMs and their stats', () => {
     const { qc, stats } = setup();
     qc.setQueryData<VM[]>(qk.vms, [makeVM({ uuid: '1' })]);

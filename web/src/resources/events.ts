@@ -33,7 +33,12 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 export const EVENT_TABLE = {
   /** A VM changed (or appeared): it replaces the VM in the list, unless older than what is shown. */
   vm: ({ qc }, data) => {
-    if (isObject(data) && typeof data.uuid === 'string' && data.uuid) putVM(qc, data as unknown as VM);
+    if (!isObject(data) || typeof data.uuid !== 'string' || !data.uuid) return;
+    const vm = data as unknown as VM;
+    // The guest agent (dis)connected: the snapshot pre-flight (quiesce) depends on it.
+    const before = qc.getQueryData<VM[]>(qk.vms)?.find((v) => v.host === vm.host && v.uuid === vm.uuid);
+    putVM(qc, vm);
+    if (before && before.guest?.agent !== vm.guest?.agent) void qc.invalidateQueries({ queryKey: qk.snapshots(vm.host, vm.uuid) });
   },
   /** A VM is gone: out of the list, and its stats forgotten. */
   'vm-removed': ({ qc, stats }, data) => {

@@ -2,6 +2,7 @@
 // agent (inside the Overview's definition list).
 
 import type { VM } from '../../api/types';
+import { AddAgentChannel } from './AddAgentChannel';
 import { agentLabel, sortedAddresses, sourceLabel } from './addresses';
 
 /** dt/dd pairs for a VM's addresses and guest agent; nothing for a VM that is off. */
@@ -36,7 +37,12 @@ export function GuestFacts({ vm }: { vm: VM }) {
           <dd data-agent={g.agent}>
             {agentLabel(g.agent)}
             {g.version ? <span className="muted"> (version {g.version})</span> : null}
-            {g.agent === 'none' && <span className="muted small"> (add a guest agent channel to the VM's definition to see its addresses and names)</span>}
+            {g.agent === 'none' && (
+              <>
+                <span className="muted small"> (add a guest agent channel to the VM's definition to see its addresses and names)</span>
+                <AddAgentChannel vm={vm} />
+              </>
+            )}
           </dd>
           {g.osName && (
             <>

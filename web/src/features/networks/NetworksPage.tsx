@@ -181,8 +181,32 @@ function HostNetworks({ host, showHost }: { host: string; showHost: boolean }) {
 function Leases({ host, name }: { host: string; name: string }) {
   const q = useQuery(networkQuery(host, name));
   const leases = q.data?.leases ?? [];
+  const fixed = (q.data?.ips ?? []).flatMap((r) => r.hosts ?? []);
   return (
     <div className="net-leases" aria-label={`DHCP leases of ${name}`} role="region">
+      {fixed.length > 0 && (
+        <>
+          <strong>Static leases</strong>
+          <table className="data-table" aria-label={`Static leases of ${name}`}>
+            <thead>
+              <tr>
+                <th scope="col">MAC</th>
+                <th scope="col">Address</th>
+                <th scope="col">Host name</th>
+              </tr>
+            </thead>
+            <tbody>
+              {fixed.map((h) => (
+                <tr key={h.mac}>
+                  <td className="mono">{h.mac}</td>
+                  <td className="mono">{h.ip}</td>
+                  <td>{h.name ?? <span className="muted">—</span>}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      )}
       <div className="net-leases-head">
         <strong>DHCP leases</strong>
         <Button size="sm" variant="ghost" onClick={() => void q.refetch()} disabled={q.isFetching}>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { modeLabel, nameProblem, suggestRange } from './model';
+import { modeLabel, nameProblem, staticLeases, suggestRange } from './model';
 
 describe('networks model', () => {
   it('suggests a DHCP range inside the subnet, clear of the gateway', () => {
@@ -19,6 +19,18 @@ describe('networks model', () => {
     expect(nameProblem('a..b')).not.toBeNull();
     expect(nameProblem('-a')).not.toBeNull();
     expect(nameProblem('a'.repeat(65))).not.toBeNull();
+  });
+  it('keeps the static leases that were filled in, trimmed', () => {
+    expect(
+      staticLeases([
+        { mac: ' 52:54:00:00:00:01 ', ip: '10.0.0.5 ', name: '' },
+        { mac: '', ip: '', name: '' },
+        { mac: '52:54:00:00:00:02', ip: '10.0.0.6', name: ' db ' },
+      ]),
+    ).toEqual([
+      { mac: '52:54:00:00:00:01', ip: '10.0.0.5' },
+      { mac: '52:54:00:00:00:02', ip: '10.0.0.6', name: 'db' },
+    ]);
   });
   it('names modes in words', () => {
     expect(modeLabel('nat')).toBe('NAT');

@@ -2,8 +2,21 @@
 // (checked again by the server, which has the last word). The network
 // model lives in resources/network (re-exported here for the page's files).
 
+import type { StaticLease } from '../../resources/network/model';
+
 export * from '../../resources/network/model';
 export { networkKey, networksKey } from '../../resources/network/queries';
+
+/**
+ * The static leases of the form's rows: rows left empty are dropped, the
+ * rest trimmed (the server checks MACs and addresses).
+ */
+export function staticLeases(rows: readonly StaticLease[]): StaticLease[] {
+  return rows
+    .map((r) => ({ mac: r.mac.trim(), ip: r.ip.trim(), name: r.name?.trim() ?? '' }))
+    .filter((r) => r.mac !== '' || r.ip !== '' || r.name !== '')
+    .map((r) => (r.name ? r : { mac: r.mac, ip: r.ip }));
+}
 
 /** The same rule as the server's network names. */
 export function nameProblem(name: string): string | null {

@@ -6,7 +6,8 @@ import { useQuery } from '@tanstack/react-query';
 import { Disc } from 'lucide-react';
 import { useId, useState } from 'react';
 import { toast } from 'sonner';
-import { useChangeMedia } from '../../resources/storage/mutations';
+import { type DriveAdded, useAddCdromDrive, useChangeMedia } from '../../resources/storage/mutations';
+import { isActive } from '../../resources/vm/model';
 import { Button } from '../../ui';
 import type { VM } from '../../api/types';
 import { ErrorNote } from '../../components/ErrorNote';
@@ -17,7 +18,7 @@ import { atLeast, poolsQuery, volumesQuery } from './storageApi';
 export function CdromDrives({ vm }: { vm: VM }) {
   const drives = (vm.disks ?? []).filter((d) => d.device === 'cdrom');
   const { role } = useAccess();
-  if (drives.length === 0) return null;
+  if (drives.length === 0) return atLeast(role, 'admin') ? <AddDrive vm={vm} /> : null;
   return (
     <section className="panel" aria-labelledby="ov-cdrom">
       <h2 id="ov-cdrom" className="panel-title">
@@ -97,5 +98,42 @@ function Drive({ vm, target, source, canChange }: { vm: VM; target: string; sour
       )}
       {change.error && <ErrorNote error={change.error} />}
     </div>
+  );
+}
+
+/** For a VM without a CD-ROM drive (admins: it changes the definition). */
+function AddDrive({ vm }: { vm: VM }) {
+  const [done, setDone] = useState<DriveAdded | null>(null);
+  const running = isActive(vm.state);
+  const add = useAddCdromDrive(vm, {
+    onSuccess: (res) => {
+      setDone(res);
+      toast.success(`CD-ROM drive ${res.target} added to ${vm.name}`, {
+        description: res.effectiveAtNextStart ? 'It takes effect the next time the VM starts: shut it down, then start it.' : undefined,
+      });
+    },
+  });
+  return (
+    <section className="panel" aria-labelledby="ov-cdrom">
+      <h2 id="ov-cdrom" className="panel-title">
+        <Disc size={16} aria-hidden /> CD-ROM
+      </h2>
+      {done ? (
+        <p role="status" data-testid="cdrom-added">
+          {done.message.charAt(0).toUpperCase() + done.message.slice(1)}.
+        </p>
+      ) : (
+        <>
+          <p className="muted">
+            The VM has no CD-ROM drive.{' '}
+            {running ? 'One added now takes effect the next time the VM starts (shut it down, then start it).' : 'One added now is there when it starts.'}
+          </p>
+          <Button size="sm" onClick={() => add.mutate()} disabled={add.isPending}>
+            Add CD-ROM drive
+          </Button>
+        </>
+      )}
+      {add.error && <ErrorNote error={add.error} />}
+    </section>
   );
 }

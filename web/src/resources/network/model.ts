@@ -41,14 +41,25 @@ export interface Network {
   leases?: Lease[];
 }
 
-export type NetworkMode = 'nat' | 'isolated' | 'route';
+export type NetworkMode = 'nat' | 'isolated' | 'route' | 'bridge';
+
+/** A static DHCP lease: this MAC always gets this address. */
+export interface StaticLease {
+  mac: string;
+  ip: string;
+  name?: string;
+}
 
 export interface CreateNetworkRequest {
   name: string;
   mode: NetworkMode;
-  subnet: string;
+  /** Absent for mode bridge (the host bridge's own network gives addresses). */
+  subnet?: string;
   dhcpStart?: string;
   dhcpEnd?: string;
+  hosts?: StaticLease[];
+  /** With mode bridge, the host's existing bridge. */
+  bridge?: string;
   start?: boolean;
   autostart?: boolean;
 }

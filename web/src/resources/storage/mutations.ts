@@ -106,3 +106,24 @@ export function useChangeMedia(vm: Pick<VM, 'host' | 'uuid'>, target: string, cb
     onError: cb.onError,
   });
 }
+
+/** The answer to POST …/cdrom: the drive added to the VM's definition. */
+export interface DriveAdded {
+  target: string;
+  bus: string;
+  effectiveAtNextStart: boolean;
+  message: string;
+}
+
+/** Adds an empty CD-ROM drive to a VM's definition, then re-reads the VM. */
+export function useAddCdromDrive(vm: Pick<VM, 'host' | 'uuid'>, cb: MutationCallbacks<DriveAdded, void> = {}) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: () => api<DriveAdded>(`${vmPath(vm.host, vm.uuid)}/cdrom`, { method: 'POST' }),
+    async onSuccess(res, vars) {
+      cb.onSuccess?.(res, vars);
+      putVM(qc, await api<VM>(vmPath(vm.host, vm.uuid)));
+    },
+    onError: cb.onError,
+  });
+}
