@@ -41,7 +41,10 @@ func TestMetricsPrometheus(t *testing.T) {
 	if err := os.WriteFile(tokenFile, []byte(metricsToken+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s, err := testrig.Start(serverBin, []string{"--metrics-token-file", tokenFile, "--stats-interval", "500ms"})
+	// The guest has a NIC, so it runs on the network namespace's libvirtd
+	// (netns_test.go): no test gives a guest a network outside it.
+	r := netns(t)
+	s, err := testrig.Start(serverBin, []string{"--host", "local=" + r.uri, "--metrics-token-file", tokenFile, "--stats-interval", "500ms"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,9 +63,8 @@ func TestMetricsPrometheus(t *testing.T) {
 
 	// A running guest with a disk and a NIC (on a network of the test's
 	// own), and one operation (an offline snapshot) before it starts.
-	l := lv(t)
-	n, _ := netCreate(t, "isolated", true)
-	g := defineGuest(t, l, "kmtest-", testguest.Options{Network: n.Name})
+	n, _ := netCreate(t, r, "isolated", true)
+	g := r.defineGuest(t, testguest.Options{Network: n.Name})
 	do := func(method, path string, body any) (int, []byte) {
 		st, b, err := s.Do(context.Background(), method, path, body)
 		if err != nil {
