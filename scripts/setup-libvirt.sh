@@ -20,6 +20,15 @@ dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
 # write their firewall rules with iptables (libvirt 9.0 on Debian 12).
 command -v dnsmasq >/dev/null 2>&1 || need+=(dnsmasq-base)
 command -v iptables >/dev/null 2>&1 || need+=(iptables)
+# VM creation: the OS catalogue (osinfo-db's XML, read by internal/osinfo),
+# UEFI firmware (OVMF), and what builds the test guest's bootable ISO and
+# disk image (grub-mkrescue with xorriso and mtools).
+[ -d /usr/share/osinfo/os ] || need+=(osinfo-db)
+[ -e /usr/share/OVMF/OVMF_CODE_4M.fd ] || need+=(ovmf)
+command -v xorriso >/dev/null 2>&1 || need+=(xorriso)
+command -v grub-mkrescue >/dev/null 2>&1 || need+=(grub-common)
+[ -d /usr/lib/grub/i386-pc ] || need+=(grub-pc-bin)
+command -v mformat >/dev/null 2>&1 || need+=(mtools)
 if [ "${#need[@]}" -gt 0 ]; then
   log "installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
