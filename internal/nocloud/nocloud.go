@@ -22,8 +22,8 @@ import (
 const VolumeID = "cidata"
 
 // MaxDocument caps user-data and network-config (cloud-init reads them
-// whole; a seed is small).
-const MaxDocument = 256 << 10
+// whole; a seed is small, and the whole request is capped at 64 KiB).
+const MaxDocument = 48 << 10
 
 // Config is a VM's cloud-init settings: either the form (hostname, user,
 // password, keys, packages), or raw user-data, and an optional raw

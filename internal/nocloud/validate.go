@@ -93,7 +93,6 @@ func isStr(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.ShortTag()
 func isScalar(n *yaml.Node) bool {
 	return n.Kind == yaml.ScalarNode && n.ShortTag() != "!!null"
 }
-func isBool(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!bool" }
 
 // userDataKey checks one top-level key's value against the shape
 // cloud-init's schema requires (for the keys the form and most users
