@@ -18,7 +18,54 @@ func (s *Server) createRoutes() []Route {
 		{"POST", "/api/v1/hosts/{host}/vms", operator, "vm.create", s.createVM},
 		{"GET", "/api/v1/osinfo", viewer, "", s.searchOS},
 		{"GET", poolsBase + "/{pool}/volumes/{vol}/osinfo", viewer, "", s.detectOS},
+		{"POST", "/api/v1/hosts/{host}/vms/{uuid}/clone", operator, "vm.clone", s.cloneVM},
+		{"PUT", "/api/v1/hosts/{host}/vms/{uuid}/template", admin, "vm.template", s.setTemplate},
 	}
+}
+
+// cloneVM starts copying a shut-off VM (202 and the operation).
+func (s *Server) cloneVM(w http.ResponseWriter, r *http.Request) error {
+	var req vmcreate.CloneRequest
+	if err := decodeJSON(w, r, &req, false); err != nil {
+		return err
+	}
+	noteOf(r).detail = problem.Clip("to " + req.Name)
+	op, err := s.opts.Create.Clone(r.PathValue("host"), r.PathValue("uuid"), req, nil)
+	if err != nil {
+		return err
+	}
+	s.writeAccepted(w, r, op)
+	return nil
+}
+
+// setTemplate marks a shut-off VM as a template (its power actions are
+// refused), or not.
+func (s *Server) setTemplate(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		Template bool `json:"template"`
+	}
+	if err := decodeJSON(w, r, &req, false); err != nil {
+		return err
+	}
+	noteOf(r).detail = strconv.FormatBool(req.Template)
+	if err := s.opts.Create.SetTemplate(r.PathValue("host"), r.PathValue("uuid"), req.Template); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, req)
+	return nil
+}
+
+// refuseTemplate refuses power actions on a template: it is only cloned.
+func (s *Server) refuseTemplate(host, uuid string) error {
+	if s.opts.Create == nil {
+		return nil
+	}
+	tmpl, err := s.opts.Create.IsTemplate(host, uuid)
+	if err != nil || !tmpl {
+		return nil // the action itself reports a missing VM
+	}
+	return problem.New(problem.Conflict, problem.CodeVMIsTemplate, "the VM is a template: it is cloned, never run",
+		"clone it and run the clone, or unmark it as a template first")
 }
 
 // createVM checks the request and starts the creation (202 and the

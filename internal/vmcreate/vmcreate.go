@@ -117,6 +117,8 @@ type newVol struct {
 	from *virt.StorageVol
 	// content is uploaded into it (the seed).
 	content []byte
+	// backing makes it a qcow2 overlay on that file (a linked clone).
+	backing, backingFormat string
 }
 
 // plan is a checked request: everything the run needs, nothing made yet.
@@ -301,6 +303,14 @@ type volDoc struct {
 	Format     struct {
 		Type string `xml:"type,attr"`
 	} `xml:"target>format"`
+	Backing *backingDoc `xml:"backingStore,omitempty"`
+}
+
+type backingDoc struct {
+	Path   string `xml:"path"`
+	Format struct {
+		Type string `xml:"type,attr"`
+	} `xml:"format"`
 }
 
 type sizeDoc struct {
@@ -314,6 +324,10 @@ func volumeXML(v newVol) (string, error) {
 		d.Allocation = &sizeDoc{"bytes", 0}
 	}
 	d.Format.Type = v.format
+	if v.backing != "" {
+		d.Backing = &backingDoc{Path: v.backing}
+		d.Backing.Format.Type = v.backingFormat
+	}
 	b, err := xml.Marshal(d)
 	return string(b), err
 }

@@ -266,3 +266,85 @@ func TestFailureLeavesNothing(t *testing.T) {
 		t.Error("half2's disk left behind")
 	}
 }
+
+const srcXML = `<domain type='kvm'><name>src</name><uuid>11111111-2222-4333-8444-555555555555</uuid>
+<memory unit='KiB'>262144</memory><vcpu>1</vcpu><os><type arch='x86_64'>hvm</type><nvram>/var/lib/libvirt/qemu/nvram/src_VARS.fd</nvram></os>
+<metadata><other:x xmlns:other="https://example.org/x">keep</other:x></metadata>
+<devices>
+<disk type='volume' device='disk'><driver name='qemu' type='qcow2'/><source pool='images' volume='cloud.qcow2'/><target dev='vda' bus='virtio'/></disk>
+<disk type='volume' device='cdrom'><source pool='images' volume='installer.iso'/><target dev='sda' bus='sata'/><readonly/></disk>
+<interface type='network'><mac address='52:54:00:11:22:33'/><source network='default'/><model type='virtio'/></interface>
+</devices></domain>`
+
+func addSource(t *testing.T, c *virtfake.Conn, state virt.DomainState) string {
+	t.Helper()
+	u, _ := host.ParseUUID("11111111-2222-4333-8444-555555555555")
+	c.Add(virtfake.Domain{Name: "src", UUID: u, State: state, Persistent: true, XML: srcXML})
+	return "11111111-2222-4333-8444-555555555555"
+}
+
+func TestClone(t *testing.T) {
+	for _, linked := range []bool{false, true} {
+		s, c, ops := rig(t)
+		id := addSource(t, c, virt.StateShutoff)
+		op, err := s.Clone("h", id, CloneRequest{Name: "copy", Linked: linked}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		done, _ := ops.Wait(context.Background(), op.ID)
+		if done.State != operation.Succeeded {
+			t.Fatalf("linked=%v: %+v", linked, done.Error)
+		}
+		res := done.Result.(Result)
+		u, _ := host.ParseUUID(res.UUID)
+		dom, _ := c.LookupDomain(u)
+		doc, _ := c.XML(dom, virt.XMLInactive)
+		var d libvirtxml.Domain
+		if err := d.Unmarshal(doc); err != nil {
+			t.Fatal(err)
+		}
+		if d.Name != "copy" || d.UUID == id || d.Devices.Interfaces[0].MAC != nil || d.OS.NVRam != nil {
+			t.Errorf("clone: name %s uuid %s mac %+v nvram %+v", d.Name, d.UUID, d.Devices.Interfaces[0].MAC, d.OS.NVRam)
+		}
+		if v := d.Devices.Disks[0].Source.Volume; v.Volume != "copy.qcow2" || d.Devices.Disks[1].Source.Volume.Volume != "installer.iso" {
+			t.Errorf("disks: %+v %+v", v, d.Devices.Disks[1].Source.Volume)
+		}
+		m := readMeta(&d)
+		if m.ClonedFrom != id || m.Linked != linked || !strings.Contains(d.Metadata.XML, "keep") {
+			t.Errorf("metadata %+v: %s", m, d.Metadata.XML)
+		}
+		if called := c.Called("CloneVolume"); called == linked {
+			t.Errorf("linked=%v but CloneVolume called=%v", linked, called)
+		}
+	}
+}
+
+func TestCloneRefusesRunningAndTemplates(t *testing.T) {
+	s, c, _ := rig(t)
+	id := addSource(t, c, virt.StateRunning)
+	_, err := s.Clone("h", id, CloneRequest{Name: "copy"}, nil)
+	wantProblem(t, err, problem.CodeVMNotShutOff)
+	wantProblem(t, s.SetTemplate("h", id, true), problem.CodeVMNotShutOff)
+	_, err = s.Clone("h", id, CloneRequest{Name: "web-1"}, nil)
+	wantProblem(t, err, problem.CodeVMNotShutOff)
+
+	u, _ := host.ParseUUID(id)
+	c.SetState(u, virt.StateShutoff)
+	if tmpl, _ := s.IsTemplate("h", id); tmpl {
+		t.Fatal("a template before marking")
+	}
+	if err := s.SetTemplate("h", id, true); err != nil {
+		t.Fatal(err)
+	}
+	if tmpl, err := s.IsTemplate("h", id); !tmpl || err != nil {
+		t.Fatalf("IsTemplate after marking: %v %v", tmpl, err)
+	}
+	_, err = s.Clone("h", id, CloneRequest{Name: "web-1"}, nil)
+	wantProblem(t, err, problem.CodeVMExists)
+	if err := s.SetTemplate("h", id, false); err != nil {
+		t.Fatal(err)
+	}
+	if tmpl, _ := s.IsTemplate("h", id); tmpl {
+		t.Fatal("still a template")
+	}
+}

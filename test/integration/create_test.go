@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -98,23 +97,9 @@ type crResult struct {
 
 // crCreate creates a VM through the API and waits for its operation; the
 // VM is removed when the test ends.
-func crCreate(t *testing.T, req map[string]any) crResult {
+func crCreate(t, owner *testing.T, req map[string]any) crResult {
 	t.Helper()
-	var op opJSON
-	st, b := apiJSON("POST", "/api/v1/hosts/local/vms", req, &op)
-	if st != 202 {
-		t.Fatalf("create %v: %d %s", req["name"], st, b)
-	}
-	done := waitOp(t, op.ID, 5*time.Minute)
-	var res crResult
-	_ = json.Unmarshal(done.Result, &res)
-	if res.UUID != "" {
-		t.Cleanup(func() { crRemoveVM(t, res.UUID) })
-	}
-	if done.State != "succeeded" {
-		t.Fatalf("create %v: %s %+v", req["name"], done.State, done.Error)
-	}
-	return res
+	return crCreateOp(t, owner, "/api/v1/hosts/local/vms", req)
 }
 
 // crShell types cmd on the VM's serial console (through the API) until
@@ -168,47 +153,75 @@ func TestCreateVMs(t *testing.T) {
 		t.Fatalf("detect: %d %s", st, b)
 	}
 
-	var wg sync.WaitGroup
-	var isoVM, ciVM crResult
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		req := base(isoName)
-		req["source"] = map[string]any{"kind": "iso", "pool": pool, "volume": "testguest.iso"}
-		req["start"] = true
-		isoVM = crCreate(t, req)
-	}()
-	go func() {
-		defer wg.Done()
-		req := base(ciName)
-		req["source"] = map[string]any{"kind": "cloud-image", "pool": pool, "volume": "testguest.qcow2"}
-		req["disk"] = map[string]any{"pool": pool}
-		req["start"] = true
-		req["cloudInit"] = map[string]any{"hostname": hostname,
-			"userData": "#cloud-config\nwrite_files:\n  - path: /root/written\n    content: from-write-files\nruncmd:\n  - echo from-runcmd > /root/ran\n"}
-		ciVM = crCreate(t, req)
-	}()
-	wg.Wait()
+	network, _ := netCreate(t, "isolated", true)
+	t0 := time.Now()
+	top := t
+	var isoVM, ciVM, clone crResult
+	t.Run("create", func(t *testing.T) {
+		t.Run("iso", func(t *testing.T) {
+			t.Parallel()
+			req := base(isoName)
+			req["source"] = map[string]any{"kind": "iso", "pool": pool, "volume": "testguest.iso"}
+			req["network"] = map[string]any{"network": network.Name}
+			isoVM = crCreate(t, top, req)
+		})
+		t.Run("cloud-image", func(t *testing.T) {
+			t.Parallel()
+			req := base(ciName)
+			req["source"] = map[string]any{"kind": "cloud-image", "pool": pool, "volume": "testguest.qcow2"}
+			req["disk"] = map[string]any{"pool": pool}
+			req["start"] = true
+			req["cloudInit"] = map[string]any{"hostname": hostname,
+				"userData": "#cloud-config\nwrite_files:\n  - path: /root/written\n    content: from-write-files\nruncmd:\n  - echo from-runcmd > /root/ran\n"}
+			ciVM = crCreate(t, top, req)
+		})
+	})
 	if t.Failed() {
 		return
 	}
-	if !isoVM.Started || !ciVM.Started || len(ciVM.Volumes) != 2 || !slices.Contains(ciVM.Volumes, pool+"/"+ciName+"-cidata.iso") {
+	if isoVM.Started || !ciVM.Started || len(ciVM.Volumes) != 2 || !slices.Contains(ciVM.Volumes, pool+"/"+ciName+"-cidata.iso") {
 		t.Fatalf("results: %+v %+v", isoVM, ciVM)
 	}
+	// The ISO VM, still shut off, is cloned (a full copy, started), then
+	// started itself: the two boot beside the cloud-init VM.
+	origDisk := filepath.Join(guestDir, "vms", pool, isoName+".qcow2")
+	origHash := crHash(t, origDisk)
+	cloneName := testguest.UniqueName("kmtest-clone-")
+	clone = crCreateOp(t, t, "/api/v1/hosts/local/vms/"+isoVM.UUID+"/clone", map[string]any{"name": cloneName, "start": true})
+	if clone.UUID == "" || clone.UUID == isoVM.UUID || !clone.Started || clone.Name != cloneName {
+		t.Fatalf("clone: %+v", clone)
+	}
+	if st, b := api("POST", "/api/v1/hosts/local/vms/"+isoVM.UUID+"/start", nil); st != 200 {
+		t.Fatalf("start: %d %s", st, b)
+	}
+	if a, b := crMAC(t, isoVM.UUID), crMAC(t, clone.UUID); a == b {
+		t.Errorf("the clone kept the MAC %s", a)
+	}
+	t.Logf("created 3 VMs in %.1fs", time.Since(t0).Seconds())
 	// Refusals, checked while the guests boot (nothing is booted for them).
 	t.Run("refusals", func(t *testing.T) { crRefusals(t, pool, base, isoName, ciName) })
 
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		crShell(t, isoVM.UUID, "echo SUM-$((40+2))", "SUM-42", 4*time.Minute)
-	}()
-	go func() {
-		defer wg.Done()
-		crShell(t, ciVM.UUID, "echo HN=$(hostname) W=$(cat /root/written) R=$(cat /root/ran)",
-			"HN="+hostname+" W=from-write-files R=from-runcmd", 4*time.Minute)
-	}()
-	wg.Wait()
+	t.Run("boot", func(t *testing.T) {
+		t.Run("iso", func(t *testing.T) {
+			t.Parallel()
+			crShell(t, isoVM.UUID, "echo SUM-$((40+2))", "SUM-42", 4*time.Minute)
+		})
+		t.Run("clone", func(t *testing.T) {
+			t.Parallel()
+			// The guest sees the VM's own disk as its only virtio disk, /dev/vda.
+			crShell(t, clone.UUID, "dd if=/dev/urandom of=/dev/vda bs=64k count=16 conv=fsync 2>/dev/null; echo WROTE-$((1+1))", "WROTE-2", 4*time.Minute)
+		})
+		t.Run("cloud-init", func(t *testing.T) {
+			t.Parallel()
+			crShell(t, ciVM.UUID, "echo HN=$(hostname) W=$(cat /root/written) R=$(cat /root/ran)",
+				"HN="+hostname+" W=from-write-files R=from-runcmd", 4*time.Minute)
+		})
+	})
+	t.Logf("booted and checked in %.1fs", time.Since(t0).Seconds())
+	if after := crHash(t, origDisk); after != origHash {
+		t.Errorf("the original's disk changed when its clone wrote to its own")
+	}
+	crTemplate(t, isoVM)
 }
 
 // crRefusals sends bad requests and checks the errors and that libvirt
@@ -276,4 +289,65 @@ func crRefusals(t *testing.T, pool string, base func(string) map[string]any, iso
 	if after := stVolNames(t, pool); !slices.Equal(after, volsBefore) {
 		t.Errorf("volumes before %v, after %v", volsBefore, after)
 	}
+}
+
+// crMAC reads the first MAC address of a domain's definition.
+func crMAC(t *testing.T, uuid string) string {
+	t.Helper()
+	xml := virsh(t, "dumpxml", uuid)
+	_, rest, ok := strings.Cut(xml, "<mac address='")
+	if !ok {
+		t.Fatalf("no MAC in %s's definition", uuid)
+	}
+	mac, _, _ := strings.Cut(rest, "'")
+	return mac
+}
+
+// crTemplate makes the (running) VM a template after forcing it off:
+// power actions are then refused.
+func crTemplate(t *testing.T, vm crResult) {
+	if st, b := api("POST", "/api/v1/hosts/local/vms/"+vm.UUID+"/force-off", nil); st != 200 {
+		t.Fatalf("force-off: %d %s", st, b)
+	}
+	if st, b := api("PUT", "/api/v1/hosts/local/vms/"+vm.UUID+"/template", map[string]any{"template": true}); st != 200 {
+		t.Fatalf("template: %d %s", st, b)
+	}
+	for _, action := range []string{"start", "reset"} {
+		st, b := api("POST", "/api/v1/hosts/local/vms/"+vm.UUID+"/"+action, nil)
+		stWantErr(t, "template "+action, st, b, 409, "vm_is_template", "template")
+	}
+	if s := virshState(t, vm.Name); s != "shutoff" {
+		t.Errorf("the template is %s", s)
+	}
+}
+
+func crHash(t *testing.T, path string) string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	return stSHA(t, f)
+}
+
+// crCreateOp posts a request that answers with an operation making a VM
+// and waits for it; the VM is removed when owner (t or a parent) ends.
+func crCreateOp(t, owner *testing.T, path string, req map[string]any) crResult {
+	t.Helper()
+	var op opJSON
+	st, b := apiJSON("POST", path, req, &op)
+	if st != 202 {
+		t.Fatalf("POST %s: %d %s", path, st, b)
+	}
+	done := waitOp(t, op.ID, 5*time.Minute)
+	var res crResult
+	_ = json.Unmarshal(done.Result, &res)
+	if res.UUID != "" {
+		owner.Cleanup(func() { crRemoveVM(owner, res.UUID) })
+	}
+	if done.State != "succeeded" {
+		t.Fatalf("POST %s: %s %+v", path, done.State, done.Error)
+	}
+	return res
 }
