@@ -859,7 +859,7 @@ export interface paths {
          * A power action
          * @description shutdown sends an ACPI request and answers 202 with an operation that succeeds when the
          *     VM is really off, or fails after the timeout if the guest ignores ACPI. Other actions
-         *     answer 200 with the VM after the change. An action the VM's state does not allow is 409.
+         *     answer 200 with the VM after the change. An action the VM's state does not allow is 409, and so is any action on a template (`vm_is_template`).
          */
         post: {
             parameters: {
@@ -3342,6 +3342,120 @@ export interface paths {
             };
         };
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/{host}/vms/{uuid}/clone": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                host: components["parameters"]["host"];
+                uuid: components["parameters"]["uuid"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Clone a shut-off VM or a template
+         * @description Runs as an operation of kind `vm-clone` (202; its result is `CreateResult`). Each writable
+         *     disk in a storage pool is copied in full into `<name>.qcow2` (`<name>-1.qcow2`, ...) of the same
+         *     pool, or with `linked` made a qcow2 overlay on the original (quick and small; the original's
+         *     disks must then stay unchanged; the clone's metadata says so). CD-ROMs keep their media. The
+         *     clone gets a new UUID, new MAC addresses and a fresh UEFI variable store. Refused while the VM
+         *     runs (409 `vm_not_shut_off`), for a taken name (409 `vm_exists`), a disk outside any pool
+         *     (422 `disk_not_in_pool`) or without room (507 `pool_full`). A failure removes what it made.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    uuid: components["parameters"]["uuid"];
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                        linked?: boolean;
+                        start?: boolean;
+                    };
+                };
+            };
+            responses: {
+                202: components["responses"]["Operation"];
+                400: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+                422: components["responses"]["Error"];
+                507: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/{host}/vms/{uuid}/template": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                host: components["parameters"]["host"];
+                uuid: components["parameters"]["uuid"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Mark a shut-off VM as a template, or not
+         * @description A template is only cloned: its power actions are refused (409 `vm_is_template`). The mark is
+         *     kept in the VM's definition (KVM Manager's element in `<metadata>`). Marking needs the VM shut
+         *     off (409 `vm_not_shut_off`).
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    uuid: components["parameters"]["uuid"];
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        template: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description The new mark */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            template: boolean;
+                        };
+                    };
+                };
+                400: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+            };
+        };
         post?: never;
         delete?: never;
         options?: never;
