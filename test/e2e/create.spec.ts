@@ -69,13 +69,13 @@ test('an uploaded ISO becomes a running VM with its console open', async ({ page
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'New VM' }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'New VM' })).toBeVisible();
   await page.getByLabel('An ISO image').check();
-  await page.getByLabel('Pool', { exact: true }).selectOption(pool);
-  await page.getByLabel('Volume').selectOption('testguest.iso');
+  await page.getByRole('combobox', { name: 'Pool', exact: true }).selectOption(pool);
+  await page.getByRole('combobox', { name: 'Volume', exact: true }).selectOption('testguest.iso');
   // osinfo-db does not know the test guest, and says so.
   await expect(page.getByRole('status').filter({ hasText: 'does not recognise' })).toBeVisible();
   await page.getByRole('button', { name: 'Next' }).click();
 
-  await page.getByLabel('Name').fill(vmName);
+  await page.getByRole('textbox', { name: 'Name' }).fill(vmName);
   await page.getByLabel('Memory (MiB)').fill('256');
   await page.getByLabel('Disk (GiB)').fill('0.25');
   await page.getByRole('button', { name: 'Next' }).click();

@@ -142,7 +142,7 @@ export default function NewVMPage() {
               {hostNames.length > 1 && (
                 <label className="newvm-field">
                   <span className="field-label">Host</span>
-                  <select {...register('host')}>
+                  <select aria-label="Host" {...register('host')}>
                     {hostNames.map((h) => (
                       <option key={h}>{h}</option>
                     ))}
@@ -166,7 +166,7 @@ export default function NewVMPage() {
               </fieldset>
               <label className="newvm-field">
                 <span className="field-label">{v.kind === 'pxe' ? 'Pool for the new disk' : 'Pool'}</span>
-                <select {...register('pool')} onChange={(e) => { setValue('pool', e.target.value); setValue('volume', ''); setDetected(''); }}>
+                <select aria-label={v.kind === 'pxe' ? 'Pool for the new disk' : 'Pool'} {...register('pool')} onChange={(e) => { setValue('pool', e.target.value); setValue('volume', ''); setDetected(''); }}>
                   <option value="">Choose a pool…</option>
                   {(pools.data ?? []).map((p) => (
                     <option key={p.name} value={p.name}>
@@ -178,7 +178,7 @@ export default function NewVMPage() {
               {v.kind !== 'pxe' && (
                 <label className="newvm-field">
                   <span className="field-label">Volume</span>
-                  <select name="volume" value={v.volume} onChange={(e) => void chooseVolume(e.target.value)} aria-describedby={`${id}-volume-err`}>
+                  <select aria-label="Volume" name="volume" value={v.volume} onChange={(e) => void chooseVolume(e.target.value)} aria-describedby={`${id}-volume-err`}>
                     <option value="">Choose a volume…</option>
                     {volumeChoices.map((vol) => (
                       <option key={vol.name} value={vol.name}>
@@ -241,14 +241,14 @@ export default function NewVMPage() {
               </div>
               <label className="newvm-field">
                 <span className="field-label">Firmware</span>
-                <select {...register('firmware')}>
+                <select aria-label="Firmware" {...register('firmware')}>
                   <option value="bios">BIOS</option>
                   <option value="efi">UEFI (OVMF)</option>
                 </select>
               </label>
               <label className="newvm-field">
                 <span className="field-label">Network</span>
-                <select {...register('network')}>
+                <select aria-label="Network" {...register('network')}>
                   <option value="">No network</option>
                   {(networks.data ?? []).map((n) => (
                     <option key={n.name} value={n.name}>

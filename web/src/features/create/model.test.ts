@@ -13,7 +13,7 @@ describe('new VM model', () => {
       memoryMiB: 1024,
       firmware: 'bios',
       network: { network: 'default' },
-      disk: { pool: 'images', size: '10GiB' },
+      disk: { pool: 'images', size: '10240MiB' },
       start: true,
     });
   });

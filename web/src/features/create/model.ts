@@ -83,7 +83,7 @@ export function toRequest(v: NewVMValues, dryRun = false): Record<string, unknow
   if (v.os) req.os = v.os;
   const disk: Record<string, unknown> = {};
   if (v.pool) disk.pool = v.pool;
-  if ((v.kind === 'iso' || v.kind === 'pxe' || v.kind === 'cloud-image') && v.diskGiB > 0) disk.size = `${v.diskGiB}GiB`;
+  if ((v.kind === 'iso' || v.kind === 'pxe' || v.kind === 'cloud-image') && v.diskGiB > 0) disk.size = `${Math.round(v.diskGiB * 1024)}MiB`;
   if (Object.keys(disk).length) req.disk = disk;
   if (v.kind === 'cloud-image') {
     const ci: Record<string, unknown> = {};
