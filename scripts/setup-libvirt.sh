@@ -27,6 +27,15 @@ command -v dbus-daemon >/dev/null 2>&1 || need+=(dbus)
 # The network tests run a libvirtd of their own in a network namespace
 # (scripts/netns-libvirt.sh: ip netns, nsenter, unshare).
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
+# VM creation: the OS catalogue (osinfo-db's XML, read by internal/osinfo),
+# UEFI firmware (OVMF), and what builds the test guest's bootable ISO and
+# disk image (grub-mkrescue with xorriso and mtools).
+[ -d /usr/share/osinfo/os ] || need+=(osinfo-db)
+[ -e /usr/share/OVMF/OVMF_CODE_4M.fd ] || need+=(ovmf)
+command -v xorriso >/dev/null 2>&1 || need+=(xorriso)
+command -v grub-mkrescue >/dev/null 2>&1 || need+=(grub-common)
+[ -d /usr/lib/grub/i386-pc ] || need+=(grub-pc-bin)
+command -v mformat >/dev/null 2>&1 || need+=(mtools)
 if [ "${#need[@]}" -gt 0 ]; then
   log "installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -19,6 +19,7 @@ import (
 	"github.com/kvm-manager/kvm-manager/internal/network"
 	"github.com/kvm-manager/kvm-manager/internal/snapshot"
 	"github.com/kvm-manager/kvm-manager/internal/storage"
+	"github.com/kvm-manager/kvm-manager/internal/vmcreate"
 )
 
 // withFeatures gives opts every optional feature, built inert: nothing
@@ -36,6 +37,7 @@ func withFeatures(t *testing.T, opts Options) Options {
 	opts.Snapshots = snapshot.New(snapshot.Options{})
 	opts.Storage = storage.New(storage.Options{})
 	opts.Networks = network.New(network.Options{})
+	opts.Create = vmcreate.New(vmcreate.Options{})
 	opts.HostAdmin = hostadmin.New(hostadmin.Options{})
 	opts.Metrics = metrics.New(metrics.Options{})
 	return opts

@@ -44,6 +44,7 @@ func (s *Server) routes() []Route {
 		// Prometheus's scrape: the metrics role or token, or an admin.
 		rs = append(rs, Route{"GET", "/metrics", metricsRole, "", s.metrics})
 	}
+	rs = append(rs, s.createRoutes()...)
 	return rs
 }
 

@@ -34,6 +34,7 @@ import (
 	"github.com/kvm-manager/kvm-manager/internal/problem"
 	"github.com/kvm-manager/kvm-manager/internal/snapshot"
 	"github.com/kvm-manager/kvm-manager/internal/storage"
+	"github.com/kvm-manager/kvm-manager/internal/vmcreate"
 )
 
 // Options holds the services the API serves.
@@ -89,6 +90,8 @@ type Options struct {
 	Storage *storage.Service
 	// Networks manages virtual networks (nil serves none of its routes).
 	Networks *network.Service
+	// Create makes new VMs (nil serves none of its routes).
+	Create *vmcreate.Service
 	// Limits cap open event streams and consoles (limits.go).
 	Limits StreamLimits
 	// Metrics counts requests and failed logins and is served at GET

@@ -150,6 +150,9 @@ func (s *Server) vmAction(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &req, true); err != nil {
 		return err
 	}
+	if err := s.refuseTemplate(h, uuid); err != nil {
+		return err
+	}
 	res, err := s.opts.Lifecycle.Do(r.Context(), h, uuid, r.PathValue("action"), req)
 	if err != nil {
 		return err

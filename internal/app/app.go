@@ -37,6 +37,7 @@ import (
 	"github.com/kvm-manager/kvm-manager/internal/operation"
 	"github.com/kvm-manager/kvm-manager/internal/snapshot"
 	"github.com/kvm-manager/kvm-manager/internal/storage"
+	"github.com/kvm-manager/kvm-manager/internal/vmcreate"
 	"github.com/kvm-manager/kvm-manager/web"
 )
 
@@ -235,6 +236,7 @@ func New(cfg config.Config, opts Options) (_ *App, err error) {
 		Storage: storage.New(storage.Options{Hosts: storage.HostSet{Set: a.hosts}, Inventory: inv, Operations: a.ops,
 			IdleTime: cfg.TransferIdle.Duration}),
 		Networks: network.New(network.Options{Hosts: network.HostSet{Set: a.hosts}, Inventory: inv}),
+		Create:   vmcreate.New(vmcreate.Options{Hosts: storage.HostSet{Set: a.hosts}, Inventory: inv, Operations: a.ops}),
 	})
 	if err != nil {
 		return nil, err

@@ -93,6 +93,7 @@ var permissions = []struct {
 	{"vm.power", Operator},
 	{"vm.console", Operator},
 	{"vm.snapshot", Operator},
+	{"vm.create", Operator},
 	{"vm.delete", Admin},
 	{"vm.edit", Admin},
 	{"audit.read", Admin},

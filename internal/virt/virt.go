@@ -315,6 +315,8 @@ type Conn interface {
 
 	// Virtual networks, addresses and the guest agent (network.go).
 	NetworkConn
+	// Domain capabilities, for creating VMs (create.go).
+	CreateConn
 }
 
 // PoolInfo is a pool's state and sizes in bytes.

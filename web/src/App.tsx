@@ -43,6 +43,7 @@ const NetworksPage = lazy(() => import('./features/networks/NetworksPage'));
 const StoragePage = lazy(() => import('./features/storage/StoragePage').then((m) => ({ default: m.StoragePage })));
 // The login form (react-hook-form and zod) is not part of a signed-in first screen.
 const LoginPage = lazy(() => import('./features/login/LoginPage'));
+const NewVMPage = lazy(() => import('./features/create/NewVMPage'));
 
 function PageFallback() {
   return (
@@ -192,6 +193,9 @@ function Pages() {
       </Route>
       <Route path={PATHS.networks}>
         <NetworksPage />
+      </Route>
+      <Route path={PATHS.newVM}>
+        <NewVMPage />
       </Route>
       <Route path={PATHS.vm}>{(p) => <VMDetailsPage host={p.host} uuid={p.uuid} tab={parseVMTab(p.tab)} />}</Route>
       <Route>

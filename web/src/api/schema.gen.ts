@@ -901,7 +901,7 @@ export interface paths {
          * A power action
          * @description shutdown sends an ACPI request and answers 202 with an operation that succeeds when the
          *     VM is really off, or fails after the timeout if the guest ignores ACPI. Other actions
-         *     answer 200 with the VM after the change. An action the VM's state does not allow is 409.
+         *     answer 200 with the VM after the change. An action the VM's state does not allow is 409, and so is any action on a template (`vm_is_template`).
          */
         post: {
             parameters: {
@@ -3344,6 +3344,287 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/hosts/{host}/vms": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                host: components["parameters"]["host"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create a VM (from an ISO, an existing disk, a cloud image with cloud-init, or PXE)
+         * @description Everything is checked first, with nothing made: the name (400 `invalid_vm_name`, 409
+         *     `vm_exists`), the OS id (400 `unknown_os`), sizes against the pool's free space (507
+         *     `pool_full`), the source volume (404 `volume_not_found`; 409 `volume_in_use` when another VM
+         *     uses a disk to be used in place, or a running VM writes one to be copied), the network (404
+         *     `network_not_found`), the firmware the host has (422 `firmware_missing`), the cloud-init
+         *     user-data and network-config (400 `invalid_user_data` / `invalid_network_config`, naming the
+         *     line). Then it runs as an operation of kind `vm-create` (202; its result is `CreateResult`):
+         *     volumes are made or copied, the cloud-init seed (an ISO 9660 image labelled `cidata`, built by
+         *     the server) is uploaded as a volume `<name>-cidata.iso` and attached as a CD-ROM, the VM is
+         *     defined and, with `start`, started. A failure midway removes every volume it made and the
+         *     definition. With `dryRun` nothing is made and the answer (200) is the domain XML that would be
+         *     defined. The VM gets VNC on 127.0.0.1, a serial console, the guest agent's channel and a USB
+         *     tablet. A cloud-init password is hashed (SHA-512 crypt) before it is written anywhere.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CreateVMRequest"];
+                };
+            };
+            responses: {
+                /** @description The dry run's preview */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CreatePreview"];
+                    };
+                };
+                202: components["responses"]["Operation"];
+                400: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+                422: components["responses"]["Error"];
+                507: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/osinfo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search the operating systems osinfo-db knows
+         * @description Every word of `q` must appear in the name, short id, vendor or id; newest release first.
+         *     503 `osinfo_unavailable` when the server has no osinfo-db (Debian package `osinfo-db`).
+         */
+        get: {
+            parameters: {
+                query?: {
+                    q?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The matches */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            os: components["schemas"]["OSInfo"][];
+                        };
+                    };
+                };
+                400: components["responses"]["Error"];
+                503: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/{host}/pools/{pool}/volumes/{vol}/osinfo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                host: components["parameters"]["host"];
+                pool: components["parameters"]["pool"];
+                vol: components["parameters"]["vol"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Detect the operating system of an installer ISO by its volume id
+         * @description Reads the volume's first 34 KiB (its ISO 9660 volume descriptor) and matches the volume id
+         *     against osinfo-db's installer media. `matches` is empty, and `note` says so, when osinfo-db
+         *     cannot tell (or the volume is no ISO image).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    pool: components["parameters"]["pool"];
+                    vol: components["parameters"]["vol"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description What was found */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            volumeId: string;
+                            matches: components["schemas"]["OSInfo"][];
+                            note: string;
+                        };
+                    };
+                };
+                404: components["responses"]["Error"];
+                503: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/{host}/vms/{uuid}/clone": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                host: components["parameters"]["host"];
+                uuid: components["parameters"]["uuid"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Clone a shut-off VM or a template
+         * @description Runs as an operation of kind `vm-clone` (202; its result is `CreateResult`). Each writable
+         *     disk in a storage pool is copied in full into `<name>.qcow2` (`<name>-1.qcow2`, ...) of the same
+         *     pool, or with `linked` made a qcow2 overlay on the original (quick and small; the original's
+         *     disks must then stay unchanged; the clone's metadata says so). CD-ROMs keep their media. The
+         *     clone gets a new UUID, new MAC addresses and a fresh UEFI variable store. Refused while the VM
+         *     runs (409 `vm_not_shut_off`), for a taken name (409 `vm_exists`), a disk outside any pool
+         *     (422 `disk_not_in_pool`) or without room (507 `pool_full`). A failure removes what it made.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    uuid: components["parameters"]["uuid"];
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                        linked?: boolean;
+                        start?: boolean;
+                    };
+                };
+            };
+            responses: {
+                202: components["responses"]["Operation"];
+                400: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+                422: components["responses"]["Error"];
+                507: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/{host}/vms/{uuid}/template": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                host: components["parameters"]["host"];
+                uuid: components["parameters"]["uuid"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Mark a shut-off VM as a template, or not
+         * @description A template is only cloned: its power actions are refused (409 `vm_is_template`). The mark is
+         *     kept in the VM's definition (KVM Manager's element in `<metadata>`). Marking needs the VM shut
+         *     off (409 `vm_not_shut_off`).
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    uuid: components["parameters"]["uuid"];
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        template: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description The new mark */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            template: boolean;
+                        };
+                    };
+                };
+                400: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -3461,7 +3742,7 @@ export interface components {
             csrfToken: string;
             /** Format: date-time */
             expiresAt?: string;
-            permissions?: ("vm.read" | "vm.power" | "vm.console" | "vm.snapshot" | "vm.delete" | "vm.edit" | "audit.read" | "sessions.manage" | "hosts.manage")[];
+            permissions?: ("vm.read" | "vm.power" | "vm.console" | "vm.snapshot" | "vm.create" | "vm.delete" | "vm.edit" | "audit.read" | "sessions.manage" | "hosts.manage")[];
         };
         /** @enum {string} */
         Role: "viewer" | "operator" | "admin";
@@ -3702,6 +3983,101 @@ export interface components {
             mayCancel: boolean;
             /** @description who asked for the work; sent to admins, and to that user only */
             user?: string;
+        };
+        CreateVMRequest: {
+            /** @description 1 to 64 letters, digits, '.', '_', '-' */
+            name: string;
+            title?: string;
+            description?: string;
+            /** @description osinfo-db id or short id (e.g. debian11); fills what is not given */
+            os?: string;
+            source: {
+                /** @enum {string} */
+                kind: "iso" | "disk" | "cloud-image" | "pxe";
+                pool?: string;
+                volume?: string;
+                /** @description disk: copy the volume into a new one instead of using it in place */
+                copy?: boolean;
+            };
+            /** @enum {string} */
+            firmware?: "bios" | "efi";
+            secureBoot?: boolean;
+            cpu?: {
+                count?: number;
+                /** @enum {string} */
+                mode?: "default" | "host-model" | "host-passthrough" | "custom";
+                model?: string;
+            };
+            memoryMiB?: number;
+            disk?: {
+                /** @description where new volumes go (default: the source's pool, else default) */
+                pool?: string;
+                /** @description e.g. "20GiB" */
+                size?: string;
+                /** @enum {string} */
+                bus?: "virtio" | "sata" | "scsi";
+            };
+            network?: {
+                none?: boolean;
+                /** @description a libvirt network of the host (default: default) */
+                network?: string;
+                bridge?: string;
+                /** @enum {string} */
+                model?: "virtio" | "e1000e" | "e1000" | "rtl8139";
+                mac?: string;
+            };
+            noVnc?: boolean;
+            /** @description cloud-image source only. The form fields, or raw userData; not both. */
+            cloudInit?: {
+                hostname?: string;
+                user?: string;
+                /** @description hashed (SHA-512 crypt) by the server */
+                password?: string;
+                sshKeys?: string[];
+                packages?: string[];
+                /** @description #cloud-config YAML or a #! script */
+                userData?: string;
+                /** @description network-config YAML, version 1 or 2 */
+                networkConfig?: string;
+            };
+            start?: boolean;
+            dryRun?: boolean;
+        };
+        CreatePreview: {
+            xml: string;
+            volumes: string[];
+            os?: string;
+        };
+        /** @description The result of a vm-create operation. */
+        CreateResult: {
+            host: string;
+            uuid: string;
+            name: string;
+            started: boolean;
+            volumes: string[];
+        };
+        OSInfo: {
+            id: string;
+            shortId: string;
+            name: string;
+            vendor?: string;
+            family?: string;
+            distro?: string;
+            version?: string;
+            releaseDate?: string;
+            eolDate?: string;
+            minimum: components["schemas"]["OSResources"];
+            recommended: components["schemas"]["OSResources"];
+            /** @enum {string} */
+            firmware: "bios" | "efi";
+            diskBus: string;
+            nicModel: string;
+            tpm: boolean;
+        };
+        OSResources: {
+            cpus?: number;
+            memoryBytes?: number;
+            storageBytes?: number;
         };
     };
     responses: {

@@ -16,7 +16,7 @@ export type PowerAction = Schemas['PowerAction'];
 export type Role = 'viewer' | 'operator' | 'admin';
 
 /** What a role may do, as GET /api/v1/session lists it. */
-export type Permission = 'vm.read' | 'vm.power' | 'vm.console' | 'vm.snapshot' | 'vm.delete' | 'vm.edit' | 'audit.read' | 'sessions.manage' | 'hosts.manage';
+export type Permission = 'vm.read' | 'vm.power' | 'vm.console' | 'vm.snapshot' | 'vm.create' | 'vm.delete' | 'vm.edit' | 'audit.read' | 'sessions.manage' | 'hosts.manage';
 
 export type Session = Schemas['Session'];
 

@@ -126,6 +126,15 @@ export const COMMANDS: readonly Command[] = [
     when: (ctx) => ctx.scopes.app !== undefined,
     run: (ctx) => ctx.scopes.app?.navigate(PATHS.audit),
   },
+  {
+    id: 'nav.newVM',
+    title: 'New VM',
+    group: 'Everywhere',
+    keys: ['g n'],
+    permission: 'vm.create',
+    when: (ctx) => ctx.scopes.app !== undefined,
+    run: (ctx) => ctx.scopes.app?.navigate(PATHS.newVM),
+  },
 
   // Dashboard.
   { id: 'dashboard.search', title: 'Search VMs', group: 'Dashboard', keys: ['/'], when: (ctx) => ctx.scopes.dashboard !== undefined, run: (ctx) => ctx.scopes.dashboard?.focusSearch() },

@@ -9,7 +9,7 @@ import type { Permission, Role, Session } from '../../api/types';
 export const ROLES: readonly Role[] = ['viewer', 'operator', 'admin'];
 
 const VIEWER: readonly Permission[] = ['vm.read'];
-const OPERATOR: readonly Permission[] = [...VIEWER, 'vm.power', 'vm.console', 'vm.snapshot'];
+const OPERATOR: readonly Permission[] = [...VIEWER, 'vm.power', 'vm.console', 'vm.snapshot', 'vm.create'];
 const ADMIN: readonly Permission[] = [...OPERATOR, 'vm.delete', 'vm.edit', 'audit.read', 'sessions.manage', 'hosts.manage'];
 
 /** What each role may do (the server's table; used when a session lists no permissions). */
@@ -33,6 +33,7 @@ export const PERMISSION_TEXT: Readonly<Record<Permission, string>> = {
   'vm.power': 'start, stop, pause or reset VMs',
   'vm.console': 'open consoles',
   'vm.snapshot': 'take, revert, change or delete snapshots',
+  'vm.create': 'create or clone VMs',
   'vm.delete': 'delete VMs',
   'vm.edit': 'change a VM’s configuration',
   'audit.read': 'read the audit log',
