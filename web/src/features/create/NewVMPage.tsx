@@ -72,7 +72,7 @@ export default function NewVMPage() {
   });
 
   const wanted: string[] = v.kind === 'iso' ? ['iso', 'raw'] : v.kind === 'pxe' ? [] : ['qcow2', 'raw'];
-  const volumeChoices = (volumes.data ?? []).filter((vol) => wanted.includes(vol.format ?? '') || (v.kind === 'iso' && vol.name.endsWith('.iso')));
+  const volumeChoices = (volumes.data ?? []).filter((vol) => wanted.includes(vol.format) || (v.kind === 'iso' && vol.name.endsWith('.iso')));
 
   async function chooseVolume(name: string) {
     setValue('volume', name, { shouldValidate: true });
