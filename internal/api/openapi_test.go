@@ -16,6 +16,7 @@ import (
 	"github.com/kvm-manager/kvm-manager/internal/domainedit"
 	"github.com/kvm-manager/kvm-manager/internal/hostadmin"
 	"github.com/kvm-manager/kvm-manager/internal/network"
+	"github.com/kvm-manager/kvm-manager/internal/snapschedule"
 	"github.com/kvm-manager/kvm-manager/internal/snapshot"
 	"github.com/kvm-manager/kvm-manager/internal/storage"
 )
@@ -36,6 +37,11 @@ func withFeatures(t *testing.T, opts Options) Options {
 	opts.Storage = storage.New(storage.Options{})
 	opts.Networks = network.New(network.Options{})
 	opts.HostAdmin = hostadmin.New(hostadmin.Options{})
+	sched, err := snapschedule.New(snapschedule.Options{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Schedules = sched
 	return opts
 }
 

@@ -39,6 +39,7 @@ func (s *Server) routes() []Route {
 	rs = append(rs, s.storageRoutes()...)
 	rs = append(rs, s.networkRoutes()...)
 	rs = append(rs, s.hostAdminRoutes()...)
+	rs = append(rs, s.scheduleRoutes()...)
 	return rs
 }
 

@@ -31,6 +31,7 @@ import (
 	"github.com/kvm-manager/kvm-manager/internal/network"
 	"github.com/kvm-manager/kvm-manager/internal/operation"
 	"github.com/kvm-manager/kvm-manager/internal/problem"
+	"github.com/kvm-manager/kvm-manager/internal/snapschedule"
 	"github.com/kvm-manager/kvm-manager/internal/snapshot"
 	"github.com/kvm-manager/kvm-manager/internal/storage"
 )
@@ -90,6 +91,9 @@ type Options struct {
 	Networks *network.Service
 	// Limits cap open event streams and consoles (limits.go).
 	Limits StreamLimits
+	// Schedules runs snapshot policies (served with Snapshots; nil serves
+	// none of its routes).
+	Schedules *snapschedule.Scheduler
 }
 
 // Server is the HTTP handler of KVM Manager.

@@ -77,6 +77,8 @@ type Config struct {
 	BodyTimeout Duration `json:"body-timeout"`
 	// Limits are the audit log's retention and the stream caps (limits.go).
 	Limits
+	// Schedules configures scheduled snapshots (schedules.go).
+	Schedules
 }
 
 // TLS reports whether the server serves HTTPS.
@@ -120,7 +122,8 @@ func Defaults() Config {
 		SessionIdle:      Duration{2 * time.Hour},
 		BodyTimeout:      Duration{20 * time.Second},
 
-		Limits: DefaultLimits(),
+		Limits:    DefaultLimits(),
+		Schedules: DefaultSchedules(),
 
 		MaxSessionsPerUser: auth.DefaultMaxSessionsPerUser,
 	}
@@ -222,6 +225,7 @@ func bind(fs *flag.FlagSet, c *Config) (configPath *string, finish func() error)
 	fs.IntVar(&c.MaxConnectionsPerAddress, "max-connections-per-address", c.MaxConnectionsPerAddress, "most connections one client address (the TCP peer: behind a proxy, the proxy) holds open (0: 256)")
 	fs.DurationVar(&c.BodyTimeout.Duration, "body-timeout", c.BodyTimeout.Duration, "longest a client may take to send a request body")
 	bindLimits(fs, &c.Limits)
+	bindSchedules(fs, &c.Schedules)
 	return configPath, func() error {
 		l, err := parseLevel(*level)
 		if err != nil {
@@ -320,6 +324,9 @@ func (c Config) Validate() error {
 		return err
 	}
 	if err := c.Limits.validate(); err != nil {
+		return err
+	}
+	if err := c.Schedules.validate(); err != nil {
 		return err
 	}
 	if err := auth.CheckUsers(c.Users); err != nil {

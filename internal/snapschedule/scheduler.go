@@ -694,6 +694,9 @@ func (s *Scheduler) runVM(ctx context.Context, p Policy, c checked, slot time.Ti
 	})
 	if err != nil {
 		claim.Release()
+		if problem.KindOf(err) == problem.Unavailable {
+			return skip(problemMessage(err), problem.CodeShuttingDown)
+		}
 		return fail(err)
 	}
 	res.Operation = op.ID
@@ -709,6 +712,9 @@ func (s *Scheduler) runVM(ctx context.Context, p Policy, c checked, slot time.Ti
 		res.State = RunSucceeded
 	case done.Error != nil && done.Error.Code == problem.CodeVMNotRunning:
 		return skip(done.Error.Message, done.Error.Code)
+	case done.State == operation.Canceled:
+		// Only a shutdown cancels a run (runs may not be canceled).
+		return skip("the server shut down during the run", problem.CodeShuttingDown)
 	default:
 		res.State = RunFailed
 		if done.Error != nil {
