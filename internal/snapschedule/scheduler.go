@@ -35,10 +35,12 @@ type Operations interface {
 	Wait(ctx context.Context, id string) (operation.Op, error)
 }
 
-// VMs is the inventory.
+// VMs is the inventory. Both calls wait (boundedly) for a host's VM list
+// to be read after its link came up: right after a start, a run must not
+// take a VM it has not seen yet for a VM that is gone.
 type VMs interface {
-	Get(hostName, uuid string) (inventory.VM, error)
-	List() []inventory.VM
+	WaitVM(ctx context.Context, hostName, uuid string) (inventory.VM, error)
+	ListWait(ctx context.Context, hostName string) []inventory.VM
 }
 
 // Publisher announces policy changes ("schedule" events).
@@ -512,7 +514,7 @@ func (s *Scheduler) tick(ctx context.Context, now time.Time) time.Duration {
 type vmRef struct{ host, uuid, name string }
 
 // expand lists the VMs a policy applies to now.
-func (s *Scheduler) expand(p Policy) []vmRef {
+func (s *Scheduler) expand(ctx context.Context, p Policy) []vmRef {
 	var out []vmRef
 	seen := map[string]bool{}
 	add := func(h, u, n string) {
@@ -521,13 +523,9 @@ func (s *Scheduler) expand(p Policy) []vmRef {
 			out = append(out, vmRef{h, u, n})
 		}
 	}
-	var all []inventory.VM
 	for _, t := range p.Targets {
 		if t.AllVMs {
-			if all == nil {
-				all = s.opts.VMs.List()
-			}
-			for _, vm := range all {
+			for _, vm := range s.opts.VMs.ListWait(ctx, t.Host) {
 				if vm.Host == t.Host && vm.Persistent {
 					add(vm.Host, vm.UUID, vm.Name)
 				}
@@ -550,7 +548,7 @@ func (s *Scheduler) run(ctx context.Context, p Policy, c checked, slot time.Time
 	s.publishLocked(p.ID)
 	s.mu.Unlock()
 
-	vms := s.expand(p)
+	vms := s.expand(ctx, p)
 	results := make([]VMResult, len(vms))
 	var wg sync.WaitGroup
 	for i, vm := range vms {
@@ -641,7 +639,7 @@ func (s *Scheduler) runVM(ctx context.Context, p Policy, c checked, slot time.Ti
 		return res
 	}
 	defer func() { s.audit(p, res, slot) }()
-	vm, err := s.opts.VMs.Get(ref.host, ref.uuid)
+	vm, err := s.opts.VMs.WaitVM(ctx, ref.host, ref.uuid)
 	if err != nil {
 		return fail(err)
 	}

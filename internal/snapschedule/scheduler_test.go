@@ -98,7 +98,7 @@ func (f *fakeSnaps) names(h, u string) []string {
 
 type fakeVMs struct{ vms []inventory.VM }
 
-func (v fakeVMs) Get(h, u string) (inventory.VM, error) {
+func (v fakeVMs) WaitVM(_ context.Context, h, u string) (inventory.VM, error) {
 	for _, vm := range v.vms {
 		if vm.Host == h && vm.UUID == u {
 			return vm, nil
@@ -106,7 +106,15 @@ func (v fakeVMs) Get(h, u string) (inventory.VM, error) {
 	}
 	return inventory.VM{}, problem.New(problem.NotFound, problem.CodeVMNotFound, "no such VM", "")
 }
-func (v fakeVMs) List() []inventory.VM { return v.vms }
+func (v fakeVMs) ListWait(_ context.Context, h string) []inventory.VM {
+	var out []inventory.VM
+	for _, vm := range v.vms {
+		if vm.Host == h {
+			out = append(out, vm)
+		}
+	}
+	return out
+}
 
 type recorder struct {
 	mu     sync.Mutex

@@ -175,6 +175,12 @@ func (s *Service) Pools(hostName, uuid string) ([]PoolUse, error) {
 		if err != nil {
 			return nil, host.Problem(err, "find the storage pool "+vol.Pool)
 		}
+		// A pool's figures are those of its last refresh: refresh it, or
+		// a pool filled since would pass. A refresh that fails (the pool
+		// is busy) leaves the last figures, which is the best there is.
+		if err := t.c.RefreshPool(pool); err != nil {
+			s.log.Debug("refreshing the pool before a scheduled snapshot failed", "pool", vol.Pool, "err", err)
+		}
 		info, err := t.c.PoolInfo(pool)
 		if err != nil {
 			return nil, host.Problem(err, "read the storage pool "+vol.Pool)
