@@ -3,7 +3,6 @@ package api
 import (
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/kvm-manager/kvm-manager/internal/problem"
 	"github.com/kvm-manager/kvm-manager/internal/snapschedule"
@@ -31,7 +30,7 @@ func (s *Server) scheduleRoutes() []Route {
 }
 
 func (s *Server) listSchedules(w http.ResponseWriter, r *http.Request) error {
-	writeJSON(w, http.StatusOK, map[string]any{"policies": s.opts.Schedules.List(), "timeZone": time.Local.String()})
+	writeJSON(w, http.StatusOK, map[string]any{"policies": s.opts.Schedules.List(), "timeZone": s.opts.Schedules.ZoneName()})
 	return nil
 }
 
@@ -93,11 +92,11 @@ func (s *Server) previewSchedule(w http.ResponseWriter, r *http.Request) error {
 		}
 		n = v
 	}
-	text, next, loc, err := s.opts.Schedules.Preview(q.Get("schedule"), n)
+	text, next, zone, err := s.opts.Schedules.Preview(q.Get("schedule"), n)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"scheduleText": text, "next": next, "timeZone": loc.String()})
+	writeJSON(w, http.StatusOK, map[string]any{"scheduleText": text, "next": next, "timeZone": zone})
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -338,10 +339,10 @@ func maps(m map[string]Status, without string) map[string]Status {
 
 // Preview parses a schedule and returns it in words and its next n run
 // times (at most 10) in the server's time zone.
-func (s *Scheduler) Preview(spec string, n int) (string, []time.Time, *time.Location, error) {
+func (s *Scheduler) Preview(spec string, n int) (string, []time.Time, string, error) {
 	sc, err := ParseSchedule(spec, s.opts.AllowEvery)
 	if err != nil {
-		return "", nil, nil, invalid(problem.CodeInvalidSchedule, fmt.Sprintf("schedule %q is not valid: %v", problem.Clip(spec), err), ScheduleRule)
+		return "", nil, "", invalid(problem.CodeInvalidSchedule, fmt.Sprintf("schedule %q is not valid: %v", problem.Clip(spec), err), ScheduleRule)
 	}
 	n = min(max(n, 1), 10)
 	out := []time.Time{}
@@ -352,7 +353,27 @@ func (s *Scheduler) Preview(spec string, n int) (string, []time.Time, *time.Loca
 		}
 		out = append(out, t)
 	}
-	return sc.Describe(), out, s.opts.Location, nil
+	return sc.Describe(), out, s.ZoneName(), nil
+}
+
+// ZoneName names the server's time zone for people: the IANA name when
+// the process knows it (TZ, or the link /etc/localtime points at), else
+// its abbreviation now ("CET").
+func (s *Scheduler) ZoneName() string {
+	loc := s.opts.Location
+	if name := loc.String(); name != "Local" {
+		return name
+	}
+	if tz := os.Getenv("TZ"); tz != "" {
+		return strings.TrimPrefix(tz, ":")
+	}
+	if target, err := os.Readlink("/etc/localtime"); err == nil {
+		if _, name, ok := strings.Cut(target, "zoneinfo/"); ok {
+			return name
+		}
+	}
+	abbr, _ := s.opts.Clock.Now().In(loc).Zone()
+	return abbr
 }
 
 // VMSchedules is what the Snapshots tab shows about one VM's schedules.

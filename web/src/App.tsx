@@ -42,6 +42,7 @@ const SessionsPage = lazy(() => import('./features/security/SessionsPage'));
 const HostsPage = lazy(() => import('./features/hosts/HostsPage'));
 const AuditPage = lazy(() => import('./features/security/AuditPage'));
 const NetworksPage = lazy(() => import('./features/networks/NetworksPage'));
+const SchedulesPage = lazy(() => import('./features/schedules/SchedulesPage'));
 
 function PageFallback() {
   return (
@@ -191,6 +192,9 @@ function Pages() {
       </Route>
       <Route path={PATHS.networks}>
         <NetworksPage />
+      </Route>
+      <Route path={PATHS.schedules}>
+        <SchedulesPage />
       </Route>
       <Route path={PATHS.vm}>{(p) => <VMDetailsPage host={p.host} uuid={p.uuid} tab={parseVMTab(p.tab)} />}</Route>
       <Route>

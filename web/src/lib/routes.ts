@@ -16,6 +16,7 @@ export const PATHS = {
   hosts: '/hosts',
   storage: '/storage',
   networks: '/networks',
+  schedules: '/schedules',
   /** A VM's page and its tabs (VM_TABS): /vms/:host/:uuid[/:tab]. */
   vm: '/vms/:host/:uuid/:tab?',
   consolePopout: '/popout/console/:host/:uuid',
@@ -166,12 +167,12 @@ export function auditHref(f: { user?: string; vm?: string; action?: string } = {
 }
 
 /** The page a path belongs to, for the navigation's "you are here". */
-export type Section = 'dashboard' | 'vm' | 'hosts' | 'storage' | 'networks' | 'audit' | 'settings' | 'sessions' | 'other';
+export type Section = 'dashboard' | 'vm' | 'hosts' | 'storage' | 'networks' | 'schedules' | 'audit' | 'settings' | 'sessions' | 'other';
 
 export function sectionOf(path: string): Section {
   if (path === '/') return 'dashboard';
   if (path.startsWith('/vms/')) return 'vm';
-  for (const s of ['hosts', 'storage', 'networks', 'audit', 'settings', 'sessions'] as const) {
+  for (const s of ['hosts', 'storage', 'networks', 'schedules', 'audit', 'settings', 'sessions'] as const) {
     if (path === PATHS[s] || path.startsWith(`${PATHS[s]}/`)) return s;
   }
   return 'other';

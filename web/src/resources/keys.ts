@@ -12,4 +12,8 @@ export const qk = {
   audit: ['audit'] as const,
   pools: (host: string) => ['pools', host] as const,
   volumes: (host: string, pool: string) => ['pools', host, pool, 'volumes'] as const,
+  /** The prefix of everything about snapshot schedules: the list, a VM's, previews. */
+  schedules: ['schedules'] as const,
+  vmSchedules: (host: string, uuid: string) => ['schedules', 'vm', host, uuid] as const,
+  schedulePreview: (spec: string) => ['schedules', 'preview', spec] as const,
 };
