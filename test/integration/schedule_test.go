@@ -5,7 +5,6 @@ package integration
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -309,5 +308,4 @@ func TestSchedulePolicy(t *testing.T) {
 	if st := sdo(t, s2, "DELETE", "/api/v1/schedules/"+id, nil, nil); st != 204 {
 		t.Fatalf("delete policy: %d", st)
 	}
-	_ = fmt.Sprint()
 }
