@@ -52,7 +52,7 @@ test('a policy from the Snapshots tab: preview in words, listed, then deleted on
 
   const dialog = page.getByRole('dialog', { name: 'New snapshot policy' });
   await dialog.getByLabel('Name', { exact: true }).fill(POLICY);
-  const schedule = dialog.getByLabel('Schedule');
+  const schedule = dialog.getByLabel('Schedule', { exact: true });
   await schedule.fill('61 * * * *');
   await expect(dialog.getByText(/minute "61" is not a value from 0 to 59/)).toBeVisible();
   await schedule.fill('30 2 * * mon-fri');
@@ -61,8 +61,8 @@ test('a policy from the Snapshots tab: preview in words, listed, then deleted on
   await expect(preview.getByRole('listitem')).toHaveCount(3);
   await expect(preview.getByRole('listitem').first()).toContainText('(server,');
   await expect(preview.getByRole('listitem').first()).toContainText('your time, America/New_York');
-  await dialog.getByLabel('Keep last').fill('3');
-  await dialog.getByLabel('Keep daily').fill('7');
+  await dialog.getByLabel('Keep last', { exact: true }).fill('3');
+  await dialog.getByLabel('Keep daily', { exact: true }).fill('7');
   await expect(dialog.getByRole('checkbox', { name: NAME })).toBeChecked();
   await dialog.getByRole('button', { name: 'Create policy' }).click();
   await expect(dialog).toBeHidden();
