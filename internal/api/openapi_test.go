@@ -17,6 +17,7 @@ import (
 	"github.com/kvm-manager/kvm-manager/internal/hostadmin"
 	"github.com/kvm-manager/kvm-manager/internal/metrics"
 	"github.com/kvm-manager/kvm-manager/internal/network"
+	"github.com/kvm-manager/kvm-manager/internal/snapschedule"
 	"github.com/kvm-manager/kvm-manager/internal/snapshot"
 	"github.com/kvm-manager/kvm-manager/internal/storage"
 	"github.com/kvm-manager/kvm-manager/internal/vmcreate"
@@ -40,6 +41,11 @@ func withFeatures(t *testing.T, opts Options) Options {
 	opts.Create = vmcreate.New(vmcreate.Options{})
 	opts.HostAdmin = hostadmin.New(hostadmin.Options{})
 	opts.Metrics = metrics.New(metrics.Options{})
+	sched, err := snapschedule.New(snapschedule.Options{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Schedules = sched
 	return opts
 }
 

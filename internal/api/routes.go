@@ -45,6 +45,7 @@ func (s *Server) routes() []Route {
 		rs = append(rs, Route{"GET", "/metrics", metricsRole, "", s.metrics})
 	}
 	rs = append(rs, s.createRoutes()...)
+	rs = append(rs, s.scheduleRoutes()...)
 	return rs
 }
 

@@ -32,6 +32,7 @@ import (
 	"github.com/kvm-manager/kvm-manager/internal/network"
 	"github.com/kvm-manager/kvm-manager/internal/operation"
 	"github.com/kvm-manager/kvm-manager/internal/problem"
+	"github.com/kvm-manager/kvm-manager/internal/snapschedule"
 	"github.com/kvm-manager/kvm-manager/internal/snapshot"
 	"github.com/kvm-manager/kvm-manager/internal/storage"
 	"github.com/kvm-manager/kvm-manager/internal/vmcreate"
@@ -97,6 +98,9 @@ type Options struct {
 	// Metrics counts requests and failed logins and is served at GET
 	// /metrics (nil: no such route).
 	Metrics *metrics.Metrics
+	// Schedules runs snapshot policies (served with Snapshots; nil serves
+	// none of its routes).
+	Schedules *snapschedule.Scheduler
 }
 
 // Server is the HTTP handler of KVM Manager.

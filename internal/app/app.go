@@ -35,6 +35,7 @@ import (
 	"github.com/kvm-manager/kvm-manager/internal/metrics"
 	"github.com/kvm-manager/kvm-manager/internal/network"
 	"github.com/kvm-manager/kvm-manager/internal/operation"
+	"github.com/kvm-manager/kvm-manager/internal/snapschedule"
 	"github.com/kvm-manager/kvm-manager/internal/snapshot"
 	"github.com/kvm-manager/kvm-manager/internal/storage"
 	"github.com/kvm-manager/kvm-manager/internal/vmcreate"
@@ -77,6 +78,7 @@ type App struct {
 	screens   *screen.Service
 	serial    *serial.Service
 	snapshots *snapshot.Service
+	schedules *snapschedule.Scheduler
 	api       *api.Server
 
 	ln   net.Listener
@@ -221,6 +223,15 @@ func New(cfg config.Config, opts Options) (_ *App, err error) {
 			return shot.PNG, err
 		}),
 	})
+	// Snapshot policies: runs are operations of their own, audited as the
+	// scheduler's.
+	a.schedules, err = snapschedule.New(snapschedule.Options{
+		DataDir: cfg.DataDir, Snapshots: a.snapshots, Operations: a.ops, VMs: inv, Bus: bus, Audit: a.auditLog, Logger: log,
+		RunsPerHost: cfg.ScheduleRunsPerHost, AllowEvery: cfg.ScheduleTestIntervals, RunEnded: mets.ScheduleRun,
+	})
+	if err != nil {
+		return nil, err
+	}
 	a.api, err = api.New(api.Options{
 		Hosts: a.hosts, HostAdmin: hostAdmin, Inventory: inv, Lifecycle: life, Operations: a.ops, Auth: a.auth, Bus: bus,
 		UI: ui, Logger: log, Version: opts.Version, Tickets: console.NewTickets(nil),
@@ -232,7 +243,7 @@ func New(cfg config.Config, opts Options) (_ *App, err error) {
 		},
 		BodyTimeout: cfg.BodyTimeout.Duration,
 		Snapshots:   a.snapshots, VNC: a.vnc, Screenshots: screenshots,
-		Serial: a.serial, DomainEdit: domainEdit, Metrics: mets,
+		Serial: a.serial, DomainEdit: domainEdit, Metrics: mets, Schedules: a.schedules,
 		Storage: storage.New(storage.Options{Hosts: storage.HostSet{Set: a.hosts}, Inventory: inv, Operations: a.ops,
 			IdleTime: cfg.TransferIdle.Duration}),
 		Networks: network.New(network.Options{Hosts: network.HostSet{Set: a.hosts}, Inventory: inv}),
@@ -323,6 +334,7 @@ func (a *App) Run(ctx context.Context) error {
 		return nil
 	})
 	g.Go(func() error { return a.snapshots.Run(bgCtx) })
+	g.Go(func() error { return a.schedules.Run(bgCtx) })
 	g.Go(func() error { a.screens.Run(bgCtx); return nil })
 	g.Go(func() error { return a.api.Run(bgCtx) })
 	g.Go(func() error {

@@ -81,6 +81,8 @@ type Config struct {
 	// /metrics and nothing else (for a Prometheus server); empty: only
 	// users with the metrics or admin role may.
 	MetricsTokenFile string `json:"metrics-token-file"`
+	// Schedules configures scheduled snapshots (schedules.go).
+	Schedules
 }
 
 // TLS reports whether the server serves HTTPS.
@@ -124,7 +126,8 @@ func Defaults() Config {
 		SessionIdle:      Duration{2 * time.Hour},
 		BodyTimeout:      Duration{20 * time.Second},
 
-		Limits: DefaultLimits(),
+		Limits:    DefaultLimits(),
+		Schedules: DefaultSchedules(),
 
 		MaxSessionsPerUser: auth.DefaultMaxSessionsPerUser,
 	}
@@ -227,6 +230,7 @@ func bind(fs *flag.FlagSet, c *Config) (configPath *string, finish func() error)
 	fs.DurationVar(&c.BodyTimeout.Duration, "body-timeout", c.BodyTimeout.Duration, "longest a client may take to send a request body")
 	bindLimits(fs, &c.Limits)
 	fs.StringVar(&c.MetricsTokenFile, "metrics-token-file", c.MetricsTokenFile, "file holding the token that may only read GET /metrics (for Prometheus)")
+	bindSchedules(fs, &c.Schedules)
 	return configPath, func() error {
 		l, err := parseLevel(*level)
 		if err != nil {
@@ -325,6 +329,9 @@ func (c Config) Validate() error {
 		return err
 	}
 	if err := c.Limits.validate(); err != nil {
+		return err
+	}
+	if err := c.Schedules.validate(); err != nil {
 		return err
 	}
 	if err := auth.CheckUsers(c.Users); err != nil {

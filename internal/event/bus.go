@@ -31,6 +31,9 @@ const (
 	// TypeHostKey: a host presented an SSH key that is not approved
 	// (untrusted, or changed): hostadmin.KeyAlert.
 	TypeHostKey Type = "host-key"
+	// TypeSchedule: a snapshot policy changed, ran or was removed:
+	// snapschedule.Event.
+	TypeSchedule Type = "schedule"
 )
 
 // TypeResync is never published: the event stream sends it to a client it
@@ -38,7 +41,7 @@ const (
 const TypeResync Type = "resync"
 
 // types lists every published type, in the order the API documents them.
-var types = []Type{TypeVM, TypeVMRemoved, TypeStats, TypeOperation, TypeHost, TypeSnapshot, TypeThumbnail, TypeHostRemoved, TypeHostKey}
+var types = []Type{TypeVM, TypeVMRemoved, TypeStats, TypeOperation, TypeHost, TypeSnapshot, TypeThumbnail, TypeHostRemoved, TypeHostKey, TypeSchedule}
 
 // Types returns every type that is published on the bus.
 func Types() []Type { return append([]Type(nil), types...) }

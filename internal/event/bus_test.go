@@ -110,7 +110,7 @@ func TestTypes(t *testing.T) {
 	if _, ok := ParseType(string(TypeResync)); ok {
 		t.Error("resync is never published, so it cannot be subscribed to")
 	}
-	if got, want := TypeList(), "vm, vm-removed, stats, operation, host, snapshot, thumbnail, host-removed or host-key"; got != want {
+	if got, want := TypeList(), "vm, vm-removed, stats, operation, host, snapshot, thumbnail, host-removed, host-key or schedule"; got != want {
 		t.Errorf("TypeList() = %q, want %q", got, want)
 	}
 }

@@ -162,9 +162,9 @@ func (m *Metrics) OperationEnded(kind, result string) {
 	m.operations.WithLabelValues(kind, result).Inc()
 }
 
-// ScheduleRun counts one run of a snapshot schedule; result is "ok",
-// "failed" or "skipped". It is the hook for the snapshot scheduler (issue
-// 17): nothing calls it yet, and the series appears with the first run.
+// ScheduleRun counts one VM run of a snapshot schedule by its state
+// ("succeeded", "failed" or "skipped", as the scheduler reports it); the
+// series appears with the first run.
 func (m *Metrics) ScheduleRun(result string) {
 	if m == nil {
 		return

@@ -158,3 +158,16 @@ const (
 	// console/screen and console/serial and console/vnc and snapshot
 	CodeVMNotRunning = "vm_not_running"
 )
+
+// Codes of snapshot schedules (snapschedule).
+const (
+	CodeInvalidPolicy       = "invalid_policy"
+	CodeInvalidSchedule     = "invalid_schedule"
+	CodeInvalidRetention    = "invalid_retention"
+	CodeInvalidNamePattern  = "invalid_name_pattern"
+	CodePolicyNotFound      = "policy_not_found"
+	CodePolicyExists        = "policy_exists"
+	CodePolicyLimit         = "policy_limit"
+	CodePoolFull            = "pool_full"
+	CodeScheduleStoreFailed = "schedule_store_failed"
+)

@@ -141,6 +141,7 @@ test('every page of the navigation opens, and no link of it leads nowhere', asyn
     ['Hosts', 'Hosts'],
     ['Storage', 'Storage'],
     ['Networks', 'Networks'],
+    ['Schedules', 'Snapshot schedules'],
     ['Audit log', 'Audit log'],
     ['Settings', 'Settings'],
     ['Dashboard', 'Virtual machines'],

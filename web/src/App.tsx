@@ -44,6 +44,7 @@ const StoragePage = lazy(() => import('./features/storage/StoragePage').then((m)
 // The login form (react-hook-form and zod) is not part of a signed-in first screen.
 const LoginPage = lazy(() => import('./features/login/LoginPage'));
 const NewVMPage = lazy(() => import('./features/create/NewVMPage'));
+const SchedulesPage = lazy(() => import('./features/schedules/SchedulesPage'));
 
 function PageFallback() {
   return (
@@ -196,6 +197,9 @@ function Pages() {
       </Route>
       <Route path={PATHS.newVM}>
         <NewVMPage />
+      </Route>
+      <Route path={PATHS.schedules}>
+        <SchedulesPage />
       </Route>
       <Route path={PATHS.vm}>{(p) => <VMDetailsPage host={p.host} uuid={p.uuid} tab={parseVMTab(p.tab)} />}</Route>
       <Route>

@@ -1115,7 +1115,8 @@ export interface paths {
          *     `snapshot`, `thumbnail` ({host, uuid, etag, taken}: a watched VM's thumbnail is a new
          *     picture; operators and admins only, see POST /api/v1/thumbnails/watch), `host-removed`
          *     ({name}: a host was removed through the API), `host-key` (a HostKeyAlert: a host presented
-         *     an SSH key that is not approved, once per key), and `resync`
+         *     an SSH key that is not approved, once per key), `schedule` ({id, removed?, policy?}: a snapshot
+         *     policy changed, ran or was removed; `policy.alert` after 3 failed runs in a row), and `resync`
          *     (the client fell behind; reconnect and refetch).
          *     A session (or the API token) may hold 16 streams at once and a client address 64
          *     (`--max-event-streams-per-session`, `--max-event-streams-per-client`); beyond that 429
@@ -3625,6 +3626,346 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/schedules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every snapshot policy, with its schedule in words, next runs, last result and alert
+         * @description `timeZone` is the server's: schedules and retention periods are read in it. Each policy's
+         *     `status.last` is its last run (state running, succeeded, failed, skipped or empty; a run made
+         *     at start for slots missed while the server was down has `missed` and says so); `alert` is set
+         *     after 3 failed runs in a row. Changes arrive as `schedule` events.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The policies */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            policies: components["schemas"]["SchedulePolicy"][];
+                            timeZone: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Create a snapshot policy
+         * @description 400 `invalid_policy`, `invalid_schedule` (5 cron fields or @hourly/@daily/@weekly/@monthly),
+         *     `invalid_retention` (each keep option 0 to 1000; all 0 keeps everything) or
+         *     `invalid_name_pattern` (the names it makes must follow the snapshot name rules and name
+         *     the minute); 409 `policy_exists` (names are unique, case-insensitively) or `policy_limit`
+         *     (at most 200 policies, 500 targets each).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["SchedulePolicySpec"];
+                };
+            };
+            responses: {
+                /** @description The policy */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SchedulePolicy"];
+                    };
+                };
+                400: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+                413: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/schedules/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A schedule in words and its next run times (for the policy form) */
+        get: {
+            parameters: {
+                query: {
+                    schedule: string;
+                    count?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The preview */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            scheduleText: string;
+                            next: string[];
+                            timeZone: string;
+                        };
+                    };
+                };
+                400: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/schedules/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** One snapshot policy */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The policy */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SchedulePolicy"];
+                    };
+                };
+                404: components["responses"]["Error"];
+            };
+        };
+        /**
+         * Replace a policy's settings
+         * @description A changed schedule starts afresh from now (slots of the old one are not made up).
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["SchedulePolicySpec"];
+                };
+            };
+            responses: {
+                /** @description The policy */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SchedulePolicy"];
+                    };
+                };
+                400: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+            };
+        };
+        post?: never;
+        /**
+         * Delete a policy
+         * @description Its snapshots stay, and are no longer pruned by anything.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Deleted */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                404: components["responses"]["Error"];
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/{host}/vms/{uuid}/schedules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                host: components["parameters"]["host"];
+                uuid: components["parameters"]["uuid"];
+            };
+            cookie?: never;
+        };
+        /** The policies that apply to a VM, the snapshots they took of it, and its pinned snapshots */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    uuid: components["parameters"]["uuid"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The VM's schedules */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            policies: components["schemas"]["SchedulePolicy"][];
+                            owned: {
+                                host: string;
+                                uuid: string;
+                                name: string;
+                                /** Format: date-time */
+                                created: string;
+                                /** @description the policy's id */
+                                policy: string;
+                                /** @enum {string} */
+                                consistency?: "memory" | "quiesced" | "crash-consistent" | "shut-off";
+                            }[];
+                            pins: {
+                                host: string;
+                                uuid: string;
+                                name: string;
+                                /** Format: date-time */
+                                created: string;
+                            }[];
+                        };
+                    };
+                };
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/{host}/vms/{uuid}/snapshots/{name}/pin": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                host: components["parameters"]["host"];
+                uuid: components["parameters"]["uuid"];
+                name: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /** Pin a snapshot (never pruned by a policy) or unpin it */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    uuid: components["parameters"]["uuid"];
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        pinned: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description The pin */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            pinned: boolean;
+                            name: string;
+                            /** Format: date-time */
+                            created: string;
+                        };
+                    };
+                };
+                400: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -4078,6 +4419,82 @@ export interface components {
             cpus?: number;
             memoryBytes?: number;
             storageBytes?: number;
+        };
+        SchedulePolicySpec: {
+            /** @description 1 to 32 letters, digits, '-' and '_' */
+            name: string;
+            description?: string;
+            /** @description 5 cron fields, or @hourly, @daily, @weekly, @monthly */
+            schedule: string;
+            retention?: components["schemas"]["ScheduleRetention"];
+            /** @description default auto-{policy}-{yyyyMMdd-HHmm} */
+            namePattern?: string;
+            /** @description take running VMs' memory too; otherwise disk-only, quiesced when the guest agent is connected, else crash-consistent */
+            memory?: boolean;
+            /** @description snapshot shut-off VMs too (disk-only) */
+            runWhileOff?: boolean;
+            enabled?: boolean;
+            targets?: {
+                host: string;
+                uuid?: string;
+                allVMs?: boolean;
+            }[];
+        };
+        /** @description As Proxmox Backup Server prunes; all 0 keeps every snapshot. */
+        ScheduleRetention: {
+            keepLast?: number;
+            keepHourly?: number;
+            keepDaily?: number;
+            keepWeekly?: number;
+            keepMonthly?: number;
+            keepYearly?: number;
+        };
+        ScheduleRun: {
+            /** Format: date-time */
+            slot: string;
+            /** Format: date-time */
+            started: string;
+            /** Format: date-time */
+            finished?: string;
+            /** @enum {string} */
+            state: "running" | "succeeded" | "failed" | "skipped" | "empty";
+            missed?: boolean;
+            missedSlots?: number;
+            message: string;
+            vms: {
+                host: string;
+                uuid: string;
+                vm?: string;
+                /** @enum {string} */
+                state: "succeeded" | "failed" | "skipped";
+                operation?: string;
+                snapshot?: string;
+                consistency?: string;
+                pruned: string[];
+                reason?: string;
+                code?: string;
+            }[];
+        };
+        SchedulePolicy: components["schemas"]["SchedulePolicySpec"] & {
+            id: string;
+            /** Format: date-time */
+            created: string;
+            /** Format: date-time */
+            updated: string;
+            /** @description the schedule in words */
+            scheduleText: string;
+            /** @description the next 3 runs */
+            next: string[];
+            status: {
+                /** Format: date-time */
+                lastSlot?: string;
+                /** @description failed runs in a row */
+                failures: number;
+                last?: components["schemas"]["ScheduleRun"];
+            };
+            /** @description 3 or more failed runs in a row */
+            alert: boolean;
+            running: boolean;
         };
     };
     responses: {

@@ -48,6 +48,12 @@ export type SessionInfo = Schemas['SessionInfo'];
 export type AuditEntry = Omit<Schemas['AuditEntry'], 'result'> & { result: Open<Schemas['AuditEntry']['result']> };
 
 export type Pool = Schemas['Pool'];
+
+/** A snapshot policy (schedule, retention, name pattern, targets) with its next runs and last result. */
+export type SchedulePolicy = Schemas['SchedulePolicy'];
+export type SchedulePolicySpec = Schemas['SchedulePolicySpec'];
+export type ScheduleRun = Schemas['ScheduleRun'];
+export type ScheduleRetention = Schemas['ScheduleRetention'];
 export type Volume = Schemas['Volume'];
 
 /** One IP address of a VM and where the server read it. */

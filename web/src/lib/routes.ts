@@ -17,6 +17,7 @@ export const PATHS = {
   storage: '/storage',
   networks: '/networks',
   newVM: '/new-vm',
+  schedules: '/schedules',
   /** A VM's page and its tabs (VM_TABS): /vms/:host/:uuid[/:tab]. */
   vm: '/vms/:host/:uuid/:tab?',
   consolePopout: '/popout/console/:host/:uuid',
@@ -167,12 +168,12 @@ export function auditHref(f: { user?: string; vm?: string; action?: string } = {
 }
 
 /** The page a path belongs to, for the navigation's "you are here". */
-export type Section = 'dashboard' | 'vm' | 'hosts' | 'storage' | 'networks' | 'newVM' | 'audit' | 'settings' | 'sessions' | 'other';
+export type Section = 'dashboard' | 'vm' | 'hosts' | 'storage' | 'networks' | 'newVM' | 'schedules' | 'audit' | 'settings' | 'sessions' | 'other';
 
 export function sectionOf(path: string): Section {
   if (path === '/') return 'dashboard';
   if (path.startsWith('/vms/')) return 'vm';
-  for (const s of ['hosts', 'storage', 'networks', 'newVM', 'audit', 'settings', 'sessions'] as const) {
+  for (const s of ['hosts', 'storage', 'networks', 'newVM', 'schedules', 'audit', 'settings', 'sessions'] as const) {
     if (path === PATHS[s] || path.startsWith(`${PATHS[s]}/`)) return s;
   }
   return 'other';

@@ -15,6 +15,7 @@ import { qk } from './keys';
 import { putOperation } from './operation/cache';
 import { notifyOperation } from './operation/listeners';
 import { applySnapshotEvent } from './snapshot/events';
+import { invalidateSchedules } from './schedule/queries';
 import { notifyThumbnail } from './thumbnail/listeners';
 import { dropVM, putVM } from './vm/cache';
 import { vmKey } from './vm/model';
@@ -85,6 +86,10 @@ export const EVENT_TABLE = {
     if (!isObject(data) || typeof data.host !== 'string' || typeof data.uuid !== 'string' || typeof data.etag !== 'string') return;
     if (!data.host || !data.uuid || !data.etag) return;
     notifyThumbnail({ host: data.host, uuid: data.uuid, etag: data.etag });
+  },
+  /** A snapshot policy changed, ran or was removed (its alert included): read the schedules again. */
+  schedule: ({ qc }, data) => {
+    if (isObject(data) && typeof data.id === 'string' && data.id) void invalidateSchedules(qc);
   },
 } satisfies Record<string, Handler>;
 

@@ -15,4 +15,8 @@ export const qk = {
   /** A host's networks; a network's own entry (with its leases) shares the prefix. */
   networks: (host: string) => ['networks', host] as const,
   network: (host: string, name: string) => ['networks', host, name] as const,
+  /** The prefix of everything about snapshot schedules: the list, a VM's, previews. */
+  schedules: ['schedules'] as const,
+  vmSchedules: (host: string, uuid: string) => ['schedules', 'vm', host, uuid] as const,
+  schedulePreview: (spec: string) => ['schedules', 'preview', spec] as const,
 };

@@ -6,6 +6,7 @@
 // snapshot dialog here.
 
 import { LayoutGrid, Search, Table } from 'lucide-react';
+import { ScheduleAlertBanner } from '../schedules/ScheduleAlerts';
 import { lazy, Suspense, useCallback, useDeferredValue, useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import { useLocation, useSearch } from 'wouter';
 import { statsStore } from '../../api/stats';
@@ -121,6 +122,7 @@ export default function Dashboard() {
   return (
     <div className="dashboard">
       <h1 className="sr-only">Virtual machines</h1>
+      <ScheduleAlertBanner />
       <div className="toolbar" role="search">
         <div className="search">
           <Search size={16} aria-hidden className="search-icon" />

@@ -30,6 +30,7 @@ import { useSnapshotRereads } from '../../resources/snapshot/useSnapshotRereads'
 import { RevertDialog } from './RevertDialog';
 import { SnapshotPanel, type PanelActions } from './SnapshotPanel';
 import { SnapshotTree } from './SnapshotTree';
+import { SchedulesSection } from '../schedules/SchedulesSection';
 import './snapshots.css';
 
 type DialogState =
@@ -317,6 +318,8 @@ export default function SnapshotsTab({ vm }: { vm: VM }) {
         </section>
         <SnapshotPanel ref={panelTitle} vm={vm} list={list} name={panelName} entry={panelName ? forest.byName.get(panelName) : undefined} busy={busy} actions={actions} />
       </div>
+
+      <SchedulesSection vm={vm} selected={panelName && panelName !== LIVE_ID ? panelName : undefined} />
 
       {mayChange && (
         <>

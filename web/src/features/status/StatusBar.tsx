@@ -18,6 +18,7 @@ import { useAccess } from '../security/useAccess';
 import { useCommandScope } from '../commands/CommandsProvider';
 import { toastError } from '../../components/toastError';
 import { Button, IconButton } from '../../ui';
+import { ScheduleAlertItem } from '../schedules/ScheduleAlerts';
 import './status.css';
 
 /** Whether the operations popover is open (g o opens it). */
@@ -262,6 +263,7 @@ export function StatusBar() {
         ))}
       </div>
       <div className="status-spacer" />
+      <ScheduleAlertItem />
       <Operations />
     </footer>
   );
