@@ -8,8 +8,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -260,6 +262,23 @@ func TestSchedulePolicy(t *testing.T) {
 	_, p = waitRun(t, s, id, "a success after the failures", func(r schedRunJSON, _ schedJSON) bool { return r.State == "succeeded" })
 	if p.Alert || p.Status.Failures != 0 {
 		t.Fatalf("the alert stays after a success: %+v", p.Status)
+	}
+	// The runs so far, as Prometheus would count them (admins may read the
+	// metrics): the pool-full skip, the three failures, the successes.
+	st, mb, err := s.Do(context.Background(), "GET", "/metrics", nil)
+	if err != nil || st != 200 {
+		t.Fatalf("GET /metrics: %d %v", st, err)
+	}
+	for result, least := range map[string]float64{"skipped": 1, "failed": 3, "succeeded": 1} {
+		re := regexp.MustCompile(`(?m)^kvm_manager_snapshot_schedule_runs_total\{result="` + result + `"\} (\S+)$`)
+		m := re.FindSubmatch(mb)
+		if m == nil {
+			t.Errorf("no schedule runs with result %s in /metrics", result)
+			continue
+		}
+		if n, _ := strconv.ParseFloat(string(m[1]), 64); n < least {
+			t.Errorf("schedule runs with result %s: %v, want at least %v", result, n, least)
+		}
 	}
 
 	// 4. Stop the server across several slots: the next one runs the

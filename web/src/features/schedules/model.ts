@@ -65,7 +65,10 @@ export function formValues(p: SchedulePolicy | undefined, host: string, uuid?: s
       keepWeekly: 0,
       keepMonthly: 0,
       keepYearly: 0,
-      memory: false,
+      // With memory by default: libvirt 9.0 takes a running VM's disk-only
+      // snapshot as an external overlay that it cannot delete, so such a
+      // policy could never prune. A shut-off VM's snapshot is disk-only anyway.
+      memory: true,
       runWhileOff: false,
       enabled: true,
       scope: 'vms',
