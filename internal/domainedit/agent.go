@@ -5,10 +5,7 @@ import (
 
 	"libvirt.org/go/libvirtxml"
 
-	"github.com/kvm-manager/kvm-manager/internal/host"
 	"github.com/kvm-manager/kvm-manager/internal/inventory"
-	"github.com/kvm-manager/kvm-manager/internal/problem"
-	"github.com/kvm-manager/kvm-manager/internal/virt"
 )
 
 // GuestAgentChannel is the name of the virtio-serial channel that the QEMU
@@ -33,56 +30,18 @@ type GuestAgentAdded struct {
 // the stored definition only, so that it never depends on hot-plugging a
 // virtio-serial controller into a running guest.
 func (e *Editor) AddGuestAgent(hostName, uuid string) (GuestAgentAdded, error) {
-	vm, err := e.opts.Inventory.Get(hostName, uuid)
+	ch, err := e.changeStored(hostName, uuid, "add a guest agent channel to", addGuestAgent)
 	if err != nil {
 		return GuestAgentAdded{}, err
 	}
-	u, err := host.ParseUUID(uuid)
-	if err != nil {
-		return GuestAgentAdded{}, err
-	}
-	c, err := e.opts.Hosts.Client(hostName)
-	if err != nil {
-		return GuestAgentAdded{}, err
-	}
-	dom := virt.Domain{Name: vm.Name, UUID: u}
-	persistent, err := c.Persistent(dom)
-	if err != nil {
-		return GuestAgentAdded{}, host.Problem(err, "read the VM's definition")
-	}
-	if !persistent {
-		return GuestAgentAdded{}, problem.New(problem.Unsupported, problem.CodeVMTransient,
-			fmt.Sprintf("VM %q is transient: it has no stored definition to add a guest agent channel to", problem.Clip(vm.Name)),
-			"define the VM persistently first (virsh define)")
-	}
-	// Secure: the definition is written back whole, and must keep the
-	// passwords it has.
-	doc, err := c.XML(dom, virt.XMLInactive|virt.XMLSecure)
-	if err != nil {
-		return GuestAgentAdded{}, host.Problem(err, "read the VM's definition")
-	}
-	out, changed, err := addGuestAgent(doc)
-	if err != nil {
-		return GuestAgentAdded{}, err
-	}
-	running := inventory.Active(vm.State)
-	res := GuestAgentAdded{Added: changed, EffectiveAtNextStart: running && changed}
+	res := GuestAgentAdded{Added: ch.Changed, EffectiveAtNextStart: ch.Running && ch.Changed, VM: ch.VM}
 	switch {
-	case !changed:
+	case !ch.Changed:
 		res.Message = "the VM's definition already has a guest agent channel; if the agent is not connected, install and start qemu-guest-agent in the guest (and, if the channel was added while the VM ran, shut it down and start it again)"
-	case running:
+	case ch.Running:
 		res.Message = "a guest agent channel was added to the VM's definition; it takes effect the next time the VM starts (shut it down and start it: a reboot inside the guest is not enough). The guest needs qemu-guest-agent installed and running"
 	default:
 		res.Message = "a guest agent channel was added to the VM's definition; the guest needs qemu-guest-agent installed and running"
-	}
-	if changed {
-		if _, err := c.Define(out); err != nil {
-			return GuestAgentAdded{}, host.Problem(err, "add a guest agent channel to the VM's definition")
-		}
-		e.log.Info("guest agent channel added", "host", hostName, "vm", vm.Name)
-	}
-	if res.VM, err = e.opts.Inventory.Refresh(c, hostName, uuid); err != nil {
-		return GuestAgentAdded{}, err
 	}
 	return res, nil
 }

@@ -5,10 +5,7 @@ import (
 
 	"libvirt.org/go/libvirtxml"
 
-	"github.com/kvm-manager/kvm-manager/internal/host"
 	"github.com/kvm-manager/kvm-manager/internal/inventory"
-	"github.com/kvm-manager/kvm-manager/internal/problem"
-	"github.com/kvm-manager/kvm-manager/internal/virt"
 )
 
 // VNCAdded is the answer to AddVNC.
@@ -27,58 +24,20 @@ type VNCAdded struct {
 // automatically) to the VM's persistent definition. Graphics cannot be
 // added to a running QEMU, so a running VM gets them at its next start.
 func (e *Editor) AddVNC(hostName, uuid string) (VNCAdded, error) {
-	vm, err := e.opts.Inventory.Get(hostName, uuid)
+	ch, err := e.changeStored(hostName, uuid, "add VNC graphics to", addVNC)
 	if err != nil {
 		return VNCAdded{}, err
 	}
-	u, err := host.ParseUUID(uuid)
-	if err != nil {
-		return VNCAdded{}, err
-	}
-	c, err := e.opts.Hosts.Client(hostName)
-	if err != nil {
-		return VNCAdded{}, err
-	}
-	dom := virt.Domain{Name: vm.Name, UUID: u}
-	persistent, err := c.Persistent(dom)
-	if err != nil {
-		return VNCAdded{}, host.Problem(err, "read the VM's definition")
-	}
-	if !persistent {
-		return VNCAdded{}, problem.New(problem.Unsupported, problem.CodeVMTransient,
-			fmt.Sprintf("VM %q is transient: it has no stored definition to add VNC graphics to", problem.Clip(vm.Name)),
-			"define the VM persistently first (virsh define)")
-	}
-	// Secure: the definition is written back whole, and must keep the
-	// passwords it has.
-	doc, err := c.XML(dom, virt.XMLInactive|virt.XMLSecure)
-	if err != nil {
-		return VNCAdded{}, host.Problem(err, "read the VM's definition")
-	}
-	out, changed, err := addVNC(doc)
-	if err != nil {
-		return VNCAdded{}, err
-	}
-	running := inventory.Active(vm.State)
-	res := VNCAdded{Added: changed, EffectiveAtNextStart: running}
+	res := VNCAdded{Added: ch.Changed, EffectiveAtNextStart: ch.Running, VM: ch.VM}
 	switch {
-	case !changed && running:
+	case !ch.Changed && ch.Running:
 		res.Message = "the VM's definition already has VNC graphics; if the console still cannot connect, shut the VM down and start it again"
-	case !changed:
+	case !ch.Changed:
 		res.Message = "the VM's definition already has VNC graphics; start the VM to use the console"
-	case running:
+	case ch.Running:
 		res.Message = "VNC graphics were added to the VM's definition; they take effect the next time the VM starts (shut it down and start it: a reboot inside the guest is not enough)"
 	default:
 		res.Message = "VNC graphics were added to the VM's definition; start the VM to use the console"
-	}
-	if changed {
-		if _, err := c.Define(out); err != nil {
-			return VNCAdded{}, host.Problem(err, "add VNC graphics to the VM's definition")
-		}
-		e.log.Info("VNC graphics added", "host", hostName, "vm", vm.Name)
-	}
-	if res.VM, err = e.opts.Inventory.Refresh(c, hostName, uuid); err != nil {
-		return VNCAdded{}, err
 	}
 	return res, nil
 }
