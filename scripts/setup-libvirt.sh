@@ -68,10 +68,13 @@ alive() {
 
 # start NAME ARGS...: kill what is left of an earlier root NAME daemon
 # (orphaned children), remove its stale pid file (which makes it refuse to
-# start) and start it again.
+# start) and start it again. Only daemons in this network and mount
+# namespace: the network tests' own libvirtd and virtlogd
+# (scripts/netns-libvirt.sh) are root's too, and a restart of the system
+# libvirtd (the fault tests make one) must not kill them.
 start() {
   local name=$1; shift
-  pkill -KILL -x -u root "$name" 2>/dev/null || true
+  pkill -KILL -x -u root --ns $$ --nslist net,mnt "$name" 2>/dev/null || true
   rm -f "/run/$name.pid"
   log "starting $name"
   "$name" "$@"

@@ -572,6 +572,12 @@ func (s *Scheduler) run(ctx context.Context, p Policy, c checked, slot time.Time
 	s.publishLocked(p.ID)
 	s.mu.Unlock()
 
+	// A catch-up run says so in each VM's audit entry too: the policy's
+	// status keeps only its last run, which the next slot replaces.
+	catchUp := 0
+	if missed {
+		catchUp = missedSlots + 1
+	}
 	vms := s.expand(ctx, p)
 	results := make([]VMResult, len(vms))
 	var wg sync.WaitGroup
@@ -579,7 +585,7 @@ func (s *Scheduler) run(ctx context.Context, p Policy, c checked, slot time.Time
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[i] = s.runVM(ctx, p, c, slot, vm)
+			results[i] = s.runVM(ctx, p, c, slot, vm, catchUp)
 		}()
 	}
 	wg.Wait()
@@ -649,7 +655,7 @@ func (s *Scheduler) sem(hostName string) chan struct{} {
 
 // runVM runs a policy on one VM: the checks, then one operation that takes
 // the snapshot and prunes the policy's own.
-func (s *Scheduler) runVM(ctx context.Context, p Policy, c checked, slot time.Time, ref vmRef) (res VMResult) {
+func (s *Scheduler) runVM(ctx context.Context, p Policy, c checked, slot time.Time, ref vmRef, catchUp int) (res VMResult) {
 	res = VMResult{Host: ref.host, UUID: ref.uuid, VM: ref.name, Pruned: []string{}}
 	skip := func(reason, code string) VMResult {
 		res.State, res.Reason, res.Code = RunSkipped, reason, code
@@ -663,7 +669,7 @@ func (s *Scheduler) runVM(ctx context.Context, p Policy, c checked, slot time.Ti
 		return res
 	}
 	defer func() {
-		s.audit(p, res, slot)
+		s.audit(p, res, slot, catchUp)
 		if s.opts.RunEnded != nil {
 			s.opts.RunEnded(res.State)
 		}
@@ -823,15 +829,20 @@ func (s *Scheduler) prune(ctx context.Context, p Policy, ref vmRef, r operation.
 	return pruned, nil
 }
 
-func (s *Scheduler) audit(p Policy, res VMResult, slot time.Time) {
+// audit writes a VM run's entry; catchUp, when not 0, is the number of
+// slots missed while the server was down that this run stands for.
+func (s *Scheduler) audit(p Policy, res VMResult, slot time.Time, catchUp int) {
 	if s.opts.Audit == nil {
 		return
 	}
 	e := audit.Entry{
 		Time: s.opts.Clock.Now(), User: "scheduler", Client: "-", Action: "snapshot.schedule",
 		Host: res.Host, UUID: res.UUID, VM: res.VM, Operation: res.Operation,
-		Detail: problem.Clip(fmt.Sprintf("policy %s, slot %s, %s", p.Name, slot.UTC().Format(time.RFC3339), res.State)),
+		Detail: fmt.Sprintf("policy %s, slot %s, %s", problem.Clip(p.Name), slot.UTC().Format(time.RFC3339), res.State),
 		Result: audit.ResultOK,
+	}
+	if catchUp > 0 {
+		e.Detail += fmt.Sprintf(", run once at start for %d slot(s) missed while the server was down", catchUp)
 	}
 	if res.State == RunFailed {
 		e.Result, e.Error = audit.ResultError, &problem.Info{Code: res.Code, Message: res.Reason}
