@@ -42,6 +42,24 @@ describe('applyEvent', () => {
     expect(stale()).toBe(true);
   });
 
+  it('re-reads only the snapshot list when the agent changes, and nothing when a VM without one starts or stops', () => {
+    const { qc, stats } = setup();
+    const vm = makeVM({ uuid: '1', name: 'a', state: 'shutoff' });
+    qc.setQueryData<VM[]>(qk.vms, [vm]);
+    const details = [...qk.snapshots(vm.host, vm.uuid), 'details', 'p1'] as const;
+    qc.setQueryData(qk.snapshots(vm.host, vm.uuid), { capabilities: {} });
+    qc.setQueryData(details, { name: 'p1' });
+    const stale = (key: readonly unknown[]) => qc.getQueryState(key)?.isInvalidated;
+    // Started, no agent: guest facts appear, saying so. Nothing to re-read.
+    applyEvent(qc, stats, 'vm', JSON.stringify({ ...vm, state: 'running', guest: { agent: 'none' }, updated: '2026-01-01T00:00:05Z' }));
+    expect(stale(qk.snapshots(vm.host, vm.uuid))).toBe(false);
+    expect(stale(details)).toBe(false);
+    // The agent connects: the list (with the pre-flight), not the details.
+    applyEvent(qc, stats, 'vm', JSON.stringify({ ...vm, state: 'running', guest: { agent: 'connected' }, updated: '2026-01-01T00:00:09Z' }));
+    expect(stale(qk.snapshots(vm.host, vm.uuid))).toBe(true);
+    expect(stale(details)).toBe(false);
+  });
+
   it('removes VMs and their stats', () => {
     const { qc, stats } = setup();
     qc.setQueryData<VM[]>(qk.vms, [makeVM({ uuid: '1' })]);

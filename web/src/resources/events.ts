@@ -14,7 +14,7 @@ import { dropHost, putHost } from './host/cache';
 import { qk } from './keys';
 import { putOperation } from './operation/cache';
 import { notifyOperation } from './operation/listeners';
-import { applySnapshotEvent } from './snapshot/events';
+import { applySnapshotEvent, rereadSnapshots } from './snapshot/events';
 import { invalidateSchedules } from './schedule/queries';
 import { notifyThumbnail } from './thumbnail/listeners';
 import { dropVM, putVM } from './vm/cache';
@@ -30,16 +30,24 @@ type Handler = (ctx: EventContext, data: unknown) => void;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
 
+const agentConnected = (vm: VM): boolean => vm.guest?.agent === 'connected';
+
 /** The table: event type → what it does to the cache. */
 export const EVENT_TABLE = {
   /** A VM changed (or appeared): it replaces the VM in the list, unless older than what is shown. */
   vm: ({ qc }, data) => {
     if (!isObject(data) || typeof data.uuid !== 'string' || !data.uuid) return;
     const vm = data as unknown as VM;
-    // The guest agent (dis)connected: the snapshot pre-flight (quiesce) depends on it.
+    // The guest agent connected or went: the snapshot pre-flight (quiesce),
+    // which comes with the list, depends on it. Only the list is read again
+    // (details and diffs do not depend on the agent), and only when the
+    // agent's being connected changes: "none" and no guest facts at all
+    // (a VM that is not running) mean the same to the pre-flight. Comparing
+    // the raw field re-read every snapshot query, aborting reads in flight,
+    // whenever a VM started or stopped.
     const before = qc.getQueryData<VM[]>(qk.vms)?.find((v) => v.host === vm.host && v.uuid === vm.uuid);
     putVM(qc, vm);
-    if (before && before.guest?.agent !== vm.guest?.agent) void qc.invalidateQueries({ queryKey: qk.snapshots(vm.host, vm.uuid) });
+    if (before && agentConnected(before) !== agentConnected(vm)) rereadSnapshots(qc, vm.host, vm.uuid, 'list');
   },
   /** A VM is gone: out of the list, and its stats forgotten. */
   'vm-removed': ({ qc, stats }, data) => {
