@@ -66,6 +66,14 @@ describe('applySnapshotEvent', () => {
     expect(s.invalidate).toHaveBeenCalledWith({ queryKey: qk.snapshots('h', 'u') });
   });
 
+  it('re-reads only the list for a deletion seen while no operation is known to run (the next snapshot to go keeps its details unread)', () => {
+    const s = setup([]);
+    applySnapshotEvent(s.qc, event('deleted', ['b']));
+    expect(s.invalidate).toHaveBeenCalledTimes(1);
+    expect(s.invalidate).toHaveBeenCalledWith({ queryKey: qk.snapshots('h', 'u'), exact: true });
+    expect(s.qc.getQueryState(s.details)?.isInvalidated).toBe(false);
+  });
+
   it('waits for the end of a running snapshot operation instead', () => {
     const s = setup([op('running')]);
     applySnapshotEvent(s.qc, event('reverted', ['a']));

@@ -76,5 +76,10 @@ export function applySnapshotEvent(qc: QueryClient, e: SnapshotEvent): void {
     qc.removeQueries({ predicate: (q) => isQueryOfSnapshot(q.queryKey, e.host, e.uuid, gone) });
   }
   if (snapshotOpRunning(qc.getQueryData<Operation[]>(qk.operations), e.host, e.uuid)) return;
-  rereadSnapshots(qc, e.host, e.uuid);
+  // A deletion changes no other snapshot's details: only the list is read
+  // again. A delete of several snapshots publishes one event per snapshot
+  // (leaves first); re-reading everything on the first one read the
+  // details of the next one to go, and the next event cancelled that read
+  // (seen in CI when the operation was not yet in the operations cache).
+  rereadSnapshots(qc, e.host, e.uuid, e.change === 'deleted' ? 'list' : 'all');
 }

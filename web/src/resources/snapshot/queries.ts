@@ -23,7 +23,11 @@ export function listQuery(host: string, uuid: string) {
 export function detailsQuery(host: string, uuid: string, name: string) {
   return queryOptions({
     queryKey: [...qk.snapshots(host, uuid), 'details', name] as const,
-    queryFn: ({ signal }) => api<SnapshotDetails>(snapshotsPath(host, uuid, name), { signal }),
+    // No abort signal: a read that the page no longer needs (another
+    // snapshot was selected, or a newer read was asked for) is small and
+    // left to finish into the cache, rather than cancelled as a failed
+    // request (each snapshot operation aborted some, seen in CI).
+    queryFn: () => api<SnapshotDetails>(snapshotsPath(host, uuid, name)),
     // A snapshot that is gone stays gone: no retries on 404.
     retry: (n, err) => n < 2 && !(err instanceof ApiError && err.status >= 400 && err.status < 500),
   });
@@ -32,7 +36,8 @@ export function detailsQuery(host: string, uuid: string, name: string) {
 export function diffQuery(host: string, uuid: string, name: string) {
   return queryOptions({
     queryKey: [...qk.snapshots(host, uuid), 'diff', name] as const,
-    queryFn: ({ signal }) => api<SnapshotDiff>(`${snapshotsPath(host, uuid, name)}/diff`, { signal }),
+    // No abort signal, as for the details.
+    queryFn: () => api<SnapshotDiff>(`${snapshotsPath(host, uuid, name)}/diff`),
     retry: false,
   });
 }
