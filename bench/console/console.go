@@ -386,7 +386,7 @@ func (b *bench) measure(ctx context.Context, qemu libvirt.Domain, qemuAddr strin
 	for i := 0; i < b.o.roundTrips+b.o.roundTrips/10; i += rtBlock { // the first tenth warms up
 		for p := range paths {
 			for j := i; j < min(i+rtBlock, b.o.roundTrips+b.o.roundTrips/10); j++ {
-				took, err := roundTrip(rtConns[p].rfb)
+				took, err := rtConns[p].rfb.RoundTrip()
 				if err != nil {
 					return fmt.Errorf("%s round trips: %w", paths[p].name, err)
 				}
@@ -453,24 +453,6 @@ func (b *bench) measure(ctx context.Context, qemu libvirt.Domain, qemuAddr strin
 	}
 	b.report(res, tickets, unix)
 	return nil
-}
-
-// roundTrip sends SetEncodings(ExtendedKeyEvent) and waits for QEMU's
-// acknowledgement.
-func roundTrip(c *consoletest.RFBClient) (time.Duration, error) {
-	start := time.Now()
-	if err := c.SetEncodings(consoletest.RFBEncodingExtendedKeyEvent); err != nil {
-		return 0, err
-	}
-	rects, err := c.ReadUpdate(false)
-	if err != nil {
-		return 0, err
-	}
-	took := time.Since(start)
-	if len(rects) != 1 || rects[0].Encoding != consoletest.RFBEncodingExtendedKeyEvent {
-		return 0, fmt.Errorf("unexpected answer %+v", rects)
-	}
-	return took, nil
 }
 
 type capacity struct {

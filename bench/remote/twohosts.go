@@ -345,7 +345,7 @@ func consoles(ctx context.Context, o options, srv *testrig.Server, uuids map[str
 	}
 	for i := range o.roundTrips + o.roundTrips/10 {
 		for _, h := range hosts {
-			took, err := roundTrip(conns[h])
+			took, err := conns[h].RoundTrip()
 			if err != nil {
 				return fmt.Errorf("round trip on %s: %w", h, err)
 			}
@@ -366,22 +366,4 @@ func consoles(ctx context.Context, o options, srv *testrig.Server, uuids map[str
 	row("  of which the ticket POST", tickets)
 	row(fmt.Sprintf("immediate round trip (%d)", o.roundTrips), rtts)
 	return nil
-}
-
-// roundTrip sends SetEncodings(ExtendedKeyEvent) and waits for QEMU's
-// acknowledgement, a one-rectangle update it sends at once.
-func roundTrip(c *consoletest.RFBClient) (time.Duration, error) {
-	start := time.Now()
-	if err := c.SetEncodings(consoletest.RFBEncodingExtendedKeyEvent); err != nil {
-		return 0, err
-	}
-	rects, err := c.ReadUpdate(false)
-	if err != nil {
-		return 0, err
-	}
-	took := time.Since(start)
-	if len(rects) != 1 || rects[0].Encoding != consoletest.RFBEncodingExtendedKeyEvent {
-		return 0, fmt.Errorf("unexpected answer %+v", rects)
-	}
-	return took, nil
 }

@@ -104,20 +104,6 @@ func waitRun(t *testing.T, s *testrig.Server, id, what string, cond func(r sched
 	return last, p
 }
 
-// snapshotNames lists a domain's snapshots as libvirt has them.
-func snapshotNames(t *testing.T, dom string) []string {
-	t.Helper()
-	out := virsh(t, "snapshot-list", dom, "--name")
-	var names []string
-	for _, l := range strings.Split(out, "\n") {
-		if l = strings.TrimSpace(l); l != "" {
-			names = append(names, l)
-		}
-	}
-	sort.Strings(names)
-	return names
-}
-
 // TestSchedulePolicy runs a policy every second against one shut-off test
 // guest (disk-only internal snapshots: quick) through the real binary and
 // libvirtd: a full pool skips with its reason; snapshots appear and
@@ -193,7 +179,7 @@ func TestSchedulePolicy(t *testing.T) {
 	if len(run.VMs) != 1 || run.VMs[0].Code != "pool_full" || !strings.Contains(run.VMs[0].Reason, pool) {
 		t.Fatalf("skip: %+v", run)
 	}
-	if names := snapshotNames(t, g.Name); !slices.Equal(names, []string{handMade}) {
+	if names := virshSnapshotNames(t, g.Name); !slices.Equal(names, []string{handMade}) {
 		t.Fatalf("a skipped run made snapshots: %v", names)
 	}
 
@@ -245,7 +231,7 @@ func TestSchedulePolicy(t *testing.T) {
 	}
 	want := append([]string{handMade}, owned...)
 	sort.Strings(want)
-	if got := snapshotNames(t, g.Name); !slices.Equal(got, want) {
+	if got := virshSnapshotNames(t, g.Name); !slices.Equal(got, want) {
 		t.Fatalf("libvirt has %v, want %v (hand-made, pinned and the newest two)", got, want)
 	}
 
@@ -328,7 +314,7 @@ func TestSchedulePolicy(t *testing.T) {
 	// Names carry the slot: exactly one snapshot stands for the slots
 	// while the server was down.
 	var during []string
-	for _, n := range snapshotNames(t, g.Name) {
+	for _, n := range virshSnapshotNames(t, g.Name) {
 		ts, ok := strings.CutPrefix(n, policy+"-")
 		if !ok {
 			continue
@@ -344,7 +330,7 @@ func TestSchedulePolicy(t *testing.T) {
 	if len(during) > 1 {
 		t.Fatalf("slots missed while down ran %d times: %v", len(during), during)
 	}
-	if name := policy + "-" + missedSlot.Local().Format("20060102-150405"); !slices.Contains(snapshotNames(t, g.Name), name) {
+	if name := policy + "-" + missedSlot.Local().Format("20060102-150405"); !slices.Contains(virshSnapshotNames(t, g.Name), name) {
 		t.Fatalf("the missed run's snapshot %q is not in libvirt", name)
 	}
 	if st := sdo(t, s2, "DELETE", "/api/v1/schedules/"+id, nil, nil); st != 204 {

@@ -373,3 +373,22 @@ type WSUpgradeError struct {
 func (e *WSUpgradeError) Error() string {
 	return fmt.Sprintf("websocket upgrade refused: %d %s", e.Status, bytes.TrimSpace(e.Body))
 }
+
+// RoundTrip sends SetEncodings(ExtendedKeyEvent) and waits for QEMU's
+// acknowledgement, a one-rectangle update it sends at once: the immediate
+// round trip the console benchmarks measure.
+func (c *RFBClient) RoundTrip() (time.Duration, error) {
+	start := time.Now()
+	if err := c.SetEncodings(RFBEncodingExtendedKeyEvent); err != nil {
+		return 0, err
+	}
+	rects, err := c.ReadUpdate(false)
+	if err != nil {
+		return 0, err
+	}
+	took := time.Since(start)
+	if len(rects) != 1 || rects[0].Encoding != RFBEncodingExtendedKeyEvent {
+		return 0, fmt.Errorf("unexpected answer %+v", rects)
+	}
+	return took, nil
+}
