@@ -31,7 +31,7 @@ lint:
 	scripts/lint.sh
 
 integration: build libvirt guest
-	$(GO) test -tags integration -count=1 -p 1 -timeout 25m $$(scripts/go-packages.sh -tags integration)
+	$(GO) test -tags integration -count=1 -p 1 -timeout 25m $$(scripts/go-packages.sh --integration)
 
 libvirt:
 	scripts/setup-libvirt.sh

@@ -3,7 +3,7 @@ import { expect, test, type Locator, type Page } from '@playwright/test';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { guestKernelRelease, state, testguest, virsh } from './env.ts';
+import { guestKernelRelease, root, state, testguest, virsh } from './env.ts';
 import { login, logSize, shot, vm, waitGuestReady } from './helpers.ts';
 
 // The serial console (Serial tab and pop-out window) against the real
@@ -63,6 +63,17 @@ function virshConsole(name: string): { proc: ChildProcess; output: () => string 
   proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
   return { proc, output: () => out };
+}
+
+/** The global server's log lines that name the VM (for failure messages). */
+function serverLogOf(uuid: string): string[] {
+  try {
+    return readFileSync(join(root, 'test-results', 'e2e-server.log'), 'utf8')
+      .split('\n')
+      .filter((l) => l.includes(uuid));
+  } catch {
+    return [];
+  }
 }
 
 const exited = (p: ChildProcess) => p.exitCode !== null || p.signalCode !== null;
@@ -224,8 +235,13 @@ test('another client holding the console is named, and Take over works', async (
   try {
     await expect(page.getByTestId('serial-state'))
       .toHaveText('Held by another client', { timeout: 30_000 })
-      .catch((e: unknown) => {
-        throw new Error(`${String(e)}\nvirsh console: exit ${other.exitCode}, printed ${JSON.stringify(output())}`);
+      .catch(async (e: unknown) => {
+        // What the page says instead, for the log of a failed run.
+        const status = await page.getByRole('status').allTextContents().catch(() => []);
+        throw new Error(
+          `${String(e)}\nvirsh console: exit ${other.exitCode}, printed ${JSON.stringify(output())}\npage status: ${JSON.stringify(status)}\n` +
+            `server log of this VM (last lines):\n${serverLogOf(uuid).slice(-15).join('\n')}`,
+        );
       });
     await expect(page.getByRole('status').filter({ hasText: 'Held by another client' })).toContainText('virsh console');
     await shot(page, 'serial-held');
