@@ -40,6 +40,10 @@ import (
 const (
 	DefaultScrollback = 256 << 10
 	DefaultLinger     = time.Hour
+	// DefaultEchoWait: a terminal echoes typed characters at once; three
+	// seconds of silence after input is a console worth checking (a
+	// password prompt costs one quiet reopen, its input kept).
+	DefaultEchoWait = 3 * time.Second
 )
 
 // Options configures a Service.
@@ -59,7 +63,12 @@ type Options struct {
 	// Linger is how long a console stays open without viewers (default
 	// DefaultLinger).
 	Linger time.Duration
-	Logger *slog.Logger
+	// EchoWait is how long typed input may go without any output before
+	// the console is checked by reopening it (default DefaultEchoWait).
+	// libvirt 9.0 sometimes drops a console that another client takes over
+	// with the force flag without telling its holder (see checkConsole).
+	EchoWait time.Duration
+	Logger   *slog.Logger
 }
 
 // Hosts is what the serial console needs of the configured hosts.
@@ -116,6 +125,9 @@ func newService(opts Options, o serialOpener) *Service {
 	}
 	if opts.Linger <= 0 {
 		opts.Linger = DefaultLinger
+	}
+	if opts.EchoWait <= 0 {
+		opts.EchoWait = DefaultEchoWait
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()

@@ -35,6 +35,11 @@ type fakeSerialOpener struct {
 type fakeSerialPlan struct {
 	fail error
 	end  chan error
+	// mute: the stream opens but takes input without echoing and never
+	// ends by itself, like a stream libvirt dropped without telling us.
+	mute bool
+	// wait, if set, holds the open until it is closed.
+	wait chan struct{}
 }
 
 func newFakeSerialOpener() *fakeSerialOpener {
@@ -59,6 +64,19 @@ func (f *fakeSerialOpener) open(ctx context.Context, _, _ string, force bool, kb
 	}
 	if plan.fail != nil {
 		return plan.fail
+	}
+	if plan.wait != nil {
+		select {
+		case <-plan.wait:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	if plan.mute {
+		opened()
+		go func() { _, _ = io.Copy(io.Discard, kbd) }()
+		<-ctx.Done()
+		return ctx.Err()
 	}
 	f.mu.Lock()
 	f.screen = screen
@@ -514,6 +532,56 @@ func BenchmarkSessionOutput(b *testing.B) {
 		if i%256 == 0 {
 			v1.take()
 			v2.take()
+		}
+	}
+}
+
+// TestSerialDroppedConsoleFoundByUnansweredInput: libvirt 9.0 can drop a
+// console that another client takes over without telling us (see
+// checkResult). Input that gets no output makes the session reopen the
+// console politely, and the viewer learns that it was taken over.
+func TestSerialDroppedConsoleFoundByUnansweredInput(t *testing.T) {
+	r := newSerialRig(t, Options{EchoWait: 100 * time.Millisecond})
+	r.fake.plans <- fakeSerialPlan{mute: true}
+	r.fake.plans <- fakeSerialPlan{fail: errSerialHeld}
+	a := r.dial(t, "")
+	a.sawState(StateConnected)
+	r.nextForce(t)
+	a.send(websocket.MessageBinary, "x")
+	a.sawState(StateHeld)
+	if msg, _ := a.ctrl[len(a.ctrl)-1]["message"].(string); !strings.Contains(msg, "took") {
+		t.Fatalf("status does not say the console was taken over: %v", a.ctrl[len(a.ctrl)-1])
+	}
+	if r.nextForce(t) {
+		t.Fatal("the check took the console back with the force flag")
+	}
+}
+
+// TestSerialQuietConsoleCheckedQuietly: a console that is merely silent
+// (a password prompt) is reopened without viewers noticing, and what was
+// typed during the check reaches the guest first.
+func TestSerialQuietConsoleCheckedQuietly(t *testing.T) {
+	r := newSerialRig(t, Options{EchoWait: 100 * time.Millisecond})
+	release := make(chan struct{})
+	r.fake.plans <- fakeSerialPlan{mute: true}
+	r.fake.plans <- fakeSerialPlan{end: make(chan error, 1), wait: release}
+	a := r.dial(t, "")
+	a.sawState(StateConnected)
+	seen := len(a.ctrl)
+	r.nextForce(t)
+	a.send(websocket.MessageBinary, "secret")
+	if r.nextForce(t) {
+		t.Fatal("the check used the force flag")
+	}
+	// The reopen waits: input now is kept for it.
+	a.send(websocket.MessageBinary, "typed-during-check\r")
+	close(release)
+	a.sawOutput("typed-during-check\r")
+	a.send(websocket.MessageBinary, "after\r")
+	a.sawOutput("after\r")
+	for _, m := range a.ctrl[seen:] {
+		if m["type"] == "status" {
+			t.Fatalf("the viewer saw the check: %v", a.ctrl)
 		}
 	}
 }
