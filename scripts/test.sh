@@ -57,4 +57,9 @@ step "slowest integration tests"
 sed -nE 's/^--- PASS: (\S+) \(([0-9.]+)s\)$/\2 \1/p' test-results/integration.log | sort -rn | head -15 || true
 
 step "end-to-end tests (real binary, libvirtd, guests and Chromium)"
-scripts/e2e.sh
+# A failed test is retried once (see playwright.config.ts); tests that
+# passed only on the retry are printed again after the run.
+E2E_RETRIES=1 scripts/e2e.sh 2>&1 | tee test-results/e2e.log
+step "end-to-end tests that needed their retry (flaky)"
+sed -n '/^ *[0-9]* flaky$/,/^ *[0-9]* passed/p' test-results/e2e.log | head -40
+grep -q ' flaky$' test-results/e2e.log || echo "none"
