@@ -11,8 +11,27 @@ export PATH="$PATH:/usr/local/go/bin"
 # CI shows only the output.
 step() { printf '\n=== %s  [%s]\n' "$*" "$(date -u +%T)"; }
 
-step "web UI: dependencies, lint, types, unit tests, build"
+mkdir -p test-results
+
+step "web UI: dependencies"
 scripts/node-deps.sh web
+
+# libvirt, the remote hosts (loopback sshd, kvmtest's qemu:///session,
+# libvirtd's TLS listener) and the test guest are set up in the background
+# while the lint and unit steps use the CPU: on a fresh machine the set-up
+# mostly downloads and unpacks Debian packages. Node.js came first because
+# two apt-gets at once would fight over dpkg's lock; nothing in the lint and
+# unit steps runs apt-get.
+step "libvirt, remote hosts, test guest: set up in the background"
+(
+  set -e
+  scripts/setup-libvirt.sh
+  scripts/setup-remote.sh --tls >/dev/null
+  scripts/build-test-guest.sh >/dev/null
+) >test-results/setup.log 2>&1 &
+setup_pid=$!
+
+step "web UI: lint, types, unit tests, build"
 (cd web && npm run --silent lint && npm run --silent typecheck && npm run --silent test)
 scripts/web-build.sh
 
@@ -22,14 +41,13 @@ scripts/lint.sh
 step "Go unit tests"
 go test -race -count=1 $(scripts/go-packages.sh)
 
-step "libvirt"
-scripts/setup-libvirt.sh
-
-step "remote hosts (loopback sshd, kvmtest's qemu:///session, libvirtd's TLS listener)"
-scripts/setup-remote.sh --tls >/dev/null
-
-step "test guest"
-scripts/build-test-guest.sh >/dev/null
+step "libvirt, remote hosts, test guest: waiting for the set-up"
+if ! wait "$setup_pid"; then
+  cat test-results/setup.log
+  echo "set-up failed (log: test-results/setup.log)" >&2
+  exit 1
+fi
+cat test-results/setup.log
 
 step "build"
 make --no-print-directory build
@@ -40,7 +58,6 @@ scripts/test-deb.sh
 step "integration tests (real libvirtd, real guests)"
 # TestMetricsPrometheus scrapes the server with Debian's Prometheus.
 command -v prometheus >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus >/dev/null
-mkdir -p test-results
 # The output is kept, and on failure its failures are printed again at the
 # end: CI shows only the end of the output, which is otherwise the server's
 # log rather than what failed.
