@@ -2,8 +2,9 @@
 // spec's own (its directory made a storage pool, so that its disk is a pool
 // volume) is cloned through the VM page's Clone dialog and the clone started;
 // the clone boots (its readiness line in the serial log), writes its disk from
-// inside the guest, and the original stays shut off with its disk, UUID and
-// MAC unchanged. Then the original is made a template: its power actions
+// inside the guest, and the original stays shut off with its disk and its
+// definition unchanged (the test guest has no NIC: new MACs are checked by
+// the integration test). Then the original is made a template: its power actions
 // disappear, it is marked as such, and it offers "New VM from template".
 // virsh is the ground truth; everything the spec made is removed afterwards.
 import { expect, test } from '@playwright/test';
@@ -31,7 +32,6 @@ function quiet(...args: string[]): void {
 }
 
 const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
-const mac = (name: string) => /<mac address='([^']+)'/.exec(virsh('dumpxml', name))?.[1] ?? '';
 
 test.beforeAll(() => {
   testguest('create', '--dir', guestDir, '--name', source);
@@ -58,7 +58,7 @@ test.afterAll(() => {
 test('a shut-off VM is cloned in the UI, the clone boots, and the original is made a template', async ({ page }) => {
   test.setTimeout(240_000);
   const uuid = virsh('domuuid', source);
-  const macBefore = mac(source);
+  const xmlBefore = virsh('dumpxml', source);
   const hashBefore = sha(disk);
   const since = logSize(source); // the clone keeps the original's serial log file
 
@@ -86,9 +86,8 @@ test('a shut-off VM is cloned in the UI, the clone boots, and the original is ma
   expect(cloneXML).toContain(`${cloneName}.qcow2`);
   expect(cloneXML).not.toContain(disk);
   expect(virsh('domuuid', cloneName)).not.toBe(uuid);
-  expect(mac(cloneName)).not.toBe(macBefore);
   expect(virsh('domstate', source)).toBe('shut off');
-  expect(mac(source)).toBe(macBefore);
+  expect(virsh('dumpxml', source)).toBe(xmlBefore);
   expect(sha(disk)).toBe(hashBefore);
 
   // The original becomes a template: marked, no power actions, "New VM from template".
