@@ -18,6 +18,7 @@ import { runToEnd } from '../../resources/operation/queries';
 import { vmHref } from '../../resources/vm/model';
 import { useAccess } from '../security/useAccess';
 import { Button, Dialog, DialogActions, DialogClose, DialogHead, Field } from '../../ui';
+import './create.css';
 
 const vmPath = (vm: Pick<VM, 'host' | 'uuid'>) => `/api/v1/hosts/${encodeURIComponent(vm.host)}/vms/${encodeURIComponent(vm.uuid)}`;
 
@@ -60,7 +61,7 @@ export function CloneDialog({ vm, open, onOpenChange }: { vm: VM; open: boolean;
   };
   const title = vm.template ? `New VM from template “${vm.name}”` : `Clone “${vm.name}”`;
   return (
-    <Dialog open={open} onOpenChange={(o) => (m.isPending ? undefined : onOpenChange(o))} noDescription aria-label={title}>
+    <Dialog open={open} onOpenChange={(o) => (m.isPending ? undefined : onOpenChange(o))} noDescription aria-label={title} className="clone-dialog">
       <form onSubmit={submit}>
         <DialogHead>{title}</DialogHead>
         <Field label="Name" hint="The new VM's name: letters, digits, '.', '-' and '_', up to 64.">
