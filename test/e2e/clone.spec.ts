@@ -8,8 +8,7 @@
 // disappear, it is marked as such, and it offers "New VM from template".
 // virsh is the ground truth; everything the spec made is removed afterwards.
 import { expect, test } from '@playwright/test';
-import { createHash } from 'node:crypto';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { state, testguest, virsh } from './env.ts';

@@ -15,7 +15,7 @@ import type { Operation, VM } from '../../api/types';
 import { ErrorNote } from '../../components/ErrorNote';
 import { qk } from '../../resources/keys';
 import { runToEnd } from '../../resources/operation/queries';
-import { vmHref } from '../../resources/vm/model';
+import { normalizeVM, vmHref } from '../../resources/vm/model';
 import { useAccess } from '../security/useAccess';
 import { Button, Dialog, DialogActions, DialogClose, DialogHead, Field } from '../../ui';
 import './create.css';
@@ -25,6 +25,14 @@ const vmPath = (vm: Pick<VM, 'host' | 'uuid'>) => `/api/v1/hosts/${encodeURIComp
 /** The clone request the dialog's choices make. */
 export function cloneRequest(name: string, linked: boolean, start: boolean): { name: string; linked: boolean; start: boolean } {
   return { name: name.trim(), linked, start };
+}
+
+/** The VM as it is once marked (or unmarked) as a template: a template has no power actions. */
+export function markTemplate(vm: VM, template: boolean): VM {
+  // Without actions, normalizeVM derives them from the state (none for a template).
+  const next: VM = { ...vm, template };
+  delete next.actions;
+  return normalizeVM(next);
 }
 
 /** What keeps a VM from being cloned right now, or null. */
@@ -105,9 +113,11 @@ export function CloneActions({ vm, busy }: { vm: VM; busy: boolean }) {
   const [cloning, setCloning] = useState(false);
   const mark = useMutation({
     mutationFn: (template: boolean) => api<unknown>(`${vmPath(vm)}/template`, { method: 'PUT', body: { template } }),
-    onSuccess: async (_, template) => {
+    onSuccess: (_, template) => {
       toast.success(template ? `“${vm.name}” is now a template` : `“${vm.name}” is no longer a template`);
-      await qc.invalidateQueries({ queryKey: qk.vms });
+      // The server's answer is final; its inventory re-reads the definition
+      // a moment later (its vm event then replaces this copy).
+      qc.setQueryData<VM[]>(qk.vms, (list) => list?.map((v) => (v.host === vm.host && v.uuid === vm.uuid ? markTemplate(v, template) : v)));
     },
     onError: (e) => toast.error(e instanceof Error ? e.message : String(e)),
   });
