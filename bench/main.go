@@ -1,6 +1,6 @@
 // Command kvm-bench measures a kvm-manager binary against the real libvirtd
 // of this machine and prints figures; it asserts nothing. Each area is a
-// subcommand (kvm-bench vms|serial|snapshot|console|history|metrics|remote|upload|conn [flags]);
+// subcommand (kvm-bench vms|serial|snapshot|console|history|metrics|remote|upload|create|conn [flags]);
 // docs/benchmarks.md says what the figures mean and records them, and
 // `make bench` (scripts/bench.sh) runs them all.
 //
@@ -14,6 +14,7 @@ import (
 	"github.com/kvm-manager/kvm-manager/bench/benchkit"
 	"github.com/kvm-manager/kvm-manager/bench/conn"
 	"github.com/kvm-manager/kvm-manager/bench/console"
+	"github.com/kvm-manager/kvm-manager/bench/create"
 	"github.com/kvm-manager/kvm-manager/bench/history"
 	"github.com/kvm-manager/kvm-manager/bench/metrics"
 	"github.com/kvm-manager/kvm-manager/bench/remote"
@@ -70,6 +71,12 @@ func main() {
 			Name:    "upload",
 			Summary: "volume upload: 2 GiB through the API against virsh vol-upload of the same file, throughput and server RSS",
 			New:     upload.New,
+		},
+		{
+			Name:    "create",
+			Summary: "New VM: POST to a booted cloud-init test guest with its address shown, in phases, and the server's share (guests in the test network namespace)",
+			Guest:   true,
+			New:     create.New,
 		},
 		{
 			Name:    "conn",

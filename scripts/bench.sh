@@ -37,5 +37,8 @@ bin/kvm-bench remote --server bin/kvm-manager
 echo "=== volume upload: 2 GiB through the API against virsh vol-upload, throughput and server RSS"
 bin/kvm-bench upload --server bin/kvm-manager
 
+echo "=== New VM: POST to a booted cloud-init guest with its address shown, and the server's share (guests in a network namespace)"
+bin/kvm-bench create --server bin/kvm-manager
+
 echo "=== 5,000 slow connections: /healthz latency and the server's memory during and after"
 bin/kvm-bench conn --server bin/kvm-manager

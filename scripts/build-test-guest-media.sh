@@ -150,7 +150,7 @@ set timeout=0
 serial --unit=0 --speed=115200
 terminal_output console
 menuentry "KVM Manager test guest" {
-  linux /vmlinuz console=tty1 console=ttyS0 quiet
+  linux /vmlinuz console=tty1 console=ttyS0 quiet no_timer_check
   initrd /initramfs.gz /nocloud.gz
 }
 EOT

@@ -247,7 +247,7 @@ func New(cfg config.Config, opts Options) (_ *App, err error) {
 		Storage: storage.New(storage.Options{Hosts: storage.HostSet{Set: a.hosts}, Inventory: inv, Operations: a.ops,
 			IdleTime: cfg.TransferIdle.Duration}),
 		Networks: network.New(network.Options{Hosts: network.HostSet{Set: a.hosts}, Inventory: inv}),
-		Create:   vmcreate.New(vmcreate.Options{Hosts: storage.HostSet{Set: a.hosts}, Inventory: inv, Operations: a.ops}),
+		Create:   vmcreate.New(vmcreate.Options{Hosts: storage.HostSet{Set: a.hosts}, Inventory: inv, Operations: a.ops, Logger: log}),
 	})
 	if err != nil {
 		return nil, err

@@ -430,6 +430,9 @@ func readVM(c virt.Conn, hostName string, dom virt.Domain) (VM, error) {
 	if err := applyXML(&vm, doc); err != nil {
 		return vm, err
 	}
+	if vm.Template {
+		vm.Actions = []string{} // a template is cloned, never run (the API refuses too)
+	}
 	if !Active(vm.State) {
 		vm.ID = 0
 	}

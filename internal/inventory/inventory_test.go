@@ -152,3 +152,19 @@ func TestBalloonMemory(t *testing.T) {
 		})
 	}
 }
+
+func TestApplyXMLTemplateAndClone(t *testing.T) {
+	var vm VM
+	doc := `<domain type="kvm"><name>t</name><metadata><other xmlns="urn:x"/>` +
+		`<km:vm xmlns:km="https://kvm-manager.dev/xmlns/vm/1" template="true" cloned-from="0b2a6f63-2b35-4bb2-9f34-2b0d5c0e4f1a" linked="true"/></metadata></domain>`
+	if err := applyXML(&vm, doc); err != nil {
+		t.Fatal(err)
+	}
+	if !vm.Template || vm.ClonedFrom != "0b2a6f63-2b35-4bb2-9f34-2b0d5c0e4f1a" || !vm.LinkedClone {
+		t.Errorf("vm = %+v", vm)
+	}
+	vm = VM{}
+	if err := applyXML(&vm, `<domain><name>p</name><metadata><other xmlns="urn:x" template="true"/></metadata></domain>`); err != nil || vm.Template {
+		t.Errorf("a foreign element's attribute read as ours: %+v %v", vm, err)
+	}
+}

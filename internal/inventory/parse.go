@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"libvirt.org/go/libvirtxml"
+
+	"github.com/kvm-manager/kvm-manager/internal/vmmeta"
 )
 
 // applyXML fills a VM's configuration from its domain XML.
@@ -17,6 +19,8 @@ func applyXML(vm *VM, doc string) error {
 	vm.Title = d.Title
 	vm.Description = d.Description
 	vm.DomainType = d.Type
+	m := vmmeta.Read(&d)
+	vm.Template, vm.ClonedFrom, vm.LinkedClone = m.Template, m.ClonedFrom, m.Linked
 	if d.VCPU != nil {
 		vm.VCPUs = int(d.VCPU.Value)
 		if d.VCPU.Current != 0 {

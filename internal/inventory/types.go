@@ -26,8 +26,14 @@ type VM struct {
 	Autostart     bool       `json:"autostart"`
 	Persistent    bool       `json:"persistent"`
 	SnapshotCount int        `json:"snapshotCount"`
-	Actions       []string   `json:"actions"` // power actions the state allows
-	Stats         *Sample    `json:"stats,omitempty"`
+	// Template marks a VM that is only cloned, never run: it allows no
+	// power actions. ClonedFrom is the UUID of the VM it was cloned from,
+	// and LinkedClone says its disks are overlays on that VM's disks.
+	Template    bool     `json:"template,omitempty"`
+	ClonedFrom  string   `json:"clonedFrom,omitempty"`
+	LinkedClone bool     `json:"linkedClone,omitempty"`
+	Actions     []string `json:"actions"` // power actions the state allows
+	Stats       *Sample  `json:"stats,omitempty"`
 	// Addresses are the running VM's IP addresses (guest agent first,
 	// then DHCP leases, then ARP); empty when none is known or it is off.
 	Addresses []Address `json:"addresses"`

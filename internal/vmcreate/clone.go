@@ -2,9 +2,7 @@ package vmcreate
 
 import (
 	"context"
-	"encoding/xml"
 	"fmt"
-	"strings"
 
 	"libvirt.org/go/libvirtxml"
 
@@ -12,81 +10,14 @@ import (
 	"github.com/kvm-manager/kvm-manager/internal/operation"
 	"github.com/kvm-manager/kvm-manager/internal/problem"
 	"github.com/kvm-manager/kvm-manager/internal/virt"
+	"github.com/kvm-manager/kvm-manager/internal/vmmeta"
 )
 
-// metaNS is the XML namespace of KVM Manager's own element in a domain's
-// <metadata>: whether the VM is a template, and what a clone came from.
-const metaNS = "https://kvm-manager.dev/xmlns/vm/1"
+// vmMeta is KVM Manager's element in a domain's metadata (package vmmeta).
+type vmMeta = vmmeta.Meta
 
-// vmMeta is that element.
-type vmMeta struct {
-	XMLName xml.Name `xml:"https://kvm-manager.dev/xmlns/vm/1 vm"`
-	// Template marks a VM that is only cloned, never run.
-	Template bool `xml:"template,attr,omitempty"`
-	// ClonedFrom is the UUID of the VM it was cloned from; Linked says its
-	// disks are qcow2 overlays on that VM's disks (which must then stay).
-	ClonedFrom string `xml:"cloned-from,attr,omitempty"`
-	Linked     bool   `xml:"linked,attr,omitempty"`
-}
-
-// readMeta finds KVM Manager's element in a domain's metadata.
-func readMeta(d *libvirtxml.Domain) vmMeta {
-	var m vmMeta
-	if d.Metadata == nil {
-		return m
-	}
-	// The metadata holds foreign elements side by side; decode each.
-	dec := xml.NewDecoder(strings.NewReader(d.Metadata.XML))
-	for {
-		tok, err := dec.Token()
-		if err != nil {
-			return m
-		}
-		if se, ok := tok.(xml.StartElement); ok && se.Name.Space == metaNS && se.Name.Local == "vm" {
-			_ = dec.DecodeElement(&m, &se)
-			return m
-		}
-	}
-}
-
-// writeMeta replaces KVM Manager's element in the metadata.
-func writeMeta(d *libvirtxml.Domain, m vmMeta) error {
-	b, err := xml.Marshal(m)
-	if err != nil {
-		return err
-	}
-	var keep strings.Builder
-	if d.Metadata != nil {
-		dec := xml.NewDecoder(strings.NewReader(d.Metadata.XML))
-		depth, skip := 0, false
-		enc := xml.NewEncoder(&keep)
-		for {
-			tok, err := dec.Token()
-			if err != nil {
-				break
-			}
-			switch t := tok.(type) {
-			case xml.StartElement:
-				if depth == 0 {
-					skip = t.Name.Space == metaNS
-				}
-				depth++
-			case xml.EndElement:
-				depth--
-				if depth == 0 && skip {
-					skip = false
-					continue
-				}
-			}
-			if !skip {
-				_ = enc.EncodeToken(xml.CopyToken(tok))
-			}
-		}
-		_ = enc.Flush()
-	}
-	d.Metadata = &libvirtxml.DomainMetadata{XML: keep.String() + string(b)}
-	return nil
-}
+func readMeta(d *libvirtxml.Domain) vmMeta           { return vmmeta.Read(d) }
+func writeMeta(d *libvirtxml.Domain, m vmMeta) error { return vmmeta.Write(d, m) }
 
 // CloneRequest is a copy of a shut-off VM.
 type CloneRequest struct {

@@ -1,6 +1,6 @@
 // The New VM wizard end to end: the test guest's bootable ISO is uploaded
-// on the Storage page into a pool of the spec's own, then a VM is created
-// from it through the wizard (source, system, summary with the domain
+// from inside the wizard into a pool of the spec's own, then a VM is created
+// from it (source, system, summary with the domain
 // XML), started, and opened on its console, which connects. virsh is the
 // ground truth; the VM, its disk and the pool are removed afterwards.
 import { expect, test } from '@playwright/test';
@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { root, state, virsh } from './env.ts';
-import { login } from './helpers.ts';
+import { login, shot } from './helpers.ts';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -55,22 +55,19 @@ test.afterAll(() => {
 test('an uploaded ISO becomes a running VM with its console open', async ({ page }) => {
   test.setTimeout(240_000);
   await login(page);
-  // Upload the ISO on the Storage page.
-  await page.goto(`${state().baseURL}/storage`);
-  await page.getByRole('button', { name: `Show volumes of ${pool}` }).click();
-  const vols = page.getByRole('region', { name: `Volumes in “${pool}”` });
-  await vols.getByRole('button', { name: 'Upload' }).click();
-  const up = page.getByRole('dialog', { name: `Upload to “${pool}”` });
-  await up.getByLabel('File').setInputFiles({ name: 'testguest.iso', mimeType: 'application/octet-stream', buffer: readFileSync(iso) });
-  await up.getByRole('button', { name: 'Upload' }).click();
-  await expect(up).toBeHidden({ timeout: 60_000 });
-
-  // The wizard, from the sidebar.
+  // The wizard, from the sidebar; the ISO is uploaded from inside it into the chosen pool.
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'New VM' }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'New VM' })).toBeVisible();
   await page.getByLabel('An ISO image').check();
   await page.getByRole('combobox', { name: 'Pool', exact: true }).selectOption(pool);
-  await page.getByRole('combobox', { name: 'Volume', exact: true }).selectOption('testguest.iso');
+  await page.getByRole('button', { name: 'Upload an ISO…' }).click();
+  const up = page.getByRole('dialog', { name: `Upload to “${pool}”` });
+  await up.getByLabel('File').setInputFiles({ name: 'testguest.iso', mimeType: 'application/octet-stream', buffer: readFileSync(iso) });
+  await shot(page, 'newvm-upload');
+  await up.getByRole('button', { name: 'Upload' }).click();
+  await expect(up).toBeHidden({ timeout: 60_000 });
+  // The uploaded volume is chosen.
+  await expect(page.getByRole('combobox', { name: 'Volume', exact: true })).toHaveValue('testguest.iso');
   // osinfo-db does not know the test guest, and says so.
   await expect(page.getByRole('status').filter({ hasText: 'does not recognise' })).toBeVisible();
   await page.getByRole('button', { name: 'Next' }).click();

@@ -122,9 +122,11 @@ func crShell(t *testing.T, uuid, cmd, want string, d time.Duration) {
 }
 
 // TestCreateVMs creates VMs through the API from the test guest's bootable
-// ISO and, as a cloud image, its disk image with a cloud-init seed; both
-// boot in parallel and are checked inside the guest. Bad input is refused
-// with clear errors and leaves nothing behind.
+// ISO and, as a cloud image, its disk image with a cloud-init seed; the ISO
+// VM is cloned in full, the copy made a template, and a linked clone made
+// from it; the ISO VM, the linked clone and the cloud-init VM boot in
+// parallel and are checked inside the guest. Bad input is refused with
+// clear errors and leaves nothing behind.
 func TestCreateVMs(t *testing.T) {
 	iso, disk := crMedia(t)
 	pool := crPool(t, iso, disk)
@@ -190,20 +192,45 @@ func TestCreateVMs(t *testing.T) {
 	if isoVM.Started || !ciVM.Started || len(ciVM.Volumes) != 2 || !slices.Contains(ciVM.Volumes, pool+"/"+ciName+"-cidata.iso") {
 		t.Fatalf("results: %+v %+v", isoVM, ciVM)
 	}
-	// The ISO VM, still shut off, is cloned (a full copy, started), then
-	// started itself: the two boot beside the cloud-init VM.
-	origDisk := filepath.Join(guestDir, "vms", pool, isoName+".qcow2")
-	origHash := crHash(t, origDisk)
-	cloneName := testguest.UniqueName("kmtest-clone-")
-	clone = crCreateOp(t, t, "/api/v1/hosts/local/vms/"+isoVM.UUID+"/clone", map[string]any{"name": cloneName, "start": true})
-	if clone.UUID == "" || clone.UUID == isoVM.UUID || !clone.Started || clone.Name != cloneName {
-		t.Fatalf("clone: %+v", clone)
+	// The ISO VM, still shut off, is cloned (a full copy), the copy made a
+	// template, and a VM created from the template as a linked clone
+	// (started); then the ISO VM is started itself: the two boot beside
+	// the cloud-init VM. The template stays off: a linked clone's QEMU
+	// holds its backing file, which the template's disk now is.
+	vmDir := filepath.Join(guestDir, "vms", pool)
+	fullName := testguest.UniqueName("kmtest-full-")
+	full := crCreateOp(t, t, "/api/v1/hosts/local/vms/"+isoVM.UUID+"/clone", map[string]any{"name": fullName})
+	if full.UUID == "" || full.UUID == isoVM.UUID || full.Started || full.Name != fullName {
+		t.Fatalf("full clone: %+v", full)
 	}
+	fullDisk := filepath.Join(vmDir, fullName+".qcow2")
+	if chain := crBackingChain(t, fullDisk); len(chain) != 1 {
+		t.Errorf("the full clone's disk has a backing chain: %v", chain)
+	}
+	if out, err := exec.Command("qemu-img", "compare", "-U", filepath.Join(vmDir, isoName+".qcow2"), fullDisk).CombinedOutput(); err != nil {
+		t.Errorf("qemu-img compare original and full clone: %v: %s", err, out)
+	}
+	crTemplate(t, full)
+	tmplHash := crHash(t, fullDisk)
+	cloneName := testguest.UniqueName("kmtest-clone-")
+	clone = crCreateOp(t, t, "/api/v1/hosts/local/vms/"+full.UUID+"/clone", map[string]any{"name": cloneName, "linked": true, "start": true})
+	if clone.UUID == "" || clone.UUID == full.UUID || !clone.Started || clone.Name != cloneName {
+		t.Fatalf("linked clone: %+v", clone)
+	}
+	// The linked clone's disk is a qcow2 overlay whose backing file is the
+	// template's disk, and the inventory says what it is.
+	if chain := crBackingChain(t, filepath.Join(vmDir, cloneName+".qcow2")); len(chain) != 2 || chain[1] != fullDisk {
+		t.Errorf("the linked clone's backing chain is %v, want its overlay on %s", chain, fullDisk)
+	}
+	crWaitVM(t, clone.UUID, "a linked clone of "+full.UUID, func(vm crVM) bool { return vm.ClonedFrom == full.UUID && vm.LinkedClone && !vm.Template })
 	if st, b := api("POST", "/api/v1/hosts/local/vms/"+isoVM.UUID+"/start", nil); st != 200 {
 		t.Fatalf("start: %d %s", st, b)
 	}
-	if a, b := crMAC(t, isoVM.UUID), crMAC(t, clone.UUID); a == b {
-		t.Errorf("the clone kept the MAC %s", a)
+	if a, b := crMAC(t, isoVM.UUID), crMAC(t, full.UUID); a == b {
+		t.Errorf("the full clone kept the MAC %s", a)
+	}
+	if a, b := crMAC(t, full.UUID), crMAC(t, clone.UUID); a == b {
+		t.Errorf("the linked clone kept the MAC %s", a)
 	}
 	t.Logf("created 3 VMs in %.1fs", time.Since(t0).Seconds())
 	// Refusals, checked while the guests boot (nothing is booted for them).
@@ -214,9 +241,9 @@ func TestCreateVMs(t *testing.T) {
 			t.Parallel()
 			crShell(t, isoVM.UUID, "echo SUM-$((40+2))", "SUM-42", 4*time.Minute)
 		})
-		t.Run("clone", func(t *testing.T) {
+		t.Run("linked-clone", func(t *testing.T) {
 			t.Parallel()
-			// The guest sees the VM's own disk as its only virtio disk, /dev/vda.
+			// The guest sees the VM's own disk (the overlay) as its only virtio disk, /dev/vda.
 			crShell(t, clone.UUID, "dd if=/dev/urandom of=/dev/vda bs=64k count=16 conv=fsync 2>/dev/null; echo WROTE-$((1+1))", "WROTE-2", 4*time.Minute)
 		})
 		t.Run("cloud-init", func(t *testing.T) {
@@ -226,10 +253,9 @@ func TestCreateVMs(t *testing.T) {
 		})
 	})
 	t.Logf("booted and checked in %.1fs", time.Since(t0).Seconds())
-	if after := crHash(t, origDisk); after != origHash {
-		t.Errorf("the original's disk changed when its clone wrote to its own")
+	if after := crHash(t, fullDisk); after != tmplHash {
+		t.Errorf("the template's disk changed when its linked clone wrote to its own")
 	}
-	crTemplate(t, isoVM)
 }
 
 // crRefusals sends bad requests and checks the errors and that libvirt
@@ -311,12 +337,9 @@ func crMAC(t *testing.T, uuid string) string {
 	return mac
 }
 
-// crTemplate makes the (running) VM a template after forcing it off:
-// power actions are then refused.
+// crTemplate makes the (shut-off) VM a template: power actions are then
+// refused, and the inventory lists none for it.
 func crTemplate(t *testing.T, vm crResult) {
-	if st, b := api("POST", "/api/v1/hosts/local/vms/"+vm.UUID+"/force-off", nil); st != 200 {
-		t.Fatalf("force-off: %d %s", st, b)
-	}
 	if st, b := api("PUT", "/api/v1/hosts/local/vms/"+vm.UUID+"/template", map[string]any{"template": true}); st != 200 {
 		t.Fatalf("template: %d %s", st, b)
 	}
@@ -327,6 +350,52 @@ func crTemplate(t *testing.T, vm crResult) {
 	if s := virshState(t, vm.Name); s != "shutoff" {
 		t.Errorf("the template is %s", s)
 	}
+	crWaitVM(t, vm.UUID, "a template with no power actions", func(vm crVM) bool { return vm.Template && len(vm.Actions) == 0 })
+}
+
+// crVM is what the clone checks read of a VM from the API.
+type crVM struct {
+	Template    bool
+	ClonedFrom  string
+	LinkedClone bool
+	Actions     []string
+}
+
+// crWaitVM waits until the API shows the VM as ok says (the inventory
+// re-reads a definition on libvirt's events, a moment after the change).
+func crWaitVM(t *testing.T, uuid, what string, ok func(crVM) bool) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		var vm crVM
+		st, b := apiJSON("GET", "/api/v1/hosts/local/vms/"+uuid, nil, &vm)
+		if st == 200 && ok(vm) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("VM %s is not %s: %d %s", uuid, what, st, b)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// crBackingChain lists a disk image and its backing files, top first
+// (qemu-img info --backing-chain, without locking: the VM may run).
+func crBackingChain(t *testing.T, path string) []string {
+	t.Helper()
+	out, err := exec.Command("qemu-img", "info", "-U", "--backing-chain", "--output=json", path).Output()
+	if err != nil {
+		t.Fatalf("qemu-img info %s: %v", path, err)
+	}
+	var chain []struct{ Filename string }
+	if err := json.Unmarshal(out, &chain); err != nil {
+		t.Fatalf("qemu-img info %s: %v: %s", path, err, out)
+	}
+	files := make([]string, len(chain))
+	for i, c := range chain {
+		files[i] = c.Filename
+	}
+	return files
 }
 
 func crHash(t *testing.T, path string) string {

@@ -4257,6 +4257,12 @@ export interface components {
             autostart: boolean;
             persistent: boolean;
             snapshotCount: number;
+            /** @description a template is only cloned: it allows no power actions; left out when false */
+            template?: boolean;
+            /** @description UUID of the VM this one was cloned from */
+            clonedFrom?: string;
+            /** @description its disks are qcow2 overlays on the disks of the VM it was cloned from */
+            linkedClone?: boolean;
             stats?: components["schemas"]["Sample"];
             /** @description the running VM's IP addresses: from the guest agent first, then DHCP leases, then ARP; left out when none is known */
             addresses?: components["schemas"]["Address"][];

@@ -1,4 +1,5 @@
-// The New VM wizard: source (an ISO, an existing disk, a cloud image, or
+// The New VM wizard: source (an ISO, which can be uploaded right there with
+// the Storage page's upload dialog, an existing disk, a cloud image, or
 // network boot), system (name, OS from osinfo-db with search, CPUs,
 // memory, disk, firmware, network), cloud-init for cloud images, and a
 // summary with the domain XML the server would define (a dry run). Create
@@ -8,6 +9,7 @@
 
 import { zodResolver } from '@hookform/resolvers/zod';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { Upload } from 'lucide-react';
 import { useEffect, useId, useState } from 'react';
 import { useForm, useWatch } from 'react-hook-form';
 import { useLocation } from 'wouter';
@@ -19,6 +21,7 @@ import { useHosts } from '../../resources/host/queries';
 import { runToEnd } from '../../resources/operation/queries';
 import { poolsQuery, volumesQuery } from '../../resources/storage/queries';
 import { networksKey, networksPath, type Network } from '../networks/model';
+import { UploadDialog } from '../storage/StorageDialogs';
 import { DEFAULTS, newVMSchema, osDefaults, stepsFor, toRequest, type NewVMValues, type OSInfo, type Step } from './model';
 import './create.css';
 
@@ -70,6 +73,10 @@ export default function NewVMPage() {
     enabled: step === 'Summary',
     retry: false,
   });
+
+  // The wizard's own upload goes into the chosen pool (the Storage page's dialog and route).
+  const [uploading, setUploading] = useState(false);
+  const uploadPool = (pools.data ?? []).find((p) => p.name === v.pool);
 
   const wanted: string[] = v.kind === 'iso' ? ['iso', 'raw'] : v.kind === 'pxe' ? [] : ['qcow2', 'raw'];
   const volumeChoices = (volumes.data ?? []).filter((vol) => wanted.includes(vol.format) || (v.kind === 'iso' && vol.name.endsWith('.iso')));
@@ -153,7 +160,7 @@ export default function NewVMPage() {
                 <legend className="field-label">Install from</legend>
                 {(
                   [
-                    ['iso', 'An ISO image', 'an installer in a storage pool (upload it on the Storage page)'],
+                    ['iso', 'An ISO image', 'an installer in a storage pool, or uploaded here'],
                     ['cloud-image', 'A cloud image', 'a qcow2 image, copied, with cloud-init settings'],
                     ['disk', 'An existing disk', 'a qcow2 or raw volume, used in place or copied'],
                     ['pxe', 'Network boot (PXE)', 'boots from the network'],
@@ -189,6 +196,14 @@ export default function NewVMPage() {
                   {err('volume')}
                   {detected && <span className="muted small" role="status">{detected}</span>}
                 </label>
+              )}
+              {v.kind === 'iso' && uploadPool && (
+                <p className="newvm-upload">
+                  <button type="button" className="btn btn-small" onClick={() => setUploading(true)}>
+                    <Upload size={14} aria-hidden /> Upload an ISO…
+                  </button>{' '}
+                  <span className="muted small">into “{uploadPool.name}”, then chosen here</span>
+                </p>
               )}
               {v.kind === 'disk' && (
                 <label className="newvm-radio">
@@ -333,6 +348,10 @@ export default function NewVMPage() {
             )}
           </div>
         </form>
+        {/* Outside the wizard's form: React sends the dialog's submit up its tree, through the portal. */}
+        {uploading && uploadPool && (
+          <UploadDialog host={host} pool={uploadPool} open={uploading} onOpenChange={setUploading} onUploaded={(name) => void chooseVolume(name)} />
+        )}
       </div>
     </div>
   );

@@ -70,6 +70,7 @@ export const VMCard = memo(function VMCard({ vm, hostDown, pos, setSize }: { vm:
         <Link href={vmHref(vm.host, vm.uuid)} className="vm-name" title={vm.title ?? vm.name}>
           {vm.name}
         </Link>
+        {vm.template && <span className="badge badge-plain">Template</span>}
         {vm.snapshotCount > 0 && (
           <Tip text={plural(vm.snapshotCount, 'snapshot')}>
             <span className="badge" aria-label={plural(vm.snapshotCount, 'snapshot')}>

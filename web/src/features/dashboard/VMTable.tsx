@@ -88,6 +88,7 @@ const VMRow = memo(function VMRow({ vm, down, columns, rowIndex }: { vm: VM; dow
             <Link href={vmHref(vm.host, vm.uuid)} className="vm-name">
               {vm.name}
             </Link>
+            {vm.template && <span className="badge badge-plain">Template</span>}
             {vm.snapshotCount > 0 && (
               <span className="badge" title={`${vm.snapshotCount} snapshots`}>
                 {vm.snapshotCount}

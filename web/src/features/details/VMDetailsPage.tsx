@@ -13,7 +13,7 @@ import type { Operation, VM } from '../../api/types';
 import { ErrorNote } from '../../components/ErrorNote';
 import { StateBadge } from '../../components/StateBadge';
 import { Tip } from '../../components/IconButton';
-import { Button } from '../../ui';
+import { Banner, Button } from '../../ui';
 import { useTitle } from '../../components/useTitle';
 import { formatVCPUs, formatKiB } from '../../lib/format';
 import { useStore } from '../../lib/store';
@@ -28,6 +28,7 @@ import { useAccess } from '../security/useAccess';
 import { ACTION_ICONS } from '../vms/QuickActions';
 import { useRunningOperation } from '../vms/useRunningOperation';
 import { useVMAction } from '../vms/useVMAction';
+import { CloneActions } from '../create/CloneActions';
 import { DeleteVMDialog } from './DeleteVMDialog';
 import { Overview } from './Overview';
 import './details.css';
@@ -154,13 +155,20 @@ export default function VMDetailsPage({ host, uuid, tab }: { host: string; uuid:
           <div className="details-title">
             <h1>{vm.name}</h1>
             <StateBadge state={vm.state} reason={vm.reason} />
+            {vm.template && <span className="badge badge-plain">Template</span>}
             <span className="muted">
               {formatVCPUs(vm.vcpus)} · {formatKiB(vm.memoryMaxKiB)} · on {vm.host}
             </span>
           </div>
           <DetailsActions vm={vm} hostDown={hostDown} op={op} onDelete={() => setDeleting(true)} />
+          <CloneActions vm={vm} busy={hostDown || op !== undefined} />
         </div>
         {vm.title && <p className="details-subtitle">{vm.title}</p>}
+        {vm.template && (
+          <Banner role="status" title="A template">
+            This VM is cloned, never run, so it has no power actions. Use “New VM from template”.
+          </Banner>
+        )}
         {hostDown && (
           <div className="banner banner-warn" role="status">
             Host {host} is {hostInfo.state}

@@ -124,7 +124,7 @@ export function CreateVolumeDialog({ host, pool, open, onOpenChange }: Base & { 
   );
 }
 
-export function UploadDialog({ host, pool, open, onOpenChange }: Base & { pool: Pool }) {
+export function UploadDialog({ host, pool, open, onOpenChange, onUploaded }: Base & { pool: Pool; onUploaded?: (volume: string) => void }) {
   const qc = useQueryClient();
   const id = useId();
   const [file, setFile] = useState<File | null>(null);
@@ -141,6 +141,7 @@ export function UploadDialog({ host, pool, open, onOpenChange }: Base & { pool: 
       await invalidateStorage(qc, host);
       toast.success(`Uploaded “${res.volume.name}” (${formatBytes(res.bytes)})`, { description: `SHA-256 ${res.sha256}` });
       onOpenChange(false);
+      onUploaded?.(res.volume.name);
     },
     onError: (err) => {
       if (err instanceof DOMException && err.name === 'AbortError') toast('Upload canceled; nothing was kept');

@@ -33,6 +33,11 @@ describe('allowedActions', () => {
     expect(vm.nics).toEqual([]);
     expect(normalizeVM(makeVM({ actions: ['pause'] })).actions).toEqual(['pause']);
   });
+
+  it('gives a template no power actions, from an event or the list', () => {
+    expect(normalizeVM({ ...makeVM({ state: 'shutoff', template: true }), actions: undefined }).actions).toEqual([]);
+    expect(normalizeVM(makeVM({ state: 'shutoff', template: true, actions: ['start'] })).actions).toEqual([]);
+  });
 });
 
 describe('search, filter, sort', () => {

@@ -70,7 +70,8 @@ export function allowedActions(state: string): PowerAction[] {
 
 /**
  * Normalises a VM from the API or an event: arrays the server sends as null
- * become empty, and `actions` (absent on `vm` events) is derived from the state.
+ * become empty, and `actions` (absent on `vm` events) is derived from the state
+ * (none for a template).
  */
 export function normalizeVM(vm: VM): VM {
   return {
@@ -78,7 +79,8 @@ export function normalizeVM(vm: VM): VM {
     disks: vm.disks ?? [],
     nics: vm.nics ?? [],
     graphics: vm.graphics ?? [],
-    actions: vm.actions ?? allowedActions(vm.state),
+    // A template is cloned, never run: no power action applies.
+    actions: vm.template ? [] : (vm.actions ?? allowedActions(vm.state)),
   };
 }
 
