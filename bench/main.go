@@ -1,6 +1,6 @@
 // Command kvm-bench measures a kvm-manager binary against the real libvirtd
 // of this machine and prints figures; it asserts nothing. Each area is a
-// subcommand (kvm-bench vms|serial|snapshot|console|history|metrics|remote|upload|conn [flags]);
+// subcommand (kvm-bench vms|serial|snapshot|console|history|metrics|remote|upload|addresses|conn [flags]);
 // docs/benchmarks.md says what the figures mean and records them, and
 // `make bench` (scripts/bench.sh) runs them all.
 //
@@ -11,6 +11,7 @@ package main
 import (
 	"os"
 
+	"github.com/kvm-manager/kvm-manager/bench/addresses"
 	"github.com/kvm-manager/kvm-manager/bench/benchkit"
 	"github.com/kvm-manager/kvm-manager/bench/conn"
 	"github.com/kvm-manager/kvm-manager/bench/console"
@@ -70,6 +71,11 @@ func main() {
 			Name:    "upload",
 			Summary: "volume upload: 2 GiB through the API against virsh vol-upload of the same file, throughput and server RSS",
 			New:     upload.New,
+		},
+		{
+			Name:    "addresses",
+			Summary: "IP addresses of 100 running VMs among 500: the address watcher's pass and the VM list with addresses, in-process over virtfake",
+			New:     addresses.New,
 		},
 		{
 			Name:    "conn",
