@@ -148,10 +148,10 @@ func (s *Service) stream(reqCtx, opCtx context.Context, link virt.Link, vol virt
 	// The body is read ahead (prefetchBuffers pieces of fillTo bytes)
 	// while libvirt's stream sends what was read before.
 	// The SHA-256 is computed by the reader ahead, as it reads (a tee into
-	// the hash), beside the stream's sending: in the stream's goroutine it
-	// took about as long as sending each packet (SHA-256 ran at 290 to
-	// 440 MB/s on the shared 2-core machine, the stream needs 200+), the
-	// main difference from virsh vol-upload, which hashes nothing.
+	// the hash), beside the stream's sending rather than between its
+	// packets. It is the one cost virsh vol-upload does not have: 0.7 s of
+	// CPU per GiB, about the difference between the server's CPU per GiB
+	// and virsh's in kvm-bench upload (docs/benchmarks.md).
 	sum := sha256.New()
 	ahead := newPrefetchReader(io.TeeReader(req.Body, sum), req.Length, prefetchBuffers, fillTo)
 	body := &uploadBody{r: ahead, ctx: ctx, reqCtx: reqCtx, want: req.Length, rep: rep}
