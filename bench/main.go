@@ -1,6 +1,6 @@
 // Command kvm-bench measures a kvm-manager binary against the real libvirtd
 // of this machine and prints figures; it asserts nothing. Each area is a
-// subcommand (kvm-bench vms|serial|snapshot|console|history|metrics|remote|upload|create|conn [flags]);
+// subcommand (kvm-bench vms|serial|snapshot|console|history|metrics|remote|upload|create|addresses|conn [flags]);
 // docs/benchmarks.md says what the figures mean and records them, and
 // `make bench` (scripts/bench.sh) runs them all.
 //
@@ -11,6 +11,7 @@ package main
 import (
 	"os"
 
+	"github.com/kvm-manager/kvm-manager/bench/addresses"
 	"github.com/kvm-manager/kvm-manager/bench/benchkit"
 	"github.com/kvm-manager/kvm-manager/bench/conn"
 	"github.com/kvm-manager/kvm-manager/bench/console"
@@ -77,6 +78,11 @@ func main() {
 			Summary: "New VM: POST to a booted cloud-init test guest with its address shown, in phases, and the server's share (guests in the test network namespace)",
 			Guest:   true,
 			New:     create.New,
+		},
+		{
+			Name:    "addresses",
+			Summary: "IP addresses of 100 running VMs among 500: the address watcher's pass and the VM list with addresses, in-process over virtfake",
+			New:     addresses.New,
 		},
 		{
 			Name:    "conn",

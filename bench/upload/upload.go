@@ -30,6 +30,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"text/tabwriter"
 	"time"
@@ -71,6 +73,21 @@ type sample struct {
 	// streaming (from the volume's creation to the last byte).
 	seconds, stream float64
 	rssBefore, peak int64
+	// cpu is the CPU time of the sending side (the server, or virsh
+	// vol-upload); daemon that of the system libvirtd meanwhile (0 when its
+	// pid file cannot be read). CPU time per GiB varies far less with the
+	// machine's load than throughput does: it shows where the cost is.
+	cpu, daemon time.Duration
+}
+
+// libvirtdPID is the system libvirtd's pid (0 when unknown).
+func libvirtdPID() int {
+	b, err := os.ReadFile("/run/libvirtd.pid")
+	if err != nil {
+		return 0
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	return pid
 }
 
 func run(ctx context.Context, o options, out io.Writer) error {
@@ -174,9 +191,12 @@ func viaAPI(ctx context.Context, s *testrig.Server, base, vol, file string, size
 	req.ContentLength = size
 	req.Header.Set("Authorization", "Bearer "+s.Token)
 	req.Header.Set("Content-Type", "application/octet-stream")
+	lpid := libvirtdPID()
+	cpu0, d0 := benchkit.CPUTime(pid), benchkit.CPUTime(lpid)
 	t0 := time.Now()
 	res, err := http.DefaultClient.Do(req)
 	took := time.Since(t0)
+	cpu, daemon := benchkit.CPUTime(pid)-cpu0, benchkit.CPUTime(lpid)-d0
 	close(stop)
 	<-done
 	if err != nil {
@@ -197,17 +217,22 @@ func viaAPI(ctx context.Context, s *testrig.Server, base, vol, file string, size
 	if st, b, err := s.Do(ctx, "DELETE", base+"/volumes/"+vol, nil); err != nil || st != 204 {
 		return sample{}, fmt.Errorf("delete %s: %d %s %v", vol, st, benchkit.Clip(b), err)
 	}
-	return sample{seconds: took.Seconds(), stream: got.Seconds, rssBefore: before, peak: peak.Load()}, nil
+	return sample{seconds: took.Seconds(), stream: got.Seconds, rssBefore: before, peak: peak.Load(), cpu: cpu, daemon: daemon}, nil
 }
 
 func viaVirsh(ctx context.Context, pool, vol, file string, size int64) (sample, error) {
+	var cpu time.Duration
 	virsh := func(args ...string) error {
-		out, err := exec.CommandContext(ctx, "virsh", append([]string{"-c", "qemu:///system"}, args...)...).CombinedOutput()
+		cmd := exec.CommandContext(ctx, "virsh", append([]string{"-c", "qemu:///system"}, args...)...)
+		out, err := cmd.CombinedOutput()
 		if err != nil {
 			return fmt.Errorf("virsh %v: %w: %s", args, err, out)
 		}
+		cpu += cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 		return nil
 	}
+	lpid := libvirtdPID()
+	d0 := benchkit.CPUTime(lpid)
 	t0 := time.Now()
 	// The API's upload also creates its volume first: so does this.
 	if err := virsh("vol-create-as", pool, vol, fmt.Sprint(size), "--format", "raw"); err != nil {
@@ -215,13 +240,14 @@ func viaVirsh(ctx context.Context, pool, vol, file string, size int64) (sample, 
 	}
 	err := virsh("vol-upload", "--pool", pool, vol, file)
 	took := time.Since(t0)
+	daemon := benchkit.CPUTime(lpid) - d0
 	if derr := virsh("vol-delete", "--pool", pool, vol); err == nil {
 		err = derr
 	}
 	if err != nil {
 		return sample{}, err
 	}
-	return sample{seconds: took.Seconds()}, nil
+	return sample{seconds: took.Seconds(), cpu: cpu, daemon: daemon}, nil
 }
 
 func report(out io.Writer, o options, api, virsh []sample) {
@@ -235,11 +261,14 @@ func report(out io.Writer, o options, api, virsh []sample) {
 		return v[len(v)/2]
 	}
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "run\tAPI MiB/s\t(streaming only)\tvirsh vol-upload MiB/s\tserver RSS before → peak (growth)\n")
+	gib := float64(o.size) / (1 << 30)
+	perGiB := func(d time.Duration) float64 { return d.Seconds() / gib }
+	fmt.Fprintf(tw, "run\tAPI MiB/s\t(streaming only)\tvirsh vol-upload MiB/s\tserver RSS before → peak (growth)\tCPU s/GiB: server | virsh\tlibvirtd: API | virsh\n")
 	for i := range api {
 		a, v := api[i], virsh[i]
-		fmt.Fprintf(tw, "%d\t%.0f\t%.0f\t%.0f\t%.1f → %.1f MiB (+%.1f MiB)\n", i+1, mib/a.seconds, mib/a.stream, mib/v.seconds,
-			float64(a.rssBefore)/1024, float64(a.peak)/1024, float64(a.peak-a.rssBefore)/1024)
+		fmt.Fprintf(tw, "%d\t%.0f\t%.0f\t%.0f\t%.1f → %.1f MiB (+%.1f MiB)\t%.2f | %.2f\t%.2f | %.2f\n", i+1, mib/a.seconds, mib/a.stream, mib/v.seconds,
+			float64(a.rssBefore)/1024, float64(a.peak)/1024, float64(a.peak-a.rssBefore)/1024,
+			perGiB(a.cpu), perGiB(v.cpu), perGiB(a.daemon), perGiB(v.daemon))
 	}
 	tw.Flush()
 	am, vm := median(api), median(virsh)

@@ -79,6 +79,7 @@ type options struct {
 	pause    time.Duration
 	idle     time.Duration
 	after    string
+	soak     time.Duration
 }
 
 // New returns the subcommand, for bench/main.go's table.
@@ -93,6 +94,7 @@ func (o *options) Flags(fs *flag.FlagSet) {
 	fs.IntVar(&o.flips, "flips", 50, "suspend/resume calls whose events are timed")
 	fs.DurationVar(&o.pause, "pause", 100*time.Millisecond, "pause between suspend/resume calls")
 	fs.DurationVar(&o.idle, "idle", 10*time.Second, "idle time before reading the server's memory")
+	fs.DurationVar(&o.soak, "soak", 0, "after everything else, leave the loaded server idle this long and report its RSS (the issue's hour, shortened to what a run can afford)")
 	fs.StringVar(&o.after, "after", "", "a command to run against the loaded server before it stops (it gets KVM_BENCH_URL, KVM_BENCH_TOKEN and KVM_BENCH_VMS), e.g. the web UI benchmark")
 }
 
@@ -176,8 +178,43 @@ func measure(ctx context.Context, l *libvirt.Libvirt, o options, g *guest, out i
 			return err
 		}
 	}
+	if o.soak > 0 {
+		if err := soak(ctx, srv, o.soak, out); err != nil {
+			return err
+		}
+	}
 	res.stop, res.exit = srv.stop()
 	fmt.Fprintf(out, "exit after SIGTERM: %s (%s)\n", testrig.Ms(res.stop), res.exit)
+	return nil
+}
+
+// soak leaves the server alone with all the bench VMs (its stats loop, the
+// guest's history filling its tiers, the UI's watchers gone) for d, reads its
+// RSS every tenth of d, and prints the first, highest and last reading: the
+// memory a server settles at after a long quiet spell, measured on the real
+// process rather than computed (kvm-bench history computes the hour).
+func soak(ctx context.Context, s *server, d time.Duration, out io.Writer) error {
+	fmt.Fprintf(out, "\nsoak: the server idle for %s with all VMs, RSS every %s\n", d, d/10)
+	var first, peak, last int64
+	for i := 0; i <= 10; i++ {
+		if i > 0 {
+			if err := benchkit.Sleep(ctx, d/10); err != nil {
+				return err
+			}
+		}
+		rss, err := benchkit.StatusKiB(s.PID(), "VmRSS")
+		if err != nil {
+			return err
+		}
+		if i == 0 {
+			first = rss
+		}
+		peak, last = max(peak, rss), rss
+		fmt.Fprintf(out, "  %s\t%.1f MiB\n", d/10*time.Duration(i), float64(rss)/1024)
+	}
+	mib := func(k int64) float64 { return float64(k) / 1024 }
+	fmt.Fprintf(out, "server RSS after a %s soak\t%.1f MiB (start %.1f, peak %.1f)\t< %.0f MiB\t%s\n",
+		d, mib(last), mib(first), mib(peak), targetRSSMiB, benchkit.Met(mib(peak) < targetRSSMiB))
 	return nil
 }
 

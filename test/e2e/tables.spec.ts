@@ -336,4 +336,35 @@ test.describe('the audit log', () => {
     await expect(rows.nth(1).getByRole('cell').nth(1)).toHaveText('ada');
     expect(await seriousViolations(page)).toEqual([]);
   });
+
+  test('sorts by a header click and hides a column from the Columns menu, both kept after a reload', async ({ page }) => {
+    const region = await openAudit(page);
+    const table = region.getByRole('table', { name: 'Audit log entries' });
+    const head = (name: string) => table.getByRole('columnheader', { name: new RegExp(`^${name}`) });
+    await expect(head('Time')).toHaveAttribute('aria-sort', 'descending');
+    const users = () => table.getByRole('row').evaluateAll((rs) => rs.slice(1).map((r) => r.querySelectorAll('td')[1]?.textContent ?? ''));
+    const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' });
+    const named = (us: string[]) => us.filter((u) => u !== '—');
+
+    await head('User').getByRole('button').click();
+    await expect(head('User')).toHaveAttribute('aria-sort', 'ascending');
+    await expect(head('Time')).toHaveAttribute('aria-sort', 'none');
+    const up = named(await users());
+    expect(up).toEqual([...up].sort(collator.compare));
+    expect(new Set(up).size).toBeGreaterThan(1);
+    await head('User').getByRole('button').click();
+    await expect(head('User')).toHaveAttribute('aria-sort', 'descending');
+    const down = named(await users());
+    expect(down).toEqual([...down].sort((a, b) => collator.compare(b, a)));
+
+    await page.getByRole('button', { name: 'Columns of Audit log entries' }).click();
+    await page.getByRole('menuitemcheckbox', { name: 'Client' }).click();
+    await expect(head('Client')).toHaveCount(0);
+    await expect(head('Role')).toBeVisible();
+
+    await page.reload();
+    await expect(table.getByRole('row').nth(1)).toBeVisible();
+    await expect(head('Client')).toHaveCount(0);
+    await expect(head('User')).toHaveAttribute('aria-sort', 'descending');
+  });
 });

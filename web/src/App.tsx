@@ -6,7 +6,6 @@ import { QueryClientProvider, useQueryClient, type QueryClient } from '@tanstack
 import { Tooltip } from 'radix-ui';
 import { lazy, Suspense, useEffect, type ReactNode } from 'react';
 import { toast, Toaster } from 'sonner';
-import { Dialog } from 'radix-ui';
 import { Redirect, Route, Switch, useLocation, useSearch } from 'wouter';
 import { setForbiddenHandler, setUnauthorizedHandler, type ApiError } from './api/client';
 import { createEventStream } from './resources/events';
@@ -31,6 +30,7 @@ import { StatusBar } from './features/status/StatusBar';
 import { sentence } from './lib/format';
 import { PATHS, parseVMTab } from './lib/routes';
 import { useStore } from './lib/store';
+import { Dialog, DialogTitle } from './ui';
 
 const VMDetailsPage = lazy(() => import('./features/details/VMDetailsPage'));
 const SettingsPage = lazy(() => import('./features/settings/SettingsPage'));
@@ -230,15 +230,10 @@ function Navigation() {
     );
   }
   return (
-    <Dialog.Root open={drawer} onOpenChange={(o) => drawerOpenStore.set(o)}>
-      <Dialog.Portal>
-        <Dialog.Overlay className="dialog-overlay" />
-        <Dialog.Content className="sidebar sidebar-drawer" aria-describedby={undefined}>
-          <Dialog.Title className="sr-only">Navigation</Dialog.Title>
-          <SidebarContent onNavigate={() => drawerOpenStore.set(false)} />
-        </Dialog.Content>
-      </Dialog.Portal>
-    </Dialog.Root>
+    <Dialog open={drawer} onOpenChange={(o) => drawerOpenStore.set(o)} bare className="sidebar sidebar-drawer" noDescription>
+      <DialogTitle className="sr-only">Navigation</DialogTitle>
+      <SidebarContent onNavigate={() => drawerOpenStore.set(false)} />
+    </Dialog>
   );
 }
 

@@ -20,6 +20,8 @@ export interface DialogProps {
   alert?: boolean;
   /** The wider frame, for dialogs with choices side by side. */
   wide?: boolean;
+  /** No centred panel: className alone styles the content (the navigation drawer, a panel at the side). */
+  bare?: boolean;
   className?: string;
   /** Where the focus goes on opening (Radix's default: the first focusable element). */
   onOpenAutoFocus?: ContentProps['onOpenAutoFocus'];
@@ -31,8 +33,8 @@ export interface DialogProps {
   children: ReactNode;
 }
 
-export function Dialog({ open, onOpenChange, alert = false, wide = false, className, onOpenAutoFocus, noDescription, container, children, ...aria }: DialogProps) {
-  const cls = cx('dialog', wide && 'dialog-wide', className);
+export function Dialog({ open, onOpenChange, alert = false, wide = false, bare = false, className, onOpenAutoFocus, noDescription, container, children, ...aria }: DialogProps) {
+  const cls = cx(!bare && 'dialog', wide && 'dialog-wide', className);
   const describedBy = noDescription ? { 'aria-describedby': undefined } : {};
   // Radix returns the focus to a Dialog.Trigger only; these dialogs open
   // from buttons, menus and shortcuts, so remember what had the focus and

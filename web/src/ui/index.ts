@@ -5,6 +5,8 @@
 export { Banner, type BannerProps, type BannerTone } from './Banner';
 export { Button, buttonClass, type ButtonProps, type ButtonVariant } from './Button';
 export { cx } from './cx';
+export { addressSortValue, compareSortValues, type SortValue } from './tableModel';
+export { DataTable, type DataColumn, type DataTableProps, type RowAttributes } from './DataTable';
 export { Dialog, DialogAction, DialogActions, DialogClose, DialogDescription, DialogHead, DialogTitle, type DialogProps } from './Dialog';
 export { EmptyState, type EmptyStateProps } from './EmptyState';
 export { Field, type FieldProps } from './Field';

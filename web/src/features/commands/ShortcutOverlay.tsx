@@ -2,13 +2,12 @@
 // works, with the keys that focused controls handle themselves. Built from
 // the command catalogue, so it lists exactly what is bound.
 
-import { Dialog } from 'radix-ui';
-import { X } from 'lucide-react';
 import { useStore } from '../../lib/store';
 import { useAccess } from '../security/useAccess';
 import { COMMANDS, GROUP_TITLES, KEY_NOTES, RESERVED } from './catalogue';
 import { helpStore, useCommandScope } from './CommandsProvider';
 import { GROUPS, permitted, type Command, type CommandGroup } from './registry';
+import { Dialog, DialogDescription, DialogHead } from '../../ui';
 
 function Keys({ keys }: { keys: string }) {
   const parts = keys.split(' ');
@@ -54,48 +53,38 @@ export function ShortcutOverlay() {
   useCommandScope('help', { toggle: () => helpStore.set((o) => !o) });
   const groups = GROUPS.map((g) => ({ group: g, rows: helpRows(g, can) })).filter((g) => g.rows.length > 0);
   return (
-    <Dialog.Root open={open} onOpenChange={(o) => helpStore.set(o)}>
-      <Dialog.Portal>
-        <Dialog.Overlay className="dialog-overlay" />
-        <Dialog.Content className="dialog dialog-wide">
-          <div className="dialog-head">
-            <Dialog.Title className="dialog-title">Keyboard shortcuts</Dialog.Title>
-            <Dialog.Close className="icon-btn" aria-label="Close">
-              <X size={16} aria-hidden />
-            </Dialog.Close>
-          </div>
-          <Dialog.Description className="muted">
-            Single keys, which never fire while you type in a field. Sequences such as <kbd>g</kbd> <kbd>d</kbd> are typed one key after the
-            other.
-          </Dialog.Description>
-          <div className="shortcut-groups">
-            {groups.map(({ group, rows }) => (
-              <section key={group} className="shortcut-group">
-                <h3>{GROUP_TITLES[group]}</h3>
-                <dl>
-                  {rows.map((it) => (
-                    <div key={`${it.keys} ${it.text}`} className="shortcut-row">
-                      <dt>
-                        <Keys keys={it.keys} />
-                      </dt>
-                      <dd>{it.text}</dd>
-                    </div>
-                  ))}
-                </dl>
-              </section>
-            ))}
-          </div>
-          <p className="muted small">
-            Left to the browser, since a page cannot take them over: {RESERVED.map((k, i) => (
-              <span key={k}>
-                {i > 0 && ', '}
-                <kbd>{k}</kbd>
-              </span>
-            ))}
-            .
-          </p>
-        </Dialog.Content>
-      </Dialog.Portal>
-    </Dialog.Root>
+    <Dialog open={open} onOpenChange={(o) => helpStore.set(o)} wide>
+      <DialogHead>Keyboard shortcuts</DialogHead>
+      <DialogDescription className="muted">
+        Single keys, which never fire while you type in a field. Sequences such as <kbd>g</kbd> <kbd>d</kbd> are typed one key after the
+        other.
+      </DialogDescription>
+      <div className="shortcut-groups">
+        {groups.map(({ group, rows }) => (
+          <section key={group} className="shortcut-group">
+            <h3>{GROUP_TITLES[group]}</h3>
+            <dl>
+              {rows.map((it) => (
+                <div key={`${it.keys} ${it.text}`} className="shortcut-row">
+                  <dt>
+                    <Keys keys={it.keys} />
+                  </dt>
+                  <dd>{it.text}</dd>
+                </div>
+              ))}
+            </dl>
+          </section>
+        ))}
+      </div>
+      <p className="muted small">
+        Left to the browser, since a page cannot take them over: {RESERVED.map((k, i) => (
+          <span key={k}>
+            {i > 0 && ', '}
+            <kbd>{k}</kbd>
+          </span>
+        ))}
+        .
+      </p>
+    </Dialog>
   );
 }

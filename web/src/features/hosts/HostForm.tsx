@@ -2,11 +2,11 @@
 // before saving: the server connects once and says what it found (libvirt's
 // version, or a host key to approve after adding, or why it failed).
 
-import { useId, useState, type SyntheticEvent } from 'react';
+import { useState, type SyntheticEvent } from 'react';
 import { ApiError } from '../../api/client';
 import type { Host, HostProbe } from '../../api/types';
 import { useSaveHost, useTestHost } from '../../resources/host/mutations';
-import { Button } from '../../ui';
+import { Button, Field } from '../../ui';
 import { buildURI, isSSH, nameProblem, splitKeyFile, STATE_TEXT } from './hosts';
 
 export interface HostFormProps {
@@ -41,7 +41,6 @@ function ProbeResult({ probe }: { probe: HostProbe }) {
 }
 
 export function HostForm({ host, taken, onSaved, onCancel }: HostFormProps) {
-  const id = useId();
   const initial = host ? splitKeyFile(host.uri) : { uri: '', keyFile: '' };
   const [name, setName] = useState(host?.name ?? '');
   const [uri, setURI] = useState(initial.uri);
@@ -69,35 +68,25 @@ export function HostForm({ host, taken, onSaved, onCancel }: HostFormProps) {
   return (
     <form className="host-form" onSubmit={submit} aria-label={host ? `Edit host ${host.name}` : 'Add a host'}>
       <h2 className="sec-panel-title">{host ? `Edit ${host.name}` : 'Add a host'}</h2>
-      <div className="host-form-grid">
-        <label htmlFor={`${id}-name`} className="field-label">
-          Name
-        </label>
-        <div>
+      <div className="host-form-fields">
+        <Field
+          label="Name"
+          error={touched ? nameErr : null}
+          note={renaming ? 'Renaming closes the host’s consoles; its VMs come back under the new name, and links with the old name stop working.' : undefined}
+          hint="Shown in the navigation and in addresses."
+        >
+          <input type="text" value={name} autoComplete="off" spellCheck={false} onChange={(e) => setName(e.target.value)} />
+        </Field>
+        <Field
+          label="libvirt URI"
+          error={touched && !uri.trim() ? 'Give the libvirt URI of the host.' : null}
+          hint={
+            <>
+              <code>qemu+ssh://[user@]host[:port]/system</code> (or <code>/session</code>), <code>qemu+tls://host/system</code>, or <code>qemu:///system</code>.
+            </>
+          }
+        >
           <input
-            id={`${id}-name`}
-            type="text"
-            value={name}
-            autoComplete="off"
-            spellCheck={false}
-            onChange={(e) => setName(e.target.value)}
-            aria-invalid={touched && !!nameErr}
-            aria-describedby={`${id}-name-help`}
-          />
-          <p id={`${id}-name-help`} className={touched && nameErr ? 'field-error' : 'muted field-help'}>
-            {touched && nameErr
-              ? nameErr
-              : renaming
-                ? 'Renaming closes the host’s consoles; its VMs come back under the new name, and links with the old name stop working.'
-                : 'Shown in the navigation and in addresses.'}
-          </p>
-        </div>
-        <label htmlFor={`${id}-uri`} className="field-label">
-          libvirt URI
-        </label>
-        <div>
-          <input
-            id={`${id}-uri`}
             type="text"
             className="mono"
             value={uri}
@@ -105,35 +94,20 @@ export function HostForm({ host, taken, onSaved, onCancel }: HostFormProps) {
             autoComplete="off"
             spellCheck={false}
             onChange={(e) => setURI(e.target.value)}
-            aria-invalid={touched && !uri.trim()}
-            aria-describedby={`${id}-uri-help`}
           />
-          <p id={`${id}-uri-help`} className="muted field-help">
-            <code>qemu+ssh://[user@]host[:port]/system</code> (or <code>/session</code>), <code>qemu+tls://host/system</code>, or <code>qemu:///system</code>.
-          </p>
-        </div>
+        </Field>
         {isSSH(uri) && (
-          <>
-            <label htmlFor={`${id}-key`} className="field-label">
-              SSH key file
-            </label>
-            <div>
-              <input
-                id={`${id}-key`}
-                type="text"
-                className="mono"
-                value={keyFile}
-                placeholder="/root/.ssh/id_ed25519"
-                autoComplete="off"
-                spellCheck={false}
-                onChange={(e) => setKeyFile(e.target.value)}
-                aria-describedby={`${id}-key-help`}
-              />
-              <p id={`${id}-key-help`} className="muted field-help">
-                A private key file on the server (mode 600). Leave it empty to use the server’s SSH agent.
-              </p>
-            </div>
-          </>
+          <Field label="SSH key file" optional hint="A private key file on the server (mode 600). Leave it empty to use the server’s SSH agent.">
+            <input
+              type="text"
+              className="mono"
+              value={keyFile}
+              placeholder="/root/.ssh/id_ed25519"
+              autoComplete="off"
+              spellCheck={false}
+              onChange={(e) => setKeyFile(e.target.value)}
+            />
+          </Field>
         )}
       </div>
       {probe && <ProbeResult probe={probe} />}

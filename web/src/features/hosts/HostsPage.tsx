@@ -19,7 +19,7 @@ import { formatBytes, plural } from '../../lib/format';
 import { stateLabel } from '../../resources/vm/model';
 import { useAccess } from '../security/useAccess';
 import { toastError } from '../../components/toastError';
-import { Button, Table } from '../../ui';
+import { Button, DataTable, type DataColumn } from '../../ui';
 import { HostForm } from './HostForm';
 import { needsApproval, sortHosts, STATE_TEXT, vmCounts } from './hosts';
 import '../security/pages.css';
@@ -113,6 +113,140 @@ export default function HostsPage() {
     if (ok) trust.mutate({ host: h, key });
   };
 
+  const hostColumns: DataColumn<Host>[] = [
+    {
+      id: 'host',
+      header: 'Host',
+      hideable: false,
+      cell: (h) => (
+        <>
+          <strong>{h.name}</strong>{' '}
+          <span className="badge badge-plain" title={h.source === 'api' ? 'Added on this page or through the API' : 'From the server’s flags or config file'}>
+            {h.source === 'api' ? 'added here' : 'configured'}
+          </span>
+          <div className="mono muted host-uri">{h.uri}</div>
+        </>
+      ),
+      sortValue: (h) => h.name,
+    },
+    {
+      id: 'state',
+      header: 'State',
+      cell: (h) => (
+        <>
+          <span className={`host-state host-${h.state}`} data-testid="host-state">
+            {STATE_TEXT[h.state]}
+          </span>
+          {h.error && h.state !== 'connected' && <div className="host-error">{h.error}</div>}
+        </>
+      ),
+      sortValue: (h) => STATE_TEXT[h.state],
+    },
+    {
+      id: 'software',
+      header: 'Software',
+      testId: 'host-software',
+      cell: (h) => (
+        <>
+          {h.libvirtVersion ? `libvirt ${h.libvirtVersion}` : '—'}
+          {h.node?.qemuVersion && <div>QEMU {h.node.qemuVersion}</div>}
+          {h.hostname && <div className="muted">{h.hostname}</div>}
+        </>
+      ),
+      sortValue: (h) => h.libvirtVersion,
+    },
+    {
+      id: 'machine',
+      header: 'Machine',
+      testId: 'host-machine',
+      cell: (h) => (
+        <>
+          {h.node ? (
+            <>
+              <div>
+                {plural(h.node.cpus, 'CPU')}
+                {h.node.cpuModel && <span className="muted"> · {h.node.cpuModel}</span>}
+              </div>
+              <div title={`read ${new Date(h.node.readAt).toLocaleTimeString()}`}>
+                {formatBytes(h.node.memoryFreeBytes)} free of {formatBytes(h.node.memoryBytes)}
+              </div>
+            </>
+          ) : (
+            <span className="muted">—</span>
+          )}
+        </>
+      ),
+      sortValue: (h) => h.node?.memoryBytes,
+    },
+    {
+      id: 'key',
+      header: 'SSH key',
+      cell: (h) => {
+        const key = h.hostKey ?? h.sshKey;
+        return (
+          <>
+            {key ? (
+              <>
+                <code className="mono host-fp">{key.fingerprint}</code>
+                <div className="muted">
+                  {key.type}
+                  {h.hostKey ? ' · not approved' : ''}
+                </div>
+              </>
+            ) : (
+              <span className="muted">—</span>
+            )}
+          </>
+        );
+      },
+      sortValue: (h) => (h.hostKey ?? h.sshKey)?.fingerprint,
+    },
+    {
+      id: 'vms',
+      header: 'VMs',
+      testId: 'host-vms',
+      cell: (h) => (
+        <>
+          {vmCounts(countsOf(h)).length === 0
+            ? 0
+            : vmCounts(countsOf(h)).map(([st, n]) => (
+                <div key={st}>
+                  {n} {stateLabel(st).toLowerCase()}
+                </div>
+              ))}
+        </>
+      ),
+      sortValue: total,
+    },
+  ];
+  if (admin) {
+    hostColumns.push({
+      id: 'actions',
+      header: 'Actions',
+      headerHidden: true,
+      className: 'sec-actions host-actions',
+      cell: (h) => (
+        <>
+            {needsApproval(h) && (
+              <Button size="sm" variant="primary" disabled={trust.isPending} onClick={() => void askTrust(h)}>
+                <KeyRound size={14} aria-hidden /> {h.state === 'host_key_changed' ? 'Review new key' : 'Approve key'}
+              </Button>
+            )}
+            {h.source === 'api' && (
+              <>
+                <Button size="sm" onClick={() => setEditing({ mode: 'edit', host: h })} aria-label={`Edit ${h.name}`}>
+                  <Pencil size={14} aria-hidden /> Edit
+                </Button>
+                <Button size="sm" variant="danger-outline" disabled={remove.isPending} onClick={() => void askRemove(h)} aria-label={`Remove ${h.name}`}>
+                  <Trash2 size={14} aria-hidden /> Remove
+                </Button>
+              </>
+            )}
+        </>
+      ),
+    });
+  }
+
   return (
     <div className="page-scroll">
       <div className="page sec-page hosts-page">
@@ -155,106 +289,16 @@ export default function HostsPage() {
             <h2 id="hosts-title" className="sec-panel-title">
               {plural(hosts.length, 'host')}
             </h2>
-            <Table className="hosts-table" wrapProps={{ role: 'region', 'aria-labelledby': 'hosts-title', tabIndex: 0 }}>
-                <thead>
-                  <tr>
-                    <th scope="col">Host</th>
-                    <th scope="col">State</th>
-                    <th scope="col">Software</th>
-                    <th scope="col">Machine</th>
-                    <th scope="col">SSH key</th>
-                    <th scope="col">VMs</th>
-                    {admin && (
-                      <th scope="col">
-                        <span className="sr-only">Actions</span>
-                      </th>
-                    )}
-                  </tr>
-                </thead>
-                <tbody>
-                  {hosts.map((h) => {
-                    const key = h.hostKey ?? h.sshKey;
-                    return (
-                      <tr key={h.name} data-host={h.name}>
-                        <td>
-                          <strong>{h.name}</strong>{' '}
-                          <span className="badge badge-plain" title={h.source === 'api' ? 'Added on this page or through the API' : 'From the server’s flags or config file'}>
-                            {h.source === 'api' ? 'added here' : 'configured'}
-                          </span>
-                          <div className="mono muted host-uri">{h.uri}</div>
-                        </td>
-                        <td>
-                          <span className={`host-state host-${h.state}`} data-testid="host-state">
-                            {STATE_TEXT[h.state]}
-                          </span>
-                          {h.error && h.state !== 'connected' && <div className="host-error">{h.error}</div>}
-                        </td>
-                        <td data-testid="host-software">
-                          {h.libvirtVersion ? `libvirt ${h.libvirtVersion}` : '—'}
-                          {h.node?.qemuVersion && <div>QEMU {h.node.qemuVersion}</div>}
-                          {h.hostname && <div className="muted">{h.hostname}</div>}
-                        </td>
-                        <td data-testid="host-machine">
-                          {h.node ? (
-                            <>
-                              <div>
-                                {plural(h.node.cpus, 'CPU')}
-                                {h.node.cpuModel && <span className="muted"> · {h.node.cpuModel}</span>}
-                              </div>
-                              <div title={`read ${new Date(h.node.readAt).toLocaleTimeString()}`}>
-                                {formatBytes(h.node.memoryFreeBytes)} free of {formatBytes(h.node.memoryBytes)}
-                              </div>
-                            </>
-                          ) : (
-                            <span className="muted">—</span>
-                          )}
-                        </td>
-                        <td>
-                          {key ? (
-                            <>
-                              <code className="mono host-fp">{key.fingerprint}</code>
-                              <div className="muted">
-                                {key.type}
-                                {h.hostKey ? ' · not approved' : ''}
-                              </div>
-                            </>
-                          ) : (
-                            <span className="muted">—</span>
-                          )}
-                        </td>
-                        <td data-testid="host-vms">
-                          {vmCounts(countsOf(h)).length === 0
-                            ? 0
-                            : vmCounts(countsOf(h)).map(([st, n]) => (
-                                <div key={st}>
-                                  {n} {stateLabel(st).toLowerCase()}
-                                </div>
-                              ))}
-                        </td>
-                        {admin && (
-                          <td className="sec-actions host-actions">
-                            {needsApproval(h) && (
-                              <Button size="sm" variant="primary" disabled={trust.isPending} onClick={() => void askTrust(h)}>
-                                <KeyRound size={14} aria-hidden /> {h.state === 'host_key_changed' ? 'Review new key' : 'Approve key'}
-                              </Button>
-                            )}
-                            {h.source === 'api' && (
-                              <>
-                                <Button size="sm" onClick={() => setEditing({ mode: 'edit', host: h })} aria-label={`Edit ${h.name}`}>
-                                  <Pencil size={14} aria-hidden /> Edit
-                                </Button>
-                                <Button size="sm" variant="danger-outline" disabled={remove.isPending} onClick={() => void askRemove(h)} aria-label={`Remove ${h.name}`}>
-                                  <Trash2 size={14} aria-hidden /> Remove
-                                </Button>
-                              </>
-                            )}
-                          </td>
-                        )}
-                      </tr>
-                    );
-                  })}
-                </tbody>
-            </Table>
+            <DataTable
+              name="hosts"
+              label="Hosts"
+              className="hosts-table"
+              wrapProps={{ role: 'region', 'aria-labelledby': 'hosts-title', tabIndex: 0 }}
+              columns={hostColumns}
+              data={hosts}
+              rowKey={(h) => h.name}
+              rowProps={(h) => ({ 'data-host': h.name })}
+            />
           </section>
         )}
       </div>

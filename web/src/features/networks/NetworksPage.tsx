@@ -18,7 +18,8 @@ import { useAccess } from '../security/useAccess';
 import { toastError } from '../../components/toastError';
 import { useNetworkAction } from '../../resources/network/mutations';
 import { networkQuery, networksQuery } from '../../resources/network/queries';
-import { Button, Table } from '../../ui';
+import { addressSortValue, Button, DataTable, type DataColumn } from '../../ui';
+import type { Lease, Network } from '../../resources/network/model';
 import { CreateNetworkDialog } from './CreateNetworkDialog';
 import { modeLabel } from './model';
 import './networks.css';
@@ -63,6 +64,103 @@ function HostNetworks({ host, showHost }: { host: string; showHost: boolean }) {
     onError: (err) => toastError(err),
   });
   const operator = role === 'admin' || role === 'operator';
+  const ipv4 = (n: Network) => n.ips.find((r) => r.family === 'ipv4') ?? n.ips[0];
+  const columns: DataColumn<Network>[] = [
+    { id: 'name', header: 'Name', rowHeader: true, cell: (n) => n.name, sortValue: (n) => n.name },
+    {
+      id: 'state',
+      header: 'State',
+      cell: (n) => (
+        <span className={`state state-${n.active ? 'ok' : 'off'}`}>
+          <span className="state-dot" aria-hidden />
+          {n.active ? 'Active' : 'Inactive'}
+        </span>
+      ),
+      sortValue: (n) => (n.active ? 0 : 1),
+    },
+    { id: 'mode', header: 'Mode', cell: (n) => modeLabel(n.forward), sortValue: (n) => modeLabel(n.forward) },
+    { id: 'bridge', header: 'Bridge', className: 'mono', cell: (n) => n.bridge ?? '—', sortValue: (n) => n.bridge },
+    { id: 'subnet', header: 'Subnet', className: 'mono', cell: (n) => ipv4(n)?.subnet ?? '—', sortValue: (n) => addressSortValue(ipv4(n)?.subnet?.split('/')[0] ?? '') },
+    {
+      id: 'dhcp',
+      header: 'DHCP range',
+      className: 'mono',
+      cell: (n) => {
+        const ip = ipv4(n);
+        return ip?.dhcpStart ? `${ip.dhcpStart} – ${ip.dhcpEnd ?? ''}` : <span className="muted">no DHCP</span>;
+      },
+      sortValue: (n) => addressSortValue(ipv4(n)?.dhcpStart ?? ''),
+    },
+    {
+      id: 'vms',
+      header: 'VMs',
+      cell: (n) =>
+        n.vms.length === 0 ? (
+          <span className="muted">none</span>
+        ) : (
+          n.vms.map((v, i) => (
+            <Fragment key={v.uuid}>
+              {i > 0 && ', '}
+              <Link href={vmHref(host, v.uuid)}>{v.name}</Link>
+            </Fragment>
+          ))
+        ),
+      sortValue: (n) => n.vms.length,
+    },
+    { id: 'autostart', header: 'Autostart', cell: (n) => (n.autostart ? 'Yes' : 'No'), sortValue: (n) => (n.autostart ? 0 : 1) },
+    {
+      id: 'actions',
+      header: 'Actions',
+      headerHidden: true,
+      className: 'net-actions',
+      cell: (n) => (
+        <>
+          <Button size="sm" aria-expanded={open === n.name} onClick={() => setOpen(open === n.name ? null : n.name)}>
+            Leases
+          </Button>
+          {operator &&
+            (n.active ? (
+              <Button
+                size="sm"
+                disabled={act.isPending}
+                onClick={async () => {
+                  const ok = await confirm({
+                    title: `Stop ${n.name}?`,
+                    body: 'Its bridge and DHCP server go away; VMs on it lose their network until it starts again.',
+                    confirmLabel: 'Stop',
+                  });
+                  if (ok) act.mutate({ name: n.name, action: 'stop' });
+                }}
+              >
+                Stop
+              </Button>
+            ) : (
+              <Button size="sm" disabled={act.isPending} onClick={() => act.mutate({ name: n.name, action: 'start' })}>
+                Start
+              </Button>
+            ))}
+          {role === 'admin' && (
+            <Button
+              size="sm"
+              variant="danger-outline"
+              disabled={act.isPending}
+              onClick={async () => {
+                const ok = await confirm({
+                  title: `Delete ${n.name}?`,
+                  body: 'The network is stopped and its definition removed. VMs that name it will not start until it exists again.',
+                  confirmLabel: 'Delete',
+                  danger: true,
+                });
+                if (ok) act.mutate({ name: n.name, action: 'delete' });
+              }}
+            >
+              Delete
+            </Button>
+          )}
+        </>
+      ),
+    },
+  ];
 
   return (
     <section className="panel net-host" aria-label={showHost ? `Networks of ${host}` : 'Networks'}>
@@ -70,112 +168,49 @@ function HostNetworks({ host, showHost }: { host: string; showHost: boolean }) {
       {list.error && <ErrorNote error={list.error} title="The networks could not be read" onRetry={() => void list.refetch()} />}
       {list.data?.length === 0 && <p className="muted">This host has no virtual networks.</p>}
       {list.data && list.data.length > 0 && (
-        <Table className="net-table">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">State</th>
-                <th scope="col">Mode</th>
-                <th scope="col">Bridge</th>
-                <th scope="col">Subnet</th>
-                <th scope="col">DHCP range</th>
-                <th scope="col">VMs</th>
-                <th scope="col">Autostart</th>
-                <th scope="col">
-                  <span className="sr-only">Actions</span>
-                </th>
+        <DataTable
+          name="networks"
+          label={showHost ? `Networks of ${host}` : 'Networks'}
+          className="net-table"
+          columns={columns}
+          data={list.data}
+          rowKey={(n) => n.uuid}
+          defaultSort={{ id: 'name' }}
+          rowProps={(n) => ({ 'data-network': n.name })}
+          after={(n, colSpan) =>
+            open === n.name && (
+              <tr className="net-leases-row">
+                <td colSpan={colSpan}>
+                  <Leases host={host} name={n.name} />
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {list.data.map((n) => {
-                const ip = n.ips.find((r) => r.family === 'ipv4') ?? n.ips[0];
-                return (
-                  <Fragment key={n.uuid}>
-                    <tr data-network={n.name}>
-                      <th scope="row">{n.name}</th>
-                      <td>
-                        <span className={`state state-${n.active ? 'ok' : 'off'}`}>
-                          <span className="state-dot" aria-hidden />
-                          {n.active ? 'Active' : 'Inactive'}
-                        </span>
-                      </td>
-                      <td>{modeLabel(n.forward)}</td>
-                      <td className="mono">{n.bridge ?? '—'}</td>
-                      <td className="mono">{ip?.subnet ?? '—'}</td>
-                      <td className="mono">{ip?.dhcpStart ? `${ip.dhcpStart} – ${ip.dhcpEnd ?? ''}` : <span className="muted">no DHCP</span>}</td>
-                      <td>
-                        {n.vms.length === 0 ? (
-                          <span className="muted">none</span>
-                        ) : (
-                          n.vms.map((v, i) => (
-                            <Fragment key={v.uuid}>
-                              {i > 0 && ', '}
-                              <Link href={vmHref(host, v.uuid)}>{v.name}</Link>
-                            </Fragment>
-                          ))
-                        )}
-                      </td>
-                      <td>{n.autostart ? 'Yes' : 'No'}</td>
-                      <td className="net-actions">
-                        <Button size="sm" aria-expanded={open === n.name} onClick={() => setOpen(open === n.name ? null : n.name)}>
-                          Leases
-                        </Button>
-                        {operator &&
-                          (n.active ? (
-                            <Button
-                              size="sm"
-                              disabled={act.isPending}
-                              onClick={async () => {
-                                const ok = await confirm({
-                                  title: `Stop ${n.name}?`,
-                                  body: 'Its bridge and DHCP server go away; VMs on it lose their network until it starts again.',
-                                  confirmLabel: 'Stop',
-                                });
-                                if (ok) act.mutate({ name: n.name, action: 'stop' });
-                              }}
-                            >
-                              Stop
-                            </Button>
-                          ) : (
-                            <Button size="sm" disabled={act.isPending} onClick={() => act.mutate({ name: n.name, action: 'start' })}>
-                              Start
-                            </Button>
-                          ))}
-                        {role === 'admin' && (
-                          <Button
-                            size="sm"
-                            variant="danger-outline"
-                            disabled={act.isPending}
-                            onClick={async () => {
-                              const ok = await confirm({
-                                title: `Delete ${n.name}?`,
-                                body: 'The network is stopped and its definition removed. VMs that name it will not start until it exists again.',
-                                confirmLabel: 'Delete',
-                                danger: true,
-                              });
-                              if (ok) act.mutate({ name: n.name, action: 'delete' });
-                            }}
-                          >
-                            Delete
-                          </Button>
-                        )}
-                      </td>
-                    </tr>
-                    {open === n.name && (
-                      <tr className="net-leases-row">
-                        <td colSpan={9}>
-                          <Leases host={host} name={n.name} />
-                        </td>
-                      </tr>
-                    )}
-                  </Fragment>
-                );
-              })}
-            </tbody>
-        </Table>
+            )
+          }
+        />
       )}
     </section>
   );
+}
+
+/** The columns of a network's DHCP leases. */
+function leaseColumns(host: string): DataColumn<Lease>[] {
+  return [
+    {
+      id: 'ip',
+      header: 'Address',
+      className: 'mono',
+      cell: (l) => `${l.ip}/${l.prefix}`,
+      sortValue: (l) => addressSortValue(l.ip),
+    },
+    { id: 'mac', header: 'MAC', className: 'mono', cell: (l) => l.mac, sortValue: (l) => l.mac },
+    { id: 'hostname', header: 'Hostname', cell: (l) => l.hostname ?? <span className="muted">—</span>, sortValue: (l) => l.hostname },
+    {
+      id: 'vm',
+      header: 'VM',
+      cell: (l) => (l.vm ? <Link href={vmHref(host, l.vm.uuid)}>{l.vm.name}</Link> : <span className="muted">unknown</span>),
+      sortValue: (l) => l.vm?.name,
+    },
+  ];
 }
 
 function Leases({ host, name }: { host: string; name: string }) {
@@ -217,28 +252,14 @@ function Leases({ host, name }: { host: string; name: string }) {
       {q.data && !q.data.active && <p className="muted">The network is not running: it hands out no leases.</p>}
       {q.data?.active && leases.length === 0 && <p className="muted">No leases yet.</p>}
       {leases.length > 0 && (
-        <Table>
-          <thead>
-            <tr>
-              <th scope="col">Address</th>
-              <th scope="col">MAC</th>
-              <th scope="col">Hostname</th>
-              <th scope="col">VM</th>
-            </tr>
-          </thead>
-          <tbody>
-            {leases.map((l) => (
-              <tr key={`${l.mac}-${l.ip}`}>
-                <td className="mono">
-                  {l.ip}/{l.prefix}
-                </td>
-                <td className="mono">{l.mac}</td>
-                <td>{l.hostname ?? <span className="muted">—</span>}</td>
-                <td>{l.vm ? <Link href={vmHref(host, l.vm.uuid)}>{l.vm.name}</Link> : <span className="muted">unknown</span>}</td>
-              </tr>
-            ))}
-          </tbody>
-        </Table>
+        <DataTable
+          name="leases"
+          label={`DHCP leases of ${name}`}
+          columns={leaseColumns(host)}
+          data={leases}
+          rowKey={(l) => `${l.mac}-${l.ip}`}
+          defaultSort={{ id: 'ip' }}
+        />
       )}
     </div>
   );

@@ -35,7 +35,7 @@ import {
 import { RoleBadge } from './RoleBadge';
 import { RoleNote } from './RoleNote';
 import { useAccess } from './useAccess';
-import { Button, InfoTip } from '../../ui';
+import { addressSortValue, Button, DataTable, InfoTip, type DataColumn } from '../../ui';
 import './pages.css';
 
 const RESULT_ICONS = { ok: CircleCheck, error: CircleX, denied: ShieldX } as const;
@@ -52,40 +52,57 @@ function Result({ e }: { e: AuditEntry }) {
   );
 }
 
-function Row({ e }: { e: AuditEntry }) {
-  const message = entryMessage(e);
-  return (
-    <tr data-action={e.action} data-result={e.result}>
-      <td className="audit-time">
-        <time dateTime={e.time}>{auditTime(e.time)}</time>
-      </td>
-      <td>{e.user || <span className="muted">—</span>}</td>
-      <td>{e.role ? <RoleBadge role={e.role} /> : <span className="muted">—</span>}</td>
-      <td className="mono">{e.client}</td>
-      <td>
+/** The audit log's columns; the rows come newest first, which the default sort by time keeps. */
+const AUDIT_COLUMNS: DataColumn<AuditEntry>[] = [
+  {
+    id: 'time',
+    header: 'Time',
+    className: 'audit-time',
+    cell: (e) => <time dateTime={e.time}>{auditTime(e.time)}</time>,
+    sortValue: (e) => Date.parse(e.time),
+  },
+  { id: 'user', header: 'User', cell: (e) => e.user || <span className="muted">—</span>, sortValue: (e) => e.user },
+  { id: 'role', header: 'Role', cell: (e) => (e.role ? <RoleBadge role={e.role} /> : <span className="muted">—</span>), sortValue: (e) => e.role },
+  { id: 'client', header: 'Client', className: 'mono', cell: (e) => e.client, sortValue: (e) => addressSortValue(e.client) },
+  {
+    id: 'action',
+    header: 'Action',
+    cell: (e) => (
+      <>
         {actionLabel(e.action)}
         <span className="audit-action-code">{e.action}</span>
-      </td>
-      <td>
-        {e.host && e.uuid ? (
-          <Link href={vmHref(e.host, e.uuid)} title={`${e.uuid} on ${e.host}`}>
-            {e.vm ?? e.uuid}
-          </Link>
-        ) : (
-          (e.vm ?? <span className="muted">—</span>)
-        )}
-      </td>
-      <td>
-        <Result e={e} />
-      </td>
-      <td className="num">{auditDuration(e.durationMs)}</td>
-      <td className="audit-message">
-        {message}
+      </>
+    ),
+    sortValue: (e) => actionLabel(e.action),
+  },
+  {
+    id: 'vm',
+    header: 'VM',
+    cell: (e) =>
+      e.host && e.uuid ? (
+        <Link href={vmHref(e.host, e.uuid)} title={`${e.uuid} on ${e.host}`}>
+          {e.vm ?? e.uuid}
+        </Link>
+      ) : (
+        (e.vm ?? <span className="muted">—</span>)
+      ),
+    sortValue: (e) => e.vm ?? e.uuid,
+  },
+  { id: 'result', header: 'Result', cell: (e) => <Result e={e} />, sortValue: (e) => e.result },
+  { id: 'duration', header: 'Duration', className: 'num', cell: (e) => auditDuration(e.durationMs), sortValue: (e) => e.durationMs },
+  {
+    id: 'details',
+    header: 'Details',
+    className: 'audit-message',
+    cell: (e) => (
+      <>
+        {entryMessage(e)}
         {e.operation && <span className="audit-action-code">operation {e.operation.slice(0, 8)}</span>}
-      </td>
-    </tr>
-  );
-}
+      </>
+    ),
+    sortValue: (e) => entryMessage(e),
+  },
+];
 
 /** The filter form: text fields apply after a pause in typing, the action at once. */
 function Filters({ value, onChange }: { value: AuditFilters; onChange: (f: AuditFilters) => void }) {
@@ -225,31 +242,18 @@ function AuditLog() {
           {entries.length === 0 ? (
             <p className="muted">{filtered ? 'No entries match these filters.' : 'Nothing has been recorded yet.'}</p>
           ) : (
-            <div className="table-wrap" role="region" aria-label="Audit log entries" tabIndex={0}>
-              <table className="data-table audit-table">
-                <thead>
-                  <tr>
-                    <th scope="col">Time</th>
-                    <th scope="col">User</th>
-                    <th scope="col">Role</th>
-                    <th scope="col">Client</th>
-                    <th scope="col">Action</th>
-                    <th scope="col">VM</th>
-                    <th scope="col">Result</th>
-                    <th scope="col" className="num">
-                      Duration
-                    </th>
-                    <th scope="col">Details</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {entries.map((e, i) => (
-                    // Pages only grow at the end (or are read again whole): the position is the identity.
-                    <Row key={i} e={e} />
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <DataTable
+              name="audit"
+              label="Audit log entries"
+              className="audit-table"
+              wrapProps={{ role: 'region', 'aria-label': 'Audit log entries', tabIndex: 0 }}
+              columns={AUDIT_COLUMNS}
+              data={entries}
+              // Pages only grow at the end (or are read again whole): the position is the identity.
+              rowKey={(_, i) => String(i)}
+              defaultSort={{ id: 'time', desc: true }}
+              rowProps={(e) => ({ 'data-action': e.action, 'data-result': e.result })}
+            />
           )}
           {file && (
             <p className="muted small">

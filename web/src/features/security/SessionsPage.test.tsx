@@ -14,7 +14,10 @@ function info(over: Partial<SessionInfo>): SessionInfo {
     userAgent: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36',
     created: new Date(Date.now() - 3_600_000).toISOString(),
     lastSeen: new Date(Date.now() - 60_000).toISOString(),
-    expiresAt: new Date(Date.now() + 11 * 3_600_000).toISOString(),
+    // Half a minute over 11 h: "in 11 h" holds until the page renders
+    // 30 s later (it read "in 10 h 59 min" when rendering took over 1 s on a
+    // busy machine).
+    expiresAt: new Date(Date.now() + 11 * 3_600_000 + 30_000).toISOString(),
     current: false,
     ...over,
   };

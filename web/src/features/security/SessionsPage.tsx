@@ -20,7 +20,7 @@ import { RoleBadge } from './RoleBadge';
 import { describeUserAgent, revokeQuestion, sortSessions } from './sessions';
 import { useAccess } from './useAccess';
 import { useLogout } from './useLogout';
-import { Button } from '../../ui';
+import { addressSortValue, Button, DataTable, type DataColumn } from '../../ui';
 import './pages.css';
 
 /** A relative time that ticks on its own, as fast as its distance needs. */
@@ -69,6 +69,49 @@ export default function SessionsPage() {
   };
 
   const list = q.data ? sortSessions(q.data) : [];
+  const time = (t: string) => Date.parse(t);
+  const columns: DataColumn<SessionInfo>[] = [
+    {
+      id: 'user',
+      header: 'User',
+      hideable: false,
+      cell: (s) => (
+        <>
+          <span className="sec-user">{s.user}</span> <RoleBadge role={s.role} />
+          {s.current && (
+            <>
+              {' '}
+              <span className="badge this-session">this session</span>
+            </>
+          )}
+        </>
+      ),
+      sortValue: (s) => s.user,
+    },
+    { id: 'client', header: 'Client', className: 'mono', cell: (s) => s.client, sortValue: (s) => addressSortValue(s.client) },
+    { id: 'browser', header: 'Browser', cell: (s) => <span title={s.userAgent}>{describeUserAgent(s.userAgent)}</span>, sortValue: (s) => describeUserAgent(s.userAgent) },
+    { id: 'created', header: 'Started', cell: (s) => <When time={s.created} />, sortValue: (s) => time(s.created) },
+    { id: 'lastSeen', header: 'Last seen', cell: (s) => <When time={s.lastSeen} />, sortValue: (s) => time(s.lastSeen) },
+    { id: 'expires', header: 'Expires', cell: (s) => <When time={s.expiresAt} future />, sortValue: (s) => time(s.expiresAt) },
+    {
+      id: 'actions',
+      header: 'Actions',
+      headerHidden: true,
+      className: 'sec-actions',
+      cell: (s) => (
+        <Button
+          size="sm"
+          variant="danger-outline"
+          disabled={revoke.isPending}
+          onClick={() => void ask(s)}
+          aria-label={s.current ? 'Revoke this session (log out)' : `Revoke ${s.user}’s session from ${s.client}`}
+        >
+          <LogOut size={14} aria-hidden />
+          Revoke
+        </Button>
+      ),
+    },
+  ];
 
   return (
     <div className="page-scroll">
@@ -97,60 +140,16 @@ export default function SessionsPage() {
             <h2 id="sessions-title" className="sec-panel-title">
               {plural(list.length, all ? 'session' : 'session of yours', all ? 'sessions' : 'sessions of yours')}
             </h2>
-            <div className="table-wrap" role="region" aria-labelledby="sessions-title" tabIndex={0}>
-              <table className="data-table sec-table">
-                <thead>
-                  <tr>
-                    <th scope="col">User</th>
-                    <th scope="col">Client</th>
-                    <th scope="col">Browser</th>
-                    <th scope="col">Started</th>
-                    <th scope="col">Last seen</th>
-                    <th scope="col">Expires</th>
-                    <th scope="col">
-                      <span className="sr-only">Actions</span>
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {list.map((s) => (
-                    <tr key={s.id} className={s.current ? 'is-current' : undefined} data-session-user={s.user}>
-                      <td>
-                        <span className="sec-user">{s.user}</span> <RoleBadge role={s.role} />
-                        {s.current && (
-                          <>
-                            {' '}
-                            <span className="badge this-session">this session</span>
-                          </>
-                        )}
-                      </td>
-                      <td className="mono">{s.client}</td>
-                      <td title={s.userAgent}>{describeUserAgent(s.userAgent)}</td>
-                      <td>
-                        <When time={s.created} />
-                      </td>
-                      <td>
-                        <When time={s.lastSeen} />
-                      </td>
-                      <td>
-                        <When time={s.expiresAt} future />
-                      </td>
-                      <td className="sec-actions">
-                        <Button
-                          size="sm" variant="danger-outline"
-                          disabled={revoke.isPending}
-                          onClick={() => void ask(s)}
-                          aria-label={s.current ? 'Revoke this session (log out)' : `Revoke ${s.user}’s session from ${s.client}`}
-                        >
-                          <LogOut size={14} aria-hidden />
-                          Revoke
-                        </Button>
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <DataTable
+              name="sessions"
+              label="Sessions"
+              className="sec-table"
+              wrapProps={{ role: 'region', 'aria-labelledby': 'sessions-title', tabIndex: 0 }}
+              columns={columns}
+              data={list}
+              rowKey={(s) => s.id}
+              rowProps={(s) => ({ className: s.current ? 'is-current' : undefined, 'data-session-user': s.user })}
+            />
           </section>
         )}
       </div>

@@ -19,7 +19,7 @@ import { vmHref } from '../../lib/routes';
 import { useAccess } from '../security/useAccess';
 import { toastError } from '../../components/toastError';
 import { useDeleteVolume, usePoolAction } from '../../resources/storage/mutations';
-import { Button, Table } from '../../ui';
+import { Button, DataTable, type DataColumn } from '../../ui';
 import { CloneDialog, CreatePoolDialog, CreateVolumeDialog, ResizeDialog, UploadDialog } from './StorageDialogs';
 import { atLeast, contentPath, fillTone, poolsQuery, usedPercent, volumesQuery, type Pool, type Volume } from './storageApi';
 import './storage.css';
@@ -134,62 +134,82 @@ function PoolTable({ pools, chosen, onChoose, host }: { pools: Pool[]; chosen: s
     });
     if (ok) act.mutate({ pool: p.name, action: 'delete' });
   };
-  return (
-    <Table className="storage-table">
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Type</th>
-            <th scope="col">State</th>
-            <th scope="col">Capacity</th>
-            <th scope="col">Path</th>
-            <th scope="col">
-              <span className="sr-only">Actions</span>
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {pools.map((p) => (
-            <tr key={p.name} aria-current={p.name === chosen ? 'true' : undefined} className={p.name === chosen ? 'row-chosen' : undefined}>
-              <th scope="row">
-                <Button variant="link" onClick={() => onChoose(p.name)} aria-label={`Show volumes of ${p.name}`}>
-                  {p.name}
+  const columns: DataColumn<Pool>[] = [
+    {
+      id: 'name',
+      header: 'Name',
+      rowHeader: true,
+      cell: (p) => (
+        <>
+          <Button variant="link" onClick={() => onChoose(p.name)} aria-label={`Show volumes of ${p.name}`}>
+            {p.name}
+          </Button>
+          {p.autostart && <span className="badge badge-plain">autostart</span>}
+        </>
+      ),
+      sortValue: (p) => p.name,
+    },
+    {
+      id: 'type',
+      header: 'Type',
+      cell: (p) => (
+        <>
+          {p.type}
+          {!p.managed && <span className="muted small"> · read-only</span>}
+        </>
+      ),
+      sortValue: (p) => p.type,
+    },
+    { id: 'state', header: 'State', cell: (p) => STATE_TEXT[p.state], sortValue: (p) => STATE_TEXT[p.state] },
+    {
+      id: 'capacity',
+      header: 'Capacity',
+      cell: (p) => (p.state === 'running' ? <CapacityBar pool={p} /> : <span className="muted">—</span>),
+      sortValue: (p) => (p.state === 'running' ? p.capacityBytes : undefined),
+    },
+    { id: 'path', header: 'Path', className: 'mono path', cell: (p) => (p.path ? <PathText path={p.path} /> : null), sortValue: (p) => p.path },
+    {
+      id: 'actions',
+      header: 'Actions',
+      headerHidden: true,
+      className: 'actions',
+      cell: (p) => (
+        <>
+          {atLeast(role, 'operator') &&
+            (p.state === 'running' ? (
+              <>
+                <Button size="sm" onClick={() => act.mutate({ pool: p.name, action: 'refresh' })}>
+                  Refresh
                 </Button>
-                {p.autostart && <span className="badge badge-plain">autostart</span>}
-              </th>
-              <td>
-                {p.type}
-                {!p.managed && <span className="muted small"> · read-only</span>}
-              </td>
-              <td>{STATE_TEXT[p.state]}</td>
-              <td>{p.state === 'running' ? <CapacityBar pool={p} /> : <span className="muted">—</span>}</td>
-              <td className="mono path">{p.path ? <PathText path={p.path} /> : null}</td>
-              <td className="actions">
-                {atLeast(role, 'operator') &&
-                  (p.state === 'running' ? (
-                    <>
-                      <Button size="sm" onClick={() => act.mutate({ pool: p.name, action: 'refresh' })}>
-                        Refresh
-                      </Button>
-                      <Button size="sm" onClick={() => act.mutate({ pool: p.name, action: 'stop' })}>
-                        Stop
-                      </Button>
-                    </>
-                  ) : (
-                    <Button size="sm" onClick={() => act.mutate({ pool: p.name, action: 'start' })}>
-                      Start
-                    </Button>
-                  ))}
-                {atLeast(role, 'admin') && (
-                  <Button size="sm" variant="danger" onClick={() => void del(p)} aria-label={`Delete pool ${p.name}`}>
-                    Delete
-                  </Button>
-                )}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-    </Table>
+                <Button size="sm" onClick={() => act.mutate({ pool: p.name, action: 'stop' })}>
+                  Stop
+                </Button>
+              </>
+            ) : (
+              <Button size="sm" onClick={() => act.mutate({ pool: p.name, action: 'start' })}>
+                Start
+              </Button>
+            ))}
+          {atLeast(role, 'admin') && (
+            <Button size="sm" variant="danger" onClick={() => void del(p)} aria-label={`Delete pool ${p.name}`}>
+              Delete
+            </Button>
+          )}
+        </>
+      ),
+    },
+  ];
+  return (
+    <DataTable
+      name="pools"
+      label="Storage pools"
+      className="storage-table"
+      columns={columns}
+      data={pools}
+      rowKey={(p) => p.name}
+      defaultSort={{ id: 'name' }}
+      rowProps={(p) => ({ 'aria-current': p.name === chosen ? 'true' : undefined, className: p.name === chosen ? 'row-chosen' : undefined })}
+    />
   );
 }
 
@@ -221,6 +241,59 @@ function VolumesPanel({ host, pool, onNew, onUpload, onResize, onClone }: Volume
     });
     if (ok) del.mutate(v);
   };
+  const columns: DataColumn<Volume>[] = [
+    { id: 'name', header: 'Name', rowHeader: true, className: 'mono', cell: (v) => v.name, sortValue: (v) => v.name },
+    { id: 'format', header: 'Format', cell: (v) => v.format || '—', sortValue: (v) => v.format },
+    { id: 'size', header: 'Size', className: 'num', cell: (v) => formatBytes(v.capacityBytes), sortValue: (v) => v.capacityBytes },
+    { id: 'used', header: 'Used on host', className: 'num', cell: (v) => formatBytes(v.allocationBytes), sortValue: (v) => v.allocationBytes },
+    {
+      id: 'usedBy',
+      header: 'Used by',
+      cell: (v) =>
+        v.usedBy.length === 0 ? (
+          <span className="muted">—</span>
+        ) : (
+          v.usedBy.map((u) => (
+            <Link key={`${u.uuid}/${u.disk}`} href={vmHref(host, u.uuid)} className="storage-user">
+              {u.name} <span className="muted mono">{u.disk}</span>
+            </Link>
+          ))
+        ),
+      sortValue: (v) => v.usedBy.map((u) => u.name).join(', '),
+    },
+    {
+      id: 'actions',
+      header: 'Actions',
+      headerHidden: true,
+      className: 'actions',
+      cell: (v) => (
+        <>
+          {atLeast(role, 'operator') && (
+            <Button asChild size="sm">
+              <a href={contentPath(host, pool.name, v.name)} download={v.name} aria-label={`Download ${v.name}`}>
+                Download
+              </a>
+            </Button>
+          )}
+          {writable && v.format !== 'iso' && (
+            <Button size="sm" onClick={() => onResize(v)} aria-label={`Resize ${v.name}`}>
+              Resize
+            </Button>
+          )}
+          {writable && (
+            <Button size="sm" onClick={() => onClone(v)} aria-label={`Clone ${v.name}`}>
+              Clone
+            </Button>
+          )}
+          {writable && atLeast(role, 'admin') && (
+            <Button size="sm" variant="danger" onClick={() => void remove(v)} aria-label={`Delete ${v.name}`}>
+              Delete
+            </Button>
+          )}
+        </>
+      ),
+    },
+  ];
   return (
     <section className="panel" aria-labelledby="st-vols">
       <div className="storage-head">
@@ -247,71 +320,15 @@ function VolumesPanel({ host, pool, onNew, onUpload, onResize, onClone }: Volume
       ) : vols.data.length === 0 ? (
         <p className="muted">No volumes{writable ? ': create one, or upload an ISO or disk image.' : '.'}</p>
       ) : (
-        <Table className="storage-table">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Format</th>
-                <th scope="col" className="num">
-                  Size
-                </th>
-                <th scope="col" className="num">
-                  Used on host
-                </th>
-                <th scope="col">Used by</th>
-                <th scope="col">
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {vols.data.map((v) => (
-                <tr key={v.name}>
-                  <th scope="row" className="mono">
-                    {v.name}
-                  </th>
-                  <td>{v.format || '—'}</td>
-                  <td className="num">{formatBytes(v.capacityBytes)}</td>
-                  <td className="num">{formatBytes(v.allocationBytes)}</td>
-                  <td>
-                    {v.usedBy.length === 0 ? (
-                      <span className="muted">—</span>
-                    ) : (
-                      v.usedBy.map((u) => (
-                        <Link key={`${u.uuid}/${u.disk}`} href={vmHref(host, u.uuid)} className="storage-user">
-                          {u.name} <span className="muted mono">{u.disk}</span>
-                        </Link>
-                      ))
-                    )}
-                  </td>
-                  <td className="actions">
-                    {atLeast(role, 'operator') && (
-                      <Button asChild size="sm">
-                        <a href={contentPath(host, pool.name, v.name)} download={v.name} aria-label={`Download ${v.name}`}>
-                          Download
-                        </a>
-                      </Button>
-                    )}
-                    {writable && v.format !== 'iso' && (
-                      <Button size="sm" onClick={() => onResize(v)} aria-label={`Resize ${v.name}`}>
-                        Resize
-                      </Button>
-                    )}
-                    {writable && (
-                      <Button size="sm" onClick={() => onClone(v)} aria-label={`Clone ${v.name}`}>
-                        Clone
-                      </Button>
-                    )}
-                    {writable && atLeast(role, 'admin') && (
-                      <Button size="sm" variant="danger" onClick={() => void remove(v)} aria-label={`Delete ${v.name}`}>
-                        Delete
-                      </Button>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-        </Table>
+        <DataTable
+          name="volumes"
+          label={`Volumes in ${pool.name}`}
+          className="storage-table"
+          columns={columns}
+          data={vols.data}
+          rowKey={(v) => v.name}
+          defaultSort={{ id: 'name' }}
+        />
       )}
     </section>
   );
