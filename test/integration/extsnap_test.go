@@ -23,7 +23,10 @@ func extMarker(i int) string { return fmt.Sprintf("MARK-%03d", i) }
 
 func extWrite(t *testing.T, g guest, i int) {
 	t.Helper()
-	snapType(t, g, fmt.Sprintf("printf %s | dd of=/dev/vda bs=1048576 seek=%d 2>/dev/null", extMarker(i), i), "sync")
+	// Asked, not typed: the answer comes once the write is on the disk.
+	if got := snapAsk(t, g, fmt.Sprintf(`"$(printf %s | dd of=/dev/vda bs=1048576 seek=%d 2>/dev/null; sync; echo written)"`, extMarker(i), i)); got != "written" {
+		t.Fatalf("writing marker %d: %q", i, got)
+	}
 }
 
 // extRead reads the markers at MiB 0..n-1 inside the guest, from the disk
@@ -34,8 +37,7 @@ func extRead(t *testing.T, g guest, n int) string {
 	for i := 0; i < n; i++ {
 		parts = append(parts, fmt.Sprintf("$(dd if=/dev/vda bs=1048576 skip=%d count=1 2>/dev/null | head -c 8 | tr -c A-Z0-9- .)", i))
 	}
-	snapType(t, g, "sync; echo 3 >/proc/sys/vm/drop_caches")
-	return snapAsk(t, g, `"`+strings.Join(parts, ",")+`"`)
+	return snapAsk(t, g, `"$(sync; echo 3 >/proc/sys/vm/drop_caches)`+strings.Join(parts, ",")+`"`)
 }
 
 // extDir lists a directory: file name → SHA-256 of its content, leaving
@@ -105,18 +107,19 @@ func extUsage(t *testing.T, uuid string) usageJSON {
 	return u
 }
 
-// TestSnapshotExternalMergeCompact: external snapshots of a running guest,
-// a different marker written in the guest after each, then a merge of the
-// chain: every marker is intact inside the guest, the disk is back on its
-// base image, the snapshots are forgotten, and of the VM's directory only
-// the chain's overlays are gone (a decoy overlay-looking file beside them
-// is untouched). Then, on the same guest, an internal snapshot, zeros
-// written, the VM shut off and its image compacted: space is reclaimed,
-// the snapshot is still listed and reverting to it brings its state back.
-func TestSnapshotExternalMergeCompact(t *testing.T) {
-	l := lv(t)
-	g := newGuest(t, l, "")
-	bootAndWait(t, g, func() { virsh(t, "start", g.Name) })
+// extMergeCompact runs on a booted guest without snapshots (it is part of
+// TestSnapshotExternalRules, which boots one anyway): external snapshots
+// of the running guest, a different marker written in the guest after
+// each, then a merge of the chain: every marker is intact inside the
+// guest, the disk is back on its base image, the snapshots are forgotten,
+// and of the VM's directory only the chain's overlays are gone (a decoy
+// overlay-looking file beside them is untouched). Then an internal
+// snapshot, zeros written, the VM shut off and its image compacted: space
+// is reclaimed, the snapshot is still listed and reverting to it brings
+// its state back. The guest runs again at the end, with snapshot c1.
+func extMergeCompact(t *testing.T, g guest) {
+	t0 := time.Now()
+	step := func(what string) { t.Logf("%6.1fs %s", time.Since(t0).Seconds(), what) }
 	dir := filepath.Dir(testguest.DataDiskPath(guestDir, g.Name))
 	base := testguest.DataDiskPath(guestDir, g.Name)
 	// A file that looks like an overlay of this disk but is not in its
@@ -140,6 +143,7 @@ func TestSnapshotExternalMergeCompact(t *testing.T) {
 	if got, want := extRead(t, g, 4), "MARK-000,MARK-001,MARK-002,MARK-003"; got != want {
 		t.Fatalf("markers before the merge: %q, want %q", got, want)
 	}
+	step("snapshots taken")
 	snapTreeMatches(t, g)
 
 	u := extUsage(t, g.UUID)
@@ -156,6 +160,7 @@ func TestSnapshotExternalMergeCompact(t *testing.T) {
 		}
 	}
 
+	step("usage read")
 	before := extDir(t, dir)
 	res := snapDo(t, "POST", "/api/v1/hosts/local/vms/"+g.UUID+"/disk-usage/merge", map[string]any{})
 	var mr struct{ Forgotten, Removed []string }
@@ -164,6 +169,7 @@ func TestSnapshotExternalMergeCompact(t *testing.T) {
 	if !slices.Equal(mr.Forgotten, []string{"e3", "e2", "e1"}) || !slices.Equal(mr.Removed, overlays) {
 		t.Fatalf("merge result: %s", res)
 	}
+	step("merged")
 	if src := virsh(t, "domblklist", g.Name); !strings.Contains(src, base) {
 		t.Fatalf("after the merge the VM does not use its base:\n%s", src)
 	}
@@ -196,14 +202,18 @@ func TestSnapshotExternalMergeCompact(t *testing.T) {
 	}
 	snapTreeMatches(t, g)
 
+	step("merge checked")
 	// Compaction: an internal snapshot with memory, zeros written after
 	// it (allocated clusters holding nothing), and marker 4.
 	snapCreate(t, g.UUID, map[string]any{"name": "c1"})
-	snapType(t, g, "dd if=/dev/zero of=/dev/vda bs=1048576 seek=8 count=24 2>/dev/null", "sync")
+	if got := snapAsk(t, g, `"$(dd if=/dev/zero of=/dev/vda bs=1048576 seek=8 count=24 2>/dev/null; sync; echo zeroed)"`); got != "zeroed" {
+		t.Fatalf("writing zeros: %q", got)
+	}
 	extWrite(t, g, 4)
 	if got := extRead(t, g, 5); got != "MARK-000,MARK-001,MARK-002,MARK-003,MARK-004" {
 		t.Fatalf("markers before the compaction: %q", got)
 	}
+	step("c1 and zeros")
 	snapRefused(t, "POST", "/api/v1/hosts/local/vms/"+g.UUID+"/disk-usage/compact", nil, 409, "compact_refused")
 	virsh(t, "destroy", g.Name)
 	waitFor(t, 20*time.Second, "shutoff in the API", func() bool { return getVM(t, g.UUID).State == "shutoff" })
@@ -212,6 +222,7 @@ func TestSnapshotExternalMergeCompact(t *testing.T) {
 		len(u.Disks[0].Layers[0].InternalSnapshots) != 1 || u.Disks[0].Layers[0].InternalSnapshots[0].VMStateBytes == 0 {
 		t.Fatalf("compaction preview: %+v %+v", u.Compact, u.Disks)
 	}
+	step("shut off")
 	res = snapDo(t, "POST", "/api/v1/hosts/local/vms/"+g.UUID+"/disk-usage/compact", nil)
 	var cr struct {
 		Before, After uint64
@@ -222,11 +233,13 @@ func TestSnapshotExternalMergeCompact(t *testing.T) {
 	if cr.After+16<<20 > cr.Before || len(cr.Images) != 1 || len(cr.Images[0].Snapshots) != 1 {
 		t.Fatalf("compaction reclaimed too little: %s", res)
 	}
+	step("compacted")
 	if n := virshSnapshotNames(t, g.Name); !slices.Equal(n, []string{"c1"}) {
 		t.Fatalf("snapshots after the compaction: %v", n)
 	}
 	// Reverting resumes the guest as it was at c1: markers 0-3, not 4.
 	snapDo(t, "POST", snapPath(g.UUID, "c1", "revert"), map[string]any{})
+	step("reverted")
 	if got := extRead(t, g, 5); !strings.HasPrefix(got, "MARK-000,MARK-001,MARK-002,MARK-003,") || strings.HasSuffix(got, "MARK-004") {
 		t.Fatalf("markers after reverting the compacted image: %q", got)
 	}

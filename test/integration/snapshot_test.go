@@ -868,6 +868,8 @@ func TestSnapshotExternalRules(t *testing.T) {
 	if !caps.DiskOnly.Possible || caps.DiskOnly.Location != "external" || len(caps.DiskOnly.Notes) == 0 {
 		t.Fatalf("disk-only pre-flight of a running guest: %+v", caps.DiskOnly)
 	}
+	// Merge and compaction share this guest (one boot less for the suite).
+	extMergeCompact(t, g)
 	snapCreate(t, g.UUID, map[string]any{"name": "int1"})
 	ext := snapCreate(t, g.UUID, map[string]any{"name": "ext1", "memory": false})
 	if ext.Location != "external" || ext.Memory || ext.State != "disk-snapshot" || ext.Parent != "int1" {
@@ -890,6 +892,11 @@ func TestSnapshotExternalRules(t *testing.T) {
 	e = snapRefused(t, "DELETE", snapPath(g.UUID, "int1")+"?scope=subtree", nil, 422, "delete_unsupported")
 	if !strings.Contains(e.Error.Message, "external descendants") {
 		t.Fatalf("subtree refusal: %+v", e.Error)
+	}
+	// A chain mixing internal and external snapshots is not merged.
+	e = snapRefused(t, "POST", "/api/v1/hosts/local/vms/"+g.UUID+"/disk-usage/merge", map[string]any{}, 409, "merge_refused")
+	if !strings.Contains(e.Error.Message, "internal snapshots (c1, int1)") {
+		t.Fatalf("merge refusal: %+v", e.Error)
 	}
 	if after := virshTree(t, g.Name); !mapsEqual(before, after) {
 		t.Fatalf("refused requests changed the tree: %v → %v", before, after)
