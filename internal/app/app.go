@@ -187,8 +187,12 @@ func New(cfg config.Config, opts Options) (_ *App, err error) {
 	}
 	hostAdmin := hostadmin.New(hostadmin.Options{
 		Hosts: a.hosts, Inventory: inv, Publisher: bus, DataDir: cfg.DataDir, NewHost: newHost, Logger: log,
-		// a.snapshots is built below, before anything can rename a host.
-		Renamed: []func(string, string) error{func(o, n string) error { return a.snapshots.RenameHost(o, n) }},
+		// a.snapshots and a.schedules are built below, before anything can
+		// rename a host.
+		Renamed: []func(string, string) error{
+			func(o, n string) error { return a.snapshots.RenameHost(o, n) },
+			func(o, n string) error { return a.schedules.RenameHost(o, n) },
+		},
 	})
 	if err := hostAdmin.Load(); err != nil {
 		return nil, err

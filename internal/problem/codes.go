@@ -171,3 +171,13 @@ const (
 	CodePoolFull            = "pool_full"
 	CodeScheduleStoreFailed = "schedule_store_failed"
 )
+
+// Codes of external snapshot chains, merges and compaction (snapshot).
+const (
+	CodeMergeRefused     = "merge_refused"
+	CodeNothingToMerge   = "nothing_to_merge"
+	CodeMergeFailed      = "merge_failed"
+	CodeCompactRefused   = "compact_refused"
+	CodeCompactFailed    = "compact_failed"
+	CodeInvalidMergeMode = "invalid_merge_mode"
+)

@@ -212,6 +212,12 @@ func capabilities(f vmFacts) Capabilities {
 	}
 
 	included := 0
+	// A shut-off VM whose disks cannot hold internal snapshots (raw
+	// images, UEFI on an old libvirt) can still take an external disk-only
+	// snapshot: libvirt creates qcow2 overlays with qemu-img. Only reasons
+	// of that kind are collected here; any other refusal stands.
+	var internalOnly []string
+	externalOK := !active && f.State == inventory.StateShutoff
 	for _, d := range domainDisks(f.Domain) {
 		r := classifyDisk(d)
 		if !r.included {
@@ -224,7 +230,11 @@ func capabilities(f vmFacts) Capabilities {
 			c.Memory.refuse(r.internalWhy, r.fix)
 			if !active {
 				c.DiskOnly.refuse(r.internalWhy, r.fix)
+				internalOnly = append(internalOnly, r.internalWhy)
 			}
+		}
+		if r.externalWhy != "" {
+			externalOK = false
 		}
 		if r.externalWhy != "" && active {
 			c.DiskOnly.refuse(r.externalWhy, r.fix)
@@ -242,7 +252,17 @@ func capabilities(f vmFacts) Capabilities {
 		c.Memory.refuse(why, fix)
 		if !active {
 			c.DiskOnly.refuse(why, fix+", or start the VM and take a disk-only (external) snapshot")
+			internalOnly = append(internalOnly, why)
 		}
+	}
+	if externalOK && included > 0 && !c.DiskOnly.Possible && len(internalOnly) == len(c.DiskOnly.Reasons) {
+		// Every reason was about internal snapshots: offer external ones.
+		ext := newCap("external")
+		ext.Notes = append(ext.Notes, c.DiskOnly.Notes...)
+		ext.note("internal snapshots are not possible (" + strings.Join(internalOnly, "; ") + "), so a disk-only snapshot of this shut-off VM is external: " +
+			"libvirt creates a new qcow2 overlay beside each disk image, named after the snapshot, and the VM uses those from then on")
+		ext.note("merge the external snapshots (Disk usage) to consolidate the overlays into the base images again")
+		c.DiskOnly = ext
 	}
 
 	if hd := hostdevCount(f.Domain); hd > 0 {
@@ -257,7 +277,7 @@ func capabilities(f vmFacts) Capabilities {
 	if f.Version < minExternalRevert {
 		c.RevertExternal.refuse(fmt.Sprintf("libvirt %s cannot revert to external snapshots (%s or newer can)", f.Version, minExternalRevert),
 			fmt.Sprintf("upgrade libvirt on the host to %s or newer", minExternalRevert))
-		if active {
+		if c.DiskOnly.Location == "external" {
 			c.DiskOnly.note(fmt.Sprintf("libvirt %s on this host cannot revert to external snapshots", f.Version))
 		}
 	}

@@ -19,8 +19,12 @@ type createPlan struct {
 	name, description string
 	memory, quiesce   bool
 	active            bool
-	xml               string
-	flags             virt.SnapshotCreateFlags
+	// external: a disk-only snapshot in overlays (a running VM's, or a
+	// shut-off VM's whose disks cannot hold internal ones).
+	external bool
+	overlays []overlay
+	xml      string
+	flags    virt.SnapshotCreateFlags
 }
 
 // planCreate checks a create request against the VM's pre-flight and
@@ -67,6 +71,10 @@ func planCreate(req CreateRequest, f vmFacts, vmName string) (createPlan, error)
 	default:
 		p.quiesce = *req.Quiesce
 	}
+	if !p.memory && (p.active || c.DiskOnly.Location == "external") {
+		p.external = true
+		p.overlays = overlayPaths(f.Domain, p.name)
+	}
 	p.xml, p.flags = createXML(p)
 	return p, nil
 }
@@ -75,16 +83,26 @@ func planCreate(req CreateRequest, f vmFacts, vmName string) (createPlan, error)
 // With memory the snapshot is internal (memory and disks inside the qcow2
 // images). Without memory a stopped VM's snapshot is internal too (libvirt
 // runs qemu-img), while a running VM's is external: libvirt cannot take an
-// internal disk-only snapshot of a running VM.
+// internal disk-only snapshot of a running VM. A shut-off VM whose disks
+// cannot hold internal snapshots gets an external one as well. External
+// snapshots name their overlays (overlayPaths).
 func createXML(p createPlan) (string, virt.SnapshotCreateFlags) {
 	def := libvirtxml.DomainSnapshot{Name: p.name, Description: p.description}
 	flags := virt.SnapshotCreateAtomic
 	switch {
 	case p.memory:
 		def.Memory = &libvirtxml.DomainSnapshotMemory{Snapshot: "internal"}
-	case p.active:
+	case p.external:
 		def.Memory = &libvirtxml.DomainSnapshotMemory{Snapshot: "no"}
 		flags |= virt.SnapshotCreateDiskOnly
+		if len(p.overlays) > 0 {
+			def.Disks = &libvirtxml.DomainSnapshotDisks{}
+			for _, o := range p.overlays {
+				def.Disks.Disks = append(def.Disks.Disks, libvirtxml.DomainSnapshotDisk{Name: o.target, Snapshot: "external",
+					Driver: &libvirtxml.DomainDiskDriver{Type: "qcow2"},
+					Source: &libvirtxml.DomainDiskSource{File: &libvirtxml.DomainDiskSourceFile{File: o.file}}})
+			}
+		}
 	default:
 		def.Memory = &libvirtxml.DomainSnapshotMemory{Snapshot: "no"}
 	}

@@ -317,6 +317,8 @@ type Conn interface {
 	NetworkConn
 	// Domain capabilities, for creating VMs (create.go).
 	CreateConn
+	// Block jobs, for merging external snapshots (block.go).
+	BlockConn
 }
 
 // PoolInfo is a pool's state and sizes in bytes.

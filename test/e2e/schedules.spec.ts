@@ -1,6 +1,9 @@
 import { expect, test } from '@playwright/test';
 import { randomBytes } from 'node:crypto';
-import { removeLeftoverGuests, state, testguest, virsh } from './env.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { removeLeftoverGuests, startServer, state, testguest, virsh } from './env.ts';
 import { login } from './helpers.ts';
 
 // Snapshot schedules in the browser: a policy made from a VM's Snapshots
@@ -89,4 +92,80 @@ test('a policy from the Snapshots tab: preview in words, listed, then deleted on
   await expect(row).toBeHidden();
   const after = (await (await request.get(`${state().baseURL}/api/v1/schedules`, auth)).json()) as { policies: { name: string }[] };
   expect(after.policies.map((p) => p.name)).not.toContain(POLICY);
+});
+
+/** Stops a server this spec started and waits (up to 10 s) until it has exited, so that its data dir can go. */
+async function stopServer(pid: number): Promise<void> {
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return; // gone already
+  }
+  await expect
+    .poll(
+      () => {
+        try {
+          process.kill(pid, 0);
+          return false;
+        } catch {
+          return true;
+        }
+      },
+      { timeout: 10_000 },
+    )
+    .toBe(true);
+}
+
+// The alert and pinning, against a server of their own that admits
+// "@every" schedules (and whose alert no other spec can see): a policy
+// whose VM does not exist fails every second; after three failures in a
+// row the dashboard, the status bar and the policy say so, and deleting the
+// policy ends the alert. A snapshot selected in the tree is pinned and
+// unpinned from the Schedules section, the server being the judge.
+test('the failing-policy alert, and pinning a snapshot from the tree', async ({ page, request }) => {
+  test.setTimeout(60_000);
+  const dir = mkdtempSync(join(tmpdir(), 'kvm-manager-e2e-sched-'));
+  const token = randomBytes(24).toString('hex');
+  const srv = await startServer('127.0.0.1:0', token, join(dir, 'data'), { args: ['--schedule-test-intervals'], log: 'e2e-sched-server.log' });
+  try {
+    const auth = { headers: { Authorization: `Bearer ${token}` } };
+    const failing = `fail${randomBytes(3).toString('hex')}`;
+    const made = await request.post(`${srv.baseURL}/api/v1/schedules`, {
+      ...auth,
+      data: { name: failing, schedule: '@every 1s', retention: {}, targets: [{ host: 'local', uuid: '00000000-0000-4000-8000-00000000e2e5' }] },
+    });
+    expect(made.status()).toBe(201);
+    const id = ((await made.json()) as { id: string }).id;
+
+    await page.goto(`${srv.baseURL}/login?token=${token}`);
+    await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+    await page.goto(`${srv.baseURL}/`);
+    const banner = page.getByRole('alert').filter({ hasText: 'Scheduled snapshots are failing' });
+    await expect(banner).toBeVisible({ timeout: 30_000 });
+    await expect(page.getByRole('link', { name: '1 snapshot policy is failing. Open schedules' })).toBeVisible();
+    await banner.getByRole('link', { name: 'Open snapshot schedules' }).click();
+    const item = page.getByRole('listitem', { name: `Policy ${failing}` });
+    await expect(item.getByRole('alert')).toContainText(new RegExp(`Policy ${failing} failed \\d+ times in a row`));
+    expect((await request.delete(`${srv.baseURL}/api/v1/schedules/${id}`, auth)).status()).toBe(204);
+    await expect(item).toBeHidden();
+    await expect(page.getByRole('link', { name: /snapshot polic(y is|ies are) failing/ })).toBeHidden();
+
+    // Pinning: a snapshot of the shut-off guest, selected in the tree.
+    virsh('snapshot-create-as', NAME, 'pinme');
+    await page.goto(`${srv.baseURL}/vms/local/${uuid}/snapshots`);
+    await page.getByRole('treeitem', { name: /^pinme / }).click();
+    const section = page.getByRole('region', { name: 'Schedules' });
+    await expect(section).toContainText('Selected snapshot “pinme”: not taken by a policy.');
+    await section.getByRole('button', { name: 'Pin', exact: true }).click();
+    await expect(section).toContainText('Pinned: pinme');
+    const pins = async () =>
+      ((await (await request.get(`${srv.baseURL}/api/v1/hosts/local/vms/${uuid}/schedules`, auth)).json()) as { pins: { name: string }[] }).pins.map((p) => p.name);
+    expect(await pins()).toEqual(['pinme']);
+    await section.getByRole('button', { name: 'Unpin' }).click();
+    await expect(section).not.toContainText('Pinned: pinme');
+    expect(await pins()).toEqual([]);
+  } finally {
+    await stopServer(srv.pid);
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

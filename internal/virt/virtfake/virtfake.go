@@ -69,6 +69,8 @@ type Conn struct {
 	// domains' guests answer (network.go).
 	nets   map[string]*Network
 	guests map[virt.UUID]*Guest
+	// blocks are the disks' block jobs (block.go).
+	blocks map[blockKey]virt.BlockJob
 }
 
 var _ virt.Conn = (*Conn)(nil)

@@ -3966,10 +3966,224 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/hosts/{host}/vms/{uuid}/disk-usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                host: components["parameters"]["host"];
+                uuid: components["parameters"]["uuid"];
+            };
+            cookie?: never;
+        };
+        /**
+         * What the VM's images and snapshots hold, and what a merge or compaction would do
+         * @description Every disk's chain (qemu-img info --backing-chain on the host), top first, with each image's
+         *     allocation (libvirt's volume info when a pool holds it, else qemu-img's actual-size), the
+         *     internal snapshots inside it with their saved memory, `required` (qemu-img measure: what the
+         *     image's current data needs) and `snapshotsHold` (allocation beyond that, for images with
+         *     internal snapshots). Per snapshot what it holds and what removing it frees. `merge` says
+         *     whether the external chains can be merged now (with the reasons when not), `mergeFrees` at
+         *     most how much that frees; `compact` whether the images can be compacted (shut-off VM,
+         *     standalone images).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    uuid: components["parameters"]["uuid"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The VM's disk usage */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            host: string;
+                            uuid: string;
+                            vm: string;
+                            vmState: string;
+                            /** @description bytes allocated by every image */
+                            total: number;
+                            unknown?: string;
+                            mergeFrees?: number;
+                            disks: {
+                                target?: string;
+                                allocation?: number;
+                                layers?: {
+                                    file?: string;
+                                    format?: string;
+                                    /** @enum {string} */
+                                    role?: "active" | "overlay" | "base";
+                                    snapshot?: string;
+                                    virtualSize?: number;
+                                    allocation?: components["schemas"]["SnapshotSize"];
+                                    required?: number;
+                                    snapshotsHold?: number;
+                                    internalSnapshots?: {
+                                        name?: string;
+                                        vmStateBytes?: number;
+                                    }[];
+                                }[];
+                            }[];
+                            snapshots: {
+                                name?: string;
+                                location?: string;
+                                holds?: components["schemas"]["SnapshotSize"];
+                                frees?: components["schemas"]["SnapshotSize"];
+                                note?: string;
+                            }[];
+                            /** @description a capability (possible, reasons, fixes, notes) with the chains and the snapshots a merge forgets */
+                            merge: {
+                                possible?: boolean;
+                                reasons?: string[];
+                                fixes?: string[];
+                                notes?: string[];
+                                offline?: boolean;
+                                mayCancel?: boolean;
+                                forget?: string[];
+                                disks?: {
+                                    target?: string;
+                                    base?: string;
+                                    overlays?: string[];
+                                    snapshots?: string[];
+                                }[];
+                            };
+                            compact: {
+                                possible?: boolean;
+                                reasons?: string[];
+                                fixes?: string[];
+                                notes?: string[];
+                                images?: string[];
+                            };
+                        };
+                    };
+                };
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/{host}/vms/{uuid}/disk-usage/merge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                host: components["parameters"]["host"];
+                uuid: components["parameters"]["uuid"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Merge the VM's external snapshot chains into their base images
+         * @description Checks first, changing nothing when it refuses (409 `merge_refused`, `nothing_to_merge`):
+         *     every disk's chain from the live XML and from qemu-img info --backing-chain must agree; no
+         *     internal snapshots (in the snapshot list or inside any layer); every overlay must be one an
+         *     external snapshot of this VM started, in the base's directory; the base must have no backing
+         *     file. A running VM merges with an active block commit and a pivot to the base (cancelable
+         *     until the pivot: the disk then stays on its overlay); a shut-off one with qemu-img commit.
+         *     Then the merged snapshots are forgotten (metadata only) and the overlay files deleted, and
+         *     nothing else. The result is {disks, forgotten, removed, offline}.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    uuid: components["parameters"]["uuid"];
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        mode?: "commit";
+                    };
+                };
+            };
+            responses: {
+                202: components["responses"]["Operation"];
+                400: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/{host}/vms/{uuid}/disk-usage/compact": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                host: components["parameters"]["host"];
+                uuid: components["parameters"]["uuid"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Compact a shut-off VM's images, keeping their internal snapshots
+         * @description Each image is copied beside itself with zero-filled areas left unallocated, checked (same
+         *     SHA-256, qemu-img check, same snapshot list), and renamed over the original only if no
+         *     process holds it and it did not change meanwhile. 409 `compact_refused` when the VM is not
+         *     shut off, an image is part of a chain, or the space for the copy is missing. Cancelable; the
+         *     result is {images: [{file, before, after, snapshots, sha256}], before, after}.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    uuid: components["parameters"]["uuid"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                202: components["responses"]["Operation"];
+                404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description a figure in bytes with where it was read, or null bytes and why it cannot be known */
+        SnapshotSize: {
+            bytes?: number | null;
+            source?: string;
+            unknown?: string;
+        };
         StaticLease: {
             /** @example 52:54:00:12:34:56 */
             mac: string;

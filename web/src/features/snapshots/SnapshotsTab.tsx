@@ -31,6 +31,7 @@ import { RevertDialog } from './RevertDialog';
 import { SnapshotPanel, type PanelActions } from './SnapshotPanel';
 import { SnapshotTree } from './SnapshotTree';
 import { SchedulesSection } from '../schedules/SchedulesSection';
+import { DiskUsageSection } from './DiskUsageSection';
 import './snapshots.css';
 
 type DialogState =
@@ -320,6 +321,8 @@ export default function SnapshotsTab({ vm }: { vm: VM }) {
       </div>
 
       <SchedulesSection vm={vm} selected={panelName && panelName !== LIVE_ID ? panelName : undefined} />
+
+      <DiskUsageSection vm={vm} busy={busy} />
 
       {mayChange && (
         <>
