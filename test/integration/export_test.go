@@ -1,0 +1,239 @@
+//go:build integration
+
+package integration
+
+import (
+	"archive/tar"
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kvm-manager/kvm-manager/internal/testguest"
+)
+
+// exGuestPool makes the folder of guest g a (transient) storage pool of
+// its own, so that its disk is a pool volume libvirt can stream, and
+// removes the pool (not the files: the guest's cleanup does) when the
+// test ends.
+func exGuestPool(t *testing.T, g guest) string {
+	t.Helper()
+	name := testguest.UniqueName("kmtest-gpool-")
+	virsh(t, "pool-create-as", name, "dir", "--target", testguest.VMDir(guestDir, g.Name))
+	t.Cleanup(func() { _, _ = execVirsh("pool-destroy", name) })
+	return name
+}
+
+// exPool creates a directory pool through the API in a temporary folder
+// that QEMU (another user) may enter, and removes it when the test ends.
+func exPool(t *testing.T) stPoolJSON {
+	t.Helper()
+	name := testguest.UniqueName("kmtest-pool-")
+	base := t.TempDir()
+	for _, d := range []string{base, filepath.Dir(base)} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() { stRemovePool(t, name) })
+	var p stPoolJSON
+	if st, b := apiJSON("POST", "/api/v1/hosts/local/pools", map[string]any{"name": name, "path": filepath.Join(base, "pool")}, &p); st != 201 {
+		t.Fatalf("create pool: %d %s", st, b)
+	}
+	return p
+}
+
+// exDownload exports a VM through the API into a file and returns its
+// path; the answer must be 200 with an exact Content-Length.
+func exDownload(t *testing.T, uuid, query string) string {
+	t.Helper()
+	req, _ := http.NewRequest("GET", baseURL+"/api/v1/hosts/local/vms/"+uuid+"/export"+query, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != 200 {
+		b, _ := io.ReadAll(res.Body)
+		t.Fatalf("export: %d %s", res.StatusCode, b)
+	}
+	path := filepath.Join(t.TempDir(), "vm.kvmexport.tar")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := io.Copy(f, res.Body)
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err != nil || n != res.ContentLength || n == 0 {
+		t.Fatalf("export: %d bytes of %d: %v", n, res.ContentLength, err)
+	}
+	if op := res.Header.Get("X-Operation"); op == "" || waitOp(t, op, 30*time.Second).State != "succeeded" {
+		t.Fatalf("export operation %q did not succeed", op)
+	}
+	return path
+}
+
+// exImport posts an export file's bytes to a host's import route of
+// server base (with its token) and returns status and body.
+func exImport(t *testing.T, base, tok, hostName, query string, data []byte) (int, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", base+"/api/v1/hosts/"+hostName+"/import?"+query, bytes.NewReader(data))
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Content-Type", "application/x-tar")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, b
+}
+
+type exImportJSON struct {
+	Name, UUID, Current string
+	Renamed             bool
+	Snapshots           int
+	Disks               []struct{ Target, Volume, Path string }
+}
+
+// exDiskOffset returns the offset of the middle of the first disk part's
+// bytes in an export file.
+func exDiskOffset(t *testing.T, data []byte) int {
+	t.Helper()
+	cr := &countingReader{r: bytes.NewReader(data)}
+	tr := tar.NewReader(cr)
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			t.Fatalf("no disk part in the export file: %v", err)
+		}
+		if strings.HasPrefix(h.Name, "disks/") && h.Size > 0 {
+			return int(cr.n) + int(h.Size/2)
+		}
+	}
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(b []byte) (int, error) {
+	n, err := c.r.Read(b)
+	c.n += int64(n)
+	return n, err
+}
+
+// exNothingLeft checks that a refused import left no VM of that name and
+// no volume in the pool.
+func exNothingLeft(t *testing.T, name, pool string) {
+	t.Helper()
+	if out, err := execVirsh("dominfo", name); err == nil {
+		t.Fatalf("a refused import left VM %s defined: %s", name, out)
+	}
+	if vols := stVolNames(t, pool); len(vols) != 0 {
+		t.Fatalf("a refused import left volumes in pool %s: %v", pool, vols)
+	}
+}
+
+// TestExportImport exports a running guest with a small snapshot tree
+// (memory snapshots, each after its own markers), imports the file under a
+// new name into another pool of the same host, boots the copy and reverts
+// it to the first snapshot, checking the markers inside the guest; then a
+// truncated file and a file with one changed byte are refused with nothing
+// left behind.
+func TestExportImport(t *testing.T) {
+	l := lv(t)
+	g := newGuest(t, l, "")
+	exGuestPool(t, g)
+	target := exPool(t)
+	bootAndWait(t, g, func() { virsh(t, "start", g.Name) })
+
+	snapSetMarkers(t, g, "alpha")
+	snapCreate(t, g.UUID, map[string]any{"name": "s1"})
+	snapSetMarkers(t, g, "bravo")
+	snapCreate(t, g.UUID, map[string]any{"name": "s2"})
+	snapSetMarkers(t, g, "charl")
+
+	// A running VM is exported only if it may be paused.
+	snapRefused(t, "GET", "/api/v1/hosts/local/vms/"+g.UUID+"/export", nil, 409, "vm_running")
+	file := exDownload(t, g.UUID, "?pause=true")
+	if s := virshState(t, g.Name); s != "running" {
+		t.Fatalf("after an export that paused it the VM is %s", s)
+	}
+	virsh(t, "destroy", g.Name)
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Damaged files are refused before anything is defined.
+	bad := g.Name + "-bad"
+	for what, b := range map[string][]byte{
+		"truncated":    data[:len(data)*2/3],
+		"one byte off": func() []byte { b := bytes.Clone(data); b[exDiskOffset(t, b)] ^= 0x40; return b }(),
+	} {
+		st, body := exImport(t, baseURL, token, "local", "pool="+target.Name+"&name="+bad, b)
+		if st != 400 || errCode(body) != "archive_invalid" {
+			t.Fatalf("%s file: %d %s, want 400 archive_invalid", what, st, body)
+		}
+		exNothingLeft(t, bad, target.Name)
+	}
+	// The original still exists: the same name is refused.
+	if st, body := exImport(t, baseURL, token, "local", "pool="+target.Name, data); st != 409 || errCode(body) != "vm_exists" {
+		t.Fatalf("import over the original: %d %s, want 409 vm_exists", st, body)
+	}
+	exNothingLeft(t, g.Name+"-x", target.Name)
+
+	name := g.Name + "-copy"
+	t.Cleanup(func() {
+		_, _ = execVirsh("destroy", name)
+		_, _ = execVirsh("undefine", "--snapshots-metadata", name)
+	})
+	st, body := exImport(t, baseURL, token, "local", "pool="+target.Name+"&name="+name, data)
+	var res exImportJSON
+	_ = json.Unmarshal(body, &res)
+	if st != 201 || res.Name != name || !res.Renamed || res.UUID == g.UUID || res.Snapshots != 2 || res.Current != "s2" || len(res.Disks) != 1 {
+		t.Fatalf("import: %d %s", st, body)
+	}
+	if !strings.HasPrefix(res.Disks[0].Path, target.Path+"/") {
+		t.Fatalf("the imported disk is at %s, not in pool %s", res.Disks[0].Path, target.Path)
+	}
+	if a, b := virshTree(t, g.Name), virshTree(t, name); !mapsEqual(a, b) {
+		t.Fatalf("trees differ: original %v, import %v", a, b)
+	}
+	if cur := virsh(t, "snapshot-current", name, "--name"); cur != "s2" {
+		t.Fatalf("the import's current snapshot is %q", cur)
+	}
+	if x := virsh(t, "dumpxml", name); strings.Contains(x, g.UUID) || strings.Contains(x, testguest.DataDiskPath(guestDir, g.Name)) {
+		t.Fatalf("the import's definition still names the original's UUID or disk:\n%s", x)
+	}
+	// The copy (its serial log is the original's file, which now runs no
+	// more) boots with the disk as exported, and its first snapshot brings
+	// back what was written before it, RAM and disk.
+	dom, err := l.DomainLookupByName(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp := guest{Name: name, UUID: res.UUID, Log: g.Log, Dom: dom}
+	waitFor(t, 10*time.Second, "the API to list "+name, func() bool {
+		st, _ := apiJSON("GET", "/api/v1/hosts/local/vms/"+cp.UUID, nil, nil)
+		return st == 200
+	})
+	bootAndWait(t, cp, func() { virsh(t, "start", name) })
+	if got := snapAsk(t, cp, `"$(head -c 10 /dev/vda)"`); got != "DISK-charl" {
+		t.Fatalf("the imported disk holds %q, want DISK-charl", got)
+	}
+	snapDo(t, "POST", snapPath(cp.UUID, "s1", "revert"), map[string]any{"confirm": true})
+	if got := snapMarkers(t, cp); got != "alpha:alpha:DISK-alpha" {
+		t.Fatalf("after reverting the import to s1 the markers are %q, want alpha", got)
+	}
+}
