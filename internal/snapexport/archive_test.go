@@ -128,10 +128,16 @@ func TestIndexChecks(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, mod := range map[string]func(m *Manifest){
-		"format":        func(m *Manifest) { m.Format = "tar" },
-		"escape":        func(m *Manifest) { m.Parts = append(m.Parts, Part{Path: "disks/../../etc", Kind: KindDisk, Target: "vda", Format: "raw"}) },
-		"orphan":        func(m *Manifest) { m.Parts = append(m.Parts, Part{Path: "snapshots/1", Kind: KindSnapshot, Snapshot: "b", Parent: "a"}) },
-		"disk format":   func(m *Manifest) { m.Parts = append(m.Parts, Part{Path: "disks/a", Kind: KindDisk, Target: "vda", Format: "vmdk"}) },
+		"format": func(m *Manifest) { m.Format = "tar" },
+		"escape": func(m *Manifest) {
+			m.Parts = append(m.Parts, Part{Path: "disks/../../etc", Kind: KindDisk, Target: "vda", Format: "raw"})
+		},
+		"orphan": func(m *Manifest) {
+			m.Parts = append(m.Parts, Part{Path: "snapshots/1", Kind: KindSnapshot, Snapshot: "b", Parent: "a"})
+		},
+		"disk format": func(m *Manifest) {
+			m.Parts = append(m.Parts, Part{Path: "disks/a", Kind: KindDisk, Target: "vda", Format: "vmdk"})
+		},
 		"current":       func(m *Manifest) { m.Current = "nope" },
 		"hash in index": func(m *Manifest) { m.Parts[0].SHA256 = "00" },
 		"negative":      func(m *Manifest) { m.Parts[0].Size = -1 },

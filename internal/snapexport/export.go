@@ -467,4 +467,3 @@ func validVolumeName(n string) error {
 	}
 	return nil
 }
-
