@@ -55,7 +55,7 @@ func exDownload(t *testing.T, uuid, query string) string {
 	t.Helper()
 	req, _ := http.NewRequest("GET", baseURL+"/api/v1/hosts/local/vms/"+uuid+"/export"+query, nil)
 	req.Header.Set("Authorization", "Bearer "+token)
-	res, err := http.DefaultClient.Do(req)
+	res, err := (&http.Client{Timeout: 5 * time.Minute}).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func exImport(t *testing.T, base, tok, hostName, query string, data []byte) (int
 	req, _ := http.NewRequest("POST", base+"/api/v1/hosts/"+hostName+"/import?"+query, bytes.NewReader(data))
 	req.Header.Set("Authorization", "Bearer "+tok)
 	req.Header.Set("Content-Type", "application/x-tar")
-	res, err := http.DefaultClient.Do(req)
+	res, err := (&http.Client{Timeout: 5 * time.Minute}).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
