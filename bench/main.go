@@ -19,6 +19,7 @@ import (
 	"github.com/kvm-manager/kvm-manager/bench/remote"
 	"github.com/kvm-manager/kvm-manager/bench/serial"
 	"github.com/kvm-manager/kvm-manager/bench/snapshot"
+	"github.com/kvm-manager/kvm-manager/bench/transfer"
 	"github.com/kvm-manager/kvm-manager/bench/upload"
 	"github.com/kvm-manager/kvm-manager/bench/vms"
 )
@@ -70,6 +71,11 @@ func main() {
 			Name:    "upload",
 			Summary: "volume upload: 2 GiB through the API against virsh vol-upload of the same file, throughput and server RSS",
 			New:     upload.New,
+		},
+		{
+			Name:    "transfer",
+			Summary: "export and import of a VM through the API against cp and qemu-img convert of the same disk, throughput",
+			New:     transfer.New,
 		},
 		{
 			Name:    "conn",

@@ -37,5 +37,8 @@ bin/kvm-bench remote --server bin/kvm-manager
 echo "=== volume upload: 2 GiB through the API against virsh vol-upload, throughput and server RSS"
 bin/kvm-bench upload --server bin/kvm-manager
 
+echo "=== export and import of a VM (1 GiB disk) through the API against cp and qemu-img convert"
+bin/kvm-bench transfer --server bin/kvm-manager
+
 echo "=== 5,000 slow connections: /healthz latency and the server's memory during and after"
 bin/kvm-bench conn --server bin/kvm-manager
