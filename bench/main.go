@@ -19,6 +19,7 @@ import (
 	"github.com/kvm-manager/kvm-manager/bench/remote"
 	"github.com/kvm-manager/kvm-manager/bench/serial"
 	"github.com/kvm-manager/kvm-manager/bench/snapshot"
+	"github.com/kvm-manager/kvm-manager/bench/schedule"
 	"github.com/kvm-manager/kvm-manager/bench/transfer"
 	"github.com/kvm-manager/kvm-manager/bench/upload"
 	"github.com/kvm-manager/kvm-manager/bench/vms"
@@ -71,6 +72,11 @@ func main() {
 			Name:    "upload",
 			Summary: "volume upload: 2 GiB through the API against virsh vol-upload of the same file, throughput and server RSS",
 			New:     upload.New,
+		},
+		{
+			Name:    "schedule",
+			Summary: "snapshot scheduler idle overhead: 100 policies on 100 VMs, CPU and RSS (in-process)",
+			New:     schedule.New,
 		},
 		{
 			Name:    "transfer",

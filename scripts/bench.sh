@@ -37,6 +37,9 @@ bin/kvm-bench remote --server bin/kvm-manager
 echo "=== volume upload: 2 GiB through the API against virsh vol-upload, throughput and server RSS"
 bin/kvm-bench upload --server bin/kvm-manager
 
+echo "=== snapshot scheduler idle: 100 policies on 100 VMs, CPU and RSS (in-process)"
+bin/kvm-bench schedule
+
 echo "=== export and import of a VM (1 GiB disk) through the API against cp and qemu-img convert"
 bin/kvm-bench transfer --server bin/kvm-manager
 
