@@ -6,6 +6,8 @@ import (
 	"archive/tar"
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -271,5 +273,103 @@ func TestExportImport(t *testing.T) {
 	}
 	if cur := virsh(t, "snapshot-current", name, "--name"); cur != "s1" {
 		t.Fatalf("after the revert the copy's current snapshot is %q", cur)
+	}
+}
+
+// exQemuIO runs qemu-io as user (root when ""), on a stopped VM's image.
+func exQemuIO(t *testing.T, user, path, cmd string) string {
+	t.Helper()
+	args := []string{"qemu-io", "-f", "qcow2", "-c", cmd, path}
+	if user != "" {
+		args = append([]string{"runuser", "-u", user, "--"}, args...)
+	}
+	out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("qemu-io %s: %v: %s", cmd, err, out)
+	}
+	return string(out)
+}
+
+// TestExportImportRemote: a VM of the second host (kvmtest's session
+// daemon, reached over SSH) is exported through libvirt's streams over
+// that connection, and imported on the local host (where reverting the
+// copy to its snapshot brings back the disk as it was then) and back on
+// the remote host under a new name (the same tree).
+func TestExportImportRemote(t *testing.T) {
+	t.Parallel()
+	env := setupRemote(t)
+	g := sessionTestGuest(t)
+	disk := testguest.DataDiskPath(sessionGuestsDir, g.Name)
+	remotePool := testguest.UniqueName("kmremote-pool-")
+	asKvmtest(t, "pool-create-as", remotePool, "dir", "--target", testguest.VMDir(sessionGuestsDir, g.Name))
+	t.Cleanup(func() {
+		_ = exec.Command("runuser", "-u", "kvmtest", "--", "virsh", "-q", "-c", "qemu:///session", "pool-destroy", remotePool).Run()
+	})
+	const alpha = "44 49 53 4b 2d 61 6c 70 68 61" // DISK-alpha
+	marker := func(word string) {
+		f, err := os.CreateTemp("", "kmmark-*")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer os.Remove(f.Name())
+		_, err = f.WriteString(word)
+		if err := errors.Join(err, f.Chmod(0o644), f.Close()); err != nil {
+			t.Fatal(err)
+		}
+		exQemuIO(t, "kvmtest", disk, fmt.Sprintf("write -s %s 0 %d", f.Name(), len(word)))
+	}
+	marker("DISK-alpha")
+	asKvmtest(t, "snapshot-create-as", g.Name, "s1")
+	marker("DISK-bravo")
+
+	s := startWithHosts(t, "local=qemu:///system", "remote="+env.sshURI(env.User, "/session", env.KnownHosts))
+	waitHost(t, s, "remote", "connected", 20*time.Second)
+	waitFor(t, 15*time.Second, "the remote host to list "+g.Name, func() bool { return hasVM(listVMs(t, s, "remote"), g.UUID) })
+
+	req, _ := http.NewRequest("GET", s.URL+"/api/v1/hosts/remote/vms/"+g.UUID+"/export", nil)
+	req.Header.Set("Authorization", "Bearer "+s.Token)
+	res, err := (&http.Client{Timeout: 5 * time.Minute}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err != nil || res.StatusCode != 200 || int64(len(data)) != res.ContentLength {
+		t.Fatalf("remote export: %d, %d of %d bytes: %v", res.StatusCode, len(data), res.ContentLength, err)
+	}
+
+	// On the local host.
+	local := exPool(t)
+	name := g.Name + "-here"
+	t.Cleanup(func() { _, _ = execVirsh("undefine", "--snapshots-metadata", name) })
+	st, body := exImport(t, s.URL, s.Token, "local", "pool="+local.Name+"&name="+name, data)
+	var imp exImportJSON
+	_ = json.Unmarshal(body, &imp)
+	if st != 201 || imp.Snapshots != 1 || imp.Current != "s1" || len(imp.Disks) != 1 {
+		t.Fatalf("import on the local host: %d %s", st, body)
+	}
+	if got := virshSnapshotNames(t, name); len(got) != 1 || got[0] != "s1" {
+		t.Fatalf("the local copy's snapshots: %v", got)
+	}
+	remoteDo(t, s, 202, "POST", "/api/v1/hosts/local/vms/"+imp.UUID+"/snapshots/s1/revert", map[string]any{}, nil)
+	waitFor(t, 60*time.Second, "the revert of the local copy", func() bool {
+		return strings.Contains(exQemuIO(t, "", imp.Disks[0].Path, "read -v 0 10"), alpha)
+	})
+
+	// Back on the remote host, under another name.
+	back := g.Name + "-back"
+	t.Cleanup(func() {
+		_ = exec.Command("runuser", "-u", "kvmtest", "--", "virsh", "-q", "-c", "qemu:///session", "undefine", "--snapshots-metadata", back).Run()
+		_ = exec.Command("runuser", "-u", "kvmtest", "--", "virsh", "-q", "-c", "qemu:///session", "vol-delete", "--pool", remotePool, back+"-vdb.qcow2").Run()
+	})
+	st, body = exImport(t, s.URL, s.Token, "remote", "pool="+remotePool+"&name="+back, data)
+	if st != 201 {
+		t.Fatalf("import on the remote host: %d %s", st, body)
+	}
+	if got := asKvmtest(t, "snapshot-list", back, "--name"); got != "s1" {
+		t.Fatalf("the remote copy's snapshots: %q", got)
+	}
+	if got := asKvmtest(t, "snapshot-current", back, "--name"); got != "s1" {
+		t.Fatalf("the remote copy's current snapshot: %q", got)
 	}
 }
