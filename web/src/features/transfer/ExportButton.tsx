@@ -11,7 +11,7 @@ import { Dialog, DialogAction, DialogActions, DialogClose, DialogDescription, Di
 import { startExport } from './transfer';
 
 function started(vm: VM, pause: boolean) {
-  startExport(vm.host, vm.uuid, pause);
+  startExport(vm.host, vm.uuid, vm.name, pause);
   toast('Export started', {
     description: 'The browser shows the download’s progress; the file holds the disks, the definition and every snapshot, with checksums. Import it on the Storage page of any host.',
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { exportPath, importPath } from './transfer';
+import { exportFileName, exportPath, importPath } from './transfer';
 
 describe('transfer paths', () => {
   it('asks to pause only when told to', () => {
@@ -9,5 +9,9 @@ describe('transfer paths', () => {
   it('sends a new name only when one is given', () => {
     expect(importPath('local', 'default', '')).toBe('/api/v1/hosts/local/import?pool=default');
     expect(importPath('local', 'my pool', 'web 2')).toBe('/api/v1/hosts/local/import?pool=my+pool&name=web+2');
+  });
+  it('names the file after the VM, safely', () => {
+    expect(exportFileName('web-1')).toBe('web-1.kvmexport.tar');
+    expect(exportFileName('../a b')).toBe('a_b.kvmexport.tar');
   });
 });

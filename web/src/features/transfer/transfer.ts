@@ -37,11 +37,17 @@ export interface Import {
   cancel: () => void;
 }
 
+/** The export file's name for a VM (the server suggests the same, with a date; Chromium keeps the link's). */
+export function exportFileName(vmName: string): string {
+  const n = vmName.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+|[._]+$/g, '');
+  return `${n === '' ? 'vm' : n}.kvmexport.tar`;
+}
+
 /** Starts the download of a VM's export file. */
-export function startExport(host: string, uuid: string, pause: boolean): void {
+export function startExport(host: string, uuid: string, vmName: string, pause: boolean): void {
   const a = document.createElement('a');
   a.href = exportPath(host, uuid, pause);
-  a.download = '';
+  a.download = exportFileName(vmName);
   document.body.appendChild(a);
   a.click();
   a.remove();
