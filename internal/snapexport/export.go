@@ -311,7 +311,11 @@ func (s *Service) Export(ctx context.Context, req ExportRequest) (ExportResult, 
 		err error
 	}
 	done := make(chan outcome, 1)
+	// The work waits until Started has run: the caller sets the answer's
+	// headers there, before the first byte is written.
+	ready := make(chan struct{})
 	op, err := claim.Start("vm-export", true, func(opCtx context.Context, rep operation.Reporter) error {
+		<-ready
 		res, err := s.runExport(ctx, opCtx, c, dlink, p, req, pool, rep)
 		if err == nil {
 			rep.SetResult(res)
@@ -325,6 +329,7 @@ func (s *Service) Export(ctx context.Context, req ExportRequest) (ExportResult, 
 	if req.Started != nil {
 		req.Started(op, FileName(p.idx.Name, p.idx.Created), p.length)
 	}
+	close(ready)
 	o := <-done
 	return o.res, o.err
 }
