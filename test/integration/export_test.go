@@ -280,6 +280,10 @@ func TestExportImport(t *testing.T) {
 func exQemuIO(t *testing.T, user, path, cmd string) string {
 	t.Helper()
 	args := []string{"qemu-io", "-f", "qcow2", "-c", cmd, path}
+	if strings.HasPrefix(cmd, "read") {
+		// Read-only and sharing: a revert may hold the image meanwhile.
+		args = []string{"qemu-io", "-r", "-U", "-f", "qcow2", "-c", cmd, path}
+	}
 	if user != "" {
 		args = append([]string{"runuser", "-u", user, "--"}, args...)
 	}
