@@ -43,6 +43,11 @@ echo "=== New VM: POST to a booted cloud-init guest with its address shown, and 
 bin/kvm-bench create --server bin/kvm-manager
 echo "=== addresses of 100 running VMs among 500: the watcher's pass and GET /api/v1/vms' list with addresses (in-process over virtfake)"
 bin/kvm-bench addresses
+echo "=== snapshot scheduler idle: 100 policies on 100 VMs, CPU and RSS (in-process)"
+bin/kvm-bench schedule
+
+echo "=== export and import of a VM (1 GiB disk) through the API against cp and qemu-img convert"
+bin/kvm-bench transfer --server bin/kvm-manager
 
 echo "=== 5,000 slow connections: /healthz latency and the server's memory during and after"
 bin/kvm-bench conn --server bin/kvm-manager

@@ -17,6 +17,7 @@ import (
 	"github.com/kvm-manager/kvm-manager/internal/hostadmin"
 	"github.com/kvm-manager/kvm-manager/internal/metrics"
 	"github.com/kvm-manager/kvm-manager/internal/network"
+	"github.com/kvm-manager/kvm-manager/internal/snapexport"
 	"github.com/kvm-manager/kvm-manager/internal/snapschedule"
 	"github.com/kvm-manager/kvm-manager/internal/snapshot"
 	"github.com/kvm-manager/kvm-manager/internal/storage"
@@ -46,6 +47,7 @@ func withFeatures(t *testing.T, opts Options) Options {
 		t.Fatal(err)
 	}
 	opts.Schedules = sched
+	opts.Export = snapexport.New(snapexport.Options{})
 	return opts
 }
 

@@ -47,6 +47,7 @@ func (s *Server) routes() []Route {
 	rs = append(rs, s.createRoutes()...)
 	rs = append(rs, s.scheduleRoutes()...)
 	rs = append(rs, s.diskUsageRoutes()...)
+	rs = append(rs, s.exportRoutes()...)
 	return rs
 }
 

@@ -32,6 +32,7 @@ import (
 	"github.com/kvm-manager/kvm-manager/internal/network"
 	"github.com/kvm-manager/kvm-manager/internal/operation"
 	"github.com/kvm-manager/kvm-manager/internal/problem"
+	"github.com/kvm-manager/kvm-manager/internal/snapexport"
 	"github.com/kvm-manager/kvm-manager/internal/snapschedule"
 	"github.com/kvm-manager/kvm-manager/internal/snapshot"
 	"github.com/kvm-manager/kvm-manager/internal/storage"
@@ -101,6 +102,9 @@ type Options struct {
 	// Schedules runs snapshot policies (served with Snapshots; nil serves
 	// none of its routes).
 	Schedules *snapschedule.Scheduler
+	// Export exports and imports VMs with their snapshots (nil serves
+	// none of its routes).
+	Export *snapexport.Service
 }
 
 // Server is the HTTP handler of KVM Manager.
@@ -211,7 +215,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// The Origin checks compare the scheme too: here it is the proxy's.
 		r = r.WithContext(auth.WithForwardedHTTPS(r.Context()))
 	}
-	if s.isUpload(r) || s.limitBody(rec, r) {
+	if s.isUpload(r) || s.isImport(r) || s.limitBody(rec, r) {
 		s.mux.ServeHTTP(rec, r)
 	}
 	// The path only: query strings may carry tokens or console tickets.

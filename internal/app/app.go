@@ -35,6 +35,7 @@ import (
 	"github.com/kvm-manager/kvm-manager/internal/metrics"
 	"github.com/kvm-manager/kvm-manager/internal/network"
 	"github.com/kvm-manager/kvm-manager/internal/operation"
+	"github.com/kvm-manager/kvm-manager/internal/snapexport"
 	"github.com/kvm-manager/kvm-manager/internal/snapschedule"
 	"github.com/kvm-manager/kvm-manager/internal/snapshot"
 	"github.com/kvm-manager/kvm-manager/internal/storage"
@@ -252,6 +253,7 @@ func New(cfg config.Config, opts Options) (_ *App, err error) {
 			IdleTime: cfg.TransferIdle.Duration}),
 		Networks: network.New(network.Options{Hosts: network.HostSet{Set: a.hosts}, Inventory: inv}),
 		Create:   vmcreate.New(vmcreate.Options{Hosts: storage.HostSet{Set: a.hosts}, Inventory: inv, Operations: a.ops, Logger: log}),
+		Export:   snapexport.New(snapexport.Options{Hosts: snapexport.HostSet{Set: a.hosts}, Operations: a.ops, Logger: log}),
 	})
 	if err != nil {
 		return nil, err

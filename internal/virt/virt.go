@@ -130,6 +130,9 @@ const (
 	UndefineKeepNvram = libvirt.DomainUndefineKeepNvram
 	// UndefineNvram removes a UEFI VM's variable store.
 	UndefineNvram = libvirt.DomainUndefineNvram
+	// UndefineSnapshotsMetadata removes the snapshots' metadata with the
+	// definition (their data stays in the disk images).
+	UndefineSnapshotsMetadata = libvirt.DomainUndefineSnapshotsMetadata
 	// StatsNowait skips stats that would wait behind a running job.
 	StatsNowait = libvirt.ConnectGetAllDomainsStatsNowait
 	// StatsActive limits AllDomainStats to running domains.

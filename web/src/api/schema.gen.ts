@@ -4174,6 +4174,235 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/hosts/{host}/vms/{uuid}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                host: components["parameters"]["host"];
+                uuid: components["parameters"]["uuid"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Download the VM with its snapshot tree as one file (application/x-tar)
+         * @description The file holds the VM's stored definition, every snapshot's XML (parents first, the current
+         *     one named), each disk's image file read through libvirt's volume stream (qcow2 images carry
+         *     their internal snapshots) and a manifest with every part's SHA-256. Content-Length is exact.
+         *     A shut-off (or paused) VM is exported as it is; a running one is refused (409 `vm_running`)
+         *     unless `pause=true`, which pauses it for the export and resumes it afterwards, also after a
+         *     failure. Disks outside a storage pool (409 `disk_not_in_pool`), with backing files
+         *     (`disk_has_backing`) or external snapshots (`snapshot_external`) are refused. The export is an
+         *     operation of kind `vm-export` (its id in `X-Operation`), which `DELETE /api/v1/operations/{id}`
+         *     cancels; a failure midway cuts the response short. Counts against the transfer slots.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    pause?: boolean;
+                };
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    uuid: components["parameters"]["uuid"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The export file */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/x-tar": string;
+                    };
+                };
+                404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+                429: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        /**
+         * Write the VM's export file as a new volume of a pool on its host
+         * @description As the download, but written into a new volume (`pool`, `volume`) through libvirt, after a
+         *     check that the file's exact size fits the pool (507 `pool_full`). A failed or canceled export
+         *     removes the volume.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    uuid: components["parameters"]["uuid"];
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        pool: string;
+                        volume: string;
+                        pause?: boolean;
+                    };
+                };
+            };
+            responses: {
+                202: components["responses"]["Operation"];
+                400: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+                507: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/{host}/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                host: components["parameters"]["host"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import an export file (the raw request body) as a new VM with its snapshots
+         * @description `pool` receives the disks (a running directory pool); `name` renames the VM, which then gets
+         *     a new UUID and new MAC addresses. Without a new name, a VM of the same name (409 `vm_exists`)
+         *     or UUID (409 `vm_uuid_exists`) refuses the import. Every part's SHA-256 is checked before
+         *     anything is defined: a truncated or changed file is refused (400 `archive_invalid`) and the
+         *     volumes written so far are removed. Then the VM is defined and its snapshots redefined in
+         *     parent order, the current one marked current. Admins only: the file's definition may name
+         *     any host resource. Needs a Content-Length within the import cap (413 `upload_too_large`);
+         *     the body may stall at most the transfer idle time. An operation of kind `vm-import` (its id
+         *     in `X-Operation`) shows progress and may be canceled; the answer comes when it has ended.
+         */
+        post: {
+            parameters: {
+                query: {
+                    pool: string;
+                    name?: string;
+                };
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/x-tar": string;
+                };
+            };
+            responses: {
+                /** @description The imported VM (Location names it) */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            name?: string;
+                            uuid?: string;
+                            host?: string;
+                            renamed?: boolean;
+                            snapshots?: number;
+                            current?: string;
+                            disks?: {
+                                target?: string;
+                                volume?: string;
+                                path?: string;
+                            }[];
+                            bytes?: number;
+                            seconds?: number;
+                            from?: {
+                                name?: string;
+                                uuid?: string;
+                            };
+                        };
+                    };
+                };
+                400: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+                413: components["responses"]["Error"];
+                429: components["responses"]["Error"];
+                499: components["responses"]["Error"];
+                507: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/{host}/vms/{uuid}/snapshots/{name}/export-disk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                host: components["parameters"]["host"];
+                uuid: components["parameters"]["uuid"];
+                name: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Write one disk as it was at the snapshot into a new standalone image
+         * @description Runs `qemu-img convert -l snapshot.name=…` on the host's computer (local, or over SSH; a
+         *     host reached over TLS is refused with 409 `host_no_commands`), so the VM must be shut off.
+         *     The result (a volume without snapshots or backing file) is the operation's result.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    uuid: components["parameters"]["uuid"];
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Disk target, e.g. vda; default the first disk */
+                        disk?: string;
+                        pool: string;
+                        volume: string;
+                        /** @enum {string} */
+                        format?: "qcow2" | "raw";
+                    };
+                };
+            };
+            responses: {
+                202: components["responses"]["Operation"];
+                400: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+                507: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {

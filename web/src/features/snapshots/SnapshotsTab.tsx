@@ -32,6 +32,7 @@ import { SnapshotPanel, type PanelActions } from './SnapshotPanel';
 import { SnapshotTree } from './SnapshotTree';
 import { SchedulesSection } from '../schedules/SchedulesSection';
 import { DiskUsageSection } from './DiskUsageSection';
+import { ExportButton } from '../transfer/ExportButton';
 import './snapshots.css';
 
 type DialogState =
@@ -245,6 +246,7 @@ export default function SnapshotsTab({ vm }: { vm: VM }) {
             <IconButton showLabel="wide" text="Edit description" label="Edit description" tip="Edit the selected snapshot’s description (e)" disabled={!selectedName} onClick={() => selectedName && openEdit(selectedName)}>
               <Pencil size={16} aria-hidden />
             </IconButton>
+            <ExportButton vm={vm} disabled={busy} />
           </>
         ) : (
           <RoleHint permission="vm.snapshot" />

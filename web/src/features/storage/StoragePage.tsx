@@ -20,11 +20,12 @@ import { useAccess } from '../security/useAccess';
 import { toastError } from '../../components/toastError';
 import { useDeleteVolume, usePoolAction } from '../../resources/storage/mutations';
 import { Button, DataTable, type DataColumn } from '../../ui';
+import { ImportDialog } from '../transfer/ImportDialog';
 import { CloneDialog, CreatePoolDialog, CreateVolumeDialog, ResizeDialog, UploadDialog } from './StorageDialogs';
 import { atLeast, contentPath, fillTone, poolsQuery, usedPercent, volumesQuery, type Pool, type Volume } from './storageApi';
 import './storage.css';
 
-type Open = { kind: 'pool' } | { kind: 'volume' | 'upload'; pool: Pool } | { kind: 'resize' | 'clone'; volume: Volume } | null;
+type Open = { kind: 'pool' } | { kind: 'volume' | 'upload' | 'import'; pool: Pool } | { kind: 'resize' | 'clone'; volume: Volume } | null;
 
 export function StoragePage() {
   useTitle('Storage');
@@ -85,6 +86,7 @@ export function StoragePage() {
             pool={pool}
             onNew={() => setOpen({ kind: 'volume', pool })}
             onUpload={() => setOpen({ kind: 'upload', pool })}
+            onImport={() => setOpen({ kind: 'import', pool })}
             onResize={(v) => setOpen({ kind: 'resize', volume: v })}
             onClone={(v) => setOpen({ kind: 'clone', volume: v })}
           />
@@ -93,6 +95,7 @@ export function StoragePage() {
       {open?.kind === 'pool' && <CreatePoolDialog host={host} open onOpenChange={close} />}
       {open?.kind === 'volume' && <CreateVolumeDialog host={host} pool={open.pool} open onOpenChange={close} />}
       {open?.kind === 'upload' && <UploadDialog host={host} pool={open.pool} open onOpenChange={close} />}
+      {open?.kind === 'import' && <ImportDialog host={host} pool={open.pool} open onOpenChange={close} />}
       {open?.kind === 'resize' && <ResizeDialog host={host} volume={open.volume} open onOpenChange={close} />}
       {open?.kind === 'clone' && <CloneDialog host={host} volume={open.volume} open onOpenChange={close} />}
     </div>
@@ -218,11 +221,13 @@ interface VolumesPanelProps {
   pool: Pool;
   onNew: () => void;
   onUpload: () => void;
+  /** Import a VM's export file into this pool (admins). */
+  onImport: () => void;
   onResize: (v: Volume) => void;
   onClone: (v: Volume) => void;
 }
 
-function VolumesPanel({ host, pool, onNew, onUpload, onResize, onClone }: VolumesPanelProps) {
+function VolumesPanel({ host, pool, onNew, onUpload, onImport, onResize, onClone }: VolumesPanelProps) {
   const confirm = useConfirm();
   const { role } = useAccess();
   const running = pool.state === 'running';
@@ -308,6 +313,11 @@ function VolumesPanel({ host, pool, onNew, onUpload, onResize, onClone }: Volume
             <Button size="sm" variant="primary" onClick={onUpload}>
               Upload
             </Button>
+            {atLeast(role, 'admin') && (
+              <Button size="sm" onClick={onImport}>
+                Import VM
+              </Button>
+            )}
           </>
         )}
       </div>
