@@ -317,6 +317,8 @@ type Conn interface {
 	NetworkConn
 	// Domain capabilities, for creating VMs (create.go).
 	CreateConn
+	// Changes of an existing VM's hardware (hardware.go).
+	HardwareConn
 }
 
 // PoolInfo is a pool's state and sizes in bytes.
