@@ -19,7 +19,7 @@ func (h fakeHosts) Client(string) (virt.Conn, error) { return h.c, nil }
 type fakeVMs struct{}
 
 func (fakeVMs) Refresh(virt.Conn, string, string) (inventory.VM, error) { return inventory.VM{}, nil }
-func (fakeVMs) List() []inventory.VM                                     { return nil }
+func (fakeVMs) List() []inventory.VM                                    { return nil }
 
 const uuid = "3ebff392-0803-4fe8-8612-5bed46ecf81f"
 
@@ -105,7 +105,10 @@ func TestRefusalsChangeNothing(t *testing.T) {
 		"no vcpus":         {func() error { _, err := s.SetCPU("h", uuid, CPURequest{VCPUs: 3, MaxVCPUs: 2}); return err }, problem.CodeInvalidHardware},
 		"vcpus over limit": {func() error { _, err := s.SetCPU("h", uuid, CPURequest{MaxVCPUs: 1000}); return err }, problem.CodeInvalidHardware},
 		"memory too small": {func() error { _, err := s.SetMemory("h", uuid, MemoryRequest{MemoryMiB: 8}); return err }, problem.CodeInvalidHardware},
-		"memory over max":  {func() error { _, err := s.SetMemory("h", uuid, MemoryRequest{MemoryMiB: 512, MaxMemoryMiB: 256}); return err }, problem.CodeInvalidHardware},
+		"memory over max": {func() error {
+			_, err := s.SetMemory("h", uuid, MemoryRequest{MemoryMiB: 512, MaxMemoryMiB: 256})
+			return err
+		}, problem.CodeInvalidHardware},
 		"firmware running": {func() error { _, err := s.SetFirmware("h", uuid, FirmwareRequest{Firmware: "efi"}); return err }, problem.CodeFirmwareWhileOn},
 		"bad firmware":     {func() error { _, err := s.SetFirmware("h", uuid, FirmwareRequest{Firmware: "coreboot"}); return err }, problem.CodeInvalidHardware},
 		"bad mac":          {func() error { _, err := s.AddNIC("h", uuid, NICRequest{MAC: "01:00:00:00:00:01"}); return err }, problem.CodeInvalidHardware},
@@ -113,7 +116,10 @@ func TestRefusalsChangeNothing(t *testing.T) {
 		"no such nic":      {func() error { _, err := s.RemoveNIC("h", uuid, "52:54:00:00:00:09"); return err }, problem.CodeNICNotFound},
 		"no such disk":     {func() error { _, err := s.RemoveDisk("h", uuid, "vdz"); return err }, problem.CodeDiskNotFound},
 		"bad boot":         {func() error { _, err := s.SetBoot("h", uuid, BootRequest{Order: []string{"hd", "hd"}}); return err }, problem.CodeInvalidHardware},
-		"long password":    {func() error { _, err := s.SetGraphics("h", uuid, GraphicsRequest{Password: ptr("123456789")}); return err }, problem.CodeInvalidHardware},
+		"long password": {func() error {
+			_, err := s.SetGraphics("h", uuid, GraphicsRequest{Password: ptr("123456789")})
+			return err
+		}, problem.CodeInvalidHardware},
 		"xml rename": {func() error {
 			_, err := s.SaveXML("h", uuid, XMLRequest{XML: strings.Replace(virtfake.DomainXML(false, ""), "web-1", "web-2", 1)})
 			return err

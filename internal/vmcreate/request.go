@@ -36,7 +36,7 @@ type Request struct {
 	// TPM adds a TPM 2.0 emulated by swtpm. Default: what the OS needs
 	// (osinfo's TPM: Windows 11).
 	TPM *bool `json:"tpm,omitempty"`
-	CPU        CPU  `json:"cpu"`
+	CPU CPU   `json:"cpu"`
 	// MemoryMiB is the memory (default: the OS's recommendation, else 1024).
 	MemoryMiB int `json:"memoryMiB,omitempty"`
 	// Disk is the VM's new disk (iso and pxe sources; for a cloud image,
