@@ -207,7 +207,8 @@ func libvirtProblem(err error, what string) error {
 	if errors.As(err, &le) {
 		switch virt.ErrorNumber(le.Code) {
 		case virt.ErrOperationInvalid, virt.ErrXMLError, virt.ErrInvalidArg, virt.ErrOperationUnsupported,
-			virt.ErrArgumentUnsupported, virt.ErrOperationFailed, virt.ErrInternalError, virt.ErrConfigUnsupported:
+			virt.ErrArgumentUnsupported, virt.ErrOperationFailed, virt.ErrInternalError, virt.ErrConfigUnsupported,
+			virt.ErrXMLInvalidSchema, virt.ErrXMLDetail:
 			return problem.Wrap(err, problem.Invalid, problem.CodeDomainXMLRejected,
 				fmt.Sprintf("libvirt refused to %s: %s", what, problem.Clip(le.Message)),
 				"change the request as libvirt's message says; nothing was changed by this step")

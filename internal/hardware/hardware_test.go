@@ -185,3 +185,18 @@ func TestDiff(t *testing.T) {
 		t.Errorf("append: %q", got)
 	}
 }
+
+func TestReplaceIdentity(t *testing.T) {
+	doc := `<domain type="kvm"><metadata><x:name xmlns:x="urn:x">keep</x:name></metadata><name>web</name><uuid>u-1</uuid><devices><disk><name>no</name><unknown-element/></disk></devices></domain>`
+	got, err := replaceIdentity(doc, "copy", "u-2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `<domain type="kvm"><metadata><x:name xmlns:x="urn:x">keep</x:name></metadata><name>copy</name><uuid>u-2</uuid><devices><disk><name>no</name><unknown-element/></disk></devices></domain>`
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	if _, err := replaceIdentity("<domain><name>x</name></domain>", "a", "b"); err == nil {
+		t.Error("no uuid: no error")
+	}
+}

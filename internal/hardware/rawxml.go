@@ -2,7 +2,9 @@ package hardware
 
 import (
 	"crypto/rand"
+	"encoding/xml"
 	"fmt"
+	"io"
 	"strings"
 
 	"libvirt.org/go/libvirtxml"
@@ -81,7 +83,7 @@ func (s *Service) SaveXML(hostName, uuid string, req XMLRequest) (XMLResult, err
 			fmt.Sprintf("the edited XML must keep the VM's name %q and UUID %s", problem.Clip(e.dom.Name), e.uuid),
 			"put <name> and <uuid> back as they were; to copy a VM, clone it")
 	}
-	if err := s.validateCopy(e.c, &d); err != nil {
+	if err := s.validateCopy(e.c, &d, req.XML); err != nil {
 		return XMLResult{}, err
 	}
 	var out XMLResult
@@ -112,19 +114,20 @@ func (s *Service) SaveXML(hostName, uuid string, req XMLRequest) (XMLResult, err
 // variable store of its own is made: none is written until a start), with
 // libvirt's schema validation, and undefines it at once, keeping any
 // variable store file it names (it is the real VM's).
-func (s *Service) validateCopy(c virt.Conn, d *libvirtxml.Domain) error {
-	cp := *d
+func (s *Service) validateCopy(c virt.Conn, d *libvirtxml.Domain, raw string) error {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
-	cp.Name = fmt.Sprintf("%s%x", validationPrefix, b[:])
+	name := fmt.Sprintf("%s%x", validationPrefix, b[:])
 	u, err := randomUUID()
 	if err != nil {
 		return err
 	}
-	cp.UUID = u
-	doc, err := cp.Marshal()
+	// The document itself, with only its name and UUID replaced: a round
+	// trip through libvirtxml would drop what it does not know, and that
+	// is exactly what libvirt must see.
+	doc, err := replaceIdentity(raw, name, u)
 	if err != nil {
-		return fmt.Errorf("write the copy to validate: %w", err)
+		return problem.New(problem.Invalid, problem.CodeInvalidDomainXML, "the domain XML does not parse: "+problem.Clip(err.Error()), "fix the XML")
 	}
 	dom, err := c.Define(doc)
 	if err != nil {
@@ -134,12 +137,12 @@ func (s *Service) validateCopy(c virt.Conn, d *libvirtxml.Domain) error {
 			msg = le.Message
 		}
 		return problem.Wrap(err, problem.Invalid, problem.CodeDomainXMLRejected,
-			"libvirt rejects the edited definition: "+problem.Clip(strings.ReplaceAll(msg, cp.Name, d.Name)),
+			"libvirt rejects the edited definition: "+problem.Clip(strings.ReplaceAll(msg, name, d.Name)),
 			"fix what libvirt names; nothing was saved")
 	}
 	if err := c.Undefine(dom, virt.UndefineKeepNvram); err != nil {
-		s.log.Warn("could not undefine the copy made to validate an edit", "copy", cp.Name, "err", err)
-		return host.Problem(err, "remove the copy made to validate the edit (named "+cp.Name+")")
+		s.log.Warn("could not undefine the copy made to validate an edit", "copy", name, "err", err)
+		return host.Problem(err, "remove the copy made to validate the edit (named "+name+")")
 	}
 	return nil
 }
@@ -152,4 +155,48 @@ func randomUUID() (string, error) {
 	u[6] = u[6]&0x0f | 0x40
 	u[8] = u[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16]), nil
+}
+
+// replaceIdentity returns the domain XML doc with the text of its own
+// (top-level) name and uuid elements replaced, everything else as it was.
+func replaceIdentity(doc, name, uuid string) (string, error) {
+	dec := xml.NewDecoder(strings.NewReader(doc))
+	depth := 0
+	type span struct{ from, to int64 }
+	found := map[string]*span{}
+	var open string
+	var from int64
+	for {
+		before := dec.InputOffset()
+		tok, err := dec.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return "", err
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			depth++
+			if depth == 2 && (t.Name.Local == "name" || t.Name.Local == "uuid") && found[t.Name.Local] == nil {
+				open, from = t.Name.Local, before
+			}
+		case xml.EndElement:
+			if depth == 2 && open == t.Name.Local {
+				found[open] = &span{from, dec.InputOffset()}
+				open = ""
+			}
+			depth--
+		}
+	}
+	if found["name"] == nil || found["uuid"] == nil {
+		return "", fmt.Errorf("the domain has no name or uuid element")
+	}
+	repl := map[string]string{"name": "<name>" + xmlText(name) + "</name>", "uuid": "<uuid>" + uuid + "</uuid>"}
+	first, second := "name", "uuid"
+	if found["uuid"].from < found["name"].from {
+		first, second = second, first
+	}
+	a, b := found[first], found[second]
+	return doc[:a.from] + repl[first] + doc[a.to:b.from] + repl[second] + doc[b.to:], nil
 }

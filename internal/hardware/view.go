@@ -194,7 +194,8 @@ func describe(d *libvirtxml.Domain) Hardware {
 			h.Graphics = append(h.Graphics, Graphics{Type: "other"})
 		}
 	}
-	for _, t := range d.Devices.TPMs {
+	if len(d.Devices.TPMs) > 0 {
+		t := d.Devices.TPMs[0]
 		x := TPM{Model: t.Model, Backend: "other"}
 		if t.Backend != nil {
 			switch {
@@ -205,7 +206,6 @@ func describe(d *libvirtxml.Domain) Hardware {
 			}
 		}
 		h.TPM = &x
-		break
 	}
 	return h
 }

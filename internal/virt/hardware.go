@@ -78,3 +78,10 @@ func (c *Libvirt) SetMetadata(dom Domain, kind Metadata, value string, where Aff
 // ErrConfigUnsupported is libvirt's "unsupported configuration" (a device
 // the running guest cannot take, a bus without hot-plug).
 const ErrConfigUnsupported = libvirt.ErrConfigUnsupported
+
+// ErrXMLInvalidSchema is libvirt's refusal of a definition that does not
+// validate against its schema; ErrXMLDetail its finding in a document.
+const (
+	ErrXMLInvalidSchema = libvirt.ErrXMLInvalidSchema
+	ErrXMLDetail        = libvirt.ErrXMLDetail
+)
