@@ -34,6 +34,7 @@ test('hardware edit: memory, TPM and raw XML with a diff', async ({ page }) => {
   await expect(last.getByLabel('Changes to the domain XML')).toContainText('tpm-tis');
   await expect(tpm).toContainText('TPM: tpm-tis, emulator 2.0');
   expect(virsh('dumpxml', '--inactive', vmName)).toContain("<backend type='emulator' version='2.0'");
+  await last.scrollIntoViewIfNeeded();
   await shot(page, 'hardware-tab');
 
   const xml = page.getByRole('region', { name: 'Domain XML' });

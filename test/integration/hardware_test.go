@@ -117,6 +117,19 @@ func TestHardwareEdit(t *testing.T) {
 	}
 	pool := crPool(t, iso)
 	t.Logf("guest, ISO and pool: %v", time.Since(start))
+	// Windows 11 needs UEFI with Secure Boot and a TPM 2.0: the creation's
+	// dry run on this host (its OVMF, its swtpm) has all three unasked.
+	var pv struct{ XML string }
+	if st, b := apiJSON("POST", "/api/v1/hosts/local/vms", map[string]any{"name": testguest.UniqueName("kmtest-win11-"), "os": "win11", "memoryMiB": 4096,
+		"source": map[string]any{"kind": "iso", "pool": pool, "volume": "hw-media.iso"}, "disk": map[string]any{"size": "1GiB"}, "dryRun": true}, &pv); st != 200 {
+		t.Fatalf("Windows 11 dry run: %d %s", st, b)
+	}
+	for _, want := range []string{`<firmware><feature enabled="yes" name="secure-boot">`, `<smm state="on">`, `<tpm model="tpm-crb"><backend type="emulator" version="2.0">`} {
+		// Compared without white space: the XML is indented.
+		if !strings.Contains(strings.Join(strings.Fields(pv.XML), ""), strings.Join(strings.Fields(want), "")) {
+			t.Errorf("the Windows 11 dry run lacks %s:\n%s", want, pv.XML)
+		}
+	}
 	// An isolated network without addresses: a bridge, nothing more.
 	net := testguest.UniqueName("kmtest-hwn-")
 	netXML := filepath.Join(t.TempDir(), "net.xml")

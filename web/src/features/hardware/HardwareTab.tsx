@@ -14,6 +14,8 @@ import { DiffView } from './DiffView';
 import { useDomainXML, useHardware, useHardwareChange, whereApplied, type Hardware, type HardwareChange, type HardwareResult } from './hardwareApi';
 import './hardware.css';
 
+const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
 interface LastChange {
   what: string;
   result: HardwareResult;
@@ -47,7 +49,7 @@ export default function HardwareTab({ vm }: { vm: VM }) {
   const [last, setLast] = useState<LastChange | null>(null);
   const change = useHardwareChange(vm, (res, ch) => {
     setLast({ what: ch.what, result: res });
-    toast.success(`${ch.what}: ${whereApplied(res)}`, { description: res.message });
+    toast.success(`${ch.what}: ${whereApplied(res)}`, { description: capitalize(res.message) });
   });
   const run = (ch: HardwareChange) => change.mutate(ch);
   if (hw.isPending) return <p className="muted">Loading the hardware…</p>;
@@ -66,7 +68,7 @@ export default function HardwareTab({ vm }: { vm: VM }) {
       {last && (
         <section className="panel hw-last" aria-label="Last change" role="status">
           <p>
-            <strong>{last.what}</strong> — {whereApplied(last.result)}. {last.result.message}
+            <strong>{last.what}</strong> — {whereApplied(last.result)}. {capitalize(last.result.message)}.
           </p>
           <details open>
             <summary>What changed in the stored definition</summary>
@@ -171,7 +173,8 @@ function Disks({ vm, stored, busy, run }: Props & { vm: VM }) {
               </td>
               <td>{d.bus}</td>
               <td className="mono small">{d.source || <span className="muted">empty</span>}</td>
-              <td className="hw-actions">
+              <td>
+                <div className="hw-actions">
                 {d.device !== 'cdrom' && !d.readOnly && (
                   <form
                     className="hw-inline"
@@ -201,6 +204,7 @@ function Disks({ vm, stored, busy, run }: Props & { vm: VM }) {
                 >
                   Remove
                 </Button>
+                </div>
               </td>
             </tr>
           ))}
@@ -275,7 +279,8 @@ function NICs({ stored, busy, run }: Props) {
               <td>{n.network ?? n.bridge ?? n.type}</td>
               <td>{n.model}</td>
               <td>{n.linkUp ? 'up' : 'down'}</td>
-              <td className="hw-actions">
+              <td>
+                <div className="hw-actions">
                 <Button
                   size="sm"
                   disabled={busy}
@@ -286,6 +291,7 @@ function NICs({ stored, busy, run }: Props) {
                 <Button size="sm" variant="danger-outline" disabled={busy} aria-label={`Remove ${n.mac}`} onClick={() => run({ method: 'DELETE', path: `/nics/${n.mac}`, what: `NIC ${n.mac} removed` })}>
                   Remove
                 </Button>
+                </div>
               </td>
             </tr>
           ))}
