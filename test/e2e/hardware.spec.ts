@@ -49,6 +49,6 @@ test('hardware edit: memory, TPM and raw XML with a diff', async ({ page }) => {
   await last.scrollIntoViewIfNeeded();
   await shot(page, 'hardware-xml-diff');
   await xml.getByRole('button', { name: 'Save' }).click();
-  await expect(last).toContainText('the edited definition was saved');
+  await expect(last).toContainText(/the edited definition was saved/i);
   expect(virsh('dumpxml', '--inactive', vmName)).toContain('edited in the browser');
 });
