@@ -36,6 +36,10 @@ command -v xorriso >/dev/null 2>&1 || need+=(xorriso)
 command -v grub-mkrescue >/dev/null 2>&1 || need+=(grub-common)
 [ -d /usr/lib/grub/i386-pc ] || need+=(grub-pc-bin)
 command -v mformat >/dev/null 2>&1 || need+=(mtools)
+# TPM 2.0 for VMs (Windows 11 needs one): libvirt runs swtpm per VM, and
+# swtpm_setup (swtpm-tools) makes its state on the VM's first start.
+command -v swtpm >/dev/null 2>&1 || need+=(swtpm)
+command -v swtpm_setup >/dev/null 2>&1 || need+=(swtpm-tools)
 if [ "${#need[@]}" -gt 0 ]; then
   log "installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -14,6 +14,7 @@ import (
 	"github.com/kvm-manager/kvm-manager/internal/console/serial"
 	"github.com/kvm-manager/kvm-manager/internal/console/vnc"
 	"github.com/kvm-manager/kvm-manager/internal/domainedit"
+	"github.com/kvm-manager/kvm-manager/internal/hardware"
 	"github.com/kvm-manager/kvm-manager/internal/hostadmin"
 	"github.com/kvm-manager/kvm-manager/internal/metrics"
 	"github.com/kvm-manager/kvm-manager/internal/network"
@@ -40,6 +41,7 @@ func withFeatures(t *testing.T, opts Options) Options {
 	opts.Storage = storage.New(storage.Options{})
 	opts.Networks = network.New(network.Options{})
 	opts.Create = vmcreate.New(vmcreate.Options{})
+	opts.Hardware = hardware.New(hardware.Options{})
 	opts.HostAdmin = hostadmin.New(hostadmin.Options{})
 	opts.Metrics = metrics.New(metrics.Options{})
 	sched, err := snapschedule.New(snapschedule.Options{DataDir: t.TempDir()})

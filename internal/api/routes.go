@@ -48,6 +48,7 @@ func (s *Server) routes() []Route {
 	rs = append(rs, s.scheduleRoutes()...)
 	rs = append(rs, s.diskUsageRoutes()...)
 	rs = append(rs, s.exportRoutes()...)
+	rs = append(rs, s.hardwareRoutes()...)
 	return rs
 }
 

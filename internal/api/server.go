@@ -24,6 +24,7 @@ import (
 	"github.com/kvm-manager/kvm-manager/internal/console/vnc"
 	"github.com/kvm-manager/kvm-manager/internal/domainedit"
 	"github.com/kvm-manager/kvm-manager/internal/event"
+	"github.com/kvm-manager/kvm-manager/internal/hardware"
 	"github.com/kvm-manager/kvm-manager/internal/host"
 	"github.com/kvm-manager/kvm-manager/internal/hostadmin"
 	"github.com/kvm-manager/kvm-manager/internal/inventory"
@@ -105,6 +106,9 @@ type Options struct {
 	// Export exports and imports VMs with their snapshots (nil serves
 	// none of its routes).
 	Export *snapexport.Service
+	// Hardware edits VMs' hardware and raw domain XML (nil serves none of
+	// its routes).
+	Hardware *hardware.Service
 }
 
 // Server is the HTTP handler of KVM Manager.

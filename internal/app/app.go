@@ -28,6 +28,7 @@ import (
 	"github.com/kvm-manager/kvm-manager/internal/console/vnc"
 	"github.com/kvm-manager/kvm-manager/internal/domainedit"
 	"github.com/kvm-manager/kvm-manager/internal/event"
+	"github.com/kvm-manager/kvm-manager/internal/hardware"
 	"github.com/kvm-manager/kvm-manager/internal/host"
 	"github.com/kvm-manager/kvm-manager/internal/hostadmin"
 	"github.com/kvm-manager/kvm-manager/internal/inventory"
@@ -249,6 +250,7 @@ func New(cfg config.Config, opts Options) (_ *App, err error) {
 		BodyTimeout: cfg.BodyTimeout.Duration,
 		Snapshots:   a.snapshots, VNC: a.vnc, Screenshots: screenshots,
 		Serial: a.serial, DomainEdit: domainEdit, Metrics: mets, Schedules: a.schedules,
+		Hardware: hardware.New(hardware.Options{Hosts: a.hosts, Inventory: inv, Logger: log}),
 		Storage: storage.New(storage.Options{Hosts: storage.HostSet{Set: a.hosts}, Inventory: inv, Operations: a.ops,
 			IdleTime: cfg.TransferIdle.Duration}),
 		Networks: network.New(network.Options{Hosts: network.HostSet{Set: a.hosts}, Inventory: inv}),

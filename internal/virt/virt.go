@@ -322,6 +322,8 @@ type Conn interface {
 	CreateConn
 	// Block jobs, for merging external snapshots (block.go).
 	BlockConn
+	// Changes of an existing VM's hardware (hardware.go).
+	HardwareConn
 }
 
 // PoolInfo is a pool's state and sizes in bytes.

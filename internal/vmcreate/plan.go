@@ -8,6 +8,7 @@ import (
 
 	"libvirt.org/go/libvirtxml"
 
+	"github.com/kvm-manager/kvm-manager/internal/hardware"
 	"github.com/kvm-manager/kvm-manager/internal/host"
 	"github.com/kvm-manager/kvm-manager/internal/nocloud"
 	"github.com/kvm-manager/kvm-manager/internal/osinfo"
@@ -85,7 +86,17 @@ func (s *Service) plan(c virt.Conn, hostName string, req Request) (*plan, error)
 	if osi.Firmware == "efi" && firmware == "bios" {
 		return nil, invalid(fmt.Sprintf("%s does not boot with BIOS firmware", osi.Name), "choose efi")
 	}
-	if req.SecureBoot && firmware != "efi" {
+	// An OS that needs a TPM (Windows 11) needs Secure Boot as well: both
+	// are on by default, so that it installs without editing anything.
+	secure := osi.TPM && firmware == "efi"
+	if req.SecureBoot != nil {
+		secure = *req.SecureBoot
+	}
+	tpm := osi.TPM
+	if req.TPM != nil {
+		tpm = *req.TPM
+	}
+	if secure && firmware != "efi" {
 		return nil, invalid("Secure Boot needs UEFI firmware", "choose efi, or turn Secure Boot off")
 	}
 	bus := req.Disk.Bus
@@ -118,7 +129,11 @@ func (s *Service) plan(c virt.Conn, hostName string, req Request) (*plan, error)
 		return nil, problem.New(problem.Unsupported, problem.CodeFirmwareMissing, fmt.Sprintf("host %q has no UEFI firmware for its VMs", hostName),
 			"install OVMF on the host (Debian: apt install ovmf), or choose BIOS")
 	}
-	if req.SecureBoot && !enumHas(dc.OS.Loader.Enums, "secure", "yes") {
+	if tpm && (dc.Devices.TPM.Supported != "yes" || !enumHas(dc.Devices.TPM.Enums, "backendModel", "emulator")) {
+		return nil, problem.New(problem.Unsupported, problem.CodeTPMUnavailable, fmt.Sprintf("host %q cannot emulate a TPM for its VMs", hostName),
+			"install swtpm and swtpm-tools on the host (Debian: apt install swtpm swtpm-tools), or leave the TPM out")
+	}
+	if secure && !enumHas(dc.OS.Loader.Enums, "secure", "yes") {
 		return nil, problem.New(problem.Unsupported, problem.CodeFirmwareMissing, fmt.Sprintf("host %q has no Secure Boot firmware", hostName),
 			"install OVMF with Secure Boot on the host (Debian's ovmf package has it), or turn Secure Boot off")
 	}
@@ -354,12 +369,15 @@ func (s *Service) plan(c virt.Conn, hostName string, req Request) (*plan, error)
 	}
 	if firmware == "efi" {
 		dom.OS.Firmware = "efi"
-		if req.SecureBoot {
+		if secure {
 			dom.OS.FirmwareInfo = &libvirtxml.DomainOSFirmwareInfo{Features: []libvirtxml.DomainOSFirmwareFeature{
 				{Enabled: "yes", Name: "secure-boot"}, {Enabled: "yes", Name: "enrolled-keys"},
 			}}
 			dom.Features.SMM = &libvirtxml.DomainFeatureSMM{State: "on"}
 		}
+	}
+	if tpm {
+		dom.Devices.TPMs = []libvirtxml.DomainTPM{hardware.TPMDevice(dom.OS.Type.Machine)}
 	}
 	video := "vga"
 	if osi.DiskBus == "virtio" {

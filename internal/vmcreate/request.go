@@ -30,9 +30,13 @@ type Request struct {
 	Source Source `json:"source"`
 	// Firmware is bios or efi (default: what the OS needs, else bios).
 	Firmware string `json:"firmware,omitempty"`
-	// SecureBoot enables UEFI Secure Boot (efi only).
-	SecureBoot bool `json:"secureBoot,omitempty"`
-	CPU        CPU  `json:"cpu"`
+	// SecureBoot enables UEFI Secure Boot (efi only). Default: on for an
+	// OS that needs a TPM (Windows 11), which needs Secure Boot too.
+	SecureBoot *bool `json:"secureBoot,omitempty"`
+	// TPM adds a TPM 2.0 emulated by swtpm. Default: what the OS needs
+	// (osinfo's TPM: Windows 11).
+	TPM *bool `json:"tpm,omitempty"`
+	CPU CPU   `json:"cpu"`
 	// MemoryMiB is the memory (default: the OS's recommendation, else 1024).
 	MemoryMiB int `json:"memoryMiB,omitempty"`
 	// Disk is the VM's new disk (iso and pxe sources; for a cloud image,

@@ -400,6 +400,12 @@ type domCaps struct {
 			Enums  []capEnum `xml:"enum"`
 		} `xml:"loader"`
 	} `xml:"os"`
+	Devices struct {
+		TPM struct {
+			Supported string    `xml:"supported,attr"`
+			Enums     []capEnum `xml:"enum"`
+		} `xml:"tpm"`
+	} `xml:"devices"`
 	CPU struct {
 		Modes []struct {
 			Name      string   `xml:"name,attr"`

@@ -120,7 +120,7 @@ func TestPreviewChoices(t *testing.T) {
 	s, _, _ := rig(t)
 	req := isoReq("new-2")
 	req.OS = ""
-	req.Firmware, req.SecureBoot = "efi", true
+	req.Firmware, req.SecureBoot = "efi", &[]bool{true}[0]
 	req.CPU = CPU{Count: 3, Mode: "custom", Model: "Skylake-Client"}
 	req.MemoryMiB = 2048
 	req.Disk = Disk{Size: "5GiB", Bus: "sata"}

@@ -23,6 +23,12 @@ const FakeDomainCapabilities = `<domainCapabilities>
       <enum name='secure'><value>no</value><value>yes</value></enum>
     </loader>
   </os>
+  <devices>
+    <tpm supported='yes'>
+      <enum name='model'><value>tpm-tis</value><value>tpm-crb</value></enum>
+      <enum name='backendModel'><value>passthrough</value><value>emulator</value></enum>
+    </tpm>
+  </devices>
   <cpu>
     <mode name='host-passthrough' supported='yes'/>
     <mode name='host-model' supported='yes'/>

@@ -25,11 +25,12 @@ describe('the route table', () => {
   });
 
   it('names each tab once, with its key', () => {
-    expect(VM_TABS.map((t) => t.id)).toEqual(['overview', 'console', 'serial', 'snapshots']);
-    expect(VM_TABS.map((t) => t.key)).toEqual(['1', '2', '3', '4']);
+    expect(VM_TABS.map((t) => t.id)).toEqual(['overview', 'console', 'serial', 'snapshots', 'hardware']);
+    expect(VM_TABS.map((t) => t.key)).toEqual(['1', '2', '3', '4', '5']);
     expect(parseVMTab('serial')).toBe('serial');
     expect(parseVMTab(undefined)).toBe('overview');
-    expect(parseVMTab('hardware')).toBe('overview');
+    expect(parseVMTab('hardware')).toBe('hardware');
+    expect(parseVMTab('devices')).toBe('overview');
   });
 
   it('builds both pop-out windows from one builder', () => {

@@ -30,6 +30,7 @@ export const VM_TABS = [
   { id: 'console', label: 'Console', key: '2' },
   { id: 'serial', label: 'Serial', key: '3' },
   { id: 'snapshots', label: 'Snapshots', key: '4' },
+  { id: 'hardware', label: 'Hardware', key: '5' },
 ] as const;
 
 export type VMTab = (typeof VM_TABS)[number]['id'];

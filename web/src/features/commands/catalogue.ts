@@ -94,7 +94,7 @@ function vmKeyOf(target: Element | null): string | undefined {
   return target.closest<HTMLElement>('[data-vm-key]')?.dataset.vmKey;
 }
 
-const TAB_PERMISSION: Partial<Record<(typeof VM_TABS)[number]['id'], Permission>> = { console: 'vm.console', serial: 'vm.console' };
+const TAB_PERMISSION: Partial<Record<(typeof VM_TABS)[number]['id'], Permission>> = { console: 'vm.console', serial: 'vm.console', hardware: 'vm.edit' };
 
 export const COMMANDS: readonly Command[] = [
   // Everywhere.

@@ -261,6 +261,14 @@ export default function NewVMPage() {
                   <option value="efi">UEFI (OVMF)</option>
                 </select>
               </label>
+              <label className="newvm-field newvm-check">
+                <input type="checkbox" disabled={v.firmware !== 'efi'} {...register('secureBoot')} />
+                <span>Secure Boot</span>
+              </label>
+              <label className="newvm-field newvm-check">
+                <input type="checkbox" {...register('tpm')} />
+                <span>TPM 2.0 (swtpm)</span>
+              </label>
               <label className="newvm-field">
                 <span className="field-label">Network</span>
                 <select aria-label="Network" {...register('network')}>
@@ -307,7 +315,8 @@ export default function NewVMPage() {
             <section aria-label="Summary">
               <p>
                 <strong>{v.name}</strong> from {v.kind === 'pxe' ? 'the network' : `${v.pool}/${v.volume}`}: {v.cpus} vCPU, {v.memoryMiB} MiB,{' '}
-                {v.firmware === 'efi' ? 'UEFI' : 'BIOS'}
+                {v.firmware === 'efi' ? (v.secureBoot ? 'UEFI with Secure Boot' : 'UEFI') : 'BIOS'}
+                {v.tpm ? ', TPM 2.0' : ''}
                 {v.os ? `, ${v.os}` : ''}.
               </p>
               {preview.error ? <ErrorNote error={preview.error} title="The server refuses this VM" /> : null}

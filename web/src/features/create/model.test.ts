@@ -12,6 +12,7 @@ describe('new VM model', () => {
       cpu: { count: 1 },
       memoryMiB: 1024,
       firmware: 'bios',
+      tpm: false,
       network: { network: 'default' },
       disk: { pool: 'images', size: '10240MiB' },
       start: true,
@@ -36,6 +37,10 @@ describe('new VM model', () => {
     expect(
       osDefaults({ id: 'x', shortId: 'win11', name: 'Windows 11', firmware: 'efi', minimum: {}, recommended: { cpus: 2, memoryBytes: 4 * 2 ** 30, storageBytes: 64 * 2 ** 30 } }),
     ).toEqual({ os: 'win11', firmware: 'efi', cpus: 2, memoryMiB: 4096, diskGiB: 64 });
+    // Windows 11 needs a TPM and Secure Boot: both ticked, and sent.
+    const win = { ...base, ...osDefaults({ id: 'x', shortId: 'win11', name: 'Windows 11', firmware: 'efi', tpm: true, minimum: {}, recommended: {} }) };
+    expect(win).toMatchObject({ firmware: 'efi', tpm: true, secureBoot: true });
+    expect(toRequest(win)).toMatchObject({ firmware: 'efi', secureBoot: true, tpm: true });
     expect(stepsFor('iso')).not.toContain('Cloud-init');
     expect(stepsFor('cloud-image')).toContain('Cloud-init');
   });

@@ -29,6 +29,8 @@ export const newVMSchema = z
     memoryMiB: z.number().int().min(64, 'at least 64 MiB'),
     diskGiB: z.number().min(0),
     firmware: z.enum(['bios', 'efi']),
+    secureBoot: z.boolean(),
+    tpm: z.boolean(),
     network: z.string(),
     hostname: z.string(),
     user: z.string(),
@@ -59,6 +61,8 @@ export const DEFAULTS: Omit<NewVMValues, 'host'> = {
   memoryMiB: 1024,
   diskGiB: 10,
   firmware: 'bios',
+  secureBoot: false,
+  tpm: false,
   network: '',
   hostname: '',
   user: '',
@@ -77,10 +81,12 @@ export function toRequest(v: NewVMValues, dryRun = false): Record<string, unknow
     cpu: { count: v.cpus },
     memoryMiB: v.memoryMiB,
     firmware: v.firmware,
+    tpm: v.tpm,
     network: v.network ? { network: v.network } : { none: true },
     start: v.start,
   };
   if (v.os) req.os = v.os;
+  if (v.firmware === 'efi') req.secureBoot = v.secureBoot;
   const disk: Record<string, unknown> = {};
   if (v.pool) disk.pool = v.pool;
   if ((v.kind === 'iso' || v.kind === 'pxe' || v.kind === 'cloud-image') && v.diskGiB > 0) disk.size = `${Math.round(v.diskGiB * 1024)}MiB`;
@@ -106,14 +112,20 @@ export interface OSInfo {
   shortId: string;
   name: string;
   firmware: 'bios' | 'efi';
+  /** The OS needs a TPM 2.0 (and Secure Boot): Windows 11. */
+  tpm?: boolean;
   recommended: { cpus?: number; memoryBytes?: number; storageBytes?: number };
   minimum: { cpus?: number; memoryBytes?: number; storageBytes?: number };
 }
 
-/** The values an OS fills in: its recommended resources and firmware. */
+/** The values an OS fills in: its recommended resources, firmware, and a TPM with Secure Boot where it needs them. */
 export function osDefaults(os: OSInfo): Partial<NewVMValues> {
   const r = os.recommended;
   const out: Partial<NewVMValues> = { os: os.shortId, firmware: os.firmware };
+  if (os.tpm) {
+    out.tpm = true;
+    out.secureBoot = true;
+  }
   if (r.cpus) out.cpus = r.cpus;
   if (r.memoryBytes) out.memoryMiB = Math.round(r.memoryBytes / 2 ** 20);
   if (r.storageBytes) out.diskGiB = Math.ceil(r.storageBytes / 2 ** 30);

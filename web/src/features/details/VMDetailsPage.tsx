@@ -1,5 +1,5 @@
 // A VM's own page (/vms/:host/:uuid[/tab]): header with power actions, and
-// the Overview, Console, Serial and Snapshots tabs. What the user's role may
+// the Overview, Console, Serial, Snapshots and (admins) Hardware tabs. What the user's role may
 // not do is not offered: no power buttons for a viewer (and a note instead
 // of the consoles), no Delete for an operator.
 
@@ -83,6 +83,7 @@ function DetailsActions({ vm, hostDown, op, onDelete }: { vm: VM; hostDown: bool
 const ConsoleTab = lazy(() => import('../console/ConsoleTab'));
 const SerialTab = lazy(() => import('../serial/SerialTab'));
 const SnapshotsTab = lazy(() => import('../snapshots/SnapshotsTab'));
+const HardwareTab = lazy(() => import('../hardware/HardwareTab'));
 
 function TabFallback() {
   return (
@@ -212,6 +213,11 @@ export default function VMDetailsPage({ host, uuid, tab }: { host: string; uuid:
                   </span>
                 )}
               </Tabs.Trigger>
+              {can('vm.edit') && (
+                <Tabs.Trigger value="hardware" className="tab">
+                  Hardware
+                </Tabs.Trigger>
+              )}
             </Tabs.List>
             {!can('vm.console') && <RoleHint permission="vm.console" />}
           </div>
@@ -230,6 +236,10 @@ export default function VMDetailsPage({ host, uuid, tab }: { host: string; uuid:
             </Tabs.Content>
             <Tabs.Content value="snapshots" className="tab-panel">
               {current === 'snapshots' && <SnapshotsTab vm={vm} />}
+            </Tabs.Content>
+            <Tabs.Content value="hardware" className="tab-panel">
+              {current === 'hardware' &&
+                (can('vm.edit') ? <HardwareTab vm={vm} /> : <RoleNote permission="vm.edit" title="Hardware changes are for admins" />)}
             </Tabs.Content>
           </Suspense>
         </Tabs.Root>
