@@ -85,6 +85,8 @@ func main() {
 			Name:    "addresses",
 			Summary: "IP addresses of 100 running VMs among 500: the address watcher's pass and the VM list with addresses, in-process over virtfake",
 			New:     addresses.New,
+		},
+		{
 			Name:    "schedule",
 			Summary: "snapshot scheduler idle overhead: 100 policies on 100 VMs, CPU and RSS (in-process)",
 			New:     schedule.New,
