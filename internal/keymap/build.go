@@ -36,7 +36,15 @@ func Build(k *XKB, ks Keysyms, compose Compose) Table {
 			continue
 		}
 		key := k.Keys[name]
-		for c, mods := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
+		// Fewer modifiers win; at the same modifiers a key of the main
+		// block wins over the keys a US (104-key) keyboard lacks: the
+		// key left of Z on 105-key keyboards, and the Japanese ro and yen.
+		extra := 0
+		if name == "LSGT" || name == "AB11" || name == "AE13" {
+			extra = 5
+		}
+		for i, mods := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
+			c := 4*i + extra
 			sym := key.Sym(k.Level(key, mods[0], mods[1]))
 			if sym == "" {
 				continue
@@ -76,7 +84,7 @@ func Build(k *XKB, ks Keysyms, compose Compose) Table {
 			if _, direct := t[res]; direct {
 				continue
 			}
-			c := 10 + deadCost[d] + symCost[base]
+			c := 40 + deadCost[d] + symCost[base]
 			if old, seen := cost[res]; !seen || c < old {
 				t[res], cost[res] = []Stroke{ds, bs}, c
 			}
