@@ -23,6 +23,10 @@ bin/kvm-bench vms --server bin/kvm-manager --after "node test/e2e/bench-ui.mjs" 
 idle_rss=$(awk '/^server RSS after idle/ { print $5; exit }' "$vmsout")
 bin/kvm-bench serial --server bin/kvm-manager
 bin/kvm-bench snapshot --server bin/kvm-manager
+# The console bench compares its round trip with socat and websockify (relays of their own).
+for prog in socat websockify; do
+  command -v "$prog" >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y "$prog" >/dev/null
+done
 bin/kvm-bench console --server bin/kvm-manager
 
 echo "=== stats history: the memory of 500 running VMs' full history (a day, time compressed)"

@@ -40,6 +40,12 @@ command -v mformat >/dev/null 2>&1 || need+=(mtools)
 # swtpm_setup (swtpm-tools) makes its state on the VM's first start.
 command -v swtpm >/dev/null 2>&1 || need+=(swtpm)
 command -v swtpm_setup >/dev/null 2>&1 || need+=(swtpm-tools)
+# The console's keyboard layout tables and their test (internal/keymap):
+# xkb-data compiled by libxkbcommon's xkbcli, keysym names, Compose table.
+command -v xkbcli >/dev/null 2>&1 || need+=(libxkbcommon-tools)
+[ -d /usr/share/X11/xkb/symbols ] || need+=(xkb-data)
+[ -e /usr/include/X11/keysymdef.h ] || need+=(x11proto-dev)
+[ -e /usr/share/X11/locale/en_US.UTF-8/Compose ] || need+=(libx11-data)
 if [ "${#need[@]}" -gt 0 ]; then
   log "installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

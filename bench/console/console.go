@@ -91,6 +91,8 @@ type options struct {
 	consoles   int
 	width      int
 	height     int
+	rounds     int
+	only       string
 }
 
 // New returns the subcommand, for bench/main.go's table.
@@ -105,12 +107,15 @@ func (o *options) Flags(fs *flag.FlagSet) {
 	fs.IntVar(&o.consoles, "consoles", 4, "consoles at once in the second capacity run")
 	fs.IntVar(&o.width, "width", 1024, "synthetic screen width")
 	fs.IntVar(&o.height, "height", 768, "synthetic screen height")
+	fs.IntVar(&o.rounds, "rounds", 5, "rounds of the round-trip comparison with socat and websockify (each --round-trips per path)")
+	fs.StringVar(&o.only, "only", "", "round-trip: only the round-trip comparison (direct, proxy, websockify, socat, minimal relay)")
 }
 
 // Check says what is wrong with the flags.
 func (o *options) Check() error {
 	return benchkit.Require((o.client == "lean" || o.client == "coder") &&
-		o.setups >= 1 && o.roundTrips >= 1 && o.consoles >= 1 && o.width >= 1 && o.height >= 1, "--client is lean or coder; counts and sizes must be positive")
+		o.setups >= 1 && o.roundTrips >= 1 && o.consoles >= 1 && o.width >= 1 && o.height >= 1 && o.rounds >= 1 &&
+		(o.only == "" || o.only == "round-trip"), "--client is lean or coder; --only is empty or round-trip; counts and sizes must be positive")
 }
 
 // Run measures and prints the figures.
@@ -197,7 +202,12 @@ func run(ctx context.Context, o options, out io.Writer) (err error) {
 	}
 	fmt.Fprintf(out, "kvm-bench console: QEMU guest %s (VNC %s), synthetic server %dx%d on %s; server pid %d, relay pid %d; %s client; %d CPUs\n",
 		qemu.Name, qemuAddr, o.width, o.height, sock, srv.PID(), rl.cmd.Process.Pid, o.client, runtime.NumCPU())
-	return b.measure(ctx, qemu, qemuAddr, synthDom, sock, synth.tcp.Addr().String())
+	if o.only == "" {
+		if err := b.measure(ctx, qemu, qemuAddr, synthDom, sock, synth.tcp.Addr().String()); err != nil {
+			return err
+		}
+	}
+	return b.roundTripRounds(ctx, qemu, qemuAddr)
 }
 
 // defineGuest defines a test guest named kmvncbench-*, optionally editing

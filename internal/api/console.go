@@ -33,6 +33,7 @@ func (s *Server) consoleRoutes() []Route {
 		)
 		if s.opts.DomainEdit != nil {
 			rs = append(rs, Route{"POST", vm + "/graphics/vnc", admin, "vm.graphics.add", s.addVNCGraphics})
+			rs = append(rs, s.consoleInputRoutes(vm)...)
 		}
 	}
 	if s.opts.Screenshots != nil {

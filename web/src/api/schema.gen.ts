@@ -1390,6 +1390,158 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/hosts/{host}/vms/{uuid}/console/input": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                host: components["parameters"]["host"];
+                uuid: components["parameters"]["uuid"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The VM's console input settings (VNC keymap, absolute pointer)
+         * @description Read from the stored definition and, for a running VM, from the one it runs with
+         *     (`live*`). `tablet` says there is an absolute pointer (an input of type tablet): without
+         *     one the guest gets relative motion and its pointer drifts from the browser's. `keymaps`
+         *     lists what PUT .../graphics/vnc/keymap accepts.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    uuid: components["parameters"]["uuid"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The settings */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            keymap: string;
+                            liveKeymap: string;
+                            tablet: boolean;
+                            liveTablet: boolean;
+                            running: boolean;
+                            hasVNC: boolean;
+                            keymaps: string[];
+                        };
+                    };
+                };
+                404: components["responses"]["Error"];
+                502: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/{host}/vms/{uuid}/graphics/vnc/keymap": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                host: components["parameters"]["host"];
+                uuid: components["parameters"]["uuid"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set the VNC keymap of the VM's definition
+         * @description QEMU's VNC server uses the keymap to turn keysyms into scancodes for clients that send no
+         *     scancodes (the browser console sends scancodes, QEMU extended key events). An empty keymap
+         *     removes the attribute (QEMU's default, en-us). Changes the persistent definition only: a
+         *     running VM uses it from its next start (`effectiveAtNextStart`). 400 `invalid_keymap`,
+         *     422 `no_vnc_graphics`, 422 `vm_transient`.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    uuid: components["parameters"]["uuid"];
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        keymap: string;
+                    };
+                };
+            };
+            responses: {
+                200: components["responses"]["InputChanged"];
+                400: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                422: components["responses"]["Error"];
+                502: components["responses"]["Error"];
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/{host}/vms/{uuid}/input/tablet": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                host: components["parameters"]["host"];
+                uuid: components["parameters"]["uuid"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add a USB tablet (an absolute pointer) to the VM's definition
+         * @description With a tablet the guest's pointer follows the browser's exactly. Changes the persistent
+         *     definition only: a running VM gets it the next time it starts (`effectiveAtNextStart`). A
+         *     definition that already has a tablet is left as it is (`changed: false`).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    uuid: components["parameters"]["uuid"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: components["responses"]["InputChanged"];
+                400: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                422: components["responses"]["Error"];
+                502: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/hosts/{host}/vms/{uuid}/guest-agent/channel": {
         parameters: {
             query?: never;
@@ -5353,7 +5505,7 @@ export interface components {
             user: string;
             role?: string;
             client: string;
-            /** @description login, logout, session.revoke, vm.<action>, vm.autostart, vm.delete, vm.graphics.add, vm.serial.add, operation.cancel, console.open, serial.open, screenshot.save, snapshot.create|edit|delete|revert */
+            /** @description login, logout, session.revoke, vm.<action>, vm.autostart, vm.delete, vm.graphics.add, vm.graphics.keymap, vm.input.add, vm.serial.add, operation.cancel, console.open, serial.open, screenshot.save, snapshot.create|edit|delete|revert */
             action: string;
             host?: string;
             uuid?: string;
@@ -5817,6 +5969,20 @@ export interface components {
         };
     };
     responses: {
+        /** @description What was done, and the VM */
+        InputChanged: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    changed: boolean;
+                    effectiveAtNextStart: boolean;
+                    message: string;
+                    vm: components["schemas"]["VM"];
+                };
+            };
+        };
         /** @description An error */
         Error: {
             headers: {

@@ -1,5 +1,6 @@
 // The graphical console's settings on the Settings page (no noVNC here).
 
+import { GUEST_LAYOUTS } from './keymaps/layouts';
 import type { ReactNode } from 'react';
 import { useStore } from '../../lib/store';
 import { InfoTip } from '../../ui';
@@ -111,19 +112,25 @@ export function ConsoleSettingsFields() {
       />
 
       <label className="field-label" htmlFor="console-layout">
-        Keyboard layout
+        Guest keyboard layout for “Type text”
       </label>
-      <select id="console-layout" value={s.typeLayout} disabled aria-describedby="console-layout-hint">
-        <option value="us">The guest’s own layout (keys are sent as physical positions)</option>
+      <select id="console-layout" value={s.typeLayout} onChange={(e) => updateConsoleSettings({ typeLayout: e.target.value })} aria-describedby="console-layout-hint">
+        {GUEST_LAYOUTS.map((l) => (
+          <option key={l.id} value={l.id}>
+            {l.name} ({l.id})
+          </option>
+        ))}
       </select>
       <p className="muted small">
-        <span id="console-layout-hint">Set the guest’s layout to match your keyboard.</span>
+        <span id="console-layout-hint">The layout set inside the VM; “Type text” presses the keys that layout needs. The dialog can change it too.</span>
         <InfoTip topic="the keyboard layout">
           <p>
             The console sends where a key is, not which character it makes (QEMU’s scancode key events): the VM’s own keyboard layout decides the
-            characters.
+            characters. Typing on the console needs nothing here: set the guest’s layout to match your keyboard.
           </p>
-          <p>“Type text” types as on a US keyboard and needs a guest with a US layout.</p>
+          <p>
+            “Type text” types characters, so it needs to know the guest’s layout: with German, “@” is AltGr+Q and “é” the dead acute key and then E.
+          </p>
         </InfoTip>
       </p>
     </>

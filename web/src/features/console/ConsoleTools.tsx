@@ -11,7 +11,10 @@ import { api, vmPath } from '../../api/client';
 import type { SavedScreenshot } from '../../api/types';
 import { toastError } from '../../components/toastError';
 import { SCALINGS, type Scaling } from './consoleSettings';
-import { COMBO_GROUPS, comboEvents, planTyping, type Combo } from './keys';
+import { COMBO_GROUPS, comboEvents, type Combo } from './keys';
+import { GUEST_LAYOUTS, loadLayoutTable, planFor, type LayoutTable } from './keymaps/layouts';
+import { consoleSettingsStore, updateConsoleSettings } from './consoleSettings';
+import { useStore } from '../../lib/store';
 import { MAX_TYPE_CHARS, sendPaced } from './typing';
 import { Button, Dialog, DialogActions, DialogClose, DialogDescription, DialogHead, IconButton, Menu, MenuGroup, MenuItem, MenuLabel, MenuRadioGroup, MenuRadioItem, MenuSeparator, Tip, type IconButtonProps } from '../../ui';
 
@@ -164,7 +167,7 @@ export function ScreenshotMenu({ rfb, host, uuid, vmName, running }: { rfb: RFB 
   );
 }
 
-/** "Type text": text typed into the guest as key presses (US layout). */
+/** "Type text": text typed into the guest as key presses, for the guest's keyboard layout. */
 export function TypeTextDialog({ rfb, open, onOpenChange, initial = '' }: { rfb: RFB | null; open: boolean; onOpenChange: (o: boolean) => void; initial?: string }) {
   const container = usePortal();
   return (
@@ -181,10 +184,26 @@ function TypeTextBody({ rfb, initial, onDone }: { rfb: RFB | null; initial: stri
   const abort = useRef<AbortController | null>(null);
   // Closing the dialog (Stop, Esc) stops typing, never leaving a key down.
   useEffect(() => () => abort.current?.abort(), []);
-  const plan = planTyping(text);
+  const layout = useStore(consoleSettingsStore).typeLayout;
+  const [table, setTable] = useState<{ id: string; t: LayoutTable } | null>(null);
+  const [tableError, setTableError] = useState<string | null>(null);
+  useEffect(() => {
+    if (layout === 'us' || table?.id === layout) return;
+    let live = true;
+    loadLayoutTable(layout).then(
+      (t) => live && setTable({ id: layout, t }),
+      (e: unknown) => live && setTableError(e instanceof Error ? e.message : String(e)),
+    );
+    return () => {
+      live = false;
+    };
+  }, [layout, table?.id]);
+  const plan = planFor(text, layout, table?.id === layout ? table.t : null) ?? { events: [], untypable: [], chars: Array.from(text).length };
+  const ready = layout === 'us' || table?.id === layout;
+  const layoutName = GUEST_LAYOUTS.find((l) => l.id === layout)?.name ?? layout;
   const tooLong = plan.chars > MAX_TYPE_CHARS;
   const type = async () => {
-    if (!rfb || !text || tooLong) return;
+    if (!rfb || !text || tooLong || !ready) return;
     const ac = new AbortController();
     abort.current = ac;
     setProgress(0);
@@ -200,9 +219,20 @@ function TypeTextBody({ rfb, initial, onDone }: { rfb: RFB | null; initial: stri
     <>
           <DialogHead>Type text into the VM</DialogHead>
           <DialogDescription className="muted">
-            The text is typed as key presses, as if on a US keyboard: it works where the clipboard does not (a login prompt, a BIOS, a text
-            console). The guest should use a US keyboard layout.
+            The text is typed as key presses: it works where the clipboard does not (a login prompt, a BIOS, a text console). Choose the
+            keyboard layout the guest uses, so that the right keys are pressed (AltGr and dead keys included).
           </DialogDescription>
+          <label className="field-label" htmlFor="vnc-type-layout">
+            Guest keyboard layout
+          </label>
+          <select id="vnc-type-layout" value={layout} onChange={(e) => updateConsoleSettings({ typeLayout: e.target.value })}>
+            {GUEST_LAYOUTS.map((l) => (
+              <option key={l.id} value={l.id}>
+                {l.name} ({l.id})
+              </option>
+            ))}
+          </select>
+          {tableError && <p className="error small">{tableError}</p>}
           <label className="field-label" htmlFor="vnc-type-text">
             Text to type
           </label>
@@ -226,7 +256,7 @@ function TypeTextBody({ rfb, initial, onDone }: { rfb: RFB | null; initial: stri
               <>
                 {' '}
                 <strong>
-                  Not on a US keyboard: {plan.untypable.slice(0, 8).join(' ')}
+                  Not on the {layoutName} layout: {plan.untypable.slice(0, 8).join(' ')}
                   {plan.untypable.length > 8 ? ' …' : ''}
                 </strong>{' '}
                 — sent as symbols, which the guest may not receive.
@@ -237,7 +267,7 @@ function TypeTextBody({ rfb, initial, onDone }: { rfb: RFB | null; initial: stri
           {progress !== null && <progress className="vnc-type-progress" value={progress} max={1} aria-label="Typing" />}
           <DialogActions>
             <DialogClose>{progress !== null ? 'Stop' : 'Cancel'}</DialogClose>
-            <Button variant="primary" disabled={!rfb || !text || tooLong || progress !== null} onClick={() => void type()}>
+            <Button variant="primary" disabled={!rfb || !text || tooLong || !ready || progress !== null} onClick={() => void type()}>
               <Type size={16} aria-hidden />
               Type it
             </Button>

@@ -14,7 +14,7 @@ describe('parseConsoleSettings', () => {
       dotCursor: false,
       typeLayout: 'us',
     });
-    expect(parseConsoleSettings({ quality: 10, compression: -1, scaling: 'zoom', viewOnly: 'yes', typeLayout: 'de' })).toEqual(DEFAULT_CONSOLE_SETTINGS);
+    expect(parseConsoleSettings({ quality: 10, compression: -1, scaling: 'zoom', viewOnly: 'yes', typeLayout: 'klingon' })).toEqual(DEFAULT_CONSOLE_SETTINGS);
     expect(parseConsoleSettings({ quality: 2.5 }).quality).toBe(DEFAULT_CONSOLE_SETTINGS.quality);
   });
 });

@@ -3,6 +3,7 @@
 // them without loading the console.
 
 import { createStore } from '../../lib/store';
+import { isGuestLayout } from './keymaps/layouts';
 
 /** fit: scaled to the window; native: 1:1 with scroll bars; remote: the guest's resolution follows the window where it can. */
 export type Scaling = 'fit' | 'native' | 'remote';
@@ -26,8 +27,8 @@ export interface ConsoleSettings {
   f11Fullscreen: boolean;
   /** Show a small dot where the pointer is when the guest hides its cursor. */
   dotCursor: boolean;
-  /** The guest keyboard layout "Type text" assumes. Only US for now. */
-  typeLayout: 'us';
+  /** The guest keyboard layout "Type text" types for (an xkb layout name, see keymaps/layouts.ts). */
+  typeLayout: string;
 }
 
 export const DEFAULT_CONSOLE_SETTINGS: ConsoleSettings = {
@@ -64,7 +65,7 @@ export function parseConsoleSettings(raw: unknown): ConsoleSettings {
     passthrough: bool(o.passthrough, d.passthrough),
     f11Fullscreen: bool(o.f11Fullscreen, d.f11Fullscreen),
     dotCursor: bool(o.dotCursor, d.dotCursor),
-    typeLayout: 'us',
+    typeLayout: isGuestLayout(o.typeLayout) ? o.typeLayout : d.typeLayout,
   };
 }
 
