@@ -1,3 +1,9 @@
+//go:build integration
+
+// An integration test: it needs Debian's xkb-data, libxkbcommon-tools,
+// x11proto-dev and libx11-data, which scripts/setup-libvirt.sh installs
+// (CI runs unit tests before, and beside, that set-up).
+
 package keymap
 
 import (
