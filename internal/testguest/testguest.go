@@ -86,6 +86,15 @@ type Options struct {
 	// Agent adds the guest agent's virtio-serial channel
 	// (org.qemu.guest_agent.0); the guest then starts qemu-ga at boot.
 	Agent bool
+	// Spice adds SPICE graphics listening on 127.0.0.1 (port chosen
+	// automatically); with NoVNC, the VM has SPICE only.
+	Spice bool
+	// SpicePassword, with Spice, is the SPICE password (libvirt's passwd).
+	SpicePassword string
+	// Videos is the number of video devices (default 1, at most 4): the
+	// first is the VGA, the others secondary virtio GPUs, each one more
+	// display head for QEMU.
+	Videos int
 }
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
@@ -274,6 +283,23 @@ func DomainXML(opts Options) (string, error) {
 				}},
 			},
 		}}
+	}
+	if o.Spice {
+		dom.Devices.Graphics = append(dom.Devices.Graphics, libvirtxml.DomainGraphic{
+			Spice: &libvirtxml.DomainGraphicSpice{
+				Port:     -1,
+				AutoPort: "yes",
+				Passwd:   o.SpicePassword,
+				Listeners: []libvirtxml.DomainGraphicListener{{
+					Address: &libvirtxml.DomainGraphicListenerAddress{Address: "127.0.0.1"},
+				}},
+			},
+		})
+	}
+	for i := 1; i < min(o.Videos, 4); i++ {
+		dom.Devices.Videos = append(dom.Devices.Videos, libvirtxml.DomainVideo{
+			Model: libvirtxml.DomainVideoModel{Type: "virtio", Heads: 1},
+		})
 	}
 	return dom.Marshal()
 }
