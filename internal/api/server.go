@@ -68,9 +68,9 @@ type Options struct {
 	// Snapshots is the snapshot manager.
 	Snapshots *snapshot.Service
 	// VNC is the graphical console proxy; Screenshots captures VM screens.
-	VNC         *vnc.Proxy
+	VNC *vnc.Proxy
 	// Spice is the SPICE console proxy (served with VNC).
-	Spice *spice.Proxy
+	Spice       *spice.Proxy
 	Screenshots *screen.Service
 	// Serial serves the VMs' serial consoles.
 	Serial *serial.Service
