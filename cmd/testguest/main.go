@@ -90,6 +90,7 @@ type common struct {
 	spice   bool
 	spicePw string
 	videos  int
+	headVNC bool
 }
 
 func newFlags(cmd string, withName, withVM bool) *common {
@@ -110,6 +111,7 @@ func newFlags(cmd string, withName, withVM bool) *common {
 		c.fs.BoolVar(&c.spice, "spice", false, "add SPICE graphics on 127.0.0.1 (with --no-vnc: SPICE only)")
 		c.fs.StringVar(&c.spicePw, "spice-password", "", "with --spice: the SPICE `password`")
 		c.fs.IntVar(&c.videos, "videos", 1, "video devices (1 to 4): one display head each")
+		c.fs.BoolVar(&c.headVNC, "head-vnc", false, "with --videos: a QEMU VNC server of its own for each video device after the first")
 	}
 	return c
 }

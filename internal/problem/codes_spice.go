@@ -6,3 +6,9 @@ const (
 	CodeSpiceHandshakeFailed = "spice_handshake_failed"
 	CodeSpiceRefused         = "spice_refused"
 )
+
+// Codes of the multiple displays (console/vnc heads).
+const (
+	CodeNoSuchDisplay       = "no_such_display"
+	CodeDisplayNotInBrowser = "display_not_in_browser"
+)
