@@ -16,6 +16,7 @@ import { isActive } from '../../resources/vm/model';
 import { helpStore, useCommandScope } from '../commands/CommandsProvider';
 import type { ConsoleView } from './connection';
 import { ConsoleFix } from './ConsoleFix';
+import { DisplayMenu } from './displays/DisplayMenu';
 import { consoleSettingsStore, type Scaling } from './consoleSettings';
 import { ClipboardPopover, FullscreenButton, PortalRoot, ScalingMenu, ScreenshotMenu, SendKeysMenu, ToolButton, TypeTextDialog } from './ConsoleTools';
 import { formatMs, formatRate, qualityOf, secondsUntil, type Quality } from './metrics';
@@ -271,7 +272,7 @@ function HelpPopover({ open, onOpenChange, f11 }: { open: boolean; onOpenChange:
   );
 }
 
-export function VncConsole({ vm, fill }: { vm: VM; fill: 'page' | 'parent' }) {
+export function VncConsole({ vm, fill, display = 0 }: { vm: VM; fill: 'page' | 'parent'; display?: number }) {
   const settings = useStore(consoleSettingsStore);
   const box = useRef<HTMLDivElement>(null);
   const screen = useRef<HTMLDivElement>(null);
@@ -300,6 +301,7 @@ export function VncConsole({ vm, fill }: { vm: VM; fill: 'page' | 'parent' }) {
     compression: settings.compression,
     dotCursor: settings.dotCursor,
     label: `Screen of ${vm.name}`,
+    display,
     onKey: (e) => {
       if (e.code === 'F11' && settings.f11Fullscreen && !e.ctrlKey && !e.altKey && !e.metaKey) {
         if (e.type === 'keydown' && !e.repeat) fs.toggle();
@@ -384,6 +386,7 @@ export function VncConsole({ vm, fill }: { vm: VM; fill: 'page' | 'parent' }) {
                 <ExternalLink size={16} aria-hidden />
               </ToolButton>
             )}
+            <DisplayMenu vm={vm} current={display} container={rootEl ?? undefined} />
             <HelpPopover open={help} onOpenChange={setHelp} f11={settings.f11Fullscreen} />
           </div>
           {view.phase === 'reconnecting' && (

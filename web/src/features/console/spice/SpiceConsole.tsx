@@ -17,6 +17,7 @@ import { isActive } from '../../../resources/vm/model';
 import { Button, Menu, MenuGroup, MenuItem, MenuLabel, MenuSeparator, Tip } from '../../../ui';
 import type { ConsoleView } from '../connection';
 import { ConsoleFix } from '../ConsoleFix';
+import { DisplayMenu } from '../displays/DisplayMenu';
 import { PortalRoot, ToolButton } from '../ConsoleTools';
 import { COMBO_GROUPS } from '../keys';
 import { openPopout } from '../VncConsole';
@@ -236,6 +237,7 @@ export function SpiceConsole({ vm, fill }: { vm: VM; fill: 'page' | 'parent' }) 
               </Tip>
             )}
             <span className="vnc-spacer" />
+            <DisplayMenu vm={vm} current={0} container={rootEl ?? undefined} />
             {(phase === 'connected' || phase === 'connecting') && (
               <ToolButton showLabel="wide" label="Disconnect" tip="Close this console (the VM keeps running)" onClick={() => setAttempt(-1)}>
                 <Unplug size={16} aria-hidden />
