@@ -18,7 +18,7 @@ test.describe.configure({ mode: 'serial' });
 
 test.beforeAll(async () => {
   test.setTimeout(180_000);
-  testguest('create', '--name', S, '--no-vnc', '--spice', '--spice-password', 'e2epw', '--start');
+  testguest('create', '--name', S, '--no-vnc', '--spice', '--spice-password', 'e2epw', '--videos', '2', '--head-vnc', '--start');
   uuid = virsh('domuuid', S);
   await waitGuestReady(S, 0);
 });
@@ -66,4 +66,19 @@ test('keys typed into the SPICE console run in the guest', async ({ page }) => {
   await expect(page.getByRole('button', { name: 'Send keys' })).toBeEnabled();
   await expect(page.getByRole('link', { name: '.vv file' })).toHaveAttribute('href', new RegExp(`/vms/${uuid}/console\\.vv$`));
   await shot(page, 'console-spice');
+});
+
+test('the display selector opens the second display head over its own VNC server', async ({ page }) => {
+  test.setTimeout(90_000);
+  await login(page);
+  await page.goto(`${state().baseURL}/vms/local/${uuid}/console`);
+  await expect(page.getByTestId('console-state')).toHaveText('Connected', { timeout: 45_000 });
+  const menu = page.getByTestId('display-menu');
+  await expect(menu).toHaveText(/Display 1 of 2/);
+  await menu.click();
+  await page.getByRole('menuitem', { name: /Display 2 · video1/ }).click();
+  await expect(page).toHaveURL(/\?display=1$/);
+  await expect(page.getByTestId('console-state')).toHaveText('Connected', { timeout: 45_000 });
+  await expect(page.getByTestId('display-menu')).toHaveText(/Display 2 of 2/);
+  await shot(page, 'console-displays');
 });

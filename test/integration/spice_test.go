@@ -69,7 +69,9 @@ func TestSpiceConsole(t *testing.T) {
 	t.Parallel()
 	l := lv(t)
 	const pw = "sp1cepw"
-	g := gcGuest(t, l, testguest.Options{NoVNC: true, Spice: true, SpicePassword: pw}, nil)
+	// A second video device with a QEMU VNC server of its own: the
+	// multiple displays check below shares the boot.
+	g := gcGuest(t, l, testguest.Options{NoVNC: true, Spice: true, SpicePassword: pw, Videos: 2, HeadVNC: true}, nil)
 	t0 := time.Now()
 	gcBoot(t, g)
 	t.Logf("booted in %v", time.Since(t0).Round(time.Millisecond))
@@ -142,6 +144,41 @@ func TestSpiceConsole(t *testing.T) {
 	t.Logf("closed by %v", time.Since(t0).Round(time.Millisecond))
 	// The ticket is gone with its console.
 	gcRefused(t, "the ticket after its console ended", url, gcBearer(), 403, "invalid_ticket")
+
+	// Multiple displays: the SPICE head and the second video device's own
+	// VNC server, which opens in the browser through its display route.
+	var ds struct {
+		Displays []struct {
+			Index   int    `json:"index"`
+			Device  string `json:"device"`
+			Primary bool   `json:"primary"`
+			Browser bool   `json:"browser"`
+		} `json:"displays"`
+	}
+	if st, b := apiJSON("GET", gcPath(g.UUID, "/displays"), nil, &ds); st != 200 || len(ds.Displays) != 2 ||
+		!ds.Displays[0].Primary || ds.Displays[1].Device != "video1" || !ds.Displays[1].Browser {
+		t.Fatalf("displays: %d %s", st, b)
+	}
+	if st, b := api("POST", gcPath(g.UUID, "/console/display/5"), nil); st != 404 || !strings.Contains(string(b), "no_such_display") {
+		t.Errorf("ticket for display 5 of 2: %d %s, want 404 no_such_display", st, b)
+	}
+	var dt gcTicketJSON
+	if st, b := apiJSON("POST", gcPath(g.UUID, "/console/display/1"), nil, &dt); st != 200 || !strings.HasPrefix(dt.URL, gcPath(g.UUID, "/console/display/1/ws?ticket=")) {
+		t.Fatalf("display 1 ticket: %d %s", st, b)
+	}
+	head, res, err := gcDial(dt.URL, gcBearer())
+	if err != nil {
+		t.Fatalf("display 1 websocket: %v (%v)", err, res)
+	}
+	defer head.CloseNow()
+	if _, err := consoletest.RFBHandshake(consoletest.WebSocketStream(head), ""); err != nil {
+		t.Fatalf("RFB handshake with display 1's VNC server through the proxy: %v", err)
+	}
+	// A display ticket opens only its own display.
+	if st, _ := apiJSON("POST", gcPath(g.UUID, "/console/display/1"), nil, &dt); st != 200 {
+		t.Fatal("second display ticket")
+	}
+	gcRefused(t, "a display 1 ticket on display 0", strings.Replace(dt.URL, "/display/1/", "/display/0/", 1), gcBearer(), 403, "invalid_ticket")
 
 	// A console's first channel must be its main channel.
 	url2 := spiceTicketURL(t, g.UUID)
