@@ -160,6 +160,7 @@ func (c *common) options(l *libvirt.Libvirt) (testguest.Options, error) {
 		Spice:         c.spice,
 		SpicePassword: c.spicePw,
 		Videos:        c.videos,
+		HeadVNC:       c.headVNC,
 	}, nil
 }
 
