@@ -264,7 +264,7 @@ function HelpPopover({ open, onOpenChange, f11 }: { open: boolean; onOpenChange:
             </dt>
             <dd>This help, when the screen does not have focus</dd>
           </dl>
-          <p className="muted small">Multi-monitor: not applicable — the VNC display shows the VM’s first screen, the only one QEMU serves over VNC.</p>
+          <p className="muted small">Several displays: the VM’s VNC display shows its first screen; the Display menu (shown when the VM has more than one) opens the others that QEMU serves over VNC.</p>
           <Popover.Arrow className="popover-arrow" />
         </Popover.Content>
       </Popover.Portal>
