@@ -76,17 +76,21 @@ func main() {
 }
 
 type common struct {
-	fs     *flag.FlagSet
-	dir    string
-	socket string
-	name   string
-	typ    string
-	memory int
-	disk   int
-	noVNC  bool
-	noSer  bool
-	net    string
-	agent  bool
+	fs      *flag.FlagSet
+	dir     string
+	socket  string
+	name    string
+	typ     string
+	memory  int
+	disk    int
+	noVNC   bool
+	noSer   bool
+	net     string
+	agent   bool
+	spice   bool
+	spicePw string
+	videos  int
+	headVNC bool
 }
 
 func newFlags(cmd string, withName, withVM bool) *common {
@@ -104,6 +108,10 @@ func newFlags(cmd string, withName, withVM bool) *common {
 		c.fs.BoolVar(&c.noSer, "no-serial", false, "no serial ports and no console (so no ttyS1 log to --wait on)")
 		c.fs.StringVar(&c.net, "network", "", "a virtio NIC on libvirt `network` (the guest asks for a DHCP lease)")
 		c.fs.BoolVar(&c.agent, "agent", false, "add the guest agent's channel (the guest runs qemu-ga)")
+		c.fs.BoolVar(&c.spice, "spice", false, "add SPICE graphics on 127.0.0.1 (with --no-vnc: SPICE only)")
+		c.fs.StringVar(&c.spicePw, "spice-password", "", "with --spice: the SPICE `password`")
+		c.fs.IntVar(&c.videos, "videos", 1, "video devices (1 to 4): one display head each")
+		c.fs.BoolVar(&c.headVNC, "head-vnc", false, "with --videos: a QEMU VNC server of its own for each video device after the first")
 	}
 	return c
 }
@@ -140,15 +148,19 @@ func (c *common) options(l *libvirt.Libvirt) (testguest.Options, error) {
 		typ = t
 	}
 	return testguest.Options{
-		Name:        c.name,
-		Dir:         c.dir,
-		DomainType:  typ,
-		MemoryMiB:   c.memory,
-		DataDiskMiB: c.disk,
-		NoVNC:       c.noVNC,
-		NoSerial:    c.noSer,
-		Network:     c.net,
-		Agent:       c.agent,
+		Name:          c.name,
+		Dir:           c.dir,
+		DomainType:    typ,
+		MemoryMiB:     c.memory,
+		DataDiskMiB:   c.disk,
+		NoVNC:         c.noVNC,
+		NoSerial:      c.noSer,
+		Network:       c.net,
+		Agent:         c.agent,
+		Spice:         c.spice,
+		SpicePassword: c.spicePw,
+		Videos:        c.videos,
+		HeadVNC:       c.headVNC,
 	}, nil
 }
 

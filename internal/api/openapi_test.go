@@ -12,6 +12,7 @@ import (
 	"github.com/kvm-manager/kvm-manager/internal/console"
 	"github.com/kvm-manager/kvm-manager/internal/console/screen"
 	"github.com/kvm-manager/kvm-manager/internal/console/serial"
+	"github.com/kvm-manager/kvm-manager/internal/console/spice"
 	"github.com/kvm-manager/kvm-manager/internal/console/vnc"
 	"github.com/kvm-manager/kvm-manager/internal/domainedit"
 	"github.com/kvm-manager/kvm-manager/internal/hardware"
@@ -34,6 +35,7 @@ func withFeatures(t *testing.T, opts Options) Options {
 	t.Cleanup(serialSvc.Close)
 	opts.Tickets = console.NewTickets(nil)
 	opts.VNC = vnc.New(vnc.Options{})
+	opts.Spice = spice.New(spice.Options{})
 	opts.Screenshots = screen.New(screen.Options{Dir: t.TempDir()})
 	opts.Serial = serialSvc
 	opts.DomainEdit = domainedit.New(domainedit.Options{})

@@ -34,6 +34,8 @@ func (s *Server) routes() []Route {
 	}
 	// Each feature keeps its routes beside its handlers.
 	rs = append(rs, s.consoleRoutes()...)
+	rs = append(rs, s.spiceRoutes()...)
+	rs = append(rs, s.displayRoutes()...)
 	rs = append(rs, s.serialRoutes()...)
 	rs = append(rs, s.snapshotRoutes()...)
 	rs = append(rs, s.storageRoutes()...)

@@ -21,6 +21,7 @@ import (
 	"github.com/kvm-manager/kvm-manager/internal/console"
 	"github.com/kvm-manager/kvm-manager/internal/console/screen"
 	"github.com/kvm-manager/kvm-manager/internal/console/serial"
+	"github.com/kvm-manager/kvm-manager/internal/console/spice"
 	"github.com/kvm-manager/kvm-manager/internal/console/vnc"
 	"github.com/kvm-manager/kvm-manager/internal/domainedit"
 	"github.com/kvm-manager/kvm-manager/internal/event"
@@ -69,7 +70,9 @@ type Options struct {
 	// Snapshots is the snapshot manager.
 	Snapshots *snapshot.Service
 	// VNC is the graphical console proxy; Screenshots captures VM screens.
-	VNC         *vnc.Proxy
+	VNC *vnc.Proxy
+	// Spice is the SPICE console proxy (served with VNC).
+	Spice       *spice.Proxy
 	Screenshots *screen.Service
 	// Serial serves the VMs' serial consoles.
 	Serial *serial.Service

@@ -25,6 +25,7 @@ import (
 	"github.com/kvm-manager/kvm-manager/internal/console"
 	"github.com/kvm-manager/kvm-manager/internal/console/screen"
 	"github.com/kvm-manager/kvm-manager/internal/console/serial"
+	"github.com/kvm-manager/kvm-manager/internal/console/spice"
 	"github.com/kvm-manager/kvm-manager/internal/console/vnc"
 	"github.com/kvm-manager/kvm-manager/internal/domainedit"
 	"github.com/kvm-manager/kvm-manager/internal/event"
@@ -77,6 +78,7 @@ type App struct {
 	ops       *operation.Manager
 	hosts     *host.Set
 	vnc       *vnc.Proxy
+	spice     *spice.Proxy
 	screens   *screen.Service
 	serial    *serial.Service
 	snapshots *snapshot.Service
@@ -209,6 +211,7 @@ func New(cfg config.Config, opts Options) (_ *App, err error) {
 	}
 	// The features: each one given to the API registers its routes.
 	a.vnc = vnc.New(vnc.Options{Hosts: a.hosts, Inventory: inv, Logger: log})
+	a.spice = spice.New(spice.Options{Hosts: a.hosts, Inventory: inv, Logger: log})
 	// A changed thumbnail is published, so that cards fetch it only then
 	// instead of polling (issue 13).
 	screenshots := screen.New(screen.Options{
@@ -248,7 +251,7 @@ func New(cfg config.Config, opts Options) (_ *App, err error) {
 			TransfersPerSession: cfg.TransfersPerSession, TransfersPerClient: cfg.TransfersPerClient,
 		},
 		BodyTimeout: cfg.BodyTimeout.Duration,
-		Snapshots:   a.snapshots, VNC: a.vnc, Screenshots: screenshots,
+		Snapshots:   a.snapshots, VNC: a.vnc, Spice: a.spice, Screenshots: screenshots,
 		Serial: a.serial, DomainEdit: domainEdit, Metrics: mets, Schedules: a.schedules,
 		Hardware: hardware.New(hardware.Options{Hosts: a.hosts, Inventory: inv, Logger: log}),
 		Storage: storage.New(storage.Options{Hosts: storage.HostSet{Set: a.hosts}, Inventory: inv, Operations: a.ops,
@@ -380,6 +383,7 @@ func (a *App) shutdown(hostsDone <-chan struct{}, stopBackground, stopHosts cont
 	// 1. Graphical consoles are hijacked connections the HTTP server does
 	// not track: close them (browsers get a close frame saying why).
 	a.vnc.Close()
+	a.spice.Close()
 	// 2. Serial console viewers get a close frame before requests are
 	// ended.
 	a.serial.Close()

@@ -24,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -86,6 +87,19 @@ type Options struct {
 	// Agent adds the guest agent's virtio-serial channel
 	// (org.qemu.guest_agent.0); the guest then starts qemu-ga at boot.
 	Agent bool
+	// Spice adds SPICE graphics listening on 127.0.0.1 (port chosen
+	// automatically); with NoVNC, the VM has SPICE only.
+	Spice bool
+	// SpicePassword, with Spice, is the SPICE password (libvirt's passwd).
+	SpicePassword string
+	// Videos is the number of video devices (default 1, at most 4): the
+	// first is the VGA, the others secondary virtio GPUs, each one more
+	// display head for QEMU.
+	Videos int
+	// HeadVNC gives each video device after the first a QEMU VNC server
+	// of its own (<qemu:commandline> -vnc 127.0.0.1:N,display=videoK) on a
+	// free loopback port: the multiple displays the browser can show.
+	HeadVNC bool
 }
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
@@ -274,6 +288,35 @@ func DomainXML(opts Options) (string, error) {
 				}},
 			},
 		}}
+	}
+	if o.Spice {
+		dom.Devices.Graphics = append(dom.Devices.Graphics, libvirtxml.DomainGraphic{
+			Spice: &libvirtxml.DomainGraphicSpice{
+				Port:     -1,
+				AutoPort: "yes",
+				Passwd:   o.SpicePassword,
+				Listeners: []libvirtxml.DomainGraphicListener{{
+					Address: &libvirtxml.DomainGraphicListenerAddress{Address: "127.0.0.1"},
+				}},
+			},
+		})
+	}
+	for i := 1; i < min(o.Videos, 4); i++ {
+		dom.Devices.Videos = append(dom.Devices.Videos, libvirtxml.DomainVideo{
+			Model: libvirtxml.DomainVideoModel{Type: "virtio", Heads: 1},
+		})
+		if o.HeadVNC {
+			port, err := freeLoopbackPort()
+			if err != nil {
+				return "", err
+			}
+			if dom.QEMUCommandline == nil {
+				dom.QEMUCommandline = &libvirtxml.DomainQEMUCommandline{}
+			}
+			dom.QEMUCommandline.Args = append(dom.QEMUCommandline.Args,
+				libvirtxml.DomainQEMUCommandlineArg{Value: "-vnc"},
+				libvirtxml.DomainQEMUCommandlineArg{Value: fmt.Sprintf("127.0.0.1:%d,id=head%d,display=video%d", port-5900, i, i)})
+		}
 	}
 	return dom.Marshal()
 }
@@ -502,4 +545,21 @@ func WaitState(ctx context.Context, l *libvirt.Libvirt, dom libvirt.Domain, want
 		case <-tick.C:
 		}
 	}
+}
+
+// freeLoopbackPort returns a TCP port free on 127.0.0.1 now, above 5900
+// (a QEMU VNC display number is the port less 5900).
+func freeLoopbackPort() (int, error) {
+	for range 20 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return 0, fmt.Errorf("testguest: find a free port: %w", err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		_ = l.Close()
+		if port > 5999 && port < 65536 {
+			return port, nil
+		}
+	}
+	return 0, errors.New("testguest: no free port above 5999")
 }

@@ -228,7 +228,7 @@ func TestSecurityRouteWalk(t *testing.T) {
 	own := newGuest(t, lv(t), "")
 	const ghost = "00000000-0000-4000-8000-00000000beef"
 	fill := strings.NewReplacer("{host}", "local", "{uuid}", ghost, "{action}", "start", "{name}", "no-such-snapshot", "{id}", "0123456789abcdef",
-		"{pool}", "kmtest-no-such-pool", "{vol}", "no-such-volume", "{net}", "kmtest-no-such-net", "{target}", "hdz", "{mac}", "52:54:00:00:be:ef")
+		"{index}", "1", "{pool}", "kmtest-no-such-pool", "{vol}", "no-such-volume", "{net}", "kmtest-no-such-net", "{target}", "hdz", "{mac}", "52:54:00:00:be:ef")
 
 	type caller struct {
 		name    string

@@ -5357,6 +5357,306 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/hosts/{host}/vms/{uuid}/console/spice": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                host: components["parameters"]["host"];
+                uuid: components["parameters"]["uuid"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A ticket for the VM's SPICE console in the browser (spice-html5)
+         * @description Reads the VM's SPICE graphics from its live XML and answers a ticket (valid 30 s, bound to
+         *     the caller's session and this VM) with the WebSocket URL that carries it. Unlike a VNC
+         *     ticket it opens one SPICE session of several WebSockets, one per SPICE channel: the first
+         *     (the main channel) redeems it, and up to 8 more channels (display, inputs, cursor,
+         *     playback...) of the same login session join with the same URL within 30 s of it. Refused
+         *     first: 409 `vm_not_running`; 422 `no_spice_graphics`; 422 `spice_not_reachable` (SPICE
+         *     listening on no port, or TLS only: offer GET .../console.vv); 429 `too_many_consoles`
+         *     as for the VNC console's ticket.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    uuid: components["parameters"]["uuid"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The ticket */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            ticket?: string;
+                            /** @description path and query of the WebSocket, relative to the server */
+                            url?: string;
+                            expiresInSeconds?: number;
+                        };
+                    };
+                };
+                400: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+                422: components["responses"]["Error"];
+                429: components["responses"]["Error"];
+                503: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/{host}/vms/{uuid}/console/spice/ws": {
+        parameters: {
+            query: {
+                ticket: string;
+            };
+            header?: never;
+            path: {
+                host: components["parameters"]["host"];
+                uuid: components["parameters"]["uuid"];
+            };
+            cookie?: never;
+        };
+        /**
+         * One SPICE channel's WebSocket (binary SPICE, for spice-html5)
+         * @description Upgrades to a WebSocket (binary, subprotocol `binary` accepted) relayed to the VM's SPICE
+         *     server. The first WebSocket of a ticket must be the SPICE main channel; it takes one of
+         *     the caller's console slots and the whole console ends when it does. Further channels of
+         *     the same session join with the same ticket (at most 8, within 30 s of the main channel;
+         *     then 429 `too_many_consoles`). The server does each channel's SPICE link handshake with
+         *     the VM's SPICE password itself (the browser sends an empty one; the password never
+         *     leaves the server). Refusals are JSON errors before the upgrade: 403 `invalid_ticket` or
+         *     `origin_mismatch`, 409 `vm_not_running`, 422 `no_spice_graphics`, 429. A SPICE server
+         *     has one client at a time: a new console (or remote-viewer) takes over from the last.
+         */
+        get: {
+            parameters: {
+                query: {
+                    ticket: string;
+                };
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    uuid: components["parameters"]["uuid"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Switching to the WebSocket */
+                101: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+                422: components["responses"]["Error"];
+                429: components["responses"]["Error"];
+                503: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/{host}/vms/{uuid}/displays": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                host: components["parameters"]["host"];
+                uuid: components["parameters"]["uuid"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The VM's display heads, and which the browser console can show
+         * @description One entry per head of each video device (libvirt aliases video0, video1...), read from
+         *     the live XML (the stored one when the VM is off). Index 0 is the primary head, which the
+         *     VM's own VNC or SPICE graphics show. Another head can be shown in the browser when
+         *     QEMU runs a VNC server for it on a fixed TCP address (`<qemu:commandline>` argument
+         *     `-vnc 127.0.0.1:N,id=ID,display=videoK[,head=H]`); otherwise `browser` is false and
+         *     `reason` says why (remote-viewer shows every head of a SPICE VM).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    uuid: components["parameters"]["uuid"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The displays */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            displays?: {
+                                index?: number;
+                                device?: string;
+                                model?: string;
+                                head?: number;
+                                primary?: boolean;
+                                browser?: boolean;
+                                reason?: string;
+                            }[];
+                        };
+                    };
+                };
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/{host}/vms/{uuid}/console/display/{index}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                host: components["parameters"]["host"];
+                uuid: components["parameters"]["uuid"];
+                index: number;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A ticket for the VNC console of one display head
+         * @description As POST .../console, for display `index` of GET .../displays. Refused with 404
+         *     `no_such_display`, 422 `display_not_in_browser` (no VNC server for that head: offer the
+         *     .vv file), 409 `vm_not_running`, 429 `too_many_consoles`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    uuid: components["parameters"]["uuid"];
+                    index: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The ticket */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            ticket?: string;
+                            url?: string;
+                            expiresInSeconds?: number;
+                        };
+                    };
+                };
+                400: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+                422: components["responses"]["Error"];
+                429: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/{host}/vms/{uuid}/console/display/{index}/ws": {
+        parameters: {
+            query: {
+                ticket: string;
+            };
+            header?: never;
+            path: {
+                host: components["parameters"]["host"];
+                uuid: components["parameters"]["uuid"];
+                index: number;
+            };
+            cookie?: never;
+        };
+        /**
+         * The VNC console WebSocket of one display head (binary RFB, for noVNC)
+         * @description As GET .../console/ws, relayed to the head's own QEMU VNC server (read from the live XML
+         *     again). The ticket opens only the display it was made for.
+         */
+        get: {
+            parameters: {
+                query: {
+                    ticket: string;
+                };
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    uuid: components["parameters"]["uuid"];
+                    index: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Switching to the WebSocket */
+                101: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+                422: components["responses"]["Error"];
+                429: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {

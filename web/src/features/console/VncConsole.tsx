@@ -16,6 +16,7 @@ import { isActive } from '../../resources/vm/model';
 import { helpStore, useCommandScope } from '../commands/CommandsProvider';
 import type { ConsoleView } from './connection';
 import { ConsoleFix } from './ConsoleFix';
+import { DisplayMenu } from './displays/DisplayMenu';
 import { consoleSettingsStore, type Scaling } from './consoleSettings';
 import { InputPopover } from './InputPopover';
 import { usePointerLock } from './pointerLock';
@@ -265,7 +266,7 @@ function HelpPopover({ open, onOpenChange, f11 }: { open: boolean; onOpenChange:
             </dt>
             <dd>This help, when the screen does not have focus</dd>
           </dl>
-          <p className="muted small">Multi-monitor: not applicable — the VNC display shows the VM’s first screen, the only one QEMU serves over VNC.</p>
+          <p className="muted small">Several displays: the VM’s VNC display shows its first screen; the Display menu (shown when the VM has more than one) opens the others that QEMU serves over VNC.</p>
           <Popover.Arrow className="popover-arrow" />
         </Popover.Content>
       </Popover.Portal>
@@ -273,7 +274,7 @@ function HelpPopover({ open, onOpenChange, f11 }: { open: boolean; onOpenChange:
   );
 }
 
-export function VncConsole({ vm, fill }: { vm: VM; fill: 'page' | 'parent' }) {
+export function VncConsole({ vm, fill, display = 0 }: { vm: VM; fill: 'page' | 'parent'; display?: number }) {
   const settings = useStore(consoleSettingsStore);
   const box = useRef<HTMLDivElement>(null);
   const screen = useRef<HTMLDivElement>(null);
@@ -302,6 +303,7 @@ export function VncConsole({ vm, fill }: { vm: VM; fill: 'page' | 'parent' }) {
     compression: settings.compression,
     dotCursor: settings.dotCursor,
     label: `Screen of ${vm.name}`,
+    display,
     onKey: (e) => {
       if (e.code === 'F11' && settings.f11Fullscreen && !e.ctrlKey && !e.altKey && !e.metaKey) {
         if (e.type === 'keydown' && !e.repeat) fs.toggle();
@@ -388,6 +390,7 @@ export function VncConsole({ vm, fill }: { vm: VM; fill: 'page' | 'parent' }) {
                 <ExternalLink size={16} aria-hidden />
               </ToolButton>
             )}
+            <DisplayMenu vm={vm} current={display} container={rootEl ?? undefined} />
             <HelpPopover open={help} onOpenChange={setHelp} f11={settings.f11Fullscreen} />
           </div>
           {view.phase === 'reconnecting' && (

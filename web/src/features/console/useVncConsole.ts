@@ -66,6 +66,8 @@ export interface VncOptions {
   label: string;
   /** Called for key presses in the console before noVNC (F11, say); true: handled. */
   onKey?: (e: KeyboardEvent) => boolean;
+  /** The display head to show (GET …/displays); 0 or absent: the VM's own console. */
+  display?: number | undefined;
 }
 
 export interface VncConsole {
@@ -174,7 +176,7 @@ export function useVncConsole(screen: React.RefObject<HTMLDivElement | null>, o:
       };
     };
     const c = new ConsoleConnection({
-      requestTicket: () => api<ConsoleTicket>(`${vmPath(host, uuid)}/console`, { method: 'POST' }),
+      requestTicket: () => api<ConsoleTicket>(`${vmPath(host, uuid)}/console${opts.current.display ? `/display/${opts.current.display}` : ''}`, { method: 'POST' }),
       openSession,
       now: () => Date.now(),
       setTimer: (fn, ms) => window.setTimeout(fn, ms),
