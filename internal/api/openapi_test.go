@@ -12,6 +12,7 @@ import (
 	"github.com/kvm-manager/kvm-manager/internal/console"
 	"github.com/kvm-manager/kvm-manager/internal/console/screen"
 	"github.com/kvm-manager/kvm-manager/internal/console/serial"
+	"github.com/kvm-manager/kvm-manager/internal/console/recording"
 	"github.com/kvm-manager/kvm-manager/internal/console/vnc"
 	"github.com/kvm-manager/kvm-manager/internal/domainedit"
 	"github.com/kvm-manager/kvm-manager/internal/hostadmin"
@@ -46,6 +47,11 @@ func withFeatures(t *testing.T, opts Options) Options {
 		t.Fatal(err)
 	}
 	opts.Schedules = sched
+	recs, err := recording.NewStore(recording.StoreOptions{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Recordings = recs
 	return opts
 }
 

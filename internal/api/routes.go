@@ -46,6 +46,7 @@ func (s *Server) routes() []Route {
 	}
 	rs = append(rs, s.createRoutes()...)
 	rs = append(rs, s.scheduleRoutes()...)
+	rs = append(rs, s.recordingRoutes()...)
 	return rs
 }
 

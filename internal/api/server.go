@@ -21,6 +21,7 @@ import (
 	"github.com/kvm-manager/kvm-manager/internal/console"
 	"github.com/kvm-manager/kvm-manager/internal/console/screen"
 	"github.com/kvm-manager/kvm-manager/internal/console/serial"
+	"github.com/kvm-manager/kvm-manager/internal/console/recording"
 	"github.com/kvm-manager/kvm-manager/internal/console/vnc"
 	"github.com/kvm-manager/kvm-manager/internal/domainedit"
 	"github.com/kvm-manager/kvm-manager/internal/event"
@@ -68,6 +69,8 @@ type Options struct {
 	Snapshots *snapshot.Service
 	// VNC is the graphical console proxy; Screenshots captures VM screens.
 	VNC         *vnc.Proxy
+	// Recordings keeps console recordings (served with VNC).
+	Recordings *recording.Store
 	Screenshots *screen.Service
 	// Serial serves the VMs' serial consoles.
 	Serial *serial.Service

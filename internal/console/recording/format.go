@@ -189,6 +189,10 @@ func NewWriter(w io.Writer, h Header, now func() time.Time) (*Writer, error) {
 	if _, err := bw.Write(js); err != nil {
 		return nil, err
 	}
+	// The header goes out now: a running recording can be listed.
+	if err := bw.Flush(); err != nil {
+		return nil, err
+	}
 	return &Writer{w: bw, f: w, off: int64(12 + len(js)), start: h.Started, now: now}, nil
 }
 
