@@ -17,6 +17,7 @@ import { helpStore, useCommandScope } from '../commands/CommandsProvider';
 import type { ConsoleView } from './connection';
 import { ConsoleFix } from './ConsoleFix';
 import { consoleSettingsStore, type Scaling } from './consoleSettings';
+import { RecordingControl } from '../recordings/RecordingControl';
 import { ClipboardPopover, FullscreenButton, PortalRoot, ScalingMenu, ScreenshotMenu, SendKeysMenu, ToolButton, TypeTextDialog } from './ConsoleTools';
 import { formatMs, formatRate, qualityOf, secondsUntil, type Quality } from './metrics';
 import { useVncConsole, type ConsoleStats } from './useVncConsole';
@@ -370,6 +371,7 @@ export function VncConsole({ vm, fill }: { vm: VM; fill: 'page' | 'parent' }) {
               {viewOnly ? <EyeOff size={16} aria-hidden /> : <Eye size={16} aria-hidden />}
             </ToolButton>
             <FullscreenButton on={fs.on} onToggle={fs.toggle} disabled={noScreen && !fs.on} />
+            <RecordingControl host={vm.host} uuid={vm.uuid} live={live} />
             <span className="vnc-spacer" />
             {view.phase === 'connected' || waiting ? (
               <ToolButton showLabel="wide" label="Disconnect" tip="Close this console (the VM keeps running)" onClick={() => conn?.disconnect()}>
