@@ -10,9 +10,9 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/kvm-manager/kvm-manager/internal/console"
+	"github.com/kvm-manager/kvm-manager/internal/console/recording"
 	"github.com/kvm-manager/kvm-manager/internal/console/screen"
 	"github.com/kvm-manager/kvm-manager/internal/console/serial"
-	"github.com/kvm-manager/kvm-manager/internal/console/recording"
 	"github.com/kvm-manager/kvm-manager/internal/console/vnc"
 	"github.com/kvm-manager/kvm-manager/internal/domainedit"
 	"github.com/kvm-manager/kvm-manager/internal/hostadmin"

@@ -19,9 +19,9 @@ import (
 	"github.com/kvm-manager/kvm-manager/internal/auth"
 	"github.com/kvm-manager/kvm-manager/internal/background"
 	"github.com/kvm-manager/kvm-manager/internal/console"
+	"github.com/kvm-manager/kvm-manager/internal/console/recording"
 	"github.com/kvm-manager/kvm-manager/internal/console/screen"
 	"github.com/kvm-manager/kvm-manager/internal/console/serial"
-	"github.com/kvm-manager/kvm-manager/internal/console/recording"
 	"github.com/kvm-manager/kvm-manager/internal/console/vnc"
 	"github.com/kvm-manager/kvm-manager/internal/domainedit"
 	"github.com/kvm-manager/kvm-manager/internal/event"
@@ -68,9 +68,9 @@ type Options struct {
 	// Snapshots is the snapshot manager.
 	Snapshots *snapshot.Service
 	// VNC is the graphical console proxy; Screenshots captures VM screens.
-	VNC         *vnc.Proxy
+	VNC *vnc.Proxy
 	// Recordings keeps console recordings (served with VNC).
-	Recordings *recording.Store
+	Recordings  *recording.Store
 	Screenshots *screen.Service
 	// Serial serves the VMs' serial consoles.
 	Serial *serial.Service
