@@ -16,6 +16,7 @@ import (
 	"github.com/kvm-manager/kvm-manager/bench/console"
 	"github.com/kvm-manager/kvm-manager/bench/history"
 	"github.com/kvm-manager/kvm-manager/bench/metrics"
+	"github.com/kvm-manager/kvm-manager/bench/recording"
 	"github.com/kvm-manager/kvm-manager/bench/remote"
 	"github.com/kvm-manager/kvm-manager/bench/serial"
 	"github.com/kvm-manager/kvm-manager/bench/snapshot"
@@ -70,6 +71,11 @@ func main() {
 			Name:    "upload",
 			Summary: "volume upload: 2 GiB through the API against virsh vol-upload of the same file, throughput and server RSS",
 			New:     upload.New,
+		},
+		{
+			Name:    "recording",
+			Summary: "console recording: CPU per MB of a busy console's stream (framer, framer + file), memory, seek in a 10-minute recording",
+			New:     recording.New,
 		},
 		{
 			Name:    "conn",

@@ -22,6 +22,8 @@ idle_rss=$(awk '/^server RSS after idle/ { print $5; exit }' "$vmsout")
 bin/kvm-bench serial --server bin/kvm-manager
 bin/kvm-bench snapshot --server bin/kvm-manager
 bin/kvm-bench console --server bin/kvm-manager
+echo "=== console recording: CPU per MB of stream, memory, seek in a 10-minute recording"
+bin/kvm-bench recording
 
 echo "=== stats history: the memory of 500 running VMs' full history (a day, time compressed)"
 bin/kvm-bench history

@@ -23,6 +23,7 @@ import (
 // the keys typed; the console's audit entry names the recording, and the
 // player's segment route serves the keyframe.
 func TestConsoleRecording(t *testing.T) {
+	t.Parallel()
 	l := lv(t)
 	g := gcGuest(t, l, testguest.Options{}, nil)
 	gcBoot(t, g)

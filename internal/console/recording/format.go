@@ -314,23 +314,27 @@ func (w *Writer) flushLocked() error {
 		return nil
 	}
 	raw := w.chunk.Bytes()
-	w.comp.Reset()
-	fw := deflaters.Get().(*flate.Writer)
-	fw.Reset(&w.comp)
-	_, err := fw.Write(raw)
-	if err == nil {
-		err = fw.Close()
-	}
-	deflaters.Put(fw)
-	if err != nil {
-		return fmt.Errorf("compress recording chunk: %w", err)
-	}
 	flags := byte(0)
-	stored := w.comp.Bytes()
-	if len(stored) < len(raw) {
-		flags |= flagDeflate
-	} else {
-		stored = raw // incompressible (PNG and JPEG rectangles): keep as is
+	stored := raw
+	// The screen mostly comes compressed already (TightPNG's PNG and JPEG
+	// rectangles): a sample says whether DEFLATE pays before the whole
+	// chunk is compressed, which would cost more CPU than the relay.
+	if w.compressible(raw) {
+		w.comp.Reset()
+		fw := deflaters.Get().(*flate.Writer)
+		fw.Reset(&w.comp)
+		_, err := fw.Write(raw)
+		if err == nil {
+			err = fw.Close()
+		}
+		deflaters.Put(fw)
+		if err != nil {
+			return fmt.Errorf("compress recording chunk: %w", err)
+		}
+		if w.comp.Len() < len(raw) {
+			flags |= flagDeflate
+			stored = w.comp.Bytes()
+		}
 	}
 	if w.key {
 		flags |= flagKeyframe
@@ -362,6 +366,34 @@ func (w *Writer) flushLocked() error {
 		w.comp = bytes.Buffer{}
 	}
 	return nil
+}
+
+// sampleSize is how much of a chunk is compressed to judge the rest.
+const sampleSize = 4 << 10
+
+// compressible reports whether DEFLATE shrinks a sample of raw (from its
+// middle) by at least an eighth.
+func (w *Writer) compressible(raw []byte) bool {
+	if len(raw) <= 2*sampleSize {
+		return true
+	}
+	mid := len(raw)/2 - sampleSize/2
+	sample := raw[mid : mid+sampleSize]
+	var c countWriter
+	fw := deflaters.Get().(*flate.Writer)
+	fw.Reset(&c)
+	_, _ = fw.Write(sample)
+	_ = fw.Close()
+	deflaters.Put(fw)
+	return c.n < sampleSize-sampleSize/8
+}
+
+// countWriter counts bytes written to it.
+type countWriter struct{ n int }
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	c.n += len(p)
+	return len(p), nil
 }
 
 // Close writes the last chunk and the keyframe index. It does not close

@@ -112,6 +112,11 @@ type ServerFramer struct {
 	msgT         byte
 	inMsg        bool
 	pendingAfter func() // run when the skip ends
+
+	// Method values made once: a method value made per rectangle would
+	// be an allocation each.
+	onTypeFn, onRectFn, onTightCtrlFn, compactStepFn func([]byte)
+	nextRectFn                                      func()
 }
 
 // NewServerFramer returns a framer for a stream whose ServerInit was si.
@@ -121,6 +126,8 @@ func NewServerFramer(si []byte) (*ServerFramer, error) {
 	}
 	f := &ServerFramer{Width: int(binary.BigEndian.Uint16(si)), Height: int(binary.BigEndian.Uint16(si[2:]))}
 	copy(f.PF.Raw[:], si[4:20])
+	f.onTypeFn, f.onRectFn, f.onTightCtrlFn, f.compactStepFn = f.onType, f.onRect, f.onTightCtrl, f.compactStep
+	f.nextRectFn = f.nextRect
 	f.wantMsg()
 	return f, nil
 }
@@ -140,7 +147,7 @@ func (f *ServerFramer) want(n int, next func([]byte)) {
 
 func (f *ServerFramer) wantMsg() {
 	f.inMsg = false
-	f.want(1, f.onType)
+	f.want(1, f.onTypeFn)
 }
 
 // Feed follows p, the next bytes of the stream, and calls fn (if not nil)
@@ -253,7 +260,7 @@ func (f *ServerFramer) nextRect() {
 		return
 	}
 	f.rects--
-	f.want(12, f.onRect)
+	f.want(12, f.onRectFn)
 }
 
 // then skips skip bytes and then calls after.
@@ -281,9 +288,9 @@ func (f *ServerFramer) onRect(h []byte) {
 	}
 	switch f.enc {
 	case EncRaw:
-		f.then(w*hh*bpp, f.nextRect)
+		f.then(w*hh*bpp, f.nextRectFn)
 	case EncCopyRect:
-		f.then(4, f.nextRect)
+		f.then(4, f.nextRectFn)
 	case EncRRE, EncCoRRE:
 		sub := int64(8)
 		if f.enc == EncCoRRE {
@@ -296,7 +303,7 @@ func (f *ServerFramer) onRect(h []byte) {
 	case EncZlib, EncZRLE:
 		f.want(4, func(l []byte) { f.then(int64(binary.BigEndian.Uint32(l)), f.nextRect) })
 	case EncTight, EncTightPNG:
-		f.want(1, f.onTightCtrl)
+		f.want(1, f.onTightCtrlFn)
 	case encCursor:
 		f.then(w*hh*bpp+(w+7)/8*hh, f.nextRect)
 	case encXCursor:
@@ -315,7 +322,7 @@ func (f *ServerFramer) onRect(h []byte) {
 	case encQEMULED:
 		f.then(1, f.nextRect)
 	case encVMwareLED:
-		f.then(4, f.nextRect)
+		f.then(4, f.nextRectFn)
 	case encDesktopName:
 		f.want(4, func(l []byte) { f.then(int64(binary.BigEndian.Uint32(l)), f.nextRect) })
 	case encExtDesktop:
@@ -396,9 +403,9 @@ func (f *ServerFramer) onTightCtrl(b []byte) {
 	tp := int64(f.PF.tpixel())
 	switch c >> 4 {
 	case 8: // fill
-		f.then(tp, f.nextRect)
+		f.then(tp, f.nextRectFn)
 	case 9, 10: // JPEG, PNG: a compact length and the data
-		f.compactLen(func(n int) { f.then(int64(n), f.nextRect) })
+		f.compactLen()
 	default:
 		if c>>4 > 10 {
 			f.fail("tight compression %#x", c)
@@ -440,30 +447,31 @@ func (f *ServerFramer) tightData(filter byte, colors int) {
 		size = w * h * f.PF.tpixel()
 	}
 	if size < 12 {
-		f.then(int64(size), f.nextRect)
+		f.then(int64(size), f.nextRectFn)
 		return
 	}
-	f.compactLen(func(n int) { f.then(int64(n), f.nextRect) })
+	f.compactLen()
 }
 
-// compactLen reads Tight's 1 to 3 byte length.
-func (f *ServerFramer) compactLen(done func(int)) {
+// compactLen reads Tight's 1 to 3 byte length, then skips that much and
+// goes on with the next rectangle.
+func (f *ServerFramer) compactLen() {
 	f.tclen, f.tcval = 0, 0
-	var step func([]byte)
-	step = func(b []byte) {
-		v := int(b[0])
-		if f.tclen == 2 {
-			f.tcval |= v << 14
-			done(f.tcval)
-			return
-		}
-		f.tcval |= (v & 0x7f) << (7 * f.tclen)
-		f.tclen++
-		if v&0x80 == 0 {
-			done(f.tcval)
-			return
-		}
-		f.want(1, step)
+	f.want(1, f.compactStepFn)
+}
+
+func (f *ServerFramer) compactStep(b []byte) {
+	v := int(b[0])
+	if f.tclen == 2 {
+		f.tcval |= v << 14
+		f.then(int64(f.tcval), f.nextRectFn)
+		return
 	}
-	f.want(1, step)
+	f.tcval |= (v & 0x7f) << (7 * f.tclen)
+	f.tclen++
+	if v&0x80 == 0 {
+		f.then(int64(f.tcval), f.nextRectFn)
+		return
+	}
+	f.want(1, f.compactStepFn)
 }
