@@ -116,7 +116,7 @@ type ServerFramer struct {
 	// Method values made once: a method value made per rectangle would
 	// be an allocation each.
 	onTypeFn, onRectFn, onTightCtrlFn, compactStepFn func([]byte)
-	nextRectFn                                      func()
+	nextRectFn                                       func()
 }
 
 // NewServerFramer returns a framer for a stream whose ServerInit was si.
