@@ -419,12 +419,27 @@ func (s *vncSession) recEnd() {
 }
 
 // recPolicy starts recording at once if the configuration says that this
-// console always records.
+// console always records, or if another console of the same VM records
+// now (the "Recording" mark is per VM: whoever sees it is recorded).
 func (s *vncSession) recPolicy() {
-	if s.v.opts.Recordings == nil || !s.v.opts.RecordPolicy.applies(s.uuid, s.rec.viewer) {
+	if s.v.opts.Recordings == nil {
 		return
 	}
-	if err := s.startRecording(s.rec.viewer.User, "policy"); err != nil {
-		s.v.log.Warn("console recording required by the configuration could not start", "host", s.host, "uuid", s.uuid, "err", err)
+	user, reason := s.rec.viewer.User, ""
+	if s.v.opts.RecordPolicy.applies(s.uuid, s.rec.viewer) {
+		reason = "policy"
+	} else {
+		for _, o := range s.v.sessionsOf(s.host, s.uuid) {
+			if a := o.rec.active.Load(); o != s && a != nil {
+				user, reason = a.by, a.reason
+				break
+			}
+		}
+	}
+	if reason == "" {
+		return
+	}
+	if err := s.startRecording(user, reason); err != nil {
+		s.v.log.Warn("console recording could not start", "host", s.host, "uuid", s.uuid, "reason", reason, "err", err)
 	}
 }

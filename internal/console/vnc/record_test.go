@@ -228,3 +228,40 @@ func TestRecordConsole(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestRecordingJoinsNewConsoles: a console of a VM that records starts
+// recording when it opens, and stops with the others.
+func TestRecordingJoinsNewConsoles(t *testing.T) {
+	q := newRecQEMU(t)
+	store, err := recording.NewStore(recording.StoreOptions{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rig := newProxyRig(t, Options{Recordings: store}, func(string, string) (Target, error) {
+		return Target{VMName: "fake", Network: "tcp", Address: q.ln.Addr().String()}, nil
+	})
+	open := func() {
+		rw := consoletest.WebSocketStream(rig.dial(t))
+		if _, err := consoletest.RFBHandshake(rw, ""); err != nil {
+			t.Fatal(err)
+		}
+		go func() { _, _ = io.Copy(io.Discard, rw) }()
+	}
+	open()
+	waitUntil(t, "the first console", func() bool { return rig.v.RecordingStatus("local", testVMUUID).Consoles == 1 })
+	if _, err := rig.v.StartRecording("local", testVMUUID, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	open()
+	waitUntil(t, "the second console recording", func() bool {
+		st := rig.v.RecordingStatus("local", testVMUUID)
+		return st.Consoles == 2 && len(st.IDs) == 2
+	})
+	if st, _ := rig.v.StopRecording("local", testVMUUID, false); st.Recording {
+		t.Fatalf("still recording: %+v", st)
+	}
+	list, err := store.List()
+	if err != nil || len(list) != 2 || list[0].User != "alice" || list[1].User != "alice" {
+		t.Fatalf("recordings %+v, %v", list, err)
+	}
+}

@@ -4007,8 +4007,8 @@ export interface paths {
          * @description Records the server-to-browser RFB stream and the user's key and pointer input, with
          *     timestamps, into the recordings folder. While recording, the proxy asks the VNC server for
          *     encodings without decoder state across rectangles and for a full update every 10 s
-         *     (keyframes). Consoles opened later are not recorded (unless the configuration's
-         *     always-on policy names them). 409 `no_console_open` when no console of the VM is open; 409 `recording_limit` when as many
+         *     (keyframes). Consoles of the VM opened while it records are recorded too (one file
+         *     each). 409 `no_console_open` when no console of the VM is open; 409 `recording_limit` when as many
          *     recordings run as `recording-max-active` allows. A recording ends at `recording-max-mib`
          *     or `recording-max-duration`, and with its console.
          */
