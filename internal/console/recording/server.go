@@ -19,6 +19,7 @@ const (
 	EncTight        int32 = 7
 	EncZlibHex      int32 = 8
 	EncZRLE         int32 = 16
+	encH264         int32 = 50
 	EncTightPNG     int32 = -260
 	encCursor       int32 = -239
 	encXCursor      int32 = -240
@@ -41,7 +42,7 @@ const (
 // stream) from one rectangle to the next.
 func Stateful(enc int32) bool {
 	switch enc {
-	case EncZlib, EncTight, EncZlibHex, EncZRLE:
+	case EncZlib, EncTight, EncZlibHex, EncZRLE, encH264:
 		return true
 	}
 	return false

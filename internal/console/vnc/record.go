@@ -98,6 +98,9 @@ type sessionRecording struct {
 func (s *vncSession) recInit(si []byte, v Viewer) {
 	r := &s.rec
 	r.viewer = v
+	if s.v.opts.Recordings == nil {
+		return // no recordings: the relay need not follow the messages
+	}
 	sf, err := recording.NewServerFramer(si)
 	if err != nil {
 		return
