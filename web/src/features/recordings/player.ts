@@ -136,13 +136,20 @@ export class FakeChannel {
  */
 export function fakeHandshake(ch: FakeChannel, init: Uint8Array): Promise<void> {
   return new Promise((resolve) => {
+    // Each answer goes out after noVNC's send returned: noVNC sends before
+    // it moves to its next state, and an answer delivered within send
+    // would be read in the state before.
+    const later = (b: Uint8Array, then?: () => void) =>
+      setTimeout(() => {
+        ch.push(b);
+        then?.();
+      }, 0);
     ch.onsend = (n) => {
-      if (n === 1) ch.push(new Uint8Array([1, 1])); // after its version: one security type, None
-      else if (n === 2) ch.push(new Uint8Array([0, 0, 0, 0])); // after its choice: OK
+      if (n === 1) later(new Uint8Array([1, 1])); // after its version: one security type, None
+      else if (n === 2) later(new Uint8Array([0, 0, 0, 0])); // after its choice: OK
       else if (n === 3) {
-        ch.push(init); // after ClientInit
         ch.onsend = null;
-        resolve();
+        later(init, resolve); // after ClientInit
       }
     };
     ch.push(new TextEncoder().encode('RFB 003.008\n'));
