@@ -52,10 +52,13 @@ test('records a console, then plays and seeks in the recording', async ({ page, 
   await page.getByRole('button', { name: 'Stop recording' }).click();
   await expect(page.getByRole('status').filter({ hasText: 'Recording' })).toHaveCount(0);
 
-  // The newest recording of this VM, in the Recordings page of the navigation.
+  // The Recordings page of the navigation lists newest first: the second
+  // viewer's console was recorded too (it opened while the VM recorded);
+  // the first console's recording, with the typing, is the older one.
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Recordings' }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'Recordings' })).toBeVisible();
-  const row = page.getByRole('row').filter({ hasText: name }).first();
+  await expect(page.getByRole('row').filter({ hasText: name })).toHaveCount(2);
+  const row = page.getByRole('row').filter({ hasText: name }).last();
   await row.getByRole('link', { name: 'Play' }).click();
   const player = page.locator('.rec-player');
   await expect(player).toHaveAttribute('data-ready', 'true', { timeout: 30_000 });
