@@ -39,8 +39,8 @@ class Engine {
   playing = false;
   speed = 1;
   overlay: Overlay = { keys: [], pointer: null };
-  onChange: () => void = () => {};
-  onEnd: () => void = () => {};
+  onChange: () => void = () => undefined;
+  onEnd: () => void = () => undefined;
 
   constructor(
     private RFBCtor: RFBClass,
@@ -161,8 +161,27 @@ class Engine {
     this.onChange();
   }
 
+  setPlaying(on: boolean): void {
+    this.playing = on;
+  }
+
+  setSpeed(x: number): void {
+    this.speed = x;
+  }
+
   canvas(): HTMLCanvasElement | null {
     return this.target.querySelector('canvas');
+  }
+
+  /** Where the overlay's pointer ring goes, in the stage's pixels. */
+  pointerStyle(): { left: number; top: number } | undefined {
+    const p = this.overlay.pointer;
+    const c = this.canvas();
+    const stage = this.target.parentElement;
+    if (!p || !c || !stage || this.fb.width === 0) return undefined;
+    const cr = c.getBoundingClientRect();
+    const sr = stage.getBoundingClientRect();
+    return { left: cr.left - sr.left + (p.x * cr.width) / this.fb.width, top: cr.top - sr.top + (p.y * cr.height) / this.fb.height };
   }
 
   dispose(): void {
@@ -174,7 +193,7 @@ class Engine {
 
 export function RecordingPlayer({ details }: { details: RecordingDetails }) {
   const screen = useRef<HTMLDivElement>(null);
-  const engine = useRef<Engine | null>(null);
+  const [e, setEngine] = useState<Engine | null>(null);
   const [, setFrame] = useState(0);
   const [error, setError] = useState<string | null>(null);
   const [ready, setReady] = useState(false);
@@ -182,25 +201,28 @@ export function RecordingPlayer({ details }: { details: RecordingDetails }) {
   const recorder = useRef<MediaRecorder | null>(null);
 
   useEffect(() => {
-    let live = true;
+    let live = true; // set false by the cleanup, while the import runs
+    const alive = () => live;
     let raf = 0;
+    let disposed: Engine | null = null;
     let last = performance.now();
     import('@novnc/novnc').then(
       async (m) => {
         if (!live || !screen.current) return;
-        const e = new Engine(m.default as unknown as RFBClass, screen.current, details);
+        const e = new Engine(m.default, screen.current, details);
+        disposed = e;
         e.onChange = () => setFrame((f) => f + 1);
         e.onEnd = () => recorder.current?.stop();
-        engine.current = e;
+        setEngine(e);
         if (details.keyframeTimes.length === 0) {
           setError('This recording has no keyframe yet: nothing to show.');
           return;
         }
         try {
           await e.seek(0);
-          if (live) setReady(true);
+          if (alive()) setReady(true);
         } catch (err) {
-          if (live) setError(err instanceof Error ? err.message : String(err));
+          if (alive()) setError(err instanceof Error ? err.message : String(err));
         }
         const loop = (now: number) => {
           e.tick(now - last);
@@ -214,30 +236,31 @@ export function RecordingPlayer({ details }: { details: RecordingDetails }) {
     return () => {
       live = false;
       cancelAnimationFrame(raf);
-      engine.current?.dispose();
+      disposed?.dispose();
     };
   }, [details]);
 
-  const e = engine.current;
   const pos = e?.pos ?? 0;
   const dur = details.duration * 1000;
 
-  const seek = useCallback((t: number) => {
-    const en = engine.current;
-    if (!en) return;
-    en.seek(t).catch((err: unknown) => setError(err instanceof Error ? err.message : String(err)));
-  }, []);
+  const seek = useCallback(
+    (t: number) => {
+      if (!e) return;
+      e.seek(t).catch((err: unknown) => setError(err instanceof Error ? err.message : String(err)));
+    },
+    [e],
+  );
 
   const toggle = () => {
     if (!e) return;
     if (!e.playing && e.pos >= dur) {
       void e.seek(0).then(() => {
-        e.playing = true;
+        e.setPlaying(true);
         setFrame((f) => f + 1);
       });
       return;
     }
-    e.playing = !e.playing;
+    e.setPlaying(!e.playing);
     setFrame((f) => f + 1);
   };
 
@@ -263,25 +286,15 @@ export function RecordingPlayer({ details }: { details: RecordingDetails }) {
     setExporting(true);
     void e.seek(0).then(() => {
       rec.start(1000);
-      e.playing = true;
+      e.setPlaying(true);
     });
   };
 
   const ov = e?.overlay;
-  const c = e?.canvas();
-  const stage = screen.current?.parentElement;
-  let pointerStyle: React.CSSProperties | undefined;
-  if (ov?.pointer && c && stage && e && e.fb.width > 0) {
-    const cr = c.getBoundingClientRect();
-    const sr = stage.getBoundingClientRect();
-    pointerStyle = {
-      left: cr.left - sr.left + (ov.pointer.x * cr.width) / e.fb.width,
-      top: cr.top - sr.top + (ov.pointer.y * cr.height) / e.fb.height,
-    };
-  }
+  const pointerStyle = e?.pointerStyle();
 
   return (
-    <div className="rec-player" data-ready={ready || undefined} data-playing={e?.playing || undefined}>
+    <div className="rec-player" data-ready={ready || undefined} data-playing={e?.playing ?? undefined}>
       <div className="rec-stage">
         <div className="rec-screen" ref={screen} role="img" aria-label={`Recording of ${details.vmName}`} />
         {pointerStyle && <span className={`rec-pointer${ov?.pointer?.buttons ? ' is-down' : ''}`} style={pointerStyle} aria-hidden />}
@@ -322,7 +335,7 @@ export function RecordingPlayer({ details }: { details: RecordingDetails }) {
             value={e?.speed ?? 1}
             disabled={!ready}
             onChange={(ev) => {
-              if (e) e.speed = Number(ev.target.value);
+              e?.setSpeed(Number(ev.target.value));
               setFrame((f) => f + 1);
             }}
           >

@@ -25,9 +25,12 @@ describe('recording player', () => {
       [2, 70000, 6],
     ]);
     expect(parseSegment(buf.slice(0, buf.byteLength - 2))).toHaveLength(2);
-    const kf = parseKeyframe(evs[0]!.data);
+    const first = evs[0];
+    if (!first) throw new Error('no event');
+    const kf = parseKeyframe(first.data);
+    if (!kf) throw new Error('no keyframe');
     expect(kf).toMatchObject({ width: 640, height: 400 });
-    const si = serverInit(kf!, 'vm');
+    const si = serverInit(kf, 'vm');
     expect(Array.from(si.subarray(0, 4))).toEqual([2, 128, 1, 144]);
     expect(si[23]).toBe(2);
     expect(new TextDecoder().decode(si.subarray(24))).toBe('vm');
@@ -54,7 +57,7 @@ describe('recording player', () => {
     ch.onmessage = (e) => {
       got.push(Array.from(new Uint8Array(e.data)));
       // noVNC answers each step with one send
-      queueMicrotask(() => ch.send(new Uint8Array([0])));
+      queueMicrotask(() => ch.send());
     };
     const init = new Uint8Array([0, 8, 0, 8]);
     await fakeHandshake(ch, init);

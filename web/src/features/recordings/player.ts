@@ -102,7 +102,7 @@ export function decodeInput(d: Uint8Array): InputEvent | null {
 export class FakeChannel {
   binaryType = 'arraybuffer';
   protocol = '';
-  readyState: number = 1; // OPEN: noVNC starts at once
+  readyState = 1; // OPEN: noVNC starts at once
   onopen: ((e: Event) => void) | null = null;
   onmessage: ((e: { data: ArrayBuffer }) => void) | null = null;
   onerror: ((e: Event) => void) | null = null;
@@ -110,7 +110,7 @@ export class FakeChannel {
   sends = 0;
   onsend: ((n: number) => void) | null = null;
 
-  send(_data: ArrayBuffer | Uint8Array): void {
+  send(): void {
     this.sends++;
     this.onsend?.(this.sends);
   }
