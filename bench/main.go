@@ -1,6 +1,6 @@
 // Command kvm-bench measures a kvm-manager binary against the real libvirtd
 // of this machine and prints figures; it asserts nothing. Each area is a
-// subcommand (kvm-bench vms|serial|snapshot|console|history|metrics|remote|upload|create|addresses|schedule|transfer|conn [flags]);
+// subcommand (kvm-bench vms|serial|snapshot|console|history|metrics|remote|upload|create|addresses|schedule|transfer|recording|conn [flags]);
 // docs/benchmarks.md says what the figures mean and records them, and
 // `make bench` (scripts/bench.sh) runs them all.
 //
@@ -18,6 +18,7 @@ import (
 	"github.com/kvm-manager/kvm-manager/bench/create"
 	"github.com/kvm-manager/kvm-manager/bench/history"
 	"github.com/kvm-manager/kvm-manager/bench/metrics"
+	"github.com/kvm-manager/kvm-manager/bench/recording"
 	"github.com/kvm-manager/kvm-manager/bench/remote"
 	"github.com/kvm-manager/kvm-manager/bench/schedule"
 	"github.com/kvm-manager/kvm-manager/bench/serial"
@@ -95,6 +96,11 @@ func main() {
 			Name:    "transfer",
 			Summary: "export and import of a VM through the API against cp and qemu-img convert of the same disk, throughput",
 			New:     transfer.New,
+		},
+		{
+			Name:    "recording",
+			Summary: "console recording: CPU per MB of a busy console's stream (framer, framer + file), memory, seek in a 10-minute recording",
+			New:     recording.New,
 		},
 		{
 			Name:    "conn",

@@ -28,6 +28,8 @@ for prog in socat websockify; do
   command -v "$prog" >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y "$prog" >/dev/null
 done
 bin/kvm-bench console --server bin/kvm-manager
+echo "=== console recording: CPU per MB of stream, memory, seek in a 10-minute recording"
+bin/kvm-bench recording
 
 echo "=== stats history: the memory of 500 running VMs' full history (a day, time compressed)"
 bin/kvm-bench history

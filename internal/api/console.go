@@ -82,6 +82,8 @@ func (s *Server) consoleSocket(w http.ResponseWriter, r *http.Request) error {
 	// only once the VM passed its checks, which answer here as JSON. The
 	// hijacked connection must not inherit a read deadline.
 	clearReadDeadline(w)
+	r, noted := withViewer(r)
+	defer noted()
 	return s.opts.VNC.Serve(r.Context(), g.Host, g.UUID, func() (*wsframe.Conn, error) {
 		return wsframe.Accept(w, r, vnc.ReadBufferSize)
 	})

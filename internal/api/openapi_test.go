@@ -10,6 +10,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/kvm-manager/kvm-manager/internal/console"
+	"github.com/kvm-manager/kvm-manager/internal/console/recording"
 	"github.com/kvm-manager/kvm-manager/internal/console/screen"
 	"github.com/kvm-manager/kvm-manager/internal/console/serial"
 	"github.com/kvm-manager/kvm-manager/internal/console/spice"
@@ -52,6 +53,11 @@ func withFeatures(t *testing.T, opts Options) Options {
 	}
 	opts.Schedules = sched
 	opts.Export = snapexport.New(snapexport.Options{})
+	recs, err := recording.NewStore(recording.StoreOptions{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Recordings = recs
 	return opts
 }
 

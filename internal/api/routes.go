@@ -51,6 +51,7 @@ func (s *Server) routes() []Route {
 	rs = append(rs, s.diskUsageRoutes()...)
 	rs = append(rs, s.exportRoutes()...)
 	rs = append(rs, s.hardwareRoutes()...)
+	rs = append(rs, s.recordingRoutes()...)
 	return rs
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/kvm-manager/kvm-manager/internal/auth"
 	"github.com/kvm-manager/kvm-manager/internal/background"
 	"github.com/kvm-manager/kvm-manager/internal/console"
+	"github.com/kvm-manager/kvm-manager/internal/console/recording"
 	"github.com/kvm-manager/kvm-manager/internal/console/screen"
 	"github.com/kvm-manager/kvm-manager/internal/console/serial"
 	"github.com/kvm-manager/kvm-manager/internal/console/spice"
@@ -72,7 +73,9 @@ type Options struct {
 	// VNC is the graphical console proxy; Screenshots captures VM screens.
 	VNC *vnc.Proxy
 	// Spice is the SPICE console proxy (served with VNC).
-	Spice       *spice.Proxy
+	Spice *spice.Proxy
+	// Recordings keeps console recordings (served with VNC).
+	Recordings  *recording.Store
 	Screenshots *screen.Service
 	// Serial serves the VMs' serial consoles.
 	Serial *serial.Service

@@ -210,7 +210,15 @@ func New(cfg config.Config, opts Options) (_ *App, err error) {
 		return nil, err
 	}
 	// The features: each one given to the API registers its routes.
-	a.vnc = vnc.New(vnc.Options{Hosts: a.hosts, Inventory: inv, Logger: log})
+	recordings, err := newRecordings(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	a.vnc = vnc.New(vnc.Options{Hosts: a.hosts, Inventory: inv, Logger: log,
+		Recordings: recordings, RecordPolicy: vnc.RecordPolicy{Roles: cfg.RecordingAlwaysRoles, VMs: cfg.RecordingAlwaysVMs},
+		RecordingChanged: func(h, uuid string, st vnc.RecordingStatus) {
+			bus.Publish(event.TypeRecording, recordingEvent{Host: h, UUID: uuid, RecordingStatus: st})
+		}})
 	a.spice = spice.New(spice.Options{Hosts: a.hosts, Inventory: inv, Logger: log})
 	// A changed thumbnail is published, so that cards fetch it only then
 	// instead of polling (issue 13).
@@ -251,7 +259,7 @@ func New(cfg config.Config, opts Options) (_ *App, err error) {
 			TransfersPerSession: cfg.TransfersPerSession, TransfersPerClient: cfg.TransfersPerClient,
 		},
 		BodyTimeout: cfg.BodyTimeout.Duration,
-		Snapshots:   a.snapshots, VNC: a.vnc, Spice: a.spice, Screenshots: screenshots,
+		Snapshots:   a.snapshots, VNC: a.vnc, Spice: a.spice, Screenshots: screenshots, Recordings: recordings,
 		Serial: a.serial, DomainEdit: domainEdit, Metrics: mets, Schedules: a.schedules,
 		Hardware: hardware.New(hardware.Options{Hosts: a.hosts, Inventory: inv, Logger: log}),
 		Storage: storage.New(storage.Options{Hosts: storage.HostSet{Set: a.hosts}, Inventory: inv, Operations: a.ops,

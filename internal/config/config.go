@@ -83,6 +83,8 @@ type Config struct {
 	MetricsTokenFile string `json:"metrics-token-file"`
 	// Schedules configures scheduled snapshots (schedules.go).
 	Schedules
+	// Recording configures console recordings (recording.go).
+	Recording
 }
 
 // TLS reports whether the server serves HTTPS.
@@ -128,6 +130,7 @@ func Defaults() Config {
 
 		Limits:    DefaultLimits(),
 		Schedules: DefaultSchedules(),
+		Recording: DefaultRecording(),
 
 		MaxSessionsPerUser: auth.DefaultMaxSessionsPerUser,
 	}
@@ -231,6 +234,7 @@ func bind(fs *flag.FlagSet, c *Config) (configPath *string, finish func() error)
 	bindLimits(fs, &c.Limits)
 	fs.StringVar(&c.MetricsTokenFile, "metrics-token-file", c.MetricsTokenFile, "file holding the token that may only read GET /metrics (for Prometheus)")
 	bindSchedules(fs, &c.Schedules)
+	bindRecording(fs, &c.Recording)
 	return configPath, func() error {
 		l, err := parseLevel(*level)
 		if err != nil {
@@ -332,6 +336,9 @@ func (c Config) Validate() error {
 		return err
 	}
 	if err := c.Schedules.validate(); err != nil {
+		return err
+	}
+	if err := c.Recording.validate(); err != nil {
 		return err
 	}
 	if err := auth.CheckUsers(c.Users); err != nil {

@@ -26,6 +26,8 @@ const (
 	TypeHost      Type = "host"       // a host's connection state changed: host.Status
 	TypeSnapshot  Type = "snapshot"   // a VM's snapshots changed: snapshot.Event
 	TypeThumbnail Type = "thumbnail"  // a VM's console thumbnail is a new picture: screen.ThumbnailChange
+	// TypeRecording: a VM's consoles started or stopped recording.
+	TypeRecording Type = "recording"
 	// TypeHostRemoved: a host was removed: hostadmin.Removed.
 	TypeHostRemoved Type = "host-removed"
 	// TypeHostKey: a host presented an SSH key that is not approved

@@ -45,6 +45,7 @@ const StoragePage = lazy(() => import('./features/storage/StoragePage').then((m)
 const LoginPage = lazy(() => import('./features/login/LoginPage'));
 const NewVMPage = lazy(() => import('./features/create/NewVMPage'));
 const SchedulesPage = lazy(() => import('./features/schedules/SchedulesPage'));
+const RecordingsPage = lazy(() => import('./features/recordings/RecordingsPage'));
 
 function PageFallback() {
   return (
@@ -197,6 +198,12 @@ function Pages() {
       </Route>
       <Route path={PATHS.newVM}>
         <NewVMPage />
+      </Route>
+      <Route path={PATHS.recording}>
+        <RecordingsPage />
+      </Route>
+      <Route path={PATHS.recordings}>
+        <RecordingsPage />
       </Route>
       <Route path={PATHS.schedules}>
         <SchedulesPage />

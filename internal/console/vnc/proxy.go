@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/kvm-manager/kvm-manager/internal/console"
+	"github.com/kvm-manager/kvm-manager/internal/console/recording"
 	"github.com/kvm-manager/kvm-manager/internal/console/vnc/rfb"
 	"github.com/kvm-manager/kvm-manager/internal/host"
 	"github.com/kvm-manager/kvm-manager/internal/host/machine"
@@ -53,6 +54,14 @@ type Options struct {
 	// ReadLimit bounds one WebSocket message from the browser (default 4 MiB;
 	// RFB client messages are small, clipboard text the largest).
 	ReadLimit int64
+	// Recordings keeps console recordings (record.go); nil: consoles
+	// cannot be recorded.
+	Recordings *recording.Store
+	// RecordPolicy names the consoles that always record.
+	RecordPolicy RecordPolicy
+	// RecordingChanged, if not nil, is told when a VM's consoles start or
+	// stop recording (for the events stream: the "Recording" mark).
+	RecordingChanged func(host, uuid string, st RecordingStatus)
 }
 
 // Proxy is the graphical console proxy: it joins a browser's WebSocket to the
@@ -279,11 +288,16 @@ func (v *Proxy) Serve(ctx context.Context, hostName, uuid string, accept func() 
 		s.logEnd(b.err)
 		return nil
 	}
+	if uerr == nil {
+		s.serverInit = si
+		s.recInit(si, viewerOf(ctx))
+	}
 	if err := s.start(up, si, uerr, b.minor); err != nil {
 		s.drain()
 		s.logEnd(err)
 		return nil
 	}
+	s.recPolicy()
 	s.relay(up)
 	return nil
 }

@@ -50,6 +50,9 @@ type vncSession struct {
 	up        atomic.Pointer[net.Conn]
 	toBrowser atomic.Int64
 	toVM      atomic.Int64
+
+	serverInit []byte
+	rec        vncRec // recording (record.go)
 }
 
 func newVNCSession(v *Proxy, ws *wsframe.Conn, hostName, uuid, vmName string) *vncSession {
@@ -112,6 +115,7 @@ func (s *vncSession) relay(up net.Conn) {
 	err := s.browserToVM(up, 1) // the ClientInit
 	s.close(wsframe.StatusNormal, "", err)
 	<-down
+	s.recEnd()
 	s.logEnd(s.cause)
 }
 
@@ -129,6 +133,7 @@ func (s *vncSession) vmToBrowser(up net.Conn) error {
 				return werr
 			}
 			s.toBrowser.Add(int64(n))
+			s.recDown(buf[wsframe.Headroom : wsframe.Headroom+n])
 		}
 		if err != nil {
 			return err
@@ -152,7 +157,7 @@ func (s *vncSession) browserToVM(up net.Conn, skip int) error {
 			data, skip = data[k:], skip-k
 		}
 		if len(data) > 0 && !s.ending.Load() {
-			if _, werr := up.Write(data); werr != nil {
+			if _, werr := s.writeUp(up, data); werr != nil {
 				s.close(wsframe.StatusNormal, "the VM's display closed (the VM may have stopped)", werr)
 			} else {
 				s.toVM.Add(int64(len(data)))

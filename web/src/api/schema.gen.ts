@@ -5657,6 +5657,314 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/hosts/{host}/vms/{uuid}/console/recording": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                host: components["parameters"]["host"];
+                uuid: components["parameters"]["uuid"];
+            };
+            cookie?: never;
+        };
+        /** Whether the VM's open consoles are being recorded (the "Recording" mark) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    uuid: components["parameters"]["uuid"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The status */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RecordingStatus"];
+                    };
+                };
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        /**
+         * Start recording every open console of the VM (one file per console)
+         * @description Records the server-to-browser RFB stream and the user's key and pointer input, with
+         *     timestamps, into the recordings folder. While recording, the proxy asks the VNC server for
+         *     encodings without decoder state across rectangles and for a full update every 10 s
+         *     (keyframes). Consoles of the VM opened while it records are recorded too (one file
+         *     each). 409 `no_console_open` when no console of the VM is open; 409 `recording_limit` when as many
+         *     recordings run as `recording-max-active` allows. A recording ends at `recording-max-mib`
+         *     or `recording-max-duration`, and with its console.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    uuid: components["parameters"]["uuid"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The new status */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RecordingStatus"];
+                    };
+                };
+                400: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+            };
+        };
+        /**
+         * Stop recording the VM's consoles
+         * @description Recordings the configuration requires (`recording-always-roles`, `recording-always-vms`)
+         *     stop only for an admin: 403 `recording_required` otherwise.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    uuid: components["parameters"]["uuid"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The new status */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RecordingStatus"];
+                    };
+                };
+                400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/recordings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The console recordings, newest first */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The recordings */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            recordings?: components["schemas"]["Recording"][];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/recordings/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** One recording with its keyframes (for the player) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The recording */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Recording"] & {
+                            /** @description seconds; segment n plays from keyframe n */
+                            keyframeTimes?: number[];
+                            /**
+                             * Format: byte
+                             * @description the VNC server's ServerInit, base64
+                             */
+                            serverInit?: string;
+                        };
+                    };
+                };
+                404: components["responses"]["Error"];
+                422: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete a recording that is not running */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Deleted */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/recordings/{id}/segments/{n}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                n: number;
+            };
+            cookie?: never;
+        };
+        /**
+         * The events from keyframe n to keyframe n+1, for the player
+         * @description Binary: a sequence of events, each u8 type (1 server bytes, 2 input message, 3 keyframe:
+         *     u16 width, u16 height, 16-byte pixel format, 4 client SetPixelFormat), u32 time in ms since
+         *     the recording started, u32 length, then the data (big-endian).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    n: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The events */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/octet-stream": string;
+                    };
+                };
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/recordings/{id}/file": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** Download the recording file (.kvmrec, docs/design-notes.md "Console recordings") */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The file */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/octet-stream": string;
+                    };
+                };
+                404: components["responses"]["Error"];
+                429: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -6266,6 +6574,33 @@ export interface components {
             };
             title: string;
             description: string;
+        };
+        RecordingStatus: {
+            recording: boolean;
+            /** Format: date-time */
+            since?: string;
+            by?: string;
+            ids: string[];
+            /** @description consoles of the VM open now */
+            consoles: number;
+            /** @description keyframes recorded so far */
+            keyframes?: number;
+        };
+        Recording: {
+            id: string;
+            host: string;
+            uuid: string;
+            vmName: string;
+            user: string;
+            /** @description manual or policy */
+            reason?: string;
+            /** Format: date-time */
+            started: string;
+            /** @description seconds */
+            duration: number;
+            size: number;
+            active: boolean;
+            keyframes: number;
         };
     };
     responses: {

@@ -18,6 +18,8 @@ export const PATHS = {
   networks: '/networks',
   newVM: '/new-vm',
   schedules: '/schedules',
+  recordings: '/recordings',
+  recording: '/recordings/:id',
   /** A VM's page and its tabs (VM_TABS): /vms/:host/:uuid[/:tab]. */
   vm: '/vms/:host/:uuid/:tab?',
   consolePopout: '/popout/console/:host/:uuid',
@@ -169,12 +171,12 @@ export function auditHref(f: { user?: string; vm?: string; action?: string } = {
 }
 
 /** The page a path belongs to, for the navigation's "you are here". */
-export type Section = 'dashboard' | 'vm' | 'hosts' | 'storage' | 'networks' | 'newVM' | 'schedules' | 'audit' | 'settings' | 'sessions' | 'other';
+export type Section = 'dashboard' | 'vm' | 'hosts' | 'storage' | 'networks' | 'newVM' | 'schedules' | 'recordings' | 'audit' | 'settings' | 'sessions' | 'other';
 
 export function sectionOf(path: string): Section {
   if (path === '/') return 'dashboard';
   if (path.startsWith('/vms/')) return 'vm';
-  for (const s of ['hosts', 'storage', 'networks', 'newVM', 'schedules', 'audit', 'settings', 'sessions'] as const) {
+  for (const s of ['hosts', 'storage', 'networks', 'newVM', 'schedules', 'recordings', 'audit', 'settings', 'sessions'] as const) {
     if (path === PATHS[s] || path.startsWith(`${PATHS[s]}/`)) return s;
   }
   return 'other';

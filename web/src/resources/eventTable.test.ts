@@ -27,7 +27,7 @@ const op = (over: Partial<Operation> = {}): Operation => ({
 describe('the event table', () => {
   it('has one entry for every event type the stream listens for, and nothing else', () => {
     expect(EVENT_TYPES).toEqual(Object.keys(EVENT_TABLE));
-    expect([...EVENT_TYPES].sort()).toEqual(['host', 'host-key', 'host-removed', 'operation', 'schedule', 'snapshot', 'stats', 'thumbnail', 'vm', 'vm-removed']);
+    expect([...EVENT_TYPES].sort()).toEqual(['host', 'host-key', 'host-removed', 'operation', 'recording', 'schedule', 'snapshot', 'stats', 'thumbnail', 'vm', 'vm-removed']);
   });
 
   it.each(EVENT_TYPES)('%s: data it cannot use changes nothing', (type) => {

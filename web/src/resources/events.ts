@@ -95,6 +95,11 @@ export const EVENT_TABLE = {
     if (!data.host || !data.uuid || !data.etag) return;
     notifyThumbnail({ host: data.host, uuid: data.uuid, etag: data.etag });
   },
+  /** A VM's consoles started or stopped recording: its "Recording" mark and the recordings list are read again. */
+  recording: ({ qc }, data) => {
+    if (!isObject(data) || typeof data.host !== 'string' || typeof data.uuid !== 'string') return;
+    void qc.invalidateQueries({ queryKey: ['recordings'] });
+  },
   /** A snapshot policy changed, ran or was removed (its alert included): read the schedules again. */
   schedule: ({ qc }, data) => {
     if (isObject(data) && typeof data.id === 'string' && data.id) void invalidateSchedules(qc);

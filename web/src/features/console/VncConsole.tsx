@@ -20,6 +20,7 @@ import { DisplayMenu } from './displays/DisplayMenu';
 import { consoleSettingsStore, type Scaling } from './consoleSettings';
 import { InputPopover } from './InputPopover';
 import { usePointerLock } from './pointerLock';
+import { RecordingControl } from '../recordings/RecordingControl';
 import { ClipboardPopover, FullscreenButton, PortalRoot, ScalingMenu, ScreenshotMenu, SendKeysMenu, ToolButton, TypeTextDialog } from './ConsoleTools';
 import { formatMs, formatRate, qualityOf, secondsUntil, type Quality } from './metrics';
 import { useVncConsole, type ConsoleStats } from './useVncConsole';
@@ -376,6 +377,7 @@ export function VncConsole({ vm, fill, display = 0 }: { vm: VM; fill: 'page' | '
             </ToolButton>
             <FullscreenButton on={fs.on} onToggle={fs.toggle} disabled={noScreen && !fs.on} />
             <InputPopover vm={vm} screen={screen} locked={pointerLocked} disabled={!live || viewOnly} />
+            <RecordingControl host={vm.host} uuid={vm.uuid} live={live} />
             <span className="vnc-spacer" />
             {view.phase === 'connected' || waiting ? (
               <ToolButton showLabel="wide" label="Disconnect" tip="Close this console (the VM keeps running)" onClick={() => conn?.disconnect()}>

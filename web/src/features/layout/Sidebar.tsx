@@ -5,7 +5,7 @@
 // narrow ones.
 
 import { useVirtualizer, defaultRangeExtractor, type Range } from '@tanstack/react-virtual';
-import { CalendarClock, ChevronRight, CircleAlert, HardDrive, LayoutGrid, LoaderCircle, Network, Pause, Play, ScrollText, Server, Settings, Square, SquarePlus, type LucideIcon } from 'lucide-react';
+import { CalendarClock, ChevronRight, CircleAlert, HardDrive, LayoutGrid, LoaderCircle, Network, Pause, Play, ScrollText, Server, Settings, Square, SquarePlus, Video, type LucideIcon } from 'lucide-react';
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import { Link, useLocation } from 'wouter';
 import { useHosts } from '../../resources/host/queries';
@@ -44,6 +44,7 @@ export function PageLinks() {
     { section: 'schedules', href: '/schedules', label: 'Schedules', Icon: CalendarClock },
   ];
   if (can('vm.create')) links.push({ section: 'newVM', href: '/new-vm', label: 'New VM', Icon: SquarePlus });
+  if (can('vm.console')) links.push({ section: 'recordings', href: '/recordings', label: 'Recordings', Icon: Video });
   if (can('audit.read')) links.push({ section: 'audit', href: '/audit', label: 'Audit log', Icon: ScrollText });
   links.push({ section: 'settings', href: '/settings', label: 'Settings', Icon: Settings });
   return (
