@@ -53,6 +53,16 @@ if [ "${#need[@]}" -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
+# libvirt runs swtpm_setup as user tss (qemu.conf's swtpm_user) when that
+# user exists as libvirtd starts, and as root when it did not (a libvirtd
+# started before swtpm was installed). Root-run setups leave root-owned
+# files in swtpm's local CA, and a later tss-run setup then fails with
+# "Need read/write rights on /var/lib/swtpm-localca/.lock.swtpm-localca".
+# The CA belongs to tss, as the package made it; root can use it anyway.
+if id tss >/dev/null 2>&1 && [ -d /var/lib/swtpm-localca ]; then
+  chown -R tss:root /var/lib/swtpm-localca
+fi
+
 # /dev/kvm is root-only here; udev would normally make it group kvm, mode 0660.
 if [ -e /dev/kvm ]; then
   getent group kvm >/dev/null || groupadd -r kvm

@@ -65,6 +65,20 @@ func (s *Service) Take(ctx context.Context, hostName, uuid string, req TakeReque
 	if err != nil {
 		return res, err
 	}
+	if p.external && !active {
+		// A user may take an external snapshot of a shut-off VM whose disks
+		// cannot hold internal ones, but a policy would pile up overlays
+		// it can never prune (libvirt 9.0 cannot delete external
+		// snapshots): the run fails, as it did before external snapshots
+		// were offered, and three such failures raise the policy's alert.
+		why := "its disks cannot hold internal snapshots"
+		if notes := capabilities(f).DiskOnly.Notes; len(notes) > 0 {
+			why = notes[0]
+		}
+		return res, problem.New(problem.Unsupported, problem.CodeSnapshotNotPossible,
+			fmt.Sprintf("VM %q is shut off and a policy takes no external snapshots (it could not prune them): %s", t.vm.Name, why),
+			"convert the disks to qcow2 for scheduled snapshots, or take external snapshots by hand (Snapshots tab)")
+	}
 	if _, err := t.c.LookupSnapshot(t.dom, p.name); err == nil {
 		return res, problem.New(problem.Conflict, problem.CodeSnapshotExists,
 			fmt.Sprintf("VM %q already has a snapshot named %q", t.vm.Name, p.name), "make the policy's name pattern name the time to the minute or finer")
@@ -189,3 +203,4 @@ func (s *Service) Pools(hostName, uuid string) ([]PoolUse, error) {
 	}
 	return out, nil
 }
+
