@@ -203,4 +203,3 @@ func (s *Service) Pools(hostName, uuid string) ([]PoolUse, error) {
 	}
 	return out, nil
 }
-
