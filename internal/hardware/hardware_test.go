@@ -171,21 +171,6 @@ func hasPrefix(calls []string, p string) bool {
 	return false
 }
 
-func TestDiff(t *testing.T) {
-	if Diff("a\nb\n", "a\nb\n") != "" {
-		t.Error("same texts differ")
-	}
-	got := Diff("1\n2\n3\n4\n5\n6\n7\n8\n9\n", "1\n2\n3\n4\nX\n6\n7\n8\n9\n")
-	want := "@@ -2,7 +2,7 @@\n 2\n 3\n 4\n-5\n+X\n 6\n 7\n 8\n"
-	if got != want {
-		t.Errorf("got\n%s\nwant\n%s", got, want)
-	}
-	got = Diff("a\n", "a\nb\n")
-	if got != "@@ -1,1 +1,2 @@\n a\n+b\n" {
-		t.Errorf("append: %q", got)
-	}
-}
-
 func TestReplaceIdentity(t *testing.T) {
 	doc := `<domain type="kvm"><metadata><x:name xmlns:x="urn:x">keep</x:name></metadata><name>web</name><uuid>u-1</uuid><devices><disk><name>no</name><unknown-element/></disk></devices></domain>`
 	got, err := replaceIdentity(doc, "copy", "u-2")

@@ -10,6 +10,7 @@ import (
 
 	"github.com/kvm-manager/kvm-manager/internal/host"
 	"github.com/kvm-manager/kvm-manager/internal/inventory"
+	"github.com/kvm-manager/kvm-manager/internal/linediff"
 	"github.com/kvm-manager/kvm-manager/internal/problem"
 	"github.com/kvm-manager/kvm-manager/internal/virt"
 )
@@ -209,7 +210,7 @@ func (s *Service) Diff(hostName, uuid, name string) (Diff, error) {
 	sum, _ := parseSummary(doc)
 	label := fmt.Sprintf("snapshot %s (%s)", name, sum.CreationTime.Format(timeFormat))
 	out := Diff{Snapshot: name, Identical: a == b, Summary: configSummary(then, &now),
-		Unified: unifiedDiff(label, "current configuration", a, b)}
+		Unified: linediff.Unified(label, "current configuration", a, b)}
 	return out, nil
 }
 
