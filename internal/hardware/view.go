@@ -1,8 +1,7 @@
 package hardware
 
 import (
-	"strings"
-
+	"github.com/kvm-manager/kvm-manager/internal/inventory"
 	"libvirt.org/go/libvirtxml"
 )
 
@@ -92,29 +91,6 @@ func (s *Service) Get(hostName, uuid string) (View, error) {
 	return v, nil
 }
 
-func kib(v uint, unit string) uint64 {
-	n := uint64(v)
-	switch strings.ToLower(unit) {
-	case "b", "bytes":
-		return n >> 10
-	case "", "k", "kib":
-		return n
-	case "kb":
-		return n * 1000 / 1024
-	case "m", "mib":
-		return n << 10
-	case "mb":
-		return n * 1000 * 1000 / 1024
-	case "g", "gib":
-		return n << 20
-	case "gb":
-		return n * 1000 * 1000 * 1000 / 1024
-	case "t", "tib":
-		return n << 30
-	}
-	return n
-}
-
 // describe reads the hardware of a definition.
 func describe(d *libvirtxml.Domain) Hardware {
 	h := Hardware{Title: d.Title, Description: d.Description, Disks: []Disk{}, NICs: []NIC{}, Boot: []string{}, Graphics: []Graphics{}}
@@ -126,11 +102,11 @@ func describe(d *libvirtxml.Domain) Hardware {
 		}
 	}
 	if d.Memory != nil {
-		h.MaxMemoryMiB = kib(d.Memory.Value, d.Memory.Unit) >> 10
+		h.MaxMemoryMiB = inventory.MemoryKiB(d.Memory.Value, d.Memory.Unit) >> 10
 		h.MemoryMiB = h.MaxMemoryMiB
 	}
 	if d.CurrentMemory != nil {
-		h.MemoryMiB = kib(d.CurrentMemory.Value, d.CurrentMemory.Unit) >> 10
+		h.MemoryMiB = inventory.MemoryKiB(d.CurrentMemory.Value, d.CurrentMemory.Unit) >> 10
 	}
 	h.Firmware, h.SecureBoot = firmwareOf(d)
 	if d.OS != nil {

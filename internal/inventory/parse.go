@@ -28,11 +28,11 @@ func applyXML(vm *VM, doc string) error {
 		}
 	}
 	if d.Memory != nil {
-		vm.MemoryMaxKiB = toKiB(d.Memory.Value, d.Memory.Unit)
+		vm.MemoryMaxKiB = MemoryKiB(d.Memory.Value, d.Memory.Unit)
 	}
 	vm.MemoryKiB = vm.MemoryMaxKiB
 	if d.CurrentMemory != nil {
-		vm.MemoryKiB = toKiB(d.CurrentMemory.Value, d.CurrentMemory.Unit)
+		vm.MemoryKiB = MemoryKiB(d.CurrentMemory.Value, d.CurrentMemory.Unit)
 	}
 	vm.Firmware = "bios"
 	if d.OS != nil {
@@ -170,8 +170,9 @@ func parseGraphics(x libvirtxml.DomainGraphic) Graphics {
 	return Graphics{Type: "other"}
 }
 
-// toKiB converts a libvirt memory value with its unit to KiB.
-func toKiB(v uint, unit string) uint64 {
+// MemoryKiB converts a libvirt memory value with its unit (b, KiB, kB,
+// MiB, MB, … as the domain XML allows) to KiB.
+func MemoryKiB(v uint, unit string) uint64 {
 	n := uint64(v)
 	switch strings.ToLower(unit) {
 	case "b", "bytes":

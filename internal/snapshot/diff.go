@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/kvm-manager/kvm-manager/internal/inventory"
 	"libvirt.org/go/libvirtxml"
 )
 
@@ -75,31 +76,7 @@ func memKiB(d *libvirtxml.Domain) uint64 {
 	if d.Memory == nil {
 		return 0
 	}
-	return toKiB(d.Memory.Value, d.Memory.Unit)
-}
-
-// toKiB converts a libvirt memory figure to KiB.
-func toKiB(v uint, unit string) uint64 {
-	n := uint64(v)
-	switch strings.ToLower(unit) {
-	case "b", "bytes":
-		return n / 1024
-	case "", "k", "kib":
-		return n
-	case "kb":
-		return n * 1000 / 1024
-	case "m", "mib":
-		return n << 10
-	case "mb":
-		return n * 1000 * 1000 / 1024
-	case "g", "gib":
-		return n << 20
-	case "gb":
-		return n * 1000 * 1000 * 1000 / 1024
-	case "t", "tib":
-		return n << 30
-	}
-	return n
+	return inventory.MemoryKiB(d.Memory.Value, d.Memory.Unit)
 }
 
 func fmtKiB(k uint64) string {
