@@ -3,7 +3,7 @@
 // file's length is exact), the import an upload with progress that
 // cancels by aborting the request (the server then removes what it wrote).
 
-import { ApiError, currentCsrfToken } from '../../api/client';
+import { sendFile } from '../../api/sendFile';
 
 const enc = encodeURIComponent;
 
@@ -55,31 +55,5 @@ export function startExport(host: string, uuid: string, vmName: string, pause: b
 
 /** Uploads an export file for import, reporting bytes sent. */
 export function importVM(host: string, pool: string, name: string, file: Blob, onProgress: (sent: number, total: number) => void): Import {
-  const xhr = new XMLHttpRequest();
-  const done = new Promise<ImportResult>((resolve, reject) => {
-    xhr.open('POST', importPath(host, pool, name));
-    xhr.setRequestHeader('Content-Type', 'application/x-tar');
-    xhr.setRequestHeader('Accept', 'application/json');
-    const csrf = currentCsrfToken();
-    if (csrf) xhr.setRequestHeader('X-CSRF-Token', csrf);
-    xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : file.size);
-    xhr.onload = () => {
-      let body: unknown;
-      try {
-        body = JSON.parse(xhr.responseText);
-      } catch {
-        body = undefined;
-      }
-      if (xhr.status >= 200 && xhr.status < 300) {
-        resolve(body as ImportResult);
-        return;
-      }
-      const e = (body as { error?: { code: string; message: string; hint?: string } } | undefined)?.error;
-      reject(new ApiError(xhr.status, e ?? { code: 'import_failed', message: `The import failed (HTTP ${xhr.status}).` }));
-    };
-    xhr.onerror = () => reject(new ApiError(0, { code: 'unreachable', message: 'The import was cut off: the server could not be reached.' }));
-    xhr.onabort = () => reject(new DOMException('The import was canceled.', 'AbortError'));
-    xhr.send(file);
-  });
-  return { done, cancel: () => xhr.abort() };
+  return sendFile<ImportResult>('POST', importPath(host, pool, name), 'application/x-tar', file, 'import', onProgress);
 }
