@@ -263,11 +263,11 @@ func (h *Host) Client() (virt.Conn, error) {
 // must not share the main link (streams: a slow stream reader stalls every
 // call on its link). The caller must Close it.
 func (h *Host) Dial() (virt.Link, error) {
-	l, _, err := h.dial()
+	l, conn, err := h.dial()
 	if err != nil {
 		return nil, err
 	}
-	return virt.New(l), nil
+	return virt.NewLink(l, conn), nil
 }
 
 // Run keeps the host connected until ctx ends.

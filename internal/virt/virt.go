@@ -12,7 +12,10 @@
 package virt
 
 import (
+	"errors"
 	"io"
+	"net"
+	"time"
 
 	"github.com/digitalocean/go-libvirt"
 )
@@ -368,7 +371,9 @@ type Link interface {
 	// Connected reports whether the link is still up.
 	Connected() bool
 	// Close disconnects the link. It makes a call, which a daemon that
-	// stopped answering never answers: callers bound it themselves.
+	// stopped answering never answers: links from NewLink bound it and
+	// then close their socket; callers of other links bound it themselves.
+	// A call stuck on the link may stay stuck after Close (go-libvirt).
 	Close() error
 
 	// UploadVolume writes length bytes read from r into the volume from
@@ -382,10 +387,23 @@ type Link interface {
 // Libvirt implements Conn and Link over go-libvirt's RPC client.
 type Libvirt struct {
 	l *libvirt.Libvirt
+	// conn is the client's socket, when known: Close closes it when the
+	// polite disconnect does not return.
+	conn net.Conn
 }
 
 // New returns a Conn over a connected go-libvirt client.
 func New(l *libvirt.Libvirt) *Libvirt { return &Libvirt{l: l} }
+
+// NewLink returns a Link over a connected go-libvirt client and its
+// socket, whose Close cannot hang: go-libvirt can deadlock a link for good
+// (a stream packet that comes after the stream's end blocks its reader
+// while it holds the lock every call needs), and then only closing the
+// socket lets libvirtd free what the link held.
+func NewLink(l *libvirt.Libvirt, conn net.Conn) *Libvirt { return &Libvirt{l: l, conn: conn} }
+
+// linkCloseTimeout bounds the polite disconnect of a Link with a socket.
+const linkCloseTimeout = 2 * time.Second
 
 var _ Link = (*Libvirt)(nil)
 
@@ -568,8 +586,24 @@ func (c *Libvirt) OpenConsole(dom Domain, force bool, in io.Reader, out io.Write
 // Connected implements Link.
 func (c *Libvirt) Connected() bool { return c.l.IsConnected() }
 
-// Close implements Link.
-func (c *Libvirt) Close() error { return c.l.Disconnect() }
+// Close implements Link. With a known socket it waits at most
+// linkCloseTimeout for the disconnect call, then closes the socket.
+func (c *Libvirt) Close() error {
+	if c.conn == nil {
+		return c.l.Disconnect()
+	}
+	done := make(chan error, 1)
+	go func() { done <- c.l.Disconnect() }()
+	t := time.NewTimer(linkCloseTimeout)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		return err
+	case <-t.C:
+		_ = c.conn.Close()
+		return errors.New("libvirt did not answer the disconnect in time; its socket was closed")
+	}
+}
 
 // ListPools implements Conn.
 func (c *Libvirt) ListPools() ([]StoragePool, error) {

@@ -190,3 +190,44 @@ func TestLibvirtOpenerLinkLost(t *testing.T) {
 		t.Fatalf("err = %v, want the lost connection", err)
 	}
 }
+
+// stuckLink is a link whose console call never returns once open, and
+// whose Close never returns either: go-libvirt's deadlock after a stream
+// packet that comes too late (see open).
+type stuckLink struct {
+	virt.Link
+	release chan struct{}
+}
+
+func (l stuckLink) OpenConsole(_ virt.Domain, _ bool, in io.Reader, _ io.Writer) error {
+	var b [1]byte
+	_, _ = in.Read(b[:]) // open: the first read
+	<-l.release
+	return nil
+}
+
+func (l stuckLink) Close() error { <-l.release; return nil }
+
+// TestLibvirtOpenerLeavesStuckCallBehind: a console call that neither ends
+// when asked nor when its link is closed is left behind, so the session
+// can go on (reopen, or end) instead of hanging with it.
+func TestLibvirtOpenerLeavesStuckCallBehind(t *testing.T) {
+	fake, _ := consoleRig(t, virt.StateRunning)
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	o := serialLibvirtOpener{finish: 200 * time.Millisecond, dial: func(string) (virt.Link, error) {
+		return stuckLink{Link: fake.Link(), release: release}, nil
+	}}
+	c := openConsole(t, o, false)
+	go func() { _, _ = c.kbd.Write([]byte("a")) }()
+	c.waitOpen(t)
+	start := time.Now()
+	c.cancel()
+	if err := c.end(t); !errors.Is(err, context.Canceled) {
+		t.Fatalf("a stuck console ended with %v, want context.Canceled", err)
+	}
+	// Two waits for the call, and the bounded close between them.
+	if took := time.Since(start); took > 2*o.finish+serialFinishTimeout+5*time.Second {
+		t.Errorf("leaving the stuck call took %v", took)
+	}
+}

@@ -44,6 +44,11 @@ const (
 	// seconds of silence after input is a console worth checking (a
 	// password prompt costs one quiet reopen, its input kept).
 	DefaultEchoWait = 3 * time.Second
+	// DefaultCheckGap: a guest that really is silent (hung, or a password
+	// prompt) is not reopened at every keystroke. Input within the gap is
+	// still checked, later: a console taken over just after a check must
+	// not pass for connected.
+	DefaultCheckGap = 30 * time.Second
 )
 
 // Options configures a Service.
@@ -68,6 +73,9 @@ type Options struct {
 	// libvirt 9.0 sometimes drops a console that another client takes over
 	// with the force flag without telling its holder (see checkConsole).
 	EchoWait time.Duration
+	// CheckGap is the least time between two checks of one console
+	// (default DefaultCheckGap); input within it is checked when it ends.
+	CheckGap time.Duration
 	Logger   *slog.Logger
 }
 
@@ -107,7 +115,7 @@ type serialKey struct{ host, uuid string }
 // New returns the service and starts following VM events. Call Close
 // to end every console.
 func New(opts Options) *Service {
-	return newService(opts, serialLibvirtOpener{dial: hostDialer(opts.Hosts)}).start()
+	return newService(opts, serialLibvirtOpener{dial: hostDialer(opts.Hosts), log: opts.Logger}).start()
 }
 
 // start follows the bus, if there is one.
@@ -128,6 +136,9 @@ func newService(opts Options, o serialOpener) *Service {
 	}
 	if opts.EchoWait <= 0 {
 		opts.EchoWait = DefaultEchoWait
+	}
+	if opts.CheckGap <= 0 {
+		opts.CheckGap = DefaultCheckGap
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()

@@ -129,11 +129,6 @@ type serialSession struct {
 // serialPendingMax bounds the input kept while a console is checked.
 const serialPendingMax = 4 << 10
 
-// serialCheckGap is the least time between two checks of one console: a
-// guest that really is silent (hung, or a password prompt) is not reopened
-// at every keystroke.
-const serialCheckGap = 30 * time.Second
-
 func newSerialSession(svc *Service, key serialKey) *serialSession {
 	ctx, cancel := context.WithCancel(svc.ctx)
 	return &serialSession{
@@ -577,10 +572,11 @@ func (s *serialSession) input(p []byte) {
 		s.mu.Unlock()
 		return
 	}
-	if kbd != nil && ok && s.echoTimer == nil && now.Sub(s.lastCheck) >= serialCheckGap {
+	if kbd != nil && ok && s.echoTimer == nil {
+		wait := max(s.svc.opts.EchoWait, s.lastCheck.Add(s.svc.opts.CheckGap).Sub(now))
 		s.echoGen++
 		gen := s.echoGen
-		s.echoTimer = time.AfterFunc(s.svc.opts.EchoWait, func() { s.echoMissing(gen) })
+		s.echoTimer = time.AfterFunc(wait, func() { s.echoMissing(gen) })
 	}
 	s.mu.Unlock()
 	if kbd == nil || !ok {

@@ -585,3 +585,30 @@ func TestSerialQuietConsoleCheckedQuietly(t *testing.T) {
 		}
 	}
 }
+
+// TestSerialInputSoonAfterCheckIsChecked: a console taken over just after a
+// check (which found it ours) is still found out by the next unanswered
+// input, once the gap between checks has passed, rather than passing for
+// connected until the user gives up.
+func TestSerialInputSoonAfterCheckIsChecked(t *testing.T) {
+	r := newSerialRig(t, Options{EchoWait: 50 * time.Millisecond, CheckGap: 400 * time.Millisecond})
+	r.fake.plans <- fakeSerialPlan{mute: true}
+	r.fake.plans <- fakeSerialPlan{mute: true}
+	r.fake.plans <- fakeSerialPlan{fail: errSerialHeld}
+	a := r.dial(t, "")
+	a.sawState(StateConnected)
+	r.nextForce(t)
+	a.send(websocket.MessageBinary, "x")
+	if r.nextForce(t) {
+		t.Fatal("the check used the force flag")
+	}
+	// The quiet check is over once the session takes input directly again.
+	ss := r.svc.lookup(serialTestHost, serialTestUUID)
+	serialWaitUntil(t, "the end of the first check", func() bool {
+		ss.mu.Lock()
+		defer ss.mu.Unlock()
+		return !ss.checking && ss.kbd != nil
+	})
+	a.send(websocket.MessageBinary, "y")
+	a.sawState(StateHeld)
+}
