@@ -229,7 +229,9 @@ export function ResourceTree({ onOpen }: { onOpen?: (() => void) | undefined }) 
           onKeyDown={onFilterKey}
           autoComplete="off"
           spellCheck={false}
-          aria-controls="side-tree"
+          // The tree exists only once there are rows: an aria-controls
+          // naming a missing id is invalid ARIA (axe: critical).
+          aria-controls={rows.length > 0 ? 'side-tree' : undefined}
         />
       </div>
       <div className="side-tree-scroll" ref={setScrollEl}>
