@@ -76,7 +76,16 @@ sed -nE 's/^--- PASS: (\S+) \(([0-9.]+)s\)$/\2 \1/p' test-results/integration.lo
 step "end-to-end tests (real binary, libvirtd, guests and Chromium)"
 # A failed test is retried once (see playwright.config.ts); tests that
 # passed only on the retry are printed again after the run.
-E2E_RETRIES=1 scripts/e2e.sh 2>&1 | tee test-results/e2e.log
+e2e_rc=0
+E2E_RETRIES=1 scripts/e2e.sh 2>&1 | tee test-results/e2e.log || e2e_rc=$?
 step "end-to-end tests that needed their retry (flaky)"
 sed -n '/^ *[0-9]* flaky$/,/^ *[0-9]* passed/p' test-results/e2e.log | head -40
 grep -q ' flaky$' test-results/e2e.log || echo "none"
+if [ "$e2e_rc" != 0 ]; then
+  # CI shows only the end of the output: each failed or flaky test's
+  # errors again, short (the whole report is in test-results/e2e.log).
+  step "end-to-end failures (again, the errors of each attempt)"
+  awk '/^  [0-9]+\) /{n=0; print; next} /^ +(Error|Retry #)/{n=14} n>0{print; n--}' test-results/e2e.log | cut -c1-300 | head -200
+  sed -n '/^ *[0-9]* failed$/,$p' test-results/e2e.log | head -30
+  exit "$e2e_rc"
+fi

@@ -126,7 +126,14 @@ test('the Serial tab runs commands in the guest and keeps its output across a re
   const since = logSize(name);
   const command = 'echo S=$((6*7)) >/dev/ttyS1';
   await typeLine(page, term, command);
-  await expect.poll(() => ttyS1(name, since), { timeout: 20_000 }).toMatch(/(^|\n)S=42\r?\n/);
+  await expect
+    .poll(() => ttyS1(name, since), { timeout: 20_000 })
+    .toMatch(/(^|\n)S=42\r?\n/)
+    .catch(async (e: unknown) => {
+      // What the page and the server say, for the log of a failed run.
+      const status = await page.getByTestId('serial-state').textContent().catch(() => '?');
+      throw new Error(`${String(e)}\npage status: ${status}\nserver log of this VM (last lines):\n${serverLogOf(uuid).slice(-15).join('\n')}`);
+    });
   // The guest has run the line, so whatever the page sent since the reload
   // (answers to the replay, a shortcut's request) was sent before it.
   // Only the typed line (its Enter as the terminal sends it), no answer to a replayed query (ESC [ row ; col R).
@@ -243,8 +250,10 @@ test('another client holding the console is named, and Take over works', async (
       await term.click();
       await page.keyboard.press('Enter');
     }
+    // A check may wait for the least gap between two checks (30 s) when
+    // an earlier test's input was checked just before.
     await expect(held)
-      .toHaveText('Held by another client', { timeout: 30_000 })
+      .toHaveText('Held by another client', { timeout: 50_000 })
       .catch(async (e: unknown) => {
         // What the page says instead, for the log of a failed run.
         const status = await page.getByRole('status').allTextContents().catch(() => []);
