@@ -87,3 +87,39 @@ describe('upsertHost', () => {
     expect(list.map((x) => `${x.name}:${x.state}`)).toEqual(['a:failed', 'b:connected']);
   });
 });
+
+describe('an event during a read of the list', () => {
+  it('is not lost when the read, started before it, lands', async () => {
+    const { QueryClient, QueryObserver } = await import('@tanstack/react-query');
+    const { putOperation } = await import('./operation/cache');
+    const { qk } = await import('./keys');
+    const qc = new QueryClient({ defaultOptions: { queries: { retry: false } } });
+    // The server's list: empty when the first read is made, holding the
+    // operation for every read after it started.
+    let server: Operation[] = [];
+    let releaseFirst: () => void = () => undefined;
+    let reads = 0;
+    // A page's status bar watches the list (an active query).
+    const watcher = new QueryObserver<Operation[]>(qc, {
+      queryKey: qk.operations,
+      queryFn: async () => {
+        reads++;
+        const answer = server;
+        if (reads === 1) await new Promise<void>((r) => (releaseFirst = r));
+        return answer;
+      },
+    });
+    const unsubscribe = watcher.subscribe(() => undefined);
+    const query = qc.getQueryCache().find({ queryKey: qk.operations });
+    expect(query?.state.fetchStatus).toBe('fetching');
+    // The operation starts and ends while the first read is under way.
+    const done = op('o1', { state: 'succeeded', finished: '2026-01-01T00:00:01Z' });
+    server = [done];
+    putOperation(qc, done);
+    releaseFirst();
+    await expect.poll(() => qc.getQueryData<Operation[]>(qk.operations)?.map((o) => o.id)).toEqual(['o1']);
+    await expect.poll(() => watcher.getCurrentResult().isFetching).toBe(false);
+    expect(qc.getQueryData<Operation[]>(qk.operations)?.map((o) => o.id)).toEqual(['o1']);
+    unsubscribe();
+  });
+});

@@ -3,6 +3,7 @@
 import type { QueryClient } from '@tanstack/react-query';
 import type { Host } from '../../api/types';
 import { qk } from '../keys';
+import { patchCached } from '../patch';
 
 /** Inserts or replaces a host, keeping the order the server gave. */
 export function upsertHost(list: readonly Host[] | undefined, host: Host): Host[] {
@@ -17,11 +18,11 @@ export function upsertHost(list: readonly Host[] | undefined, host: Host): Host[
 /** Puts a host into the cached list; returns the host as it was before (undefined if new). */
 export function putHost(qc: QueryClient, host: Host): Host | undefined {
   const before = qc.getQueryData<Host[]>(qk.hosts)?.find((x) => x.name === host.name);
-  qc.setQueryData<Host[]>(qk.hosts, (list) => upsertHost(list, host));
+  patchCached<Host[]>(qc, qk.hosts, (list) => upsertHost(list, host));
   return before;
 }
 
 /** Takes a removed host out of the cached list. */
 export function dropHost(qc: QueryClient, name: string): void {
-  qc.setQueryData<Host[]>(qk.hosts, (list) => list?.filter((x) => x.name !== name));
+  patchCached<Host[]>(qc, qk.hosts, (list) => list?.filter((x) => x.name !== name));
 }

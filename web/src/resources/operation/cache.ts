@@ -4,6 +4,7 @@
 import type { QueryClient } from '@tanstack/react-query';
 import type { Operation } from '../../api/types';
 import { qk } from '../keys';
+import { patchCached } from '../patch';
 
 /** Inserts or replaces an operation, newest first. */
 export function upsertOperation(list: readonly Operation[] | undefined, op: Operation): Operation[] {
@@ -22,7 +23,7 @@ export function upsertOperation(list: readonly Operation[] | undefined, op: Oper
 
 /** Puts an operation into the cached list; returns it as the cache now holds it (a finished one may have arrived first). */
 export function putOperation(qc: QueryClient, op: Operation): Operation {
-  qc.setQueryData<Operation[]>(qk.operations, (list) => upsertOperation(list, op));
+  patchCached<Operation[]>(qc, qk.operations, (list) => upsertOperation(list, op));
   return qc.getQueryData<Operation[]>(qk.operations)?.find((o) => o.id === op.id) ?? op;
 }
 

@@ -6,6 +6,7 @@
 import type { QueryClient } from '@tanstack/react-query';
 import type { VM } from '../../api/types';
 import { qk } from '../keys';
+import { patchCached } from '../patch';
 import { normalizeVM } from './model';
 
 const sameVM = (a: VM, host: string, uuid: string) => a.host === host && a.uuid === uuid;
@@ -43,10 +44,10 @@ export function removeVM(list: readonly VM[] | undefined, host: string, uuid: st
  * cached list. A list not read yet stays unread: the first read brings the VM.
  */
 export function putVM(qc: QueryClient, vm: VM): void {
-  qc.setQueryData<VM[]>(qk.vms, (list) => (list ? upsertVM(list, vm) : list));
+  patchCached<VM[]>(qc, qk.vms, (list) => (list ? upsertVM(list, vm) : list));
 }
 
 /** Takes a VM out of the cached list (a `vm-removed` event). */
 export function dropVM(qc: QueryClient, host: string, uuid: string): void {
-  qc.setQueryData<VM[]>(qk.vms, (list) => (list ? removeVM(list, host, uuid) : list));
+  patchCached<VM[]>(qc, qk.vms, (list) => (list ? removeVM(list, host, uuid) : list));
 }
