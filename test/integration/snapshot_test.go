@@ -201,7 +201,9 @@ func snapAsk(t *testing.T, g guest, expr string) string {
 	snapNonce++
 	key := fmt.Sprintf("Q%d-%d", time.Now().UnixNano()%1e9, snapNonce)
 	since := testguest.LogSize(g.Log)
-	re := regexp.MustCompile(regexp.QuoteMeta(key) + `=(.*)`)
+	// Only a whole line: QEMU appends the guest's serial output as it
+	// comes, so a read can end in the middle of the answer.
+	re := regexp.MustCompile(regexp.QuoteMeta(key) + `=(.*)\n`)
 	s := snapShellOpen(t, g)
 	defer func() { s.close() }()
 	deadline := time.Now().Add(90 * time.Second)
