@@ -58,6 +58,7 @@ test('a VM is exported from its Snapshots tab and imported under a new name on t
   await page.goto(`${state().baseURL}/vms/local/${uuid}/snapshots`);
   const downloading = page.waitForEvent('download');
   await page.getByRole('button', { name: 'Export the VM with its snapshots' }).click();
+  await page.getByRole('dialog', { name: /^Export “/ }).getByRole('button', { name: 'Export', exact: true }).click();
   const download = await downloading;
   expect(download.suggestedFilename()).toMatch(/^e2e-xfer-.*\.kvmexport\.tar$/);
   const file = join(dir, '..', `${id}.tar`);
