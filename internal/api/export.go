@@ -33,6 +33,7 @@ func (s *Server) exportRoutes() []Route {
 		{"POST", exportPath, operator, "vm.export", s.exportToPool},
 		{"POST", importPath, admin, "vm.import", s.importVM},
 		{"POST", snapDiskPath, operator, "snapshot.export-disk", s.exportSnapshotDisk},
+		{"GET", snapDiskPath, operator, "snapshot.export-disk", s.downloadSnapshotDisk},
 	}
 }
 
@@ -223,4 +224,49 @@ func (s *Server) exportSnapshotDisk(w http.ResponseWriter, r *http.Request) erro
 	}
 	s.writeAccepted(w, r, op)
 	return nil
+}
+
+// downloadSnapshotDisk streams one disk as it was at a snapshot as a
+// standalone image (?disk=vda&format=qcow2|raw; ?pool= holds the
+// temporary image, default: the pool of the disk's image). The image is
+// made first (no byte is sent until then), then streamed with its exact
+// length; the whole is an operation (kind snapshot-export-disk, named by
+// X-Operation) that DELETE /api/v1/operations/{id} cancels. A failure
+// midway cuts the response, so the client sees it incomplete.
+func (s *Server) downloadSnapshotDisk(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	noteOf(r).detail = problem.Clip(r.PathValue("name") + " " + q.Get("disk") + " download")
+	release, err := s.acquireStream(s.streams.transfers, r)
+	if err != nil {
+		return err
+	}
+	defer release()
+	rc := http.NewResponseController(w)
+	_ = rc.SetWriteDeadline(time.Time{})
+	wrote := false
+	_, err = s.opts.Export.DownloadSnapshotDisk(r.Context(), snapexport.SnapshotDiskDownload{
+		SnapshotDiskRequest: snapexport.SnapshotDiskRequest{
+			Host: r.PathValue("host"), UUID: r.PathValue("uuid"), Snapshot: r.PathValue("name"),
+			Disk: q.Get("disk"), Pool: q.Get("pool"), Format: q.Get("format"),
+		},
+		W: w,
+		Operation: func(op operation.Op) {
+			s.setOpUser(r, op)
+			w.Header().Set("X-Operation", op.ID)
+		},
+		Started: func(name string, length int64) {
+			w.Header().Set("Content-Type", "application/octet-stream")
+			w.Header().Set("Content-Disposition", "attachment; filename="+strconv.Quote(name))
+			w.Header().Set("Cache-Control", "no-store")
+			w.Header().Set("Content-Length", strconv.FormatInt(length, 10))
+			w.WriteHeader(http.StatusOK)
+			wrote = true
+		},
+	})
+	if err != nil && wrote {
+		s.log.Warn("snapshot disk download failed midway", "vm", r.PathValue("uuid"), "err", err)
+		noteOf(r).err = err
+		panic(http.ErrAbortHandler)
+	}
+	return err
 }

@@ -28,9 +28,12 @@ var (
 	// minPflashInternal is the first libvirt that takes internal snapshots
 	// of VMs whose UEFI firmware variables live in pflash.
 	minPflashInternal = V(10, 9, 0)
-	// minExternalRevert is the first libvirt that reverts to external
-	// snapshots.
-	minExternalRevert = V(9, 7, 0)
+	// minExternalRevert is the first libvirt that KVM Manager lets revert
+	// to external snapshots: 9.9.0 is the first to announce it (the
+	// capabilities' <externalSnapshot/> feature, "deleting and reverting
+	// external snapshots including memory state"); the revert code itself
+	// came in shortly before, in the 9.7 cycle, without that promise.
+	minExternalRevert = V(9, 9, 0)
 	// minExternalDelete is the first libvirt that deletes external
 	// snapshots (with the data, not only the metadata).
 	minExternalDelete = V(9, 0, 0)

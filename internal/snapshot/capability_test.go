@@ -165,7 +165,7 @@ func TestCapabilities(t *testing.T) {
 }
 
 func TestRevertExternalByVersion(t *testing.T) {
-	for v, want := range map[Version]bool{V(9, 0, 0): false, V(9, 6, 9): false, V(9, 7, 0): true, V(10, 0, 0): true} {
+	for v, want := range map[Version]bool{V(9, 0, 0): false, V(9, 8, 9): false, V(9, 9, 0): true, V(10, 0, 0): true} {
 		c := capabilities(vmFacts{State: "shutoff", Version: v, Domain: testDomain(), Persistent: true})
 		if c.RevertExternal.Possible != want {
 			t.Errorf("libvirt %s: revert external possible = %v", v, c.RevertExternal.Possible)

@@ -27,7 +27,7 @@ func TestRevertStateChecks(t *testing.T) {
 	}{
 		{"running VM, no confirmation", virt.StateRunning, virtfake.Snapshot{Name: "s1"}, RevertRequest{}, problem.Conflict, "confirm_required", `the current state of VM "web" (its memory and disks) since`},
 		{"paused VM, no confirmation", virt.StatePaused, virtfake.Snapshot{Name: "s1"}, RevertRequest{}, problem.Conflict, "confirm_required", "needs confirmation"},
-		{"external on libvirt 9.0", virt.StateShutoff, external, RevertRequest{}, problem.Unsupported, "revert_unsupported", "9.7.0 or newer"},
+		{"external on libvirt 9.0", virt.StateShutoff, external, RevertRequest{}, problem.Unsupported, "revert_unsupported", "9.9.0 or newer"},
 		{"bad after", virt.StateShutoff, virtfake.Snapshot{Name: "s1"}, RevertRequest{After: "stopped"}, problem.Invalid, "invalid_after", "not a choice"},
 	}
 	for _, tt := range tests {

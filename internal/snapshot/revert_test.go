@@ -58,11 +58,11 @@ func TestRevertImpact(t *testing.T) {
 
 func TestRevertCheck(t *testing.T) {
 	ext := Snapshot{Name: "e", Location: "external", State: "disk-snapshot"}
-	if c := revertCheck(&ext, V(9, 0, 0)); c.Possible || !strings.Contains(joined(c), "9.7.0 or newer") {
+	if c := revertCheck(&ext, V(9, 0, 0)); c.Possible || !strings.Contains(joined(c), "9.9.0 or newer") {
 		t.Errorf("external on 9.0: %+v", c)
 	}
-	if c := revertCheck(&ext, V(9, 7, 0)); !c.Possible || !strings.Contains(joined(c), "holds no memory") {
-		t.Errorf("external on 9.7: %+v", c)
+	if c := revertCheck(&ext, V(9, 9, 0)); !c.Possible || !strings.Contains(joined(c), "holds no memory") {
+		t.Errorf("external on 9.9: %+v", c)
 	}
 	in := Snapshot{Name: "i", Location: "internal", State: "running", Memory: true}
 	if c := revertCheck(&in, V(9, 0, 0)); !c.Possible {

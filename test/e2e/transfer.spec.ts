@@ -2,7 +2,8 @@
 // (its folder made a transient pool, so that libvirt streams its disk) is
 // exported from its Snapshots tab as a download, and the file imported
 // under a new name into a second pool from the Storage page; virsh then
-// shows the copy with the same snapshot.
+// shows the copy with the same snapshot. Then the snapshot's disk goes
+// into the second pool from its "Export disk…" (a standalone image).
 import { expect, test } from '@playwright/test';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
@@ -42,6 +43,7 @@ test.beforeAll(() => {
 test.afterAll(() => {
   quietly('undefine', '--snapshots-metadata', COPY);
   quietly('vol-delete', '--pool', DST_POOL, `${COPY}-vdb.qcow2`);
+  quietly('vol-delete', '--pool', DST_POOL, `${NAME}-s1-vdb.qcow2`);
   quietly('pool-destroy', DST_POOL);
   quietly('pool-destroy', SRC_POOL);
   quietly('snapshot-delete', NAME, 's1', '--metadata');
@@ -58,6 +60,7 @@ test('a VM is exported from its Snapshots tab and imported under a new name on t
   await page.goto(`${state().baseURL}/vms/local/${uuid}/snapshots`);
   const downloading = page.waitForEvent('download');
   await page.getByRole('button', { name: 'Export the VM with its snapshots' }).click();
+  await page.getByRole('dialog', { name: /^Export “/ }).getByRole('button', { name: 'Export', exact: true }).click();
   const download = await downloading;
   expect(download.suggestedFilename()).toMatch(/^e2e-xfer-.*\.kvmexport\.tar$/);
   const file = join(dir, '..', `${id}.tar`);
@@ -75,4 +78,18 @@ test('a VM is exported from its Snapshots tab and imported under a new name on t
   rmSync(file, { force: true });
   expect(virsh('snapshot-list', COPY, '--name')).toBe('s1');
   expect(virsh('snapshot-current', COPY, '--name')).toBe('s1');
+});
+
+test('a snapshot’s disk goes into a pool from its Export disk…', async ({ page }) => {
+  await login(page);
+  await page.goto(`${state().baseURL}/vms/local/${uuid}/snapshots`);
+  await page.getByRole('treeitem', { name: /^s1 / }).click();
+  await page.getByRole('button', { name: 'Export disk…' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Export a disk of “s1”' });
+  await dialog.getByLabel('Into a storage pool on the host').check();
+  await dialog.getByLabel('Pool', { exact: true }).selectOption(DST_POOL);
+  await expect(dialog.getByLabel('New volume name')).toHaveValue(`${NAME}-s1-vdb.qcow2`);
+  await dialog.getByRole('button', { name: 'Export into the pool' }).click();
+  await expect(page.getByText(`Disk image “${NAME}-s1-vdb.qcow2” written`)).toBeVisible({ timeout: 60_000 });
+  expect(virsh('vol-list', DST_POOL)).toContain(`${NAME}-s1-vdb.qcow2`);
 });

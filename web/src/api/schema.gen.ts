@@ -2367,7 +2367,7 @@ export interface paths {
          *     An active VM loses its current state, so without "confirm": true the answer is 409
          *     `confirm_required` whose message says what would be lost. When libvirt calls a revert
          *     risky the operation fails with `revert_risky` and libvirt's warning; send "force": true
-         *     only after the user accepted it. Reverting to an external snapshot on libvirt < 9.7 is
+         *     only after the user accepted it. Reverting to an external snapshot on libvirt < 9.9 is
          *     422 `revert_unsupported`. The operation's result is {snapshot, vmState, lost, forced}.
          */
         post: {
@@ -4201,6 +4201,11 @@ export interface paths {
                                 offline?: boolean;
                                 mayCancel?: boolean;
                                 forget?: string[];
+                                /** @description whether mode pull is possible now beyond the shared checks (a running VM needs QEMU 9.0 or newer), and why not */
+                                pull?: {
+                                    possible?: boolean;
+                                    reason?: string;
+                                };
                                 disks?: {
                                     target?: string;
                                     base?: string;
@@ -4250,7 +4255,11 @@ export interface paths {
          *     file. A running VM merges with an active block commit and a pivot to the base (cancelable
          *     until the pivot: the disk then stays on its overlay); a shut-off one with qemu-img commit.
          *     Then the merged snapshots are forgotten (metadata only) and the overlay files deleted, and
-         *     nothing else. The result is {disks, forgotten, removed, offline}.
+         *     nothing else. Mode `pull` (same checks) copies the base's and the lower overlays' data up
+         *     into the active (newest) overlay instead, with a block pull (a shut-off VM: qemu-img rebase
+         *     onto no backing file): the disk stays on that overlay, which then stands alone; the lower
+         *     overlays are deleted and the base image is kept untouched (listed in `kept`: the VM no
+         *     longer uses it). The result is {mode, disks, forgotten, removed, kept, offline}.
          */
         post: {
             parameters: {
@@ -4266,7 +4275,7 @@ export interface paths {
                 content: {
                     "application/json": {
                         /** @enum {string} */
-                        mode?: "commit";
+                        mode?: "commit" | "pull";
                     };
                 };
             };
@@ -4510,13 +4519,60 @@ export interface paths {
             };
             cookie?: never;
         };
-        get?: never;
+        /**
+         * Download one disk as it was at the snapshot, as a standalone image
+         * @description Makes the image as the POST does, as a temporary volume (in `pool`, default the pool of
+         *     the disk's image; its room is checked first with `qemu-img measure`), streams it with its
+         *     exact length and removes it. No byte is sent until the image is made. The work is an
+         *     operation (kind `snapshot-export-disk`, named by the `X-Operation` header) that
+         *     `DELETE /api/v1/operations/{id}` cancels; a failure midway cuts the response.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Disk target, e.g. vda; default the first disk */
+                    disk?: string;
+                    format?: "qcow2" | "raw";
+                    /** @description Pool for the temporary image */
+                    pool?: string;
+                };
+                header?: never;
+                path: {
+                    host: components["parameters"]["host"];
+                    uuid: components["parameters"]["uuid"];
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The image */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/octet-stream": string;
+                    };
+                };
+                400: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+                429: components["responses"]["Error"];
+                499: components["responses"]["Error"];
+                507: components["responses"]["Error"];
+            };
+        };
         put?: never;
         /**
          * Write one disk as it was at the snapshot into a new standalone image
-         * @description Runs `qemu-img convert -l snapshot.name=…` on the host's computer (local, or over SSH; a
-         *     host reached over TLS is refused with 409 `host_no_commands`), so the VM must be shut off.
-         *     The result (a volume without snapshots or backing file) is the operation's result.
+         * @description Runs `qemu-img convert` on the host's computer (local, or over SSH; a host reached over
+         *     TLS is refused with 409 `host_no_commands`): for an internal snapshot the snapshot inside
+         *     the image (`-l snapshot.name=…`; the VM must be shut off while it writes to that image),
+         *     for an external one the image the snapshot froze, read through its backing chain. The
+         *     pool's room is checked first with `qemu-img measure` (507 `pool_full`); a taken name is
+         *     409 `volume_exists`; a failed or canceled copy leaves no file. The result (a volume without
+         *     snapshots or backing file) is the operation's result.
          */
         post: {
             parameters: {

@@ -14,7 +14,7 @@ import { toastError } from '../../components/toastError';
 import { formatBytes, plural } from '../../lib/format';
 import { Button } from '../../ui';
 import { useAccess } from '../security/useAccess';
-import { baseName, startCompact, startMerge, usageQuery, type CompactResult, type DiskUsage, type MergeResult } from './diskUsage';
+import { baseName, startCompact, startMerge, usageQuery, type CompactResult, type DiskUsage, type MergeMode, type MergeResult } from './diskUsage';
 import { Reasons, SizeValue } from './parts';
 import { runOperation } from './runOperation';
 
@@ -108,26 +108,40 @@ function UsageActions({ vm, usage: u, busy, refetch }: { vm: VM; usage: DiskUsag
   const { can } = useAccess();
   const mayChange = can('vm.snapshot');
   const [working, setWorking] = useState(false);
-  const merge = async () => {
+  const merge = async (mode: MergeMode) => {
     const files = u.merge.disks.flatMap((d) => d.overlays.map(baseName));
+    const tops = u.merge.disks.map((d) => baseName(d.overlays[0] ?? ''));
+    const lower = u.merge.disks.flatMap((d) => d.overlays.slice(1).map(baseName));
+    const bases = u.merge.disks.map((d) => baseName(d.base));
+    const still = u.merge.offline ? '' : ' The VM keeps running.';
     const ok = await confirm({
-      title: `Merge the external snapshots of ${vm.name}?`,
-      body: (
-        <>
+      title: mode === 'pull' ? `Pull the external snapshots of ${vm.name} into their newest overlays?` : `Merge the external snapshots of ${vm.name}?`,
+      body:
+        mode === 'pull' ? (
+          <p className="sentence">
+            The data of {bases.join(', ')}
+            {lower.length > 0 ? ` and ${lower.join(', ')}` : ''} is copied up into {tops.join(', ')}, which the VM goes on using alone.
+            {lower.length > 0 ? ` ${lower.join(', ')} are deleted; ` : ' '}
+            {bases.join(', ')} stay as they are (no longer used by this VM; delete them on the Storage page when nothing else needs them). The snapshots{' '}
+            {u.merge.forget.join(', ')} are removed from the list.{still}
+          </p>
+        ) : (
           <p className="sentence">
             The overlays {files.join(', ')} are copied into their base images and deleted; the snapshots {u.merge.forget.join(', ')} are removed from
-            the list (their data stays, in the base images). The VM keeps running.
+            the list (their data stays, in the base images).{still}
           </p>
-        </>
-      ),
-      confirmLabel: 'Merge',
+        ),
+      confirmLabel: mode === 'pull' ? 'Pull' : 'Merge',
       danger: true,
     });
     if (!ok) return;
     setWorking(true);
     try {
-      const res = await runOperation<MergeResult>(qc, () => startMerge(vm.host, vm.uuid));
-      toast.success(`Merged: ${plural(res.forgotten.length, 'snapshot')} consolidated, ${plural(res.removed.length, 'overlay file')} deleted`);
+      const res = await runOperation<MergeResult>(qc, () => startMerge(vm.host, vm.uuid, mode));
+      toast.success(
+        `${mode === 'pull' ? 'Pulled' : 'Merged'}: ${plural(res.forgotten.length, 'snapshot')} consolidated, ${plural(res.removed.length, 'overlay file')} deleted` +
+          (res.kept.length > 0 ? `; kept ${res.kept.map(baseName).join(', ')}` : ''),
+      );
     } catch (e) {
       toastError(e);
     } finally {
@@ -158,11 +172,19 @@ function UsageActions({ vm, usage: u, busy, refetch }: { vm: VM; usage: DiskUsag
   return (
     <div className="usage-actions">
       <div>
-        <Button disabled={!mayChange || !u.merge.possible || busy || working} onClick={() => void merge()}>
+        <Button disabled={!mayChange || !u.merge.possible || busy || working} onClick={() => void merge('commit')}>
           <Layers size={15} aria-hidden /> Merge external snapshots
+        </Button>{' '}
+        <Button
+          disabled={!mayChange || !u.merge.possible || u.merge.pull?.possible !== true || busy || working}
+          title={u.merge.pull?.reason ?? 'Copy the base’s data up into the newest overlay instead; the base image stays untouched'}
+          onClick={() => void merge('pull')}
+        >
+          <Layers size={15} aria-hidden /> Pull into the newest overlay
         </Button>
         {u.merge.possible && u.mergeFrees !== undefined && <span className="small"> frees at most {formatBytes(u.mergeFrees)}</span>}
         {!u.merge.possible && u.snapshots.some((s) => s.location === 'external') && <Reasons cap={u.merge} />}
+        {u.merge.possible && u.merge.pull?.possible === false && u.merge.pull.reason !== undefined && <p className="small muted">Pull: {u.merge.pull.reason}</p>}
       </div>
       <div>
         <Button disabled={!mayChange || !u.compact.possible || busy || working} onClick={() => void compact()}>

@@ -4,8 +4,8 @@
 // state and what a new snapshot would be.
 
 import { useQuery } from '@tanstack/react-query';
-import { Camera, FileDiff, LoaderCircle, Pencil, RotateCcw, Trash2 } from 'lucide-react';
-import { forwardRef } from 'react';
+import { Camera, FileDiff, HardDriveDownload, LoaderCircle, Pencil, RotateCcw, Trash2 } from 'lucide-react';
+import { forwardRef, useState } from 'react';
 import type { Snapshot, SnapshotList, VM } from '../../api/types';
 import { ErrorNote } from '../../components/ErrorNote';
 import { Tip } from '../../components/IconButton';
@@ -14,6 +14,7 @@ import { PathText } from '../../components/PathText';
 import { formatAgo, formatDateTime, plural } from '../../lib/format';
 import { stateLabel } from '../../resources/vm/model';
 import { useAccess } from '../security/useAccess';
+import { ExportDiskDialog } from '../transfer/ExportDiskDialog';
 import { diffLines, kindLabel, snapshotStateLabel } from './model';
 import { Reasons, SizeValue } from './parts';
 import { detailsQuery, diffQuery, screenshotURL } from '../../resources/snapshot/queries';
@@ -68,6 +69,8 @@ function SnapshotBody({ vm, name, entry, busy, actions }: { vm: VM; name: string
   const children = s.children ?? [];
   // Changing snapshots and seeing their screenshots need the operator role.
   const mayChange = useAccess().can('vm.snapshot');
+  const [exporting, setExporting] = useState(false);
+  const disks = (d?.disks ?? []).filter((k) => k.location === 'internal' || k.location === 'external').map((k) => k.name);
   return (
     <>
       {mayChange && (
@@ -81,6 +84,10 @@ function SnapshotBody({ vm, name, entry, busy, actions }: { vm: VM; name: string
           <Button size="sm" disabled={busy} onClick={() => actions.onEdit(s.name)}>
             <Pencil size={14} aria-hidden /> Edit description…
           </Button>
+          <Button size="sm" disabled={busy || d === undefined || disks.length === 0} onClick={() => setExporting(true)}>
+            <HardDriveDownload size={14} aria-hidden /> Export disk…
+          </Button>
+          {exporting && <ExportDiskDialog vm={vm} snapshot={s.name} disks={disks} open={exporting} onOpenChange={setExporting} />}
         </div>
       )}
 

@@ -29,16 +29,29 @@ export interface DiskUsage {
   unknown?: string;
   disks: { target: string; allocation: number; layers: UsageLayer[] }[];
   snapshots: { name: string; location: string; holds: SizeFigure; frees: SizeFigure; note?: string }[];
-  merge: Capability & { offline: boolean; mayCancel: boolean; forget: string[]; disks: { target: string; base: string; overlays: string[]; snapshots: string[] }[] };
+  merge: Capability & {
+    offline: boolean;
+    mayCancel: boolean;
+    forget: string[];
+    disks: { target: string; base: string; overlays: string[]; snapshots: string[] }[];
+    /** Whether a merge by pull is possible now (beyond the shared checks), and why not. */
+    pull?: { possible: boolean; reason?: string };
+  };
   mergeFrees?: number;
   compact: Capability & { images: string[] };
 }
 
 export interface MergeResult {
+  mode: MergeMode;
   forgotten: string[];
   removed: string[];
+  /** Base images a pull left untouched (the VM no longer uses them). */
+  kept: string[];
   offline: boolean;
 }
+
+/** commit: the overlays go down into the base; pull: everything goes up into the newest overlay. */
+export type MergeMode = 'commit' | 'pull';
 
 export interface CompactResult {
   before: number;
@@ -59,8 +72,8 @@ export function usageQuery(host: string, uuid: string, vmState: string) {
   });
 }
 
-export function startMerge(host: string, uuid: string): Promise<Operation> {
-  return api<Operation>(`${usagePath(host, uuid)}/merge`, { method: 'POST', body: { mode: 'commit' } });
+export function startMerge(host: string, uuid: string, mode: MergeMode = 'commit'): Promise<Operation> {
+  return api<Operation>(`${usagePath(host, uuid)}/merge`, { method: 'POST', body: { mode } });
 }
 
 export function startCompact(host: string, uuid: string): Promise<Operation> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { exportFileName, exportPath, importPath } from './transfer';
+import { diskFileName, exportDiskPath, exportFileName, exportPath, importPath } from './transfer';
 
 describe('transfer paths', () => {
   it('asks to pause only when told to', () => {
@@ -13,5 +13,17 @@ describe('transfer paths', () => {
   it('names the file after the VM, safely', () => {
     expect(exportFileName('web-1')).toBe('web-1.kvmexport.tar');
     expect(exportFileName('../a b')).toBe('a_b.kvmexport.tar');
+  });
+});
+
+describe('snapshot disk export', () => {
+  it('asks for a disk and format only when they differ from the defaults', () => {
+    expect(exportDiskPath('local', 'u-1', 's 1')).toBe('/api/v1/hosts/local/vms/u-1/snapshots/s%201/export-disk');
+    expect(exportDiskPath('local', 'u-1', 's1', { disk: '', format: 'qcow2' })).toBe('/api/v1/hosts/local/vms/u-1/snapshots/s1/export-disk');
+    expect(exportDiskPath('local', 'u-1', 's1', { disk: 'vdb', format: 'raw' })).toBe('/api/v1/hosts/local/vms/u-1/snapshots/s1/export-disk?disk=vdb&format=raw');
+  });
+  it('names the image after the VM, snapshot and disk, as a usable volume name', () => {
+    expect(diskFileName('web-1', 'nightly', 'vda', 'qcow2')).toBe('web-1-nightly-vda.qcow2');
+    expect(diskFileName('../a b', 's/1', '', 'raw')).toBe('a_b-s_1-disk.raw');
   });
 });
