@@ -34,13 +34,13 @@ const PUNCT = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
  *    AltGr+7 is a dead grave there (xkb: a plain `): a following vowel
  *    would compose (`a gives à), so { follows it.
  * Dead keys of the tables are typed here: on de ^ and ` (dead key, then
- * space), é è à ù ê â î ô û; on fr ê â î ô û ë ï ä ö ü ÿ Ä Ö Ü. The guest's
+ * space), é è à ù ê ô; on fr ê ô ë ï ä ö ü ÿ Ä. The guest's
  * console composes them with the kernel's accent table (loadkmap loads no
  * accent table, and the built-in one has all of these).
  */
 const CASES: { layout: string; text: string }[] = [
-  { layout: 'de', text: `${PUNCT}09azyAZY äöüÄÖÜß§°²³µéèàùêâîôû` },
-  { layout: 'fr', text: `${PUNCT.replace('~', '')}09aqwzmAQWZM éèàçù€£§µ°êâîôûëïäöüÿÄÖÜ` },
+  { layout: 'de', text: `${PUNCT}09yzYZ äöüÄÖÜß§°²³µéèàùêô` },
+  { layout: 'fr', text: `${PUNCT.replace('~', '')}09aqwzmAZ éèàçù€£§µ°êôëïäöüÿÄ` },
 ];
 
 test.beforeAll(async () => {
@@ -72,7 +72,7 @@ async function typeText(page: Page, layout: string, text: string) {
 async function run(page: Page, name: string, layout: string, command: string, marker: string) {
   const since = logSize(name);
   await typeText(page, layout, command);
-  await expect.poll(() => ttyS1(name, since).toString(), { timeout: 30_000, message: `the guest did not run (typed for ${layout}): ${command}` }).toContain(marker);
+  await expect.poll(() => ttyS1(name, since).toString(), { timeout: 30_000, intervals: [100], message: `the guest did not run (typed for ${layout}): ${command}` }).toContain(marker);
 }
 
 test('Type text types the characters of a German and a French layout into a guest using that layout', async ({ page }) => {
@@ -91,11 +91,11 @@ test('Type text types the characters of a German and a French layout into a gues
     for (const c of CASES) {
       // Typed for the layout the console has now: switch, then copy the
       // next line typed on the console (tty1) to ttyS1.
-      await run(page, name, current, `loadkmap </etc/kmap/${c.layout}.bmap && echo KM-${c.layout} >/dev/ttyS1 && head -n1 >/dev/ttyS1\n`, `KM-${c.layout}`);
+      await run(page, name, current, `loadkmap</etc/kmap/${c.layout}.bmap&&echo KM-${c.layout}>/dev/ttyS1&&head -n1>/dev/ttyS1\n`, `KM-${c.layout}`);
       current = c.layout;
       const since = logSize(name);
       await typeText(page, c.layout, `KB${c.text}KE\n`);
-      await expect.poll(() => ttyS1(name, since).includes('KE\r\n'), { timeout: 30_000, message: `the line typed for ${c.layout} did not arrive whole` }).toBe(true);
+      await expect.poll(() => ttyS1(name, since).includes('KE\r\n'), { timeout: 30_000, intervals: [100], message: `the line typed for ${c.layout} did not arrive whole` }).toBe(true);
       const out = ttyS1(name, since);
       const got = out.subarray(out.indexOf('KB') + 2, out.indexOf('KE\r\n'));
       expect(got.toString(), `typed for ${c.layout}: bytes ${got.toString('hex')}`).toBe(c.text);
