@@ -53,6 +53,16 @@
 #     powers off; /sbin/start-qemu-ga starts the agent again;
 #   * the qcow2 data disk (libvirt target vdb on virtio; the guest kernel calls
 #     it /dev/vda, being the only virtio disk) is left alone; tests may dd to it.
+#   * /etc/kmap/<layout>.bmap are console keymaps for busybox `loadkmap`
+#     (de: Debian console-data's de-latin1, fr: its fr-latin9), compiled here
+#     by kbd's `loadkeys -u -b` from the two .debs (fetched and unpacked like
+#     the kernel's, never installed: console-data's postinst would set this
+#     host's console layout). The keyboard layout test (test/e2e/keymap.spec.ts)
+#     switches the VGA console's layout with them. Only the key tables are in
+#     a .bmap: dead keys compose with the kernel's built-in accent table.
+#     `kbdreset` goes back to the layout the guest booted with (its first run
+#     saves that layout with dumpkmap, its later runs load it) and says
+#     `KVMTEST-KBDRESET` on ttyS1.
 set -euo pipefail
 
 log() { printf 'build-test-guest: %s\n' "$*" >&2; }
@@ -91,6 +101,27 @@ if [ -z "$QGA_VER" ] || [ "$QGA_VER" = "(none)" ]; then
   QGA_VER=$(apt-cache policy "$QGA_PKG" 2>/dev/null | awk '/^  Candidate:/ {print $2}')
 fi
 [ -n "$QGA_VER" ] && [ "$QGA_VER" != "(none)" ] || die "no installable candidate for $QGA_PKG"
+
+# --- kbd and console-data, for the console keymaps (the .debs are fetched below) --
+KBD_PKG=kbd
+CDATA_PKG=console-data
+# One apt-cache run for both (each run costs seconds on a busy machine).
+candidates() { # -> "version version" of $KBD_PKG and $CDATA_PKG, "(none)" when missing
+  apt-cache policy "$KBD_PKG" "$CDATA_PKG" 2>/dev/null | awk -v a="$KBD_PKG" -v b="$CDATA_PKG" '
+    /^[^ ]/ { pkg = $1; sub(/:$/, "", pkg) }
+    /^  Candidate:/ { v[pkg] = $2 }
+    END { print (a in v ? v[a] : "(none)"), (b in v ? v[b] : "(none)") }'
+}
+read -r KBD_VER CDATA_VER <<<"$(candidates)"
+if [ "$KBD_VER" = "(none)" ] || [ "$CDATA_VER" = "(none)" ]; then
+  apt-get update -qq
+  read -r KBD_VER CDATA_VER <<<"$(candidates)"
+fi
+[ -n "$KBD_VER" ] && [ "$KBD_VER" != "(none)" ] || die "no installable candidate for $KBD_PKG"
+[ -n "$CDATA_VER" ] && [ "$CDATA_VER" != "(none)" ] || die "no installable candidate for $CDATA_PKG"
+# layout=console-data keymap (under usr/share/keymaps/i386): what the guest's
+# /etc/kmap/<layout>.bmap is made from.
+GUEST_KMAPS="de=qwertz/de-latin1 fr=azerty/fr-latin9"
 
 # --- which kernel ---------------------------------------------------------------
 # Prints "package version" for every installable linux-image-<ver>-cloud-amd64.
@@ -138,6 +169,7 @@ STAMP="kernel=$KPKG $KVER
 busybox=$BB_VERSION
 agent=$QGA_PKG $QGA_VER
 modules=$WANT_MODULES
+kmaps=$KBD_PKG $KBD_VER $CDATA_PKG $CDATA_VER $GUEST_KMAPS
 script=$SCRIPT_SUM"
 
 print_outputs() {
@@ -197,11 +229,28 @@ if ! find_agent_deb; then
     die "could not download $QGA_PKG $QGA_VER"
   find_agent_deb || die "apt-get download did not leave a .deb for $QGA_PKG in $CACHE"
 fi
+# kbd and console-data, cached the same way.
+cached_deb() { # package version -> path of its .deb in the cache, downloaded when missing
+  local f
+  for f in "$CACHE/${1}_"*.deb; do
+    [ -e "$f" ] || continue
+    [ "$(dpkg-deb -f "$f" Version 2>/dev/null || true)" = "$2" ] && { printf '%s\n' "$f"; return 0; }
+  done
+  log "downloading $1 $2"
+  (cd "$CACHE" && apt-get download -qq -o APT::Sandbox::User=root "$1=$2") >&2 || return 1
+  for f in "$CACHE/${1}_"*.deb; do
+    [ -e "$f" ] || continue
+    [ "$(dpkg-deb -f "$f" Version 2>/dev/null || true)" = "$2" ] && { printf '%s\n' "$f"; return 0; }
+  done
+  return 1
+}
+KBD_DEB=$(cached_deb "$KBD_PKG" "$KBD_VER") || die "could not download $KBD_PKG $KBD_VER"
+CDATA_DEB=$(cached_deb "$CDATA_PKG" "$CDATA_VER") || die "could not download $CDATA_PKG $CDATA_VER"
 # Keep only the .debs in use.
 for f in "$CACHE"/*.deb; do
-  [ "$f" = "$DEB" ] || [ "$f" = "$QGA_DEB" ] || rm -f "$f"
+  [ "$f" = "$DEB" ] || [ "$f" = "$QGA_DEB" ] || [ "$f" = "$KBD_DEB" ] || [ "$f" = "$CDATA_DEB" ] || rm -f "$f"
 done
-chmod 0644 "$DEB" "$QGA_DEB"
+chmod 0644 "$DEB" "$QGA_DEB" "$KBD_DEB" "$CDATA_DEB"
 
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
@@ -300,6 +349,23 @@ if grep -q 'not found' <<<"$ldd_out"; then
 fi
 for lib in $(awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' <<<"$ldd_out"); do
   install -D -m 0755 "$(readlink -f "$lib")" "$ROOT$lib"
+done
+# Console keymaps for busybox loadkmap: kbd's loadkeys, run from its unpacked
+# .deb, compiles console-data's keymaps (includes are found beside them, in
+# ../include) into the binary format loadkmap reads. -u: Unicode keysyms, as
+# the guest's console is in Unicode mode (the kernel's default), so that e.g.
+# fr-latin9's euro is U+20AC rather than the Latin-9 byte 0xA4.
+dpkg-deb -x "$KBD_DEB" "$TMP/kbd"
+dpkg-deb -x "$CDATA_DEB" "$TMP/cdata"
+LOADKEYS=$(find "$TMP/kbd" -path '*bin/loadkeys' -type f | head -n1)
+[ -n "$LOADKEYS" ] || die "no loadkeys in $(basename "$KBD_DEB")"
+install -d -m 0755 "$ROOT/etc/kmap"
+for km in $GUEST_KMAPS; do
+  src="$TMP/cdata/usr/share/keymaps/i386/${km#*=}.kmap.gz"
+  [ -f "$src" ] || die "no keymap ${km#*=} in $(basename "$CDATA_DEB")"
+  "$LOADKEYS" -q -u -b "$src" </dev/null >"$ROOT/etc/kmap/${km%%=*}.bmap" ||
+    die "loadkeys -b ${km#*=} failed"
+  [ "$(head -c 7 "$ROOT/etc/kmap/${km%%=*}.bmap")" = bkeymap ] || die "loadkeys -b ${km#*=} wrote no binary keymap"
 done
 printf 'PRETTY_NAME="KVM Manager test guest"\nNAME="KVM Manager test guest"\nID=kvmtest\nVERSION_ID=1\n' >"$ROOT/etc/os-release"
 
@@ -433,6 +499,23 @@ case "$1" in
 esac
 EOF
 
+cat >"$ROOT/sbin/kbdreset" <<'EOF'
+#!/bin/sh
+# Back to the keyboard layout the guest booted with, for the layout test
+# (test/e2e/keymap.spec.ts), which runs this before and after it switches the
+# VGA console to /etc/kmap/<layout>.bmap with loadkmap. The first run saves
+# the boot layout (nothing has switched it before); later runs load it. The
+# name has only keys that type the same letters on US, German and French
+# keyboards (no a, m, q, w, y, z), so it can be typed whatever layout a failed
+# run left behind.
+if [ -e /run/kmap.boot ]; then
+  loadkmap </run/kmap.boot || exit 1
+else
+  dumpkmap >/run/kmap.boot.new && mv /run/kmap.boot.new /run/kmap.boot || exit 1
+fi
+echo "KVMTEST-KBDRESET" >/dev/ttyS1
+EOF
+
 cat >"$ROOT/etc/profile" <<'EOF'
 export PATH=/sbin:/bin:/usr/sbin:/usr/bin
 export HOME=/root
@@ -442,7 +525,7 @@ EOF
 printf 'root:x:0:0:root:/root:/bin/sh\n' >"$ROOT/etc/passwd"
 printf 'root:x:0:\ntty:x:5:\n' >"$ROOT/etc/group"
 printf 'kvmtest\n' >"$ROOT/etc/hostname"
-chmod 0755 "$ROOT/init" "$ROOT/sbin/start-qemu-ga" "$ROOT/sbin/shutdown" "$ROOT/etc/ready" "$ROOT/etc/acpi/PWRF/00000080" "$ROOT/etc/udhcpc.script"
+chmod 0755 "$ROOT/init" "$ROOT/sbin/start-qemu-ga" "$ROOT/sbin/shutdown" "$ROOT/sbin/kbdreset" "$ROOT/etc/ready" "$ROOT/etc/acpi/PWRF/00000080" "$ROOT/etc/udhcpc.script"
 
 # --- write the outputs ----------------------------------------------------------
 (cd "$ROOT" && find . | LC_ALL=C sort | "$BUSYBOX" cpio -o -H newc -R 0:0 2>/dev/null) |
@@ -460,5 +543,5 @@ mv -f "$OUT/kernel.release.new" "$OUT/kernel.release"
 printf '%s\n' "$STAMP" >"$OUT/build.stamp"
 chmod 0644 "$OUT/build.stamp"
 chmod 0755 "$OUT" "$CACHE"
-log "built from $KPKG $KVER (kernel $UNAME_R), modules: ${MOD_ORDER[*]:-none}"
+log "built from $KPKG $KVER (kernel $UNAME_R), modules: ${MOD_ORDER[*]:-none}, keymaps: $GUEST_KMAPS"
 print_outputs

@@ -261,7 +261,7 @@ function HelpPopover({ open, onOpenChange, f11 }: { open: boolean; onOpenChange:
             <dt>Send keys</dt>
             <dd>Ctrl+Alt+Del, Ctrl+Alt+F1…F12 and other keys the browser keeps</dd>
             <dt>Type text</dt>
-            <dd>Types text as key presses (US layout), where the clipboard does not work</dd>
+            <dd>Types text as key presses for the guest’s keyboard layout, where the clipboard does not work</dd>
             <dt>
               <kbd>F1</kbd> / <kbd>?</kbd>
             </dt>

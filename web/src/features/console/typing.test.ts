@@ -25,6 +25,20 @@ describe('sendPaced', () => {
     expect(sleeps.length).toBe(Math.ceil(plan.events.length / 8) - 1);
   });
 
+  it('slows down after the first 120 events, to the pace QEMU passes keys on', async () => {
+    const sleeps: number[] = [];
+    const events = Array.from({ length: 400 }, (_, i) => ({ keysym: 0x61, code: 'KeyA', down: i % 2 === 0 }));
+    const ok = await sendPaced({ sendKey: () => undefined }, events, () => undefined, undefined, (ms) => {
+      sleeps.push(ms);
+      return Promise.resolve();
+    });
+    expect(ok).toBe(true);
+    expect(sleeps).toHaveLength(400 / 8 - 1);
+    expect(sleeps.slice(0, 14).every((ms) => ms === 12)).toBe(true);
+    // After the burst, 8 events per 88 ms: under QEMU's 100 key events a second.
+    expect(sleeps.slice(15).every((ms) => ms === 88)).toBe(true);
+  });
+
   it('releases what it holds when aborted', async () => {
     const sent: string[] = [];
     const ac = new AbortController();
