@@ -36,10 +36,11 @@ func (s *Service) SetBoot(hostName, uuid string, req BootRequest) (Result, error
 		}
 		seen[d] = true
 	}
-	e, err := s.begin(hostName, uuid)
+	e, err := s.beginEdit(hostName, uuid, "boot")
 	if err != nil {
 		return Result{}, err
 	}
+	defer e.release()
 	if e.def.OS == nil {
 		e.def.OS = &libvirtxml.DomainOS{}
 	}
@@ -83,10 +84,11 @@ func (s *Service) SetFirmware(hostName, uuid string, req FirmwareRequest) (Resul
 	if req.SecureBoot && req.Firmware != "efi" {
 		return Result{}, invalid("Secure Boot needs UEFI firmware", "choose efi, or turn Secure Boot off")
 	}
-	e, err := s.begin(hostName, uuid)
+	e, err := s.beginEdit(hostName, uuid, "firmware")
 	if err != nil {
 		return Result{}, err
 	}
+	defer e.release()
 	if e.running {
 		return Result{}, problem.New(problem.Conflict, problem.CodeFirmwareWhileOn, "the firmware can only be changed while the VM is shut off",
 			"shut the VM down first")
@@ -187,10 +189,11 @@ func (s *Service) SetGraphics(hostName, uuid string, req GraphicsRequest) (Resul
 	if req.VNC != nil && !*req.VNC && req.Password != nil && *req.Password != "" {
 		return Result{}, invalid("a password for graphics that are being removed", "leave out the password, or keep VNC")
 	}
-	e, err := s.begin(hostName, uuid)
+	e, err := s.beginEdit(hostName, uuid, "graphics")
 	if err != nil {
 		return Result{}, err
 	}
+	defer e.release()
 	vnc := -1
 	for i, g := range e.def.Devices.Graphics {
 		if g.VNC != nil {
@@ -269,10 +272,11 @@ type TPMRequest struct {
 // cannot take one). The emulated TPM is libvirt's: swtpm, its state kept
 // by libvirt per VM.
 func (s *Service) SetTPM(hostName, uuid string, req TPMRequest) (Result, error) {
-	e, err := s.begin(hostName, uuid)
+	e, err := s.beginEdit(hostName, uuid, "tpm")
 	if err != nil {
 		return Result{}, err
 	}
+	defer e.release()
 	had := len(e.def.Devices.TPMs) > 0
 	switch {
 	case req.Enabled && !had:
@@ -333,10 +337,11 @@ func (s *Service) SetInfo(hostName, uuid string, req InfoRequest) (Result, error
 	if req.Description != nil && len(*req.Description) > 4096 {
 		return Result{}, invalid("the description is longer than 4096 characters", "shorten it")
 	}
-	e, err := s.begin(hostName, uuid)
+	e, err := s.beginEdit(hostName, uuid, "info")
 	if err != nil {
 		return Result{}, err
 	}
+	defer e.release()
 	where := virt.AffectConfig
 	if e.running {
 		where |= virt.AffectLive
