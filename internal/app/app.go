@@ -261,7 +261,7 @@ func New(cfg config.Config, opts Options) (_ *App, err error) {
 		BodyTimeout: cfg.BodyTimeout.Duration,
 		Snapshots:   a.snapshots, VNC: a.vnc, Spice: a.spice, Screenshots: screenshots, Recordings: recordings,
 		Serial: a.serial, DomainEdit: domainEdit, Metrics: mets, Schedules: a.schedules,
-		Hardware: hardware.New(hardware.Options{Hosts: a.hosts, Inventory: inv, Logger: log}),
+		Hardware: hardware.New(hardware.Options{Hosts: a.hosts, Inventory: inv, Operations: a.ops, Logger: log}),
 		Storage: storage.New(storage.Options{Hosts: storage.HostSet{Set: a.hosts}, Inventory: inv, Operations: a.ops,
 			IdleTime: cfg.TransferIdle.Duration}),
 		Networks: network.New(network.Options{Hosts: network.HostSet{Set: a.hosts}, Inventory: inv}),

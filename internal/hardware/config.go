@@ -36,10 +36,11 @@ func (s *Service) SetBoot(hostName, uuid string, req BootRequest) (Result, error
 		}
 		seen[d] = true
 	}
-	e, err := s.begin(hostName, uuid)
+	e, err := s.beginEdit(hostName, uuid, "boot")
 	if err != nil {
 		return Result{}, err
 	}
+	defer e.release()
 	if e.def.OS == nil {
 		e.def.OS = &libvirtxml.DomainOS{}
 	}
@@ -83,10 +84,11 @@ func (s *Service) SetFirmware(hostName, uuid string, req FirmwareRequest) (Resul
 	if req.SecureBoot && req.Firmware != "efi" {
 		return Result{}, invalid("Secure Boot needs UEFI firmware", "choose efi, or turn Secure Boot off")
 	}
-	e, err := s.begin(hostName, uuid)
+	e, err := s.beginEdit(hostName, uuid, "firmware")
 	if err != nil {
 		return Result{}, err
 	}
+	defer e.release()
 	if e.running {
 		return Result{}, problem.New(problem.Conflict, problem.CodeFirmwareWhileOn, "the firmware can only be changed while the VM is shut off",
 			"shut the VM down first")
@@ -187,10 +189,11 @@ func (s *Service) SetGraphics(hostName, uuid string, req GraphicsRequest) (Resul
 	if req.VNC != nil && !*req.VNC && req.Password != nil && *req.Password != "" {
 		return Result{}, invalid("a password for graphics that are being removed", "leave out the password, or keep VNC")
 	}
-	e, err := s.begin(hostName, uuid)
+	e, err := s.beginEdit(hostName, uuid, "graphics")
 	if err != nil {
 		return Result{}, err
 	}
+	defer e.release()
 	vnc := -1
 	for i, g := range e.def.Devices.Graphics {
 		if g.VNC != nil {
@@ -227,26 +230,13 @@ func (s *Service) SetGraphics(hostName, uuid string, req GraphicsRequest) (Resul
 		} else {
 			what = append(what, "VNC password set")
 		}
-		// Live: the running VM's VNC server takes a new password at once.
-		if e.running && e.live != nil {
-			for _, g := range e.live.Devices.Graphics {
-				if g.VNC == nil {
-					continue
-				}
-				g.VNC.Passwd = *req.Password
-				doc, err := g.Marshal()
-				if err != nil {
-					return Result{}, err
-				}
-				if err := e.c.UpdateDevice(e.dom, doc, virt.DeviceModifyLive); err != nil {
-					if !unsupportedLive(err) {
-						return Result{}, libvirtProblem(err, "change the running VM's VNC password")
-					}
-					e.res.EffectiveAtNextStart = true
-				} else {
-					e.res.Live = true
-				}
-				break
+		if e.running {
+			note, err := e.livePassword(*req.Password)
+			if err != nil {
+				return Result{}, err
+			}
+			if note != "" {
+				what[len(what)-1] += " (" + note + ")"
 			}
 		}
 	}
@@ -260,6 +250,61 @@ func (s *Service) SetGraphics(hostName, uuid string, req GraphicsRequest) (Resul
 	return s.finish(e, "graphics")
 }
 
+// livePassword gives the running VM's VNC server a new password where
+// QEMU can take one: only a server started with a password (QEMU's
+// password auth) can change it; one started without cannot start asking
+// for one (QEMU: "Could not set password"), and one started with a
+// password keeps asking for one when it is "cleared" (libvirt hands QEMU
+// an empty password, and the console would then fail). Those two wait
+// for the next start: the running server keeps what it has. The note
+// says why, when it waits.
+func (e *vmEdit) livePassword(password string) (note string, err error) {
+	ldoc, err := e.c.XML(e.dom, virt.XMLSecure)
+	if err != nil {
+		return "", host.Problem(err, "read the running VM's definition")
+	}
+	var live libvirtxml.Domain
+	if err := live.Unmarshal(ldoc); err != nil {
+		return "", fmt.Errorf("parse the running VM's definition: %w", err)
+	}
+	var devs []libvirtxml.DomainGraphic
+	if live.Devices != nil {
+		devs = live.Devices.Graphics
+	}
+	for _, g := range devs {
+		if g.VNC == nil {
+			continue
+		}
+		switch {
+		case g.VNC.Passwd == "" && password == "":
+			return "", nil // neither had one
+		case g.VNC.Passwd == "":
+			e.res.EffectiveAtNextStart = true
+			return "the running VNC server was started without a password and cannot start asking for one", nil
+		case password == "":
+			e.res.EffectiveAtNextStart = true
+			return "the running VNC server keeps asking for its password until the VM is shut down and started again", nil
+		}
+		g.VNC.Passwd = password
+		doc, err := g.Marshal()
+		if err != nil {
+			return "", err
+		}
+		if err := e.c.UpdateDevice(e.dom, doc, virt.DeviceModifyLive); err != nil {
+			if !unsupportedLive(err) {
+				return "", libvirtProblem(err, "change the running VM's VNC password")
+			}
+			e.res.EffectiveAtNextStart = true
+			return "", nil
+		}
+		e.res.Live = true
+		return "", nil
+	}
+	// The running VM has no VNC server (it was added for the next start).
+	e.res.EffectiveAtNextStart = true
+	return "", nil
+}
+
 // TPMRequest adds (a TPM 2.0 emulated by swtpm) or removes a TPM.
 type TPMRequest struct {
 	Enabled bool `json:"enabled"`
@@ -269,10 +314,11 @@ type TPMRequest struct {
 // cannot take one). The emulated TPM is libvirt's: swtpm, its state kept
 // by libvirt per VM.
 func (s *Service) SetTPM(hostName, uuid string, req TPMRequest) (Result, error) {
-	e, err := s.begin(hostName, uuid)
+	e, err := s.beginEdit(hostName, uuid, "tpm")
 	if err != nil {
 		return Result{}, err
 	}
+	defer e.release()
 	had := len(e.def.Devices.TPMs) > 0
 	switch {
 	case req.Enabled && !had:
@@ -333,10 +379,11 @@ func (s *Service) SetInfo(hostName, uuid string, req InfoRequest) (Result, error
 	if req.Description != nil && len(*req.Description) > 4096 {
 		return Result{}, invalid("the description is longer than 4096 characters", "shorten it")
 	}
-	e, err := s.begin(hostName, uuid)
+	e, err := s.beginEdit(hostName, uuid, "info")
 	if err != nil {
 		return Result{}, err
 	}
+	defer e.release()
 	where := virt.AffectConfig
 	if e.running {
 		where |= virt.AffectLive

@@ -29,10 +29,11 @@ func (s *Service) SetCPU(hostName, uuid string, req CPURequest) (Result, error) 
 	if req.VCPUs == 0 && req.MaxVCPUs == 0 {
 		return Result{}, invalid("the request changes nothing", `give "vcpus" and/or "maxVcpus"`)
 	}
-	e, err := s.begin(hostName, uuid)
+	e, err := s.beginEdit(hostName, uuid, "cpu")
 	if err != nil {
 		return Result{}, err
 	}
+	defer e.release()
 	cur := describe(e.def)
 	n, maxN := cur.VCPUs, cur.MaxVCPUs
 	if req.MaxVCPUs != 0 {
@@ -102,10 +103,11 @@ func (s *Service) SetMemory(hostName, uuid string, req MemoryRequest) (Result, e
 	if req.MemoryMiB == 0 && req.MaxMemoryMiB == 0 {
 		return Result{}, invalid("the request changes nothing", `give "memoryMiB" and/or "maxMemoryMiB"`)
 	}
-	e, err := s.begin(hostName, uuid)
+	e, err := s.beginEdit(hostName, uuid, "memory")
 	if err != nil {
 		return Result{}, err
 	}
+	defer e.release()
 	cur := describe(e.def)
 	mem, maxMem := cur.MemoryMiB, cur.MaxMemoryMiB
 	if req.MaxMemoryMiB != 0 {

@@ -64,10 +64,11 @@ func (s *Service) AddDisk(hostName, uuid string, req DiskRequest) (DiskAdded, er
 			return DiskAdded{}, invalid("the disk is smaller than 1 MiB", "give a larger size")
 		}
 	}
-	e, err := s.begin(hostName, uuid)
+	e, err := s.beginEdit(hostName, uuid, "disk-add")
 	if err != nil {
 		return DiskAdded{}, err
 	}
+	defer e.release()
 	target, err := freeTarget(e.def, e.live, bus)
 	if err != nil {
 		return DiskAdded{}, err
@@ -188,10 +189,11 @@ func (s *Service) AddDisk(hostName, uuid string, req DiskRequest) (DiskAdded, er
 // running VM where its bus allows, and from the definition. Its volume or
 // file stays (nothing deletes disk images unless asked for exactly that).
 func (s *Service) RemoveDisk(hostName, uuid, target string) (Result, error) {
-	e, err := s.begin(hostName, uuid)
+	e, err := s.beginEdit(hostName, uuid, "disk-remove")
 	if err != nil {
 		return Result{}, err
 	}
+	defer e.release()
 	i := findDisk(e.def, target)
 	if i < 0 {
 		return Result{}, diskNotFound(e.def, target)
@@ -244,10 +246,11 @@ func (s *Service) ResizeDisk(hostName, uuid, target string, req ResizeRequest) (
 	if err != nil {
 		return Result{}, err
 	}
-	e, err := s.begin(hostName, uuid)
+	e, err := s.beginEdit(hostName, uuid, "disk-resize")
 	if err != nil {
 		return Result{}, err
 	}
+	defer e.release()
 	i := findDisk(e.def, target)
 	if i < 0 {
 		return Result{}, diskNotFound(e.def, target)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/kvm-manager/kvm-manager/internal/host"
 	"github.com/kvm-manager/kvm-manager/internal/inventory"
+	"github.com/kvm-manager/kvm-manager/internal/operation"
 	"github.com/kvm-manager/kvm-manager/internal/problem"
 	"github.com/kvm-manager/kvm-manager/internal/virt"
 )
@@ -34,11 +35,23 @@ type VMs interface {
 	List() []inventory.VM
 }
 
+// Holds holds VMs for exclusive work (operation.Manager): an edit holds
+// its VM from reading the definition to writing it back, as long work
+// (snapshots, clone, export, delete) holds it for its whole operation.
+type Holds interface {
+	Claim(t operation.Target, kind, subject string) (*operation.Claim, error)
+}
+
 // Options configures a Service.
 type Options struct {
 	Hosts     Hosts
 	Inventory VMs
-	Logger    *slog.Logger
+	// Operations holds the VM during each edit, so that an edit is
+	// refused (409 vm_busy or snapshot_busy, naming the work) while a
+	// snapshot, clone, export or delete runs on the same VM, and the
+	// reverse. Nil only in tests that do not exercise the hold.
+	Operations Holds
+	Logger     *slog.Logger
 }
 
 // Service edits VMs' hardware: one per server.
@@ -88,10 +101,33 @@ type vmEdit struct {
 	// before is the stored definition without secrets, for the diff.
 	before string
 	res    Result
+	// claim holds the VM for an edit (nil for a read).
+	claim *operation.Claim
 }
 
-// begin reads what a change needs.
+// release gives the VM free after an edit; safe on reads and more than once.
+func (e *vmEdit) release() {
+	if e != nil && e.claim != nil {
+		e.claim.Release()
+	}
+}
+
+// beginEdit is begin for a change of kind (e.g. "nic-update"): the VM is
+// held (operation.Claim, kind "hardware-edit") before its definition is
+// read, so that no snapshot, clone, export or delete starts between the
+// read and the define, and none is running while the edit is made. The
+// caller releases it (defer e.release()).
+func (s *Service) beginEdit(hostName, uuid, kind string) (*vmEdit, error) {
+	return s.open(hostName, uuid, kind)
+}
+
+// begin reads what a change needs, without holding the VM (for reads).
 func (s *Service) begin(hostName, uuid string) (*vmEdit, error) {
+	return s.open(hostName, uuid, "")
+}
+
+// open reads what a change needs; with a kind it holds the VM first.
+func (s *Service) open(hostName, uuid, kind string) (_ *vmEdit, err error) {
 	u, err := host.ParseUUID(uuid)
 	if err != nil {
 		return nil, err
@@ -109,6 +145,16 @@ func (s *Service) begin(hostName, uuid string) (*vmEdit, error) {
 		return nil, host.Problem(err, "find the VM")
 	}
 	e := &vmEdit{c: c, dom: dom, host: hostName, uuid: host.FormatUUID(u)}
+	if kind != "" && s.opts.Operations != nil {
+		if e.claim, err = s.opts.Operations.Claim(operation.Target{Host: hostName, UUID: e.uuid, Name: dom.Name}, "hardware-edit", kind); err != nil {
+			return nil, err
+		}
+		defer func() {
+			if err != nil {
+				e.release()
+			}
+		}()
+	}
 	state, _, err := c.State(dom)
 	if err != nil {
 		return nil, host.Problem(err, "read the VM's state")

@@ -56,10 +56,11 @@ func (s *Service) AddNIC(hostName, uuid string, req NICRequest) (NICAdded, error
 	} else {
 		mac = newMAC()
 	}
-	e, err := s.begin(hostName, uuid)
+	e, err := s.beginEdit(hostName, uuid, "nic-add")
 	if err != nil {
 		return NICAdded{}, err
 	}
+	defer e.release()
 	if findNIC(e.def, mac) >= 0 || findNIC(e.live, mac) >= 0 {
 		return NICAdded{}, problem.New(problem.Conflict, "mac_in_use", fmt.Sprintf("the VM already has a NIC with MAC address %s", mac), "give another address, or none")
 	}
@@ -128,10 +129,11 @@ func (s *Service) UpdateNIC(hostName, uuid, mac string, req NICUpdate) (Result, 
 			return Result{}, err
 		}
 	}
-	e, err := s.begin(hostName, uuid)
+	e, err := s.beginEdit(hostName, uuid, "nic-update")
 	if err != nil {
 		return Result{}, err
 	}
+	defer e.release()
 	i := findNIC(e.def, mac)
 	if i < 0 {
 		return Result{}, nicNotFound(e.def, mac)
@@ -214,10 +216,11 @@ func (s *Service) UpdateNIC(hostName, uuid, mac string, req NICUpdate) (Result, 
 // from the running VM too).
 func (s *Service) RemoveNIC(hostName, uuid, mac string) (Result, error) {
 	mac = strings.ToLower(mac)
-	e, err := s.begin(hostName, uuid)
+	e, err := s.beginEdit(hostName, uuid, "nic-remove")
 	if err != nil {
 		return Result{}, err
 	}
+	defer e.release()
 	i := findNIC(e.def, mac)
 	if i < 0 {
 		return Result{}, nicNotFound(e.def, mac)

@@ -74,10 +74,11 @@ func (s *Service) SaveXML(hostName, uuid string, req XMLRequest) (XMLResult, err
 		return XMLResult{}, problem.New(problem.Invalid, problem.CodeInvalidDomainXML, "the domain XML does not parse: "+problem.Clip(err.Error()),
 			"fix the XML (it must be one <domain> element)")
 	}
-	e, err := s.begin(hostName, uuid)
+	e, err := s.beginEdit(hostName, uuid, "xml")
 	if err != nil {
 		return XMLResult{}, err
 	}
+	defer e.release()
 	if d.UUID == "" || !strings.EqualFold(d.UUID, e.uuid) || d.Name != e.dom.Name {
 		return XMLResult{}, problem.New(problem.Invalid, problem.CodeDomainXMLIdentity,
 			fmt.Sprintf("the edited XML must keep the VM's name %q and UUID %s", problem.Clip(e.dom.Name), e.uuid),

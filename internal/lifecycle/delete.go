@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/kvm-manager/kvm-manager/internal/host"
 	"github.com/kvm-manager/kvm-manager/internal/host/machine"
@@ -125,6 +127,27 @@ func (s *Service) startDelete(vm inventory.VM, req DeleteRequest, claim *operati
 	for _, d := range vm.Disks {
 		if !seen[d.Target] && d.Source != "" {
 			keep = append(keep, d)
+		}
+	}
+	if len(remove) > 0 {
+		// Other VMs' disks may be overlays on these images (linked
+		// clones): deleting the images would break those VMs.
+		paths := make([]string, len(remove))
+		for i, d := range remove {
+			paths[i] = d.Source
+		}
+		deps := s.dependents(c, vm, paths)
+		for _, d := range remove {
+			if names := deps[filepath.Clean(d.Source)]; len(names) > 0 {
+				quoted := make([]string, len(names))
+				for i, n := range names {
+					quoted[i] = fmt.Sprintf("%q", problem.Clip(n))
+				}
+				return operation.Op{}, problem.New(problem.Conflict, problem.CodeDiskHasDependents,
+					fmt.Sprintf("disk image %s of %s is the base of the disks of VM %s (linked clones: their disks are overlays on it); deleting it would break them",
+						d.Source, d.Target, strings.Join(quoted, ", ")),
+					"keep this disk image (untick it: the VM can be deleted without it), or delete those VMs first")
+			}
 		}
 	}
 	return claim.Start("delete", false, func(ctx context.Context, r operation.Reporter) error {

@@ -81,9 +81,9 @@ func busyError(t Target, cur *Hold) error {
 	if cur.Subject != "" {
 		what += fmt.Sprintf(" of %q", problem.Clip(cur.Subject))
 	}
-	hint := "wait for it to finish"
+	hint := "wait for it to finish, then try again"
 	if cur.Operation != "" {
-		hint = fmt.Sprintf("wait for operation %s to finish (GET /api/v1/operations/%s)", cur.Operation, cur.Operation)
+		hint = fmt.Sprintf("wait for operation %s to finish (GET /api/v1/operations/%s), then try again", cur.Operation, cur.Operation)
 	}
 	name := t.Name
 	if name == "" {

@@ -98,6 +98,7 @@ const (
 
 	// lifecycle
 	CodeDiskInUse              = "disk_in_use"
+	CodeDiskHasDependents      = "disk_has_dependents"
 	CodeDiskNotRemovable       = "disk_not_removable"
 	CodeDiskRemovalFailed      = "disk_removal_failed"
 	CodeDuplicateDisk          = "duplicate_disk"

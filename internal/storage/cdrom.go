@@ -46,6 +46,11 @@ func (s *Service) ChangeMedia(hostName, uuid, target string, req *MediaRequest) 
 	if err != nil {
 		return Media{}, err
 	}
+	release, err := s.holdVM(hostName, dom)
+	if err != nil {
+		return Media{}, err
+	}
+	defer release()
 	out := Media{Target: target}
 	if req != nil {
 		if req.Pool == "" || req.Volume == "" {

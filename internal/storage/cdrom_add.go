@@ -37,6 +37,11 @@ func (s *Service) AddCDROM(hostName, uuid string) (DriveAdded, error) {
 	if err != nil {
 		return DriveAdded{}, err
 	}
+	release, err := s.holdVM(hostName, dom)
+	if err != nil {
+		return DriveAdded{}, err
+	}
+	defer release()
 	persistent, err := c.Persistent(dom)
 	if err != nil {
 		return DriveAdded{}, host.Problem(err, "read whether the VM has a definition")

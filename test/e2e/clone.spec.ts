@@ -18,6 +18,7 @@ const guestDir = process.env.KVM_TEST_GUEST_DIR ?? '/var/lib/libvirt/images/kvm-
 const run = randomBytes(3).toString('hex');
 const source = `e2e-${run}-clonesrc`;
 const cloneName = `e2e-${run}-clone`;
+const linkedName = `e2e-${run}-linked`;
 const pool = `e2e-clonepool-${run}`;
 const dir = join(guestDir, 'vms', source);
 const disk = join(dir, 'data.qcow2');
@@ -40,11 +41,13 @@ test.beforeAll(() => {
 
 test.afterAll(() => {
   // Only what this spec made, by its unique names.
-  if (virsh('list', '--all', '--name').split('\n').includes(cloneName)) {
-    quiet('destroy', cloneName);
-    quiet('undefine', cloneName, '--nvram');
+  for (const name of [cloneName, linkedName]) {
+    if (virsh('list', '--all', '--name').split('\n').includes(name)) {
+      quiet('destroy', name);
+      quiet('undefine', name, '--nvram');
+    }
+    quiet('vol-delete', '--pool', pool, `${name}.qcow2`);
   }
-  quiet('vol-delete', '--pool', pool, `${cloneName}.qcow2`);
   quiet('pool-destroy', pool);
   quiet('pool-undefine', pool);
   try {
@@ -105,4 +108,30 @@ test('a shut-off VM is cloned in the UI, the clone boots, and the original is ma
   await fromTemplate.getByRole('button', { name: 'Cancel' }).click();
   await page.getByRole('button', { name: 'Unmark template' }).click();
   await expect(page.getByRole('button', { name: 'Make template' })).toBeVisible();
+});
+
+test('the delete dialog lists the linked clones and keeps the images they back onto', async ({ page }) => {
+  const s = state();
+  const auth = { Authorization: `Bearer ${s.token}`, 'Content-Type': 'application/json' };
+  const uuid = virsh('domuuid', source);
+  // A linked clone made through the API (the dialog's flow is the test above).
+  const res = await fetch(`${s.baseURL}/api/v1/hosts/local/vms/${uuid}/clone`, { method: 'POST', headers: auth, body: JSON.stringify({ name: linkedName, linked: true }) });
+  expect(res.status).toBe(202);
+  const op = (await res.json()) as { id: string };
+  await expect
+    .poll(async () => ((await (await fetch(`${s.baseURL}/api/v1/operations/${op.id}`, { headers: auth })).json()) as { state: string }).state, { timeout: 60_000 })
+    .toBe('succeeded');
+
+  await login(page);
+  await page.goto(`${s.baseURL}/vms/local/${uuid}`);
+  await page.getByRole('button', { name: /Delete/ }).first().click();
+  const dialog = page.getByRole('dialog');
+  await expect(dialog.getByText('Linked clones', { exact: true })).toBeVisible();
+  await expect(dialog.getByText(linkedName, { exact: true })).toBeVisible();
+  const box = dialog.getByRole('checkbox', { name: /vdb/ });
+  await expect(box).toBeDisabled();
+  await expect(dialog.getByText(new RegExp(`linked clone ${linkedName} backs onto it`))).toBeVisible();
+  await shot(page, 'delete-dialog-linked-clones');
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+  expect(virsh('domstate', source)).toBe('shut off');
 });

@@ -37,6 +37,9 @@ type Volume struct {
 	Capacity   uint64
 	Allocation uint64
 	Data       []byte
+	// Backing is the path of the image this (qcow2) volume is an overlay
+	// on, or empty; VolumeXML answers it as libvirt does (<backingStore>).
+	Backing string
 }
 
 func noPool(name string) error {
@@ -337,8 +340,12 @@ func (c *Conn) VolumeXML(ref virt.StorageVol) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("<volume type='file'><name>%s</name><key>%[2]s</key><physical unit='bytes'>%d</physical><target><path>%[2]s</path><format type='%[4]s'/></target></volume>",
-		v.Name, path.Join(p.Path, v.Name), len(v.Data), v.Format), nil
+	backing := ""
+	if v.Backing != "" {
+		backing = fmt.Sprintf("<backingStore><path>%s</path><format type='raw'/></backingStore>", v.Backing)
+	}
+	return fmt.Sprintf("<volume type='file'><name>%s</name><key>%[2]s</key><physical unit='bytes'>%d</physical><target><path>%[2]s</path><format type='%[4]s'/></target>%[5]s</volume>",
+		v.Name, path.Join(p.Path, v.Name), len(v.Data), v.Format, backing), nil
 }
 
 // CreateVolume implements virt.Conn: it understands name, capacity (in

@@ -521,6 +521,15 @@ func (c *Conn) LookupVolumeByPath(path string) (virt.StorageVol, error) {
 	if !c.vols[path] {
 		return virt.StorageVol{}, virt.Error{Code: uint32(virt.ErrNoStorageVol), Message: "Storage volume not found: " + path}
 	}
+	// A volume of a pool (AddPool) is that volume; a path made a volume
+	// with AddVolume alone belongs to no pool the fake knows.
+	for _, p := range c.pools {
+		for _, v := range p.vols {
+			if volRef(p, v).Key == path {
+				return volRef(p, v), nil
+			}
+		}
+	}
 	return virt.StorageVol{Pool: "default", Name: path, Key: path}, nil
 }
 

@@ -794,7 +794,9 @@ export interface paths {
         /**
          * Delete (undefine) a VM
          * @description Refused (409) while the VM has snapshots unless `snapshots` is "delete", and while it
-         *     runs unless `force` is true. Disk images are removed only when listed in `disks`.
+         *     runs unless `force` is true. Disk images are removed only when listed in `disks`; an
+         *     image that another VM's disk backs onto (a linked clone's base) is refused with 409
+         *     `disk_has_dependents`, naming those VMs.
          */
         delete: {
             parameters: {
@@ -5180,7 +5182,7 @@ export interface paths {
         get?: never;
         /**
          * Add or remove VNC graphics; set or clear their password
-         * @description Graphics are added or removed for the next start; a password (at most 8 characters, empty clears it) applies to a running VM at once.
+         * @description Graphics are added or removed for the next start. A password (at most 8 characters, empty clears it) applies to a running VM at once when its VNC server was started with a password; setting one on a server started without, or clearing it, takes effect at the next start (QEMU cannot change its VNC authentication live). Like every hardware edit, refused with 409 `snapshot_busy` or `vm_busy` while other work (a snapshot, clone, export or delete) holds the VM.
          */
         put: {
             parameters: {

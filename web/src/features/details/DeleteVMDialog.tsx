@@ -1,6 +1,7 @@
 // Deleting a VM: its disks with checkboxes (none ticked), its snapshots
 // (which must be deleted with it, by an explicit choice), powering off a
-// running VM, and a summary of exactly what is removed and what is kept.
+// running VM, its linked clones (whose disks back onto its images, which
+// then stay), and a summary of exactly what is removed and what is kept.
 
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { LoaderCircle, Trash2 } from 'lucide-react';
@@ -12,6 +13,7 @@ import type { DeleteVMRequest, Disk, VM } from '../../api/types';
 import { formatBytes, plural } from '../../lib/format';
 import { listQuery } from '../../resources/snapshot/queries';
 import { isActive, stateLabel } from '../../resources/vm/model';
+import { vmsQuery } from '../../resources/vm/queries';
 import { useDeleteVM } from '../../resources/vm/mutations';
 import { followOperation } from '../operations/operations';
 import { Banner, Button, Dialog, DialogActions, DialogClose, DialogDescription, DialogHead } from '../../ui';
@@ -21,10 +23,24 @@ export function removable(d: Disk, localHost: boolean): boolean {
   return d.type === 'file' && !!d.source && localHost;
 }
 
-function diskWhy(d: Disk, localHost: boolean): string | null {
+/** The VMs made as linked clones of vm (their disks are qcow2 overlays on its disk images), by name. */
+export function linkedClonesOf(vm: VM, all: readonly VM[]): string[] {
+  return all
+    .filter((o) => o.host === vm.host && o.uuid !== vm.uuid && o.clonedFrom === vm.uuid && o.linkedClone)
+    .map((o) => o.name)
+    .sort((a, b) => a.localeCompare(b));
+}
+
+/** Whether a linked clone makes an overlay on this disk (every writable disk, as the clone does). */
+function backsClones(d: Disk): boolean {
+  return d.device === 'disk' && !d.readOnly && !d.shareable;
+}
+
+function diskWhy(d: Disk, localHost: boolean, clones: readonly string[]): string | null {
   if (!d.source) return 'no image attached';
   if (d.type !== 'file') return `a ${d.type} disk: remove it with the tools of its storage`;
   if (!localHost) return 'images of remote hosts cannot be removed yet';
+  if (clones.length > 0 && backsClones(d)) return `its linked ${clones.length === 1 ? 'clone' : 'clones'} ${clones.join(', ')} ${clones.length === 1 ? 'backs' : 'back'} onto it`;
   return null;
 }
 
@@ -61,6 +77,10 @@ export function DeleteVMDialog({ vm, open, onOpenChange, localHost }: { vm: VM; 
     staleTime: 10_000,
   });
   const snapNames = snapList.data?.snapshots?.map((s) => s.name) ?? [];
+  // Linked clones, from the VM list the app keeps current (the server
+  // refuses to remove an image another VM's disk backs onto in any case).
+  const vmList = useQuery({ ...vmsQuery, enabled: open });
+  const clones = useMemo(() => linkedClonesOf(vm, vmList.data ?? []), [vm, vmList.data]);
 
   const reset = () => {
     setChosen(new Set());
@@ -122,7 +142,7 @@ export function DeleteVMDialog({ vm, open, onOpenChange, localHost }: { vm: VM; 
               <legend>Disk images</legend>
               {disks.length === 0 && <p className="muted">This VM has no disks.</p>}
               {disks.map((d) => {
-                const why = diskWhy(d, localHost);
+                const why = diskWhy(d, localHost, clones);
                 const id = `del-disk-${d.target}`;
                 return (
                   <div key={d.target} className="check-row">
@@ -143,6 +163,26 @@ export function DeleteVMDialog({ vm, open, onOpenChange, localHost }: { vm: VM; 
                 );
               })}
             </fieldset>
+
+            {clones.length > 0 && (
+              <fieldset className="delete-group linked-clones">
+                <legend>Linked clones</legend>
+                <p>
+                  {plural(clones.length, 'VM')} {clones.length === 1 ? 'is a linked clone' : 'are linked clones'} of {vm.name}:
+                </p>
+                <ul>
+                  {clones.map((n) => (
+                    <li key={n} className="mono">
+                      {n}
+                    </li>
+                  ))}
+                </ul>
+                <p className="small text-warn">
+                  Their disks are overlays on its disk images, so those images are kept: deleting them would break the clones. Delete the clones first to remove the
+                  images too. Deleting {vm.name} itself, keeping its images, leaves the clones working.
+                </p>
+              </fieldset>
+            )}
 
             {hasSnapshots && (
               <fieldset className="delete-group">
