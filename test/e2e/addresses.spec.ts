@@ -46,6 +46,8 @@ let baseURL = '';
 let serverPid = 0;
 let dataDir = '';
 let setup: Promise<void> = Promise.resolve();
+// The guest's start, which runs while the page checks the new network.
+let started: Promise<unknown> = Promise.resolve();
 
 const execFileAsync = promisify(execFile);
 
@@ -126,6 +128,7 @@ test.beforeAll(() => {
 
 test.afterAll(async () => {
   await setup.catch(() => {});
+  await started.catch(() => {});
   const errors: string[] = [];
   const step = async (what: string, f: () => Promise<unknown>) => {
     try {
@@ -134,18 +137,22 @@ test.afterAll(async () => {
       errors.push(`${what}: ${String(e)}`);
     }
   };
+  // The server lets go of the namespace's libvirtd by itself; the guest and
+  // network go before the namespace does (its "down" keeps definitions).
   await Promise.all([
     step('stopping the server', async () => {
       if (serverPid) await stopServer(serverPid);
       if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     }),
-    step(`removing ${guest} and ${net}`, async () => {
-      if (!sock) return;
-      if ((await nsNames('list', '--all')).includes(guest)) await nsTestguest('remove', '--name', guest);
-      await removeNetwork(net);
-    }),
+    (async () => {
+      await step(`removing ${guest} and ${net}`, async () => {
+        if (!sock) return;
+        if ((await nsNames('list', '--all')).includes(guest)) await nsTestguest('remove', '--name', guest);
+        await removeNetwork(net);
+      });
+      await step(`stopping the namespace ${nsName}`, () => cmd(nsScript, ['down'], nsEnv));
+    })(),
   ]);
-  await step(`stopping the namespace ${nsName}`, () => cmd(nsScript, ['down'], nsEnv));
   if (errors.length > 0) throw new Error(`clean-up: ${errors.join('; ')}`);
 });
 
@@ -174,6 +181,9 @@ test("a network made in the UI gives a guest an address that its card, its Overv
   await expect(dialog.getByLabel('DHCP to')).toHaveValue(`${prefix}.254`);
   await dialog.getByRole('button', { name: 'Create network' }).click();
   await expect(dialog).toBeHidden();
+  // The guest starts on it and boots (20 to 40 s under TCG) while the page goes on.
+  started = nsVirsh('start', guest);
+  started.catch(() => {}); // reported by the await below, not as an unhandled rejection
 
   const row = page.getByRole('row').filter({ has: page.getByRole('rowheader', { name: net }) });
   await expect(row).toContainText('Active');
@@ -181,8 +191,7 @@ test("a network made in the UI gives a guest an address that its card, its Overv
   await expect(row).toContainText(`${prefix}.0/24`);
   expect(await nsVirsh('net-info', net)).toMatch(/Active:\s+yes/);
 
-  // The guest starts on it and boots (20 to 40 s under TCG) while the page goes on.
-  await nsVirsh('start', guest);
+  await started;
 
   // Deleting the network while the guest runs is refused, naming the guest.
   await row.getByRole('button', { name: 'Delete' }).click();
