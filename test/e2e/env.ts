@@ -105,3 +105,24 @@ export function removeLeftoverGuests(prefix: string): void {
     if (name.startsWith(prefix) && /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(name)) testguest('remove', '--name', name);
   }
 }
+
+/** Stops a server a spec started (SIGTERM) and waits, up to timeoutMs, until it has exited, so that its data dir can go. */
+export async function stopServer(pid: number, timeoutMs = 10_000): Promise<void> {
+  const alive = (): boolean => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return; // gone already
+  }
+  for (let waited = 0; alive(); waited += 100) {
+    if (waited >= timeoutMs) throw new Error(`kvm-manager (pid ${pid}) did not exit within ${timeoutMs / 1000} s of SIGTERM`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
