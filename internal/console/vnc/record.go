@@ -91,6 +91,9 @@ type sessionRecording struct {
 	seenKey    bool
 	stop       chan struct{}
 	stopOnce   sync.Once
+	// release gives back the starter's slot (Starter.Take) when the
+	// recording ends.
+	release func()
 }
 
 // recInit prepares a console's framers once the VNC server's ServerInit
@@ -282,6 +285,23 @@ func (v *Proxy) sessionsOf(hostName, uuid string) []*vncSession {
 // StartRecording starts recording every open console of VM host/uuid (one
 // file each), by user. Consoles that already record go on.
 func (v *Proxy) StartRecording(hostName, uuid, user string) (RecordingStatus, error) {
+	return v.StartRecordingBy(hostName, uuid, Starter{User: user})
+}
+
+// Starter is who starts recordings, and the caps that person's recordings
+// count against.
+type Starter struct {
+	User string
+	// Take, when not nil, is asked for n slots before n consoles start
+	// recording, and refuses them all or none; release gives one slot
+	// back and is called once for each of the n, when its recording ends
+	// (or at once for a console that did not start after all).
+	Take func(n int) (release func(), err error)
+}
+
+// StartRecordingBy is StartRecording with the starter's caps: the consoles
+// of the VM that do not record yet start only if by.Take grants them all.
+func (v *Proxy) StartRecordingBy(hostName, uuid string, by Starter) (RecordingStatus, error) {
 	if v.opts.Recordings == nil {
 		return RecordingStatus{}, errNoRecordings
 	}
@@ -289,11 +309,25 @@ func (v *Proxy) StartRecording(hostName, uuid, user string) (RecordingStatus, er
 	if len(ss) == 0 {
 		return RecordingStatus{}, errNoConsole
 	}
+	todo := ss[:0]
 	for _, s := range ss {
-		if s.rec.active.Load() != nil {
-			continue
+		if s.rec.active.Load() == nil {
+			todo = append(todo, s)
 		}
-		if err := s.startRecording(user, "manual"); err != nil {
+	}
+	release := func() {}
+	if by.Take != nil && len(todo) > 0 {
+		rel, err := by.Take(len(todo))
+		if err != nil {
+			return v.RecordingStatus(hostName, uuid), err
+		}
+		release = rel
+	}
+	for i, s := range todo {
+		if err := s.startRecording(by.User, "manual", release); err != nil {
+			for range todo[i+1:] {
+				release()
+			}
 			return v.RecordingStatus(hostName, uuid), err
 		}
 	}
@@ -316,25 +350,33 @@ func (v *Proxy) StopRecording(hostName, uuid string, mayStopPolicy bool) (Record
 	return v.RecordingStatus(hostName, uuid), err
 }
 
-// startRecording starts recording this console.
-func (s *vncSession) startRecording(user, reason string) error {
+// startRecording starts recording this console. release, when not nil,
+// is called once when the recording ends, or at once if this console does
+// not start recording (an error, or it records already).
+func (s *vncSession) startRecording(user, reason string, release func()) error {
+	if release == nil {
+		release = func() {}
+	}
 	r := &s.rec
 	r.upMu.Lock()
 	cfErr := r.cf.Err()
 	r.upMu.Unlock()
 	if !r.ready.Load() || r.broken.Load() || cfErr != nil {
+		release()
 		return errNotRecordable
 	}
 	act, err := s.v.opts.Recordings.Create(recording.Header{
 		Host: s.host, UUID: s.uuid, VMName: s.vmName, User: user, ServerInit: s.serverInit, Reason: reason,
 	})
 	if err != nil {
+		release()
 		return err
 	}
-	a := &sessionRecording{a: act, by: user, reason: reason, started: time.Now(), stop: make(chan struct{})}
+	a := &sessionRecording{a: act, by: user, reason: reason, started: time.Now(), stop: make(chan struct{}), release: release}
 	a.keyPending.Store(true)
 	if !r.active.CompareAndSwap(nil, a) {
 		_ = act.Close()
+		release()
 		return nil
 	}
 	if r.viewer.Recorded != nil {
@@ -408,6 +450,7 @@ func (s *vncSession) stopRecording(a *sessionRecording) {
 		if err := a.a.Close(); err != nil {
 			s.v.log.Warn("console recording not finished cleanly", "id", a.a.ID, "err", err)
 		}
+		a.release()
 		s.v.recordingChanged(s)
 		s.v.log.Info("console recording stopped", "host", s.host, "uuid", s.uuid, "id", a.a.ID,
 			"bytes", a.a.W.Size(), "duration", time.Since(a.started).Round(time.Millisecond))
@@ -442,7 +485,7 @@ func (s *vncSession) recPolicy() {
 	if reason == "" {
 		return
 	}
-	if err := s.startRecording(user, reason); err != nil {
+	if err := s.startRecording(user, reason, nil); err != nil {
 		s.v.log.Warn("console recording could not start", "host", s.host, "uuid", s.uuid, "reason", reason, "err", err)
 	}
 }
