@@ -2,8 +2,10 @@ package vnc
 
 import (
 	"context"
+	"errors"
 	"net"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -94,6 +96,37 @@ type sessionRecording struct {
 	// release gives back the starter's slot (Starter.Take) when the
 	// recording ends.
 	release func()
+	// failed is closed when writing the recording failed (its disk fell
+	// behind, ErrBackedUp): the relay stops feeding it at once, and the
+	// keyframes goroutine ends it, off the relay's path.
+	failed   chan struct{}
+	failOnce sync.Once
+	failErr  error
+}
+
+// fail marks the recording failed with err (the first error wins).
+func (a *sessionRecording) fail(err error) {
+	a.failOnce.Do(func() {
+		a.failErr = err
+		close(a.failed)
+	})
+}
+
+// isFailed reports whether the recording failed.
+func (a *sessionRecording) isFailed() bool {
+	select {
+	case <-a.failed:
+		return true
+	default:
+		return false
+	}
+}
+
+// check fails the recording on a writer error.
+func (a *sessionRecording) check(err error) {
+	if err != nil {
+		a.fail(err)
+	}
 }
 
 // recInit prepares a console's framers once the VNC server's ServerInit
@@ -121,15 +154,15 @@ func (s *vncSession) recInit(si []byte, v Viewer) {
 	r.cf.Seen = func(m recording.ClientMessage) {
 		switch {
 		case recording.IsInput(m.Data):
-			if a := r.active.Load(); a != nil {
-				_ = a.a.W.Add(recording.Input, m.Data)
+			if a := r.active.Load(); a != nil && !a.isFailed() {
+				a.check(a.a.W.Add(recording.Input, m.Data))
 			}
 		case m.Type == recording.MsgSetPixelFormat && len(m.Data) == 20:
 			var pf [16]byte
 			copy(pf[:], m.Data[4:])
 			r.newPF.Store(&pf)
-			if a := r.active.Load(); a != nil {
-				_ = a.a.W.Add(recording.Client, m.Data)
+			if a := r.active.Load(); a != nil && !a.isFailed() {
+				a.check(a.a.W.Add(recording.Client, m.Data))
 			}
 		}
 	}
@@ -177,8 +210,8 @@ func (s *vncSession) recDown(p []byte) {
 		sf.SetPixelFormat(*pf)
 	}
 	a := r.active.Load()
-	if a == nil {
-		sf.Feed(p, nil)
+	if a == nil || a.isFailed() {
+		sf.Feed(p, nil) // the framer follows the stream all the same
 	} else {
 		a.down(sf, p)
 	}
@@ -200,7 +233,7 @@ func (a *sessionRecording) down(sf *recording.ServerFramer, p []byte) {
 		// Bytes before the first keyframe need decoder state the
 		// recording lacks: they are left out.
 		if end > written && (a.seenKey || a.inKey) {
-			_ = w.Add(recording.Server, p[written:end])
+			a.check(w.Add(recording.Server, p[written:end]))
 		}
 		written = end
 	}
@@ -208,7 +241,7 @@ func (a *sessionRecording) down(sf *recording.ServerFramer, p []byte) {
 		if e.Start {
 			if e.Type == 0 && a.keyPending.Load() && !a.inKey {
 				put(e.Off)
-				_ = w.StartKeyframe(recording.KeyframeInfo{Width: uint16(sf.Width), Height: uint16(sf.Height), PixelFormat: sf.PF.Raw})
+				a.check(w.StartKeyframe(recording.KeyframeInfo{Width: uint16(sf.Width), Height: uint16(sf.Height), PixelFormat: sf.PF.Raw}))
 				a.inKey = true
 			}
 			return
@@ -224,7 +257,7 @@ func (a *sessionRecording) down(sf *recording.ServerFramer, p []byte) {
 			}
 			a.inKey = false
 		}
-		_ = w.Boundary()
+		a.check(w.Boundary())
 	})
 	put(len(p))
 }
@@ -250,6 +283,10 @@ type RecordingStatus struct {
 	Consoles  int       `json:"consoles"`
 	// Keyframes counts the keyframes recorded so far.
 	Keyframes int `json:"keyframes"`
+	// Ended says, while nothing records, why the VM's last recording
+	// ended by itself (a limit reached, the disk falling behind); empty
+	// when a user stopped it or its console closed.
+	Ended string `json:"ended,omitempty"`
 }
 
 // RecordingStatus tells whether the consoles of VM host/uuid record now:
@@ -266,6 +303,9 @@ func (v *Proxy) RecordingStatus(hostName, uuid string) RecordingStatus {
 				st.Since, st.By = a.started, a.by
 			}
 		}
+	}
+	if why, ok := v.ended.Load(hostName + "/" + uuid); ok && !st.Recording {
+		st.Ended = why.(string)
 	}
 	return st
 }
@@ -372,13 +412,15 @@ func (s *vncSession) startRecording(user, reason string, release func()) error {
 		release()
 		return err
 	}
-	a := &sessionRecording{a: act, by: user, reason: reason, started: time.Now(), stop: make(chan struct{}), release: release}
+	a := &sessionRecording{a: act, by: user, reason: reason, started: time.Now(), stop: make(chan struct{}), release: release,
+		failed: make(chan struct{})}
 	a.keyPending.Store(true)
 	if !r.active.CompareAndSwap(nil, a) {
 		_ = act.Close()
 		release()
 		return nil
 	}
+	s.v.ended.Delete(s.host + "/" + s.uuid)
 	if r.viewer.Recorded != nil {
 		r.viewer.Recorded(act.ID)
 	}
@@ -421,12 +463,25 @@ func (s *vncSession) keyframes(a *sessionRecording) {
 		case <-s.done:
 			s.stopRecording(a)
 			return
+		case <-a.failed:
+			why := "the recording ended: " + a.failErr.Error()
+			if errors.Is(a.failErr, recording.ErrBackedUp) {
+				why = "the recording ended: the disk did not keep up with the console (more than " +
+					strconv.Itoa(recording.MaxQueued>>20) + " MiB waited); the console went on"
+			}
+			s.v.log.Warn("console recording failed", "host", s.host, "uuid", s.uuid, "id", a.a.ID, "err", a.failErr)
+			s.stopRecordingWhy(a, why)
+			return
 		case <-t.C:
 		}
-		if a.a.W.Size() > opts.MaxBytes || time.Since(a.started) > opts.MaxDuration {
-			s.v.log.Info("console recording reached its limit", "id", a.a.ID, "bytes", a.a.W.Size(),
+		if size := a.a.W.Size(); size > opts.MaxBytes || time.Since(a.started) > opts.MaxDuration {
+			s.v.log.Info("console recording reached its limit", "id", a.a.ID, "bytes", size,
 				"duration", time.Since(a.started).Round(time.Second))
-			s.stopRecording(a)
+			why := "the recording ended at its size limit (recording-max-mib)"
+			if size <= opts.MaxBytes {
+				why = "the recording ended at its length limit (recording-max-duration)"
+			}
+			s.stopRecordingWhy(a, why)
 			return
 		}
 		a.keyPending.Store(true)
@@ -436,8 +491,15 @@ func (s *vncSession) keyframes(a *sessionRecording) {
 
 // stopRecording ends recording a: the browser's own encodings again, the
 // file closed.
-func (s *vncSession) stopRecording(a *sessionRecording) {
+func (s *vncSession) stopRecording(a *sessionRecording) { s.stopRecordingWhy(a, "") }
+
+// stopRecordingWhy is stopRecording for a recording that ended by itself
+// for the reason why (shown in RecordingStatus.Ended).
+func (s *vncSession) stopRecordingWhy(a *sessionRecording, why string) {
 	a.stopOnce.Do(func() {
+		if why != "" {
+			s.v.ended.Store(s.host+"/"+s.uuid, why)
+		}
 		r := &s.rec
 		r.active.CompareAndSwap(a, nil)
 		close(a.stop)
