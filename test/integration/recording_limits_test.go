@@ -38,7 +38,9 @@ func recDo(t *testing.T, s *testrig.Server, u *secUser, method, path string) (in
 		t.Fatalf("%s %s as %s: %v", method, path, u.name, err)
 	}
 	defer res.Body.Close()
-	var e struct{ Error struct{ Code, Message, Hint string } }
+	var e struct {
+		Error struct{ Code, Message, Hint string }
+	}
 	b, _ := io.ReadAll(res.Body)
 	_ = json.Unmarshal(b, &e)
 	return res.StatusCode, e.Error.Code, e.Error.Message + " / " + e.Error.Hint, res.Header.Get("Retry-After")
