@@ -26,6 +26,9 @@ type auditNote struct {
 	detail string
 	// err is a failure the handler answered itself (a redirect).
 	err error
+	// skip leaves the request out of the audit log: a refusal repeated
+	// in a loop that another entry counts (recordlimits.go).
+	skip bool
 }
 
 type auditNoteKey struct{}
@@ -41,7 +44,7 @@ func noteOf(r *http.Request) *auditNote {
 // operation (202 with a Location) is recorded when the operation ends,
 // with its result and duration.
 func (s *Server) audit(r *http.Request, rt Route, p auth.Principal, note *auditNote, start time.Time, status int, location string, err error) {
-	if s.opts.Audit == nil {
+	if s.opts.Audit == nil || note.skip {
 		return
 	}
 	action := rt.action

@@ -23,6 +23,7 @@ func (s *Server) recordingRoutes() []Route {
 	if s.opts.VNC == nil || s.opts.Recordings == nil {
 		return nil
 	}
+	s.recLimits = newRecordingLimits(s.opts.RecordingLimits, s.log)
 	const vm = "/api/v1/hosts/{host}/vms/{uuid}"
 	return []Route{
 		{"GET", vm + "/console/recording", operator, "", s.recordingStatus},
@@ -75,12 +76,15 @@ func (s *Server) startRecording(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	p, _ := auth.FromContext(r.Context())
-	st, err := s.opts.VNC.StartRecording(h, uuid, p.User)
+	started, err := s.startRecordingLimited(r, h, uuid)
 	if err != nil {
 		return err
 	}
+	st := s.opts.VNC.RecordingStatus(h, uuid)
 	noteOf(r).detail = joinIDs(st.IDs)
+	if len(started) == 0 && len(st.IDs) > 0 {
+		noteOf(r).detail = "already recording: " + noteOf(r).detail
+	}
 	writeJSON(w, http.StatusOK, st)
 	return nil
 }

@@ -115,6 +115,9 @@ type Options struct {
 	// Hardware edits VMs' hardware and raw domain XML (nil serves none of
 	// its routes).
 	Hardware *hardware.Service
+	// RecordingLimits cap the console recordings each caller starts
+	// (recordlimits.go).
+	RecordingLimits RecordingLimits
 }
 
 // Server is the HTTP handler of KVM Manager.
@@ -128,6 +131,8 @@ type Server struct {
 	methods []string
 	// streams counts open event streams and consoles against Limits.
 	streams *streamSlots
+	// recLimits counts console recordings against RecordingLimits.
+	recLimits *recordingLimits
 	// bg holds the audit writers that wait for operations to end (see
 	// audit); bgCtx ends when Run's context does, and Run waits for them.
 	bg     background.Group

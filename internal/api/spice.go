@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -58,6 +59,9 @@ func (s *Server) spiceSocket(w http.ResponseWriter, r *http.Request) error {
 	}
 	clearReadDeadline(w)
 	if joined, err := s.opts.Spice.Join(r.Context(), h, uuid, tok, sessionKey(p), accept); joined {
+		// One SPICE console is one audit entry, its main channel's, which
+		// counts the channels; a refused channel has an entry of its own.
+		noteOf(r).skip = err == nil
 		return err
 	}
 	g, release, err := s.redeemTicket(r, spice.Kind)
@@ -65,5 +69,11 @@ func (s *Server) spiceSocket(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	defer release()
-	return s.opts.Spice.Serve(r.Context(), g.Host, g.UUID, tok, sessionKey(p), accept)
+	ctx := spice.WithChannels(r.Context(), func(n int) {
+		noteOf(r).detail = fmt.Sprintf("%d SPICE channels", n)
+		if n == 1 {
+			noteOf(r).detail = "1 SPICE channel"
+		}
+	})
+	return s.opts.Spice.Serve(ctx, g.Host, g.UUID, tok, sessionKey(p), accept)
 }

@@ -26,12 +26,21 @@ type Recording struct {
 	RecordingKeepMiB int      `json:"recording-keep-mib"`
 	// RecordingMaxActive caps the recordings running at once.
 	RecordingMaxActive int `json:"recording-max-active"`
+	// RecordingsPerSession and RecordingsPerClient cap the recordings
+	// running at once that one session (or API-token user), or one client
+	// address, started; RecordingStartsPerSession and
+	// RecordingStartsPerClient cap their starts in any minute.
+	RecordingsPerSession      int `json:"max-recordings-per-session"`
+	RecordingsPerClient       int `json:"max-recordings-per-client"`
+	RecordingStartsPerSession int `json:"max-recording-starts-per-session"`
+	RecordingStartsPerClient  int `json:"max-recording-starts-per-client"`
 }
 
 // DefaultRecording are the recording defaults.
 func DefaultRecording() Recording {
 	return Recording{RecordingMaxMiB: 1024, RecordingMaxDuration: Duration{4 * time.Hour},
-		RecordingKeepFor: Duration{30 * 24 * time.Hour}, RecordingKeepMiB: 10240, RecordingMaxActive: 16}
+		RecordingKeepFor: Duration{30 * 24 * time.Hour}, RecordingKeepMiB: 10240, RecordingMaxActive: 16,
+		RecordingsPerSession: 4, RecordingsPerClient: 16, RecordingStartsPerSession: 10, RecordingStartsPerClient: 40}
 }
 
 func bindRecording(fs *flag.FlagSet, r *Recording) {
@@ -54,6 +63,10 @@ func bindRecording(fs *flag.FlagSet, r *Recording) {
 	fs.DurationVar(&r.RecordingKeepFor.Duration, "recording-keep-for", r.RecordingKeepFor.Duration, "console recordings older than this are deleted")
 	fs.IntVar(&r.RecordingKeepMiB, "recording-keep-mib", r.RecordingKeepMiB, "console recordings beyond this total (MiB) are deleted, oldest first")
 	fs.IntVar(&r.RecordingMaxActive, "recording-max-active", r.RecordingMaxActive, "console recordings running at once (1 to 256)")
+	fs.IntVar(&r.RecordingsPerSession, "max-recordings-per-session", r.RecordingsPerSession, "console recordings running at once that one session (or API token) started")
+	fs.IntVar(&r.RecordingsPerClient, "max-recordings-per-client", r.RecordingsPerClient, "console recordings running at once started from one client address")
+	fs.IntVar(&r.RecordingStartsPerSession, "max-recording-starts-per-session", r.RecordingStartsPerSession, "console recording starts allowed per session (or API token) in any minute")
+	fs.IntVar(&r.RecordingStartsPerClient, "max-recording-starts-per-client", r.RecordingStartsPerClient, "console recording starts allowed per client address in any minute")
 }
 
 func (r Recording) validate() error {
@@ -73,6 +86,17 @@ func (r Recording) validate() error {
 		return fmt.Errorf("--recording-keep-for %v: use 1m or more", r.RecordingKeepFor)
 	case r.RecordingMaxActive < 1 || r.RecordingMaxActive > 256:
 		return fmt.Errorf("--recording-max-active %d: use 1 to 256", r.RecordingMaxActive)
+	}
+	for _, c := range []struct {
+		name string
+		v    int
+	}{
+		{"max-recordings-per-session", r.RecordingsPerSession}, {"max-recordings-per-client", r.RecordingsPerClient},
+		{"max-recording-starts-per-session", r.RecordingStartsPerSession}, {"max-recording-starts-per-client", r.RecordingStartsPerClient},
+	} {
+		if c.v < 1 || c.v > 1000 {
+			return fmt.Errorf("--%s %d: use 1 to 1000", c.name, c.v)
+		}
 	}
 	return nil
 }

@@ -182,3 +182,9 @@ const (
 	CodeCompactFailed    = "compact_failed"
 	CodeInvalidMergeMode = "invalid_merge_mode"
 )
+
+// Codes of the caps on console recordings (api).
+const (
+	CodeTooManyRecordings      = "too_many_recordings"
+	CodeTooManyRecordingStarts = "too_many_recording_starts"
+)

@@ -144,6 +144,29 @@ func TestSpiceConsole(t *testing.T) {
 	t.Logf("closed by %v", time.Since(t0).Round(time.Millisecond))
 	// The ticket is gone with its console.
 	gcRefused(t, "the ticket after its console ended", url, gcBearer(), 403, "invalid_ticket")
+	// One console, one audit entry (its main channel's, counting the 9
+	// channels), not one per channel.
+	waitFor(t, 30*time.Second, "the SPICE console's audit entry", func() bool {
+		_, b := api("GET", "/api/v1/audit?action=console.spice&vm="+g.UUID, nil)
+		return strings.Contains(string(b), "9 SPICE channels")
+	})
+	var au struct {
+		Entries []struct {
+			Result, Detail string
+			Error          *struct{ Code string }
+		}
+	}
+	st, b := apiJSON("GET", "/api/v1/audit?action=console.spice&vm="+g.UUID, nil, &au)
+	ok := 0
+	for _, e := range au.Entries {
+		if e.Result == "ok" {
+			ok++
+		}
+	}
+	// The others: the refused 10th channel and the used ticket tried again.
+	if st != 200 || ok != 1 || len(au.Entries) != 3 {
+		t.Errorf("audit entries of the SPICE console: %d %s; want one ok entry for the console and two refusals", st, b)
+	}
 
 	// Multiple displays: the SPICE head and the second video device's own
 	// VNC server, which opens in the browser through its display route.

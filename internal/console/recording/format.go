@@ -32,6 +32,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"sync"
 	"time"
 )
@@ -142,31 +143,62 @@ var deflaters = sync.Pool{New: func() any {
 	return w
 }}
 
+// keepBufs is how many chunk buffers a Writer keeps for reuse: one being
+// collected and one being written is the steady state; more exist only
+// while chunks wait for the disk, and are dropped after.
+const keepBufs = 3
+
+// MaxQueued bounds the chunks waiting for the disk, in bytes: a recording
+// whose disk falls this far behind ends (ErrBackedUp) rather than hold
+// more memory or slow the console down. One chunk larger than this (a
+// keyframe's full update) may wait alone.
+const MaxQueued = 16 << 20
+
+// ErrBackedUp ends a recording whose chunks wait for the disk beyond
+// MaxQueued.
+var ErrBackedUp = errors.New("the disk did not keep up with the console")
+
+// job is a chunk handed to the writing goroutine.
+type job struct {
+	raw   *[]byte
+	key   bool
+	start time.Duration
+}
+
 // Writer writes a recording. Its methods are safe for concurrent use (the
 // relay's two directions write to it). Events are collected into a chunk
-// in memory and written out compressed when the chunk is full or old, at
-// a message boundary (Boundary).
+// in memory; a chunk that is full or old is handed, at a message boundary
+// (Boundary), to a goroutine of the Writer that compresses it if that
+// pays and writes it, so that the relay never waits for the disk. At most
+// MaxQueued bytes wait; beyond that the recording fails (ErrBackedUp).
 type Writer struct {
 	mu      sync.Mutex
 	w       *bufio.Writer
-	f       io.Writer
-	off     int64
+	off     int64 // bytes written by the goroutine
+	queued  int64 // bytes handed to the goroutine, not yet written
 	start   time.Time
 	now     func() time.Time
-	chunk   bytes.Buffer
+	chunk   *[]byte
 	chunkAt time.Duration // start of the chunk, since start
 	opened  time.Time     // wall time the chunk was opened
 	key     bool          // the chunk being collected is a keyframe
 	index   []IndexEntry
 	last    time.Duration
-	comp    bytes.Buffer
 	err     error
 	closed  bool
+	q       chan job
+	done    chan struct{}
+	// comp is the goroutine's compression buffer.
+	comp bytes.Buffer
+	// free holds chunk buffers for reuse (keepBufs at most), so that a
+	// busy recording allocates none per chunk.
+	free chan *[]byte
 }
 
 // NewWriter writes the magic and h to w and returns a Writer. start is the
 // recording's time zero; now gives the time (time.Now when nil; tests and
-// the benchmark pass their own).
+// the benchmark pass their own). Close must be called: it ends the
+// Writer's goroutine.
 func NewWriter(w io.Writer, h Header, now func() time.Time) (*Writer, error) {
 	if now == nil {
 		now = time.Now
@@ -193,21 +225,40 @@ func NewWriter(w io.Writer, h Header, now func() time.Time) (*Writer, error) {
 	if err := bw.Flush(); err != nil {
 		return nil, err
 	}
-	return &Writer{w: bw, f: w, off: int64(12 + len(js)), start: h.Started, now: now}, nil
+	wr := &Writer{w: bw, off: int64(12 + len(js)), start: h.Started, now: now,
+		q: make(chan job, MaxQueued/ChunkTarget+1), done: make(chan struct{}), free: make(chan *[]byte, keepBufs)}
+	wr.chunk = wr.getChunk()
+	go wr.run()
+	return wr, nil
 }
 
-// Size returns the bytes written so far (with the chunk being collected,
-// uncompressed).
+// Size returns the bytes written so far, with those waiting to be written
+// and the chunk being collected (uncompressed).
 func (w *Writer) Size() int64 {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.off + int64(w.chunk.Len())
+	return w.off + w.queued + int64(len(*w.chunk))
+}
+
+// Queued returns the bytes waiting for the disk (the memory a recording
+// holds beyond the chunk being collected).
+func (w *Writer) Queued() int64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.queued
 }
 
 // Elapsed returns the time since the recording started.
 func (w *Writer) Elapsed() time.Duration { return w.now().Sub(w.start) }
 
-// Add appends an event stamped now. It returns the first write error met.
+// Err returns the error that ended the recording, if any.
+func (w *Writer) Err() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.err
+}
+
+// Add appends an event stamped now. It returns the first error met.
 func (w *Writer) Add(t EventType, data []byte) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -234,20 +285,20 @@ func (w *Writer) addLocked(t EventType, at time.Duration, data []byte) error {
 		at = w.last
 	}
 	w.last = at
-	if w.chunk.Len() == 0 && !w.key {
+	c := *w.chunk
+	if len(c) == 0 && !w.key {
 		w.chunkAt = at
 		w.opened = w.now()
 	}
-	var hdr [1 + 2*binary.MaxVarintLen64]byte
-	hdr[0] = byte(t)
-	n := 1 + binary.PutUvarint(hdr[1:], uint64((at-w.chunkAt)/time.Microsecond))
-	n += binary.PutUvarint(hdr[n:], uint64(len(data)))
-	w.chunk.Write(hdr[:n])
-	w.chunk.Write(data)
-	if w.chunk.Len() > MaxChunkRaw-ChunkTarget {
+	c = append(c, byte(t))
+	c = binary.AppendUvarint(c, uint64((at-w.chunkAt)/time.Microsecond))
+	c = binary.AppendUvarint(c, uint64(len(data)))
+	c = append(c, data...)
+	*w.chunk = c
+	if len(c) > MaxChunkRaw-ChunkTarget {
 		// A single message this large cannot be a keyframe any more.
 		w.key = false
-		w.err = w.flushLocked()
+		w.flushLocked()
 	}
 	return w.err
 }
@@ -273,9 +324,8 @@ func (w *Writer) StartKeyframeAt(k KeyframeInfo, at time.Duration) error {
 	if at < w.last {
 		at = w.last
 	}
-	if err := w.flushLocked(); err != nil {
-		w.err = err
-		return err
+	if w.flushLocked(); w.err != nil {
+		return w.err
 	}
 	w.key = true
 	w.chunkAt = at
@@ -292,34 +342,111 @@ func (w *Writer) CancelKeyframe() {
 }
 
 // Boundary tells the writer that the server stream is at a message
-// boundary: a chunk that is full or old is written out. (Chunks end only
-// at boundaries, so that a keyframe chunk holds its whole update.)
+// boundary: a chunk that is full or old is handed on to be written.
+// (Chunks end only at boundaries, so that a keyframe chunk holds its
+// whole update.)
 func (w *Writer) Boundary() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.err != nil {
 		return w.err
 	}
-	if w.chunk.Len() >= ChunkTarget || (w.chunk.Len() > 0 && w.now().Sub(w.opened) >= ChunkMaxAge) {
-		w.err = w.flushLocked()
+	if n := len(*w.chunk); n >= ChunkTarget || (n > 0 && w.now().Sub(w.opened) >= ChunkMaxAge) {
+		w.flushLocked()
 	}
 	return w.err
 }
 
-// flushLocked writes the chunk being collected, compressed, and records a
-// keyframe chunk in the index.
-func (w *Writer) flushLocked() error {
-	if w.chunk.Len() == 0 {
+// flushLocked hands the chunk being collected to the writing goroutine,
+// or fails the recording (w.err) when too much already waits.
+func (w *Writer) flushLocked() {
+	n := int64(len(*w.chunk))
+	if n == 0 || w.err != nil {
 		w.key = false
-		return nil
+		return
 	}
-	raw := w.chunk.Bytes()
+	if w.queued > 0 && w.queued+n > MaxQueued {
+		w.err = ErrBackedUp
+		w.key = false
+		return
+	}
+	select {
+	case w.q <- job{raw: w.chunk, key: w.key, start: w.chunkAt}:
+		w.queued += n
+	default: // as many small chunks wait as the queue holds
+		w.err = ErrBackedUp
+		w.key = false
+		return
+	}
+	w.chunk = w.getChunk()
+	w.key = false
+}
+
+// getChunk returns an empty chunk buffer, a kept one if there is one.
+func (w *Writer) getChunk() *[]byte {
+	select {
+	case b := <-w.free:
+		*b = (*b)[:0]
+		return b
+	default:
+		b := make([]byte, 0, ChunkTarget+64<<10)
+		return &b
+	}
+}
+
+// putChunk keeps b for reuse, unless enough are kept or it is large (one
+// whole update).
+func (w *Writer) putChunk(b *[]byte) {
+	if cap(*b) > 4*ChunkTarget {
+		return
+	}
+	select {
+	case w.free <- b:
+	default:
+	}
+}
+
+// run writes the chunks handed to it until Close closes the queue.
+func (w *Writer) run() {
+	defer close(w.done)
+	for j := range w.q {
+		n := int64(len(*j.raw))
+		off, err := w.write(j)
+		w.putChunk(j.raw)
+		w.mu.Lock()
+		w.queued -= n
+		if err != nil && w.err == nil {
+			w.err = err
+		}
+		if err == nil {
+			if j.key {
+				w.index = append(w.index, IndexEntry{At: j.start, Offset: w.off})
+			}
+			w.off = off
+		}
+		w.mu.Unlock()
+	}
+}
+
+// write writes one chunk, compressed if that pays, and returns the file
+// offset after it. Only the goroutine calls it (w.comp is its own; w.off
+// changes only here).
+func (w *Writer) write(j job) (int64, error) {
+	w.mu.Lock()
+	off := w.off
+	failed := w.err != nil
+	w.mu.Unlock()
+	if failed {
+		return off, nil // the recording failed: what waits is dropped
+	}
+	raw := *j.raw
 	flags := byte(0)
 	stored := raw
 	// The screen mostly comes compressed already (TightPNG's PNG and JPEG
-	// rectangles): a sample says whether DEFLATE pays before the whole
-	// chunk is compressed, which would cost more CPU than the relay.
-	if w.compressible(raw) {
+	// rectangles): an estimate from samples says whether DEFLATE may pay
+	// before the chunk is compressed, which would cost more CPU than the
+	// relay.
+	if compressible(raw) {
 		w.comp.Reset()
 		fw := deflaters.Get().(*flate.Writer)
 		fw.Reset(&w.comp)
@@ -329,89 +456,106 @@ func (w *Writer) flushLocked() error {
 		}
 		deflaters.Put(fw)
 		if err != nil {
-			return fmt.Errorf("compress recording chunk: %w", err)
+			return off, fmt.Errorf("compress recording chunk: %w", err)
 		}
 		if w.comp.Len() < len(raw) {
 			flags |= flagDeflate
 			stored = w.comp.Bytes()
 		}
 	}
-	if w.key {
+	if j.key {
 		flags |= flagKeyframe
-		w.index = append(w.index, IndexEntry{At: w.chunkAt, Offset: w.off})
 	}
 	var hdr [chunkHdrSize]byte
 	hdr[0] = 'C'
 	hdr[1] = flags
 	binary.BigEndian.PutUint32(hdr[2:], uint32(len(raw)))
 	binary.BigEndian.PutUint32(hdr[6:], uint32(len(stored)))
-	binary.BigEndian.PutUint64(hdr[10:], uint64(w.chunkAt/time.Microsecond))
+	binary.BigEndian.PutUint64(hdr[10:], uint64(j.start/time.Microsecond))
 	if _, err := w.w.Write(hdr[:]); err != nil {
-		return fmt.Errorf("write recording: %w", err)
+		return off, fmt.Errorf("write recording: %w", err)
 	}
 	if _, err := w.w.Write(stored); err != nil {
-		return fmt.Errorf("write recording: %w", err)
+		return off, fmt.Errorf("write recording: %w", err)
 	}
-	w.off += int64(chunkHdrSize + len(stored))
-	w.chunk.Reset()
-	w.key = false
 	if err := w.w.Flush(); err != nil {
-		return fmt.Errorf("write recording: %w", err)
-	}
-	// Do not keep a large chunk's buffer for the rest of the session.
-	if w.chunk.Cap() > 4*ChunkTarget {
-		w.chunk = bytes.Buffer{}
+		return off, fmt.Errorf("write recording: %w", err)
 	}
 	if w.comp.Cap() > 4*ChunkTarget {
 		w.comp = bytes.Buffer{}
 	}
-	return nil
+	return off + int64(chunkHdrSize+len(stored)), nil
 }
 
-// sampleSize is how much of a chunk is compressed to judge the rest.
-const sampleSize = 4 << 10
-
-// compressible reports whether DEFLATE shrinks a sample of raw (from its
-// middle) by at least an eighth.
-func (w *Writer) compressible(raw []byte) bool {
-	if len(raw) <= 2*sampleSize {
-		return true
+// compressible estimates whether DEFLATE shrinks raw by at least an
+// eighth, from the order-0 entropy of three 2 KiB samples (start, middle,
+// end): bytes that are already compressed (PNG, JPEG) carry close to 8
+// bits each, while raw pixels, fills, headers and input do not. Counting
+// bytes costs about a twentieth of compressing the samples, which is
+// what this did before (docs/benchmarks.md). It may miss long repeats
+// in high-entropy bytes, which a screen rarely has; the cost of a miss is
+// a chunk stored as it is.
+func compressible(raw []byte) bool {
+	const sample = 2 << 10
+	if len(raw) <= 3*sample {
+		return entropyBits(raw) < 7
 	}
-	mid := len(raw)/2 - sampleSize/2
-	sample := raw[mid : mid+sampleSize]
-	var c countWriter
-	fw := deflaters.Get().(*flate.Writer)
-	fw.Reset(&c)
-	_, _ = fw.Write(sample)
-	_ = fw.Close()
-	deflaters.Put(fw)
-	return c.n < sampleSize-sampleSize/8
+	var hist [256]int
+	for _, at := range [3]int{0, len(raw)/2 - sample/2, len(raw) - sample} {
+		for _, b := range raw[at : at+sample] {
+			hist[b]++
+		}
+	}
+	return entropyOf(&hist, 3*sample) < 7
 }
 
-// countWriter counts bytes written to it.
-type countWriter struct{ n int }
-
-func (c *countWriter) Write(p []byte) (int, error) {
-	c.n += len(p)
-	return len(p), nil
+func entropyBits(p []byte) float64 {
+	var hist [256]int
+	for _, b := range p {
+		hist[b]++
+	}
+	return entropyOf(&hist, len(p))
 }
 
-// Close writes the last chunk and the keyframe index. It does not close
-// the underlying writer.
+// entropyOf is the order-0 entropy in bits per byte of n bytes counted
+// in hist.
+func entropyOf(hist *[256]int, n int) float64 {
+	if n == 0 {
+		return 0
+	}
+	e := 0.0
+	fn := float64(n)
+	for _, c := range hist {
+		if c > 0 {
+			p := float64(c) / fn
+			e -= p * math.Log2(p)
+		}
+	}
+	return e
+}
+
+// Close writes the last chunk and the keyframe index, after what waits.
+// It does not close the underlying writer.
 func (w *Writer) Close() error {
 	w.mu.Lock()
-	defer w.mu.Unlock()
 	if w.closed {
-		return w.err
+		w.mu.Unlock()
+		<-w.done
+		return w.Err()
 	}
 	w.closed = true
-	if w.err != nil {
+	w.flushLocked()
+	close(w.q)
+	w.mu.Unlock()
+	<-w.done
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.chunk = new([]byte)
+	if w.err != nil && !errors.Is(w.err, ErrBackedUp) {
 		return w.err
 	}
-	if err := w.flushLocked(); err != nil {
-		w.err = err
-		return err
-	}
+	// A recording that fell behind keeps what was written, with its
+	// index, so that it plays up to there.
 	b := make([]byte, 0, 5+16*len(w.index)+16)
 	b = append(b, 'I')
 	b = binary.BigEndian.AppendUint32(b, uint32(len(w.index)))
@@ -425,7 +569,10 @@ func (w *Writer) Close() error {
 		w.err = err
 		return err
 	}
-	w.err = w.w.Flush()
+	if err := w.w.Flush(); err != nil {
+		w.err = err
+		return err
+	}
 	return w.err
 }
 

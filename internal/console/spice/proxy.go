@@ -244,7 +244,22 @@ func (p *Proxy) Serve(ctx context.Context, hostName, uuid, ticket, owner string,
 		return nil
 	})
 	p.logEnd(s, "main", err)
+	if f, ok := ctx.Value(channelsKey{}).(func(int)); ok {
+		s.mu.Lock()
+		n := 1 + s.joined
+		s.mu.Unlock()
+		f(n)
+	}
 	return nil
+}
+
+type channelsKey struct{}
+
+// WithChannels returns ctx for Serve, which tells fn, when the console
+// ends, how many channels it had (the main one and those that joined): the
+// console's one audit entry counts them.
+func WithChannels(ctx context.Context, fn func(n int)) context.Context {
+	return context.WithValue(ctx, channelsKey{}, fn)
 }
 
 // Join runs a further channel of the SPICE session that ticket opened, if

@@ -86,6 +86,9 @@ type Proxy struct {
 	mu       sync.Mutex
 	closed   bool
 	sessions map[*vncSession]struct{}
+	// ended holds, by host/uuid, why a VM's last recording ended by
+	// itself (RecordingStatus.Ended), until the next start.
+	ended sync.Map
 }
 
 // vncKnownTarget is a target read from a domain's live XML, with the libvirt

@@ -2,8 +2,10 @@ package vnc
 
 import (
 	"context"
+	"errors"
 	"net"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -91,6 +93,40 @@ type sessionRecording struct {
 	seenKey    bool
 	stop       chan struct{}
 	stopOnce   sync.Once
+	// release gives back the starter's slot (Starter.Take) when the
+	// recording ends.
+	release func()
+	// failed is closed when writing the recording failed (its disk fell
+	// behind, ErrBackedUp): the relay stops feeding it at once, and the
+	// keyframes goroutine ends it, off the relay's path.
+	failed   chan struct{}
+	failOnce sync.Once
+	failErr  error
+}
+
+// fail marks the recording failed with err (the first error wins).
+func (a *sessionRecording) fail(err error) {
+	a.failOnce.Do(func() {
+		a.failErr = err
+		close(a.failed)
+	})
+}
+
+// isFailed reports whether the recording failed.
+func (a *sessionRecording) isFailed() bool {
+	select {
+	case <-a.failed:
+		return true
+	default:
+		return false
+	}
+}
+
+// check fails the recording on a writer error.
+func (a *sessionRecording) check(err error) {
+	if err != nil {
+		a.fail(err)
+	}
 }
 
 // recInit prepares a console's framers once the VNC server's ServerInit
@@ -118,15 +154,15 @@ func (s *vncSession) recInit(si []byte, v Viewer) {
 	r.cf.Seen = func(m recording.ClientMessage) {
 		switch {
 		case recording.IsInput(m.Data):
-			if a := r.active.Load(); a != nil {
-				_ = a.a.W.Add(recording.Input, m.Data)
+			if a := r.active.Load(); a != nil && !a.isFailed() {
+				a.check(a.a.W.Add(recording.Input, m.Data))
 			}
 		case m.Type == recording.MsgSetPixelFormat && len(m.Data) == 20:
 			var pf [16]byte
 			copy(pf[:], m.Data[4:])
 			r.newPF.Store(&pf)
-			if a := r.active.Load(); a != nil {
-				_ = a.a.W.Add(recording.Client, m.Data)
+			if a := r.active.Load(); a != nil && !a.isFailed() {
+				a.check(a.a.W.Add(recording.Client, m.Data))
 			}
 		}
 	}
@@ -174,8 +210,8 @@ func (s *vncSession) recDown(p []byte) {
 		sf.SetPixelFormat(*pf)
 	}
 	a := r.active.Load()
-	if a == nil {
-		sf.Feed(p, nil)
+	if a == nil || a.isFailed() {
+		sf.Feed(p, nil) // the framer follows the stream all the same
 	} else {
 		a.down(sf, p)
 	}
@@ -197,7 +233,7 @@ func (a *sessionRecording) down(sf *recording.ServerFramer, p []byte) {
 		// Bytes before the first keyframe need decoder state the
 		// recording lacks: they are left out.
 		if end > written && (a.seenKey || a.inKey) {
-			_ = w.Add(recording.Server, p[written:end])
+			a.check(w.Add(recording.Server, p[written:end]))
 		}
 		written = end
 	}
@@ -205,7 +241,7 @@ func (a *sessionRecording) down(sf *recording.ServerFramer, p []byte) {
 		if e.Start {
 			if e.Type == 0 && a.keyPending.Load() && !a.inKey {
 				put(e.Off)
-				_ = w.StartKeyframe(recording.KeyframeInfo{Width: uint16(sf.Width), Height: uint16(sf.Height), PixelFormat: sf.PF.Raw})
+				a.check(w.StartKeyframe(recording.KeyframeInfo{Width: uint16(sf.Width), Height: uint16(sf.Height), PixelFormat: sf.PF.Raw}))
 				a.inKey = true
 			}
 			return
@@ -221,7 +257,7 @@ func (a *sessionRecording) down(sf *recording.ServerFramer, p []byte) {
 			}
 			a.inKey = false
 		}
-		_ = w.Boundary()
+		a.check(w.Boundary())
 	})
 	put(len(p))
 }
@@ -247,6 +283,10 @@ type RecordingStatus struct {
 	Consoles  int       `json:"consoles"`
 	// Keyframes counts the keyframes recorded so far.
 	Keyframes int `json:"keyframes"`
+	// Ended says, while nothing records, why the VM's last recording
+	// ended by itself (a limit reached, the disk falling behind); empty
+	// when a user stopped it or its console closed.
+	Ended string `json:"ended,omitempty"`
 }
 
 // RecordingStatus tells whether the consoles of VM host/uuid record now:
@@ -263,6 +303,9 @@ func (v *Proxy) RecordingStatus(hostName, uuid string) RecordingStatus {
 				st.Since, st.By = a.started, a.by
 			}
 		}
+	}
+	if why, ok := v.ended.Load(hostName + "/" + uuid); ok && !st.Recording {
+		st.Ended = why.(string)
 	}
 	return st
 }
@@ -282,6 +325,23 @@ func (v *Proxy) sessionsOf(hostName, uuid string) []*vncSession {
 // StartRecording starts recording every open console of VM host/uuid (one
 // file each), by user. Consoles that already record go on.
 func (v *Proxy) StartRecording(hostName, uuid, user string) (RecordingStatus, error) {
+	return v.StartRecordingBy(hostName, uuid, Starter{User: user})
+}
+
+// Starter is who starts recordings, and the caps that person's recordings
+// count against.
+type Starter struct {
+	User string
+	// Take, when not nil, is asked for n slots before n consoles start
+	// recording, and refuses them all or none; release gives one slot
+	// back and is called once for each of the n, when its recording ends
+	// (or at once for a console that did not start after all).
+	Take func(n int) (release func(), err error)
+}
+
+// StartRecordingBy is StartRecording with the starter's caps: the consoles
+// of the VM that do not record yet start only if by.Take grants them all.
+func (v *Proxy) StartRecordingBy(hostName, uuid string, by Starter) (RecordingStatus, error) {
 	if v.opts.Recordings == nil {
 		return RecordingStatus{}, errNoRecordings
 	}
@@ -289,11 +349,25 @@ func (v *Proxy) StartRecording(hostName, uuid, user string) (RecordingStatus, er
 	if len(ss) == 0 {
 		return RecordingStatus{}, errNoConsole
 	}
+	todo := ss[:0]
 	for _, s := range ss {
-		if s.rec.active.Load() != nil {
-			continue
+		if s.rec.active.Load() == nil {
+			todo = append(todo, s)
 		}
-		if err := s.startRecording(user, "manual"); err != nil {
+	}
+	release := func() {}
+	if by.Take != nil && len(todo) > 0 {
+		rel, err := by.Take(len(todo))
+		if err != nil {
+			return v.RecordingStatus(hostName, uuid), err
+		}
+		release = rel
+	}
+	for i, s := range todo {
+		if err := s.startRecording(by.User, "manual", release); err != nil {
+			for range todo[i+1:] {
+				release()
+			}
 			return v.RecordingStatus(hostName, uuid), err
 		}
 	}
@@ -316,27 +390,37 @@ func (v *Proxy) StopRecording(hostName, uuid string, mayStopPolicy bool) (Record
 	return v.RecordingStatus(hostName, uuid), err
 }
 
-// startRecording starts recording this console.
-func (s *vncSession) startRecording(user, reason string) error {
+// startRecording starts recording this console. release, when not nil,
+// is called once when the recording ends, or at once if this console does
+// not start recording (an error, or it records already).
+func (s *vncSession) startRecording(user, reason string, release func()) error {
+	if release == nil {
+		release = func() {}
+	}
 	r := &s.rec
 	r.upMu.Lock()
 	cfErr := r.cf.Err()
 	r.upMu.Unlock()
 	if !r.ready.Load() || r.broken.Load() || cfErr != nil {
+		release()
 		return errNotRecordable
 	}
 	act, err := s.v.opts.Recordings.Create(recording.Header{
 		Host: s.host, UUID: s.uuid, VMName: s.vmName, User: user, ServerInit: s.serverInit, Reason: reason,
 	})
 	if err != nil {
+		release()
 		return err
 	}
-	a := &sessionRecording{a: act, by: user, reason: reason, started: time.Now(), stop: make(chan struct{})}
+	a := &sessionRecording{a: act, by: user, reason: reason, started: time.Now(), stop: make(chan struct{}), release: release,
+		failed: make(chan struct{})}
 	a.keyPending.Store(true)
 	if !r.active.CompareAndSwap(nil, a) {
 		_ = act.Close()
+		release()
 		return nil
 	}
+	s.v.ended.Delete(s.host + "/" + s.uuid)
 	if r.viewer.Recorded != nil {
 		r.viewer.Recorded(act.ID)
 	}
@@ -379,12 +463,25 @@ func (s *vncSession) keyframes(a *sessionRecording) {
 		case <-s.done:
 			s.stopRecording(a)
 			return
+		case <-a.failed:
+			why := "the recording ended: " + a.failErr.Error()
+			if errors.Is(a.failErr, recording.ErrBackedUp) {
+				why = "the recording ended: the disk did not keep up with the console (more than " +
+					strconv.Itoa(recording.MaxQueued>>20) + " MiB waited); the console went on"
+			}
+			s.v.log.Warn("console recording failed", "host", s.host, "uuid", s.uuid, "id", a.a.ID, "err", a.failErr)
+			s.stopRecordingWhy(a, why)
+			return
 		case <-t.C:
 		}
-		if a.a.W.Size() > opts.MaxBytes || time.Since(a.started) > opts.MaxDuration {
-			s.v.log.Info("console recording reached its limit", "id", a.a.ID, "bytes", a.a.W.Size(),
+		if size := a.a.W.Size(); size > opts.MaxBytes || time.Since(a.started) > opts.MaxDuration {
+			s.v.log.Info("console recording reached its limit", "id", a.a.ID, "bytes", size,
 				"duration", time.Since(a.started).Round(time.Second))
-			s.stopRecording(a)
+			why := "the recording ended at its size limit (recording-max-mib)"
+			if size <= opts.MaxBytes {
+				why = "the recording ended at its length limit (recording-max-duration)"
+			}
+			s.stopRecordingWhy(a, why)
 			return
 		}
 		a.keyPending.Store(true)
@@ -394,8 +491,15 @@ func (s *vncSession) keyframes(a *sessionRecording) {
 
 // stopRecording ends recording a: the browser's own encodings again, the
 // file closed.
-func (s *vncSession) stopRecording(a *sessionRecording) {
+func (s *vncSession) stopRecording(a *sessionRecording) { s.stopRecordingWhy(a, "") }
+
+// stopRecordingWhy is stopRecording for a recording that ended by itself
+// for the reason why (shown in RecordingStatus.Ended).
+func (s *vncSession) stopRecordingWhy(a *sessionRecording, why string) {
 	a.stopOnce.Do(func() {
+		if why != "" {
+			s.v.ended.Store(s.host+"/"+s.uuid, why)
+		}
 		r := &s.rec
 		r.active.CompareAndSwap(a, nil)
 		close(a.stop)
@@ -408,6 +512,7 @@ func (s *vncSession) stopRecording(a *sessionRecording) {
 		if err := a.a.Close(); err != nil {
 			s.v.log.Warn("console recording not finished cleanly", "id", a.a.ID, "err", err)
 		}
+		a.release()
 		s.v.recordingChanged(s)
 		s.v.log.Info("console recording stopped", "host", s.host, "uuid", s.uuid, "id", a.a.ID,
 			"bytes", a.a.W.Size(), "duration", time.Since(a.started).Round(time.Millisecond))
@@ -442,7 +547,7 @@ func (s *vncSession) recPolicy() {
 	if reason == "" {
 		return
 	}
-	if err := s.startRecording(user, reason); err != nil {
+	if err := s.startRecording(user, reason, nil); err != nil {
 		s.v.log.Warn("console recording could not start", "host", s.host, "uuid", s.uuid, "reason", reason, "err", err)
 	}
 }

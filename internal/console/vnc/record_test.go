@@ -135,10 +135,13 @@ func TestRecordConsole(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitUntil(t, "the key", func() bool { q.mu.Lock(); defer q.mu.Unlock(); return q.keys == 1 })
-	// The browser's next SetEncodings is rewritten while recording.
+	// The browser's next SetEncodings is rewritten while recording. (Wait
+	// for it: a stop before it passed the relay would let it through as
+	// it is, rightly.)
 	if err := cl.SetEncodings(browserEncs...); err != nil {
 		t.Fatal(err)
 	}
+	waitUntil(t, "the browser's second SetEncodings", func() bool { q.mu.Lock(); defer q.mu.Unlock(); return len(q.encs) >= 3 })
 	waitUntil(t, "the keyframe", func() bool { return rig.v.RecordingStatus("local", testVMUUID).Keyframes == 1 })
 	if info, err := store.Stat(st.IDs[0]); err != nil || !info.Active {
 		t.Fatalf("a running recording reads as %+v, %v", info, err)

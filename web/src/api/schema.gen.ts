@@ -5760,6 +5760,12 @@ export interface paths {
          *     each). 409 `no_console_open` when no console of the VM is open; 409 `recording_limit` when as many
          *     recordings run as `recording-max-active` allows. A recording ends at `recording-max-mib`
          *     or `recording-max-duration`, and with its console.
+         *     Caps per caller: 429 `too_many_recordings` when the consoles to record would make more
+         *     recordings started by the session (`max-recordings-per-session`, default 4) or from the
+         *     client address (`max-recordings-per-client`, 16) run at once (nothing starts then); 429
+         *     `too_many_recording_starts`, with Retry-After, beyond `max-recording-starts-per-session`
+         *     (10) or `max-recording-starts-per-client` (40) starts in any minute. Only starts that
+         *     started a recording count. Refusals repeated within a minute are counted in one audit entry.
          */
         post: {
             parameters: {
@@ -5785,6 +5791,7 @@ export interface paths {
                 400: components["responses"]["Error"];
                 404: components["responses"]["Error"];
                 409: components["responses"]["Error"];
+                429: components["responses"]["Error"];
             };
         };
         /**
@@ -6643,6 +6650,8 @@ export interface components {
             consoles: number;
             /** @description keyframes recorded so far */
             keyframes?: number;
+            /** @description While nothing records: why the VM's last recording ended by itself (its size or length limit, or the disk not keeping up with the console); absent when a user stopped it or its console closed. */
+            ended?: string;
         };
         Recording: {
             id: string;

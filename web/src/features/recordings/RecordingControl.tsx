@@ -25,6 +25,12 @@ export function RecordingControl({ host, uuid, live }: { host: string; uuid: str
           <Circle size={10} aria-hidden fill="currentColor" /> Recording
         </span>
       )}
+      {!on && st.data?.ended && (
+        // A recording that ended by itself (a limit, the disk falling behind) says why.
+        <span className="rec-ended" role="status" title={sentence(st.data.ended)}>
+          Recording ended
+        </span>
+      )}
       <ToolButton
         showLabel="wide"
         label={on ? 'Stop recording' : 'Record'}

@@ -265,29 +265,51 @@ export function RecordingPlayer({ details }: { details: RecordingDetails }) {
   };
 
   const exportWebM = () => {
-    const c = e?.canvas();
-    if (!e || !c || typeof MediaRecorder === 'undefined') {
+    if (!e || typeof MediaRecorder === 'undefined') {
       setError('This browser cannot record the canvas (MediaRecorder).');
       return;
     }
-    const chunks: Blob[] = [];
-    const rec = new MediaRecorder(c.captureStream(30), { mimeType: 'video/webm' });
-    rec.ondataavailable = (ev) => chunks.push(ev.data);
-    rec.onstop = () => {
-      setExporting(false);
-      recorder.current = null;
-      const a = document.createElement('a');
-      a.href = URL.createObjectURL(new Blob(chunks, { type: 'video/webm' }));
-      a.download = `${details.vmName}-${details.id}.webm`;
-      a.click();
-      setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
-    };
-    recorder.current = rec;
     setExporting(true);
-    void e.seek(0).then(() => {
-      rec.start(1000);
-      e.setPlaying(true);
-    });
+    e.seek(0).then(
+      () => {
+        // seek makes a new decoder and canvas: record that one (the one
+        // before it no longer changes, and a recorder of it wrote nothing).
+        const c = e.canvas();
+        if (!c) {
+          setExporting(false);
+          setError('The player has no screen to record.');
+          return;
+        }
+        const chunks: Blob[] = [];
+        const rec = new MediaRecorder(c.captureStream(30), { mimeType: 'video/webm' });
+        rec.ondataavailable = (ev) => {
+          if (ev.data.size > 0) chunks.push(ev.data);
+        };
+        rec.onstop = () => {
+          setExporting(false);
+          recorder.current = null;
+          if (chunks.length === 0) {
+            setError('The export recorded no video frames; play the recording once, then export again.');
+            return;
+          }
+          const a = document.createElement('a');
+          a.href = URL.createObjectURL(new Blob(chunks, { type: 'video/webm' }));
+          a.download = `${details.vmName}-${details.id}.webm`;
+          a.click();
+          setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+        };
+        recorder.current = rec;
+        rec.start(1000);
+        // The stream sends a frame when the canvas changes, and the first
+        // screen was drawn before the start: draw it again, unchanged.
+        c.getContext('2d')?.drawImage(c, 0, 0);
+        e.setPlaying(true);
+      },
+      (err: unknown) => {
+        setExporting(false);
+        setError(err instanceof Error ? err.message : String(err));
+      },
+    );
   };
 
   const ov = e?.overlay;

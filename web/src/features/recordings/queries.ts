@@ -12,6 +12,8 @@ export interface RecordingStatus {
   ids: string[];
   consoles: number;
   keyframes: number;
+  /** While nothing records: why the last recording ended by itself. */
+  ended?: string;
 }
 
 export interface RecordingInfo {
