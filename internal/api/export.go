@@ -82,11 +82,7 @@ func (s *Server) exportDownload(w http.ResponseWriter, r *http.Request) error {
 		Started: func(op operation.Op, name string, length int64) {
 			s.setOpUser(r, op)
 			w.Header().Set("X-Operation", op.ID)
-			w.Header().Set("Content-Type", "application/x-tar")
-			w.Header().Set("Content-Disposition", "attachment; filename="+strconv.Quote(name))
-			w.Header().Set("Cache-Control", "no-store")
-			w.Header().Set("Content-Length", strconv.FormatInt(length, 10))
-			w.WriteHeader(http.StatusOK)
+			startAttachment(w, "application/x-tar", name, length)
 			wrote = true
 		},
 	})
@@ -255,11 +251,7 @@ func (s *Server) downloadSnapshotDisk(w http.ResponseWriter, r *http.Request) er
 			w.Header().Set("X-Operation", op.ID)
 		},
 		Started: func(name string, length int64) {
-			w.Header().Set("Content-Type", "application/octet-stream")
-			w.Header().Set("Content-Disposition", "attachment; filename="+strconv.Quote(name))
-			w.Header().Set("Cache-Control", "no-store")
-			w.Header().Set("Content-Length", strconv.FormatInt(length, 10))
-			w.WriteHeader(http.StatusOK)
+			startAttachment(w, "application/octet-stream", name, length)
 			wrote = true
 		},
 	})
@@ -269,4 +261,17 @@ func (s *Server) downloadSnapshotDisk(w http.ResponseWriter, r *http.Request) er
 		panic(http.ErrAbortHandler)
 	}
 	return err
+}
+
+// startAttachment sends the head of a download: a file to save, never
+// cached, of the given length (unknown if negative).
+func startAttachment(w http.ResponseWriter, contentType, name string, length int64) {
+	h := w.Header()
+	h.Set("Content-Type", contentType)
+	h.Set("Content-Disposition", "attachment; filename="+strconv.Quote(name))
+	h.Set("Cache-Control", "no-store")
+	if length >= 0 {
+		h.Set("Content-Length", strconv.FormatInt(length, 10))
+	}
+	w.WriteHeader(http.StatusOK)
 }

@@ -3,9 +3,9 @@ package api
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"os"
-	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -237,16 +237,14 @@ func (s *Server) downloadVolume(w http.ResponseWriter, r *http.Request) error {
 	_ = rc.SetWriteDeadline(time.Time{})
 	wrote := false
 	err = s.opts.Storage.Download(r.Context(), r.PathValue("host"), r.PathValue("pool"), r.PathValue("vol"), func(v storage.Volume) {
-		w.Header().Set("Content-Type", "application/octet-stream")
-		w.Header().Set("Content-Disposition", "attachment; filename="+strconv.Quote(v.Name))
-		w.Header().Set("Cache-Control", "no-store")
 		// libvirt streams the volume's file, sparse parts included: its
 		// physical size, not the virtual one (a qcow2 image downloads as
 		// the image file).
-		if v.Physical > 0 {
-			w.Header().Set("Content-Length", strconv.FormatUint(v.Physical, 10))
+		length := int64(-1)
+		if v.Physical > 0 && v.Physical <= math.MaxInt64 {
+			length = int64(v.Physical)
 		}
-		w.WriteHeader(http.StatusOK)
+		startAttachment(w, "application/octet-stream", v.Name, length)
 		wrote = true
 	}, w)
 	if err != nil && wrote {
