@@ -223,3 +223,22 @@ func (r *rig) waitCalls(call string, n int) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// A state the inventory has not caught up with yet (the resume that ends a
+// snapshot, its event still on the way) does not refuse an action that
+// libvirt's own state allows; a refusal still stands when libvirt agrees.
+func TestDoAsksLibvirtBeforeRefusing(t *testing.T) {
+	r := newRig(t)
+	vm := r.add(vmSpec{n: 1, name: "web", state: virt.StatePaused})
+	u, _ := host.ParseUUID(vm.UUID)
+	r.conn.SetState(u, virt.StateRunning) // no event reaches the inventory
+	res, err := r.svc.Do(context.Background(), local, vm.UUID, Pause, Request{})
+	if err != nil {
+		t.Fatalf("pause of a VM that libvirt says runs: %v", err)
+	}
+	if res.VM == nil || res.VM.State != inventory.StatePaused {
+		t.Errorf("result = %+v, want the VM paused", res)
+	}
+	_, err = r.svc.Do(context.Background(), local, vm.UUID, Pause, Request{})
+	wantProblem(t, err, problem.Conflict, "vm_paused")
+}

@@ -111,12 +111,26 @@ func (s *Service) Do(ctx context.Context, hostName, uuid, action string, req Req
 	if err != nil {
 		return Result{}, err
 	}
-	if err := checkState(action, vm); err != nil {
-		return Result{}, err
-	}
 	c, err := s.opts.Hosts.Client(hostName)
 	if err != nil {
+		if serr := checkState(action, vm); serr != nil {
+			return Result{}, serr
+		}
 		return Result{}, err
+	}
+	if err := checkState(action, vm); err != nil {
+		// The inventory may lag an event on its way: a snapshot pauses
+		// and resumes a running VM, and a pause asked for just after the
+		// snapshot ended was refused as "paused" (TestRemoteSessionGuest
+		// in CI). Ask libvirt before refusing.
+		fresh, ferr := s.opts.Inventory.Refresh(c, hostName, vm.UUID)
+		if ferr != nil {
+			return Result{}, err
+		}
+		if err := checkState(action, fresh); err != nil {
+			return Result{}, err
+		}
+		vm = fresh
 	}
 	dom := virt.Domain{Name: vm.Name, ID: vm.ID}
 	if dom.UUID, err = host.ParseUUID(vm.UUID); err != nil {
