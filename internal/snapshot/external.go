@@ -168,7 +168,29 @@ func readSnapshots(t target) ([]extSnap, error) {
 		}
 		out = append(out, e)
 	}
-	slices.SortFunc(out, func(a, b extSnap) int { return a.created.Compare(b.created) })
+	// Creation times have whole seconds: snapshots of one second are put
+	// in tree order (a parent before its children), then by name.
+	depth := make(map[string]int, len(out))
+	parent := make(map[string]string, len(out))
+	for _, e := range out {
+		parent[e.name] = e.parent
+	}
+	for _, e := range out {
+		n := 0
+		for p := e.parent; p != "" && n <= len(out); p = parent[p] {
+			n++
+		}
+		depth[e.name] = n
+	}
+	slices.SortFunc(out, func(a, b extSnap) int {
+		if c := a.created.Compare(b.created); c != 0 {
+			return c
+		}
+		if c := depth[a.name] - depth[b.name]; c != 0 {
+			return c
+		}
+		return strings.Compare(a.name, b.name)
+	})
 	return out, nil
 }
 
