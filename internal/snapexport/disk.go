@@ -387,7 +387,7 @@ func (s *Service) ExportSnapshotDisk(req SnapshotDiskRequest) (operation.Op, err
 		start := time.Now()
 		ctx, cancel := context.WithTimeout(opCtx, s.opts.TransferTime)
 		defer cancel()
-		stop := elapsed(rep, fmt.Sprintf("copying disk %s as it was at snapshot %q into %s/%s", p.target, req.Snapshot, req.Pool, req.Volume))
+		stop := operation.ReportElapsed(rep, fmt.Sprintf("copying disk %s as it was at snapshot %q into %s/%s", p.target, req.Snapshot, req.Pool, req.Volume), time.Second)
 		err := s.convert(ctx, p, pool, dst)
 		stop()
 		if err != nil {
@@ -409,29 +409,6 @@ func (s *Service) ExportSnapshotDisk(req SnapshotDiskRequest) (operation.Op, err
 		return operation.Op{}, err
 	}
 	return op, nil
-}
-
-// elapsed reports a step's elapsed time every second, without a
-// percentage (qemu-img convert's own progress is not read).
-func elapsed(rep operation.Reporter, stage string) (stop func()) {
-	done := make(chan struct{})
-	finished := make(chan struct{})
-	start := time.Now()
-	rep.Progress(stage, -1)
-	go func() {
-		defer close(finished)
-		tick := time.NewTicker(time.Second)
-		defer tick.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-tick.C:
-				rep.Progress(fmt.Sprintf("%s (%s elapsed)", stage, time.Since(start).Round(time.Second)), -1)
-			}
-		}
-	}()
-	return func() { close(done); <-finished }
 }
 
 // SnapshotDiskDownload asks for a snapshot's disk streamed to W.
@@ -529,7 +506,7 @@ func (s *Service) runDiskDownload(reqCtx, opCtx context.Context, p *diskPlan, re
 	stopReq := context.AfterFunc(reqCtx, cancel)
 	defer stopReq()
 	res := p.result(req.SnapshotDiskRequest)
-	stop := elapsed(rep, fmt.Sprintf("copying disk %s as it was at snapshot %q", p.target, req.Snapshot))
+	stop := operation.ReportElapsed(rep, fmt.Sprintf("copying disk %s as it was at snapshot %q", p.target, req.Snapshot), time.Second)
 	err := s.convert(ctx, p, pool, dst)
 	stop()
 	if err != nil {

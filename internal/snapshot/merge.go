@@ -410,7 +410,7 @@ func (s *Service) pullLive(ctx context.Context, t target, d chainPlan, progress 
 // qemu-img rebase onto no backing file (which copies the chain's data into
 // it first); the definition already names that overlay.
 func (s *Service) pullOffline(ctx context.Context, m hostmachine.Machine, d chainPlan, r operation.Reporter, stage string) error {
-	stop := s.watchElapsed(r, stage)
+	stop := operation.ReportElapsed(r, stage, s.opts.ProgressInterval)
 	rctx, cancel := context.WithTimeout(ctx, 6*time.Hour)
 	_, err := m.Run(rctx, hostmachine.Command{Program: "qemu-img", Args: []string{"rebase", "-q", "-f", "qcow2", "-b", "", d.Overlays[0]}})
 	cancel()
@@ -478,7 +478,7 @@ func (s *Service) commitLive(ctx context.Context, t target, d chainPlan, progres
 // commitOffline merges a shut-off VM's chain with qemu-img commit, then
 // points the definition's disk at the base image.
 func (s *Service) commitOffline(ctx context.Context, t target, m hostmachine.Machine, d chainPlan, r operation.Reporter, stage string) error {
-	stop := s.watchElapsed(r, stage)
+	stop := operation.ReportElapsed(r, stage, s.opts.ProgressInterval)
 	rctx, cancel := context.WithTimeout(ctx, 6*time.Hour)
 	_, err := m.Run(rctx, hostmachine.Command{Program: "qemu-img", Args: []string{"commit", "-q", "-b", d.Base, d.Overlays[0]}})
 	cancel()
@@ -517,28 +517,6 @@ func (s *Service) commitOffline(ctx context.Context, t target, m hostmachine.Mac
 		return host.Problem(err, "point disk "+d.Target+" at its base image")
 	}
 	return nil
-}
-
-// watchElapsed reports the elapsed time of a step without a percentage.
-func (s *Service) watchElapsed(r operation.Reporter, stage string) (stop func()) {
-	done := make(chan struct{})
-	finished := make(chan struct{})
-	start := time.Now()
-	r.Progress(stage, -1)
-	go func() {
-		defer close(finished)
-		tick := time.NewTicker(s.opts.ProgressInterval)
-		defer tick.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-tick.C:
-				r.Progress(fmt.Sprintf("%s (%s elapsed)", stage, time.Since(start).Round(time.Second)), -1)
-			}
-		}
-	}()
-	return func() { close(done); <-finished }
 }
 
 // filesInUse lists every image the VM's disks use now, live and in its
